@@ -1,0 +1,119 @@
+/*
+ * payment.h - the record of one payment, as the core decides it and the journal keeps it.
+ *
+ * This is plain data shared by the core (which changes it), storage/ (which persists it)
+ * and ui/ (which shows it). Only the engine changes a payment's state; everyone else reads.
+ * Money is int64 fen everywhere; never a float.
+ */
+#ifndef POSTERM_PAYMENT_H
+#define POSTERM_PAYMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+enum pay_channel {
+    CHANNEL_NONE = 0,
+    CHANNEL_WECHAT = 1,
+    CHANNEL_ALIPAY = 2,
+};
+
+/* The lifecycle (DESIGN.md "The states at a glance"). Values are stored in the journal
+ * by name, never by number, so the order here may change. */
+enum pay_state {
+    PAY_NEW,        /* order created, nothing sent */
+    PAY_PAYING,     /* intent journaled, pay request out, no reply yet */
+    PAY_QUERYING,   /* pay answered PAYING or UNKNOWN: polling within the window */
+    PAY_CANCELLING, /* decided to cancel: retried until the gateway answers definitely */
+    PAY_PAID,       /* final (may still be refunded) */
+    PAY_FAILED,     /* final: definite failure, no money taken */
+    PAY_CANCELLED,  /* final: cancelled; cancel_refunded says whether money had to go back */
+    PAY_REFUNDING,  /* a refund of a PAID payment is being sent */
+    PAY_REFUNDED,   /* final: fully refunded */
+};
+
+#define ORDER_NO_MAX 32  /* WeChat's limit on out_trade_no / out_refund_no */
+#define AUTH_CODE_MAX 32 /* longest payment code accepted (Alipay: 24) */
+
+struct payment {
+    /* --- journaled --- */
+    char order_no[ORDER_NO_MAX + 1];
+    enum pay_channel channel;
+    int64_t amount_fen;
+    char auth_code[AUTH_CODE_MAX + 1]; /* full code only while unresolved, then "" */
+    char code_last4[5];
+    enum pay_state state;
+    bool abort_requested;     /* cashier asked to abort; cancel goes out after the minimum gap */
+    bool cancel_refunded;     /* the cancel reported money returned (a paid trade reversed) */
+    int64_t created_at;       /* wall clock, unix ms */
+    int64_t pay_sent_at;      /* wall clock, unix ms, when the pay request left; 0 = never */
+    int64_t updated_at;       /* wall clock, unix ms */
+    uint32_t queries;         /* query requests sent */
+    uint32_t cancels;         /* cancel requests sent */
+    char trade_no[65];        /* gateway's trade number once known */
+    char last_error[160];     /* plain words, no secrets */
+    int64_t refunded_fen;     /* refunded so far (partial refunds add up) */
+    char refund_no[ORDER_NO_MAX + 1]; /* refund in progress: its idempotent request number */
+    int64_t refund_fen;       /* refund in progress: amount */
+
+    /* --- this process only (rebuilt by recovery) --- */
+    int64_t sent_mono;        /* monotonic ms when the pay request left (or reconstructed) */
+    int64_t timer_at;         /* monotonic ms of the armed timer; 0 = none */
+    int64_t backoff_ms;       /* current cancel/refund retry delay */
+    bool in_flight;           /* a request is out and its reply not yet in */
+    bool customer_confirming; /* last reply said PAYING (for the screen) */
+};
+
+static inline const char *pay_state_name(enum pay_state s)
+{
+    switch (s) {
+    case PAY_NEW: return "NEW";
+    case PAY_PAYING: return "PAYING";
+    case PAY_QUERYING: return "QUERYING";
+    case PAY_CANCELLING: return "CANCELLING";
+    case PAY_PAID: return "PAID";
+    case PAY_FAILED: return "FAILED";
+    case PAY_CANCELLED: return "CANCELLED";
+    case PAY_REFUNDING: return "REFUNDING";
+    case PAY_REFUNDED: return "REFUNDED";
+    }
+    return "?";
+}
+
+/* Returns false when name is not a state's name. */
+static inline bool pay_state_from_name(const char *name, enum pay_state *out)
+{
+    for (int s = PAY_NEW; s <= PAY_REFUNDED; s++) {
+        if (strcmp(name, pay_state_name((enum pay_state)s)) == 0) {
+            *out = (enum pay_state)s;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Unresolved: the terminal still owes this payment work (recovery resumes these). */
+static inline bool pay_state_unresolved(enum pay_state s)
+{
+    return s == PAY_NEW || s == PAY_PAYING || s == PAY_QUERYING || s == PAY_CANCELLING ||
+           s == PAY_REFUNDING;
+}
+
+static inline const char *pay_channel_name(enum pay_channel c)
+{
+    switch (c) {
+    case CHANNEL_WECHAT: return "wechat";
+    case CHANNEL_ALIPAY: return "alipay";
+    case CHANNEL_NONE: break;
+    }
+    return "none";
+}
+
+static inline enum pay_channel pay_channel_from_name(const char *name)
+{
+    if (strcmp(name, "wechat") == 0) return CHANNEL_WECHAT;
+    if (strcmp(name, "alipay") == 0) return CHANNEL_ALIPAY;
+    return CHANNEL_NONE;
+}
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * policy.h - when to query, when to give up and cancel, how fast to retry.
+ *
+ * All durations are milliseconds. The defaults follow common barcode-pay practice
+ * (DESIGN.md; issue "Core"): every one is overridable in the config file.
+ */
+#ifndef POSTERM_POLICY_H
+#define POSTERM_POLICY_H
+
+#include <stdint.h>
+
+struct policy {
+    int64_t first_query_ms;     /* after a PAYING/UNKNOWN pay reply */
+    int64_t query_every_ms;     /* between later queries */
+    int64_t window_ms;          /* payment window, from the moment the pay request left */
+    int64_t min_cancel_ms;      /* never cancel sooner than this after the pay request */
+    int64_t backoff_first_ms;   /* first retry of a cancel or refund */
+    int64_t backoff_max_ms;     /* retries double up to this, and go on forever */
+};
+
+/* 3 s, 5 s, 45 s, 15 s, 2 s, 60 s. */
+struct policy policy_default(void);
+
+/* Returns NULL if the policy is coherent, else a sentence naming the field at fault. */
+const char *policy_check(const struct policy *p);
+
+/* The next back-off after `current` (0 = first): doubles from backoff_first up to backoff_max. */
+int64_t policy_next_backoff(const struct policy *p, int64_t current);
+
+#endif
