@@ -289,7 +289,6 @@ static enum engine_status on_refund_reply(struct payment *p, const struct policy
         p->refunded_fen += p->refund_fen;
         journal(out, "refunded", "%s refunded (%s)", money_format(p->refund_fen, amount),
                 p->refund_no);
-        p->refund_no[0] = '\0';
         p->refund_fen = 0;
         p->last_error[0] = '\0';
         enter_state(p, p->refunded_fen >= p->amount_fen ? PAY_REFUNDED : PAY_PAID, ev->wall);
@@ -298,7 +297,6 @@ static enum engine_status on_refund_reply(struct payment *p, const struct policy
     case GW_FAILED:
         set_error(p, r->reason);
         journal(out, "refund_failed", "%s: %s", p->refund_no, r->reason);
-        p->refund_no[0] = '\0';
         p->refund_fen = 0;
         enter_state(p, PAY_PAID, ev->wall);
         show(out);

@@ -53,8 +53,8 @@ struct payment {
     char trade_no[65];        /* gateway's trade number once known */
     char last_error[160];     /* plain words, no secrets */
     int64_t refunded_fen;     /* refunded so far (partial refunds add up) */
-    char refund_no[ORDER_NO_MAX + 1]; /* refund in progress: its idempotent request number */
-    int64_t refund_fen;       /* refund in progress: amount */
+    char refund_no[ORDER_NO_MAX + 1]; /* the refund in progress, else the last one sent */
+    int64_t refund_fen;       /* amount of the refund in progress; 0 = none */
 
     /* --- this process only (rebuilt by recovery) --- */
     int64_t sent_mono;        /* monotonic ms when the pay request left (or reconstructed) */

@@ -49,6 +49,7 @@ struct gw_reply {
     bool retry;            /* cancel: the gateway asked for the cancel to be sent again */
     bool cancel_refunded;  /* cancel: money had been taken and was returned */
     bool no_such_order;    /* query: the gateway does not know the order (yet) */
+    bool unreachable;      /* no HTTP answer at all (connect refused, DNS, TLS, timeout) */
     int64_t amount_fen;    /* amount the gateway reports (charged or refunded); 0 = not said */
     char trade_no[65];     /* gateway's trade number, when given */
     char code[64];         /* gateway's own code, e.g. ACQ.BUYER_BALANCE_NOT_ENOUGH, NOTENOUGH */
