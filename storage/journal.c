@@ -1,0 +1,783 @@
+/*
+ * journal.c - the SQLite journal: opening, schema migrations, durable transitions, recovery
+ * reads.
+ *
+ * Promises (journal.h): a save is one transaction or nothing; the file is created 0600 and
+ * SQLite's -wal/-shm copy that mode; a file that fails its checks (not a database, not a
+ * journal, quick_check, newer schema) is only ever read, never written; recovery reads the
+ * partial index of unresolved rows and nothing else. Every statement is prepared once per
+ * handle, so a save costs two or three b-tree writes and one fsync of the WAL.
+ */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal_sqlite.h"
+
+/* 0x5053544d, "PSTM": marks the file as a posterm journal, so another program's database is
+ * refused instead of having our tables added to it. Written by the v1 step below. */
+#define JOURNAL_APPLICATION_ID 1347638349
+
+/* A lock held by another process (a report tool, a backup) is waited for this long. */
+#define JOURNAL_BUSY_TIMEOUT_MS 2000
+
+/*
+ * The schema, one step per version: migrations[v] takes a file from user_version v to v + 1.
+ * A step is never edited once released (files in the field were made by it); change the
+ * schema by adding a step. All pending steps run in one transaction with the new version.
+ */
+static const char *const migrations[] = {
+    /* v1: the first release. One row per payment, an append-only event log, the day's order
+     * sequence, and the partial index recovery reads. */
+    "PRAGMA application_id = 1347638349;"
+    "CREATE TABLE payments ("
+    " order_no TEXT PRIMARY KEY NOT NULL CHECK (length(order_no) BETWEEN 1 AND 32),"
+    " channel TEXT NOT NULL CHECK (channel IN ('none','wechat','alipay')),"
+    " amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),"
+    " state TEXT NOT NULL CHECK (state IN ('NEW','PAYING','QUERYING','CANCELLING','PAID',"
+    "  'FAILED','CANCELLED','REFUNDING','REFUNDED')),"
+    " auth_code TEXT CHECK (auth_code IS NULL OR"
+    "  state IN ('NEW','PAYING','QUERYING','CANCELLING','REFUNDING')),"
+    " code_last4 TEXT NOT NULL DEFAULT '' CHECK (length(code_last4) <= 4),"
+    " abort_requested INTEGER NOT NULL DEFAULT 0,"
+    " cancel_refunded INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " pay_sent_at INTEGER NOT NULL DEFAULT 0,"
+    " updated_at INTEGER NOT NULL,"
+    " queries INTEGER NOT NULL DEFAULT 0,"
+    " cancels INTEGER NOT NULL DEFAULT 0,"
+    " trade_no TEXT,"
+    " last_error TEXT,"
+    " refunded_fen INTEGER NOT NULL DEFAULT 0,"
+    " refund_no TEXT,"
+    " refund_fen INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX payments_unresolved ON payments(created_at)"
+    " WHERE state IN ('NEW','PAYING','QUERYING','CANCELLING','REFUNDING');"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY,"
+    " order_no TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " state TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " detail TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX events_order ON events(order_no, id);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TABLE order_seq (day INTEGER PRIMARY KEY, last INTEGER NOT NULL);",
+
+    /* v2: a ledger of refunds, so end-of-day totals count a refund on the day it was made,
+     * and an index for listing payments by time. Refunds completed under v1 are known only
+     * as a sum per payment: each such sum becomes one row named "<order>/v1". */
+    "CREATE TABLE refunds ("
+    " refund_no TEXT PRIMARY KEY NOT NULL,"
+    " order_no TEXT NOT NULL,"
+    " amount_fen INTEGER NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('REFUNDING','REFUNDED','FAILED')),"
+    " at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX refunds_at ON refunds(at);"
+    "CREATE INDEX refunds_open ON refunds(order_no) WHERE state = 'REFUNDING';"
+    "CREATE INDEX payments_created ON payments(created_at);"
+    "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at)"
+    " SELECT order_no || '/v1', order_no, refunded_fen, 'REFUNDED', updated_at"
+    " FROM payments WHERE refunded_fen > 0;"
+    "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at)"
+    " SELECT refund_no, order_no, refund_fen, 'REFUNDING', updated_at"
+    " FROM payments WHERE state = 'REFUNDING' AND refund_no IS NOT NULL;",
+};
+
+#define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_UPSERT,
+    ST_EVENT,
+    ST_REFUND_OPEN,
+    ST_REFUND_CLOSE,
+    ST_LOAD,
+    ST_UNRESOLVED,
+    ST_COUNT_UNRESOLVED,
+    ST_NEXT_SEQ,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    /* created_at never changes for an order: a row with another created_at is a different
+     * order that happens to have the same number, and must not be overwritten. */
+    [ST_UPSERT] =
+        "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS ") VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+        "ON CONFLICT(order_no) DO UPDATE SET channel = excluded.channel, "
+        "amount_fen = excluded.amount_fen, state = excluded.state, "
+        "auth_code = excluded.auth_code, code_last4 = excluded.code_last4, "
+        "abort_requested = excluded.abort_requested, "
+        "cancel_refunded = excluded.cancel_refunded, pay_sent_at = excluded.pay_sent_at, "
+        "updated_at = excluded.updated_at, queries = excluded.queries, "
+        "cancels = excluded.cancels, trade_no = excluded.trade_no, "
+        "last_error = excluded.last_error, refunded_fen = excluded.refunded_fen, "
+        "refund_no = excluded.refund_no, refund_fen = excluded.refund_fen "
+        "WHERE payments.created_at = excluded.created_at",
+    [ST_EVENT] = "INSERT INTO events(order_no, at, state, name, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_REFUND_OPEN] = "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at) "
+                       "VALUES (?1, ?2, ?3, 'REFUNDING', ?4) ON CONFLICT(refund_no) DO NOTHING",
+    /* Runs before the payment row is updated: a refund that leaves REFUNDING succeeded when
+     * the refunded sum grew (by the amount the gateway actually returned), failed otherwise. */
+    [ST_REFUND_CLOSE] =
+        "UPDATE refunds SET at = ?3, "
+        "state = CASE WHEN ?2 > p.refunded_fen THEN 'REFUNDED' ELSE 'FAILED' END, "
+        "amount_fen = CASE WHEN ?2 > p.refunded_fen THEN ?2 - p.refunded_fen ELSE amount_fen END "
+        "FROM (SELECT refunded_fen FROM payments WHERE order_no = ?1) AS p "
+        "WHERE refunds.order_no = ?1 AND refunds.state = 'REFUNDING'",
+    [ST_LOAD] = "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments WHERE order_no = ?1",
+    [ST_UNRESOLVED] = "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments WHERE " JOURNAL_UNRESOLVED
+                      " ORDER BY created_at",
+    [ST_COUNT_UNRESOLVED] = "SELECT count(*) FROM payments WHERE " JOURNAL_UNRESOLVED,
+    [ST_NEXT_SEQ] = "INSERT INTO order_seq(day, last) VALUES (?1, 1) "
+                    "ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last",
+};
+
+struct journal {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    char error[256];
+};
+
+sqlite3 *journal_sqlite(struct journal *j)
+{
+    return j->db;
+}
+
+const char *journal_status_reason(enum journal_status st)
+{
+    switch (st) {
+    case JOURNAL_OK: return "ok";
+    case JOURNAL_NOT_FOUND: return "no such order in the journal";
+    case JOURNAL_EXISTS: return "the order number is already taken by another order";
+    case JOURNAL_FULL: return "the disk is full: nothing was written";
+    case JOURNAL_READONLY: return "the journal cannot be written (read-only file or folder)";
+    case JOURNAL_CORRUPT: return "the journal is damaged or not a posterm journal; it was left untouched";
+    case JOURNAL_TOO_NEW: return "the journal was written by a newer posterm; it was left untouched";
+    case JOURNAL_IO: return "the journal could not be read or written";
+    }
+    return "unknown journal status";
+}
+
+const char *journal_last_error(const struct journal *j)
+{
+    return j->error;
+}
+
+/* Payment codes are 16 to 24 digits; nothing else we print has a run of 16. Masks all but
+ * the last four digits of any such run, in place. */
+static void mask_long_digit_runs(char *s)
+{
+    size_t i = 0;
+    while (s[i]) {
+        size_t start = i;
+        while (s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i - start >= 16)
+            memset(s + start, '*', i - start - 4);
+        if (i == start)
+            i++;
+    }
+}
+
+/* One place decides which SQLite failure the caller sees as which status. A write error
+ * from the OS counts as "full" when the OS said so (ENOSPC, or EFBIG when a file size limit
+ * is hit); SQLite reports the latter as a plain I/O error. */
+static enum journal_status status_of(sqlite3 *db, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE: return JOURNAL_OK;
+    case SQLITE_FULL: return JOURNAL_FULL;
+    case SQLITE_IOERR: {
+        int e = sqlite3_system_errno(db);
+        if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+            return JOURNAL_FULL;
+        return JOURNAL_IO;
+    }
+    case SQLITE_READONLY:
+    case SQLITE_PERM: return JOURNAL_READONLY;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return JOURNAL_CORRUPT;
+    default: return JOURNAL_IO;
+    }
+}
+
+enum journal_status journal_fail(struct journal *j, int rc)
+{
+    int e = sqlite3_system_errno(j->db);
+    if (e != 0 && (rc & 0xff) == SQLITE_IOERR)
+        snprintf(j->error, sizeof j->error, "%s (%s)", sqlite3_errmsg(j->db), strerror(e));
+    else
+        snprintf(j->error, sizeof j->error, "%s", sqlite3_errmsg(j->db));
+    mask_long_digit_runs(j->error);
+    return status_of(j->db, rc);
+}
+
+/* ---- opening ---------------------------------------------------------------------------- */
+
+static void close_db(struct journal *j)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(j->st[i]);
+    sqlite3_close(j->db);
+    free(j);
+}
+
+/* Formats "journal <path>: <what>" into err, masking digit runs like journal_fail. */
+static enum journal_status open_error(enum journal_status st, char *err, size_t errlen,
+                                      const char *path, const char *what)
+{
+    if (err && errlen > 0) {
+        snprintf(err, errlen, "journal %s: %s", path, what);
+        mask_long_digit_runs(err);
+    }
+    return st;
+}
+
+static enum journal_status open_sqlite_error(struct journal *j, int rc, char *err,
+                                             size_t errlen, const char *path, const char *doing)
+{
+    enum journal_status st = journal_fail(j, rc);
+    char what[512];
+    if (st == JOURNAL_CORRUPT)
+        snprintf(what, sizeof what, "%s: %s; the file was left untouched", doing, j->error);
+    else if (st == JOURNAL_READONLY)
+        snprintf(what, sizeof what, "%s: %s; check the permissions of the file and its folder",
+                 doing, j->error);
+    else
+        snprintf(what, sizeof what, "%s: %s", doing, j->error);
+    return open_error(st, err, errlen, path, what);
+}
+
+/* The folder of path, for the -wal and -shm files SQLite creates next to the journal. */
+static void folder_of(const char *path, char *out, size_t outlen)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, outlen, ".");
+    else if (slash == path)
+        snprintf(out, outlen, "/");
+    else
+        snprintf(out, outlen, "%.*s", (int)(slash - path), path);
+}
+
+/* Creates the file 0600 (whatever the umask) before SQLite sees it, so the journal never
+ * exists with wider permissions; SQLite gives its -wal and -shm files the same mode. */
+static enum journal_status create_or_check_file(const char *path, char *err, size_t errlen)
+{
+    char what[4608], folder[4096];
+    folder_of(path, folder, sizeof folder);
+
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+        int ok = fchmod(fd, 0600) == 0 && fsync(fd) == 0;
+        int saved = errno;
+        close(fd);
+        if (!ok) {
+            unlink(path);
+            snprintf(what, sizeof what, "cannot create it with mode 0600: %s", strerror(saved));
+            return open_error(JOURNAL_IO, err, errlen, path, what);
+        }
+        /* The new name must survive a power cut too. */
+        int dfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        return JOURNAL_OK;
+    }
+    bool exists = errno == EEXIST;
+    if (exists)
+        fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        int e = errno;
+        enum journal_status st =
+            (e == EACCES || e == EPERM || e == EROFS) ? JOURNAL_READONLY : JOURNAL_IO;
+        snprintf(what, sizeof what, "cannot %s: %s",
+                 exists ? "open it for writing" : "create it", strerror(e));
+        return open_error(st, err, errlen, path, what);
+    }
+    close(fd);
+    if (access(folder, W_OK | X_OK) != 0) {
+        int e = errno;
+        enum journal_status st = (e == EACCES || e == EROFS) ? JOURNAL_READONLY : JOURNAL_IO;
+        snprintf(what, sizeof what,
+                 "its folder %s is not writable (%s); the journal needs its -wal and -shm files there",
+                 folder, strerror(e));
+        return open_error(st, err, errlen, path, what);
+    }
+    return JOURNAL_OK;
+}
+
+static int exec_int(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Reads without writing: is this a journal we may write to? */
+static enum journal_status check_file(struct journal *j, const char *path, int *version,
+                                      char *err, size_t errlen)
+{
+    int app_id = 0, objects = 0, rc;
+    char what[512];
+
+    rc = exec_int(j->db, "PRAGMA user_version", version);
+    if (rc == SQLITE_OK)
+        rc = exec_int(j->db, "PRAGMA application_id", &app_id);
+    if (rc == SQLITE_OK)
+        rc = exec_int(j->db, "SELECT count(*) FROM sqlite_schema", &objects);
+    if (rc != SQLITE_OK)
+        return open_sqlite_error(j, rc, err, errlen, path, "cannot read it");
+
+    if (app_id != JOURNAL_APPLICATION_ID && (app_id != 0 || *version != 0 || objects != 0))
+        return open_error(JOURNAL_CORRUPT, err, errlen, path,
+                          "it is an SQLite database but not a posterm journal; the file was left untouched");
+    if (*version > JOURNAL_VERSION) {
+        snprintf(what, sizeof what,
+                 "it has schema version %d, this posterm knows versions up to %d; it was "
+                 "written by a newer posterm and was left untouched",
+                 *version, JOURNAL_VERSION);
+        return open_error(JOURNAL_TOO_NEW, err, errlen, path, what);
+    }
+
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(j->db, "PRAGMA quick_check", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *verdict = (const char *)sqlite3_column_text(st, 0);
+        if (!verdict || strcmp(verdict, "ok") != 0) {
+            snprintf(what, sizeof what,
+                     "it failed its integrity check (%s); the file was left untouched",
+                     verdict ? verdict : "no verdict");
+            sqlite3_finalize(st);
+            return open_error(JOURNAL_CORRUPT, err, errlen, path, what);
+        }
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return open_sqlite_error(j, rc, err, errlen, path, "integrity check");
+    return JOURNAL_OK;
+}
+
+static enum journal_status migrate(struct journal *j, const char *path, char *err, size_t errlen)
+{
+    int version = 0;
+    int rc = sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    /* Another process may have migrated between our check and our lock: read again. */
+    if (rc == SQLITE_OK)
+        rc = exec_int(j->db, "PRAGMA user_version", &version);
+    for (int v = version; rc == SQLITE_OK && v < JOURNAL_VERSION; v++)
+        rc = sqlite3_exec(j->db, migrations[v], NULL, NULL, NULL);
+    if (rc == SQLITE_OK && version < JOURNAL_VERSION) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", JOURNAL_VERSION);
+        rc = sqlite3_exec(j->db, sql, NULL, NULL, NULL);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        enum journal_status st = open_sqlite_error(j, rc, err, errlen, path, "cannot migrate it");
+        if (!sqlite3_get_autocommit(j->db))
+            sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+        return st;
+    }
+    return JOURNAL_OK;
+}
+
+static enum journal_status configure(struct journal *j, const char *path, char *err, size_t errlen)
+{
+    char mode[16] = "";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(j->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return open_sqlite_error(j, rc, err, errlen, path, "cannot switch it to WAL mode");
+    if (strcmp(mode, "wal") != 0)
+        return open_error(JOURNAL_IO, err, errlen, path,
+                          "SQLite refused WAL mode (is it on a network file system?)");
+    /* FULL: the WAL is synced at every commit, so a returned save survives a power cut.
+     * secure_delete: a payment code reduced to its last four digits should not linger in
+     * freed space of the file. */
+    rc = sqlite3_exec(j->db,
+                      "PRAGMA synchronous = FULL; PRAGMA secure_delete = FAST;"
+                      "PRAGMA foreign_keys = OFF; PRAGMA trusted_schema = OFF;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return open_sqlite_error(j, rc, err, errlen, path, "cannot configure it");
+    return JOURNAL_OK;
+}
+
+static enum journal_status prepare_all(struct journal *j, const char *path, char *err,
+                                       size_t errlen)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        int rc = sqlite3_prepare_v3(j->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &j->st[i], NULL);
+        if (rc != SQLITE_OK)
+            return open_sqlite_error(j, rc, err, errlen, path, "cannot prepare its statements");
+    }
+    return JOURNAL_OK;
+}
+
+enum journal_status journal_open(struct journal **out, const char *path, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (err && errlen > 0)
+        err[0] = '\0';
+    if (!path || !*path)
+        return open_error(JOURNAL_IO, err, errlen, "(no path)", "no file name given");
+
+    enum journal_status st = create_or_check_file(path, err, errlen);
+    if (st != JOURNAL_OK)
+        return st;
+
+    struct journal *j = calloc(1, sizeof *j);
+    if (!j)
+        return open_error(JOURNAL_IO, err, errlen, path, "out of memory");
+    /* No SQLITE_OPEN_CREATE: the file exists now, made by us with the right mode. */
+    int rc = sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        if (!j->db) {
+            free(j);
+            return open_error(JOURNAL_IO, err, errlen, path, "out of memory");
+        }
+        st = open_sqlite_error(j, rc, err, errlen, path, "cannot open it");
+        close_db(j);
+        return st;
+    }
+    sqlite3_extended_result_codes(j->db, 1);
+    sqlite3_busy_timeout(j->db, JOURNAL_BUSY_TIMEOUT_MS);
+
+    int version = 0;
+    st = check_file(j, path, &version, err, errlen);
+    if (st == JOURNAL_OK)
+        st = configure(j, path, err, errlen);
+    if (st == JOURNAL_OK && version < JOURNAL_VERSION)
+        st = migrate(j, path, err, errlen);
+    if (st == JOURNAL_OK)
+        st = prepare_all(j, path, err, errlen);
+    if (st != JOURNAL_OK) {
+        close_db(j);
+        return st;
+    }
+    j->error[0] = '\0';
+    *out = j;
+    return JOURNAL_OK;
+}
+
+void journal_close(struct journal *j)
+{
+    if (j)
+        close_db(j);
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+/* Runs a statement that returns no rows (or whose rows we do not need) and resets it. */
+static int run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? SQLITE_OK : rc;
+}
+
+/* Ends a failed transaction: the error is recorded first, because ROLLBACK replaces it.
+ * SQLite has already rolled back by itself after some errors (a full disk, an I/O error). */
+static enum journal_status abandon(struct journal *j, int rc)
+{
+    enum journal_status st = journal_fail(j, rc);
+    if (!sqlite3_get_autocommit(j->db))
+        run(j->st[ST_ROLLBACK]);
+    return st;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && *s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Copies s into a new string with every occurrence of code replaced by stars, or returns
+ * NULL when there is nothing to replace (the common case: no copy). */
+static char *without_code(const char *s, const char *code)
+{
+    size_t n = strlen(code);
+    if (!s || n < 4 || !strstr(s, code))
+        return NULL;
+    char *copy = strdup(s);
+    if (!copy)
+        return NULL;
+    for (char *at = strstr(copy, code); at; at = strstr(at + n, code))
+        memset(at, '*', n);
+    return copy;
+}
+
+static void last4_of(const char *code, char out[5])
+{
+    size_t n = strlen(code);
+    size_t k = n > 4 ? 4 : n;
+    memcpy(out, code + n - k, k);
+    out[k] = '\0';
+}
+
+enum journal_status journal_save(struct journal *j, const struct payment *p, const char *event,
+                                 const char *detail, int64_t at)
+{
+    if (!event || !*event || !p->order_no[0]) {
+        snprintf(j->error, sizeof j->error, "a save needs an order number and an event name");
+        return JOURNAL_IO;
+    }
+    bool unresolved = pay_state_unresolved(p->state);
+    char last4[5];
+    if (p->code_last4[0])
+        snprintf(last4, sizeof last4, "%s", p->code_last4);
+    else
+        last4_of(p->auth_code, last4);
+
+    /* Neither the event log nor last_error is a place for the payment code. */
+    char *clean_detail = without_code(detail, p->auth_code);
+    char *clean_error = without_code(p->last_error, p->auth_code);
+    const char *state = pay_state_name(p->state);
+    int rc = run(j->st[ST_BEGIN]);
+    if (rc != SQLITE_OK) {
+        free(clean_detail);
+        free(clean_error);
+        return abandon(j, rc);
+    }
+
+    if (p->state == PAY_PAID || p->state == PAY_REFUNDED) {
+        sqlite3_stmt *st = j->st[ST_REFUND_CLOSE];
+        sqlite3_bind_text(st, 1, p->order_no, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, p->refunded_fen);
+        sqlite3_bind_int64(st, 3, at);
+        rc = run(st);
+    }
+
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *st = j->st[ST_UPSERT];
+        sqlite3_bind_text(st, 1, p->order_no, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, pay_channel_name(p->channel), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, p->amount_fen);
+        sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+        bind_text_or_null(st, 5, unresolved ? p->auth_code : NULL);
+        sqlite3_bind_text(st, 6, last4, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 7, p->abort_requested ? 1 : 0);
+        sqlite3_bind_int(st, 8, p->cancel_refunded ? 1 : 0);
+        sqlite3_bind_int64(st, 9, p->created_at);
+        sqlite3_bind_int64(st, 10, p->pay_sent_at);
+        sqlite3_bind_int64(st, 11, p->updated_at);
+        sqlite3_bind_int64(st, 12, p->queries);
+        sqlite3_bind_int64(st, 13, p->cancels);
+        bind_text_or_null(st, 14, p->trade_no);
+        bind_text_or_null(st, 15, clean_error ? clean_error : p->last_error);
+        sqlite3_bind_int64(st, 16, p->refunded_fen);
+        bind_text_or_null(st, 17, p->refund_no);
+        sqlite3_bind_int64(st, 18, p->refund_fen);
+        rc = run(st);
+        if (rc == SQLITE_OK && sqlite3_changes(j->db) == 0) {
+            free(clean_detail);
+            free(clean_error);
+            if (!sqlite3_get_autocommit(j->db))
+                run(j->st[ST_ROLLBACK]);
+            snprintf(j->error, sizeof j->error,
+                     "order %s is already journaled with another creation time", p->order_no);
+            return JOURNAL_EXISTS;
+        }
+    }
+
+    if (rc == SQLITE_OK && p->state == PAY_REFUNDING && p->refund_no[0]) {
+        sqlite3_stmt *st = j->st[ST_REFUND_OPEN];
+        sqlite3_bind_text(st, 1, p->refund_no, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, p->order_no, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, p->refund_fen);
+        sqlite3_bind_int64(st, 4, at);
+        rc = run(st);
+    }
+
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *st = j->st[ST_EVENT];
+        sqlite3_bind_text(st, 1, p->order_no, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, at);
+        sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, clean_detail ? clean_detail : detail ? detail : "", -1,
+                          SQLITE_TRANSIENT);
+        rc = run(st);
+    }
+    free(clean_detail);
+    free(clean_error);
+
+    if (rc == SQLITE_OK)
+        rc = run(j->st[ST_COMMIT]);
+    if (rc != SQLITE_OK)
+        return abandon(j, rc);
+    return JOURNAL_OK;
+}
+
+enum journal_status journal_next_order_seq(struct journal *j, int yyyymmdd, uint32_t *seq)
+{
+    sqlite3_stmt *st = j->st[ST_NEXT_SEQ];
+    sqlite3_bind_int(st, 1, yyyymmdd);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *seq = (uint32_t)sqlite3_column_int64(st, 0);
+        /* RETURNING: the change is committed when the statement runs to its end. */
+        rc = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        enum journal_status status = journal_fail(j, rc);
+        if (!sqlite3_get_autocommit(j->db))
+            run(j->st[ST_ROLLBACK]);
+        return status;
+    }
+    return JOURNAL_OK;
+}
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+static void copy_column(sqlite3_stmt *st, int col, char *out, size_t outlen)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(out, outlen, "%s", s ? (const char *)s : "");
+}
+
+bool journal_read_payment(sqlite3_stmt *st, struct payment *out)
+{
+    char name[16];
+    memset(out, 0, sizeof *out);
+    copy_column(st, 0, out->order_no, sizeof out->order_no);
+    copy_column(st, 1, name, sizeof name);
+    out->channel = pay_channel_from_name(name);
+    out->amount_fen = sqlite3_column_int64(st, 2);
+    copy_column(st, 3, name, sizeof name);
+    bool known = pay_state_from_name(name, &out->state);
+    copy_column(st, 4, out->auth_code, sizeof out->auth_code);
+    copy_column(st, 5, out->code_last4, sizeof out->code_last4);
+    out->abort_requested = sqlite3_column_int(st, 6) != 0;
+    out->cancel_refunded = sqlite3_column_int(st, 7) != 0;
+    out->created_at = sqlite3_column_int64(st, 8);
+    out->pay_sent_at = sqlite3_column_int64(st, 9);
+    out->updated_at = sqlite3_column_int64(st, 10);
+    out->queries = (uint32_t)sqlite3_column_int64(st, 11);
+    out->cancels = (uint32_t)sqlite3_column_int64(st, 12);
+    copy_column(st, 13, out->trade_no, sizeof out->trade_no);
+    copy_column(st, 14, out->last_error, sizeof out->last_error);
+    out->refunded_fen = sqlite3_column_int64(st, 15);
+    copy_column(st, 16, out->refund_no, sizeof out->refund_no);
+    out->refund_fen = sqlite3_column_int64(st, 17);
+    return known;
+}
+
+static enum journal_status unknown_state(struct journal *j, const char *order_no)
+{
+    snprintf(j->error, sizeof j->error, "order %s has a state posterm does not know", order_no);
+    return JOURNAL_CORRUPT;
+}
+
+enum journal_status journal_load(struct journal *j, const char *order_no, struct payment *out)
+{
+    sqlite3_stmt *st = j->st[ST_LOAD];
+    sqlite3_bind_text(st, 1, order_no, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    enum journal_status status = JOURNAL_OK;
+    if (rc == SQLITE_ROW) {
+        if (!journal_read_payment(st, out))
+            status = unknown_state(j, order_no);
+    } else if (rc == SQLITE_DONE) {
+        status = JOURNAL_NOT_FOUND;
+    } else {
+        status = journal_fail(j, rc);
+    }
+    sqlite3_reset(st);
+    return status;
+}
+
+enum journal_status journal_each_unresolved(struct journal *j, journal_payment_fn fn, void *ctx)
+{
+    /* Read them all first, so fn may save to the journal while we go through them (a write
+     * under an open cursor over the same index could skip or repeat rows). Unresolved
+     * payments are few: they are the terminal's pending work. */
+    struct payment *list = NULL;
+    size_t n = 0, cap = 0;
+    enum journal_status status = JOURNAL_OK;
+    sqlite3_stmt *st = j->st[ST_UNRESOLVED];
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t grown = cap ? cap * 2 : 16;
+            struct payment *bigger = realloc(list, grown * sizeof *list);
+            if (!bigger) {
+                snprintf(j->error, sizeof j->error, "out of memory reading unresolved payments");
+                status = JOURNAL_IO;
+                break;
+            }
+            list = bigger;
+            cap = grown;
+        }
+        if (!journal_read_payment(st, &list[n])) {
+            status = unknown_state(j, list[n].order_no);
+            break;
+        }
+        n++;
+    }
+    if (status == JOURNAL_OK && rc != SQLITE_DONE)
+        status = journal_fail(j, rc);
+    sqlite3_reset(st);
+    for (size_t i = 0; status == JOURNAL_OK && i < n; i++)
+        if (fn(ctx, &list[i]) != 0)
+            break;
+    free(list);
+    return status;
+}
+
+enum journal_status journal_count_unresolved(struct journal *j, int *count)
+{
+    sqlite3_stmt *st = j->st[ST_COUNT_UNRESOLVED];
+    int rc = sqlite3_step(st);
+    enum journal_status status = JOURNAL_OK;
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int(st, 0);
+    else
+        status = journal_fail(j, rc);
+    sqlite3_reset(st);
+    return status;
+}

@@ -1,0 +1,35 @@
+/*
+ * journal_sqlite.h - what storage/ shares between its own files, never used outside it.
+ *
+ * reports.c reads the same tables as journal.c through the same handle; this header gives it
+ * the connection, the one mapping from SQLite errors to journal statuses, and the one way a
+ * payments row becomes a struct payment, so the two files cannot drift apart.
+ */
+#ifndef POSTERM_JOURNAL_SQLITE_H
+#define POSTERM_JOURNAL_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "journal.h"
+
+/* The columns journal_read_payment() expects, in this order, at the start of a SELECT. */
+#define JOURNAL_PAYMENT_COLUMNS                                                             \
+    "order_no, channel, amount_fen, state, auth_code, code_last4, abort_requested, "       \
+    "cancel_refunded, created_at, pay_sent_at, updated_at, queries, cancels, trade_no, "   \
+    "last_error, refunded_fen, refund_no, refund_fen"
+
+/* The states the partial index payments_unresolved covers. A query must use this exact
+ * condition for SQLite to pick that index (tests/unit/journal checks the plan). */
+#define JOURNAL_UNRESOLVED "state IN ('NEW','PAYING','QUERYING','CANCELLING','REFUNDING')"
+
+sqlite3 *journal_sqlite(struct journal *j);
+
+/* Records the connection's error text for journal_last_error() (digit runs long enough to be
+ * a payment code are masked) and maps rc to a status. */
+enum journal_status journal_fail(struct journal *j, int rc);
+
+/* Fills out from the row st is on (JOURNAL_PAYMENT_COLUMNS first); this-process-only fields
+ * are zeroed. Returns false when a stored value is not one posterm writes (unknown state). */
+bool journal_read_payment(sqlite3_stmt *st, struct payment *out);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * reports.c - read-only listings and totals over the journal (reports.h).
+ *
+ * Reports are asked for by a person, a few times a day, so each call prepares its statement
+ * and finalizes it; the hot path (journal_save) keeps its own statements prepared.
+ */
+#include "reports.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "journal_sqlite.h"
+
+static int prepare(struct journal *j, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v2(journal_sqlite(j), sql, -1, st, NULL);
+}
+
+/* Finalizes st and turns the last step's rc into a status. */
+static enum journal_status finish(struct journal *j, sqlite3_stmt *st, int rc)
+{
+    enum journal_status status =
+        (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK) ? JOURNAL_OK : journal_fail(j, rc);
+    sqlite3_finalize(st);
+    return status;
+}
+
+enum journal_status report_payments(struct journal *j, int64_t from, int64_t to,
+                                    bool unresolved_only, journal_payment_fn fn, void *ctx)
+{
+    static const char all_sql[] =
+        "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments "
+        "WHERE created_at >= ?1 AND created_at < ?2 ORDER BY created_at DESC, order_no DESC";
+    static const char unresolved_sql[] =
+        "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments "
+        "WHERE created_at >= ?1 AND created_at < ?2 AND " JOURNAL_UNRESOLVED
+        " ORDER BY created_at DESC, order_no DESC";
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(j, unresolved_only ? unresolved_sql : all_sql, &st);
+    if (rc != SQLITE_OK)
+        return finish(j, st, rc);
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    struct payment p;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!journal_read_payment(st, &p)) {
+            sqlite3_finalize(st);
+            return JOURNAL_CORRUPT;
+        }
+        if (fn(ctx, &p) != 0)
+            break;
+    }
+    return finish(j, st, rc);
+}
+
+enum journal_status report_events(struct journal *j, const char *order_no, journal_event_fn fn,
+                                  void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(j,
+                     "SELECT id, order_no, at, state, name, detail FROM events "
+                     "WHERE order_no = ?1 ORDER BY id",
+                     &st);
+    if (rc != SQLITE_OK)
+        return finish(j, st, rc);
+    sqlite3_bind_text(st, 1, order_no, -1, SQLITE_STATIC);
+    struct journal_event e;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&e, 0, sizeof e);
+        e.id = sqlite3_column_int64(st, 0);
+        snprintf(e.order_no, sizeof e.order_no, "%s", (const char *)sqlite3_column_text(st, 1));
+        e.at = sqlite3_column_int64(st, 2);
+        if (!pay_state_from_name((const char *)sqlite3_column_text(st, 3), &e.state)) {
+            sqlite3_finalize(st);
+            return JOURNAL_CORRUPT;
+        }
+        snprintf(e.name, sizeof e.name, "%s", (const char *)sqlite3_column_text(st, 4));
+        snprintf(e.detail, sizeof e.detail, "%s", (const char *)sqlite3_column_text(st, 5));
+        if (fn(ctx, &e) != 0)
+            break;
+    }
+    return finish(j, st, rc);
+}
+
+static struct report_totals *totals_of(struct report_day *out, const unsigned char *channel)
+{
+    return &out->channel[pay_channel_from_name(channel ? (const char *)channel : "")];
+}
+
+enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
+                                  struct report_day *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(j,
+                     "SELECT channel, "
+                     " sum(state IN ('PAID','REFUNDING')), sum(state = 'REFUNDED'), "
+                     " sum(CASE WHEN state IN ('PAID','REFUNDING','REFUNDED') THEN amount_fen "
+                     "     ELSE 0 END), "
+                     " sum(" JOURNAL_UNRESOLVED ") "
+                     "FROM payments WHERE created_at >= ?1 AND created_at < ?2 GROUP BY channel",
+                     &st);
+    if (rc != SQLITE_OK)
+        return finish(j, st, rc);
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct report_totals *t = totals_of(out, sqlite3_column_text(st, 0));
+        t->paid_count += sqlite3_column_int64(st, 1);
+        t->refunded_count += sqlite3_column_int64(st, 2);
+        t->charged_fen += sqlite3_column_int64(st, 3);
+        t->unresolved_count += sqlite3_column_int64(st, 4);
+    }
+    enum journal_status status = finish(j, st, rc);
+    if (status != JOURNAL_OK)
+        return status;
+
+    st = NULL;
+    rc = prepare(j,
+                 "SELECT p.channel, sum(r.amount_fen) FROM refunds AS r "
+                 "JOIN payments AS p ON p.order_no = r.order_no "
+                 "WHERE r.state = 'REFUNDED' AND r.at >= ?1 AND r.at < ?2 GROUP BY p.channel",
+                 &st);
+    if (rc != SQLITE_OK)
+        return finish(j, st, rc);
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        totals_of(out, sqlite3_column_text(st, 0))->refunded_fen += sqlite3_column_int64(st, 1);
+    status = finish(j, st, rc);
+    if (status != JOURNAL_OK)
+        return status;
+
+    for (int c = 0; c < REPORT_CHANNELS; c++) {
+        struct report_totals *t = &out->channel[c];
+        t->net_fen = t->charged_fen - t->refunded_fen;
+        out->all.paid_count += t->paid_count;
+        out->all.refunded_count += t->refunded_count;
+        out->all.charged_fen += t->charged_fen;
+        out->all.refunded_fen += t->refunded_fen;
+        out->all.net_fen += t->net_fen;
+        out->all.unresolved_count += t->unresolved_count;
+    }
+    return JOURNAL_OK;
+}
