@@ -1,0 +1,267 @@
+/*
+ * headless.c - command lines in, JSON lines out.
+ *
+ * Every object carries "event" first so a reader can dispatch on it. Payment codes leave
+ * only masked; nothing secret is ever printed.
+ */
+#include "headless.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "money.h"
+#include "paycode.h"
+#include "reports.h"
+
+#define LINE_MAX_LEN 512
+
+struct headless {
+    FILE *out;
+    char buf[LINE_MAX_LEN * 2];
+    size_t used;
+    bool eof;
+    bool quit;
+    bool overlong; /* discarding the rest of a line that was too long */
+};
+
+static void emit(struct headless *h, cJSON *obj)
+{
+    char *text = cJSON_PrintUnformatted(obj);
+    if (text) {
+        fprintf(h->out, "%s\n", text);
+        fflush(h->out);
+        free(text);
+    }
+    cJSON_Delete(obj);
+}
+
+static cJSON *event_object(const char *name)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "event", name);
+    return o;
+}
+
+static void add_money(cJSON *o, const char *key, int64_t fen)
+{
+    char text[MONEY_TEXT_MAX];
+    cJSON_AddStringToObject(o, key, money_format(fen, text));
+}
+
+static void add_payment(cJSON *o, const struct payment *p)
+{
+    char masked[AUTH_CODE_MAX + 8];
+    cJSON_AddStringToObject(o, "order", p->order_no);
+    cJSON_AddStringToObject(o, "state", pay_state_name(p->state));
+    add_money(o, "amount", p->amount_fen);
+    cJSON_AddStringToObject(o, "channel", pay_channel_name(p->channel));
+    if (p->auth_code[0])
+        paycode_mask(p->auth_code, masked, sizeof masked);
+    else
+        snprintf(masked, sizeof masked, "%s%s", p->code_last4[0] ? "****" : "", p->code_last4);
+    cJSON_AddStringToObject(o, "code", masked);
+    cJSON_AddBoolToObject(o, "confirming", p->customer_confirming);
+    cJSON_AddBoolToObject(o, "abort_requested", p->abort_requested);
+    cJSON_AddStringToObject(o, "trade_no", p->trade_no);
+    cJSON_AddStringToObject(o, "error", p->last_error);
+    add_money(o, "refunded", p->refunded_fen);
+    cJSON_AddBoolToObject(o, "cancel_refunded", p->cancel_refunded);
+}
+
+static void on_payment(void *ctx, const struct payment *p, const char *event)
+{
+    struct headless *h = ctx;
+    cJSON *o = event_object("payment");
+    cJSON_AddStringToObject(o, "transition", event);
+    add_payment(o, p);
+    emit(h, o);
+}
+
+static void on_message(void *ctx, enum loop_level level, const char *text)
+{
+    struct headless *h = ctx;
+    static const char *const names[] = {"info", "warn", "error"};
+    cJSON *o = event_object("message");
+    cJSON_AddStringToObject(o, "level", names[level]);
+    cJSON_AddStringToObject(o, "text", text);
+    emit(h, o);
+}
+
+struct headless *headless_new(FILE *out)
+{
+    struct headless *h = calloc(1, sizeof *h);
+    if (h)
+        h->out = out;
+    return h;
+}
+
+struct loop_observer headless_observer(struct headless *h)
+{
+    return (struct loop_observer){.ctx = h, .payment_changed = on_payment, .message = on_message};
+}
+
+void headless_free(struct headless *h) { free(h); }
+
+static void reply_status(struct headless *h, struct loop *l)
+{
+    cJSON *o = event_object("status");
+    const struct payment *p = loop_current(l);
+    if (p) {
+        cJSON *cur = cJSON_AddObjectToObject(o, "current");
+        add_payment(cur, p);
+        int64_t cancel_at = loop_cancel_at(l);
+        if (cancel_at)
+            cJSON_AddNumberToObject(cur, "cancel_in_ms", (double)(cancel_at - loop_now(l)));
+    }
+    cJSON_AddNumberToObject(o, "background", loop_background(l));
+    cJSON_AddBoolToObject(o, "gateway_reachable", loop_gateway_reachable(l));
+    emit(h, o);
+}
+
+static void add_totals(cJSON *o, const char *key, const struct report_totals *t)
+{
+    cJSON *c = cJSON_AddObjectToObject(o, key);
+    cJSON_AddNumberToObject(c, "paid", (double)t->paid_count);
+    cJSON_AddNumberToObject(c, "refunded_orders", (double)t->refunded_count);
+    add_money(c, "charged", t->charged_fen);
+    add_money(c, "refunds", t->refunded_fen);
+    add_money(c, "net", t->net_fen);
+    cJSON_AddNumberToObject(c, "unresolved", (double)t->unresolved_count);
+}
+
+/* Today, from local midnight to the next. */
+static void reply_end_of_day(struct headless *h, struct loop *l)
+{
+    struct journal *j = loop_journal(l);
+    if (j == NULL) {
+        on_message(h, LOOP_ERROR, "end of day: the journal is unavailable");
+        return;
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    int64_t from = (int64_t)mktime(&tm) * 1000;
+    tm.tm_mday += 1;
+    tm.tm_isdst = -1;
+    int64_t to = (int64_t)mktime(&tm) * 1000;
+
+    struct report_day day;
+    enum journal_status st = report_totals(j, from, to, &day);
+    if (st != JOURNAL_OK) {
+        on_message(h, LOOP_ERROR, journal_status_reason(st));
+        return;
+    }
+    cJSON *o = event_object("eod");
+    add_totals(o, "wechat", &day.channel[CHANNEL_WECHAT]);
+    add_totals(o, "alipay", &day.channel[CHANNEL_ALIPAY]);
+    add_totals(o, "all", &day.all);
+    emit(h, o);
+}
+
+static void command(struct headless *h, struct loop *l, char *line)
+{
+    char *save = NULL;
+    char *verb = strtok_r(line, " \t\r", &save);
+    char *arg1 = verb ? strtok_r(NULL, " \t\r", &save) : NULL;
+    char *arg2 = arg1 ? strtok_r(NULL, " \t\r", &save) : NULL;
+    if (verb == NULL)
+        return;
+
+    if (strcmp(verb, "amount") == 0 || strcmp(verb, "pay") == 0) {
+        int64_t fen;
+        enum money_status ms = money_parse(arg1, 0, &fen);
+        if (ms != MONEY_OK) {
+            on_message(h, LOOP_WARN, money_status_reason(ms));
+            return;
+        }
+        (void)loop_start_payment(l, fen); /* refusals reach the observer as messages */
+    } else if (strcmp(verb, "scan") == 0) {
+        if (loop_scan(l, arg1 ? arg1 : "") == LOOP_DUPLICATE)
+            on_message(h, LOOP_INFO, "same code scanned again: ignored");
+    } else if (strcmp(verb, "abort") == 0) {
+        if (loop_abort(l) != LOOP_OK)
+            on_message(h, LOOP_WARN, "nothing to abort");
+    } else if (strcmp(verb, "refund") == 0) {
+        int64_t fen;
+        enum money_status ms = money_parse(arg2, 0, &fen);
+        if (arg1 == NULL || ms != MONEY_OK) {
+            on_message(h, LOOP_WARN, "usage: refund <order> <amount>");
+            return;
+        }
+        (void)loop_refund(l, arg1, fen);
+    } else if (strcmp(verb, "status") == 0) {
+        reply_status(h, l);
+    } else if (strcmp(verb, "eod") == 0) {
+        reply_end_of_day(h, l);
+    } else if (strcmp(verb, "quit") == 0) {
+        h->quit = true;
+    } else {
+        on_message(h, LOOP_WARN, "unknown command (amount, scan, abort, refund, status, eod, quit)");
+    }
+}
+
+/* Reads what is there without blocking and runs each complete line. */
+static int read_commands(struct headless *h, struct loop *l, int fd)
+{
+    ssize_t n = read(fd, h->buf + h->used, sizeof h->buf - h->used - 1);
+    if (n < 0)
+        return errno == EINTR || errno == EAGAIN ? 0 : -1;
+    if (n == 0) {
+        h->eof = true;
+        return 0;
+    }
+    h->used += (size_t)n;
+    h->buf[h->used] = '\0';
+    char *start = h->buf;
+    char *nl;
+    while ((nl = memchr(start, '\n', h->used - (size_t)(start - h->buf))) != NULL) {
+        *nl = '\0';
+        if (!h->overlong)
+            command(h, l, start);
+        h->overlong = false;
+        start = nl + 1;
+        if (h->quit)
+            return 0;
+    }
+    size_t rest = h->used - (size_t)(start - h->buf);
+    if (rest > LINE_MAX_LEN) {
+        on_message(h, LOOP_WARN, "input line too long: ignored");
+        h->overlong = true;
+        rest = 0;
+    }
+    memmove(h->buf, start, rest);
+    h->used = rest;
+    return 0;
+}
+
+static bool anything_unresolved(const struct loop *l)
+{
+    const struct payment *p = loop_current(l);
+    return loop_background(l) > 0 || (p && pay_state_unresolved(p->state) && p->state != PAY_NEW);
+}
+
+int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *stop)
+{
+    cJSON *o = event_object("ready");
+    cJSON_AddNumberToObject(o, "background", loop_background(l));
+    emit(h, o);
+
+    while (!h->quit && !*stop) {
+        if (h->eof && !anything_unresolved(l))
+            break;
+        struct pollfd in = {.fd = in_fd, .events = POLLIN};
+        int ready = loop_poll(l, &in, h->eof ? 0 : 1, 1000);
+        if (ready < 0)
+            return 1;
+        if (ready > 0 && read_commands(h, l, in_fd) < 0)
+            return 1;
+    }
+    return 0;
+}

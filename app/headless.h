@@ -1,0 +1,34 @@
+/*
+ * headless.h - posterm without a screen, for scripts and tests.
+ *
+ * Commands arrive as lines on a descriptor (stdin); every payment change and every message
+ * leaves as one JSON object per line. The same loop, engine, journal and gateway run as
+ * behind the cashier screen. Commands:
+ *   amount 12.30            start a payment (also: pay 12.30)
+ *   scan <code>             a payment code, as a scanner would deliver it
+ *   abort                   abort the current payment (it is cancelled, never forgotten)
+ *   refund <order> <amount> refund (part of) a paid order
+ *   status                  print the current payment and the background count
+ *   eod                     end-of-day totals for today
+ *   quit                    exit now (unresolved payments resume at the next start)
+ * At end of input, posterm keeps going until no payment is unresolved, then exits.
+ */
+#ifndef POSTERM_HEADLESS_H
+#define POSTERM_HEADLESS_H
+
+#include <stdio.h>
+
+#include "loop.h"
+
+struct headless;
+
+/* The observer that prints changes as JSON lines on out; pass it to loop_open. */
+struct headless *headless_new(FILE *out);
+struct loop_observer headless_observer(struct headless *h);
+void headless_free(struct headless *h);
+
+/* Runs until quit, end of input with nothing unresolved, or *stop becomes non-zero.
+ * Returns 0, or 1 when reading input failed. */
+int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *stop);
+
+#endif

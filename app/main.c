@@ -1,0 +1,129 @@
+/*
+ * main.c - the one place where posterm's parts are wired together.
+ *
+ * Order matters: config, then the journal, then the gateway, then recovery of every
+ * unresolved payment, and only then a front that can take new payments.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "headless.h"
+#include "journal.h"
+#include "loop.h"
+
+#ifndef POSTERM_VERSION
+#define POSTERM_VERSION "unknown"
+#endif
+
+static volatile int stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "usage: posterm [--config FILE] [--journal FILE] [--headless]\n"
+            "\n"
+            "  -c, --config FILE   settings (JSON; default /etc/posterm/posterm.json)\n"
+            "  -j, --journal FILE  journal database (overrides the config's \"journal\")\n"
+            "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
+            "  -h, --help          this text\n"
+            "  -V, --version       the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = "/etc/posterm/posterm.json";
+    const char *journal_path = NULL;
+    bool headless = false;
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"journal", required_argument, NULL, 'j'},
+        {"headless", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:j:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; break;
+        case 'j': journal_path = optarg; break;
+        case 'H': headless = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("posterm %s\n", POSTERM_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    static struct config cfg;
+    char err[512];
+    config_defaults(&cfg);
+    if (!config_load(&cfg, config_path, err, sizeof err)) {
+        fprintf(stderr, "posterm: %s\n", err);
+        return 2;
+    }
+    if (journal_path)
+        snprintf(cfg.journal_path, sizeof cfg.journal_path, "%s", journal_path);
+
+    /* An unusable journal does not stop posterm: it starts, says why, and refuses payments,
+     * leaving the file untouched for whoever inspects it. */
+    struct journal *journal = NULL;
+    char journal_problem[512] = "";
+    if (journal_open(&journal, cfg.journal_path, journal_problem, sizeof journal_problem) != JOURNAL_OK)
+        fprintf(stderr, "posterm: %s\n", journal_problem);
+
+    struct gateway *gateway = NULL;
+    if (gateway_open(&gateway, &cfg.gateway, err, sizeof err) != GW_OK) {
+        fprintf(stderr, "posterm: %s\n", err);
+        journal_close(journal);
+        return 2;
+    }
+    if (!cfg.gateway.tls_verify)
+        fprintf(stderr, "posterm: WARNING: TLS verification is off (http.tls_verify=false)\n");
+
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+
+    int status = 0;
+    if (headless) {
+        struct headless *h = headless_new(stdout);
+        struct loop_observer obs = headless_observer(h);
+        struct loop *loop = NULL;
+        if (h == NULL || loop_open(&loop, &cfg, journal, journal_problem, gateway, NULL, &obs) != LOOP_OK) {
+            fprintf(stderr, "posterm: out of memory\n");
+            status = 1;
+        } else {
+            int resumed;
+            if (journal)
+                (void)loop_recover(loop, &resumed); /* a failure is reported to the observer */
+            else
+                obs.message(obs.ctx, LOOP_ERROR, journal_problem);
+            status = headless_run(h, loop, STDIN_FILENO, &stop_requested);
+        }
+        loop_close(loop);
+        headless_free(h);
+    } else {
+        fprintf(stderr, "posterm: the cashier screen is not built in; use --headless\n");
+        status = 2;
+    }
+
+    gateway_close(gateway);
+    journal_close(journal);
+    return status;
+}
