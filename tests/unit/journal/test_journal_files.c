@@ -31,8 +31,11 @@ static void check_refused(const char *path, enum journal_status want, const char
     struct journal *j = NULL;
     char err[1024] = "";
     enum journal_status st = journal_open(&j, path, err, sizeof err);
-    if (st != want)
+    if (st != want) {
         fprintf(stderr, "%s: got %s (%s)\n", why, journal_status_reason(st), err);
+        journal_close(j);
+        j = NULL;
+    }
     CHECK_EQ_INT(st, want);
     CHECK(j == NULL);
     CHECK(strstr(err, path) != NULL);
@@ -122,8 +125,8 @@ static void test_damaged_page(void)
     unsigned char *whole = fixture_read(path, &len);
     if (!whole)
         return;
-    /* Scribble over the middle of page 3 onwards (b-tree pages, not the header). */
-    for (size_t i = 2 * 4096 + 8; i < 2 * 4096 + 2000 && i < len; i++)
+    /* Scribble over pages 2 to 4 whole (b-tree pages in use, not the header page). */
+    for (size_t i = 4096; i < 4 * 4096 && i < len; i++)
         whole[i] = (unsigned char)(i * 7);
     CHECK(fixture_write(path, whole, len));
     check_refused(path, JOURNAL_CORRUPT, "damaged page");
@@ -188,6 +191,7 @@ static void test_empty_file_and_missing_folder(void)
  * root), and returns whether all its checks passed. */
 static bool run_unprivileged(void (*fn)(void))
 {
+    int failed_before = check_failed; /* the child inherits our counts */
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
@@ -198,7 +202,7 @@ static bool run_unprivileged(void (*fn)(void))
             _exit(2);
         }
         fn();
-        _exit(check_failed == 0 ? 0 : 1);
+        _exit(check_failed == failed_before ? 0 : 1);
     }
     int status = 0;
     if (waitpid(pid, &status, 0) != pid)
@@ -286,18 +290,18 @@ static const char schema_v1[] =
     " refunded_fen INTEGER NOT NULL DEFAULT 0,"
     " refund_no TEXT,"
     " refund_fen INTEGER NOT NULL DEFAULT 0"
-    ");"
+    ") WITHOUT ROWID;"
     "CREATE INDEX payments_unresolved ON payments(created_at)"
     " WHERE state IN ('NEW','PAYING','QUERYING','CANCELLING','REFUNDING');"
     "CREATE TABLE events ("
-    " id INTEGER PRIMARY KEY,"
     " order_no TEXT NOT NULL,"
+    " id INTEGER NOT NULL,"
     " at INTEGER NOT NULL,"
     " state TEXT NOT NULL,"
     " name TEXT NOT NULL,"
-    " detail TEXT NOT NULL DEFAULT ''"
-    ");"
-    "CREATE INDEX events_order ON events(order_no, id);"
+    " detail TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (order_no, id)"
+    ") WITHOUT ROWID;"
     "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
     " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
     "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
@@ -321,10 +325,10 @@ static const char data_v1[] =
     " created_at, pay_sent_at, updated_at, queries)"
     " VALUES ('T01-20261120-000003', 'wechat', 99, 'QUERYING', '134567890123453333', '3333',"
     " 1700000002000, 1700000002100, 1700000002900, 1);"
-    "INSERT INTO events(order_no, at, state, name, detail) VALUES"
-    " ('T01-20261120-000001', 1700000000000, 'NEW', 'create', ''),"
-    " ('T01-20261120-000001', 1700000000900, 'PAID', 'paid', ''),"
-    " ('T01-20261120-000003', 1700000002100, 'PAYING', 'pay_intent', '');"
+    "INSERT INTO events(order_no, id, at, state, name, detail) VALUES"
+    " ('T01-20261120-000001', 1, 1700000000000, 'NEW', 'create', ''),"
+    " ('T01-20261120-000001', 2, 1700000000900, 'PAID', 'paid', ''),"
+    " ('T01-20261120-000003', 1, 1700000002100, 'PAYING', 'pay_intent', '');"
     "INSERT INTO order_seq(day, last) VALUES (20261120, 3);";
 
 static void test_migrate_v1(void)
@@ -358,9 +362,14 @@ static void test_migrate_v1(void)
     CHECK_EQ_STR(p.trade_no, "4200000001");
     CHECK_EQ_INT(journal_load(j, "T01-20261120-000003", &p), JOURNAL_OK);
     CHECK_EQ_STR(p.auth_code, "134567890123453333");
+    /* It goes on where v1 left it: its next event follows the one v1 journaled. */
+    p.state = PAY_PAID;
+    CHECK_EQ_INT(journal_save(j, &p, "paid", "", 1700000003000), JOURNAL_OK);
+    CHECK_EQ_INT(journal_load(j, "T01-20261120-000003", &p), JOURNAL_OK);
+    CHECK_EQ_STR(p.auth_code, "");
     int count = 0;
     CHECK_EQ_INT(journal_count_unresolved(j, &count), JOURNAL_OK);
-    CHECK_EQ_INT(count, 2);
+    CHECK_EQ_INT(count, 1);
     uint32_t seq = 0;
     CHECK_EQ_INT(journal_next_order_seq(j, 20261120, &seq), JOURNAL_OK);
     CHECK_EQ_INT(seq, 4);
@@ -387,9 +396,17 @@ static void test_migrate_v1(void)
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
     CHECK_EQ_INT(sqlite3_column_int(st, 0), journal_schema_version());
     sqlite3_finalize(st);
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "SELECT count(*), max(id) FROM events "
+                                        "WHERE order_no = 'T01-20261120-000003'",
+                                    -1, &st, NULL),
+                 SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 2);
+    CHECK_EQ_INT(sqlite3_column_int(st, 1), 2);
+    sqlite3_finalize(st);
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 5);
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK(journal_schema_version() >= 2);
