@@ -226,7 +226,7 @@ static bool walk(struct config *cfg, const cJSON *obj, const char *prefix, const
                        : snprintf(key, sizeof key, "%s", m->string);
         if (n < 0 || (size_t)n >= sizeof key)
             return fail(err, errlen, file, m->string, "unknown key");
-        if (key[0] == '_' || (prefix == NULL && strcmp(key, "comment") == 0))
+        if (m->string[0] == '_')
             continue; /* "_note" keys let a config carry its own comments */
         const struct field *f = field_named(key);
         if (f) {

@@ -154,6 +154,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct journal {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
+    int os_errno; /* errno right after the last failed step (see step()) */
     char error[256];
 };
 
@@ -175,6 +176,11 @@ const char *journal_status_reason(enum journal_status st)
     case JOURNAL_IO: return "the journal could not be read or written";
     }
     return "unknown journal status";
+}
+
+int journal_schema_version(void)
+{
+    return JOURNAL_VERSION;
 }
 
 const char *journal_last_error(const struct journal *j)
@@ -201,19 +207,17 @@ static void mask_long_digit_runs(char *s)
 /* One place decides which SQLite failure the caller sees as which status. A write error
  * from the OS counts as "full" when the OS said so (ENOSPC, or EFBIG when a file size limit
  * is hit); SQLite reports the latter as a plain I/O error. */
-static enum journal_status status_of(sqlite3 *db, int rc)
+static enum journal_status status_of(int rc, int os_errno)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
     case SQLITE_DONE: return JOURNAL_OK;
     case SQLITE_FULL: return JOURNAL_FULL;
-    case SQLITE_IOERR: {
-        int e = sqlite3_system_errno(db);
-        if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+    case SQLITE_IOERR:
+        if (os_errno == ENOSPC || os_errno == EFBIG || os_errno == EDQUOT)
             return JOURNAL_FULL;
         return JOURNAL_IO;
-    }
     case SQLITE_READONLY:
     case SQLITE_PERM: return JOURNAL_READONLY;
     case SQLITE_CORRUPT:
@@ -225,12 +229,36 @@ static enum journal_status status_of(sqlite3 *db, int rc)
 enum journal_status journal_fail(struct journal *j, int rc)
 {
     int e = sqlite3_system_errno(j->db);
+    if (e == 0)
+        e = j->os_errno;
+    j->os_errno = 0;
     if (e != 0 && (rc & 0xff) == SQLITE_IOERR)
         snprintf(j->error, sizeof j->error, "%s (%s)", sqlite3_errmsg(j->db), strerror(e));
     else
         snprintf(j->error, sizeof j->error, "%s", sqlite3_errmsg(j->db));
     mask_long_digit_runs(j->error);
-    return status_of(j->db, rc);
+    return status_of(rc, e);
+}
+
+/* SQLite reports a failed write (EFBIG, and sometimes ENOSPC) as SQLITE_IOERR_WRITE without
+ * keeping the errno (sqlite3_system_errno() stays 0), so the errno is taken right after the
+ * call, before anything else can change it. */
+static int step(struct journal *j, sqlite3_stmt *st)
+{
+    errno = 0;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        j->os_errno = errno;
+    return rc;
+}
+
+static int exec(struct journal *j, const char *sql)
+{
+    errno = 0;
+    int rc = sqlite3_exec(j->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        j->os_errno = errno;
+    return rc;
 }
 
 /* ---- opening ---------------------------------------------------------------------------- */
@@ -261,6 +289,9 @@ static enum journal_status open_sqlite_error(struct journal *j, int rc, char *er
     char what[512];
     if (st == JOURNAL_CORRUPT)
         snprintf(what, sizeof what, "%s: %s; the file was left untouched", doing, j->error);
+    else if (st == JOURNAL_FULL)
+        snprintf(what, sizeof what, "%s: %s; the disk is full, nothing was written", doing,
+                 j->error);
     else if (st == JOURNAL_READONLY)
         snprintf(what, sizeof what, "%s: %s; check the permissions of the file and its folder",
                  doing, j->error);
@@ -380,6 +411,9 @@ static enum journal_status check_file(struct journal *j, const char *path, int *
             snprintf(what, sizeof what,
                      "it failed its integrity check (%s); the file was left untouched",
                      verdict ? verdict : "no verdict");
+            for (char *c = what; *c; c++)
+                if (*c == '\n')
+                    *c = ' ';
             sqlite3_finalize(st);
             return open_error(JOURNAL_CORRUPT, err, errlen, path, what);
         }
@@ -394,19 +428,19 @@ static enum journal_status check_file(struct journal *j, const char *path, int *
 static enum journal_status migrate(struct journal *j, const char *path, char *err, size_t errlen)
 {
     int version = 0;
-    int rc = sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    int rc = exec(j, "BEGIN IMMEDIATE");
     /* Another process may have migrated between our check and our lock: read again. */
     if (rc == SQLITE_OK)
         rc = exec_int(j->db, "PRAGMA user_version", &version);
     for (int v = version; rc == SQLITE_OK && v < JOURNAL_VERSION; v++)
-        rc = sqlite3_exec(j->db, migrations[v], NULL, NULL, NULL);
+        rc = exec(j, migrations[v]);
     if (rc == SQLITE_OK && version < JOURNAL_VERSION) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", JOURNAL_VERSION);
-        rc = sqlite3_exec(j->db, sql, NULL, NULL, NULL);
+        rc = exec(j, sql);
     }
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
+        rc = exec(j, "COMMIT");
     if (rc != SQLITE_OK) {
         enum journal_status st = open_sqlite_error(j, rc, err, errlen, path, "cannot migrate it");
         if (!sqlite3_get_autocommit(j->db))
@@ -421,7 +455,7 @@ static enum journal_status configure(struct journal *j, const char *path, char *
     char mode[16] = "";
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(j->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (rc == SQLITE_OK && (rc = step(j, st)) == SQLITE_ROW) {
         snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
         rc = SQLITE_OK;
     }
@@ -434,10 +468,8 @@ static enum journal_status configure(struct journal *j, const char *path, char *
     /* FULL: the WAL is synced at every commit, so a returned save survives a power cut.
      * secure_delete: a payment code reduced to its last four digits should not linger in
      * freed space of the file. */
-    rc = sqlite3_exec(j->db,
-                      "PRAGMA synchronous = FULL; PRAGMA secure_delete = FAST;"
-                      "PRAGMA foreign_keys = OFF; PRAGMA trusted_schema = OFF;",
-                      NULL, NULL, NULL);
+    rc = exec(j, "PRAGMA synchronous = FULL; PRAGMA secure_delete = FAST;"
+                 "PRAGMA foreign_keys = OFF; PRAGMA trusted_schema = OFF;");
     if (rc != SQLITE_OK)
         return open_sqlite_error(j, rc, err, errlen, path, "cannot configure it");
     return JOURNAL_OK;
@@ -510,9 +542,9 @@ void journal_close(struct journal *j)
 /* ---- writing ---------------------------------------------------------------------------- */
 
 /* Runs a statement that returns no rows (or whose rows we do not need) and resets it. */
-static int run(sqlite3_stmt *st)
+static int run(struct journal *j, sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
+    int rc = step(j, st);
     sqlite3_reset(st);
     return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? SQLITE_OK : rc;
 }
@@ -523,7 +555,7 @@ static enum journal_status abandon(struct journal *j, int rc)
 {
     enum journal_status st = journal_fail(j, rc);
     if (!sqlite3_get_autocommit(j->db))
-        run(j->st[ST_ROLLBACK]);
+        run(j, j->st[ST_ROLLBACK]);
     return st;
 }
 
@@ -576,7 +608,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
     char *clean_detail = without_code(detail, p->auth_code);
     char *clean_error = without_code(p->last_error, p->auth_code);
     const char *state = pay_state_name(p->state);
-    int rc = run(j->st[ST_BEGIN]);
+    int rc = run(j, j->st[ST_BEGIN]);
     if (rc != SQLITE_OK) {
         free(clean_detail);
         free(clean_error);
@@ -588,7 +620,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_text(st, 1, p->order_no, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, p->refunded_fen);
         sqlite3_bind_int64(st, 3, at);
-        rc = run(st);
+        rc = run(j, st);
     }
 
     if (rc == SQLITE_OK) {
@@ -611,12 +643,12 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 16, p->refunded_fen);
         bind_text_or_null(st, 17, p->refund_no);
         sqlite3_bind_int64(st, 18, p->refund_fen);
-        rc = run(st);
+        rc = run(j, st);
         if (rc == SQLITE_OK && sqlite3_changes(j->db) == 0) {
             free(clean_detail);
             free(clean_error);
             if (!sqlite3_get_autocommit(j->db))
-                run(j->st[ST_ROLLBACK]);
+                run(j, j->st[ST_ROLLBACK]);
             snprintf(j->error, sizeof j->error,
                      "order %s is already journaled with another creation time", p->order_no);
             return JOURNAL_EXISTS;
@@ -629,7 +661,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_text(st, 2, p->order_no, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, p->refund_fen);
         sqlite3_bind_int64(st, 4, at);
-        rc = run(st);
+        rc = run(j, st);
     }
 
     if (rc == SQLITE_OK) {
@@ -640,13 +672,13 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, clean_detail ? clean_detail : detail ? detail : "", -1,
                           SQLITE_TRANSIENT);
-        rc = run(st);
+        rc = run(j, st);
     }
     free(clean_detail);
     free(clean_error);
 
     if (rc == SQLITE_OK)
-        rc = run(j->st[ST_COMMIT]);
+        rc = run(j, j->st[ST_COMMIT]);
     if (rc != SQLITE_OK)
         return abandon(j, rc);
     return JOURNAL_OK;
@@ -656,17 +688,17 @@ enum journal_status journal_next_order_seq(struct journal *j, int yyyymmdd, uint
 {
     sqlite3_stmt *st = j->st[ST_NEXT_SEQ];
     sqlite3_bind_int(st, 1, yyyymmdd);
-    int rc = sqlite3_step(st);
+    int rc = step(j, st);
     if (rc == SQLITE_ROW) {
         *seq = (uint32_t)sqlite3_column_int64(st, 0);
         /* RETURNING: the change is committed when the statement runs to its end. */
-        rc = sqlite3_step(st);
+        rc = step(j, st);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         enum journal_status status = journal_fail(j, rc);
         if (!sqlite3_get_autocommit(j->db))
-            run(j->st[ST_ROLLBACK]);
+            run(j, j->st[ST_ROLLBACK]);
         return status;
     }
     return JOURNAL_OK;

@@ -39,6 +39,8 @@ enum journal_status journal_open(struct journal **out, const char *path, char *e
 void journal_close(struct journal *j);
 
 const char *journal_status_reason(enum journal_status st);
+/* The schema version this posterm writes (PRAGMA user_version of a migrated file). */
+int journal_schema_version(void);
 /* The last SQLite/OS error text for this handle (never contains a payment code). */
 const char *journal_last_error(const struct journal *j);
 
@@ -47,7 +49,8 @@ const char *journal_last_error(const struct journal *j);
 enum journal_status journal_next_order_seq(struct journal *j, int yyyymmdd, uint32_t *seq);
 
 /* Inserts or updates the payment's row and appends one event (name, detail) at wall time
- * `at`, in one transaction. The auth code is stored only while the state is unresolved. */
+ * `at`, in one transaction. The auth code is stored only while the state is unresolved.
+ * JOURNAL_EXISTS: the number belongs to an order with another created_at (never overwritten). */
 enum journal_status journal_save(struct journal *j, const struct payment *p, const char *event,
                                  const char *detail, int64_t at);
 

@@ -1,0 +1,590 @@
+/*
+ * alipay.c - Alipay OpenAPI requests and replies, without sockets.
+ *
+ * Promise: GW_SUCCESS and GW_FAILED only for a reply whose "<method>_response" bytes verified
+ * against the Alipay public key and whose code is definite. Everything else is GW_UNKNOWN.
+ * Every mapping rule names its source in drivers/gateway/README.md ("Alipay").
+ */
+#include "alipay.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "money.h"
+#include "paycode.h"
+
+/* --- a growable string ----------------------------------------------------------------- */
+
+struct text {
+    char *s;
+    size_t len, cap;
+    bool failed;
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+    if (t->failed) return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (cap < t->len + n + 1) cap *= 2;
+        char *p = realloc(t->s, cap);
+        if (!p) {
+            t->failed = true;
+            return;
+        }
+        t->s = p;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
+
+static void text_str(struct text *t, const char *s) { text_add(t, s, strlen(s)); }
+
+/* application/x-www-form-urlencoded: RFC 3986 unreserved characters pass, the rest is %XX. */
+static void text_urlencode(struct text *t, const char *s)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            text_add(t, (const char *)p, 1);
+        } else {
+            char e[3] = {'%', hexd[*p >> 4], hexd[*p & 15]};
+            text_add(t, e, 3);
+        }
+    }
+}
+
+/* --- requests -------------------------------------------------------------------------- */
+
+const char *alipay_method(enum gw_op op)
+{
+    switch (op) {
+    case GW_PAY: return "alipay.trade.pay";
+    case GW_QUERY: return "alipay.trade.query";
+    case GW_CANCEL: return "alipay.trade.cancel";
+    case GW_REFUND: return "alipay.trade.refund";
+    }
+    return "";
+}
+
+void alipay_timestamp(int64_t unix_seconds, char out[20])
+{
+    /* Alipay reads the timestamp as Beijing time (UTC+8, no daylight saving) */
+    time_t t = (time_t)(unix_seconds + 8 * 3600);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+char *alipay_sign_content(const char *const *keys, const char *const *values, int n)
+{
+    int order[16];
+    int m = 0;
+    for (int i = 0; i < n && m < 16; i++) {
+        if (strcmp(keys[i], "sign") == 0 || !keys[i][0] || !values[i] || !values[i][0])
+            continue;
+        /* insertion sort by key, byte order (Java String.compareTo on ASCII keys) */
+        int j = m++;
+        while (j > 0 && strcmp(keys[order[j - 1]], keys[i]) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    struct text t = {0};
+    for (int k = 0; k < m; k++) {
+        if (k) text_str(&t, "&");
+        text_str(&t, keys[order[k]]);
+        text_str(&t, "=");
+        text_str(&t, values[order[k]]);
+    }
+    if (t.failed || !t.s) {
+        free(t.s);
+        return NULL;
+    }
+    return t.s;
+}
+
+/* biz_content as compact JSON; NULL on allocation failure. */
+static char *biz_content(const struct gw_request *req)
+{
+    char amount[MONEY_TEXT_MAX];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "out_trade_no", req->order_no);
+    switch (req->op) {
+    case GW_PAY:
+        cJSON_AddStringToObject(o, "scene", "bar_code");
+        cJSON_AddStringToObject(o, "auth_code", req->auth_code);
+        cJSON_AddStringToObject(o, "subject", req->subject[0] ? req->subject : req->order_no);
+        cJSON_AddStringToObject(o, "total_amount", money_format(req->amount_fen, amount));
+        break;
+    case GW_REFUND:
+        cJSON_AddStringToObject(o, "refund_amount", money_format(req->amount_fen, amount));
+        cJSON_AddStringToObject(o, "out_request_no", req->refund_no);
+        break;
+    case GW_QUERY:
+    case GW_CANCEL:
+        break;
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_request *req,
+                            int64_t now, struct wire_request *out)
+{
+    char ts[20], sig[CRYPTO_SIG_B64_MAX];
+    memset(out, 0, sizeof *out);
+    if ((req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
+        (req->op == GW_REFUND && (!req->refund_no[0] || req->amount_fen <= 0)) ||
+        !req->order_no[0])
+        return GW_ERR_INTERNAL;
+    alipay_timestamp(now, ts);
+    char *biz = biz_content(req);
+    if (!biz) return GW_ERR_NOMEM;
+
+    const char *k[] = {"app_id", "method", "format", "charset", "sign_type", "timestamp",
+                       "version", "biz_content"};
+    const char *v[] = {keys->app_id, alipay_method(req->op), "JSON", "utf-8", "RSA2", ts,
+                       "1.0", biz};
+    enum { NPARAMS = 8, NURL = 7 }; /* all but biz_content go into the URL, as the SDKs do */
+    char *content = alipay_sign_content(k, v, NPARAMS);
+    enum gw_status st = GW_OK;
+    if (!content) {
+        free(biz);
+        return GW_ERR_NOMEM;
+    }
+    if (crypto_rsa_sign_b64(keys->app_key, keys->rng, content, strlen(content), sig,
+                            sizeof sig) != CRYPTO_OK)
+        st = GW_ERR_INTERNAL;
+    free(content);
+
+    struct text url = {0}, body = {0};
+    if (st == GW_OK) {
+        text_str(&url, keys->gateway_url);
+        text_str(&url, strchr(keys->gateway_url, '?') ? "&" : "?");
+        for (int i = 0; i < NURL; i++) {
+            text_str(&url, k[i]);
+            text_str(&url, "=");
+            text_urlencode(&url, v[i]);
+            text_str(&url, "&");
+        }
+        text_str(&url, "sign=");
+        text_urlencode(&url, sig);
+        text_str(&body, "biz_content=");
+        text_urlencode(&body, biz);
+        if (url.failed || body.failed)
+            st = GW_ERR_NOMEM;
+        else if (url.len >= sizeof out->url)
+            st = GW_ERR_INTERNAL;
+    }
+    if (st == GW_OK) {
+        snprintf(out->method, sizeof out->method, "POST");
+        memcpy(out->url, url.s, url.len + 1);
+        out->body = body.s;
+        out->body_len = body.len;
+        body.s = NULL;
+        if (!wire_add_header(out, "Content-Type",
+                             "application/x-www-form-urlencoded;charset=utf-8") ||
+            !wire_add_header(out, "Accept", "application/json"))
+            st = GW_ERR_INTERNAL;
+        char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
+        if (req->op == GW_PAY) paycode_mask(req->auth_code, masked, sizeof masked);
+        snprintf(out->log_line, sizeof out->log_line, "alipay %s order %s%s%s%s%s",
+                 gw_op_name(req->op), req->order_no, masked[0] ? " code " : "", masked,
+                 req->amount_fen > 0 && req->op != GW_QUERY && req->op != GW_CANCEL ? " " : "",
+                 req->amount_fen > 0 && req->op != GW_QUERY && req->op != GW_CANCEL
+                     ? money_format(req->amount_fen, amount) : "");
+    }
+    free(url.s);
+    free(body.s);
+    crypto_wipe(biz, strlen(biz)); /* it holds the customer's payment code */
+    free(biz);
+    if (st != GW_OK) wire_request_free(out);
+    return st;
+}
+
+/* --- replies: locating the signed bytes ------------------------------------------------ */
+
+/* Where one top-level member's value lies in the raw body. */
+struct span {
+    const char *at;
+    size_t len;
+    int count; /* how many times the key occurred */
+};
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+    return p;
+}
+
+/* p at an opening quote; returns the character after the closing one, or NULL. */
+static const char *skip_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+/* Skips one JSON value (the body already parsed as valid JSON, so brackets balance). */
+static const char *skip_value(const char *p, const char *end)
+{
+    if (p >= end) return NULL;
+    if (*p == '"') return skip_string(p, end);
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        while (p < end) {
+            if (*p == '"') {
+                p = skip_string(p, end);
+                if (!p) return NULL;
+                continue;
+            }
+            if (*p == '{' || *p == '[') depth++;
+            if (*p == '}' || *p == ']') {
+                if (--depth == 0) return p + 1;
+            }
+            p++;
+        }
+        return NULL;
+    }
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
+           *p != '\r' && *p != '\n')
+        p++;
+    return p;
+}
+
+/* Finds the raw value of each wanted top-level key (the Java SDK's extractSignContent, done
+ * by walking the top-level object so that a key inside a string or a nested object can never
+ * be mistaken for it). False when the text is not an object. */
+static bool find_members(const char *body, size_t len, const char *const *names,
+                         struct span *spans, int n)
+{
+    const char *p = body, *end = body + len;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{') return false;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') return true;
+    while (p < end) {
+        if (*p != '"') return false;
+        const char *key = p + 1;
+        const char *after = skip_string(p, end);
+        if (!after) return false;
+        size_t klen = (size_t)(after - 1 - key);
+        p = skip_ws(after, end);
+        if (p >= end || *p != ':') return false;
+        p = skip_ws(p + 1, end);
+        const char *vend = skip_value(p, end);
+        if (!vend) return false;
+        for (int i = 0; i < n; i++) {
+            if (strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0) {
+                spans[i].at = p;
+                spans[i].len = (size_t)(vend - p);
+                spans[i].count++;
+            }
+        }
+        p = skip_ws(vend, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        return p < end && *p == '}';
+    }
+    return false;
+}
+
+/* --- replies: codes -------------------------------------------------------------------- */
+
+struct code_words {
+    const char *code;
+    const char *words;
+};
+
+/* alipay.trade.pay sub_codes that are definite: no money moved, a new code is needed.
+ * Source: alipay.trade.pay error table (README.md "Alipay pay codes"). */
+static const struct code_words pay_failures[] = {
+    {"ACQ.PAYMENT_AUTH_CODE_INVALID", "payment code invalid or expired: ask for a new one"},
+    {"ACQ.BUYER_BALANCE_NOT_ENOUGH", "buyer's balance is not enough"},
+    {"ACQ.BUYER_BANKCARD_BALANCE_NOT_ENOUGH", "buyer's bank card balance is not enough"},
+    {"ACQ.ERROR_BALANCE_PAYMENT_DISABLE", "buyer has balance payment switched off"},
+    {"ACQ.BUYER_SELLER_EQUAL", "buyer and seller are the same account"},
+    {"ACQ.TRADE_BUYER_NOT_MATCH", "order belongs to another buyer"},
+    {"ACQ.BUYER_ENABLE_STATUS_FORBID", "buyer's account may not pay"},
+    {"ACQ.PULL_MOBILE_CASHIER_FAIL", "could not reach the buyer's phone: scan a fresh code"},
+    {"ACQ.MOBILE_PAYMENT_SWITCH_OFF", "buyer has mobile payment switched off"},
+    {"ACQ.PAYMENT_FAIL", "payment failed: scan a fresh code or use another method"},
+    {"ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR", "buyer's daily limit reached"},
+    {"ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR", "buyer's monthly limit reached"},
+    {"ACQ.BEYOND_PAY_RESTRICTION", "merchant's collection limit reached"},
+    {"ACQ.BEYOND_PER_RECEIPT_RESTRICTION", "merchant's monthly collection limit reached"},
+    {"ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT", "buyer's identity is not verified"},
+    {"ACQ.PAYMENT_REQUEST_HAS_RISK", "payment refused for risk: use another method"},
+    {"ACQ.NO_PAYMENT_INSTRUMENTS_AVAILABLE", "buyer has no usable payment method"},
+    {"ACQ.USER_FACE_PAYMENT_SWITCH_OFF", "buyer has in-store payment switched off"},
+    {"ACQ.SELLER_BEEN_BLOCKED", "merchant account is frozen"},
+    {"ACQ.INVALID_STORE_ID", "store id is not valid"},
+    {"ACQ.TOTAL_FEE_EXCEED", "amount above the limit"},
+    {"ACQ.CONTEXT_INCONSISTENT", "order number reused with different details"},
+    {"ACQ.TRADE_HAS_CLOSE", "order is already closed"},
+    {"ACQ.INVALID_PARAMETER", "request refused: invalid parameter"},
+    {"ACQ.ACCESS_FORBIDDEN", "merchant may not use this API"},
+    {"ACQ.EXIST_FORBIDDEN_WORD", "order text contains a forbidden word"},
+    {"ACQ.PARTNER_ERROR", "app_id is wrong"},
+    {NULL, NULL},
+};
+
+/* alipay.trade.cancel sub_codes that will not change on retry (README.md "Alipay cancel"). */
+static const struct code_words cancel_failures[] = {
+    {"ACQ.TRADE_CANCEL_TIME_OUT", "too late to cancel: refund instead"},
+    {"ACQ.CANCEL_NOT_ALLOWED", "this trade may not be cancelled"},
+    {"ACQ.TRADE_HAS_FINISHED", "trade is finished and may not be cancelled"},
+    {"ACQ.REASON_TRADE_BEEN_FREEZEN", "trade is frozen: contact Alipay"},
+    {"ACQ.REASON_TRADE_REFUND_FEE_ERR", "trade was already refunded: cannot cancel"},
+    {"ACQ.INVALID_PARAMETER", "request refused: invalid parameter"},
+    {NULL, NULL},
+};
+
+/* alipay.trade.refund sub_codes that are definite refusals (README.md "Alipay refund"). */
+static const struct code_words refund_failures[] = {
+    {"ACQ.TRADE_NOT_EXIST", "no such trade to refund"},
+    {"ACQ.TRADE_STATUS_ERROR", "trade is not in a refundable state"},
+    {"ACQ.TRADE_HAS_FINISHED", "trade is finished and may not be refunded"},
+    {"ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "refund amount does not match"},
+    {"ACQ.REFUND_FEE_ERROR", "refund amount is not valid"},
+    {"ACQ.REASON_TRADE_BEEN_FREEZEN", "trade is frozen: contact Alipay"},
+    {"ACQ.SELLER_BALANCE_NOT_ENOUGH", "merchant balance too low to refund"},
+    {"ACQ.DISCORDANT_REPEAT_REQUEST", "refund number reused with different details"},
+    {"ACQ.INVALID_PARAMETER", "request refused: invalid parameter"},
+    {NULL, NULL},
+};
+
+static const char *words_for(const struct code_words *table, const char *code)
+{
+    for (; table->code; table++)
+        if (strcmp(table->code, code) == 0) return table->words;
+    return NULL;
+}
+
+static const char *str_field(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* "12.30" into fen. False when present but not an exact amount. */
+static bool amount_field(const cJSON *o, const char *name, int64_t *fen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    *fen = 0;
+    if (!v) return true;
+    if (!cJSON_IsString(v)) return false;
+    enum money_status st = money_parse(v->valuestring, 0, fen);
+    if (st == MONEY_ZERO) {
+        *fen = 0;
+        return true;
+    }
+    return st == MONEY_OK;
+}
+
+static void map_success(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
+{
+    const char *retry_flag, *action, *status;
+    int64_t fen = 0;
+    switch (req->op) {
+    case GW_PAY:
+        if (!amount_field(o, "total_amount", &fen)) {
+            reply_set(r, GW_UNKNOWN, "10000", "Alipay reply has a malformed total_amount");
+            return;
+        }
+        r->amount_fen = fen;
+        reply_set(r, GW_SUCCESS, "10000", "paid");
+        return;
+    case GW_QUERY:
+        status = str_field(o, "trade_status");
+        if (!amount_field(o, "total_amount", &fen)) {
+            reply_set(r, GW_UNKNOWN, "10000", "Alipay reply has a malformed total_amount");
+            return;
+        }
+        if (!status) {
+            reply_set(r, GW_UNKNOWN, "10000", "Alipay query reply has no trade_status");
+        } else if (strcmp(status, "TRADE_SUCCESS") == 0 || strcmp(status, "TRADE_FINISHED") == 0) {
+            r->amount_fen = fen;
+            reply_set(r, GW_SUCCESS, status, "paid");
+        } else if (strcmp(status, "WAIT_BUYER_PAY") == 0) {
+            reply_set(r, GW_PAYING, status, "waiting for the customer to confirm");
+        } else if (strcmp(status, "TRADE_CLOSED") == 0) {
+            reply_set(r, GW_FAILED, status, "trade closed without payment (or fully refunded)");
+        } else {
+            reply_set(r, GW_UNKNOWN, "10000", "Alipay query: unknown trade_status");
+        }
+        return;
+    case GW_CANCEL:
+        retry_flag = str_field(o, "retry_flag");
+        action = str_field(o, "action");
+        if (retry_flag && strcmp(retry_flag, "Y") == 0) {
+            r->retry = true;
+            reply_set(r, GW_UNKNOWN, "10000", "Alipay asks for the cancel to be sent again");
+        } else if (retry_flag && strcmp(retry_flag, "N") == 0) {
+            r->cancel_refunded = action && strcmp(action, "refund") == 0;
+            reply_set(r, GW_SUCCESS, action ? action : "10000",
+                      r->cancel_refunded ? "cancelled: the paid amount was returned"
+                      : action ? "cancelled: trade closed unpaid"
+                               : "cancelled: no trade existed");
+        } else {
+            reply_set(r, GW_UNKNOWN, "10000", "Alipay cancel reply has no retry_flag");
+        }
+        return;
+    case GW_REFUND:
+        reply_set(r, GW_SUCCESS, "10000", "refunded");
+        return;
+    }
+}
+
+static void map_business_failure(const cJSON *o, const struct gw_request *req,
+                                 const char *code, struct gw_reply *r)
+{
+    const char *sub = str_field(o, "sub_code");
+    const char *words;
+    if (!sub) sub = "";
+    if (strcmp(sub, "ACQ.SYSTEM_ERROR") == 0 || strcmp(sub, "AQC.SYSTEM_ERROR") == 0) {
+        r->retry = req->op == GW_CANCEL;
+        reply_set(r, GW_UNKNOWN, sub, "Alipay system error: result unknown");
+        return;
+    }
+    switch (req->op) {
+    case GW_PAY:
+        if ((words = words_for(pay_failures, sub))) {
+            reply_set(r, GW_FAILED, sub, "%s", words);
+            return;
+        }
+        break;
+    case GW_QUERY:
+        if (strcmp(sub, "ACQ.TRADE_NOT_EXIST") == 0) {
+            r->no_such_order = true;
+            reply_set(r, GW_UNKNOWN, sub, "Alipay does not know the order (yet)");
+            return;
+        }
+        break;
+    case GW_CANCEL: {
+        const char *retry_flag = str_field(o, "retry_flag");
+        if ((words = words_for(cancel_failures, sub)) &&
+            !(retry_flag && strcmp(retry_flag, "Y") == 0)) {
+            reply_set(r, GW_FAILED, sub, "%s", words);
+            return;
+        }
+        r->retry = true;
+        break;
+    }
+    case GW_REFUND:
+        if ((words = words_for(refund_failures, sub))) {
+            reply_set(r, GW_FAILED, sub, "%s", words);
+            return;
+        }
+        break;
+    }
+    reply_set(r, GW_UNKNOWN, sub[0] ? sub : code, "Alipay answered %s %s: result unknown", code,
+              sub);
+}
+
+static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
+{
+    const char *code = str_field(o, "code");
+    const char *trade_no = str_field(o, "trade_no");
+    if (!code) {
+        reply_set(r, GW_UNKNOWN, NULL, "Alipay reply has no code");
+        return;
+    }
+    if (trade_no) snprintf(r->trade_no, sizeof r->trade_no, "%s", trade_no);
+    if (strcmp(code, "10000") == 0) {
+        map_success(o, req, r);
+    } else if (strcmp(code, "10003") == 0) {
+        reply_set(r, req->op == GW_PAY ? GW_PAYING : GW_UNKNOWN, code,
+                  "waiting for the customer to confirm");
+    } else if (strcmp(code, "40004") == 0) {
+        map_business_failure(o, req, code, r);
+    } else if (strcmp(code, "20001") == 0 || strcmp(code, "40001") == 0 ||
+               strcmp(code, "40002") == 0 || strcmp(code, "40006") == 0) {
+        /* The gateway refused the request before any business step (missing or invalid
+         * parameter, signature, permission): nothing happened. A query learns nothing from
+         * it, so it stays unknown there. */
+        const char *sub = str_field(o, "sub_code");
+        reply_set(r, req->op == GW_QUERY ? GW_UNKNOWN : GW_FAILED, sub ? sub : code,
+                  "Alipay refused the request (%s %s): check the configuration", code,
+                  sub ? sub : "");
+        r->retry = req->op == GW_CANCEL;
+    } else {
+        /* 20000 (service unavailable) and anything new */
+        r->retry = req->op == GW_CANCEL;
+        reply_set(r, GW_UNKNOWN, code, "Alipay answered %s: result unknown", code);
+    }
+}
+
+void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
+                  const struct wire_response *resp, struct gw_reply *out)
+{
+    char key[64];
+    const char *method = alipay_method(req->op);
+    reply_start(out, req);
+    if (resp->status != 200) {
+        reply_set(out, GW_UNKNOWN, NULL, "Alipay HTTP status %ld", resp->status);
+        return;
+    }
+    if (!resp->body || resp->body_len == 0 || resp->body_len > WIRE_BODY_MAX ||
+        memchr(resp->body, '\0', resp->body_len)) {
+        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply empty or oversized");
+        return;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(resp->body, resp->body_len, &end, false);
+    if (!root || !cJSON_IsObject(root) ||
+        skip_ws(end, resp->body + resp->body_len) != resp->body + resp->body_len) {
+        cJSON_Delete(root);
+        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply is not valid JSON");
+        return;
+    }
+
+    /* "alipay.trade.pay" -> "alipay_trade_pay_response" */
+    snprintf(key, sizeof key, "%s_response", method);
+    for (char *c = key; *c; c++)
+        if (*c == '.') *c = '_';
+    const char *names[] = {key, "error_response", "sign"};
+    struct span spans[3] = {{0}};
+    if (!find_members(resp->body, resp->body_len, names, spans, 3) || spans[0].count > 1 ||
+        spans[1].count > 1 || spans[2].count > 1) {
+        cJSON_Delete(root);
+        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply has a repeated or unreadable member");
+        return;
+    }
+    int which = spans[0].count ? 0 : spans[1].count ? 1 : -1;
+    const cJSON *obj = which >= 0 ? cJSON_GetObjectItemCaseSensitive(root, names[which]) : NULL;
+    const char *sign = str_field(root, "sign");
+    if (!cJSON_IsObject(obj)) {
+        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply has no %s object", key);
+    } else if (!sign) {
+        /* error replies may come unsigned: unauthenticated, so they decide nothing */
+        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply is not signed");
+    } else if (crypto_rsa_verify_b64(keys->alipay_key, spans[which].at, spans[which].len, sign,
+                                     strlen(sign)) != CRYPTO_OK) {
+        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply signature does not verify");
+    } else {
+        const char *order = str_field(obj, "out_trade_no");
+        if (order && strcmp(order, req->order_no) != 0)
+            reply_set(out, GW_UNKNOWN, NULL, "Alipay reply is about another order");
+        else
+            map_codes(obj, req, out);
+    }
+    cJSON_Delete(root);
+}

@@ -1,0 +1,93 @@
+/*
+ * channel.c - the plain data that channels and the transport pass each other.
+ */
+#include "channel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void wire_request_free(struct wire_request *req)
+{
+    free(req->body);
+    req->body = NULL;
+    req->body_len = 0;
+}
+
+bool wire_add_header(struct wire_request *req, const char *name, const char *value)
+{
+    if (req->nheaders >= WIRE_HEADERS_MAX) return false;
+    int n = snprintf(req->headers[req->nheaders], WIRE_HEADER_LEN, "%s: %s", name, value);
+    if (n < 0 || n >= WIRE_HEADER_LEN) return false;
+    req->nheaders++;
+    return true;
+}
+
+const char *wire_header(const struct wire_response *resp, const char *name)
+{
+    for (int i = 0; i < resp->nheaders; i++)
+        if (strcasecmp(resp->headers[i].name, name) == 0) return resp->headers[i].value;
+    return NULL;
+}
+
+static size_t trim_len(const char *s, size_t len)
+{
+    while (len > 0 && (s[len - 1] == '\r' || s[len - 1] == '\n' || s[len - 1] == ' ' ||
+                       s[len - 1] == '\t'))
+        len--;
+    return len;
+}
+
+void wire_response_add_header(struct wire_response *resp, const char *line, size_t len)
+{
+    const char *colon = memchr(line, ':', len);
+    if (!colon || resp->nheaders >= WIRE_RESPONSE_HEADERS_MAX) return;
+    size_t nlen = (size_t)(colon - line);
+    if (nlen == 0 || nlen >= sizeof resp->headers[0].name) return;
+    const char *v = colon + 1;
+    size_t vlen = len - nlen - 1;
+    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        vlen--;
+    }
+    vlen = trim_len(v, vlen);
+    struct wire_header *h = &resp->headers[resp->nheaders++];
+    memcpy(h->name, line, nlen);
+    h->name[nlen] = '\0';
+    if (vlen >= sizeof h->value) vlen = sizeof h->value - 1;
+    memcpy(h->value, v, vlen);
+    h->value[vlen] = '\0';
+}
+
+void reply_start(struct gw_reply *r, const struct gw_request *req)
+{
+    memset(r, 0, sizeof *r);
+    r->op = req->op;
+    r->channel = req->channel;
+    snprintf(r->order_no, sizeof r->order_no, "%s", req->order_no);
+    snprintf(r->refund_no, sizeof r->refund_no, "%s", req->refund_no);
+    r->kind = GW_UNKNOWN;
+    snprintf(r->reason, sizeof r->reason, "no answer yet");
+}
+
+void reply_set(struct gw_reply *r, enum gw_kind kind, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    r->kind = kind;
+    snprintf(r->code, sizeof r->code, "%s", code ? code : "");
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+    va_end(ap);
+}
+
+const char *gw_op_name(enum gw_op op)
+{
+    switch (op) {
+    case GW_PAY: return "pay";
+    case GW_QUERY: return "query";
+    case GW_CANCEL: return "cancel";
+    case GW_REFUND: return "refund";
+    }
+    return "?";
+}

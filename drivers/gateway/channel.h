@@ -1,0 +1,66 @@
+/*
+ * channel.h - what a payment channel is: pure functions from a gw_request to the bytes of an
+ * HTTP request, and from the bytes of an HTTP reply to a gw_reply.
+ *
+ * No sockets and no clock live behind these types: the time and the nonce are arguments, so
+ * tests and fuzzers drive a channel without a network and get the same bytes every run.
+ * The transport (http.c) moves wire_request / wire_response; alipay.c and wechatpay.c read
+ * and write them.
+ */
+#ifndef POSTERM_CHANNEL_H
+#define POSTERM_CHANNEL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "gateway.h"
+
+#define WIRE_HEADERS_MAX 6
+#define WIRE_HEADER_LEN 1024 /* "Authorization: WECHATPAY2-..." with a 4096-bit signature */
+#define WIRE_URL_LEN 2048
+/* A real reply is a few kilobytes; anything past this is not a reply, it is an attack or a bug,
+ * and is treated as truncated (UNKNOWN). */
+#define WIRE_BODY_MAX (256 * 1024)
+
+struct wire_request {
+    char method[8];                                    /* "GET" or "POST" */
+    char url[WIRE_URL_LEN];                            /* absolute URL */
+    char headers[WIRE_HEADERS_MAX][WIRE_HEADER_LEN];   /* "Name: value" */
+    int nheaders;
+    char *body;                                        /* malloc'd, may be NULL for GET */
+    size_t body_len;
+    char log_line[160];                                /* what to log: no secret, code masked */
+};
+
+#define WIRE_RESPONSE_HEADERS_MAX 16
+struct wire_header {
+    char name[48];
+    char value[1024];
+};
+
+struct wire_response {
+    long status;           /* HTTP status; 0 when no reply arrived */
+    const char *body;      /* exact bytes as received (not NUL-terminated necessarily) */
+    size_t body_len;
+    struct wire_header headers[WIRE_RESPONSE_HEADERS_MAX];
+    int nheaders;
+};
+
+void wire_request_free(struct wire_request *req);
+/* Appends "Name: value"; false when there is no room (the request must then not be sent). */
+bool wire_add_header(struct wire_request *req, const char *name, const char *value);
+/* Case-insensitive lookup; NULL when absent. */
+const char *wire_header(const struct wire_response *resp, const char *name);
+/* Records a received header line (keeps the first WIRE_RESPONSE_HEADERS_MAX; longer values
+ * are cut, which then fails verification rather than passing it). */
+void wire_response_add_header(struct wire_response *resp, const char *line, size_t len);
+
+/* A reply about req, not yet decided: kind UNKNOWN, the request's identity copied. */
+void reply_start(struct gw_reply *r, const struct gw_request *req);
+/* Decides the reply: kind, the gateway's own code (may be NULL) and plain words. */
+void reply_set(struct gw_reply *r, enum gw_kind kind, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+const char *gw_op_name(enum gw_op op);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * test_config.c - the config loader: the shipped example loads, and every kind of mistake
+ * is refused as "FILE: key: reason".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "../check.h"
+#include "config.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static bool parse(const char *json, struct config *cfg, char *err, size_t errlen)
+{
+    config_defaults(cfg);
+    return config_parse(cfg, "t.json", json, strlen(json), err, errlen);
+}
+
+/* Parses the example after applying one change to it (set key to value, or delete it). */
+static bool parse_changed(const cJSON *example, const char *section, const char *key,
+                          cJSON *value, char *err, size_t errlen)
+{
+    cJSON *doc = cJSON_Duplicate(example, 1);
+    cJSON *obj = section ? cJSON_GetObjectItem(doc, section) : doc;
+    if (value && cJSON_GetObjectItem(obj, key))
+        cJSON_ReplaceItemInObject(obj, key, value);
+    else if (value)
+        cJSON_AddItemToObject(obj, key, value);
+    else
+        cJSON_DeleteItemFromObject(obj, key);
+    char *text = cJSON_PrintUnformatted(doc);
+    struct config cfg;
+    bool ok = parse(text, &cfg, err, errlen);
+    free(text);
+    cJSON_Delete(doc);
+    return ok;
+}
+
+static void expect_error(bool ok, const char *err, const char *want)
+{
+    CHECK(!ok);
+    if (ok || strstr(err, want) == NULL) {
+        fprintf(stderr, "  wanted \"%s\" in \"%s\"\n", want, err);
+        check_failed++;
+    } else {
+        check_passed++;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_config EXAMPLE.json\n");
+        return 2;
+    }
+    char err[512];
+    struct config cfg;
+
+    /* The shipped example is valid and every value lands where it should. */
+    config_defaults(&cfg);
+    bool ok = config_load(&cfg, argv[1], err, sizeof err);
+    if (!ok)
+        fprintf(stderr, "example: %s\n", err);
+    CHECK(ok);
+    CHECK_EQ_STR(cfg.terminal_id, "T0001");
+    CHECK_EQ_INT(cfg.max_amount_fen, 5000000);
+    CHECK_EQ_INT(cfg.policy.window_ms, 45000);
+    CHECK_EQ_INT(cfg.policy.min_cancel_ms, 15000);
+    CHECK_EQ_INT(cfg.gateway.pay_timeout_ms, 15000);
+    CHECK(cfg.gateway.tls_verify);
+    CHECK(cfg.gateway.alipay.enabled && cfg.gateway.wechat.enabled);
+    CHECK_EQ_STR(cfg.gateway.wechat.merchant_id, "1900000000");
+    CHECK_EQ_STR(cfg.gateway.alipay.platform_public_key_file, "/etc/posterm/keys/alipay_public_key.pem");
+    CHECK_EQ_STR(cfg.scanner.suffix, "enter");
+    CHECK_EQ_INT(cfg.scanner.dedupe_ms, 3000);
+
+    size_t len;
+    char *text = slurp(argv[1], &len);
+    cJSON *example = cJSON_Parse(text);
+    CHECK(example != NULL);
+
+    /* Every required key, missing in turn. */
+    static const struct { const char *section, *key, *reported; } required[] = {
+        {NULL, "terminal_id", "t.json: terminal_id: missing"},
+        {"alipay", "gateway_url", "t.json: alipay.gateway_url: missing"},
+        {"alipay", "app_id", "t.json: alipay.app_id: missing"},
+        {"alipay", "private_key_file", "t.json: alipay.private_key_file: missing"},
+        {"alipay", "alipay_public_key_file", "t.json: alipay.alipay_public_key_file: missing"},
+        {"wechat", "base_url", "t.json: wechat.base_url: missing"},
+        {"wechat", "appid", "t.json: wechat.appid: missing"},
+        {"wechat", "mchid", "t.json: wechat.mchid: missing"},
+        {"wechat", "merchant_serial", "t.json: wechat.merchant_serial: missing"},
+        {"wechat", "private_key_file", "t.json: wechat.private_key_file: missing"},
+        {"wechat", "platform_public_key_file", "t.json: wechat.platform_public_key_file: missing"},
+        {"wechat", "platform_serial", "t.json: wechat.platform_serial: missing"},
+        {"wechat", "apiv3_key_file", "t.json: wechat.apiv3_key_file: missing"},
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        expect_error(parse_changed(example, required[i].section, required[i].key, NULL, err, sizeof err),
+                     err, required[i].reported);
+
+    /* A channel that is off needs none of its keys. */
+    {
+        cJSON *doc = cJSON_Duplicate(example, 1);
+        cJSON *ali = cJSON_GetObjectItem(doc, "alipay");
+        cJSON_ReplaceItemInObject(ali, "enabled", cJSON_CreateFalse());
+        cJSON_DeleteItemFromObject(ali, "app_id");
+        char *t = cJSON_PrintUnformatted(doc);
+        CHECK(parse(t, &cfg, err, sizeof err));
+        CHECK(!cfg.gateway.alipay.enabled);
+        free(t);
+        cJSON_Delete(doc);
+    }
+
+    /* Wrong types, out of range, unknown keys. */
+    expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateString("45"), err, sizeof err),
+                 err, "t.json: policy.window_ms: must be a whole number");
+    expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(45.5), err, sizeof err),
+                 err, "t.json: policy.window_ms: must be a whole number");
+    expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(1e18), err, sizeof err),
+                 err, "t.json: policy.window_ms: must be between 1000 and 3600000");
+    expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(5000), err, sizeof err),
+                 err, "t.json: policy.window_ms: must not be shorter than min_cancel_ms");
+    expect_error(parse_changed(example, "http", "tls_verify", cJSON_CreateString("yes"), err, sizeof err),
+                 err, "t.json: http.tls_verify: must be true or false");
+    expect_error(parse_changed(example, NULL, "language", cJSON_CreateString("fr"), err, sizeof err),
+                 err, "t.json: language: must be one of en|zh");
+    expect_error(parse_changed(example, NULL, "max_amount", cJSON_CreateString("12.345"), err, sizeof err),
+                 err, "t.json: max_amount: at most two decimals");
+    expect_error(parse_changed(example, NULL, "max_amount", cJSON_CreateNumber(100), err, sizeof err),
+                 err, "t.json: max_amount: must be a string");
+    expect_error(parse_changed(example, NULL, "terminal_id", cJSON_CreateString("T-1"), err, sizeof err),
+                 err, "t.json: terminal_id: must be 1 to 12 characters");
+    expect_error(parse_changed(example, NULL, "terminal_id", cJSON_CreateString("ABCDEFGHIJKLM"), err, sizeof err),
+                 err, "t.json: terminal_id: must be 1 to 12 characters");
+    expect_error(parse_changed(example, "scanner", "vid", cJSON_CreateString("0x1ffff"), err, sizeof err),
+                 err, "t.json: scanner.vid: must be between 0x0000 and 0xffff");
+    expect_error(parse_changed(example, "scanner", "vid", cJSON_CreateString("zebra"), err, sizeof err),
+                 err, "t.json: scanner.vid: must be a hex id");
+    expect_error(parse_changed(example, "policy", "windw_ms", cJSON_CreateNumber(1), err, sizeof err),
+                 err, "t.json: policy.windw_ms: unknown key");
+    expect_error(parse_changed(example, NULL, "colour", cJSON_CreateString("red"), err, sizeof err),
+                 err, "t.json: colour: unknown key");
+    expect_error(parse_changed(example, NULL, "policy", cJSON_CreateNumber(3), err, sizeof err),
+                 err, "t.json: policy: must be an object");
+    {
+        char longv[400];
+        memset(longv, 'a', sizeof longv - 1);
+        longv[sizeof longv - 1] = '\0';
+        expect_error(parse_changed(example, "http", "ca_file", cJSON_CreateString(longv), err, sizeof err),
+                     err, "t.json: http.ca_file: longer than 255 characters");
+    }
+
+    /* Not JSON, not an object, no channel, unreadable file. */
+    expect_error(parse("{\"terminal_id\": ", &cfg, err, sizeof err), err, "t.json: not valid JSON");
+    expect_error(parse("[1,2]", &cfg, err, sizeof err), err, "t.json: must be a JSON object");
+    expect_error(parse("{\"terminal_id\":\"T1\"}", &cfg, err, sizeof err), err,
+                 "t.json: alipay.enabled: no payment channel enabled");
+    config_defaults(&cfg);
+    expect_error(config_load(&cfg, "/nonexistent/posterm.json", err, sizeof err), err,
+                 "/nonexistent/posterm.json: cannot open: No such file or directory");
+
+    /* A huge file is refused without being parsed. */
+    {
+        char path[] = "/tmp/posterm-config-XXXXXX";
+        int fd = mkstemp(path);
+        FILE *f = fdopen(fd, "w");
+        fputc('{', f);
+        for (int i = 0; i < (1 << 20); i++)
+            fputc(' ', f);
+        fputc('}', f);
+        fclose(f);
+        config_defaults(&cfg);
+        expect_error(config_load(&cfg, path, err, sizeof err), err, "larger than 1 MiB");
+        remove(path);
+    }
+
+    cJSON_Delete(example);
+    free(text);
+    return check_done();
+}

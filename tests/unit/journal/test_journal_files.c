@@ -1,0 +1,415 @@
+/*
+ * test_journal_files.c - the journal refuses files it must not write, and leaves them byte
+ * for byte as they were: random bytes, a truncated file, an overwritten header, a damaged
+ * page, another program's database, a newer schema. Read-only files and folders are named as
+ * such. A file of every earlier schema version is migrated with its data intact.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "../check.h"
+#include "fixture.h"
+#include "journal.h"
+#include "reports.h"
+
+static char dir[4096];
+
+static void path_in(char *out, size_t len, const char *name)
+{
+    snprintf(out, len, "%s/%s", dir, name);
+}
+
+/* Opens path expecting `want`; the error must name the file; the file must be unchanged. */
+static void check_refused(const char *path, enum journal_status want, const char *why)
+{
+    size_t len = 0;
+    unsigned char *before = fixture_read(path, &len);
+    CHECK(before != NULL);
+    struct journal *j = NULL;
+    char err[1024] = "";
+    enum journal_status st = journal_open(&j, path, err, sizeof err);
+    if (st != want)
+        fprintf(stderr, "%s: got %s (%s)\n", why, journal_status_reason(st), err);
+    CHECK_EQ_INT(st, want);
+    CHECK(j == NULL);
+    CHECK(strstr(err, path) != NULL);
+    fprintf(stderr, "  (as expected, %s) %s\n", why, err);
+    CHECK(fixture_same(path, before, len));
+    /* A second try gives the same answer: the first one changed nothing. */
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), want);
+    CHECK(fixture_same(path, before, len));
+    free(before);
+}
+
+/* Makes a journal with enough payments to span many pages, closed cleanly. */
+static void make_journal(const char *path, int payments)
+{
+    struct journal *j = NULL;
+    char err[1024];
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
+    if (!j)
+        return;
+    for (int i = 0; i < payments; i++) {
+        char no[ORDER_NO_MAX + 1];
+        snprintf(no, sizeof no, "T01-20261123-%06d", i + 1);
+        struct payment p = fixture_payment(no, 1700000000000 + i);
+        p.state = PAY_PAID;
+        CHECK_EQ_INT(journal_save(j, &p, "paid", "a detail long enough to fill some pages",
+                                  p.created_at),
+                     JOURNAL_OK);
+    }
+    journal_close(j);
+}
+
+static void test_random_bytes(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "random.db");
+    unsigned char junk[8192];
+    unsigned x = 12345;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        x = x * 1103515245u + 12345u;
+        junk[i] = (unsigned char)(x >> 16);
+    }
+    CHECK(fixture_write(path, junk, sizeof junk));
+    check_refused(path, JOURNAL_CORRUPT, "random bytes");
+
+    /* Shorter than a database header. */
+    path_in(path, sizeof path, "short.db");
+    CHECK(fixture_write(path, "posterm", 7));
+    check_refused(path, JOURNAL_CORRUPT, "7 bytes");
+}
+
+static void test_truncated(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "truncated.db");
+    make_journal(path, 300);
+    size_t len = 0;
+    unsigned char *whole = fixture_read(path, &len);
+    CHECK(whole != NULL && len > 8 * 4096);
+    if (!whole)
+        return;
+    CHECK(fixture_write(path, whole, len / 2));
+    check_refused(path, JOURNAL_CORRUPT, "truncated to half");
+    free(whole);
+}
+
+static void test_overwritten_header(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "header.db");
+    make_journal(path, 10);
+    size_t len = 0;
+    unsigned char *whole = fixture_read(path, &len);
+    if (!whole)
+        return;
+    memset(whole, 'x', 100);
+    CHECK(fixture_write(path, whole, len));
+    check_refused(path, JOURNAL_CORRUPT, "header overwritten");
+    free(whole);
+}
+
+static void test_damaged_page(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "page.db");
+    make_journal(path, 300);
+    size_t len = 0;
+    unsigned char *whole = fixture_read(path, &len);
+    if (!whole)
+        return;
+    /* Scribble over the middle of page 3 onwards (b-tree pages, not the header). */
+    for (size_t i = 2 * 4096 + 8; i < 2 * 4096 + 2000 && i < len; i++)
+        whole[i] = (unsigned char)(i * 7);
+    CHECK(fixture_write(path, whole, len));
+    check_refused(path, JOURNAL_CORRUPT, "damaged page");
+    free(whole);
+}
+
+static void test_not_a_journal(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "other.db");
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "CREATE TABLE photos(id INTEGER PRIMARY KEY, name TEXT);"
+                                  "INSERT INTO photos(name) VALUES ('cat');",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    check_refused(path, JOURNAL_CORRUPT, "another program's database");
+
+    /* Another program's database that uses user_version itself. */
+    path_in(path, sizeof path, "other2.db");
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version = 1; CREATE TABLE t(x);", NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    check_refused(path, JOURNAL_CORRUPT, "another program's versioned database");
+}
+
+static void test_too_new(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "newer.db");
+    make_journal(path, 3);
+    sqlite3 *db = NULL;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", journal_schema_version() + 1);
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    check_refused(path, JOURNAL_TOO_NEW, "newer schema");
+}
+
+static void test_empty_file_and_missing_folder(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "empty.db");
+    CHECK(fixture_write(path, "", 0));
+    struct journal *j = NULL;
+    char err[1024] = "";
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
+    journal_close(j);
+
+    path_in(path, sizeof path, "no-such-folder/journal.db");
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_IO);
+    CHECK(strstr(err, path) != NULL);
+    CHECK(j == NULL);
+}
+
+/* ---- read-only ------------------------------------------------------------------------- */
+
+/* Runs fn in a child without root's power to ignore permissions (as nobody when we are
+ * root), and returns whether all its checks passed. */
+static bool run_unprivileged(void (*fn)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) {
+            perror("dropping root");
+            _exit(2);
+        }
+        fn();
+        _exit(check_failed == 0 ? 0 : 1);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid)
+        return false;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static char ro_file[4300], ro_folder_file[4300], ro_folder_new[4300];
+
+static void expect_readonly(const char *path)
+{
+    struct journal *j = NULL;
+    char err[1024] = "";
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_READONLY);
+    CHECK(j == NULL);
+    CHECK(strstr(err, path) != NULL);
+    fprintf(stderr, "  (as expected) %s\n", err);
+}
+
+static void readonly_cases(void)
+{
+    expect_readonly(ro_file);
+    expect_readonly(ro_folder_file);
+    expect_readonly(ro_folder_new);
+}
+
+static void test_readonly(void)
+{
+    char folder[4200];
+    /* Others (nobody) may pass through our folder, nothing more. */
+    CHECK_EQ_INT(chmod(dir, 0711), 0);
+
+    /* A read-only file in a folder anyone may write. */
+    path_in(folder, sizeof folder, "rofile");
+    CHECK_EQ_INT(mkdir(folder, 0777), 0);
+    CHECK_EQ_INT(chmod(folder, 0777), 0);
+    snprintf(ro_file, sizeof ro_file, "%s/journal.db", folder);
+    make_journal(ro_file, 2);
+    CHECK_EQ_INT(chmod(ro_file, 0444), 0);
+
+    /* A writable file in a read-only folder (no room for -wal and -shm), and a new file there. */
+    path_in(folder, sizeof folder, "rofolder");
+    CHECK_EQ_INT(mkdir(folder, 0755), 0);
+    snprintf(ro_folder_file, sizeof ro_folder_file, "%s/journal.db", folder);
+    make_journal(ro_folder_file, 2);
+    CHECK_EQ_INT(chmod(ro_folder_file, 0666), 0);
+    CHECK_EQ_INT(chmod(folder, 0555), 0);
+    snprintf(ro_folder_new, sizeof ro_folder_new, "%s/new.db", folder);
+
+    size_t len1 = 0, len2 = 0;
+    unsigned char *before1 = fixture_read(ro_file, &len1);
+    unsigned char *before2 = fixture_read(ro_folder_file, &len2);
+    CHECK(run_unprivileged(readonly_cases));
+    CHECK(fixture_same(ro_file, before1, len1));
+    CHECK(fixture_same(ro_folder_file, before2, len2));
+    CHECK(access(ro_folder_new, F_OK) != 0);
+    free(before1);
+    free(before2);
+    CHECK_EQ_INT(chmod(folder, 0755), 0);
+}
+
+/* ---- migrations ------------------------------------------------------------------------ */
+
+/* Schema v1 exactly as the first release wrote it (journal.c migrations[0]). */
+static const char schema_v1[] =
+    "PRAGMA application_id = 1347638349;"
+    "CREATE TABLE payments ("
+    " order_no TEXT PRIMARY KEY NOT NULL CHECK (length(order_no) BETWEEN 1 AND 32),"
+    " channel TEXT NOT NULL CHECK (channel IN ('none','wechat','alipay')),"
+    " amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),"
+    " state TEXT NOT NULL CHECK (state IN ('NEW','PAYING','QUERYING','CANCELLING','PAID',"
+    "  'FAILED','CANCELLED','REFUNDING','REFUNDED')),"
+    " auth_code TEXT CHECK (auth_code IS NULL OR"
+    "  state IN ('NEW','PAYING','QUERYING','CANCELLING','REFUNDING')),"
+    " code_last4 TEXT NOT NULL DEFAULT '' CHECK (length(code_last4) <= 4),"
+    " abort_requested INTEGER NOT NULL DEFAULT 0,"
+    " cancel_refunded INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " pay_sent_at INTEGER NOT NULL DEFAULT 0,"
+    " updated_at INTEGER NOT NULL,"
+    " queries INTEGER NOT NULL DEFAULT 0,"
+    " cancels INTEGER NOT NULL DEFAULT 0,"
+    " trade_no TEXT,"
+    " last_error TEXT,"
+    " refunded_fen INTEGER NOT NULL DEFAULT 0,"
+    " refund_no TEXT,"
+    " refund_fen INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX payments_unresolved ON payments(created_at)"
+    " WHERE state IN ('NEW','PAYING','QUERYING','CANCELLING','REFUNDING');"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY,"
+    " order_no TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " state TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " detail TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX events_order ON events(order_no, id);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TABLE order_seq (day INTEGER PRIMARY KEY, last INTEGER NOT NULL);"
+    "PRAGMA user_version = 1;";
+
+/* What a v1 posterm had journaled: a partly refunded sale, a refund in flight, a payment
+ * still being queried (with its code), their events, and the day's sequence. */
+static const char data_v1[] =
+    "PRAGMA journal_mode = WAL;"
+    "INSERT INTO payments(order_no, channel, amount_fen, state, auth_code, code_last4,"
+    " created_at, pay_sent_at, updated_at, queries, trade_no, refunded_fen, refund_no, refund_fen)"
+    " VALUES ('T01-20261120-000001', 'wechat', 5000, 'PAID', NULL, '1111',"
+    " 1700000000000, 1700000000100, 1700000000900, 2, '4200000001', 1500, 'T01-20261120-000001R1', 1500);"
+    "INSERT INTO payments(order_no, channel, amount_fen, state, auth_code, code_last4,"
+    " created_at, pay_sent_at, updated_at, refund_no, refund_fen)"
+    " VALUES ('T01-20261120-000002', 'alipay', 800, 'REFUNDING', NULL, '2222',"
+    " 1700000001000, 1700000001100, 1700000001900, 'T01-20261120-000002R1', 800);"
+    "INSERT INTO payments(order_no, channel, amount_fen, state, auth_code, code_last4,"
+    " created_at, pay_sent_at, updated_at, queries)"
+    " VALUES ('T01-20261120-000003', 'wechat', 99, 'QUERYING', '134567890123453333', '3333',"
+    " 1700000002000, 1700000002100, 1700000002900, 1);"
+    "INSERT INTO events(order_no, at, state, name, detail) VALUES"
+    " ('T01-20261120-000001', 1700000000000, 'NEW', 'create', ''),"
+    " ('T01-20261120-000001', 1700000000900, 'PAID', 'paid', ''),"
+    " ('T01-20261120-000003', 1700000002100, 'PAYING', 'pay_intent', '');"
+    "INSERT INTO order_seq(day, last) VALUES (20261120, 3);";
+
+static void test_migrate_v1(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "v1.db");
+    int fd = open(path, O_CREAT | O_RDWR, 0600);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, schema_v1, NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, data_v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    struct journal *j = NULL;
+    char err[1024] = "";
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
+    if (!j) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    struct payment p;
+    CHECK_EQ_INT(journal_load(j, "T01-20261120-000001", &p), JOURNAL_OK);
+    CHECK_EQ_INT(p.state, PAY_PAID);
+    CHECK_EQ_INT(p.amount_fen, 5000);
+    CHECK_EQ_INT(p.refunded_fen, 1500);
+    CHECK_EQ_STR(p.trade_no, "4200000001");
+    CHECK_EQ_INT(journal_load(j, "T01-20261120-000003", &p), JOURNAL_OK);
+    CHECK_EQ_STR(p.auth_code, "134567890123453333");
+    int count = 0;
+    CHECK_EQ_INT(journal_count_unresolved(j, &count), JOURNAL_OK);
+    CHECK_EQ_INT(count, 2);
+    uint32_t seq = 0;
+    CHECK_EQ_INT(journal_next_order_seq(j, 20261120, &seq), JOURNAL_OK);
+    CHECK_EQ_INT(seq, 4);
+
+    /* v2's refunds ledger was rebuilt from what v1 knew: the partial refund of order 1
+     * counts, the refund in flight of order 2 finishes into the ledger. */
+    struct report_day day;
+    CHECK_EQ_INT(report_totals(j, 0, 1800000000000, &day), JOURNAL_OK);
+    CHECK_EQ_INT(day.channel[CHANNEL_WECHAT].refunded_fen, 1500);
+    CHECK_EQ_INT(day.all.refunded_fen, 1500);
+    CHECK_EQ_INT(journal_load(j, "T01-20261120-000002", &p), JOURNAL_OK);
+    p.state = PAY_REFUNDED;
+    p.refunded_fen = 800;
+    p.updated_at = 1700000005000;
+    CHECK_EQ_INT(journal_save(j, &p, "refunded", "", 1700000005000), JOURNAL_OK);
+    CHECK_EQ_INT(report_totals(j, 0, 1800000000000, &day), JOURNAL_OK);
+    CHECK_EQ_INT(day.channel[CHANNEL_ALIPAY].refunded_fen, 800);
+    CHECK_EQ_INT(day.all.refunded_fen, 2300);
+    journal_close(j);
+
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), journal_schema_version());
+    sqlite3_finalize(st);
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 4);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK(journal_schema_version() >= 2);
+}
+
+int main(void)
+{
+    if (!fixture_dir(dir, sizeof dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_random_bytes();
+    test_truncated();
+    test_overwritten_header();
+    test_damaged_page();
+    test_not_a_journal();
+    test_too_new();
+    test_empty_file_and_missing_folder();
+    test_readonly();
+    test_migrate_v1();
+    fixture_cleanup(dir);
+    return check_done();
+}
