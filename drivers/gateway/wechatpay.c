@@ -1,0 +1,552 @@
+/*
+ * wechatpay.c - WeChat Pay APIv3 requests and replies, without sockets.
+ *
+ * Promise: GW_SUCCESS, GW_FAILED and GW_PAYING only for a reply whose signature, serial and
+ * timestamp verified and whose state or code is definite. Everything else is GW_UNKNOWN.
+ * Every mapping rule names its source in drivers/gateway/README.md ("WeChat Pay").
+ */
+#include "wechatpay.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "money.h"
+#include "paycode.h"
+
+/* --- requests -------------------------------------------------------------------------- */
+
+char *wechatpay_request_message(const char *method, const char *path, int64_t timestamp,
+                                const char *nonce, const char *body)
+{
+    size_t n = strlen(method) + strlen(path) + strlen(nonce) + strlen(body) + 32;
+    char *m = malloc(n);
+    if (!m) return NULL;
+    snprintf(m, n, "%s\n%s\n%lld\n%s\n%s\n", method, path, (long long)timestamp, nonce, body);
+    return m;
+}
+
+/* The path part of base_url ("" for "https://host"), which the server sees and we sign. */
+static const char *base_path(const char *base_url)
+{
+    const char *p = strstr(base_url, "://");
+    p = p ? p + 3 : base_url;
+    p = strchr(p, '/');
+    return p ? p : "";
+}
+
+/* order numbers are [0-9A-Za-z_-|*] by WeChat's rule; anything else is percent-encoded so a
+ * stray character can never change the path */
+static void path_escape(const char *s, char *out, size_t cap)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && o + 4 < cap; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_') {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hexd[*p >> 4];
+            out[o++] = hexd[*p & 15];
+        }
+    }
+    out[o] = '\0';
+}
+
+static void add_fen(cJSON *o, const char *name, int64_t fen)
+{
+    /* integer fen written as digits, never through a double */
+    char digits[24];
+    snprintf(digits, sizeof digits, "%lld", (long long)fen);
+    cJSON_AddRawToObject(o, name, digits);
+}
+
+/* Body JSON for a POST; NULL on allocation failure. */
+static char *request_body(const struct wechatpay_keys *keys, const struct gw_request *req)
+{
+    cJSON *o = cJSON_CreateObject(), *sub, *store;
+    if (!o) return NULL;
+    switch (req->op) {
+    case GW_PAY:
+        cJSON_AddStringToObject(o, "appid", keys->appid);
+        cJSON_AddStringToObject(o, "mchid", keys->mchid);
+        cJSON_AddStringToObject(o, "description",
+                                req->subject[0] ? req->subject : req->order_no);
+        cJSON_AddStringToObject(o, "out_trade_no", req->order_no);
+        sub = cJSON_AddObjectToObject(o, "payer");
+        if (sub) cJSON_AddStringToObject(sub, "auth_code", req->auth_code);
+        sub = cJSON_AddObjectToObject(o, "amount");
+        if (sub) {
+            add_fen(sub, "total", req->amount_fen);
+            cJSON_AddStringToObject(sub, "currency", "CNY");
+        }
+        sub = cJSON_AddObjectToObject(o, "scene_info");
+        if (sub) {
+            store = cJSON_AddObjectToObject(sub, "store_info");
+            if (store) cJSON_AddStringToObject(store, "out_id", keys->device_id);
+            cJSON_AddStringToObject(sub, "device_id", keys->device_id);
+        }
+        break;
+    case GW_CANCEL:
+        cJSON_AddStringToObject(o, "appid", keys->appid);
+        cJSON_AddStringToObject(o, "mchid", keys->mchid);
+        break;
+    case GW_REFUND:
+        cJSON_AddStringToObject(o, "out_trade_no", req->order_no);
+        cJSON_AddStringToObject(o, "out_refund_no", req->refund_no);
+        sub = cJSON_AddObjectToObject(o, "amount");
+        if (sub) {
+            add_fen(sub, "refund", req->amount_fen);
+            add_fen(sub, "total", req->total_fen);
+            cJSON_AddStringToObject(sub, "currency", "CNY");
+        }
+        break;
+    case GW_QUERY:
+        break;
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct gw_request *req,
+                               int64_t now, const char *nonce, struct wire_request *out)
+{
+    char order[3 * ORDER_NO_MAX + 1], mchid[3 * 64 + 1], path[512], sig[CRYPTO_SIG_B64_MAX];
+    char auth[WIRE_HEADER_LEN];
+    memset(out, 0, sizeof *out);
+    if (!req->order_no[0] || (req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
+        (req->op == GW_REFUND &&
+         (!req->refund_no[0] || req->amount_fen <= 0 || req->total_fen < req->amount_fen)))
+        return GW_ERR_INTERNAL;
+    path_escape(req->order_no, order, sizeof order);
+    path_escape(keys->mchid, mchid, sizeof mchid);
+    const char *prefix = base_path(keys->base_url);
+    const char *method = req->op == GW_QUERY ? "GET" : "POST";
+    int n = 0;
+    switch (req->op) {
+    case GW_PAY:
+        n = snprintf(path, sizeof path, "%s/v3/pay/transactions/codepay", prefix);
+        break;
+    case GW_QUERY:
+        n = snprintf(path, sizeof path, "%s/v3/pay/transactions/out-trade-no/%s?mchid=%s",
+                     prefix, order, mchid);
+        break;
+    case GW_CANCEL:
+        n = snprintf(path, sizeof path, "%s/v3/pay/transactions/out-trade-no/%s/reverse", prefix,
+                     order);
+        break;
+    case GW_REFUND:
+        n = snprintf(path, sizeof path, "%s/v3/refund/domestic/refunds", prefix);
+        break;
+    }
+    if (n < 0 || (size_t)n >= sizeof path) return GW_ERR_INTERNAL;
+
+    char *body = req->op == GW_QUERY ? strdup("") : request_body(keys, req);
+    if (!body) return GW_ERR_NOMEM;
+    char *msg = wechatpay_request_message(method, path, now, nonce, body);
+    enum gw_status st = GW_OK;
+    if (!msg)
+        st = GW_ERR_NOMEM;
+    else if (crypto_rsa_sign_b64(keys->merchant_key, keys->rng, msg, strlen(msg), sig,
+                                 sizeof sig) != CRYPTO_OK)
+        st = GW_ERR_INTERNAL;
+    free(msg);
+    /* header layout of wechatpay-go core/consts HeaderAuthorizationFormat */
+    if (st == GW_OK) {
+        n = snprintf(auth, sizeof auth,
+                     "WECHATPAY2-SHA256-RSA2048 mchid=\"%s\",nonce_str=\"%s\",timestamp=\"%lld\","
+                     "serial_no=\"%s\",signature=\"%s\"",
+                     keys->mchid, nonce, (long long)now, keys->merchant_serial, sig);
+        if (n < 0 || (size_t)n >= sizeof auth) st = GW_ERR_INTERNAL;
+    }
+    if (st == GW_OK) {
+        /* the host part of base_url, then the signed path */
+        size_t host_len = strlen(keys->base_url) - strlen(prefix);
+        n = snprintf(out->url, sizeof out->url, "%.*s%s", (int)host_len, keys->base_url, path);
+        if (n < 0 || (size_t)n >= sizeof out->url) st = GW_ERR_INTERNAL;
+    }
+    if (st == GW_OK && (!wire_add_header(out, "Authorization", auth) ||
+                        !wire_add_header(out, "Accept", "application/json") ||
+                        (req->op != GW_QUERY &&
+                         !wire_add_header(out, "Content-Type", "application/json"))))
+        st = GW_ERR_INTERNAL;
+    if (st != GW_OK) {
+        crypto_wipe(body, strlen(body));
+        free(body);
+        wire_request_free(out);
+        return st;
+    }
+    snprintf(out->method, sizeof out->method, "%s", method);
+    out->body = body;
+    out->body_len = strlen(body);
+    char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
+    if (req->op == GW_PAY) paycode_mask(req->auth_code, masked, sizeof masked);
+    bool with_amount = req->op == GW_PAY || req->op == GW_REFUND;
+    snprintf(out->log_line, sizeof out->log_line, "wechat %s order %s%s%s%s%s",
+             gw_op_name(req->op), req->order_no, masked[0] ? " code " : "", masked,
+             with_amount ? " " : "", with_amount ? money_format(req->amount_fen, amount) : "");
+    return GW_OK;
+}
+
+/* --- replies: authenticity ------------------------------------------------------------- */
+
+/* NULL when the reply is authentic; else why not (wechatpay-go
+ * core/auth/validators/wechat_pay_validator.go: four headers non-empty, timestamp within five
+ * minutes, SHA256withRSA over "TIMESTAMP\nNONCE\nBODY\n"). */
+static const char *check_authentic(const struct wechatpay_keys *keys,
+                                   const struct wire_response *resp, int64_t now)
+{
+    const char *ts = wire_header(resp, "Wechatpay-Timestamp");
+    const char *nonce = wire_header(resp, "Wechatpay-Nonce");
+    const char *sig = wire_header(resp, "Wechatpay-Signature");
+    const char *serial = wire_header(resp, "Wechatpay-Serial");
+    if (!ts || !*ts || !nonce || !*nonce || !sig || !*sig || !serial || !*serial)
+        return "reply is not signed (Wechatpay-* headers missing)";
+    if (strcasecmp(serial, keys->platform_serial) != 0)
+        return "reply signed with an unexpected key (Wechatpay-Serial)";
+    char *end;
+    errno = 0;
+    long long t = strtoll(ts, &end, 10);
+    if (errno || *end || end == ts) return "reply timestamp is not a number";
+    long long skew = t - (long long)now;
+    if (skew >= WECHATPAY_MAX_SKEW_S || skew <= -WECHATPAY_MAX_SKEW_S)
+        return "reply timestamp is more than five minutes off";
+    size_t n = strlen(ts) + strlen(nonce) + resp->body_len + 4;
+    char *msg = malloc(n);
+    if (!msg) return "out of memory checking the reply";
+    size_t o = (size_t)snprintf(msg, n, "%s\n%s\n", ts, nonce);
+    if (resp->body_len) memcpy(msg + o, resp->body, resp->body_len);
+    o += resp->body_len;
+    msg[o++] = '\n';
+    enum crypto_status st = crypto_rsa_verify_b64(keys->platform_key, msg, o, sig, strlen(sig));
+    free(msg);
+    return st == CRYPTO_OK ? NULL : "reply signature does not verify";
+}
+
+/* --- replies: states and codes --------------------------------------------------------- */
+
+struct code_words {
+    const char *code;
+    const char *words;
+};
+
+/* Error codes that are definite for code pay: nothing was charged. Both the APIv3 spellings
+ * and the v2 ones WeChat still returns are listed (README.md "WeChat pay codes"). */
+static const struct code_words pay_failures[] = {
+    {"NOT_ENOUGH", "customer's balance is not enough"},
+    {"NOTENOUGH", "customer's balance is not enough"},
+    {"AUTH_CODE_INVALID", "payment code invalid: ask for a new one"},
+    {"AUTHCODEEXPIRE", "payment code expired: ask for a new one"},
+    {"AUTH_CODE_ERROR", "payment code invalid: ask for a new one"},
+    {"AUTH_CODE_EXPIRE", "payment code expired: ask for a new one"},
+    {"BUYER_MISMATCH", "order belongs to another customer"},
+    {"ORDER_CLOSED", "order is closed"},
+    {"ORDERCLOSED", "order is closed"},
+    {"ORDERREVERSED", "order was reversed"},
+    {"ORDER_REVERSED", "order was reversed"},
+    {"PAYER_ACCOUNT_ABNORMAL", "customer's account is restricted"},
+    {"ACCOUNT_ERROR", "customer's account is restricted"},
+    {"RULE_LIMIT", "refused by a payment rule (limit)"},
+    {"TRADE_ERROR", "refused by WeChat Pay (trade error)"},
+    {"PARAM_ERROR", "request refused: invalid parameter"},
+    {"INVALID_REQUEST", "request refused: invalid request"},
+    {"SIGN_ERROR", "request signature refused: check the merchant key and serial"},
+    {"NO_AUTH", "merchant may not use code pay"},
+    {"MCH_NOT_EXISTS", "merchant id unknown"},
+    {"APPID_MCHID_NOT_MATCH", "appid and mchid do not match"},
+    {"OUT_TRADE_NO_USED", "order number already used"},
+    {NULL, NULL},
+};
+
+static const struct code_words reverse_failures[] = {
+    {"REVERSE_EXPIRE", "too late to reverse (over 7 days): refund instead"},
+    {"TRADE_ERROR", "WeChat Pay will not reverse this trade"},
+    {"PARAM_ERROR", "request refused: invalid parameter"},
+    {"INVALID_REQUEST", "WeChat Pay will not reverse this trade now"},
+    {"SIGN_ERROR", "request signature refused: check the merchant key and serial"},
+    {"NO_AUTH", "merchant may not reverse"},
+    {NULL, NULL},
+};
+
+static const struct code_words refund_failures[] = {
+    {"NOT_ENOUGH", "merchant balance too low to refund"},
+    {"PARAM_ERROR", "request refused: invalid parameter"},
+    {"INVALID_REQUEST", "refund refused: invalid request"},
+    {"RESOURCE_NOT_EXISTS", "no such trade to refund"},
+    {"ORDER_NOT_EXIST", "no such trade to refund"},
+    {"SIGN_ERROR", "request signature refused: check the merchant key and serial"},
+    {"NO_AUTH", "merchant may not refund"},
+    {"USER_ACCOUNT_ABNORMAL", "customer's account is closed: refund by hand"},
+    {NULL, NULL},
+};
+
+static const char *words_for(const struct code_words *t, const char *code)
+{
+    for (; t->code; t++)
+        if (strcmp(t->code, code) == 0) return t->words;
+    return NULL;
+}
+
+static bool is_code(const char *code, const char *a, const char *b)
+{
+    return strcmp(code, a) == 0 || (b && strcmp(code, b) == 0);
+}
+
+static const char *str_field(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* amount.<name> in fen. False when present but not a whole, non-negative number. */
+static bool fen_field(const cJSON *o, const char *name, int64_t *fen)
+{
+    const cJSON *amount = cJSON_GetObjectItemCaseSensitive(o, "amount");
+    *fen = 0;
+    if (!amount) return true;
+    if (!cJSON_IsObject(amount)) return false;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(amount, name);
+    if (!v) return true;
+    if (!cJSON_IsNumber(v)) return false;
+    double d = v->valuedouble;
+    /* 2^53: past this a double no longer holds every integer */
+    if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(int64_t)d) return false;
+    *fen = (int64_t)d;
+    return true;
+}
+
+/* A 200 body describing the trade (codepay reply and query reply share the shape). */
+static void map_trade(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
+{
+    const char *state = str_field(o, "trade_state");
+    const char *txn = str_field(o, "transaction_id");
+    int64_t fen;
+    if (txn) snprintf(r->trade_no, sizeof r->trade_no, "%s", txn);
+    if (!fen_field(o, "total", &fen)) {
+        reply_set(r, GW_UNKNOWN, NULL, "WeChat reply has a malformed amount");
+        return;
+    }
+    if (!state) {
+        reply_set(r, GW_UNKNOWN, NULL, "WeChat reply has no trade_state");
+    } else if (strcmp(state, "SUCCESS") == 0 || strcmp(state, "REFUND") == 0) {
+        r->amount_fen = fen;
+        reply_set(r, GW_SUCCESS, state, strcmp(state, "REFUND") == 0
+                                             ? "paid (a refund has been made since)" : "paid");
+    } else if (strcmp(state, "USERPAYING") == 0) {
+        reply_set(r, GW_PAYING, state, "waiting for the customer to confirm");
+    } else if (strcmp(state, "NOTPAY") == 0) {
+        /* created, not paid yet: keep polling, the window and the reverse settle it */
+        reply_set(r, req->op == GW_QUERY ? GW_PAYING : GW_UNKNOWN, state, "not paid yet");
+    } else if (strcmp(state, "CLOSED") == 0 || strcmp(state, "REVOKED") == 0 ||
+               strcmp(state, "PAYERROR") == 0) {
+        reply_set(r, GW_FAILED, state, strcmp(state, "PAYERROR") == 0
+                                           ? "payment failed (e.g. bank refused)"
+                                       : strcmp(state, "REVOKED") == 0 ? "order was reversed"
+                                                                       : "order is closed");
+    } else {
+        reply_set(r, GW_UNKNOWN, state, "WeChat reply: unknown trade_state");
+    }
+}
+
+static void map_error(const char *code, const struct gw_request *req, long status,
+                      struct gw_reply *r)
+{
+    const char *words;
+    bool system = is_code(code, "SYSTEM_ERROR", "SYSTEMERROR") ||
+                  is_code(code, "BANK_ERROR", "BANKERROR") || strcmp(code, "FREQUENCY_LIMITED") == 0;
+    if (status >= 500 || system) {
+        r->retry = req->op == GW_CANCEL;
+        reply_set(r, GW_UNKNOWN, code, "WeChat Pay system error (%s): result unknown", code);
+        return;
+    }
+    switch (req->op) {
+    case GW_PAY:
+        if (strcmp(code, "USERPAYING") == 0) {
+            reply_set(r, GW_PAYING, code, "waiting for the customer to confirm");
+            return;
+        }
+        if ((words = words_for(pay_failures, code))) {
+            reply_set(r, GW_FAILED, code, "%s", words);
+            return;
+        }
+        break;
+    case GW_QUERY:
+        if (is_code(code, "ORDER_NOT_EXIST", "ORDERNOTEXIST") ||
+            strcmp(code, "RESOURCE_NOT_EXISTS") == 0) {
+            r->no_such_order = true;
+            reply_set(r, GW_UNKNOWN, code, "WeChat Pay does not know the order (yet)");
+            return;
+        }
+        break;
+    case GW_CANCEL:
+        if (is_code(code, "ORDER_NOT_EXIST", "ORDERNOTEXIST") ||
+            strcmp(code, "RESOURCE_NOT_EXISTS") == 0) {
+            /* no order, nothing charged: nothing to reverse (README.md explains the risk) */
+            reply_set(r, GW_SUCCESS, code, "cancelled: no trade existed");
+            return;
+        }
+        if (is_code(code, "ORDERREVERSED", "ORDER_REVERSED")) {
+            reply_set(r, GW_SUCCESS, code, "cancelled: already reversed");
+            return;
+        }
+        if ((words = words_for(reverse_failures, code))) {
+            reply_set(r, GW_FAILED, code, "%s", words);
+            return;
+        }
+        /* USERPAYING: "cannot reverse while the customer is paying"; retry later */
+        r->retry = true;
+        break;
+    case GW_REFUND:
+        if ((words = words_for(refund_failures, code))) {
+            reply_set(r, GW_FAILED, code, "%s", words);
+            return;
+        }
+        break;
+    }
+    reply_set(r, GW_UNKNOWN, code, "WeChat Pay answered %ld %s: result unknown", status, code);
+}
+
+static void map_refund(const cJSON *o, struct gw_reply *r)
+{
+    const char *status = str_field(o, "status");
+    const char *id = str_field(o, "refund_id");
+    int64_t fen;
+    if (id) snprintf(r->trade_no, sizeof r->trade_no, "%s", id);
+    if (!fen_field(o, "refund", &fen)) {
+        reply_set(r, GW_UNKNOWN, NULL, "WeChat refund reply has a malformed amount");
+        return;
+    }
+    if (!status) {
+        reply_set(r, GW_UNKNOWN, NULL, "WeChat refund reply has no status");
+    } else if (strcmp(status, "SUCCESS") == 0) {
+        r->amount_fen = fen;
+        reply_set(r, GW_SUCCESS, status, "refunded");
+    } else if (strcmp(status, "PROCESSING") == 0) {
+        reply_set(r, GW_PAYING, status, "refund in progress");
+    } else if (strcmp(status, "CLOSED") == 0) {
+        reply_set(r, GW_FAILED, status, "refund closed by WeChat Pay");
+    } else if (strcmp(status, "ABNORMAL") == 0) {
+        reply_set(r, GW_UNKNOWN, status,
+                  "refund abnormal: the customer's card refused it; finish it in the merchant "
+                  "portal");
+    } else {
+        reply_set(r, GW_UNKNOWN, status, "WeChat refund: unknown status");
+    }
+}
+
+void wechatpay_parse(const struct wechatpay_keys *keys, const struct gw_request *req,
+                     const struct wire_response *resp, int64_t now, struct gw_reply *out)
+{
+    reply_start(out, req);
+    if (resp->status == 0) {
+        reply_set(out, GW_UNKNOWN, NULL, "no reply from WeChat Pay");
+        return;
+    }
+    if (resp->body_len > WIRE_BODY_MAX || (resp->body_len && !resp->body) ||
+        (resp->body_len && memchr(resp->body, '\0', resp->body_len))) {
+        reply_set(out, GW_UNKNOWN, NULL, "WeChat reply oversized or binary");
+        return;
+    }
+    const char *why = check_authentic(keys, resp, now);
+    if (why) {
+        reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay HTTP %ld: %s", resp->status, why);
+        return;
+    }
+    if (resp->status == 204) {
+        /* the documented reverse reply carries no body */
+        if (req->op == GW_CANCEL)
+            reply_set(out, GW_SUCCESS, NULL, "cancelled (reversed)");
+        else
+            reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay answered 204 with nothing to read");
+        return;
+    }
+    const char *end = NULL;
+    cJSON *root = resp->body_len ? cJSON_ParseWithLengthOpts(resp->body, resp->body_len, &end,
+                                                             false)
+                                 : NULL;
+    if (root && end) {
+        while (end < resp->body + resp->body_len &&
+               (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+            end++;
+        if (end != resp->body + resp->body_len) {
+            cJSON_Delete(root);
+            root = NULL;
+        }
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay HTTP %ld: body is not a JSON object",
+                  resp->status);
+        return;
+    }
+
+    if (resp->status >= 200 && resp->status < 300) {
+        const char *order = str_field(root, "out_trade_no");
+        const cJSON *recall = cJSON_GetObjectItemCaseSensitive(root, "recall");
+        if (order && strcmp(order, req->order_no) != 0) {
+            reply_set(out, GW_UNKNOWN, NULL, "WeChat reply is about another order");
+        } else if (resp->status == 202) {
+            /* codepay: accepted, the customer must confirm (e.g. enter the password) */
+            const char *code = str_field(root, "code");
+            reply_set(out, req->op == GW_PAY ? GW_PAYING : GW_UNKNOWN, code ? code : "USERPAYING",
+                      "waiting for the customer to confirm");
+        } else if (resp->status != 200) {
+            reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay answered HTTP %ld", resp->status);
+        } else if (req->op == GW_PAY || req->op == GW_QUERY) {
+            map_trade(root, req, out);
+        } else if (req->op == GW_CANCEL) {
+            if (cJSON_IsTrue(recall) ||
+                (cJSON_IsString(recall) && strcmp(recall->valuestring, "Y") == 0)) {
+                out->retry = true;
+                reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay asks for the reverse again");
+            } else {
+                reply_set(out, GW_SUCCESS, NULL, "cancelled (reversed)");
+            }
+        } else {
+            map_refund(root, out);
+        }
+    } else {
+        const char *code = str_field(root, "code");
+        if (!code)
+            reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay HTTP %ld without an error code",
+                      resp->status);
+        else
+            map_error(code, req, resp->status, out);
+    }
+    cJSON_Delete(root);
+}
+
+/* --- encrypted resources --------------------------------------------------------------- */
+
+char *wechatpay_decrypt_resource(const unsigned char apiv3_key[32], const char *resource_json,
+                                 size_t len)
+{
+    cJSON *o = cJSON_ParseWithLength(resource_json, len);
+    char *plain = NULL;
+    const char *alg = str_field(o, "algorithm"), *ct = str_field(o, "ciphertext");
+    const char *nonce = str_field(o, "nonce"), *aad = str_field(o, "associated_data");
+    if (alg && ct && nonce && strcmp(alg, "AEAD_AES_256_GCM") == 0) {
+        size_t ctlen = strlen(ct), raw_len = 0, plain_len = 0;
+        unsigned char *raw = malloc(ctlen + 1);
+        plain = raw ? malloc(ctlen + 1) : NULL;
+        if (!plain ||
+            crypto_base64_decode(ct, ctlen, raw, ctlen, &raw_len) != CRYPTO_OK ||
+            crypto_aes_gcm_decrypt(apiv3_key, 32, nonce, strlen(nonce), aad ? aad : "",
+                                   aad ? strlen(aad) : 0, raw, raw_len, (unsigned char *)plain,
+                                   ctlen, &plain_len) != CRYPTO_OK) {
+            free(plain);
+            plain = NULL;
+        } else {
+            plain[plain_len] = '\0';
+        }
+        free(raw);
+    }
+    cJSON_Delete(o);
+    return plain;
+}

@@ -1,0 +1,55 @@
+/*
+ * wechatpay.h - WeChat Pay APIv3 code pay: codepay, query by out_trade_no, reverse, refund.
+ *
+ * Requests carry the WECHATPAY2-SHA256-RSA2048 Authorization header; a reply is believed only
+ * when its Wechatpay-Signature verifies against the configured platform public key, its
+ * Wechatpay-Serial is the configured one and its Wechatpay-Timestamp is within five minutes.
+ * Rules and their sources: drivers/gateway/README.md ("WeChat Pay").
+ */
+#ifndef POSTERM_WECHATPAY_H
+#define POSTERM_WECHATPAY_H
+
+#include <stdint.h>
+
+#include "channel.h"
+#include "crypto.h"
+
+/* Replies whose Wechatpay-Timestamp is this far from our clock (or further) are refused
+ * (wechatpay-go core/consts FiveMinute). */
+#define WECHATPAY_MAX_SKEW_S 300
+/* Length of the request nonce (nonce_str) we generate. */
+#define WECHATPAY_NONCE_LEN 32
+
+struct wechatpay_keys {
+    const char *base_url;                 /* e.g. https://api.mch.weixin.qq.com */
+    const char *appid;
+    const char *mchid;
+    const char *merchant_serial;          /* serial of the merchant API certificate */
+    const char *device_id;                /* terminal id, sent as scene_info.device_id */
+    const struct crypto_key *merchant_key;/* signs requests */
+    const struct crypto_key *platform_key;/* verifies replies */
+    const char *platform_serial;          /* the Wechatpay-Serial replies must carry */
+    struct crypto_rng *rng;
+};
+
+/* The signed message of a request: "METHOD\nPATH?QUERY\nTIMESTAMP\nNONCE\nBODY\n". Caller frees. */
+char *wechatpay_request_message(const char *method, const char *path, int64_t timestamp,
+                                const char *nonce, const char *body);
+
+/* Builds the signed request for req at unix time now with the given nonce. */
+enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct gw_request *req,
+                               int64_t now, const char *nonce, struct wire_request *out);
+
+/* Reads a reply into *out (always filled; UNKNOWN unless verified and definite). now is the
+ * unix time the reply is judged at (for the timestamp window). */
+void wechatpay_parse(const struct wechatpay_keys *keys, const struct gw_request *req,
+                     const struct wire_response *resp, int64_t now, struct gw_reply *out);
+
+/* Decrypts an APIv3 encrypted resource ({"algorithm":"AEAD_AES_256_GCM","ciphertext",
+ * "nonce","associated_data"}, as in /v3/certificates and notifications) with the 32-byte
+ * APIv3 key. Returns a malloc'd NUL-terminated plaintext, or NULL when the object is not
+ * such a resource or does not authenticate. */
+char *wechatpay_decrypt_resource(const unsigned char apiv3_key[32], const char *resource_json,
+                                 size_t len);
+
+#endif

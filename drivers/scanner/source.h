@@ -1,0 +1,55 @@
+/*
+ * source.h - what scanner.c asks of an input source (USB, evdev, stdin), and what a source
+ * may tell scanner.c. Internal to drivers/scanner.
+ *
+ * A source owns its descriptors and decoders; everything it decodes goes through
+ * scanner_candidate() so that one gate (code_filter) and one queue serve every source.
+ */
+#ifndef POSTERM_SCANNER_SOURCE_H
+#define POSTERM_SCANNER_SOURCE_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "code_filter.h"
+#include "scanner.h"
+
+struct source_ops {
+    /* Adds at most max descriptors; returns how many. */
+    int (*pollfds)(void *src, struct pollfd *fds, int max);
+    /* Next time process() must run even without I/O; -1 = none. */
+    int64_t (*deadline)(void *src);
+    enum scanner_status (*process)(void *src, const struct pollfd *fds, int nfds, int64_t now_ms);
+    bool (*connected)(const void *src);
+    /* The status line: what is open, or what is missing. */
+    void (*describe)(const void *src, char *buf, size_t len);
+    void (*close)(void *src);
+};
+
+/* Where a decoder's events go: the scanner plus the name of the device they came from. */
+struct source_tap {
+    struct scanner *scanner;
+    char name[32];
+};
+
+/* A code_sink_fn: ctx is a struct source_tap. Judges the candidate and queues or logs it. */
+void scanner_candidate(void *tap, const struct code_event *ev);
+void scanner_logf(struct scanner *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A source reports that what it has open changed (the status line is rebuilt). */
+void scanner_status_changed(struct scanner *s);
+/* The clock of the scanner_process() call under way. */
+int64_t scanner_now(const struct scanner *s);
+
+enum scanner_status usb_source_open(void **out, const struct source_ops **ops, struct scanner *s,
+                                    const struct scanner_config *cfg, char *err, size_t errlen);
+enum scanner_status evdev_source_open(void **out, const struct source_ops **ops, struct scanner *s,
+                                      const struct scanner_config *cfg, char *err, size_t errlen);
+enum scanner_status stdin_source_open(void **out, const struct source_ops **ops, struct scanner *s,
+                                      const struct scanner_config *cfg, char *err, size_t errlen);
+
+/* Linux input key code (KEY_*) to keyboard usage (page 0x07); 0 when none. For evdev. */
+uint8_t evdev_key_usage(unsigned code);
+
+#endif

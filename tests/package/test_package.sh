@@ -1,0 +1,161 @@
+#!/bin/sh
+# test_package.sh BUILD_DIR SOURCE_DIR CPACK - build the .deb of BUILD_DIR in a scratch
+# directory and check what a terminal would get from it:
+#   metadata   name, version, architecture of the build's target, Depends covering every
+#              library the binary needs, conffiles, maintainer scripts
+#   contents   /usr/bin/posterm stripped and for the right machine, the unit, the udev rule
+#              (when the tree has one), the config, keys/ and the journal directory 0700
+#   the unit   starts at boot, restarts on failure, never waits for the network
+#   install    (build machine's architecture, as root) dpkg --root into a scratch tree with
+#              its maintainer scripts run chrootless: the service user exists, the journal
+#              directory and keys/ are 0700 and its own, the unit is enabled; removing and
+#              purging the package keeps the journal.
+# Prints "N passed, N failed" like the C tests.
+set -u
+build=$1 src=$2 cpack=$3
+passed=0 failed=0
+ok()   { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+check() { # check DESCRIPTION COMMAND...
+    what=$1; shift
+    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
+}
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit $?
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/posterm-package.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
+debarch=$(sed -n 's/^CPACK_DEBIAN_PACKAGE_ARCHITECTURE:.*=//p' "$build/CMakeCache.txt")
+[ -n "$debarch" ] || debarch=$(grep -o 'CPACK_DEBIAN_PACKAGE_ARCHITECTURE "[^"]*"' "$build/CPackConfig.cmake" | cut -d'"' -f2)
+
+if ! "$cpack" -G DEB --config "$build/CPackConfig.cmake" -B "$tmp/out" >"$tmp/cpack.log" 2>&1; then
+    cat "$tmp/cpack.log" >&2
+    fail "cpack -G DEB"
+    finish
+fi
+deb="$tmp/out/posterm_${version}_${debarch}.deb"
+check "package file named posterm_${version}_${debarch}.deb" test -f "$deb"
+[ -f "$deb" ] || finish
+
+# --- metadata
+field() { dpkg-deb -f "$deb" "$1"; }
+check "Package: posterm" test "$(field Package)" = posterm
+check "Version: $version" test "$(field Version)" = "$version"
+check "Architecture: $debarch" test "$(field Architecture)" = "$debarch"
+check "Depends names passwd (postinst runs useradd)" sh -c "dpkg-deb -f '$deb' Depends | grep -qw passwd"
+dpkg-deb -e "$deb" "$tmp/control"
+check "conffiles lists /etc/posterm/posterm.json" grep -qx /etc/posterm/posterm.json "$tmp/control/conffiles"
+for script in postinst prerm postrm; do
+    check "$script is an executable shell script" test -x "$tmp/control/$script"
+    check "$script parses" sh -n "$tmp/control/$script"
+done
+
+# --- contents: "mode owner path" for each entry we promise
+dpkg-deb -c "$deb" | awk '{ print $1, $2, $6 }' >"$tmp/contents"
+has() { grep -qx -e "$1" "$tmp/contents"; }
+check "usr/bin/posterm 0755 root"           has '-rwxr-xr-x root/root ./usr/bin/posterm'
+check "systemd unit 0644"                   has '-rw-r--r-- root/root ./lib/systemd/system/posterm.service'
+check "config 0640 (group posterm after postinst)" has '-rw-r----- root/root ./etc/posterm/posterm.json'
+check "etc/posterm/keys 0700"               has 'drwx------ root/root ./etc/posterm/keys/'
+check "var/lib/posterm 0700"                has 'drwx------ root/root ./var/lib/posterm/'
+if [ -f "$src/drivers/scanner/99-posterm-scanner.rules" ]; then
+    check "udev rule for scanners"          has '-rw-r--r-- root/root ./lib/udev/rules.d/99-posterm-scanner.rules'
+fi
+# Nothing of the build tree leaks in: no static libraries, no test programs, no headers.
+check "only the promised files" sh -c "! grep -Ev '/$|usr/bin/posterm$|posterm.service$|posterm.json$|99-posterm-scanner.rules$' '$tmp/contents'"
+
+dpkg-deb -x "$deb" "$tmp/x"
+bin="$tmp/x/usr/bin/posterm"
+case $debarch in
+    amd64) machine='X86-64' ;;
+    arm64) machine='AArch64' ;;
+    armhf) machine='ARM' ;;
+    *) machine=unknown ;;
+esac
+check "posterm is an ELF for $debarch ($machine)" sh -c "readelf -h '$bin' | grep -q 'Machine:.*$machine'"
+check "posterm is stripped (no .symtab)" sh -c "! readelf -S '$bin' | grep -q '\.symtab'"
+# The same packages provide these sonames on every Debian architecture, so the build
+# machine's own dpkg database names the package for each one.
+depends=$(field Depends)
+for soname in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    pkg=$(dpkg -S "*/$soname" 2>/dev/null | head -n1 | cut -d: -f1)
+    if [ -z "$pkg" ]; then
+        fail "no Debian package found for $soname"
+    elif printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$pkg"; then
+        ok
+    else
+        fail "posterm needs $soname but Depends does not name $pkg"
+    fi
+done
+
+# --- the unit
+unit="$tmp/x/lib/systemd/system/posterm.service"
+check "unit runs /usr/bin/posterm with the default config" grep -q '^ExecStart=/usr/bin/posterm --config /etc/posterm/posterm.json$' "$unit"
+check "unit restarts on failure" grep -qx 'Restart=on-failure' "$unit"
+check "unit starts at boot" grep -qx 'WantedBy=multi-user.target' "$unit"
+check "unit runs as posterm" grep -qx 'User=posterm' "$unit"
+check "unit does not wait for the network" sh -c "! grep -E '^(After|Wants|Requires)=.*network' '$unit'"
+check "journal path in the config is under /var/lib/posterm" grep -q '"journal": "/var/lib/posterm/' "$tmp/x/etc/posterm/posterm.json"
+if command -v systemd-analyze >/dev/null 2>&1; then
+    # Unknown keys and bad values are reported here; the binary itself is not installed on
+    # this machine, which is the one complaint allowed.
+    systemd-analyze verify "$unit" >"$tmp/verify.log" 2>&1
+    check "systemd-analyze verify finds nothing wrong with the unit" \
+        sh -c "! grep -v 'Command /usr/bin/posterm is not executable' '$tmp/verify.log' | grep -q ."
+fi
+
+# --- install into a scratch root (needs the build machine's architecture, and root for chown)
+if [ "$debarch" != "$(dpkg --print-architecture)" ] || [ "$(id -u)" -ne 0 ]; then
+    echo "install check: only for $(dpkg --print-architecture) as root (this is $debarch, uid $(id -u))"
+    finish
+fi
+root="$tmp/root"
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/log" "$root/etc"
+: >"$root/var/lib/dpkg/status"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+echo 'root:x:0:' >"$root/etc/group"
+dpkgr() { dpkg --root="$root" --force-script-chrootless --force-depends --force-not-root "$@"; }
+if ! dpkgr -i "$deb" >"$tmp/dpkg.log" 2>&1; then
+    cat "$tmp/dpkg.log" >&2
+    fail "dpkg --root -i"
+    finish
+fi
+ok
+user=$(grep '^posterm:' "$root/etc/passwd")
+check "postinst created the user posterm" test -n "$user"
+uid=$(echo "$user" | cut -d: -f3) gid=$(echo "$user" | cut -d: -f4)
+check "posterm is a system user (uid < 1000)" test "${uid:-1000}" -lt 1000
+check "posterm cannot log in" test "$(echo "$user" | cut -d: -f7)" = /usr/sbin/nologin
+check "group posterm exists" grep -q "^posterm:[^:]*:$gid:" "$root/etc/group"
+statof() { stat -c '%a %u:%g' "$root$1"; }
+check "/usr/bin/posterm 755 root"      test "$(statof /usr/bin/posterm)" = "755 0:0"
+check "/var/lib/posterm 700 posterm"   test "$(statof /var/lib/posterm)" = "700 $uid:$gid"
+check "/etc/posterm/keys 700 posterm"  test "$(statof /etc/posterm/keys)" = "700 $uid:$gid"
+check "/etc/posterm/posterm.json 640 root:posterm" test "$(statof /etc/posterm/posterm.json)" = "640 0:$gid"
+check "/lib/systemd/system/posterm.service 644" test "$(statof /lib/systemd/system/posterm.service)" = "644 0:0"
+if command -v systemctl >/dev/null 2>&1; then
+    check "unit enabled for boot" test -L "$root/etc/systemd/system/multi-user.target.wants/posterm.service"
+fi
+
+# Reinstall (an upgrade runs postinst again): the user is not created twice.
+dpkgr -i "$deb" >"$tmp/dpkg2.log" 2>&1 || { cat "$tmp/dpkg2.log" >&2; fail "reinstall"; }
+check "reinstall keeps one posterm user" test "$(grep -c '^posterm:' "$root/etc/passwd")" -eq 1
+
+# A journal written by the service survives removal and purge of the package.
+echo journal >"$root/var/lib/posterm/journal.db"
+dpkgr -r posterm >"$tmp/dpkg3.log" 2>&1 || { cat "$tmp/dpkg3.log" >&2; fail "dpkg -r"; }
+check "binary removed" test ! -e "$root/usr/bin/posterm"
+check "config kept on remove (conffile)" test -f "$root/etc/posterm/posterm.json"
+check "journal kept on remove" test -f "$root/var/lib/posterm/journal.db"
+dpkgr --purge posterm >"$tmp/dpkg4.log" 2>&1 || { cat "$tmp/dpkg4.log" >&2; fail "dpkg --purge"; }
+check "config gone on purge" test ! -e "$root/etc/posterm/posterm.json"
+check "journal kept on purge" test -f "$root/var/lib/posterm/journal.db"
+if command -v systemctl >/dev/null 2>&1; then
+    check "unit no longer enabled after purge" test ! -e "$root/etc/systemd/system/multi-user.target.wants/posterm.service"
+fi
+finish

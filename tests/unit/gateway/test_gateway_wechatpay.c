@@ -1,0 +1,496 @@
+/*
+ * test_gateway_wechatpay.c - WeChat Pay APIv3 request signing and reply parsing, no sockets.
+ *
+ * One generated key pair plays the merchant, one plays the WeChat Pay platform. Every trade
+ * state and error code the channel maps is checked, and every way a reply can be broken.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "wechatpay.h"
+
+#define NOW 1795483781LL
+#define PLATFORM_SERIAL "5157F09EFDC096DE15EBE81A47057A72"
+
+static struct crypto_rng *rng;
+static struct crypto_key *mch_priv, *mch_pub, *plat_priv, *plat_pub;
+static struct wechatpay_keys keys;
+
+static void make_pair(struct crypto_key **priv, struct crypto_key **pub)
+{
+    static char priv_pem[4096], pub_pem[1024];
+    CHECK_EQ_INT(crypto_rsa_generate_pem(rng, 2048, priv_pem, sizeof priv_pem, pub_pem,
+                                         sizeof pub_pem), CRYPTO_OK);
+    CHECK_EQ_INT(crypto_key_parse_private(priv, priv_pem, rng), CRYPTO_OK);
+    CHECK_EQ_INT(crypto_key_parse_public(pub, pub_pem), CRYPTO_OK);
+}
+
+static struct gw_request request(enum gw_op op)
+{
+    struct gw_request r;
+    memset(&r, 0, sizeof r);
+    r.op = op;
+    r.channel = CHANNEL_WECHAT;
+    snprintf(r.order_no, sizeof r.order_no, "T01202611230001");
+    if (op == GW_PAY) {
+        snprintf(r.auth_code, sizeof r.auth_code, "134567890123456789");
+        r.amount_fen = 1230;
+        snprintf(r.subject, sizeof r.subject, "Coffee");
+    }
+    if (op == GW_REFUND) {
+        r.amount_fen = 500;
+        r.total_fen = 1230;
+        snprintf(r.refund_no, sizeof r.refund_no, "R01202611230001");
+    }
+    return r;
+}
+
+/* Pulls name="value" out of the Authorization header. */
+static bool auth_param(const char *auth, const char *name, char *out, size_t cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "%s=\"", name);
+    const char *p = strstr(auth, pat);
+    if (!p) return false;
+    p += strlen(pat);
+    const char *e = strchr(p, '"');
+    if (!e || (size_t)(e - p) >= cap) return false;
+    memcpy(out, p, (size_t)(e - p));
+    out[e - p] = '\0';
+    return true;
+}
+
+static void test_message_format(void)
+{
+    /* The signing example of the APIv3 signature guide (pay.weixin.qq.com, "签名生成"):
+     * GET /v3/certificates at 1554208460 with nonce 593BEC0C930BF1AFEB40B4A08C8FB242. */
+    char *m = wechatpay_request_message("GET", "/v3/certificates", 1554208460,
+                                        "593BEC0C930BF1AFEB40B4A08C8FB242", "");
+    CHECK_EQ_STR(m, "GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n");
+    free(m);
+}
+
+static void check_signed(const struct wire_request *w, const char *method, const char *path)
+{
+    const char *auth = NULL;
+    for (int i = 0; i < w->nheaders; i++)
+        if (strncmp(w->headers[i], "Authorization: ", 15) == 0) auth = w->headers[i] + 15;
+    CHECK(auth != NULL);
+    if (!auth) return;
+    CHECK(strncmp(auth, "WECHATPAY2-SHA256-RSA2048 ", 26) == 0);
+    char mchid[32], nonce[64], ts[32], serial[64], sig[CRYPTO_SIG_B64_MAX];
+    CHECK(auth_param(auth, "mchid", mchid, sizeof mchid));
+    CHECK(auth_param(auth, "nonce_str", nonce, sizeof nonce));
+    CHECK(auth_param(auth, "timestamp", ts, sizeof ts));
+    CHECK(auth_param(auth, "serial_no", serial, sizeof serial));
+    CHECK(auth_param(auth, "signature", sig, sizeof sig));
+    CHECK_EQ_STR(mchid, "1900000109");
+    CHECK_EQ_STR(nonce, "NONCE0123456789ABCDEFGHIJKLMNOPQ");
+    CHECK_EQ_STR(ts, "1795483781");
+    CHECK_EQ_STR(serial, "3775B6A45ACD588826D15E583A95F5DD00000000");
+    char *msg = wechatpay_request_message(method, path, NOW, nonce, w->body ? w->body : "");
+    CHECK_EQ_INT(crypto_rsa_verify_b64(mch_pub, msg, strlen(msg), sig, strlen(sig)), CRYPTO_OK);
+    free(msg);
+}
+
+static void test_build(void)
+{
+    struct wire_request w;
+    struct gw_request req = request(GW_PAY);
+    const char *nonce = "NONCE0123456789ABCDEFGHIJKLMNOPQ";
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_STR(w.method, "POST");
+    CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/pay/transactions/codepay");
+    CHECK_EQ_STR(w.body, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
+                         "\"description\":\"Coffee\",\"out_trade_no\":\"T01202611230001\","
+                         "\"payer\":{\"auth_code\":\"134567890123456789\"},\"amount\":{\"total\":"
+                         "1230,\"currency\":\"CNY\"},\"scene_info\":{\"store_info\":{\"out_id\":"
+                         "\"POS01\"},\"device_id\":\"POS01\"}}");
+    check_signed(&w, "POST", "/v3/pay/transactions/codepay");
+    CHECK(strstr(w.log_line, "134567890123456789") == NULL);
+    CHECK(strstr(w.log_line, "12.30") != NULL);
+    wire_request_free(&w);
+
+    req = request(GW_QUERY);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_STR(w.method, "GET");
+    CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/pay/transactions/out-trade-no/"
+                        "T01202611230001?mchid=1900000109");
+    CHECK_EQ_STR(w.body, "");
+    check_signed(&w, "GET", "/v3/pay/transactions/out-trade-no/T01202611230001?mchid=1900000109");
+    wire_request_free(&w);
+
+    req = request(GW_CANCEL);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/pay/transactions/out-trade-no/"
+                        "T01202611230001/reverse");
+    CHECK_EQ_STR(w.body, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\"}");
+    check_signed(&w, "POST", "/v3/pay/transactions/out-trade-no/T01202611230001/reverse");
+    wire_request_free(&w);
+
+    req = request(GW_REFUND);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/refund/domestic/refunds");
+    CHECK_EQ_STR(w.body, "{\"out_trade_no\":\"T01202611230001\",\"out_refund_no\":"
+                         "\"R01202611230001\",\"amount\":{\"refund\":500,\"total\":1230,"
+                         "\"currency\":\"CNY\"}}");
+    check_signed(&w, "POST", "/v3/refund/domestic/refunds");
+    wire_request_free(&w);
+
+    /* a base URL with a path (a proxy or the simulator): the path is signed too */
+    struct wechatpay_keys k2 = keys;
+    k2.base_url = "http://127.0.0.1:8443/wx";
+    req = request(GW_QUERY);
+    CHECK_EQ_INT(wechatpay_build(&k2, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_STR(w.url, "http://127.0.0.1:8443/wx/v3/pay/transactions/out-trade-no/"
+                        "T01202611230001?mchid=1900000109");
+    check_signed(&w, "GET",
+                 "/wx/v3/pay/transactions/out-trade-no/T01202611230001?mchid=1900000109");
+    wire_request_free(&w);
+
+    /* an order number that would change the path is escaped */
+    snprintf(req.order_no, sizeof req.order_no, "A/../B?x");
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK(strstr(w.url, "/out-trade-no/A%2F%2E%2E%2FB%3Fx?mchid=") != NULL);
+    wire_request_free(&w);
+
+    /* amounts stay integers, even large ones */
+    req = request(GW_PAY);
+    req.amount_fen = 900719925474099LL;
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK(strstr(w.body, "\"total\":900719925474099,") != NULL);
+    wire_request_free(&w);
+    req.amount_fen = 0;
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_ERR_INTERNAL);
+    req = request(GW_REFUND);
+    req.total_fen = 100; /* refund above the total */
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_ERR_INTERNAL);
+}
+
+/* A reply as the platform sends it. */
+struct signed_reply {
+    struct wire_response resp;
+    char body[4096];
+};
+
+static void sign_reply(struct signed_reply *s, long status, const char *body, long long ts,
+                       const char *serial, const struct crypto_key *signer)
+{
+    char msg[5000], sig[CRYPTO_SIG_B64_MAX], line[1600];
+    memset(s, 0, sizeof *s);
+    snprintf(s->body, sizeof s->body, "%s", body);
+    s->resp.status = status;
+    s->resp.body = s->body;
+    s->resp.body_len = strlen(s->body);
+    snprintf(msg, sizeof msg, "%lld\nREPLYNONCE42\n%s\n", ts, body);
+    CHECK_EQ_INT(crypto_rsa_sign_b64(signer, rng, msg, strlen(msg), sig, sizeof sig), CRYPTO_OK);
+    snprintf(line, sizeof line, "Wechatpay-Timestamp: %lld\r\n", ts);
+    wire_response_add_header(&s->resp, line, strlen(line));
+    snprintf(line, sizeof line, "wechatpay-nonce: REPLYNONCE42\r\n");
+    wire_response_add_header(&s->resp, line, strlen(line));
+    snprintf(line, sizeof line, "Wechatpay-Signature: %s\r\n", sig);
+    wire_response_add_header(&s->resp, line, strlen(line));
+    snprintf(line, sizeof line, "Wechatpay-Serial: %s\r\n", serial);
+    wire_response_add_header(&s->resp, line, strlen(line));
+    snprintf(line, sizeof line, "Request-Id: 08F78BB5AF0610D302839A2F2D2CB4F2\r\n");
+    wire_response_add_header(&s->resp, line, strlen(line));
+}
+
+static struct gw_reply parse(enum gw_op op, long status, const char *body)
+{
+    static struct signed_reply s;
+    struct gw_request req = request(op);
+    struct gw_reply out;
+    sign_reply(&s, status, body, NOW - 2, PLATFORM_SERIAL, plat_priv);
+    wechatpay_parse(&keys, &req, &s.resp, NOW, &out);
+    return out;
+}
+
+static const char *trade(const char *state)
+{
+    static char b[512];
+    snprintf(b, sizeof b, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
+                          "\"out_trade_no\":\"T01202611230001\",\"transaction_id\":"
+                          "\"4200000001202611230001\",\"trade_type\":\"MICROPAY\",\"trade_state\":"
+                          "\"%s\",\"amount\":{\"total\":1230,\"payer_total\":1230,\"currency\":"
+                          "\"CNY\"}}", state);
+    return b;
+}
+
+static void test_pay(void)
+{
+    struct gw_reply r = parse(GW_PAY, 200, trade("SUCCESS"));
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK_EQ_INT(r.amount_fen, 1230);
+    CHECK_EQ_STR(r.trade_no, "4200000001202611230001");
+    CHECK_EQ_STR(r.order_no, "T01202611230001");
+    CHECK_EQ_INT(r.channel, CHANNEL_WECHAT);
+    CHECK_EQ_INT(parse(GW_PAY, 200, trade("USERPAYING")).kind, GW_PAYING);
+    CHECK_EQ_INT(parse(GW_PAY, 202, "{\"code\":\"USERPAYING\",\"message\":\"need password\"}").kind,
+                 GW_PAYING);
+    CHECK_EQ_INT(parse(GW_PAY, 400, "{\"code\":\"USERPAYING\",\"message\":\"x\"}").kind, GW_PAYING);
+    CHECK_EQ_INT(parse(GW_PAY, 500, "{\"code\":\"SYSTEM_ERROR\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"SYSTEMERROR\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"BANKERROR\",\"message\":\"x\"}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"BANK_ERROR\",\"message\":\"x\"}").kind, GW_UNKNOWN);
+    r = parse(GW_PAY, 403, "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK_EQ_STR(r.code, "NOT_ENOUGH");
+    CHECK(strstr(r.reason, "balance") != NULL);
+    CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"NOTENOUGH\",\"message\":\"x\"}").kind, GW_FAILED);
+    CHECK_EQ_INT(parse(GW_PAY, 400, "{\"code\":\"AUTH_CODE_INVALID\",\"message\":\"x\"}").kind,
+                 GW_FAILED);
+    CHECK_EQ_INT(parse(GW_PAY, 400, "{\"code\":\"AUTHCODEEXPIRE\",\"message\":\"x\"}").kind,
+                 GW_FAILED);
+    CHECK_EQ_INT(parse(GW_PAY, 400, "{\"code\":\"ORDERPAID\",\"message\":\"x\"}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"BRAND_NEW_CODE\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_PAY, 502, "{\"code\":\"NOT_ENOUGH\"}").kind, GW_UNKNOWN); /* 5xx */
+    CHECK_EQ_INT(parse(GW_PAY, 400, "{\"message\":\"no code\"}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_PAY, 200, trade("NOTPAY")).kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_PAY, 201, trade("SUCCESS")).kind, GW_UNKNOWN);
+}
+
+static void test_query(void)
+{
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("SUCCESS")).kind, GW_SUCCESS);
+    struct gw_reply r = parse(GW_QUERY, 200, trade("REFUND"));
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK_EQ_INT(r.amount_fen, 1230);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("USERPAYING")).kind, GW_PAYING);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("NOTPAY")).kind, GW_PAYING);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("CLOSED")).kind, GW_FAILED);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("REVOKED")).kind, GW_FAILED);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("PAYERROR")).kind, GW_FAILED);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("WHATEVER")).kind, GW_UNKNOWN);
+    r = parse(GW_QUERY, 404, "{\"code\":\"ORDER_NOT_EXIST\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(r.no_such_order);
+    r = parse(GW_QUERY, 404, "{\"code\":\"ORDERNOTEXIST\",\"message\":\"x\"}");
+    CHECK(r.no_such_order && r.kind == GW_UNKNOWN);
+    /* a refused query never says FAILED */
+    CHECK_EQ_INT(parse(GW_QUERY, 400, "{\"code\":\"PARAM_ERROR\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+    /* wrong types */
+    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":7}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
+                                      "\"1230\"}}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
+                                      "12.3}}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
+                                      "-5}}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
+                                      "1e300}}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":5}").kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"out_trade_no\":\"OTHER\"}")
+                     .kind, GW_UNKNOWN);
+}
+
+static void test_reverse(void)
+{
+    struct gw_reply r = parse(GW_CANCEL, 204, "");
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK(!r.retry && !r.cancel_refunded);
+    CHECK_EQ_INT(parse(GW_CANCEL, 200, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
+                                       "\"out_trade_no\":\"T01202611230001\"}").kind, GW_SUCCESS);
+    r = parse(GW_CANCEL, 200, "{\"recall\":true}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(r.retry);
+    r = parse(GW_CANCEL, 400, "{\"code\":\"USERPAYING\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(r.retry);
+    r = parse(GW_CANCEL, 500, "{\"code\":\"SYSTEMERROR\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(r.retry);
+    CHECK_EQ_INT(parse(GW_CANCEL, 404, "{\"code\":\"ORDER_NOT_EXIST\",\"message\":\"x\"}").kind,
+                 GW_SUCCESS);
+    CHECK_EQ_INT(parse(GW_CANCEL, 404, "{\"code\":\"ORDERNOTEXIST\",\"message\":\"x\"}").kind,
+                 GW_SUCCESS);
+    CHECK_EQ_INT(parse(GW_CANCEL, 400, "{\"code\":\"REVERSE_EXPIRE\",\"message\":\"x\"}").kind,
+                 GW_FAILED);
+    CHECK_EQ_INT(parse(GW_CANCEL, 403, "{\"code\":\"SOMETHING_ELSE\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+}
+
+static void test_refund(void)
+{
+    struct gw_reply r = parse(GW_REFUND, 200, "{\"refund_id\":\"50000000382019052709732678859\","
+                                              "\"out_refund_no\":\"R01202611230001\",\"status\":"
+                                              "\"SUCCESS\",\"amount\":{\"refund\":500,\"total\":1230}}");
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK_EQ_INT(r.amount_fen, 500);
+    CHECK_EQ_STR(r.refund_no, "R01202611230001");
+    CHECK_EQ_INT(parse(GW_REFUND, 200, "{\"status\":\"PROCESSING\"}").kind, GW_PAYING);
+    CHECK_EQ_INT(parse(GW_REFUND, 200, "{\"status\":\"CLOSED\"}").kind, GW_FAILED);
+    CHECK_EQ_INT(parse(GW_REFUND, 200, "{\"status\":\"ABNORMAL\"}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_REFUND, 200, "{}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_REFUND, 403, "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}").kind,
+                 GW_FAILED);
+    CHECK_EQ_INT(parse(GW_REFUND, 500, "{\"code\":\"SYSTEM_ERROR\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_REFUND, 429, "{\"code\":\"FREQUENCY_LIMITED\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+}
+
+static int kind_of(struct signed_reply *s, enum gw_op op)
+{
+    struct gw_request req = request(op);
+    struct gw_reply out;
+    wechatpay_parse(&keys, &req, &s->resp, NOW, &out);
+    return out.kind;
+}
+
+static void drop_header(struct signed_reply *s, const char *name)
+{
+    for (int i = 0; i < s->resp.nheaders; i++)
+        if (strcasecmp(s->resp.headers[i].name, name) == 0) s->resp.headers[i].name[0] = 'X';
+}
+
+static void test_broken(void)
+{
+    static struct signed_reply s;
+    const char *ok = trade("SUCCESS");
+
+    sign_reply(&s, 200, ok, NOW, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_SUCCESS);
+    const char *names[] = {"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature",
+                           "Wechatpay-Serial"};
+    for (int i = 0; i < 4; i++) {
+        sign_reply(&s, 200, ok, NOW, PLATFORM_SERIAL, plat_priv);
+        drop_header(&s, names[i]);
+        CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    }
+    /* wrong serial, signed by the merchant's key, or by nobody we know */
+    sign_reply(&s, 200, ok, NOW, "PUB_KEY_ID_0000000000000000000000000000", plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    sign_reply(&s, 200, ok, NOW, PLATFORM_SERIAL, mch_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    /* the serial in another case is the same serial */
+    sign_reply(&s, 200, ok, NOW, "5157f09efdc096de15ebe81a47057a72", plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_SUCCESS);
+    /* timestamps: inside the window, at its edges, outside, not a number */
+    sign_reply(&s, 200, ok, NOW - 299, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_SUCCESS);
+    sign_reply(&s, 200, ok, NOW + 299, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_SUCCESS);
+    sign_reply(&s, 200, ok, NOW - 300, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    sign_reply(&s, 200, ok, NOW + 301, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    sign_reply(&s, 200, ok, NOW, PLATFORM_SERIAL, plat_priv);
+    snprintf(s.resp.headers[0].value, sizeof s.resp.headers[0].value, "%lldx", NOW);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    /* the body changed after signing, or cut short */
+    sign_reply(&s, 200, ok, NOW, PLATFORM_SERIAL, plat_priv);
+    char *st = strstr(s.body, "1230");
+    st[0] = '9';
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    sign_reply(&s, 200, ok, NOW, PLATFORM_SERIAL, plat_priv);
+    s.resp.body_len -= 10;
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    /* the probe signature WeChat documents as one that must fail */
+    sign_reply(&s, 200, ok, NOW, PLATFORM_SERIAL, plat_priv);
+    snprintf(s.resp.headers[2].value, sizeof s.resp.headers[2].value,
+             "WECHATPAY/SIGNTEST/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    /* signed, but not JSON / not an object / trailing garbage */
+    sign_reply(&s, 200, "{\"trade_state\":\"SUCCESS\"", NOW, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    sign_reply(&s, 200, "[\"SUCCESS\"]", NOW, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    sign_reply(&s, 200, "{\"trade_state\":\"SUCCESS\"} {}", NOW, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    sign_reply(&s, 200, "", NOW, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    /* an unsigned definite failure is not believed */
+    sign_reply(&s, 403, "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}", NOW, PLATFORM_SERIAL,
+               plat_priv);
+    drop_header(&s, "Wechatpay-Signature");
+    CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    /* no reply at all */
+    struct wire_response none = {0};
+    struct gw_request req = request(GW_PAY);
+    struct gw_reply out;
+    wechatpay_parse(&keys, &req, &none, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_UNKNOWN);
+    /* a huge body */
+    size_t big = WIRE_BODY_MAX + 1;
+    char *huge = malloc(big);
+    if (huge) {
+        memset(huge, ' ', big);
+        sign_reply(&s, 200, ok, NOW, PLATFORM_SERIAL, plat_priv);
+        s.resp.body = huge;
+        s.resp.body_len = big;
+        CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+        free(huge);
+    }
+}
+
+static void test_decrypt_resource(void)
+{
+    unsigned char key[32], ct[256];
+    size_t n;
+    char b64[512], json[1024];
+    memcpy(key, "0123456789abcdef0123456789ABCDEF", 32);
+    const char *plain = "{\"serial_no\":\"5157F09EFDC096DE15EBE81A47057A72\"}";
+    CHECK_EQ_INT(crypto_aes_gcm_encrypt(key, 32, "fdasflkja484", 12, "certificate", 11,
+                                        (const unsigned char *)plain, strlen(plain), ct,
+                                        sizeof ct, &n), CRYPTO_OK);
+    CHECK_EQ_INT(crypto_base64_encode(ct, n, b64, sizeof b64), CRYPTO_OK);
+    snprintf(json, sizeof json, "{\"algorithm\":\"AEAD_AES_256_GCM\",\"nonce\":\"fdasflkja484\","
+                                "\"associated_data\":\"certificate\",\"ciphertext\":\"%s\"}", b64);
+    char *out = wechatpay_decrypt_resource(key, json, strlen(json));
+    CHECK_EQ_STR(out, plain);
+    free(out);
+    key[0] ^= 1;
+    CHECK(wechatpay_decrypt_resource(key, json, strlen(json)) == NULL);
+    key[0] ^= 1;
+    snprintf(json, sizeof json, "{\"algorithm\":\"AEAD_AES_128_GCM\",\"nonce\":\"fdasflkja484\","
+                                "\"associated_data\":\"certificate\",\"ciphertext\":\"%s\"}", b64);
+    CHECK(wechatpay_decrypt_resource(key, json, strlen(json)) == NULL);
+    CHECK(wechatpay_decrypt_resource(key, "{", 1) == NULL);
+    snprintf(json, sizeof json, "{\"algorithm\":\"AEAD_AES_256_GCM\",\"nonce\":\"fdasflkja484\","
+                                "\"associated_data\":\"other\",\"ciphertext\":\"%s\"}", b64);
+    CHECK(wechatpay_decrypt_resource(key, json, strlen(json)) == NULL);
+}
+
+int main(void)
+{
+    CHECK_EQ_INT(crypto_rng_open(&rng), CRYPTO_OK);
+    if (!rng) return check_done();
+    make_pair(&mch_priv, &mch_pub);
+    make_pair(&plat_priv, &plat_pub);
+    keys.base_url = "https://api.mch.weixin.qq.com";
+    keys.appid = "wxd678efh567hg6787";
+    keys.mchid = "1900000109";
+    keys.merchant_serial = "3775B6A45ACD588826D15E583A95F5DD00000000";
+    keys.device_id = "POS01";
+    keys.merchant_key = mch_priv;
+    keys.platform_key = plat_pub;
+    keys.platform_serial = PLATFORM_SERIAL;
+    keys.rng = rng;
+
+    test_message_format();
+    test_build();
+    test_pay();
+    test_query();
+    test_reverse();
+    test_refund();
+    test_broken();
+    test_decrypt_resource();
+
+    crypto_key_free(mch_priv);
+    crypto_key_free(mch_pub);
+    crypto_key_free(plat_priv);
+    crypto_key_free(plat_pub);
+    crypto_rng_close(rng);
+    return check_done();
+}
