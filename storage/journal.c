@@ -164,6 +164,7 @@ struct journal {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     int os_errno; /* errno right after the last failed step (see step()) */
+    bool damaged; /* journal_check() failed: no more writes */
     char error[256];
 };
 
@@ -384,9 +385,32 @@ static int exec_int(sqlite3 *db, const char *sql, int *out)
     return rc;
 }
 
+/* Runs a quick_check pragma; *ok tells whether it said "ok", and verdict holds what it said
+ * otherwise, on one line. */
+static int run_quick_check(struct journal *j, const char *pragma, bool *ok, char *verdict,
+                           size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(j->db, pragma, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *said = (const char *)sqlite3_column_text(st, 0);
+        *ok = said && strcmp(said, "ok") == 0;
+        snprintf(verdict, len, "%s", said ? said : "no verdict");
+        for (char *c = verdict; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Reads without writing: is this a journal we may write to? */
-static enum journal_status check_file(struct journal *j, const char *path, int *version,
-                                      char *err, size_t errlen)
+static enum journal_status check_file(struct journal *j, const char *path,
+                                      enum journal_check check, int *version, char *err,
+                                      size_t errlen)
 {
     int app_id = 0, objects = 0, rc;
     char what[512];
@@ -410,27 +434,20 @@ static enum journal_status check_file(struct journal *j, const char *path, int *
         return open_error(JOURNAL_TOO_NEW, err, errlen, path, what);
     }
 
-    sqlite3_stmt *st = NULL;
-    rc = sqlite3_prepare_v2(j->db, "PRAGMA quick_check", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *verdict = (const char *)sqlite3_column_text(st, 0);
-        if (!verdict || strcmp(verdict, "ok") != 0) {
-            snprintf(what, sizeof what,
-                     "it failed its integrity check (%s); the file was left untouched",
-                     verdict ? verdict : "no verdict");
-            for (char *c = what; *c; c++)
-                if (*c == '\n')
-                    *c = ' ';
-            sqlite3_finalize(st);
-            return open_error(JOURNAL_CORRUPT, err, errlen, path, what);
-        }
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
+    if (check == JOURNAL_CHECK_STARTUP && *version == 0)
+        return JOURNAL_OK; /* a new, empty file: nothing to check yet */
+    bool ok = false;
+    rc = run_quick_check(j, check == JOURNAL_CHECK_FULL ? "PRAGMA quick_check"
+                                                        : "PRAGMA quick_check(order_seq)",
+                         &ok, what, sizeof what);
     if (rc != SQLITE_OK)
         return open_sqlite_error(j, rc, err, errlen, path, "integrity check");
+    if (!ok) {
+        char said[600];
+        snprintf(said, sizeof said, "it failed its integrity check (%s); the file was left untouched",
+                 what);
+        return open_error(JOURNAL_CORRUPT, err, errlen, path, said);
+    }
     return JOURNAL_OK;
 }
 
@@ -498,6 +515,12 @@ static enum journal_status prepare_all(struct journal *j, const char *path, char
 
 enum journal_status journal_open(struct journal **out, const char *path, char *err, size_t errlen)
 {
+    return journal_open_checked(out, path, JOURNAL_CHECK_FULL, err, errlen);
+}
+
+enum journal_status journal_open_checked(struct journal **out, const char *path,
+                                         enum journal_check check, char *err, size_t errlen)
+{
     *out = NULL;
     if (err && errlen > 0)
         err[0] = '\0';
@@ -526,7 +549,7 @@ enum journal_status journal_open(struct journal **out, const char *path, char *e
     sqlite3_busy_timeout(j->db, JOURNAL_BUSY_TIMEOUT_MS);
 
     int version = 0;
-    st = check_file(j, path, &version, err, errlen);
+    st = check_file(j, path, check, &version, err, errlen);
     if (st == JOURNAL_OK)
         st = configure(j, path, err, errlen);
     if (st == JOURNAL_OK && version < JOURNAL_VERSION)
@@ -539,6 +562,21 @@ enum journal_status journal_open(struct journal **out, const char *path, char *e
     }
     j->error[0] = '\0';
     *out = j;
+    return JOURNAL_OK;
+}
+
+enum journal_status journal_check(struct journal *j)
+{
+    char verdict[200];
+    bool ok = false;
+    int rc = run_quick_check(j, "PRAGMA quick_check", &ok, verdict, sizeof verdict);
+    if (rc != SQLITE_OK)
+        return journal_fail(j, rc);
+    if (!ok) {
+        j->damaged = true;
+        snprintf(j->error, sizeof j->error, "integrity check failed: %s", verdict);
+        return JOURNAL_CORRUPT;
+    }
     return JOURNAL_OK;
 }
 
@@ -602,6 +640,8 @@ static void last4_of(const char *code, char out[5])
 enum journal_status journal_save(struct journal *j, const struct payment *p, const char *event,
                                  const char *detail, int64_t at)
 {
+    if (j->damaged)
+        return JOURNAL_CORRUPT; /* j->error still says why */
     if (!event || !*event || !p->order_no[0]) {
         snprintf(j->error, sizeof j->error, "a save needs an order number and an event name");
         return JOURNAL_IO;
@@ -695,6 +735,8 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
 
 enum journal_status journal_next_order_seq(struct journal *j, int yyyymmdd, uint32_t *seq)
 {
+    if (j->damaged)
+        return JOURNAL_CORRUPT;
     sqlite3_stmt *st = j->st[ST_NEXT_SEQ];
     sqlite3_bind_int(st, 1, yyyymmdd);
     int rc = step(j, st);

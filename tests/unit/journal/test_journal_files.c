@@ -47,6 +47,13 @@ static void check_refused(const char *path, enum journal_status want, const char
     free(before);
 }
 
+static int count_payment(void *ctx, const struct payment *p)
+{
+    (void)p;
+    (*(int *)ctx)++;
+    return 0;
+}
+
 /* Makes a journal with enough payments to span many pages, closed cleanly. */
 static void make_journal(const char *path, int payments)
 {
@@ -130,7 +137,55 @@ static void test_damaged_page(void)
         whole[i] = (unsigned char)(i * 7);
     CHECK(fixture_write(path, whole, len));
     check_refused(path, JOURNAL_CORRUPT, "damaged page");
+
+    /* The start-up check does not read history, so it opens; recovery, which does read the
+     * damaged pages, and the later full check both say so, and nothing is written. */
+    struct journal *j = NULL;
+    char err[1024] = "";
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err), JOURNAL_OK);
+    if (j) {
+        int count = 0;
+        CHECK_EQ_INT(journal_each_unresolved(j, count_payment, &count), JOURNAL_CORRUPT);
+        CHECK_EQ_INT(journal_check(j), JOURNAL_CORRUPT);
+        CHECK(strstr(journal_last_error(j), "integrity") != NULL);
+        struct payment p = fixture_payment("T01-20261123-999999", 1700000000000);
+        CHECK_EQ_INT(journal_save(j, &p, "create", "", 1), JOURNAL_CORRUPT);
+        uint32_t seq = 0;
+        CHECK_EQ_INT(journal_next_order_seq(j, 20261123, &seq), JOURNAL_CORRUPT);
+        journal_close(j);
+    }
+    CHECK(fixture_same(path, whole, len));
     free(whole);
+}
+
+static void test_startup_check(void)
+{
+    /* A sound journal passes both checks, and the start-up one still refuses what is not a
+     * journal at all. */
+    char path[4200];
+    path_in(path, sizeof path, "sound.db");
+    make_journal(path, 50);
+    struct journal *j = NULL;
+    char err[1024] = "";
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err), JOURNAL_OK);
+    if (j) {
+        CHECK_EQ_INT(journal_check(j), JOURNAL_OK);
+        struct payment p = fixture_payment("T01-20261123-999999", 1700000000000);
+        CHECK_EQ_INT(journal_save(j, &p, "create", "", 1), JOURNAL_OK);
+        journal_close(j);
+    }
+    path_in(path, sizeof path, "random.db");
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
+                 JOURNAL_CORRUPT);
+    path_in(path, sizeof path, "newer.db");
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
+                 JOURNAL_TOO_NEW);
+    path_in(path, sizeof path, "other.db");
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
+                 JOURNAL_CORRUPT);
+    path_in(path, sizeof path, "fresh.db");
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err), JOURNAL_OK);
+    journal_close(j);
 }
 
 static void test_not_a_journal(void)
@@ -424,6 +479,7 @@ int main(void)
     test_damaged_page();
     test_not_a_journal();
     test_too_new();
+    test_startup_check();
     test_empty_file_and_missing_folder();
     test_readonly();
     test_migrate_v1();
