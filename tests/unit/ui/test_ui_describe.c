@@ -1,0 +1,210 @@
+/*
+ * test_ui_describe.c - the words for each state and phase, the countdown, the masked code,
+ * the refund limit, and the one rule that matters most: success only for PAY_PAID.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "describe.h"
+#include "text.h"
+#include "ui.h"
+
+static struct payment pay(enum pay_state st)
+{
+    struct payment p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.order_no, sizeof p.order_no, "T01-20261123-000001");
+    p.channel = CHANNEL_WECHAT;
+    p.amount_fen = 1000;
+    p.state = st;
+    return p;
+}
+
+static void progress(void)
+{
+    struct payment p = pay(PAY_NEW);
+    CHECK_EQ_INT(describe_progress(&p), T_ST_WAITING_CODE);
+    p.state = PAY_PAYING;
+    CHECK_EQ_INT(describe_progress(&p), T_ST_SENDING);
+    p.state = PAY_QUERYING;
+    CHECK_EQ_INT(describe_progress(&p), T_ST_CHECKING);
+    p.customer_confirming = true;
+    CHECK_EQ_INT(describe_progress(&p), T_ST_CONFIRMING);
+    p.abort_requested = true;
+    CHECK_EQ_INT(describe_progress(&p), T_ST_ABORTING);
+    p.state = PAY_PAYING;
+    CHECK_EQ_INT(describe_progress(&p), T_ST_ABORTING);
+    p.state = PAY_CANCELLING;
+    p.cancels = 1;
+    CHECK_EQ_INT(describe_progress(&p), T_ST_CANCELLING);
+    p.cancels = 4;
+    CHECK_EQ_INT(describe_progress(&p), T_ST_CANCEL_RETRY);
+    p.state = PAY_REFUNDING;
+    CHECK_EQ_INT(describe_progress(&p), T_ST_REFUNDING);
+    for (int s = PAY_NEW; s <= PAY_REFUNDED; s++) {
+        p.state = (enum pay_state)s;
+        if (!pay_state_unresolved(p.state))
+            CHECK_EQ_INT(describe_progress(&p), T_ST_DONE);
+    }
+}
+
+static void headline(void)
+{
+    /* A success headline for PAY_PAID and nothing else, whatever the other flags say. */
+    for (int s = PAY_NEW; s <= PAY_REFUNDED; s++) {
+        struct payment p = pay((enum pay_state)s);
+        p.customer_confirming = true;
+        snprintf(p.trade_no, sizeof p.trade_no, "4200001");
+        CHECK_EQ_INT(describe_headline(&p) == T_RES_PAID, s == PAY_PAID);
+        if (pay_state_unresolved(p.state))
+            CHECK_EQ_INT(describe_headline(&p), T_RES_UNRESOLVED);
+    }
+    struct payment p = pay(PAY_FAILED);
+    CHECK_EQ_INT(describe_headline(&p), T_RES_FAILED);
+    p.state = PAY_CANCELLED;
+    CHECK_EQ_INT(describe_headline(&p), T_RES_CANCELLED);
+    CHECK_EQ_INT(describe_state(&p), T_STATE_CANCELLED);
+    p.cancel_refunded = true;
+    CHECK_EQ_INT(describe_state(&p), T_STATE_CANCELLED_RETURNED);
+    p.state = PAY_REFUNDED;
+    CHECK_EQ_INT(describe_headline(&p), T_RES_REFUNDED);
+}
+
+static void countdown(void)
+{
+    char b[DESCRIBE_COUNTDOWN_MAX];
+    describe_countdown(0, b);
+    CHECK_EQ_STR(b, "0:00");
+    describe_countdown(42, b);
+    CHECK_EQ_STR(b, "0:42");
+    describe_countdown(65, b);
+    CHECK_EQ_STR(b, "1:05");
+    describe_countdown(720, b);
+    CHECK_EQ_STR(b, "12:00");
+    describe_countdown(-3, b);
+    CHECK_EQ_STR(b, "0:00");
+
+    CHECK_EQ_INT(ui_countdown_seconds(0, 1000), 0);
+    CHECK_EQ_INT(ui_countdown_seconds(45000, 0), 45);
+    CHECK_EQ_INT(ui_countdown_seconds(45000, 1), 45); /* rounded up: never shows 0 early */
+    CHECK_EQ_INT(ui_countdown_seconds(45000, 44001), 1);
+    CHECK_EQ_INT(ui_countdown_seconds(45000, 45000), 0);
+    CHECK_EQ_INT(ui_countdown_seconds(45000, 50000), 0);
+
+    struct payment p = pay(PAY_QUERYING);
+    CHECK(describe_shows_countdown(&p, 42));
+    CHECK(!describe_shows_countdown(&p, 0));
+    p.state = PAY_PAYING;
+    CHECK(describe_shows_countdown(&p, 1));
+    p.abort_requested = true;
+    CHECK(!describe_shows_countdown(&p, 42));
+    p.abort_requested = false;
+    p.state = PAY_CANCELLING;
+    CHECK(!describe_shows_countdown(&p, 42));
+    p.state = PAY_PAID;
+    CHECK(!describe_shows_countdown(&p, 42));
+}
+
+static void code(void)
+{
+    char out[AUTH_CODE_MAX + 1];
+    struct payment p = pay(PAY_QUERYING);
+    snprintf(p.auth_code, sizeof p.auth_code, "134567890123456789");
+    snprintf(p.code_last4, sizeof p.code_last4, "6789");
+    describe_code(&p, out);
+    CHECK_EQ_STR(out, "134567********6789");
+    CHECK(strstr(out, "890123") == NULL);
+
+    p.state = PAY_PAID;
+    p.auth_code[0] = '\0'; /* the journal keeps only the last four once final */
+    describe_code(&p, out);
+    CHECK_EQ_STR(out, "****6789");
+
+    p.code_last4[0] = '\0';
+    describe_code(&p, out);
+    CHECK_EQ_STR(out, "");
+}
+
+static void refund_limit(void)
+{
+    enum text_id why = T__COUNT;
+    struct payment p = pay(PAY_PAID);
+    CHECK_EQ_INT(describe_refundable(&p, &why), 1000);
+    p.refunded_fen = 300;
+    CHECK_EQ_INT(describe_refundable(&p, &why), 700);
+    p.refunded_fen = 1000;
+    CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+    CHECK_EQ_INT(why, T_REF_FULLY);
+    p.refunded_fen = 1200; /* a journal that says more went back than came in: refund nothing */
+    CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+    p.refunded_fen = 300;
+    p.state = PAY_REFUNDING;
+    CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+    CHECK_EQ_INT(why, T_REF_IN_PROGRESS);
+    p.state = PAY_REFUNDED;
+    CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+    CHECK_EQ_INT(why, T_REF_FULLY);
+    const enum pay_state not_paid[] = {PAY_NEW, PAY_PAYING, PAY_QUERYING, PAY_CANCELLING,
+                                       PAY_FAILED, PAY_CANCELLED};
+    for (size_t i = 0; i < sizeof not_paid / sizeof not_paid[0]; i++) {
+        p.state = not_paid[i];
+        why = T__COUNT;
+        CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+        CHECK_EQ_INT(why, T_REF_NOT_PAID);
+    }
+
+    char err[160] = "";
+    int64_t fen = -1;
+    p = pay(PAY_PAID);
+    p.refunded_fen = 300;
+    CHECK(describe_refund_amount(&p, "", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK_EQ_INT(fen, 700);
+    CHECK(describe_refund_amount(&p, "7", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK_EQ_INT(fen, 700);
+    CHECK(describe_refund_amount(&p, "2.5", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK_EQ_INT(fen, 250);
+    fen = -1;
+    CHECK(!describe_refund_amount(&p, "7.01", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK_EQ_INT(fen, -1);
+    CHECK_EQ_STR(err, "Above what can be refunded (at most ¥ 7.00)");
+    CHECK(!describe_refund_amount(&p, "7.01", UI_LANG_ZH, &fen, err, sizeof err));
+    CHECK_EQ_STR(err, "超过可退金额（最多 ¥ 7.00）");
+    CHECK(!describe_refund_amount(&p, "0", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK_EQ_STR(err, "amount must be above zero");
+    CHECK(!describe_refund_amount(&p, "1.234", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK_EQ_STR(err, "at most two decimals (fen)");
+    CHECK(!describe_refund_amount(&p, "1.2.3", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK_EQ_STR(err, "not a number");
+    CHECK(!describe_refund_amount(&p, "99999999999999999999", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK_EQ_STR(err, "amount too large");
+    p.state = PAY_FAILED;
+    CHECK(!describe_refund_amount(&p, "", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK_EQ_STR(err, "This order was not paid: nothing to refund");
+    CHECK_EQ_INT(fen, -1);
+}
+
+static void times(void)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    char b[DESCRIBE_TIME_MAX];
+    describe_time(1795437296123LL, b);
+    CHECK_EQ_STR(b, "12:34:56");
+    describe_time(0, b);
+    CHECK_EQ_STR(b, "--:--:--");
+    describe_day(20261123, b);
+    CHECK_EQ_STR(b, "2026-11-23");
+}
+
+int main(void)
+{
+    progress();
+    headline();
+    countdown();
+    code();
+    refund_limit();
+    times();
+    return check_done();
+}

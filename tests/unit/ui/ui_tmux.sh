@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# ui_tmux.sh [EMULATOR...] DEMO - the real cashier screen in a real terminal (tmux), as the cashier sees it.
+#
+# Runs tests/unit/ui/ui_demo inside a detached tmux session of 80x24 on a private socket,
+# steers it through its control pipe and with keys, and asserts on the captured text: every
+# screen, what keys mean (the demo logs each command), a resize to 120x40, below the minimum
+# and back, where the screen must be exactly what it was before (no garbage), and Chinese.
+set -euo pipefail
+
+# The demo's command line, quoted for the shell tmux starts (an emulator may come first).
+demo=$(printf "'%s' " "$@")
+dir=$(mktemp -d)
+sock="posterm-ui-$$-$RANDOM"
+passed=0
+failed=0
+
+cleanup() {
+    tmux -L "$sock" kill-server 2>/dev/null || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+tm() { tmux -L "$sock" "$@"; }
+screen() { tm capture-pane -p -t t; }
+ctl() { printf '%s\n' "$*" > "$dir/ctl"; }
+keys() { tm send-keys -t t "$@"; }
+
+ok() { passed=$((passed + 1)); }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL: $*"
+    echo "---- screen ----"
+    screen || true
+    echo "----------------"
+}
+
+# has TEXT: the screen shows TEXT now (captured whole first: grep -q must not cut the pipe).
+has() {
+    local s
+    s=$(screen)
+    grep -qF -- "$1" <<<"$s"
+}
+
+# see TEXT: the screen shows TEXT within 5 s.
+see() {
+    for _ in $(seq 100); do
+        if has "$1"; then ok; return 0; fi
+        sleep 0.05
+    done
+    fail "screen never showed: $1"
+}
+
+# not_see TEXT: the screen (as it is now) does not show TEXT.
+not_see() {
+    if has "$1"; then fail "screen shows what it must not: $1"; else ok; fi
+}
+
+# command LINE: the demo logged LINE (a key's meaning) within 5 s.
+command() {
+    for _ in $(seq 100); do
+        if grep -qxF -- "$1" "$dir/log" 2>/dev/null; then ok; return 0; fi
+        sleep 0.05
+    done
+    fail "no command: $1 (log: $(tr '\n' '|' < "$dir/log"))"
+}
+
+# size COLS ROWS: resize and wait until the pane has that size.
+size() {
+    tm resize-window -t t -x "$1" -y "$2"
+    for _ in $(seq 100); do
+        [ "$(tm display-message -p -t t '#{pane_width}x#{pane_height}')" = "$1x$2" ] && return 0
+        sleep 0.05
+    done
+    fail "pane never became $1x$2"
+}
+
+# drawn COLS: the header ends at column COLS-1 (its right edge), i.e. the screen was drawn
+# for this width; display cells are counted, so Chinese counts two a character.
+drawn() {
+    for _ in $(seq 100); do
+        local s
+        s=$(screen)
+        [ "$(sed -n 1p <<<"$s" | LC_ALL=C.UTF-8 wc -L)" -eq $(($1 - 1)) ] && { ok; return 0; }
+        sleep 0.05
+    done
+    fail "the screen was not drawn for $1 columns"
+}
+
+# settled: two captures in a row agree (the demo has finished drawing).
+settled() {
+    local a b
+    a=$(screen)
+    for _ in $(seq 50); do
+        sleep 0.1
+        b=$(screen)
+        [ "$a" = "$b" ] && { printf '%s\n' "$b"; return 0; }
+        a=$b
+    done
+    printf '%s\n' "$b"
+}
+
+mkfifo "$dir/ctl"
+: > "$dir/log"
+tm -f /dev/null new-session -d -x 80 -y 24 -s t \
+    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC $demo '$dir/ctl' '$dir/log' 2>'$dir/err'; echo \$? > '$dir/rc'; sleep 30"
+tm set-option -t t status off >/dev/null
+
+# --- ready: header, amount typing, refusal with the parser's reason, then the command ---
+see "Terminal T01"
+see "Gateway: online"
+see "Scanner: Honeywell 1900 (HID POS)"
+see "Resolving: 2"
+see "New payment - enter the amount"
+see "Enter charge"
+see "* end of day"
+keys 1 2 . 3 4 5 Enter
+see "at most two decimals (fen)"
+see "Amount: ¥ 12.345"
+keys BSpace BSpace 0
+see "Amount: ¥ 12.30"
+not_see "at most two decimals"
+keys Enter
+command "AMOUNT_ENTERED 1230 "
+ctl "gateway 0"
+ctl "scanner 0"
+see "Gateway: OFFLINE"
+see "Scanner: NOT CONNECTED"
+ctl "tls_off 1"
+see "WARNING: TLS verification is OFF"
+ctl "gateway 1"
+ctl "scanner 1"
+ctl "tls_off 0"
+see "Gateway: online"
+
+# --- scan: amount, prompt, back key; a bad scan's message ---
+ctl "show scan"
+see "Show payment code"
+see "WeChat Pay or Alipay"
+see "Amount: ¥ 12.30"
+see "Esc/Bksp back"
+ctl "bad_scan"
+see "Bad scan: not a WeChat Pay or Alipay payment code"
+ctl "clear_message"
+keys Escape
+command "BACK 0 "
+
+# --- paying: each phase in plain words; the code masked; abort only while it means something ---
+ctl "show sending"
+see "Sending the payment to the gateway..."
+ctl "show confirming"
+see "Customer is confirming on the phone"
+see "Automatic cancel in 0:42"
+see "134567********6789"
+not_see "134567890123456789"
+see "Esc/Bksp abort (cancels the payment)"
+ctl "show checking"
+see "Checking the payment with the gateway"
+see "Automatic cancel in 0:17"
+see "Last attempt: gateway did not answer in time"
+keys Escape
+command "ABORT 0 "
+ctl "show cancelling"
+see "Cancel not confirmed yet: retrying (attempt 3)"
+not_see "abort"
+not_see "Automatic cancel"
+
+# --- results ---
+ctl "show paid"
+see "PAID"
+see "WeChat Pay"
+see "T01-20261123-000042"
+see "****6789"
+see "12:34:56"
+see "Enter next payment"
+paid_80x24=$(settled)
+ctl "show failed"
+see "PAYMENT FAILED"
+see "Reason: insufficient funds"
+not_see "PAID "
+ctl "show cancelled"
+see "CANCELLED"
+see "the money was returned"
+keys Enter
+command "BACK 0 "
+
+# --- history: rows, selection, detail, filter ---
+ctl "show history"
+see "Today's payments"
+see "T01-20261123-000037"
+see "reversed"
+keys Down Down Enter
+command "SHOW_DETAIL 0 T01-20261123-000040"
+keys .
+command "HISTORY_FILTER_TOGGLE 0 "
+see "Today's payments - unresolved only"
+see ". show all"
+ctl "show detail"
+see "Payment T01-20261123-000039"
+see "refunded           3.00 by T01-20261123-000039R1"
+keys -
+command "REFUND_LOOKUP 0 T01-20261123-000039"
+
+# --- refund: the limit is paid less refunded; a confirmation step ---
+ctl "show refund_order"
+see "Order number: _"
+keys T 0 1 - 2 0 2 6 1 1 2 3 - 0 0 0 0 3 9 Enter
+command "REFUND_LOOKUP 0 T01-20261123-000039"
+ctl "show refund_amount"
+see "Refundable ¥ 7.00"
+keys 8 Enter
+see "Above what can be refunded (at most ¥ 7.00)"
+keys BSpace Enter
+command "REFUND_REQUEST 700 T01-20261123-000039"
+ctl "show refund_confirm"
+see "Refund ¥ 7.00 of order T01-20261123-000039?"
+keys Enter
+command "REFUND_CONFIRM 700 T01-20261123-000039"
+
+# --- end of day ---
+ctl "show eod"
+see "End of day 2026-11-23"
+see "WeChat Pay         2         22.30          3.00         19.30"
+see "All                3       1021.30       1002.00         19.30"
+see "Unresolved, not in the totals: 1"
+
+# --- resize: larger, too small, and back to exactly the same screen ---
+ctl "show paid"
+see "Enter next payment"
+size 120 40
+drawn 120
+see "Gateway trade"
+wide=$(settled)
+if [ "$(printf '%s\n' "$wide" | wc -l)" -eq 40 ] &&
+   printf '%s\n' "$wide" | grep -q '^ posterm  Terminal T01 \{40,\}Gateway: online  Resolving: 2$'; then
+    ok
+else
+    fail "at 120x40 the header is not spread over the width"
+fi
+size 60 20
+see "Window too small (60x20): need at least 80x24"
+see "PAID"
+size 80 24
+drawn 80
+see "Enter next payment"
+again=$(settled)
+if [ "$again" = "$paid_80x24" ]; then ok; else
+    fail "80x24 after resizing differs from before"
+    diff <(printf '%s\n' "$paid_80x24") <(printf '%s\n' "$again") || true
+fi
+keys Enter
+command "BACK 0 "
+
+# --- Chinese, with a resize too ---
+ctl "lang zh"
+ctl "show ready"
+see "终端 T01"
+see "网关：在线"
+see "新收款 - 请输入金额"
+see "Enter 收款"
+keys 5 . 5 Enter
+command "AMOUNT_ENTERED 550 "
+keys 1 . 2 . 3 Enter
+see "不是数字"
+ctl "show confirming"
+see "顾客正在手机上确认支付"
+see "0:42 后自动撤销"
+see "Esc/Bksp 中止（撤销本笔）"
+ctl "show paid"
+see "收款成功"
+see "微信支付"
+zh_80x24=$(settled)
+size 120 40
+drawn 120
+see "网关交易号"
+size 80 24
+drawn 80
+see "收款成功"
+again=$(settled)
+if [ "$again" = "$zh_80x24" ]; then ok; else
+    fail "Chinese 80x24 after resizing differs from before"
+    diff <(printf '%s\n' "$zh_80x24") <(printf '%s\n' "$again") || true
+fi
+ctl "show eod"
+see "未完成（未计入合计）：1 笔"
+see "合计               3       1021.30       1002.00         19.30"
+
+# --- the demo closes the screen cleanly ---
+ctl "quit"
+for _ in $(seq 100); do [ -s "$dir/rc" ] && break; sleep 0.05; done
+if [ "$(cat "$dir/rc" 2>/dev/null)" = "0" ]; then ok; else
+    fail "ui_demo did not exit 0: rc=$(cat "$dir/rc" 2>/dev/null) $(cat "$dir/err" 2>/dev/null)"
+fi
+grep -q "^unknown" "$dir/log" && fail "the demo did not know a script line: $(grep '^unknown' "$dir/log")"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,166 @@
+/*
+ * describe.c - words for a payment's state and phase; arithmetic for the refund limit.
+ */
+#include "describe.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "money.h"
+#include "paycode.h"
+
+enum text_id describe_progress(const struct payment *p)
+{
+    switch (p->state) {
+    case PAY_NEW:
+        return T_ST_WAITING_CODE;
+    case PAY_PAYING:
+        return p->abort_requested ? T_ST_ABORTING : T_ST_SENDING;
+    case PAY_QUERYING:
+        if (p->abort_requested)
+            return T_ST_ABORTING;
+        return p->customer_confirming ? T_ST_CONFIRMING : T_ST_CHECKING;
+    case PAY_CANCELLING:
+        return p->cancels > 1 ? T_ST_CANCEL_RETRY : T_ST_CANCELLING;
+    case PAY_REFUNDING:
+        return T_ST_REFUNDING;
+    case PAY_PAID:
+    case PAY_FAILED:
+    case PAY_CANCELLED:
+    case PAY_REFUNDED:
+        break;
+    }
+    return T_ST_DONE;
+}
+
+bool describe_shows_countdown(const struct payment *p, int countdown_s)
+{
+    return countdown_s > 0 && !p->abort_requested &&
+           (p->state == PAY_PAYING || p->state == PAY_QUERYING);
+}
+
+void describe_countdown(int seconds, char buf[DESCRIBE_COUNTDOWN_MAX])
+{
+    if (seconds < 0)
+        seconds = 0;
+    snprintf(buf, DESCRIBE_COUNTDOWN_MAX, "%d:%02d", seconds / 60, seconds % 60);
+}
+
+enum text_id describe_headline(const struct payment *p)
+{
+    switch (p->state) {
+    case PAY_PAID: return T_RES_PAID;
+    case PAY_FAILED: return T_RES_FAILED;
+    case PAY_CANCELLED: return T_RES_CANCELLED;
+    case PAY_REFUNDED: return T_RES_REFUNDED;
+    case PAY_NEW:
+    case PAY_PAYING:
+    case PAY_QUERYING:
+    case PAY_CANCELLING:
+    case PAY_REFUNDING:
+        break;
+    }
+    return T_RES_UNRESOLVED;
+}
+
+enum text_id describe_state(const struct payment *p)
+{
+    switch (p->state) {
+    case PAY_NEW: return T_STATE_NEW;
+    case PAY_PAYING: return T_STATE_PAYING;
+    case PAY_QUERYING: return T_STATE_QUERYING;
+    case PAY_CANCELLING: return T_STATE_CANCELLING;
+    case PAY_PAID: return T_STATE_PAID;
+    case PAY_FAILED: return T_STATE_FAILED;
+    case PAY_CANCELLED: return p->cancel_refunded ? T_STATE_CANCELLED_RETURNED : T_STATE_CANCELLED;
+    case PAY_REFUNDING: return T_STATE_REFUNDING;
+    case PAY_REFUNDED: return T_STATE_REFUNDED;
+    }
+    return T_STATE_NEW;
+}
+
+void describe_code(const struct payment *p, char out[AUTH_CODE_MAX + 1])
+{
+    if (p->auth_code[0] != '\0') {
+        paycode_mask(p->auth_code, out, AUTH_CODE_MAX + 1);
+        return;
+    }
+    if (p->code_last4[0] != '\0') {
+        snprintf(out, AUTH_CODE_MAX + 1, "****%.4s", p->code_last4);
+        return;
+    }
+    out[0] = '\0';
+}
+
+int64_t describe_refundable(const struct payment *p, enum text_id *why_not)
+{
+    switch (p->state) {
+    case PAY_PAID:
+        if (p->amount_fen - p->refunded_fen > 0)
+            return p->amount_fen - p->refunded_fen;
+        *why_not = T_REF_FULLY;
+        return 0;
+    case PAY_REFUNDING:
+        *why_not = T_REF_IN_PROGRESS;
+        return 0;
+    case PAY_REFUNDED:
+        *why_not = T_REF_FULLY;
+        return 0;
+    case PAY_NEW:
+    case PAY_PAYING:
+    case PAY_QUERYING:
+    case PAY_CANCELLING:
+    case PAY_FAILED:
+    case PAY_CANCELLED:
+        break;
+    }
+    *why_not = T_REF_NOT_PAID;
+    return 0;
+}
+
+bool describe_refund_amount(const struct payment *p, const char *typed, enum ui_lang lang,
+                            int64_t *fen, char *err, size_t errlen)
+{
+    enum text_id why_not;
+    int64_t limit = describe_refundable(p, &why_not);
+    if (limit <= 0) {
+        snprintf(err, errlen, "%s", text(lang, why_not));
+        return false;
+    }
+    if (typed[0] == '\0') {
+        *fen = limit;
+        return true;
+    }
+    /* No maximum here: above the limit deserves its own sentence, not "above the terminal's
+     * maximum". */
+    int64_t want;
+    enum money_status st = money_parse(typed, 0, &want);
+    if (st != MONEY_OK) {
+        snprintf(err, errlen, "%s", text_money_reason(lang, st));
+        return false;
+    }
+    if (want > limit) {
+        char most[MONEY_TEXT_MAX];
+        snprintf(err, errlen, text(lang, T_REF_ABOVE), money_format(limit, most));
+        return false;
+    }
+    *fen = want;
+    return true;
+}
+
+void describe_time(int64_t unix_ms, char buf[DESCRIBE_TIME_MAX])
+{
+    time_t t = (time_t)(unix_ms / 1000);
+    struct tm tm;
+    if (unix_ms <= 0 || localtime_r(&t, &tm) == NULL) {
+        snprintf(buf, DESCRIBE_TIME_MAX, "--:--:--");
+        return;
+    }
+    snprintf(buf, DESCRIBE_TIME_MAX, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+void describe_day(int yyyymmdd, char buf[DESCRIBE_TIME_MAX])
+{
+    snprintf(buf, DESCRIBE_TIME_MAX, "%04d-%02d-%02d", yyyymmdd / 10000, yyyymmdd / 100 % 100,
+             yyyymmdd % 100);
+}

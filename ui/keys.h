@@ -1,0 +1,40 @@
+/*
+ * keys.h - what a key means on the screen the cashier is looking at.
+ *
+ * Pure: a key code (as curses' getch() returns it) and the model in, a command out. The
+ * input state is only what is being typed, the selected history row and the last input
+ * error; it follows the model (a new screen starts with a fresh field) but never changes it.
+ * Tested without a terminal in tests/unit/ui.
+ */
+#ifndef POSTERM_UI_KEYS_H
+#define POSTERM_UI_KEYS_H
+
+#include <stdbool.h>
+
+#include "payment.h"
+#include "ui.h"
+
+#define KEYS_AMOUNT_MAX 15 /* longer than any chargeable amount; the parser says what is wrong */
+
+struct ui_input {
+    bool seen;                       /* a model was seen: screen and refund_step are valid */
+    enum ui_screen screen;
+    enum ui_refund_step refund_step;
+    char amount[KEYS_AMOUNT_MAX + 1];        /* READY */
+    char order[ORDER_NO_MAX + 1];            /* REFUND, ORDER step */
+    char refund_amount[KEYS_AMOUNT_MAX + 1]; /* REFUND, AMOUNT step */
+    int selected;                    /* HISTORY: the highlighted row */
+    int first_row;                   /* HISTORY: the row at the top of the list */
+    char error[160];                 /* why the last Enter was refused; "" = none */
+};
+
+/* Follows the model: a screen (or refund step) entered afresh starts with empty fields;
+ * coming back from SCAN keeps the amount, from DETAIL keeps the history row. */
+void keys_sync(struct ui_input *in, const struct ui_model *m);
+
+/* Translates one key on m's screen. out->type is UI_CMD_NONE for a key that means nothing
+ * here, UI_CMD_REDRAW when only the input changed. */
+void keys_translate(struct ui_input *in, const struct ui_model *m, int key,
+                    struct ui_command *out);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * screen_paying.c - a payment in flight, in plain words: sending, customer confirming,
+ * checking (with the countdown to the automatic cancel), cancelling. The abort key is shown
+ * only while an abort can still change something.
+ */
+#include "screens.h"
+
+#include <curses.h>
+
+#include <stdio.h>
+
+#include "describe.h"
+#include "money.h"
+#include "text.h"
+#include "widgets.h"
+
+static const struct wdg_key abort_keys[] = {
+    {"Esc/Bksp", T_K_ABORT},
+};
+
+void screen_paying(const struct ui_model *m, struct ui_input *in)
+{
+    const struct payment *p = m->payment;
+    bool can_abort = p != NULL && !p->abort_requested && p->state != PAY_CANCELLING &&
+                     pay_state_unresolved(p->state);
+    struct frame f = wdg_frame(m, in, abort_keys, can_abort ? 1 : 0);
+    int y = f.top + 1;
+    wdg_center(y, WDG_TITLE, text(m->lang, T_PAYING_TITLE));
+    y += 2;
+    if (p == NULL)
+        return;
+
+    char buf[200], amount[MONEY_TEXT_MAX];
+    money_format(p->amount_fen, amount);
+    y += wdg_big_amount(y, f.cols, f.bottom - y - 5, m->lang, amount, WDG_PLAIN);
+
+    char code[AUTH_CODE_MAX + 1];
+    describe_code(p, code);
+    snprintf(buf, sizeof buf, "%s  %s  %s", text_channel(m->lang, p->channel), p->order_no, code);
+    wdg_center(y++, WDG_DIM, buf);
+    y++;
+
+    enum text_id st = describe_progress(p);
+    wdg_format(buf, sizeof buf, m->lang, st, (unsigned)p->cancels);
+    enum wdg_style style = st == T_ST_CANCELLING || st == T_ST_CANCEL_RETRY || st == T_ST_ABORTING
+                               ? WDG_BAD
+                               : WDG_WARN;
+    wdg_center(y++, style, buf);
+
+    if (describe_shows_countdown(p, m->countdown_s)) {
+        char left[DESCRIBE_COUNTDOWN_MAX];
+        describe_countdown(m->countdown_s, left);
+        wdg_format(buf, sizeof buf, m->lang, T_ST_CANCEL_IN, left);
+        wdg_center(y++, WDG_PLAIN, buf);
+    }
+    /* The reason of the last unanswered attempt (a timeout, a 5xx) tells the cashier why it
+     * takes long; it is never a verdict. */
+    if (p->last_error[0] != '\0' && y < f.bottom) {
+        wdg_format(buf, sizeof buf, m->lang, T_ST_NETWORK, p->last_error);
+        wdg_center(y, WDG_DIM, buf);
+    }
+}

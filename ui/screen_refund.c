@@ -1,0 +1,122 @@
+/*
+ * screen_refund.c - refund by order number: type the order, see what was paid and what is
+ * still refundable, type the amount (empty = all of it), confirm, then watch the refund as
+ * the journal records it.
+ */
+#include "screens.h"
+
+#include <curses.h>
+
+#include <stdio.h>
+
+#include "describe.h"
+#include "money.h"
+#include "text.h"
+#include "widgets.h"
+
+static const struct wdg_key order_keys[] = {
+    {"0-9 A-Z -", T_K_ORDER}, {"Enter", T_K_LOOKUP}, {"Bksp", T_K_DELETE}, {"Esc", T_K_BACK},
+};
+static const struct wdg_key amount_keys[] = {
+    {"0-9 .", T_K_AMOUNT}, {"Enter", T_K_REFUND_AMOUNT}, {"Bksp", T_K_DELETE}, {"Esc", T_K_BACK},
+};
+static const struct wdg_key confirm_keys[] = {
+    {"Enter", T_K_CONFIRM},
+    {"Esc/Bksp", T_K_BACK},
+};
+static const struct wdg_key sent_keys[] = {
+    {"Enter", T_K_DONE},
+};
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* What was paid, what went back already and what may still go back. */
+static int refund_figures(const struct ui_model *m, const struct payment *p, int y, int x, int w)
+{
+    char a[MONEY_TEXT_MAX], buf[120];
+    enum text_id why_not;
+    int64_t limit = describe_refundable(p, &why_not);
+    int label_w = 0;
+    enum text_id labels[] = {T_F_ORDER, T_F_AMOUNT, T_F_REFUNDED, T_F_REFUNDABLE, T_F_STATE};
+    for (int i = 0; i < N(labels); i++) {
+        int lw = wdg_width(text(m->lang, labels[i]));
+        if (lw > label_w)
+            label_w = lw;
+    }
+    wdg_field(y, x, w, label_w, text(m->lang, T_F_ORDER), WDG_PLAIN, p->order_no);
+    snprintf(buf, sizeof buf, "¥ %s", money_format(p->amount_fen, a));
+    wdg_field(y + 1, x, w, label_w, text(m->lang, T_F_AMOUNT), WDG_PLAIN, buf);
+    snprintf(buf, sizeof buf, "¥ %s", money_format(p->refunded_fen, a));
+    wdg_field(y + 2, x, w, label_w, text(m->lang, T_F_REFUNDED), WDG_PLAIN, buf);
+    if (limit > 0)
+        snprintf(buf, sizeof buf, "¥ %s", money_format(limit, a));
+    else
+        snprintf(buf, sizeof buf, "%s", text(m->lang, why_not));
+    wdg_field(y + 3, x, w, label_w, text(m->lang, T_F_REFUNDABLE), limit > 0 ? WDG_GOOD : WDG_WARN,
+              buf);
+    wdg_field(y + 4, x, w, label_w, text(m->lang, T_F_STATE), WDG_PLAIN,
+              text(m->lang, describe_state(p)));
+    return 5;
+}
+
+void screen_refund(const struct ui_model *m, struct ui_input *in)
+{
+    const struct payment *p = m->refund_payment;
+    enum ui_refund_step step = m->refund_step;
+    if (step != UI_REFUND_ORDER && p == NULL)
+        step = UI_REFUND_ORDER;
+    struct frame f;
+    switch (step) {
+    case UI_REFUND_ORDER: f = wdg_frame(m, in, order_keys, N(order_keys)); break;
+    case UI_REFUND_AMOUNT: f = wdg_frame(m, in, amount_keys, N(amount_keys)); break;
+    case UI_REFUND_CONFIRM: f = wdg_frame(m, in, confirm_keys, N(confirm_keys)); break;
+    case UI_REFUND_SENT:
+    default: f = wdg_frame(m, in, sent_keys, N(sent_keys)); break;
+    }
+    int y = f.top + 1;
+    wdg_center(y, WDG_TITLE, text(m->lang, T_REF_TITLE));
+    y += 2;
+    int w = COLS >= 64 ? 60 : COLS - 2;
+    int x = (COLS - w) / 2;
+    char buf[200], field[ORDER_NO_MAX + 2], a[MONEY_TEXT_MAX];
+
+    if (step == UI_REFUND_ORDER) {
+        snprintf(field, sizeof field, "%s_", in->order);
+        wdg_format(buf, sizeof buf, m->lang, T_REF_ORDER_PROMPT, field);
+        wdg_put(y, x, w, WDG_PLAIN, buf);
+        return;
+    }
+    y += refund_figures(m, p, y, x, w) + 1;
+    switch (step) {
+    case UI_REFUND_AMOUNT: {
+        char typed[KEYS_AMOUNT_MAX + 2];
+        snprintf(typed, sizeof typed, "%s_", in->refund_amount);
+        wdg_format(buf, sizeof buf, m->lang, T_REF_AMOUNT_PROMPT, typed);
+        wdg_put(y, x, w, WDG_PLAIN, buf);
+        break;
+    }
+    case UI_REFUND_CONFIRM:
+        wdg_format(buf, sizeof buf, m->lang, T_REF_CONFIRM, money_format(m->refund_fen, a),
+                   p->order_no);
+        wdg_put(y, x, w, WDG_WARN, buf);
+        break;
+    case UI_REFUND_SENT:
+        /* The journal's figures, not the request's: a refund counts once the gateway said so. */
+        if (p->state == PAY_REFUNDING) {
+            wdg_format(buf, sizeof buf, m->lang, T_REF_SENDING, money_format(p->refund_fen, a));
+            wdg_put(y++, x, w, WDG_WARN, buf);
+        } else {
+            char total[MONEY_TEXT_MAX];
+            wdg_format(buf, sizeof buf, m->lang, T_REF_SO_FAR, money_format(p->refunded_fen, a),
+                       money_format(p->amount_fen, total));
+            wdg_put(y++, x, w, p->refunded_fen > 0 ? WDG_GOOD : WDG_WARN, buf);
+        }
+        if (p->last_error[0] != '\0') {
+            wdg_format(buf, sizeof buf, m->lang, T_RES_REASON, p->last_error);
+            wdg_put(y, x, w, WDG_DIM, buf);
+        }
+        break;
+    case UI_REFUND_ORDER:
+        break;
+    }
+}

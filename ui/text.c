@@ -1,0 +1,206 @@
+/*
+ * text.c - the English and Chinese tables. Each id is one row holding both languages, so a
+ * sentence and its translation are read and changed together.
+ */
+#include "text.h"
+
+struct text_row {
+    const char *en;
+    const char *zh;
+};
+
+static const struct text_row table[T__COUNT] = {
+    [T_TERMINAL] = {"Terminal %s", "终端 %s"},
+    [T_GATEWAY_ONLINE] = {"Gateway: online", "网关：在线"},
+    [T_GATEWAY_OFFLINE] = {"Gateway: OFFLINE", "网关：离线"},
+    [T_SCANNER_OK] = {"Scanner: ready", "扫码枪：就绪"},
+    [T_SCANNER_NAMED] = {"Scanner: %s", "扫码枪：%s"},
+    [T_SCANNER_NONE] = {"Scanner: NOT CONNECTED", "扫码枪：未连接"},
+    [T_PENDING] = {"Resolving: %d", "后台处理：%d 笔"},
+    [T_TLS_OFF] = {"WARNING: TLS verification is OFF - for tests only, never for real money",
+                   "警告：TLS 证书校验已关闭 - 仅供测试，不可用于真实收款"},
+    [T_TOO_SMALL] = {"Window too small (%dx%d): need at least 80x24",
+                     "窗口太小（%dx%d）：至少需要 80x24"},
+
+    [T_K_AMOUNT] = {"amount", "金额"},
+    [T_K_DELETE] = {"delete", "删除"},
+    [T_K_CHARGE] = {"charge", "收款"},
+    [T_K_HISTORY] = {"history", "流水"},
+    [T_K_REFUND] = {"refund", "退款"},
+    [T_K_EOD] = {"end of day", "日结"},
+    [T_K_QUIT] = {"quit", "退出"},
+    [T_K_BACK] = {"back", "返回"},
+    [T_K_ABORT] = {"abort (cancels the payment)", "中止（撤销本笔）"},
+    [T_K_NEXT] = {"next payment", "下一笔"},
+    [T_K_SELECT] = {"select", "选择"},
+    [T_K_DETAIL] = {"detail", "详情"},
+    [T_K_ONLY_UNRESOLVED] = {"unresolved only", "只看未完成"},
+    [T_K_SHOW_ALL] = {"show all", "显示全部"},
+    [T_K_ORDER] = {"order number", "订单号"},
+    [T_K_LOOKUP] = {"look up", "查找"},
+    [T_K_REFUND_AMOUNT] = {"refund (empty = all)", "退款（留空 = 全部）"},
+    [T_K_CONFIRM] = {"confirm refund", "确认退款"},
+    [T_K_DONE] = {"done", "完成"},
+
+    [T_READY_TITLE] = {"New payment - enter the amount", "新收款 - 请输入金额"},
+    [T_AMOUNT] = {"Amount: ¥ %s", "金额：¥ %s"},
+    [T_SCAN_TITLE] = {"Scan the customer's payment code", "请扫描顾客的付款码"},
+    [T_SCAN_PROMPT] = {"Show payment code", "请出示付款码"},
+    [T_SCAN_CHANNELS] = {"WeChat Pay or Alipay", "微信支付 或 支付宝"},
+    [T_SCAN_NO_SCANNER] = {"No scanner connected: plug in the scanner",
+                           "扫码枪未连接：请插入扫码枪"},
+
+    [T_PAYING_TITLE] = {"Payment in progress", "正在收款"},
+    [T_ST_WAITING_CODE] = {"Waiting for the payment code", "等待付款码"},
+    [T_ST_SENDING] = {"Sending the payment to the gateway...", "正在发送支付请求……"},
+    [T_ST_CONFIRMING] = {"Customer is confirming on the phone", "顾客正在手机上确认支付"},
+    [T_ST_CHECKING] = {"Checking the payment with the gateway", "正在向网关查询支付结果"},
+    [T_ST_NETWORK] = {"Last attempt: %s", "上次尝试：%s"},
+    [T_ST_CANCEL_IN] = {"Automatic cancel in %s", "%s 后自动撤销"},
+    [T_ST_ABORTING] = {"Abort requested: the payment will be cancelled",
+                       "已请求中止：本笔将被撤销"},
+    [T_ST_CANCELLING] = {"Cancelling the payment...", "正在撤销本笔支付……"},
+    [T_ST_CANCEL_RETRY] = {"Cancel not confirmed yet: retrying (attempt %u)",
+                           "撤销尚未确认：正在重试（第 %u 次）"},
+    [T_ST_REFUNDING] = {"Refund being sent...", "正在发送退款……"},
+    [T_ST_DONE] = {"Finished", "已完成"},
+
+    [T_RES_PAID] = {"PAID", "收款成功"},
+    [T_RES_FAILED] = {"PAYMENT FAILED", "收款失败"},
+    [T_RES_CANCELLED] = {"CANCELLED", "已撤销"},
+    [T_RES_REFUNDED] = {"REFUNDED", "已退款"},
+    [T_RES_UNRESOLVED] = {"NOT FINISHED", "尚未完成"},
+    [T_RES_MONEY_RETURNED] = {"The customer had been charged: the money was returned.",
+                              "顾客曾被扣款：款项已退回。"},
+    [T_RES_NO_MONEY] = {"No money was taken from the customer.", "未从顾客处扣款。"},
+    [T_RES_REASON] = {"Reason: %s", "原因：%s"},
+    [T_RES_STILL_WORKING] = {"Still being resolved in the background: do not hand over goods",
+                             "仍在后台处理：请勿交付商品"},
+
+    [T_F_AMOUNT] = {"Amount", "金额"},
+    [T_F_CHANNEL] = {"Channel", "渠道"},
+    [T_F_ORDER] = {"Order", "订单号"},
+    [T_F_CODE] = {"Payment code", "付款码"},
+    [T_F_TIME] = {"Time", "时间"},
+    [T_F_TRADE] = {"Gateway trade", "网关交易号"},
+    [T_F_STATE] = {"State", "状态"},
+    [T_F_REFUNDED] = {"Refunded", "已退款"},
+    [T_F_REFUNDABLE] = {"Refundable", "可退金额"},
+    [T_F_LAST_ERROR] = {"Last error", "最近错误"},
+
+    [T_CH_WECHAT] = {"WeChat Pay", "微信支付"},
+    [T_CH_ALIPAY] = {"Alipay", "支付宝"},
+    [T_CH_NONE] = {"-", "-"},
+
+    [T_STATE_NEW] = {"new", "新建"},
+    [T_STATE_PAYING] = {"sending", "发送中"},
+    [T_STATE_QUERYING] = {"checking", "查询中"},
+    [T_STATE_CANCELLING] = {"cancelling", "撤销中"},
+    [T_STATE_PAID] = {"paid", "已支付"},
+    [T_STATE_FAILED] = {"failed", "失败"},
+    [T_STATE_CANCELLED] = {"cancelled", "已撤销"},
+    [T_STATE_CANCELLED_RETURNED] = {"reversed", "已撤销退回"},
+    [T_STATE_REFUNDING] = {"refunding", "退款中"},
+    [T_STATE_REFUNDED] = {"refunded", "已退款"},
+
+    [T_HIST_TITLE] = {"Today's payments", "今日收款"},
+    [T_HIST_TITLE_UNRESOLVED] = {"Today's payments - unresolved only", "今日收款 - 仅未完成"},
+    [T_HIST_EMPTY] = {"No payments.", "没有记录。"},
+    [T_COL_TIME] = {"Time", "时间"},
+    [T_COL_ORDER] = {"Order", "订单号"},
+    [T_COL_CHANNEL] = {"Channel", "渠道"},
+    [T_COL_AMOUNT] = {"Amount", "金额"},
+    [T_COL_REFUNDED] = {"Refunded", "已退"},
+    [T_COL_STATE] = {"State", "状态"},
+    [T_DETAIL_TITLE] = {"Payment %s", "订单 %s"},
+    [T_EVENTS] = {"Events", "事件记录"},
+    [T_NO_EVENTS] = {"No events.", "没有事件。"},
+
+    [T_REF_TITLE] = {"Refund", "退款"},
+    [T_REF_ORDER_PROMPT] = {"Order number: %s", "订单号：%s"},
+    [T_REF_AMOUNT_PROMPT] = {"Refund amount (empty = all refundable): ¥ %s",
+                             "退款金额（留空 = 全部可退）：¥ %s"},
+    [T_REF_CONFIRM] = {"Refund ¥ %s of order %s?", "确认退款 ¥ %s（订单 %s）？"},
+    [T_REF_SENDING] = {"Refund of ¥ %s is being sent...", "正在退款 ¥ %s……"},
+    [T_REF_SO_FAR] = {"Refunded so far: ¥ %s of ¥ %s", "累计已退：¥ %s / ¥ %s"},
+    [T_REF_NOT_PAID] = {"This order was not paid: nothing to refund", "该订单未支付：无可退款"},
+    [T_REF_IN_PROGRESS] = {"A refund of this order is still in progress",
+                           "该订单已有退款正在处理"},
+    [T_REF_FULLY] = {"This order is fully refunded", "该订单已全额退款"},
+    [T_REF_ABOVE] = {"Above what can be refunded (at most ¥ %s)", "超过可退金额（最多 ¥ %s）"},
+    [T_REF_BAD_ORDER] = {"Not an order number", "不是有效的订单号"},
+    [T_REF_LOADING] = {"Looking up the order...", "正在查找订单……"},
+
+    [T_EOD_TITLE] = {"End of day %s", "日结 %s"},
+    [T_COL_COUNT] = {"Count", "笔数"},
+    [T_COL_TOTAL] = {"Total", "收款"},
+    [T_COL_REFUNDS] = {"Refunds", "退款"},
+    [T_COL_NET] = {"Net", "净额"},
+    [T_EOD_ALL] = {"All", "合计"},
+    [T_EOD_UNRESOLVED] = {"Unresolved, not in the totals: %d", "未完成（未计入合计）：%d 笔"},
+    [T_EOD_NONE_UNRESOLVED] = {"No unresolved payments.", "没有未完成的收款。"},
+
+    [T_BAD_SCAN] = {"Bad scan: %s", "扫码无效：%s"},
+};
+
+/* Chinese for the core's reasons; English is the core's own wording. */
+static const char *const zh_money[] = {
+    [MONEY_OK] = "正确",
+    [MONEY_EMPTY] = "未输入金额",
+    [MONEY_GARBAGE] = "不是数字",
+    [MONEY_NEGATIVE] = "金额不能为负",
+    [MONEY_DECIMALS] = "最多两位小数（分）",
+    [MONEY_OVERFLOW] = "金额太大",
+    [MONEY_ZERO] = "金额必须大于零",
+    [MONEY_ABOVE_MAX] = "超过本终端的最大金额",
+};
+
+static const char *const zh_paycode[] = {
+    [PAYCODE_OK] = "正确",
+    [PAYCODE_EMPTY] = "扫到的内容为空",
+    [PAYCODE_NOT_DIGITS] = "不是付款码（含非数字）",
+    [PAYCODE_TOO_LONG] = "不是付款码（太长）",
+    [PAYCODE_UNSUPPORTED] = "本店不支持该钱包",
+    [PAYCODE_UNKNOWN] = "不是微信支付或支付宝的付款码",
+    [PAYCODE_BAD_LENGTH] = "付款码长度不对，请重新扫码",
+};
+
+const char *text_entry(enum ui_lang lang, enum text_id id)
+{
+    if ((int)id < 0 || id >= T__COUNT)
+        return NULL;
+    return lang == UI_LANG_ZH ? table[id].zh : table[id].en;
+}
+
+const char *text(enum ui_lang lang, enum text_id id)
+{
+    const char *s = text_entry(lang, id);
+    if (s == NULL)
+        s = text_entry(UI_LANG_EN, id);
+    return s ? s : "?";
+}
+
+const char *text_money_reason(enum ui_lang lang, enum money_status st)
+{
+    if (lang == UI_LANG_ZH && (size_t)st < sizeof zh_money / sizeof zh_money[0] && zh_money[st])
+        return zh_money[st];
+    return money_status_reason(st);
+}
+
+const char *text_paycode_reason(enum ui_lang lang, enum paycode_status st)
+{
+    if (lang == UI_LANG_ZH && (size_t)st < sizeof zh_paycode / sizeof zh_paycode[0] &&
+        zh_paycode[st])
+        return zh_paycode[st];
+    return paycode_status_reason(st);
+}
+
+const char *text_channel(enum ui_lang lang, enum pay_channel c)
+{
+    switch (c) {
+    case CHANNEL_WECHAT: return text(lang, T_CH_WECHAT);
+    case CHANNEL_ALIPAY: return text(lang, T_CH_ALIPAY);
+    case CHANNEL_NONE: break;
+    }
+    return text(lang, T_CH_NONE);
+}

@@ -1,0 +1,157 @@
+/*
+ * text.h - every word the cashier reads, in English and Chinese, from one table.
+ *
+ * Screens ask for a message by id; no screen holds a literal sentence. An id without both
+ * languages is a bug that tests/unit/ui catches, as is a translation whose printf
+ * conversions differ from the English one.
+ */
+#ifndef POSTERM_UI_TEXT_H
+#define POSTERM_UI_TEXT_H
+
+#include "money.h"
+#include "paycode.h"
+#include "payment.h"
+#include "ui.h"
+
+enum text_id {
+    /* header */
+    T_TERMINAL,
+    T_GATEWAY_ONLINE,
+    T_GATEWAY_OFFLINE,
+    T_SCANNER_OK,
+    T_SCANNER_NAMED,
+    T_SCANNER_NONE,
+    T_PENDING,
+    T_TLS_OFF,
+    T_TOO_SMALL,
+    /* key help */
+    T_K_AMOUNT,
+    T_K_DELETE,
+    T_K_CHARGE,
+    T_K_HISTORY,
+    T_K_REFUND,
+    T_K_EOD,
+    T_K_QUIT,
+    T_K_BACK,
+    T_K_ABORT,
+    T_K_NEXT,
+    T_K_SELECT,
+    T_K_DETAIL,
+    T_K_ONLY_UNRESOLVED,
+    T_K_SHOW_ALL,
+    T_K_ORDER,
+    T_K_LOOKUP,
+    T_K_REFUND_AMOUNT,
+    T_K_CONFIRM,
+    T_K_DONE,
+    /* ready, scan */
+    T_READY_TITLE,
+    T_AMOUNT,
+    T_SCAN_TITLE,
+    T_SCAN_PROMPT,
+    T_SCAN_CHANNELS,
+    T_SCAN_NO_SCANNER,
+    /* paying */
+    T_PAYING_TITLE,
+    T_ST_WAITING_CODE,
+    T_ST_SENDING,
+    T_ST_CONFIRMING,
+    T_ST_CHECKING,
+    T_ST_NETWORK,
+    T_ST_CANCEL_IN,
+    T_ST_ABORTING,
+    T_ST_CANCELLING,
+    T_ST_CANCEL_RETRY,
+    T_ST_REFUNDING,
+    T_ST_DONE,
+    /* result */
+    T_RES_PAID,
+    T_RES_FAILED,
+    T_RES_CANCELLED,
+    T_RES_REFUNDED,
+    T_RES_UNRESOLVED,
+    T_RES_MONEY_RETURNED,
+    T_RES_NO_MONEY,
+    T_RES_REASON,
+    T_RES_STILL_WORKING,
+    /* field labels */
+    T_F_AMOUNT,
+    T_F_CHANNEL,
+    T_F_ORDER,
+    T_F_CODE,
+    T_F_TIME,
+    T_F_TRADE,
+    T_F_STATE,
+    T_F_REFUNDED,
+    T_F_REFUNDABLE,
+    T_F_LAST_ERROR,
+    /* channels */
+    T_CH_WECHAT,
+    T_CH_ALIPAY,
+    T_CH_NONE,
+    /* states, as the cashier calls them */
+    T_STATE_NEW,
+    T_STATE_PAYING,
+    T_STATE_QUERYING,
+    T_STATE_CANCELLING,
+    T_STATE_PAID,
+    T_STATE_FAILED,
+    T_STATE_CANCELLED,
+    T_STATE_CANCELLED_RETURNED,
+    T_STATE_REFUNDING,
+    T_STATE_REFUNDED,
+    /* history, detail */
+    T_HIST_TITLE,
+    T_HIST_TITLE_UNRESOLVED,
+    T_HIST_EMPTY,
+    T_COL_TIME,
+    T_COL_ORDER,
+    T_COL_CHANNEL,
+    T_COL_AMOUNT,
+    T_COL_REFUNDED,
+    T_COL_STATE,
+    T_DETAIL_TITLE,
+    T_EVENTS,
+    T_NO_EVENTS,
+    /* refund */
+    T_REF_TITLE,
+    T_REF_ORDER_PROMPT,
+    T_REF_AMOUNT_PROMPT,
+    T_REF_CONFIRM,
+    T_REF_SENDING,
+    T_REF_SO_FAR,
+    T_REF_NOT_PAID,
+    T_REF_IN_PROGRESS,
+    T_REF_FULLY,
+    T_REF_ABOVE,
+    T_REF_BAD_ORDER,
+    T_REF_LOADING,
+    /* end of day */
+    T_EOD_TITLE,
+    T_COL_COUNT,
+    T_COL_TOTAL,
+    T_COL_REFUNDS,
+    T_COL_NET,
+    T_EOD_ALL,
+    T_EOD_UNRESOLVED,
+    T_EOD_NONE_UNRESOLVED,
+    /* reasons (their words come from money.h/paycode.h in English) */
+    T_BAD_SCAN,
+    T__COUNT
+};
+
+/* The message in that language; never NULL (tests prove the table complete). */
+const char *text(enum ui_lang lang, enum text_id id);
+
+/* The raw table entry, NULL where a translation is missing (for the completeness test). */
+const char *text_entry(enum ui_lang lang, enum text_id id);
+
+/* Why money_parse refused, in the cashier's language (English: money_status_reason). */
+const char *text_money_reason(enum ui_lang lang, enum money_status st);
+
+/* Why a scan was refused, in the cashier's language. */
+const char *text_paycode_reason(enum ui_lang lang, enum paycode_status st);
+
+const char *text_channel(enum ui_lang lang, enum pay_channel c);
+
+#endif

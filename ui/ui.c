@@ -1,0 +1,153 @@
+/*
+ * ui.c - curses set-up, the full redraw, and the non-blocking key reader.
+ *
+ * Every render starts from an erased screen and draws the whole model, so nothing from an
+ * earlier screen or an earlier size can survive; after a resize the next refresh repaints
+ * every cell (clear) because the terminal's idea of the old contents is no longer reliable.
+ */
+#include "ui.h"
+
+#include <curses.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "describe.h"
+#include "keys.h"
+#include "screens.h"
+#include "text.h"
+#include "widgets.h"
+
+#define MIN_COLS 80
+#define MIN_LINES 24
+
+struct ui {
+    SCREEN *screen;
+    struct ui_input in;
+    bool repaint_all; /* a resize happened: repaint every cell on the next render */
+};
+
+static bool ctype_is_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/* Only LC_CTYPE: characters and their widths. Numbers and messages stay in the C locale. */
+static bool use_utf8(void)
+{
+    if (setlocale(LC_CTYPE, "") != NULL && ctype_is_utf8())
+        return true;
+    return setlocale(LC_CTYPE, "C.UTF-8") != NULL && ctype_is_utf8();
+}
+
+enum ui_status ui_open(struct ui **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    enum ui_status st = UI_OK;
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        st = UI_NOT_A_TTY;
+    else if (!use_utf8())
+        st = UI_NO_UTF8;
+    struct ui *ui = NULL;
+    if (st == UI_OK && (ui = calloc(1, sizeof *ui)) == NULL)
+        st = UI_NO_MEMORY;
+    if (st == UI_OK && (ui->screen = newterm(NULL, stdout, stdin)) == NULL)
+        st = UI_NO_TERMINAL;
+    if (st != UI_OK) {
+        free(ui);
+        snprintf(err, errlen, "cannot start the cashier screen: %s", ui_status_reason(st));
+        return st;
+    }
+    set_term(ui->screen);
+    cbreak();
+    noecho();
+    nonl();
+    intrflush(stdscr, FALSE);
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25); /* Esc is a key here, not the start of a sequence typed by hand */
+    curs_set(0);
+    wdg_init_colors();
+    *out = ui;
+    return UI_OK;
+}
+
+int ui_fd(const struct ui *ui)
+{
+    (void)ui;
+    return STDIN_FILENO;
+}
+
+/* Below the minimum the screen says so; a payment at the counter still shows its status,
+ * because the cashier must never be left without the truth about it. */
+static void too_small(const struct ui_model *m)
+{
+    char buf[160];
+    wdg_format(buf, sizeof buf, m->lang, T_TOO_SMALL, COLS, LINES);
+    wdg_center(LINES / 2, WDG_BAD, buf);
+    const struct payment *p = m->payment;
+    if (p == NULL || (m->screen != UI_SCREEN_PAYING && m->screen != UI_SCREEN_RESULT))
+        return;
+    enum text_id line = m->screen == UI_SCREEN_RESULT ? describe_headline(p) : describe_progress(p);
+    wdg_format(buf, sizeof buf, m->lang, line, (unsigned)p->cancels);
+    wdg_center(LINES / 2 + 1, WDG_WARN, buf);
+}
+
+void ui_render(struct ui *ui, const struct ui_model *m)
+{
+    keys_sync(&ui->in, m);
+    if (ui->repaint_all) {
+        clear();
+        ui->repaint_all = false;
+    } else {
+        erase();
+    }
+    if (COLS < MIN_COLS || LINES < MIN_LINES) {
+        too_small(m);
+        refresh();
+        return;
+    }
+    switch (m->screen) {
+    case UI_SCREEN_READY: screen_ready(m, &ui->in); break;
+    case UI_SCREEN_SCAN: screen_scan(m, &ui->in); break;
+    case UI_SCREEN_PAYING: screen_paying(m, &ui->in); break;
+    case UI_SCREEN_RESULT: screen_result(m, &ui->in); break;
+    case UI_SCREEN_HISTORY: screen_history(m, &ui->in); break;
+    case UI_SCREEN_DETAIL: screen_detail(m, &ui->in); break;
+    case UI_SCREEN_REFUND: screen_refund(m, &ui->in); break;
+    case UI_SCREEN_EOD: screen_eod(m, &ui->in); break;
+    }
+    refresh();
+}
+
+void ui_read_keys(struct ui *ui, const struct ui_model *m, struct ui_command *out)
+{
+    bool redraw = false;
+    int k;
+    while ((k = getch()) != ERR) {
+        if (k == KEY_RESIZE)
+            ui->repaint_all = true;
+        keys_translate(&ui->in, m, k, out);
+        if (out->type == UI_CMD_REDRAW) {
+            redraw = true;
+            continue;
+        }
+        if (out->type != UI_CMD_NONE)
+            return;
+    }
+    memset(out, 0, sizeof *out);
+    out->type = redraw ? UI_CMD_REDRAW : UI_CMD_NONE;
+}
+
+void ui_close(struct ui *ui)
+{
+    if (ui == NULL)
+        return;
+    endwin();
+    delscreen(ui->screen);
+    free(ui);
+}

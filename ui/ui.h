@@ -1,0 +1,195 @@
+/*
+ * ui.h - the cashier screen: a renderer of the loop's model and a translator of keys.
+ *
+ * The loop owns every decision. It fills a struct ui_model whenever something changes and
+ * calls ui_render(); the screen shows what the model says and never decides a payment's
+ * state (a success is drawn only for a payment whose state is PAY_PAID). Keys are read
+ * without blocking and translated, per screen, into one struct ui_command at a time for the
+ * loop to act on. The only state kept here is what the cashier is typing (an amount, an order
+ * number), the selected history row and the last input error: none of it is a payment
+ * decision.
+ *
+ * Wiring, in the loop:
+ *
+ *     ui_open(&ui, err, sizeof err);                 // once, before the first poll()
+ *     fds[k] = (struct pollfd){ .fd = ui_fd(ui), .events = POLLIN };
+ *     ...
+ *     // after every poll() return (also on EINTR: a resize arrives as a signal)
+ *     struct ui_command cmd;
+ *     while (ui_read_keys(ui, &model, &cmd), cmd.type != UI_CMD_NONE) {
+ *         handle(&cmd);                              // may change the model
+ *         ui_render(ui, &model);                     // keys that follow see the new screen
+ *     }
+ *     ui_render(ui, &model);                         // whenever the model changed (a reply,
+ *                                                    // the countdown's second, ...)
+ *     ui_close(ui);
+ *
+ * Pointers in the model are read during ui_render()/ui_read_keys() only, never kept.
+ * Block SIGWINCH outside the wait and let it in only inside ppoll() (tests/unit/ui/ui_demo.c
+ * shows how): otherwise a resize landing between the key read and poll() is drawn only when
+ * the poll times out.
+ *
+ * What the loop does with each command (keys are listed at the bottom of every screen):
+ *   READY   AMOUNT_ENTERED(fen) -> create the order, SCAN.  SHOW_HISTORY, REFUND_START
+ *           (-> REFUND at step ORDER), END_OF_DAY, QUIT.
+ *   SCAN    BACK -> abort the NEW payment (nothing was sent), READY (the amount typed stays).
+ *   PAYING  ABORT -> engine EV_ABORT; stay on PAYING and show what the engine does.
+ *   RESULT  BACK -> READY (a fresh amount).
+ *   HISTORY SHOW_DETAIL(order_no) -> DETAIL.  HISTORY_FILTER_TOGGLE -> flip
+ *           history_unresolved_only and reload.  BACK -> READY.
+ *   DETAIL  REFUND_LOOKUP(order_no) (only offered for a refundable payment) -> REFUND at step
+ *           AMOUNT.  BACK -> HISTORY.
+ *   REFUND  ORDER:   REFUND_LOOKUP(order_no) -> load it: step AMOUNT, or a message and stay.
+ *                    BACK -> where the refund was started from.
+ *           AMOUNT:  REFUND_REQUEST(order_no, fen), fen within paid - refunded -> check again,
+ *                    step CONFIRM with refund_fen.  BACK -> step ORDER.
+ *           CONFIRM: REFUND_CONFIRM(order_no, fen) -> engine EV_REFUND with a new refund_no,
+ *                    step SENT.  BACK -> step AMOUNT.
+ *           SENT:    BACK -> READY.  (A second Enter is read on SENT, never as a second
+ *                    confirmation, as long as the loop renders after each command.)
+ *   EOD     BACK -> READY.
+ */
+#ifndef POSTERM_UI_H
+#define POSTERM_UI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paycode.h"
+#include "payment.h"
+#include "reports.h"
+
+enum ui_lang { UI_LANG_EN, UI_LANG_ZH };
+
+/* "en" or "zh" (the config's values); false for anything else. */
+bool ui_lang_from_name(const char *name, enum ui_lang *out);
+
+enum ui_screen {
+    UI_SCREEN_READY,   /* amount entry; header shows terminal, gateway, scanner, pending */
+    UI_SCREEN_SCAN,    /* order created, waiting for the payment code: model.payment */
+    UI_SCREEN_PAYING,  /* model.payment in flight; model.countdown_s */
+    UI_SCREEN_RESULT,  /* model.payment's outcome (success only if PAY_PAID) */
+    UI_SCREEN_HISTORY, /* model.history rows */
+    UI_SCREEN_DETAIL,  /* model.detail and its model.events */
+    UI_SCREEN_REFUND,  /* model.refund_step, model.refund_payment, model.refund_fen */
+    UI_SCREEN_EOD,     /* model.eod per channel and in all, model.eod_unresolved apart */
+};
+
+enum ui_refund_step {
+    UI_REFUND_ORDER,   /* the cashier types the order number */
+    UI_REFUND_AMOUNT,  /* refund_payment loaded; the cashier types the amount */
+    UI_REFUND_CONFIRM, /* refund_fen of refund_payment, waiting for Enter */
+    UI_REFUND_SENT,    /* refund_payment as it now stands (REFUNDING, PAID, REFUNDED) */
+};
+
+struct ui_model {
+    enum ui_screen screen;
+    enum ui_lang lang;
+
+    /* Header, on every screen. */
+    char terminal_id[33];
+    bool gateway_reachable;
+    bool scanner_connected;
+    char scanner_name[64];     /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
+    int pending;               /* unresolved payments being worked on in the background */
+    bool tls_verify_off;       /* the config turned TLS verification off: warn loudly */
+
+    /* One line for the cashier: a bad scan, a refused action, a journal error. */
+    char message[160];
+    bool message_is_error;
+
+    int64_t max_amount_fen;    /* READY: the terminal's maximum (0 = none) */
+
+    /* SCAN, PAYING, RESULT: the payment at the counter. */
+    const struct payment *payment;
+    int countdown_s;           /* PAYING: seconds before the automatic cancel; 0 = not shown */
+
+    /* HISTORY: today's payments, newest first. */
+    const struct payment *history;
+    int history_n;
+    bool history_unresolved_only;
+
+    /* DETAIL: one payment and its events, oldest first (storage/reports.h report_events). */
+    const struct payment *detail;
+    const struct journal_event *events;
+    int events_n;
+
+    /* REFUND */
+    enum ui_refund_step refund_step;
+    const struct payment *refund_payment; /* steps AMOUNT, CONFIRM, SENT */
+    int64_t refund_fen;                   /* steps CONFIRM, SENT */
+
+    /* EOD: storage/reports.h report_totals for the day, and its unresolved payments
+     * (report_payments, unresolved_only) listed apart: they are in no total. */
+    int eod_day;                          /* yyyymmdd, for the title */
+    const struct report_day *eod;
+    const struct payment *eod_unresolved;
+    int eod_unresolved_n;
+};
+
+enum ui_command_type {
+    UI_CMD_NONE,                  /* no key waiting */
+    UI_CMD_REDRAW,                /* the screen must be drawn again (typing, resize): call
+                                     ui_render with the current model; nothing else changed */
+    UI_CMD_AMOUNT_ENTERED,        /* READY: fen, already parsed by money_parse within max */
+    UI_CMD_BACK,                  /* leave this screen (SCAN: nothing was sent yet) */
+    UI_CMD_ABORT,                 /* PAYING: the cashier aborts; the core must cancel */
+    UI_CMD_SHOW_HISTORY,
+    UI_CMD_HISTORY_FILTER_TOGGLE, /* unresolved only <-> all */
+    UI_CMD_SHOW_DETAIL,           /* HISTORY: order_no */
+    UI_CMD_REFUND_START,          /* READY: open the refund screen at its ORDER step */
+    UI_CMD_REFUND_LOOKUP,         /* REFUND ORDER step or DETAIL: order_no (order_no_valid) */
+    UI_CMD_REFUND_REQUEST,        /* REFUND AMOUNT step: order_no, fen (within the limit) */
+    UI_CMD_REFUND_CONFIRM,        /* REFUND CONFIRM step: order_no, fen, as shown */
+    UI_CMD_END_OF_DAY,
+    UI_CMD_QUIT,                  /* READY: the cashier wants to close posterm */
+};
+
+struct ui_command {
+    enum ui_command_type type;
+    int64_t fen;
+    char order_no[ORDER_NO_MAX + 1];
+};
+
+const char *ui_command_name(enum ui_command_type t);
+
+enum ui_status {
+    UI_OK = 0,
+    UI_NOT_A_TTY,    /* stdin or stdout is not a terminal */
+    UI_NO_TERMINAL,  /* curses could not start: TERM unknown or unusable */
+    UI_NO_UTF8,      /* neither the environment's locale nor C.UTF-8 is a UTF-8 locale */
+    UI_NO_MEMORY,
+};
+
+const char *ui_status_reason(enum ui_status st);
+
+struct ui;
+
+/* Starts curses on stdin/stdout (newterm, cbreak, noecho, keypad, nodelay) with a UTF-8
+ * LC_CTYPE. On failure *out is NULL and err holds a sentence. */
+enum ui_status ui_open(struct ui **out, char *err, size_t errlen);
+
+/* The descriptor to poll for keys. */
+int ui_fd(const struct ui *ui);
+
+/* Draws the whole screen from the model (erase, draw, refresh: curses sends only what
+ * changed). Adapts to the terminal's size; below 80x24 it says so instead of drawing junk. */
+void ui_render(struct ui *ui, const struct ui_model *m);
+
+/* Reads waiting keys without blocking, interpreting them on the model's current screen.
+ * Stops at the first key that means something to the loop and returns it; typing and resizes
+ * come back as UI_CMD_REDRAW; UI_CMD_NONE when no key is left. */
+void ui_read_keys(struct ui *ui, const struct ui_model *m, struct ui_command *out);
+
+/* Restores the terminal. */
+void ui_close(struct ui *ui);
+
+/* Seconds left before a deadline, rounded up, for model.countdown_s (0 when there is no
+ * deadline or it has passed). Both in monotonic ms. */
+int ui_countdown_seconds(int64_t deadline_mono, int64_t now_mono);
+
+/* "Bad scan: <reason>" in the model's language, for model.message. */
+void ui_bad_scan_message(enum ui_lang lang, enum paycode_status st, char *buf, size_t len);
+
+#endif

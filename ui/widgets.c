@@ -1,0 +1,295 @@
+/*
+ * widgets.c - drawing with ncursesw. Text from outside (scanner names, gateway reasons) is
+ * shown cell by cell with control characters blanked, so no string can move the cursor or
+ * spill past the column it was given.
+ */
+#include "widgets.h"
+
+#include <curses.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+enum { PAIR_BAR = 1, PAIR_GOOD, PAIR_BAD, PAIR_WARN, PAIR_TITLE, PAIR_SELECTED };
+
+static bool colors;
+
+void wdg_init_colors(void)
+{
+    if (!has_colors() || start_color() == ERR)
+        return;
+    use_default_colors();
+    init_pair(PAIR_BAR, COLOR_WHITE, COLOR_BLUE);
+    init_pair(PAIR_GOOD, COLOR_GREEN, -1);
+    init_pair(PAIR_BAD, COLOR_WHITE, COLOR_RED);
+    init_pair(PAIR_WARN, COLOR_YELLOW, -1);
+    init_pair(PAIR_TITLE, COLOR_CYAN, -1);
+    init_pair(PAIR_SELECTED, COLOR_BLACK, COLOR_CYAN);
+    colors = true;
+}
+
+static attr_t style_attr(enum wdg_style s)
+{
+    switch (s) {
+    case WDG_PLAIN: return A_NORMAL;
+    case WDG_BAR: return colors ? COLOR_PAIR(PAIR_BAR) : A_REVERSE;
+    case WDG_GOOD: return A_BOLD | (colors ? COLOR_PAIR(PAIR_GOOD) : 0);
+    case WDG_BAD: return A_BOLD | (colors ? COLOR_PAIR(PAIR_BAD) : A_REVERSE);
+    case WDG_WARN: return A_BOLD | (colors ? COLOR_PAIR(PAIR_WARN) : 0);
+    case WDG_TITLE: return A_BOLD | (colors ? COLOR_PAIR(PAIR_TITLE) : 0);
+    case WDG_SELECTED: return colors ? COLOR_PAIR(PAIR_SELECTED) : A_REVERSE;
+    case WDG_DIM: return A_DIM;
+    }
+    return A_NORMAL;
+}
+
+/* Decodes the next character of s: its length in bytes and its cells. Invalid bytes and
+ * control characters are one byte shown as one cell ('?' or a blank). */
+static size_t next_char(const char *s, mbstate_t *st, wchar_t *wc, int *cells)
+{
+    size_t n = mbrtowc(wc, s, MB_CUR_MAX, st);
+    if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+        memset(st, 0, sizeof *st);
+        *wc = L'?';
+        *cells = 1;
+        return 1;
+    }
+    if (*wc < 0x20 || *wc == 0x7f) {
+        *wc = L' ';
+        *cells = 1;
+        return n;
+    }
+    int w = wcwidth(*wc);
+    if (w < 0) {
+        *wc = L'?';
+        w = 1;
+    }
+    *cells = w;
+    return n;
+}
+
+int wdg_width(const char *s)
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    int total = 0;
+    while (*s) {
+        wchar_t wc;
+        int cells;
+        s += next_char(s, &st, &wc, &cells);
+        total += cells;
+    }
+    return total;
+}
+
+int wdg_put(int y, int x, int maxw, enum wdg_style style, const char *s)
+{
+    if (y < 0 || y >= LINES || x < 0 || x >= COLS || maxw <= 0)
+        return 0;
+    if (maxw > COLS - x)
+        maxw = COLS - x;
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    attr_t a = style_attr(style);
+    int used = 0;
+    while (*s) {
+        wchar_t wc;
+        int cells;
+        s += next_char(s, &st, &wc, &cells);
+        if (cells == 0)
+            continue; /* combining marks: drawn with the character before, not counted */
+        if (used + cells > maxw)
+            break;
+        cchar_t cc;
+        wchar_t one[2] = {wc, L'\0'};
+        setcchar(&cc, one, a, 0, NULL);
+        mvadd_wch(y, x + used, &cc);
+        used += cells;
+    }
+    return used;
+}
+
+void wdg_center(int y, enum wdg_style style, const char *s)
+{
+    int w = wdg_width(s);
+    int x = w >= COLS ? 0 : (COLS - w) / 2;
+    wdg_put(y, x, COLS - x, style, s);
+}
+
+void wdg_right(int y, int right, int maxw, enum wdg_style style, const char *s)
+{
+    int w = wdg_width(s);
+    if (w > maxw)
+        w = maxw;
+    int x = right - w;
+    if (x < 0)
+        x = 0;
+    wdg_put(y, x, w, style, s);
+}
+
+void wdg_format(char *buf, size_t len, enum ui_lang lang, enum text_id id, ...)
+{
+    va_list ap;
+    va_start(ap, id);
+    vsnprintf(buf, len, text(lang, id), ap);
+    va_end(ap);
+}
+
+void wdg_fill_row(int y, enum wdg_style style)
+{
+    attr_t a = style_attr(style);
+    attron(a);
+    mvhline(y, 0, ' ', COLS);
+    attroff(a);
+}
+
+/* Row 0: terminal, gateway, pending. Row 1: scanner. Row 2 when TLS checks are off. */
+static int header(const struct ui_model *m)
+{
+    char buf[160];
+    wdg_fill_row(0, WDG_BAR);
+    wdg_format(buf, sizeof buf, m->lang, T_TERMINAL, m->terminal_id);
+    int x = 1 + wdg_put(0, 1, COLS / 2, WDG_BAR, "posterm");
+    x += 2;
+    wdg_put(0, x, COLS / 2 - x, WDG_BAR, buf);
+
+    char pending[64];
+    wdg_format(pending, sizeof pending, m->lang, T_PENDING, m->pending);
+    int right = COLS - 1;
+    wdg_right(0, right, COLS / 4, m->pending > 0 ? WDG_WARN : WDG_BAR, pending);
+    right -= wdg_width(pending) + 2;
+    const char *gw = text(m->lang, m->gateway_reachable ? T_GATEWAY_ONLINE : T_GATEWAY_OFFLINE);
+    wdg_right(0, right, COLS / 4, m->gateway_reachable ? WDG_BAR : WDG_BAD, gw);
+
+    if (m->scanner_connected && m->scanner_name[0] != '\0')
+        wdg_format(buf, sizeof buf, m->lang, T_SCANNER_NAMED, m->scanner_name);
+    else
+        snprintf(buf, sizeof buf, "%s",
+                 text(m->lang, m->scanner_connected ? T_SCANNER_OK : T_SCANNER_NONE));
+    wdg_put(1, 1, COLS - 2, m->scanner_connected ? WDG_DIM : WDG_BAD, buf);
+
+    if (!m->tls_verify_off)
+        return 2;
+    wdg_fill_row(2, WDG_BAD);
+    wdg_center(2, WDG_BAD, text(m->lang, T_TLS_OFF));
+    return 3;
+}
+
+/* Lays the keys out from the bottom row up, as many per row as fit. Returns the footer's
+ * first row. */
+static int footer(const struct ui_model *m, const struct wdg_key *keys, int nkeys)
+{
+    /* First pass counts the rows, second draws them, so the footer sits on the last rows. */
+    int rows = 1, x = 1;
+    for (int i = 0; i < nkeys; i++) {
+        int w = wdg_width(keys[i].key) + 1 + wdg_width(text(m->lang, keys[i].label)) + 2;
+        if (x + w > COLS && x > 1) {
+            rows++;
+            x = 1;
+        }
+        x += w;
+    }
+    int y = LINES - rows;
+    x = 1;
+    for (int i = 0; i < nkeys; i++) {
+        const char *label = text(m->lang, keys[i].label);
+        int w = wdg_width(keys[i].key) + 1 + wdg_width(label) + 2;
+        if (x + w > COLS && x > 1) {
+            y++;
+            x = 1;
+        }
+        x += wdg_put(y, x, COLS - x, WDG_BAR, keys[i].key);
+        x += 1;
+        x += wdg_put(y, x, COLS - x, WDG_PLAIN, label);
+        x += 2;
+    }
+    return LINES - rows;
+}
+
+struct frame wdg_frame(const struct ui_model *m, const struct ui_input *in,
+                       const struct wdg_key *keys, int nkeys)
+{
+    struct frame f = {.cols = COLS};
+    f.top = header(m);
+    f.bottom = footer(m, keys, nkeys);
+    if (m->message[0] != '\0') {
+        f.bottom--;
+        wdg_put(f.bottom, 1, COLS - 2, m->message_is_error ? WDG_BAD : WDG_WARN, m->message);
+    }
+    if (in->error[0] != '\0') {
+        f.bottom--;
+        wdg_put(f.bottom, 1, COLS - 2, WDG_BAD, in->error);
+    }
+    return f;
+}
+
+/* A 4x5 block font, enough for amounts. */
+#define GLYPH_ROWS 5
+static const char *const glyphs[12][GLYPH_ROWS] = {
+    {"████", "█  █", "█  █", "█  █", "████"}, /* 0 */
+    {"  █ ", " ██ ", "  █ ", "  █ ", " ███"}, /* 1 */
+    {"████", "   █", "████", "█   ", "████"}, /* 2 */
+    {"████", "   █", " ███", "   █", "████"}, /* 3 */
+    {"█  █", "█  █", "████", "   █", "   █"}, /* 4 */
+    {"████", "█   ", "████", "   █", "████"}, /* 5 */
+    {"████", "█   ", "████", "█  █", "████"}, /* 6 */
+    {"████", "   █", "  █ ", " █  ", " █  "}, /* 7 */
+    {"████", "█  █", "████", "█  █", "████"}, /* 8 */
+    {"████", "█  █", "████", "   █", "████"}, /* 9 */
+    {" ", " ", " ", " ", "█"},                /* . */
+    {"    ", "    ", "    ", "    ", "    "},  /* anything else */
+};
+
+static int glyph_of(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    return c == '.' ? 10 : 11;
+}
+
+static int big_width(const char *amount)
+{
+    int w = 0;
+    for (const char *c = amount; *c; c++)
+        w += wdg_width(glyphs[glyph_of(*c)][0]) + (c[1] ? 2 : 0);
+    return w;
+}
+
+int wdg_big_amount_rows(const char *amount, int cols, int rows_free)
+{
+    bool big = amount[0] != '\0' && big_width(amount) <= cols - 2 && rows_free >= GLYPH_ROWS + 2;
+    return big ? GLYPH_ROWS + 2 : 1;
+}
+
+int wdg_big_amount(int y, int cols, int rows_free, enum ui_lang lang, const char *amount,
+                   enum wdg_style style)
+{
+    char plain[96];
+    wdg_format(plain, sizeof plain, lang, T_AMOUNT, amount);
+    int rows = wdg_big_amount_rows(amount, cols, rows_free);
+    if (rows == 1) {
+        wdg_center(y, style, plain);
+        return 1;
+    }
+    int x0 = (cols - big_width(amount)) / 2;
+    for (int r = 0; r < GLYPH_ROWS; r++) {
+        int x = x0;
+        for (const char *c = amount; *c; c++) {
+            const char *g = glyphs[glyph_of(*c)][r];
+            wdg_put(y + r, x, cols - x, style, g);
+            x += wdg_width(g) + 2;
+        }
+    }
+    wdg_center(y + GLYPH_ROWS + 1, style, plain);
+    return rows;
+}
+
+void wdg_field(int y, int x, int maxw, int label_w, const char *label, enum wdg_style style,
+               const char *value)
+{
+    wdg_put(y, x, label_w, WDG_DIM, label);
+    wdg_put(y, x + label_w + 1, maxw - label_w - 1, style, value);
+}
