@@ -111,4 +111,9 @@ bool gateway_next_reply(struct gateway *g, struct gw_reply *out);
 /* Requests still out. */
 int gateway_pending(const struct gateway *g);
 
+/* Optional: where the gateway writes one line per request sent and per reply mapped. Lines
+ * never hold a key, a signature or a full payment code (codes are masked). */
+typedef void (*gateway_log_fn)(void *ctx, const char *line);
+void gateway_set_log(struct gateway *g, gateway_log_fn fn, void *ctx);
+
 #endif

@@ -184,6 +184,39 @@ static void test_code_dropped_once_resolved(void)
     CHECK_EQ_INT(sql_int("SELECT count(*) FROM events WHERE detail LIKE 'scanned %'"), 1);
 }
 
+/* Not only the column: the bytes of the code are gone from the file once it is closed
+ * (secure_delete zeroes the freed cell; the WAL that held older pages is removed). */
+static void test_code_gone_from_file(void)
+{
+    char fresh[4200];
+    snprintf(fresh, sizeof fresh, "%s/gone.db", dir);
+    struct journal *j = NULL;
+    char err[512];
+    CHECK_EQ_INT(journal_open(&j, fresh, err, sizeof err), JOURNAL_OK);
+    if (!j)
+        return;
+    for (int i = 0; i < 20; i++) {
+        char no[ORDER_NO_MAX + 1];
+        snprintf(no, sizeof no, "T01-20261123-%06d", 600 + i);
+        struct payment p = fixture_payment(no, 1700000060000 + i);
+        snprintf(p.auth_code, sizeof p.auth_code, "1345678901234%05d", i);
+        p.state = PAY_PAYING;
+        CHECK_EQ_INT(journal_save(j, &p, "pay_intent", "", p.created_at), JOURNAL_OK);
+        p.state = i % 2 ? PAY_PAID : PAY_FAILED;
+        CHECK_EQ_INT(journal_save(j, &p, "resolved", "", p.created_at + 1), JOURNAL_OK);
+    }
+    journal_close(j);
+    size_t len = 0;
+    unsigned char *bytes = fixture_read(fresh, &len);
+    CHECK(bytes != NULL && len > 0);
+    int found = 0;
+    for (size_t at = 0; bytes && at + 13 <= len; at++)
+        if (memcmp(bytes + at, "1345678901234", 13) == 0)
+            found++;
+    CHECK_EQ_INT(found, 0);
+    free(bytes);
+}
+
 static void test_sequence_unique_across_reopen(void)
 {
     uint32_t seen[60];
@@ -436,6 +469,7 @@ int main(void)
     snprintf(path, sizeof path, "%s/journal.db", dir);
     test_every_field_round_trips();
     test_code_dropped_once_resolved();
+    test_code_gone_from_file();
     test_sequence_unique_across_reopen();
     test_each_unresolved();
     test_events_appended_never_updated();

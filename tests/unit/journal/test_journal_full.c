@@ -5,9 +5,13 @@
  *
  * "Full" is made real with RLIMIT_FSIZE (SIGXFSZ ignored, so writes fail with EFBIG), in a
  * child process so the limit cannot leak into anything else; it needs no root and no mount.
+ * As root, a tiny tmpfs in a private mount namespace gives the ENOSPC case as well.
  */
+#define _GNU_SOURCE /* unshare(CLONE_NEWNS) */
+#include <sched.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -139,6 +143,74 @@ static void full_disk(void)
     journal_close(j);
 }
 
+/* The same with a file system that has no blocks left (ENOSPC, where RLIMIT_FSIZE gives
+ * EFBIG): a 1 MiB tmpfs in a private mount namespace. Needs root; returns false (skipped)
+ * when this machine does not allow it. */
+static bool full_tmpfs(void)
+{
+    if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("posterm-test", dir, "tmpfs", 0, "size=1m,mode=0700") != 0)
+        return false;
+    struct journal *j = NULL;
+    char err[1024] = "";
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
+    if (!j)
+        return true;
+    char big[3000];
+    memset(big, 'd', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    struct payment a = fixture_payment("T01-20261123-000001", 1700000000000);
+    a.state = PAY_PAYING;
+    CHECK_EQ_INT(journal_save(j, &a, "pay_intent", "", 1700000000100), JOURNAL_OK);
+    enum journal_status st = JOURNAL_OK;
+    char no[ORDER_NO_MAX + 1] = "";
+    int saved = 0;
+    for (int i = 2; i < 2000 && st == JOURNAL_OK; i++) {
+        snprintf(no, sizeof no, "T01-20261123-%06d", i);
+        struct payment b = fixture_payment(no, 1700000000000 + i);
+        st = journal_save(j, &b, "create", big, b.created_at);
+        saved += st == JOURNAL_OK;
+    }
+    CHECK_EQ_INT(st, JOURNAL_FULL);
+    fprintf(stderr, "  tmpfs full after %d saves: %s\n", saved, journal_last_error(j));
+    struct payment back;
+    CHECK_EQ_INT(journal_load(j, no, &back), JOURNAL_NOT_FOUND);
+    CHECK_EQ_INT(journal_load(j, a.order_no, &back), JOURNAL_OK);
+    CHECK_EQ_INT(back.state, PAY_PAYING);
+    int count = 0;
+    CHECK_EQ_INT(journal_count_unresolved(j, &count), JOURNAL_OK);
+    CHECK_EQ_INT(count, saved + 1);
+    journal_close(j);
+    return true;
+}
+
+static int in_child(bool (*fn)(void), bool *ran)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        int code = fn() ? 0 : 3;
+        if (check_failed)
+            code = 1;
+        check_done();
+        fflush(stdout);
+        _exit(code);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    *ran = WEXITSTATUS(status) != 3;
+    return WEXITSTATUS(status) == 3 ? 0 : WEXITSTATUS(status);
+}
+
+static bool full_rlimit(void)
+{
+    full_disk();
+    return true;
+}
+
 int main(void)
 {
     if (!fixture_dir(dir, sizeof dir)) {
@@ -146,18 +218,12 @@ int main(void)
         return 1;
     }
     snprintf(path, sizeof path, "%s/journal.db", dir);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        full_disk();
-        int rc = check_done();
-        fflush(stdout);
-        _exit(rc);
-    }
-    int status = 0;
-    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    bool ran = false;
+    CHECK_EQ_INT(in_child(full_rlimit, &ran), 0);
+    CHECK(ran);
+    CHECK_EQ_INT(in_child(full_tmpfs, &ran), 0);
+    if (!ran)
+        printf("tmpfs case skipped: needs root and mount namespaces\n");
     fixture_cleanup(dir);
     return check_done();
 }
