@@ -291,5 +291,5 @@ void wdg_field(int y, int x, int maxw, int label_w, const char *label, enum wdg_
                const char *value)
 {
     wdg_put(y, x, label_w, WDG_DIM, label);
-    wdg_put(y, x + label_w + 1, maxw - label_w - 1, style, value);
+    wdg_put(y, x + label_w + 2, maxw - label_w - 2, style, value);
 }

@@ -131,6 +131,19 @@ ctl "gateway 1"
 ctl "scanner 1"
 ctl "tls_off 0"
 see "Gateway: online"
+# Text from outside is cut to its columns and cannot move the cursor: a Chinese name longer
+# than the row (cut in the middle of a character by the model's 63 bytes), a tab.
+ctl "scanner_name 扫码枪名称很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长"
+see "Scanner: 扫码枪名称很长"
+s=$(screen)
+if [ "$(sed -n 2p <<<"$s" | LC_ALL=C.UTF-8 wc -L)" -le 79 ] && [ -z "$(sed -n 3p <<<"$s")" ]; then ok; else
+    fail "a long scanner name spilled out of its row"
+fi
+ctl "scanner_name Honeywell 1900 (HID POS)"
+printf 'message tab\there\n' > "$dir/ctl"
+see "tab here"
+ctl "clear_message"
+see "Scanner: Honeywell 1900 (HID POS)"
 
 # --- scan: amount, prompt, back key; a bad scan's message ---
 ctl "show scan"
@@ -206,7 +219,7 @@ see "Order number: _"
 keys T 0 1 - 2 0 2 6 1 1 2 3 - 0 0 0 0 3 9 Enter
 command "REFUND_LOOKUP 0 T01-20261123-000039"
 ctl "show refund_amount"
-see "Refundable ¥ 7.00"
+see "Refundable  ¥ 7.00"
 keys 8 Enter
 see "Above what can be refunded (at most ¥ 7.00)"
 keys BSpace Enter
@@ -215,6 +228,14 @@ ctl "show refund_confirm"
 see "Refund ¥ 7.00 of order T01-20261123-000039?"
 keys Enter
 command "REFUND_CONFIRM 700 T01-20261123-000039"
+ctl "show refund_sent"
+see "Refund of ¥ 7.00 is being sent..."
+see "Refundable  A refund of this order is still in progress"
+ctl "show refund_done"
+see "Refunded so far: ¥ 10.00 of ¥ 10.00"
+see "State       refunded"
+keys Enter
+command "BACK 0 "
 
 # --- end of day ---
 ctl "show eod"
