@@ -120,7 +120,7 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
     wdg_format(buf, sizeof buf, m->lang, T_DETAIL_TITLE, p->order_no);
     wdg_put(y, 1, COLS - 2, WDG_TITLE, buf);
     y += 2;
-    y += screen_payment_fields(m, p, y, f.bottom - y - 3);
+    y += screen_payment_fields(m, p, true, y, f.bottom - y - 3);
     if (p->last_error[0] != '\0' && y < f.bottom) {
         snprintf(buf, sizeof buf, "%s: %s", text(m->lang, T_F_LAST_ERROR), p->last_error);
         wdg_put(y++, 2, COLS - 4, WDG_WARN, buf);

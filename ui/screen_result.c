@@ -18,7 +18,8 @@ static const struct wdg_key result_keys[] = {
     {"Enter", T_K_NEXT},
 };
 
-int screen_payment_fields(const struct ui_model *m, const struct payment *p, int y, int rows)
+int screen_payment_fields(const struct ui_model *m, const struct payment *p, bool with_amount,
+                          int y, int rows)
 {
     char amount[MONEY_TEXT_MAX], refunded[MONEY_TEXT_MAX], code[AUTH_CODE_MAX + 1],
         at[DESCRIBE_TIME_MAX];
@@ -33,7 +34,7 @@ int screen_payment_fields(const struct ui_model *m, const struct payment *p, int
         const char *value;
         bool shown;
     } rows_of[] = {
-        {T_F_AMOUNT, amount_text, true},
+        {T_F_AMOUNT, amount_text, with_amount},
         {T_F_CHANNEL, text_channel(m->lang, p->channel), true},
         {T_F_ORDER, p->order_no, true},
         {T_F_CODE, code, code[0] != '\0'},
@@ -119,5 +120,5 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
         break;
     }
     y++;
-    screen_payment_fields(m, p, y, f.bottom - y);
+    screen_payment_fields(m, p, false, y, f.bottom - y);
 }

@@ -6,6 +6,8 @@
 #ifndef POSTERM_UI_SCREENS_H
 #define POSTERM_UI_SCREENS_H
 
+#include <stdbool.h>
+
 #include "keys.h"
 #include "ui.h"
 
@@ -19,7 +21,9 @@ void screen_refund(const struct ui_model *m, struct ui_input *in);
 void screen_eod(const struct ui_model *m, struct ui_input *in);
 
 /* Shared by the screens that show one payment: its fields from row y, in two columns when
- * the screen is wide enough. Returns the rows used. */
-int screen_payment_fields(const struct ui_model *m, const struct payment *p, int y, int rows);
+ * the screen is wide and short of rows; the amount only if with_amount (the result screen
+ * shows it big already). Returns the rows used. */
+int screen_payment_fields(const struct ui_model *m, const struct payment *p, bool with_amount,
+                          int y, int rows);
 
 #endif

@@ -129,7 +129,6 @@ static const struct text_row table[T__COUNT] = {
     [T_REF_FULLY] = {"This order is fully refunded", "该订单已全额退款"},
     [T_REF_ABOVE] = {"Above what can be refunded (at most ¥ %s)", "超过可退金额（最多 ¥ %s）"},
     [T_REF_BAD_ORDER] = {"Not an order number", "不是有效的订单号"},
-    [T_REF_LOADING] = {"Looking up the order...", "正在查找订单……"},
 
     [T_EOD_TITLE] = {"End of day %s", "日结 %s"},
     [T_COL_COUNT] = {"Count", "笔数"},

@@ -125,7 +125,6 @@ enum text_id {
     T_REF_FULLY,
     T_REF_ABOVE,
     T_REF_BAD_ORDER,
-    T_REF_LOADING,
     /* end of day */
     T_EOD_TITLE,
     T_COL_COUNT,

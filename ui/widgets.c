@@ -258,7 +258,9 @@ static int big_width(const char *amount)
     return w;
 }
 
-int wdg_big_amount_rows(const char *amount, int cols, int rows_free)
+/* Rows the big amount takes: its digits, a gap and the plain line; 1 when only the plain line
+ * fits. */
+static int big_amount_rows(const char *amount, int cols, int rows_free)
 {
     bool big = amount[0] != '\0' && big_width(amount) <= cols - 2 && rows_free >= GLYPH_ROWS + 2;
     return big ? GLYPH_ROWS + 2 : 1;
@@ -269,7 +271,7 @@ int wdg_big_amount(int y, int cols, int rows_free, enum ui_lang lang, const char
 {
     char plain[96];
     wdg_format(plain, sizeof plain, lang, T_AMOUNT, amount);
-    int rows = wdg_big_amount_rows(amount, cols, rows_free);
+    int rows = big_amount_rows(amount, cols, rows_free);
     if (rows == 1) {
         wdg_center(y, style, plain);
         return 1;
@@ -291,5 +293,5 @@ void wdg_field(int y, int x, int maxw, int label_w, const char *label, enum wdg_
                const char *value)
 {
     wdg_put(y, x, label_w, WDG_DIM, label);
-    wdg_put(y, x + label_w + 1, maxw - label_w - 1, style, value);
+    wdg_put(y, x + label_w + 2, maxw - label_w - 2, style, value);
 }

@@ -60,9 +60,6 @@ struct frame {
 struct frame wdg_frame(const struct ui_model *m, const struct ui_input *in,
                        const struct wdg_key *keys, int nkeys);
 
-/* Rows the big amount takes (its digits, then the plain "Amount: ¥ x" line under it). */
-int wdg_big_amount_rows(const char *amount, int cols, int rows_free);
-
 /* Draws amount (as typed or formatted) big and centred from row y, with the plain line under
  * it; falls back to the plain line alone when the big one does not fit. Returns rows used. */
 int wdg_big_amount(int y, int cols, int rows_free, enum ui_lang lang, const char *amount,

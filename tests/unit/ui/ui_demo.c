@@ -84,6 +84,7 @@ static int show(struct ui_model *m, const char *name)
 {
     m->payment = &current;
     m->countdown_s = 0;
+    refund_target = detail_payment;
     payment(&current, "T01-20261123-000042", CHANNEL_WECHAT, 1230, PAY_NEW, T0);
     current.code_last4[0] = '\0';
     if (strcmp(name, "ready") == 0) {
@@ -112,7 +113,7 @@ static int show(struct ui_model *m, const char *name)
             current.abort_requested = true;
         }
     } else if (strcmp(name, "paid") == 0 || strcmp(name, "failed") == 0 ||
-               strcmp(name, "cancelled") == 0) {
+               strcmp(name, "cancelled") == 0 || strcmp(name, "unresolved") == 0) {
         m->screen = UI_SCREEN_RESULT;
         snprintf(current.code_last4, sizeof current.code_last4, "6789");
         if (strcmp(name, "paid") == 0) {
@@ -121,9 +122,13 @@ static int show(struct ui_model *m, const char *name)
         } else if (strcmp(name, "failed") == 0) {
             current.state = PAY_FAILED;
             snprintf(current.last_error, sizeof current.last_error, "insufficient funds");
-        } else {
+        } else if (strcmp(name, "cancelled") == 0) {
             current.state = PAY_CANCELLED;
             current.cancel_refunded = true;
+        } else {
+            /* A loop that showed the result too early: the screen must not call it paid. */
+            current.state = PAY_QUERYING;
+            snprintf(current.trade_no, sizeof current.trade_no, "4200001234202611230042");
         }
     } else if (strcmp(name, "history") == 0) {
         m->screen = UI_SCREEN_HISTORY;
@@ -139,6 +144,17 @@ static int show(struct ui_model *m, const char *name)
         m->screen = UI_SCREEN_REFUND;
         m->refund_step = UI_REFUND_CONFIRM;
         m->refund_fen = 700;
+    } else if (strcmp(name, "refund_sent") == 0 || strcmp(name, "refund_done") == 0) {
+        m->screen = UI_SCREEN_REFUND;
+        m->refund_step = UI_REFUND_SENT;
+        m->refund_fen = 700;
+        refund_target.refund_fen = 700;
+        if (strcmp(name, "refund_sent") == 0) {
+            refund_target.state = PAY_REFUNDING;
+        } else {
+            refund_target.state = PAY_REFUNDED;
+            refund_target.refunded_fen = 1000;
+        }
     } else if (strcmp(name, "eod") == 0) {
         m->screen = UI_SCREEN_EOD;
     } else {
@@ -164,6 +180,12 @@ static int control(struct ui_model *m, char *line, FILE *log)
         m->gateway_reachable = line[8] == '1';
     } else if (strncmp(line, "scanner ", 8) == 0) {
         m->scanner_connected = line[8] == '1';
+    } else if (strncmp(line, "scanner_name ", 13) == 0) {
+        size_t n = strlen(line + 13);
+        if (n >= sizeof m->scanner_name)
+            n = sizeof m->scanner_name - 1;
+        memcpy(m->scanner_name, line + 13, n);
+        m->scanner_name[n] = '\0';
     } else if (strncmp(line, "tls_off ", 8) == 0) {
         m->tls_verify_off = line[8] == '1';
     } else if (strncmp(line, "message ", 8) == 0) {

@@ -1,0 +1,95 @@
+/*
+ * sim.h - what the simulator's parts share: its state, one request, one reply, and the test
+ * identities (app ids, merchant number, certificate serials) the keys belong to.
+ *
+ * The server (sim_server.c) turns HTTP into a sim_request and a sim_reply back into HTTP,
+ * applying the transport faults; the channel handlers (sim_alipay.c, sim_wechat.c) verify,
+ * consult the plan and the ledger, and write the reply in their gateway's format.
+ */
+#ifndef POSTERM_SIM_H
+#define POSTERM_SIM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "payment.h"
+#include "sim_crypto.h"
+#include "sim_identity.h"
+#include "sim_ledger.h"
+#include "sim_scenario.h"
+
+struct sim {
+    pthread_mutex_t lock; /* guards ledger, script, counters */
+    struct sim_ledger *ledger;
+    struct sim_script *script;
+    struct sim_key *alipay_app_public;
+    struct sim_key *alipay_platform_private;
+    struct sim_key *wechat_merchant_public;
+    struct sim_key *wechat_platform_private;
+    uint64_t requests;          /* gateway requests answered or dropped */
+    uint64_t rejected_signatures;
+
+    /* Replies held back (slow_reply) wait on this; a bump of epoch (shutdown, unreachable)
+     * cuts them short and their connection is dropped. */
+    pthread_cond_t wake;
+    uint64_t epoch;
+};
+
+struct sim_request {
+    const char *method;
+    const char *raw_uri; /* path and query exactly as sent (what WeChat signs) */
+    const char *path;    /* path without the query */
+    const char *query;   /* raw query without '?', "" when none */
+    const char *body;
+    size_t body_len;
+    const char *authorization; /* NULL when absent */
+    const char *content_type;  /* NULL when absent */
+};
+
+#define SIM_REPLY_HEADERS 6
+
+struct sim_reply {
+    unsigned status;
+    char content_type[64];
+    char *body; /* malloc'd */
+    size_t body_len;
+    struct {
+        char name[32];
+        char value[400];
+    } headers[SIM_REPLY_HEADERS];
+    int nheaders;
+    enum sim_fault fault; /* applied by the server: delay, drop, 5xx page, truncation */
+    int delay_s;
+};
+
+int64_t sim_now_ms(void);
+
+/* The plan for a verified request: the script's next matching entry, else for a pay the
+ * code's last digits, else a normal reply. Caller holds s->lock. */
+struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,
+                             const char *auth_code);
+
+/* Replies take ownership of text (malloc'd). */
+void sim_reply_body(struct sim_reply *rep, unsigned status, const char *content_type, char *text);
+void sim_reply_header(struct sim_reply *rep, const char *name, const char *value);
+/* Makes text no longer JSON (the malformed_json fault) while keeping its length roughly. */
+void sim_text_malform(char *text);
+
+/* Money as the Alipay wire writes it: "12.30". Parsing is exact: at most two decimals. */
+void sim_yuan_format(int64_t fen, char out[32]);
+bool sim_yuan_parse(const char *text, int64_t *fen);
+
+/* Beijing-time stamps: Alipay "2026-11-23 18:00:00", WeChat "2026-11-23T18:00:00+08:00". */
+void sim_time_alipay(int64_t unix_s, char out[32]);
+void sim_time_wechat(int64_t unix_s, char out[32]);
+
+/* Payment-code routing as the real wallets define it. */
+bool sim_code_is_wechat(const char *code);
+bool sim_code_is_alipay(const char *code);
+
+void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_reply *rep);
+void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_reply *rep);
+
+#endif

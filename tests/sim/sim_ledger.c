@@ -1,0 +1,597 @@
+/*
+ * sim_ledger.c - trades, their rules, and the JSON that is both the audit reply and the file.
+ *
+ * Monotonic deadlines are stored as "remaining ms" so a reloaded ledger resumes them on the
+ * new process's clock.
+ */
+#include "sim_ledger.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sim_ledger {
+    char *path;
+    struct sim_trade **trades;
+    size_t n, cap;
+    uint64_t next_seq; /* trade and refund numbers, unique across restarts */
+    bool save_failed_reported;
+};
+
+const char *sim_trade_state_name(enum sim_trade_state s)
+{
+    switch (s) {
+    case TRADE_PAYING: return "paying";
+    case TRADE_CHARGED: return "charged";
+    case TRADE_REFUNDED: return "refunded";
+    case TRADE_CANCELLED: return "cancelled";
+    case TRADE_CLOSED: return "closed";
+    }
+    return "?";
+}
+
+static bool trade_state_from_name(const char *name, enum sim_trade_state *out)
+{
+    for (int s = TRADE_PAYING; s <= TRADE_CLOSED; s++) {
+        if (strcmp(name, sim_trade_state_name((enum sim_trade_state)s)) == 0) {
+            *out = (enum sim_trade_state)s;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
+
+static void free_trade(struct sim_trade *t)
+{
+    if (t == NULL)
+        return;
+    free(t->refunds);
+    free(t);
+}
+
+static struct sim_trade *add_trade(struct sim_ledger *l, enum pay_channel ch, const char *order)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct sim_trade **t = realloc(l->trades, cap * sizeof *t);
+        if (t == NULL)
+            return NULL;
+        l->trades = t;
+        l->cap = cap;
+    }
+    struct sim_trade *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->channel = ch;
+    copy_str(t->out_trade_no, sizeof t->out_trade_no, order);
+    l->trades[l->n++] = t;
+    return t;
+}
+
+/* A customer who was confirming has decided by now. */
+static void settle(struct sim_trade *t, int64_t now)
+{
+    if (t->state != TRADE_PAYING || now < t->confirm_until)
+        return;
+    if (t->confirm_pays) {
+        t->state = TRADE_CHARGED;
+        t->charged++;
+        t->paid_wall = time(NULL);
+    } else {
+        t->state = TRADE_CLOSED;
+        copy_str(t->close_reason, sizeof t->close_reason, "customer gave up");
+    }
+}
+
+/* Trade numbers look like the real ones: Alipay 28 digits from the date, WeChat 4200... */
+static void assign_trade_no(struct sim_ledger *l, struct sim_trade *t)
+{
+    time_t now = time(NULL) + 8 * 3600; /* Beijing date, as the gateways number them */
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char date[9];
+    strftime(date, sizeof date, "%Y%m%d", &tm);
+    unsigned long long seq = (unsigned long long)l->next_seq++;
+    if (t->channel == CHANNEL_WECHAT)
+        snprintf(t->trade_no, sizeof t->trade_no, "4200%s%016llu", date, seq);
+    else
+        snprintf(t->trade_no, sizeof t->trade_no, "%s22001%015llu", date, seq);
+}
+
+static void charge(struct sim_ledger *l, struct sim_trade *t)
+{
+    t->state = TRADE_CHARGED;
+    t->charged++;
+    t->paid_wall = time(NULL);
+    if (t->trade_no[0] == '\0')
+        assign_trade_no(l, t);
+}
+
+static void persist(struct sim_ledger *l, int64_t now)
+{
+    char err[300];
+    if (l->path == NULL || sim_ledger_save(l, now, err, sizeof err) || l->save_failed_reported)
+        return;
+    fprintf(stderr, "posterm-sim: ledger not saved: %s\n", err);
+    l->save_failed_reported = true;
+}
+
+const char *sim_ledger_order_of(struct sim_ledger *l, const char *trade_no)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->trades[i]->trade_no[0] != '\0' && strcmp(l->trades[i]->trade_no, trade_no) == 0)
+            return l->trades[i]->out_trade_no;
+    return NULL;
+}
+
+struct sim_trade *sim_ledger_find(struct sim_ledger *l, const char *order, int64_t now)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->trades[i]->out_trade_no, order) == 0) {
+            settle(l->trades[i], now);
+            return l->trades[i];
+        }
+    }
+    return NULL;
+}
+
+enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, const char *order,
+                                   const char *auth_code, int64_t amount_fen,
+                                   const struct sim_plan *plan, int64_t now,
+                                   struct sim_trade **trade)
+{
+    struct sim_trade *t = sim_ledger_find(l, order, now);
+    enum sim_pay_result r;
+    if (t != NULL) {
+        /* A repeated pay for a known order never charges again. */
+        t->pay_requests++;
+        *trade = t;
+        if (t->state == TRADE_CANCELLED || t->state == TRADE_CLOSED) {
+            t->late_pays_refused++;
+            r = SIM_PAY_ORDER_CLOSED;
+        } else if (t->amount_fen != amount_fen) {
+            r = SIM_PAY_INCONSISTENT;
+        } else if (t->state == TRADE_PAYING) {
+            r = SIM_PAY_PAYING;
+        } else {
+            r = SIM_PAY_ALREADY_PAID;
+        }
+        persist(l, now);
+        return r;
+    }
+    t = add_trade(l, ch, order);
+    *trade = t;
+    if (t == NULL)
+        return SIM_PAY_CODE_INVALID;
+    t->amount_fen = amount_fen;
+    t->pay_requests = 1;
+    size_t len = strlen(auth_code);
+    copy_str(t->code_last4, sizeof t->code_last4, len > 4 ? auth_code + len - 4 : auth_code);
+    copy_str(t->scenario, sizeof t->scenario, plan->name);
+    assign_trade_no(l, t);
+    switch (plan->biz) {
+    case BIZ_NO_FUNDS:
+        t->state = TRADE_CLOSED;
+        copy_str(t->close_reason, sizeof t->close_reason, "insufficient funds");
+        r = SIM_PAY_NO_FUNDS;
+        break;
+    case BIZ_CODE_INVALID:
+        t->state = TRADE_CLOSED;
+        copy_str(t->close_reason, sizeof t->close_reason, "payment code expired or invalid");
+        r = SIM_PAY_CODE_INVALID;
+        break;
+    case BIZ_CONFIRM_PAYS:
+    case BIZ_CONFIRM_GIVES_UP:
+        t->state = TRADE_PAYING;
+        t->confirm_until = now + (int64_t)plan->seconds * 1000;
+        t->confirm_pays = plan->biz == BIZ_CONFIRM_PAYS;
+        r = SIM_PAY_PAYING;
+        break;
+    case BIZ_HIDDEN:
+        t->visible_at = now + (int64_t)plan->seconds * 1000;
+        charge(l, t);
+        r = SIM_PAY_CHARGED;
+        break;
+    case BIZ_CANCEL_REFUSED:
+        t->cancel_refusals_left = plan->count;
+        charge(l, t);
+        r = SIM_PAY_CHARGED;
+        break;
+    case BIZ_NORMAL:
+    case BIZ_SYSTEM_ERROR:
+    default:
+        charge(l, t);
+        r = SIM_PAY_CHARGED;
+        break;
+    }
+    persist(l, now);
+    return r;
+}
+
+struct sim_trade *sim_ledger_query(struct sim_ledger *l, const char *order, int64_t now)
+{
+    struct sim_trade *t = sim_ledger_find(l, order, now);
+    if (t == NULL || now < t->visible_at)
+        return NULL;
+    return t;
+}
+
+enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel ch,
+                                         const char *order, bool refuse, int64_t now,
+                                         struct sim_trade **trade)
+{
+    struct sim_trade *t = sim_ledger_find(l, order, now);
+    enum sim_cancel_result r;
+    if (t == NULL) {
+        /* Cancelling an order the gateway has not seen closes it: its pay, should it still
+         * arrive, is refused. */
+        t = add_trade(l, ch, order);
+        *trade = t;
+        if (t == NULL)
+            return SIM_CANCEL_RETRY;
+        t->cancel_requests = 1;
+        if (refuse) {
+            persist(l, now);
+            return SIM_CANCEL_RETRY;
+        }
+        t->state = TRADE_CANCELLED;
+        t->cancel_before_pay = true;
+        copy_str(t->cancel_action, sizeof t->cancel_action, "close");
+        copy_str(t->scenario, sizeof t->scenario, "cancel_before_pay");
+        persist(l, now);
+        return SIM_CANCEL_CLOSED;
+    }
+    *trade = t;
+    t->cancel_requests++;
+    if (refuse || t->cancel_refusals_left > 0) {
+        if (!refuse)
+            t->cancel_refusals_left--;
+        persist(l, now);
+        return SIM_CANCEL_RETRY;
+    }
+    switch (t->state) {
+    case TRADE_PAYING:
+    case TRADE_CLOSED:
+        t->state = TRADE_CANCELLED;
+        copy_str(t->cancel_action, sizeof t->cancel_action, "close");
+        r = SIM_CANCEL_CLOSED;
+        break;
+    case TRADE_CHARGED:
+        t->state = TRADE_CANCELLED;
+        t->refunded_fen = t->amount_fen;
+        copy_str(t->cancel_action, sizeof t->cancel_action, "refund");
+        r = SIM_CANCEL_REFUNDED;
+        break;
+    case TRADE_REFUNDED:
+        r = SIM_CANCEL_REFUNDED;
+        break;
+    case TRADE_CANCELLED:
+    default:
+        /* Repeating a finished cancel repeats its answer. */
+        r = strcmp(t->cancel_action, "refund") == 0 ? SIM_CANCEL_REFUNDED : SIM_CANCEL_CLOSED;
+        break;
+    }
+    persist(l, now);
+    return r;
+}
+
+enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
+                                         const char *request_no, int64_t amount_fen,
+                                         int64_t total_fen, int64_t now, struct sim_trade **trade,
+                                         const struct sim_refund **refund)
+{
+    *refund = NULL;
+    struct sim_trade *t = sim_ledger_query(l, order, now);
+    *trade = t;
+    if (t == NULL)
+        return SIM_REFUND_NOT_FOUND;
+    for (size_t i = 0; i < t->nrefunds; i++) {
+        if (strcmp(t->refunds[i].request_no, request_no) == 0) {
+            *refund = &t->refunds[i];
+            return t->refunds[i].amount_fen == amount_fen ? SIM_REFUND_REPEATED
+                                                          : SIM_REFUND_INCONSISTENT;
+        }
+    }
+    if (total_fen >= 0 && total_fen != t->amount_fen)
+        return SIM_REFUND_INCONSISTENT;
+    if (t->state == TRADE_REFUNDED)
+        return SIM_REFUND_EXCEEDS;
+    if (t->state != TRADE_CHARGED)
+        return SIM_REFUND_NOT_PAID;
+    if (amount_fen <= 0 || amount_fen > t->amount_fen - t->refunded_fen)
+        return SIM_REFUND_EXCEEDS;
+    struct sim_refund *grown = realloc(t->refunds, (t->nrefunds + 1) * sizeof *grown);
+    if (grown == NULL)
+        return SIM_REFUND_NOT_FOUND;
+    t->refunds = grown;
+    struct sim_refund *rf = &t->refunds[t->nrefunds++];
+    memset(rf, 0, sizeof *rf);
+    copy_str(rf->request_no, sizeof rf->request_no, request_no);
+    snprintf(rf->refund_id, sizeof rf->refund_id, "50300%020llu",
+             (unsigned long long)l->next_seq++);
+    rf->amount_fen = amount_fen;
+    t->refunded_fen += amount_fen;
+    if (t->refunded_fen == t->amount_fen)
+        t->state = TRADE_REFUNDED;
+    *refund = rf;
+    persist(l, now);
+    return SIM_REFUND_DONE;
+}
+
+static cJSON *trade_json(const struct sim_trade *t, int64_t now)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "channel", pay_channel_name(t->channel));
+    cJSON_AddStringToObject(o, "out_trade_no", t->out_trade_no);
+    cJSON_AddStringToObject(o, "trade_no", t->trade_no);
+    cJSON_AddNumberToObject(o, "amount_fen", (double)t->amount_fen);
+    cJSON_AddStringToObject(o, "code_last4", t->code_last4);
+    cJSON_AddStringToObject(o, "scenario", t->scenario);
+    cJSON_AddStringToObject(o, "state", sim_trade_state_name(t->state));
+    cJSON_AddStringToObject(o, "close_reason", t->close_reason);
+    cJSON_AddNumberToObject(o, "charged", t->charged);
+    cJSON_AddBoolToObject(o, "cancel_before_pay", t->cancel_before_pay);
+    cJSON_AddStringToObject(o, "cancel_action", t->cancel_action);
+    cJSON_AddNumberToObject(o, "pay_requests", t->pay_requests);
+    cJSON_AddNumberToObject(o, "late_pays_refused", t->late_pays_refused);
+    cJSON_AddNumberToObject(o, "cancel_requests", t->cancel_requests);
+    cJSON_AddNumberToObject(o, "cancel_refusals_left", t->cancel_refusals_left);
+    cJSON_AddNumberToObject(o, "refunded_fen", (double)t->refunded_fen);
+    cJSON *refunds = cJSON_AddArrayToObject(o, "refunds");
+    for (size_t i = 0; i < t->nrefunds; i++) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "request_no", t->refunds[i].request_no);
+        cJSON_AddStringToObject(r, "refund_id", t->refunds[i].refund_id);
+        cJSON_AddNumberToObject(r, "amount_fen", (double)t->refunds[i].amount_fen);
+        cJSON_AddItemToArray(refunds, r);
+    }
+    cJSON_AddNumberToObject(o, "paid_at", (double)t->paid_wall);
+    if (t->state == TRADE_PAYING) {
+        cJSON_AddNumberToObject(o, "confirm_remaining_ms",
+                                (double)(t->confirm_until > now ? t->confirm_until - now : 0));
+        cJSON_AddBoolToObject(o, "confirm_pays", t->confirm_pays);
+    }
+    cJSON_AddNumberToObject(o, "hidden_remaining_ms",
+                            (double)(t->visible_at > now ? t->visible_at - now : 0));
+    return o;
+}
+
+static cJSON *ledger_json(struct sim_ledger *l, int64_t now)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *trades = cJSON_AddArrayToObject(root, "trades");
+    int64_t charged = 0, returned = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        settle(l->trades[i], now);
+        const struct sim_trade *t = l->trades[i];
+        if (t->charged > 0)
+            charged += t->amount_fen * t->charged;
+        returned += t->refunded_fen;
+        cJSON_AddItemToArray(trades, trade_json(t, now));
+    }
+    cJSON *totals = cJSON_AddObjectToObject(root, "totals");
+    cJSON_AddNumberToObject(totals, "trades", (double)l->n);
+    cJSON_AddNumberToObject(totals, "charged_fen", (double)charged);
+    cJSON_AddNumberToObject(totals, "returned_fen", (double)returned);
+    cJSON_AddNumberToObject(totals, "net_fen", (double)(charged - returned));
+    cJSON_AddNumberToObject(root, "next_seq", (double)l->next_seq);
+    return root;
+}
+
+char *sim_ledger_audit(struct sim_ledger *l, int64_t now)
+{
+    cJSON *root = ledger_json(l, now);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+bool sim_ledger_save(struct sim_ledger *l, int64_t now, char *err, size_t errlen)
+{
+    if (l->path == NULL)
+        return true;
+    cJSON *root = ledger_json(l, now);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (text == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    size_t plen = strlen(l->path) + 5;
+    char *tmp = malloc(plen);
+    bool ok = false;
+    int fd = -1;
+    if (tmp == NULL)
+        goto out;
+    snprintf(tmp, plen, "%s.tmp", l->path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n <= 0) {
+            snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+            goto out;
+        }
+        done += (size_t)n;
+    }
+    /* Durable before it replaces the old file: a power cut leaves one whole ledger. */
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        fd = -1;
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, l->path) != 0) {
+        snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
+        goto out;
+    }
+    ok = true;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(tmp);
+    free(text);
+    return ok;
+}
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int64_t json_int(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now)
+{
+    enum pay_channel ch = pay_channel_from_name(json_str(o, "channel"));
+    enum sim_trade_state state;
+    if (ch == CHANNEL_NONE || !trade_state_from_name(json_str(o, "state"), &state) ||
+        json_str(o, "out_trade_no")[0] == '\0')
+        return false;
+    struct sim_trade *t = add_trade(l, ch, json_str(o, "out_trade_no"));
+    if (t == NULL)
+        return false;
+    t->state = state;
+    copy_str(t->trade_no, sizeof t->trade_no, json_str(o, "trade_no"));
+    t->amount_fen = json_int(o, "amount_fen");
+    copy_str(t->code_last4, sizeof t->code_last4, json_str(o, "code_last4"));
+    copy_str(t->scenario, sizeof t->scenario, json_str(o, "scenario"));
+    copy_str(t->close_reason, sizeof t->close_reason, json_str(o, "close_reason"));
+    t->charged = (int)json_int(o, "charged");
+    t->cancel_before_pay = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "cancel_before_pay"));
+    copy_str(t->cancel_action, sizeof t->cancel_action, json_str(o, "cancel_action"));
+    t->pay_requests = (int)json_int(o, "pay_requests");
+    t->late_pays_refused = (int)json_int(o, "late_pays_refused");
+    t->cancel_requests = (int)json_int(o, "cancel_requests");
+    t->cancel_refusals_left = (int)json_int(o, "cancel_refusals_left");
+    t->refunded_fen = json_int(o, "refunded_fen");
+    t->paid_wall = json_int(o, "paid_at");
+    t->confirm_until = now + json_int(o, "confirm_remaining_ms");
+    t->confirm_pays = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "confirm_pays"));
+    t->visible_at = now + json_int(o, "hidden_remaining_ms");
+    const cJSON *refunds = cJSON_GetObjectItemCaseSensitive(o, "refunds");
+    int n = cJSON_GetArraySize(refunds);
+    if (n > 0) {
+        t->refunds = calloc((size_t)n, sizeof *t->refunds);
+        if (t->refunds == NULL)
+            return false;
+        const cJSON *r;
+        cJSON_ArrayForEach(r, refunds)
+        {
+            struct sim_refund *rf = &t->refunds[t->nrefunds++];
+            copy_str(rf->request_no, sizeof rf->request_no, json_str(r, "request_no"));
+            copy_str(rf->refund_id, sizeof rf->refund_id, json_str(r, "refund_id"));
+            rf->amount_fen = json_int(r, "amount_fen");
+        }
+    }
+    return true;
+}
+
+static bool load(struct sim_ledger *l, char *err, size_t errlen)
+{
+    FILE *f = fopen(l->path, "rb");
+    if (f == NULL) {
+        if (errno == ENOENT)
+            return true;
+        snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
+        return false;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            char *grown = realloc(text, cap);
+            if (grown == NULL) {
+                free(text);
+                fclose(f);
+                snprintf(err, errlen, "%s: out of memory", l->path);
+                return false;
+            }
+            text = grown;
+        }
+        size_t n = fread(text + len, 1, 4096, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    fclose(f);
+    text[len] = '\0';
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *trades = cJSON_GetObjectItemCaseSensitive(root, "trades");
+    if (!cJSON_IsArray(trades)) {
+        cJSON_Delete(root);
+        snprintf(err, errlen, "%s: not a posterm-sim ledger (no \"trades\" array)", l->path);
+        return false;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    const cJSON *o;
+    int index = 0;
+    cJSON_ArrayForEach(o, trades)
+    {
+        if (!load_trade(l, o, now)) {
+            snprintf(err, errlen, "%s: trade %d is not valid", l->path, index);
+            cJSON_Delete(root);
+            return false;
+        }
+        index++;
+    }
+    l->next_seq = (uint64_t)json_int(root, "next_seq");
+    cJSON_Delete(root);
+    return true;
+}
+
+struct sim_ledger *sim_ledger_open(const char *path, char *err, size_t errlen)
+{
+    struct sim_ledger *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->next_seq = 1;
+    if (path != NULL) {
+        l->path = strdup(path);
+        if (l->path == NULL || !load(l, err, errlen)) {
+            if (l->path == NULL)
+                snprintf(err, errlen, "out of memory");
+            sim_ledger_close(l);
+            return NULL;
+        }
+        if (l->next_seq == 0)
+            l->next_seq = 1;
+    }
+    return l;
+}
+
+void sim_ledger_close(struct sim_ledger *l)
+{
+    if (l == NULL)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free_trade(l->trades[i]);
+    free(l->trades);
+    free(l->path);
+    free(l);
+}

@@ -1,0 +1,121 @@
+/*
+ * sim_ledger.h - the simulated gateway's books: every trade, what was charged and given back,
+ * and the rules the real gateways apply to pay, query, cancel and refund.
+ *
+ * Channel-neutral: sim_alipay.c and sim_wechat.c turn these outcomes into each wire format.
+ * The ledger is not locked here; the server holds its lock around every call. Time is passed
+ * in (monotonic ms) so "the customer confirms for 8 s" runs on the caller's clock.
+ * With a file, every change is written through (temporary file, fsync, rename) and the file
+ * is read back on open, so the books survive a restart of the simulator.
+ */
+#ifndef POSTERM_SIM_LEDGER_H
+#define POSTERM_SIM_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "payment.h"
+#include "sim_scenario.h"
+
+enum sim_trade_state {
+    TRADE_PAYING,    /* customer still confirming; nothing charged yet */
+    TRADE_CHARGED,   /* money taken (possibly partly refunded) */
+    TRADE_REFUNDED,  /* money taken and fully given back by refunds */
+    TRADE_CANCELLED, /* cancelled/reversed; if it had been charged, the money went back */
+    TRADE_CLOSED,    /* never charged and can no longer be (refused, or the customer gave up) */
+};
+
+struct sim_refund {
+    char request_no[65];
+    char refund_id[33];
+    int64_t amount_fen;
+};
+
+struct sim_trade {
+    enum pay_channel channel;
+    char out_trade_no[65];
+    char trade_no[33];
+    int64_t amount_fen;
+    char code_last4[5];
+    char scenario[32];
+    enum sim_trade_state state;
+    char close_reason[64];
+    int charged;            /* times money was taken for this order: 0 or 1, never more */
+    bool cancel_before_pay; /* the cancel arrived before any pay for this order */
+    char cancel_action[8];  /* "", "close" or "refund" */
+    int pay_requests;
+    int late_pays_refused;  /* pays refused because the order was already cancelled/closed */
+    int cancel_requests;
+    int cancel_refusals_left;
+    int64_t refunded_fen;
+    struct sim_refund *refunds;
+    size_t nrefunds;
+    int64_t confirm_until;  /* TRADE_PAYING: monotonic ms when the customer decides */
+    bool confirm_pays;      /* TRADE_PAYING: what the customer decides */
+    int64_t visible_at;     /* monotonic ms before which queries say "no such order" */
+    int64_t paid_wall;      /* wall clock (unix s) when charged */
+};
+
+enum sim_pay_result {
+    SIM_PAY_CHARGED,
+    SIM_PAY_PAYING,
+    SIM_PAY_NO_FUNDS,
+    SIM_PAY_CODE_INVALID,
+    SIM_PAY_ORDER_CLOSED, /* cancelled or closed before: a late pay never charges */
+    SIM_PAY_ALREADY_PAID,
+    SIM_PAY_INCONSISTENT, /* same order number, different amount */
+};
+
+enum sim_cancel_result {
+    SIM_CANCEL_CLOSED,   /* nothing had been charged; the order can no longer be paid */
+    SIM_CANCEL_REFUNDED, /* it had been charged; the money went back */
+    SIM_CANCEL_RETRY,    /* refused for now; send it again */
+};
+
+enum sim_refund_result {
+    SIM_REFUND_DONE,
+    SIM_REFUND_REPEATED,     /* same request number, same amount: the earlier result */
+    SIM_REFUND_NOT_FOUND,
+    SIM_REFUND_NOT_PAID,     /* trade not charged (paying, closed, cancelled) */
+    SIM_REFUND_EXCEEDS,      /* more than what is left */
+    SIM_REFUND_INCONSISTENT, /* same request number, different amount; or wrong order total */
+};
+
+struct sim_ledger;
+
+/* path NULL: memory only. A file that exists but cannot be read is an error (err says why). */
+struct sim_ledger *sim_ledger_open(const char *path, char *err, size_t errlen);
+void sim_ledger_close(struct sim_ledger *l);
+
+/* The order number of the trade the gateway numbered trade_no; NULL if none. */
+const char *sim_ledger_order_of(struct sim_ledger *l, const char *trade_no);
+
+/* The trade for order, after applying any decision that is due at now; NULL if none. */
+struct sim_trade *sim_ledger_find(struct sim_ledger *l, const char *order, int64_t now);
+
+enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, const char *order,
+                                   const char *auth_code, int64_t amount_fen,
+                                   const struct sim_plan *plan, int64_t now,
+                                   struct sim_trade **trade);
+/* NULL when the gateway would say "no such order" (unknown, or still hidden). */
+struct sim_trade *sim_ledger_query(struct sim_ledger *l, const char *order, int64_t now);
+/* refuse: this cancel is refused whatever the order's own scenario says. */
+enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel ch,
+                                         const char *order, bool refuse, int64_t now,
+                                         struct sim_trade **trade);
+/* total_fen < 0: the channel does not state the order total. */
+enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
+                                         const char *request_no, int64_t amount_fen,
+                                         int64_t total_fen, int64_t now, struct sim_trade **trade,
+                                         const struct sim_refund **refund);
+
+/* Whole ledger as JSON text (malloc'd; caller frees), the audit endpoint's body. */
+char *sim_ledger_audit(struct sim_ledger *l, int64_t now);
+
+/* Writes the file now (every change already does); false with err when it could not. */
+bool sim_ledger_save(struct sim_ledger *l, int64_t now, char *err, size_t errlen);
+
+const char *sim_trade_state_name(enum sim_trade_state s);
+
+#endif

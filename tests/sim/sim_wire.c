@@ -1,0 +1,123 @@
+/*
+ * sim_wire.c - the small pieces both gateways' wire formats share: money strings, Beijing
+ * time stamps, payment-code routing, and building a reply.
+ */
+#include "sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void sim_reply_body(struct sim_reply *rep, unsigned status, const char *content_type, char *text)
+{
+    free(rep->body);
+    rep->status = status;
+    snprintf(rep->content_type, sizeof rep->content_type, "%s", content_type);
+    rep->body = text;
+    rep->body_len = text ? strlen(text) : 0;
+}
+
+void sim_reply_header(struct sim_reply *rep, const char *name, const char *value)
+{
+    if (rep->nheaders >= SIM_REPLY_HEADERS)
+        return;
+    snprintf(rep->headers[rep->nheaders].name, sizeof rep->headers[0].name, "%s", name);
+    snprintf(rep->headers[rep->nheaders].value, sizeof rep->headers[0].value, "%s", value);
+    rep->nheaders++;
+}
+
+void sim_text_malform(char *text)
+{
+    /* What a misbehaving proxy returns: the start of the real reply, then an HTML page. */
+    static const char tail[] = "<html><body>upstream error</body></html>";
+    size_t len = strlen(text);
+    size_t keep = len / 2;
+    if (keep + sizeof tail - 1 <= len)
+        memcpy(text + keep, tail, sizeof tail);
+    else if (len > 0)
+        text[0] = '<';
+}
+
+void sim_yuan_format(int64_t fen, char out[32])
+{
+    snprintf(out, 32, "%lld.%02lld", (long long)(fen / 100), (long long)(fen % 100));
+}
+
+bool sim_yuan_parse(const char *text, int64_t *fen)
+{
+    int64_t whole = 0, cents = 0;
+    int int_digits = 0, frac_digits = 0;
+    const char *p = text;
+    while (*p >= '0' && *p <= '9') {
+        if (++int_digits > 11)
+            return false;
+        whole = whole * 10 + (*p++ - '0');
+    }
+    if (int_digits == 0)
+        return false;
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            if (++frac_digits > 2)
+                return false;
+            cents = cents * 10 + (*p++ - '0');
+        }
+        if (frac_digits == 0)
+            return false;
+        if (frac_digits == 1)
+            cents *= 10;
+    }
+    if (*p != '\0')
+        return false;
+    *fen = whole * 100 + cents;
+    return true;
+}
+
+static void beijing(int64_t unix_s, struct tm *tm)
+{
+    time_t t = (time_t)unix_s + 8 * 3600;
+    gmtime_r(&t, tm);
+}
+
+void sim_time_alipay(int64_t unix_s, char out[32])
+{
+    struct tm tm;
+    beijing(unix_s, &tm);
+    strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void sim_time_wechat(int64_t unix_s, char out[32])
+{
+    struct tm tm;
+    beijing(unix_s, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
+static bool all_digits(const char *s, size_t *len)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] < '0' || s[n] > '9')
+            return false;
+    *len = n;
+    return n >= 2;
+}
+
+bool sim_code_is_wechat(const char *code)
+{
+    size_t len;
+    if (!all_digits(code, &len) || len != 18)
+        return false;
+    int prefix = (code[0] - '0') * 10 + (code[1] - '0');
+    return prefix >= 10 && prefix <= 15;
+}
+
+bool sim_code_is_alipay(const char *code)
+{
+    size_t len;
+    if (!all_digits(code, &len) || len < 16 || len > 24)
+        return false;
+    int prefix = (code[0] - '0') * 10 + (code[1] - '0');
+    return prefix >= 25 && prefix <= 30;
+}
