@@ -32,7 +32,7 @@ struct wire_request {
     char log_line[160];                                /* what to log: no secret, code masked */
 };
 
-#define WIRE_RESPONSE_HEADERS_MAX 16
+#define WIRE_RESPONSE_HEADERS_MAX 40 /* real replies carry a dozen or more, CDN headers included */
 struct wire_header {
     char name[48];
     char value[1024];

@@ -100,8 +100,8 @@ static void test_sign_content_published_example(void)
                        "biz_content", "sign", "notify_url"};
     const char *v[] = {"2018-08-10 10:15:00", "alipay.trade.app.pay", "2018070560549460", "RSA2",
                        "utf-8", "1.0",
-                       "{\"seller_id\":\"\",\"total_amount\":\"0.01\",\"subject\":\"1\","
-                       "\"out_trade_no\":\"S6RE1P8R48R5V11\",\"product_code\":\"QUICK_MSECURITY_PAY\"}",
+                       ("{\"seller_id\":\"\",\"total_amount\":\"0.01\",\"subject\":\"1\","
+                        "\"out_trade_no\":\"S6RE1P8R48R5V11\",\"product_code\":\"QUICK_MSECURITY_PAY\"}"),
                        "ignored", ""};
     char *s = alipay_sign_content(k, v, 9);
     CHECK_EQ_STR(s, "app_id=2018070560549460&biz_content={\"seller_id\":\"\",\"total_amount\":"

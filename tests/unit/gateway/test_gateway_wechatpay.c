@@ -415,6 +415,20 @@ static void test_broken(void)
                plat_priv);
     drop_header(&s, "Wechatpay-Signature");
     CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_UNKNOWN);
+    /* a reply with many other headers (proxies, CDNs) before the Wechatpay-* ones */
+    sign_reply(&s, 200, ok, NOW, PLATFORM_SERIAL, plat_priv);
+    {
+        struct wire_header mine[5];
+        memcpy(mine, s.resp.headers, sizeof mine);
+        s.resp.nheaders = 0;
+        for (int i = 0; i < 30; i++) {
+            char line[64];
+            snprintf(line, sizeof line, "X-Edge-%d: hop", i);
+            wire_response_add_header(&s.resp, line, strlen(line));
+        }
+        for (int i = 0; i < 5; i++) s.resp.headers[s.resp.nheaders++] = mine[i];
+        CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_SUCCESS);
+    }
     /* no reply at all */
     struct wire_response none = {0};
     struct gw_request req = request(GW_PAY);
