@@ -143,7 +143,7 @@ binfmt_register() {
 host_deps
 cmake_args=(-DCMAKE_TOOLCHAIN_FILE="$root/toolchain/$triplet.cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo
             -DPOSTERM_FUZZ=OFF "$@")
-ld_prefix=/usr/$triplet
+ld_prefix=
 if [ -f "$sysroot/.complete" ] || ! target_deps_multiarch; then
     target_deps_sysroot
     cmake_args+=(-DPOSTERM_CROSS_SYSROOT="$sysroot")
@@ -162,13 +162,28 @@ fi
 cmake --build "$build_dir" -j "$jobs"
 say "built in $(( $(date +%s) - start )) s"
 
+# The installable package, and the two figures a terminal's flash budget cares about.
+if [ -f "$build_dir/CPackConfig.cmake" ]; then
+    rm -rf "$build_dir/package"
+    (cd "$build_dir" && cpack -G DEB -B "$build_dir/package" >/dev/null)
+    deb=$(ls "$build_dir"/package/posterm_*_"$arch".deb)
+    stripped=$(dpkg-deb -c "$deb" | awk '$6 == "./usr/bin/posterm" { print $3 }')
+    say "package $deb: $(stat -c %s "$deb") bytes; stripped /usr/bin/posterm: $stripped bytes"
+fi
+
 if [ "$build_only" -eq 1 ]; then
     exit 0
 fi
 
 binfmt_register
-export QEMU_LD_PREFIX=$ld_prefix
-export POSTERM_EMULATOR="$qemu -L $ld_prefix"
+# Only a sysroot build needs qemu told where the target's loader is (see DebianCross.cmake).
+if [ -n "$ld_prefix" ]; then
+    export QEMU_LD_PREFIX=$ld_prefix
+    export POSTERM_EMULATOR="$qemu -L $ld_prefix"
+else
+    unset QEMU_LD_PREFIX
+    export POSTERM_EMULATOR=$qemu
+fi
 say "tests under $qemu (left out: vm armvm usb bench fuzz, see the header of this script)"
 start=$(date +%s)
 # Emulation is slower than native by roughly 5-20x; the per-test limit is generous, and the

@@ -14,8 +14,13 @@
 #include "text.h"
 #include "widgets.h"
 
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 static const struct wdg_key history_keys[] = {
-    {"Up/Dn", T_K_SELECT}, {"Enter", T_K_DETAIL}, {".", T_K_ONLY_UNRESOLVED}, {"Esc/Bksp", T_K_BACK},
+    {"Up/Dn", T_K_SELECT},
+    {"Enter", T_K_DETAIL},
+    {".", T_K_ONLY_UNRESOLVED},
+    {"Esc/Bksp", T_K_BACK},
 };
 
 static const struct wdg_key history_keys_filtered[] = {
@@ -68,10 +73,11 @@ static void history_row(const struct ui_model *m, const struct columns *c, int y
 void screen_history(const struct ui_model *m, struct ui_input *in)
 {
     bool filtered = m->history_unresolved_only;
-    struct frame f = filtered ? wdg_frame(m, in, history_keys_filtered, 4)
-                              : wdg_frame(m, in, history_keys, 4);
+    struct frame f = filtered ? wdg_frame(m, in, history_keys_filtered, N(history_keys_filtered))
+                              : wdg_frame(m, in, history_keys, N(history_keys));
     int y = f.top + 1;
-    wdg_put(y, 1, COLS - 2, WDG_TITLE, text(m->lang, filtered ? T_HIST_TITLE_UNRESOLVED : T_HIST_TITLE));
+    wdg_put(y, 1, COLS - 2, WDG_TITLE,
+            text(m->lang, filtered ? T_HIST_TITLE_UNRESOLVED : T_HIST_TITLE));
     y += 2;
     struct columns c = columns_for(m->history, m->history != NULL ? m->history_n : 0);
     wdg_put(y, c.time, 8, WDG_DIM, text(m->lang, T_COL_TIME));
@@ -111,8 +117,9 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
     const struct payment *p = m->detail;
     enum text_id why_not;
     bool refundable = p != NULL && describe_refundable(p, &why_not) > 0;
-    struct frame f = refundable ? wdg_frame(m, in, detail_keys, 2)
-                                : wdg_frame(m, in, detail_keys + 1, 1);
+    /* The refund key only where a refund is possible. */
+    struct frame f = refundable ? wdg_frame(m, in, detail_keys, N(detail_keys))
+                                : wdg_frame(m, in, detail_keys + 1, N(detail_keys) - 1);
     if (p == NULL)
         return;
     char buf[200];

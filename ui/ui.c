@@ -44,6 +44,28 @@ static bool use_utf8(void)
     return setlocale(LC_CTYPE, "C.UTF-8") != NULL && ctype_is_utf8();
 }
 
+/*
+ * keypad(TRUE) switches the terminal's keypad to application mode (smkx), where the numeric
+ * keypad sends VT100 SS3 sequences (ESC O q for 1) instead of its characters. Terminals whose
+ * terminfo does not name those keys (screen, tmux, many POS terminal types) would hand them
+ * over as Esc, 'O', 'q' - the last of which quits on the ready screen. The keypad is the
+ * cashier's main tool, so its keys are taught to curses here, as the characters they bear.
+ */
+static void define_keypad_keys(void)
+{
+    static const struct {
+        const char *seq;
+        int key;
+    } keypad_keys[] = {
+        {"\033Op", '0'}, {"\033Oq", '1'}, {"\033Or", '2'}, {"\033Os", '3'}, {"\033Ot", '4'},
+        {"\033Ou", '5'}, {"\033Ov", '6'}, {"\033Ow", '7'}, {"\033Ox", '8'}, {"\033Oy", '9'},
+        {"\033On", '.'}, {"\033Ol", ','}, {"\033Ok", '+'}, {"\033Om", '-'}, {"\033Oj", '*'},
+        {"\033Oo", '/'}, {"\033OM", '\n'},
+    };
+    for (size_t i = 0; i < sizeof keypad_keys / sizeof keypad_keys[0]; i++)
+        define_key(keypad_keys[i].seq, keypad_keys[i].key);
+}
+
 enum ui_status ui_open(struct ui **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -68,6 +90,7 @@ enum ui_status ui_open(struct ui **out, char *err, size_t errlen)
     nonl();
     intrflush(stdscr, FALSE);
     keypad(stdscr, TRUE);
+    define_keypad_keys();
     nodelay(stdscr, TRUE);
     set_escdelay(25); /* Esc is a key here, not the start of a sequence typed by hand */
     curs_set(0);

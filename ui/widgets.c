@@ -21,12 +21,13 @@ void wdg_init_colors(void)
 {
     if (!has_colors() || start_color() == ERR)
         return;
-    use_default_colors();
+    /* The terminal's own background where it allows it (-1), black where it does not. */
+    short bg = use_default_colors() == OK ? -1 : COLOR_BLACK;
     init_pair(PAIR_BAR, COLOR_WHITE, COLOR_BLUE);
-    init_pair(PAIR_GOOD, COLOR_GREEN, -1);
+    init_pair(PAIR_GOOD, COLOR_GREEN, bg);
     init_pair(PAIR_BAD, COLOR_WHITE, COLOR_RED);
-    init_pair(PAIR_WARN, COLOR_YELLOW, -1);
-    init_pair(PAIR_TITLE, COLOR_CYAN, -1);
+    init_pair(PAIR_WARN, COLOR_YELLOW, bg);
+    init_pair(PAIR_TITLE, COLOR_CYAN, bg);
     init_pair(PAIR_SELECTED, COLOR_BLACK, COLOR_CYAN);
     colors = true;
 }

@@ -100,6 +100,13 @@ check "unit restarts on failure" grep -qx 'Restart=on-failure' "$unit"
 check "unit starts at boot" grep -qx 'WantedBy=multi-user.target' "$unit"
 check "unit runs as posterm" grep -qx 'User=posterm' "$unit"
 check "unit does not wait for the network" sh -c "! grep -E '^(After|Wants|Requires)=.*network' '$unit'"
+rules="$src/drivers/scanner/99-posterm-scanner.rules"
+if [ -f "$rules" ]; then
+    for group in $(sed -n 's/.*GROUP="\([^"]*\)".*/\1/p' "$rules" | sort -u); do
+        check "unit joins group $group, which the udev rule gives the scanner" \
+            grep -Eq "^SupplementaryGroups=(.* )?$group( |\$)" "$unit"
+    done
+fi
 check "journal path in the config is under /var/lib/posterm" grep -q '"journal": "/var/lib/posterm/' "$tmp/x/etc/posterm/posterm.json"
 if command -v systemd-analyze >/dev/null 2>&1; then
     # Unknown keys and bad values are reported here; the binary itself is not installed on

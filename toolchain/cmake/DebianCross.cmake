@@ -21,12 +21,10 @@ set(CMAKE_TRY_COMPILE_PLATFORM_VARIABLES POSTERM_CROSS_SYSROOT)
 if(POSTERM_CROSS_SYSROOT)
   set(CMAKE_SYSROOT ${POSTERM_CROSS_SYSROOT})
   set(CMAKE_FIND_ROOT_PATH ${POSTERM_CROSS_SYSROOT})
-  set(_posterm_target_root ${POSTERM_CROSS_SYSROOT})
   set(ENV{PKG_CONFIG_SYSROOT_DIR} ${POSTERM_CROSS_SYSROOT})
 else()
   # The cross toolchain's own root first (libc, crt files), then the multiarch system.
   set(CMAKE_FIND_ROOT_PATH /usr/${POSTERM_CROSS_TRIPLET} /)
-  set(_posterm_target_root /usr/${POSTERM_CROSS_TRIPLET})
 endif()
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)   # build tools (pkg-config, sh) are the host's
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
@@ -39,6 +37,13 @@ set(ENV{PKG_CONFIG_LIBDIR} ${POSTERM_CROSS_SYSROOT}/usr/lib/${POSTERM_CROSS_TRIP
 set(ENV{PKG_CONFIG_PATH} "")
 
 # ctest prefixes every test whose command is an executable target with this.
-# -L lets qemu find the target's dynamic loader and libraries where the host has none.
+# With the multiarch libc6:<arch> installed, the target's loader and libraries are where the
+# program asks for them and qemu needs no -L. (Measured: qemu-aarch64-static with
+# -L /usr/aarch64-linux-gnu hangs a child after fork()+setuid(); without -L it does not.)
+# A sysroot build has them only in the sysroot, which -L supplies.
 find_program(POSTERM_QEMU_PROGRAM ${POSTERM_CROSS_QEMU} REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR ${POSTERM_QEMU_PROGRAM} -L ${_posterm_target_root})
+if(POSTERM_CROSS_SYSROOT)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${POSTERM_QEMU_PROGRAM} -L ${POSTERM_CROSS_SYSROOT})
+else()
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${POSTERM_QEMU_PROGRAM})
+endif()

@@ -132,6 +132,18 @@ see "Amount: ¥ 12.30"
 not_see "at most two decimals"
 keys Enter
 command "AMOUNT_ENTERED 1230 "
+# The numeric keypad alone, in the application mode curses puts it in (ESC O x sequences).
+keys Escape KP5 KP. KP5 KPEnter
+command "AMOUNT_ENTERED 550 "
+see "Amount: ¥ 5.5"
+keys KP/
+command "SHOW_HISTORY 0 "
+keys KP*
+command "END_OF_DAY 0 "
+keys KP-
+command "REFUND_START 0 "
+keys q
+command "QUIT 0 "
 ctl "gateway 0"
 ctl "scanner 0"
 see "Gateway: OFFLINE"
