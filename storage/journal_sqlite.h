@@ -20,7 +20,9 @@
 
 /* The states the partial index payments_unresolved covers. A query must use this exact
  * condition for SQLite to pick that index (tests/unit/journal checks the plan). */
-#define JOURNAL_UNRESOLVED "state IN ('NEW','PAYING','QUERYING','CANCELLING','REFUNDING')"
+#define JOURNAL_UNRESOLVED                                                                  \
+    "(state = 'NEW' OR state = 'PAYING' OR state = 'QUERYING' OR state = 'CANCELLING' OR "  \
+    "state = 'REFUNDING')"
 
 sqlite3 *journal_sqlite(struct journal *j);
 

@@ -342,6 +342,35 @@ static void test_each_unresolved(void)
     sqlite3_close(db);
 }
 
+/* Writing a row must not build a temporary b-tree (as an IN list of three or more values in
+ * a CHECK or a partial index's WHERE does, on every execution): a save stays cheap. */
+static void test_writes_build_no_temporary_tables(void)
+{
+    const char *writes[] = {
+        "INSERT INTO payments(order_no, channel, amount_fen, state, auth_code, created_at, "
+        "updated_at) VALUES ('x', 'wechat', 1, 'NEW', '1', 1, 1) ON CONFLICT(order_no) DO "
+        "UPDATE SET state = excluded.state, auth_code = excluded.auth_code",
+        "INSERT INTO events(order_no, id, at, state, name) VALUES ('x', "
+        "(SELECT coalesce(max(id), 0) + 1 FROM events WHERE order_no = 'x'), 1, 'NEW', 'n')",
+        "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at) "
+        "VALUES ('xR1', 'x', 1, 'REFUNDING', 1) ON CONFLICT(refund_no) DO NOTHING",
+    };
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        char sql[1024];
+        snprintf(sql, sizeof sql, "EXPLAIN %s", writes[i]);
+        sqlite3_stmt *st = NULL;
+        int ephemeral = 0;
+        CHECK_EQ_INT(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            ephemeral += strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
+        sqlite3_finalize(st);
+        CHECK_EQ_INT(ephemeral, 0);
+    }
+    sqlite3_close(db);
+}
+
 static void test_events_appended_never_updated(void)
 {
     struct journal *j = open_journal();
@@ -473,6 +502,7 @@ int main(void)
     test_sequence_unique_across_reopen();
     test_each_unresolved();
     test_events_appended_never_updated();
+    test_writes_build_no_temporary_tables();
     test_number_taken_by_another_order();
     test_refused_save_names_no_code();
     test_files_are_0600();

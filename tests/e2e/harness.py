@@ -1,0 +1,295 @@
+"""harness.py - drives the real posterm and the real posterm-sim over loopback.
+
+Every end-to-end, crash and UI test starts from here: a fresh directory with a throw-away
+key set, the simulator on a free port, a posterm config pointing at it, and posterm in
+headless mode whose JSON lines are collected by a reader thread. audit() is the invariant of
+DESIGN.md, checked between the simulator's ledger and posterm's journal.
+"""
+import json
+import os
+import queue
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+FINAL = {"PAID", "FAILED", "CANCELLED", "REFUNDED"}
+
+# Codes whose last two digits pick the simulator's scenario (tests/sim/README.md).
+def wechat_code(scenario):
+    return "134567890123456" + "0" + "%02d" % scenario
+
+
+def alipay_code(scenario):
+    return "28765432101234" + "%02d" % scenario
+
+
+FAST_POLICY = {
+    "first_query_ms": 300,
+    "query_every_ms": 500,
+    "window_ms": 6000,
+    "min_cancel_ms": 1500,
+    "backoff_first_ms": 200,
+    "backoff_max_ms": 1000,
+}
+
+
+class Sim:
+    """posterm-sim on a free loopback port, with its ledger kept in a file."""
+
+    def __init__(self, build, workdir, tls=False):
+        self.build = build
+        self.dir = workdir
+        self.keys = os.path.join(workdir, "keys")
+        self.ledger = os.path.join(workdir, "ledger.json")
+        self.tls = tls
+        self.proc = None
+        self.port = None
+        subprocess.run([self.exe(), "--make-keys", self.keys], check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def exe(self):
+        return os.path.join(self.build, "posterm-sim")
+
+    def start(self):
+        port_file = os.path.join(self.dir, "sim.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        args = [self.exe(), "--port", str(self.port or 0), "--port-file", port_file,
+                "--keys", self.keys, "--ledger", self.ledger, "--quiet"]
+        self.log = open(os.path.join(self.dir, "sim.log"), "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if os.path.exists(port_file):
+                text = open(port_file).read().strip()
+                if text:
+                    self.port = int(text)
+                    return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("posterm-sim exited: see %s/sim.log" % self.dir)
+            time.sleep(0.05)
+        raise RuntimeError("posterm-sim did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def url(self, path=""):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def control(self, path, body=None):
+        data = json.dumps(body).encode() if body is not None else b""
+        req = urllib.request.Request(self.url(path), data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.loads(r.read() or b"{}")
+
+    def audit(self):
+        with urllib.request.urlopen(self.url("/_sim/audit"), timeout=5) as r:
+            return json.loads(r.read())
+
+
+def write_config(workdir, sim, policy=None, extra=None):
+    """posterm's config for this simulator, from the gateway settings it wrote."""
+    with open(os.path.join(sim.keys, "posterm-gateway.json")) as f:
+        gw = json.load(f)["gateway"]
+    ali, wx = gw["alipay"], gw["wechat"]
+    cfg = {
+        "terminal_id": "E2E1",
+        "journal": os.path.join(workdir, "journal.db"),
+        "policy": dict(FAST_POLICY, **(policy or {})),
+        "http": {"connect_timeout_ms": 1000, "pay_timeout_ms": 3000, "query_timeout_ms": 2000,
+                 "cancel_timeout_ms": 2000, "refund_timeout_ms": 3000,
+                 "ca_file": gw.get("ca_file", "")},
+        "scanner": {"source": "none", "dedupe_ms": 500},
+        "alipay": {"enabled": True, "gateway_url": sim.url("/gateway.do"),
+                   "app_id": ali["app_id"], "private_key_file": ali["private_key_file"],
+                   "alipay_public_key_file": ali["platform_public_key_file"]},
+        "wechat": {"enabled": True, "base_url": sim.url(""), "appid": wx["app_id"],
+                   "mchid": wx["merchant_id"], "merchant_serial": wx["merchant_serial"],
+                   "private_key_file": wx["private_key_file"],
+                   "platform_public_key_file": wx["platform_public_key_file"],
+                   "platform_serial": wx["platform_serial"],
+                   "apiv3_key_file": wx["apiv3_key_file"]},
+    }
+    for key, value in (extra or {}).items():
+        cfg[key] = value
+    path = os.path.join(workdir, "posterm.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f, indent=1)
+    return path
+
+
+class Posterm:
+    """posterm --headless with a reader thread collecting its JSON lines."""
+
+    def __init__(self, build, config, env=None):
+        self.exe = os.path.join(build, "posterm")
+        e = dict(os.environ)
+        e.update(env or {})
+        self.proc = subprocess.Popen([self.exe, "--headless", "--config", config],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=e)
+        self.events = queue.Queue()
+        self.seen = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                self.events.put(json.loads(line))
+            except ValueError:
+                self.events.put({"event": "garbage", "text": line.decode(errors="replace")})
+        self.events.put(None)
+
+    def send(self, line):
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+
+    def wait(self, pred, timeout=20, what="event"):
+        """Returns the first event (new or already seen) for which pred is true."""
+        for ev in self.seen:
+            if pred(ev):
+                return ev
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError("timed out waiting for %s; saw: %s" % (what, self.seen[-8:]))
+            try:
+                ev = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if ev is None:
+                self.events.put(None)
+                raise AssertionError("posterm exited (%s) waiting for %s; stderr: %s; saw: %s" % (
+                    self.proc.wait(), what, self.proc.stderr.read().decode(errors="replace"),
+                    self.seen[-8:]))
+            self.seen.append(ev)
+            if pred(ev):
+                return ev
+
+    def wait_state(self, states, order=None, timeout=30):
+        states = {states} if isinstance(states, str) else set(states)
+        return self.wait(lambda e: e.get("event") == "payment" and e["state"] in states
+                         and (order is None or e["order"] == order), timeout,
+                         "state %s" % sorted(states))
+
+    def pay(self, amount, code):
+        """Keys an amount, scans a code; returns the new order's number."""
+        known = {e["order"] for e in self.seen if e.get("event") == "payment"}
+        self.send("amount " + amount)
+        created = self.wait(lambda e: e.get("event") == "payment" and e["transition"] == "created"
+                            and e["order"] not in known, what="order created")
+        self.send("scan " + code)
+        return created["order"]
+
+    def finish(self, timeout=60):
+        """Closes stdin: posterm exits once nothing is unresolved. Returns its exit status."""
+        self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError("posterm did not finish; saw: %s" % self.seen[-8:])
+        while True:
+            ev = self.events.get(timeout=5)
+            if ev is None:
+                break
+            self.seen.append(ev)
+        return code
+
+    def killed(self, timeout=30):
+        """Waits for posterm to die by SIGKILL (a crash point)."""
+        code = self.proc.wait(timeout)
+        assert code == -signal.SIGKILL, "expected SIGKILL, got %s" % code
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def journal_rows(path):
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    db.row_factory = sqlite3.Row
+    rows = {r["order_no"]: dict(r) for r in db.execute("SELECT * FROM payments")}
+    db.close()
+    return rows
+
+
+def audit(journal_path, sim):
+    """DESIGN.md's invariant between the simulator's ledger and posterm's journal: no charge
+    the journal does not show PAID or cancelled/refunded, no order charged twice, amounts
+    equal, every payment final, no full payment code left behind."""
+    rows = journal_rows(journal_path)
+    ledger = sim.audit()
+    trades = {t["out_trade_no"]: t for t in ledger["trades"]}
+    problems = []
+    for row in rows.values():
+        order = row["order_no"]
+        if row["state"] not in FINAL:
+            problems.append("%s is %s, not final" % (order, row["state"]))
+        elif row["auth_code"]:
+            problems.append("%s keeps its full payment code after resolution" % order)
+        t = trades.get(order)
+        if row["state"] in ("PAID", "REFUNDED") and (t is None or t["charged"] != 1):
+            problems.append("%s is %s in the journal but the gateway took no money" % (
+                order, row["state"]))
+    for order, t in trades.items():
+        row = rows.get(order)
+        if t["charged"] > 1:
+            problems.append("%s charged %d times" % (order, t["charged"]))
+        if t["charged"] != 1:
+            continue
+        kept = t["state"] == "charged"
+        if row is None:
+            problems.append("%s charged, unknown to the journal" % order)
+        elif kept and row["state"] != "PAID":
+            problems.append("%s charged and kept, journal says %s" % (order, row["state"]))
+        elif not kept and row["state"] not in ("CANCELLED", "REFUNDED"):
+            problems.append("%s charged then %s at the gateway, journal says %s" % (
+                order, t["state"], row["state"]))
+        elif row["amount_fen"] != t["amount_fen"]:
+            problems.append("%s charged %d, journal %d" % (order, t["amount_fen"], row["amount_fen"]))
+        elif kept and row["refunded_fen"] != t["refunded_fen"]:
+            problems.append("%s refunded %d at the gateway, journal %d" % (
+                order, t["refunded_fen"], row["refunded_fen"]))
+    return problems, rows, ledger
+
+
+class Workspace:
+    """A temporary directory with a running simulator; cleaned up on exit."""
+
+    def __init__(self, build, tls=False):
+        self.build = build
+        self.tmp = tempfile.TemporaryDirectory(prefix="posterm-e2e-")
+        self.dir = self.tmp.name
+        self.sim = Sim(build, self.dir, tls=tls).start()
+        self.journal = os.path.join(self.dir, "journal.db")
+
+    def config(self, policy=None, extra=None):
+        return write_config(self.dir, self.sim, policy, extra)
+
+    def posterm(self, env=None, policy=None):
+        return Posterm(self.build, self.config(policy), env)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sim.stop()
+        if os.environ.get("POSTERM_KEEP_TMP"):
+            print("kept", self.dir)
+        else:
+            self.tmp.cleanup()
