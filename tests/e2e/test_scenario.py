@@ -71,6 +71,7 @@ def main():
 
         state = None
         if restart:
+            time.sleep(0.5)  # usually after the pay left; the audit holds either way
             pt.kill()
             state = harness.journal_rows(ws.journal)[order]["state"]
             print("posterm killed with %s %s in the journal; restarting" % (order, state))
@@ -85,7 +86,9 @@ def main():
         status = pt.finish()
         problems, rows, ledger = harness.audit(ws.journal, ws.sim)
         row = rows[order]
-        if row["state"] != want:
+        # After a kill the outcome depends on whether the pay had left: the invariant, not
+        # the final state, is what must hold.
+        if row["state"] != want and not (restart and row["state"] in ("PAID", "CANCELLED")):
             problems.append("%s ended %s, expected %s (%s)" % (order, row["state"], want,
                                                               row["last_error"]))
         if error_text and error_text not in row["last_error"]:
