@@ -6,7 +6,8 @@
  * SQLite's -wal/-shm copy that mode; a file that fails its checks (not a database, not a
  * journal, quick_check, newer schema) is only ever read, never written; recovery reads the
  * partial index of unresolved rows and nothing else. Every statement is prepared once per
- * handle, so a save costs two or three b-tree writes and one fsync of the WAL.
+ * handle, and a save writes three b-trees (the payment, its event, the partial index) and
+ * syncs the WAL once.
  */
 #include "journal.h"
 
@@ -557,11 +558,16 @@ enum journal_status journal_open_checked(struct journal **out, const char *path,
     }
     sqlite3_extended_result_codes(j->db, 1);
     sqlite3_busy_timeout(j->db, JOURNAL_BUSY_TIMEOUT_MS);
+    /* Closing the last connection checkpoints a leftover WAL into the file: not for a file
+     * we are about to refuse, which must stay as it was. */
+    sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 
     int version = 0;
     st = check_file(j, path, check, &version, err, errlen);
-    if (st == JOURNAL_OK)
+    if (st == JOURNAL_OK) {
+        sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
         st = configure(j, path, err, errlen);
+    }
     if (st == JOURNAL_OK && version < JOURNAL_VERSION)
         st = migrate(j, path, err, errlen);
     if (st == JOURNAL_OK)
@@ -618,25 +624,24 @@ static enum journal_status abandon(struct journal *j, int rc)
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
+    /* STATIC: every statement runs and is reset before journal_save returns. */
     if (s && *s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
 }
 
-/* Copies s into a new string with every occurrence of code replaced by stars, or returns
- * NULL when there is nothing to replace (the common case: no copy). */
-static char *without_code(const char *s, const char *code)
+/* s with every occurrence of code replaced by stars: s itself when it has none (the common
+ * case), else a copy in buf (cut to fit; callers pass the engine's 160-byte texts). */
+static const char *without_code(const char *s, const char *code, char *buf, size_t len)
 {
     size_t n = strlen(code);
     if (!s || n < 4 || !strstr(s, code))
-        return NULL;
-    char *copy = strdup(s);
-    if (!copy)
-        return NULL;
-    for (char *at = strstr(copy, code); at; at = strstr(at + n, code))
+        return s;
+    snprintf(buf, len, "%s", s);
+    for (char *at = strstr(buf, code); at; at = strstr(at + n, code))
         memset(at, '*', n);
-    return copy;
+    return buf;
 }
 
 static void last4_of(const char *code, char out[5])
@@ -664,13 +669,13 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         last4_of(p->auth_code, last4);
 
     /* Neither the event log nor last_error is a place for the payment code. */
-    char *clean_detail = without_code(detail, p->auth_code);
-    char *clean_error = without_code(p->last_error, p->auth_code);
+    char detail_buf[1024], error_buf[sizeof p->last_error];
+    const char *clean_detail = without_code(detail, p->auth_code, detail_buf, sizeof detail_buf);
+    const char *clean_error =
+        without_code(p->last_error, p->auth_code, error_buf, sizeof error_buf);
     const char *state = pay_state_name(p->state);
     int rc = run(j, j->st[ST_BEGIN]);
     if (rc != SQLITE_OK) {
-        free(clean_detail);
-        free(clean_error);
         return abandon(j, rc);
     }
 
@@ -698,14 +703,12 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 12, p->queries);
         sqlite3_bind_int64(st, 13, p->cancels);
         bind_text_or_null(st, 14, p->trade_no);
-        bind_text_or_null(st, 15, clean_error ? clean_error : p->last_error);
+        bind_text_or_null(st, 15, clean_error);
         sqlite3_bind_int64(st, 16, p->refunded_fen);
         bind_text_or_null(st, 17, p->refund_no);
         sqlite3_bind_int64(st, 18, p->refund_fen);
         rc = run(j, st);
         if (rc == SQLITE_OK && sqlite3_changes(j->db) == 0) {
-            free(clean_detail);
-            free(clean_error);
             if (!sqlite3_get_autocommit(j->db))
                 run(j, j->st[ST_ROLLBACK]);
             snprintf(j->error, sizeof j->error,
@@ -729,12 +732,9 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 2, at);
         sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, clean_detail ? clean_detail : detail ? detail : "", -1,
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, clean_detail ? clean_detail : "", -1, SQLITE_STATIC);
         rc = run(j, st);
     }
-    free(clean_detail);
-    free(clean_error);
 
     if (rc == SQLITE_OK)
         rc = run(j, j->st[ST_COMMIT]);

@@ -224,6 +224,53 @@ static void test_too_new(void)
     check_refused(path, JOURNAL_TOO_NEW, "newer schema");
 }
 
+/* Runs sql on path in a child that then dies without closing, as a crash would: the
+ * change stays in the -wal file, not yet checkpointed into the database. */
+static void leave_in_wal(const char *path, const char *sql)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sqlite3 *db = NULL;
+        int ok = sqlite3_open(path, &db) == SQLITE_OK &&
+                 sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) == SQLITE_OK &&
+                 sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+          WEXITSTATUS(status) == 0);
+}
+
+/* A refused file with a leftover WAL: neither the database nor the WAL is changed (closing
+ * would normally checkpoint the one into the other). */
+static void test_refused_with_wal(void)
+{
+    char path[4200], wal[4300];
+    path_in(path, sizeof path, "newer-wal.db");
+    make_journal(path, 3);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", journal_schema_version() + 1);
+    leave_in_wal(path, sql);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    size_t wal_len = 0;
+    unsigned char *wal_before = fixture_read(wal, &wal_len);
+    CHECK(wal_before != NULL && wal_len > 0);
+    check_refused(path, JOURNAL_TOO_NEW, "newer schema, still in the WAL");
+    CHECK(wal_before && fixture_same(wal, wal_before, wal_len));
+    free(wal_before);
+
+    path_in(path, sizeof path, "other-wal.db");
+    leave_in_wal(path, "CREATE TABLE photos(id INTEGER PRIMARY KEY, name TEXT);"
+                       "INSERT INTO photos(name) VALUES ('cat');");
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    wal_before = fixture_read(wal, &wal_len);
+    CHECK(wal_before != NULL && wal_len > 0);
+    check_refused(path, JOURNAL_CORRUPT, "another program's database, in its WAL");
+    CHECK(wal_before && fixture_same(wal, wal_before, wal_len));
+    free(wal_before);
+}
+
 static void test_empty_file_and_missing_folder(void)
 {
     char path[4200];
@@ -483,6 +530,7 @@ int main(void)
     test_not_a_journal();
     test_too_new();
     test_startup_check();
+    test_refused_with_wal();
     test_empty_file_and_missing_folder();
     test_readonly();
     test_migrate_v1();
