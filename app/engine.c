@@ -87,6 +87,14 @@ static int64_t earliest_cancel(const struct payment *p, const struct policy *pol
     return p->sent_mono + pol->min_cancel_ms;
 }
 
+/* What the cashier reads on a cancelled payment: why it was cancelled, not the last
+ * transport error met on the way (those stay in the event log). */
+static const char *cancel_reason(const struct payment *p)
+{
+    return p->abort_requested ? "cancelled by the cashier"
+                              : "no definite answer within the payment window";
+}
+
 /* Enter CANCELLING and send the cancel: the decision is journaled before the request. */
 static void start_cancel(struct payment *p, const struct policy *pol, int64_t wall,
                          struct engine_actions *out, const char *why)
@@ -240,6 +248,7 @@ static enum engine_status on_cancelling_reply(struct payment *p, const struct po
         if (r->kind == GW_SUCCESS && !r->retry) {
             p->cancel_refunded = r->cancel_refunded;
             take_trade_no(p, r);
+            set_error(p, cancel_reason(p));
             enter_state(p, PAY_CANCELLED, ev->wall);
             journal(out, "cancelled", "%s", p->cancel_refunded ? "paid money returned" : "closed");
             show(out);
@@ -267,6 +276,7 @@ static enum engine_status on_cancelling_reply(struct payment *p, const struct po
         return ENGINE_OK;
     }
     if (r->kind == GW_FAILED) {
+        set_error(p, cancel_reason(p));
         enter_state(p, PAY_CANCELLED, ev->wall);
         journal(out, "cancelled", "trade closed: %s", why);
         show(out);

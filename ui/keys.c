@@ -86,13 +86,13 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
             in->first_row = 0;
         }
     }
-    if (m->screen == UI_SCREEN_REFUND && (fresh || in->refund_step != m->refund_step)) {
+    enum ui_refund_step step = keys_refund_step(m);
+    if (m->screen == UI_SCREEN_REFUND && (fresh || in->refund_step != step)) {
         in->error[0] = '\0';
         /* Back from AMOUNT to ORDER keeps the order number to correct it. */
-        if (m->refund_step == UI_REFUND_ORDER &&
-            (fresh || in->refund_step != UI_REFUND_AMOUNT))
+        if (step == UI_REFUND_ORDER && (fresh || in->refund_step != UI_REFUND_AMOUNT))
             in->order[0] = '\0';
-        if (m->refund_step == UI_REFUND_AMOUNT &&
+        if (step == UI_REFUND_AMOUNT &&
             (fresh || in->refund_step != UI_REFUND_CONFIRM))
             in->refund_amount[0] = '\0';
     }
@@ -104,7 +104,7 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
     }
     in->seen = true;
     in->screen = m->screen;
-    in->refund_step = m->refund_step;
+    in->refund_step = step;
 }
 
 static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
@@ -146,9 +146,11 @@ static void on_paying(const struct ui_model *m, int k, struct ui_command *out)
 {
     if (k != KEY_ESCAPE && !is_backspace(k))
         return;
-    /* Aborting twice is harmless to the core, but a cancel already under way has nothing
-     * left to abort: say nothing rather than pretend. */
-    if (m->payment != NULL && (m->payment->abort_requested || m->payment->state == PAY_CANCELLING))
+    /* Aborting twice is harmless to the core, but a cancel already under way (or no payment
+     * at all) has nothing left to abort: the key does what the screen offers, nothing more. */
+    const struct payment *p = m->payment;
+    if (p == NULL || p->abort_requested || p->state == PAY_CANCELLING ||
+        !pay_state_unresolved(p->state))
         return;
     set_cmd(out, UI_CMD_ABORT);
 }
@@ -210,10 +212,15 @@ static bool order_char(int k)
            k == '-' || k == '_';
 }
 
+enum ui_refund_step keys_refund_step(const struct ui_model *m)
+{
+    return m->refund_payment == NULL ? UI_REFUND_ORDER : m->refund_step;
+}
+
 static void on_refund(struct ui_input *in, const struct ui_model *m, int k,
                       struct ui_command *out)
 {
-    switch (m->refund_step) {
+    switch (keys_refund_step(m)) {
     case UI_REFUND_ORDER:
         if (order_char(k)) {
             field_add(in->order, sizeof in->order, k);
@@ -244,7 +251,7 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k,
             set_cmd(out, UI_CMD_REDRAW);
         } else if (is_backspace(k) || k == KEY_ESCAPE) {
             set_cmd(out, UI_CMD_BACK);
-        } else if (is_enter(k) && m->refund_payment != NULL) {
+        } else if (is_enter(k)) {
             int64_t fen;
             if (describe_refund_amount(m->refund_payment, in->refund_amount, m->lang, &fen,
                                        in->error, sizeof in->error))
@@ -254,7 +261,7 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k,
         }
         return;
     case UI_REFUND_CONFIRM:
-        if (is_enter(k) && m->refund_payment != NULL)
+        if (is_enter(k))
             set_order_cmd(out, UI_CMD_REFUND_CONFIRM, m->refund_payment->order_no, m->refund_fen);
         else if (is_backspace(k) || k == KEY_ESCAPE)
             set_cmd(out, UI_CMD_BACK);

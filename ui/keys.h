@@ -32,6 +32,9 @@ struct ui_input {
  * coming back from SCAN keeps the amount, from DETAIL keeps the history row. */
 void keys_sync(struct ui_input *in, const struct ui_model *m);
 
+/* The refund step as shown: a step that needs the order, without one, is the ORDER step. */
+enum ui_refund_step keys_refund_step(const struct ui_model *m);
+
 /* Translates one key on m's screen. out->type is UI_CMD_NONE for a key that means nothing
  * here, UI_CMD_REDRAW when only the input changed. */
 void keys_translate(struct ui_input *in, const struct ui_model *m, int key,

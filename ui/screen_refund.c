@@ -62,9 +62,7 @@ static int refund_figures(const struct ui_model *m, const struct payment *p, int
 void screen_refund(const struct ui_model *m, struct ui_input *in)
 {
     const struct payment *p = m->refund_payment;
-    enum ui_refund_step step = m->refund_step;
-    if (step != UI_REFUND_ORDER && p == NULL)
-        step = UI_REFUND_ORDER;
+    enum ui_refund_step step = keys_refund_step(m);
     struct frame f;
     switch (step) {
     case UI_REFUND_ORDER: f = wdg_frame(m, in, order_keys, N(order_keys)); break;

@@ -46,7 +46,6 @@ struct http {
     int nsockets;
     int64_t deadline_ms; /* monotonic; 0 = libcurl wants no timeout */
     struct transfer *transfers;
-    int running;
 };
 
 static int64_t mono_ms(void)
@@ -235,7 +234,6 @@ enum gw_status http_start(struct http *h, const struct wire_request *req, long t
     }
     t->next = h->transfers;
     h->transfers = t;
-    h->running++;
     return GW_OK;
 }
 
@@ -273,7 +271,6 @@ static void finish(struct http *h, CURL *easy, CURLcode result)
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
     if (!t) return;
     unlink_transfer(h, t);
-    h->running--;
     const char *error = NULL;
     char why[CURL_ERROR_SIZE + 64];
     if (t->too_big) {
@@ -318,9 +315,4 @@ void http_perform(struct http *h, const struct pollfd *fds, int nfds)
     int left;
     while ((msg = curl_multi_info_read(h->multi, &left)))
         if (msg->msg == CURLMSG_DONE) finish(h, msg->easy_handle, msg->data.result);
-}
-
-int http_running(const struct http *h)
-{
-    return h->running;
 }

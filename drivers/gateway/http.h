@@ -39,6 +39,5 @@ enum gw_status http_start(struct http *h, const struct wire_request *req, long t
 
 int http_pollfds(struct http *h, struct pollfd *fds, int max, int64_t *timeout_ms);
 void http_perform(struct http *h, const struct pollfd *fds, int nfds);
-int http_running(const struct http *h);
 
 #endif

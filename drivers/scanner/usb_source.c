@@ -8,8 +8,9 @@
  * blocks except the few control requests made once while opening a device.
  *
  * Hot-plug: libusb's hot-plug callback (where the platform has it) only asks for a rescan;
- * without it, or while no scanner is open, the bus is rescanned every rescan_ms. A device
- * that goes away (transfer ends with NO_DEVICE) is closed and found again when it returns.
+ * without it, or while no scanner is open, the bus is rescanned every rescan_ms, with a fresh
+ * libusb context when nothing is open (see usb_process). A device that goes away (its
+ * transfer fails) is closed, and found again when it returns.
  */
 #include <libusb.h>
 #include <stdio.h>
@@ -116,7 +117,8 @@ static void on_transfer(struct libusb_transfer *xfer)
         return;
     default:
         d->gone = true;
-        d->gone_why = xfer->status == LIBUSB_TRANSFER_STALL ? "endpoint stalled" : "transfer error";
+        d->gone_why = xfer->status == LIBUSB_TRANSFER_STALL ? "endpoint stalled"
+                                                            : "read failed (cable pulled?)";
         return;
     }
     if (d->gone)
@@ -374,6 +376,30 @@ static int LIBUSB_CALL on_hotplug(libusb_context *ctx, libusb_device *dev,
     return 0;
 }
 
+static int start_context(struct usb_source *u)
+{
+    int rc = libusb_init(&u->ctx);
+    if (rc != 0)
+        return rc;
+    u->hotplug = false;
+    if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
+        rc = libusb_hotplug_register_callback(
+            u->ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
+            u->cfg.vid ? u->cfg.vid : LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+            LIBUSB_HOTPLUG_MATCH_ANY, on_hotplug, u, &u->hotplug_handle);
+        u->hotplug = rc == 0;
+    }
+    return 0;
+}
+
+static void stop_context(struct usb_source *u)
+{
+    if (u->hotplug)
+        libusb_hotplug_deregister_callback(u->ctx, u->hotplug_handle);
+    libusb_exit(u->ctx);
+    u->ctx = NULL;
+}
+
 static int usb_pollfds(void *src, struct pollfd *fds, int max)
 {
     struct usb_source *u = src;
@@ -446,6 +472,17 @@ static enum scanner_status usb_process(void *src, const struct pollfd *fds, int 
     if (u->rescan_now || (rescanning(u) && now >= u->next_scan)) {
         u->rescan_now = false;
         u->next_scan = now + u->cfg.rescan_ms;
+        /* With nothing open, a fresh context: libusb's device list follows udev's events,
+         * and without a udev daemon (minimal terminal images) a device plugged in later is
+         * only seen by a new enumeration. */
+        if (u->ndevs == 0) {
+            stop_context(u);
+            int rc = start_context(u);
+            if (rc != 0) {
+                scanner_logf(u->scanner, "usb: libusb_init failed: %s", libusb_strerror(rc));
+                return SCANNER_ERR_USB;
+            }
+        }
         rescan(u);
     }
     return SCANNER_OK;
@@ -475,9 +512,8 @@ static void usb_close(void *src)
     struct usb_source *u = src;
     for (int i = 0; i < u->ndevs; i++)
         device_free(u, u->devs[i]);
-    if (u->hotplug)
-        libusb_hotplug_deregister_callback(u->ctx, u->hotplug_handle);
-    libusb_exit(u->ctx);
+    if (u->ctx)
+        stop_context(u);
     free(u);
 }
 
@@ -500,18 +536,11 @@ enum scanner_status usb_source_open(void **out, const struct source_ops **ops, s
     }
     u->scanner = s;
     u->cfg = *cfg;
-    int rc = libusb_init(&u->ctx);
+    int rc = start_context(u);
     if (rc != 0) {
         snprintf(err, errlen, "scanner: libusb_init failed: %s", libusb_strerror(rc));
         free(u);
         return SCANNER_ERR_USB;
-    }
-    if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
-        rc = libusb_hotplug_register_callback(
-            u->ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
-            cfg->vid ? cfg->vid : LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
-            LIBUSB_HOTPLUG_MATCH_ANY, on_hotplug, u, &u->hotplug_handle);
-        u->hotplug = rc == 0;
     }
     *out = u;
     *ops = &usb_ops;

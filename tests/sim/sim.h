@@ -60,6 +60,7 @@ struct sim_reply {
         char value[400];
     } headers[SIM_REPLY_HEADERS];
     int nheaders;
+    char summary[128];    /* for the request log: channel, op, order, masked code, scenario */
     enum sim_fault fault; /* applied by the server: delay, drop, 5xx page, truncation */
     int delay_s;
 };
@@ -74,6 +75,9 @@ struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,
 /* Replies take ownership of text (malloc'd). */
 void sim_reply_body(struct sim_reply *rep, unsigned status, const char *content_type, char *text);
 void sim_reply_header(struct sim_reply *rep, const char *name, const char *value);
+/* Fills rep->summary; codes are masked to their last four digits. */
+void sim_reply_summary(struct sim_reply *rep, enum pay_channel ch, enum sim_op op,
+                       const char *order, const char *auth_code, const char *scenario);
 /* Makes text no longer JSON (the malformed_json fault) while keeping its length roughly. */
 void sim_text_malform(char *text);
 

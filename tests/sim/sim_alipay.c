@@ -481,6 +481,7 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
 
     pthread_mutex_lock(&s->lock);
     plan = sim_plan_for(s, CHANNEL_ALIPAY, c.op, c.auth_code ? c.auth_code : "");
+    sim_reply_summary(rep, CHANNEL_ALIPAY, c.op, c.order, c.auth_code, plan.name);
     if (http_fault(plan.fault) && !plan.commit) {
         pthread_mutex_unlock(&s->lock);
         rep->fault = plan.fault;
@@ -499,7 +500,7 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
         resp = query_reply(t);
     } else if (c.op == SIM_OP_CANCEL) {
         enum sim_cancel_result r = sim_ledger_cancel(s->ledger, CHANNEL_ALIPAY, c.order,
-                                                     plan.biz == BIZ_CANCEL_REFUSED, now, &t);
+                                                     plan.biz == BIZ_CANCEL_REFUSED, false, now, &t);
         resp = t ? cancel_reply(r, t) : business("ACQ.SYSTEM_ERROR", "系统错误");
     } else {
         const struct sim_refund *rf = NULL;

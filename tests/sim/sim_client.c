@@ -38,16 +38,21 @@ void test_order_no(char out[33], const char *prefix)
     snprintf(out, 33, "%s%ld%04u", prefix, (long)getpid() % 100000, ++counter);
 }
 
-static bool run_wait(char *const argv[])
+int sim_run(const char *bin, const char *const *args)
 {
+    const char *argv[16] = {bin};
+    int argc = 1;
+    for (int i = 0; args && args[i] && argc < 15; i++)
+        argv[argc++] = args[i];
+    argv[argc] = NULL;
     pid_t pid;
-    if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-        return false;
+    if (posix_spawn(&pid, bin, NULL, NULL, (char *const *)argv, environ) != 0)
+        return -1;
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
-            return false;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 bool simproc_prepare(struct simproc *p, const char *bin)
@@ -62,8 +67,8 @@ bool simproc_prepare(struct simproc *p, const char *bin)
         return false;
     }
     snprintf(p->keys, sizeof p->keys, "%s/keys", p->dir);
-    char *argv[] = {p->bin, "--make-keys", p->keys, NULL};
-    if (!run_wait(argv)) {
+    const char *args[] = {"--make-keys", p->keys, NULL};
+    if (sim_run(p->bin, args) != 0) {
         fprintf(stderr, "%s --make-keys %s failed\n", p->bin, p->keys);
         return false;
     }

@@ -39,6 +39,9 @@ bool simproc_prepare(struct simproc *p, const char *bin);
 bool simproc_start(struct simproc *p, const char *const *extra);
 /* SIGTERM and wait; returns the exit status (-1 if it had to be killed). */
 int simproc_stop(struct simproc *p);
+/* Runs posterm-sim with args (NULL-terminated) to completion; its exit status, -1 if it
+ * could not run or died of a signal. */
+int sim_run(const char *bin, const char *const *args);
 /* Removes the temporary dir and frees keys. */
 void simproc_cleanup(struct simproc *p);
 

@@ -227,8 +227,8 @@ struct sim_trade *sim_ledger_query(struct sim_ledger *l, const char *order, int6
 }
 
 enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel ch,
-                                         const char *order, bool refuse, int64_t now,
-                                         struct sim_trade **trade)
+                                         const char *order, bool refuse, bool busy_while_paying,
+                                         int64_t now, struct sim_trade **trade)
 {
     struct sim_trade *t = sim_ledger_find(l, order, now);
     enum sim_cancel_result r;
@@ -258,6 +258,10 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
             t->cancel_refusals_left--;
         persist(l, now);
         return SIM_CANCEL_RETRY;
+    }
+    if (busy_while_paying && t->state == TRADE_PAYING) {
+        persist(l, now);
+        return SIM_CANCEL_BUSY;
     }
     switch (t->state) {
     case TRADE_PAYING:

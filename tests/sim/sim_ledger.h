@@ -71,6 +71,7 @@ enum sim_cancel_result {
     SIM_CANCEL_CLOSED,   /* nothing had been charged; the order can no longer be paid */
     SIM_CANCEL_REFUNDED, /* it had been charged; the money went back */
     SIM_CANCEL_RETRY,    /* refused for now; send it again */
+    SIM_CANCEL_BUSY,     /* refused: the customer is still confirming (WeChat's rule) */
 };
 
 enum sim_refund_result {
@@ -100,10 +101,11 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
                                    struct sim_trade **trade);
 /* NULL when the gateway would say "no such order" (unknown, or still hidden). */
 struct sim_trade *sim_ledger_query(struct sim_ledger *l, const char *order, int64_t now);
-/* refuse: this cancel is refused whatever the order's own scenario says. */
+/* refuse: this cancel is refused whatever the order's own scenario says. busy_while_paying:
+ * a trade whose customer is still confirming cannot be cancelled yet (WeChat reverse). */
 enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel ch,
-                                         const char *order, bool refuse, int64_t now,
-                                         struct sim_trade **trade);
+                                         const char *order, bool refuse, bool busy_while_paying,
+                                         int64_t now, struct sim_trade **trade);
 /* total_fen < 0: the channel does not state the order total. */
 enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
                                          const char *request_no, int64_t amount_fen,

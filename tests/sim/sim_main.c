@@ -169,7 +169,8 @@ static void key_path(char *out, size_t size, const char *dir, const char *file)
 }
 
 /* posterm's gateway settings for a simulator on port, with absolute key paths: the field
- * names follow struct gateway_config (drivers/gateway/gateway.h). */
+ * names follow struct gateway_config (drivers/gateway/gateway.h); tests/e2e/harness.py
+ * turns them into posterm's config file. */
 static bool write_config_fragment(const char *path, const char *keys_dir, int port, bool tls,
                                   const char *ca_file)
 {

@@ -45,17 +45,10 @@ struct exchange {
     int unreachable_s; /* this control request asked to go away, after its reply */
 };
 
-int64_t sim_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,
                              const char *auth_code)
 {
-    struct sim_plan p = {"success", BIZ_NORMAL, FAULT_NONE, 0, 0, false};
+    struct sim_plan p = {"normal", BIZ_NORMAL, FAULT_NONE, 0, 0, false};
     if (sim_script_take(s->script, op, ch, &p))
         return p;
     if (op == SIM_OP_PAY)
@@ -364,8 +357,8 @@ static enum MHD_Result gateway(struct sim_server *srv, struct MHD_Connection *co
         rep.nheaders = 0;
     }
     if (!srv->quiet)
-        fprintf(stderr, "posterm-sim: %s %s -> %u%s\n", method, url, rep.status,
-                fault_name(rep.fault));
+        fprintf(stderr, "posterm-sim: %s %s %s%s-> %u%s\n", method, url, rep.summary,
+                rep.summary[0] ? " " : "", rep.status, fault_name(rep.fault));
     if (rep.fault == FAULT_DELAY && !hold_back(s, rep.delay_s)) {
         free(rep.body);
         return MHD_NO;

@@ -493,6 +493,7 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
 
     pthread_mutex_lock(&s->lock);
     plan = sim_plan_for(s, CHANNEL_WECHAT, c.op, c.auth_code ? c.auth_code : "");
+    sim_reply_summary(rep, CHANNEL_WECHAT, c.op, c.order, c.auth_code, plan.name);
     if (http_fault(plan.fault) && !plan.commit) {
         pthread_mutex_unlock(&s->lock);
         rep->fault = plan.fault;
@@ -512,8 +513,10 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
         a = t ? (struct answer){200, transaction(t)} : fail(404, "ORDER_NOT_EXIST", "订单不存在");
     } else if (c.op == SIM_OP_CANCEL) {
         enum sim_cancel_result r = sim_ledger_cancel(s->ledger, CHANNEL_WECHAT, c.order,
-                                                     plan.biz == BIZ_CANCEL_REFUSED, now, &t);
-        if (t == NULL || r == SIM_CANCEL_RETRY) {
+                                                     plan.biz == BIZ_CANCEL_REFUSED, true, now, &t);
+        if (r == SIM_CANCEL_BUSY) {
+            a = fail(400, "USERPAYING", "用户正在支付中，不能撤销，请稍后重试");
+        } else if (t == NULL || r == SIM_CANCEL_RETRY) {
             a = fail(500, "SYSTEM_ERROR", "系统错误，请稍后重试");
         } else {
             a.status = 200;

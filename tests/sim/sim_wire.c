@@ -1,6 +1,6 @@
 /*
  * sim_wire.c - the small pieces both gateways' wire formats share: money strings, Beijing
- * time stamps, payment-code routing, and building a reply.
+ * time stamps, the monotonic clock, payment-code routing, and building a reply.
  */
 #include "sim.h"
 
@@ -8,6 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+int64_t sim_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 void sim_reply_body(struct sim_reply *rep, unsigned status, const char *content_type, char *text)
 {
@@ -25,6 +32,15 @@ void sim_reply_header(struct sim_reply *rep, const char *name, const char *value
     snprintf(rep->headers[rep->nheaders].name, sizeof rep->headers[0].name, "%s", name);
     snprintf(rep->headers[rep->nheaders].value, sizeof rep->headers[0].value, "%s", value);
     rep->nheaders++;
+}
+
+void sim_reply_summary(struct sim_reply *rep, enum pay_channel ch, enum sim_op op,
+                       const char *order, const char *auth_code, const char *scenario)
+{
+    size_t len = auth_code ? strlen(auth_code) : 0;
+    snprintf(rep->summary, sizeof rep->summary, "%s %s %s%s%s (%s)", pay_channel_name(ch),
+             sim_op_name(op), order, len >= 4 ? " code ****" : "", len >= 4 ? auth_code + len - 4 : "",
+             scenario);
 }
 
 void sim_text_malform(char *text)

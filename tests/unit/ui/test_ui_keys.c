@@ -130,6 +130,12 @@ static void paying(void)
     p.abort_requested = false;
     p.state = PAY_CANCELLING;
     CHECK_EQ_INT(key(&m, 27), UI_CMD_NONE);
+    p.state = PAY_PAID; /* final, the loop has not switched to RESULT yet */
+    CHECK_EQ_INT(key(&m, 27), UI_CMD_NONE);
+    m.payment = NULL;
+    p.state = PAY_QUERYING;
+    CHECK_EQ_INT(key(&m, 27), UI_CMD_NONE);
+    m.payment = &p;
 
     m.screen = UI_SCREEN_RESULT;
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_BACK);
@@ -265,6 +271,17 @@ static void refund(void)
 
     m.refund_step = UI_REFUND_SENT;
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_BACK);
+
+    /* A step that needs the order, without it, is the ORDER step: typing goes to the order
+     * number and Enter never requests or confirms anything. */
+    m.refund_payment = NULL;
+    m.refund_step = UI_REFUND_CONFIRM;
+    CHECK_EQ_INT(keys_refund_step(&m), UI_REFUND_ORDER);
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "Not an order number");
+    CHECK_EQ_INT(type(&m, "42\n"), UI_CMD_REFUND_LOOKUP);
+    CHECK_EQ_STR(cmd.order_no, "42");
+    m.refund_payment = &p;
 
     /* A fresh visit to the refund screen forgets the last order number. */
     m.screen = UI_SCREEN_READY;

@@ -6,6 +6,7 @@
 # screen, what keys mean (the demo logs each command), a resize to 120x40, below the minimum
 # and back, where the screen must be exactly what it was before (no garbage), and Chinese.
 set -euo pipefail
+unset TMUX # a private server even when run from inside tmux
 
 # The demo's command line, quoted for the shell tmux starts (an emulator may come first).
 demo=$(printf "'%s' " "$@")
@@ -332,6 +333,26 @@ fi
 ctl "show eod"
 see "未完成（未计入合计）：1 笔"
 see "合计               3       1021.30       1002.00         19.30"
+
+# --- a model with its data missing: every screen still draws its frame, keys stay safe ---
+ctl "lang en"
+# Each step's marker is what its bare screen shows; the ready screen in between makes sure
+# the keys reach the step's screen, not the one before.
+for pair in "scan:Scan the customer's payment code" "confirming:Payment in progress" \
+            "paid:Enter next payment" "history:Today's payments" "detail:Esc/Bksp back" \
+            "refund_amount:Order number: _" "refund_confirm:Order number: _" \
+            "eod:End of day"; do
+    step=${pair%%:*}
+    ctl "show ready"
+    see "Enter charge"
+    ctl "show $step"
+    ctl "bare 1"
+    see "${pair#*:}"
+    keys Down Escape
+    # Without a payment there is nothing to abort: the next command logged is the result's.
+    [ "$step" = confirming ] || command "BACK 0 "
+done
+ctl "bare 0"
 
 # --- the demo closes the screen cleanly ---
 ctl "quit"

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# scanner-vm.sh - posterm's scanner source against a real USB stack: a throw-away Linux VM
+# (QEMU, software emulation) whose kernel emulates a barcode scanner with the USB gadget
+# framework on the dummy host controller. The gadget types payment codes, is unplugged and
+# plugged back in (UDC unbind/rebind) mid-session, and types more; scanner-probe, running
+# inside the VM on the host side of the same bus, must print exactly the codes typed.
+#
+#   usage: scanner-vm.sh keyboard|hidpos PROBE [CACHE_DIR]
+#     keyboard: Honeywell Voyager 1400g IDs (0c2e:0b81, usb.ids), HID boot keyboard, found
+#               through the known-vendor table (--kind auto)
+#     hidpos:   Newland HID POS IDs (1eab:1310, usb.ids PID pattern), the HID POS
+#               scanned-data report Access-IS documents, opened by --vid (--kind hidpos)
+#   The kernel's usbhid is loaded, so the probe must detach it as on a real terminal.
+#   CACHE_DIR keeps the downloaded Debian kernel and busybox between runs.
+#
+# Needs (toolchain/packages/vm.txt): qemu-system-x86, busybox-static (fetched, not used
+# from the host), kmod, cpio, python3, apt access for `apt-get download`.
+# Bounded: QEMU runs under `timeout`; every temporary file is removed on exit.
+set -euo pipefail
+
+mode=${1:?usage: scanner-vm.sh keyboard|hidpos PROBE [CACHE_DIR]}
+probe=$(readlink -f "${2:?usage: scanner-vm.sh keyboard|hidpos PROBE [CACHE_DIR]}")
+cache=${3:-}
+vm_timeout=${VM_TIMEOUT:-240}
+
+for tool in qemu-system-x86_64 cpio depmod dpkg-deb apt-get apt-cache python3 flock timeout; do
+    command -v "$tool" >/dev/null || { echo "scanner-vm: missing $tool (toolchain/dev deps vm)"; exit 1; }
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+[ -n "$cache" ] || cache=$work/cache
+mkdir -p "$cache"
+
+# --- Debian's standard kernel (the -cloud- flavour has no USB) and busybox, cached ---
+kpkg=$(apt-cache search --names-only '^linux-image-[0-9.]+-[0-9]+-amd64$' | sort -V | tail -1 | cut -d' ' -f1)
+[ -n "$kpkg" ] || { echo "scanner-vm: no linux-image package known to apt (apt-get update?)"; exit 1; }
+(
+    flock 9
+    cd "$cache"
+    if ! ls "${kpkg}"_*.deb >/dev/null 2>&1; then
+        rm -f linux-image-*.deb
+        apt-get download "$kpkg" >/dev/null 2>&1 || { echo "scanner-vm: apt-get download $kpkg failed"; exit 1; }
+    fi
+    if ! ls busybox-static_*.deb >/dev/null 2>&1; then
+        apt-get download busybox-static >/dev/null 2>&1 || { echo "scanner-vm: apt-get download busybox-static failed"; exit 1; }
+    fi
+) 9>"$cache/lock"
+
+cd "$work"
+dpkg-deb --fsys-tarfile "$cache/${kpkg}"_*.deb | tar -x --wildcards -C "$work" \
+    './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/usb/*' './lib/modules/*/kernel/drivers/hid/hid.ko' \
+    './lib/modules/*/kernel/drivers/hid/hid-generic.ko' './lib/modules/*/kernel/drivers/hid/usbhid/*' \
+    './lib/modules/*/kernel/fs/configfs/*' './lib/modules/*/modules.builtin*' './lib/modules/*/modules.order'
+mkdir bb && dpkg-deb -x "$cache"/busybox-static_*.deb bb
+kver=$(ls lib/modules)
+
+ir=$work/ir
+mkdir -p "$ir"/{bin,proc,sys,dev,tmp,lib/modules/$kver/kernel}
+cp bb/bin/busybox "$ir/bin/"
+ln -s busybox "$ir/bin/sh"
+for m in usb/gadget/udc/dummy_hcd usb/gadget/udc/udc-core usb/core/usbcore usb/common/usb-common \
+         usb/gadget/libcomposite usb/gadget/function/usb_f_hid hid/hid hid/hid-generic hid/usbhid/usbhid; do
+    mkdir -p "$ir/lib/modules/$kver/kernel/drivers/$(dirname $m)"
+    cp "lib/modules/$kver/kernel/drivers/$m.ko" "$ir/lib/modules/$kver/kernel/drivers/$m.ko"
+done
+mkdir -p "$ir/lib/modules/$kver/kernel/fs/configfs"
+cp "lib/modules/$kver/kernel/fs/configfs/configfs.ko" "$ir/lib/modules/$kver/kernel/fs/configfs/"
+cp lib/modules/$kver/modules.builtin* lib/modules/$kver/modules.order "$ir/lib/modules/$kver/"
+depmod -b "$ir" "$kver"
+
+# --- the probe and the libraries it links (it runs on the VM's own root) ---
+cp "$probe" "$ir/bin/prog"
+for lib in $(ldd "$probe" | grep -o '/lib[^ ]*'); do
+    mkdir -p "$ir$(dirname "$lib")"
+    cp -L "$lib" "$ir$lib"
+done
+
+# --- what the gadget types, and what the probe must print ---
+python3 - "$mode" "$ir" "$work/expected" <<'PY'
+import sys
+mode, ir, expected = sys.argv[1], sys.argv[2], sys.argv[3]
+# WeChat (10-15 prefix, 18 digits) and Alipay (25-30 prefix, 16-24 digits) payment codes,
+# with runs of repeated digits (each needs a release report in between to survive).
+first = ["134567890123456789", "281122334455667788", "100000000000000001"]
+second = ["251234567890123400", "139999888877776666", "30112233445566778899"]
+
+def keyboard(codes):
+    out = b""
+    for code in codes:
+        for c in code:
+            usage = 0x27 if c == "0" else 0x1D + int(c)
+            out += bytes([0, 0, usage, 0, 0, 0, 0, 0]) + bytes(8)
+        out += bytes([0, 0, 0x28, 0, 0, 0, 0, 0]) + bytes(8)   # Enter, then all keys up
+    return out
+
+def pos_report(aim, data, cont):
+    r = bytearray(64)
+    r[0] = 2; r[1] = len(data); r[2:5] = aim; r[5:5 + len(data)] = data
+    r[61] = ord("s"); r[63] = 1 if cont else 0
+    return bytes(r)
+
+def hidpos(codes):
+    out = b""
+    for i, code in enumerate(codes):
+        data = code.encode()
+        if i == 1:   # one code per batch split over two reports (Decode Data Continued)
+            out += pos_report(b"]C0", data[:7], True) + pos_report(b"]C0", data[7:], False)
+        else:
+            out += pos_report(b"]C0", data, False)
+    return out
+
+make = keyboard if mode == "keyboard" else hidpos
+open(ir + "/a.bin", "wb").write(make(first))
+open(ir + "/b.bin", "wb").write(make(second))
+open(expected, "w").write("".join("CODE %s\n" % c for c in first + second))
+PY
+ncodes=$(wc -l < "$work/expected")
+na=3
+
+boot_keyboard='\x05\x01\x09\x06\xa1\x01\x05\x07\x19\xe0\x29\xe7\x15\x00\x25\x01\x75\x01\x95\x08\x81\x02\x95\x01\x75\x08\x81\x03\x95\x06\x75\x08\x15\x00\x25\x65\x05\x07\x19\x00\x29\x65\x81\x00\xc0'
+# Access-IS/Honeywell scanned-data report: ID 2, Byte Count, AIM x3, 56 data, 2 bytes, continued bit.
+hidpos_desc='\x05\x8c\x09\x02\xa1\x01\x85\x02\x09\x12\xa1\x02\x15\x00\x26\xff\x00\x75\x08\x95\x01\x05\x01\x09\x3b\x81\x02\x05\x8c\x09\xfb\x09\xfc\x09\xfd\x95\x03\x81\x02\x09\xfe\x95\x38\x82\x02\x01\x06\x00\xff\x09\x01\x95\x01\x81\x02\x81\x03\x05\x8c\x25\x01\x75\x01\x09\xff\x81\x02\x75\x07\x81\x03\xc0\xc0'
+case $mode in
+    keyboard) vid=0x0c2e pid=0x0b81 maker=Honeywell product="Voyager 1400g" proto=1 sub=1 rlen=8
+              desc=$boot_keyboard args="--kind auto" ;;
+    hidpos)   vid=0x1eab pid=0x1310 maker=Newland product="HID POS scanner" proto=0 sub=0 rlen=64
+              desc=$hidpos_desc args="--kind hidpos --vid 1eab" ;;
+    *) echo "scanner-vm: mode is keyboard or hidpos"; exit 2 ;;
+esac
+printf "$desc" > "$ir/report_desc"
+
+cat > "$ir/init" <<INIT
+#!/bin/sh
+/bin/busybox --install -s /bin
+mount -t proc p /proc; mount -t sysfs s /sys; mount -t devtmpfs d /dev
+for m in dummy_hcd libcomposite usb_f_hid usbhid hid_generic; do modprobe \$m || echo "VM-STEP modprobe \$m failed"; done
+mount -t configfs none /sys/kernel/config
+G=/sys/kernel/config/usb_gadget/scanner
+mkdir \$G && cd \$G
+echo $vid > idVendor; echo $pid > idProduct
+mkdir strings/0x409; echo "$maker" > strings/0x409/manufacturer; echo "$product" > strings/0x409/product
+mkdir functions/hid.usb0
+echo $proto > functions/hid.usb0/protocol; echo $sub > functions/hid.usb0/subclass
+echo $rlen > functions/hid.usb0/report_length
+cat /report_desc > functions/hid.usb0/report_desc
+mkdir configs/c.1; ln -s functions/hid.usb0 configs/c.1/
+UDC=\$(ls /sys/class/udc | head -1)
+cd /
+/bin/prog $args --count $ncodes --timeout 90000 > /out 2> /err &
+P=\$!
+# wait_for PATTERN N: until the probe printed N lines matching PATTERN (30 s at most)
+wait_for() {
+    i=0
+    while [ "\$(grep -c "\$1" /out)" -lt "\$2" ]; do
+        i=\$((i + 1)); [ \$i -gt 300 ] && { echo "VM-STEP timed out waiting for \$2 x '\$1'"; return 1; }
+        sleep 0.1
+    done
+}
+echo \$UDC > \$G/UDC
+bound() { ls /sys/bus/usb/drivers/usbhid | grep -c ':'; }
+wait_for '^STATUS scanner: ' 1 && echo "VM-CHECK usbhid interfaces while posterm reads: \$(bound)" &&
+echo "VM-STEP plugged, typing" && dd if=/a.bin of=/dev/hidg0 bs=$rlen 2>/dev/null &&
+wait_for '^CODE ' $na && echo "VM-STEP unplugging" && echo "" > \$G/UDC &&
+wait_for 'unplugged' 1 && echo "VM-STEP plugging back in" && echo \$UDC > \$G/UDC &&
+wait_for '^STATUS scanner: ' 2 && echo "VM-STEP replugged, typing" && dd if=/b.bin of=/dev/hidg0 bs=$rlen 2>/dev/null ||
+kill \$P
+wait \$P
+echo "VM-EXIT=\$?"
+sleep 1
+echo "VM-CHECK usbhid interfaces after posterm exits: \$(bound)"
+sed 's/^/VM-OUT /' /out
+sed 's/^/VM-ERR /' /err
+poweroff -f
+INIT
+chmod +x "$ir/init"
+(cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$work/ir.gz")
+
+start=$(date +%s)
+status=0
+timeout "$vm_timeout" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot -nic none \
+    -kernel boot/vmlinuz-"$kver" -initrd "$work/ir.gz" \
+    -append "console=ttyS0 quiet panic=-1" > "$work/console" 2>&1 || status=$?
+# Drop carriage returns and the firmware's terminal escapes in front of the first line.
+tr -d '\r' < "$work/console" | sed -E 's/^.*(VM-(STEP|CHECK|EXIT|OUT|ERR))/\1/' > "$work/console.txt"
+echo "scanner-vm: $mode: VM ran $(( $(date +%s) - start )) s (qemu status $status)"
+grep -E '^VM-' "$work/console.txt" || true
+
+sed -n 's/^VM-OUT \(CODE .*\)$/\1/p' "$work/console.txt" > "$work/got"
+fail=0
+if ! grep -q '^VM-EXIT=0$' "$work/console.txt"; then
+    echo "scanner-vm: FAIL: the probe did not read $ncodes codes"; fail=1
+fi
+if ! diff -u "$work/expected" "$work/got"; then
+    echo "scanner-vm: FAIL: codes read differ from codes typed"; fail=1
+fi
+if ! grep -q '^VM-OUT STATUS .*unplugged' "$work/console.txt" ||
+   [ "$(grep -c '^VM-OUT STATUS scanner: ' "$work/console.txt")" -lt 2 ]; then
+    echo "scanner-vm: FAIL: unplug and reopen not both seen"; fail=1
+fi
+# The kernel's driver was detached while posterm read, and given back when it closed.
+if ! grep -q '^VM-CHECK usbhid interfaces while posterm reads: 0$' "$work/console.txt" ||
+   ! grep -q '^VM-CHECK usbhid interfaces after posterm exits: 1$' "$work/console.txt"; then
+    echo "scanner-vm: FAIL: usbhid was not detached while reading and reattached after"; fail=1
+fi
+if [ $fail -ne 0 ]; then
+    echo "---- VM console ----"; tail -60 "$work/console.txt"
+    exit 1
+fi
+echo "scanner-vm: $mode: $ncodes codes read exactly as typed, across an unplug and replug"
