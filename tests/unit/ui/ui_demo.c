@@ -283,8 +283,10 @@ int main(int argc, char **argv)
         struct ui_command cmd;
         for (ui_read_keys(ui, &m, &cmd); cmd.type != UI_CMD_NONE; ui_read_keys(ui, &m, &cmd)) {
             if (cmd.type != UI_CMD_REDRAW) {
-                fprintf(log, "%s %lld %s\n", ui_command_name(cmd.type), (long long)cmd.fen,
-                        cmd.order_no);
+                char masked[UI_SCAN_MAX + 1];
+                paycode_mask(cmd.code, masked, sizeof masked);
+                fprintf(log, "%s %lld %s%s\n", ui_command_name(cmd.type), (long long)cmd.fen,
+                        cmd.order_no, masked);
                 fflush(log);
             }
             if (cmd.type == UI_CMD_HISTORY_FILTER_TOGGLE)

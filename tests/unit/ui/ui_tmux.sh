@@ -178,6 +178,13 @@ see "Esc/Bksp back"
 ctl "bad_scan"
 see "Bad scan: not a WeChat Pay or Alipay payment code"
 ctl "clear_message"
+# A keyboard-mode scanner types into the screen: the code shows masked, Enter hands it over.
+keys 1 3 4 5 6 7 8 9 0 1 2 3 4 5
+see "Payment code: 134567****2345"
+not_see "13456789012345"
+keys 6 7 8 9 Enter
+command "SCAN 0 134567********6789"
+not_see "Payment code:"
 keys Escape
 command "BACK 0 "
 
