@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cashier.h"
 #include "config.h"
 #include "gateway.h"
 #include "headless.h"
@@ -74,6 +75,37 @@ static void usage(FILE *to)
             "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
             "  -h, --help          this text\n"
             "  -V, --version       the version\n");
+}
+
+static int run_screen(const struct config *cfg, struct journal *journal,
+                      const char *journal_problem, struct gateway *gateway)
+{
+#ifdef POSTERM_WITH_UI
+    char err[256];
+    struct cashier *c = cashier_new(cfg, err, sizeof err);
+    if (c == NULL) {
+        fprintf(stderr, "posterm: %s (use --headless without a terminal)\n", err);
+        return 2;
+    }
+    struct loop_observer obs = cashier_observer(c);
+    struct loop *loop = NULL;
+    int status = 1;
+    if (loop_open(&loop, cfg, journal, journal_problem, gateway, NULL, &obs) == LOOP_OK) {
+        int resumed;
+        if (journal)
+            (void)loop_recover(loop, &resumed); /* a failure is shown on screen */
+        else
+            obs.message(obs.ctx, LOOP_ERROR, journal_problem);
+        status = cashier_run(c, loop, &stop_requested);
+    }
+    loop_close(loop);
+    cashier_free(c);
+    return status;
+#else
+    (void)cfg, (void)journal, (void)journal_problem, (void)gateway;
+    fprintf(stderr, "posterm: built without the cashier screen; use --headless\n");
+    return 2;
+#endif
 }
 
 int main(int argc, char **argv)
@@ -156,8 +188,7 @@ int main(int argc, char **argv)
         loop_close(loop);
         headless_free(h);
     } else {
-        fprintf(stderr, "posterm: the cashier screen is not built in; use --headless\n");
-        status = 2;
+        status = run_screen(&cfg, journal, journal_problem, gateway);
     }
 
     gateway_close(gateway);
