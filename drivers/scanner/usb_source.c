@@ -156,8 +156,9 @@ static void device_free(struct usb_source *u, struct usb_dev *d)
             kbd_decoder_reset(&f->kbd, d->gone_why ? d->gone_why : "scanner closed");
         if (!f->in_flight && f->xfer)
             libusb_free_transfer(f->xfer);
-        if (!d->gone)
-            libusb_release_interface(d->handle, f->number); /* the kernel driver comes back */
+        /* The kernel driver comes back (auto-detach); on a device already gone this fails
+         * harmlessly. */
+        libusb_release_interface(d->handle, f->number);
     }
     libusb_close(d->handle);
     free(d);
@@ -244,7 +245,8 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
                                 CONTROL_TIMEOUT_MS);
         libusb_control_transfer(d->handle, 0x21, HID_SET_IDLE, 0, (uint16_t)n, NULL, 0,
                                 CONTROL_TIMEOUT_MS);
-        f->read_len = packet < 8 ? packet : 8;
+        /* A whole packet: a device that sends more than 8 bytes must not overflow the read. */
+        f->read_len = packet < (int)sizeof f->buf ? packet : (int)sizeof f->buf;
         kbd_decoder_init(&f->kbd, u->cfg.layout, u->cfg.suffix, u->cfg.gap_ms, u->cfg.max_len,
                          scanner_candidate, &f->tap);
         snprintf(f->tap.name, sizeof f->tap.name, "usb %04x:%04x", d->vid, d->pid);
@@ -268,8 +270,11 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
         return false;
     }
     f->hidpos = true;
-    /* One transfer per report: asking for more would merge two full-size reports. */
-    f->read_len = (int)f->layout.report_bytes;
+    /* One transfer per report: a report spans packets only when it is longer than one, and
+     * asking for more than that would merge two full-size reports. */
+    f->read_len = (int)f->layout.report_bytes > packet ? (int)f->layout.report_bytes : packet;
+    if (f->read_len > (int)sizeof f->buf)
+        f->read_len = (int)sizeof f->buf;
     hidpos_assembler_init(&f->pos, u->cfg.gap_ms, u->cfg.max_len, scanner_candidate, &f->tap);
     snprintf(f->tap.name, sizeof f->tap.name, "hidpos %04x:%04x", d->vid, d->pid);
     return true;
