@@ -33,6 +33,7 @@ struct field {
 static const struct field fields[] = {
     {"terminal_id", F_STRING, AT(terminal_id), 0, 0, NULL},
     {"journal", F_STRING, AT(journal_path), 0, 0, NULL},
+    {"log", F_STRING, AT(log_path), 0, 0, NULL},
     {"language", F_CHOICE, AT(language), 0, 0, "en|zh"},
     {"subject", F_STRING, AT(subject), 0, 0, NULL},
     {"max_amount", F_MONEY, AT(max_amount_fen), 1, INT64_C(100000000000), NULL},
@@ -301,7 +302,11 @@ bool config_parse(struct config *cfg, const char *name, const char *text, size_t
     bool ok = cJSON_IsObject(root) ? walk(cfg, root, NULL, name, err, errlen)
                                    : fail(err, errlen, name, NULL, "must be a JSON object");
     cJSON_Delete(root);
-    return ok && check_whole(cfg, name, err, errlen);
+    if (!ok || !check_whole(cfg, name, err, errlen))
+        return false;
+    /* The gateway names the device in its requests (WeChat's device_id). */
+    snprintf(cfg->gateway.terminal_id, sizeof cfg->gateway.terminal_id, "%s", cfg->terminal_id);
+    return true;
 }
 
 bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)

@@ -30,6 +30,7 @@ struct config_scanner {
 struct config {
     char terminal_id[33];
     char journal_path[256];
+    char log_path[256];    /* "" = standard error (headless) or "<journal>.log" (screen) */
     char language[4];      /* en | zh */
     char subject[64];      /* on the customer's receipt */
     int64_t max_amount_fen;

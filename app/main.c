@@ -4,13 +4,16 @@
  * Order matters: config, then the journal, then the gateway, then recovery of every
  * unresolved payment, and only then a front that can take new payments.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cashier.h"
 #include "config.h"
 #include "gateway.h"
 #include "headless.h"
@@ -22,6 +25,39 @@
 #endif
 
 static volatile int stop_requested;
+
+/* One timestamped line per gateway request and reply; the gateway never passes secrets. */
+static void log_line(void *ctx, const char *line)
+{
+    FILE *f = ctx;
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    localtime_r(&ts.tv_sec, &tm);
+    fprintf(f, "%04d-%02d-%02d %02d:%02d:%02d.%03ld %s\n", tm.tm_year + 1900, tm.tm_mon + 1,
+            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, line);
+    fflush(f);
+}
+
+/* Where log lines go: the config's file, else stderr for headless and <journal>.log behind
+ * the screen (stderr would draw over it). */
+static FILE *open_log(const struct config *cfg, bool headless)
+{
+    char path[300];
+    if (cfg->log_path[0])
+        snprintf(path, sizeof path, "%s", cfg->log_path);
+    else if (headless)
+        return stderr;
+    else
+        snprintf(path, sizeof path, "%s.log", cfg->journal_path);
+    FILE *f = fopen(path, "a");
+    if (f == NULL) {
+        fprintf(stderr, "posterm: cannot open log %s: %s; logging to standard error\n", path,
+                strerror(errno));
+        return stderr;
+    }
+    return f;
+}
 
 static void on_signal(int sig)
 {
@@ -39,6 +75,37 @@ static void usage(FILE *to)
             "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
             "  -h, --help          this text\n"
             "  -V, --version       the version\n");
+}
+
+static int run_screen(const struct config *cfg, struct journal *journal,
+                      const char *journal_problem, struct gateway *gateway)
+{
+#ifdef POSTERM_WITH_UI
+    char err[256];
+    struct cashier *c = cashier_new(cfg, err, sizeof err);
+    if (c == NULL) {
+        fprintf(stderr, "posterm: %s (use --headless without a terminal)\n", err);
+        return 2;
+    }
+    struct loop_observer obs = cashier_observer(c);
+    struct loop *loop = NULL;
+    int status = 1;
+    if (loop_open(&loop, cfg, journal, journal_problem, gateway, NULL, &obs) == LOOP_OK) {
+        int resumed;
+        if (journal)
+            (void)loop_recover(loop, &resumed); /* a failure is shown on screen */
+        else
+            obs.message(obs.ctx, LOOP_ERROR, journal_problem);
+        status = cashier_run(c, loop, &stop_requested);
+    }
+    loop_close(loop);
+    cashier_free(c);
+    return status;
+#else
+    (void)cfg, (void)journal, (void)journal_problem, (void)gateway;
+    fprintf(stderr, "posterm: built without the cashier screen; use --headless\n");
+    return 2;
+#endif
 }
 
 int main(int argc, char **argv)
@@ -93,6 +160,8 @@ int main(int argc, char **argv)
         journal_close(journal);
         return 2;
     }
+    FILE *log = open_log(&cfg, headless);
+    gateway_set_log(gateway, log_line, log);
     if (!cfg.gateway.tls_verify)
         fprintf(stderr, "posterm: WARNING: TLS verification is off (http.tls_verify=false)\n");
 
@@ -119,11 +188,12 @@ int main(int argc, char **argv)
         loop_close(loop);
         headless_free(h);
     } else {
-        fprintf(stderr, "posterm: the cashier screen is not built in; use --headless\n");
-        status = 2;
+        status = run_screen(&cfg, journal, journal_problem, gateway);
     }
 
     gateway_close(gateway);
     journal_close(journal);
+    if (log != stderr)
+        fclose(log);
     return status;
 }

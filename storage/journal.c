@@ -340,7 +340,8 @@ static enum journal_status create_or_check_file(const char *path, char *err, siz
     char what[4608], folder[4096];
     folder_of(path, folder, sizeof folder);
 
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* O_EXCL also refuses a symlink planted at the path; an existing journal may be one. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
         int ok = fchmod(fd, 0600) == 0 && fsync(fd) == 0;
         int saved = errno;
@@ -360,7 +361,7 @@ static enum journal_status create_or_check_file(const char *path, char *err, siz
     }
     bool exists = errno == EEXIST;
     if (exists)
-        fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         enum journal_status st =

@@ -10,6 +10,7 @@
  * unresolved rows so that recovery never reads history. The full payment code is kept only
  * while a payment is unresolved; after, only its last four digits. The file is created 0600.
  * A journal that fails its integrity check or is of a newer schema is never written to.
+ * A handle belongs to one thread (the event loop's); it opens SQLite without mutexes.
  */
 #ifndef POSTERM_JOURNAL_H
 #define POSTERM_JOURNAL_H

@@ -1,7 +1,8 @@
 /*
  * keys.c - the key map of each screen, chosen so that a numeric keypad alone runs the till:
  * digits and '.' type, Enter goes on, Backspace goes back when there is nothing to delete,
- * '/' '*' '-' open history, end of day and refund. Letters work too on a full keyboard.
+ * '/' '*' '-' open history, end of day and refund. Letters work too on a full keyboard;
+ * quitting takes F10 or Ctrl-X, which no scanner types.
  */
 #include "keys.h"
 
@@ -15,6 +16,7 @@
 #include "text.h"
 
 #define KEY_ESCAPE 27
+#define CTRL_X 24
 #define HISTORY_PAGE 10
 
 static bool is_enter(int k)
@@ -61,17 +63,31 @@ static bool field_del(char *field)
     return true;
 }
 
+enum typed { NOT_TYPED, TYPED, FIELD_FULL };
+
 /* Types into an amount field: digits and one decimal separator (',' from keypads of locales
  * that use it). Anything else stays out of the field; the parser judges the rest. */
-static bool amount_key(char *field, size_t cap, int k)
+static bool is_amount_char(int k)
 {
-    if (k == ',')
-        k = '.';
-    if ((k >= '0' && k <= '9') || k == '.') {
-        field_add(field, cap, k);
-        return true;
-    }
-    return false;
+    return (k >= '0' && k <= '9') || k == '.' || k == ',';
+}
+
+static enum typed amount_key(char *field, size_t cap, int k)
+{
+    if (!is_amount_char(k))
+        return NOT_TYPED;
+    return field_add(field, cap, k == ',' ? '.' : k) ? TYPED : FIELD_FULL;
+}
+
+/* Types into the scan field: every printable character, letters too, so that a barcode that
+ * is not a payment code arrives as such and is refused, never filtered into digits that might
+ * look like one. */
+static bool code_key(struct ui_input *in, int k)
+{
+    if (k < 0x20 || k > 0x7e)
+        return false;
+    field_add(in->code, sizeof in->code, k);
+    return true;
 }
 
 void keys_sync(struct ui_input *in, const struct ui_model *m)
@@ -79,8 +95,11 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
     bool fresh = !in->seen || in->screen != m->screen;
     if (fresh) {
         in->error[0] = '\0';
-        if (m->screen == UI_SCREEN_READY && (!in->seen || in->screen != UI_SCREEN_SCAN))
+        in->code[0] = '\0';
+        if (m->screen == UI_SCREEN_READY && (!in->seen || in->screen != UI_SCREEN_SCAN)) {
             in->amount[0] = '\0';
+            in->amount_overflow = false;
+        }
         if (m->screen == UI_SCREEN_HISTORY && (!in->seen || in->screen != UI_SCREEN_DETAIL)) {
             in->selected = 0;
             in->first_row = 0;
@@ -109,7 +128,21 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
 
 static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
 {
-    if (amount_key(in->amount, sizeof in->amount, k)) {
+    enum typed t = NOT_TYPED;
+    if (is_amount_char(k))
+        t = in->amount_overflow ? FIELD_FULL : amount_key(in->amount, sizeof in->amount, k);
+    if (t == TYPED) {
+        in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (t == FIELD_FULL) {
+        /* What did not fit is lost, so what is left is not what was meant: nothing may be
+         * charged from it (a code from a keyboard-mode scanner lands here too). */
+        in->amount_overflow = true;
+        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_OVERFLOW));
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_backspace(k) && in->amount_overflow) {
+        in->amount[0] = '\0';
+        in->amount_overflow = false;
         in->error[0] = '\0';
         set_cmd(out, UI_CMD_REDRAW);
     } else if (is_backspace(k)) {
@@ -118,7 +151,11 @@ static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struc
         set_cmd(out, UI_CMD_REDRAW);
     } else if (k == KEY_ESCAPE) {
         in->amount[0] = '\0';
+        in->amount_overflow = false;
         in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_enter(k) && in->amount_overflow) {
+        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_OVERFLOW));
         set_cmd(out, UI_CMD_REDRAW);
     } else if (is_enter(k)) {
         int64_t fen;
@@ -137,13 +174,45 @@ static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struc
         set_cmd(out, UI_CMD_REFUND_START);
     } else if (k == '*' || k == 'e' || k == 'E') {
         set_cmd(out, UI_CMD_END_OF_DAY);
-    } else if (k == 'q' || k == 'Q') {
+    } else if (k == KEY_F(10) || k == CTRL_X) {
+        /* Never a printable key: a keyboard-mode scanner reading some other barcode on this
+         * screen types letters, and must not be able to close the till. */
         set_cmd(out, UI_CMD_QUIT);
     }
 }
 
-static void on_paying(const struct ui_model *m, int k, struct ui_command *out)
+/* A code typed on the scan or paying screen: Enter hands it over, Backspace edits it. Returns
+ * whether the key was the code's. */
+static bool on_code(struct ui_input *in, int k, struct ui_command *out)
 {
+    if (is_enter(k) && in->code[0] != '\0') {
+        set_cmd(out, UI_CMD_SCAN);
+        snprintf(out->code, sizeof out->code, "%s", in->code);
+        in->code[0] = '\0';
+        return true;
+    }
+    if ((is_backspace(k) && in->code[0] != '\0') || code_key(in, k)) {
+        if (is_backspace(k))
+            field_del(in->code);
+        set_cmd(out, UI_CMD_REDRAW);
+        return true;
+    }
+    return false;
+}
+
+static void on_scan(struct ui_input *in, int k, struct ui_command *out)
+{
+    if (k == KEY_ESCAPE || (is_backspace(k) && in->code[0] == '\0'))
+        set_cmd(out, UI_CMD_BACK);
+    else
+        on_code(in, k, out);
+}
+
+static void on_paying(struct ui_input *in, const struct ui_model *m, int k,
+                      struct ui_command *out)
+{
+    if (k != KEY_ESCAPE && on_code(in, k, out))
+        return;
     if (k != KEY_ESCAPE && !is_backspace(k))
         return;
     /* Aborting twice is harmless to the core, but a cancel already under way (or no payment
@@ -242,7 +311,7 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k,
         }
         return;
     case UI_REFUND_AMOUNT:
-        if (amount_key(in->refund_amount, sizeof in->refund_amount, k)) {
+        if (amount_key(in->refund_amount, sizeof in->refund_amount, k) != NOT_TYPED) {
             in->error[0] = '\0';
             set_cmd(out, UI_CMD_REDRAW);
         } else if (is_backspace(k) && in->refund_amount[0] != '\0') {
@@ -287,11 +356,10 @@ void keys_translate(struct ui_input *in, const struct ui_model *m, int key,
         on_ready(in, m, key, out);
         return;
     case UI_SCREEN_SCAN:
-        if (key == KEY_ESCAPE || is_backspace(key))
-            set_cmd(out, UI_CMD_BACK);
+        on_scan(in, key, out);
         return;
     case UI_SCREEN_PAYING:
-        on_paying(m, key, out);
+        on_paying(in, m, key, out);
         return;
     case UI_SCREEN_RESULT:
     case UI_SCREEN_EOD:

@@ -21,6 +21,8 @@ struct ui_input {
     enum ui_screen screen;
     enum ui_refund_step refund_step;
     char amount[KEYS_AMOUNT_MAX + 1];        /* READY */
+    bool amount_overflow;                    /* READY: more was typed than the field holds */
+    char code[UI_SCAN_MAX + 1];              /* SCAN, PAYING: a code being typed */
     char order[ORDER_NO_MAX + 1];            /* REFUND, ORDER step */
     char refund_amount[KEYS_AMOUNT_MAX + 1]; /* REFUND, AMOUNT step */
     int selected;                    /* HISTORY: the highlighted row */

@@ -4,8 +4,10 @@
 #include "screens.h"
 
 #include <curses.h>
+#include <stdio.h>
 
 #include "money.h"
+#include "paycode.h"
 #include "text.h"
 #include "widgets.h"
 
@@ -27,6 +29,13 @@ void screen_scan(const struct ui_model *m, struct ui_input *in)
     y++;
     wdg_center(y++, WDG_WARN, text(m->lang, T_SCAN_PROMPT));
     wdg_center(y++, WDG_PLAIN, text(m->lang, T_SCAN_CHANNELS));
+    if (in->code[0] != '\0') {
+        /* A code arriving through the keyboard, shown as it will be logged: masked. */
+        char masked[UI_SCAN_MAX + 1], buf[UI_SCAN_MAX + 40];
+        paycode_mask(in->code, masked, sizeof masked);
+        snprintf(buf, sizeof buf, "%s: %s", text(m->lang, T_F_CODE), masked);
+        wdg_center(y++, WDG_DIM, buf);
+    }
     if (!m->scanner_connected)
         wdg_center(y + 1, WDG_BAD, text(m->lang, T_SCAN_NO_SCANNER));
 }

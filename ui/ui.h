@@ -32,15 +32,18 @@
  * What the loop does with each command (keys are listed at the bottom of every screen):
  *   READY   AMOUNT_ENTERED(fen) -> create the order, SCAN.  SHOW_HISTORY, REFUND_START
  *           (-> REFUND at step ORDER), END_OF_DAY, QUIT.
- *   SCAN    BACK -> abort the NEW payment (nothing was sent), READY (the amount typed stays).
+ *   SCAN    SCAN(code) -> validate and pay, or a bad-scan message (ui_bad_scan_message).
+ *           BACK -> abort the NEW payment (nothing was sent), READY (the amount typed stays).
  *   PAYING  ABORT -> engine EV_ABORT; stay on PAYING and show what the engine does.
+ *           SCAN(code) -> refused with a message: one payment at a time.
  *   RESULT  BACK -> READY (a fresh amount).
  *   HISTORY SHOW_DETAIL(order_no) -> DETAIL.  HISTORY_FILTER_TOGGLE -> flip
  *           history_unresolved_only and reload.  BACK -> READY.
  *   DETAIL  REFUND_LOOKUP(order_no) (only offered for a refundable payment) -> REFUND at step
  *           AMOUNT.  BACK -> HISTORY.
  *   REFUND  ORDER:   REFUND_LOOKUP(order_no) -> load it: step AMOUNT, or a message and stay.
- *                    BACK -> where the refund was started from.
+ *                    On a bare keypad only digits and '-' can be typed: "42" may be read
+ *                    as today's order with sequence 42.  BACK -> where it was started from.
  *           AMOUNT:  REFUND_REQUEST(order_no, fen), fen within paid - refunded -> check again,
  *                    step CONFIRM with refund_fen.  BACK -> step ORDER.
  *           CONFIRM: REFUND_CONFIRM(order_no, fen) -> engine EV_REFUND with a new refund_no,
@@ -135,6 +138,10 @@ enum ui_command_type {
     UI_CMD_AMOUNT_ENTERED,        /* READY: fen, already parsed by money_parse within max */
     UI_CMD_BACK,                  /* leave this screen (SCAN: nothing was sent yet) */
     UI_CMD_ABORT,                 /* PAYING: the cashier aborts; the core must cancel */
+    UI_CMD_SCAN,                  /* SCAN, PAYING: code, typed by a keyboard-mode scanner (or
+                                     by hand) and Enter; not validated here: the loop checks
+                                     it with paycode_channel like any scan, and refuses a
+                                     second one while paying with a message */
     UI_CMD_SHOW_HISTORY,
     UI_CMD_HISTORY_FILTER_TOGGLE, /* unresolved only <-> all */
     UI_CMD_SHOW_DETAIL,           /* HISTORY: order_no */
@@ -146,10 +153,15 @@ enum ui_command_type {
     UI_CMD_QUIT,                  /* READY: the cashier wants to close posterm */
 };
 
+/* Longer than any payment code, so that a too-long scan arrives too long and is refused as
+ * such rather than cut into something that looks valid. */
+#define UI_SCAN_MAX 64
+
 struct ui_command {
     enum ui_command_type type;
     int64_t fen;
     char order_no[ORDER_NO_MAX + 1];
+    char code[UI_SCAN_MAX + 1];
 };
 
 const char *ui_command_name(enum ui_command_type t);

@@ -71,6 +71,7 @@ struct evdev_source {
     int fd;
     int rescan_ms;
     int64_t retry_at;
+    bool was_open; /* for the status line: unplugged, rather than never found */
     int warned; /* the last failure reported (errno, or -1 for a failed grab): report changes only */
     uint8_t report[8]; /* the keyboard state as a boot report */
     struct kbd_decoder dec;
@@ -111,6 +112,7 @@ static void evdev_try_open(struct evdev_source *e, int64_t now)
         snprintf(e->name, sizeof e->name, "input device");
     e->name[sizeof e->name - 1] = '\0';
     e->fd = fd;
+    e->was_open = true;
     e->warned = 0;
     memset(e->report, 0, sizeof e->report);
     scanner_logf(e->scanner, "%s: opened \"%s\" (grabbed)", e->path, e->name);
@@ -214,6 +216,8 @@ static void evdev_describe(const void *src, char *buf, size_t len)
     const struct evdev_source *e = src;
     if (e->fd >= 0)
         snprintf(buf, len, "scanner: %.40s (evdev)", e->name);
+    else if (e->was_open)
+        snprintf(buf, len, "scanner at %.60s unplugged: plug it back in", e->path);
     else
         snprintf(buf, len, "no scanner at %.60s: plug it in", e->path);
 }

@@ -5,12 +5,17 @@
 # plugged back in (UDC unbind/rebind) mid-session, and types more; scanner-probe, running
 # inside the VM on the host side of the same bus, must print exactly the codes typed.
 #
-#   usage: scanner-vm.sh keyboard|hidpos PROBE [CACHE_DIR]
+#   usage: scanner-vm.sh keyboard|hidpos|evdev|byname PROBE [CACHE_DIR]
 #     keyboard: Honeywell Voyager 1400g IDs (0c2e:0b81, usb.ids), HID boot keyboard, found
 #               through the known-vendor table (--kind auto)
 #     hidpos:   Newland HID POS IDs (1eab:1310, usb.ids PID pattern), the HID POS
 #               scanned-data report Access-IS documents, opened by --vid (--kind hidpos)
-#   The kernel's usbhid is loaded, so the probe must detach it as on a real terminal.
+#     evdev:    the keyboard-mode scanner left to the kernel's usbhid and read through its
+#               /dev/input/event* node, grabbed (--kind evdev)
+#     byname:   a scanner on a general-purpose chip (STMicroelectronics VID 0483, in no table),
+#               found by its product string, set up for a French AZERTY host: every digit
+#               comes with Shift (--kind auto --layout azerty)
+#   The kernel's usbhid is loaded, so the USB modes must detach it as on a real terminal.
 #   CACHE_DIR keeps the downloaded Debian kernel and busybox between runs.
 #
 # Needs (toolchain/packages/vm.txt): qemu-system-x86, busybox-static (fetched, not used
@@ -18,8 +23,9 @@
 # Bounded: QEMU runs under `timeout`; every temporary file is removed on exit.
 set -euo pipefail
 
-mode=${1:?usage: scanner-vm.sh keyboard|hidpos PROBE [CACHE_DIR]}
-probe=$(readlink -f "${2:?usage: scanner-vm.sh keyboard|hidpos PROBE [CACHE_DIR]}")
+usage="usage: scanner-vm.sh keyboard|hidpos|evdev|byname PROBE [CACHE_DIR]"
+mode=${1:?$usage}
+probe=$(readlink -f "${2:?$usage}")
 cache=${3:-}
 vm_timeout=${VM_TIMEOUT:-240}
 
@@ -51,7 +57,7 @@ cd "$work"
 dpkg-deb --fsys-tarfile "$cache/${kpkg}"_*.deb | tar -x --wildcards -C "$work" \
     './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/usb/*' './lib/modules/*/kernel/drivers/hid/hid.ko' \
     './lib/modules/*/kernel/drivers/hid/hid-generic.ko' './lib/modules/*/kernel/drivers/hid/usbhid/*' \
-    './lib/modules/*/kernel/fs/configfs/*' './lib/modules/*/modules.builtin*' './lib/modules/*/modules.order'
+    './lib/modules/*/kernel/fs/configfs/*' './lib/modules/*/kernel/drivers/input/evdev.ko' './lib/modules/*/modules.builtin*' './lib/modules/*/modules.order'
 mkdir bb && dpkg-deb -x "$cache"/busybox-static_*.deb bb
 kver=$(ls lib/modules)
 
@@ -60,7 +66,8 @@ mkdir -p "$ir"/{bin,proc,sys,dev,tmp,lib/modules/$kver/kernel}
 cp bb/bin/busybox "$ir/bin/"
 ln -s busybox "$ir/bin/sh"
 for m in usb/gadget/udc/dummy_hcd usb/gadget/udc/udc-core usb/core/usbcore usb/common/usb-common \
-         usb/gadget/libcomposite usb/gadget/function/usb_f_hid hid/hid hid/hid-generic hid/usbhid/usbhid; do
+         usb/gadget/libcomposite usb/gadget/function/usb_f_hid hid/hid hid/hid-generic hid/usbhid/usbhid \
+         input/evdev; do
     mkdir -p "$ir/lib/modules/$kver/kernel/drivers/$(dirname $m)"
     cp "lib/modules/$kver/kernel/drivers/$m.ko" "$ir/lib/modules/$kver/kernel/drivers/$m.ko"
 done
@@ -86,11 +93,12 @@ first = ["134567890123456789", "281122334455667788", "100000000000000001"]
 second = ["251234567890123400", "139999888877776666", "30112233445566778899"]
 
 def keyboard(codes):
+    shift = 0x02 if mode == "byname" else 0   # AZERTY: digits are the shifted top row
     out = b""
     for code in codes:
         for c in code:
             usage = 0x27 if c == "0" else 0x1D + int(c)
-            out += bytes([0, 0, usage, 0, 0, 0, 0, 0]) + bytes(8)
+            out += bytes([shift, 0, usage, 0, 0, 0, 0, 0]) + bytes(8)
         out += bytes([0, 0, 0x28, 0, 0, 0, 0, 0]) + bytes(8)   # Enter, then all keys up
     return out
 
@@ -110,7 +118,7 @@ def hidpos(codes):
             out += pos_report(b"]C0", data, False)
     return out
 
-make = keyboard if mode == "keyboard" else hidpos
+make = hidpos if mode == "hidpos" else keyboard
 open(ir + "/a.bin", "wb").write(make(first))
 open(ir + "/b.bin", "wb").write(make(second))
 open(expected, "w").write("".join("CODE %s\n" % c for c in first + second))
@@ -121,12 +129,17 @@ na=3
 boot_keyboard='\x05\x01\x09\x06\xa1\x01\x05\x07\x19\xe0\x29\xe7\x15\x00\x25\x01\x75\x01\x95\x08\x81\x02\x95\x01\x75\x08\x81\x03\x95\x06\x75\x08\x15\x00\x25\x65\x05\x07\x19\x00\x29\x65\x81\x00\xc0'
 # Access-IS/Honeywell scanned-data report: ID 2, Byte Count, AIM x3, 56 data, 2 bytes, continued bit.
 hidpos_desc='\x05\x8c\x09\x02\xa1\x01\x85\x02\x09\x12\xa1\x02\x15\x00\x26\xff\x00\x75\x08\x95\x01\x05\x01\x09\x3b\x81\x02\x05\x8c\x09\xfb\x09\xfc\x09\xfd\x95\x03\x81\x02\x09\xfe\x95\x38\x82\x02\x01\x06\x00\xff\x09\x01\x95\x01\x81\x02\x81\x03\x05\x8c\x25\x01\x75\x01\x09\xff\x81\x02\x75\x07\x81\x03\xc0\xc0'
+# bound_reading: usbhid interfaces bound while posterm reads (0: detached; evdev keeps it)
 case $mode in
     keyboard) vid=0x0c2e pid=0x0b81 maker=Honeywell product="Voyager 1400g" proto=1 sub=1 rlen=8
-              desc=$boot_keyboard args="--kind auto" ;;
+              desc=$boot_keyboard args="--kind auto" bound_reading=0 ;;
     hidpos)   vid=0x1eab pid=0x1310 maker=Newland product="HID POS scanner" proto=0 sub=0 rlen=64
-              desc=$hidpos_desc args="--kind hidpos --vid 1eab" ;;
-    *) echo "scanner-vm: mode is keyboard or hidpos"; exit 2 ;;
+              desc=$hidpos_desc args="--kind hidpos --vid 1eab" bound_reading=0 ;;
+    evdev)    vid=0x0c2e pid=0x0b81 maker=Honeywell product="Voyager 1400g" proto=1 sub=1 rlen=8
+              desc=$boot_keyboard args="--kind evdev --evdev" bound_reading=1 ;;
+    byname)   vid=0x0483 pid=0x0011 maker=Generic product="USB Barcode Scanner" proto=1 sub=1 rlen=8
+              desc=$boot_keyboard args="--kind auto --layout azerty" bound_reading=0 ;;
+    *) echo "scanner-vm: $usage"; exit 2 ;;
 esac
 printf "$desc" > "$ir/report_desc"
 
@@ -134,7 +147,7 @@ cat > "$ir/init" <<INIT
 #!/bin/sh
 /bin/busybox --install -s /bin
 mount -t proc p /proc; mount -t sysfs s /sys; mount -t devtmpfs d /dev
-for m in dummy_hcd libcomposite usb_f_hid usbhid hid_generic; do modprobe \$m || echo "VM-STEP modprobe \$m failed"; done
+for m in dummy_hcd libcomposite usb_f_hid usbhid hid_generic evdev; do modprobe \$m || echo "VM-STEP modprobe \$m failed"; done
 mount -t configfs none /sys/kernel/config
 G=/sys/kernel/config/usb_gadget/scanner
 mkdir \$G && cd \$G
@@ -147,8 +160,18 @@ cat /report_desc > functions/hid.usb0/report_desc
 mkdir configs/c.1; ln -s functions/hid.usb0 configs/c.1/
 UDC=\$(ls /sys/class/udc | head -1)
 cd /
-/bin/prog $args --count $ncodes --timeout 90000 > /out 2> /err &
-P=\$!
+start_probe() {
+    /bin/prog $args \$1 --count $ncodes --timeout 90000 > /out 2> /err &
+    P=\$!
+}
+# evdev: the node exists only once the device is plugged in; its name is the scanner's.
+event_node() {
+    for e in /sys/class/input/event*; do
+        grep -q "$maker" \$e/device/name 2>/dev/null && echo /dev/input/\${e##*/}
+    done
+}
+: > /out
+if [ $mode != evdev ]; then start_probe; fi
 # wait_for PATTERN N: until the probe printed N lines matching PATTERN (30 s at most)
 wait_for() {
     i=0
@@ -158,6 +181,11 @@ wait_for() {
     done
 }
 echo \$UDC > \$G/UDC
+if [ $mode = evdev ]; then
+    i=0; while [ -z "\$(event_node)" ] && [ \$i -lt 300 ]; do i=\$((i + 1)); sleep 0.1; done
+    echo "VM-STEP scanner's input node: \$(event_node)"
+    start_probe "\$(event_node)"
+fi
 bound() { ls /sys/bus/usb/drivers/usbhid | grep -c ':'; }
 wait_for '^STATUS scanner: ' 1 && echo "VM-CHECK usbhid interfaces while posterm reads: \$(bound)" &&
 echo "VM-STEP plugged, typing" && dd if=/a.bin of=/dev/hidg0 bs=$rlen 2>/dev/null &&
@@ -198,10 +226,10 @@ if ! grep -q '^VM-OUT STATUS .*unplugged' "$work/console.txt" ||
    [ "$(grep -c '^VM-OUT STATUS scanner: ' "$work/console.txt")" -lt 2 ]; then
     echo "scanner-vm: FAIL: unplug and reopen not both seen"; fail=1
 fi
-# The kernel's driver was detached while posterm read, and given back when it closed.
-if ! grep -q '^VM-CHECK usbhid interfaces while posterm reads: 0$' "$work/console.txt" ||
+# The kernel's driver was detached while posterm read (USB modes), and bound when it closed.
+if ! grep -q "^VM-CHECK usbhid interfaces while posterm reads: $bound_reading\$" "$work/console.txt" ||
    ! grep -q '^VM-CHECK usbhid interfaces after posterm exits: 1$' "$work/console.txt"; then
-    echo "scanner-vm: FAIL: usbhid was not detached while reading and reattached after"; fail=1
+    echo "scanner-vm: FAIL: usbhid not as expected ($bound_reading bound while reading, 1 after)"; fail=1
 fi
 if [ $fail -ne 0 ]; then
     echo "---- VM console ----"; tail -60 "$work/console.txt"

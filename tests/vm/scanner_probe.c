@@ -100,21 +100,9 @@ int main(int argc, char **argv)
     unsigned seq = 0;
     long got = 0;
     int rc = 1;
-    /* The event loop's shape: descriptors and deadline out, poll(), process, drain codes. */
+    /* The event loop's shape: show what changed, descriptors and deadline out, poll(),
+     * process. */
     for (;;) {
-        struct pollfd fds[16];
-        int64_t now = mono_ms(), wait = -1;
-        if (timeout >= 0 && now - start >= timeout)
-            break;
-        int n = scanner_pollfds(s, fds, 16, &wait);
-        if (timeout >= 0 && (wait < 0 || wait > timeout - (now - start)))
-            wait = timeout - (now - start);
-        if (poll(fds, (nfds_t)n, wait < 0 ? -1 : (int)wait) < 0 && errno != EINTR) {
-            perror("scanner-probe: poll");
-            break;
-        }
-        if (scanner_process(s, fds, n, mono_ms()) != SCANNER_OK)
-            fprintf(stderr, "scanner-probe: source error\n");
         if (scanner_status_seq(s) != seq) {
             seq = scanner_status_seq(s);
             printf("STATUS %s\n", scanner_status_line(s));
@@ -128,6 +116,19 @@ int main(int argc, char **argv)
             rc = 0;
             break;
         }
+        struct pollfd fds[16];
+        int64_t now = mono_ms(), wait = -1;
+        if (timeout >= 0 && now - start >= timeout)
+            break;
+        int n = scanner_pollfds(s, fds, 16, &wait);
+        if (timeout >= 0 && (wait < 0 || wait > timeout - (now - start)))
+            wait = timeout - (now - start);
+        if (poll(fds, (nfds_t)n, wait < 0 ? -1 : (int)wait) < 0 && errno != EINTR) {
+            perror("scanner-probe: poll");
+            break;
+        }
+        if (scanner_process(s, fds, n, mono_ms()) != SCANNER_OK)
+            fprintf(stderr, "scanner-probe: source error\n");
     }
     scanner_close(s);
     return rc;

@@ -304,7 +304,7 @@ static int row_failed(int i, const struct row *r, const char *what)
 static int check_row(int i, const struct row *r)
 {
     struct script s;
-    char why[256], got[256];
+    char why[640], got[256];
     int bad = 0;
     script_init(&s);
     if (!script_run(&s, r->setup, 1) || !script_run(&s, r->event, 0))

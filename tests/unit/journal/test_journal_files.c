@@ -271,6 +271,32 @@ static void test_refused_with_wal(void)
     free(wal_before);
 }
 
+/* An installed journal may be a symlink to the data partition; a dangling symlink is not
+ * followed to create a file somewhere else. */
+static void test_symlinks(void)
+{
+    char real[4200], link[4200], target[4200];
+    path_in(real, sizeof real, "real.db");
+    path_in(link, sizeof link, "link.db");
+    make_journal(real, 1);
+    CHECK_EQ_INT(symlink(real, link), 0);
+    struct journal *j = NULL;
+    char err[1024] = "";
+    CHECK_EQ_INT(journal_open(&j, link, err, sizeof err), JOURNAL_OK);
+    if (j) {
+        struct payment p;
+        CHECK_EQ_INT(journal_load(j, "T01-20261123-000001", &p), JOURNAL_OK);
+        journal_close(j);
+    }
+
+    path_in(link, sizeof link, "dangling.db");
+    path_in(target, sizeof target, "elsewhere.db");
+    CHECK_EQ_INT(symlink(target, link), 0);
+    CHECK(journal_open(&j, link, err, sizeof err) != JOURNAL_OK);
+    CHECK(j == NULL);
+    CHECK(access(target, F_OK) != 0);
+}
+
 static void test_empty_file_and_missing_folder(void)
 {
     char path[4200];
@@ -531,6 +557,7 @@ int main(void)
     test_too_new();
     test_startup_check();
     test_refused_with_wal();
+    test_symlinks();
     test_empty_file_and_missing_folder();
     test_readonly();
     test_migrate_v1();

@@ -76,18 +76,31 @@ static void ready(void)
     CHECK_EQ_INT(key(&m, 'x'), UI_CMD_NONE);
     CHECK_EQ_INT(key(&m, '+'), UI_CMD_NONE);
     CHECK_EQ_STR(in.amount, "5.5");
-    /* A field that is full takes no more (the parser would refuse it anyway). */
+    /* More than the field holds (a code from a keyboard-mode scanner, a stuck key): what is
+     * left is not what was typed, so Enter refuses it, and Backspace starts over. */
+    m.max_amount_fen = 0;
     in.amount[0] = '\0';
-    type(&m, "12345678901234567890");
+    CHECK_EQ_INT(type(&m, "134567890123456"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "");
     CHECK_EQ_INT((int)strlen(in.amount), KEYS_AMOUNT_MAX);
+    CHECK_EQ_INT(type(&m, "789"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "amount too large");
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
-    CHECK_EQ_STR(in.error, "amount above the terminal's maximum");
+    CHECK_EQ_STR(in.error, "amount too large");
+    CHECK_EQ_INT(key(&m, KEY_BACKSPACE), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.amount, "");
+    CHECK_EQ_STR(in.error, "");
+    CHECK_EQ_INT(type(&m, "9\n"), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 900);
 
     CHECK_EQ_INT(key(&m, '/'), UI_CMD_SHOW_HISTORY);
     CHECK_EQ_INT(key(&m, 'h'), UI_CMD_SHOW_HISTORY);
     CHECK_EQ_INT(key(&m, '-'), UI_CMD_REFUND_START);
     CHECK_EQ_INT(key(&m, '*'), UI_CMD_END_OF_DAY);
-    CHECK_EQ_INT(key(&m, 'q'), UI_CMD_QUIT);
+    CHECK_EQ_INT(key(&m, 'q'), UI_CMD_NONE); /* a scanner's letters cannot close the till */
+    CHECK_EQ_INT(key(&m, 'Q'), UI_CMD_NONE);
+    CHECK_EQ_INT(key(&m, KEY_F(10)), UI_CMD_QUIT);
+    CHECK_EQ_INT(key(&m, 24), UI_CMD_QUIT); /* Ctrl-X */
     CHECK_EQ_INT(key(&m, KEY_RESIZE), UI_CMD_REDRAW);
     CHECK_EQ_INT(key(&m, KEY_F(5)), UI_CMD_NONE);
 }
@@ -117,12 +130,37 @@ static void paying(void)
     struct ui_model m = {.screen = UI_SCREEN_SCAN, .payment = &p};
     memset(&in, 0, sizeof in);
     CHECK_EQ_INT(key(&m, KEY_BACKSPACE), UI_CMD_BACK);
-    CHECK_EQ_INT(key(&m, '5'), UI_CMD_NONE);
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_NONE);
+
+    /* A keyboard-mode scanner types the code and Enter: it goes to the loop whole, letters
+     * included, to be validated there like any scan. */
+    CHECK_EQ_INT(type(&m, "134567890123456789"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_SCAN);
+    CHECK_EQ_STR(cmd.code, "134567890123456789");
+    CHECK_EQ_STR(in.code, "");
+    CHECK_EQ_INT(type(&m, "https://x.cn/1\n"), UI_CMD_SCAN);
+    CHECK_EQ_STR(cmd.code, "https://x.cn/1");
+    CHECK_EQ_INT(type(&m, "12"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(key(&m, KEY_BACKSPACE), UI_CMD_REDRAW); /* edits the code, does not leave */
+    CHECK_EQ_STR(in.code, "1");
+    CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK);               /* Esc leaves, code or not */
+    type(&m, "12345678901234567890123456789012345678901234567890123456789012345678901234567890");
+    CHECK_EQ_INT(key(&m, KEY_ENTER), UI_CMD_SCAN);        /* too long arrives too long */
+    CHECK_EQ_INT((int)strlen(cmd.code), UI_SCAN_MAX);
+    /* A new visit to the scan screen starts with no code. */
+    type(&m, "99");
+    m.screen = UI_SCREEN_READY;
+    keys_sync(&in, &m);
+    m.screen = UI_SCREEN_SCAN;
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_NONE);
 
     m.screen = UI_SCREEN_PAYING;
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_NONE); /* Enter never aborts, never "confirms" */
-    CHECK_EQ_INT(key(&m, 'q'), UI_CMD_NONE);
+    /* A second code while paying goes to the loop, which refuses it with a message. */
+    CHECK_EQ_INT(type(&m, "28763443825664394\n"), UI_CMD_SCAN);
+    CHECK_EQ_STR(cmd.code, "28763443825664394");
+    CHECK_EQ_INT(type(&m, "7"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(key(&m, KEY_BACKSPACE), UI_CMD_REDRAW); /* deletes the 7, does not abort */
     CHECK_EQ_INT(key(&m, 27), UI_CMD_ABORT);
     CHECK_EQ_INT(key(&m, KEY_BACKSPACE), UI_CMD_ABORT);
     p.abort_requested = true;

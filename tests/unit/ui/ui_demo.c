@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ui.h"
@@ -165,7 +166,7 @@ static int show(struct ui_model *m, const char *name)
 }
 
 /* One control line; returns 0 to quit. */
-static int control(struct ui_model *m, char *line, FILE *log)
+static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
 {
     line[strcspn(line, "\r\n")] = '\0';
     if (strcmp(line, "quit") == 0)
@@ -207,6 +208,18 @@ static int control(struct ui_model *m, char *line, FILE *log)
         memcpy(m->message, line + 8, n);
         m->message[n] = '\0';
         m->message_is_error = true;
+    } else if (strncmp(line, "bench ", 6) == 0) {
+        /* Full redraws of the current screen, timed: a figure for the log, never a verdict. */
+        int n = atoi(line + 6);
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (int i = 0; i < n; i++) {
+            m->countdown_s = 45 - i % 45; /* something changes every time, as in the loop */
+            ui_render(ui, m);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        long long ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+        fprintf(log, "bench %d renders, %lld us each\n", n, n > 0 ? ns / 1000 / n : 0);
     } else if (strcmp(line, "bad_scan") == 0) {
         ui_bad_scan_message(m->lang, PAYCODE_UNKNOWN, m->message, sizeof m->message);
         m->message_is_error = true;
@@ -283,8 +296,10 @@ int main(int argc, char **argv)
         struct ui_command cmd;
         for (ui_read_keys(ui, &m, &cmd); cmd.type != UI_CMD_NONE; ui_read_keys(ui, &m, &cmd)) {
             if (cmd.type != UI_CMD_REDRAW) {
-                fprintf(log, "%s %lld %s\n", ui_command_name(cmd.type), (long long)cmd.fen,
-                        cmd.order_no);
+                char masked[UI_SCAN_MAX + 1];
+                paycode_mask(cmd.code, masked, sizeof masked);
+                fprintf(log, "%s %lld %s%s\n", ui_command_name(cmd.type), (long long)cmd.fen,
+                        cmd.order_no, masked);
                 fflush(log);
             }
             if (cmd.type == UI_CMD_HISTORY_FILTER_TOGGLE)
@@ -297,7 +312,7 @@ int main(int argc, char **argv)
         char *nl;
         while (running && (nl = memchr(buf, '\n', have)) != NULL) {
             *nl = '\0';
-            running = control(&m, buf, log);
+            running = control(ui, &m, buf, log);
             size_t used = (size_t)(nl - buf) + 1;
             memmove(buf, nl + 1, have - used);
             have -= used;

@@ -1,0 +1,362 @@
+/*
+ * cashier.c - wiring between the loop and the ncurses screens.
+ *
+ * The model is rebuilt from the loop and the journal; the screens only draw it. History,
+ * detail and end-of-day are read from the journal when the cashier opens them, so what the
+ * screen shows is what is on disk.
+ */
+#include "cashier.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reports.h"
+#include "ui.h"
+
+#define HISTORY_MAX 200
+#define EVENTS_MAX 64
+#define UNRESOLVED_MAX 50
+
+struct cashier {
+    const struct config *cfg;
+    struct ui *ui;
+    struct ui_model m;
+    struct loop *loop;
+    bool quit;
+    bool dirty;
+
+    struct payment current;          /* copy of the loop's current payment */
+    struct payment history[HISTORY_MAX];
+    struct journal_event events[EVENTS_MAX];
+    struct payment detail;
+    struct payment refund;           /* the order being refunded */
+    struct report_day eod;
+    struct payment unresolved[UNRESOLVED_MAX];
+};
+
+static void set_message(struct cashier *c, bool error, const char *text)
+{
+    snprintf(c->m.message, sizeof c->m.message, "%s", text);
+    c->m.message_is_error = error;
+    c->dirty = true;
+}
+
+static enum ui_screen screen_for(const struct payment *p)
+{
+    if (p->state == PAY_NEW)
+        return UI_SCREEN_SCAN;
+    if (p->state == PAY_PAYING || p->state == PAY_QUERYING || p->state == PAY_CANCELLING)
+        return UI_SCREEN_PAYING;
+    return UI_SCREEN_RESULT;
+}
+
+static void on_payment(void *ctx, const struct payment *p, const char *event)
+{
+    struct cashier *c = ctx;
+    (void)event;
+    c->dirty = true;
+    if (c->m.screen == UI_SCREEN_REFUND && strcmp(p->order_no, c->refund.order_no) == 0) {
+        c->refund = *p;
+        return;
+    }
+    const struct payment *cur = c->loop ? loop_current(c->loop) : NULL;
+    if (cur && strcmp(cur->order_no, p->order_no) == 0) {
+        c->current = *p;
+        c->m.payment = &c->current;
+        enum ui_screen s = screen_for(p);
+        /* The counter screens follow the payment; the cashier's other screens stay put. */
+        if (c->m.screen == UI_SCREEN_READY || c->m.screen == UI_SCREEN_SCAN ||
+            c->m.screen == UI_SCREEN_PAYING || c->m.screen == UI_SCREEN_RESULT)
+            c->m.screen = s;
+    }
+}
+
+static void on_message(void *ctx, enum loop_level level, const char *text)
+{
+    set_message(ctx, level != LOOP_INFO, text);
+}
+
+struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
+{
+    struct cashier *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (ui_open(&c->ui, err, errlen) != UI_OK) {
+        free(c);
+        return NULL;
+    }
+    c->cfg = cfg;
+    c->m.screen = UI_SCREEN_READY;
+    if (!ui_lang_from_name(cfg->language, &c->m.lang))
+        c->m.lang = UI_LANG_EN;
+    snprintf(c->m.terminal_id, sizeof c->m.terminal_id, "%s", cfg->terminal_id);
+    c->m.tls_verify_off = !cfg->gateway.tls_verify;
+    c->m.max_amount_fen = cfg->max_amount_fen;
+    /* Until a USB or evdev scanner is opened, the keyboard is the scanner. */
+    c->m.scanner_connected = true;
+    snprintf(c->m.scanner_name, sizeof c->m.scanner_name, "keyboard");
+    c->dirty = true;
+    return c;
+}
+
+struct loop_observer cashier_observer(struct cashier *c)
+{
+    return (struct loop_observer){.ctx = c, .payment_changed = on_payment, .message = on_message};
+}
+
+void cashier_free(struct cashier *c)
+{
+    if (c == NULL)
+        return;
+    ui_close(c->ui);
+    free(c);
+}
+
+/* Today in local time, as [from, to) wall ms and yyyymmdd. */
+static void today(int64_t *from, int64_t *to, int *yyyymmdd)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    *yyyymmdd = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    *from = (int64_t)mktime(&tm) * 1000;
+    tm.tm_mday += 1;
+    tm.tm_isdst = -1;
+    *to = (int64_t)mktime(&tm) * 1000;
+}
+
+struct collect {
+    struct payment *rows;
+    int n, max;
+};
+
+static int collect_payment(void *ctx, const struct payment *p)
+{
+    struct collect *col = ctx;
+    if (col->n == col->max)
+        return 1;
+    col->rows[col->n++] = *p;
+    return 0;
+}
+
+static bool journal_usable(struct cashier *c)
+{
+    if (loop_journal(c->loop))
+        return true;
+    set_message(c, true, "the journal is unavailable");
+    return false;
+}
+
+static void load_history(struct cashier *c)
+{
+    int64_t from, to;
+    int day;
+    today(&from, &to, &day);
+    struct collect col = {c->history, 0, HISTORY_MAX};
+    if (report_payments(loop_journal(c->loop), from, to, c->m.history_unresolved_only,
+                        collect_payment, &col) != JOURNAL_OK)
+        set_message(c, true, "history: the journal could not be read");
+    c->m.history = c->history;
+    c->m.history_n = col.n;
+}
+
+struct collect_events {
+    struct journal_event *rows;
+    int n;
+};
+
+static int collect_event(void *ctx, const struct journal_event *e)
+{
+    struct collect_events *col = ctx;
+    if (col->n == EVENTS_MAX)
+        return 1;
+    col->rows[col->n++] = *e;
+    return 0;
+}
+
+static void show_detail(struct cashier *c, const char *order_no)
+{
+    struct journal *j = loop_journal(c->loop);
+    if (journal_load(j, order_no, &c->detail) != JOURNAL_OK) {
+        set_message(c, true, "no such order");
+        return;
+    }
+    struct collect_events col = {c->events, 0};
+    (void)report_events(j, order_no, collect_event, &col);
+    c->m.detail = &c->detail;
+    c->m.events = c->events;
+    c->m.events_n = col.n;
+    c->m.screen = UI_SCREEN_DETAIL;
+}
+
+static void show_end_of_day(struct cashier *c)
+{
+    int64_t from, to;
+    today(&from, &to, &c->m.eod_day);
+    if (report_totals(loop_journal(c->loop), from, to, &c->eod) != JOURNAL_OK) {
+        set_message(c, true, "end of day: the journal could not be read");
+        return;
+    }
+    c->m.eod = &c->eod;
+    struct collect col = {c->unresolved, 0, UNRESOLVED_MAX};
+    (void)report_payments(loop_journal(c->loop), from, to, true, collect_payment, &col);
+    c->m.eod_unresolved = c->unresolved;
+    c->m.eod_unresolved_n = col.n;
+    c->m.screen = UI_SCREEN_EOD;
+}
+
+static void refund_lookup(struct cashier *c, const char *order_no)
+{
+    if (journal_load(loop_journal(c->loop), order_no, &c->refund) != JOURNAL_OK) {
+        set_message(c, true, "no such order");
+        return;
+    }
+    if (c->refund.state != PAY_PAID) {
+        set_message(c, true, "only a paid order can be refunded");
+        return;
+    }
+    c->m.refund_payment = &c->refund;
+    c->m.refund_step = UI_REFUND_AMOUNT;
+    c->m.screen = UI_SCREEN_REFUND;
+}
+
+/* BACK means one step back on the refund screen and "leave" elsewhere (ui.h's table). */
+static void go_back(struct cashier *c)
+{
+    switch (c->m.screen) {
+    case UI_SCREEN_SCAN:
+        (void)loop_abort(c->loop); /* nothing was sent: the order just ends */
+        c->m.screen = UI_SCREEN_READY;
+        break;
+    case UI_SCREEN_DETAIL:
+        c->m.screen = UI_SCREEN_HISTORY;
+        break;
+    case UI_SCREEN_REFUND:
+        if (c->m.refund_step == UI_REFUND_CONFIRM) {
+            c->m.refund_step = UI_REFUND_AMOUNT;
+        } else if (c->m.refund_step == UI_REFUND_AMOUNT) {
+            c->m.refund_step = UI_REFUND_ORDER;
+            c->m.refund_payment = NULL;
+        } else {
+            c->m.screen = UI_SCREEN_READY;
+        }
+        break;
+    default:
+        c->m.screen = UI_SCREEN_READY;
+        break;
+    }
+}
+
+static void handle(struct cashier *c, const struct ui_command *cmd)
+{
+    c->m.message[0] = '\0';
+    c->dirty = true;
+    switch (cmd->type) {
+    case UI_CMD_NONE:
+    case UI_CMD_REDRAW:
+        break;
+    case UI_CMD_AMOUNT_ENTERED:
+        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK)
+            c->m.screen = UI_SCREEN_SCAN;
+        break;
+    case UI_CMD_SCAN:
+        (void)loop_scan(c->loop, cmd->code); /* a refusal arrives as a message */
+        break;
+    case UI_CMD_BACK:
+        go_back(c);
+        break;
+    case UI_CMD_ABORT:
+        (void)loop_abort(c->loop);
+        break;
+    case UI_CMD_SHOW_HISTORY:
+        if (journal_usable(c)) {
+            load_history(c);
+            c->m.screen = UI_SCREEN_HISTORY;
+        }
+        break;
+    case UI_CMD_HISTORY_FILTER_TOGGLE:
+        c->m.history_unresolved_only = !c->m.history_unresolved_only;
+        load_history(c);
+        break;
+    case UI_CMD_SHOW_DETAIL:
+        if (journal_usable(c))
+            show_detail(c, cmd->order_no);
+        break;
+    case UI_CMD_REFUND_START:
+        c->m.screen = UI_SCREEN_REFUND;
+        c->m.refund_step = UI_REFUND_ORDER;
+        c->m.refund_payment = NULL;
+        break;
+    case UI_CMD_REFUND_LOOKUP:
+        if (journal_usable(c))
+            refund_lookup(c, cmd->order_no);
+        break;
+    case UI_CMD_REFUND_REQUEST:
+        c->m.refund_fen = cmd->fen;
+        c->m.refund_step = UI_REFUND_CONFIRM;
+        break;
+    case UI_CMD_REFUND_CONFIRM:
+        if (loop_refund(c->loop, cmd->order_no, cmd->fen) == LOOP_OK ||
+            c->refund.state == PAY_REFUNDING)
+            c->m.refund_step = UI_REFUND_SENT;
+        break;
+    case UI_CMD_END_OF_DAY:
+        if (journal_usable(c))
+            show_end_of_day(c);
+        break;
+    case UI_CMD_QUIT:
+        c->quit = true;
+        break;
+    }
+}
+
+/* The header and the countdown follow the loop every turn; a change means a redraw. */
+static void refresh_model(struct cashier *c)
+{
+    bool reachable = loop_gateway_reachable(c->loop);
+    int pending = loop_background(c->loop);
+    int countdown = 0;
+    const struct payment *cur = loop_current(c->loop);
+    if (cur && c->m.screen == UI_SCREEN_PAYING && cur->state != PAY_CANCELLING)
+        countdown = ui_countdown_seconds(loop_cancel_at(c->loop), loop_now(c->loop));
+    if (reachable != c->m.gateway_reachable || pending != c->m.pending || countdown != c->m.countdown_s)
+        c->dirty = true;
+    c->m.gateway_reachable = reachable;
+    c->m.pending = pending;
+    c->m.countdown_s = countdown;
+}
+
+int cashier_run(struct cashier *c, struct loop *l, volatile int *stop)
+{
+    c->loop = l;
+    c->m.gateway_reachable = true;
+    const struct payment *cur = loop_current(l);
+    if (cur)
+        on_payment(c, cur, "");
+    while (!c->quit && !*stop) {
+        refresh_model(c);
+        if (c->dirty) {
+            ui_render(c->ui, &c->m);
+            c->dirty = false;
+        }
+        struct pollfd key = {.fd = ui_fd(c->ui), .events = POLLIN};
+        /* Wake at least every quarter second so the countdown ticks on time. */
+        if (loop_poll(l, &key, 1, 250) < 0)
+            return 1;
+        struct ui_command cmd;
+        for (ui_read_keys(c->ui, &c->m, &cmd); cmd.type != UI_CMD_NONE;
+             ui_read_keys(c->ui, &c->m, &cmd)) {
+            handle(c, &cmd);
+            if (c->quit)
+                break;
+            ui_render(c->ui, &c->m);
+        }
+    }
+    return 0;
+}
