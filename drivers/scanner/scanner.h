@@ -85,7 +85,9 @@ enum scanner_status scanner_open(struct scanner **out, const struct scanner_conf
 void scanner_close(struct scanner *s);
 
 /* Fills at most max descriptors for the loop's poll() and returns how many; lowers
- * *timeout_ms (-1 = none yet) to the scanner's next deadline (gap timeout, rescan). */
+ * *timeout_ms (-1 = none yet) to the scanner's next deadline (gap timeout, rescan), counted
+ * from the clock of the last scanner_process(). Call it before every poll(): the set
+ * changes as scanners come and go. 16 slots are plenty. */
 int scanner_pollfds(struct scanner *s, struct pollfd *fds, int max, int64_t *timeout_ms);
 /* Call after every poll() - also on timeout - with the same fds and their revents.
  * now_ms is a monotonic clock in milliseconds. */

@@ -125,6 +125,7 @@ see "Resolving: 2"
 see "New payment - enter the amount"
 see "Enter charge"
 see "* end of day"
+see "F10 quit"
 keys 1 2 . 3 4 5 Enter
 see "at most two decimals (fen)"
 see "Amount: ¥ 12.345"
@@ -144,6 +145,9 @@ command "END_OF_DAY 0 "
 keys KP-
 command "REFUND_START 0 "
 keys q
+keys F10
+command "QUIT 0 "
+keys C-x
 command "QUIT 0 "
 ctl "gateway 0"
 ctl "scanner 0"
@@ -381,6 +385,18 @@ fi
 command "bye"
 if [ "$(wc -l < "$dir/log")" -ne "$logged" ]; then
     fail "unexpected lines in the demo's log: $(tail -n +$((logged + 1)) "$dir/log" | tr '\n' '|')"
+fi
+
+# --- a terminal type curses does not know: a clear refusal, not a crash or a garbled tty ---
+: > "$dir/rc"
+tm new-window -t t \
+    "env TERM=posterm-no-such-terminal LANG=C.UTF-8 $demo '$dir/ctl' '$dir/log2' 2>'$dir/err'; echo \$? > '$dir/rc'; sleep 30"
+for _ in $(seq 100); do [ -s "$dir/rc" ] && break; sleep 0.05; done
+if [ "$(cat "$dir/rc")" = "1" ] &&
+   grep -qxF "ui_demo: cannot start the cashier screen: the terminal type (TERM) is unknown or cannot run a full screen" "$dir/err"; then
+    ok
+else
+    fail "unknown TERM: rc=$(cat "$dir/rc") err=$(cat "$dir/err")"
 fi
 
 echo "$passed passed, $failed failed"
