@@ -994,7 +994,7 @@ int main(void)
            "REFUNDED %ld, no payment journaled %ld\n",
            counts.final[PAY_PAID], counts.final[PAY_FAILED], counts.final[PAY_CANCELLED],
            counts.cancelled_refunded, counts.final[PAY_REFUNDED], counts.no_payment);
-    printf("steps ending with only the counters or the last reason ahead of the journal: %ld\n",
+    printf("steps whose counters or last reason wait for the next transition's journal: %ld\n",
            counts.counter_lag);
     printf("sequences that broke the invariant: %ld\n", counts.failures);
     CHECK_EQ_INT(counts.failures, 0);
