@@ -96,9 +96,6 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     snprintf(c->m.terminal_id, sizeof c->m.terminal_id, "%s", cfg->terminal_id);
     c->m.tls_verify_off = !cfg->gateway.tls_verify;
     c->m.max_amount_fen = cfg->max_amount_fen;
-    /* Until a USB or evdev scanner is opened, the keyboard is the scanner. */
-    c->m.scanner_connected = true;
-    snprintf(c->m.scanner_name, sizeof c->m.scanner_name, "keyboard");
     c->dirty = true;
     return c;
 }
@@ -325,8 +322,14 @@ static void refresh_model(struct cashier *c)
     const struct payment *cur = loop_current(c->loop);
     if (cur && c->m.screen == UI_SCREEN_PAYING && cur->state != PAY_CANCELLING)
         countdown = ui_countdown_seconds(loop_cancel_at(c->loop), loop_now(c->loop));
-    if (reachable != c->m.gateway_reachable || pending != c->m.pending || countdown != c->m.countdown_s)
+    bool connected;
+    const char *scanner = loop_scanner_status(c->loop, &connected);
+    if (reachable != c->m.gateway_reachable || pending != c->m.pending ||
+        countdown != c->m.countdown_s || connected != c->m.scanner_connected ||
+        strncmp(scanner, c->m.scanner_name, sizeof c->m.scanner_name - 1) != 0)
         c->dirty = true;
+    c->m.scanner_connected = connected;
+    snprintf(c->m.scanner_name, sizeof c->m.scanner_name, "%s", scanner);
     c->m.gateway_reachable = reachable;
     c->m.pending = pending;
     c->m.countdown_s = countdown;

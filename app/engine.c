@@ -41,6 +41,7 @@ static void send_request(struct payment *p, struct engine_actions *out, enum gw_
 {
     push(out, ENGINE_SEND)->op = op;
     p->in_flight = true;
+    p->in_flight_op = (int)op;
     p->timer_at = 0;
     if (op == GW_QUERY)
         p->queries++;
@@ -204,6 +205,8 @@ static enum engine_status on_query_reply(struct payment *p, const struct policy 
     snprintf(why, sizeof why, "%s", r->reason);
     if (kind == GW_SUCCESS && amount_mismatch(p, r, why, sizeof why))
         kind = GW_UNKNOWN;
+    if (r->no_such_order && kind == GW_FAILED)
+        kind = GW_UNKNOWN; /* not a failure: the pay may still be on its way */
 
     switch (kind) {
     case GW_SUCCESS:
@@ -329,15 +332,9 @@ static enum engine_status on_reply(struct payment *p, const struct policy *pol,
     if (!p->in_flight || strcmp(r->order_no, p->order_no) != 0)
         return ENGINE_STALE;
 
-    enum gw_op expected;
-    switch (p->state) {
-    case PAY_PAYING: expected = GW_PAY; break;
-    case PAY_QUERYING: expected = GW_QUERY; break;
-    case PAY_CANCELLING: expected = r->op == GW_QUERY ? GW_QUERY : GW_CANCEL; break;
-    case PAY_REFUNDING: expected = GW_REFUND; break;
-    default: return ENGINE_STALE;
-    }
-    if (r->op != expected)
+    /* A late or repeated reply to an earlier request must not pass for the one out now. */
+    if ((int)r->op != p->in_flight_op ||
+        (r->op == GW_REFUND && strcmp(r->refund_no, p->refund_no) != 0))
         return ENGINE_STALE;
     p->in_flight = false;
 
@@ -411,6 +408,8 @@ static enum engine_status on_resume(struct payment *p, const struct policy *pol,
 {
     /* A clock that went back across the reboot counts as no time passed: the payment gets
      * its whole window again rather than being cancelled early. */
+    if (!pay_state_unresolved(p->state))
+        return ENGINE_STALE;
     int64_t elapsed = p->pay_sent_at > 0 && ev->wall > p->pay_sent_at ? ev->wall - p->pay_sent_at : 0;
     p->sent_mono = ev->now - elapsed;
     p->in_flight = false;
@@ -506,6 +505,8 @@ static enum engine_status on_refund(struct payment *p, const struct policy *pol,
     (void)pol;
     if (p->state == PAY_REFUNDING && ev->refund_no && strcmp(ev->refund_no, p->refund_no) == 0)
         return ENGINE_OK; /* the same request again: already under way */
+    if (p->state == PAY_PAID && ev->refund_no && strcmp(ev->refund_no, p->refund_no) == 0)
+        return ENGINE_OK; /* that request number was answered already */
     if (p->state != PAY_PAID)
         return ENGINE_REFUSED;
     if (ev->refund_no == NULL || !order_no_valid(ev->refund_no) || ev->refund_fen <= 0 ||

@@ -40,6 +40,7 @@ struct loop {
     struct journal *journal;
     char journal_problem[256];
     struct gateway *gateway;
+    struct scanner *scanner;
     struct loop_clock clock;
     struct loop_observer obs;
 
@@ -87,7 +88,8 @@ static void say(struct loop *l, enum loop_level level, const char *fmt, ...)
 
 enum loop_status loop_open(struct loop **out, const struct config *cfg, struct journal *journal,
                            const char *journal_problem, struct gateway *gateway,
-                           const struct loop_clock *clock, const struct loop_observer *observer)
+                           struct scanner *scanner, const struct loop_clock *clock,
+                           const struct loop_observer *observer)
 {
     struct loop *l = calloc(1, sizeof *l);
     *out = NULL;
@@ -98,6 +100,7 @@ enum loop_status loop_open(struct loop **out, const struct config *cfg, struct j
     snprintf(l->journal_problem, sizeof l->journal_problem, "%s",
              journal_problem ? journal_problem : "journal unavailable");
     l->gateway = gateway;
+    l->scanner = scanner;
     l->clock = clock ? *clock : (struct loop_clock){system_mono, system_wall, NULL};
     if (observer)
         l->obs = *observer;
@@ -498,6 +501,25 @@ bool loop_gateway_reachable(const struct loop *l) { return l->reachable; }
 
 struct journal *loop_journal(const struct loop *l) { return l->journal; }
 
+const char *loop_scanner_status(const struct loop *l, bool *connected)
+{
+    if (l->scanner == NULL) {
+        *connected = true;
+        return "keyboard";
+    }
+    *connected = scanner_connected(l->scanner);
+    return scanner_status_line(l->scanner);
+}
+
+/* Every finished code goes the way a typed one does: validated, de-duplicated, refused
+ * with a message while a payment is under way. */
+static void deliver_scans(struct loop *l)
+{
+    struct scan_code code;
+    while (scanner_next_code(l->scanner, &code))
+        (void)loop_scan(l, code.text);
+}
+
 static void deliver_replies(struct loop *l)
 {
     struct gw_reply r;
@@ -564,24 +586,39 @@ int loop_poll(struct loop *l, struct pollfd *extra, int nextra, int64_t max_wait
 
     int64_t wait = max_wait_ms;
     int ngw = gateway_pollfds(l->gateway, fds + nextra, POLL_FDS_MAX - nextra, &wait);
+    int nsc = 0;
+    if (l->scanner) {
+        int64_t scan_wait = -1;
+        nsc = scanner_pollfds(l->scanner, fds + nextra + ngw, POLL_FDS_MAX - nextra - ngw,
+                              &scan_wait);
+        if (scan_wait >= 0 && scan_wait < wait)
+            wait = scan_wait;
+    }
     int64_t deadline = next_deadline(l);
     if (deadline != 0) {
         int64_t until = deadline - now_mono(l);
         if (until < wait)
             wait = until < 0 ? 0 : until;
     }
-    int n = poll(fds, (nfds_t)(nextra + ngw), (int)wait);
+    int n = poll(fds, (nfds_t)(nextra + ngw + nsc), (int)wait);
     if (n < 0 && errno != EINTR)
         return -1;
+    if (n <= 0)
+        for (int i = 0; i < nextra + ngw + nsc; i++)
+            fds[i].revents = 0;
 
     gateway_perform(l->gateway, n > 0 ? fds + nextra : NULL, n > 0 ? ngw : 0);
     deliver_replies(l);
+    if (l->scanner) {
+        scanner_process(l->scanner, fds + nextra + ngw, nsc, now_mono(l));
+        deliver_scans(l);
+    }
     fire_timers(l);
     live_sweep(l);
 
     int ready = 0;
     for (int i = 0; i < nextra; i++) {
-        extra[i].revents = n > 0 ? fds[i].revents : 0;
+        extra[i].revents = fds[i].revents;
         if (extra[i].revents)
             ready++;
     }

@@ -20,6 +20,7 @@
 #include "gateway.h"
 #include "journal.h"
 #include "payment.h"
+#include "scanner.h"
 
 enum loop_status {
     LOOP_OK = 0,
@@ -52,10 +53,12 @@ struct loop_clock {
 struct loop;
 
 /* journal may be NULL (unusable file): the loop then refuses every new payment with
- * journal_problem as the reason. clock may be NULL (system clocks). */
+ * journal_problem as the reason. scanner may be NULL (scans then come only through
+ * loop_scan, from the keyboard or headless input). clock may be NULL (system clocks). */
 enum loop_status loop_open(struct loop **out, const struct config *cfg, struct journal *journal,
                            const char *journal_problem, struct gateway *gateway,
-                           const struct loop_clock *clock, const struct loop_observer *observer);
+                           struct scanner *scanner, const struct loop_clock *clock,
+                           const struct loop_observer *observer);
 void loop_close(struct loop *l);
 
 /* Resumes every unresolved payment in the journal (DESIGN.md "On restart"). Called once,
@@ -79,6 +82,8 @@ int64_t loop_cancel_at(const struct loop *l);
 /* False after the gateway last failed to answer at all; true after any answer. */
 bool loop_gateway_reachable(const struct loop *l);
 struct journal *loop_journal(const struct loop *l);
+/* The scanner's line for the screen ("keyboard" without one); *connected as it stands. */
+const char *loop_scanner_status(const struct loop *l, bool *connected);
 
 /* Polls the gateway, the scanner, the timers and the caller's own descriptors (extra), for
  * at most max_wait_ms, and handles whatever is ready. extra[i].revents tell the caller

@@ -19,6 +19,7 @@
 #include "headless.h"
 #include "journal.h"
 #include "loop.h"
+#include "scanner.h"
 
 #ifndef POSTERM_VERSION
 #define POSTERM_VERSION "unknown"
@@ -77,8 +78,48 @@ static void usage(FILE *to)
             "  -V, --version       the version\n");
 }
 
+/* The configured scanner, or NULL when codes come from the keyboard or headless input
+ * ("stdin", "none") or no USB stack is usable (said on stderr, and the keyboard still works). */
+static struct scanner *open_scanner(const struct config *cfg, FILE *log)
+{
+    static const struct { const char *name; enum scanner_kind kind; } kinds[] = {
+        {"auto", SCANNER_AUTO},
+        {"usb-keyboard", SCANNER_USB_KEYBOARD},
+        {"hidpos", SCANNER_HIDPOS},
+        {"evdev", SCANNER_EVDEV},
+    };
+    struct scanner_config sc;
+    scanner_config_defaults(&sc);
+    size_t i = 0;
+    while (i < sizeof kinds / sizeof kinds[0] && strcmp(kinds[i].name, cfg->scanner.source) != 0)
+        i++;
+    if (i == sizeof kinds / sizeof kinds[0])
+        return NULL;
+    sc.kind = kinds[i].kind;
+    sc.vid = (uint16_t)cfg->scanner.vid;
+    sc.pid = (uint16_t)cfg->scanner.pid;
+    snprintf(sc.evdev_path, sizeof sc.evdev_path, "%s", cfg->scanner.evdev_path);
+    sc.layout = strcmp(cfg->scanner.layout, "azerty") == 0 ? SCAN_LAYOUT_AZERTY : SCAN_LAYOUT_US;
+    sc.suffix = strcmp(cfg->scanner.suffix, "tab") == 0    ? SCAN_SUFFIX_TAB
+                : strcmp(cfg->scanner.suffix, "none") == 0 ? SCAN_SUFFIX_NONE
+                                                            : SCAN_SUFFIX_ENTER;
+    sc.gap_ms = (int)cfg->scanner.gap_ms;
+    sc.dedupe_ms = (int)cfg->scanner.dedupe_ms;
+    sc.max_len = cfg->scanner.max_length;
+    sc.log = log_line;
+    sc.log_ctx = log;
+    struct scanner *s = NULL;
+    char err[256];
+    if (scanner_open(&s, &sc, err, sizeof err) != SCANNER_OK) {
+        fprintf(stderr, "posterm: scanner: %s; the keyboard is the scanner\n", err);
+        return NULL;
+    }
+    return s;
+}
+
 static int run_screen(const struct config *cfg, struct journal *journal,
-                      const char *journal_problem, struct gateway *gateway)
+                      const char *journal_problem, struct gateway *gateway,
+                      struct scanner *scanner)
 {
 #ifdef POSTERM_WITH_UI
     char err[256];
@@ -90,7 +131,7 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     struct loop_observer obs = cashier_observer(c);
     struct loop *loop = NULL;
     int status = 1;
-    if (loop_open(&loop, cfg, journal, journal_problem, gateway, NULL, &obs) == LOOP_OK) {
+    if (loop_open(&loop, cfg, journal, journal_problem, gateway, scanner, NULL, &obs) == LOOP_OK) {
         int resumed;
         if (journal)
             (void)loop_recover(loop, &resumed); /* a failure is shown on screen */
@@ -102,7 +143,7 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     cashier_free(c);
     return status;
 #else
-    (void)cfg, (void)journal, (void)journal_problem, (void)gateway;
+    (void)cfg, (void)journal, (void)journal_problem, (void)gateway, (void)scanner;
     fprintf(stderr, "posterm: built without the cashier screen; use --headless\n");
     return 2;
 #endif
@@ -165,6 +206,8 @@ int main(int argc, char **argv)
     if (!cfg.gateway.tls_verify)
         fprintf(stderr, "posterm: WARNING: TLS verification is off (http.tls_verify=false)\n");
 
+    struct scanner *scanner = open_scanner(&cfg, log);
+
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
@@ -174,7 +217,8 @@ int main(int argc, char **argv)
         struct headless *h = headless_new(stdout);
         struct loop_observer obs = headless_observer(h);
         struct loop *loop = NULL;
-        if (h == NULL || loop_open(&loop, &cfg, journal, journal_problem, gateway, NULL, &obs) != LOOP_OK) {
+        if (h == NULL ||
+            loop_open(&loop, &cfg, journal, journal_problem, gateway, scanner, NULL, &obs) != LOOP_OK) {
             fprintf(stderr, "posterm: out of memory\n");
             status = 1;
         } else {
@@ -188,9 +232,10 @@ int main(int argc, char **argv)
         loop_close(loop);
         headless_free(h);
     } else {
-        status = run_screen(&cfg, journal, journal_problem, gateway);
+        status = run_screen(&cfg, journal, journal_problem, gateway, scanner);
     }
 
+    scanner_close(scanner);
     gateway_close(gateway);
     journal_close(journal);
     if (log != stderr)

@@ -32,8 +32,8 @@ enum money_status money_parse(const char *text, int64_t max_fen, int64_t *out_fe
                 return MONEY_DECIMALS;
             fen = fen * 10 + d;
         } else {
-            /* yuan * 100 + 99 must still fit: check before multiplying. */
-            if (yuan > (INT64_MAX / 100 - 9) / 10)
+            /* yuan must stay within INT64_MAX / 100: check before multiplying. */
+            if (yuan > (INT64_MAX / 100 - d) / 10)
                 return MONEY_OVERFLOW;
             yuan = yuan * 10 + d;
         }
@@ -42,6 +42,8 @@ enum money_status money_parse(const char *text, int64_t max_fen, int64_t *out_fe
         return MONEY_GARBAGE;
     if (decimals == 1)
         fen *= 10;
+    if (yuan == INT64_MAX / 100 && fen > INT64_MAX % 100)
+        return MONEY_OVERFLOW;
 
     int64_t total = yuan * 100 + fen;
     if (total == 0)

@@ -48,10 +48,10 @@ struct payment {
     int64_t created_at;       /* wall clock, unix ms */
     int64_t pay_sent_at;      /* wall clock, unix ms, when the pay request left; 0 = never */
     int64_t updated_at;       /* wall clock, unix ms */
-    uint32_t queries;         /* query requests sent */
-    uint32_t cancels;         /* cancel requests sent */
+    uint32_t queries;         /* query requests sent (journaled with the next transition) */
+    uint32_t cancels;         /* cancel requests sent (journaled with the next transition) */
     char trade_no[65];        /* gateway's trade number once known */
-    char last_error[160];     /* plain words, no secrets */
+    char last_error[160];     /* plain words, no secrets (journaled with the next transition) */
     int64_t refunded_fen;     /* refunded so far (partial refunds add up) */
     char refund_no[ORDER_NO_MAX + 1]; /* the refund in progress, else the last one sent */
     int64_t refund_fen;       /* amount of the refund in progress; 0 = none */
@@ -61,6 +61,7 @@ struct payment {
     int64_t timer_at;         /* monotonic ms of the armed timer; 0 = none */
     int64_t backoff_ms;       /* current cancel/refund retry delay */
     bool in_flight;           /* a request is out and its reply not yet in */
+    int in_flight_op;         /* which one (enum gw_op): a reply of another op is stale */
     bool customer_confirming; /* last reply said PAYING (for the screen) */
 };
 

@@ -38,7 +38,12 @@ jobs=$(nproc 2>/dev/null || echo 2)
 usage() { sed -n '2,7p' "$0" >&2; exit 2; }
 say() { printf '\n== [%s] %s\n' "$arch" "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_install() { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
+# Another apt or dpkg run (a colleague's install, unattended-upgrades) holds the lock for a
+# while; wait for it rather than take a held lock for "cannot be installed".
+apt_install() {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        -o DPkg::Lock::Timeout=600 "$@"
+}
 
 arch=${1:-}
 [ $# -gt 0 ] && shift

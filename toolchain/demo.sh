@@ -40,7 +40,7 @@ cfg = {
     "terminal_id": "DEMO1",
     "journal": os.path.join(demo, "journal.db"),
     "language": os.environ.get("POSTERM_DEMO_LANG", "en"),
-    "scanner": {"source": "stdin"},
+    "scanner": {"source": "auto"},
     "alipay": {"enabled": True, "gateway_url": url + "/gateway.do", "app_id": a["app_id"],
                "private_key_file": a["private_key_file"],
                "alipay_public_key_file": a["platform_public_key_file"]},

@@ -1,7 +1,8 @@
 /*
  * keys.c - the key map of each screen, chosen so that a numeric keypad alone runs the till:
  * digits and '.' type, Enter goes on, Backspace goes back when there is nothing to delete,
- * '/' '*' '-' open history, end of day and refund. Letters work too on a full keyboard.
+ * '/' '*' '-' open history, end of day and refund. Letters work too on a full keyboard;
+ * quitting takes F10 or Ctrl-X, which no scanner types.
  */
 #include "keys.h"
 
@@ -15,6 +16,7 @@
 #include "text.h"
 
 #define KEY_ESCAPE 27
+#define CTRL_X 24
 #define HISTORY_PAGE 10
 
 static bool is_enter(int k)
@@ -172,7 +174,9 @@ static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struc
         set_cmd(out, UI_CMD_REFUND_START);
     } else if (k == '*' || k == 'e' || k == 'E') {
         set_cmd(out, UI_CMD_END_OF_DAY);
-    } else if (k == 'q' || k == 'Q') {
+    } else if (k == KEY_F(10) || k == CTRL_X) {
+        /* Never a printable key: a keyboard-mode scanner reading some other barcode on this
+         * screen types letters, and must not be able to close the till. */
         set_cmd(out, UI_CMD_QUIT);
     }
 }

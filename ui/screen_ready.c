@@ -9,7 +9,7 @@
 
 static const struct wdg_key ready_keys[] = {
     {"0-9 .", T_K_AMOUNT}, {"Bksp", T_K_DELETE}, {"Enter", T_K_CHARGE}, {"/", T_K_HISTORY},
-    {"-", T_K_REFUND},     {"*", T_K_EOD},       {"q", T_K_QUIT},
+    {"-", T_K_REFUND},     {"*", T_K_EOD},       {"F10", T_K_QUIT},
 };
 
 void screen_ready(const struct ui_model *m, struct ui_input *in)

@@ -42,7 +42,8 @@
  *   DETAIL  REFUND_LOOKUP(order_no) (only offered for a refundable payment) -> REFUND at step
  *           AMOUNT.  BACK -> HISTORY.
  *   REFUND  ORDER:   REFUND_LOOKUP(order_no) -> load it: step AMOUNT, or a message and stay.
- *                    BACK -> where the refund was started from.
+ *                    On a bare keypad only digits and '-' can be typed: "42" may be read
+ *                    as today's order with sequence 42.  BACK -> where it was started from.
  *           AMOUNT:  REFUND_REQUEST(order_no, fen), fen within paid - refunded -> check again,
  *                    step CONFIRM with refund_fen.  BACK -> step ORDER.
  *           CONFIRM: REFUND_CONFIRM(order_no, fen) -> engine EV_REFUND with a new refund_no,

@@ -6,6 +6,9 @@
  */
 #include "known_devices.h"
 
+#include <ctype.h>
+#include <string.h>
+
 const struct known_device known_devices[] = {
     /* usb.ids: Metrologic Instruments, now Honeywell; MS7120 keyboard 0x0204, Voyager 0x0b81 */
     {0x0c2e, 0, "Honeywell"},
@@ -46,4 +49,21 @@ const struct known_device *known_device_find(uint16_t vid, uint16_t pid)
             return &known_devices[i];
     }
     return NULL;
+}
+
+/* Odoo's IoT box (keyboard_usb_driver_L.py, _is_scanner) also accepts "reader"; that word
+ * also names card and RFID readers, which must not be taken for the cashier's scanner. */
+bool known_product_name(const char *product)
+{
+    static const char *const words[] = {"barcode", "bar code", "scanner"};
+    char lower[128];
+    size_t n = 0;
+    for (; product[n] && n < sizeof lower - 1; n++)
+        lower[n] = (char)tolower((unsigned char)product[n]);
+    lower[n] = '\0';
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strstr(lower, words[i]))
+            return true;
+    }
+    return false;
 }

@@ -9,6 +9,7 @@
 #ifndef POSTERM_KNOWN_DEVICES_H
 #define POSTERM_KNOWN_DEVICES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,9 @@ extern const size_t known_devices_count;
 
 /* The entry matching vid:pid, or NULL. */
 const struct known_device *known_device_find(uint16_t vid, uint16_t pid);
+
+/* A USB product string that names a barcode scanner ("USB Barcode Scanner", "2D SCANNER"):
+ * how scanners built on general-purpose chips, under the chip maker's VID, are recognised. */
+bool known_product_name(const char *product);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * usb_source.c - USB scanners through libusb, in HID keyboard mode and in HID POS mode.
  *
- * Finds scanners by configured VID[:PID] or by the known-vendor table, detaches the kernel's
+ * Finds scanners by configured VID[:PID], by the known-vendor table, or (for a device in no
+ * table) by a product string that says "barcode" or "scanner"; detaches the kernel's
  * HID driver (so a code does not also type into the console), claims the interface and keeps
  * one interrupt IN transfer queued on it. Everything runs from the caller's poll(): libusb's
  * own descriptors are handed out and events handled with a zero timeout, so nothing here
@@ -25,6 +26,7 @@
 #define MAX_DEVICES 4
 #define MAX_IFACES 2
 #define MAX_WARNED 16
+#define MAX_NOT_SCANNERS 32
 #define CONTROL_TIMEOUT_MS 1000
 
 #define HID_CLASS 3
@@ -78,6 +80,8 @@ struct usb_source {
     char last_name[48]; /* the last scanner seen, for "unplugged" on the screen */
     uint32_t warned[MAX_WARNED]; /* devices already reported as unusable (bus << 8 | address) */
     int nwarned;
+    uint32_t not_scanners[MAX_NOT_SCANNERS]; /* unknown devices whose name says no (ring) */
+    int next_not_scanner;
 };
 
 static bool already_warned(struct usb_source *u, uint32_t key)
@@ -164,11 +168,29 @@ static void device_free(struct usb_source *u, struct usb_dev *d)
     free(d);
 }
 
-static bool wanted_device(const struct usb_source *u, const struct libusb_device_descriptor *dd)
+enum candidate { NOT_WANTED, WANTED, ASK_ITS_NAME };
+
+static enum candidate candidate(const struct usb_source *u, const struct libusb_device_descriptor *dd)
 {
     if (u->cfg.vid)
-        return dd->idVendor == u->cfg.vid && (u->cfg.pid == 0 || dd->idProduct == u->cfg.pid);
-    return known_device_find(dd->idVendor, dd->idProduct) != NULL;
+        return dd->idVendor == u->cfg.vid && (u->cfg.pid == 0 || dd->idProduct == u->cfg.pid)
+                   ? WANTED : NOT_WANTED;
+    if (known_device_find(dd->idVendor, dd->idProduct))
+        return WANTED;
+    /* Hubs, printers, storage and the like declare their class on the device; HID devices
+     * (and composites) leave it to the interfaces. */
+    if (dd->bDeviceClass != LIBUSB_CLASS_PER_INTERFACE || dd->iProduct == 0)
+        return NOT_WANTED;
+    return ASK_ITS_NAME;
+}
+
+static bool is_not_scanner(const struct usb_source *u, uint32_t key)
+{
+    for (int i = 0; i < MAX_NOT_SCANNERS; i++) {
+        if (u->not_scanners[i] == key)
+            return true;
+    }
+    return false;
 }
 
 static bool same_device(const struct usb_dev *d, libusb_device *dev)
@@ -280,12 +302,28 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
     return true;
 }
 
+/* by_name: a device from no table, taken only if its product string says it is a scanner
+ * (as Odoo's IoT box does); it is opened quietly and remembered when it is not one. */
 static void open_device(struct usb_source *u, libusb_device *dev,
-                        const struct libusb_device_descriptor *dd)
+                        const struct libusb_device_descriptor *dd, bool by_name)
 {
     uint32_t key = (uint32_t)libusb_get_bus_number(dev) << 8 | libusb_get_device_address(dev);
     libusb_device_handle *h;
+    char product[64] = "";
+    if (by_name && is_not_scanner(u, key))
+        return;
     int rc = libusb_open(dev, &h);
+    if (rc == 0 && dd->iProduct &&
+        libusb_get_string_descriptor_ascii(h, dd->iProduct, (unsigned char *)product,
+                                           sizeof product) < 0)
+        product[0] = '\0';
+    if (by_name && (rc != 0 || !known_product_name(product))) {
+        if (rc == 0)
+            libusb_close(h);
+        u->not_scanners[u->next_not_scanner] = key;
+        u->next_not_scanner = (u->next_not_scanner + 1) % MAX_NOT_SCANNERS;
+        return;
+    }
     if (rc != 0) {
         if (!already_warned(u, key))
             scanner_logf(u->scanner, "usb %04x:%04x: cannot open: %s%s", dd->idVendor,
@@ -307,7 +345,8 @@ static void open_device(struct usb_source *u, libusb_device *dev,
     d->vid = dd->idVendor;
     d->pid = dd->idProduct;
     const struct known_device *k = known_device_find(d->vid, d->pid);
-    snprintf(d->name, sizeof d->name, "%s %04x:%04x", k ? k->name : "scanner", d->vid, d->pid);
+    snprintf(d->name, sizeof d->name, "%.30s %04x:%04x",
+             k ? k->name : product[0] ? product : "scanner", d->vid, d->pid);
     libusb_set_auto_detach_kernel_driver(h, 1);
 
     for (int i = 0; i < conf->bNumInterfaces && d->nifaces < MAX_IFACES; i++) {
@@ -358,13 +397,16 @@ static void rescan(struct usb_source *u)
     }
     for (ssize_t i = 0; i < n && u->ndevs < MAX_DEVICES; i++) {
         struct libusb_device_descriptor dd;
-        if (libusb_get_device_descriptor(list[i], &dd) != 0 || !wanted_device(u, &dd))
+        enum candidate c = NOT_WANTED;
+        if (libusb_get_device_descriptor(list[i], &dd) == 0)
+            c = candidate(u, &dd);
+        if (c == NOT_WANTED)
             continue;
         bool open = false;
         for (int k = 0; k < u->ndevs; k++)
             open |= same_device(u->devs[k], list[i]);
         if (!open)
-            open_device(u, list[i], &dd);
+            open_device(u, list[i], &dd, c == ASK_ITS_NAME);
     }
     libusb_free_device_list(list, 1);
 }

@@ -31,10 +31,10 @@ struct sim {
     uint64_t requests;          /* gateway requests answered or dropped */
     uint64_t rejected_signatures;
 
-    /* Replies held back (slow_reply) wait on this; a bump of epoch (shutdown, unreachable)
-     * cuts them short and their connection is dropped. */
+    /* Replies held back (slow_reply) wait on this; while draining (shutdown, unreachable)
+     * none waits, and their connections are dropped. */
     pthread_cond_t wake;
-    uint64_t epoch;
+    bool draining;
 };
 
 struct sim_request {

@@ -2,9 +2,9 @@
  * sim_main.c - posterm-sim: the command line, key and certificate making, and the main
  * thread that owns start-up, unreachability windows and a clean exit on SIGTERM/SIGINT.
  *
- * Start-up contract for scripts: the port file (written atomically) and the single line
- * "posterm-sim listening on http(s)://127.0.0.1:PORT" on stdout appear only once the socket
- * accepts connections. Exit status 0 after SIGTERM, 2 for bad usage, 1 for anything else.
+ * Start-up contract for scripts: the single line "posterm-sim listening on
+ * http(s)://127.0.0.1:PORT" on stdout, then the port file (written atomically), appear only
+ * once the socket accepts connections. Exit status 0 after SIGTERM, 2 for bad usage, 1 for anything else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -447,6 +447,9 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+    /* The line first: whoever sees the port file can rely on the line being out too. */
+    printf("posterm-sim listening on %s://127.0.0.1:%d\n", cert ? "https" : "http", port);
+    fflush(stdout);
     if (o.port_file != NULL) {
         char text[16];
         snprintf(text, sizeof text, "%d\n", port);
@@ -455,8 +458,6 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    printf("posterm-sim listening on %s://127.0.0.1:%d\n", cert ? "https" : "http", port);
-    fflush(stdout);
     status = serve(srv);
     fprintf(stderr, "posterm-sim: stopping\n");
 out:

@@ -273,18 +273,18 @@ static void partial_free(void *cls)
     free(p);
 }
 
-/* Holds a reply back; false when shutdown or unreachability cut the wait short. */
+/* Holds a reply back; false when shutdown or unreachability cut the wait short (also when
+ * they began before this request got here: the daemon is waiting for it to finish). */
 static bool hold_back(struct sim *s, int seconds)
 {
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += seconds;
     pthread_mutex_lock(&s->lock);
-    uint64_t epoch = s->epoch;
     int rc = 0;
-    while (s->epoch == epoch && rc != ETIMEDOUT)
+    while (!s->draining && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
-    bool ok = s->epoch == epoch;
+    bool ok = !s->draining;
     pthread_mutex_unlock(&s->lock);
     return ok;
 }
@@ -566,10 +566,10 @@ int sim_server_take_unreachable(struct sim_server *srv)
     return n;
 }
 
-static void cut_waits(struct sim *s)
+static void set_draining(struct sim *s, bool draining)
 {
     pthread_mutex_lock(&s->lock);
-    s->epoch++;
+    s->draining = draining;
     pthread_cond_broadcast(&s->wake);
     pthread_mutex_unlock(&s->lock);
 }
@@ -583,7 +583,7 @@ void sim_server_suspend(struct sim_server *srv)
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     srv->listen_fd = -1;
-    cut_waits(srv->sim);
+    set_draining(srv->sim, true);
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
     srv->suspended = true;
@@ -593,6 +593,8 @@ bool sim_server_resume(struct sim_server *srv, char *err, size_t errlen)
 {
     if (srv->daemon != NULL)
         return true;
+    /* The old daemon's connections are all gone (MHD_stop_daemon joined them). */
+    set_draining(srv->sim, false);
     if (!start_daemon(srv, err, errlen))
         return false;
     srv->suspended = false;
@@ -609,7 +611,7 @@ void sim_server_stop(struct sim_server *srv)
     if (srv == NULL)
         return;
     if (srv->daemon != NULL) {
-        cut_waits(srv->sim);
+        set_draining(srv->sim, true);
         MHD_stop_daemon(srv->daemon);
     }
     if (srv->ctl_pipe[0] >= 0)

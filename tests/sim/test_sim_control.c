@@ -176,7 +176,7 @@ static void test_unreachable(void)
         test_sleep_ms(20);
     }
 
-    CHECK(sim_http(&sim, "POST", "/_sim/unreachable?seconds=2", NULL, 5000, &r));
+    CHECK(sim_http(&sim, "POST", "/_sim/unreachable?seconds=3", NULL, 5000, &r));
     CHECK_EQ_INT(r.status, 200);
     http_result_free(&r);
     pthread_join(slow, NULL);

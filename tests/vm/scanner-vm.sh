@@ -5,13 +5,16 @@
 # plugged back in (UDC unbind/rebind) mid-session, and types more; scanner-probe, running
 # inside the VM on the host side of the same bus, must print exactly the codes typed.
 #
-#   usage: scanner-vm.sh keyboard|hidpos|evdev PROBE [CACHE_DIR]
+#   usage: scanner-vm.sh keyboard|hidpos|evdev|byname PROBE [CACHE_DIR]
 #     keyboard: Honeywell Voyager 1400g IDs (0c2e:0b81, usb.ids), HID boot keyboard, found
 #               through the known-vendor table (--kind auto)
 #     hidpos:   Newland HID POS IDs (1eab:1310, usb.ids PID pattern), the HID POS
 #               scanned-data report Access-IS documents, opened by --vid (--kind hidpos)
 #     evdev:    the keyboard-mode scanner left to the kernel's usbhid and read through its
 #               /dev/input/event* node, grabbed (--kind evdev)
+#     byname:   a scanner on a general-purpose chip (STMicroelectronics VID 0483, in no table),
+#               found by its product string, set up for a French AZERTY host: every digit
+#               comes with Shift (--kind auto --layout azerty)
 #   The kernel's usbhid is loaded, so the USB modes must detach it as on a real terminal.
 #   CACHE_DIR keeps the downloaded Debian kernel and busybox between runs.
 #
@@ -20,7 +23,7 @@
 # Bounded: QEMU runs under `timeout`; every temporary file is removed on exit.
 set -euo pipefail
 
-usage="usage: scanner-vm.sh keyboard|hidpos|evdev PROBE [CACHE_DIR]"
+usage="usage: scanner-vm.sh keyboard|hidpos|evdev|byname PROBE [CACHE_DIR]"
 mode=${1:?$usage}
 probe=$(readlink -f "${2:?$usage}")
 cache=${3:-}
@@ -90,11 +93,12 @@ first = ["134567890123456789", "281122334455667788", "100000000000000001"]
 second = ["251234567890123400", "139999888877776666", "30112233445566778899"]
 
 def keyboard(codes):
+    shift = 0x02 if mode == "byname" else 0   # AZERTY: digits are the shifted top row
     out = b""
     for code in codes:
         for c in code:
             usage = 0x27 if c == "0" else 0x1D + int(c)
-            out += bytes([0, 0, usage, 0, 0, 0, 0, 0]) + bytes(8)
+            out += bytes([shift, 0, usage, 0, 0, 0, 0, 0]) + bytes(8)
         out += bytes([0, 0, 0x28, 0, 0, 0, 0, 0]) + bytes(8)   # Enter, then all keys up
     return out
 
@@ -133,6 +137,8 @@ case $mode in
               desc=$hidpos_desc args="--kind hidpos --vid 1eab" bound_reading=0 ;;
     evdev)    vid=0x0c2e pid=0x0b81 maker=Honeywell product="Voyager 1400g" proto=1 sub=1 rlen=8
               desc=$boot_keyboard args="--kind evdev --evdev" bound_reading=1 ;;
+    byname)   vid=0x0483 pid=0x0011 maker=Generic product="USB Barcode Scanner" proto=1 sub=1 rlen=8
+              desc=$boot_keyboard args="--kind auto --layout azerty" bound_reading=0 ;;
     *) echo "scanner-vm: $usage"; exit 2 ;;
 esac
 printf "$desc" > "$ir/report_desc"

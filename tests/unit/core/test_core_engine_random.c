@@ -609,16 +609,11 @@ static void probe_stale(struct world *w, struct engine_event *ev, const char *wh
              engine_status_reason(st), out.n, pay_state_name(w->p.state));
 }
 
-/* Replies of another kind than the one the engine waits for. */
-static bool wrong_op(const struct payment *p, enum gw_op op)
+/* Replies of another kind than the request that is out, or for another refund. */
+static bool wrong_op(const struct world *w, const struct gw_reply *r)
 {
-    switch (p->state) {
-    case PAY_PAYING: return op != GW_PAY;
-    case PAY_QUERYING: return op != GW_QUERY;
-    case PAY_REFUNDING: return op != GW_REFUND;
-    case PAY_CANCELLING: return op == GW_PAY || op == GW_REFUND;
-    default: return true;
-    }
+    return r->op != w->outstanding_op ||
+           (r->op == GW_REFUND && strcmp(r->refund_no, w->p.refund_no) != 0);
 }
 
 static void inject_stale(struct world *w)
@@ -637,7 +632,7 @@ static void inject_stale(struct world *w)
         probe_stale(w, &ev, "reply for another order");
     } else if (kind == 3 && w->nhistory) {
         r = w->history[between(&w->rng, 0, w->nhistory - 1)];
-        if (!w->p.in_flight || wrong_op(&w->p, r.op)) {
+        if (!w->p.in_flight || wrong_op(w, &r)) {
             ev = (struct engine_event){.type = EV_REPLY, .reply = &r};
             probe_stale(w, &ev, w->p.in_flight ? "old reply of another kind" : "old reply");
         }

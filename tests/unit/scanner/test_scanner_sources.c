@@ -233,6 +233,12 @@ static void udev_rules_cover_every_known_vendor(const char *path)
     CHECK(known_device_find(0x04b4, 0x0100) != NULL);
     CHECK(known_device_find(0x04b4, 0x1234) == NULL); /* a Cypress chip that is not a scanner */
     CHECK(known_device_find(0x046d, 0xc31c) == NULL); /* a Logitech keyboard */
+    CHECK(known_product_name("USB Barcode Scanner"));
+    CHECK(known_product_name("2D SCANNER"));
+    CHECK(known_product_name("Bar Code Reader"));
+    CHECK(!known_product_name("USB Keyboard"));
+    CHECK(!known_product_name("Smart Card Reader"));
+    CHECK(!known_product_name(""));
 }
 
 int main(int argc, char **argv)

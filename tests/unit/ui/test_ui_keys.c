@@ -97,7 +97,10 @@ static void ready(void)
     CHECK_EQ_INT(key(&m, 'h'), UI_CMD_SHOW_HISTORY);
     CHECK_EQ_INT(key(&m, '-'), UI_CMD_REFUND_START);
     CHECK_EQ_INT(key(&m, '*'), UI_CMD_END_OF_DAY);
-    CHECK_EQ_INT(key(&m, 'q'), UI_CMD_QUIT);
+    CHECK_EQ_INT(key(&m, 'q'), UI_CMD_NONE); /* a scanner's letters cannot close the till */
+    CHECK_EQ_INT(key(&m, 'Q'), UI_CMD_NONE);
+    CHECK_EQ_INT(key(&m, KEY_F(10)), UI_CMD_QUIT);
+    CHECK_EQ_INT(key(&m, 24), UI_CMD_QUIT); /* Ctrl-X */
     CHECK_EQ_INT(key(&m, KEY_RESIZE), UI_CMD_REDRAW);
     CHECK_EQ_INT(key(&m, KEY_F(5)), UI_CMD_NONE);
 }

@@ -125,6 +125,7 @@ see "Resolving: 2"
 see "New payment - enter the amount"
 see "Enter charge"
 see "* end of day"
+see "F10 quit"
 keys 1 2 . 3 4 5 Enter
 see "at most two decimals (fen)"
 see "Amount: ¥ 12.345"
@@ -144,6 +145,9 @@ command "END_OF_DAY 0 "
 keys KP-
 command "REFUND_START 0 "
 keys q
+keys F10
+command "QUIT 0 "
+keys C-x
 command "QUIT 0 "
 ctl "gateway 0"
 ctl "scanner 0"
