@@ -178,6 +178,10 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* A file-size limit must fail the journal's write (EFBIG: reported, payment held), not
+     * kill posterm in the middle of a payment. */
+    signal(SIGXFSZ, SIG_IGN);
+
     static struct config cfg;
     char err[512];
     config_defaults(&cfg);
