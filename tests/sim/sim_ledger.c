@@ -443,6 +443,15 @@ bool sim_ledger_save(struct sim_ledger *l, int64_t now, char *err, size_t errlen
         snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
         goto out;
     }
+    /* The rename itself must survive a power cut too: sync the directory. */
+    char *slash = strrchr(tmp, '/');
+    if (slash != NULL)
+        slash[slash == tmp ? 1 : 0] = '\0';
+    int dfd = open(slash ? tmp : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
     ok = true;
 out:
     if (fd >= 0)

@@ -319,6 +319,10 @@ static const char *fault_name(enum sim_fault f)
     case FAULT_MALFORMED: return " [malformed]";
     case FAULT_TRUNCATED: return " [truncated]";
     case FAULT_BAD_SIGNATURE: return " [bad signature]";
+    case FAULT_UNSIGNED: return " [unsigned]";
+    case FAULT_SIGNATURE_PROBE: return " [signature probe]";
+    case FAULT_STALE_TIMESTAMP: return " [stale timestamp]";
+    case FAULT_OTHER_ORDER: return " [other order]";
     }
     return "";
 }

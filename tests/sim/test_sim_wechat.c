@@ -379,6 +379,36 @@ static void test_faults(void)
     audit_of(order, &charged, state, sizeof state);
     CHECK_EQ_INT(charged, -1);
 
+    /* Signature trouble on a committed charge. */
+    char header[700];
+    test_order_no(order, "W");
+    pay(order, code_ending("16"), 100, 10000, &r);
+    CHECK_EQ_INT(r.http.status, 200);
+    CHECK(!http_header(&r.http, "Wechatpay-Signature", header, sizeof header));
+    CHECK(http_header(&r.http, "Wechatpay-Timestamp", header, sizeof header));
+    CHECK(!r.verified);
+    reply_free(&r);
+    test_order_no(order, "W");
+    pay(order, code_ending("17"), 100, 10000, &r);
+    CHECK(http_header(&r.http, "Wechatpay-Signature", header, sizeof header));
+    CHECK(strncmp(header, "WECHATPAY/SIGNTEST/", 19) == 0);
+    CHECK(!r.verified);
+    reply_free(&r);
+    test_order_no(order, "W");
+    pay(order, code_ending("18"), 100, 10000, &r);
+    CHECK(r.verified); /* correctly signed: only the clock check catches it */
+    CHECK(http_header(&r.http, "Wechatpay-Timestamp", header, sizeof header));
+    CHECK(atoll(header) <= (long long)time(NULL) - 590);
+    reply_free(&r);
+    test_order_no(order, "W");
+    pay(order, code_ending("19"), 100, 10000, &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.json, "trade_state"), "SUCCESS");
+    CHECK(strcmp(json_text(r.json, "out_trade_no"), order) != 0);
+    reply_free(&r);
+    audit_of(order, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 1);
+
     static const struct {
         const char *digits;
         long status;
