@@ -496,6 +496,16 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
     cJSON *body = NULL;
     if (!authenticate(s, req, &a))
         goto send;
+    /* The APIv3 basic rules: JSON both ways, and the request must say so. */
+    if (req->accept == NULL || strstr(req->accept, "application/json") == NULL) {
+        a = fail(400, "INVALID_REQUEST", "请求须设置 HTTP 头 Accept: application/json");
+        goto send;
+    }
+    if (strcmp(req->method, "POST") == 0 &&
+        (req->content_type == NULL || strncmp(req->content_type, "application/json", 16) != 0)) {
+        a = fail(400, "INVALID_REQUEST", "请求须设置 HTTP 头 Content-Type: application/json");
+        goto send;
+    }
     if (req->body_len > 0)
         body = cJSON_ParseWithLength(req->body, req->body_len);
     if (!read_call(s, req, body, &c, &a))

@@ -210,6 +210,23 @@ static void test_request_checks(void)
     call("POST", "/v3/pay/transactions/codepay", body, 10000, &r);
     CHECK_EQ_STR(json_text(r.json, "code"), "APPID_MCHID_NOT_MATCH");
     reply_free(&r);
+    /* The APIv3 basic rules: Accept and Content-Type say JSON. */
+    {
+        struct http_result h;
+        char url[160];
+        snprintf(url, sizeof url, "/v3/pay/transactions/out-trade-no/%s?mchid=%s", order,
+                 SIM_WECHAT_MCHID);
+        CHECK(wechat_call_headers(&sim, "GET", url, NULL, "Accept: text/html", NULL, &h));
+        CHECK_EQ_INT(h.status, 400);
+        CHECK(strstr(h.body, "INVALID_REQUEST") != NULL);
+        http_result_free(&h);
+        pay_body(body, sizeof body, order, code_ending("00"), 100);
+        CHECK(wechat_call_headers(&sim, "POST", "/v3/pay/transactions/codepay", body,
+                                  "Accept: application/json", "Content-Type: text/plain", &h));
+        CHECK_EQ_INT(h.status, 400);
+        CHECK(strstr(h.body, "INVALID_REQUEST") != NULL);
+        http_result_free(&h);
+    }
     /* Query without ?mchid=. */
     char path[160];
     snprintf(path, sizeof path, "/v3/pay/transactions/out-trade-no/%s", order);
