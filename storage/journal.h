@@ -44,10 +44,11 @@ enum journal_status journal_open(struct journal **out, const char *path, char *e
  * a file that is not an SQLite database, not a posterm journal or of a newer schema. */
 enum journal_check {
     JOURNAL_CHECK_FULL,    /* PRAGMA quick_check over every page (journal_open) */
-    JOURNAL_CHECK_STARTUP, /* the header, the schema and order_seq: time independent of
-                            * history. Unresolved rows are still verified as recovery reads
-                            * them (a damaged page there is JOURNAL_CORRUPT); run
-                            * journal_check() when the terminal is idle for the rest. */
+    JOURNAL_CHECK_STARTUP, /* the header (also a file shorter than it says), the schema and
+                            * order_seq: time independent of history. Unresolved rows are
+                            * still verified as recovery reads them (a damaged page there is
+                            * JOURNAL_CORRUPT); run journal_check() when the terminal is idle
+                            * for the rest. */
 };
 enum journal_status journal_open_checked(struct journal **out, const char *path,
                                          enum journal_check check, char *err, size_t errlen);

@@ -268,6 +268,14 @@ def audit(journal_path, sim):
     return problems, rows, ledger
 
 
+def verdict(problems):
+    """Prints the problems and ctest's closing line; returns the exit status."""
+    for p in problems:
+        print(p)
+    print("0 passed, 1 failed" if problems else "1 passed, 0 failed")
+    return 1 if problems else 0
+
+
 class Workspace:
     """A temporary directory with a running simulator; cleaned up on exit."""
 

@@ -55,12 +55,7 @@ def main():
         print("held: %s\nrefused: %s\njournal meanwhile: %s; in the end: %s, %s" % (
             held["text"], refused["text"], journaled, rows[order]["state"],
             rows[order2]["state"]))
-        if problems:
-            print("\n".join(problems))
-            print("0 passed, 1 failed")
-            return 1
-        print("1 passed, 0 failed")
-        return 0
+        return harness.verdict(problems)
 
 
 if __name__ == "__main__":

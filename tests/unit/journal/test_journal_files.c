@@ -180,6 +180,13 @@ static void test_startup_check(void)
     path_in(path, sizeof path, "newer.db");
     CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
                  JOURNAL_TOO_NEW);
+    /* Truncation too: the header's page count no longer fits the file (SQLite checks it). */
+    path_in(path, sizeof path, "truncated.db");
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
+                 JOURNAL_CORRUPT);
+    path_in(path, sizeof path, "header.db");
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
+                 JOURNAL_CORRUPT);
     path_in(path, sizeof path, "other.db");
     CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
                  JOURNAL_CORRUPT);
