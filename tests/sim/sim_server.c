@@ -30,6 +30,7 @@ struct sim_server {
     int port;
     char *tls_cert, *tls_key;
     bool quiet;
+    int timing_fd;
     bool suspended;
     int ctl_pipe[2];
     pthread_mutex_t ctl_lock;
@@ -56,10 +57,26 @@ struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,
     return p;
 }
 
+/* Called as soon as a request line has been read: the moment a request "reaches" the
+ * simulator, which benchmarks compare with when the client decided to send it. One write()
+ * per line on an O_APPEND descriptor, so lines from connection threads never interleave. */
+static void log_arrival(const struct sim_server *srv, const char *uri)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    char line[600];
+    int n = snprintf(line, sizeof line, "%lld %.500s\n",
+                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, uri ? uri : "");
+    if (n > 0 && write(srv->timing_fd, line, (size_t)n) < 0)
+        fprintf(stderr, "posterm-sim: timing log: %s\n", strerror(errno));
+}
+
 static void *log_uri(void *cls, const char *uri, struct MHD_Connection *con)
 {
-    (void)cls;
+    const struct sim_server *srv = cls;
     (void)con;
+    if (srv->timing_fd >= 0)
+        log_arrival(srv, uri);
     struct exchange *x = calloc(1, sizeof *x);
     if (x != NULL)
         x->raw_uri = strdup(uri ? uri : "");
@@ -520,6 +537,7 @@ bool sim_server_start(struct sim_server **out, struct sim *s, const struct sim_s
     srv->sim = s;
     srv->port = o->port;
     srv->quiet = o->quiet;
+    srv->timing_fd = o->timing_fd;
     srv->listen_fd = -1;
     srv->ctl_pipe[0] = srv->ctl_pipe[1] = -1;
     pthread_mutex_init(&srv->ctl_lock, NULL);
