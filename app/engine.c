@@ -160,26 +160,42 @@ static void become_paid(struct payment *p, const struct gw_reply *r, int64_t wal
     show(out);
 }
 
+/* The kind the engine acts on: a SUCCESS stating another amount is not believed, and "no
+ * such order" is never a failure - the pay may still be on its way. why gets the reason. */
+static enum gw_kind believed_kind(const struct payment *p, const struct gw_reply *r, char *why,
+                                  size_t whylen)
+{
+    snprintf(why, whylen, "%s", r->reason);
+    if (r->kind == GW_SUCCESS && amount_mismatch(p, r, why, whylen))
+        return GW_UNKNOWN;
+    if (r->kind == GW_FAILED && r->no_such_order)
+        return GW_UNKNOWN;
+    return r->kind;
+}
+
+static void become_failed(struct payment *p, const char *why, int64_t wall,
+                          struct engine_actions *out, const char *via)
+{
+    set_error(p, why);
+    enter_state(p, PAY_FAILED, wall);
+    journal(out, "pay_failed", "%s%s", via, why);
+    show(out);
+}
+
 /* Replies to the pay request itself, in PAYING. */
 static enum engine_status on_pay_reply(struct payment *p, const struct policy *pol,
                                        const struct engine_event *ev, struct engine_actions *out)
 {
     const struct gw_reply *r = ev->reply;
-    enum gw_kind kind = r->kind;
     char why[160];
-    snprintf(why, sizeof why, "%s", r->reason);
-    if (kind == GW_SUCCESS && amount_mismatch(p, r, why, sizeof why))
-        kind = GW_UNKNOWN;
+    enum gw_kind kind = believed_kind(p, r, why, sizeof why);
 
     switch (kind) {
     case GW_SUCCESS:
         become_paid(p, r, ev->wall, out, "paid");
         return ENGINE_OK;
     case GW_FAILED:
-        set_error(p, why);
-        enter_state(p, PAY_FAILED, ev->wall);
-        journal(out, "pay_failed", "%s", why);
-        show(out);
+        become_failed(p, why, ev->wall, out, "");
         return ENGINE_OK;
     case GW_PAYING:
     case GW_UNKNOWN:
@@ -200,23 +216,15 @@ static enum engine_status on_query_reply(struct payment *p, const struct policy 
                                          const struct engine_event *ev, struct engine_actions *out)
 {
     const struct gw_reply *r = ev->reply;
-    enum gw_kind kind = r->kind;
     char why[160];
-    snprintf(why, sizeof why, "%s", r->reason);
-    if (kind == GW_SUCCESS && amount_mismatch(p, r, why, sizeof why))
-        kind = GW_UNKNOWN;
-    if (r->no_such_order && kind == GW_FAILED)
-        kind = GW_UNKNOWN; /* not a failure: the pay may still be on its way */
+    enum gw_kind kind = believed_kind(p, r, why, sizeof why);
 
     switch (kind) {
     case GW_SUCCESS:
         become_paid(p, r, ev->wall, out, "paid");
         return ENGINE_OK;
     case GW_FAILED:
-        set_error(p, why);
-        enter_state(p, PAY_FAILED, ev->wall);
-        journal(out, "pay_failed", "query: %s", why);
-        show(out);
+        become_failed(p, why, ev->wall, out, "query: ");
         return ENGINE_OK;
     case GW_PAYING:
     case GW_UNKNOWN: {
@@ -273,12 +281,12 @@ static enum engine_status on_cancelling_reply(struct payment *p, const struct po
 
     /* GW_QUERY after a refused cancel. */
     char why[160];
-    snprintf(why, sizeof why, "%s", r->reason);
-    if (r->kind == GW_SUCCESS && !amount_mismatch(p, r, why, sizeof why)) {
+    enum gw_kind kind = believed_kind(p, r, why, sizeof why);
+    if (kind == GW_SUCCESS) {
         become_paid(p, r, ev->wall, out, "paid_cancel_refused");
         return ENGINE_OK;
     }
-    if (r->kind == GW_FAILED) {
+    if (kind == GW_FAILED) {
         set_error(p, cancel_reason(p));
         enter_state(p, PAY_CANCELLED, ev->wall);
         journal(out, "cancelled", "trade closed: %s", why);

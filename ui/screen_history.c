@@ -58,8 +58,11 @@ static void history_row(const struct ui_model *m, const struct columns *c, int y
     enum wdg_style style = selected ? WDG_SELECTED
                            : pay_state_unresolved(p->state) ? WDG_WARN
                                                             : WDG_PLAIN;
-    if (selected)
+    if (selected) {
+        /* The marker shows the selection where colours and reverse video do not. */
         wdg_fill_row(y, WDG_SELECTED);
+        wdg_put(y, 0, 1, WDG_SELECTED, ">");
+    }
     describe_time(p->created_at, at);
     wdg_put(y, c->time, 8, style, at);
     wdg_put(y, c->order, c->channel - c->order - 1, style, p->order_no);

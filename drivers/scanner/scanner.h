@@ -66,7 +66,7 @@ struct scanner_config {
 enum scanner_status {
     SCANNER_OK = 0,
     SCANNER_ERR_CONFIG, /* a field is out of range; err names it */
-    SCANNER_ERR_USB,    /* libusb could not start */
+    SCANNER_ERR_USB,    /* libusb could not start (from scanner_process: tried again later) */
     SCANNER_ERR_IO,     /* the evdev node or descriptor failed for good */
     SCANNER_ERR_NOMEM,
 };

@@ -76,6 +76,7 @@ struct usb_source {
     bool hotplug;
     libusb_hotplug_callback_handle hotplug_handle;
     bool rescan_now;
+    bool init_failed; /* the last fresh context could not be made (reported once) */
     int64_t next_scan;
     char last_name[48]; /* the last scanner seen, for "unplugged" on the screen */
     uint32_t warned[MAX_WARNED]; /* devices already reported as unusable (bus << 8 | address) */
@@ -426,8 +427,10 @@ static int LIBUSB_CALL on_hotplug(libusb_context *ctx, libusb_device *dev,
 static int start_context(struct usb_source *u)
 {
     int rc = libusb_init(&u->ctx);
-    if (rc != 0)
+    if (rc != 0) {
+        u->ctx = NULL;
         return rc;
+    }
     u->hotplug = false;
     if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
         rc = libusb_hotplug_register_callback(
@@ -441,6 +444,8 @@ static int start_context(struct usb_source *u)
 
 static void stop_context(struct usb_source *u)
 {
+    if (!u->ctx)
+        return;
     if (u->hotplug)
         libusb_hotplug_deregister_callback(u->ctx, u->hotplug_handle);
     libusb_exit(u->ctx);
@@ -450,6 +455,8 @@ static void stop_context(struct usb_source *u)
 static int usb_pollfds(void *src, struct pollfd *fds, int max)
 {
     struct usb_source *u = src;
+    if (!u->ctx)
+        return 0;
     const struct libusb_pollfd **pfds = libusb_get_pollfds(u->ctx);
     int n = 0;
     for (int i = 0; pfds && pfds[i] && n < max; i++)
@@ -475,7 +482,7 @@ static int64_t usb_deadline(void *src)
     int64_t d = -1;
     int64_t now = scanner_now(u->scanner);
     struct timeval tv;
-    if (libusb_get_next_timeout(u->ctx, &tv) == 1)
+    if (u->ctx && libusb_get_next_timeout(u->ctx, &tv) == 1)
         lower(&d, now + tv.tv_sec * 1000 + tv.tv_usec / 1000);
     if (rescanning(u) || u->rescan_now)
         lower(&d, u->rescan_now ? now : u->next_scan);
@@ -494,7 +501,7 @@ static enum scanner_status usb_process(void *src, const struct pollfd *fds, int 
     (void)fds;
     (void)nfds;
     struct timeval zero = {0, 0};
-    int rc = libusb_handle_events_timeout_completed(u->ctx, &zero, NULL);
+    int rc = u->ctx ? libusb_handle_events_timeout_completed(u->ctx, &zero, NULL) : 0;
     if (rc != 0 && rc != LIBUSB_ERROR_INTERRUPTED && rc != LIBUSB_ERROR_TIMEOUT)
         scanner_logf(u->scanner, "usb: event handling failed: %s", libusb_strerror(rc));
 
@@ -524,11 +531,15 @@ static enum scanner_status usb_process(void *src, const struct pollfd *fds, int 
          * only seen by a new enumeration. */
         if (u->ndevs == 0) {
             stop_context(u);
-            int rc = start_context(u);
+            rc = start_context(u);
             if (rc != 0) {
-                scanner_logf(u->scanner, "usb: libusb_init failed: %s", libusb_strerror(rc));
+                /* Tried again at the next rescan; the loop carries on without USB meanwhile. */
+                if (!u->init_failed)
+                    scanner_logf(u->scanner, "usb: libusb_init failed: %s", libusb_strerror(rc));
+                u->init_failed = true;
                 return SCANNER_ERR_USB;
             }
+            u->init_failed = false;
         }
         rescan(u);
     }
@@ -559,8 +570,7 @@ static void usb_close(void *src)
     struct usb_source *u = src;
     for (int i = 0; i < u->ndevs; i++)
         device_free(u, u->devs[i]);
-    if (u->ctx)
-        stop_context(u);
+    stop_context(u);
     free(u);
 }
 

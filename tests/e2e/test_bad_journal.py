@@ -61,12 +61,7 @@ def main():
         if ws.sim.audit()["totals"]["trades"] != 1:
             problems.append("the gateway saw a request it should not have")
         print("%s journal: %s | %s" % (kind, msg["text"], refusal["text"]))
-        if problems:
-            print("\n".join(problems))
-            print("0 passed, 1 failed")
-            return 1
-        print("1 passed, 0 failed")
-        return 0
+        return harness.verdict(problems)
 
 
 if __name__ == "__main__":

@@ -64,12 +64,7 @@ def main():
             t["state"] for t in ledger["trades"] if t["out_trade_no"] == order]))
         if scenario == "refund" and row["state"] == "PAID" and row["refunded_fen"] != 500:
             problems.append("refund not completed: refunded %d" % row["refunded_fen"])
-        if problems:
-            print("\n".join(problems))
-            print("0 passed, 1 failed")
-            return 1
-        print("1 passed, 0 failed")
-        return 0
+        return harness.verdict(problems)
 
 
 if __name__ == "__main__":

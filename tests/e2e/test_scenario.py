@@ -78,8 +78,7 @@ def main():
             pt = ws.posterm(policy=policy)
             ready = pt.wait(lambda e: e.get("event") == "ready", what="ready after restart")
             if state not in harness.FINAL and ready["background"] != 1:
-                print("0 passed, 1 failed: the unresolved payment was not resumed")
-                return 1
+                return harness.verdict(["the unresolved payment was not resumed"])
 
         if state not in harness.FINAL:
             pt.wait_state(harness.FINAL, order, timeout=90)
@@ -99,12 +98,7 @@ def main():
         print("%s: %s ended %s (%s); gateway: %s" % (
             name, order, row["state"], row["last_error"] or "no error",
             trades[0]["state"] if trades else "no trade"))
-        if problems:
-            print("\n".join(problems))
-            print("0 passed, 1 failed")
-            return 1
-        print("1 passed, 0 failed")
-        return 0
+        return harness.verdict(problems)
 
 
 if __name__ == "__main__":

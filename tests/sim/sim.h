@@ -46,6 +46,7 @@ struct sim_request {
     size_t body_len;
     const char *authorization; /* NULL when absent */
     const char *content_type;  /* NULL when absent */
+    const char *accept;        /* NULL when absent */
 };
 
 #define SIM_REPLY_HEADERS 6
@@ -78,6 +79,8 @@ void sim_reply_header(struct sim_reply *rep, const char *name, const char *value
 /* Fills rep->summary; codes are masked to their last four digits. */
 void sim_reply_summary(struct sim_reply *rep, enum pay_channel ch, enum sim_op op,
                        const char *order, const char *auth_code, const char *scenario);
+/* A different order number that looks like order (the other_order fault). */
+void sim_other_order(const char *order, char *out, size_t size);
 /* Makes text no longer JSON (the malformed_json fault) while keeping its length roughly. */
 void sim_text_malform(char *text);
 

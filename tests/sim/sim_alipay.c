@@ -434,6 +434,12 @@ static cJSON *check_protocol(struct sim *s, const struct form *f, char **sign_st
     return NULL;
 }
 
+static const char *json_order(const cJSON *o)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "out_trade_no"));
+    return v ? v : "";
+}
+
 static bool http_fault(enum sim_fault f)
 {
     return f == FAULT_HTTP_500 || f == FAULT_HTTP_502 || f == FAULT_HTTP_503;
@@ -511,11 +517,16 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
     pthread_mutex_unlock(&s->lock);
 
 send:;
+    if (plan.fault == FAULT_OTHER_ORDER && cJSON_HasObjectItem(resp, "out_trade_no")) {
+        char other[80];
+        sim_other_order(json_order(resp), other, sizeof other);
+        cJSON_ReplaceItemInObjectCaseSensitive(resp, "out_trade_no", cJSON_CreateString(other));
+    }
     char *text = cJSON_PrintUnformatted(resp);
     char sig[512] = "";
     if (text != NULL) {
         size_t len = strlen(text);
-        if (plan.fault == FAULT_BAD_SIGNATURE) {
+        if (plan.fault == FAULT_BAD_SIGNATURE || plan.fault == FAULT_SIGNATURE_PROBE) {
             /* A genuine platform signature, over other bytes: only a verifier notices. */
             text[len - 1] = ' ';
             sim_sign_b64(s->alipay_platform_private, text, len, sig, sizeof sig);
@@ -526,7 +537,10 @@ send:;
         size_t blen = strlen(key) + len + strlen(sig) + 32;
         char *body = malloc(blen);
         if (body != NULL) {
-            snprintf(body, blen, "{\"%s\":%s,\"sign\":\"%s\"}", key, text, sig);
+            if (plan.fault == FAULT_UNSIGNED)
+                snprintf(body, blen, "{\"%s\":%s}", key, text);
+            else
+                snprintf(body, blen, "{\"%s\":%s,\"sign\":\"%s\"}", key, text, sig);
             if (plan.fault == FAULT_MALFORMED)
                 sim_text_malform(body);
             sim_reply_body(rep, 200, "text/html;charset=utf-8", body);

@@ -27,7 +27,7 @@
 static const char usage[] =
     "usage:\n"
     "  posterm-sim --keys DIR [--port N] [--tls-cert FILE --tls-key FILE] [--ledger FILE]\n"
-    "              [--port-file FILE] [--config-out FILE] [--quiet]\n"
+    "              [--port-file FILE] [--config-out FILE] [--quiet] [--timing-log FILE]\n"
     "  posterm-sim --make-keys DIR [--port N] [--tls-cert FILE]\n"
     "  posterm-sim --make-tls DIR\n"
     "  posterm-sim --scenarios\n"
@@ -40,6 +40,8 @@ static const char usage[] =
     "  --port-file FILE  write the port to FILE once listening\n"
     "  --config-out FILE write posterm's gateway settings for this running simulator\n"
     "  --quiet           no line per request on stderr\n"
+    "  --timing-log FILE append \"<CLOCK_MONOTONIC ns> <URI>\" per request as it arrives\n"
+    "                    (benchmarks: tests/bench/)\n"
     "  --make-keys DIR   write fresh RSA-2048 key pairs, the WeChat APIv3 key and\n"
     "                    DIR/" SIM_FILE_CONFIG_FRAGMENT " (for --port, default 8480), then exit\n"
     "  --make-tls DIR    write DIR/ca.pem, DIR/server.pem, DIR/server.key (a throw-away CA and\n"
@@ -51,7 +53,7 @@ static const char usage[] =
 
 struct options {
     const char *keys, *make_keys, *make_tls;
-    const char *tls_cert, *tls_key, *ledger, *port_file, *config_out;
+    const char *tls_cert, *tls_key, *ledger, *port_file, *config_out, *timing_log;
     int port;
     bool quiet, scenarios;
 };
@@ -107,6 +109,7 @@ static bool parse_args(int argc, char **argv, struct options *o)
         else if (strcmp(a, "--ledger") == 0) target = &o->ledger;
         else if (strcmp(a, "--port-file") == 0) target = &o->port_file;
         else if (strcmp(a, "--config-out") == 0) target = &o->config_out;
+        else if (strcmp(a, "--timing-log") == 0) target = &o->timing_log;
         if (target == NULL) {
             fprintf(stderr, "posterm-sim: unknown option %s\n", a);
             return false;
@@ -423,8 +426,16 @@ int main(int argc, char **argv)
     char *cert = NULL, *key = NULL;
     struct sim_server *srv = NULL;
     int status = 1;
+    int timing_fd = -1;
     if (!init_sim(&s, &o))
         goto out;
+    if (o.timing_log != NULL) {
+        timing_fd = open(o.timing_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (timing_fd < 0) {
+            fprintf(stderr, "posterm-sim: %s: %s\n", o.timing_log, strerror(errno));
+            goto out;
+        }
+    }
     if (o.tls_cert != NULL) {
         cert = read_text(o.tls_cert, err, sizeof err);
         key = cert ? read_text(o.tls_key, err, sizeof err) : NULL;
@@ -433,7 +444,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    struct sim_server_options so = {o.port, cert, key, o.quiet};
+    struct sim_server_options so = {o.port, cert, key, o.quiet, timing_fd};
     if (!sim_server_start(&srv, &s, &so, err, sizeof err)) {
         fprintf(stderr, "posterm-sim: cannot listen: %s\n", err);
         goto out;
@@ -470,5 +481,7 @@ out:
         free(key);
     }
     free(cert);
+    if (timing_fd >= 0)
+        close(timing_fd);
     return status;
 }

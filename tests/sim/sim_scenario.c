@@ -45,6 +45,14 @@ static const struct scenario_row table[] = {
      "gateway system error, nothing charged (Alipay 20000 ACQ.SYSTEM_ERROR, WeChat 500 SYSTEM_ERROR)"},
     {14, {"http_500", BIZ_NORMAL, FAULT_HTTP_500, 0, 0, false}, "HTTP 500 page, nothing charged"},
     {15, {"http_502", BIZ_NORMAL, FAULT_HTTP_502, 0, 0, false}, "HTTP 502 page, nothing charged"},
+    {16, {"unsigned_reply", BIZ_NORMAL, FAULT_UNSIGNED, 0, 0, true},
+     "charged, reply without its signature (Alipay: no \"sign\"; WeChat: no Wechatpay-Signature)"},
+    {17, {"signature_probe", BIZ_NORMAL, FAULT_SIGNATURE_PROBE, 0, 0, true},
+     "charged, WeChat signature is a WECHATPAY/SIGNTEST/ probe (Alipay: as bad_signature)"},
+    {18, {"stale_timestamp", BIZ_NORMAL, FAULT_STALE_TIMESTAMP, 0, 0, true},
+     "charged, WeChat reply signed with a timestamp 10 minutes old (Alipay: as success)"},
+    {19, {"other_order", BIZ_NORMAL, FAULT_OTHER_ORDER, 0, 0, true},
+     "charged, reply correctly signed but about another order number"},
 };
 
 #define TABLE_ROWS (sizeof table / sizeof table[0])

@@ -38,6 +38,10 @@ enum sim_fault {
     FAULT_MALFORMED,     /* 200 with a body that is not JSON */
     FAULT_TRUNCATED,     /* Content-Length promises more than is sent, then the connection closes */
     FAULT_BAD_SIGNATURE, /* well-formed reply whose signature does not verify */
+    FAULT_UNSIGNED,      /* well-formed reply without its signature */
+    FAULT_SIGNATURE_PROBE, /* WeChat: Wechatpay-Signature "WECHATPAY/SIGNTEST/..."; Alipay: bad */
+    FAULT_STALE_TIMESTAMP, /* WeChat: correctly signed, Wechatpay-Timestamp 10 minutes old */
+    FAULT_OTHER_ORDER,   /* correctly signed reply about another order number */
 };
 
 struct sim_plan {

@@ -30,6 +30,7 @@ struct sim_server {
     int port;
     char *tls_cert, *tls_key;
     bool quiet;
+    int timing_fd;
     bool suspended;
     int ctl_pipe[2];
     pthread_mutex_t ctl_lock;
@@ -56,10 +57,26 @@ struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,
     return p;
 }
 
+/* Called as soon as a request line has been read: the moment a request "reaches" the
+ * simulator, which benchmarks compare with when the client decided to send it. One write()
+ * per line on an O_APPEND descriptor, so lines from connection threads never interleave. */
+static void log_arrival(const struct sim_server *srv, const char *uri)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    char line[600];
+    int n = snprintf(line, sizeof line, "%lld %.500s\n",
+                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, uri ? uri : "");
+    if (n > 0 && write(srv->timing_fd, line, (size_t)n) < 0)
+        fprintf(stderr, "posterm-sim: timing log: %s\n", strerror(errno));
+}
+
 static void *log_uri(void *cls, const char *uri, struct MHD_Connection *con)
 {
-    (void)cls;
+    const struct sim_server *srv = cls;
     (void)con;
+    if (srv->timing_fd >= 0)
+        log_arrival(srv, uri);
     struct exchange *x = calloc(1, sizeof *x);
     if (x != NULL)
         x->raw_uri = strdup(uri ? uri : "");
@@ -319,6 +336,10 @@ static const char *fault_name(enum sim_fault f)
     case FAULT_MALFORMED: return " [malformed]";
     case FAULT_TRUNCATED: return " [truncated]";
     case FAULT_BAD_SIGNATURE: return " [bad signature]";
+    case FAULT_UNSIGNED: return " [unsigned]";
+    case FAULT_SIGNATURE_PROBE: return " [signature probe]";
+    case FAULT_STALE_TIMESTAMP: return " [stale timestamp]";
+    case FAULT_OTHER_ORDER: return " [other order]";
     }
     return "";
 }
@@ -339,6 +360,7 @@ static enum MHD_Result gateway(struct sim_server *srv, struct MHD_Connection *co
         .body_len = x->len,
         .authorization = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization"),
         .content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type"),
+        .accept = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Accept"),
     };
     struct sim_reply rep;
     memset(&rep, 0, sizeof rep);
@@ -515,6 +537,7 @@ bool sim_server_start(struct sim_server **out, struct sim *s, const struct sim_s
     srv->sim = s;
     srv->port = o->port;
     srv->quiet = o->quiet;
+    srv->timing_fd = o->timing_fd;
     srv->listen_fd = -1;
     srv->ctl_pipe[0] = srv->ctl_pipe[1] = -1;
     pthread_mutex_init(&srv->ctl_lock, NULL);

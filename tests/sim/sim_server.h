@@ -21,6 +21,8 @@ struct sim_server_options {
     const char *tls_cert; /* PEM text, NULL for plain HTTP */
     const char *tls_key;  /* PEM text */
     bool quiet;           /* no per-request line on stderr */
+    int timing_fd;        /* >= 0: one line "<CLOCK_MONOTONIC ns> <URI>" per request,
+                           * written as its request line arrives (benchmarks); -1: none */
 };
 
 /* On failure *out is NULL and err says why (port taken, TLS material refused, ...). */

@@ -453,11 +453,14 @@ static bool read_call(struct sim *s, const struct sim_request *req, const cJSON 
     return true;
 }
 
-/* Signs the reply (or, for the bad_signature fault, other bytes) and sets its headers. */
-static void sign_reply(struct sim *s, struct sim_reply *rep, bool tamper)
+/* Signs the reply and sets its headers, or spoils them as the fault says: other bytes signed
+ * (bad_signature), no signature (unsigned_reply), a probe (signature_probe), or a timestamp
+ * ten minutes old, correctly signed (stale_timestamp). */
+static void sign_reply(struct sim *s, struct sim_reply *rep, enum sim_fault fault)
 {
     char ts[24], nonce[33], request_id[33], sig[512] = "";
-    snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
+    long long when = (long long)time(NULL) - (fault == FAULT_STALE_TIMESTAMP ? 600 : 0);
+    snprintf(ts, sizeof ts, "%lld", when);
     sim_random_alnum(nonce, 32);
     sim_random_alnum(request_id, 32);
     size_t len = strlen(ts) + strlen(nonce) + rep->body_len + 8;
@@ -465,14 +468,21 @@ static void sign_reply(struct sim *s, struct sim_reply *rep, bool tamper)
     if (msg != NULL) {
         int n = snprintf(msg, len, "%s\n%s\n", ts, nonce);
         memcpy(msg + n, rep->body, rep->body_len);
-        msg[n + rep->body_len] = tamper ? ' ' : '\n';
+        msg[n + rep->body_len] = fault == FAULT_BAD_SIGNATURE ? ' ' : '\n';
         sim_sign_b64(s->wechat_platform_private, msg, (size_t)n + rep->body_len + 1, sig,
                      sizeof sig);
         free(msg);
     }
+    if (fault == FAULT_SIGNATURE_PROBE) {
+        /* WeChat's own check that merchants verify: this must never verify. */
+        char noise[65];
+        sim_random_alnum(noise, 64);
+        snprintf(sig, sizeof sig, "WECHATPAY/SIGNTEST/%s", noise);
+    }
     sim_reply_header(rep, "Wechatpay-Timestamp", ts);
     sim_reply_header(rep, "Wechatpay-Nonce", nonce);
-    sim_reply_header(rep, "Wechatpay-Signature", sig);
+    if (fault != FAULT_UNSIGNED)
+        sim_reply_header(rep, "Wechatpay-Signature", sig);
     sim_reply_header(rep, "Wechatpay-Serial", SIM_WECHAT_PLATFORM_SERIAL);
     sim_reply_header(rep, "Request-Id", request_id);
 }
@@ -486,6 +496,16 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
     cJSON *body = NULL;
     if (!authenticate(s, req, &a))
         goto send;
+    /* The APIv3 basic rules: JSON both ways, and the request must say so. */
+    if (req->accept == NULL || strstr(req->accept, "application/json") == NULL) {
+        a = fail(400, "INVALID_REQUEST", "请求须设置 HTTP 头 Accept: application/json");
+        goto send;
+    }
+    if (strcmp(req->method, "POST") == 0 &&
+        (req->content_type == NULL || strncmp(req->content_type, "application/json", 16) != 0)) {
+        a = fail(400, "INVALID_REQUEST", "请求须设置 HTTP 头 Content-Type: application/json");
+        goto send;
+    }
     if (req->body_len > 0)
         body = cJSON_ParseWithLength(req->body, req->body_len);
     if (!read_call(s, req, body, &c, &a))
@@ -534,11 +554,16 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
     pthread_mutex_unlock(&s->lock);
 
 send:;
+    if (plan.fault == FAULT_OTHER_ORDER && cJSON_HasObjectItem(a.json, "out_trade_no")) {
+        char other[80];
+        sim_other_order(str_at(a.json, "out_trade_no"), other, sizeof other);
+        cJSON_ReplaceItemInObjectCaseSensitive(a.json, "out_trade_no", cJSON_CreateString(other));
+    }
     char *text = a.json ? cJSON_PrintUnformatted(a.json) : strdup("");
     if (text != NULL && plan.fault == FAULT_MALFORMED)
         sim_text_malform(text);
     sim_reply_body(rep, a.status, "application/json; charset=utf-8", text);
-    sign_reply(s, rep, plan.fault == FAULT_BAD_SIGNATURE);
+    sign_reply(s, rep, plan.fault);
     rep->fault = plan.fault;
     rep->delay_s = plan.seconds;
     cJSON_Delete(a.json);

@@ -43,6 +43,15 @@ void sim_reply_summary(struct sim_reply *rep, enum pay_channel ch, enum sim_op o
              scenario);
 }
 
+void sim_other_order(const char *order, char *out, size_t size)
+{
+    /* Same length, last character changed: a careless prefix comparison would miss it. */
+    snprintf(out, size, "%s", order);
+    size_t len = strlen(out);
+    if (len > 0)
+        out[len - 1] = out[len - 1] == '9' ? '8' : '9';
+}
+
 void sim_text_malform(char *text)
 {
     /* What a misbehaving proxy returns: the start of the real reply, then an HTML page. */

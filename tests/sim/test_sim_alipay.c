@@ -268,6 +268,32 @@ static void test_faults(void)
     audit_of(order, &charged, state, sizeof state);
     CHECK_EQ_INT(charged, -1);
 
+    /* Signature trouble on a committed charge: missing, probe, and a reply about another order. */
+    test_order_no(order, "A");
+    pay(order, code_ending("16"), "1.00", 10000, &r);
+    CHECK(r.parsed);
+    CHECK(!r.verified);
+    CHECK(strstr(r.http.body, "\"sign\"") == NULL);
+    reply_free(&r);
+    test_order_no(order, "A");
+    pay(order, code_ending("17"), "1.00", 10000, &r);
+    CHECK(r.parsed);
+    CHECK(!r.verified);
+    reply_free(&r);
+    test_order_no(order, "A");
+    pay(order, code_ending("18"), "1.00", 10000, &r);
+    CHECK(r.verified);
+    reply_free(&r);
+    test_order_no(order, "A");
+    pay(order, code_ending("19"), "1.00", 10000, &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.resp, "code"), "10000");
+    CHECK(strcmp(json_text(r.resp, "out_trade_no"), order) != 0);
+    CHECK_EQ_INT(strlen(json_text(r.resp, "out_trade_no")), strlen(order));
+    reply_free(&r);
+    audit_of(order, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 1);
+
     /* A 503 with "commit": the gateway charged, then failed. */
     CHECK(sim_script(&sim, "{\"scenario\":\"http_503\",\"commit\":true,\"op\":\"pay\"}"));
     test_order_no(order, "A");

@@ -210,6 +210,23 @@ static void test_request_checks(void)
     call("POST", "/v3/pay/transactions/codepay", body, 10000, &r);
     CHECK_EQ_STR(json_text(r.json, "code"), "APPID_MCHID_NOT_MATCH");
     reply_free(&r);
+    /* The APIv3 basic rules: Accept and Content-Type say JSON. */
+    {
+        struct http_result h;
+        char url[160];
+        snprintf(url, sizeof url, "/v3/pay/transactions/out-trade-no/%s?mchid=%s", order,
+                 SIM_WECHAT_MCHID);
+        CHECK(wechat_call_headers(&sim, "GET", url, NULL, "Accept: text/html", NULL, &h));
+        CHECK_EQ_INT(h.status, 400);
+        CHECK(strstr(h.body, "INVALID_REQUEST") != NULL);
+        http_result_free(&h);
+        pay_body(body, sizeof body, order, code_ending("00"), 100);
+        CHECK(wechat_call_headers(&sim, "POST", "/v3/pay/transactions/codepay", body,
+                                  "Accept: application/json", "Content-Type: text/plain", &h));
+        CHECK_EQ_INT(h.status, 400);
+        CHECK(strstr(h.body, "INVALID_REQUEST") != NULL);
+        http_result_free(&h);
+    }
     /* Query without ?mchid=. */
     char path[160];
     snprintf(path, sizeof path, "/v3/pay/transactions/out-trade-no/%s", order);
@@ -378,6 +395,36 @@ static void test_faults(void)
     reply_free(&r);
     audit_of(order, &charged, state, sizeof state);
     CHECK_EQ_INT(charged, -1);
+
+    /* Signature trouble on a committed charge. */
+    char header[700];
+    test_order_no(order, "W");
+    pay(order, code_ending("16"), 100, 10000, &r);
+    CHECK_EQ_INT(r.http.status, 200);
+    CHECK(!http_header(&r.http, "Wechatpay-Signature", header, sizeof header));
+    CHECK(http_header(&r.http, "Wechatpay-Timestamp", header, sizeof header));
+    CHECK(!r.verified);
+    reply_free(&r);
+    test_order_no(order, "W");
+    pay(order, code_ending("17"), 100, 10000, &r);
+    CHECK(http_header(&r.http, "Wechatpay-Signature", header, sizeof header));
+    CHECK(strncmp(header, "WECHATPAY/SIGNTEST/", 19) == 0);
+    CHECK(!r.verified);
+    reply_free(&r);
+    test_order_no(order, "W");
+    pay(order, code_ending("18"), 100, 10000, &r);
+    CHECK(r.verified); /* correctly signed: only the clock check catches it */
+    CHECK(http_header(&r.http, "Wechatpay-Timestamp", header, sizeof header));
+    CHECK(atoll(header) <= (long long)time(NULL) - 590);
+    reply_free(&r);
+    test_order_no(order, "W");
+    pay(order, code_ending("19"), 100, 10000, &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.json, "trade_state"), "SUCCESS");
+    CHECK(strcmp(json_text(r.json, "out_trade_no"), order) != 0);
+    reply_free(&r);
+    audit_of(order, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 1);
 
     static const struct {
         const char *digits;

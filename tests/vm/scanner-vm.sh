@@ -17,9 +17,11 @@
 #               comes with Shift (--kind auto --layout azerty)
 #   The kernel's usbhid is loaded, so the USB modes must detach it as on a real terminal.
 #   CACHE_DIR keeps the downloaded Debian kernel and busybox between runs.
+#   ARCH=arm64 runs an arm64 PROBE (cross-built) in an arm64 VM (virt board, cortex-a53).
 #
-# Needs (toolchain/packages/vm.txt): qemu-system-x86, busybox-static (fetched, not used
-# from the host), kmod, cpio, python3, apt access for `apt-get download`.
+# Needs (toolchain/packages/vm.txt): qemu-system-x86 (qemu-system-arm for ARCH=arm64), kmod,
+# cpio, python3, apt access for `apt-get download` (arm64: `dpkg --add-architecture arm64`
+# and the probe's :arm64 libraries, as toolchain/cross-build.sh installs them).
 # Bounded: QEMU runs under `timeout`; every temporary file is removed on exit.
 set -euo pipefail
 
@@ -28,8 +30,20 @@ mode=${1:?$usage}
 probe=$(readlink -f "${2:?$usage}")
 cache=${3:-}
 vm_timeout=${VM_TIMEOUT:-240}
+arch=${ARCH:-amd64}
+case $arch in
+    amd64) qemu=(qemu-system-x86_64 -accel tcg) console=ttyS0
+           list_libs() { ldd "$1" | grep -o '/lib[^ ]*'; } ;;
+    arm64) qemu=(qemu-system-aarch64 -M virt -cpu cortex-a53) console=ttyAMA0
+           # ldd cannot read a foreign binary: ask the arm64 loader under qemu-user.
+           list_libs() {
+               qemu-aarch64-static -L /usr/aarch64-linux-gnu /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 \
+                   --list "$1" | grep -o '/[^ ]*\.so[^ ]*' | sed 's|^/usr/aarch64-linux-gnu||'
+           } ;;
+    *) echo "scanner-vm: ARCH is amd64 or arm64"; exit 2 ;;
+esac
 
-for tool in qemu-system-x86_64 cpio depmod dpkg-deb apt-get apt-cache python3 flock timeout; do
+for tool in "${qemu[0]}" cpio depmod dpkg-deb apt-get apt-cache python3 flock timeout; do
     command -v "$tool" >/dev/null || { echo "scanner-vm: missing $tool (toolchain/dev deps vm)"; exit 1; }
 done
 
@@ -39,17 +53,18 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$cache"
 
 # --- Debian's standard kernel (the -cloud- flavour has no USB) and busybox, cached ---
-kpkg=$(apt-cache search --names-only '^linux-image-[0-9.]+-[0-9]+-amd64$' | sort -V | tail -1 | cut -d' ' -f1)
+kpkg=$(apt-cache search --names-only "^linux-image-[0-9.]+-[0-9]+-$arch\$" | sort -V | tail -1 | cut -d' ' -f1)
 [ -n "$kpkg" ] || { echo "scanner-vm: no linux-image package known to apt (apt-get update?)"; exit 1; }
 (
     flock 9
     cd "$cache"
     if ! ls "${kpkg}"_*.deb >/dev/null 2>&1; then
-        rm -f linux-image-*.deb
-        apt-get download "$kpkg" >/dev/null 2>&1 || { echo "scanner-vm: apt-get download $kpkg failed"; exit 1; }
+        rm -f linux-image-*-"$arch"_*.deb
+        apt-get download "$kpkg:$arch" >/dev/null 2>&1 || { echo "scanner-vm: apt-get download $kpkg:$arch failed"; exit 1; }
     fi
-    if ! ls busybox-static_*.deb >/dev/null 2>&1; then
-        apt-get download busybox-static >/dev/null 2>&1 || { echo "scanner-vm: apt-get download busybox-static failed"; exit 1; }
+    if ! ls busybox-static_*_"$arch".deb >/dev/null 2>&1; then
+        apt-get download "busybox-static:$arch" >/dev/null 2>&1 ||
+            { echo "scanner-vm: apt-get download busybox-static:$arch failed"; exit 1; }
     fi
 ) 9>"$cache/lock"
 
@@ -58,7 +73,7 @@ dpkg-deb --fsys-tarfile "$cache/${kpkg}"_*.deb | tar -x --wildcards -C "$work" \
     './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/usb/*' './lib/modules/*/kernel/drivers/hid/hid.ko' \
     './lib/modules/*/kernel/drivers/hid/hid-generic.ko' './lib/modules/*/kernel/drivers/hid/usbhid/*' \
     './lib/modules/*/kernel/fs/configfs/*' './lib/modules/*/kernel/drivers/input/evdev.ko' './lib/modules/*/modules.builtin*' './lib/modules/*/modules.order'
-mkdir bb && dpkg-deb -x "$cache"/busybox-static_*.deb bb
+mkdir bb && dpkg-deb -x "$cache"/busybox-static_*_"$arch".deb bb
 kver=$(ls lib/modules)
 
 ir=$work/ir
@@ -78,9 +93,16 @@ depmod -b "$ir" "$kver"
 
 # --- the probe and the libraries it links (it runs on the VM's own root) ---
 cp "$probe" "$ir/bin/prog"
-for lib in $(ldd "$probe" | grep -o '/lib[^ ]*'); do
+for lib in $(list_libs "$probe"); do
+    src=
+    for c in "$lib" "/usr/aarch64-linux-gnu$lib" "/usr/lib/aarch64-linux-gnu/${lib##*/}" \
+             "/lib/aarch64-linux-gnu/${lib##*/}"; do
+        [ "$arch" = amd64 ] && [ "$c" != "$lib" ] && continue
+        [ -f "$c" ] && { src=$c; break; }
+    done
+    [ -n "$src" ] || { echo "scanner-vm: cannot find $lib for $arch"; exit 1; }
     mkdir -p "$ir$(dirname "$lib")"
-    cp -L "$lib" "$ir$lib"
+    cp -L "$src" "$ir$lib"
 done
 
 # --- what the gadget types, and what the probe must print ---
@@ -206,12 +228,12 @@ chmod +x "$ir/init"
 
 start=$(date +%s)
 status=0
-timeout "$vm_timeout" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot -nic none \
+timeout "$vm_timeout" "${qemu[@]}" -m 512 -smp 1 -nographic -no-reboot -nic none \
     -kernel boot/vmlinuz-"$kver" -initrd "$work/ir.gz" \
-    -append "console=ttyS0 quiet panic=-1" > "$work/console" 2>&1 || status=$?
+    -append "console=$console quiet panic=-1" > "$work/console" 2>&1 || status=$?
 # Drop carriage returns and the firmware's terminal escapes in front of the first line.
 tr -d '\r' < "$work/console" | sed -E 's/^.*(VM-(STEP|CHECK|EXIT|OUT|ERR))/\1/' > "$work/console.txt"
-echo "scanner-vm: $mode: VM ran $(( $(date +%s) - start )) s (qemu status $status)"
+echo "scanner-vm: $arch $mode: VM ran $(( $(date +%s) - start )) s (qemu status $status)"
 grep -E '^VM-' "$work/console.txt" || true
 
 sed -n 's/^VM-OUT \(CODE .*\)$/\1/p' "$work/console.txt" > "$work/got"
@@ -235,4 +257,4 @@ if [ $fail -ne 0 ]; then
     echo "---- VM console ----"; tail -60 "$work/console.txt"
     exit 1
 fi
-echo "scanner-vm: $mode: $ncodes codes read exactly as typed, across an unplug and replug"
+echo "scanner-vm: $arch $mode: $ncodes codes read exactly as typed, across an unplug and replug"

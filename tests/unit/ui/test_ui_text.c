@@ -2,9 +2,11 @@
  * test_ui_text.c - the English and Chinese tables are complete and agree on their printf
  * conversions; core reasons have Chinese; widths count Chinese as two cells.
  */
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "money.h"
@@ -97,6 +99,16 @@ int main(void)
     CHECK_EQ_INT(wdg_width("\xff\xfe"), 2);
     CHECK_EQ_INT(wdg_width("\xe5\xbe"), 2); /* a Chinese character cut in half */
     CHECK_EQ_INT(wdg_width(""), 0);
+
+    /* Without a terminal the screen refuses to start, and says why. */
+    int devnull = open("/dev/null", O_RDONLY);
+    CHECK(devnull >= 0 && dup2(devnull, STDIN_FILENO) == STDIN_FILENO);
+    struct ui *ui = (struct ui *)&devnull;
+    char err[200] = "";
+    CHECK_EQ_INT(ui_open(&ui, err, sizeof err), UI_NOT_A_TTY);
+    CHECK(ui == NULL);
+    CHECK_EQ_STR(err, "cannot start the cashier screen: the cashier screen needs a terminal on "
+                      "stdin and stdout");
 
     CHECK_EQ_STR(ui_command_name(UI_CMD_REFUND_CONFIRM), "REFUND_CONFIRM");
     CHECK_EQ_STR(ui_status_reason(UI_NOT_A_TTY),

@@ -26,7 +26,7 @@
 #define T0 1795437296000LL /* 2026-11-23 12:34:56 UTC, a fixed clock for the script */
 
 static struct payment current, refund_target, detail_payment;
-static struct payment rows[6], unresolved[1];
+static struct payment rows[6], many[40], unresolved[1];
 static struct journal_event events[4];
 static struct report_day eod;
 
@@ -61,6 +61,14 @@ static void script_data(void)
     rows[4].cancel_refunded = true;
     payment(&rows[5], "T01-20261123-000037", CHANNEL_ALIPAY, 99900, PAY_REFUNDED, T0 - 300000);
     rows[5].refunded_fen = 99900;
+
+    /* A day longer than the screen: the list must scroll to keep the selection in view. */
+    for (int i = 0; i < 40; i++) {
+        char order[ORDER_NO_MAX + 1];
+        snprintf(order, sizeof order, "T01-20261123-%06d", 40 - i);
+        payment(&many[i], order, i % 2 ? CHANNEL_ALIPAY : CHANNEL_WECHAT, 100 + i, PAY_PAID,
+                T0 - i * 60000LL);
+    }
 
     detail_payment = rows[3];
     snprintf(detail_payment.trade_no, sizeof detail_payment.trade_no, "4200001234202611230039");
@@ -132,8 +140,11 @@ static int show(struct ui_model *m, const char *name)
             current.state = PAY_QUERYING;
             snprintf(current.trade_no, sizeof current.trade_no, "4200001234202611230042");
         }
-    } else if (strcmp(name, "history") == 0) {
+    } else if (strcmp(name, "history") == 0 || strcmp(name, "history_long") == 0) {
         m->screen = UI_SCREEN_HISTORY;
+        bool long_day = strcmp(name, "history_long") == 0;
+        m->history = long_day ? many : rows;
+        m->history_n = long_day ? 40 : 6;
     } else if (strcmp(name, "detail") == 0) {
         m->screen = UI_SCREEN_DETAIL;
     } else if (strcmp(name, "refund_order") == 0) {

@@ -241,12 +241,25 @@ ctl "show history"
 see "Today's payments"
 see "T01-20261123-000037"
 see "reversed"
-keys Down Down Enter
+see ">12:34:56 T01-20261123-000042"
+keys Down Down
+see ">12:32:56 T01-20261123-000040"
+keys Enter
 command "SHOW_DETAIL 0 T01-20261123-000040"
 keys .
 command "HISTORY_FILTER_TOGGLE 0 "
 see "Today's payments - unresolved only"
 see ". show all"
+ctl "show history_long"
+see "T01-20261123-000040"
+keys End
+see ">11:55:56 T01-20261123-000001"
+not_see "T01-20261123-000040"
+keys PPage
+see ">12:05:56 T01-20261123-000011"
+keys Home
+see ">12:34:56 T01-20261123-000040"
+not_see "T01-20261123-000001"
 ctl "show detail"
 see "Payment T01-20261123-000039"
 see "refunded           3.00 by T01-20261123-000039R1"
@@ -385,6 +398,18 @@ fi
 command "bye"
 if [ "$(wc -l < "$dir/log")" -ne "$logged" ]; then
     fail "unexpected lines in the demo's log: $(tail -n +$((logged + 1)) "$dir/log" | tr '\n' '|')"
+fi
+
+# --- a terminal type curses does not know: a clear refusal, not a crash or a garbled tty ---
+: > "$dir/rc"
+tm new-window -t t \
+    "env TERM=posterm-no-such-terminal LANG=C.UTF-8 $demo '$dir/ctl' '$dir/log2' 2>'$dir/err'; echo \$? > '$dir/rc'; sleep 30"
+for _ in $(seq 100); do [ -s "$dir/rc" ] && break; sleep 0.05; done
+if [ "$(cat "$dir/rc")" = "1" ] &&
+   grep -qxF "ui_demo: cannot start the cashier screen: the terminal type (TERM) is unknown or cannot run a full screen" "$dir/err"; then
+    ok
+else
+    fail "unknown TERM: rc=$(cat "$dir/rc") err=$(cat "$dir/err")"
 fi
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,88 @@
+/*
+ * bench_floor.c - the least any terminal must do between a scan and its pay request: one
+ * durable SQLite commit and one HTTP request, with nothing else around them.
+ *
+ *   bench_floor DIR URL N
+ *
+ * N times: note the monotonic clock (ns), commit one row (WAL, synchronous=FULL, as the
+ * journal), then send URL?floor=I with libcurl's easy interface on a kept-alive connection.
+ * Prints "I NS" per round on stdout; posterm-sim's --timing-log has the moment each request
+ * arrived, so bench.py gets the floor exactly as it gets posterm's figure. Prints figures
+ * only, never judges them.
+ */
+#include <curl/curl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static size_t discard(char *data, size_t size, size_t n, void *ctx)
+{
+    (void)data;
+    (void)ctx;
+    return size * n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: bench_floor DIR URL N\n");
+        return 2;
+    }
+    int n = atoi(argv[3]);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/floor.db", argv[1]);
+    remove(path);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *insert = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                     "PRAGMA secure_delete = FAST;"
+                     "CREATE TABLE t (i INTEGER, at INTEGER);",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?1, ?2)", -1, &insert, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_floor: %s: %s\n", path, sqlite3_errmsg(db));
+        return 1;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+        return 1;
+    CURL *e = curl_easy_init();
+    if (e == NULL)
+        return 1;
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    int status = 0;
+    for (int i = 0; i < n && status == 0; i++) {
+        char url[1024];
+        snprintf(url, sizeof url, "%s?floor=%d", argv[2], i);
+        long long t0 = now_ns();
+        sqlite3_bind_int(insert, 1, i);
+        sqlite3_bind_int64(insert, 2, t0);
+        if (sqlite3_step(insert) != SQLITE_DONE) {
+            fprintf(stderr, "bench_floor: insert: %s\n", sqlite3_errmsg(db));
+            status = 1;
+        }
+        sqlite3_reset(insert);
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        CURLcode rc = curl_easy_perform(e);
+        if (rc != CURLE_OK) {
+            fprintf(stderr, "bench_floor: %s: %s\n", url, curl_easy_strerror(rc));
+            status = 1;
+        }
+        printf("%d %lld\n", i, t0);
+    }
+    curl_easy_cleanup(e);
+    curl_global_cleanup();
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+    return status;
+}
