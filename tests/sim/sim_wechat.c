@@ -218,7 +218,7 @@ static struct answer pay_answer(enum sim_pay_result r, const struct sim_trade *t
 }
 
 static struct answer refund_answer(enum sim_refund_result r, const struct sim_trade *t,
-                                   const struct sim_refund *rf)
+                                   const struct sim_refund *rf, int64_t now)
 {
     switch (r) {
     case SIM_REFUND_DONE:
@@ -232,9 +232,11 @@ static struct answer refund_answer(enum sim_refund_result r, const struct sim_tr
         cJSON_AddStringToObject(o, "out_trade_no", t->out_trade_no);
         cJSON_AddStringToObject(o, "channel", "ORIGINAL");
         cJSON_AddStringToObject(o, "user_received_account", "支付用户零钱");
-        cJSON_AddStringToObject(o, "success_time", when);
+        bool settled = now >= rf->settles_at;
+        if (settled)
+            cJSON_AddStringToObject(o, "success_time", when);
         cJSON_AddStringToObject(o, "create_time", when);
-        cJSON_AddStringToObject(o, "status", "SUCCESS");
+        cJSON_AddStringToObject(o, "status", settled ? "SUCCESS" : "PROCESSING");
         cJSON_AddStringToObject(o, "funds_account", "AVAILABLE");
         cJSON *amount = cJSON_AddObjectToObject(o, "amount");
         cJSON_AddNumberToObject(amount, "total", (double)t->amount_fen);
@@ -547,9 +549,10 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
         }
     } else {
         const struct sim_refund *rf = NULL;
-        enum sim_refund_result r = sim_ledger_refund(s->ledger, c.order, c.request_no,
-                                                     c.amount_fen, c.total_fen, now, &t, &rf);
-        a = refund_answer(r, t, rf);
+        enum sim_refund_result r =
+            sim_ledger_refund(s->ledger, c.order, c.request_no, c.amount_fen, c.total_fen,
+                              plan.biz == BIZ_REFUND_SLOW ? plan.seconds : 0, now, &t, &rf);
+        a = refund_answer(r, t, rf, now);
     }
     pthread_mutex_unlock(&s->lock);
 
