@@ -388,6 +388,23 @@ enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order
     return SIM_REFUND_DONE;
 }
 
+const struct sim_refund *sim_ledger_find_refund(struct sim_ledger *l, const char *request_no,
+                                                int64_t now, struct sim_trade **trade)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct sim_trade *t = l->trades[i];
+        for (size_t j = 0; j < t->nrefunds; j++) {
+            if (strcmp(t->refunds[j].request_no, request_no) == 0) {
+                settle(t, now);
+                *trade = t;
+                return &t->refunds[j];
+            }
+        }
+    }
+    *trade = NULL;
+    return NULL;
+}
+
 static cJSON *trade_json(const struct sim_trade *t, int64_t now)
 {
     cJSON *o = cJSON_CreateObject();

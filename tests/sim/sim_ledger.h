@@ -117,6 +117,11 @@ enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order
                                          struct sim_trade **trade,
                                          const struct sim_refund **refund);
 
+/* The refund with this request number on any order (WeChat's out_refund_no is unique per
+ * merchant), with its trade in *trade; NULL if none. */
+const struct sim_refund *sim_ledger_find_refund(struct sim_ledger *l, const char *request_no,
+                                                int64_t now, struct sim_trade **trade);
+
 /* Whole ledger as JSON text (malloc'd; caller frees), the audit endpoint's body. */
 char *sim_ledger_audit(struct sim_ledger *l, int64_t now);
 

@@ -1,6 +1,6 @@
 /*
  * sim_wechat.c - the WeChat Pay APIv3 gateway for code payments: codepay, query by
- * out_trade_no (or transaction id), reverse, and domestic refunds.
+ * out_trade_no (or transaction id), reverse, domestic refunds and their query.
  *
  * Requests must carry "Authorization: WECHATPAY2-SHA256-RSA2048 mchid=..,nonce_str=..,
  * signature=..,timestamp=..,serial_no=.." signed over "METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n"
@@ -310,6 +310,7 @@ static bool query_mchid_ok(const char *query)
 
 struct call {
     enum sim_op op;
+    bool refund_query; /* SIM_OP_QUERY of a refund (request_no), not of a trade */
     char order[65];
     const char *auth_code;
     int64_t amount_fen;
@@ -333,6 +334,12 @@ static bool read_call(struct sim *s, const struct sim_request *req, const cJSON 
         c->op = SIM_OP_PAY;
     } else if (post && strcmp(path, API_REFUND) == 0) {
         c->op = SIM_OP_REFUND;
+    } else if (get && strncmp(path, API_REFUND "/", sizeof API_REFUND) == 0 &&
+               path[sizeof API_REFUND] != '\0') {
+        c->op = SIM_OP_QUERY;
+        c->refund_query = true;
+        c->request_no = path + sizeof API_REFUND;
+        return true;
     } else if (strncmp(path, API_BY_ORDER, by_order) == 0) {
         const char *no = path + by_order;
         const char *slash = strchr(no, '/');
@@ -530,6 +537,11 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
         enum sim_pay_result r = sim_ledger_pay(s->ledger, CHANNEL_WECHAT, c.order, c.auth_code,
                                                c.amount_fen, &plan, now, &t);
         a = t ? pay_answer(r, t) : fail(500, "SYSTEM_ERROR", "系统错误");
+    } else if (c.op == SIM_OP_QUERY && c.refund_query) {
+        const struct sim_refund *rf =
+            plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_find_refund(s->ledger, c.request_no, now, &t);
+        a = rf ? refund_answer(SIM_REFUND_REPEATED, t, rf, now)
+               : fail(404, "RESOURCE_NOT_EXISTS", "退款单不存在");
     } else if (c.op == SIM_OP_QUERY) {
         t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
         a = t ? (struct answer){200, transaction(t)} : fail(404, "ORDER_NOT_EXIST", "订单不存在");
