@@ -133,9 +133,13 @@ class Headless:
         return self.wait(lambda e: e.get("event") == "ready", "ready")
 
     def quit(self):
-        self.send("quit")
-        self.proc.stdin.close()
-        self.proc.wait(30)
+        """Asks posterm to exit; returns its exit status (negative: killed by that signal)."""
+        try:
+            self.send("quit")
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it exited by itself: the status says how
+        return self.proc.wait(30)
 
 
 def wechat_code(i):
@@ -176,7 +180,8 @@ def bench_payments(build, work, sim, n_pay, n_lat, block):
             rss.append((i + 1, kib(st, "VmRSS"), kib(st, "RssAnon"), kib(st, "RssFile"),
                         kib(st, "RssShmem")))
     final = proc_status(p.proc.pid)
-    p.quit()
+    if p.quit() != 0:
+        raise RuntimeError("posterm did not exit cleanly after the payments")
 
     pays = [ns for ns, _ in sim.arrivals("/v3/pay/transactions/codepay")][:n_lat]
     if len(pays) != len(scans):
@@ -220,14 +225,13 @@ def evict(path):
             os.close(fd)
 
 
-def start_once(build, cfg, journal, cold):
+def start_once(build, cfg, journal, cold, log):
     if cold:
         evict(journal)
-    p = Headless(build, cfg, journal=journal)
+    p = Headless(build, cfg, journal=journal, log=log)
     ready = p.ready()
     ms = (mono_ns() - p.start_ns) / 1e6
-    p.quit()
-    return ms, ready.get("background", 0)
+    return ms, ready.get("background", 0), p.quit()
 
 
 def bench_startup(build, work, keys, resolved, unresolved, rounds):
@@ -248,8 +252,12 @@ def bench_startup(build, work, keys, resolved, unresolved, rounds):
         times = {"empty": [], "full": []}
         for _ in range(rounds):
             for kind, path in (("empty", empty), ("full", full)):
-                ms, bg = start_once(build, cfg, path, cold)
+                with open(os.path.join(work, "startup.err"), "ab") as log:
+                    ms, bg, status = start_once(build, cfg, path, cold, log)
                 times[kind].append(ms)
+                # The figure is taken at "ready"; what happens after is reported, not hidden.
+                if status != 0:
+                    res.setdefault("bad_exits", []).append("%s:%d" % (kind, status))
                 if kind == "full":
                     res["resumed"] = bg
         tag = "cold" if cold else "warm"
@@ -284,7 +292,8 @@ def bench_idle(build, work, keys, seconds):
     elapsed = time.monotonic() - t0
     ticks1, ns1 = cpu_ticks(pid), cpu_ns(pid)
     sw1 = int(proc_status(pid)["voluntary_ctxt_switches"])
-    p.quit()
+    if p.quit() != 0:
+        raise RuntimeError("posterm did not exit cleanly after the idle time")
     cancels = sum(1 for line in open(os.path.join(work, "idle.log")) if "cancel" in line)
     hz = os.sysconf("SC_CLK_TCK")
     return {"seconds": elapsed, "stat_ms": (ticks1 - ticks0) * 1000.0 / hz,
@@ -390,6 +399,16 @@ def main():
     base = os.environ.get("POSTERM_BENCH_DIR", build)
     work = tempfile.mkdtemp(prefix="bench-", dir=base)
     print("machine:", machine(), flush=True)
+    try:
+        run_all(build, work, n_pay, n_lat, block, n_rate, hist, unres, rounds, idle_s)
+    finally:
+        if os.environ.get("POSTERM_KEEP_TMP"):
+            print("kept", work)
+        else:
+            shutil.rmtree(work)
+
+
+def run_all(build, work, n_pay, n_lat, block, n_rate, hist, unres, rounds, idle_s):
     sim = Sim(build, work)
     try:
         print("1, 4: %d payments ..." % n_pay, flush=True)
@@ -402,6 +421,9 @@ def main():
     start = bench_startup(build, work, sim.keys, hist, unres, rounds)
     print("   (made in %.1f s, %d pages; %d resumed)" % (start["made_s"], start["pages"],
                                                         start.get("resumed", -1)), flush=True)
+    if start.get("bad_exits"):
+        print("   WARNING: posterm exited badly after \"ready\" (journal:status, negative ="
+              " signal): %s" % " ".join(start["bad_exits"]), flush=True)
     print("5: %d s idle ..." % idle_s, flush=True)
     idle = bench_idle(build, work, sim.keys, idle_s)
     sizes = bench_sizes(build)
@@ -409,10 +431,6 @@ def main():
           " ".join("%d:%d/%d/%d/%d" % r for r in pay["rss_series"][::max(1, len(pay["rss_series"]) // 10)]))
     print()
     print(table(pay, rate, start, idle, sizes))
-    if os.environ.get("POSTERM_KEEP_TMP"):
-        print("kept", work)
-    else:
-        shutil.rmtree(work)
 
 
 if __name__ == "__main__":
