@@ -195,3 +195,13 @@ start=$(date +%s)
 # whole run is bounded so that a hung test cannot eat CI's time.
 (cd "$build_dir" && timeout 900 ctest --output-on-failure -j "$jobs" --timeout 300 -LE 'vm|armvm|usb|bench|fuzz')
 say "tests passed in $(( $(date +%s) - start )) s"
+
+# The arm64 VMs (label armvm): the cross-built programs on an emulated arm64 board with a real
+# kernel. These scripts start qemu-system-aarch64 themselves, so ctest runs them directly (no
+# emulator prefix: they are not target programs); one VM at a time, each bounded by TIMEOUT.
+if [ "$arch" = arm64 ]; then
+    say "arm64 VMs (label armvm): scanner over USB, the field test"
+    start=$(date +%s)
+    (cd "$build_dir" && timeout 1500 ctest --output-on-failure -L armvm)
+    say "arm64 VMs passed in $(( $(date +%s) - start )) s"
+fi

@@ -232,8 +232,12 @@ def audit(journal_path, sim):
     """DESIGN.md's invariant between the simulator's ledger and posterm's journal: no charge
     the journal does not show PAID or cancelled/refunded, no order charged twice, amounts
     equal, every payment final, no full payment code left behind."""
+    return audit_ledger(journal_path, sim.audit())
+
+
+def audit_ledger(journal_path, ledger):
+    """audit() against a ledger already read (GET /_sim/audit, or the --ledger file)."""
     rows = journal_rows(journal_path)
-    ledger = sim.audit()
     trades = {t["out_trade_no"]: t for t in ledger["trades"]}
     problems = []
     for row in rows.values():

@@ -16,10 +16,12 @@ vm_arch() {
         amd64) vm_qemu=(qemu-system-x86_64 -accel tcg) vm_console=ttyS0
                list_libs() { ldd "$1" | grep -o '/lib[^ ]*'; } ;;
         arm64) vm_qemu=(qemu-system-aarch64 -M virt -cpu cortex-a53) vm_console=ttyAMA0
-               # ldd cannot read a foreign binary: ask the arm64 loader under qemu-user.
+               # ldd cannot read a foreign binary: ask the arm64 loader under qemu-user (in the
+               # cross build's private sysroot when it has one: QEMU_LD_PREFIX, cross-build.sh).
                list_libs() {
-                   qemu-aarch64-static -L /usr/aarch64-linux-gnu /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 \
-                       --list "$1" | grep -o '/[^ ]*\.so[^ ]*' | sed 's|^/usr/aarch64-linux-gnu||'
+                   local root=${QEMU_LD_PREFIX:-/usr/aarch64-linux-gnu}
+                   qemu-aarch64-static -L "$root" "$root/lib/ld-linux-aarch64.so.1" \
+                       --list "$1" | grep -o '/[^ ]*\.so[^ ]*' | sed "s|^$root||"
                } ;;
         *) echo "vm-lib: ARCH is amd64 or arm64"; return 2 ;;
     esac
@@ -78,7 +80,7 @@ vm_add_program() {
     cp "$prog" "$ir$dest"
     for lib in $(list_libs "$prog"); do
         src=
-        for c in "$lib" "/usr/aarch64-linux-gnu$lib" "/usr/lib/aarch64-linux-gnu/${lib##*/}" \
+        for c in "$lib" "${QEMU_LD_PREFIX:-/usr/aarch64-linux-gnu}$lib" "/usr/aarch64-linux-gnu$lib" "/usr/lib/aarch64-linux-gnu/${lib##*/}" \
                  "/lib/aarch64-linux-gnu/${lib##*/}"; do
             [ "$vm_arch_name" = amd64 ] && [ "$c" != "$lib" ] && continue
             [ -f "$c" ] && { src=$c; break; }
