@@ -104,7 +104,7 @@ static struct scanner *open_scanner(const struct config *cfg, FILE *log)
                 : strcmp(cfg->scanner.suffix, "none") == 0 ? SCAN_SUFFIX_NONE
                                                             : SCAN_SUFFIX_ENTER;
     sc.gap_ms = (int)cfg->scanner.gap_ms;
-    sc.dedupe_ms = (int)cfg->scanner.dedupe_ms;
+    sc.dedupe_ms = 0; /* the loop de-duplicates every scan, typed or scanned, in one place */
     sc.max_len = cfg->scanner.max_length;
     sc.log = log_line;
     sc.log_ctx = log;

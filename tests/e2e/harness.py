@@ -5,9 +5,11 @@ key set, the simulator on a free port, a posterm config pointing at it, and post
 headless mode whose JSON lines are collected by a reader thread. audit() is the invariant of
 DESIGN.md, checked between the simulator's ledger and posterm's journal.
 """
+import fcntl
 import json
 import os
 import queue
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -37,19 +39,32 @@ FAST_POLICY = {
 }
 
 
+def shared_keys(build, sim_exe):
+    """One throw-away key set per build tree, made once: RSA key generation is the slowest
+    step of a test under qemu, and the keys carry no state between tests."""
+    keys = os.path.join(build, "e2e-keys")
+    with open(keys + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = os.path.join(keys, ".complete")
+        if not os.path.exists(done):
+            # Made where it stays: the key set names its files by absolute path.
+            shutil.rmtree(keys, ignore_errors=True)
+            subprocess.run([sim_exe, "--make-keys", keys], check=True, stdout=subprocess.DEVNULL)
+            open(done, "w").close()
+    return keys
+
+
 class Sim:
     """posterm-sim on a free loopback port, with its ledger kept in a file."""
 
     def __init__(self, build, workdir, tls=False):
         self.build = build
         self.dir = workdir
-        self.keys = os.path.join(workdir, "keys")
+        self.keys = shared_keys(build, self.exe())
         self.ledger = os.path.join(workdir, "ledger.json")
         self.tls = tls
         self.proc = None
         self.port = None
-        subprocess.run([self.exe(), "--make-keys", self.keys], check=True,
-                       stdout=subprocess.DEVNULL)
 
     def exe(self):
         return os.path.join(self.build, "posterm-sim")

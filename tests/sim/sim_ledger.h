@@ -5,8 +5,8 @@
  * Channel-neutral: sim_alipay.c and sim_wechat.c turn these outcomes into each wire format.
  * The ledger is not locked here; the server holds its lock around every call. Time is passed
  * in (monotonic ms) so "the customer confirms for 8 s" runs on the caller's clock.
- * With a file, every change is written through (temporary file, fsync, rename) and the file
- * is read back on open, so the books survive a restart of the simulator.
+ * With a file, every change is appended and synced before the caller replies, and the file is
+ * replayed on open, so the books survive a restart, a kill or a power cut of the simulator.
  */
 #ifndef POSTERM_SIM_LEDGER_H
 #define POSTERM_SIM_LEDGER_H
@@ -115,7 +115,8 @@ enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order
 /* Whole ledger as JSON text (malloc'd; caller frees), the audit endpoint's body. */
 char *sim_ledger_audit(struct sim_ledger *l, int64_t now);
 
-/* Writes the file now (every change already does); false with err when it could not. */
+/* Rewrites the file compacted, one line per trade (every change is already on disk); false
+ * with err when it could not. */
 bool sim_ledger_save(struct sim_ledger *l, int64_t now, char *err, size_t errlen);
 
 const char *sim_trade_state_name(enum sim_trade_state s);

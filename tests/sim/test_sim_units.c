@@ -223,6 +223,17 @@ static void test_ledger_rules(void)
     sim_ledger_close(l);
 }
 
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    while (f != NULL && (c = fgetc(f)) != EOF)
+        n += c == '\n';
+    if (f != NULL)
+        fclose(f);
+    return n;
+}
+
 static void test_ledger_file(void)
 {
     char path[300], err[256];
@@ -253,9 +264,32 @@ static void test_ledger_file(void)
                                 sim_now_ms(), &t),
                  SIM_PAY_CHARGED);
     CHECK(strcmp(t->trade_no, trade_no) != 0);
+    /* Each change is one more line: F2 refunded twice adds two. */
+    const struct sim_refund *rf = NULL;
+    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R1", 50, -1, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R2", 50, -1, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(count_lines(path), 4);
     sim_ledger_close(l);
 
-    FILE *f = fopen(path, "w");
+    /* A crash in the middle of a write leaves a torn last line: dropped, the rest kept. */
+    FILE *f = fopen(path, "a");
+    fputs("{\"channel\":\"alipay\",\"out_trade_no\":\"F3\",\"sta", f);
+    fclose(f);
+    l = sim_ledger_open(path, err, sizeof err);
+    CHECK(l != NULL);
+    CHECK(sim_ledger_find(l, "F3", sim_now_ms()) == NULL);
+    t = sim_ledger_find(l, "F2", sim_now_ms());
+    CHECK(t != NULL && t->refunded_fen == 100 && t->nrefunds == 2);
+    sim_ledger_close(l);
+    CHECK_EQ_INT(count_lines(path), 2); /* opening compacted it */
+
+    /* A torn line in the middle is not a crash's doing: refused. */
+    f = fopen(path, "a");
+    fputs("{\"broken\n{}\n", f);
+    fclose(f);
+    CHECK(sim_ledger_open(path, err, sizeof err) == NULL);
+
+    f = fopen(path, "w");
     fputs("[1,2,3]", f);
     fclose(f);
     CHECK(sim_ledger_open(path, err, sizeof err) == NULL);
