@@ -65,6 +65,8 @@ case $boot in
         wait_for "$final" 2 && pay 5.00 E && wait_for "$final" 3
         exec 3>&-
         wait_for FIELD-POSTERM-EXIT 1
+        # The ledger as the simulator reads it back from its file, for field_vm.py's audit.
+        wget -q -O /data/audit.json http://127.0.0.1:8480/_sim/audit || echo "FIELD-FAIL no audit"
         kill $sim; wait $sim
         sync
         umount /data
