@@ -113,14 +113,15 @@ target_deps_sysroot() {
     rm -rf "$sysroot"
     mkdir -p "$sysroot/debs"
     # Said to apt directly: dpkg need not know the architecture for a download.
-    local closure aptarch=(-o APT::Architectures::="$(dpkg --print-architecture)" -o APT::Architectures::="$arch")
+    local closure=() aptarch=(-o APT::Architectures::="$(dpkg --print-architecture)" -o APT::Architectures::="$arch")
     apt_update_for "$arch"
-    closure=$(apt-cache "${aptarch[@]}" depends --recurse --no-recommends --no-suggests --no-conflicts \
-                  --no-breaks --no-replaces --no-enhances "${wanted[@]}" \
-              | grep -E "^[a-z0-9][a-z0-9.+-]*:$arch\$" | sort -u)
+    mapfile -t closure < <(apt-cache "${aptarch[@]}" depends --recurse --no-recommends --no-suggests \
+                               --no-conflicts --no-breaks --no-replaces --no-enhances "${wanted[@]}" \
+                           | grep -E "^[a-z0-9][a-z0-9.+-]*:$arch\$" | sort -u)
+    [ ${#closure[@]} -gt 0 ] || { echo "cross-build.sh: apt knows no $arch packages" >&2; return 1; }
     # apt-get download drops privileges to _apt; the directory must let it write.
     chmod 0777 "$sysroot/debs"
-    (cd "$sysroot/debs" && apt-get "${aptarch[@]}" download -qq $closure)
+    (cd "$sysroot/debs" && apt-get "${aptarch[@]}" download -qq "${closure[@]}")
     for deb in "$sysroot"/debs/*.deb; do dpkg-deb -x "$deb" "$sysroot"; done
     # Debian's absolute .so symlinks (e.g. libfoo.so -> /lib/<triplet>/libfoo.so.1) would point
     # at the build machine; make them point inside the sysroot.

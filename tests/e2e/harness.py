@@ -11,6 +11,7 @@ import os
 import queue
 import shutil
 import signal
+import ssl
 import sqlite3
 import subprocess
 import tempfile
@@ -75,6 +76,16 @@ class Sim:
             os.unlink(port_file)
         args = [self.exe(), "--port", str(self.port or 0), "--port-file", port_file,
                 "--keys", self.keys, "--ledger", self.ledger, "--quiet"]
+        if self.tls:
+            # A throw-away CA and server certificate; posterm trusts the CA through its
+            # config, with verification on.
+            tls_dir = os.path.join(self.dir, "tls")
+            if not os.path.exists(os.path.join(tls_dir, "ca.pem")):
+                subprocess.run([self.exe(), "--make-tls", tls_dir], check=True,
+                               stdout=subprocess.DEVNULL)
+            self.ca_file = os.path.join(tls_dir, "ca.pem")
+            args += ["--tls-cert", os.path.join(tls_dir, "server.pem"),
+                     "--tls-key", os.path.join(tls_dir, "server.key")]
         self.log = open(os.path.join(self.dir, "sim.log"), "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
         deadline = time.time() + 10
@@ -100,18 +111,22 @@ class Sim:
         self.proc = None
 
     def url(self, path=""):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http", self.port, path)
 
     def control(self, path, body=None):
         data = json.dumps(body).encode() if body is not None else b""
         req = urllib.request.Request(self.url(path), data=data, method="POST",
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=5) as r:
+        with urllib.request.urlopen(req, timeout=5, context=self.tls_context()) as r:
             return json.loads(r.read() or b"{}")
 
     def audit(self):
-        with urllib.request.urlopen(self.url("/_sim/audit"), timeout=5) as r:
+        with urllib.request.urlopen(self.url("/_sim/audit"), timeout=5,
+                                    context=self.tls_context()) as r:
             return json.loads(r.read())
+
+    def tls_context(self):
+        return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
 
 
 def write_config(workdir, sim, policy=None, extra=None):
@@ -125,7 +140,7 @@ def write_config(workdir, sim, policy=None, extra=None):
         "policy": dict(FAST_POLICY, **(policy or {})),
         "http": {"connect_timeout_ms": 1000, "pay_timeout_ms": 3000, "query_timeout_ms": 2000,
                  "cancel_timeout_ms": 2000, "refund_timeout_ms": 3000,
-                 "ca_file": gw.get("ca_file", "")},
+                 "ca_file": sim.ca_file if sim.tls else ""},
         "scanner": {"source": "none", "dedupe_ms": 500},
         "alipay": {"enabled": True, "gateway_url": sim.url("/gateway.do"),
                    "app_id": ali["app_id"], "private_key_file": ali["private_key_file"],

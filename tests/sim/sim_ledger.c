@@ -139,6 +139,10 @@ static char *log_line(const struct sim_ledger *l, const struct sim_trade *t, int
     cJSON_AddNumberToObject(o, "confirm_until_wall_ms", (double)(wall + t->confirm_until - now));
     cJSON_AddNumberToObject(o, "visible_at_wall_ms", (double)(wall + t->visible_at - now));
     cJSON_AddNumberToObject(o, "next_seq", (double)l->next_seq);
+    cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "refunds")->child;
+    for (size_t i = 0; i < t->nrefunds && r != NULL; i++, r = r->next)
+        cJSON_AddNumberToObject(r, "settles_at_wall_ms",
+                                (double)(wall + t->refunds[i].settles_at - now));
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return text;
@@ -252,6 +256,11 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
         charge(l, t);
         r = SIM_PAY_CHARGED;
         break;
+    case BIZ_REFUND_SLOW:
+        t->refund_delay_s = plan->seconds;
+        charge(l, t);
+        r = SIM_PAY_CHARGED;
+        break;
     case BIZ_NORMAL:
     case BIZ_SYSTEM_ERROR:
     default:
@@ -336,7 +345,8 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
 
 enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
                                          const char *request_no, int64_t amount_fen,
-                                         int64_t total_fen, int64_t now, struct sim_trade **trade,
+                                         int64_t total_fen, int delay_s, int64_t now,
+                                         struct sim_trade **trade,
                                          const struct sim_refund **refund)
 {
     *refund = NULL;
@@ -369,12 +379,30 @@ enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order
     snprintf(rf->refund_id, sizeof rf->refund_id, "50300%020llu",
              (unsigned long long)l->next_seq++);
     rf->amount_fen = amount_fen;
+    rf->settles_at = now + (int64_t)(delay_s > 0 ? delay_s : t->refund_delay_s) * 1000;
     t->refunded_fen += amount_fen;
     if (t->refunded_fen == t->amount_fen)
         t->state = TRADE_REFUNDED;
     *refund = rf;
     persist(l, t, now);
     return SIM_REFUND_DONE;
+}
+
+const struct sim_refund *sim_ledger_find_refund(struct sim_ledger *l, const char *request_no,
+                                                int64_t now, struct sim_trade **trade)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct sim_trade *t = l->trades[i];
+        for (size_t j = 0; j < t->nrefunds; j++) {
+            if (strcmp(t->refunds[j].request_no, request_no) == 0) {
+                settle(t, now);
+                *trade = t;
+                return &t->refunds[j];
+            }
+        }
+    }
+    *trade = NULL;
+    return NULL;
 }
 
 static cJSON *trade_json(const struct sim_trade *t, int64_t now)
@@ -402,6 +430,9 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
         cJSON_AddStringToObject(r, "request_no", t->refunds[i].request_no);
         cJSON_AddStringToObject(r, "refund_id", t->refunds[i].refund_id);
         cJSON_AddNumberToObject(r, "amount_fen", (double)t->refunds[i].amount_fen);
+        int64_t left = t->refunds[i].settles_at > now ? t->refunds[i].settles_at - now : 0;
+        cJSON_AddStringToObject(r, "status", left > 0 ? "processing" : "success");
+        cJSON_AddNumberToObject(r, "processing_remaining_ms", (double)left);
         cJSON_AddItemToArray(refunds, r);
     }
     cJSON_AddNumberToObject(o, "paid_at", (double)t->paid_wall);
@@ -412,6 +443,7 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
     }
     cJSON_AddNumberToObject(o, "hidden_remaining_ms",
                             (double)(t->visible_at > now ? t->visible_at - now : 0));
+    cJSON_AddNumberToObject(o, "refund_delay_s", t->refund_delay_s);
     return o;
 }
 
@@ -570,8 +602,10 @@ static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now, int64_
             copy_str(rf->request_no, sizeof rf->request_no, json_str(r, "request_no"));
             copy_str(rf->refund_id, sizeof rf->refund_id, json_str(r, "refund_id"));
             rf->amount_fen = json_int(r, "amount_fen");
+            rf->settles_at = now + (json_int(r, "settles_at_wall_ms") - wall);
         }
     }
+    t->refund_delay_s = (int)json_int(o, "refund_delay_s");
     uint64_t seq = (uint64_t)json_int(o, "next_seq");
     if (seq > l->next_seq)
         l->next_seq = seq;

@@ -30,6 +30,7 @@ struct sim_refund {
     char request_no[65];
     char refund_id[33];
     int64_t amount_fen;
+    int64_t settles_at; /* monotonic ms; before it the refund is still processing */
 };
 
 struct sim_trade {
@@ -54,6 +55,7 @@ struct sim_trade {
     int64_t confirm_until;  /* TRADE_PAYING: monotonic ms when the customer decides */
     bool confirm_pays;      /* TRADE_PAYING: what the customer decides */
     int64_t visible_at;     /* monotonic ms before which queries say "no such order" */
+    int refund_delay_s;     /* each refund stays processing this long */
     int64_t paid_wall;      /* wall clock (unix s) when charged */
 };
 
@@ -106,11 +108,19 @@ struct sim_trade *sim_ledger_query(struct sim_ledger *l, const char *order, int6
 enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel ch,
                                          const char *order, bool refuse, bool busy_while_paying,
                                          int64_t now, struct sim_trade **trade);
-/* total_fen < 0: the channel does not state the order total. */
+/* total_fen < 0: the channel does not state the order total. delay_s > 0: this refund stays
+ * processing that long (else the order's own refund delay applies). The money counts as
+ * given back from the request on: it is committed, only not yet settled. */
 enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
                                          const char *request_no, int64_t amount_fen,
-                                         int64_t total_fen, int64_t now, struct sim_trade **trade,
+                                         int64_t total_fen, int delay_s, int64_t now,
+                                         struct sim_trade **trade,
                                          const struct sim_refund **refund);
+
+/* The refund with this request number on any order (WeChat's out_refund_no is unique per
+ * merchant), with its trade in *trade; NULL if none. */
+const struct sim_refund *sim_ledger_find_refund(struct sim_ledger *l, const char *request_no,
+                                                int64_t now, struct sim_trade **trade);
 
 /* Whole ledger as JSON text (malloc'd; caller frees), the audit endpoint's body. */
 char *sim_ledger_audit(struct sim_ledger *l, int64_t now);
