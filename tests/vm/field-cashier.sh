@@ -58,7 +58,7 @@ case $boot in
         ;;
     2)  # offline, one payment resumed: a new payment cannot reach the gateway; the cashier
         # aborts it, so its cancel is pending when the power goes again
-        pay 4.00 D && wait_for '"state":"QUERYING"' 1 && sleep 2 && echo abort >&3
+        pay 4.00 D && wait_for '"transition":"pay_unknown"' 1 && sleep 2 && echo abort >&3
         ;;
     3)  # offline for 15 s, then online: once the resumed payments are final, one more sale,
         # then the cashier closes the till (end of input: posterm exits when nothing is left)
