@@ -61,8 +61,12 @@ class Screen:
         self.tmux("resize-window", "-x", str(x), "-y", str(y))
 
     def posterm_pid(self):
-        out = subprocess.run(["pgrep", "-f", "-x", self.cmd], capture_output=True, text=True)
-        return int(out.stdout.split()[0])
+        """posterm's own process (under qemu-user its command line starts with qemu's)."""
+        out = subprocess.run(["pgrep", "-af", "--", self.cmd.split(" ", 1)[1]],
+                             capture_output=True, text=True).stdout
+        pids = [int(line.split()[0]) for line in out.splitlines() if "sleep 600" not in line]
+        assert len(pids) == 1, "posterm processes: %r" % out
+        return pids[0]
 
     def close(self):
         subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
