@@ -194,6 +194,13 @@ static void show_detail(struct cashier *c, const char *order_no)
 
 static void show_end_of_day(struct cashier *c)
 {
+    /* The full integrity check of the journal runs here, while the counter is idle. */
+    if (journal_check(loop_journal(c->loop)) != JOURNAL_OK) {
+        char text[sizeof c->m.message];
+        snprintf(text, sizeof text, "journal damaged: %s", journal_last_error(loop_journal(c->loop)));
+        set_message(c, true, text);
+        return;
+    }
     int64_t from, to;
     today(&from, &to, &c->m.eod_day);
     if (report_totals(loop_journal(c->loop), from, to, &c->eod) != JOURNAL_OK) {

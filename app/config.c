@@ -171,13 +171,18 @@ static bool set_field(struct config *cfg, const struct field *f, const cJSON *v,
         *(bool *)dst = cJSON_IsTrue(v);
         return true;
     case F_INT: {
-        /* cJSON keeps numbers as doubles: accept only whole numbers it holds exactly. */
-        if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble)
+        /* cJSON keeps numbers as doubles: accept only whole numbers it holds exactly. Only a
+         * double within int64 may be converted (1e300 would be undefined behaviour). */
+        if (!cJSON_IsNumber(v))
             return fail(err, errlen, file, f->key, "must be a whole number");
-        int64_t n = (int64_t)v->valuedouble;
-        if (v->valuedouble < (double)f->min || v->valuedouble > (double)f->max)
+        double d = v->valuedouble;
+        bool fits = d >= -9223372036854775808.0 && d < 9223372036854775808.0;
+        if (fits && d != (double)(int64_t)d)
+            return fail(err, errlen, file, f->key, "must be a whole number");
+        if (!fits || d < (double)f->min || d > (double)f->max)
             return fail(err, errlen, file, f->key, "must be between %lld and %lld",
                         (long long)f->min, (long long)f->max);
+        int64_t n = (int64_t)d;
         if (f->size == sizeof(int64_t))
             *(int64_t *)dst = n;
         else if (f->size == sizeof(long))
@@ -205,6 +210,8 @@ static bool set_field(struct config *cfg, const struct field *f, const cJSON *v,
             if (errno || end == v->valuestring || *end)
                 return fail(err, errlen, file, f->key, "must be a hex id such as \"0x0c2e\"");
         } else if (cJSON_IsNumber(v)) {
+            if (!(v->valuedouble >= (double)f->min && v->valuedouble <= (double)f->max))
+                return fail(err, errlen, file, f->key, "must be between 0x0000 and 0xffff");
             id = (long)v->valuedouble;
         } else {
             return fail(err, errlen, file, f->key, "must be a hex id such as \"0x0c2e\"");

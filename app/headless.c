@@ -142,6 +142,14 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
         on_message(h, LOOP_ERROR, "end of day: the journal is unavailable");
         return;
     }
+    enum journal_status check = journal_check(j);
+    if (check != JOURNAL_OK) {
+        char text[320];
+        snprintf(text, sizeof text, "end of day: %s (%s)", journal_status_reason(check),
+                 journal_last_error(j));
+        on_message(h, LOOP_ERROR, text);
+        return;
+    }
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);

@@ -463,26 +463,65 @@ static enum journal_status check_file(struct journal *j, const char *path,
     return JOURNAL_OK;
 }
 
-static enum journal_status migrate(struct journal *j, const char *path, char *err, size_t errlen)
+/* Ends a failed open-time transaction; the error was recorded first. */
+static void roll_back(struct journal *j)
 {
-    int version = 0;
-    int rc = exec(j, "BEGIN IMMEDIATE");
-    /* Another process may have migrated between our check and our lock: read again. */
-    if (rc == SQLITE_OK)
-        rc = exec_int(j->db, "PRAGMA user_version", &version);
-    for (int v = version; rc == SQLITE_OK && v < JOURNAL_VERSION; v++)
-        rc = exec(j, migrations[v]);
-    if (rc == SQLITE_OK && version < JOURNAL_VERSION) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", JOURNAL_VERSION);
-        rc = exec(j, sql);
+    if (!sqlite3_get_autocommit(j->db))
+        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Brings the schema up to JOURNAL_VERSION and prepares every statement against it, in one
+ * transaction, so that a file whose tables are not what its version says is refused with
+ * nothing written: its statements fail to prepare before anything is committed. */
+static enum journal_status migrate_and_prepare(struct journal *j, int version, const char *path,
+                                               char *err, size_t errlen)
+{
+    bool migrating = version < JOURNAL_VERSION;
+    int rc = SQLITE_OK;
+    if (migrating) {
+        rc = exec(j, "BEGIN IMMEDIATE");
+        /* Another process may have migrated between our check and our lock: read again. */
+        if (rc == SQLITE_OK)
+            rc = exec_int(j->db, "PRAGMA user_version", &version);
+        if (rc == SQLITE_OK && version > JOURNAL_VERSION) {
+            roll_back(j);
+            return open_error(JOURNAL_TOO_NEW, err, errlen, path,
+                              "a newer posterm migrated it meanwhile; it was left untouched");
+        }
+        for (int v = version; rc == SQLITE_OK && v < JOURNAL_VERSION; v++)
+            rc = exec(j, migrations[v]);
+        if (rc == SQLITE_OK) {
+            char sql[64];
+            snprintf(sql, sizeof sql, "PRAGMA user_version = %d", JOURNAL_VERSION);
+            rc = exec(j, sql);
+        }
+        if (rc != SQLITE_OK) {
+            enum journal_status st = open_sqlite_error(j, rc, err, errlen, path, "cannot migrate it");
+            roll_back(j);
+            return st;
+        }
     }
-    if (rc == SQLITE_OK)
-        rc = exec(j, "COMMIT");
-    if (rc != SQLITE_OK) {
+    for (int i = 0; i < ST_COUNT; i++) {
+        rc = sqlite3_prepare_v3(j->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &j->st[i], NULL);
+        if (rc == SQLITE_ERROR) {
+            char what[512];
+            snprintf(what, sizeof what,
+                     "its tables are not those of schema version %d (%s); the file was left "
+                     "untouched",
+                     version, sqlite3_errmsg(j->db));
+            roll_back(j);
+            return open_error(JOURNAL_CORRUPT, err, errlen, path, what);
+        }
+        if (rc != SQLITE_OK) {
+            enum journal_status st =
+                open_sqlite_error(j, rc, err, errlen, path, "cannot prepare its statements");
+            roll_back(j);
+            return st;
+        }
+    }
+    if (migrating && (rc = exec(j, "COMMIT")) != SQLITE_OK) {
         enum journal_status st = open_sqlite_error(j, rc, err, errlen, path, "cannot migrate it");
-        if (!sqlite3_get_autocommit(j->db))
-            sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+        roll_back(j);
         return st;
     }
     return JOURNAL_OK;
@@ -510,18 +549,6 @@ static enum journal_status configure(struct journal *j, const char *path, char *
                  "PRAGMA foreign_keys = OFF; PRAGMA trusted_schema = OFF;");
     if (rc != SQLITE_OK)
         return open_sqlite_error(j, rc, err, errlen, path, "cannot configure it");
-    return JOURNAL_OK;
-}
-
-static enum journal_status prepare_all(struct journal *j, const char *path, char *err,
-                                       size_t errlen)
-{
-    for (int i = 0; i < ST_COUNT; i++) {
-        int rc = sqlite3_prepare_v3(j->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &j->st[i], NULL);
-        if (rc != SQLITE_OK)
-            return open_sqlite_error(j, rc, err, errlen, path, "cannot prepare its statements");
-    }
     return JOURNAL_OK;
 }
 
@@ -563,16 +590,17 @@ enum journal_status journal_open_checked(struct journal **out, const char *path,
      * we are about to refuse, which must stay as it was. */
     sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 
+    /* Read-only checks, then the schema (one transaction that commits only if every
+     * statement prepares), and only then anything that writes outside a transaction (the
+     * switch to WAL rewrites the header). */
     int version = 0;
     st = check_file(j, path, check, &version, err, errlen);
+    if (st == JOURNAL_OK)
+        st = migrate_and_prepare(j, version, path, err, errlen);
     if (st == JOURNAL_OK) {
         sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
         st = configure(j, path, err, errlen);
     }
-    if (st == JOURNAL_OK && version < JOURNAL_VERSION)
-        st = migrate(j, path, err, errlen);
-    if (st == JOURNAL_OK)
-        st = prepare_all(j, path, err, errlen);
     if (st != JOURNAL_OK) {
         close_db(j);
         return st;

@@ -70,7 +70,8 @@ enum journal_status report_events(struct journal *j, const char *order_no, journ
         e.id = sqlite3_column_int64(st, 0);
         snprintf(e.order_no, sizeof e.order_no, "%s", (const char *)sqlite3_column_text(st, 1));
         e.at = sqlite3_column_int64(st, 2);
-        if (!pay_state_from_name((const char *)sqlite3_column_text(st, 3), &e.state)) {
+        const char *state = (const char *)sqlite3_column_text(st, 3);
+        if (!state || !pay_state_from_name(state, &e.state)) {
             sqlite3_finalize(st);
             return JOURNAL_CORRUPT;
         }

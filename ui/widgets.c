@@ -179,7 +179,7 @@ static int header(const struct ui_model *m)
     return 3;
 }
 
-/* Lays the keys out from the bottom row up, as many per row as fit. Returns the footer's
+/* Lays the keys out on the screen's last rows, as many per row as fit. Returns the footer's
  * first row. */
 static int footer(const struct ui_model *m, const struct wdg_key *keys, int nkeys)
 {

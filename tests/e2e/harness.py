@@ -5,10 +5,13 @@ key set, the simulator on a free port, a posterm config pointing at it, and post
 headless mode whose JSON lines are collected by a reader thread. audit() is the invariant of
 DESIGN.md, checked between the simulator's ledger and posterm's journal.
 """
+import fcntl
 import json
 import os
 import queue
+import shutil
 import signal
+import ssl
 import sqlite3
 import subprocess
 import tempfile
@@ -37,19 +40,32 @@ FAST_POLICY = {
 }
 
 
+def shared_keys(build, sim_exe):
+    """One throw-away key set per build tree, made once: RSA key generation is the slowest
+    step of a test under qemu, and the keys carry no state between tests."""
+    keys = os.path.join(build, "e2e-keys")
+    with open(keys + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = os.path.join(keys, ".complete")
+        if not os.path.exists(done):
+            # Made where it stays: the key set names its files by absolute path.
+            shutil.rmtree(keys, ignore_errors=True)
+            subprocess.run([sim_exe, "--make-keys", keys], check=True, stdout=subprocess.DEVNULL)
+            open(done, "w").close()
+    return keys
+
+
 class Sim:
     """posterm-sim on a free loopback port, with its ledger kept in a file."""
 
     def __init__(self, build, workdir, tls=False):
         self.build = build
         self.dir = workdir
-        self.keys = os.path.join(workdir, "keys")
+        self.keys = shared_keys(build, self.exe())
         self.ledger = os.path.join(workdir, "ledger.json")
         self.tls = tls
         self.proc = None
         self.port = None
-        subprocess.run([self.exe(), "--make-keys", self.keys], check=True,
-                       stdout=subprocess.DEVNULL)
 
     def exe(self):
         return os.path.join(self.build, "posterm-sim")
@@ -60,6 +76,16 @@ class Sim:
             os.unlink(port_file)
         args = [self.exe(), "--port", str(self.port or 0), "--port-file", port_file,
                 "--keys", self.keys, "--ledger", self.ledger, "--quiet"]
+        if self.tls:
+            # A throw-away CA and server certificate; posterm trusts the CA through its
+            # config, with verification on.
+            tls_dir = os.path.join(self.dir, "tls")
+            if not os.path.exists(os.path.join(tls_dir, "ca.pem")):
+                subprocess.run([self.exe(), "--make-tls", tls_dir], check=True,
+                               stdout=subprocess.DEVNULL)
+            self.ca_file = os.path.join(tls_dir, "ca.pem")
+            args += ["--tls-cert", os.path.join(tls_dir, "server.pem"),
+                     "--tls-key", os.path.join(tls_dir, "server.key")]
         self.log = open(os.path.join(self.dir, "sim.log"), "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
         deadline = time.time() + 10
@@ -85,18 +111,22 @@ class Sim:
         self.proc = None
 
     def url(self, path=""):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http", self.port, path)
 
     def control(self, path, body=None):
         data = json.dumps(body).encode() if body is not None else b""
         req = urllib.request.Request(self.url(path), data=data, method="POST",
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=5) as r:
+        with urllib.request.urlopen(req, timeout=5, context=self.tls_context()) as r:
             return json.loads(r.read() or b"{}")
 
     def audit(self):
-        with urllib.request.urlopen(self.url("/_sim/audit"), timeout=5) as r:
+        with urllib.request.urlopen(self.url("/_sim/audit"), timeout=5,
+                                    context=self.tls_context()) as r:
             return json.loads(r.read())
+
+    def tls_context(self):
+        return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
 
 
 def write_config(workdir, sim, policy=None, extra=None):
@@ -110,7 +140,7 @@ def write_config(workdir, sim, policy=None, extra=None):
         "policy": dict(FAST_POLICY, **(policy or {})),
         "http": {"connect_timeout_ms": 1000, "pay_timeout_ms": 3000, "query_timeout_ms": 2000,
                  "cancel_timeout_ms": 2000, "refund_timeout_ms": 3000,
-                 "ca_file": gw.get("ca_file", "")},
+                 "ca_file": sim.ca_file if getattr(sim, "tls", False) else ""},
         "scanner": {"source": "none", "dedupe_ms": 500},
         "alipay": {"enabled": True, "gateway_url": sim.url("/gateway.do"),
                    "app_id": ali["app_id"], "private_key_file": ali["private_key_file"],
@@ -232,8 +262,12 @@ def audit(journal_path, sim):
     """DESIGN.md's invariant between the simulator's ledger and posterm's journal: no charge
     the journal does not show PAID or cancelled/refunded, no order charged twice, amounts
     equal, every payment final, no full payment code left behind."""
+    return audit_ledger(journal_path, sim.audit())
+
+
+def audit_ledger(journal_path, ledger):
+    """audit() against a ledger already read (GET /_sim/audit, or the --ledger file)."""
     rows = journal_rows(journal_path)
-    ledger = sim.audit()
     trades = {t["out_trade_no"]: t for t in ledger["trades"]}
     problems = []
     for row in rows.values():

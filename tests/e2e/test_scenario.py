@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """test_scenario.py - one gateway behaviour, end to end, audited.
 
-    test_scenario.py BUILD_DIR NAME [--restart]
+    test_scenario.py BUILD_DIR NAME [--restart] [--https]
 
 Starts posterm-sim and posterm (headless), pays once under the named scenario, and checks the
 payment's final state and the invariant between the simulator's ledger and the journal. With
---restart, posterm is SIGKILLed while the payment is unresolved and started again.
+--restart, posterm is SIGKILLed while the payment is unresolved and started again. With
+--https, the simulator serves HTTPS with a throw-away CA that posterm's config trusts.
 """
 import sys
 import time
@@ -54,8 +55,9 @@ CASES = {
 def main():
     build, name = sys.argv[1], sys.argv[2]
     restart = "--restart" in sys.argv[3:]
+    tls = "--https" in sys.argv[3:]
     code, want, script, policy, error_text = CASES[name]
-    with harness.Workspace(build) as ws:
+    with harness.Workspace(build, tls=tls) as ws:
         if isinstance(script, list):
             ws.sim.control("/_sim/script", script)
         pt = ws.posterm(policy=policy)

@@ -79,6 +79,22 @@ case $debarch in
 esac
 check "posterm is an ELF for $debarch ($machine)" sh -c "readelf -h '$bin' | grep -q 'Machine:.*$machine'"
 check "posterm is stripped (no .symtab)" sh -c "! readelf -S '$bin' | grep -q '\.symtab'"
+# The stripped program still runs and is this version: natively, or through the emulator that
+# cross-build.sh exports for ARM packages.
+if [ "$debarch" = "$(dpkg --print-architecture)" ]; then
+    run=""
+elif [ -n "${POSTERM_EMULATOR:-}" ]; then
+    run=$POSTERM_EMULATOR
+else
+    run=skip
+fi
+if [ "$run" != skip ]; then
+    # $run is a command line (qemu and its options): split on purpose.
+    # shellcheck disable=SC2086
+    check "packaged posterm --version says $version" sh -c "$run '$bin' --version | grep -qx 'posterm $version'"
+else
+    echo "posterm --version: not run ($debarch binary, no POSTERM_EMULATOR)"
+fi
 # The same packages provide these sonames on every Debian architecture, so the build
 # machine's own dpkg database names the package for each one.
 depends=$(field Depends)

@@ -46,6 +46,7 @@ struct sim_request {
     size_t body_len;
     const char *authorization; /* NULL when absent */
     const char *content_type;  /* NULL when absent */
+    const char *accept;        /* NULL when absent */
 };
 
 #define SIM_REPLY_HEADERS 6

@@ -271,13 +271,15 @@ static cJSON *cancel_reply(enum sim_cancel_result r, const struct sim_trade *t)
 }
 
 static cJSON *refund_reply(enum sim_refund_result r, const struct sim_trade *t,
-                           const struct sim_refund *rf)
+                           const struct sim_refund *rf, int64_t now)
 {
     switch (r) {
     case SIM_REFUND_DONE:
     case SIM_REFUND_REPEATED: {
         cJSON *o = success(t, "10000", "Success");
-        cJSON_AddStringToObject(o, "fund_change", r == SIM_REFUND_DONE ? "Y" : "N");
+        /* fund_change Y: money moved in this call. Still processing: not yet. */
+        bool moved = r == SIM_REFUND_DONE && now >= rf->settles_at;
+        cJSON_AddStringToObject(o, "fund_change", moved ? "Y" : "N");
         add_yuan(o, "refund_fee", t->refunded_fen);
         add_time(o, "gmt_refund_pay", (int64_t)time(NULL));
         cJSON_AddStringToObject(o, "buyer_user_id", "2088102177846880");
@@ -510,9 +512,10 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
         resp = t ? cancel_reply(r, t) : business("ACQ.SYSTEM_ERROR", "系统错误");
     } else {
         const struct sim_refund *rf = NULL;
-        enum sim_refund_result r = sim_ledger_refund(s->ledger, c.order, c.request_no,
-                                                     c.amount_fen, -1, now, &t, &rf);
-        resp = refund_reply(r, t, rf);
+        enum sim_refund_result r =
+            sim_ledger_refund(s->ledger, c.order, c.request_no, c.amount_fen, -1,
+                              plan.biz == BIZ_REFUND_SLOW ? plan.seconds : 0, now, &t, &rf);
+        resp = refund_reply(r, t, rf, now);
     }
     pthread_mutex_unlock(&s->lock);
 

@@ -428,9 +428,11 @@ const char *json_text(const cJSON *o, const char *key)
     return v ? v : "";
 }
 
-bool wechat_call_with(struct simproc *p, const char *method, const char *path, const char *body,
-                      struct sim_key *sign_with, const char *mchid, const char *serial,
-                      long long timestamp, long timeout_ms, struct http_result *out)
+/* The signed request with these Accept / Content-Type header lines (NULL: none sent). */
+static bool wechat_request(struct simproc *p, const char *method, const char *path,
+                           const char *body, struct sim_key *sign_with, const char *mchid,
+                           const char *serial, long long timestamp, const char *accept,
+                           const char *content_type, long timeout_ms, struct http_result *out)
 {
     char nonce[33], ts[24], sig[512];
     sim_random_alnum(nonce, 32);
@@ -451,13 +453,32 @@ bool wechat_call_with(struct simproc *p, const char *method, const char *path, c
              "signature=\"%s\",timestamp=\"%s\",serial_no=\"%s\"",
              mchid, nonce, sig, ts, serial);
     struct curl_slist *h = curl_slist_append(NULL, auth);
-    h = curl_slist_append(h, "Accept: application/json");
-    h = curl_slist_append(h, "Content-Type: application/json");
+    /* "Name:" with nothing after it tells curl not to send its own default. */
+    h = curl_slist_append(h, accept ? accept : "Accept:");
+    h = curl_slist_append(h, content_type ? content_type : "Content-Type:");
     char url[512];
     snprintf(url, sizeof url, "%s%s", p->base, path);
     bool ok = perform(p, method, url, h, body, timeout_ms, out);
     curl_slist_free_all(h);
     return ok;
+}
+
+bool wechat_call_with(struct simproc *p, const char *method, const char *path, const char *body,
+                      struct sim_key *sign_with, const char *mchid, const char *serial,
+                      long long timestamp, long timeout_ms, struct http_result *out)
+{
+    return wechat_request(p, method, path, body, sign_with, mchid, serial, timestamp,
+                          "Accept: application/json", "Content-Type: application/json",
+                          timeout_ms, out);
+}
+
+bool wechat_call_headers(struct simproc *p, const char *method, const char *path,
+                         const char *body, const char *accept, const char *content_type,
+                         struct http_result *out)
+{
+    return wechat_request(p, method, path, body, p->wechat_merchant_private, SIM_WECHAT_MCHID,
+                          SIM_WECHAT_MERCHANT_SERIAL, (long long)time(NULL), accept,
+                          content_type, 10000, out);
 }
 
 bool wechat_call(struct simproc *p, const char *method, const char *path, const char *body,

@@ -68,7 +68,7 @@ bool alipay_call(struct simproc *p, const char *method, const char *biz_json,
  * *verified tells whether "sign" verified over its exact bytes. False if not parseable. */
 bool alipay_reply(struct simproc *p, const struct http_result *r, const char *method,
                   cJSON **resp, bool *verified);
-/* code/sub_code of an Alipay reply object ("" when absent). */
+/* A string member of a JSON object ("" when absent or not a string). */
 const char *json_text(const cJSON *o, const char *key);
 
 /* WeChat: signed request; path includes the query. */
@@ -78,6 +78,10 @@ bool wechat_call(struct simproc *p, const char *method, const char *path, const 
 bool wechat_call_with(struct simproc *p, const char *method, const char *path, const char *body,
                       struct sim_key *sign_with, const char *mchid, const char *serial,
                       long long timestamp, long timeout_ms, struct http_result *out);
+/* Correctly signed, with these Accept / Content-Type header lines instead of JSON ones. */
+bool wechat_call_headers(struct simproc *p, const char *method, const char *path,
+                         const char *body, const char *accept, const char *content_type,
+                         struct http_result *out);
 /* True when the Wechatpay-* headers verify over the body with the platform key. */
 bool wechat_reply_verified(struct simproc *p, const struct http_result *r);
 

@@ -1,10 +1,14 @@
 /*
- * sim_ledger.c - trades, their rules, and the JSON that is both the audit reply and the file.
+ * sim_ledger.c - trades, their rules, the audit JSON, and the file that keeps them.
  *
- * Monotonic deadlines are stored as "remaining ms" so a reloaded ledger resumes them on the
- * new process's clock.
+ * The file is a log: one JSON line per change, the trade's whole new state, appended and
+ * fdatasync'ed before the reply leaves, so a change costs one line however large the ledger.
+ * Opening replays it (the last line of an order wins; a torn last line, from a crash in the
+ * middle of a write whose reply never left, is dropped) and rewrites it compacted. Deadlines
+ * are written as wall-clock times, so time spent stopped counts against them.
  */
 #include "sim_ledger.h"
+#include "sim.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -17,6 +21,7 @@
 
 struct sim_ledger {
     char *path;
+    int log_fd; /* the file, open for appending; -1 without one */
     struct sim_trade **trades;
     size_t n, cap;
     uint64_t next_seq; /* trade and refund numbers, unique across restarts */
@@ -117,13 +122,57 @@ static void charge(struct sim_ledger *l, struct sim_trade *t)
         assign_trade_no(l, t);
 }
 
-static void persist(struct sim_ledger *l, int64_t now)
+static cJSON *trade_json(const struct sim_trade *t, int64_t now);
+
+static int64_t wall_ms(void)
 {
-    char err[300];
-    if (l->path == NULL || sim_ledger_save(l, now, err, sizeof err) || l->save_failed_reported)
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One log line: the trade as the audit shows it, plus what a reload needs. */
+static char *log_line(const struct sim_ledger *l, const struct sim_trade *t, int64_t now)
+{
+    cJSON *o = trade_json(t, now);
+    int64_t wall = wall_ms();
+    cJSON_AddNumberToObject(o, "confirm_until_wall_ms", (double)(wall + t->confirm_until - now));
+    cJSON_AddNumberToObject(o, "visible_at_wall_ms", (double)(wall + t->visible_at - now));
+    cJSON_AddNumberToObject(o, "next_seq", (double)l->next_seq);
+    cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "refunds")->child;
+    for (size_t i = 0; i < t->nrefunds && r != NULL; i++, r = r->next)
+        cJSON_AddNumberToObject(r, "settles_at_wall_ms",
+                                (double)(wall + t->refunds[i].settles_at - now));
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+static bool write_all(int fd, const char *text, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n <= 0)
+            return false;
+        text += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Appends t's new state; durable before the caller's reply leaves. */
+static void persist(struct sim_ledger *l, const struct sim_trade *t, int64_t now)
+{
+    if (l->log_fd < 0 || t == NULL)
         return;
-    fprintf(stderr, "posterm-sim: ledger not saved: %s\n", err);
-    l->save_failed_reported = true;
+    char *text = log_line(l, t, now);
+    bool ok = text != NULL && write_all(l->log_fd, text, strlen(text)) &&
+              write_all(l->log_fd, "\n", 1) && fdatasync(l->log_fd) == 0;
+    free(text);
+    if (!ok && !l->save_failed_reported) {
+        fprintf(stderr, "posterm-sim: ledger %s not written: %s\n", l->path, strerror(errno));
+        l->save_failed_reported = true;
+    }
 }
 
 const char *sim_ledger_order_of(struct sim_ledger *l, const char *trade_no)
@@ -166,7 +215,7 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
         } else {
             r = SIM_PAY_ALREADY_PAID;
         }
-        persist(l, now);
+        persist(l, t, now);
         return r;
     }
     t = add_trade(l, ch, order);
@@ -207,6 +256,11 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
         charge(l, t);
         r = SIM_PAY_CHARGED;
         break;
+    case BIZ_REFUND_SLOW:
+        t->refund_delay_s = plan->seconds;
+        charge(l, t);
+        r = SIM_PAY_CHARGED;
+        break;
     case BIZ_NORMAL:
     case BIZ_SYSTEM_ERROR:
     default:
@@ -214,7 +268,7 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
         r = SIM_PAY_CHARGED;
         break;
     }
-    persist(l, now);
+    persist(l, t, now);
     return r;
 }
 
@@ -241,14 +295,14 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
             return SIM_CANCEL_RETRY;
         t->cancel_requests = 1;
         if (refuse) {
-            persist(l, now);
+            persist(l, t, now);
             return SIM_CANCEL_RETRY;
         }
         t->state = TRADE_CANCELLED;
         t->cancel_before_pay = true;
         copy_str(t->cancel_action, sizeof t->cancel_action, "close");
         copy_str(t->scenario, sizeof t->scenario, "cancel_before_pay");
-        persist(l, now);
+        persist(l, t, now);
         return SIM_CANCEL_CLOSED;
     }
     *trade = t;
@@ -256,11 +310,11 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
     if (refuse || t->cancel_refusals_left > 0) {
         if (!refuse)
             t->cancel_refusals_left--;
-        persist(l, now);
+        persist(l, t, now);
         return SIM_CANCEL_RETRY;
     }
     if (busy_while_paying && t->state == TRADE_PAYING) {
-        persist(l, now);
+        persist(l, t, now);
         return SIM_CANCEL_BUSY;
     }
     switch (t->state) {
@@ -285,13 +339,14 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
         r = strcmp(t->cancel_action, "refund") == 0 ? SIM_CANCEL_REFUNDED : SIM_CANCEL_CLOSED;
         break;
     }
-    persist(l, now);
+    persist(l, t, now);
     return r;
 }
 
 enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
                                          const char *request_no, int64_t amount_fen,
-                                         int64_t total_fen, int64_t now, struct sim_trade **trade,
+                                         int64_t total_fen, int delay_s, int64_t now,
+                                         struct sim_trade **trade,
                                          const struct sim_refund **refund)
 {
     *refund = NULL;
@@ -324,12 +379,30 @@ enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order
     snprintf(rf->refund_id, sizeof rf->refund_id, "50300%020llu",
              (unsigned long long)l->next_seq++);
     rf->amount_fen = amount_fen;
+    rf->settles_at = now + (int64_t)(delay_s > 0 ? delay_s : t->refund_delay_s) * 1000;
     t->refunded_fen += amount_fen;
     if (t->refunded_fen == t->amount_fen)
         t->state = TRADE_REFUNDED;
     *refund = rf;
-    persist(l, now);
+    persist(l, t, now);
     return SIM_REFUND_DONE;
+}
+
+const struct sim_refund *sim_ledger_find_refund(struct sim_ledger *l, const char *request_no,
+                                                int64_t now, struct sim_trade **trade)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct sim_trade *t = l->trades[i];
+        for (size_t j = 0; j < t->nrefunds; j++) {
+            if (strcmp(t->refunds[j].request_no, request_no) == 0) {
+                settle(t, now);
+                *trade = t;
+                return &t->refunds[j];
+            }
+        }
+    }
+    *trade = NULL;
+    return NULL;
 }
 
 static cJSON *trade_json(const struct sim_trade *t, int64_t now)
@@ -357,6 +430,9 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
         cJSON_AddStringToObject(r, "request_no", t->refunds[i].request_no);
         cJSON_AddStringToObject(r, "refund_id", t->refunds[i].refund_id);
         cJSON_AddNumberToObject(r, "amount_fen", (double)t->refunds[i].amount_fen);
+        int64_t left = t->refunds[i].settles_at > now ? t->refunds[i].settles_at - now : 0;
+        cJSON_AddStringToObject(r, "status", left > 0 ? "processing" : "success");
+        cJSON_AddNumberToObject(r, "processing_remaining_ms", (double)left);
         cJSON_AddItemToArray(refunds, r);
     }
     cJSON_AddNumberToObject(o, "paid_at", (double)t->paid_wall);
@@ -367,6 +443,7 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
     }
     cJSON_AddNumberToObject(o, "hidden_remaining_ms",
                             (double)(t->visible_at > now ? t->visible_at - now : 0));
+    cJSON_AddNumberToObject(o, "refund_delay_s", t->refund_delay_s);
     return o;
 }
 
@@ -404,40 +481,34 @@ bool sim_ledger_save(struct sim_ledger *l, int64_t now, char *err, size_t errlen
 {
     if (l->path == NULL)
         return true;
-    cJSON *root = ledger_json(l, now);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (text == NULL) {
+    size_t plen = strlen(l->path) + 5;
+    char *tmp = malloc(plen);
+    if (tmp == NULL) {
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    size_t plen = strlen(l->path) + 5;
-    char *tmp = malloc(plen);
-    bool ok = false;
-    int fd = -1;
-    if (tmp == NULL)
-        goto out;
     snprintf(tmp, plen, "%s.tmp", l->path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = false;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
         goto out;
     }
-    size_t len = strlen(text), done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n <= 0) {
+    for (size_t i = 0; i < l->n; i++) {
+        char *text = log_line(l, l->trades[i], now);
+        bool written = text != NULL && write_all(fd, text, strlen(text)) && write_all(fd, "\n", 1);
+        free(text);
+        if (!written) {
             snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
             goto out;
         }
-        done += (size_t)n;
     }
     /* Durable before it replaces the old file: a power cut leaves one whole ledger. */
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
+    if (fsync(fd) != 0) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
         goto out;
     }
+    close(fd);
     fd = -1;
     if (rename(tmp, l->path) != 0) {
         snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
@@ -452,12 +523,19 @@ bool sim_ledger_save(struct sim_ledger *l, int64_t now, char *err, size_t errlen
         fsync(dfd);
         close(dfd);
     }
+    /* Later changes append to the new file. */
+    if (l->log_fd >= 0)
+        close(l->log_fd);
+    l->log_fd = open(l->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (l->log_fd < 0) {
+        snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
+        goto out;
+    }
     ok = true;
 out:
     if (fd >= 0)
         close(fd);
     free(tmp);
-    free(text);
     return ok;
 }
 
@@ -473,16 +551,25 @@ static int64_t json_int(const cJSON *o, const char *key)
     return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 }
 
-static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now)
+/* Applies one log line: the order's whole state, replacing what an earlier line said. */
+static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now, int64_t wall)
 {
     enum pay_channel ch = pay_channel_from_name(json_str(o, "channel"));
     enum sim_trade_state state;
+    const char *order = json_str(o, "out_trade_no");
     if (ch == CHANNEL_NONE || !trade_state_from_name(json_str(o, "state"), &state) ||
-        json_str(o, "out_trade_no")[0] == '\0')
+        order[0] == '\0')
         return false;
-    struct sim_trade *t = add_trade(l, ch, json_str(o, "out_trade_no"));
-    if (t == NULL)
+    struct sim_trade *t = NULL;
+    for (size_t i = 0; i < l->n && t == NULL; i++)
+        if (strcmp(l->trades[i]->out_trade_no, order) == 0)
+            t = l->trades[i];
+    if (t == NULL && (t = add_trade(l, ch, order)) == NULL)
         return false;
+    free(t->refunds);
+    memset(t, 0, sizeof *t);
+    t->channel = ch;
+    copy_str(t->out_trade_no, sizeof t->out_trade_no, order);
     t->state = state;
     copy_str(t->trade_no, sizeof t->trade_no, json_str(o, "trade_no"));
     t->amount_fen = json_int(o, "amount_fen");
@@ -498,9 +585,10 @@ static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now)
     t->cancel_refusals_left = (int)json_int(o, "cancel_refusals_left");
     t->refunded_fen = json_int(o, "refunded_fen");
     t->paid_wall = json_int(o, "paid_at");
-    t->confirm_until = now + json_int(o, "confirm_remaining_ms");
+    /* Deadlines were written as wall-clock times: time spent stopped counts. */
+    t->confirm_until = now + (json_int(o, "confirm_until_wall_ms") - wall);
     t->confirm_pays = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "confirm_pays"));
-    t->visible_at = now + json_int(o, "hidden_remaining_ms");
+    t->visible_at = now + (json_int(o, "visible_at_wall_ms") - wall);
     const cJSON *refunds = cJSON_GetObjectItemCaseSensitive(o, "refunds");
     int n = cJSON_GetArraySize(refunds);
     if (n > 0) {
@@ -514,11 +602,18 @@ static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now)
             copy_str(rf->request_no, sizeof rf->request_no, json_str(r, "request_no"));
             copy_str(rf->refund_id, sizeof rf->refund_id, json_str(r, "refund_id"));
             rf->amount_fen = json_int(r, "amount_fen");
+            rf->settles_at = now + (json_int(r, "settles_at_wall_ms") - wall);
         }
     }
+    t->refund_delay_s = (int)json_int(o, "refund_delay_s");
+    uint64_t seq = (uint64_t)json_int(o, "next_seq");
+    if (seq > l->next_seq)
+        l->next_seq = seq;
     return true;
 }
 
+/* Replays the log. A last line that is not JSON and has no newline is a write cut short
+ * by a crash: its reply never left, so the change is dropped as if it never happened. */
 static bool load(struct sim_ledger *l, char *err, size_t errlen)
 {
     FILE *f = fopen(l->path, "rb");
@@ -528,52 +623,27 @@ static bool load(struct sim_ledger *l, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
         return false;
     }
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *grown = realloc(text, cap);
-            if (grown == NULL) {
-                free(text);
-                fclose(f);
-                snprintf(err, errlen, "%s: out of memory", l->path);
-                return false;
-            }
-            text = grown;
-        }
-        size_t n = fread(text + len, 1, 4096, f);
-        len += n;
-        if (n == 0)
+    int64_t now = sim_now_ms(), wall = wall_ms();
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int number = 0;
+    bool ok = true;
+    while (ok && (len = getline(&line, &cap, f)) > 0) {
+        number++;
+        bool complete = line[len - 1] == '\n';
+        cJSON *o = cJSON_ParseWithLength(line, (size_t)len);
+        if (o == NULL && !complete)
             break;
-    }
-    fclose(f);
-    text[len] = '\0';
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    const cJSON *trades = cJSON_GetObjectItemCaseSensitive(root, "trades");
-    if (!cJSON_IsArray(trades)) {
-        cJSON_Delete(root);
-        snprintf(err, errlen, "%s: not a posterm-sim ledger (no \"trades\" array)", l->path);
-        return false;
-    }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    const cJSON *o;
-    int index = 0;
-    cJSON_ArrayForEach(o, trades)
-    {
-        if (!load_trade(l, o, now)) {
-            snprintf(err, errlen, "%s: trade %d is not valid", l->path, index);
-            cJSON_Delete(root);
-            return false;
+        if (!cJSON_IsObject(o) || !load_trade(l, o, now, wall)) {
+            snprintf(err, errlen, "%s: line %d: not a posterm-sim ledger entry", l->path, number);
+            ok = false;
         }
-        index++;
+        cJSON_Delete(o);
     }
-    l->next_seq = (uint64_t)json_int(root, "next_seq");
-    cJSON_Delete(root);
-    return true;
+    free(line);
+    fclose(f);
+    return ok;
 }
 
 struct sim_ledger *sim_ledger_open(const char *path, char *err, size_t errlen)
@@ -584,16 +654,19 @@ struct sim_ledger *sim_ledger_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     l->next_seq = 1;
+    l->log_fd = -1;
     if (path != NULL) {
         l->path = strdup(path);
-        if (l->path == NULL || !load(l, err, errlen)) {
-            if (l->path == NULL)
-                snprintf(err, errlen, "out of memory");
+        if (l->path == NULL) {
+            snprintf(err, errlen, "out of memory");
             sim_ledger_close(l);
             return NULL;
         }
-        if (l->next_seq == 0)
-            l->next_seq = 1;
+        /* Replay, then start a compacted file that later changes append to. */
+        if (!load(l, err, errlen) || !sim_ledger_save(l, sim_now_ms(), err, errlen)) {
+            sim_ledger_close(l);
+            return NULL;
+        }
     }
     return l;
 }
@@ -606,5 +679,7 @@ void sim_ledger_close(struct sim_ledger *l)
         free_trade(l->trades[i]);
     free(l->trades);
     free(l->path);
+    if (l->log_fd >= 0)
+        close(l->log_fd);
     free(l);
 }

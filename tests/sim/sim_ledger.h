@@ -5,8 +5,8 @@
  * Channel-neutral: sim_alipay.c and sim_wechat.c turn these outcomes into each wire format.
  * The ledger is not locked here; the server holds its lock around every call. Time is passed
  * in (monotonic ms) so "the customer confirms for 8 s" runs on the caller's clock.
- * With a file, every change is written through (temporary file, fsync, rename) and the file
- * is read back on open, so the books survive a restart of the simulator.
+ * With a file, every change is appended and synced before the caller replies, and the file is
+ * replayed on open, so the books survive a restart, a kill or a power cut of the simulator.
  */
 #ifndef POSTERM_SIM_LEDGER_H
 #define POSTERM_SIM_LEDGER_H
@@ -30,6 +30,7 @@ struct sim_refund {
     char request_no[65];
     char refund_id[33];
     int64_t amount_fen;
+    int64_t settles_at; /* monotonic ms; before it the refund is still processing */
 };
 
 struct sim_trade {
@@ -54,6 +55,7 @@ struct sim_trade {
     int64_t confirm_until;  /* TRADE_PAYING: monotonic ms when the customer decides */
     bool confirm_pays;      /* TRADE_PAYING: what the customer decides */
     int64_t visible_at;     /* monotonic ms before which queries say "no such order" */
+    int refund_delay_s;     /* each refund stays processing this long */
     int64_t paid_wall;      /* wall clock (unix s) when charged */
 };
 
@@ -106,16 +108,25 @@ struct sim_trade *sim_ledger_query(struct sim_ledger *l, const char *order, int6
 enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel ch,
                                          const char *order, bool refuse, bool busy_while_paying,
                                          int64_t now, struct sim_trade **trade);
-/* total_fen < 0: the channel does not state the order total. */
+/* total_fen < 0: the channel does not state the order total. delay_s > 0: this refund stays
+ * processing that long (else the order's own refund delay applies). The money counts as
+ * given back from the request on: it is committed, only not yet settled. */
 enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
                                          const char *request_no, int64_t amount_fen,
-                                         int64_t total_fen, int64_t now, struct sim_trade **trade,
+                                         int64_t total_fen, int delay_s, int64_t now,
+                                         struct sim_trade **trade,
                                          const struct sim_refund **refund);
+
+/* The refund with this request number on any order (WeChat's out_refund_no is unique per
+ * merchant), with its trade in *trade; NULL if none. */
+const struct sim_refund *sim_ledger_find_refund(struct sim_ledger *l, const char *request_no,
+                                                int64_t now, struct sim_trade **trade);
 
 /* Whole ledger as JSON text (malloc'd; caller frees), the audit endpoint's body. */
 char *sim_ledger_audit(struct sim_ledger *l, int64_t now);
 
-/* Writes the file now (every change already does); false with err when it could not. */
+/* Rewrites the file compacted, one line per trade (every change is already on disk); false
+ * with err when it could not. */
 bool sim_ledger_save(struct sim_ledger *l, int64_t now, char *err, size_t errlen);
 
 const char *sim_trade_state_name(enum sim_trade_state s);

@@ -53,6 +53,8 @@ static const struct scenario_row table[] = {
      "charged, WeChat reply signed with a timestamp 10 minutes old (Alipay: as success)"},
     {19, {"other_order", BIZ_NORMAL, FAULT_OTHER_ORDER, 0, 0, true},
      "charged, reply correctly signed but about another order number"},
+    {20, {"refund_processing", BIZ_REFUND_SLOW, FAULT_NONE, 5, 0, false},
+     "paid; each refund of the order stays processing for 5 s (WeChat status PROCESSING, Alipay fund_change N), then succeeds"},
 };
 
 #define TABLE_ROWS (sizeof table / sizeof table[0])
@@ -95,6 +97,8 @@ enum sim_op sim_scenario_default_op(const struct sim_plan *plan)
         return SIM_OP_PAY;
     case BIZ_CANCEL_REFUSED:
         return SIM_OP_CANCEL;
+    case BIZ_REFUND_SLOW:
+        return SIM_OP_REFUND;
     case BIZ_NORMAL:
     case BIZ_SYSTEM_ERROR:
         break;

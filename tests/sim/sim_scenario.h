@@ -26,6 +26,7 @@ enum sim_business {
     BIZ_HIDDEN,           /* pay: queries say "no such order" for `seconds`; query: this one */
     BIZ_CANCEL_REFUSED,   /* pay: the order's first `count` cancels are refused; cancel: this one */
     BIZ_SYSTEM_ERROR,     /* the gateway's own "system error" reply, nothing committed */
+    BIZ_REFUND_SLOW,      /* pay: the order's refunds stay processing for `seconds`; refund: this one */
 };
 
 enum sim_fault {

@@ -360,6 +360,7 @@ static enum MHD_Result gateway(struct sim_server *srv, struct MHD_Connection *co
         .body_len = x->len,
         .authorization = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization"),
         .content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type"),
+        .accept = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Accept"),
     };
     struct sim_reply rep;
     memset(&rep, 0, sizeof rep);

@@ -1,6 +1,6 @@
 /*
  * sim_wechat.c - the WeChat Pay APIv3 gateway for code payments: codepay, query by
- * out_trade_no (or transaction id), reverse, and domestic refunds.
+ * out_trade_no (or transaction id), reverse, domestic refunds and their query.
  *
  * Requests must carry "Authorization: WECHATPAY2-SHA256-RSA2048 mchid=..,nonce_str=..,
  * signature=..,timestamp=..,serial_no=.." signed over "METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n"
@@ -218,7 +218,7 @@ static struct answer pay_answer(enum sim_pay_result r, const struct sim_trade *t
 }
 
 static struct answer refund_answer(enum sim_refund_result r, const struct sim_trade *t,
-                                   const struct sim_refund *rf)
+                                   const struct sim_refund *rf, int64_t now)
 {
     switch (r) {
     case SIM_REFUND_DONE:
@@ -232,9 +232,11 @@ static struct answer refund_answer(enum sim_refund_result r, const struct sim_tr
         cJSON_AddStringToObject(o, "out_trade_no", t->out_trade_no);
         cJSON_AddStringToObject(o, "channel", "ORIGINAL");
         cJSON_AddStringToObject(o, "user_received_account", "支付用户零钱");
-        cJSON_AddStringToObject(o, "success_time", when);
+        bool settled = now >= rf->settles_at;
+        if (settled)
+            cJSON_AddStringToObject(o, "success_time", when);
         cJSON_AddStringToObject(o, "create_time", when);
-        cJSON_AddStringToObject(o, "status", "SUCCESS");
+        cJSON_AddStringToObject(o, "status", settled ? "SUCCESS" : "PROCESSING");
         cJSON_AddStringToObject(o, "funds_account", "AVAILABLE");
         cJSON *amount = cJSON_AddObjectToObject(o, "amount");
         cJSON_AddNumberToObject(amount, "total", (double)t->amount_fen);
@@ -308,6 +310,7 @@ static bool query_mchid_ok(const char *query)
 
 struct call {
     enum sim_op op;
+    bool refund_query; /* SIM_OP_QUERY of a refund (request_no), not of a trade */
     char order[65];
     const char *auth_code;
     int64_t amount_fen;
@@ -331,6 +334,12 @@ static bool read_call(struct sim *s, const struct sim_request *req, const cJSON 
         c->op = SIM_OP_PAY;
     } else if (post && strcmp(path, API_REFUND) == 0) {
         c->op = SIM_OP_REFUND;
+    } else if (get && strncmp(path, API_REFUND "/", sizeof API_REFUND) == 0 &&
+               path[sizeof API_REFUND] != '\0') {
+        c->op = SIM_OP_QUERY;
+        c->refund_query = true;
+        c->request_no = path + sizeof API_REFUND;
+        return true;
     } else if (strncmp(path, API_BY_ORDER, by_order) == 0) {
         const char *no = path + by_order;
         const char *slash = strchr(no, '/');
@@ -496,6 +505,16 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
     cJSON *body = NULL;
     if (!authenticate(s, req, &a))
         goto send;
+    /* The APIv3 basic rules: JSON both ways, and the request must say so. */
+    if (req->accept == NULL || strstr(req->accept, "application/json") == NULL) {
+        a = fail(400, "INVALID_REQUEST", "请求须设置 HTTP 头 Accept: application/json");
+        goto send;
+    }
+    if (strcmp(req->method, "POST") == 0 &&
+        (req->content_type == NULL || strncmp(req->content_type, "application/json", 16) != 0)) {
+        a = fail(400, "INVALID_REQUEST", "请求须设置 HTTP 头 Content-Type: application/json");
+        goto send;
+    }
     if (req->body_len > 0)
         body = cJSON_ParseWithLength(req->body, req->body_len);
     if (!read_call(s, req, body, &c, &a))
@@ -518,6 +537,11 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
         enum sim_pay_result r = sim_ledger_pay(s->ledger, CHANNEL_WECHAT, c.order, c.auth_code,
                                                c.amount_fen, &plan, now, &t);
         a = t ? pay_answer(r, t) : fail(500, "SYSTEM_ERROR", "系统错误");
+    } else if (c.op == SIM_OP_QUERY && c.refund_query) {
+        const struct sim_refund *rf =
+            plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_find_refund(s->ledger, c.request_no, now, &t);
+        a = rf ? refund_answer(SIM_REFUND_REPEATED, t, rf, now)
+               : fail(404, "RESOURCE_NOT_EXISTS", "退款单不存在");
     } else if (c.op == SIM_OP_QUERY) {
         t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
         a = t ? (struct answer){200, transaction(t)} : fail(404, "ORDER_NOT_EXIST", "订单不存在");
@@ -537,9 +561,10 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
         }
     } else {
         const struct sim_refund *rf = NULL;
-        enum sim_refund_result r = sim_ledger_refund(s->ledger, c.order, c.request_no,
-                                                     c.amount_fen, c.total_fen, now, &t, &rf);
-        a = refund_answer(r, t, rf);
+        enum sim_refund_result r =
+            sim_ledger_refund(s->ledger, c.order, c.request_no, c.amount_fen, c.total_fen,
+                              plan.biz == BIZ_REFUND_SLOW ? plan.seconds : 0, now, &t, &rf);
+        a = refund_answer(r, t, rf, now);
     }
     pthread_mutex_unlock(&s->lock);
 

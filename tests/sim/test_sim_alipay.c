@@ -463,6 +463,16 @@ static void test_refunds(void)
                      cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(refunds, 0), "amount_fen")),
                  300);
     cJSON_Delete(audit);
+
+    /* ..20: the refund is accepted but the money has not moved yet (fund_change N). */
+    test_order_no(order, "A");
+    pay(order, code_ending("20"), "10.00", 10000, &r);
+    reply_free(&r);
+    refund(order, "R1", "10.00", &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.resp, "code"), "10000");
+    CHECK_EQ_STR(json_text(r.resp, "fund_change"), "N");
+    reply_free(&r);
 }
 
 static void test_bad_signatures(void)

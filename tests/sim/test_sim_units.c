@@ -194,18 +194,27 @@ static void test_ledger_rules(void)
     /* Refunds: idempotent per request number, never more than was charged. */
     const struct sim_refund *rf = NULL;
     CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O8", code, 1000, &p, now, &t), SIM_PAY_CHARGED);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, now, &t, &rf), SIM_REFUND_DONE);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, now, &t, &rf), SIM_REFUND_REPEATED);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 300, 1000, now, &t, &rf),
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, 0, now, &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, 0, now, &t, &rf), SIM_REFUND_REPEATED);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 300, 1000, 0, now, &t, &rf),
                  SIM_REFUND_INCONSISTENT);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 100, 999, now, &t, &rf), SIM_REFUND_INCONSISTENT);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 601, -1, now, &t, &rf), SIM_REFUND_EXCEEDS);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 0, -1, now, &t, &rf), SIM_REFUND_EXCEEDS);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 600, -1, now, &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 100, 999, 0, now, &t, &rf), SIM_REFUND_INCONSISTENT);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 601, -1, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 0, -1, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 600, -1, 0, now, &t, &rf), SIM_REFUND_DONE);
     CHECK_EQ_INT(t->state, TRADE_REFUNDED);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R3", 1, -1, now, &t, &rf), SIM_REFUND_EXCEEDS);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O2", "R1", 1, -1, now, &t, &rf), SIM_REFUND_NOT_PAID);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O9", "R1", 1, -1, now, &t, &rf), SIM_REFUND_NOT_FOUND);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R3", 1, -1, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O2", "R1", 1, -1, 0, now, &t, &rf), SIM_REFUND_NOT_PAID);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O9", "R1", 1, -1, 0, now, &t, &rf), SIM_REFUND_NOT_FOUND);
+
+    /* A refund that stays processing: committed (money counted) but not settled. */
+    p = plan("refund_processing", 5);
+    CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O11", code, 1000, &p, now, &t), SIM_PAY_CHARGED);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O11", "R1", 1000, 1000, 0, now, &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(rf->settles_at, now + 5000);
+    CHECK_EQ_INT(t->refunded_fen, 1000);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R9", 1, -1, 2, now, &t, &rf), SIM_REFUND_EXCEEDS);
+    p = plan("success", -1);
 
     /* A known order never charges twice; another amount for it is inconsistent. */
     CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O1", code, 500, &p, now + 9000, &t),
@@ -221,6 +230,17 @@ static void test_ledger_rules(void)
     CHECK(audit != NULL && strstr(audit, "\"net_fen\"") != NULL);
     free(audit);
     sim_ledger_close(l);
+}
+
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    while (f != NULL && (c = fgetc(f)) != EOF)
+        n += c == '\n';
+    if (f != NULL)
+        fclose(f);
+    return n;
 }
 
 static void test_ledger_file(void)
@@ -253,9 +273,32 @@ static void test_ledger_file(void)
                                 sim_now_ms(), &t),
                  SIM_PAY_CHARGED);
     CHECK(strcmp(t->trade_no, trade_no) != 0);
+    /* Each change is one more line: F2 refunded twice adds two. */
+    const struct sim_refund *rf = NULL;
+    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R1", 50, -1, 0, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R2", 50, -1, 0, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(count_lines(path), 4);
     sim_ledger_close(l);
 
-    FILE *f = fopen(path, "w");
+    /* A crash in the middle of a write leaves a torn last line: dropped, the rest kept. */
+    FILE *f = fopen(path, "a");
+    fputs("{\"channel\":\"alipay\",\"out_trade_no\":\"F3\",\"sta", f);
+    fclose(f);
+    l = sim_ledger_open(path, err, sizeof err);
+    CHECK(l != NULL);
+    CHECK(sim_ledger_find(l, "F3", sim_now_ms()) == NULL);
+    t = sim_ledger_find(l, "F2", sim_now_ms());
+    CHECK(t != NULL && t->refunded_fen == 100 && t->nrefunds == 2);
+    sim_ledger_close(l);
+    CHECK_EQ_INT(count_lines(path), 2); /* opening compacted it */
+
+    /* A torn line in the middle is not a crash's doing: refused. */
+    f = fopen(path, "a");
+    fputs("{\"broken\n{}\n", f);
+    fclose(f);
+    CHECK(sim_ledger_open(path, err, sizeof err) == NULL);
+
+    f = fopen(path, "w");
     fputs("[1,2,3]", f);
     fclose(f);
     CHECK(sim_ledger_open(path, err, sizeof err) == NULL);

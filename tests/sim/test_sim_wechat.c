@@ -210,6 +210,23 @@ static void test_request_checks(void)
     call("POST", "/v3/pay/transactions/codepay", body, 10000, &r);
     CHECK_EQ_STR(json_text(r.json, "code"), "APPID_MCHID_NOT_MATCH");
     reply_free(&r);
+    /* The APIv3 basic rules: Accept and Content-Type say JSON. */
+    {
+        struct http_result h;
+        char url[160];
+        snprintf(url, sizeof url, "/v3/pay/transactions/out-trade-no/%s?mchid=%s", order,
+                 SIM_WECHAT_MCHID);
+        CHECK(wechat_call_headers(&sim, "GET", url, NULL, "Accept: text/html", NULL, &h));
+        CHECK_EQ_INT(h.status, 400);
+        CHECK(strstr(h.body, "INVALID_REQUEST") != NULL);
+        http_result_free(&h);
+        pay_body(body, sizeof body, order, code_ending("00"), 100);
+        CHECK(wechat_call_headers(&sim, "POST", "/v3/pay/transactions/codepay", body,
+                                  "Accept: application/json", "Content-Type: text/plain", &h));
+        CHECK_EQ_INT(h.status, 400);
+        CHECK(strstr(h.body, "INVALID_REQUEST") != NULL);
+        http_result_free(&h);
+    }
     /* Query without ?mchid=. */
     char path[160];
     snprintf(path, sizeof path, "/v3/pay/transactions/out-trade-no/%s", order);
@@ -565,6 +582,52 @@ static void test_refunds(void)
     CHECK_EQ_INT(num(t, "refunded_fen"), 1000);
     CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(t, "refunds")), 2);
     cJSON_Delete(audit);
+
+    /* ..20: the order's refunds stay PROCESSING for 5 s; repeating the request says so too. */
+    test_order_no(order, "W");
+    pay(order, code_ending("20"), 1000, 10000, &r);
+    CHECK_EQ_INT(r.http.status, 200);
+    reply_free(&r);
+    refund(order, "RP1", 1000, 1000, &r);
+    CHECK_EQ_INT(r.http.status, 200);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.json, "status"), "PROCESSING");
+    reply_free(&r);
+    refund(order, "RP1", 1000, 1000, &r);
+    CHECK_EQ_STR(json_text(r.json, "status"), "PROCESSING");
+    reply_free(&r);
+    /* Scripted to 1 s on another order: then SUCCESS. */
+    test_order_no(order, "W");
+    pay(order, code_ending("00"), 1000, 10000, &r);
+    reply_free(&r);
+    CHECK(sim_script(&sim, "{\"scenario\":\"refund_processing\",\"seconds\":1}"));
+    refund(order, "RP2", 400, 1000, &r);
+    CHECK_EQ_STR(json_text(r.json, "status"), "PROCESSING");
+    reply_free(&r);
+    audit = sim_audit(&sim);
+    t = audit_trade(audit, order);
+    const cJSON *rf = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "refunds"), 0);
+    CHECK_EQ_STR(json_text(rf, "status"), "processing");
+    CHECK_EQ_INT(num(t, "refunded_fen"), 400); /* committed, only not settled */
+    cJSON_Delete(audit);
+    call("GET", "/v3/refund/domestic/refunds/RP2", NULL, 10000, &r);
+    CHECK_EQ_INT(r.http.status, 200);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.json, "status"), "PROCESSING");
+    reply_free(&r);
+    test_sleep_ms(1300);
+    call("GET", "/v3/refund/domestic/refunds/RP2", NULL, 10000, &r);
+    CHECK_EQ_STR(json_text(r.json, "status"), "SUCCESS");
+    CHECK_EQ_STR(json_text(r.json, "out_trade_no"), order);
+    CHECK_EQ_INT(num(cJSON_GetObjectItemCaseSensitive(r.json, "amount"), "refund"), 400);
+    reply_free(&r);
+    refund(order, "RP2", 400, 1000, &r);
+    CHECK_EQ_STR(json_text(r.json, "status"), "SUCCESS");
+    reply_free(&r);
+    call("GET", "/v3/refund/domestic/refunds/NO_SUCH_REFUND", NULL, 10000, &r);
+    CHECK_EQ_INT(r.http.status, 404);
+    CHECK_EQ_STR(json_text(r.json, "code"), "RESOURCE_NOT_EXISTS");
+    reply_free(&r);
 }
 
 int main(int argc, char **argv)

@@ -135,6 +135,15 @@ int main(int argc, char **argv)
                  err, "t.json: policy.window_ms: must be a whole number");
     expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(1e18), err, sizeof err),
                  err, "t.json: policy.window_ms: must be between 1000 and 3600000");
+    /* Beyond what int64 holds: refused by range, never converted (found by fuzz_config). */
+    expect_error(parse("{\"terminal_id\":\"T1\",\"policy\":{\"window_ms\":1e300}}", &cfg, err, sizeof err),
+                 err, "t.json: policy.window_ms: must be between 1000 and 3600000");
+    expect_error(parse("{\"terminal_id\":\"T1\",\"policy\":{\"window_ms\":-1e999}}", &cfg, err, sizeof err),
+                 err, "t.json: policy.window_ms: must be between 1000 and 3600000");
+    expect_error(parse("{\"terminal_id\":\"T1\",\"scanner\":{\"vid\":-1e300}}", &cfg, err, sizeof err),
+                 err, "t.json: scanner.vid: must be between 0x0000 and 0xffff");
+    expect_error(parse("{\"terminal_id\":\"T1\",\"scanner\":{\"pid\":1e19}}", &cfg, err, sizeof err),
+                 err, "t.json: scanner.pid: must be between 0x0000 and 0xffff");
     expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(5000), err, sizeof err),
                  err, "t.json: policy.window_ms: must not be shorter than min_cancel_ms");
     expect_error(parse_changed(example, "http", "tls_verify", cJSON_CreateString("yes"), err, sizeof err),

@@ -550,6 +550,40 @@ static void test_migrate_v1(void)
     CHECK(journal_schema_version() >= 2);
 }
 
+/* A journal whose tables are not what its version says (found by fuzz_journal_open): its
+ * statements cannot be prepared, and it is refused before anything is written - neither
+ * the migration nor the switch to WAL mode is kept. */
+static void test_wrong_tables(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "renamed.db");
+    make_journal(path, 2);
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "ALTER TABLE payments RENAME COLUMN last_error TO oops", NULL,
+                              NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    check_refused(path, JOURNAL_CORRUPT, "current version, a column renamed");
+
+    /* A v1 file (rollback-journal mode, as SQLite leaves it) missing a column: migrating it
+     * to v2 works, preparing the statements does not. */
+    path_in(path, sizeof path, "v1-missing.db");
+    char *v1 = strdup(schema_v1);
+    char *col = v1 ? strstr(v1, " last_error TEXT,") : NULL;
+    CHECK(col != NULL);
+    if (!col) {
+        free(v1);
+        return;
+    }
+    memmove(col, col + strlen(" last_error TEXT,"), strlen(col + strlen(" last_error TEXT,")) + 1);
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(v1);
+    check_refused(path, JOURNAL_CORRUPT, "v1 with a column missing");
+}
+
 int main(void)
 {
     if (!fixture_dir(dir, sizeof dir)) {
@@ -568,6 +602,7 @@ int main(void)
     test_empty_file_and_missing_folder();
     test_readonly();
     test_migrate_v1();
+    test_wrong_tables();
     fixture_cleanup(dir);
     return check_done();
 }

@@ -74,27 +74,17 @@ static void full_disk(void)
     a.pay_sent_at = 1700000000100;
     CHECK_EQ_INT(journal_save(j, &a, "pay_intent", "", 1700000000100), JOURNAL_OK);
 
-    /* No file may grow any more. */
-    long long cap = file_size("");
-    if (file_size("-wal") > cap)
-        cap = file_size("-wal");
-    if (file_size("-shm") > cap)
-        cap = file_size("-shm");
+    /* The WAL, where every commit is appended, may not grow any more: the next save must
+     * fail. (The limit is below the other files' sizes; they are not written until a
+     * checkpoint, and SQLite only reports a failed checkpoint.) */
+    long long cap = file_size("-wal");
+    CHECK(cap > 0);
     CHECK(limit_file_size((rlim_t)cap));
 
-    /* New payments until one does not fit (the WAL has some slack before it must grow). */
-    char no[ORDER_NO_MAX + 1] = "";
-    enum journal_status st = JOURNAL_OK;
-    int saved = 0;
-    for (int i = 2; i < 200 && st == JOURNAL_OK; i++) {
-        snprintf(no, sizeof no, "T01-20261123-%06d", i);
-        struct payment b = fixture_payment(no, 1700000000000 + i);
-        st = journal_save(j, &b, "create", big, b.created_at);
-        if (st == JOURNAL_OK)
-            saved++;
-    }
-    CHECK_EQ_INT(st, JOURNAL_FULL);
-    fprintf(stderr, "  full after %d more saves: %s\n", saved, journal_last_error(j));
+    char no[ORDER_NO_MAX + 1] = "T01-20261123-000002";
+    struct payment b0 = fixture_payment(no, 1700000000002);
+    CHECK_EQ_INT(journal_save(j, &b0, "create", big, b0.created_at), JOURNAL_FULL);
+    fprintf(stderr, "  full: %s\n", journal_last_error(j));
     struct payment back;
     CHECK_EQ_INT(journal_load(j, no, &back), JOURNAL_NOT_FOUND);
     CHECK_EQ_INT(events_of(no), 0);
@@ -139,7 +129,7 @@ static void full_disk(void)
     CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
     int count = 0;
     CHECK_EQ_INT(journal_count_unresolved(j, &count), JOURNAL_OK);
-    CHECK_EQ_INT(count, saved + 2);
+    CHECK_EQ_INT(count, 2); /* a and b */
     journal_close(j);
 }
 

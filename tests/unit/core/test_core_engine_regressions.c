@@ -1,5 +1,5 @@
 /*
- * test_core_engine_suspects.c - regressions: cases where the first engine broke its promises
+ * test_core_engine_regressions.c - regressions: cases where the first engine broke its promises
  * (a late reply of another op taken for the one out, a refund reply for another request
  * number, a repeated refund number, "no such order" as failure, a resumed final payment).
  * Each row is written as the promise reads.

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""test_screen.py - the real cashier screen in tmux against posterm-sim.
+
+    test_screen.py BUILD_DIR CASE
+
+tmux runs posterm (no --headless) at 80x24; send-keys types like the cashier and the keyboard
+scanner; capture-pane reads what the cashier sees. Each case ends with the ledger audit.
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+import harness
+
+W, A = harness.wechat_code, harness.alipay_code
+
+
+class Screen:
+    """posterm in a private tmux server."""
+
+    def __init__(self, build, config, name):
+        self.sock = "posterm-%s-%d" % (name, os.getpid())
+        self.cmd = "%s --config %s" % (os.path.join(build, "posterm"), config)
+        self.start()
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.sock] + list(args), check=True,
+                              capture_output=True, text=True).stdout
+
+    def start(self):
+        self.tmux("new-session", "-d", "-x", "80", "-y", "24", self.shell())
+
+    def shell(self):
+        return "env TERM=xterm-256color LANG=C.UTF-8 " + self.cmd + "; sleep 600"
+
+    def restart(self):
+        """posterm started again in the same pane (after it was killed)."""
+        self.tmux("respawn-pane", "-k", self.shell())
+
+    def keys(self, *keys):
+        self.tmux("send-keys", *keys)
+
+    def type(self, text):
+        self.tmux("send-keys", "-l", text)
+
+    def text(self):
+        return self.tmux("capture-pane", "-p")
+
+    def wait(self, *needles, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            screen = self.text()
+            if all(n in screen for n in needles):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError("screen never showed %s; it shows:\n%s" % (needles, self.text()))
+
+    def resize(self, x, y):
+        self.tmux("resize-window", "-x", str(x), "-y", str(y))
+
+    def posterm_pid(self):
+        """posterm's own process (under qemu-user its command line starts with qemu's)."""
+        out = subprocess.run(["pgrep", "-af", "--", self.cmd.split(" ", 1)[1]],
+                             capture_output=True, text=True).stdout
+        pids = [int(line.split()[0]) for line in out.splitlines() if "sleep 600" not in line]
+        assert len(pids) == 1, "posterm processes: %r" % out
+        return pids[0]
+
+    def close(self):
+        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
+
+
+def charge(scr, amount, code):
+    scr.type(amount)
+    scr.keys("Enter")
+    scr.wait("Scan the customer's payment code")
+    scr.type(code)
+    scr.keys("Enter")
+
+
+def case_success(scr, ws):
+    charge(scr, "12.30", W(0))
+    s = scr.wait("PAID", "WeChat Pay", "12.30")
+    assert "134567890123456700" not in s, "the full payment code is on screen"
+
+
+def case_confirming(scr, ws):
+    charge(scr, "8.80", A(3))
+    scr.wait("Customer is confirming on the phone", "Automatic cancel in")
+    scr.wait("PAID", "Alipay", timeout=20)
+
+
+def case_auto_cancel(scr, ws):
+    charge(scr, "5.00", A(7))  # 503, nothing charged: checked, then cancelled
+    scr.wait("Checking the payment with the gateway", "Automatic cancel in")
+    scr.wait("CANCELLED", timeout=30)
+
+
+def case_abort(scr, ws):
+    charge(scr, "6.00", W(3))
+    scr.wait("Customer is confirming on the phone")
+    scr.keys("Escape")
+    scr.wait("CANCELLED", timeout=30)
+
+
+def case_refund(scr, ws):
+    charge(scr, "20.00", A(0))
+    scr.wait("PAID")
+    order = harness.journal_rows(ws.journal).popitem()[0]
+    scr.keys("Enter")
+    scr.type("-")
+    scr.type(order)
+    scr.keys("Enter")
+    scr.type("7.50")
+    scr.keys("Enter")
+    scr.wait("Refund ¥ 7.50 of order %s?" % order)
+    scr.keys("Enter")
+    scr.wait("Refunded so far: ¥ 7.50 of ¥ 20.00", timeout=20)
+
+
+def case_eod(scr, ws):
+    charge(scr, "12.30", W(0))
+    scr.wait("PAID")
+    scr.keys("Enter")
+    charge(scr, "1.00", A(0))
+    scr.wait("PAID")
+    scr.keys("Enter")
+    charge(scr, "2.00", W(1))  # insufficient funds: in no total
+    scr.wait("PAYMENT FAILED")
+    scr.keys("Enter")
+    scr.type("*")
+    s = scr.wait("End of day")
+    rows = {}
+    for line in s.splitlines():
+        for label in ("WeChat Pay", "Alipay", "All"):
+            if line.strip().startswith(label):
+                rows[label] = re.findall(r"\d+(?:\.\d+)?", line.strip()[len(label):])
+    assert rows["WeChat Pay"] == ["1", "12.30", "0.00", "12.30"], rows
+    assert rows["Alipay"] == ["1", "1.00", "0.00", "1.00"], rows
+    assert rows["All"] == ["2", "13.30", "0.00", "13.30"], rows
+
+
+def case_resize(scr, ws):
+    charge(scr, "9.90", W(3))
+    scr.wait("Customer is confirming on the phone")
+    scr.resize(120, 40)
+    scr.wait("Customer is confirming on the phone", "9.90")
+    scr.resize(80, 24)
+    s = scr.wait("Customer is confirming on the phone", "9.90")
+    assert len(s.splitlines()) <= 24 and all(len(l) <= 80 for l in s.splitlines()), s
+    scr.wait("PAID", timeout=20)
+
+
+def case_restart(scr, ws):
+    charge(scr, "4.40", A(7))  # no usable reply: unresolved until the window closes
+    scr.wait("Checking the payment with the gateway")
+    os.kill(scr.posterm_pid(), 9)
+    scr.restart()
+    scr.wait("Resolving: 1")
+    scr.wait("Resolving: 0", timeout=30)
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    build, name = sys.argv[1], sys.argv[2]
+    with harness.Workspace(build) as ws:
+        config = ws.config(policy={"window_ms": 15000})
+        scr = Screen(build, config, name)
+        try:
+            scr.wait("enter the amount")
+            CASES[name](scr, ws)
+            scr.keys("Escape")
+            scr.type("q")
+            problems, rows, _ = harness.audit(ws.journal, ws.sim)
+        except AssertionError as e:
+            problems = [str(e)]
+        finally:
+            scr.close()
+        print("%s: %d payment(s) in the journal" % (name, len(harness.journal_rows(ws.journal))))
+        return harness.verdict(problems)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
