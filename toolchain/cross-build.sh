@@ -13,7 +13,8 @@
 #
 # Left out under emulation (ctest -LE), and why:
 #   vm, armvm  they boot a whole VM (qemu-system) themselves; running that inside qemu-user
-#              would emulate an emulator, and the plain amd64 build already runs them once.
+#              would emulate an emulator. The plain amd64 build runs the vm label; for arm64
+#              this script runs the armvm label afterwards, directly (tests/vm/README.md).
 #   usb        anything that calls libusb_init() with device discovery: under qemu-user it can
 #              spin forever on the USB/netlink probing (DESIGN.md, Machines). Tests that need a
 #              real USB stack run in the vm/armvm suites instead, on a real (emulated) kernel.
@@ -196,3 +197,13 @@ start=$(date +%s)
 # whole run is bounded so that a hung test cannot eat CI's time.
 (cd "$build_dir" && timeout 900 ctest --output-on-failure -j "$jobs" --timeout 300 -LE 'vm|armvm|usb|bench|fuzz')
 say "tests passed in $(( $(date +%s) - start )) s"
+
+# The arm64 VMs (label armvm): the cross-built programs on an emulated arm64 board with a real
+# kernel. These scripts start qemu-system-aarch64 themselves, so ctest runs them directly (no
+# emulator prefix: they are not target programs); one VM at a time, each bounded by TIMEOUT.
+if [ "$arch" = arm64 ]; then
+    say "arm64 VMs (label armvm): scanner over USB, the field test"
+    start=$(date +%s)
+    (cd "$build_dir" && timeout 1500 ctest --output-on-failure -L armvm --repeat until-pass:2)
+    say "arm64 VMs passed in $(( $(date +%s) - start )) s"
+fi

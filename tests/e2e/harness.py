@@ -140,7 +140,7 @@ def write_config(workdir, sim, policy=None, extra=None):
         "policy": dict(FAST_POLICY, **(policy or {})),
         "http": {"connect_timeout_ms": 1000, "pay_timeout_ms": 3000, "query_timeout_ms": 2000,
                  "cancel_timeout_ms": 2000, "refund_timeout_ms": 3000,
-                 "ca_file": sim.ca_file if sim.tls else ""},
+                 "ca_file": sim.ca_file if getattr(sim, "tls", False) else ""},
         "scanner": {"source": "none", "dedupe_ms": 500},
         "alipay": {"enabled": True, "gateway_url": sim.url("/gateway.do"),
                    "app_id": ali["app_id"], "private_key_file": ali["private_key_file"],
@@ -262,8 +262,12 @@ def audit(journal_path, sim):
     """DESIGN.md's invariant between the simulator's ledger and posterm's journal: no charge
     the journal does not show PAID or cancelled/refunded, no order charged twice, amounts
     equal, every payment final, no full payment code left behind."""
+    return audit_ledger(journal_path, sim.audit())
+
+
+def audit_ledger(journal_path, ledger):
+    """audit() against a ledger already read (GET /_sim/audit, or the --ledger file)."""
     rows = journal_rows(journal_path)
-    ledger = sim.audit()
     trades = {t["out_trade_no"]: t for t in ledger["trades"]}
     problems = []
     for row in rows.values():

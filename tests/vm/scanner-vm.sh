@@ -31,17 +31,9 @@ probe=$(readlink -f "${2:?$usage}")
 cache=${3:-}
 vm_timeout=${VM_TIMEOUT:-240}
 arch=${ARCH:-amd64}
-case $arch in
-    amd64) qemu=(qemu-system-x86_64 -accel tcg) console=ttyS0
-           list_libs() { ldd "$1" | grep -o '/lib[^ ]*'; } ;;
-    arm64) qemu=(qemu-system-aarch64 -M virt -cpu cortex-a53) console=ttyAMA0
-           # ldd cannot read a foreign binary: ask the arm64 loader under qemu-user.
-           list_libs() {
-               qemu-aarch64-static -L /usr/aarch64-linux-gnu /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 \
-                   --list "$1" | grep -o '/[^ ]*\.so[^ ]*' | sed 's|^/usr/aarch64-linux-gnu||'
-           } ;;
-    *) echo "scanner-vm: ARCH is amd64 or arm64"; exit 2 ;;
-esac
+source "$(dirname "${BASH_SOURCE[0]}")/vm-lib.sh"
+vm_arch "$arch" || exit 2
+qemu=("${vm_qemu[@]}") console=$vm_console
 
 for tool in "${qemu[0]}" cpio depmod dpkg-deb apt-get apt-cache python3 flock timeout; do
     command -v "$tool" >/dev/null || { echo "scanner-vm: missing $tool (toolchain/dev deps vm)"; exit 1; }
@@ -52,58 +44,15 @@ trap 'rm -rf "$work"' EXIT
 [ -n "$cache" ] || cache=$work/cache
 mkdir -p "$cache"
 
-# --- Debian's standard kernel (the -cloud- flavour has no USB) and busybox, cached ---
-kpkg=$(apt-cache search --names-only "^linux-image-[0-9.]+-[0-9]+-$arch\$" | sort -V | tail -1 | cut -d' ' -f1)
-[ -n "$kpkg" ] || { echo "scanner-vm: no linux-image package known to apt (apt-get update?)"; exit 1; }
-(
-    flock 9
-    cd "$cache"
-    if ! ls "${kpkg}"_*.deb >/dev/null 2>&1; then
-        rm -f linux-image-*-"$arch"_*.deb
-        apt-get download "$kpkg:$arch" >/dev/null 2>&1 || { echo "scanner-vm: apt-get download $kpkg:$arch failed"; exit 1; }
-    fi
-    if ! ls busybox-static_*_"$arch".deb >/dev/null 2>&1; then
-        apt-get download "busybox-static:$arch" >/dev/null 2>&1 ||
-            { echo "scanner-vm: apt-get download busybox-static:$arch failed"; exit 1; }
-    fi
-) 9>"$cache/lock"
-
-cd "$work"
-dpkg-deb --fsys-tarfile "$cache/${kpkg}"_*.deb | tar -x --wildcards -C "$work" \
-    './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/usb/*' './lib/modules/*/kernel/drivers/hid/hid.ko' \
-    './lib/modules/*/kernel/drivers/hid/hid-generic.ko' './lib/modules/*/kernel/drivers/hid/usbhid/*' \
-    './lib/modules/*/kernel/fs/configfs/*' './lib/modules/*/kernel/drivers/input/evdev.ko' './lib/modules/*/modules.builtin*' './lib/modules/*/modules.order'
-mkdir bb && dpkg-deb -x "$cache"/busybox-static_*_"$arch".deb bb
-kver=$(ls lib/modules)
-
+# --- Debian's standard kernel and busybox (cached), the modules, the probe and its libraries ---
+vm_fetch "$cache"
 ir=$work/ir
-mkdir -p "$ir"/{bin,proc,sys,dev,tmp,lib/modules/$kver/kernel}
-cp bb/bin/busybox "$ir/bin/"
-ln -s busybox "$ir/bin/sh"
-for m in usb/gadget/udc/dummy_hcd usb/gadget/udc/udc-core usb/core/usbcore usb/common/usb-common \
-         usb/gadget/libcomposite usb/gadget/function/usb_f_hid hid/hid hid/hid-generic hid/usbhid/usbhid \
-         input/evdev; do
-    mkdir -p "$ir/lib/modules/$kver/kernel/drivers/$(dirname $m)"
-    cp "lib/modules/$kver/kernel/drivers/$m.ko" "$ir/lib/modules/$kver/kernel/drivers/$m.ko"
-done
-mkdir -p "$ir/lib/modules/$kver/kernel/fs/configfs"
-cp "lib/modules/$kver/kernel/fs/configfs/configfs.ko" "$ir/lib/modules/$kver/kernel/fs/configfs/"
-cp lib/modules/$kver/modules.builtin* lib/modules/$kver/modules.order "$ir/lib/modules/$kver/"
-depmod -b "$ir" "$kver"
-
-# --- the probe and the libraries it links (it runs on the VM's own root) ---
-cp "$probe" "$ir/bin/prog"
-for lib in $(list_libs "$probe"); do
-    src=
-    for c in "$lib" "/usr/aarch64-linux-gnu$lib" "/usr/lib/aarch64-linux-gnu/${lib##*/}" \
-             "/lib/aarch64-linux-gnu/${lib##*/}"; do
-        [ "$arch" = amd64 ] && [ "$c" != "$lib" ] && continue
-        [ -f "$c" ] && { src=$c; break; }
-    done
-    [ -n "$src" ] || { echo "scanner-vm: cannot find $lib for $arch"; exit 1; }
-    mkdir -p "$ir$(dirname "$lib")"
-    cp -L "$src" "$ir$lib"
-done
+vm_initramfs "$cache" "$work" "$ir" drivers/usb/gadget/udc/dummy_hcd drivers/usb/gadget/udc/udc-core \
+    drivers/usb/core/usbcore drivers/usb/common/usb-common drivers/usb/gadget/libcomposite \
+    drivers/usb/gadget/function/usb_f_hid drivers/hid/hid drivers/hid/hid-generic drivers/hid/usbhid/usbhid \
+    drivers/input/evdev fs/configfs/configfs
+cd "$work"
+vm_add_program "$ir" "$probe" /bin/prog
 
 # --- what the gadget types, and what the probe must print ---
 python3 - "$mode" "$ir" "$work/expected" <<'PY'
@@ -148,7 +97,7 @@ PY
 ncodes=$(wc -l < "$work/expected")
 na=3
 
-boot_keyboard='\x05\x01\x09\x06\xa1\x01\x05\x07\x19\xe0\x29\xe7\x15\x00\x25\x01\x75\x01\x95\x08\x81\x02\x95\x01\x75\x08\x81\x03\x95\x06\x75\x08\x15\x00\x25\x65\x05\x07\x19\x00\x29\x65\x81\x00\xc0'
+boot_keyboard=$vm_boot_keyboard_desc
 # Access-IS/Honeywell scanned-data report: ID 2, Byte Count, AIM x3, 56 data, 2 bytes, continued bit.
 hidpos_desc='\x05\x8c\x09\x02\xa1\x01\x85\x02\x09\x12\xa1\x02\x15\x00\x26\xff\x00\x75\x08\x95\x01\x05\x01\x09\x3b\x81\x02\x05\x8c\x09\xfb\x09\xfc\x09\xfd\x95\x03\x81\x02\x09\xfe\x95\x38\x82\x02\x01\x06\x00\xff\x09\x01\x95\x01\x81\x02\x81\x03\x05\x8c\x25\x01\x75\x01\x09\xff\x81\x02\x75\x07\x81\x03\xc0\xc0'
 # bound_reading: usbhid interfaces bound while posterm reads (0: detached; evdev keeps it)
@@ -171,17 +120,7 @@ cat > "$ir/init" <<INIT
 mount -t proc p /proc; mount -t sysfs s /sys; mount -t devtmpfs d /dev
 for m in dummy_hcd libcomposite usb_f_hid usbhid hid_generic evdev; do modprobe \$m || echo "VM-STEP modprobe \$m failed"; done
 mount -t configfs none /sys/kernel/config
-G=/sys/kernel/config/usb_gadget/scanner
-mkdir \$G && cd \$G
-echo $vid > idVendor; echo $pid > idProduct
-mkdir strings/0x409; echo "$maker" > strings/0x409/manufacturer; echo "$product" > strings/0x409/product
-mkdir functions/hid.usb0
-echo $proto > functions/hid.usb0/protocol; echo $sub > functions/hid.usb0/subclass
-echo $rlen > functions/hid.usb0/report_length
-cat /report_desc > functions/hid.usb0/report_desc
-mkdir configs/c.1; ln -s functions/hid.usb0 configs/c.1/
-UDC=\$(ls /sys/class/udc | head -1)
-cd /
+$(vm_gadget_lines $vid $pid "$maker" "$product" $proto $sub $rlen /report_desc)
 start_probe() {
     /bin/prog $args \$1 --count $ncodes --timeout 90000 > /out 2> /err &
     P=\$!
@@ -224,12 +163,12 @@ sed 's/^/VM-ERR /' /err
 poweroff -f
 INIT
 chmod +x "$ir/init"
-(cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$work/ir.gz")
+vm_pack "$ir" "$work/ir.gz"
 
 start=$(date +%s)
 status=0
 timeout "$vm_timeout" "${qemu[@]}" -m 512 -smp 1 -nographic -no-reboot -nic none \
-    -kernel boot/vmlinuz-"$kver" -initrd "$work/ir.gz" \
+    -kernel "$vm_kernel" -initrd "$work/ir.gz" \
     -append "console=$console quiet panic=-1" > "$work/console" 2>&1 || status=$?
 # Drop carriage returns and the firmware's terminal escapes in front of the first line.
 tr -d '\r' < "$work/console" | sed -E 's/^.*(VM-(STEP|CHECK|EXIT|OUT|ERR))/\1/' > "$work/console.txt"

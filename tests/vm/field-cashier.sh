@@ -1,0 +1,78 @@
+# field-cashier.sh - the terminal's side of field-vm.sh, sourced by the VM's init with $boot
+# (1, 2 or 3) and $G (the scanner gadget, plugged in). It starts what a terminal starts at
+# boot - here the gateway simulator too, with its ledger on the same disk, since the VM has no
+# network - then posterm as the packaged service would (no network wait), and plays the
+# cashier: amounts on posterm's input, codes typed by the scanner gadget over USB.
+# posterm's JSON lines go to the console, where field_vm.py watches them and cuts the power.
+
+# The gateway: posterm-sim on the VM's loopback, its ledger kept on the terminal's disk.
+posterm-sim --keys /data/keys --port 8480 --port-file /tmp/sim.port --ledger /data/ledger.json \
+    --quiet 2>>/data/sim.log &
+sim=$!
+i=0; while [ ! -s /tmp/sim.port ] && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.1; done
+[ -s /tmp/sim.port ] || echo "FIELD-FAIL posterm-sim did not start"
+# Offline at boot: boot 2 for the whole boot, boot 3 for the first 15 s.
+offline() {
+    wget -q -O /dev/null --post-data= "http://127.0.0.1:8480/_sim/unreachable?seconds=$1" &&
+        echo "FIELD-STEP gateway unreachable for $1 s"
+}
+case $boot in
+    2) offline 3600 ;;
+    3) offline 15 ;;
+esac
+
+# posterm, as at every boot of the terminal; its input is the cashier (a FIFO).
+mkfifo /tmp/cashier
+: > /tmp/out
+(posterm --headless --config /data/posterm.json < /tmp/cashier 2>>/data/posterm.err
+ echo "FIELD-POSTERM-EXIT=$?") | tee /tmp/out &
+exec 3> /tmp/cashier
+
+# wait_for PATTERN N: until posterm printed N lines matching PATTERN (120 s at most)
+wait_for() {
+    i=0
+    while [ "$(grep -cE "$1" /tmp/out)" -lt "$2" ]; do
+        i=$((i + 1)); [ $i -gt 1200 ] && { echo "FIELD-FAIL timed out waiting for $2 x $1"; return 1; }
+        sleep 0.1
+    done
+}
+created=0
+# pay AMOUNT CODE: key the amount, wait for the new order, and let the scanner type CODE.
+pay() {
+    created=$((created + 1))
+    echo "amount $1" >&3
+    wait_for '"transition":"created"' $created &&
+        echo "FIELD-STEP scanner types code $2" &&
+        dd if=/codes/$2.bin of=/dev/hidg0 bs=8 2>/dev/null
+}
+final='"state":"(PAID|FAILED|CANCELLED|REFUNDED)"'
+
+wait_for '"event":"ready"' 1
+sleep 1   # posterm opens the scanner at start; give libusb a moment to claim it
+case $boot in
+    1)  # online: a plain payment, one where the customer confirms for 8 s, and another such
+        # one, during which the power goes (field_vm.py cuts it)
+        pay 1.00 A && wait_for "$final" 1 &&
+        pay 2.00 B && wait_for "$final" 2 &&
+        pay 3.00 C
+        ;;
+    2)  # offline, one payment resumed: a new payment cannot reach the gateway; the cashier
+        # aborts it, so its cancel is pending when the power goes again
+        pay 4.00 D && wait_for '"transition":"pay_unknown"' 1 && sleep 2 && echo abort >&3
+        ;;
+    3)  # offline for 15 s, then online: once the resumed payments are final, one more sale,
+        # then the cashier closes the till (end of input: posterm exits when nothing is left)
+        wait_for "$final" 2 && pay 5.00 E && wait_for "$final" 3
+        exec 3>&-
+        wait_for FIELD-POSTERM-EXIT 1
+        # The ledger as the simulator reads it back from its file, for field_vm.py's audit.
+        wget -q -O /data/audit.json http://127.0.0.1:8480/_sim/audit || echo "FIELD-FAIL no audit"
+        kill $sim; wait $sim
+        sync
+        umount /data
+        echo "FIELD-DONE"
+        poweroff -f
+        ;;
+esac
+echo "FIELD-STEP cashier waits"
+sleep 3600
