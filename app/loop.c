@@ -23,7 +23,8 @@
 
 #define QUEUE_MAX 32
 #define JOURNAL_RETRY_MS 1000
-#define POLL_FDS_MAX 64
+#define POLL_FDS_MAX 96 /* the gateway's sockets (64 at most), the scanner's, the front's */
+#define RESUME_SPACING_MS 20
 
 struct live {
     struct payment p;
@@ -31,6 +32,7 @@ struct live {
     int head, tail;       /* actions [head, tail) still to carry out */
     int64_t retry_at;     /* blocked on a journal write: when to try again (0 = not blocked) */
     const char *event;    /* name of the last transition journaled, for the observer */
+    int64_t resume_at;    /* loaded from the journal: when to resume it (0 = running) */
     bool submit_failed;   /* the gateway client refused the last request outright */
     enum gw_op failed_op;
 };
@@ -283,10 +285,12 @@ enum loop_status loop_recover(struct loop *l, int *count)
             rc.failed ? "out of memory" : journal_status_reason(st));
         return LOOP_JOURNAL;
     }
-    for (int i = l->nlives - rc.count; i < l->nlives; i++) {
-        struct engine_event ev = {.type = EV_RESUME};
-        step(l, &l->lives[i], &ev);
-    }
+    /* Loaded now, resumed from the loop's first turns, a few milliseconds apart: each resume
+     * is a commit and a signed request, and a hundred of them at once would keep the
+     * cashier waiting after a power cut. */
+    int64_t now = now_mono(l);
+    for (int i = l->nlives - rc.count, k = 0; i < l->nlives; i++, k++)
+        l->lives[i].resume_at = now + (int64_t)k * RESUME_SPACING_MS;
     *count = rc.count;
     if (rc.count)
         say(l, LOOP_INFO, "resuming %d unresolved payment%s", rc.count, rc.count == 1 ? "" : "s");
@@ -557,6 +561,14 @@ static void fire_timers(struct loop *l)
                 run_queue(l, lv);
             continue;
         }
+        if (lv->resume_at != 0) {
+            if (now >= lv->resume_at) {
+                lv->resume_at = 0;
+                struct engine_event ev = {.type = EV_RESUME};
+                step(l, lv, &ev);
+            }
+            continue;
+        }
         if (lv->p.timer_at != 0 && now >= lv->p.timer_at) {
             struct engine_event ev = {.type = EV_TIMER};
             step(l, lv, &ev);
@@ -569,7 +581,7 @@ static int64_t next_deadline(const struct loop *l)
     int64_t next = 0;
     for (int i = 0; i < l->nlives; i++) {
         const struct live *lv = &l->lives[i];
-        int64_t at = lv->retry_at ? lv->retry_at : lv->p.timer_at;
+        int64_t at = lv->retry_at ? lv->retry_at : lv->resume_at ? lv->resume_at : lv->p.timer_at;
         if (at != 0 && (next == 0 || at < next))
             next = at;
     }

@@ -61,8 +61,9 @@ enum loop_status loop_open(struct loop **out, const struct config *cfg, struct j
                            const struct loop_observer *observer);
 void loop_close(struct loop *l);
 
-/* Resumes every unresolved payment in the journal (DESIGN.md "On restart"). Called once,
- * before any new payment is taken. *count gets how many were resumed. */
+/* Loads every unresolved payment from the journal (DESIGN.md "On restart") and schedules
+ * its resumption for the loop's first turns. Called once, before any new payment is taken.
+ * *count gets how many were loaded. */
 enum loop_status loop_recover(struct loop *l, int *count);
 
 /* Cashier commands. Each returns LOOP_OK or says why nothing happened (and tells the

@@ -15,7 +15,8 @@
 
 #include <curl/curl.h>
 
-#define SOCKETS_MAX 64
+#define HTTP_CONNECTIONS_MAX 16
+#define SOCKETS_MAX 64 /* room for every connection's socket, and libcurl's resolver's */
 
 struct watched {
     curl_socket_t fd;
@@ -134,6 +135,11 @@ enum gw_status http_open(struct http **out, const struct http_options *opt)
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    /* More transfers than this wait in libcurl's own queue, so the socket table (and the
+     * loop's poll set) never overflows: a terminal back from a long outage may owe a
+     * hundred cancels at once, and a refused socket made libcurl 7.88 abort the multi
+     * handle and crash in the next call. */
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)HTTP_CONNECTIONS_MAX);
     *out = h;
     return GW_OK;
 }

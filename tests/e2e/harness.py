@@ -167,9 +167,12 @@ class Posterm:
         self.exe = os.path.join(build, "posterm")
         e = dict(os.environ)
         e.update(env or {})
+        # stderr (posterm's log) goes to a file: a pipe nobody reads would fill and block it.
+        self.log_path = os.path.join(os.path.dirname(config), "posterm.stderr")
+        self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.exe, "--headless", "--config", config],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=e)
+                                     stderr=self.log, env=e)
         self.events = queue.Queue()
         self.seen = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -203,11 +206,14 @@ class Posterm:
             if ev is None:
                 self.events.put(None)
                 raise AssertionError("posterm exited (%s) waiting for %s; stderr: %s; saw: %s" % (
-                    self.proc.wait(), what, self.proc.stderr.read().decode(errors="replace"),
-                    self.seen[-8:]))
+                    self.proc.wait(), what, self.stderr_tail(), self.seen[-8:]))
             self.seen.append(ev)
             if pred(ev):
                 return ev
+
+    def stderr_tail(self, size=2000):
+        with open(self.log_path, "rb") as f:
+            return f.read()[-size:].decode(errors="replace")
 
     def wait_state(self, states, order=None, timeout=30):
         states = {states} if isinstance(states, str) else set(states)
