@@ -113,21 +113,6 @@ void cashier_free(struct cashier *c)
     free(c);
 }
 
-/* Today in local time, as [from, to) wall ms and yyyymmdd. */
-static void today(int64_t *from, int64_t *to, int *yyyymmdd)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    *yyyymmdd = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    *from = (int64_t)mktime(&tm) * 1000;
-    tm.tm_mday += 1;
-    tm.tm_isdst = -1;
-    *to = (int64_t)mktime(&tm) * 1000;
-}
-
 struct collect {
     struct payment *rows;
     int n, max;
@@ -154,7 +139,7 @@ static void load_history(struct cashier *c)
 {
     int64_t from, to;
     int day;
-    today(&from, &to, &day);
+    report_local_day(time(NULL), &from, &to, &day);
     struct collect col = {c->history, 0, HISTORY_MAX};
     if (report_payments(loop_journal(c->loop), from, to, c->m.history_unresolved_only,
                         collect_payment, &col) != JOURNAL_OK)
@@ -202,7 +187,7 @@ static void show_end_of_day(struct cashier *c)
         return;
     }
     int64_t from, to;
-    today(&from, &to, &c->m.eod_day);
+    report_local_day(time(NULL), &from, &to, &c->m.eod_day);
     if (report_totals(loop_journal(c->loop), from, to, &c->eod) != JOURNAL_OK) {
         set_message(c, true, "end of day: the journal could not be read");
         return;

@@ -134,7 +134,6 @@ static void add_totals(cJSON *o, const char *key, const struct report_totals *t)
     cJSON_AddNumberToObject(c, "unresolved", (double)t->unresolved_count);
 }
 
-/* Today, from local midnight to the next. */
 static void reply_end_of_day(struct headless *h, struct loop *l)
 {
     struct journal *j = loop_journal(l);
@@ -150,15 +149,9 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
         on_message(h, LOOP_ERROR, text);
         return;
     }
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    int64_t from = (int64_t)mktime(&tm) * 1000;
-    tm.tm_mday += 1;
-    tm.tm_isdst = -1;
-    int64_t to = (int64_t)mktime(&tm) * 1000;
+    int64_t from, to;
+    int yyyymmdd;
+    report_local_day(time(NULL), &from, &to, &yyyymmdd);
 
     struct report_day day;
     enum journal_status st = report_totals(j, from, to, &day);
@@ -167,6 +160,7 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
         return;
     }
     cJSON *o = event_object("eod");
+    cJSON_AddNumberToObject(o, "day", yyyymmdd);
     add_totals(o, "wechat", &day.channel[CHANNEL_WECHAT]);
     add_totals(o, "alipay", &day.channel[CHANNEL_ALIPAY]);
     add_totals(o, "all", &day.all);

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "journal_sqlite.h"
 
@@ -143,4 +144,18 @@ enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
         out->all.unresolved_count += t->unresolved_count;
     }
     return JOURNAL_OK;
+}
+
+void report_local_day(int64_t now, int64_t *from, int64_t *to, int *yyyymmdd)
+{
+    time_t t = (time_t)now;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    *yyyymmdd = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1; /* let mktime find midnight's own DST offset */
+    *from = (int64_t)mktime(&tm) * 1000;
+    tm.tm_mday += 1;
+    tm.tm_isdst = -1;
+    *to = (int64_t)mktime(&tm) * 1000;
 }

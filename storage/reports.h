@@ -54,4 +54,8 @@ struct report_day {
 enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
                                   struct report_day *out);
 
+/* The local calendar day around `now` (unix seconds) as the period [from, to) in wall ms,
+ * and as yyyymmdd: what "today" means for the history and end-of-day reports. */
+void report_local_day(int64_t now, int64_t *from, int64_t *to, int *yyyymmdd);
+
 #endif
