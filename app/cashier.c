@@ -7,12 +7,14 @@
  */
 #include "cashier.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "reports.h"
+#include "text.h"
 #include "ui.h"
 
 #define HISTORY_MAX 200
@@ -36,9 +38,14 @@ struct cashier {
     struct payment unresolved[UNRESOLVED_MAX];
 };
 
-static void set_message(struct cashier *c, bool error, const char *text)
+/* The message line, worded by ui/text in the cashier's language (id's conversions take the
+ * arguments that follow). */
+static void set_message(struct cashier *c, bool error, enum text_id id, ...)
 {
-    snprintf(c->m.message, sizeof c->m.message, "%s", text);
+    va_list ap;
+    va_start(ap, id);
+    vsnprintf(c->m.message, sizeof c->m.message, text(c->m.lang, id), ap);
+    va_end(ap);
     c->m.message_is_error = error;
     c->dirty = true;
 }
@@ -73,9 +80,12 @@ static void on_payment(void *ctx, const struct payment *p, const char *event)
     }
 }
 
-static void on_message(void *ctx, enum loop_level level, const char *text)
+static void on_message(void *ctx, const struct loop_message *m)
 {
-    set_message(ctx, level != LOOP_INFO, text);
+    struct cashier *c = ctx;
+    text_loop_note(c->m.lang, m, c->m.message, sizeof c->m.message);
+    c->m.message_is_error = m->level != LOOP_INFO;
+    c->dirty = true;
 }
 
 struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
@@ -131,7 +141,7 @@ static bool journal_usable(struct cashier *c)
 {
     if (loop_journal(c->loop))
         return true;
-    set_message(c, true, "the journal is unavailable");
+    set_message(c, true, T_JOURNAL_UNAVAILABLE);
     return false;
 }
 
@@ -143,7 +153,7 @@ static void load_history(struct cashier *c)
     struct collect col = {c->history, 0, HISTORY_MAX};
     if (report_payments(loop_journal(c->loop), from, to, c->m.history_unresolved_only,
                         collect_payment, &col) != JOURNAL_OK)
-        set_message(c, true, "history: the journal could not be read");
+        set_message(c, true, T_HISTORY_UNREADABLE);
     c->m.history = c->history;
     c->m.history_n = col.n;
 }
@@ -166,7 +176,7 @@ static void show_detail(struct cashier *c, const char *order_no)
 {
     struct journal *j = loop_journal(c->loop);
     if (journal_load(j, order_no, &c->detail) != JOURNAL_OK) {
-        set_message(c, true, "no such order");
+        set_message(c, true, T_NO_SUCH_ORDER);
         return;
     }
     struct collect_events col = {c->events, 0};
@@ -181,15 +191,13 @@ static void show_end_of_day(struct cashier *c)
 {
     /* The full integrity check of the journal runs here, while the counter is idle. */
     if (journal_check(loop_journal(c->loop)) != JOURNAL_OK) {
-        char text[sizeof c->m.message];
-        snprintf(text, sizeof text, "journal damaged: %s", journal_last_error(loop_journal(c->loop)));
-        set_message(c, true, text);
+        set_message(c, true, T_JOURNAL_DAMAGED, journal_last_error(loop_journal(c->loop)));
         return;
     }
     int64_t from, to;
     report_local_day(time(NULL), &from, &to, &c->m.eod_day);
     if (report_totals(loop_journal(c->loop), from, to, &c->eod) != JOURNAL_OK) {
-        set_message(c, true, "end of day: the journal could not be read");
+        set_message(c, true, T_EOD_UNREADABLE);
         return;
     }
     c->m.eod = &c->eod;
@@ -203,11 +211,11 @@ static void show_end_of_day(struct cashier *c)
 static void refund_lookup(struct cashier *c, const char *order_no)
 {
     if (journal_load(loop_journal(c->loop), order_no, &c->refund) != JOURNAL_OK) {
-        set_message(c, true, "no such order");
+        set_message(c, true, T_NO_SUCH_ORDER);
         return;
     }
     if (c->refund.state != PAY_PAID) {
-        set_message(c, true, "only a paid order can be refunded");
+        set_message(c, true, T_REFUND_ONLY_PAID);
         return;
     }
     c->m.refund_payment = &c->refund;

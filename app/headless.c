@@ -82,14 +82,19 @@ static void on_payment(void *ctx, const struct payment *p, const char *event)
     emit(h, o);
 }
 
-static void on_message(void *ctx, enum loop_level level, const char *text)
+static void say(struct headless *h, enum loop_level level, const char *text)
 {
-    struct headless *h = ctx;
     static const char *const names[] = {"info", "warn", "error"};
     cJSON *o = event_object("message");
     cJSON_AddStringToObject(o, "level", names[level]);
     cJSON_AddStringToObject(o, "text", text);
     emit(h, o);
+}
+
+/* Headless mode speaks English: the loop's own sentence, as scripts and tests read it. */
+static void on_message(void *ctx, const struct loop_message *m)
+{
+    say(ctx, m->level, m->text);
 }
 
 struct headless *headless_new(FILE *out)
@@ -138,7 +143,7 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
 {
     struct journal *j = loop_journal(l);
     if (j == NULL) {
-        on_message(h, LOOP_ERROR, "end of day: the journal is unavailable");
+        say(h, LOOP_ERROR, "end of day: the journal is unavailable");
         return;
     }
     enum journal_status check = journal_check(j);
@@ -146,7 +151,7 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
         char text[320];
         snprintf(text, sizeof text, "end of day: %s (%s)", journal_status_reason(check),
                  journal_last_error(j));
-        on_message(h, LOOP_ERROR, text);
+        say(h, LOOP_ERROR, text);
         return;
     }
     int64_t from, to;
@@ -156,7 +161,7 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
     struct report_day day;
     enum journal_status st = report_totals(j, from, to, &day);
     if (st != JOURNAL_OK) {
-        on_message(h, LOOP_ERROR, journal_status_reason(st));
+        say(h, LOOP_ERROR, journal_status_reason(st));
         return;
     }
     cJSON *o = event_object("eod");
@@ -180,21 +185,21 @@ static void command(struct headless *h, struct loop *l, char *line)
         int64_t fen;
         enum money_status ms = money_parse(arg1, 0, &fen);
         if (ms != MONEY_OK) {
-            on_message(h, LOOP_WARN, money_status_reason(ms));
+            say(h, LOOP_WARN, money_status_reason(ms));
             return;
         }
         (void)loop_start_payment(l, fen); /* refusals reach the observer as messages */
     } else if (strcmp(verb, "scan") == 0) {
         if (loop_scan(l, arg1 ? arg1 : "") == LOOP_DUPLICATE)
-            on_message(h, LOOP_INFO, "same code scanned again: ignored");
+            say(h, LOOP_INFO, "same code scanned again: ignored");
     } else if (strcmp(verb, "abort") == 0) {
         if (loop_abort(l) != LOOP_OK)
-            on_message(h, LOOP_WARN, "nothing to abort");
+            say(h, LOOP_WARN, "nothing to abort");
     } else if (strcmp(verb, "refund") == 0) {
         int64_t fen;
         enum money_status ms = money_parse(arg2, 0, &fen);
         if (arg1 == NULL || ms != MONEY_OK) {
-            on_message(h, LOOP_WARN, "usage: refund <order> <amount>");
+            say(h, LOOP_WARN, "usage: refund <order> <amount>");
             return;
         }
         (void)loop_refund(l, arg1, fen);
@@ -205,7 +210,7 @@ static void command(struct headless *h, struct loop *l, char *line)
     } else if (strcmp(verb, "quit") == 0) {
         h->quit = true;
     } else {
-        on_message(h, LOOP_WARN, "unknown command (amount, scan, abort, refund, status, eod, quit)");
+        say(h, LOOP_WARN, "unknown command (amount, scan, abort, refund, status, eod, quit)");
     }
 }
 
@@ -234,7 +239,7 @@ static int read_commands(struct headless *h, struct loop *l, int fd)
     }
     size_t rest = h->used - (size_t)(start - h->buf);
     if (rest > LINE_MAX_LEN) {
-        on_message(h, LOOP_WARN, "input line too long: ignored");
+        say(h, LOOP_WARN, "input line too long: ignored");
         h->overlong = true;
         rest = 0;
     }

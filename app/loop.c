@@ -40,7 +40,7 @@ struct live {
 struct loop {
     const struct config *cfg;
     struct journal *journal;
-    char journal_problem[256];
+    char journal_problem[512];
     struct gateway *gateway;
     struct scanner *scanner;
     struct loop_clock clock;
@@ -75,17 +75,19 @@ static int64_t system_wall(void *ctx)
 static int64_t now_mono(const struct loop *l) { return l->clock.mono(l->clock.ctx); }
 static int64_t now_wall(const struct loop *l) { return l->clock.wall(l->clock.ctx); }
 
-static void say(struct loop *l, enum loop_level level, const char *fmt, ...)
+/* Tells the observer: m names the note and its values, fmt words it in English. */
+static void say(struct loop *l, struct loop_message m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void say(struct loop *l, enum loop_level level, const char *fmt, ...)
+static void say(struct loop *l, struct loop_message m, const char *fmt, ...)
 {
-    char text[320];
+    char text[768]; /* room for a journal problem naming a long path */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    m.text = text;
     if (l->obs.message)
-        l->obs.message(l->obs.ctx, level, text);
+        l->obs.message(l->obs.ctx, &m);
 }
 
 enum loop_status loop_open(struct loop **out, const struct config *cfg, struct journal *journal,
@@ -167,16 +169,25 @@ static void run_queue(struct loop *l, struct live *lv)
                 ? journal_save(l->journal, &lv->p, a->name, a->detail, now_wall(l))
                 : JOURNAL_IO;
             if (st != JOURNAL_OK) {
-                if (lv->retry_at == 0)
-                    say(l, LOOP_ERROR, "journal: %s (%s); payment %s is held until it can be written",
-                        journal_status_reason(st),
-                        l->journal ? journal_last_error(l->journal) : l->journal_problem,
-                        lv->p.order_no);
+                if (lv->retry_at == 0) {
+                    const char *why = l->journal ? journal_last_error(l->journal)
+                                                 : l->journal_problem;
+                    say(l,
+                        (struct loop_message){.note = LOOP_NOTE_JOURNAL_HELD, .level = LOOP_ERROR,
+                                              .journal = st,
+                                              .journal_reason = journal_status_reason(st),
+                                              .detail = why, .order_no = lv->p.order_no},
+                        "journal: %s (%s); payment %s is held until it can be written",
+                        journal_status_reason(st), why, lv->p.order_no);
+                }
                 lv->retry_at = now_mono(l) + JOURNAL_RETRY_MS;
                 return;
             }
             if (lv->retry_at != 0)
-                say(l, LOOP_INFO, "journal writable again; payment %s goes on", lv->p.order_no);
+                say(l,
+                    (struct loop_message){.note = LOOP_NOTE_JOURNAL_BACK, .level = LOOP_INFO,
+                                          .order_no = lv->p.order_no},
+                    "journal writable again; payment %s goes on", lv->p.order_no);
             lv->retry_at = 0;
             lv->event = a->name;
 #ifdef POSTERM_CRASH_POINTS
@@ -194,8 +205,10 @@ static void run_queue(struct loop *l, struct live *lv)
                 /* Answered as UNKNOWN on the next turn of the loop, never recursively. */
                 lv->submit_failed = true;
                 lv->failed_op = a->op;
-                say(l, LOOP_ERROR, "payment %s: the gateway client could not send the request",
-                    lv->p.order_no);
+                say(l,
+                    (struct loop_message){.note = LOOP_NOTE_NOT_SENT, .level = LOOP_ERROR,
+                                          .order_no = lv->p.order_no},
+                    "payment %s: the gateway client could not send the request", lv->p.order_no);
             }
             break;
         }
@@ -226,8 +239,10 @@ static enum engine_status step(struct loop *l, struct live *lv, struct engine_ev
         if (lv->tail == QUEUE_MAX) {
             /* Cannot happen with a working disk; with a dead one, keep the newest state
              * and let the journal catch up with it. */
-            say(l, LOOP_ERROR, "payment %s: too many actions waiting for the journal",
-                lv->p.order_no);
+            say(l,
+                (struct loop_message){.note = LOOP_NOTE_QUEUE_FULL, .level = LOOP_ERROR,
+                                      .order_no = lv->p.order_no},
+                "payment %s: too many actions waiting for the journal", lv->p.order_no);
             break;
         }
         lv->queue[lv->tail++] = acts.a[i];
@@ -276,13 +291,25 @@ static int recover_one(void *ctx, const struct payment *p)
 enum loop_status loop_recover(struct loop *l, int *count)
 {
     *count = 0;
-    if (l->journal == NULL)
+    if (l->journal == NULL) {
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_JOURNAL_UNUSABLE, .level = LOOP_ERROR,
+                                  .detail = l->journal_problem},
+            "%s", l->journal_problem);
         return LOOP_JOURNAL;
+    }
     struct recover_ctx rc = {l, 0, false};
     enum journal_status st = journal_each_unresolved(l->journal, recover_one, &rc);
-    if (st != JOURNAL_OK || rc.failed) {
-        say(l, LOOP_ERROR, "journal: cannot read unresolved payments: %s",
-            rc.failed ? "out of memory" : journal_status_reason(st));
+    if (rc.failed) {
+        say(l, (struct loop_message){.note = LOOP_NOTE_RECOVER_NO_MEMORY, .level = LOOP_ERROR},
+            "journal: cannot read unresolved payments: out of memory");
+        return LOOP_JOURNAL;
+    }
+    if (st != JOURNAL_OK) {
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_RECOVER_FAILED, .level = LOOP_ERROR,
+                                  .journal = st, .journal_reason = journal_status_reason(st)},
+            "journal: cannot read unresolved payments: %s", journal_status_reason(st));
         return LOOP_JOURNAL;
     }
     /* Loaded now, resumed from the loop's first turns, a few milliseconds apart: each resume
@@ -293,7 +320,10 @@ enum loop_status loop_recover(struct loop *l, int *count)
         l->lives[i].resume_at = now + (int64_t)k * RESUME_SPACING_MS;
     *count = rc.count;
     if (rc.count)
-        say(l, LOOP_INFO, "resuming %d unresolved payment%s", rc.count, rc.count == 1 ? "" : "s");
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_RESUMING, .level = LOOP_INFO,
+                                  .count = rc.count},
+            "resuming %d unresolved payment%s", rc.count, rc.count == 1 ? "" : "s");
     live_sweep(l);
     return LOOP_OK;
 }
@@ -315,21 +345,28 @@ static int local_yyyymmdd(int64_t wall_ms)
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
 {
     if (l->journal == NULL) {
-        say(l, LOOP_ERROR, "cannot take payments: %s", l->journal_problem);
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL, .level = LOOP_ERROR,
+                                  .detail = l->journal_problem},
+            "cannot take payments: %s", l->journal_problem);
         return LOOP_JOURNAL;
     }
     if (current_busy(l)) {
-        say(l, LOOP_WARN, "a payment is under way: finish or abort it first");
+        say(l, (struct loop_message){.note = LOOP_NOTE_BUSY, .level = LOOP_WARN},
+            "a payment is under way: finish or abort it first");
         return LOOP_BUSY;
     }
     if (amount_fen <= 0 || amount_fen > l->cfg->max_amount_fen) {
-        say(l, LOOP_WARN, "%s", money_status_reason(amount_fen <= 0 ? MONEY_ZERO : MONEY_ABOVE_MAX));
+        enum money_status why = amount_fen <= 0 ? MONEY_ZERO : MONEY_ABOVE_MAX;
+        say(l, (struct loop_message){.note = LOOP_NOTE_BAD_AMOUNT, .level = LOOP_WARN, .money = why},
+            "%s", money_status_reason(why));
         return LOOP_INVALID;
     }
     /* A payment held by a failing journal means the disk is not taking writes. */
     for (int i = 0; i < l->nlives; i++) {
         if (l->lives[i].retry_at != 0) {
-            say(l, LOOP_ERROR, "cannot take payments until the journal can be written");
+            say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+                "cannot take payments until the journal can be written");
             return LOOP_JOURNAL;
         }
     }
@@ -339,12 +376,18 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     enum journal_status js = journal_next_order_seq(l->journal, day, &seq);
     char order_no[ORDER_NO_MAX + 1];
     if (js != JOURNAL_OK) {
-        say(l, LOOP_ERROR, "journal: %s (%s)", journal_status_reason(js),
-            journal_last_error(l->journal));
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_ORDER_SEQ_FAILED, .level = LOOP_ERROR,
+                                  .journal = js, .journal_reason = journal_status_reason(js),
+                                  .detail = journal_last_error(l->journal)},
+            "journal: %s (%s)", journal_status_reason(js), journal_last_error(l->journal));
         return LOOP_JOURNAL;
     }
     if (!order_no_format(l->cfg->terminal_id, day, seq, order_no)) {
-        say(l, LOOP_ERROR, "cannot form an order number from terminal id %s", l->cfg->terminal_id);
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_BAD_TERMINAL_ID, .level = LOOP_ERROR,
+                                  .detail = l->cfg->terminal_id},
+            "cannot form an order number from terminal id %s", l->cfg->terminal_id);
         return LOOP_INVALID;
     }
 
@@ -352,7 +395,8 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     l->current = -1;
     struct live *lv = live_add(l);
     if (lv == NULL) {
-        say(l, LOOP_ERROR, "out of memory");
+        say(l, (struct loop_message){.note = LOOP_NOTE_NO_MEMORY, .level = LOOP_ERROR},
+            "out of memory");
         return LOOP_INVALID;
     }
     l->current = (int)(lv - l->lives);
@@ -377,7 +421,8 @@ enum loop_status loop_scan(struct loop *l, const char *code)
     enum paycode_status ps = paycode_channel(code, &channel);
     char masked[AUTH_CODE_MAX + 1];
     if (ps != PAYCODE_OK) {
-        say(l, LOOP_WARN, "bad scan: %s", paycode_status_reason(ps));
+        say(l, (struct loop_message){.note = LOOP_NOTE_BAD_SCAN, .level = LOOP_WARN, .paycode = ps},
+            "bad scan: %s", paycode_status_reason(ps));
         return LOOP_INVALID;
     }
     paycode_mask(code, masked, sizeof masked);
@@ -390,17 +435,25 @@ enum loop_status loop_scan(struct loop *l, const char *code)
 
     if (l->current < 0 || l->lives[l->current].p.state != PAY_NEW) {
         if (current_busy(l)) {
-            say(l, LOOP_WARN, "scan %s refused: a payment is already under way", masked);
+            say(l,
+                (struct loop_message){.note = LOOP_NOTE_SCAN_WHILE_BUSY, .level = LOOP_WARN,
+                                      .code = masked},
+                "scan %s refused: a payment is already under way", masked);
             return LOOP_BUSY;
         }
-        say(l, LOOP_WARN, "scan %s ignored: enter the amount first", masked);
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_SCAN_BEFORE_AMOUNT, .level = LOOP_WARN,
+                                  .code = masked},
+            "scan %s ignored: enter the amount first", masked);
         return LOOP_IDLE;
     }
     const struct gw_channel_config *cc =
         channel == CHANNEL_WECHAT ? &l->cfg->gateway.wechat : &l->cfg->gateway.alipay;
     if (!cc->enabled) {
-        say(l, LOOP_WARN, "%s is not set up on this terminal",
-            channel == CHANNEL_WECHAT ? "WeChat Pay" : "Alipay");
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_CHANNEL_OFF, .level = LOOP_WARN,
+                                  .channel = channel},
+            "%s is not set up on this terminal", channel == CHANNEL_WECHAT ? "WeChat Pay" : "Alipay");
         return LOOP_INVALID;
     }
     struct live *lv = &l->lives[l->current];
@@ -432,7 +485,10 @@ enum loop_status loop_abort(struct loop *l)
 enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amount_fen)
 {
     if (l->journal == NULL) {
-        say(l, LOOP_ERROR, "cannot refund: %s", l->journal_problem);
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFUND_NO_JOURNAL, .level = LOOP_ERROR,
+                                  .detail = l->journal_problem},
+            "cannot refund: %s", l->journal_problem);
         return LOOP_JOURNAL;
     }
     struct live *lv = find_live(l, order_no);
@@ -440,11 +496,17 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
         struct payment p;
         enum journal_status js = journal_load(l->journal, order_no, &p);
         if (js == JOURNAL_NOT_FOUND) {
-            say(l, LOOP_WARN, "no order %s", order_no);
+            say(l,
+                (struct loop_message){.note = LOOP_NOTE_REFUND_NO_ORDER, .level = LOOP_WARN,
+                                      .order_no = order_no},
+                "no order %s", order_no);
             return LOOP_NOT_FOUND;
         }
         if (js != JOURNAL_OK) {
-            say(l, LOOP_ERROR, "journal: %s", journal_status_reason(js));
+            say(l,
+                (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR,
+                                      .journal = js, .journal_reason = journal_status_reason(js)},
+                "journal: %s", journal_status_reason(js));
             return LOOP_JOURNAL;
         }
         lv = live_add(l);
@@ -453,14 +515,20 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
         lv->p = p;
     }
     if (lv->p.state != PAY_PAID && lv->p.state != PAY_REFUNDING) {
-        say(l, LOOP_WARN, "order %s is %s: only a paid order can be refunded", order_no,
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFUND_NOT_PAID, .level = LOOP_WARN,
+                                  .order_no = order_no, .state = lv->p.state},
+            "order %s is %s: only a paid order can be refunded", order_no,
             pay_state_name(lv->p.state));
         return LOOP_INVALID;
     }
     if (amount_fen <= 0 || amount_fen > lv->p.amount_fen - lv->p.refunded_fen) {
+        int64_t left_fen = lv->p.amount_fen - lv->p.refunded_fen;
         char left[MONEY_TEXT_MAX];
-        say(l, LOOP_WARN, "refund must be above 0.00 and at most %s",
-            money_format(lv->p.amount_fen - lv->p.refunded_fen, left));
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFUND_ABOVE, .level = LOOP_WARN,
+                                  .amount_fen = left_fen},
+            "refund must be above 0.00 and at most %s", money_format(left_fen, left));
         return LOOP_INVALID;
     }
     /* The request number is derived from what the journal already holds, so retrying the
@@ -473,14 +541,20 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
         size_t ol = strlen(order_no);
         unsigned n = lv->p.refund_no[0] ? (unsigned)strtoul(lv->p.refund_no + ol + 1, NULL, 10) + 1 : 1;
         if (!refund_no_format(order_no, n, refund_no)) {
-            say(l, LOOP_ERROR, "order %s: too many refunds", order_no);
+            say(l,
+                (struct loop_message){.note = LOOP_NOTE_REFUND_TOO_MANY, .level = LOOP_ERROR,
+                                      .order_no = order_no},
+                "order %s: too many refunds", order_no);
             return LOOP_INVALID;
         }
     }
     struct engine_event ev = {.type = EV_REFUND, .refund_no = refund_no, .refund_fen = amount_fen};
     enum engine_status st = step(l, lv, &ev);
     if (st != ENGINE_OK) {
-        say(l, LOOP_WARN, "refund refused: %s", engine_status_reason(st));
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFUND_REFUSED, .level = LOOP_WARN,
+                                  .engine = st},
+            "refund refused: %s", engine_status_reason(st));
         return LOOP_INVALID;
     }
     return lv->retry_at != 0 ? LOOP_JOURNAL : LOOP_OK;

@@ -17,8 +17,11 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "engine.h"
 #include "gateway.h"
 #include "journal.h"
+#include "money.h"
+#include "paycode.h"
 #include "payment.h"
 #include "scanner.h"
 
@@ -35,12 +38,65 @@ enum loop_status {
 
 enum loop_level { LOOP_INFO, LOOP_WARN, LOOP_ERROR };
 
+/* What the loop tells the cashier, one id per sentence, so a front can word it in the
+ * cashier's language (ui/text.c) from the values below instead of the English text. */
+enum loop_note {
+    LOOP_NOTE_JOURNAL_UNUSABLE,     /* detail: why the journal could not be opened */
+    LOOP_NOTE_JOURNAL_HELD,         /* journal, detail, order_no */
+    LOOP_NOTE_JOURNAL_BACK,         /* order_no */
+    LOOP_NOTE_NOT_SENT,             /* order_no */
+    LOOP_NOTE_QUEUE_FULL,           /* order_no */
+    LOOP_NOTE_RECOVER_FAILED,       /* journal */
+    LOOP_NOTE_RECOVER_NO_MEMORY,
+    LOOP_NOTE_RESUMING,             /* count */
+    LOOP_NOTE_NO_JOURNAL,           /* detail: why the journal is unusable */
+    LOOP_NOTE_BUSY,
+    LOOP_NOTE_BAD_AMOUNT,           /* money */
+    LOOP_NOTE_JOURNAL_STUCK,
+    LOOP_NOTE_ORDER_SEQ_FAILED,     /* journal, detail */
+    LOOP_NOTE_BAD_TERMINAL_ID,      /* detail: the terminal id */
+    LOOP_NOTE_NO_MEMORY,
+    LOOP_NOTE_BAD_SCAN,             /* paycode */
+    LOOP_NOTE_SCAN_WHILE_BUSY,      /* code */
+    LOOP_NOTE_SCAN_BEFORE_AMOUNT,   /* code */
+    LOOP_NOTE_CHANNEL_OFF,          /* channel */
+    LOOP_NOTE_REFUND_NO_JOURNAL,    /* detail: why the journal is unusable */
+    LOOP_NOTE_REFUND_NO_ORDER,      /* order_no */
+    LOOP_NOTE_REFUND_JOURNAL,       /* journal */
+    LOOP_NOTE_REFUND_NOT_PAID,      /* order_no, state */
+    LOOP_NOTE_REFUND_ABOVE,         /* amount_fen: what is left to refund */
+    LOOP_NOTE_REFUND_TOO_MANY,      /* order_no */
+    LOOP_NOTE_REFUND_REFUSED,       /* engine */
+    LOOP_NOTE__COUNT
+};
+
+/* One message: its id, the English sentence (what headless mode and the logs print) and
+ * the values the sentence names. Fields a note does not use are zero; the strings live only
+ * for the observer's call. */
+struct loop_message {
+    enum loop_note note;
+    enum loop_level level;
+    const char *text;
+    const char *order_no;
+    const char *code;           /* masked, never the full payment code */
+    int count;
+    int64_t amount_fen;
+    enum pay_channel channel;
+    enum pay_state state;
+    enum money_status money;
+    enum paycode_status paycode;
+    enum engine_status engine;
+    enum journal_status journal;
+    const char *journal_reason; /* journal_status_reason(journal), for fronts without the journal */
+    const char *detail;         /* technical words kept in English (SQLite's error, a terminal id) */
+};
+
 struct loop_observer {
     void *ctx;
     /* A payment changed (event is the transition's name, e.g. "paid"). */
     void (*payment_changed)(void *ctx, const struct payment *p, const char *event);
     /* Something the cashier should read: a refused scan, a journal problem, ... */
-    void (*message)(void *ctx, enum loop_level level, const char *text);
+    void (*message)(void *ctx, const struct loop_message *m);
 };
 
 /* Reads time; tests may replace it to move clocks. Both in ms. */
@@ -63,7 +119,7 @@ void loop_close(struct loop *l);
 
 /* Loads every unresolved payment from the journal (DESIGN.md "On restart") and schedules
  * its resumption for the loop's first turns. Called once, before any new payment is taken.
- * *count gets how many were loaded. */
+ * *count gets how many were loaded. Without a usable journal it tells the observer why. */
 enum loop_status loop_recover(struct loop *l, int *count);
 
 /* Cashier commands. Each returns LOOP_OK or says why nothing happened (and tells the

@@ -133,10 +133,7 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     int status = 1;
     if (loop_open(&loop, cfg, journal, journal_problem, gateway, scanner, NULL, &obs) == LOOP_OK) {
         int resumed;
-        if (journal)
-            (void)loop_recover(loop, &resumed); /* a failure is shown on screen */
-        else
-            obs.message(obs.ctx, LOOP_ERROR, journal_problem);
+        (void)loop_recover(loop, &resumed); /* a failure, or no journal, is shown on screen */
         status = cashier_run(c, loop, &stop_requested);
     }
     loop_close(loop);
@@ -231,10 +228,7 @@ int main(int argc, char **argv)
             status = 1;
         } else {
             int resumed;
-            if (journal)
-                (void)loop_recover(loop, &resumed); /* a failure is reported to the observer */
-            else
-                obs.message(obs.ctx, LOOP_ERROR, journal_problem);
+            (void)loop_recover(loop, &resumed); /* a failure, or no journal, is reported */
             status = headless_run(h, loop, STDIN_FILENO, &stop_requested);
         }
         loop_close(loop);

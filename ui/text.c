@@ -4,6 +4,11 @@
  */
 #include "text.h"
 
+#include <stdio.h>
+
+#include "describe.h"
+#include "loop.h"
+
 struct text_row {
     const char *en;
     const char *zh;
@@ -140,6 +145,55 @@ static const struct text_row table[T__COUNT] = {
     [T_EOD_NONE_UNRESOLVED] = {"No unresolved payments.", "没有未完成的收款。"},
 
     [T_BAD_SCAN] = {"Bad scan: %s", "扫码无效：%s"},
+
+    /* The loop's sentences, word for word as app/loop.c says them in English. */
+    [T_NOTE_JOURNAL_UNUSABLE] = {"%s", "日志不可用：%s"},
+    [T_NOTE_JOURNAL_HELD] = {"journal: %s (%s); payment %s is held until it can be written",
+                             "日志：%s（%s）；订单 %s 暂停，日志可写入后继续"},
+    [T_NOTE_JOURNAL_BACK] = {"journal writable again; payment %s goes on",
+                             "日志恢复可写；订单 %s 继续处理"},
+    [T_NOTE_NOT_SENT] = {"payment %s: the gateway client could not send the request",
+                         "订单 %s：网关客户端未能发出请求"},
+    [T_NOTE_QUEUE_FULL] = {"payment %s: too many actions waiting for the journal",
+                           "订单 %s：等待写入日志的操作过多"},
+    [T_NOTE_RECOVER_FAILED] = {"journal: cannot read unresolved payments: %s",
+                               "日志：无法读取未完成的收款：%s"},
+    [T_NOTE_RECOVER_NO_MEMORY] = {"journal: cannot read unresolved payments: out of memory",
+                                  "日志：无法读取未完成的收款：内存不足"},
+    [T_NOTE_RESUMING_ONE] = {"resuming %d unresolved payment", "正在继续处理 %d 笔未完成的收款"},
+    [T_NOTE_RESUMING] = {"resuming %d unresolved payments", "正在继续处理 %d 笔未完成的收款"},
+    [T_NOTE_NO_JOURNAL] = {"cannot take payments: %s", "无法收款：%s"},
+    [T_NOTE_BUSY] = {"a payment is under way: finish or abort it first",
+                     "有一笔收款正在进行：请先完成或中止"},
+    [T_NOTE_BAD_AMOUNT] = {"%s", "%s"},
+    [T_NOTE_JOURNAL_STUCK] = {"cannot take payments until the journal can be written",
+                              "日志可写入之前无法收款"},
+    [T_NOTE_ORDER_SEQ_FAILED] = {"journal: %s (%s)", "日志：%s（%s）"},
+    [T_NOTE_BAD_TERMINAL_ID] = {"cannot form an order number from terminal id %s",
+                                "无法用终端号 %s 生成订单号"},
+    [T_NOTE_NO_MEMORY] = {"out of memory", "内存不足"},
+    [T_NOTE_BAD_SCAN] = {"bad scan: %s", "扫码无效：%s"},
+    [T_NOTE_SCAN_WHILE_BUSY] = {"scan %s refused: a payment is already under way",
+                                "付款码 %s 未受理：已有一笔收款正在进行"},
+    [T_NOTE_SCAN_BEFORE_AMOUNT] = {"scan %s ignored: enter the amount first",
+                                   "付款码 %s 已忽略：请先输入金额"},
+    [T_NOTE_CHANNEL_OFF] = {"%s is not set up on this terminal", "本终端未开通%s"},
+    [T_NOTE_REFUND_NO_JOURNAL] = {"cannot refund: %s", "无法退款：%s"},
+    [T_NOTE_REFUND_NO_ORDER] = {"no order %s", "没有订单 %s"},
+    [T_NOTE_REFUND_JOURNAL] = {"journal: %s", "日志：%s"},
+    [T_NOTE_REFUND_NOT_PAID] = {"order %s is %s: only a paid order can be refunded",
+                                "订单 %s 状态为%s：只有已支付的订单可以退款"},
+    [T_NOTE_REFUND_ABOVE] = {"refund must be above 0.00 and at most %s",
+                             "退款金额须大于 0.00 且不超过 %s"},
+    [T_NOTE_REFUND_TOO_MANY] = {"order %s: too many refunds", "订单 %s：退款次数过多"},
+    [T_NOTE_REFUND_REFUSED] = {"refund refused: %s", "退款被拒绝：%s"},
+
+    [T_JOURNAL_UNAVAILABLE] = {"the journal is unavailable", "日志不可用"},
+    [T_HISTORY_UNREADABLE] = {"history: the journal could not be read", "流水：无法读取日志"},
+    [T_NO_SUCH_ORDER] = {"no such order", "没有该订单"},
+    [T_JOURNAL_DAMAGED] = {"journal damaged: %s", "日志已损坏：%s"},
+    [T_EOD_UNREADABLE] = {"end of day: the journal could not be read", "日结：无法读取日志"},
+    [T_REFUND_ONLY_PAID] = {"only a paid order can be refunded", "只有已支付的订单可以退款"},
 };
 
 /* Chinese for the core's reasons; English is the core's own wording. */
@@ -162,6 +216,26 @@ static const char *const zh_paycode[] = {
     [PAYCODE_UNSUPPORTED] = "本店不支持该钱包",
     [PAYCODE_UNKNOWN] = "不是微信支付或支付宝的付款码",
     [PAYCODE_BAD_LENGTH] = "付款码长度不对，请重新扫码",
+};
+
+static const char *const zh_engine[] = {
+    [ENGINE_OK] = "正常",
+    [ENGINE_REFUSED] = "当前状态下不能这样做",
+    [ENGINE_STALE] = "没有在等待这一项",
+    [ENGINE_INVALID] = "请求无效",
+};
+
+/* The journal's reasons: the screen does not link the journal, so the English arrives in
+ * the message (journal_reason) and only the Chinese lives here. */
+static const char *const zh_journal[] = {
+    [JOURNAL_OK] = "正常",
+    [JOURNAL_NOT_FOUND] = "日志中没有该订单",
+    [JOURNAL_EXISTS] = "订单号已被另一笔订单占用",
+    [JOURNAL_FULL] = "磁盘已满：什么也没有写入",
+    [JOURNAL_READONLY] = "日志无法写入（文件或目录只读）",
+    [JOURNAL_CORRUPT] = "日志已损坏或不是 posterm 日志；未做改动",
+    [JOURNAL_TOO_NEW] = "日志由更新版本的 posterm 写入；未做改动",
+    [JOURNAL_IO] = "日志无法读写",
 };
 
 const char *text_entry(enum ui_lang lang, enum text_id id)
@@ -202,4 +276,123 @@ const char *text_channel(enum ui_lang lang, enum pay_channel c)
     case CHANNEL_NONE: break;
     }
     return text(lang, T_CH_NONE);
+}
+
+const char *text_engine_reason(enum ui_lang lang, enum engine_status st)
+{
+    if (lang == UI_LANG_ZH && (size_t)st < sizeof zh_engine / sizeof zh_engine[0] && zh_engine[st])
+        return zh_engine[st];
+    return engine_status_reason(st);
+}
+
+static const char *journal_reason(enum ui_lang lang, const struct loop_message *m)
+{
+    if (lang == UI_LANG_ZH && (size_t)m->journal < sizeof zh_journal / sizeof zh_journal[0] &&
+        zh_journal[m->journal])
+        return zh_journal[m->journal];
+    return m->journal_reason ? m->journal_reason : "?";
+}
+
+/* The state as the loop names it in English, as the screens name it in Chinese. */
+static const char *state_words(enum ui_lang lang, enum pay_state st)
+{
+    if (lang == UI_LANG_EN)
+        return pay_state_name(st);
+    struct payment p = {.state = st};
+    return text(lang, describe_state(&p));
+}
+
+/* Each note's arguments in the order its English and Chinese rows name them (the table
+ * test proves both rows take the same conversions). */
+void text_loop_note(enum ui_lang lang, const struct loop_message *m, char *buf, size_t len)
+{
+    const char *order = m->order_no ? m->order_no : "";
+    const char *code = m->code ? m->code : "";
+    const char *detail = m->detail ? m->detail : "";
+    char money[MONEY_TEXT_MAX];
+    switch (m->note) {
+    case LOOP_NOTE_JOURNAL_UNUSABLE:
+        snprintf(buf, len, text(lang, T_NOTE_JOURNAL_UNUSABLE), detail);
+        return;
+    case LOOP_NOTE_JOURNAL_HELD:
+        snprintf(buf, len, text(lang, T_NOTE_JOURNAL_HELD), journal_reason(lang, m), detail, order);
+        return;
+    case LOOP_NOTE_JOURNAL_BACK:
+        snprintf(buf, len, text(lang, T_NOTE_JOURNAL_BACK), order);
+        return;
+    case LOOP_NOTE_NOT_SENT:
+        snprintf(buf, len, text(lang, T_NOTE_NOT_SENT), order);
+        return;
+    case LOOP_NOTE_QUEUE_FULL:
+        snprintf(buf, len, text(lang, T_NOTE_QUEUE_FULL), order);
+        return;
+    case LOOP_NOTE_RECOVER_FAILED:
+        snprintf(buf, len, text(lang, T_NOTE_RECOVER_FAILED), journal_reason(lang, m));
+        return;
+    case LOOP_NOTE_RECOVER_NO_MEMORY:
+        snprintf(buf, len, "%s", text(lang, T_NOTE_RECOVER_NO_MEMORY));
+        return;
+    case LOOP_NOTE_RESUMING:
+        snprintf(buf, len, text(lang, m->count == 1 ? T_NOTE_RESUMING_ONE : T_NOTE_RESUMING),
+                 m->count);
+        return;
+    case LOOP_NOTE_NO_JOURNAL:
+        snprintf(buf, len, text(lang, T_NOTE_NO_JOURNAL), detail);
+        return;
+    case LOOP_NOTE_BUSY:
+        snprintf(buf, len, "%s", text(lang, T_NOTE_BUSY));
+        return;
+    case LOOP_NOTE_BAD_AMOUNT:
+        snprintf(buf, len, text(lang, T_NOTE_BAD_AMOUNT), text_money_reason(lang, m->money));
+        return;
+    case LOOP_NOTE_JOURNAL_STUCK:
+        snprintf(buf, len, "%s", text(lang, T_NOTE_JOURNAL_STUCK));
+        return;
+    case LOOP_NOTE_ORDER_SEQ_FAILED:
+        snprintf(buf, len, text(lang, T_NOTE_ORDER_SEQ_FAILED), journal_reason(lang, m), detail);
+        return;
+    case LOOP_NOTE_BAD_TERMINAL_ID:
+        snprintf(buf, len, text(lang, T_NOTE_BAD_TERMINAL_ID), detail);
+        return;
+    case LOOP_NOTE_NO_MEMORY:
+        snprintf(buf, len, "%s", text(lang, T_NOTE_NO_MEMORY));
+        return;
+    case LOOP_NOTE_BAD_SCAN:
+        snprintf(buf, len, text(lang, T_NOTE_BAD_SCAN), text_paycode_reason(lang, m->paycode));
+        return;
+    case LOOP_NOTE_SCAN_WHILE_BUSY:
+        snprintf(buf, len, text(lang, T_NOTE_SCAN_WHILE_BUSY), code);
+        return;
+    case LOOP_NOTE_SCAN_BEFORE_AMOUNT:
+        snprintf(buf, len, text(lang, T_NOTE_SCAN_BEFORE_AMOUNT), code);
+        return;
+    case LOOP_NOTE_CHANNEL_OFF:
+        snprintf(buf, len, text(lang, T_NOTE_CHANNEL_OFF), text_channel(lang, m->channel));
+        return;
+    case LOOP_NOTE_REFUND_NO_JOURNAL:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_NO_JOURNAL), detail);
+        return;
+    case LOOP_NOTE_REFUND_NO_ORDER:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_NO_ORDER), order);
+        return;
+    case LOOP_NOTE_REFUND_JOURNAL:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_JOURNAL), journal_reason(lang, m));
+        return;
+    case LOOP_NOTE_REFUND_NOT_PAID:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_NOT_PAID), order, state_words(lang, m->state));
+        return;
+    case LOOP_NOTE_REFUND_ABOVE:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_ABOVE), money_format(m->amount_fen, money));
+        return;
+    case LOOP_NOTE_REFUND_TOO_MANY:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_TOO_MANY), order);
+        return;
+    case LOOP_NOTE_REFUND_REFUSED:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_REFUSED), text_engine_reason(lang, m->engine));
+        return;
+    case LOOP_NOTE__COUNT:
+        break;
+    }
+    /* Not a note this table knows: the loop's English is better than nothing. */
+    snprintf(buf, len, "%s", m->text ? m->text : "");
 }

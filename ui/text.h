@@ -8,6 +8,9 @@
 #ifndef POSTERM_UI_TEXT_H
 #define POSTERM_UI_TEXT_H
 
+#include <stddef.h>
+
+#include "engine.h"
 #include "money.h"
 #include "paycode.h"
 #include "payment.h"
@@ -136,6 +139,41 @@ enum text_id {
     T_EOD_NONE_UNRESOLVED,
     /* reasons (their words come from money.h/paycode.h in English) */
     T_BAD_SCAN,
+    /* what the loop says (loop.h enum loop_note; the English is the loop's own sentence) */
+    T_NOTE_JOURNAL_UNUSABLE,
+    T_NOTE_JOURNAL_HELD,
+    T_NOTE_JOURNAL_BACK,
+    T_NOTE_NOT_SENT,
+    T_NOTE_QUEUE_FULL,
+    T_NOTE_RECOVER_FAILED,
+    T_NOTE_RECOVER_NO_MEMORY,
+    T_NOTE_RESUMING_ONE,
+    T_NOTE_RESUMING,
+    T_NOTE_NO_JOURNAL,
+    T_NOTE_BUSY,
+    T_NOTE_BAD_AMOUNT,
+    T_NOTE_JOURNAL_STUCK,
+    T_NOTE_ORDER_SEQ_FAILED,
+    T_NOTE_BAD_TERMINAL_ID,
+    T_NOTE_NO_MEMORY,
+    T_NOTE_BAD_SCAN,
+    T_NOTE_SCAN_WHILE_BUSY,
+    T_NOTE_SCAN_BEFORE_AMOUNT,
+    T_NOTE_CHANNEL_OFF,
+    T_NOTE_REFUND_NO_JOURNAL,
+    T_NOTE_REFUND_NO_ORDER,
+    T_NOTE_REFUND_JOURNAL,
+    T_NOTE_REFUND_NOT_PAID,
+    T_NOTE_REFUND_ABOVE,
+    T_NOTE_REFUND_TOO_MANY,
+    T_NOTE_REFUND_REFUSED,
+    /* the cashier screen's own refusals (app/cashier.c) */
+    T_JOURNAL_UNAVAILABLE,
+    T_HISTORY_UNREADABLE,
+    T_NO_SUCH_ORDER,
+    T_JOURNAL_DAMAGED,
+    T_EOD_UNREADABLE,
+    T_REFUND_ONLY_PAID,
     T__COUNT
 };
 
@@ -152,5 +190,13 @@ const char *text_money_reason(enum ui_lang lang, enum money_status st);
 const char *text_paycode_reason(enum ui_lang lang, enum paycode_status st);
 
 const char *text_channel(enum ui_lang lang, enum pay_channel c);
+
+/* Why the engine refused an event, in the cashier's language (English: engine_status_reason). */
+const char *text_engine_reason(enum ui_lang lang, enum engine_status st);
+
+/* What the loop told the cashier, worded in the cashier's language from the message's
+ * values; in English it reads exactly as m->text. */
+struct loop_message;
+void text_loop_note(enum ui_lang lang, const struct loop_message *m, char *buf, size_t len);
 
 #endif

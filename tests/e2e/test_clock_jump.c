@@ -66,10 +66,11 @@ static void on_change(void *ctx, const struct payment *p, const char *event)
         snprintf(events[nevents++], sizeof events[0], "%s", event);
 }
 
-static void on_message(void *ctx, enum loop_level level, const char *text)
+static void on_message(void *ctx, const struct loop_message *m)
 {
     (void)ctx;
-    printf("  [%s] %s\n", level == LOOP_ERROR ? "error" : level == LOOP_WARN ? "warn" : "info", text);
+    printf("  [%s] %s\n", m->level == LOOP_ERROR ? "error" : m->level == LOOP_WARN ? "warn" : "info",
+           m->text);
 }
 
 static bool saw(const char *event)
