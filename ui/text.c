@@ -20,7 +20,7 @@ static const struct text_row table[T__COUNT] = {
     [T_GATEWAY_OFFLINE] = {"Gateway: OFFLINE", "网关：离线"},
     [T_SCANNER_OK] = {"Scanner: ready", "扫码枪：就绪"},
     [T_SCANNER_NAMED] = {"Scanner: %s", "扫码枪：%s"},
-    [T_SCANNER_NONE] = {"Scanner: NOT CONNECTED", "扫码枪：未连接"},
+    [T_SCANNER_NONE] = {"Scanner: not connected (type codes)", "扫码枪：未连接（可键盘输入）"},
     [T_PENDING] = {"Resolving: %d", "后台处理：%d 笔"},
     [T_TLS_OFF] = {"WARNING: TLS verification is OFF - for tests only, never for real money",
                    "警告：TLS 证书校验已关闭 - 仅供测试，不可用于真实收款"},
@@ -52,8 +52,9 @@ static const struct text_row table[T__COUNT] = {
     [T_SCAN_TITLE] = {"Scan the customer's payment code", "请扫描顾客的付款码"},
     [T_SCAN_PROMPT] = {"Show payment code", "请出示付款码"},
     [T_SCAN_CHANNELS] = {"WeChat Pay or Alipay", "微信支付 或 支付宝"},
-    [T_SCAN_NO_SCANNER] = {"No scanner connected: plug in the scanner",
-                           "扫码枪未连接：请插入扫码枪"},
+    /* Without a scanner the keyboard still takes a code: say so rather than alarm. */
+    [T_SCAN_NO_SCANNER] = {"No scanner: type the code and press Enter",
+                           "未连接扫码枪：请用键盘输入付款码并按回车"},
 
     [T_PAYING_TITLE] = {"Payment in progress", "正在收款"},
     [T_ST_WAITING_CODE] = {"Waiting for the payment code", "等待付款码"},
