@@ -153,6 +153,26 @@ def case_resize(scr, ws):
     scr.wait("PAID", timeout=20)
 
 
+def masked(code):
+    """A payment code as the screen shows it (paycode_mask: first 6, last 4)."""
+    return code[:6] + "*" * (len(code) - 10) + code[-4:]
+
+
+def case_zh_busy(scr, ws):
+    """In Chinese, a code scanned while the customer confirms is refused in Chinese."""
+    scr.type("8.80")
+    scr.keys("Enter")
+    scr.wait("请扫描顾客的付款码")
+    scr.type(A(3))  # the customer confirms for 8 s, then it is paid
+    scr.keys("Enter")
+    scr.wait("顾客正在手机上确认支付")
+    scr.type(W(0))
+    scr.keys("Enter")
+    s = scr.wait("付款码 %s 未受理：已有一笔收款正在进行" % masked(W(0)))
+    assert "already under way" not in s, s
+    scr.wait("收款成功", "支付宝", timeout=20)
+
+
 def case_restart(scr, ws):
     charge(scr, "4.40", A(7))  # no usable reply: unresolved until the window closes
     scr.wait("Checking the payment with the gateway")
@@ -163,15 +183,18 @@ def case_restart(scr, ws):
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+LANGUAGE = {"zh_busy": "zh"}
+READY = {"en": "enter the amount", "zh": "请输入金额"}
 
 
 def main():
     build, name = sys.argv[1], sys.argv[2]
     with harness.Workspace(build) as ws:
-        config = ws.config(policy={"window_ms": 15000})
+        language = LANGUAGE.get(name, "en")
+        config = ws.config(policy={"window_ms": 15000}, extra={"language": language})
         scr = Screen(build, config, name)
         try:
-            scr.wait("enter the amount")
+            scr.wait(READY[language])
             CASES[name](scr, ws)
             scr.keys("Escape")
             scr.type("q")
