@@ -60,9 +60,15 @@ static void show(struct engine_actions *out)
     push(out, ENGINE_SHOW);
 }
 
-static void set_error(struct payment *p, const char *reason)
+static void set_error(struct payment *p, enum pay_cause cause, const char *reason)
 {
+    p->last_cause = cause;
     snprintf(p->last_error, sizeof p->last_error, "%s", reason ? reason : "");
+}
+
+static void clear_error(struct payment *p)
+{
+    set_error(p, PAY_CAUSE_NONE, "");
 }
 
 /* A payment that reached a final state no longer needs its full code (DESIGN.md). */
@@ -90,10 +96,12 @@ static int64_t earliest_cancel(const struct payment *p, const struct policy *pol
 
 /* What the cashier reads on a cancelled payment: why it was cancelled, not the last
  * transport error met on the way (those stay in the event log). */
-static const char *cancel_reason(const struct payment *p)
+static void set_cancel_reason(struct payment *p)
 {
-    return p->abort_requested ? "cancelled by the cashier"
-                              : "no definite answer within the payment window";
+    if (p->abort_requested)
+        set_error(p, PAY_CAUSE_ABORTED, "cancelled by the cashier");
+    else
+        set_error(p, PAY_CAUSE_WINDOW_CLOSED, "no definite answer within the payment window");
 }
 
 /* Enter CANCELLING and send the cancel: the decision is journaled before the request. */
@@ -154,29 +162,33 @@ static void become_paid(struct payment *p, const struct gw_reply *r, int64_t wal
                         struct engine_actions *out, const char *name)
 {
     take_trade_no(p, r);
-    p->last_error[0] = '\0';
+    clear_error(p);
     enter_state(p, PAY_PAID, wall);
     journal(out, name, "trade %s", p->trade_no[0] ? p->trade_no : "(no trade number)");
     show(out);
 }
 
 /* The kind the engine acts on: a SUCCESS stating another amount is not believed, and "no
- * such order" is never a failure - the pay may still be on its way. why gets the reason. */
+ * such order" is never a failure - the pay may still be on its way. why and *cause get the
+ * reason. */
 static enum gw_kind believed_kind(const struct payment *p, const struct gw_reply *r, char *why,
-                                  size_t whylen)
+                                  size_t whylen, enum pay_cause *cause)
 {
     snprintf(why, whylen, "%s", r->reason);
-    if (r->kind == GW_SUCCESS && amount_mismatch(p, r, why, whylen))
+    *cause = r->cause;
+    if (r->kind == GW_SUCCESS && amount_mismatch(p, r, why, whylen)) {
+        *cause = PAY_CAUSE_AMOUNT_MISMATCH;
         return GW_UNKNOWN;
+    }
     if (r->kind == GW_FAILED && r->no_such_order)
         return GW_UNKNOWN;
     return r->kind;
 }
 
-static void become_failed(struct payment *p, const char *why, int64_t wall,
+static void become_failed(struct payment *p, enum pay_cause cause, const char *why, int64_t wall,
                           struct engine_actions *out, const char *via)
 {
-    set_error(p, why);
+    set_error(p, cause, why);
     enter_state(p, PAY_FAILED, wall);
     journal(out, "pay_failed", "%s%s", via, why);
     show(out);
@@ -188,19 +200,23 @@ static enum engine_status on_pay_reply(struct payment *p, const struct policy *p
 {
     const struct gw_reply *r = ev->reply;
     char why[160];
-    enum gw_kind kind = believed_kind(p, r, why, sizeof why);
+    enum pay_cause cause;
+    enum gw_kind kind = believed_kind(p, r, why, sizeof why, &cause);
 
     switch (kind) {
     case GW_SUCCESS:
         become_paid(p, r, ev->wall, out, "paid");
         return ENGINE_OK;
     case GW_FAILED:
-        become_failed(p, why, ev->wall, out, "");
+        become_failed(p, cause, why, ev->wall, out, "");
         return ENGINE_OK;
     case GW_PAYING:
     case GW_UNKNOWN:
         take_trade_no(p, r);
-        set_error(p, kind == GW_PAYING ? "" : why);
+        if (kind == GW_PAYING)
+            clear_error(p);
+        else
+            set_error(p, cause, why);
         p->customer_confirming = kind == GW_PAYING;
         enter_state(p, PAY_QUERYING, ev->wall);
         journal(out, kind == GW_PAYING ? "pay_confirming" : "pay_unknown", "%s", why);
@@ -217,20 +233,24 @@ static enum engine_status on_query_reply(struct payment *p, const struct policy 
 {
     const struct gw_reply *r = ev->reply;
     char why[160];
-    enum gw_kind kind = believed_kind(p, r, why, sizeof why);
+    enum pay_cause cause;
+    enum gw_kind kind = believed_kind(p, r, why, sizeof why, &cause);
 
     switch (kind) {
     case GW_SUCCESS:
         become_paid(p, r, ev->wall, out, "paid");
         return ENGINE_OK;
     case GW_FAILED:
-        become_failed(p, why, ev->wall, out, "query: ");
+        become_failed(p, cause, why, ev->wall, out, "query: ");
         return ENGINE_OK;
     case GW_PAYING:
     case GW_UNKNOWN: {
         bool was = p->customer_confirming;
         p->customer_confirming = kind == GW_PAYING;
-        set_error(p, kind == GW_PAYING ? "" : why);
+        if (kind == GW_PAYING)
+            clear_error(p);
+        else
+            set_error(p, cause, why);
         poll_or_cancel(p, pol, ev->now, ev->wall, pol->query_every_ms, out);
         if (was != p->customer_confirming)
             show(out);
@@ -259,7 +279,7 @@ static enum engine_status on_cancelling_reply(struct payment *p, const struct po
         if (r->kind == GW_SUCCESS && !r->retry) {
             p->cancel_refunded = r->cancel_refunded;
             take_trade_no(p, r);
-            set_error(p, cancel_reason(p));
+            set_cancel_reason(p);
             enter_state(p, PAY_CANCELLED, ev->wall);
             journal(out, "cancelled", "%s", p->cancel_refunded ? "paid money returned" : "closed");
             show(out);
@@ -268,32 +288,33 @@ static enum engine_status on_cancelling_reply(struct payment *p, const struct po
         if (r->kind == GW_FAILED) {
             /* The gateway will not cancel (e.g. the trade is past reversal): find out whether
              * it was paid rather than retrying something that can never succeed. */
-            set_error(p, r->reason);
+            set_error(p, r->cause, r->reason);
             journal(out, "cancel_refused", "%s", r->reason);
             send_request(p, out, GW_QUERY);
             show(out);
             return ENGINE_OK;
         }
-        set_error(p, r->reason);
+        set_error(p, r->cause, r->reason);
         retry_later(p, pol, ev->now, out);
         return ENGINE_OK;
     }
 
     /* GW_QUERY after a refused cancel. */
     char why[160];
-    enum gw_kind kind = believed_kind(p, r, why, sizeof why);
+    enum pay_cause cause;
+    enum gw_kind kind = believed_kind(p, r, why, sizeof why, &cause);
     if (kind == GW_SUCCESS) {
         become_paid(p, r, ev->wall, out, "paid_cancel_refused");
         return ENGINE_OK;
     }
     if (kind == GW_FAILED) {
-        set_error(p, cancel_reason(p));
+        set_cancel_reason(p);
         enter_state(p, PAY_CANCELLED, ev->wall);
         journal(out, "cancelled", "trade closed: %s", why);
         show(out);
         return ENGINE_OK;
     }
-    set_error(p, why);
+    set_error(p, cause, why);
     retry_later(p, pol, ev->now, out);
     return ENGINE_OK;
 }
@@ -311,12 +332,12 @@ static enum engine_status on_refund_reply(struct payment *p, const struct policy
         journal(out, "refunded", "%s refunded (%s)", money_format(p->refund_fen, amount),
                 p->refund_no);
         p->refund_fen = 0;
-        p->last_error[0] = '\0';
+        clear_error(p);
         enter_state(p, p->refunded_fen >= p->amount_fen ? PAY_REFUNDED : PAY_PAID, ev->wall);
         show(out);
         return ENGINE_OK;
     case GW_FAILED:
-        set_error(p, r->reason);
+        set_error(p, r->cause, r->reason);
         journal(out, "refund_failed", "%s: %s", p->refund_no, r->reason);
         p->refund_fen = 0;
         enter_state(p, PAY_PAID, ev->wall);
@@ -324,7 +345,7 @@ static enum engine_status on_refund_reply(struct payment *p, const struct policy
         return ENGINE_OK;
     case GW_PAYING:
     case GW_UNKNOWN:
-        set_error(p, r->reason);
+        set_error(p, r->cause, r->reason);
         retry_later(p, pol, ev->now, out);
         return ENGINE_OK;
     }
@@ -387,7 +408,7 @@ static enum engine_status on_abort(struct payment *p, const struct policy *pol,
     switch (p->state) {
     case PAY_NEW:
         /* Nothing left the terminal: there is nothing to cancel at the gateway. */
-        set_error(p, "aborted before a payment code was scanned");
+        set_error(p, PAY_CAUSE_ABORTED_BEFORE_SCAN, "aborted before a payment code was scanned");
         enter_state(p, PAY_FAILED, ev->wall);
         journal(out, "aborted", "before scan");
         show(out);
@@ -426,7 +447,8 @@ static enum engine_status on_resume(struct payment *p, const struct policy *pol,
 
     switch (p->state) {
     case PAY_NEW:
-        set_error(p, "terminal restarted before a payment code was scanned");
+        set_error(p, PAY_CAUSE_RESTARTED_BEFORE_SCAN,
+                  "terminal restarted before a payment code was scanned");
         enter_state(p, PAY_FAILED, ev->wall);
         journal(out, "aborted", "restart before scan");
         show(out);

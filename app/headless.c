@@ -69,6 +69,7 @@ static void add_payment(cJSON *o, const struct payment *p)
     cJSON_AddBoolToObject(o, "abort_requested", p->abort_requested);
     cJSON_AddStringToObject(o, "trade_no", p->trade_no);
     cJSON_AddStringToObject(o, "error", p->last_error);
+    cJSON_AddStringToObject(o, "cause", pay_cause_name(p->last_cause));
     add_money(o, "refunded", p->refunded_fen);
     cJSON_AddBoolToObject(o, "cancel_refunded", p->cancel_refunded);
 }

@@ -18,6 +18,7 @@
 #include "gateway.h"
 #include "headless.h"
 #include "journal.h"
+#include "journal_lock.h"
 #include "loop.h"
 #include "scanner.h"
 
@@ -75,7 +76,10 @@ static void usage(FILE *to)
             "  -j, --journal FILE  journal database (overrides the config's \"journal\")\n"
             "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
             "  -h, --help          this text\n"
-            "  -V, --version       the version\n");
+            "  -V, --version       the version\n"
+            "\n"
+            "Exits 2 when it cannot start: a bad config or key file, or another posterm\n"
+            "already using the journal.\n");
 }
 
 /* The configured scanner, or NULL when codes come from the keyboard or headless input
@@ -189,6 +193,18 @@ int main(int argc, char **argv)
     if (journal_path)
         snprintf(cfg.journal_path, sizeof cfg.journal_path, "%s", journal_path);
 
+    /* Two posterms on one journal would both resume its unresolved payments. */
+    int journal_lock = -1;
+    switch (journal_lock_take(cfg.journal_path, &journal_lock, err, sizeof err)) {
+    case JOURNAL_LOCK_OK: break;
+    case JOURNAL_LOCK_HELD:
+        fprintf(stderr, "posterm: %s\n", err);
+        return 2;
+    case JOURNAL_LOCK_UNAVAILABLE:
+        fprintf(stderr, "posterm: %s (running without the one-posterm-per-journal lock)\n", err);
+        break;
+    }
+
     /* An unusable journal does not stop posterm: it starts, says why, and refuses payments,
      * leaving the file untouched for whoever inspects it. */
     struct journal *journal = NULL;
@@ -204,6 +220,7 @@ int main(int argc, char **argv)
     if (gateway_open(&gateway, &cfg.gateway, err, sizeof err) != GW_OK) {
         fprintf(stderr, "posterm: %s\n", err);
         journal_close(journal);
+        journal_lock_release(journal_lock);
         return 2;
     }
     FILE *log = open_log(&cfg, headless);
@@ -240,6 +257,7 @@ int main(int argc, char **argv)
     scanner_close(scanner);
     gateway_close(gateway);
     journal_close(journal);
+    journal_lock_release(journal_lock);
     if (log != stderr)
         fclose(log);
     return status;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "pay_cause.h"
+
 enum pay_channel {
     CHANNEL_NONE = 0,
     CHANNEL_WECHAT = 1,
@@ -52,6 +54,7 @@ struct payment {
     uint32_t cancels;         /* cancel requests sent (journaled with the next transition) */
     char trade_no[65];        /* gateway's trade number once known */
     char last_error[160];     /* plain words, no secrets (journaled with the next transition) */
+    enum pay_cause last_cause; /* the same, as a value the screen words in its language */
     int64_t refunded_fen;     /* refunded so far (partial refunds add up) */
     char refund_no[ORDER_NO_MAX + 1]; /* the refund in progress, else the last one sent */
     int64_t refund_fen;       /* amount of the refund in progress; 0 = none */

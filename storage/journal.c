@@ -107,6 +107,11 @@ static const char *const migrations[] = {
     "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at)"
     " SELECT refund_no, order_no, refund_fen, 'REFUNDING', updated_at"
     " FROM payments WHERE state = 'REFUNDING' AND refund_no IS NOT NULL;",
+
+    /* v3: the cause of last_error as a name (app/pay_cause.h), so a screen in another
+     * language can word it. An older row's reason is known only in English: "other". */
+    "ALTER TABLE payments ADD COLUMN last_cause TEXT NOT NULL DEFAULT '';"
+    "UPDATE payments SET last_cause = 'other' WHERE coalesce(last_error, '') <> '';",
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -135,7 +140,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_UPSERT] =
         "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS
         ") VALUES "
-        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
         "ON CONFLICT(order_no) DO UPDATE SET channel = excluded.channel, "
         "amount_fen = excluded.amount_fen, state = excluded.state, "
         "auth_code = excluded.auth_code, code_last4 = excluded.code_last4, "
@@ -144,7 +149,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         "updated_at = excluded.updated_at, queries = excluded.queries, "
         "cancels = excluded.cancels, trade_no = excluded.trade_no, "
         "last_error = excluded.last_error, refunded_fen = excluded.refunded_fen, "
-        "refund_no = excluded.refund_no, refund_fen = excluded.refund_fen "
+        "refund_no = excluded.refund_no, refund_fen = excluded.refund_fen, "
+        "last_cause = excluded.last_cause "
         "WHERE payments.created_at = excluded.created_at",
     /* An event's id is one more than its order's last: read from the page about to be
      * written anyway, so numbering costs no extra write. (A scalar subquery, not INSERT ...
@@ -470,6 +476,17 @@ static void roll_back(struct journal *j)
         sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static enum journal_status refuse_mismatched_tables(struct journal *j, int version,
+                                                    const char *path, char *err, size_t errlen)
+{
+    char what[512];
+    snprintf(what, sizeof what,
+             "its tables are not those of schema version %d (%s); the file was left untouched",
+             version, sqlite3_errmsg(j->db));
+    roll_back(j);
+    return open_error(JOURNAL_CORRUPT, err, errlen, path, what);
+}
+
 /* Brings the schema up to JOURNAL_VERSION and prepares every statement against it, in one
  * transaction, so that a file whose tables are not what its version says is refused with
  * nothing written: its statements fail to prepare before anything is committed. */
@@ -495,6 +512,9 @@ static enum journal_status migrate_and_prepare(struct journal *j, int version, c
             snprintf(sql, sizeof sql, "PRAGMA user_version = %d", JOURNAL_VERSION);
             rc = exec(j, sql);
         }
+        /* SQLITE_ERROR here is a step meeting tables its version does not have. */
+        if (rc == SQLITE_ERROR)
+            return refuse_mismatched_tables(j, version, path, err, errlen);
         if (rc != SQLITE_OK) {
             enum journal_status st = open_sqlite_error(j, rc, err, errlen, path, "cannot migrate it");
             roll_back(j);
@@ -503,15 +523,8 @@ static enum journal_status migrate_and_prepare(struct journal *j, int version, c
     }
     for (int i = 0; i < ST_COUNT; i++) {
         rc = sqlite3_prepare_v3(j->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &j->st[i], NULL);
-        if (rc == SQLITE_ERROR) {
-            char what[512];
-            snprintf(what, sizeof what,
-                     "its tables are not those of schema version %d (%s); the file was left "
-                     "untouched",
-                     version, sqlite3_errmsg(j->db));
-            roll_back(j);
-            return open_error(JOURNAL_CORRUPT, err, errlen, path, what);
-        }
+        if (rc == SQLITE_ERROR)
+            return refuse_mismatched_tables(j, version, path, err, errlen);
         if (rc != SQLITE_OK) {
             enum journal_status st =
                 open_sqlite_error(j, rc, err, errlen, path, "cannot prepare its statements");
@@ -736,6 +749,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 16, p->refunded_fen);
         bind_text_or_null(st, 17, p->refund_no);
         sqlite3_bind_int64(st, 18, p->refund_fen);
+        sqlite3_bind_text(st, 19, pay_cause_name(p->last_cause), -1, SQLITE_STATIC);
         rc = run(j, st);
         if (rc == SQLITE_OK && sqlite3_changes(j->db) == 0) {
             if (!sqlite3_get_autocommit(j->db))
@@ -804,7 +818,7 @@ static void copy_column(sqlite3_stmt *st, int col, char *out, size_t outlen)
 
 bool journal_read_payment(sqlite3_stmt *st, struct payment *out)
 {
-    char name[16];
+    char name[32]; /* longest state, channel or cause name, with room */
     memset(out, 0, sizeof *out);
     copy_column(st, 0, out->order_no, sizeof out->order_no);
     copy_column(st, 1, name, sizeof name);
@@ -826,6 +840,8 @@ bool journal_read_payment(sqlite3_stmt *st, struct payment *out)
     out->refunded_fen = sqlite3_column_int64(st, 15);
     copy_column(st, 16, out->refund_no, sizeof out->refund_no);
     out->refund_fen = sqlite3_column_int64(st, 17);
+    copy_column(st, 18, name, sizeof name);
+    out->last_cause = pay_cause_from_name(name);
     return known;
 }
 

@@ -11,6 +11,7 @@
 
 #include "describe.h"
 #include "money.h"
+#include "reasons.h"
 #include "text.h"
 #include "widgets.h"
 
@@ -132,7 +133,9 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
     y += 2;
     y += screen_payment_fields(m, p, true, y, f.bottom - y - 3);
     if (p->last_error[0] != '\0' && y < f.bottom) {
-        snprintf(buf, sizeof buf, "%s: %s", text(m->lang, T_F_LAST_ERROR), p->last_error);
+        char why[REASON_TEXT_MAX];
+        snprintf(buf, sizeof buf, "%s: %s", text(m->lang, T_F_LAST_ERROR),
+                 reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
         wdg_put(y++, 2, COLS - 4, WDG_WARN, buf);
     }
     y++;

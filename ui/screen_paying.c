@@ -11,6 +11,7 @@
 
 #include "describe.h"
 #include "money.h"
+#include "reasons.h"
 #include "text.h"
 #include "widgets.h"
 
@@ -56,7 +57,9 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
     /* The reason of the last unanswered attempt (a timeout, a 5xx) tells the cashier why it
      * takes long; it is never a verdict. */
     if (p->last_error[0] != '\0' && y < f.bottom) {
-        wdg_format(buf, sizeof buf, m->lang, T_ST_NETWORK, p->last_error);
+        char why[REASON_TEXT_MAX];
+        reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
+        wdg_format(buf, sizeof buf, m->lang, T_ST_NETWORK, why);
         wdg_center(y, WDG_DIM, buf);
     }
 }

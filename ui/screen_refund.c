@@ -11,6 +11,7 @@
 
 #include "describe.h"
 #include "money.h"
+#include "reasons.h"
 #include "text.h"
 #include "widgets.h"
 
@@ -110,7 +111,9 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
             wdg_put(y++, x, w, p->refunded_fen > 0 ? WDG_GOOD : WDG_WARN, buf);
         }
         if (p->last_error[0] != '\0') {
-            wdg_format(buf, sizeof buf, m->lang, T_RES_REASON, p->last_error);
+            char why[REASON_TEXT_MAX];
+            reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
+            wdg_format(buf, sizeof buf, m->lang, T_RES_REASON, why);
             wdg_put(y, x, w, WDG_DIM, buf);
         }
         break;

@@ -11,6 +11,7 @@
 
 #include "describe.h"
 #include "money.h"
+#include "reasons.h"
 #include "text.h"
 #include "widgets.h"
 
@@ -86,7 +87,7 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
     enum wdg_style style = head == T_RES_PAID ? WDG_GOOD
                            : head == T_RES_UNRESOLVED || head == T_RES_REFUNDED ? WDG_WARN
                                                                                 : WDG_BAD;
-    char buf[200];
+    char buf[200], why[REASON_TEXT_MAX];
     snprintf(buf, sizeof buf, "  %s  ", text(m->lang, head));
     wdg_center(y, style, buf);
     y += 2;
@@ -99,12 +100,17 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
 
     switch (p->state) {
     case PAY_FAILED:
-        wdg_format(buf, sizeof buf, m->lang, T_RES_REASON, p->last_error);
+        wdg_format(buf, sizeof buf, m->lang, T_RES_REASON,
+                   reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
         wdg_center(y++, WDG_BAD, buf);
         break;
     case PAY_CANCELLED:
         wdg_center(y++, WDG_WARN,
                    text(m->lang, p->cancel_refunded ? T_RES_MONEY_RETURNED : T_RES_NO_MONEY));
+        /* Who cancelled: the cashier, or the window closing without an answer. */
+        if (p->last_error[0] != '\0')
+            wdg_center(y++, WDG_DIM,
+                       reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
         break;
     case PAY_PAID:
     case PAY_REFUNDED:

@@ -310,71 +310,91 @@ static bool find_members(const char *body, size_t len, const char *const *names,
 
 struct code_words {
     const char *code;
+    enum pay_cause cause;
     const char *words;
 };
 
 /* alipay.trade.pay sub_codes that are definite: no money moved, a new code is needed.
  * Source: alipay.trade.pay error table (README.md "Alipay pay codes"). */
 static const struct code_words pay_failures[] = {
-    {"ACQ.PAYMENT_AUTH_CODE_INVALID", "payment code invalid or expired: ask for a new one"},
-    {"ACQ.BUYER_BALANCE_NOT_ENOUGH", "buyer's balance is not enough"},
-    {"ACQ.BUYER_BANKCARD_BALANCE_NOT_ENOUGH", "buyer's bank card balance is not enough"},
-    {"ACQ.ERROR_BALANCE_PAYMENT_DISABLE", "buyer has balance payment switched off"},
-    {"ACQ.BUYER_SELLER_EQUAL", "buyer and seller are the same account"},
-    {"ACQ.TRADE_BUYER_NOT_MATCH", "order belongs to another buyer"},
-    {"ACQ.BUYER_ENABLE_STATUS_FORBID", "buyer's account may not pay"},
-    {"ACQ.PULL_MOBILE_CASHIER_FAIL", "could not reach the buyer's phone: scan a fresh code"},
-    {"ACQ.MOBILE_PAYMENT_SWITCH_OFF", "buyer has mobile payment switched off"},
-    {"ACQ.PAYMENT_FAIL", "payment failed: scan a fresh code or use another method"},
-    {"ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR", "buyer's daily limit reached"},
-    {"ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR", "buyer's monthly limit reached"},
-    {"ACQ.BEYOND_PAY_RESTRICTION", "merchant's collection limit reached"},
-    {"ACQ.BEYOND_PER_RECEIPT_RESTRICTION", "merchant's monthly collection limit reached"},
-    {"ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT", "buyer's identity is not verified"},
-    {"ACQ.PAYMENT_REQUEST_HAS_RISK", "payment refused for risk: use another method"},
-    {"ACQ.NO_PAYMENT_INSTRUMENTS_AVAILABLE", "buyer has no usable payment method"},
-    {"ACQ.USER_FACE_PAYMENT_SWITCH_OFF", "buyer has in-store payment switched off"},
-    {"ACQ.SELLER_BEEN_BLOCKED", "merchant account is frozen"},
-    {"ACQ.INVALID_STORE_ID", "store id is not valid"},
-    {"ACQ.TOTAL_FEE_EXCEED", "amount above the limit"},
-    {"ACQ.CONTEXT_INCONSISTENT", "order number reused with different details"},
-    {"ACQ.TRADE_HAS_CLOSE", "order is already closed"},
-    {"ACQ.INVALID_PARAMETER", "request refused: invalid parameter"},
-    {"ACQ.ACCESS_FORBIDDEN", "merchant may not use this API"},
-    {"ACQ.EXIST_FORBIDDEN_WORD", "order text contains a forbidden word"},
-    {"ACQ.PARTNER_ERROR", "app_id is wrong"},
-    {NULL, NULL},
+    {"ACQ.PAYMENT_AUTH_CODE_INVALID", PAY_CAUSE_CODE_INVALID,
+     "payment code invalid or expired: ask for a new one"},
+    {"ACQ.BUYER_BALANCE_NOT_ENOUGH", PAY_CAUSE_BALANCE, "buyer's balance is not enough"},
+    {"ACQ.BUYER_BANKCARD_BALANCE_NOT_ENOUGH", PAY_CAUSE_BALANCE,
+     "buyer's bank card balance is not enough"},
+    {"ACQ.ERROR_BALANCE_PAYMENT_DISABLE", PAY_CAUSE_BUYER_ACCOUNT,
+     "buyer has balance payment switched off"},
+    {"ACQ.BUYER_SELLER_EQUAL", PAY_CAUSE_BUYER_ACCOUNT, "buyer and seller are the same account"},
+    {"ACQ.TRADE_BUYER_NOT_MATCH", PAY_CAUSE_ORDER_CONFLICT, "order belongs to another buyer"},
+    {"ACQ.BUYER_ENABLE_STATUS_FORBID", PAY_CAUSE_BUYER_ACCOUNT, "buyer's account may not pay"},
+    {"ACQ.PULL_MOBILE_CASHIER_FAIL", PAY_CAUSE_SCAN_AGAIN,
+     "could not reach the buyer's phone: scan a fresh code"},
+    {"ACQ.MOBILE_PAYMENT_SWITCH_OFF", PAY_CAUSE_BUYER_ACCOUNT,
+     "buyer has mobile payment switched off"},
+    {"ACQ.PAYMENT_FAIL", PAY_CAUSE_SCAN_AGAIN,
+     "payment failed: scan a fresh code or use another method"},
+    {"ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR", PAY_CAUSE_BUYER_LIMIT,
+     "buyer's daily limit reached"},
+    {"ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR", PAY_CAUSE_BUYER_LIMIT,
+     "buyer's monthly limit reached"},
+    {"ACQ.BEYOND_PAY_RESTRICTION", PAY_CAUSE_MERCHANT_LIMIT, "merchant's collection limit reached"},
+    {"ACQ.BEYOND_PER_RECEIPT_RESTRICTION", PAY_CAUSE_MERCHANT_LIMIT,
+     "merchant's monthly collection limit reached"},
+    {"ACQ.ERROR_BUYER_CERTIFY_LEVEL_LIMIT", PAY_CAUSE_BUYER_ACCOUNT,
+     "buyer's identity is not verified"},
+    {"ACQ.PAYMENT_REQUEST_HAS_RISK", PAY_CAUSE_RISK,
+     "payment refused for risk: use another method"},
+    {"ACQ.NO_PAYMENT_INSTRUMENTS_AVAILABLE", PAY_CAUSE_BUYER_ACCOUNT,
+     "buyer has no usable payment method"},
+    {"ACQ.USER_FACE_PAYMENT_SWITCH_OFF", PAY_CAUSE_BUYER_ACCOUNT,
+     "buyer has in-store payment switched off"},
+    {"ACQ.SELLER_BEEN_BLOCKED", PAY_CAUSE_MERCHANT_SETUP, "merchant account is frozen"},
+    {"ACQ.INVALID_STORE_ID", PAY_CAUSE_MERCHANT_SETUP, "store id is not valid"},
+    {"ACQ.TOTAL_FEE_EXCEED", PAY_CAUSE_AMOUNT_LIMIT, "amount above the limit"},
+    {"ACQ.CONTEXT_INCONSISTENT", PAY_CAUSE_ORDER_CONFLICT,
+     "order number reused with different details"},
+    {"ACQ.TRADE_HAS_CLOSE", PAY_CAUSE_ORDER_CLOSED, "order is already closed"},
+    {"ACQ.INVALID_PARAMETER", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
+    {"ACQ.ACCESS_FORBIDDEN", PAY_CAUSE_MERCHANT_SETUP, "merchant may not use this API"},
+    {"ACQ.EXIST_FORBIDDEN_WORD", PAY_CAUSE_REQUEST_REFUSED, "order text contains a forbidden word"},
+    {"ACQ.PARTNER_ERROR", PAY_CAUSE_MERCHANT_SETUP, "app_id is wrong"},
+    {NULL, PAY_CAUSE_NONE, NULL},
 };
 
 /* alipay.trade.cancel sub_codes that will not change on retry (README.md "Alipay cancel"). */
 static const struct code_words cancel_failures[] = {
-    {"ACQ.TRADE_CANCEL_TIME_OUT", "too late to cancel: refund instead"},
-    {"ACQ.CANCEL_NOT_ALLOWED", "this trade may not be cancelled"},
-    {"ACQ.TRADE_HAS_FINISHED", "trade is finished and may not be cancelled"},
-    {"ACQ.REASON_TRADE_BEEN_FREEZEN", "trade is frozen: contact Alipay"},
-    {"ACQ.REASON_TRADE_REFUND_FEE_ERR", "trade was already refunded: cannot cancel"},
-    {"ACQ.INVALID_PARAMETER", "request refused: invalid parameter"},
-    {NULL, NULL},
+    {"ACQ.TRADE_CANCEL_TIME_OUT", PAY_CAUSE_CANCEL_TOO_LATE, "too late to cancel: refund instead"},
+    {"ACQ.CANCEL_NOT_ALLOWED", PAY_CAUSE_NOT_CANCELLABLE, "this trade may not be cancelled"},
+    {"ACQ.TRADE_HAS_FINISHED", PAY_CAUSE_NOT_CANCELLABLE,
+     "trade is finished and may not be cancelled"},
+    {"ACQ.REASON_TRADE_BEEN_FREEZEN", PAY_CAUSE_NOT_CANCELLABLE, "trade is frozen: contact Alipay"},
+    {"ACQ.REASON_TRADE_REFUND_FEE_ERR", PAY_CAUSE_NOT_CANCELLABLE,
+     "trade was already refunded: cannot cancel"},
+    {"ACQ.INVALID_PARAMETER", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
+    {NULL, PAY_CAUSE_NONE, NULL},
 };
 
 /* alipay.trade.refund sub_codes that are definite refusals (README.md "Alipay refund"). */
 static const struct code_words refund_failures[] = {
-    {"ACQ.TRADE_NOT_EXIST", "no such trade to refund"},
-    {"ACQ.TRADE_STATUS_ERROR", "trade is not in a refundable state"},
-    {"ACQ.TRADE_HAS_FINISHED", "trade is finished and may not be refunded"},
-    {"ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "refund amount does not match"},
-    {"ACQ.REFUND_FEE_ERROR", "refund amount is not valid"},
-    {"ACQ.REASON_TRADE_BEEN_FREEZEN", "trade is frozen: contact Alipay"},
-    {"ACQ.SELLER_BALANCE_NOT_ENOUGH", "merchant balance too low to refund"},
-    {"ACQ.DISCORDANT_REPEAT_REQUEST", "refund number reused with different details"},
-    {"ACQ.INVALID_PARAMETER", "request refused: invalid parameter"},
-    {NULL, NULL},
+    {"ACQ.TRADE_NOT_EXIST", PAY_CAUSE_NOT_REFUNDABLE, "no such trade to refund"},
+    {"ACQ.TRADE_STATUS_ERROR", PAY_CAUSE_NOT_REFUNDABLE, "trade is not in a refundable state"},
+    {"ACQ.TRADE_HAS_FINISHED", PAY_CAUSE_NOT_REFUNDABLE,
+     "trade is finished and may not be refunded"},
+    {"ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", PAY_CAUSE_REFUND_AMOUNT, "refund amount does not match"},
+    {"ACQ.REFUND_FEE_ERROR", PAY_CAUSE_REFUND_AMOUNT, "refund amount is not valid"},
+    {"ACQ.REASON_TRADE_BEEN_FREEZEN", PAY_CAUSE_NOT_REFUNDABLE, "trade is frozen: contact Alipay"},
+    {"ACQ.SELLER_BALANCE_NOT_ENOUGH", PAY_CAUSE_MERCHANT_BALANCE,
+     "merchant balance too low to refund"},
+    {"ACQ.DISCORDANT_REPEAT_REQUEST", PAY_CAUSE_ORDER_CONFLICT,
+     "refund number reused with different details"},
+    {"ACQ.INVALID_PARAMETER", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
+    {NULL, PAY_CAUSE_NONE, NULL},
 };
 
-static const char *words_for(const struct code_words *table, const char *code)
+static const struct code_words *entry_for(const struct code_words *table, const char *code)
 {
     for (; table->code; table++)
-        if (strcmp(table->code, code) == 0) return table->words;
+        if (strcmp(table->code, code) == 0) return table;
     return NULL;
 }
 
@@ -406,29 +426,34 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
     switch (req->op) {
     case GW_PAY:
         if (!amount_field(o, "total_amount", &fen)) {
-            reply_set(r, GW_UNKNOWN, "10000", "Alipay reply has a malformed total_amount");
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
+                      "Alipay reply has a malformed total_amount");
             return;
         }
         r->amount_fen = fen;
-        reply_set(r, GW_SUCCESS, "10000", "paid");
+        reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "paid");
         return;
     case GW_QUERY:
         status = str_field(o, "trade_status");
         if (!amount_field(o, "total_amount", &fen)) {
-            reply_set(r, GW_UNKNOWN, "10000", "Alipay reply has a malformed total_amount");
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
+                      "Alipay reply has a malformed total_amount");
             return;
         }
         if (!status) {
-            reply_set(r, GW_UNKNOWN, "10000", "Alipay query reply has no trade_status");
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
+                      "Alipay query reply has no trade_status");
         } else if (strcmp(status, "TRADE_SUCCESS") == 0 || strcmp(status, "TRADE_FINISHED") == 0) {
             r->amount_fen = fen;
-            reply_set(r, GW_SUCCESS, status, "paid");
+            reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, status, "paid");
         } else if (strcmp(status, "WAIT_BUYER_PAY") == 0) {
-            reply_set(r, GW_PAYING, status, "waiting for the customer to confirm");
+            reply_set(r, GW_PAYING, PAY_CAUSE_NONE, status, "waiting for the customer to confirm");
         } else if (strcmp(status, "TRADE_CLOSED") == 0) {
-            reply_set(r, GW_FAILED, status, "trade closed without payment (or fully refunded)");
+            reply_set(r, GW_FAILED, PAY_CAUSE_ORDER_CLOSED, status,
+                      "trade closed without payment (or fully refunded)");
         } else {
-            reply_set(r, GW_UNKNOWN, "10000", "Alipay query: unknown trade_status");
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, "10000",
+                      "Alipay query: unknown trade_status");
         }
         return;
     case GW_CANCEL:
@@ -436,19 +461,21 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
         action = str_field(o, "action");
         if (retry_flag && strcmp(retry_flag, "Y") == 0) {
             r->retry = true;
-            reply_set(r, GW_UNKNOWN, "10000", "Alipay asks for the cancel to be sent again");
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_CANCEL_RETRY, "10000",
+                      "Alipay asks for the cancel to be sent again");
         } else if (retry_flag && strcmp(retry_flag, "N") == 0) {
             r->cancel_refunded = action && strcmp(action, "refund") == 0;
-            reply_set(r, GW_SUCCESS, action ? action : "10000",
+            reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, action ? action : "10000",
                       r->cancel_refunded ? "cancelled: the paid amount was returned"
                       : action ? "cancelled: trade closed unpaid"
                                : "cancelled: no trade existed");
         } else {
-            reply_set(r, GW_UNKNOWN, "10000", "Alipay cancel reply has no retry_flag");
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
+                      "Alipay cancel reply has no retry_flag");
         }
         return;
     case GW_REFUND:
-        reply_set(r, GW_SUCCESS, "10000", "refunded");
+        reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "refunded");
         return;
     }
 }
@@ -457,45 +484,48 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req,
                                  const char *code, struct gw_reply *r)
 {
     const char *sub = str_field(o, "sub_code");
-    const char *words;
+    const struct code_words *entry;
     if (!sub) sub = "";
     if (strcmp(sub, "ACQ.SYSTEM_ERROR") == 0 || strcmp(sub, "AQC.SYSTEM_ERROR") == 0) {
         r->retry = req->op == GW_CANCEL;
-        reply_set(r, GW_UNKNOWN, sub, "Alipay system error: result unknown");
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub,
+                  "Alipay system error: result unknown");
         return;
     }
     switch (req->op) {
     case GW_PAY:
-        if ((words = words_for(pay_failures, sub))) {
-            reply_set(r, GW_FAILED, sub, "%s", words);
+        if ((entry = entry_for(pay_failures, sub))) {
+            reply_set(r, GW_FAILED, entry->cause, sub, "%s", entry->words);
             return;
         }
         break;
     case GW_QUERY:
         if (strcmp(sub, "ACQ.TRADE_NOT_EXIST") == 0) {
             r->no_such_order = true;
-            reply_set(r, GW_UNKNOWN, sub, "Alipay does not know the order (yet)");
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_NOT_FOUND_YET, sub,
+                      "Alipay does not know the order (yet)");
             return;
         }
         break;
     case GW_CANCEL: {
         const char *retry_flag = str_field(o, "retry_flag");
-        if ((words = words_for(cancel_failures, sub)) &&
+        if ((entry = entry_for(cancel_failures, sub)) &&
             !(retry_flag && strcmp(retry_flag, "Y") == 0)) {
-            reply_set(r, GW_FAILED, sub, "%s", words);
+            reply_set(r, GW_FAILED, entry->cause, sub, "%s", entry->words);
             return;
         }
         r->retry = true;
         break;
     }
     case GW_REFUND:
-        if ((words = words_for(refund_failures, sub))) {
-            reply_set(r, GW_FAILED, sub, "%s", words);
+        if ((entry = entry_for(refund_failures, sub))) {
+            reply_set(r, GW_FAILED, entry->cause, sub, "%s", entry->words);
             return;
         }
         break;
     }
-    reply_set(r, GW_UNKNOWN, sub[0] ? sub : code, "Alipay answered %s %s: result unknown", code,
+    reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub[0] ? sub : code,
+              "Alipay answered %s %s: result unknown", code,
               sub);
 }
 
@@ -504,14 +534,14 @@ static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_re
     const char *code = str_field(o, "code");
     const char *trade_no = str_field(o, "trade_no");
     if (!code) {
-        reply_set(r, GW_UNKNOWN, NULL, "Alipay reply has no code");
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay reply has no code");
         return;
     }
     if (trade_no) snprintf(r->trade_no, sizeof r->trade_no, "%s", trade_no);
     if (strcmp(code, "10000") == 0) {
         map_success(o, req, r);
     } else if (strcmp(code, "10003") == 0) {
-        reply_set(r, req->op == GW_PAY ? GW_PAYING : GW_UNKNOWN, code,
+        reply_set(r, req->op == GW_PAY ? GW_PAYING : GW_UNKNOWN, PAY_CAUSE_NONE, code,
                   "waiting for the customer to confirm");
     } else if (strcmp(code, "40004") == 0) {
         map_business_failure(o, req, code, r);
@@ -521,14 +551,16 @@ static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_re
          * parameter, signature, permission): nothing happened. A query learns nothing from
          * it, so it stays unknown there. */
         const char *sub = str_field(o, "sub_code");
-        reply_set(r, req->op == GW_QUERY ? GW_UNKNOWN : GW_FAILED, sub ? sub : code,
+        reply_set(r, req->op == GW_QUERY ? GW_UNKNOWN : GW_FAILED, PAY_CAUSE_MERCHANT_SETUP,
+                  sub ? sub : code,
                   "Alipay refused the request (%s %s): check the configuration", code,
                   sub ? sub : "");
         r->retry = req->op == GW_CANCEL;
     } else {
         /* 20000 (service unavailable) and anything new */
         r->retry = req->op == GW_CANCEL;
-        reply_set(r, GW_UNKNOWN, code, "Alipay answered %s: result unknown", code);
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
+                  "Alipay answered %s: result unknown", code);
     }
 }
 
@@ -539,12 +571,13 @@ void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
     const char *method = alipay_method(req->op);
     reply_start(out, req);
     if (resp->status != 200) {
-        reply_set(out, GW_UNKNOWN, NULL, "Alipay HTTP status %ld", resp->status);
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay HTTP status %ld",
+                  resp->status);
         return;
     }
     if (!resp->body || resp->body_len == 0 || resp->body_len > WIRE_BODY_MAX ||
         memchr(resp->body, '\0', resp->body_len)) {
-        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply empty or oversized");
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay reply empty or oversized");
         return;
     }
     const char *end = NULL;
@@ -552,7 +585,7 @@ void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
     if (!root || !cJSON_IsObject(root) ||
         skip_ws(end, resp->body + resp->body_len) != resp->body + resp->body_len) {
         cJSON_Delete(root);
-        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply is not valid JSON");
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay reply is not valid JSON");
         return;
     }
 
@@ -565,24 +598,27 @@ void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
     if (!find_members(resp->body, resp->body_len, names, spans, 3) || spans[0].count > 1 ||
         spans[1].count > 1 || spans[2].count > 1) {
         cJSON_Delete(root);
-        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply has a repeated or unreadable member");
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                  "Alipay reply has a repeated or unreadable member");
         return;
     }
     int which = spans[0].count ? 0 : spans[1].count ? 1 : -1;
     const cJSON *obj = which >= 0 ? cJSON_GetObjectItemCaseSensitive(root, names[which]) : NULL;
     const char *sign = str_field(root, "sign");
     if (!cJSON_IsObject(obj)) {
-        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply has no %s object", key);
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay reply has no %s object", key);
     } else if (!sign) {
         /* error replies may come unsigned: unauthenticated, so they decide nothing */
-        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply is not signed");
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay reply is not signed");
     } else if (crypto_rsa_verify_b64(keys->alipay_key, spans[which].at, spans[which].len, sign,
                                      strlen(sign)) != CRYPTO_OK) {
-        reply_set(out, GW_UNKNOWN, NULL, "Alipay reply signature does not verify");
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                  "Alipay reply signature does not verify");
     } else {
         const char *order = str_field(obj, "out_trade_no");
         if (order && strcmp(order, req->order_no) != 0)
-            reply_set(out, GW_UNKNOWN, NULL, "Alipay reply is about another order");
+            reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                      "Alipay reply is about another order");
         else
             map_codes(obj, req, out);
     }

@@ -68,13 +68,16 @@ void reply_start(struct gw_reply *r, const struct gw_request *req)
     snprintf(r->order_no, sizeof r->order_no, "%s", req->order_no);
     snprintf(r->refund_no, sizeof r->refund_no, "%s", req->refund_no);
     r->kind = GW_UNKNOWN;
+    r->cause = PAY_CAUSE_NO_ANSWER;
     snprintf(r->reason, sizeof r->reason, "no answer yet");
 }
 
-void reply_set(struct gw_reply *r, enum gw_kind kind, const char *code, const char *fmt, ...)
+void reply_set(struct gw_reply *r, enum gw_kind kind, enum pay_cause cause, const char *code,
+               const char *fmt, ...)
 {
     va_list ap;
     r->kind = kind;
+    r->cause = cause;
     snprintf(r->code, sizeof r->code, "%s", code ? code : "");
     va_start(ap, fmt);
     vsnprintf(r->reason, sizeof r->reason, fmt, ap);

@@ -57,9 +57,10 @@ void wire_response_add_header(struct wire_response *resp, const char *line, size
 
 /* A reply about req, not yet decided: kind UNKNOWN, the request's identity copied. */
 void reply_start(struct gw_reply *r, const struct gw_request *req);
-/* Decides the reply: kind, the gateway's own code (may be NULL) and plain words. */
-void reply_set(struct gw_reply *r, enum gw_kind kind, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Decides the reply: kind, its cause (PAY_CAUSE_NONE for a success or a customer still
+ * confirming), the gateway's own code (may be NULL) and plain words. */
+void reply_set(struct gw_reply *r, enum gw_kind kind, enum pay_cause cause, const char *code,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 const char *gw_op_name(enum gw_op op);
 

@@ -258,7 +258,8 @@ static void on_done(void *ctx, const struct wire_response *resp, const char *err
         reply_start(&r, &p->req);
         r.unreachable = resp->status == 0;
         r.retry = p->req.op == GW_CANCEL;
-        reply_set(&r, GW_UNKNOWN, NULL, "no answer from the gateway: %s", error);
+        reply_set(&r, GW_UNKNOWN, PAY_CAUSE_NO_ANSWER, NULL, "no answer from the gateway: %s",
+                  error);
     } else if (p->req.channel == CHANNEL_ALIPAY) {
         alipay_parse(&g->alipay, &p->req, resp, &r);
     } else {

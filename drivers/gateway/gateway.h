@@ -54,6 +54,7 @@ struct gw_reply {
     char trade_no[65];     /* gateway's trade number, when given */
     char code[64];         /* gateway's own code, e.g. ACQ.BUYER_BALANCE_NOT_ENOUGH, NOTENOUGH */
     char reason[160];      /* plain words for the cashier and the log; never a secret */
+    enum pay_cause cause;  /* the same as a value, for the screen's language (pay_cause.h) */
 };
 
 /* One configured channel. Secrets live in files (mode 0600 or stricter), never inline. */

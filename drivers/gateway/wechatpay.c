@@ -233,63 +233,69 @@ static const char *check_authentic(const struct wechatpay_keys *keys,
 
 struct code_words {
     const char *code;
+    enum pay_cause cause;
     const char *words;
 };
 
 /* Error codes that are definite for code pay: nothing was charged. Both the APIv3 spellings
  * and the v2 ones WeChat still returns are listed (README.md "WeChat pay codes"). */
 static const struct code_words pay_failures[] = {
-    {"NOT_ENOUGH", "customer's balance is not enough"},
-    {"NOTENOUGH", "customer's balance is not enough"},
-    {"AUTH_CODE_INVALID", "payment code invalid: ask for a new one"},
-    {"AUTHCODEEXPIRE", "payment code expired: ask for a new one"},
-    {"AUTH_CODE_ERROR", "payment code invalid: ask for a new one"},
-    {"AUTH_CODE_EXPIRE", "payment code expired: ask for a new one"},
-    {"BUYER_MISMATCH", "order belongs to another customer"},
-    {"ORDER_CLOSED", "order is closed"},
-    {"ORDERCLOSED", "order is closed"},
-    {"ORDERREVERSED", "order was reversed"},
-    {"ORDER_REVERSED", "order was reversed"},
-    {"PAYER_ACCOUNT_ABNORMAL", "customer's account is restricted"},
-    {"ACCOUNT_ERROR", "customer's account is restricted"},
-    {"RULE_LIMIT", "refused by a payment rule (limit)"},
-    {"TRADE_ERROR", "refused by WeChat Pay (trade error)"},
-    {"PARAM_ERROR", "request refused: invalid parameter"},
-    {"INVALID_REQUEST", "request refused: invalid request"},
-    {"SIGN_ERROR", "request signature refused: check the merchant key and serial"},
-    {"NO_AUTH", "merchant may not use code pay"},
-    {"MCH_NOT_EXISTS", "merchant id unknown"},
-    {"APPID_MCHID_NOT_MATCH", "appid and mchid do not match"},
-    {"OUT_TRADE_NO_USED", "order number already used"},
-    {NULL, NULL},
+    {"NOT_ENOUGH", PAY_CAUSE_BALANCE, "customer's balance is not enough"},
+    {"NOTENOUGH", PAY_CAUSE_BALANCE, "customer's balance is not enough"},
+    {"AUTH_CODE_INVALID", PAY_CAUSE_CODE_INVALID, "payment code invalid: ask for a new one"},
+    {"AUTHCODEEXPIRE", PAY_CAUSE_CODE_EXPIRED, "payment code expired: ask for a new one"},
+    {"AUTH_CODE_ERROR", PAY_CAUSE_CODE_INVALID, "payment code invalid: ask for a new one"},
+    {"AUTH_CODE_EXPIRE", PAY_CAUSE_CODE_EXPIRED, "payment code expired: ask for a new one"},
+    {"BUYER_MISMATCH", PAY_CAUSE_ORDER_CONFLICT, "order belongs to another customer"},
+    {"ORDER_CLOSED", PAY_CAUSE_ORDER_CLOSED, "order is closed"},
+    {"ORDERCLOSED", PAY_CAUSE_ORDER_CLOSED, "order is closed"},
+    {"ORDERREVERSED", PAY_CAUSE_ORDER_CLOSED, "order was reversed"},
+    {"ORDER_REVERSED", PAY_CAUSE_ORDER_CLOSED, "order was reversed"},
+    {"PAYER_ACCOUNT_ABNORMAL", PAY_CAUSE_BUYER_ACCOUNT, "customer's account is restricted"},
+    {"ACCOUNT_ERROR", PAY_CAUSE_BUYER_ACCOUNT, "customer's account is restricted"},
+    {"RULE_LIMIT", PAY_CAUSE_BUYER_LIMIT, "refused by a payment rule (limit)"},
+    {"TRADE_ERROR", PAY_CAUSE_RISK, "refused by WeChat Pay (trade error)"},
+    {"PARAM_ERROR", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
+    {"INVALID_REQUEST", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid request"},
+    {"SIGN_ERROR", PAY_CAUSE_MERCHANT_SETUP,
+     "request signature refused: check the merchant key and serial"},
+    {"NO_AUTH", PAY_CAUSE_MERCHANT_SETUP, "merchant may not use code pay"},
+    {"MCH_NOT_EXISTS", PAY_CAUSE_MERCHANT_SETUP, "merchant id unknown"},
+    {"APPID_MCHID_NOT_MATCH", PAY_CAUSE_MERCHANT_SETUP, "appid and mchid do not match"},
+    {"OUT_TRADE_NO_USED", PAY_CAUSE_ORDER_CONFLICT, "order number already used"},
+    {NULL, PAY_CAUSE_NONE, NULL},
 };
 
 static const struct code_words reverse_failures[] = {
-    {"REVERSE_EXPIRE", "too late to reverse (over 7 days): refund instead"},
-    {"TRADE_ERROR", "WeChat Pay will not reverse this trade"},
-    {"PARAM_ERROR", "request refused: invalid parameter"},
-    {"INVALID_REQUEST", "WeChat Pay will not reverse this trade now"},
-    {"SIGN_ERROR", "request signature refused: check the merchant key and serial"},
-    {"NO_AUTH", "merchant may not reverse"},
-    {NULL, NULL},
+    {"REVERSE_EXPIRE", PAY_CAUSE_CANCEL_TOO_LATE,
+     "too late to reverse (over 7 days): refund instead"},
+    {"TRADE_ERROR", PAY_CAUSE_NOT_CANCELLABLE, "WeChat Pay will not reverse this trade"},
+    {"PARAM_ERROR", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
+    {"INVALID_REQUEST", PAY_CAUSE_NOT_CANCELLABLE, "WeChat Pay will not reverse this trade now"},
+    {"SIGN_ERROR", PAY_CAUSE_MERCHANT_SETUP,
+     "request signature refused: check the merchant key and serial"},
+    {"NO_AUTH", PAY_CAUSE_MERCHANT_SETUP, "merchant may not reverse"},
+    {NULL, PAY_CAUSE_NONE, NULL},
 };
 
 static const struct code_words refund_failures[] = {
-    {"NOT_ENOUGH", "merchant balance too low to refund"},
-    {"PARAM_ERROR", "request refused: invalid parameter"},
-    {"INVALID_REQUEST", "refund refused: invalid request"},
-    {"RESOURCE_NOT_EXISTS", "no such trade to refund"},
-    {"ORDER_NOT_EXIST", "no such trade to refund"},
-    {"SIGN_ERROR", "request signature refused: check the merchant key and serial"},
-    {"NO_AUTH", "merchant may not refund"},
-    {"USER_ACCOUNT_ABNORMAL", "customer's account is closed: refund by hand"},
-    {NULL, NULL},
+    {"NOT_ENOUGH", PAY_CAUSE_MERCHANT_BALANCE, "merchant balance too low to refund"},
+    {"PARAM_ERROR", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
+    {"INVALID_REQUEST", PAY_CAUSE_NOT_REFUNDABLE, "refund refused: invalid request"},
+    {"RESOURCE_NOT_EXISTS", PAY_CAUSE_NOT_REFUNDABLE, "no such trade to refund"},
+    {"ORDER_NOT_EXIST", PAY_CAUSE_NOT_REFUNDABLE, "no such trade to refund"},
+    {"SIGN_ERROR", PAY_CAUSE_MERCHANT_SETUP,
+     "request signature refused: check the merchant key and serial"},
+    {"NO_AUTH", PAY_CAUSE_MERCHANT_SETUP, "merchant may not refund"},
+    {"USER_ACCOUNT_ABNORMAL", PAY_CAUSE_REFUND_BY_HAND,
+     "customer's account is closed: refund by hand"},
+    {NULL, PAY_CAUSE_NONE, NULL},
 };
 
-static const char *words_for(const struct code_words *t, const char *code)
+static const struct code_words *entry_for(const struct code_words *t, const char *code)
 {
     for (; t->code; t++)
-        if (strcmp(t->code, code) == 0) return t->words;
+        if (strcmp(t->code, code) == 0) return t;
     return NULL;
 }
 
@@ -329,50 +335,52 @@ static void map_trade(const cJSON *o, const struct gw_request *req, struct gw_re
     int64_t fen;
     if (txn) snprintf(r->trade_no, sizeof r->trade_no, "%s", txn);
     if (!fen_field(o, "total", &fen)) {
-        reply_set(r, GW_UNKNOWN, NULL, "WeChat reply has a malformed amount");
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply has a malformed amount");
         return;
     }
     if (!state) {
-        reply_set(r, GW_UNKNOWN, NULL, "WeChat reply has no trade_state");
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply has no trade_state");
     } else if (strcmp(state, "SUCCESS") == 0 || strcmp(state, "REFUND") == 0) {
         r->amount_fen = fen;
-        reply_set(r, GW_SUCCESS, state, strcmp(state, "REFUND") == 0
+        reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, state, strcmp(state, "REFUND") == 0
                                              ? "paid (a refund has been made since)" : "paid");
     } else if (strcmp(state, "USERPAYING") == 0) {
-        reply_set(r, GW_PAYING, state, "waiting for the customer to confirm");
+        reply_set(r, GW_PAYING, PAY_CAUSE_NONE, state, "waiting for the customer to confirm");
     } else if (strcmp(state, "NOTPAY") == 0) {
         /* created, not paid yet: keep polling, the window and the reverse settle it */
-        reply_set(r, req->op == GW_QUERY ? GW_PAYING : GW_UNKNOWN, state, "not paid yet");
-    } else if (strcmp(state, "CLOSED") == 0 || strcmp(state, "REVOKED") == 0 ||
-               strcmp(state, "PAYERROR") == 0) {
-        reply_set(r, GW_FAILED, state, strcmp(state, "PAYERROR") == 0
-                                           ? "payment failed (e.g. bank refused)"
-                                       : strcmp(state, "REVOKED") == 0 ? "order was reversed"
-                                                                       : "order is closed");
+        reply_set(r, req->op == GW_QUERY ? GW_PAYING : GW_UNKNOWN, PAY_CAUSE_NONE, state,
+                  "not paid yet");
+    } else if (strcmp(state, "PAYERROR") == 0) {
+        reply_set(r, GW_FAILED, PAY_CAUSE_SCAN_AGAIN, state, "payment failed (e.g. bank refused)");
+    } else if (strcmp(state, "CLOSED") == 0 || strcmp(state, "REVOKED") == 0) {
+        reply_set(r, GW_FAILED, PAY_CAUSE_ORDER_CLOSED, state,
+                  strcmp(state, "REVOKED") == 0 ? "order was reversed" : "order is closed");
     } else {
-        reply_set(r, GW_UNKNOWN, state, "WeChat reply: unknown trade_state");
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, state,
+                  "WeChat reply: unknown trade_state");
     }
 }
 
 static void map_error(const char *code, const struct gw_request *req, long status,
                       struct gw_reply *r)
 {
-    const char *words;
+    const struct code_words *entry;
     bool system = is_code(code, "SYSTEM_ERROR", "SYSTEMERROR") ||
                   is_code(code, "BANK_ERROR", "BANKERROR") || strcmp(code, "FREQUENCY_LIMITED") == 0;
     if (status >= 500 || system) {
         r->retry = req->op == GW_CANCEL;
-        reply_set(r, GW_UNKNOWN, code, "WeChat Pay system error (%s): result unknown", code);
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
+                  "WeChat Pay system error (%s): result unknown", code);
         return;
     }
     switch (req->op) {
     case GW_PAY:
         if (strcmp(code, "USERPAYING") == 0) {
-            reply_set(r, GW_PAYING, code, "waiting for the customer to confirm");
+            reply_set(r, GW_PAYING, PAY_CAUSE_NONE, code, "waiting for the customer to confirm");
             return;
         }
-        if ((words = words_for(pay_failures, code))) {
-            reply_set(r, GW_FAILED, code, "%s", words);
+        if ((entry = entry_for(pay_failures, code))) {
+            reply_set(r, GW_FAILED, entry->cause, code, "%s", entry->words);
             return;
         }
         break;
@@ -380,7 +388,8 @@ static void map_error(const char *code, const struct gw_request *req, long statu
         if (is_code(code, "ORDER_NOT_EXIST", "ORDERNOTEXIST") ||
             strcmp(code, "RESOURCE_NOT_EXISTS") == 0) {
             r->no_such_order = true;
-            reply_set(r, GW_UNKNOWN, code, "WeChat Pay does not know the order (yet)");
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_NOT_FOUND_YET, code,
+                      "WeChat Pay does not know the order (yet)");
             return;
         }
         break;
@@ -388,28 +397,29 @@ static void map_error(const char *code, const struct gw_request *req, long statu
         if (is_code(code, "ORDER_NOT_EXIST", "ORDERNOTEXIST") ||
             strcmp(code, "RESOURCE_NOT_EXISTS") == 0) {
             /* no order, nothing charged: nothing to reverse (README.md explains the risk) */
-            reply_set(r, GW_SUCCESS, code, "cancelled: no trade existed");
+            reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, code, "cancelled: no trade existed");
             return;
         }
         if (is_code(code, "ORDERREVERSED", "ORDER_REVERSED")) {
-            reply_set(r, GW_SUCCESS, code, "cancelled: already reversed");
+            reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, code, "cancelled: already reversed");
             return;
         }
-        if ((words = words_for(reverse_failures, code))) {
-            reply_set(r, GW_FAILED, code, "%s", words);
+        if ((entry = entry_for(reverse_failures, code))) {
+            reply_set(r, GW_FAILED, entry->cause, code, "%s", entry->words);
             return;
         }
         /* USERPAYING: "cannot reverse while the customer is paying"; retry later */
         r->retry = true;
         break;
     case GW_REFUND:
-        if ((words = words_for(refund_failures, code))) {
-            reply_set(r, GW_FAILED, code, "%s", words);
+        if ((entry = entry_for(refund_failures, code))) {
+            reply_set(r, GW_FAILED, entry->cause, code, "%s", entry->words);
             return;
         }
         break;
     }
-    reply_set(r, GW_UNKNOWN, code, "WeChat Pay answered %ld %s: result unknown", status, code);
+    reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
+              "WeChat Pay answered %ld %s: result unknown", status, code);
 }
 
 static void map_refund(const cJSON *o, struct gw_reply *r)
@@ -419,24 +429,25 @@ static void map_refund(const cJSON *o, struct gw_reply *r)
     int64_t fen;
     if (id) snprintf(r->trade_no, sizeof r->trade_no, "%s", id);
     if (!fen_field(o, "refund", &fen)) {
-        reply_set(r, GW_UNKNOWN, NULL, "WeChat refund reply has a malformed amount");
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                  "WeChat refund reply has a malformed amount");
         return;
     }
     if (!status) {
-        reply_set(r, GW_UNKNOWN, NULL, "WeChat refund reply has no status");
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat refund reply has no status");
     } else if (strcmp(status, "SUCCESS") == 0) {
         r->amount_fen = fen;
-        reply_set(r, GW_SUCCESS, status, "refunded");
+        reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, status, "refunded");
     } else if (strcmp(status, "PROCESSING") == 0) {
-        reply_set(r, GW_PAYING, status, "refund in progress");
+        reply_set(r, GW_PAYING, PAY_CAUSE_NONE, status, "refund in progress");
     } else if (strcmp(status, "CLOSED") == 0) {
-        reply_set(r, GW_FAILED, status, "refund closed by WeChat Pay");
+        reply_set(r, GW_FAILED, PAY_CAUSE_NOT_REFUNDABLE, status, "refund closed by WeChat Pay");
     } else if (strcmp(status, "ABNORMAL") == 0) {
-        reply_set(r, GW_UNKNOWN, status,
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_REFUND_BY_HAND, status,
                   "refund abnormal: the customer's card refused it; finish it in the merchant "
                   "portal");
     } else {
-        reply_set(r, GW_UNKNOWN, status, "WeChat refund: unknown status");
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, status, "WeChat refund: unknown status");
     }
 }
 
@@ -445,25 +456,27 @@ void wechatpay_parse(const struct wechatpay_keys *keys, const struct gw_request 
 {
     reply_start(out, req);
     if (resp->status == 0) {
-        reply_set(out, GW_UNKNOWN, NULL, "no reply from WeChat Pay");
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_NO_ANSWER, NULL, "no reply from WeChat Pay");
         return;
     }
     if (resp->body_len > WIRE_BODY_MAX || (resp->body_len && !resp->body) ||
         (resp->body_len && memchr(resp->body, '\0', resp->body_len))) {
-        reply_set(out, GW_UNKNOWN, NULL, "WeChat reply oversized or binary");
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply oversized or binary");
         return;
     }
     const char *why = check_authentic(keys, resp, now);
     if (why) {
-        reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay HTTP %ld: %s", resp->status, why);
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat Pay HTTP %ld: %s",
+                  resp->status, why);
         return;
     }
     if (resp->status == 204) {
         /* the documented reverse reply carries no body */
         if (req->op == GW_CANCEL)
-            reply_set(out, GW_SUCCESS, NULL, "cancelled (reversed)");
+            reply_set(out, GW_SUCCESS, PAY_CAUSE_NONE, NULL, "cancelled (reversed)");
         else
-            reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay answered 204 with nothing to read");
+            reply_set(out, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, NULL,
+                      "WeChat Pay answered 204 with nothing to read");
         return;
     }
     const char *end = NULL;
@@ -481,7 +494,8 @@ void wechatpay_parse(const struct wechatpay_keys *keys, const struct gw_request 
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay HTTP %ld: body is not a JSON object",
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                  "WeChat Pay HTTP %ld: body is not a JSON object",
                   resp->status);
         return;
     }
@@ -490,23 +504,27 @@ void wechatpay_parse(const struct wechatpay_keys *keys, const struct gw_request 
         const char *order = str_field(root, "out_trade_no");
         const cJSON *recall = cJSON_GetObjectItemCaseSensitive(root, "recall");
         if (order && strcmp(order, req->order_no) != 0) {
-            reply_set(out, GW_UNKNOWN, NULL, "WeChat reply is about another order");
+            reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                      "WeChat reply is about another order");
         } else if (resp->status == 202) {
             /* codepay: accepted, the customer must confirm (e.g. enter the password) */
             const char *code = str_field(root, "code");
-            reply_set(out, req->op == GW_PAY ? GW_PAYING : GW_UNKNOWN, code ? code : "USERPAYING",
+            reply_set(out, req->op == GW_PAY ? GW_PAYING : GW_UNKNOWN, PAY_CAUSE_NONE,
+                      code ? code : "USERPAYING",
                       "waiting for the customer to confirm");
         } else if (resp->status != 200) {
-            reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay answered HTTP %ld", resp->status);
+            reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat Pay answered HTTP %ld",
+                      resp->status);
         } else if (req->op == GW_PAY || req->op == GW_QUERY) {
             map_trade(root, req, out);
         } else if (req->op == GW_CANCEL) {
             if (cJSON_IsTrue(recall) ||
                 (cJSON_IsString(recall) && strcmp(recall->valuestring, "Y") == 0)) {
                 out->retry = true;
-                reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay asks for the reverse again");
+                reply_set(out, GW_UNKNOWN, PAY_CAUSE_CANCEL_RETRY, NULL,
+                          "WeChat Pay asks for the reverse again");
             } else {
-                reply_set(out, GW_SUCCESS, NULL, "cancelled (reversed)");
+                reply_set(out, GW_SUCCESS, PAY_CAUSE_NONE, NULL, "cancelled (reversed)");
             }
         } else {
             map_refund(root, out);
@@ -514,7 +532,8 @@ void wechatpay_parse(const struct wechatpay_keys *keys, const struct gw_request 
     } else {
         const char *code = str_field(root, "code");
         if (!code)
-            reply_set(out, GW_UNKNOWN, NULL, "WeChat Pay HTTP %ld without an error code",
+            reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                      "WeChat Pay HTTP %ld without an error code",
                       resp->status);
         else
             map_error(code, req, resp->status, out);

@@ -17,7 +17,8 @@
  *   abort         EV_ABORT
  *   resume        restart: the runtime fields are zeroed (as recovery loads them), EV_RESUME
  * Expected actions read "J(name) S(op) T(at) V" (journal, send, timer, show).
- * Expected fields read "key=value ..." (see script_field_matches for the keys).
+ * Expected fields read "key=value ..." (see script_field_matches for the keys). A failed
+ * reply's cause is PAY_CAUSE_BALANCE, an unknown one's PAY_CAUSE_NO_ANSWER.
  */
 #ifndef POSTERM_ENGINE_SCRIPT_H
 #define POSTERM_ENGINE_SCRIPT_H
@@ -114,6 +115,9 @@ static inline void script_reply_for(const struct payment *p, enum gw_op op, enum
     }
     if (kind == GW_SUCCESS || kind == GW_PAYING)
         snprintf(r->trade_no, sizeof r->trade_no, "%s", SCRIPT_TRADE);
+    r->cause = kind == GW_FAILED    ? PAY_CAUSE_BALANCE
+               : kind == GW_UNKNOWN ? PAY_CAUSE_NO_ANSWER
+                                    : PAY_CAUSE_NONE;
     snprintf(r->reason, sizeof r->reason, "%s %s", script_op_name(op),
              kind == GW_SUCCESS ? "succeeded" : kind == GW_FAILED ? "refused: balance too low"
              : kind == GW_PAYING ? "waiting for the customer" : "timed out");
@@ -293,6 +297,7 @@ static inline int script_field_matches(const struct script *s, const char *kv, c
     else if (strcmp(key, "trade") == 0) str = p->trade_no;
     else if (strcmp(key, "refund_no") == 0) str = p->refund_no;
     else if (strcmp(key, "channel") == 0) str = pay_channel_name(p->channel);
+    else if (strcmp(key, "cause") == 0) str = pay_cause_name(p->last_cause);
     else if (strcmp(key, "error") == 0) {
         /* error=word: the reason contains that word; error= : no reason kept */
         if (*v ? strstr(p->last_error, v) != NULL : p->last_error[0] == '\0')

@@ -75,12 +75,14 @@ static const struct row rows[] = {
      "auth= last4=6789 trade=" SCRIPT_TRADE " flight=0 timer=0 error= deadline=0"},
     {PAYING_ " @11000", "pay:S+noamt", OK, PAY_PAID, "J(paid) V", "auth="},
     {PAYING_ " @11000", "pay:S+amt", OK, PAY_QUERYING, "J(pay_unknown) T(14000) V",
-     "error=12.31 auth=" SCRIPT_WECHAT_CODE " flight=0 timer=14000 confirming=0"},
-    {PAYING_ " @11000", "pay:F", OK, PAY_FAILED, "J(pay_failed) V", "auth= error=balance flight=0"},
+     "error=12.31 cause=amount_mismatch auth=" SCRIPT_WECHAT_CODE " flight=0 timer=14000 "
+     "confirming=0"},
+    {PAYING_ " @11000", "pay:F", OK, PAY_FAILED, "J(pay_failed) V",
+     "auth= error=balance cause=balance flight=0"},
     {PAYING_ " @11000", "pay:P", OK, PAY_QUERYING, "J(pay_confirming) T(14000) V",
-     "confirming=1 error= timer=14000 trade=" SCRIPT_TRADE},
+     "confirming=1 error= cause= timer=14000 trade=" SCRIPT_TRADE},
     {PAYING_ " @11000", "pay:U", OK, PAY_QUERYING, "J(pay_unknown) T(14000) V",
-     "confirming=0 error=timed timer=14000 queries=0"},
+     "confirming=0 error=timed cause=no_answer timer=14000 queries=0"},
     {PAYING_ " @53000", "pay:P", OK, PAY_QUERYING, "J(pay_confirming) T(55000) V", "timer=55000"},
     {PAYING_ " @55000", "pay:U", OK, PAY_CANCELLING,
      "J(pay_unknown) J(cancel_decided) S(cancel) V V", "cancels=1 flight=1"},
@@ -95,7 +97,7 @@ static const struct row rows[] = {
 
     /* --- a query's reply (query in flight since 14000) --- */
     {QUERY_WAIT " @14500", "query:S", OK, PAY_PAID, "J(paid) V",
-     "auth= trade=" SCRIPT_TRADE " queries=1 flight=0"},
+     "auth= trade=" SCRIPT_TRADE " queries=1 flight=0 error= cause="},
     {QUERY_WAIT " @14500", "query:S+noamt", OK, PAY_PAID, "J(paid) V", "auth="},
     {QUERY_WAIT " @14500", "query:S+amt", OK, PAY_QUERYING, "T(19500)", "error=12.31 timer=19500"},
     {QUERY_WAIT " @14500", "query:F", OK, PAY_FAILED, "J(pay_failed) V", "auth= error=balance"},
@@ -133,7 +135,8 @@ static const struct row rows[] = {
     {CANCELLED_ " @60000", "timer", STALE, PAY_CANCELLED, "", ""},
 
     /* --- the cashier aborts --- */
-    {"create", "abort", OK, PAY_FAILED, "J(aborted) V", "error=aborted auth="},
+    {"create", "abort", OK, PAY_FAILED, "J(aborted) V",
+     "error=aborted cause=aborted_before_scan auth="},
     {PAYING_ " @12000", "abort", OK, PAY_PAYING, "J(abort_requested) V",
      "abort=1 flight=1 timer=0 cancels=0"},
     {PAYING_ " @12000 abort", "abort", OK, PAY_PAYING, "", "abort=1"},
@@ -158,7 +161,9 @@ static const struct row rows[] = {
 
     /* --- the cancel's reply (cancel in flight since 55000) --- */
     {CANCEL_WAIT " @56000", "cancel:S", OK, PAY_CANCELLED, "J(cancelled) V",
-     "cancel_refunded=0 auth= flight=0"},
+     "cancel_refunded=0 auth= flight=0 cause=window_closed"},
+    {QUERY_IDLE " @12000 abort @25000 timer @26000", "cancel:S", OK, PAY_CANCELLED,
+     "J(cancelled) V", "error=cashier cause=aborted"},
     {CANCEL_WAIT " @56000", "cancel:S+refunded", OK, PAY_CANCELLED, "J(cancelled) V",
      "cancel_refunded=1 auth="},
     {CANCEL_WAIT " @56000", "cancel:S+retry", OK, PAY_CANCELLING, "T(58000) V",
@@ -171,7 +176,7 @@ static const struct row rows[] = {
     {CANCEL_WAIT " @56000 cancel:U fire @59000", "cancel:U", OK, PAY_CANCELLING, "T(63000) V",
      "backoff=4000"},
     {CANCEL_WAIT " @56000", "cancel:F", OK, PAY_CANCELLING, "J(cancel_refused) S(query) V",
-     "flight=1 error=balance queries=1"},
+     "flight=1 error=balance cause=balance queries=1"},
     {REFUSED_WAIT " @57000", "query:S", OK, PAY_PAID, "J(paid_cancel_refused) V",
      "auth= trade=" SCRIPT_TRADE},
     {REFUSED_WAIT " @57000", "query:S+amt", OK, PAY_CANCELLING, "T(59000) V", "error=12.31"},
@@ -221,7 +226,8 @@ static const struct row rows[] = {
     {REFUNDED_, "rf:1:2", REFUSED, PAY_REFUNDED, "", ""},
 
     /* --- restart: resumed from the journal (pay left at wall +10000) --- */
-    {"create mono=500", "resume", OK, PAY_FAILED, "J(aborted) V", "error=restart"},
+    {"create mono=500", "resume", OK, PAY_FAILED, "J(aborted) V",
+     "error=restart cause=restarted_before_scan"},
     {PAYING_ " mono=500 wall+20000", "resume", OK, PAY_QUERYING, "J(resumed) S(query) V",
      "sent=-19500 flight=1 queries=1 deadline=25500 auth=" SCRIPT_WECHAT_CODE},
     {PAYING_ " mono=500 wall+20000 resume @1000", "query:U", OK, PAY_QUERYING, "T(6000)", ""},

@@ -233,18 +233,22 @@ static void test_pay_codes(void)
     CHECK_EQ_INT(r.kind, GW_FAILED);
     CHECK_EQ_STR(r.code, "ACQ.BUYER_BALANCE_NOT_ENOUGH");
     CHECK(strstr(r.reason, "balance") != NULL);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_BALANCE);
     r = parse(GW_PAY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.PAYMENT_AUTH_CODE_INVALID\"}");
     CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_CODE_INVALID);
     r = parse(GW_PAY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_HAS_SUCCESS\"}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN); /* paid, but by whom: the query decides */
     r = parse(GW_PAY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SOMETHING_NEW\"}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_RESULT_UNKNOWN);
     r = parse(GW_PAY, "{\"code\":\"40004\"}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
     r = parse(GW_PAY, "{\"code\":\"40002\",\"msg\":\"Invalid Arguments\",\"sub_code\":"
                       "\"isv.invalid-signature\"}");
     CHECK_EQ_INT(r.kind, GW_FAILED);
     CHECK_EQ_STR(r.code, "isv.invalid-signature");
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_MERCHANT_SETUP);
     r = parse(GW_PAY, "{\"code\":\"99999\"}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
     /* a definite-looking answer with an amount that is not exact is not believed */
@@ -312,6 +316,7 @@ static void test_cancel(void)
     r = parse(GW_CANCEL, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_CANCEL_TIME_OUT\","
                          "\"retry_flag\":\"N\"}");
     CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_CANCEL_TOO_LATE);
     r = parse(GW_CANCEL, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SYSTEM_ERROR\",\"retry_flag\":"
                          "\"Y\"}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
@@ -332,6 +337,7 @@ static void test_refund(void)
     CHECK_EQ_STR(r.refund_no, "R01202611230001");
     r = parse(GW_REFUND, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\"}");
     CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_NOT_REFUNDABLE);
     r = parse(GW_REFUND, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SYSTEM_ERROR\"}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
 }

@@ -416,6 +416,7 @@ int main(void)
     r = one(&refused, CHANNEL_ALIPAY, "connection refused");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
     CHECK(r.unreachable);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_NO_ANSWER);
 
     struct gateway_config untrusted = c;
     path_of(untrusted.ca_file, sizeof untrusted.ca_file, "rogue.crt");

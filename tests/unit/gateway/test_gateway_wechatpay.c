@@ -244,6 +244,12 @@ static void test_pay(void)
     CHECK_EQ_INT(r.kind, GW_FAILED);
     CHECK_EQ_STR(r.code, "NOT_ENOUGH");
     CHECK(strstr(r.reason, "balance") != NULL);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_BALANCE);
+    CHECK_EQ_INT(parse(GW_PAY, 400, "{\"code\":\"AUTH_CODE_EXPIRE\",\"message\":\"x\"}").cause,
+                 PAY_CAUSE_CODE_EXPIRED);
+    CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"BRAND_NEW_CODE\",\"message\":\"x\"}").cause,
+                 PAY_CAUSE_RESULT_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_PAY, 400, "{\"message\":\"no code\"}").cause, PAY_CAUSE_BAD_REPLY);
     CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"NOTENOUGH\",\"message\":\"x\"}").kind, GW_FAILED);
     CHECK_EQ_INT(parse(GW_PAY, 400, "{\"code\":\"AUTH_CODE_INVALID\",\"message\":\"x\"}").kind,
                  GW_FAILED);
@@ -269,6 +275,9 @@ static void test_query(void)
     CHECK_EQ_INT(parse(GW_QUERY, 200, trade("CLOSED")).kind, GW_FAILED);
     CHECK_EQ_INT(parse(GW_QUERY, 200, trade("REVOKED")).kind, GW_FAILED);
     CHECK_EQ_INT(parse(GW_QUERY, 200, trade("PAYERROR")).kind, GW_FAILED);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("PAYERROR")).cause, PAY_CAUSE_SCAN_AGAIN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("REVOKED")).cause, PAY_CAUSE_ORDER_CLOSED);
+    CHECK_EQ_INT(parse(GW_QUERY, 200, trade("USERPAYING")).cause, PAY_CAUSE_NONE);
     CHECK_EQ_INT(parse(GW_QUERY, 200, trade("WHATEVER")).kind, GW_UNKNOWN);
     r = parse(GW_QUERY, 404, "{\"code\":\"ORDER_NOT_EXIST\",\"message\":\"x\"}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
@@ -334,6 +343,8 @@ static void test_refund(void)
     CHECK_EQ_INT(parse(GW_REFUND, 200, "{}").kind, GW_UNKNOWN);
     CHECK_EQ_INT(parse(GW_REFUND, 403, "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}").kind,
                  GW_FAILED);
+    CHECK_EQ_INT(parse(GW_REFUND, 403, "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}").cause,
+                 PAY_CAUSE_MERCHANT_BALANCE);
     CHECK_EQ_INT(parse(GW_REFUND, 500, "{\"code\":\"SYSTEM_ERROR\",\"message\":\"x\"}").kind,
                  GW_UNKNOWN);
     CHECK_EQ_INT(parse(GW_REFUND, 429, "{\"code\":\"FREQUENCY_LIMITED\",\"message\":\"x\"}").kind,

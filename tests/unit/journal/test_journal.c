@@ -60,6 +60,7 @@ static void test_every_field_round_trips(void)
     p.cancels = 7;
     memset(p.trade_no, '7', sizeof p.trade_no - 1);
     snprintf(p.last_error, sizeof p.last_error, "网络超时 / network timeout");
+    p.last_cause = PAY_CAUSE_RESTARTED_BEFORE_SCAN; /* the longest cause name */
     p.refunded_fen = 11;
     snprintf(p.refund_no, sizeof p.refund_no, "T01-20261123-000001R1");
     p.refund_fen = 22;
@@ -88,6 +89,7 @@ static void test_every_field_round_trips(void)
     CHECK_EQ_INT(back.cancels, 7);
     CHECK_EQ_STR(back.trade_no, p.trade_no);
     CHECK_EQ_STR(back.last_error, "网络超时 / network timeout");
+    CHECK_EQ_INT(back.last_cause, PAY_CAUSE_RESTARTED_BEFORE_SCAN);
     CHECK_EQ_INT(back.refunded_fen, 11);
     CHECK_EQ_STR(back.refund_no, "T01-20261123-000001R1");
     CHECK_EQ_INT(back.refund_fen, 22);

@@ -460,9 +460,9 @@ static const char data_v1[] =
     " VALUES ('T01-20261120-000002', 'alipay', 800, 'REFUNDING', NULL, '2222',"
     " 1700000001000, 1700000001100, 1700000001900, 'T01-20261120-000002R1', 800);"
     "INSERT INTO payments(order_no, channel, amount_fen, state, auth_code, code_last4,"
-    " created_at, pay_sent_at, updated_at, queries)"
+    " created_at, pay_sent_at, updated_at, queries, last_error)"
     " VALUES ('T01-20261120-000003', 'wechat', 99, 'QUERYING', '134567890123453333', '3333',"
-    " 1700000002000, 1700000002100, 1700000002900, 1);"
+    " 1700000002000, 1700000002100, 1700000002900, 1, 'no answer from the gateway: timeout');"
     "INSERT INTO events(order_no, id, at, state, name, detail) VALUES"
     " ('T01-20261120-000001', 1, 1700000000000, 'NEW', 'create', ''),"
     " ('T01-20261120-000001', 2, 1700000000900, 'PAID', 'paid', ''),"
@@ -497,9 +497,13 @@ static void test_migrate_v1(void)
     CHECK_EQ_INT(p.state, PAY_PAID);
     CHECK_EQ_INT(p.amount_fen, 5000);
     CHECK_EQ_INT(p.refunded_fen, 1500);
+    CHECK_EQ_INT(p.last_cause, PAY_CAUSE_NONE);
     CHECK_EQ_STR(p.trade_no, "4200000001");
     CHECK_EQ_INT(journal_load(j, "T01-20261120-000003", &p), JOURNAL_OK);
     CHECK_EQ_STR(p.auth_code, "134567890123453333");
+    /* v3 cannot know what caused v1's English reason: "other" keeps the words shown. */
+    CHECK_EQ_STR(p.last_error, "no answer from the gateway: timeout");
+    CHECK_EQ_INT(p.last_cause, PAY_CAUSE_OTHER);
     /* It goes on where v1 left it: its next event follows the one v1 journaled. */
     p.state = PAY_PAID;
     CHECK_EQ_INT(journal_save(j, &p, "paid", "", 1700000003000), JOURNAL_OK);
@@ -547,7 +551,7 @@ static void test_migrate_v1(void)
     CHECK_EQ_INT(sqlite3_column_int(st, 0), 5);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    CHECK(journal_schema_version() >= 2);
+    CHECK(journal_schema_version() >= 3);
 }
 
 /* A journal whose tables are not what its version says (found by fuzz_journal_open): its

@@ -116,6 +116,7 @@ static int show(struct ui_model *m, const char *name)
             current.state = PAY_QUERYING;
             snprintf(current.last_error, sizeof current.last_error,
                      "gateway did not answer in time");
+            current.last_cause = PAY_CAUSE_NO_ANSWER;
             m->countdown_s = 17;
         } else if (strcmp(name, "cancelling") == 0) {
             current.state = PAY_CANCELLING;
@@ -132,9 +133,12 @@ static int show(struct ui_model *m, const char *name)
         } else if (strcmp(name, "failed") == 0) {
             current.state = PAY_FAILED;
             snprintf(current.last_error, sizeof current.last_error, "insufficient funds");
+            current.last_cause = PAY_CAUSE_BALANCE;
         } else if (strcmp(name, "cancelled") == 0) {
             current.state = PAY_CANCELLED;
             current.cancel_refunded = true;
+            snprintf(current.last_error, sizeof current.last_error, "cancelled by the cashier");
+            current.last_cause = PAY_CAUSE_ABORTED;
         } else {
             /* A loop that showed the result too early: the screen must not call it paid. */
             current.state = PAY_QUERYING;
