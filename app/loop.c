@@ -582,8 +582,10 @@ struct journal *loop_journal(const struct loop *l) { return l->journal; }
 const char *loop_scanner_status(const struct loop *l, bool *connected)
 {
     if (l->scanner == NULL) {
-        *connected = true;
-        return "keyboard";
+        /* Codes come from the keyboard: the screen says no scanner is connected and that
+         * typing works. */
+        *connected = false;
+        return "";
     }
     *connected = scanner_connected(l->scanner);
     return scanner_status_line(l->scanner);

@@ -139,7 +139,8 @@ int64_t loop_cancel_at(const struct loop *l);
 /* False after the gateway last failed to answer at all; true after any answer. */
 bool loop_gateway_reachable(const struct loop *l);
 struct journal *loop_journal(const struct loop *l);
-/* The scanner's line for the screen ("keyboard" without one); *connected as it stands. */
+/* The scanner's line for the screen ("" without one: the keyboard types codes); *connected
+ * as it stands. */
 const char *loop_scanner_status(const struct loop *l, bool *connected);
 
 /* Polls the gateway, the scanner, the timers and the caller's own descriptors (extra), for

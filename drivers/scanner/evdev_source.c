@@ -215,7 +215,7 @@ static void evdev_describe(const void *src, char *buf, size_t len)
 {
     const struct evdev_source *e = src;
     if (e->fd >= 0)
-        snprintf(buf, len, "scanner: %.40s (evdev)", e->name);
+        snprintf(buf, len, "%.40s (evdev)", e->name);
     else if (e->was_open)
         snprintf(buf, len, "scanner at %.60s unplugged: plug it back in", e->path);
     else

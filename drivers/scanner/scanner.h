@@ -98,7 +98,8 @@ bool scanner_next_code(struct scanner *s, struct scan_code *out);
 
 /* At least one scanner is open and reading. */
 bool scanner_connected(const struct scanner *s);
-/* One line for the screen: "Honeywell 0c2e:0b61 (keyboard)" or "no scanner: plug one in".
+/* One line for the screen: the device while connected ("Honeywell 0c2e:0b61 (keyboard)"),
+ * else why not ("no scanner found: plug one in").
  * status_seq() changes whenever that line does, so the screen knows when to redraw. */
 const char *scanner_status_line(const struct scanner *s);
 unsigned scanner_status_seq(const struct scanner *s);

@@ -556,7 +556,7 @@ static void usb_describe(const void *src, char *buf, size_t len)
     const struct usb_source *u = src;
     if (u->ndevs > 0) {
         const struct usb_dev *d = u->devs[0];
-        snprintf(buf, len, "scanner: %s (%s)%s", d->name,
+        snprintf(buf, len, "%s (%s)%s", d->name,
                  d->ifaces[0].hidpos ? "HID POS" : "keyboard", u->ndevs > 1 ? " and more" : "");
     } else if (u->last_name[0]) {
         snprintf(buf, len, "scanner %s unplugged: plug it back in", u->last_name);

@@ -148,11 +148,11 @@ if [ $mode = evdev ]; then
     start_probe "\$(event_node)"
 fi
 bound() { ls /sys/bus/usb/drivers/usbhid | grep -c ':'; }
-wait_for '^STATUS scanner: ' 1 && echo "VM-CHECK usbhid interfaces while posterm reads: \$(bound)" &&
+wait_for '^STATUS connected ' 1 && echo "VM-CHECK usbhid interfaces while posterm reads: \$(bound)" &&
 echo "VM-STEP plugged, typing" && dd if=/a.bin of=/dev/hidg0 bs=$rlen 2>/dev/null &&
 wait_for '^CODE ' $na && echo "VM-STEP unplugging" && echo "" > \$G/UDC &&
 wait_for 'unplugged' 1 && echo "VM-STEP plugging back in" && echo \$UDC > \$G/UDC &&
-wait_for '^STATUS scanner: ' 2 && echo "VM-STEP replugged, typing" && dd if=/b.bin of=/dev/hidg0 bs=$rlen 2>/dev/null ||
+wait_for '^STATUS connected ' 2 && echo "VM-STEP replugged, typing" && dd if=/b.bin of=/dev/hidg0 bs=$rlen 2>/dev/null ||
 kill \$P
 wait \$P
 echo "VM-EXIT=\$?"
@@ -184,7 +184,7 @@ if ! diff -u "$work/expected" "$work/got"; then
     echo "scanner-vm: FAIL: codes read differ from codes typed"; fail=1
 fi
 if ! grep -q '^VM-OUT STATUS .*unplugged' "$work/console.txt" ||
-   [ "$(grep -c '^VM-OUT STATUS scanner: ' "$work/console.txt")" -lt 2 ]; then
+   [ "$(grep -c '^VM-OUT STATUS connected ' "$work/console.txt")" -lt 2 ]; then
     echo "scanner-vm: FAIL: unplug and reopen not both seen"; fail=1
 fi
 # The kernel's driver was detached while posterm read (USB modes), and bound when it closed.

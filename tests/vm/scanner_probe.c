@@ -7,8 +7,8 @@
  *                 [--gap MS] [--dedupe MS] [--count N] [--timeout MS]
  *
  * Prints "CODE <text>" per code (full text: this is a test tool, not the terminal) and
- * "STATUS <line>" whenever the status line changes. Exits 0 after --count codes, 1 when
- * --timeout passes first, 2 on a usage or open error.
+ * "STATUS connected|waiting <line>" whenever the status line changes. Exits 0 after --count
+ * codes, 1 when --timeout passes first, 2 on a usage or open error.
  */
 #include <errno.h>
 #include <poll.h>
@@ -105,7 +105,8 @@ int main(int argc, char **argv)
     for (;;) {
         if (scanner_status_seq(s) != seq) {
             seq = scanner_status_seq(s);
-            printf("STATUS %s\n", scanner_status_line(s));
+            printf("STATUS %s %s\n", scanner_connected(s) ? "connected" : "waiting",
+                   scanner_status_line(s));
         }
         struct scan_code c;
         while (scanner_next_code(s, &c)) {
