@@ -4,6 +4,7 @@
 #include "describe.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "money.h"
@@ -146,6 +147,35 @@ bool describe_refund_amount(const struct payment *p, const char *typed, enum ui_
     }
     *fen = want;
     return true;
+}
+
+enum text_id describe_event(const char *name)
+{
+    static const struct {
+        const char *name;
+        enum text_id id;
+    } events[] = {
+        {"created", T_EV_CREATED},
+        {"pay_intent", T_EV_PAY_INTENT},
+        {"paid", T_EV_PAID},
+        {"pay_failed", T_EV_PAY_FAILED},
+        {"pay_confirming", T_EV_PAY_CONFIRMING},
+        {"pay_unknown", T_EV_PAY_UNKNOWN},
+        {"abort_requested", T_EV_ABORT_REQUESTED},
+        {"aborted", T_EV_ABORTED},
+        {"cancel_decided", T_EV_CANCEL_DECIDED},
+        {"cancel_refused", T_EV_CANCEL_REFUSED},
+        {"cancelled", T_EV_CANCELLED},
+        {"paid_cancel_refused", T_EV_PAID_CANCEL_REFUSED},
+        {"refund_requested", T_EV_REFUND_REQUESTED},
+        {"refunded", T_EV_REFUNDED},
+        {"refund_failed", T_EV_REFUND_FAILED},
+        {"resumed", T_EV_RESUMED},
+    };
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+        if (strcmp(name, events[i].name) == 0)
+            return events[i].id;
+    return T__COUNT;
 }
 
 void describe_time(int64_t unix_ms, char buf[DESCRIBE_TIME_MAX])

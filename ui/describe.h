@@ -47,6 +47,10 @@ int64_t describe_refundable(const struct payment *p, enum text_id *why_not);
 bool describe_refund_amount(const struct payment *p, const char *typed, enum ui_lang lang,
                             int64_t *fen, char *err, size_t errlen);
 
+/* A journal event's name (engine.c's journal actions) as the cashier reads it; T__COUNT for
+ * a name this build does not know (the screen then shows the name itself). */
+enum text_id describe_event(const char *name);
+
 /* Local wall-clock "HH:MM:SS" of a unix-ms time ("--:--:--" for 0). */
 #define DESCRIBE_TIME_MAX 16
 void describe_time(int64_t unix_ms, char buf[DESCRIBE_TIME_MAX]);

@@ -154,7 +154,8 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
         char at[DESCRIBE_TIME_MAX];
         describe_time(e->at, at);
         wdg_put(y, 2, 8, WDG_DIM, at);
-        wdg_put(y, 11, 18, WDG_PLAIN, e->name);
+        enum text_id name = describe_event(e->name);
+        wdg_put(y, 11, 18, WDG_PLAIN, name == T__COUNT ? e->name : text(m->lang, name));
         wdg_put(y, 30, COLS - 31, WDG_PLAIN, e->detail);
     }
 }

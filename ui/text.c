@@ -195,6 +195,24 @@ static const struct text_row table[T__COUNT] = {
     [T_JOURNAL_DAMAGED] = {"journal damaged: %s", "日志已损坏：%s"},
     [T_EOD_UNREADABLE] = {"end of day: the journal could not be read", "日结：无法读取日志"},
     [T_REFUND_ONLY_PAID] = {"only a paid order can be refunded", "只有已支付的订单可以退款"},
+
+    /* at most 18 cells: the detail screen's event column */
+    [T_EV_CREATED] = {"created", "创建订单"},
+    [T_EV_PAY_INTENT] = {"pay sent", "发送支付请求"},
+    [T_EV_PAID] = {"paid", "支付成功"},
+    [T_EV_PAY_FAILED] = {"pay failed", "支付失败"},
+    [T_EV_PAY_CONFIRMING] = {"confirming", "顾客确认中"},
+    [T_EV_PAY_UNKNOWN] = {"no definite answer", "结果未知"},
+    [T_EV_ABORT_REQUESTED] = {"abort requested", "收银员中止"},
+    [T_EV_ABORTED] = {"aborted", "已中止"},
+    [T_EV_CANCEL_DECIDED] = {"cancel decided", "决定撤销"},
+    [T_EV_CANCEL_REFUSED] = {"cancel refused", "撤销被拒绝"},
+    [T_EV_CANCELLED] = {"cancelled", "已撤销"},
+    [T_EV_PAID_CANCEL_REFUSED] = {"paid (no cancel)", "已支付（未撤销）"},
+    [T_EV_REFUND_REQUESTED] = {"refund requested", "申请退款"},
+    [T_EV_REFUNDED] = {"refunded", "退款成功"},
+    [T_EV_REFUND_FAILED] = {"refund failed", "退款失败"},
+    [T_EV_RESUMED] = {"resumed", "重启后继续"},
 };
 
 /* Chinese for the core's reasons; English is the core's own wording. */

@@ -174,6 +174,23 @@ enum text_id {
     T_JOURNAL_DAMAGED,
     T_EOD_UNREADABLE,
     T_REFUND_ONLY_PAID,
+    /* journal events, as the detail screen lists them (describe_event) */
+    T_EV_CREATED,
+    T_EV_PAY_INTENT,
+    T_EV_PAID,
+    T_EV_PAY_FAILED,
+    T_EV_PAY_CONFIRMING,
+    T_EV_PAY_UNKNOWN,
+    T_EV_ABORT_REQUESTED,
+    T_EV_ABORTED,
+    T_EV_CANCEL_DECIDED,
+    T_EV_CANCEL_REFUSED,
+    T_EV_CANCELLED,
+    T_EV_PAID_CANCEL_REFUSED,
+    T_EV_REFUND_REQUESTED,
+    T_EV_REFUNDED,
+    T_EV_REFUND_FAILED,
+    T_EV_RESUMED,
     T__COUNT
 };
 

@@ -2,6 +2,8 @@
  * test_ui_describe.c - the words for each state and phase, the countdown, the masked code,
  * the refund limit, and the one rule that matters most: success only for PAY_PAID.
  */
+#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +12,7 @@
 #include "describe.h"
 #include "text.h"
 #include "ui.h"
+#include "widgets.h"
 
 static struct payment pay(enum pay_state st)
 {
@@ -198,6 +201,56 @@ static void times(void)
     CHECK_EQ_STR(b, "2026-11-23");
 }
 
+/* Each name the engine journals (the literals in the name argument of engine.c's journal()
+ * calls and become_paid()'s last one) is checked, so a new event cannot reach the detail
+ * screen without words. */
+static void check_names_in(const char *from, const char *end, int *found)
+{
+    for (const char *q = from; q && q < end; q = strchr(q + 1, '"')) {
+        if (*q != '"')
+            continue;
+        const char *close = strchr(q + 1, '"');
+        if (!close || close > end)
+            break;
+        char name[40];
+        snprintf(name, sizeof name, "%.*s", (int)(close - q - 1), q + 1);
+        if (describe_event(name) == T__COUNT) {
+            fprintf(stderr, "engine event \"%s\" has no words on the detail screen\n", name);
+            CHECK(0);
+        }
+        (*found)++;
+        q = close;
+    }
+}
+
+static void engine_events(void)
+{
+    FILE *f = fopen(ENGINE_SOURCE, "r");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    static char src[1 << 17];
+    size_t n = fread(src, 1, sizeof src - 1, f);
+    fclose(f);
+    src[n] = '\0';
+    int found = 0;
+    for (const char *at = strstr(src, "journal(out, "); at; at = strstr(at + 1, "journal(out, "))
+        check_names_in(at, strchr(at + strlen("journal(out, "), ','), &found);
+    for (const char *at = strstr(src, "become_paid(p, r, ev->wall, out, "); at;
+         at = strstr(at + 1, "become_paid(p, r, ev->wall, out, "))
+        check_names_in(at, strchr(at, ')'), &found);
+    CHECK(found >= 16);
+
+    /* The words fit the event column (18 cells) in both languages. */
+    CHECK(setlocale(LC_CTYPE, "C.UTF-8") != NULL);
+    for (int id = T_EV_CREATED; id <= T_EV_RESUMED; id++) {
+        CHECK(wdg_width(text(UI_LANG_EN, (enum text_id)id)) <= 18);
+        CHECK(wdg_width(text(UI_LANG_ZH, (enum text_id)id)) <= 18);
+    }
+    CHECK_EQ_INT(describe_event("a_newer_event"), T__COUNT);
+    CHECK_EQ_INT(describe_event("pay_intent"), T_EV_PAY_INTENT);
+}
+
 int main(void)
 {
     progress();
@@ -206,5 +259,6 @@ int main(void)
     code();
     refund_limit();
     times();
+    engine_events();
     return check_done();
 }
