@@ -173,6 +173,23 @@ def case_zh_busy(scr, ws):
     scr.wait("收款成功", "支付宝", timeout=20)
 
 
+def case_zh_failed(scr, ws):
+    """In Chinese, the gateway's refusal is worded in Chinese, as is the payment's event log."""
+    scr.type("2.00")
+    scr.keys("Enter")
+    scr.wait("请扫描顾客的付款码")
+    scr.type(W(1))  # insufficient funds
+    scr.keys("Enter")
+    s = scr.wait("收款失败", "余额不足")
+    assert "balance" not in s, s
+    scr.keys("Enter")
+    scr.type("/")
+    scr.wait("失败")
+    scr.keys("Enter")
+    s = scr.wait("事件记录", "发送支付请求", "支付失败")
+    assert "pay_intent" not in s and "pay_failed" not in s, s
+
+
 def case_restart(scr, ws):
     charge(scr, "4.40", A(7))  # no usable reply: unresolved until the window closes
     scr.wait("Checking the payment with the gateway")
@@ -183,7 +200,7 @@ def case_restart(scr, ws):
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-LANGUAGE = {"zh_busy": "zh"}
+LANGUAGE = {"zh_busy": "zh", "zh_failed": "zh"}
 READY = {"en": "enter the amount", "zh": "请输入金额"}
 
 
