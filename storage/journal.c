@@ -111,7 +111,8 @@ static const char *const migrations[] = {
     /* v3: the cause of last_error as a name (app/pay_cause.h), so a screen in another
      * language can word it. An older row's reason is known only in English: "other". */
     "ALTER TABLE payments ADD COLUMN last_cause TEXT NOT NULL DEFAULT '';"
-    "UPDATE payments SET last_cause = 'other' WHERE coalesce(last_error, '') <> '';",
+    "UPDATE payments SET last_cause = 'other'"
+    " WHERE last_error IS NOT NULL AND last_error <> '';",
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
