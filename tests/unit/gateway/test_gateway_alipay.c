@@ -11,19 +11,11 @@
 
 #include "alipay.h"
 #include "check.h"
+#include "key_pair.h"
 
 static struct crypto_rng *rng;
 static struct crypto_key *app_priv, *app_pub, *ali_priv, *ali_pub;
 static struct alipay_keys keys;
-
-static void make_pair(struct crypto_key **priv, struct crypto_key **pub)
-{
-    static char priv_pem[4096], pub_pem[1024];
-    CHECK_EQ_INT(crypto_rsa_generate_pem(rng, 2048, priv_pem, sizeof priv_pem, pub_pem,
-                                         sizeof pub_pem), CRYPTO_OK);
-    CHECK_EQ_INT(crypto_key_parse_private(priv, priv_pem, rng), CRYPTO_OK);
-    CHECK_EQ_INT(crypto_key_parse_public(pub, pub_pem), CRYPTO_OK);
-}
 
 static struct gw_request request(enum gw_op op)
 {
@@ -469,8 +461,8 @@ int main(void)
 {
     CHECK_EQ_INT(crypto_rng_open(&rng), CRYPTO_OK);
     if (!rng) return check_done();
-    make_pair(&app_priv, &app_pub);
-    make_pair(&ali_priv, &ali_pub);
+    make_key_pair(rng, &app_priv, &app_pub);
+    make_key_pair(rng, &ali_priv, &ali_pub);
     keys.gateway_url = "https://openapi.alipay.com/gateway.do";
     keys.app_id = "2021000000000001";
     keys.app_key = app_priv;

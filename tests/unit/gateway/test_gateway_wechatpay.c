@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "key_pair.h"
 #include "wechatpay.h"
 
 #define NOW 1795483781LL
@@ -20,15 +21,6 @@
 static struct crypto_rng *rng;
 static struct crypto_key *mch_priv, *mch_pub, *plat_priv, *plat_pub;
 static struct wechatpay_keys keys;
-
-static void make_pair(struct crypto_key **priv, struct crypto_key **pub)
-{
-    static char priv_pem[4096], pub_pem[1024];
-    CHECK_EQ_INT(crypto_rsa_generate_pem(rng, 2048, priv_pem, sizeof priv_pem, pub_pem,
-                                         sizeof pub_pem), CRYPTO_OK);
-    CHECK_EQ_INT(crypto_key_parse_private(priv, priv_pem, rng), CRYPTO_OK);
-    CHECK_EQ_INT(crypto_key_parse_public(pub, pub_pem), CRYPTO_OK);
-}
 
 static struct gw_request request(enum gw_op op)
 {
@@ -491,8 +483,8 @@ int main(void)
 {
     CHECK_EQ_INT(crypto_rng_open(&rng), CRYPTO_OK);
     if (!rng) return check_done();
-    make_pair(&mch_priv, &mch_pub);
-    make_pair(&plat_priv, &plat_pub);
+    make_key_pair(rng, &mch_priv, &mch_pub);
+    make_key_pair(rng, &plat_priv, &plat_pub);
     keys.base_url = "https://api.mch.weixin.qq.com";
     keys.appid = "wxd678efh567hg6787";
     keys.mchid = "1900000109";
