@@ -1,5 +1,6 @@
 /*
- * text.h - every word the cashier reads, in English and Chinese, from one table.
+ * text.h - every word the cashier reads, in English and Chinese, from one table; the one
+ * exception is why a payment failed or was cancelled, worded per cause in ui/reasons.h.
  *
  * Screens ask for a message by id; no screen holds a literal sentence. An id without both
  * languages is a bug that tests/unit/ui catches, as is a translation whose printf
