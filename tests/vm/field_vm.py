@@ -17,97 +17,47 @@ would) to show what posterm's journal held at the moment the power went.
 import argparse
 import json
 import os
-import queue
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 
+import vm_boot  # the script's own directory is on sys.path: it is run as a script
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import harness  # noqa: E402  (the audit rules every e2e test uses)
 
 UNRESOLVED = {"NEW", "PAYING", "QUERYING", "CANCELLING", "REFUNDING"}
-RUNNING = []   # every QEMU started, so that a failing test leaves none behind
 BOOTED = []    # every Boot, for its events
 # Last four digits of the codes the scanner types for A to E (field-vm.sh's CODES).
 TYPED = ["6000", "3403", "7003", "3500", "8000"]
 
 
-class Boot:
-    """One power-on: QEMU with the terminal's disk; console lines and posterm's events."""
+class FieldBoot(vm_boot.Boot):
+    """A power-on of the arm64 board; keeps posterm's events and each order's states."""
 
     def __init__(self, args, n):
-        self.n = n
-        self.started = time.time()
-        cmd = args.qemu + [
-            "-m", "512", "-smp", "1", "-nographic", "-no-reboot", "-nic", "none",
-            "-kernel", args.kernel, "-initrd", args.initrd,
-            # directsync: what the guest flushed is in the image file when QEMU is killed
-            "-drive", "file=%s,format=raw,if=none,id=disk,cache=directsync" % args.disk,
-            "-device", "virtio-blk-device,drive=disk",
-            "-append", "console=%s quiet panic=-1 field.boot=%d" % (args.console, n)]
-        self.log = open(os.path.join(args.work, "console-%d.txt" % n), "w")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-        RUNNING.append(self.proc)
+        super().__init__(args, n, "virtio-blk-device")
         BOOTED.append(self)
-        self.lines = queue.Queue()
         self.events = []
         self.orders = []      # in the order posterm created them this boot
         self.state = {}       # order -> last state printed
         self.transitions = {}  # order -> transitions printed this boot
-        threading.Thread(target=self._read, daemon=True).start()
 
-    def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode(errors="replace").replace("\r", "").rstrip("\n")
-            self.log.write(line + "\n")
-            self.log.flush()
-            self.lines.put(line)
-        self.lines.put(None)
+    def on_event(self, ev):
+        self.events.append(ev)
+        if ev.get("event") == "payment":
+            o = ev["order"]
+            if o not in self.state:
+                self.orders.append(o)
+            self.state[o] = ev["state"]
+            self.transitions.setdefault(o, []).append(ev["transition"])
+        elif ev.get("event") == "message":
+            print("  boot %d posterm: %s" % (self.n, ev.get("text")))
 
-    def wait(self, pred, timeout, what):
-        """Consumes console lines until pred(line, event) is true; event is posterm's JSON
-        object when the line carries one."""
-        deadline = time.time() + timeout
-        while True:
-            left = deadline - time.time()
-            if left <= 0:
-                raise AssertionError("boot %d: timed out after %d s waiting for %s" % (
-                    self.n, timeout, what))
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                self.lines.put(None)
-                raise AssertionError("boot %d: the VM stopped while waiting for %s" % (self.n, what))
-            if "FIELD-FAIL" in line:
-                raise AssertionError("boot %d: %s" % (self.n, line[line.index("FIELD-FAIL"):]))
-            ev = None
-            at = line.find('{"event"')
-            if at >= 0:
-                try:
-                    ev = json.loads(line[at:])
-                except ValueError:
-                    ev = None
-            if ev is not None:
-                self.events.append(ev)
-                if ev.get("event") == "payment":
-                    o = ev["order"]
-                    if o not in self.state:
-                        self.orders.append(o)
-                    self.state[o] = ev["state"]
-                    self.transitions.setdefault(o, []).append(ev["transition"])
-                elif ev.get("event") == "message":
-                    print("  boot %d posterm: %s" % (self.n, ev.get("text")))
-            elif "FIELD-" in line:
-                print("  boot %d vm: %s" % (self.n, line[line.index("FIELD-"):]))
-            if pred(line, ev):
-                return ev
+    def on_line(self, line):
+        if "FIELD-" in line:
+            print("  boot %d vm: %s" % (self.n, line[line.index("FIELD-"):]))
 
     def wait_state(self, index, states, timeout, what):
         """Until the index-th order created this boot is in one of states."""
@@ -115,22 +65,6 @@ class Boot:
             return len(self.orders) > index and self.state[self.orders[index]] in states
         self.wait(ok, timeout, what)
         return self.orders[index]
-
-    def cut(self):
-        """The power cut: SIGKILL to QEMU, no shutdown of any kind."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.log.close()
-        return time.time() - self.started
-
-    def finish(self, timeout):
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.cut()
-            raise AssertionError("boot %d did not power off" % self.n)
-        self.log.close()
-        return time.time() - self.started
 
 
 def disk_files(args, label, names):
@@ -204,7 +138,7 @@ def main():
     problems = []
 
     # --- boot 1: online; cut while C's customer is still confirming ---
-    b = Boot(args, 1)
+    b = FieldBoot(args, 1)
     b.wait(lambda line, ev: ev and ev.get("event") == "ready", 240, "posterm ready (boot 1)")
     for i, letter in enumerate("AB"):
         names[b.wait_state(i, {"PAID"}, 120, "%s paid" % letter)] = letter
@@ -223,7 +157,7 @@ def main():
     print("  journal on disk after cut 1: %s" % {names.get(o, o): r["state"] for o, r in rows.items()})
 
     # --- boot 2: offline; C resumed; D aborted; cut while D's cancel is pending ---
-    b = Boot(args, 2)
+    b = FieldBoot(args, 2)
     b.wait(lambda line, ev: ev and ev.get("event") == "ready", 240, "posterm ready (boot 2)")
     d = None
     def d_cancelling(line, ev):
@@ -247,7 +181,7 @@ def main():
     print("  journal on disk after cut 2: %s" % {names.get(o, o): r["state"] for o, r in rows.items()})
 
     # --- boot 3: offline 15 s, then online; everything replayed; E; clean power-off ---
-    b = Boot(args, 3)
+    b = FieldBoot(args, 3)
     b.wait(lambda line, ev: "FIELD-DONE" in line, 300, "the till closed (boot 3)")
     took = b.finish(60)
     e = [o for o in b.orders if o not in names]
@@ -323,7 +257,4 @@ if __name__ == "__main__":
         print("0 passed, 1 failed")
         sys.exit(1)
     finally:
-        for proc in RUNNING:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        vm_boot.stop_all()

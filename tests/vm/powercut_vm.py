@@ -10,99 +10,28 @@ replays ext4's journal) and posterm's journal must open and be readable there.
 import argparse
 import json
 import os
-import queue
 import random
-import signal
-import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import field_vm  # noqa: E402  (disk_files: the disk as the next boot sees it)
 from field_vm import harness  # noqa: E402
+import vm_boot  # noqa: E402
 
-RUNNING = []
 
-
-class Boot:
-    """One power-on of the amd64 VM; posterm's payment events from the console."""
+class PowercutBoot(vm_boot.Boot):
+    """One power-on of the amd64 VM; posterm's payment transitions, in console order."""
 
     def __init__(self, args, n, plan):
-        self.n = n
-        self.started = time.time()
-        cmd = args.qemu + [
-            "-m", "512", "-smp", "1", "-nographic", "-no-reboot", "-nic", "none",
-            "-kernel", args.kernel, "-initrd", args.initrd,
-            # directsync: what the guest flushed is in the image file when QEMU is killed
-            "-drive", "file=%s,format=raw,if=none,id=disk,cache=directsync" % args.disk,
-            "-device", "virtio-blk-pci,drive=disk",
-            "-append", "console=%s quiet panic=-1 field.boot=%d field.plan=%s" % (
-                args.console, n, plan)]
-        self.log = open(os.path.join(args.work, "console-%d.txt" % n), "w")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-        RUNNING.append(self.proc)
-        self.lines = queue.Queue()
+        # drain_on_cut: the last transition reported for a cut is the last one posterm
+        # printed before the power went, not the last one this script happened to read.
+        super().__init__(args, n, "virtio-blk-pci", "field.plan=%s" % plan, drain_on_cut=True)
         self.transitions = []
-        threading.Thread(target=self._read, daemon=True).start()
 
-    def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode(errors="replace").replace("\r", "").rstrip("\n")
-            self.log.write(line + "\n")
-            self.log.flush()
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def wait(self, pred, timeout, what):
-        deadline = time.time() + timeout
-        while True:
-            left = deadline - time.time()
-            if left <= 0:
-                raise AssertionError("boot %d: timed out after %d s waiting for %s" % (
-                    self.n, timeout, what))
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                self.lines.put(None)
-                raise AssertionError("boot %d: the VM stopped while waiting for %s" % (self.n, what))
-            if "FIELD-FAIL" in line:
-                raise AssertionError("boot %d: %s" % (self.n, line[line.index("FIELD-FAIL"):]))
-            at = line.find('{"event"')
-            ev = None
-            if at >= 0:
-                try:
-                    ev = json.loads(line[at:])
-                except ValueError:
-                    pass
-            if ev and ev.get("event") == "payment":
-                self.transitions.append(ev["transition"])
-            if pred(line, ev):
-                return ev
-
-    def drain(self):
-        """Reads what the console already printed (without waiting)."""
-        try:
-            self.wait(lambda line, ev: False, 0.01, "")
-        except AssertionError:
-            pass
-
-    def cut(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.drain()
-        self.log.close()
-
-    def finish(self, timeout):
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.cut()
-            raise AssertionError("boot %d did not power off" % self.n)
-        self.log.close()
+    def on_event(self, ev):
+        if ev.get("event") == "payment":
+            self.transitions.append(ev["transition"])
 
 
 def main():
@@ -121,7 +50,7 @@ def main():
     cut_in = {}  # last transition before the cut -> how many cuts
 
     for n in range(1, args.cuts + 1):
-        b = Boot(args, n, "work")
+        b = PowercutBoot(args, n, "work")
         b.wait(lambda line, ev: ev and ev.get("event") == "ready", 240, "posterm ready")
         after = rnd.uniform(0.2, 7.0)
         time.sleep(after)
@@ -133,7 +62,7 @@ def main():
         print("cut %2d: %.1f s after ready, last event %s; journal on disk: %d payments, "
               "%d unresolved" % (n, after, last, len(rows), unresolved))
 
-    b = Boot(args, args.cuts + 1, "finish")
+    b = PowercutBoot(args, args.cuts + 1, "finish")
     b.wait(lambda line, ev: "FIELD-DONE" in line, 400, "every payment resolved")
     b.finish(60)
     files = field_vm.disk_files(args, "final", ["journal.db", "journal.db-wal", "audit.json"])
@@ -165,7 +94,4 @@ if __name__ == "__main__":
         print("0 passed, 1 failed")
         sys.exit(1)
     finally:
-        for proc in RUNNING:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        vm_boot.stop_all()
