@@ -31,6 +31,7 @@
 #include "journal.h"
 #include "loop.h"
 #include "sim_client.h"
+#include "sim_gateway_config.h"
 
 #define HOUR_MS INT64_C(3600000)
 #define ALIPAY_CONFIRMING "2876543210123403" /* ..03: the customer confirms, then pays */
@@ -261,62 +262,25 @@ static void restart_with_wall_forward(void)
 
 /* --- set-up: posterm's settings for this simulator -------------------------------------- */
 
-static void copy_str(char *dst, size_t cap, const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    snprintf(dst, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
-}
-
-static void channel_from(struct gw_channel_config *c, const cJSON *o)
-{
-    c->enabled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "enabled"));
-    copy_str(c->base_url, sizeof c->base_url, o, "base_url");
-    copy_str(c->app_id, sizeof c->app_id, o, "app_id");
-    copy_str(c->merchant_id, sizeof c->merchant_id, o, "merchant_id");
-    copy_str(c->merchant_serial, sizeof c->merchant_serial, o, "merchant_serial");
-    copy_str(c->private_key_file, sizeof c->private_key_file, o, "private_key_file");
-    copy_str(c->platform_public_key_file, sizeof c->platform_public_key_file, o,
-             "platform_public_key_file");
-    copy_str(c->platform_serial, sizeof c->platform_serial, o, "platform_serial");
-    copy_str(c->apiv3_key_file, sizeof c->apiv3_key_file, o, "apiv3_key_file");
-}
-
 static bool configure(const char *gw_json)
 {
-    FILE *f = fopen(gw_json, "r");
-    if (!f)
-        return false;
-    static char text[16384];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    cJSON *root = cJSON_Parse(text);
-    const cJSON *gw = cJSON_GetObjectItemCaseSensitive(root, "gateway");
-    if (!gw) {
-        cJSON_Delete(root);
-        return false;
-    }
     config_defaults(&cfg);
+    if (!sim_gateway_config_read(gw_json, &cfg.gateway))
+        return false;
     snprintf(cfg.terminal_id, sizeof cfg.terminal_id, "CLK1");
     snprintf(cfg.gateway.terminal_id, sizeof cfg.gateway.terminal_id, "CLK1");
     if (snprintf(cfg.journal_path, sizeof cfg.journal_path, "%s/journal.db", sim.dir) >=
-        (int)sizeof cfg.journal_path) {
-        cJSON_Delete(root);
+        (int)sizeof cfg.journal_path)
         return false;
-    }
     snprintf(cfg.scanner.source, sizeof cfg.scanner.source, "none");
     cfg.policy = (struct policy){.first_query_ms = 300, .query_every_ms = 500, .window_ms = 6000,
                                  .min_cancel_ms = 1500, .backoff_first_ms = 200,
                                  .backoff_max_ms = 1000};
-    channel_from(&cfg.gateway.alipay, cJSON_GetObjectItemCaseSensitive(gw, "alipay"));
-    channel_from(&cfg.gateway.wechat, cJSON_GetObjectItemCaseSensitive(gw, "wechat"));
-    copy_str(cfg.gateway.ca_file, sizeof cfg.gateway.ca_file, gw, "ca_file");
     cfg.gateway.connect_timeout_ms = 1000;
     cfg.gateway.pay_timeout_ms = 3000;
     cfg.gateway.query_timeout_ms = 2000;
     cfg.gateway.cancel_timeout_ms = 2000;
     cfg.gateway.refund_timeout_ms = 3000;
-    cJSON_Delete(root);
     return policy_check(&cfg.policy) == NULL;
 }
 

@@ -14,10 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "check.h"
 #include "gateway.h"
+#include "sim_gateway_config.h"
 
 static char dir[] = "/tmp/posterm-gwsim-XXXXXX";
 static pid_t sim_pid;
@@ -56,53 +55,20 @@ static bool start_sim(const char *sim)
     return false;
 }
 
-static void copy_str(char *dst, size_t cap, const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    snprintf(dst, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
-}
-
-static void channel_from(struct gw_channel_config *c, const cJSON *o)
-{
-    c->enabled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "enabled"));
-    copy_str(c->base_url, sizeof c->base_url, o, "base_url");
-    copy_str(c->app_id, sizeof c->app_id, o, "app_id");
-    copy_str(c->merchant_id, sizeof c->merchant_id, o, "merchant_id");
-    copy_str(c->merchant_serial, sizeof c->merchant_serial, o, "merchant_serial");
-    copy_str(c->private_key_file, sizeof c->private_key_file, o, "private_key_file");
-    copy_str(c->platform_public_key_file, sizeof c->platform_public_key_file, o,
-             "platform_public_key_file");
-    copy_str(c->platform_serial, sizeof c->platform_serial, o, "platform_serial");
-    copy_str(c->apiv3_key_file, sizeof c->apiv3_key_file, o, "apiv3_key_file");
-}
-
 static bool load_config(struct gateway_config *c)
 {
-    char path[300], text[16384];
+    char path[300];
     snprintf(path, sizeof path, "%s/gw.json", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return false;
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    cJSON *root = cJSON_Parse(text);
-    const cJSON *gw = cJSON_GetObjectItemCaseSensitive(root, "gateway");
     memset(c, 0, sizeof *c);
-    if (!gw) {
-        cJSON_Delete(root);
+    if (!sim_gateway_config_read(path, c))
         return false;
-    }
-    channel_from(&c->alipay, cJSON_GetObjectItemCaseSensitive(gw, "alipay"));
-    channel_from(&c->wechat, cJSON_GetObjectItemCaseSensitive(gw, "wechat"));
     c->tls_verify = true;
-    copy_str(c->ca_file, sizeof c->ca_file, gw, "ca_file");
     snprintf(c->terminal_id, sizeof c->terminal_id, "POS01");
     c->connect_timeout_ms = 2000;
     c->pay_timeout_ms = 3000; /* the slow scenario (5 s) must time out */
     c->query_timeout_ms = 3000;
     c->cancel_timeout_ms = 3000;
     c->refund_timeout_ms = 3000;
-    cJSON_Delete(root);
     return true;
 }
 
