@@ -230,6 +230,18 @@ class Posterm:
         self.send("scan " + code)
         return created["order"]
 
+    def refused_for_journal(self):
+        """On a journal posterm cannot use: waits for the error saying so, tries a payment,
+        quits. Returns the error and the refusal (message events)."""
+        msg = self.wait(lambda e: e.get("event") == "message" and e["level"] == "error",
+                        what="an error about the journal")
+        self.send("amount 1.00")
+        refusal = self.wait(lambda e: e.get("event") == "message" and "cannot take payments"
+                            in e["text"], what="the payment refused")
+        self.send("quit")
+        self.finish()
+        return msg, refusal
+
     def finish(self, timeout=60):
         """Closes stdin: posterm exits once nothing is unresolved. Returns its exit status."""
         self.proc.stdin.close()

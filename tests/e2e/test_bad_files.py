@@ -154,13 +154,7 @@ def readonly_journal(ws):
     names_before = sorted(os.listdir(folder))
 
     pt = PostermAs(exe, config, as_posterm_user())
-    msg = pt.wait(lambda e: e.get("event") == "message" and e["level"] == "error",
-                  what="an error about the journal")
-    pt.send("amount 1.00")
-    refusal = pt.wait(lambda e: e.get("event") == "message" and "cannot take payments"
-                      in e["text"], what="the payment refused")
-    pt.send("quit")
-    pt.finish()
+    msg, refusal = pt.refused_for_journal()
     print("read-only journal: %s | %s" % (msg["text"], refusal["text"]))
     problems = []
     if journal not in msg["text"]:

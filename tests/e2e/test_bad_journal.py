@@ -44,13 +44,7 @@ def main():
         before = digest(ws.journal)
 
         pt = ws.posterm()
-        msg = pt.wait(lambda e: e.get("event") == "message" and e["level"] == "error",
-                      what="an error about the journal")
-        pt.send("amount 1.00")
-        refusal = pt.wait(lambda e: e.get("event") == "message" and "cannot take payments"
-                          in e["text"], what="the payment refused")
-        pt.send("quit")
-        pt.finish()
+        msg, refusal = pt.refused_for_journal()
         problems = []
         if ws.journal not in msg["text"]:
             problems.append("the error does not name the file: %s" % msg["text"])
