@@ -86,6 +86,8 @@ static void say(struct loop *l, struct loop_message m, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     m.text = text;
+    if (m.journal != JOURNAL_OK)
+        m.journal_reason = journal_status_reason(m.journal);
     if (l->obs.message)
         l->obs.message(l->obs.ctx, &m);
 }
@@ -175,7 +177,6 @@ static void run_queue(struct loop *l, struct live *lv)
                     say(l,
                         (struct loop_message){.note = LOOP_NOTE_JOURNAL_HELD, .level = LOOP_ERROR,
                                               .journal = st,
-                                              .journal_reason = journal_status_reason(st),
                                               .detail = why, .order_no = lv->p.order_no},
                         "journal: %s (%s); payment %s is held until it can be written",
                         journal_status_reason(st), why, lv->p.order_no);
@@ -308,7 +309,7 @@ enum loop_status loop_recover(struct loop *l, int *count)
     if (st != JOURNAL_OK) {
         say(l,
             (struct loop_message){.note = LOOP_NOTE_RECOVER_FAILED, .level = LOOP_ERROR,
-                                  .journal = st, .journal_reason = journal_status_reason(st)},
+                                  .journal = st},
             "journal: cannot read unresolved payments: %s", journal_status_reason(st));
         return LOOP_JOURNAL;
     }
@@ -378,7 +379,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     if (js != JOURNAL_OK) {
         say(l,
             (struct loop_message){.note = LOOP_NOTE_ORDER_SEQ_FAILED, .level = LOOP_ERROR,
-                                  .journal = js, .journal_reason = journal_status_reason(js),
+                                  .journal = js,
                                   .detail = journal_last_error(l->journal)},
             "journal: %s (%s)", journal_status_reason(js), journal_last_error(l->journal));
         return LOOP_JOURNAL;
@@ -505,7 +506,7 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
         if (js != JOURNAL_OK) {
             say(l,
                 (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR,
-                                      .journal = js, .journal_reason = journal_status_reason(js)},
+                                      .journal = js},
                 "journal: %s", journal_status_reason(js));
             return LOOP_JOURNAL;
         }

@@ -87,7 +87,8 @@ struct loop_message {
     enum paycode_status paycode;
     enum engine_status engine;
     enum journal_status journal;
-    const char *journal_reason; /* journal_status_reason(journal), for fronts without the journal */
+    const char *journal_reason; /* journal_status_reason(journal), set by the loop, for fronts
+                                 * that do not link the journal */
     const char *detail;         /* technical words kept in English (SQLite's error, a terminal id) */
 };
 
