@@ -309,6 +309,11 @@ bool config_parse(struct config *cfg, const char *name, const char *text, size_t
     bool ok = cJSON_IsObject(root) ? walk(cfg, root, NULL, name, err, errlen)
                                    : fail(err, errlen, name, NULL, "must be a JSON object");
     cJSON_Delete(root);
+    /* The engine gives each request its transport timeout plus a margin (policy.h). */
+    cfg->policy.pay_timeout_ms = cfg->gateway.pay_timeout_ms;
+    cfg->policy.query_timeout_ms = cfg->gateway.query_timeout_ms;
+    cfg->policy.cancel_timeout_ms = cfg->gateway.cancel_timeout_ms;
+    cfg->policy.refund_timeout_ms = cfg->gateway.refund_timeout_ms;
     if (!ok || !check_whole(cfg, name, err, errlen))
         return false;
     /* The gateway names the device in its requests (WeChat's device_id). */

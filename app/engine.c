@@ -144,18 +144,18 @@ static void poll_or_cancel(struct payment *p, const struct policy *pol, int64_t 
 static bool amount_mismatch(const struct payment *p, const struct gw_reply *r, char *why,
                             size_t whylen)
 {
-    if (r->amount_fen == 0 || r->amount_fen == p->amount_fen)
+    if (!r->said.amount_given || r->said.amount_fen == p->amount_fen)
         return false;
     char got[MONEY_TEXT_MAX], want[MONEY_TEXT_MAX];
-    snprintf(why, whylen, "gateway reported %s, order is %s", money_format(r->amount_fen, got),
+    snprintf(why, whylen, "gateway reported %s, order is %s", money_format(r->said.amount_fen, got),
              money_format(p->amount_fen, want));
     return true;
 }
 
 static void take_trade_no(struct payment *p, const struct gw_reply *r)
 {
-    if (r->trade_no[0])
-        snprintf(p->trade_no, sizeof p->trade_no, "%s", r->trade_no);
+    if (r->said.trade_no_given && r->said.trade_no[0])
+        snprintf(p->trade_no, sizeof p->trade_no, "%s", r->said.trade_no);
 }
 
 static void become_paid(struct payment *p, const struct gw_reply *r, int64_t wall,
@@ -594,6 +594,7 @@ void engine_request(const struct payment *p, enum gw_op op, struct gw_request *r
         req->amount_fen = p->amount_fen;
         break;
     case GW_REFUND:
+    case GW_REFUND_QUERY:
         snprintf(req->refund_no, sizeof req->refund_no, "%s", p->refund_no);
         req->amount_fen = p->refund_fen;
         break;

@@ -32,6 +32,9 @@ enum pay_state {
     PAY_CANCELLED,  /* final: cancelled; cancel_refunded says whether money had to go back */
     PAY_REFUNDING,  /* a refund of a PAID payment is being sent */
     PAY_REFUNDED,   /* final: fully refunded */
+    PAY_REFERRED,   /* final for the terminal: left for the merchant (the gateway shows another
+                     * amount for our order number, or a refund it cannot finish); listed in
+                     * the end-of-day report until settled in the merchant portal */
 };
 
 #define ORDER_NO_MAX 32  /* WeChat's limit on out_trade_no / out_refund_no */
@@ -42,7 +45,8 @@ struct payment {
     char order_no[ORDER_NO_MAX + 1];
     enum pay_channel channel;
     int64_t amount_fen;
-    char auth_code[AUTH_CODE_MAX + 1]; /* full code only while unresolved, then "" */
+    char auth_code[AUTH_CODE_MAX + 1]; /* memory only: from the scan until the pay request is
+                                        * built, then wiped; never journaled */
     char code_last4[5];
     enum pay_state state;
     bool abort_requested;     /* cashier asked to abort; cancel goes out after the minimum gap */
@@ -58,6 +62,7 @@ struct payment {
     int64_t refunded_fen;     /* refunded so far (partial refunds add up) */
     char refund_no[ORDER_NO_MAX + 1]; /* the refund in progress, else the last one sent */
     int64_t refund_fen;       /* amount of the refund in progress; 0 = none */
+    uint32_t request_seq;     /* requests sent for this payment; each request's id */
 
     /* --- this process only (rebuilt by recovery) --- */
     int64_t sent_mono;        /* monotonic ms when the pay request left (or reconstructed) */
@@ -65,6 +70,8 @@ struct payment {
     int64_t backoff_ms;       /* current cancel/refund retry delay */
     bool in_flight;           /* a request is out and its reply not yet in */
     int in_flight_op;         /* which one (enum gw_op): a reply of another op is stale */
+    uint32_t in_flight_id;    /* its request id: a reply with another id is stale */
+    int64_t reply_deadline;   /* monotonic ms: no reply by then counts as UNKNOWN */
     bool customer_confirming; /* last reply said PAYING (for the screen) */
 };
 
@@ -80,6 +87,7 @@ static inline const char *pay_state_name(enum pay_state s)
     case PAY_CANCELLED: return "CANCELLED";
     case PAY_REFUNDING: return "REFUNDING";
     case PAY_REFUNDED: return "REFUNDED";
+    case PAY_REFERRED: return "REFERRED";
     }
     return "?";
 }
@@ -87,7 +95,7 @@ static inline const char *pay_state_name(enum pay_state s)
 /* Returns false when name is not a state's name. */
 static inline bool pay_state_from_name(const char *name, enum pay_state *out)
 {
-    for (int s = PAY_NEW; s <= PAY_REFUNDED; s++) {
+    for (int s = PAY_NEW; s <= PAY_REFERRED; s++) {
         if (strcmp(name, pay_state_name((enum pay_state)s)) == 0) {
             *out = (enum pay_state)s;
             return true;

@@ -12,6 +12,11 @@ struct policy policy_default(void)
         .min_cancel_ms = 15000,
         .backoff_first_ms = 2000,
         .backoff_max_ms = 60000,
+        .pay_timeout_ms = 15000,
+        .query_timeout_ms = 5000,
+        .cancel_timeout_ms = 10000,
+        .refund_timeout_ms = 15000,
+        .reply_margin_ms = 5000,
     };
 }
 
@@ -29,6 +34,11 @@ const char *policy_check(const struct policy *p)
         return "backoff_first_ms: must be at least 100";
     if (p->backoff_max_ms < p->backoff_first_ms)
         return "backoff_max_ms: must not be shorter than backoff_first_ms";
+    if (p->pay_timeout_ms <= 0 || p->query_timeout_ms <= 0 || p->cancel_timeout_ms <= 0 ||
+        p->refund_timeout_ms <= 0)
+        return "http timeouts: must be above 0";
+    if (p->reply_margin_ms < 0)
+        return "reply_margin_ms: must not be negative";
     return 0;
 }
 

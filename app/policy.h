@@ -16,6 +16,14 @@ struct policy {
     int64_t min_cancel_ms;      /* never cancel sooner than this after the pay request */
     int64_t backoff_first_ms;   /* first retry of a cancel or refund */
     int64_t backoff_max_ms;     /* retries double up to this, and go on forever */
+    /* The transport's own timeout for each request (config http.*_timeout_ms); the engine
+     * gives every request in flight this long plus reply_margin_ms before it counts the
+     * reply as lost (UNKNOWN), so no payment waits on a reply that will never come. */
+    int64_t pay_timeout_ms;
+    int64_t query_timeout_ms;
+    int64_t cancel_timeout_ms;
+    int64_t refund_timeout_ms;
+    int64_t reply_margin_ms;
 };
 
 /* 3 s, 5 s, 45 s, 15 s, 2 s, 60 s. */

@@ -29,6 +29,7 @@ enum text_id describe_progress(const struct payment *p)
     case PAY_FAILED:
     case PAY_CANCELLED:
     case PAY_REFUNDED:
+    case PAY_REFERRED:
         break;
     }
     return T_ST_DONE;
@@ -54,6 +55,7 @@ enum text_id describe_headline(const struct payment *p)
     case PAY_FAILED: return T_RES_FAILED;
     case PAY_CANCELLED: return T_RES_CANCELLED;
     case PAY_REFUNDED: return T_RES_REFUNDED;
+    case PAY_REFERRED: return T_RES_REFERRED;
     case PAY_NEW:
     case PAY_PAYING:
     case PAY_QUERYING:
@@ -76,6 +78,7 @@ enum text_id describe_state(const struct payment *p)
     case PAY_CANCELLED: return p->cancel_refunded ? T_STATE_CANCELLED_RETURNED : T_STATE_CANCELLED;
     case PAY_REFUNDING: return T_STATE_REFUNDING;
     case PAY_REFUNDED: return T_STATE_REFUNDED;
+    case PAY_REFERRED: return T_STATE_REFERRED;
     }
     return T_STATE_NEW;
 }
@@ -113,6 +116,7 @@ int64_t describe_refundable(const struct payment *p, enum text_id *why_not)
     case PAY_CANCELLING:
     case PAY_FAILED:
     case PAY_CANCELLED:
+    case PAY_REFERRED:
         break;
     }
     *why_not = T_REF_NOT_PAID;

@@ -112,6 +112,10 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
             wdg_center(y++, WDG_DIM,
                        reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
         break;
+    case PAY_REFERRED:
+        wdg_center(y++, WDG_BAD,
+                   reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+        break;
     case PAY_PAID:
     case PAY_REFUNDED:
         break;

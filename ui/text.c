@@ -75,6 +75,7 @@ static const struct text_row table[T__COUNT] = {
     [T_RES_FAILED] = {"PAYMENT FAILED", "收款失败"},
     [T_RES_CANCELLED] = {"CANCELLED", "已撤销"},
     [T_RES_REFUNDED] = {"REFUNDED", "已退款"},
+    [T_RES_REFERRED] = {"SEE MERCHANT PORTAL", "请在商户平台处理"},
     [T_RES_UNRESOLVED] = {"NOT FINISHED", "尚未完成"},
     [T_RES_MONEY_RETURNED] = {"The customer had been charged: the money was returned.",
                               "顾客曾被扣款：款项已退回。"},
@@ -108,6 +109,7 @@ static const struct text_row table[T__COUNT] = {
     [T_STATE_CANCELLED_RETURNED] = {"reversed", "已撤销退回"},
     [T_STATE_REFUNDING] = {"refunding", "退款中"},
     [T_STATE_REFUNDED] = {"refunded", "已退款"},
+    [T_STATE_REFERRED] = {"left for the merchant", "待商户处理"},
 
     [T_HIST_TITLE] = {"Today's payments", "今日收款"},
     [T_HIST_TITLE_UNRESOLVED] = {"Today's payments - unresolved only", "今日收款 - 仅未完成"},

@@ -73,6 +73,7 @@ enum text_id {
     T_RES_FAILED,
     T_RES_CANCELLED,
     T_RES_REFUNDED,
+    T_RES_REFERRED,
     T_RES_UNRESOLVED,
     T_RES_MONEY_RETURNED,
     T_RES_NO_MONEY,
@@ -104,6 +105,7 @@ enum text_id {
     T_STATE_CANCELLED_RETURNED,
     T_STATE_REFUNDING,
     T_STATE_REFUNDED,
+    T_STATE_REFERRED,
     /* history, detail */
     T_HIST_TITLE,
     T_HIST_TITLE_UNRESOLVED,

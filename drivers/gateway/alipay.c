@@ -70,6 +70,7 @@ const char *alipay_method(enum gw_op op)
     case GW_QUERY: return "alipay.trade.query";
     case GW_CANCEL: return "alipay.trade.cancel";
     case GW_REFUND: return "alipay.trade.refund";
+    case GW_REFUND_QUERY: return "alipay.trade.fastpay.refund.query";
     }
     return "";
 }
@@ -128,6 +129,9 @@ static char *biz_content(const struct gw_request *req)
         break;
     case GW_REFUND:
         cJSON_AddStringToObject(o, "refund_amount", money_format(req->amount_fen, amount));
+        cJSON_AddStringToObject(o, "out_request_no", req->refund_no);
+        break;
+    case GW_REFUND_QUERY:
         cJSON_AddStringToObject(o, "out_request_no", req->refund_no);
         break;
     case GW_QUERY:
@@ -430,7 +434,8 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
                       "Alipay reply has a malformed total_amount");
             return;
         }
-        r->amount_fen = fen;
+        r->said.amount_given = true;
+        r->said.amount_fen = fen;
         reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "paid");
         return;
     case GW_QUERY:
@@ -444,7 +449,8 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
             reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
                       "Alipay query reply has no trade_status");
         } else if (strcmp(status, "TRADE_SUCCESS") == 0 || strcmp(status, "TRADE_FINISHED") == 0) {
-            r->amount_fen = fen;
+            r->said.amount_given = true;
+            r->said.amount_fen = fen;
             reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, status, "paid");
         } else if (strcmp(status, "WAIT_BUYER_PAY") == 0) {
             reply_set(r, GW_PAYING, PAY_CAUSE_NONE, status, "waiting for the customer to confirm");
@@ -476,6 +482,9 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
         return;
     case GW_REFUND:
         reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "refunded");
+        return;
+    case GW_REFUND_QUERY:
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, "10000", "refund query not mapped");
         return;
     }
 }
@@ -523,6 +532,8 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req,
             return;
         }
         break;
+    case GW_REFUND_QUERY:
+        break;
     }
     reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub[0] ? sub : code,
               "Alipay answered %s %s: result unknown", code,
@@ -537,7 +548,10 @@ static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_re
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay reply has no code");
         return;
     }
-    if (trade_no) snprintf(r->trade_no, sizeof r->trade_no, "%s", trade_no);
+    if (trade_no) {
+        r->said.trade_no_given = true;
+        snprintf(r->said.trade_no, sizeof r->said.trade_no, "%s", trade_no);
+    }
     if (strcmp(code, "10000") == 0) {
         map_success(o, req, r);
     } else if (strcmp(code, "10003") == 0) {

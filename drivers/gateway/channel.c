@@ -91,6 +91,7 @@ const char *gw_op_name(enum gw_op op)
     case GW_QUERY: return "query";
     case GW_CANCEL: return "cancel";
     case GW_REFUND: return "refund";
+    case GW_REFUND_QUERY: return "refund query";
     }
     return "?";
 }

@@ -107,6 +107,7 @@ static char *request_body(const struct wechatpay_keys *keys, const struct gw_req
         }
         break;
     case GW_QUERY:
+    case GW_REFUND_QUERY:
         break;
     }
     char *s = cJSON_PrintUnformatted(o);
@@ -127,7 +128,7 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
     path_escape(req->order_no, order, sizeof order);
     path_escape(keys->mchid, mchid, sizeof mchid);
     const char *prefix = base_path(keys->base_url);
-    const char *method = req->op == GW_QUERY ? "GET" : "POST";
+    const char *method = req->op == GW_QUERY || req->op == GW_REFUND_QUERY ? "GET" : "POST";
     int n = 0;
     switch (req->op) {
     case GW_PAY:
@@ -144,10 +145,17 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
     case GW_REFUND:
         n = snprintf(path, sizeof path, "%s/v3/refund/domestic/refunds", prefix);
         break;
+    case GW_REFUND_QUERY: {
+        char refund[3 * ORDER_NO_MAX + 1];
+        path_escape(req->refund_no, refund, sizeof refund);
+        n = snprintf(path, sizeof path, "%s/v3/refund/domestic/refunds/%s", prefix, refund);
+        break;
+    }
     }
     if (n < 0 || (size_t)n >= sizeof path) return GW_ERR_INTERNAL;
 
-    char *body = req->op == GW_QUERY ? strdup("") : request_body(keys, req);
+    char *body = req->op == GW_QUERY || req->op == GW_REFUND_QUERY ? strdup("")
+                                                                   : request_body(keys, req);
     if (!body) return GW_ERR_NOMEM;
     char *msg = wechatpay_request_message(method, path, now, nonce, body);
     enum gw_status st = GW_OK;
@@ -333,7 +341,10 @@ static void map_trade(const cJSON *o, const struct gw_request *req, struct gw_re
     const char *state = str_field(o, "trade_state");
     const char *txn = str_field(o, "transaction_id");
     int64_t fen;
-    if (txn) snprintf(r->trade_no, sizeof r->trade_no, "%s", txn);
+    if (txn) {
+        r->said.trade_no_given = true;
+        snprintf(r->said.trade_no, sizeof r->said.trade_no, "%s", txn);
+    }
     if (!fen_field(o, "total", &fen)) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply has a malformed amount");
         return;
@@ -341,7 +352,8 @@ static void map_trade(const cJSON *o, const struct gw_request *req, struct gw_re
     if (!state) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply has no trade_state");
     } else if (strcmp(state, "SUCCESS") == 0 || strcmp(state, "REFUND") == 0) {
-        r->amount_fen = fen;
+        r->said.amount_given = true;
+        r->said.amount_fen = fen;
         reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, state, strcmp(state, "REFUND") == 0
                                              ? "paid (a refund has been made since)" : "paid");
     } else if (strcmp(state, "USERPAYING") == 0) {
@@ -417,6 +429,8 @@ static void map_error(const char *code, const struct gw_request *req, long statu
             return;
         }
         break;
+    case GW_REFUND_QUERY:
+        break;
     }
     reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
               "WeChat Pay answered %ld %s: result unknown", status, code);
@@ -427,7 +441,10 @@ static void map_refund(const cJSON *o, struct gw_reply *r)
     const char *status = str_field(o, "status");
     const char *id = str_field(o, "refund_id");
     int64_t fen;
-    if (id) snprintf(r->trade_no, sizeof r->trade_no, "%s", id);
+    if (id) {
+        r->said.trade_no_given = true;
+        snprintf(r->said.trade_no, sizeof r->said.trade_no, "%s", id);
+    }
     if (!fen_field(o, "refund", &fen)) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
                   "WeChat refund reply has a malformed amount");
@@ -436,7 +453,8 @@ static void map_refund(const cJSON *o, struct gw_reply *r)
     if (!status) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat refund reply has no status");
     } else if (strcmp(status, "SUCCESS") == 0) {
-        r->amount_fen = fen;
+        r->said.amount_given = true;
+        r->said.amount_fen = fen;
         reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, status, "refunded");
     } else if (strcmp(status, "PROCESSING") == 0) {
         reply_set(r, GW_PAYING, PAY_CAUSE_NONE, status, "refund in progress");

@@ -275,7 +275,9 @@ static bool configure(const char *gw_json)
     snprintf(cfg.scanner.source, sizeof cfg.scanner.source, "none");
     cfg.policy = (struct policy){.first_query_ms = 300, .query_every_ms = 500, .window_ms = 6000,
                                  .min_cancel_ms = 1500, .backoff_first_ms = 200,
-                                 .backoff_max_ms = 1000};
+                                 .backoff_max_ms = 1000, .pay_timeout_ms = 3000,
+                                 .query_timeout_ms = 2000, .cancel_timeout_ms = 2000,
+                                 .refund_timeout_ms = 3000, .reply_margin_ms = 1000};
     cfg.gateway.connect_timeout_ms = 1000;
     cfg.gateway.pay_timeout_ms = 3000;
     cfg.gateway.query_timeout_ms = 2000;

@@ -60,6 +60,7 @@ static inline const char *script_op_name(enum gw_op op)
     case GW_QUERY: return "query";
     case GW_CANCEL: return "cancel";
     case GW_REFUND: return "refund";
+    case GW_REFUND_QUERY: return "refundq";
     }
     return "?";
 }
@@ -109,12 +110,16 @@ static inline void script_reply_for(const struct payment *p, enum gw_op op, enum
     snprintf(r->order_no, sizeof r->order_no, "%s", p->order_no);
     if (op == GW_REFUND) {
         snprintf(r->refund_no, sizeof r->refund_no, "%s", p->refund_no);
-        r->amount_fen = kind == GW_SUCCESS ? p->refund_fen : 0;
+        r->said.refund_given = kind == GW_SUCCESS;
+        r->said.refund_fen = kind == GW_SUCCESS ? p->refund_fen : 0;
     } else if (kind == GW_SUCCESS && (op == GW_PAY || op == GW_QUERY)) {
-        r->amount_fen = p->amount_fen;
+        r->said.amount_given = true;
+        r->said.amount_fen = p->amount_fen;
     }
-    if (kind == GW_SUCCESS || kind == GW_PAYING)
-        snprintf(r->trade_no, sizeof r->trade_no, "%s", SCRIPT_TRADE);
+    if (kind == GW_SUCCESS || kind == GW_PAYING) {
+        r->said.trade_no_given = true;
+        snprintf(r->said.trade_no, sizeof r->said.trade_no, "%s", SCRIPT_TRADE);
+    }
     r->cause = kind == GW_FAILED    ? PAY_CAUSE_BALANCE
                : kind == GW_UNKNOWN ? PAY_CAUSE_NO_ANSWER
                                     : PAY_CAUSE_NONE;
@@ -192,9 +197,9 @@ static inline int script_word(struct script *s, const char *w)
         script_reply_for(&s->p, op, kind, &reply);
         for (const char *m = strchr(k, '+'); m; m = strchr(m + 1, '+')) {
             if (strncmp(m, "+amt", 4) == 0)
-                reply.amount_fen = s->p.amount_fen + 1;
+                reply.said.amount_fen = s->p.amount_fen + 1;
             else if (strncmp(m, "+noamt", 6) == 0)
-                reply.amount_fen = 0;
+                reply.said.amount_given = false;
             else if (strncmp(m, "+retry", 6) == 0)
                 reply.retry = true;
             else if (strncmp(m, "+refunded", 9) == 0)

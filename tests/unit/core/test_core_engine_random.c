@@ -290,7 +290,8 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
             l->trade = T_PAID;
             l->charged = true;
             r->kind = GW_SUCCESS;
-            r->amount_fen = q->amount_fen;
+            r->said.amount_given = true;
+            r->said.amount_fen = q->amount_fen;
             genuine = true;
             break;
         case OUT_NO_FUNDS:
@@ -325,7 +326,8 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
         case T_WAITING: r->kind = GW_PAYING; break;
         case T_PAID:
             r->kind = GW_SUCCESS;
-            r->amount_fen = l->amount;
+            r->said.amount_given = true;
+            r->said.amount_fen = l->amount;
             genuine = true;
             break;
         case T_FAILED:
@@ -335,7 +337,8 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
         if (l->queries_seen == w->sc.forge_query && l->trade != T_PAID) {
             /* A SUCCESS whose amount is not the order's must not be believed. */
             r->kind = GW_SUCCESS;
-            r->amount_fen = l->amount + 1;
+            r->said.amount_given = true;
+            r->said.amount_fen = l->amount + 1;
             r->no_such_order = false;
             genuine = false;
         }
@@ -388,7 +391,8 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
             /* Idempotent: the same request number gets the first answer again. */
             bool same = l->refunds[found].fen == q->amount_fen;
             r->kind = same && l->refunds[found].ok ? GW_SUCCESS : GW_FAILED;
-            r->amount_fen = r->kind == GW_SUCCESS ? q->amount_fen : 0;
+            r->said.refund_given = r->kind == GW_SUCCESS;
+            r->said.refund_fen = r->kind == GW_SUCCESS ? q->amount_fen : 0;
             break;
         }
         bool ok = l->trade == T_PAID && q->amount_fen > 0 &&
@@ -401,9 +405,23 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
         if (ok)
             l->refunded += q->amount_fen;
         r->kind = ok ? GW_SUCCESS : GW_FAILED;
-        r->amount_fen = ok ? q->amount_fen : 0;
+        r->said.refund_given = ok;
+        r->said.refund_fen = ok ? q->amount_fen : 0;
         if (!ok)
             snprintf(r->reason, sizeof r->reason, "refund refused");
+        break;
+    }
+    case GW_REFUND_QUERY: {
+        int found = -1;
+        for (int i = 0; i < l->nrefunds; i++)
+            if (strcmp(l->refunds[i].no, q->refund_no) == 0)
+                found = i;
+        r->kind = found >= 0 && l->refunds[found].ok ? GW_SUCCESS : GW_FAILED;
+        r->no_such_refund = found < 0;
+        r->said.refund_no_given = found >= 0;
+        snprintf(r->said.refund_no, sizeof r->said.refund_no, "%s", q->refund_no);
+        r->said.refund_given = r->kind == GW_SUCCESS;
+        r->said.refund_fen = r->kind == GW_SUCCESS ? l->refunds[found].fen : 0;
         break;
     }
     }

@@ -206,8 +206,8 @@ static void test_pay_codes(void)
     r = parse(GW_PAY, "{\"code\":\"10000\",\"msg\":\"Success\",\"trade_no\":\"2026112322001\","
                       "\"out_trade_no\":\"T01202611230001\",\"total_amount\":\"12.30\"}");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.amount_fen, 1230);
-    CHECK_EQ_STR(r.trade_no, "2026112322001");
+    CHECK_EQ_INT(r.said.amount_fen, 1230);
+    CHECK_EQ_STR(r.said.trade_no, "2026112322001");
     CHECK_EQ_STR(r.order_no, "T01202611230001");
     CHECK_EQ_INT(r.op, GW_PAY);
     CHECK_EQ_INT(r.channel, CHANNEL_ALIPAY);
@@ -260,7 +260,7 @@ static void test_query_states(void)
     r = parse(GW_QUERY, "{\"code\":\"10000\",\"trade_status\":\"TRADE_SUCCESS\",\"total_amount\":"
                         "\"12.30\",\"trade_no\":\"X1\"}");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.amount_fen, 1230);
+    CHECK_EQ_INT(r.said.amount_fen, 1230);
     r = parse(GW_QUERY, "{\"code\":\"10000\",\"trade_status\":\"TRADE_FINISHED\"}");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
     r = parse(GW_QUERY, "{\"code\":\"10000\",\"trade_status\":\"WAIT_BUYER_PAY\"}");
@@ -296,7 +296,7 @@ static void test_cancel(void)
                          "\"trade_no\":\"X9\"}");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
     CHECK(r.cancel_refunded);
-    CHECK_EQ_STR(r.trade_no, "X9");
+    CHECK_EQ_STR(r.said.trade_no, "X9");
     r = parse(GW_CANCEL, "{\"code\":\"10000\",\"retry_flag\":\"N\"}");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
     CHECK(!r.cancel_refunded);
@@ -364,7 +364,7 @@ static void test_broken_replies(void)
     snprintf(text, sizeof text, "{\"alipay_trade_pay_response\":%s,\"sign\":\"%s\"}", tricky, tsig);
     r = parse_raw(text, 200);
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.amount_fen, 100);
+    CHECK_EQ_INT(r.said.amount_fen, 100);
 
     /* HTTP status other than 200 */
     snprintf(text, sizeof text, "{\"alipay_trade_pay_response\":%s,\"sign\":\"%s\"}", ok, sig);

@@ -122,11 +122,11 @@ static void scenarios(enum pay_channel ch)
 #define ORDER(n) (snprintf(o, sizeof o, "T%s%05u%02d", c, run, n), o)
     r = call(GW_PAY, ch, ORDER(0), "00", 1230);
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.amount_fen, 1230);
-    CHECK(r.trade_no[0] != '\0');
+    CHECK_EQ_INT(r.said.amount_fen, 1230);
+    CHECK(r.said.trade_no[0] != '\0');
     r = call(GW_QUERY, ch, o, NULL, 0);
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.amount_fen, 1230);
+    CHECK_EQ_INT(r.said.amount_fen, 1230);
     r = call(GW_REFUND, ch, o, NULL, 500);
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
     r = call(GW_REFUND, ch, o, NULL, 500); /* the same refund number again: no second refund */

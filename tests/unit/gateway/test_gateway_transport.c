@@ -391,8 +391,8 @@ int main(void)
     mode = REPLY_OK;
     r = one(&c, CHANNEL_ALIPAY, "https, trusted CA");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.amount_fen, 1230);
-    CHECK_EQ_STR(r.trade_no, "2026112322001");
+    CHECK_EQ_INT(r.said.amount_fen, 1230);
+    CHECK_EQ_STR(r.said.trade_no, "2026112322001");
 
     mode = REPLY_503;
     r = one(&c, CHANNEL_ALIPAY, "503");
@@ -527,7 +527,7 @@ int main(void)
         mode = REPLY_WECHAT;
         r = one(&w, CHANNEL_WECHAT, "wechat, signed headers");
         CHECK_EQ_INT(r.kind, GW_SUCCESS);
-        CHECK_EQ_INT(r.amount_fen, 1230);
+        CHECK_EQ_INT(r.said.amount_fen, 1230);
         snprintf(w.wechat.platform_serial, sizeof w.wechat.platform_serial, "OTHER");
         r = one(&w, CHANNEL_WECHAT, "wechat, unexpected serial");
         CHECK_EQ_INT(r.kind, GW_UNKNOWN);

@@ -218,8 +218,8 @@ static void test_pay(void)
 {
     struct gw_reply r = parse(GW_PAY, 200, trade("SUCCESS"));
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.amount_fen, 1230);
-    CHECK_EQ_STR(r.trade_no, "4200000001202611230001");
+    CHECK_EQ_INT(r.said.amount_fen, 1230);
+    CHECK_EQ_STR(r.said.trade_no, "4200000001202611230001");
     CHECK_EQ_STR(r.order_no, "T01202611230001");
     CHECK_EQ_INT(r.channel, CHANNEL_WECHAT);
     CHECK_EQ_INT(parse(GW_PAY, 200, trade("USERPAYING")).kind, GW_PAYING);
@@ -261,7 +261,7 @@ static void test_query(void)
     CHECK_EQ_INT(parse(GW_QUERY, 200, trade("SUCCESS")).kind, GW_SUCCESS);
     struct gw_reply r = parse(GW_QUERY, 200, trade("REFUND"));
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.amount_fen, 1230);
+    CHECK_EQ_INT(r.said.amount_fen, 1230);
     CHECK_EQ_INT(parse(GW_QUERY, 200, trade("USERPAYING")).kind, GW_PAYING);
     CHECK_EQ_INT(parse(GW_QUERY, 200, trade("NOTPAY")).kind, GW_PAYING);
     CHECK_EQ_INT(parse(GW_QUERY, 200, trade("CLOSED")).kind, GW_FAILED);
@@ -327,7 +327,7 @@ static void test_refund(void)
                                               "\"out_refund_no\":\"R01202611230001\",\"status\":"
                                               "\"SUCCESS\",\"amount\":{\"refund\":500,\"total\":1230}}");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.amount_fen, 500);
+    CHECK_EQ_INT(r.said.amount_fen, 500);
     CHECK_EQ_STR(r.refund_no, "R01202611230001");
     CHECK_EQ_INT(parse(GW_REFUND, 200, "{\"status\":\"PROCESSING\"}").kind, GW_PAYING);
     CHECK_EQ_INT(parse(GW_REFUND, 200, "{\"status\":\"CLOSED\"}").kind, GW_FAILED);
