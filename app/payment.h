@@ -63,6 +63,8 @@ struct payment {
     char refund_no[ORDER_NO_MAX + 1]; /* the refund in progress, else the last one sent */
     int64_t refund_fen;       /* amount of the refund in progress; 0 = none */
     uint32_t request_seq;     /* requests sent for this payment; each request's id */
+    char refund_key[65];      /* the refund in progress: the caller's idempotency key ("" = none),
+                               * journaled with its refund row */
 
     /* --- this process only (rebuilt by recovery) --- */
     int64_t sent_mono;        /* monotonic ms when the pay request left (or reconstructed) */
