@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "payment.h"
 #include "sim_crypto.h"
 #include "sim_identity.h"
@@ -62,6 +64,11 @@ struct sim_reply {
     } headers[SIM_REPLY_HEADERS];
     int nheaders;
     char summary[128];    /* for the request log: channel, op, order, masked code, scenario */
+    /* What the request was, for capture and replay; channel CHANNEL_NONE when it never got
+     * that far (refused by protocol checks). Set by sim_reply_summary. */
+    enum pay_channel channel;
+    enum sim_op op;
+    char order[65];
     enum sim_fault fault; /* applied by the server: delay, drop, 5xx page, truncation */
     int delay_s;
 };
@@ -73,14 +80,20 @@ int64_t sim_now_ms(void);
 struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,
                              const char *auth_code);
 
+/* What a refund under this plan gives back (sim_ledger_refund's grant_fen): for refund_short
+ * the script's "fen", else half of asked_fen (at least 1); 0 (all of it) for other plans. */
+int64_t sim_plan_grant(const struct sim_plan *plan, int64_t asked_fen);
+
 /* Replies take ownership of text (malloc'd). */
 void sim_reply_body(struct sim_reply *rep, unsigned status, const char *content_type, char *text);
 void sim_reply_header(struct sim_reply *rep, const char *name, const char *value);
-/* Fills rep->summary; codes are masked to their last four digits. */
+/* Fills rep->summary (codes masked to their last four digits) and what the request was. */
 void sim_reply_summary(struct sim_reply *rep, enum pay_channel ch, enum sim_op op,
                        const char *order, const char *auth_code, const char *scenario);
 /* A different order number that looks like order (the other_order fault). */
 void sim_other_order(const char *order, char *out, size_t size);
+/* Removes every amount field from a reply object (the success_no_amount fault). */
+void sim_json_drop_amounts(cJSON *o);
 /* Makes text no longer JSON (the malformed_json fault) while keeping its length roughly. */
 void sim_text_malform(char *text);
 

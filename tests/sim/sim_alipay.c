@@ -222,6 +222,29 @@ static cJSON *pay_reply(enum sim_pay_result r, const struct sim_trade *t)
     return business("ACQ.SYSTEM_ERROR", "系统错误");
 }
 
+/* alipay.trade.fastpay.refund.query: 10000 either way; the refund's facts and refund_status
+ * REFUND_SUCCESS only when the gateway has that refund and it has settled. A request number
+ * it does not know is a bare 10000 (the documented "no refund_status: not received or
+ * failed"). */
+static cJSON *refund_query_reply(const struct sim_trade *t, const struct sim_refund *rf, int64_t now)
+{
+    if (t == NULL)
+        return business("ACQ.TRADE_NOT_EXIST", "交易不存在");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "code", "10000");
+    cJSON_AddStringToObject(o, "msg", "Success");
+    if (rf == NULL)
+        return o;
+    cJSON_AddStringToObject(o, "trade_no", t->trade_no);
+    cJSON_AddStringToObject(o, "out_trade_no", t->out_trade_no);
+    cJSON_AddStringToObject(o, "out_request_no", rf->request_no);
+    add_yuan(o, "total_amount", t->amount_fen);
+    add_yuan(o, "refund_amount", rf->amount_fen);
+    if (now >= rf->settles_at)
+        cJSON_AddStringToObject(o, "refund_status", "REFUND_SUCCESS");
+    return o;
+}
+
 static const char *trade_status(const struct sim_trade *t)
 {
     switch (t->state) {
@@ -314,6 +337,7 @@ static bool timestamp_valid(const char *ts)
 
 struct call {
     enum sim_op op;
+    bool refund_query;      /* SIM_OP_QUERY of a refund (request_no), not of a trade */
     const char *order;      /* out_trade_no (resolved from trade_no when only that came) */
     const char *auth_code;  /* pay */
     int64_t amount_fen;     /* pay: total; refund: this refund */
@@ -352,6 +376,11 @@ static cJSON *read_biz(struct sim *s, const cJSON *biz, struct call *c)
             return business("ACQ.PAYMENT_AUTH_CODE_INVALID",
                             "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款");
         c->auth_code = code;
+    } else if (c->refund_query) {
+        const char *req = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "out_request_no"));
+        if (req == NULL || *req == '\0' || strlen(req) > 64)
+            return business("ACQ.INVALID_PARAMETER", "参数无效: out_request_no");
+        c->request_no = req;
     } else if (c->op == SIM_OP_REFUND) {
         const char *amount =
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "refund_amount"));
@@ -369,11 +398,13 @@ static cJSON *read_biz(struct sim *s, const cJSON *biz, struct call *c)
 static const struct {
     const char *method;
     enum sim_op op;
+    bool refund_query;
 } methods[] = {
-    {"alipay.trade.pay", SIM_OP_PAY},
-    {"alipay.trade.query", SIM_OP_QUERY},
-    {"alipay.trade.cancel", SIM_OP_CANCEL},
-    {"alipay.trade.refund", SIM_OP_REFUND},
+    {"alipay.trade.pay", SIM_OP_PAY, false},
+    {"alipay.trade.query", SIM_OP_QUERY, false},
+    {"alipay.trade.cancel", SIM_OP_CANCEL, false},
+    {"alipay.trade.refund", SIM_OP_REFUND, false},
+    {"alipay.trade.fastpay.refund.query", SIM_OP_QUERY, true},
 };
 
 /* Protocol checks and the signature; NULL when the request may proceed. */
@@ -458,7 +489,7 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
     char key[64] = "error_response";
     cJSON *resp = NULL, *biz = NULL;
     char *checked = NULL;
-    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false};
+    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0};
     struct call c = {0};
     const char *method = form_get(&f, "method");
     size_t m = 0;
@@ -479,6 +510,7 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
     if ((resp = check_protocol(s, &f, &checked)) != NULL)
         goto send;
     c.op = methods[m].op;
+    c.refund_query = methods[m].refund_query;
     biz = cJSON_Parse(form_get(&f, "biz_content"));
     if (!cJSON_IsObject(biz)) {
         resp = missing("isv.missing-biz-content", "缺少biz_content参数或其不是JSON对象");
@@ -503,6 +535,12 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
         enum sim_pay_result r = sim_ledger_pay(s->ledger, CHANNEL_ALIPAY, c.order, c.auth_code,
                                                c.amount_fen, &plan, now, &t);
         resp = t ? pay_reply(r, t) : business("ACQ.SYSTEM_ERROR", "系统错误");
+        /* A refusal names the order it refuses (unbound_refusal takes it out again below). */
+        if (!cJSON_HasObjectItem(resp, "out_trade_no"))
+            cJSON_AddStringToObject(resp, "out_trade_no", c.order);
+    } else if (c.op == SIM_OP_QUERY && c.refund_query) {
+        t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
+        resp = refund_query_reply(t, sim_ledger_trade_refund(t, c.request_no), now);
     } else if (c.op == SIM_OP_QUERY) {
         t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
         resp = query_reply(t);
@@ -514,12 +552,17 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
         const struct sim_refund *rf = NULL;
         enum sim_refund_result r =
             sim_ledger_refund(s->ledger, c.order, c.request_no, c.amount_fen, -1,
-                              plan.biz == BIZ_REFUND_SLOW ? plan.seconds : 0, now, &t, &rf);
+                              plan.biz == BIZ_REFUND_SLOW ? plan.seconds : 0,
+                              sim_plan_grant(&plan, c.amount_fen), now, &t, &rf);
         resp = refund_reply(r, t, rf, now);
     }
     pthread_mutex_unlock(&s->lock);
 
 send:;
+    if (plan.fault == FAULT_NO_ORDER)
+        cJSON_DeleteItemFromObjectCaseSensitive(resp, "out_trade_no");
+    if (plan.fault == FAULT_NO_AMOUNT)
+        sim_json_drop_amounts(resp);
     if (plan.fault == FAULT_OTHER_ORDER && cJSON_HasObjectItem(resp, "out_trade_no")) {
         char other[80];
         sim_other_order(json_order(resp), other, sizeof other);

@@ -194,6 +194,32 @@ struct sim_trade *sim_ledger_find(struct sim_ledger *l, const char *order, int64
     return NULL;
 }
 
+static void code_last4(const char *code, char out[5])
+{
+    size_t len = strlen(code);
+    copy_str(out, 5, len > 4 ? code + len - 4 : code);
+}
+
+/* Remembers a pay for a known order that is not a resend of the first one. */
+static void note_other_pay(struct sim_trade *t, const char *auth_code, int64_t amount_fen)
+{
+    char last4[5];
+    code_last4(auth_code, last4);
+    /* An order first seen by a cancel has no pay to compare with. */
+    bool first_pay_known = t->code_last4[0] != '\0';
+    if (!first_pay_known || (amount_fen == t->amount_fen && strcmp(last4, t->code_last4) == 0))
+        return;
+    for (int i = 0; i < t->nother_pays; i++)
+        if (t->other_pays[i].amount_fen == amount_fen &&
+            strcmp(t->other_pays[i].code_last4, last4) == 0)
+            return;
+    if (t->nother_pays == SIM_OTHER_PAYS_MAX)
+        return;
+    t->other_pays[t->nother_pays].amount_fen = amount_fen;
+    copy_str(t->other_pays[t->nother_pays].code_last4, 5, last4);
+    t->nother_pays++;
+}
+
 enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, const char *order,
                                    const char *auth_code, int64_t amount_fen,
                                    const struct sim_plan *plan, int64_t now,
@@ -204,6 +230,7 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
     if (t != NULL) {
         /* A repeated pay for a known order never charges again. */
         t->pay_requests++;
+        note_other_pay(t, auth_code, amount_fen);
         *trade = t;
         if (t->state == TRADE_CANCELLED || t->state == TRADE_CLOSED) {
             t->late_pays_refused++;
@@ -224,8 +251,7 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
         return SIM_PAY_CODE_INVALID;
     t->amount_fen = amount_fen;
     t->pay_requests = 1;
-    size_t len = strlen(auth_code);
-    copy_str(t->code_last4, sizeof t->code_last4, len > 4 ? auth_code + len - 4 : auth_code);
+    code_last4(auth_code, t->code_last4);
     copy_str(t->scenario, sizeof t->scenario, plan->name);
     assign_trade_no(l, t);
     switch (plan->biz) {
@@ -345,7 +371,8 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
 
 enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
                                          const char *request_no, int64_t amount_fen,
-                                         int64_t total_fen, int delay_s, int64_t now,
+                                         int64_t total_fen, int delay_s, int64_t grant_fen,
+                                         int64_t now,
                                          struct sim_trade **trade,
                                          const struct sim_refund **refund)
 {
@@ -357,8 +384,8 @@ enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order
     for (size_t i = 0; i < t->nrefunds; i++) {
         if (strcmp(t->refunds[i].request_no, request_no) == 0) {
             *refund = &t->refunds[i];
-            return t->refunds[i].amount_fen == amount_fen ? SIM_REFUND_REPEATED
-                                                          : SIM_REFUND_INCONSISTENT;
+            return t->refunds[i].requested_fen == amount_fen ? SIM_REFUND_REPEATED
+                                                             : SIM_REFUND_INCONSISTENT;
         }
     }
     if (total_fen >= 0 && total_fen != t->amount_fen)
@@ -378,14 +405,23 @@ enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order
     copy_str(rf->request_no, sizeof rf->request_no, request_no);
     snprintf(rf->refund_id, sizeof rf->refund_id, "50300%020llu",
              (unsigned long long)l->next_seq++);
-    rf->amount_fen = amount_fen;
+    rf->requested_fen = amount_fen;
+    rf->amount_fen = grant_fen > 0 && grant_fen < amount_fen ? grant_fen : amount_fen;
     rf->settles_at = now + (int64_t)(delay_s > 0 ? delay_s : t->refund_delay_s) * 1000;
-    t->refunded_fen += amount_fen;
+    t->refunded_fen += rf->amount_fen;
     if (t->refunded_fen == t->amount_fen)
         t->state = TRADE_REFUNDED;
     *refund = rf;
     persist(l, t, now);
     return SIM_REFUND_DONE;
+}
+
+const struct sim_refund *sim_ledger_trade_refund(const struct sim_trade *t, const char *request_no)
+{
+    for (size_t j = 0; t != NULL && j < t->nrefunds; j++)
+        if (strcmp(t->refunds[j].request_no, request_no) == 0)
+            return &t->refunds[j];
+    return NULL;
 }
 
 const struct sim_refund *sim_ledger_find_refund(struct sim_ledger *l, const char *request_no,
@@ -420,6 +456,13 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
     cJSON_AddBoolToObject(o, "cancel_before_pay", t->cancel_before_pay);
     cJSON_AddStringToObject(o, "cancel_action", t->cancel_action);
     cJSON_AddNumberToObject(o, "pay_requests", t->pay_requests);
+    cJSON *others = cJSON_AddArrayToObject(o, "other_pays");
+    for (int i = 0; i < t->nother_pays; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "amount_fen", (double)t->other_pays[i].amount_fen);
+        cJSON_AddStringToObject(p, "code_last4", t->other_pays[i].code_last4);
+        cJSON_AddItemToArray(others, p);
+    }
     cJSON_AddNumberToObject(o, "late_pays_refused", t->late_pays_refused);
     cJSON_AddNumberToObject(o, "cancel_requests", t->cancel_requests);
     cJSON_AddNumberToObject(o, "cancel_refusals_left", t->cancel_refusals_left);
@@ -430,6 +473,7 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
         cJSON_AddStringToObject(r, "request_no", t->refunds[i].request_no);
         cJSON_AddStringToObject(r, "refund_id", t->refunds[i].refund_id);
         cJSON_AddNumberToObject(r, "amount_fen", (double)t->refunds[i].amount_fen);
+        cJSON_AddNumberToObject(r, "requested_fen", (double)t->refunds[i].requested_fen);
         int64_t left = t->refunds[i].settles_at > now ? t->refunds[i].settles_at - now : 0;
         cJSON_AddStringToObject(r, "status", left > 0 ? "processing" : "success");
         cJSON_AddNumberToObject(r, "processing_remaining_ms", (double)left);
@@ -451,6 +495,7 @@ static cJSON *ledger_json(struct sim_ledger *l, int64_t now)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *trades = cJSON_AddArrayToObject(root, "trades");
+    cJSON *reused = cJSON_AddArrayToObject(root, "reused_orders");
     int64_t charged = 0, returned = 0;
     for (size_t i = 0; i < l->n; i++) {
         settle(l->trades[i], now);
@@ -459,12 +504,15 @@ static cJSON *ledger_json(struct sim_ledger *l, int64_t now)
             charged += t->amount_fen * t->charged;
         returned += t->refunded_fen;
         cJSON_AddItemToArray(trades, trade_json(t, now));
+        if (t->nother_pays > 0)
+            cJSON_AddItemToArray(reused, cJSON_CreateString(t->out_trade_no));
     }
     cJSON *totals = cJSON_AddObjectToObject(root, "totals");
     cJSON_AddNumberToObject(totals, "trades", (double)l->n);
     cJSON_AddNumberToObject(totals, "charged_fen", (double)charged);
     cJSON_AddNumberToObject(totals, "returned_fen", (double)returned);
     cJSON_AddNumberToObject(totals, "net_fen", (double)(charged - returned));
+    cJSON_AddNumberToObject(totals, "reused_orders", (double)cJSON_GetArraySize(reused));
     cJSON_AddNumberToObject(root, "next_seq", (double)l->next_seq);
     return root;
 }
@@ -580,6 +628,15 @@ static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now, int64_
     t->cancel_before_pay = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "cancel_before_pay"));
     copy_str(t->cancel_action, sizeof t->cancel_action, json_str(o, "cancel_action"));
     t->pay_requests = (int)json_int(o, "pay_requests");
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "other_pays"))
+    {
+        if (t->nother_pays == SIM_OTHER_PAYS_MAX)
+            break;
+        t->other_pays[t->nother_pays].amount_fen = json_int(p, "amount_fen");
+        copy_str(t->other_pays[t->nother_pays].code_last4, 5, json_str(p, "code_last4"));
+        t->nother_pays++;
+    }
     t->late_pays_refused = (int)json_int(o, "late_pays_refused");
     t->cancel_requests = (int)json_int(o, "cancel_requests");
     t->cancel_refusals_left = (int)json_int(o, "cancel_refusals_left");
@@ -602,6 +659,9 @@ static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now, int64_
             copy_str(rf->request_no, sizeof rf->request_no, json_str(r, "request_no"));
             copy_str(rf->refund_id, sizeof rf->refund_id, json_str(r, "refund_id"));
             rf->amount_fen = json_int(r, "amount_fen");
+            rf->requested_fen = json_int(r, "requested_fen");
+            if (rf->requested_fen == 0) /* a ledger written before short refunds existed */
+                rf->requested_fen = rf->amount_fen;
             rf->settles_at = now + (json_int(r, "settles_at_wall_ms") - wall);
         }
     }

@@ -29,9 +29,19 @@ enum sim_trade_state {
 struct sim_refund {
     char request_no[65];
     char refund_id[33];
-    int64_t amount_fen;
+    int64_t amount_fen;    /* what was given back */
+    int64_t requested_fen; /* what was asked (more than amount_fen for a short refund) */
     int64_t settles_at; /* monotonic ms; before it the refund is still processing */
 };
+
+/* A pay for an order number the gateway already knew, from another sale: another amount or
+ * another payment code (its last four digits). Order numbers used twice show up here. */
+struct sim_other_pay {
+    int64_t amount_fen;
+    char code_last4[5];
+};
+
+#define SIM_OTHER_PAYS_MAX 8
 
 struct sim_trade {
     enum pay_channel channel;
@@ -46,6 +56,8 @@ struct sim_trade {
     bool cancel_before_pay; /* the cancel arrived before any pay for this order */
     char cancel_action[8];  /* "", "close" or "refund" */
     int pay_requests;
+    struct sim_other_pay other_pays[SIM_OTHER_PAYS_MAX]; /* distinct, the first few */
+    int nother_pays;
     int late_pays_refused;  /* pays refused because the order was already cancelled/closed */
     int cancel_requests;
     int cancel_refusals_left;
@@ -109,13 +121,20 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
                                          const char *order, bool refuse, bool busy_while_paying,
                                          int64_t now, struct sim_trade **trade);
 /* total_fen < 0: the channel does not state the order total. delay_s > 0: this refund stays
- * processing that long (else the order's own refund delay applies). The money counts as
- * given back from the request on: it is committed, only not yet settled. */
+ * processing that long (else the order's own refund delay applies). grant_fen > 0: only that
+ * much (at most amount_fen) is given back, a short refund; 0: all of amount_fen. The money
+ * counts as given back from the request on: it is committed, only not yet settled. A repeat
+ * of a request number is recognised by the amount first asked. */
 enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
                                          const char *request_no, int64_t amount_fen,
-                                         int64_t total_fen, int delay_s, int64_t now,
+                                         int64_t total_fen, int delay_s, int64_t grant_fen,
+                                         int64_t now,
                                          struct sim_trade **trade,
                                          const struct sim_refund **refund);
+
+/* The refund with this request number on order t (Alipay's out_request_no is per trade);
+ * NULL if none. */
+const struct sim_refund *sim_ledger_trade_refund(const struct sim_trade *t, const char *request_no);
 
 /* The refund with this request number on any order (WeChat's out_refund_no is unique per
  * merchant), with its trade in *trade; NULL if none. */

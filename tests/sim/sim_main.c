@@ -49,6 +49,7 @@ static const char usage[] =
     "  --scenarios       print the scenario table, then exit\n"
     "\n"
     "control: GET /_sim/health, GET /_sim/audit, POST /_sim/script, DELETE /_sim/script,\n"
+    "         POST /_sim/replay, DELETE /_sim/replay,\n"
     "         POST /_sim/unreachable?seconds=N (see tests/sim/README.md)\n";
 
 struct options {

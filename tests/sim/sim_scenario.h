@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "payment.h"
@@ -27,6 +28,7 @@ enum sim_business {
     BIZ_CANCEL_REFUSED,   /* pay: the order's first `count` cancels are refused; cancel: this one */
     BIZ_SYSTEM_ERROR,     /* the gateway's own "system error" reply, nothing committed */
     BIZ_REFUND_SLOW,      /* pay: the order's refunds stay processing for `seconds`; refund: this one */
+    BIZ_REFUND_SHORT,     /* refund: gives back only `fen` (0: half of what was asked) and says so */
 };
 
 enum sim_fault {
@@ -43,6 +45,8 @@ enum sim_fault {
     FAULT_SIGNATURE_PROBE, /* WeChat: Wechatpay-Signature "WECHATPAY/SIGNTEST/..."; Alipay: bad */
     FAULT_STALE_TIMESTAMP, /* WeChat: correctly signed, Wechatpay-Timestamp 10 minutes old */
     FAULT_OTHER_ORDER,   /* correctly signed reply about another order number */
+    FAULT_NO_AMOUNT,     /* correctly signed reply with every amount field left out */
+    FAULT_NO_ORDER,      /* correctly signed reply without out_trade_no (an unbound answer) */
 };
 
 struct sim_plan {
@@ -52,6 +56,7 @@ struct sim_plan {
     int seconds;
     int count;   /* BIZ_CANCEL_REFUSED on a pay: how many cancels are refused */
     bool commit; /* for 5xx faults: whether the request took effect before the error */
+    int64_t fen; /* BIZ_REFUND_SHORT: the amount actually given back, 0 = half the request */
 };
 
 /* The plan of a named scenario with its documented defaults; false for an unknown name. */

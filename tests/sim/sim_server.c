@@ -23,6 +23,34 @@
 
 #define BODY_MAX (1024 * 1024)
 
+/* A reply as it left, bytes and headers, for /_sim/replay. */
+struct capture {
+    enum pay_channel channel;
+    enum sim_op op;
+    char order[65];
+    unsigned status;
+    char content_type[64];
+    struct {
+        char name[32];
+        char value[400];
+    } headers[SIM_REPLY_HEADERS];
+    int nheaders;
+    char *body;
+    size_t body_len;
+};
+
+/* The last CAPTURES replies are kept; a replay needs one from moments ago. */
+#define CAPTURES 256
+#define REPLAYS_MAX 16
+
+/* An armed replay: the next request of op on channel (for order, or any when "") is
+ * answered with the captured reply instead of its own. */
+struct replay {
+    enum sim_op op;
+    char order[65];
+    struct capture reply;
+};
+
 struct sim_server {
     struct sim *sim;
     struct MHD_Daemon *daemon;
@@ -35,6 +63,13 @@ struct sim_server {
     int ctl_pipe[2];
     pthread_mutex_t ctl_lock;
     int unreachable_s; /* requested, not yet taken by the main thread */
+
+    /* Guarded by sim->lock. */
+    struct capture captured[CAPTURES];
+    size_t ncaptured; /* total ever captured; slot = count % CAPTURES */
+    struct replay replays[REPLAYS_MAX];
+    int nreplays;
+    uint64_t replayed;
 };
 
 /* One request: filled by the URI logger (the raw URI, query included) and the upload. */
@@ -49,7 +84,7 @@ struct exchange {
 struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,
                              const char *auth_code)
 {
-    struct sim_plan p = {"normal", BIZ_NORMAL, FAULT_NONE, 0, 0, false};
+    struct sim_plan p = {"normal", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0};
     if (sim_script_take(s->script, op, ch, &p))
         return p;
     if (op == SIM_OP_PAY)
@@ -134,6 +169,91 @@ static enum MHD_Result control_error(struct MHD_Connection *con, unsigned status
     return queue_json(con, status, o);
 }
 
+/* --- capture and replay (caller holds sim->lock) --- */
+
+static void capture_clear(struct capture *c)
+{
+    free(c->body);
+    memset(c, 0, sizeof *c);
+    c->channel = CHANNEL_NONE;
+}
+
+/* Keeps the bytes rep is about to send, whatever they are, unless none will leave whole. */
+static void capture_reply(struct sim_server *srv, const struct sim_reply *rep)
+{
+    if (rep->channel == CHANNEL_NONE || rep->body == NULL || rep->fault == FAULT_DROP ||
+        rep->fault == FAULT_TRUNCATED)
+        return;
+    struct capture *c = &srv->captured[srv->ncaptured % CAPTURES];
+    capture_clear(c);
+    c->body = malloc(rep->body_len + 1);
+    if (c->body == NULL)
+        return;
+    memcpy(c->body, rep->body, rep->body_len);
+    c->body[rep->body_len] = '\0';
+    c->body_len = rep->body_len;
+    c->channel = rep->channel;
+    c->op = rep->op;
+    snprintf(c->order, sizeof c->order, "%s", rep->order);
+    c->status = rep->status;
+    snprintf(c->content_type, sizeof c->content_type, "%s", rep->content_type);
+    c->nheaders = rep->nheaders;
+    memcpy(c->headers, rep->headers, sizeof c->headers);
+    srv->ncaptured++;
+}
+
+/* The latest reply captured for order's op; NULL if none is kept. */
+static const struct capture *find_capture(const struct sim_server *srv, const char *order,
+                                          enum sim_op op, enum pay_channel channel)
+{
+    size_t kept = srv->ncaptured < CAPTURES ? srv->ncaptured : CAPTURES;
+    for (size_t i = 0; i < kept; i++) {
+        const struct capture *c = &srv->captured[(srv->ncaptured - 1 - i) % CAPTURES];
+        if (c->channel != CHANNEL_NONE && c->op == op && strcmp(c->order, order) == 0 &&
+            (channel == CHANNEL_NONE || channel == c->channel))
+            return c;
+    }
+    return NULL;
+}
+
+/* When a replay is armed for rep's request, rep becomes the captured reply: its exact
+ * status, headers and body, with no fault. The request itself has already taken effect. */
+static bool apply_replay(struct sim_server *srv, struct sim_reply *rep)
+{
+    for (int i = 0; i < srv->nreplays; i++) {
+        struct replay *r = &srv->replays[i];
+        if (r->reply.channel != rep->channel || r->op != rep->op ||
+            (r->order[0] != '\0' && strcmp(r->order, rep->order) != 0))
+            continue;
+        free(rep->body);
+        rep->body = r->reply.body;
+        rep->body_len = r->reply.body_len;
+        rep->status = r->reply.status;
+        snprintf(rep->content_type, sizeof rep->content_type, "%s", r->reply.content_type);
+        rep->nheaders = r->reply.nheaders;
+        memcpy(rep->headers, r->reply.headers, sizeof rep->headers);
+        rep->fault = FAULT_NONE;
+        rep->delay_s = 0;
+        snprintf(rep->summary + strlen(rep->summary), sizeof rep->summary - strlen(rep->summary),
+                 " [replayed from %.40s]", r->reply.order);
+        srv->replays[i] = srv->replays[--srv->nreplays];
+        srv->replayed++;
+        return true;
+    }
+    return false;
+}
+
+static void replays_clear(struct sim_server *srv)
+{
+    for (int i = 0; i < srv->nreplays; i++)
+        capture_clear(&srv->replays[i].reply);
+    srv->nreplays = 0;
+}
+
+/* POST /_sim/replay {"op":"pay","from_order":"A","order":"B","channel":"wechat"}. */
+static enum MHD_Result control_replay(struct sim_server *srv, struct MHD_Connection *con,
+                                      const struct exchange *x);
+
 /* One script entry; false with *why on a bad one. */
 static bool script_entry(struct sim *s, const cJSON *e, int *queued, const char **why)
 {
@@ -147,6 +267,7 @@ static bool script_entry(struct sim *s, const cJSON *e, int *queued, const char 
     const cJSON *seconds = cJSON_GetObjectItemCaseSensitive(e, "seconds");
     const cJSON *cancels = cJSON_GetObjectItemCaseSensitive(e, "cancels");
     const cJSON *commit = cJSON_GetObjectItemCaseSensitive(e, "commit");
+    const cJSON *fen = cJSON_GetObjectItemCaseSensitive(e, "fen");
     const char *op_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "op"));
     const char *ch_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "channel"));
     int n = 1;
@@ -178,6 +299,14 @@ static bool script_entry(struct sim *s, const cJSON *e, int *queued, const char 
         }
         plan.commit = cJSON_IsTrue(commit);
     }
+    if (fen != NULL) {
+        if (!cJSON_IsNumber(fen) || fen->valuedouble < 1 || fen->valuedouble > 10000000000.0 ||
+            fen->valuedouble != (double)(int64_t)fen->valuedouble) {
+            *why = "\"fen\" must be a whole number of fen from 1";
+            return false;
+        }
+        plan.fen = (int64_t)fen->valuedouble;
+    }
     enum sim_op op = sim_scenario_default_op(&plan);
     if (op_name != NULL && !sim_op_from_name(op_name, &op)) {
         *why = "\"op\" must be pay, query, cancel, refund or any";
@@ -200,6 +329,72 @@ static bool script_entry(struct sim *s, const cJSON *e, int *queued, const char 
     return true;
 }
 
+static enum MHD_Result control_replay(struct sim_server *srv, struct MHD_Connection *con,
+                                      const struct exchange *x)
+{
+    struct sim *s = srv->sim;
+    cJSON *body = cJSON_ParseWithLength(x->body ? x->body : "", x->len);
+    const char *op_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "op"));
+    const char *from = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "from_order"));
+    const char *to = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "order"));
+    const char *ch_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "channel"));
+    enum sim_op op = SIM_OP_ANY;
+    enum pay_channel ch = CHANNEL_NONE;
+    const char *why = NULL;
+    if (!cJSON_IsObject(body))
+        why = "body must be a JSON object {\"op\",\"from_order\"[,\"order\",\"channel\"]}";
+    else if (op_name == NULL || !sim_op_from_name(op_name, &op) || op == SIM_OP_ANY)
+        why = "\"op\" must be pay, query, cancel or refund";
+    else if (from == NULL || *from == '\0' || strlen(from) > 64)
+        why = "\"from_order\" must name the order whose reply is replayed";
+    else if (to != NULL && strlen(to) > 64)
+        why = "\"order\" is too long";
+    else if (ch_name != NULL && strcmp(ch_name, "any") != 0 &&
+             (ch = pay_channel_from_name(ch_name)) == CHANNEL_NONE)
+        why = "\"channel\" must be alipay, wechat or any";
+    if (why != NULL) {
+        cJSON_Delete(body);
+        return control_error(con, 400, why);
+    }
+    pthread_mutex_lock(&s->lock);
+    const struct capture *c = find_capture(srv, from, op, ch);
+    struct replay *r = NULL;
+    if (c != NULL && srv->nreplays < REPLAYS_MAX) {
+        r = &srv->replays[srv->nreplays];
+        memset(r, 0, sizeof *r);
+        r->reply = *c;
+        r->reply.body = malloc(c->body_len + 1);
+        if (r->reply.body == NULL) {
+            r = NULL;
+        } else {
+            memcpy(r->reply.body, c->body, c->body_len + 1);
+            r->op = op;
+            snprintf(r->order, sizeof r->order, "%s", to ? to : "");
+            srv->nreplays++;
+        }
+    }
+    cJSON *o = NULL;
+    if (r != NULL) {
+        o = cJSON_CreateObject();
+        cJSON *armed = cJSON_AddObjectToObject(o, "armed");
+        cJSON_AddStringToObject(armed, "op", sim_op_name(op));
+        cJSON_AddStringToObject(armed, "channel", pay_channel_name(r->reply.channel));
+        cJSON_AddStringToObject(armed, "from_order", from);
+        cJSON_AddStringToObject(armed, "order", r->order);
+        cJSON_AddNumberToObject(armed, "status", r->reply.status);
+        cJSON_AddNumberToObject(o, "pending", srv->nreplays);
+    }
+    bool full = c != NULL && r == NULL;
+    pthread_mutex_unlock(&s->lock);
+    cJSON_Delete(body);
+    if (o != NULL)
+        return queue_json(con, 200, o);
+    if (full)
+        return control_error(con, 409, "too many replays armed (or out of memory)");
+    return control_error(con, 404, "no reply of that op captured for from_order (only the "
+                                   "last 256 replies are kept)");
+}
+
 static enum MHD_Result control(struct sim_server *srv, struct MHD_Connection *con,
                                struct exchange *x, const char *url, const char *method)
 {
@@ -214,6 +409,8 @@ static enum MHD_Result control(struct sim_server *srv, struct MHD_Connection *co
         cJSON_AddNumberToObject(o, "requests", (double)s->requests);
         cJSON_AddNumberToObject(o, "rejected_signatures", (double)s->rejected_signatures);
         cJSON_AddNumberToObject(o, "script_pending", sim_script_pending(s->script));
+        cJSON_AddNumberToObject(o, "replays_pending", srv->nreplays);
+        cJSON_AddNumberToObject(o, "replayed", (double)srv->replayed);
         pthread_mutex_unlock(&s->lock);
         return queue_json(con, 200, o);
     }
@@ -250,6 +447,14 @@ static enum MHD_Result control(struct sim_server *srv, struct MHD_Connection *co
         cJSON_AddNumberToObject(o, "pending", sim_script_pending(s->script));
         pthread_mutex_unlock(&s->lock);
         return queue_json(con, 200, o);
+    }
+    if (post && strcmp(url, "/_sim/replay") == 0)
+        return control_replay(srv, con, x);
+    if (strcmp(url, "/_sim/replay") == 0 && strcmp(method, "DELETE") == 0) {
+        pthread_mutex_lock(&s->lock);
+        replays_clear(srv);
+        pthread_mutex_unlock(&s->lock);
+        return queue_json(con, 200, cJSON_CreateObject());
     }
     if (post && strcmp(url, "/_sim/unreachable") == 0) {
         const char *arg = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "seconds");
@@ -340,6 +545,8 @@ static const char *fault_name(enum sim_fault f)
     case FAULT_SIGNATURE_PROBE: return " [signature probe]";
     case FAULT_STALE_TIMESTAMP: return " [stale timestamp]";
     case FAULT_OTHER_ORDER: return " [other order]";
+    case FAULT_NO_AMOUNT: return " [no amount]";
+    case FAULT_NO_ORDER: return " [no order number]";
     }
     return "";
 }
@@ -378,6 +585,10 @@ static enum MHD_Result gateway(struct sim_server *srv, struct MHD_Connection *co
         sim_reply_body(&rep, status, "text/html", strdup(page));
         rep.nheaders = 0;
     }
+    pthread_mutex_lock(&s->lock);
+    capture_reply(srv, &rep);
+    apply_replay(srv, &rep);
+    pthread_mutex_unlock(&s->lock);
     if (!srv->quiet)
         fprintf(stderr, "posterm-sim: %s %s %s%s-> %u%s\n", method, url, rep.summary,
                 rep.summary[0] ? " " : "", rep.status, fault_name(rep.fault));
@@ -642,6 +853,9 @@ void sim_server_stop(struct sim_server *srv)
     if (srv->ctl_pipe[1] >= 0)
         close(srv->ctl_pipe[1]);
     pthread_mutex_destroy(&srv->ctl_lock);
+    for (size_t i = 0; i < CAPTURES; i++)
+        free(srv->captured[i].body);
+    replays_clear(srv);
     free(srv->tls_cert);
     free(srv->tls_key);
     free(srv);

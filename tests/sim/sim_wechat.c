@@ -499,7 +499,7 @@ static void sign_reply(struct sim *s, struct sim_reply *rep, enum sim_fault faul
 void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_reply *rep)
 {
     struct answer a = {0, NULL};
-    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false};
+    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0};
     struct call c;
     memset(&c, 0, sizeof c);
     cJSON *body = NULL;
@@ -563,12 +563,17 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
         const struct sim_refund *rf = NULL;
         enum sim_refund_result r =
             sim_ledger_refund(s->ledger, c.order, c.request_no, c.amount_fen, c.total_fen,
-                              plan.biz == BIZ_REFUND_SLOW ? plan.seconds : 0, now, &t, &rf);
+                              plan.biz == BIZ_REFUND_SLOW ? plan.seconds : 0,
+                              sim_plan_grant(&plan, c.amount_fen), now, &t, &rf);
         a = refund_answer(r, t, rf, now);
     }
     pthread_mutex_unlock(&s->lock);
 
 send:;
+    if (plan.fault == FAULT_NO_ORDER)
+        cJSON_DeleteItemFromObjectCaseSensitive(a.json, "out_trade_no");
+    if (plan.fault == FAULT_NO_AMOUNT)
+        sim_json_drop_amounts(a.json);
     if (plan.fault == FAULT_OTHER_ORDER && cJSON_HasObjectItem(a.json, "out_trade_no")) {
         char other[80];
         sim_other_order(str_at(a.json, "out_trade_no"), other, sizeof other);

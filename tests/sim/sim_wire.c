@@ -16,6 +16,15 @@ int64_t sim_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t sim_plan_grant(const struct sim_plan *plan, int64_t asked_fen)
+{
+    if (plan->biz != BIZ_REFUND_SHORT)
+        return 0;
+    if (plan->fen > 0)
+        return plan->fen;
+    return asked_fen / 2 > 0 ? asked_fen / 2 : 1;
+}
+
 void sim_reply_body(struct sim_reply *rep, unsigned status, const char *content_type, char *text)
 {
     free(rep->body);
@@ -41,6 +50,21 @@ void sim_reply_summary(struct sim_reply *rep, enum pay_channel ch, enum sim_op o
     snprintf(rep->summary, sizeof rep->summary, "%s %s %s%s%s (%s)", pay_channel_name(ch),
              sim_op_name(op), order, len >= 4 ? " code ****" : "", len >= 4 ? auth_code + len - 4 : "",
              scenario);
+    rep->channel = ch;
+    rep->op = op;
+    snprintf(rep->order, sizeof rep->order, "%s", order ? order : "");
+}
+
+void sim_json_drop_amounts(cJSON *o)
+{
+    /* Alipay's money fields and WeChat's amount object (all top level): what "paid 12.30"
+     * rests on. */
+    static const char *const names[] = {"amount",         "total_amount",   "receipt_amount",
+                                        "buyer_pay_amount", "invoice_amount", "point_amount",
+                                        "fund_bill_list", "refund_fee",     "send_back_fee",
+                                        "refund_amount"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(o, names[i]);
 }
 
 void sim_other_order(const char *order, char *out, size_t size)

@@ -194,26 +194,26 @@ static void test_ledger_rules(void)
     /* Refunds: idempotent per request number, never more than was charged. */
     const struct sim_refund *rf = NULL;
     CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O8", code, 1000, &p, now, &t), SIM_PAY_CHARGED);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, 0, now, &t, &rf), SIM_REFUND_DONE);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, 0, now, &t, &rf), SIM_REFUND_REPEATED);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 300, 1000, 0, now, &t, &rf),
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, 0, 0, now, &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, 0, 0, now, &t, &rf), SIM_REFUND_REPEATED);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 300, 1000, 0, 0, now, &t, &rf),
                  SIM_REFUND_INCONSISTENT);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 100, 999, 0, now, &t, &rf), SIM_REFUND_INCONSISTENT);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 601, -1, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 0, -1, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 600, -1, 0, now, &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 100, 999, 0, 0, now, &t, &rf), SIM_REFUND_INCONSISTENT);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 601, -1, 0, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 0, -1, 0, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 600, -1, 0, 0, now, &t, &rf), SIM_REFUND_DONE);
     CHECK_EQ_INT(t->state, TRADE_REFUNDED);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R3", 1, -1, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O2", "R1", 1, -1, 0, now, &t, &rf), SIM_REFUND_NOT_PAID);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O9", "R1", 1, -1, 0, now, &t, &rf), SIM_REFUND_NOT_FOUND);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R3", 1, -1, 0, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O2", "R1", 1, -1, 0, 0, now, &t, &rf), SIM_REFUND_NOT_PAID);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O9", "R1", 1, -1, 0, 0, now, &t, &rf), SIM_REFUND_NOT_FOUND);
 
     /* A refund that stays processing: committed (money counted) but not settled. */
     p = plan("refund_processing", 5);
     CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O11", code, 1000, &p, now, &t), SIM_PAY_CHARGED);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O11", "R1", 1000, 1000, 0, now, &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O11", "R1", 1000, 1000, 0, 0, now, &t, &rf), SIM_REFUND_DONE);
     CHECK_EQ_INT(rf->settles_at, now + 5000);
     CHECK_EQ_INT(t->refunded_fen, 1000);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R9", 1, -1, 2, now, &t, &rf), SIM_REFUND_EXCEEDS);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R9", 1, -1, 2, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
     p = plan("success", -1);
 
     /* A known order never charges twice; another amount for it is inconsistent. */
@@ -275,8 +275,8 @@ static void test_ledger_file(void)
     CHECK(strcmp(t->trade_no, trade_no) != 0);
     /* Each change is one more line: F2 refunded twice adds two. */
     const struct sim_refund *rf = NULL;
-    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R1", 50, -1, 0, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
-    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R2", 50, -1, 0, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R1", 50, -1, 0, 0, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R2", 50, -1, 0, 0, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
     CHECK_EQ_INT(count_lines(path), 4);
     sim_ledger_close(l);
 
