@@ -1,7 +1,7 @@
 /*
  * test_sim_alipay.c - the simulator speaking Alipay OpenAPI to a signing client: every
  * scenario of the code table, signature rejection, the ledger after each, cancel before pay,
- * refund idempotency.
+ * refund idempotency, the refund query, replies that leave out a fact, short refunds.
  *
  * usage: test_sim_alipay PATH/TO/posterm-sim
  */
@@ -150,6 +150,150 @@ static void test_refusals(void)
     reply_free(&r);
     audit_of(order, &charged, state, sizeof state);
     CHECK_EQ_INT(charged, -1);
+}
+
+/* A refusal names its order; unbound_refusal is the same refusal without it. */
+static void test_refusal_binding(void)
+{
+    char order[33], state[32];
+    int charged;
+    struct reply r;
+    test_order_no(order, "A");
+    pay(order, code_ending("01"), "5.00", 10000, &r);
+    CHECK_EQ_STR(json_text(r.resp, "sub_code"), "ACQ.BUYER_BALANCE_NOT_ENOUGH");
+    CHECK_EQ_STR(json_text(r.resp, "out_trade_no"), order);
+    reply_free(&r);
+
+    CHECK(sim_script(&sim, "{\"scenario\":\"unbound_refusal\"}"));
+    test_order_no(order, "A");
+    pay(order, code_ending("00"), "5.00", 10000, &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.resp, "code"), "40004");
+    CHECK_EQ_STR(json_text(r.resp, "sub_code"), "ACQ.BUYER_BALANCE_NOT_ENOUGH");
+    CHECK(!cJSON_HasObjectItem(r.resp, "out_trade_no"));
+    reply_free(&r);
+    audit_of(order, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 0);
+    CHECK_EQ_STR(state, "closed");
+}
+
+/* Verified successes that leave out the amount or the order number; the money is taken. */
+static void test_missing_facts(void)
+{
+    char order[33], state[32];
+    int charged;
+    struct reply r;
+    CHECK(sim_script(&sim, "{\"scenario\":\"success_no_amount\"}"));
+    test_order_no(order, "A");
+    pay(order, code_ending("00"), "12.30", 10000, &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.resp, "code"), "10000");
+    CHECK_EQ_STR(json_text(r.resp, "out_trade_no"), order);
+    CHECK(!cJSON_HasObjectItem(r.resp, "total_amount"));
+    CHECK(!cJSON_HasObjectItem(r.resp, "receipt_amount"));
+    CHECK(!cJSON_HasObjectItem(r.resp, "buyer_pay_amount"));
+    reply_free(&r);
+    audit_of(order, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 1);
+    /* Only the pay's reply: the query states the amount. */
+    by_order("alipay.trade.query", order, &r);
+    CHECK_EQ_STR(json_text(r.resp, "total_amount"), "12.30");
+    reply_free(&r);
+
+    CHECK(sim_script(&sim, "{\"scenario\":\"success_no_order\"}"));
+    test_order_no(order, "A");
+    pay(order, code_ending("00"), "12.30", 10000, &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.resp, "code"), "10000");
+    CHECK(!cJSON_HasObjectItem(r.resp, "out_trade_no"));
+    CHECK_EQ_STR(json_text(r.resp, "total_amount"), "12.30");
+    reply_free(&r);
+    audit_of(order, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 1);
+}
+
+static void refund_query(const char *order, const char *request_no, struct reply *r)
+{
+    char biz[256];
+    snprintf(biz, sizeof biz, "{\"out_trade_no\":\"%s\",\"out_request_no\":\"%s\"}", order,
+             request_no);
+    call("alipay.trade.fastpay.refund.query", biz, 10000, r);
+}
+
+/* alipay.trade.fastpay.refund.query, and a refund granted for less than asked. */
+static void test_refund_query(void)
+{
+    char order[33];
+    struct reply r;
+    test_order_no(order, "A");
+    pay(order, code_ending("00"), "10.00", 10000, &r);
+    reply_free(&r);
+    refund(order, "Q1", "3.00", &r);
+    reply_free(&r);
+    refund_query(order, "Q1", &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.resp, "code"), "10000");
+    CHECK_EQ_STR(json_text(r.resp, "out_trade_no"), order);
+    CHECK_EQ_STR(json_text(r.resp, "out_request_no"), "Q1");
+    CHECK_EQ_STR(json_text(r.resp, "refund_amount"), "3.00");
+    CHECK_EQ_STR(json_text(r.resp, "total_amount"), "10.00");
+    CHECK_EQ_STR(json_text(r.resp, "refund_status"), "REFUND_SUCCESS");
+    CHECK(strlen(json_text(r.resp, "trade_no")) == 28);
+    reply_free(&r);
+    /* A request number the gateway does not know: 10000, nothing else. */
+    refund_query(order, "Q9", &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.resp, "code"), "10000");
+    CHECK(!cJSON_HasObjectItem(r.resp, "refund_status"));
+    CHECK(!cJSON_HasObjectItem(r.resp, "out_request_no"));
+    CHECK(!cJSON_HasObjectItem(r.resp, "refund_amount"));
+    reply_free(&r);
+    /* An order it does not know. */
+    char unknown[33];
+    test_order_no(unknown, "A");
+    refund_query(unknown, "Q1", &r);
+    CHECK_EQ_STR(json_text(r.resp, "sub_code"), "ACQ.TRADE_NOT_EXIST");
+    reply_free(&r);
+    /* Missing out_request_no. */
+    by_order("alipay.trade.fastpay.refund.query", order, &r);
+    CHECK_EQ_STR(json_text(r.resp, "sub_code"), "ACQ.INVALID_PARAMETER");
+    reply_free(&r);
+
+    /* Short: 4.00 asked, 1.50 given back; both replies say 1.50, and a repeat of the request
+     * (same number, same 4.00) is recognised as the same refund. */
+    CHECK(sim_script(&sim, "{\"scenario\":\"refund_short\",\"fen\":150}"));
+    refund(order, "Q2", "4.00", &r);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.resp, "code"), "10000");
+    CHECK_EQ_STR(json_text(r.resp, "refund_fee"), "4.50");
+    CHECK_EQ_STR(json_text(r.resp, "send_back_fee"), "1.50");
+    reply_free(&r);
+    refund(order, "Q2", "4.00", &r);
+    CHECK_EQ_STR(json_text(r.resp, "code"), "10000");
+    CHECK_EQ_STR(json_text(r.resp, "fund_change"), "N");
+    CHECK_EQ_STR(json_text(r.resp, "refund_fee"), "4.50");
+    reply_free(&r);
+    refund_query(order, "Q2", &r);
+    CHECK_EQ_STR(json_text(r.resp, "refund_amount"), "1.50");
+    reply_free(&r);
+    cJSON *audit = sim_audit(&sim);
+    const cJSON *t = audit_trade(audit, order);
+    CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "refunded_fen")), 450);
+    const cJSON *q2 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "refunds"), 1);
+    CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(q2, "amount_fen")), 150);
+    CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(q2, "requested_fen")), 400);
+    cJSON_Delete(audit);
+
+    /* Still processing: the query does not say REFUND_SUCCESS yet. */
+    test_order_no(order, "A");
+    pay(order, code_ending("20"), "10.00", 10000, &r);
+    reply_free(&r);
+    refund(order, "Q3", "10.00", &r);
+    reply_free(&r);
+    refund_query(order, "Q3", &r);
+    CHECK_EQ_STR(json_text(r.resp, "out_request_no"), "Q3");
+    CHECK(!cJSON_HasObjectItem(r.resp, "refund_status"));
+    reply_free(&r);
 }
 
 static void test_confirming(void)
@@ -594,6 +738,9 @@ int main(int argc, char **argv)
         test_query_not_found();
         test_cancel();
         test_refunds();
+        test_refusal_binding();
+        test_missing_facts();
+        test_refund_query();
         test_bad_signatures();
         test_wire_variants();
         CHECK_EQ_INT(simproc_stop(&sim), 0);

@@ -1,7 +1,8 @@
 /*
  * test_sim_control.c - the simulator as a process tests drive: start-up contract (port file,
- * ready line, config fragment), the control endpoints (health, script, unreachable), the
- * ledger surviving a restart, and a clean exit on SIGTERM.
+ * ready line, config fragment), the control endpoints (health, script, replay, unreachable),
+ * the audit of order numbers used twice, the ledger surviving a restart, and a clean exit on
+ * SIGTERM.
  *
  * usage: test_sim_control PATH/TO/posterm-sim
  */
@@ -28,15 +29,35 @@ static char *slurp(const char *path)
     return text;
 }
 
-static void pay(const char *order, const char *code, struct http_result *r)
+static void pay_fen(const char *order, const char *code, long fen, struct http_result *r)
 {
     char body[768];
     snprintf(body, sizeof body,
              "{\"appid\":\"%s\",\"mchid\":\"%s\",\"description\":\"x\",\"out_trade_no\":\"%s\","
-             "\"payer\":{\"auth_code\":\"%s\"},\"amount\":{\"total\":100,\"currency\":\"CNY\"},"
+             "\"payer\":{\"auth_code\":\"%s\"},\"amount\":{\"total\":%ld,\"currency\":\"CNY\"},"
              "\"scene_info\":{\"store_info\":{\"out_id\":\"T0001\"}}}",
-             SIM_WECHAT_APPID, SIM_WECHAT_MCHID, order, code);
+             SIM_WECHAT_APPID, SIM_WECHAT_MCHID, order, code, fen);
     wechat_call(&sim, "POST", "/v3/pay/transactions/codepay", body, 10000, r);
+}
+
+static void pay(const char *order, const char *code, struct http_result *r)
+{
+    pay_fen(order, code, 100, r);
+}
+
+static void alipay_pay(const char *order, const char *code, struct http_result *r)
+{
+    char biz[256];
+    snprintf(biz, sizeof biz,
+             "{\"out_trade_no\":\"%s\",\"scene\":\"bar_code\",\"auth_code\":\"%s\","
+             "\"subject\":\"x\",\"total_amount\":\"1.00\"}",
+             order, code);
+    alipay_call(&sim, "alipay.trade.pay", biz, NULL, 10000, r);
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
 static void alipay_query(const char *order, struct http_result *r)
@@ -208,6 +229,165 @@ static void test_unreachable(void)
     http_result_free(&r);
 }
 
+static void trade_facts(const char *order, double *charged, char *state, size_t size)
+{
+    cJSON *audit = sim_audit(&sim);
+    const cJSON *t = audit_trade(audit, order);
+    *charged = t ? num(t, "charged") : -1;
+    snprintf(state, size, "%s", t ? json_text(t, "state") : "");
+    cJSON_Delete(audit);
+}
+
+/* The replayed signed refusal: the next pay is charged, but answered with the exact bytes
+ * of an earlier order's refusal (signature headers and nonce included). */
+static void test_replay(void)
+{
+    struct http_result r, first, again;
+    char refused[33], victim[33], state[32], h1[512], h2[512];
+    double charged;
+
+    /* Bad requests: a reason, nothing armed. */
+    static const char *const bad[] = {
+        "not json", "{\"from_order\":\"X\"}", "{\"op\":\"sing\",\"from_order\":\"X\"}",
+        "{\"op\":\"any\",\"from_order\":\"X\"}", "{\"op\":\"pay\"}",
+        "{\"op\":\"pay\",\"from_order\":\"X\",\"channel\":\"visa\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(sim_http(&sim, "POST", "/_sim/replay", bad[i], 5000, &r));
+        CHECK_EQ_INT(r.status, 400);
+        http_result_free(&r);
+    }
+    CHECK(sim_http(&sim, "POST", "/_sim/replay",
+                   "{\"op\":\"pay\",\"from_order\":\"NEVER_SEEN_ORDER\"}", 5000, &r));
+    CHECK_EQ_INT(r.status, 404);
+    http_result_free(&r);
+
+    /* WeChat: a signed NOTENOUGH for one order... */
+    test_order_no(refused, "P");
+    pay(refused, "134567890123456701", &first);
+    CHECK_EQ_INT(first.status, 403);
+    CHECK(wechat_reply_verified(&sim, &first));
+    char arm[160];
+    snprintf(arm, sizeof arm, "{\"op\":\"pay\",\"from_order\":\"%s\"}", refused);
+    CHECK(sim_http(&sim, "POST", "/_sim/replay", arm, 5000, &r));
+    CHECK_EQ_INT(r.status, 200);
+    cJSON *o = cJSON_Parse(r.body);
+    const cJSON *armed = cJSON_GetObjectItemCaseSensitive(o, "armed");
+    CHECK_EQ_STR(json_text(armed, "channel"), "wechat");
+    CHECK_EQ_INT(num(armed, "status"), 403);
+    cJSON_Delete(o);
+    http_result_free(&r);
+    /* ...answers the next pay, which the gateway did charge. */
+    test_order_no(victim, "P");
+    pay(victim, "134567890123456700", &again);
+    CHECK_EQ_INT(again.status, 403);
+    CHECK(again.len == first.len && memcmp(again.body, first.body, first.len) == 0);
+    CHECK(wechat_reply_verified(&sim, &again));
+    CHECK(http_header(&first, "Wechatpay-Nonce", h1, sizeof h1));
+    CHECK(http_header(&again, "Wechatpay-Nonce", h2, sizeof h2));
+    CHECK_EQ_STR(h2, h1);
+    CHECK(http_header(&first, "Wechatpay-Signature", h1, sizeof h1));
+    CHECK(http_header(&again, "Wechatpay-Signature", h2, sizeof h2));
+    CHECK_EQ_STR(h2, h1);
+    http_result_free(&first);
+    http_result_free(&again);
+    trade_facts(victim, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 1);
+    CHECK_EQ_STR(state, "charged");
+    /* Used once: the pay after it gets its own reply. */
+    test_order_no(victim, "P");
+    pay(victim, "134567890123456700", &r);
+    CHECK_EQ_INT(r.status, 200);
+    http_result_free(&r);
+
+    /* Alipay, aimed at one order: another order's request is not touched. */
+    CHECK(sim_script(&sim, "{\"scenario\":\"unbound_refusal\"}"));
+    test_order_no(refused, "P");
+    alipay_pay(refused, "287654321098765400", &first);
+    CHECK(strstr(first.body, "ACQ.BUYER_BALANCE_NOT_ENOUGH") != NULL);
+    test_order_no(victim, "P");
+    snprintf(arm, sizeof arm, "{\"op\":\"pay\",\"from_order\":\"%s\",\"order\":\"%s\"}",
+             refused, victim);
+    CHECK(sim_http(&sim, "POST", "/_sim/replay", arm, 5000, &r));
+    CHECK_EQ_INT(r.status, 200);
+    http_result_free(&r);
+    char bystander[33];
+    test_order_no(bystander, "P");
+    alipay_pay(bystander, "287654321098765400", &r);
+    CHECK(strstr(r.body, "\"10000\"") != NULL);
+    http_result_free(&r);
+    alipay_pay(victim, "287654321098765400", &again);
+    CHECK(again.len == first.len && memcmp(again.body, first.body, first.len) == 0);
+    http_result_free(&first);
+    http_result_free(&again);
+    trade_facts(victim, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 1);
+
+    CHECK(sim_http(&sim, "GET", "/_sim/health", NULL, 5000, &r));
+    o = cJSON_Parse(r.body);
+    CHECK_EQ_INT(num(o, "replayed"), 2);
+    CHECK_EQ_INT(num(o, "replays_pending"), 0);
+    cJSON_Delete(o);
+    http_result_free(&r);
+    /* DELETE forgets what is armed. */
+    CHECK(sim_http(&sim, "POST", "/_sim/replay", arm, 5000, &r));
+    http_result_free(&r);
+    CHECK(sim_http(&sim, "DELETE", "/_sim/replay", NULL, 5000, &r));
+    CHECK_EQ_INT(r.status, 200);
+    http_result_free(&r);
+    CHECK(sim_http(&sim, "GET", "/_sim/health", NULL, 5000, &r));
+    o = cJSON_Parse(r.body);
+    CHECK_EQ_INT(num(o, "replays_pending"), 0);
+    cJSON_Delete(o);
+    http_result_free(&r);
+}
+
+/* One order number, two sales: answered as the real gateways do, and listed by the audit. */
+static void test_reused_order_numbers(void)
+{
+    struct http_result r;
+    char order[33], clean[33];
+    test_order_no(order, "U");
+    pay_fen(order, "134567890123451200", 500, &r);
+    CHECK_EQ_INT(r.status, 200);
+    http_result_free(&r);
+    /* The same pay again (a resend) is no other sale. */
+    pay_fen(order, "134567890123451200", 500, &r);
+    CHECK_EQ_INT(r.status, 400);
+    CHECK(strstr(r.body, "ORDERPAID") != NULL);
+    http_result_free(&r);
+    test_order_no(clean, "U");
+    pay_fen(clean, "134567890123451300", 500, &r);
+    http_result_free(&r);
+    cJSON *audit = sim_audit(&sim);
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(audit, "reused_orders")), 0);
+    cJSON_Delete(audit);
+
+    /* Another customer, same amount: ORDERPAID, nothing charged, listed. */
+    pay_fen(order, "134567890123459900", 500, &r);
+    CHECK_EQ_INT(r.status, 400);
+    CHECK(strstr(r.body, "ORDERPAID") != NULL);
+    http_result_free(&r);
+    /* Another amount: refused as inconsistent, listed. */
+    pay_fen(order, "134567890123451200", 700, &r);
+    CHECK_EQ_INT(r.status, 400);
+    CHECK(strstr(r.body, "INVALID_REQUEST") != NULL);
+    http_result_free(&r);
+    audit = sim_audit(&sim);
+    const cJSON *reused = cJSON_GetObjectItemCaseSensitive(audit, "reused_orders");
+    CHECK_EQ_INT(cJSON_GetArraySize(reused), 1);
+    CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetArrayItem(reused, 0)), order);
+    CHECK_EQ_INT(num(cJSON_GetObjectItemCaseSensitive(audit, "totals"), "reused_orders"), 1);
+    const cJSON *t = audit_trade(audit, order);
+    CHECK_EQ_INT(num(t, "charged"), 1);
+    const cJSON *others = cJSON_GetObjectItemCaseSensitive(t, "other_pays");
+    CHECK_EQ_INT(cJSON_GetArraySize(others), 2);
+    CHECK_EQ_STR(json_text(cJSON_GetArrayItem(others, 0), "code_last4"), "9900");
+    CHECK_EQ_INT(num(cJSON_GetArrayItem(others, 0), "amount_fen"), 500);
+    CHECK_EQ_INT(num(cJSON_GetArrayItem(others, 1), "amount_fen"), 700);
+    cJSON_Delete(audit);
+}
+
 static void test_ledger_survives_restart(void)
 {
     char ledger[400], port_arg[16], order[33];
@@ -244,10 +424,22 @@ static void test_ledger_survives_restart(void)
     pay(order, "134567890123456700", &r);
     CHECK_EQ_INT(r.status, 400);
     http_result_free(&r);
+    pay(order, "134567890123451100", &r); /* another sale with this number */
+    CHECK_EQ_INT(r.status, 400);
+    http_result_free(&r);
     audit = sim_audit(&sim);
     CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(audit_trade(audit, order),
                                                                        "charged")),
                  1);
+    cJSON_Delete(audit);
+    CHECK_EQ_INT(simproc_stop(&sim), 0);
+    /* What another sale did with an order number survives a restart too. */
+    CHECK(simproc_start(&sim, again));
+    audit = sim_audit(&sim);
+    const cJSON *others = cJSON_GetObjectItemCaseSensitive(audit_trade(audit, order), "other_pays");
+    CHECK_EQ_INT(cJSON_GetArraySize(others), 1);
+    CHECK_EQ_STR(json_text(cJSON_GetArrayItem(others, 0), "code_last4"), "1100");
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(audit, "reused_orders")), 1);
     cJSON_Delete(audit);
     CHECK_EQ_INT(simproc_stop(&sim), 0);
 
@@ -289,6 +481,8 @@ int main(int argc, char **argv)
         test_startup_contract();
         test_script();
         test_unreachable();
+        test_replay();
+        test_reused_order_numbers();
         CHECK_EQ_INT(simproc_stop(&sim), 0);
         test_ledger_survives_restart();
         test_bad_start();

@@ -90,6 +90,23 @@ static void test_scenarios(void)
     CHECK_EQ_INT(sim_scenario_default_op(&p), SIM_OP_CANCEL);
     CHECK(sim_scenario_by_name("insufficient_funds", &p));
     CHECK_EQ_INT(sim_scenario_default_op(&p), SIM_OP_PAY);
+    /* Script-only scenarios: never chosen by a code, pays or refunds by default. */
+    sim_scenario_by_code("13456789012345", &p);
+    CHECK_EQ_STR(p.name, "success");
+    CHECK(sim_scenario_by_name("success_no_amount", &p));
+    CHECK_EQ_INT(sim_scenario_default_op(&p), SIM_OP_PAY);
+    CHECK(sim_scenario_by_name("unbound_refusal", &p));
+    CHECK_EQ_INT(p.biz, BIZ_NO_FUNDS);
+    CHECK_EQ_INT(p.fault, FAULT_NO_ORDER);
+    CHECK_EQ_INT(sim_scenario_default_op(&p), SIM_OP_PAY);
+    CHECK(sim_scenario_by_name("refund_short", &p));
+    CHECK_EQ_INT(sim_scenario_default_op(&p), SIM_OP_REFUND);
+    CHECK_EQ_INT(sim_plan_grant(&p, 601), 300);
+    CHECK_EQ_INT(sim_plan_grant(&p, 1), 1);
+    p.fen = 42;
+    CHECK_EQ_INT(sim_plan_grant(&p, 601), 42);
+    CHECK(sim_scenario_by_name("success", &p));
+    CHECK_EQ_INT(sim_plan_grant(&p, 601), 0);
 
     struct sim_script *s = sim_script_new();
     CHECK(sim_scenario_by_name("http_502", &p));

@@ -1,7 +1,8 @@
 /*
  * test_sim_wechat.c - the simulator speaking WeChat Pay APIv3 to a signing client: every
  * scenario of the code table, 401 SIGN_ERROR for bad requests, signed replies (errors too),
- * reverse rules, cancel before pay, refund idempotency, and the ledger after each.
+ * reverse rules, cancel before pay, refund idempotency, replies that leave out a fact, short
+ * refunds, and the ledger after each.
  *
  * usage: test_sim_wechat PATH/TO/posterm-sim
  */
@@ -630,6 +631,70 @@ static void test_refunds(void)
     reply_free(&r);
 }
 
+/* Verified replies that leave out a fact; a refund granted for less than asked. */
+static void test_missing_facts(void)
+{
+    char order[33], state[32];
+    int charged;
+    struct reply r;
+    CHECK(sim_script(&sim, "{\"scenario\":\"success_no_amount\"}"));
+    test_order_no(order, "W");
+    pay(order, code_ending("00"), 1230, 10000, &r);
+    CHECK_EQ_INT(r.http.status, 200);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.json, "trade_state"), "SUCCESS");
+    CHECK_EQ_STR(json_text(r.json, "out_trade_no"), order);
+    CHECK(!cJSON_HasObjectItem(r.json, "amount"));
+    reply_free(&r);
+    audit_of(order, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 1);
+    query(order, &r);
+    CHECK_EQ_INT(num(cJSON_GetObjectItemCaseSensitive(r.json, "amount"), "total"), 1230);
+    reply_free(&r);
+
+    CHECK(sim_script(&sim, "{\"scenario\":\"success_no_order\"}"));
+    test_order_no(order, "W");
+    pay(order, code_ending("00"), 1230, 10000, &r);
+    CHECK_EQ_INT(r.http.status, 200);
+    CHECK(r.verified);
+    CHECK(!cJSON_HasObjectItem(r.json, "out_trade_no"));
+    CHECK_EQ_INT(num(cJSON_GetObjectItemCaseSensitive(r.json, "amount"), "total"), 1230);
+    reply_free(&r);
+
+    /* WeChat's error bodies never name the order: unbound_refusal is its NOTENOUGH. */
+    CHECK(sim_script(&sim, "{\"scenario\":\"unbound_refusal\"}"));
+    test_order_no(order, "W");
+    pay(order, code_ending("00"), 1230, 10000, &r);
+    CHECK_EQ_INT(r.http.status, 403);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.json, "code"), "NOTENOUGH");
+    reply_free(&r);
+    audit_of(order, &charged, state, sizeof state);
+    CHECK_EQ_INT(charged, 0);
+
+    /* Default short refund: half of what was asked, stated in the reply and the query. */
+    test_order_no(order, "W");
+    pay(order, code_ending("00"), 1000, 10000, &r);
+    reply_free(&r);
+    CHECK(sim_script(&sim, "{\"scenario\":\"refund_short\"}"));
+    refund(order, "RS1", 600, 1000, &r);
+    CHECK_EQ_INT(r.http.status, 200);
+    CHECK(r.verified);
+    CHECK_EQ_STR(json_text(r.json, "status"), "SUCCESS");
+    CHECK_EQ_INT(num(cJSON_GetObjectItemCaseSensitive(r.json, "amount"), "refund"), 300);
+    reply_free(&r);
+    refund(order, "RS1", 600, 1000, &r); /* the same request again: the same refund */
+    CHECK_EQ_INT(r.http.status, 200);
+    CHECK_EQ_INT(num(cJSON_GetObjectItemCaseSensitive(r.json, "amount"), "refund"), 300);
+    reply_free(&r);
+    call("GET", "/v3/refund/domestic/refunds/RS1", NULL, 10000, &r);
+    CHECK_EQ_INT(num(cJSON_GetObjectItemCaseSensitive(r.json, "amount"), "refund"), 300);
+    reply_free(&r);
+    cJSON *audit = sim_audit(&sim);
+    CHECK_EQ_INT(num(audit_trade(audit, order), "refunded_fen"), 300);
+    cJSON_Delete(audit);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -649,6 +714,7 @@ int main(int argc, char **argv)
         test_query_not_found();
         test_reverse();
         test_refunds();
+        test_missing_facts();
         CHECK_EQ_INT(simproc_stop(&sim), 0);
     }
     simproc_cleanup(&sim);
