@@ -543,6 +543,8 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
         resp = refund_query_reply(t, sim_ledger_trade_refund(t, c.request_no), now);
     } else if (c.op == SIM_OP_QUERY) {
         t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
+        if (t != NULL)
+            t->query_requests++;
         resp = query_reply(t);
     } else if (c.op == SIM_OP_CANCEL) {
         enum sim_cancel_result r = sim_ledger_cancel(s->ledger, CHANNEL_ALIPAY, c.order,

@@ -464,6 +464,7 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
         cJSON_AddItemToArray(others, p);
     }
     cJSON_AddNumberToObject(o, "late_pays_refused", t->late_pays_refused);
+    cJSON_AddNumberToObject(o, "query_requests", t->query_requests);
     cJSON_AddNumberToObject(o, "cancel_requests", t->cancel_requests);
     cJSON_AddNumberToObject(o, "cancel_refusals_left", t->cancel_refusals_left);
     cJSON_AddNumberToObject(o, "refunded_fen", (double)t->refunded_fen);
@@ -638,6 +639,7 @@ static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now, int64_
         t->nother_pays++;
     }
     t->late_pays_refused = (int)json_int(o, "late_pays_refused");
+    t->query_requests = (int)json_int(o, "query_requests");
     t->cancel_requests = (int)json_int(o, "cancel_requests");
     t->cancel_refusals_left = (int)json_int(o, "cancel_refusals_left");
     t->refunded_fen = json_int(o, "refunded_fen");

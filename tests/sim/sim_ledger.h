@@ -59,6 +59,7 @@ struct sim_trade {
     struct sim_other_pay other_pays[SIM_OTHER_PAYS_MAX]; /* distinct, the first few */
     int nother_pays;
     int late_pays_refused;  /* pays refused because the order was already cancelled/closed */
+    int query_requests;     /* trade queries answered about this order (kept with its next change) */
     int cancel_requests;
     int cancel_refusals_left;
     int64_t refunded_fen;

@@ -544,6 +544,8 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
                : fail(404, "RESOURCE_NOT_EXISTS", "退款单不存在");
     } else if (c.op == SIM_OP_QUERY) {
         t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
+        if (t != NULL)
+            t->query_requests++;
         a = t ? (struct answer){200, transaction(t)} : fail(404, "ORDER_NOT_EXIST", "订单不存在");
     } else if (c.op == SIM_OP_CANCEL) {
         enum sim_cancel_result r = sim_ledger_cancel(s->ledger, CHANNEL_WECHAT, c.order,

@@ -648,9 +648,15 @@ static void test_missing_facts(void)
     reply_free(&r);
     audit_of(order, &charged, state, sizeof state);
     CHECK_EQ_INT(charged, 1);
+    cJSON *audit = sim_audit(&sim);
+    CHECK_EQ_INT(num(audit_trade(audit, order), "query_requests"), 0);
+    cJSON_Delete(audit);
     query(order, &r);
     CHECK_EQ_INT(num(cJSON_GetObjectItemCaseSensitive(r.json, "amount"), "total"), 1230);
     reply_free(&r);
+    audit = sim_audit(&sim);
+    CHECK_EQ_INT(num(audit_trade(audit, order), "query_requests"), 1);
+    cJSON_Delete(audit);
 
     CHECK(sim_script(&sim, "{\"scenario\":\"success_no_order\"}"));
     test_order_no(order, "W");
@@ -690,7 +696,7 @@ static void test_missing_facts(void)
     call("GET", "/v3/refund/domestic/refunds/RS1", NULL, 10000, &r);
     CHECK_EQ_INT(num(cJSON_GetObjectItemCaseSensitive(r.json, "amount"), "refund"), 300);
     reply_free(&r);
-    cJSON *audit = sim_audit(&sim);
+    audit = sim_audit(&sim);
     CHECK_EQ_INT(num(audit_trade(audit, order), "refunded_fen"), 300);
     cJSON_Delete(audit);
 }
