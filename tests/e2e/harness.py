@@ -19,15 +19,16 @@ import threading
 import time
 import urllib.request
 
-FINAL = {"PAID", "FAILED", "CANCELLED", "REFUNDED"}
+FINAL = {"PAID", "FAILED", "CANCELLED", "REFUNDED", "REFERRED"}
 
-# Codes whose last two digits pick the simulator's scenario (tests/sim/README.md).
-def wechat_code(scenario):
-    return "134567890123456" + "0" + "%02d" % scenario
+# Codes whose last two digits pick the simulator's scenario (tests/sim/README.md); the two
+# before them tell customers apart (the ledger keeps a code's last four digits).
+def wechat_code(scenario, customer=60):
+    return "13456789012345" + "%02d%02d" % (customer, scenario)
 
 
-def alipay_code(scenario):
-    return "28765432101234" + "%02d" % scenario
+def alipay_code(scenario, customer=34):
+    return "287654321012" + "%02d%02d" % (customer, scenario)
 
 
 FAST_POLICY = {
@@ -120,10 +121,12 @@ class Sim:
         with urllib.request.urlopen(req, timeout=5, context=self.tls_context()) as r:
             return json.loads(r.read() or b"{}")
 
-    def audit(self):
-        with urllib.request.urlopen(self.url("/_sim/audit"), timeout=5,
-                                    context=self.tls_context()) as r:
+    def get(self, path):
+        with urllib.request.urlopen(self.url(path), timeout=5, context=self.tls_context()) as r:
             return json.loads(r.read())
+
+    def audit(self):
+        return self.get("/_sim/audit")
 
     def tls_context(self):
         return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
@@ -283,9 +286,23 @@ def audit(journal_path, sim):
     return audit_ledger(journal_path, sim.audit())
 
 
-def audit_ledger(journal_path, ledger):
-    """audit() against a ledger already read (GET /_sim/audit, or the --ledger file)."""
-    rows = journal_rows(journal_path)
+def merged_rows(journal_paths, shared=()):
+    """The payments of several journals (terminals, or one terminal's successive journals)
+    as one map, and a problem for each order number found in two of them. Orders in shared
+    were copied with a journal (a cloned disk image) and are expected in both."""
+    rows, problems = {}, []
+    for path in journal_paths:
+        for order, row in journal_rows(path).items():
+            if order in rows and order not in shared:
+                problems.append("order number %s used in two journals (%s)" % (order, path))
+            rows[order] = row
+    return rows, problems
+
+
+def audit_ledger(journal_path, ledger, rows=None):
+    """audit() against a ledger already read (GET /_sim/audit, or the --ledger file); rows
+    instead of journal_path's when given (merged_rows)."""
+    rows = journal_rows(journal_path) if rows is None else rows
     trades = {t["out_trade_no"]: t for t in ledger["trades"]}
     problems = []
     for row in rows.values():
@@ -298,6 +315,10 @@ def audit_ledger(journal_path, ledger):
         if row["state"] in ("PAID", "REFUNDED") and (t is None or t["charged"] != 1):
             problems.append("%s is %s in the journal but the gateway took no money" % (
                 order, row["state"]))
+        elif row["state"] in ("PAID", "REFUNDED") and t["code_last4"] != row["code_last4"]:
+            problems.append("%s is %s for the customer with code ...%s, but the gateway "
+                            "charged ...%s under that number" % (
+                                order, row["state"], row["code_last4"], t["code_last4"]))
     for order, t in trades.items():
         row = rows.get(order)
         if t["charged"] > 1:
@@ -320,6 +341,26 @@ def audit_ledger(journal_path, ledger):
     return problems, rows, ledger
 
 
+def money_problems(ledger, customers):
+    """What each customer paid, from the gateway's ledger alone: customers maps a payment
+    code to the amount (fen) its owner was asked for; each must have been charged exactly
+    once, that amount, and kept. And no order number was used by two sales."""
+    problems = []
+    for code, fen in customers.items():
+        charges = [t for t in ledger["trades"] if t["code_last4"] == code[-4:] and t["charged"]]
+        kept = [t for t in charges if t["state"] == "charged"]
+        if len(charges) != 1 or len(kept) != 1 or kept[0]["amount_fen"] != fen:
+            problems.append("customer ...%s was asked %d fen; the gateway charged: %s" % (
+                code[-4:], fen, [(t["out_trade_no"], t["amount_fen"], t["state"])
+                                 for t in charges] or "nothing"))
+    for order in ledger.get("reused_orders", []):
+        t = next(t for t in ledger["trades"] if t["out_trade_no"] == order)
+        problems.append("order number %s was used by two sales: first %d fen by ...%s, then %s" % (
+            order, t["amount_fen"], t["code_last4"],
+            ["%d fen by ...%s" % (p["amount_fen"], p["code_last4"]) for p in t["other_pays"]]))
+    return problems
+
+
 def verdict(problems):
     """Prints the problems and ctest's closing line; returns the exit status."""
     for p in problems:
@@ -333,8 +374,7 @@ class Workspace:
 
     def __init__(self, build, tls=False):
         self.build = build
-        self.tmp = tempfile.TemporaryDirectory(prefix="posterm-e2e-")
-        self.dir = self.tmp.name
+        self.dir = tempfile.mkdtemp(prefix="posterm-e2e-")
         self.sim = Sim(build, self.dir, tls=tls).start()
         self.journal = os.path.join(self.dir, "journal.db")
 
@@ -344,6 +384,14 @@ class Workspace:
     def posterm(self, env=None, policy=None):
         return Posterm(self.build, self.config(policy), env)
 
+    def terminal(self, name, env=None, policy=None):
+        """Another posterm with this workspace's config in a folder of its own (journal,
+        log): a second terminal cloned from the same config. Returns (posterm, journal)."""
+        folder = os.path.join(self.dir, name)
+        os.makedirs(folder, exist_ok=True)
+        return (Posterm(self.build, write_config(folder, self.sim, policy), env),
+                os.path.join(folder, "journal.db"))
+
     def __enter__(self):
         return self
 
@@ -352,4 +400,4 @@ class Workspace:
         if os.environ.get("POSTERM_KEEP_TMP"):
             print("kept", self.dir)
         else:
-            self.tmp.cleanup()
+            shutil.rmtree(self.dir, ignore_errors=True)
