@@ -10,7 +10,8 @@ that journal event, before the action it precedes. It is started again without t
 point, recovery runs until nothing is unresolved, and harness.audit checks DESIGN.md's
 invariant: no charge the journal does not show PAID or cancelled/refunded, no order charged
 twice, every payment final. A case whose point is never reached fails: the table below says
-which cases are expected to reach their point.
+which cases are expected to reach their point. After every kill, neither the journal nor its
+-wal file may hold the whole payment code: only its last four digits may ever be written.
 
 Some points need the cashier: "aborted" (abort before the scan), "abort_requested" (abort
 while the pay is undecided; also how cancel_decided/cancelled are reached when the gateway
@@ -22,6 +23,7 @@ Prints one line per case, a table, and "N cases ran, N held".
 import argparse
 import concurrent.futures
 import io
+import os
 import sys
 import time
 import traceback
@@ -113,6 +115,18 @@ def start_pay(pt, ws, scen):
     return created["order"]
 
 
+def full_code_on_disk(journal, code):
+    """The journal files that hold the whole payment code, as digits: posterm may write only
+    its last four. Checked right after a kill, so nothing could have been wiped since."""
+    found = []
+    for path in (journal, journal + "-wal"):
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                if code.encode() in f.read():
+                    found.append(os.path.basename(path))
+    return found
+
+
 def run_case(build, point, scenario):
     """Returns (held, text): held is True when the invariant held after the crash."""
     out = io.StringIO()
@@ -148,6 +162,9 @@ def run_case(build, point, scenario):
                 pt.kill()
                 return False, "point %s was never reached (saw %s)" % (
                     first, [e.get("transition") for e in pt.seen if e.get("event") == "payment"])
+            leaks = ["after the kill at %s the whole payment code is in %s (only its last four "
+                     "digits may be written)" % (first, ", ".join(found))
+                     for found in [full_code_on_disk(ws.journal, scen["code"])] if found]
             deaths = 1
             if point == "resumed":
                 pt = ws.posterm(env={"POSTERM_CRASH_AFTER": "resumed"}, policy=policy)
@@ -157,6 +174,10 @@ def run_case(build, point, scenario):
                     pt.kill()
                     return False, "resumed was never journaled after the restart"
                 deaths = 2
+                found = full_code_on_disk(ws.journal, scen["code"])
+                if found:
+                    leaks.append("after the kill at resumed the whole payment code is in %s "
+                                 "(only its last four digits may be written)" % ", ".join(found))
 
             again = ws.posterm(policy=policy)
             again.wait(lambda e: e.get("event") == "ready", what="ready after restart")
@@ -170,6 +191,7 @@ def run_case(build, point, scenario):
             status = again.finish(timeout=120)
 
             problems, rows, ledger = harness.audit(ws.journal, ws.sim)
+            problems = leaks + problems
             if status != 0:
                 problems.append("posterm exited %s after recovery" % status)
             if order is None and rows:
