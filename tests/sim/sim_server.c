@@ -218,7 +218,7 @@ static const struct capture *find_capture(const struct sim_server *srv, const ch
 
 /* When a replay is armed for rep's request, rep becomes the captured reply: its exact
  * status, headers and body, with no fault. The request itself has already taken effect. */
-static bool apply_replay(struct sim_server *srv, struct sim_reply *rep)
+static void apply_replay(struct sim_server *srv, struct sim_reply *rep)
 {
     for (int i = 0; i < srv->nreplays; i++) {
         struct replay *r = &srv->replays[i];
@@ -238,9 +238,8 @@ static bool apply_replay(struct sim_server *srv, struct sim_reply *rep)
                  " [replayed from %.40s]", r->reply.order);
         srv->replays[i] = srv->replays[--srv->nreplays];
         srv->replayed++;
-        return true;
+        return;
     }
-    return false;
 }
 
 static void replays_clear(struct sim_server *srv)
@@ -249,10 +248,6 @@ static void replays_clear(struct sim_server *srv)
         capture_clear(&srv->replays[i].reply);
     srv->nreplays = 0;
 }
-
-/* POST /_sim/replay {"op":"pay","from_order":"A","order":"B","channel":"wechat"}. */
-static enum MHD_Result control_replay(struct sim_server *srv, struct MHD_Connection *con,
-                                      const struct exchange *x);
 
 /* One script entry; false with *why on a bad one. */
 static bool script_entry(struct sim *s, const cJSON *e, int *queued, const char **why)
@@ -329,6 +324,8 @@ static bool script_entry(struct sim *s, const cJSON *e, int *queued, const char 
     return true;
 }
 
+/* POST /_sim/replay {"op":"pay","from_order":"A"[,"order":"B","channel":"wechat"]}: arms
+ * a copy of A's latest captured reply of that op (README.md). */
 static enum MHD_Result control_replay(struct sim_server *srv, struct MHD_Connection *con,
                                       const struct exchange *x)
 {
