@@ -1,8 +1,12 @@
 /*
- * config.c - the one table of settings, and the walk that checks a JSON file against it.
+ * config.c - the one table of settings, the walk that checks a JSON file against it, and the
+ * rules on what a terminal may trust: which gateway URLs, which timings, which files.
  *
  * The table is the documentation's twin: a key that is not in it is an error, so a typo in a
  * terminal's config ("windw_ms") stops posterm at start instead of silently using a default.
+ * The trust rules follow issue 14: nothing anyone on the network or another local user could
+ * change is believed (lab settings for the simulator are allowed on loopback only, and listed
+ * by config_lab_settings for the screen).
  */
 #include "config.h"
 
