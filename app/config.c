@@ -394,19 +394,18 @@ static bool check_network(const struct config *cfg, const char *file, char *err,
                     "below %d while WeChat Pay is enabled: WeChat allows a reverse only 15 s after "
                     "the pay (shorter only for a simulator on a loopback host)",
                     WECHAT_MIN_REVERSE_MS);
-    static const struct { const char *key; size_t offset; } timeouts[] = {
-        {"http.pay_timeout_ms", offsetof(struct gateway_config, pay_timeout_ms)},
-        {"http.query_timeout_ms", offsetof(struct gateway_config, query_timeout_ms)},
-        {"http.cancel_timeout_ms", offsetof(struct gateway_config, cancel_timeout_ms)},
-        {"http.refund_timeout_ms", offsetof(struct gateway_config, refund_timeout_ms)},
+    const struct { const char *key; long ms; } timeouts[] = {
+        {"http.pay_timeout_ms", cfg->gateway.pay_timeout_ms},
+        {"http.query_timeout_ms", cfg->gateway.query_timeout_ms},
+        {"http.cancel_timeout_ms", cfg->gateway.cancel_timeout_ms},
+        {"http.refund_timeout_ms", cfg->gateway.refund_timeout_ms},
     };
     for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
-        long t = *(const long *)((const char *)&cfg->gateway + timeouts[i].offset);
-        if (t > cfg->policy.window_ms)
+        if (timeouts[i].ms > cfg->policy.window_ms)
             return fail(err, errlen, file, timeouts[i].key,
                         "%ld is longer than policy.window_ms (%lld): a request could still be "
                         "waiting when the payment window closes",
-                        t, (long long)cfg->policy.window_ms);
+                        timeouts[i].ms, (long long)cfg->policy.window_ms);
     }
     return true;
 }
