@@ -30,8 +30,8 @@
 /*
  * The reply nonces seen while their signature is valid (the five minutes of the timestamp
  * check), so that a captured reply played back is refused. A fresh cache knows nothing of
- * what an earlier process saw: replies stamped before its creation plus five minutes are
- * never called new (they may be replays from before a restart), though they are still read.
+ * what an earlier process saw: replies stamped at or before its creation are never called
+ * new (they may be replays from before a restart), though they are still read.
  */
 struct wechatpay_nonces;
 /* now: unix time of creation. NULL when out of memory. */

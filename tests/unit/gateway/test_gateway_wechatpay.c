@@ -558,6 +558,10 @@ static void test_replay(void)
     CHECK(!out.exchange_bound);
     wechatpay_parse(&keys, fresh, &req, &s.resp, NOW, &out);
     CHECK_EQ_INT(out.kind, GW_UNKNOWN); /* but it is remembered from now on */
+    sign_reply(&s, 200, trade("SUCCESS"), NOW + 1, PLATFORM_SERIAL, plat_priv);
+    wechatpay_parse(&keys, fresh, &req, &s.resp, NOW + 1, &out);
+    CHECK_EQ_INT(out.kind, GW_SUCCESS); /* stamped after the cache began: provably new */
+    CHECK(out.exchange_bound);
     wechatpay_nonces_free(fresh);
     /* a stale or unverified reply is not remembered: the good copy still goes through */
     sign_reply(&s, 200, trade("SUCCESS"), NOW, PLATFORM_SERIAL, plat_priv);
