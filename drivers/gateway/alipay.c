@@ -203,11 +203,12 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
             st = GW_ERR_INTERNAL;
         char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
         if (req->op == GW_PAY) paycode_mask(req->auth_code, masked, sizeof masked);
-        snprintf(out->log_line, sizeof out->log_line, "alipay %s order %s%s%s%s%s",
-                 gw_op_name(req->op), req->order_no, masked[0] ? " code " : "", masked,
-                 req->amount_fen > 0 && req->op != GW_QUERY && req->op != GW_CANCEL ? " " : "",
-                 req->amount_fen > 0 && req->op != GW_QUERY && req->op != GW_CANCEL
-                     ? money_format(req->amount_fen, amount) : "");
+        bool with_amount = req->op == GW_PAY || req->op == GW_REFUND;
+        bool with_refund = req->op == GW_REFUND || req->op == GW_REFUND_QUERY;
+        snprintf(out->log_line, sizeof out->log_line, "alipay %s order %s%s%s%s%s%s%s",
+                 gw_op_name(req->op), req->order_no, with_refund ? " refund " : "",
+                 with_refund ? req->refund_no : "", masked[0] ? " code " : "", masked,
+                 with_amount ? " " : "", with_amount ? money_format(req->amount_fen, amount) : "");
     }
     free(url.s);
     free(body.s);

@@ -197,8 +197,10 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
     char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
     if (req->op == GW_PAY) paycode_mask(req->auth_code, masked, sizeof masked);
     bool with_amount = req->op == GW_PAY || req->op == GW_REFUND;
-    snprintf(out->log_line, sizeof out->log_line, "wechat %s order %s%s%s%s%s",
-             gw_op_name(req->op), req->order_no, masked[0] ? " code " : "", masked,
+    bool with_refund = req->op == GW_REFUND || req->op == GW_REFUND_QUERY;
+    snprintf(out->log_line, sizeof out->log_line, "wechat %s order %s%s%s%s%s%s%s",
+             gw_op_name(req->op), req->order_no, with_refund ? " refund " : "",
+             with_refund ? req->refund_no : "", masked[0] ? " code " : "", masked,
              with_amount ? " " : "", with_amount ? money_format(req->amount_fen, amount) : "");
     return GW_OK;
 }
