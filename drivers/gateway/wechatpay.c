@@ -2,7 +2,9 @@
  * wechatpay.c - WeChat Pay APIv3 requests and replies, without sockets.
  *
  * Promise: GW_SUCCESS, GW_FAILED and GW_PAYING only for a reply whose signature, serial and
- * timestamp verified and whose state or code is definite. Everything else is GW_UNKNOWN.
+ * timestamp verified, whose nonce was not seen before, and whose state or code is definite.
+ * Everything else is GW_UNKNOWN. The parser reports what the body says (gw_reply.said); the
+ * engine decides what it proves.
  * Every mapping rule names its source in drivers/gateway/README.md ("WeChat Pay").
  */
 #include "wechatpay.h"
