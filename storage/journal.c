@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,12 +281,13 @@ struct journal {
     char identity[9];
     char *path; /* for the background check's own connection */
 
-    /* The background check: its thread writes bg_verdict, then publishes bg_state (release);
-     * the loop's thread reads bg_state (acquire), then bg_verdict. bg_stop asks it to end. */
+    /* The background check. While its thread runs (bg_started), bg_state, bg_stop (asks it
+     * to end) and bg_verdict are shared and read or written only under bg_lock. */
     pthread_t bg_thread;
+    pthread_mutex_t bg_lock;
     bool bg_started;
-    atomic_int bg_state;
-    atomic_int bg_stop;
+    int bg_state;
+    bool bg_stop;
     char bg_verdict[200];
 };
 
@@ -403,9 +403,25 @@ static void stop_background_check(struct journal *j)
 {
     if (!j->bg_started)
         return;
-    atomic_store(&j->bg_stop, 1);
+    pthread_mutex_lock(&j->bg_lock);
+    j->bg_stop = true;
+    pthread_mutex_unlock(&j->bg_lock);
     pthread_join(j->bg_thread, NULL);
+    pthread_mutex_destroy(&j->bg_lock);
     j->bg_started = false;
+}
+
+/* The background check's state (and its verdict into verdict, when given). */
+static int bg_state_of(struct journal *j, char *verdict, size_t len)
+{
+    if (j->bg_started)
+        pthread_mutex_lock(&j->bg_lock);
+    int state = j->bg_state;
+    if (verdict)
+        snprintf(verdict, len, "%s", j->bg_verdict);
+    if (j->bg_started)
+        pthread_mutex_unlock(&j->bg_lock);
+    return state;
 }
 
 static void close_db(struct journal *j)
@@ -413,7 +429,7 @@ static void close_db(struct journal *j)
     stop_background_check(j);
     /* Closing the last connection checkpoints the WAL into the file: not into one known to
      * be damaged. */
-    if (j->damaged || atomic_load(&j->bg_state) == BG_DAMAGED)
+    if (j->damaged || j->bg_state == BG_DAMAGED)
         sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(j->st[i]);
@@ -614,6 +630,7 @@ static enum journal_status check_file(struct journal *j, const char *path,
     rc = exec_int(j->db, "PRAGMA user_version", version);
     if (rc == SQLITE_OK)
         rc = exec_int(j->db, "PRAGMA application_id", &app_id);
+    /* Reads and parses the schema: a file whose schema is damaged is refused here. */
     if (rc == SQLITE_OK)
         rc = exec_int(j->db, "SELECT count(*) FROM sqlite_schema", &objects);
     if (rc != SQLITE_OK)
@@ -866,7 +883,11 @@ enum journal_status journal_create(const char *path, bool replace_empty, char *e
  * a snapshot (WAL) while the loop's connection goes on writing. */
 static int bg_should_stop(void *ctx)
 {
-    return atomic_load(&((struct journal *)ctx)->bg_stop);
+    struct journal *j = ctx;
+    pthread_mutex_lock(&j->bg_lock);
+    bool stop = j->bg_stop;
+    pthread_mutex_unlock(&j->bg_lock);
+    return stop;
 }
 
 static void *background_check(void *arg)
@@ -875,45 +896,54 @@ static void *background_check(void *arg)
     sqlite3 *db = NULL;
     int state = BG_FAILED;
     bool ok = false;
+    char verdict[sizeof j->bg_verdict] = "";
     int rc = sqlite3_open_v2(j->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(db, 1);
         sqlite3_busy_timeout(db, JOURNAL_BUSY_TIMEOUT_MS);
         sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
         sqlite3_progress_handler(db, 10000, bg_should_stop, j);
-        rc = run_quick_check(db, "PRAGMA quick_check", &ok, j->bg_verdict, sizeof j->bg_verdict);
+        rc = run_quick_check(db, "PRAGMA quick_check", &ok, verdict, sizeof verdict);
     }
     if (rc == SQLITE_OK)
         state = ok ? BG_PASSED : BG_DAMAGED;
     else if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
         state = BG_DAMAGED;
     if (rc != SQLITE_OK)
-        snprintf(j->bg_verdict, sizeof j->bg_verdict, "%s",
-                 db ? sqlite3_errmsg(db) : "out of memory");
-    mask_long_digit_runs(j->bg_verdict);
+        snprintf(verdict, sizeof verdict, "%s", db ? sqlite3_errmsg(db) : "out of memory");
+    mask_long_digit_runs(verdict);
     sqlite3_close(db);
-    atomic_store_explicit(&j->bg_state, state, memory_order_release);
+    pthread_mutex_lock(&j->bg_lock);
+    j->bg_state = state;
+    memcpy(j->bg_verdict, verdict, sizeof verdict);
+    pthread_mutex_unlock(&j->bg_lock);
     return NULL;
 }
 
 static void start_background_check(struct journal *j)
 {
-    atomic_store(&j->bg_state, BG_RUNNING);
-    if (pthread_create(&j->bg_thread, NULL, background_check, j) == 0) {
-        j->bg_started = true;
-        return;
+    j->bg_state = BG_RUNNING;
+    int e = pthread_mutex_init(&j->bg_lock, NULL);
+    if (e == 0) {
+        e = pthread_create(&j->bg_thread, NULL, background_check, j);
+        if (e == 0) {
+            j->bg_started = true;
+            return;
+        }
+        pthread_mutex_destroy(&j->bg_lock);
     }
     snprintf(j->bg_verdict, sizeof j->bg_verdict, "cannot start the background check: %s",
-             strerror(errno));
-    atomic_store(&j->bg_state, BG_FAILED);
+             strerror(e));
+    j->bg_state = BG_FAILED;
 }
 
 /* Takes in the background check's verdict; true when the handle must not be written. */
 static bool known_damaged(struct journal *j)
 {
-    if (!j->damaged && atomic_load_explicit(&j->bg_state, memory_order_acquire) == BG_DAMAGED) {
+    char verdict[sizeof j->bg_verdict];
+    if (!j->damaged && bg_state_of(j, verdict, sizeof verdict) == BG_DAMAGED) {
         j->damaged = true;
-        snprintf(j->error, sizeof j->error, "integrity check failed: %s", j->bg_verdict);
+        snprintf(j->error, sizeof j->error, "integrity check failed: %s", verdict);
     }
     return j->damaged;
 }
@@ -992,13 +1022,13 @@ enum journal_status journal_check(struct journal *j)
 
 enum journal_status journal_check_poll(struct journal *j, bool *done)
 {
-    int state = atomic_load_explicit(&j->bg_state, memory_order_acquire);
+    char verdict[sizeof j->bg_verdict];
+    int state = bg_state_of(j, verdict, sizeof verdict);
     *done = state != BG_RUNNING;
     if (known_damaged(j))
         return JOURNAL_CORRUPT;
     if (state == BG_FAILED) {
-        snprintf(j->error, sizeof j->error, "the integrity check could not run: %s",
-                 j->bg_verdict);
+        snprintf(j->error, sizeof j->error, "the integrity check could not run: %s", verdict);
         return JOURNAL_IO;
     }
     return JOURNAL_OK;
