@@ -17,6 +17,9 @@ KIND:
                                 as it was
   init                          posterm --init-journal: makes a journal where none is or over
                                 an empty file, exits 0; refuses (exit 2) a journal with content
+  copied                        a used journal started on another machine (POSTERM_MACHINE_ID,
+                                test builds): it takes a new identity and posterm says so; on
+                                its own machine again, nothing is said
 """
 import hashlib
 import os
@@ -162,6 +165,41 @@ def init(ws, problems):
             problems.append("posterm on the journal --init-journal made did not exit cleanly")
 
 
+def identities(path):
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    rows = [r[0] for r in db.execute("SELECT id FROM identities ORDER BY since")]
+    current = db.execute("SELECT id FROM journal_meta").fetchone()[0]
+    db.close()
+    return rows, current
+
+
+def copied(ws, problems):
+    said = "this journal was copied from another terminal: new order numbers from "
+    for machine, payments in (("terminal-one", 1), ("terminal-one", 1), ("terminal-two", 1)):
+        before = os.path.getsize(ws.journal) if os.path.exists(ws.journal) else 0
+        log = os.path.join(ws.dir, "posterm.stderr")  # where harness.Posterm appends stderr
+        start = os.path.getsize(log) if os.path.exists(log) else 0
+        pt = ws.posterm(env={"POSTERM_MACHINE_ID": machine})
+        order = pt.pay("3.00", harness.wechat_code(0))
+        pt.wait_state("PAID", order)
+        if pt.finish() != 0:
+            problems.append("posterm on %s did not exit cleanly" % machine)
+        with open(pt.log_path, "rb") as f:
+            f.seek(start)
+            err = f.read().decode(errors="replace")
+        ids, current = identities(ws.journal)
+        print("%s (journal %d bytes before): identities %s, now %s" % (machine, before, ids,
+                                                                     current))
+        expect_renewal = machine == "terminal-two"
+        if expect_renewal and said + current not in err:
+            problems.append("on another machine, posterm did not say the journal was copied "
+                            "and its new identity %s: %r" % (current, err[-400:]))
+        if not expect_renewal and said in err:
+            problems.append("on its own machine, posterm said the journal was copied")
+    if len(ids) != 2 or ids[-1] != current:
+        problems.append("expected two identities, the second current: %s, %s" % (ids, current))
+
+
 def main():
     build, kind = sys.argv[1], sys.argv[2]
     problems = []
@@ -189,6 +227,9 @@ def main():
             return harness.verdict(problems)
         elif kind == "init":
             init(ws, problems)
+            return harness.verdict(problems)
+        elif kind == "copied":
+            copied(ws, problems)
             return harness.verdict(problems)
         else:
             raise SystemExit("unknown kind %s" % kind)
