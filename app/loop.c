@@ -374,7 +374,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
 
     int day = local_yyyymmdd(now_wall(l));
     uint32_t seq;
-    enum journal_status js = journal_next_order_seq(l->journal, day, &seq);
+    enum journal_status js = journal_next_order_seq(l->journal, &seq);
     char order_no[ORDER_NO_MAX + 1];
     if (js != JOURNAL_OK) {
         say(l,
