@@ -126,7 +126,7 @@ static struct scanner *open_scanner(const struct config *cfg, FILE *log)
 }
 
 static int run_screen(const struct config *cfg, struct journal *journal,
-                      const char *journal_problem, struct gateway *gateway,
+                      const char *journal_problem, bool journal_copied, struct gateway *gateway,
                       struct scanner *scanner)
 {
 #ifdef POSTERM_WITH_UI
@@ -141,6 +141,8 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     int status = 1;
     if (loop_open(&loop, cfg, journal, journal_problem, gateway, scanner, NULL, &obs) == LOOP_OK) {
         int resumed;
+        if (journal_copied)
+            loop_journal_copied(loop, journal_identity(journal));
         (void)loop_recover(loop, &resumed); /* a failure, or no journal, is shown on screen */
         status = cashier_run(c, loop, &stop_requested);
     }
@@ -148,7 +150,8 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     cashier_free(c);
     return status;
 #else
-    (void)cfg, (void)journal, (void)journal_problem, (void)gateway, (void)scanner;
+    (void)cfg, (void)journal, (void)journal_problem, (void)journal_copied, (void)gateway,
+        (void)scanner;
     fprintf(stderr, "posterm: built without the cashier screen; use --headless\n");
     return 2;
 #endif
@@ -280,7 +283,9 @@ int main(int argc, char **argv)
 
     int status = 0;
     if (headless) {
-        struct headless *h = headless_new(stdout);
+        char lab[200];
+        config_lab_settings(&cfg, lab, sizeof lab);
+        struct headless *h = headless_new(stdout, lab);
         struct loop_observer obs = headless_observer(h);
         struct loop *loop = NULL;
         if (h == NULL ||
@@ -289,13 +294,16 @@ int main(int argc, char **argv)
             status = 1;
         } else {
             int resumed;
+            if (journal_notice[0])
+                loop_journal_copied(loop, journal_identity(journal));
             (void)loop_recover(loop, &resumed); /* a failure, or no journal, is reported */
             status = headless_run(h, loop, STDIN_FILENO, &stop_requested);
         }
         loop_close(loop);
         headless_free(h);
     } else {
-        status = run_screen(&cfg, journal, journal_problem, gateway, scanner);
+        status = run_screen(&cfg, journal, journal_problem, journal_notice[0] != '\0', gateway,
+                            scanner);
     }
 
     scanner_close(scanner);

@@ -286,8 +286,9 @@ struct wechatpay_nonces *wechatpay_nonces_new(int64_t now)
     /* A reply an earlier process saw was stamped before we started, unless the gateway's
      * clock runs ahead of ours (README.md "Replays, exchange binding and clocks"). Waiting
      * out the whole five minutes instead would leave every WeChat refusal of the first five
-     * minutes after a start to the query. */
-    if (s) s->forgotten_ts = now;
+     * minutes after a start to the query. Timestamps are whole seconds: a reply stamped in
+     * the second we started is new (an earlier process ended before it). */
+    if (s) s->forgotten_ts = now - 1;
     return s;
 }
 

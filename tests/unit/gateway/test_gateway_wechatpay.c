@@ -551,8 +551,9 @@ static void test_replay(void)
     wechatpay_parse(&keys, NULL, &req, &s.resp, NOW, &out);
     CHECK_EQ_INT(out.kind, GW_SUCCESS);
     CHECK(!out.exchange_bound);
-    /* a cache made just now cannot know what an earlier process saw: read, not bound */
-    struct wechatpay_nonces *fresh = wechatpay_nonces_new(NOW);
+    /* a cache made a second after the reply was stamped cannot know whether an earlier
+     * process saw it: read, not bound */
+    struct wechatpay_nonces *fresh = wechatpay_nonces_new(NOW + 1);
     wechatpay_parse(&keys, fresh, &req, &s.resp, NOW, &out);
     CHECK_EQ_INT(out.kind, GW_SUCCESS);
     CHECK(!out.exchange_bound);
@@ -560,7 +561,7 @@ static void test_replay(void)
     CHECK_EQ_INT(out.kind, GW_UNKNOWN); /* but it is remembered from now on */
     sign_reply(&s, 200, trade("SUCCESS"), NOW + 1, PLATFORM_SERIAL, plat_priv);
     wechatpay_parse(&keys, fresh, &req, &s.resp, NOW + 1, &out);
-    CHECK_EQ_INT(out.kind, GW_SUCCESS); /* stamped after the cache began: provably new */
+    CHECK_EQ_INT(out.kind, GW_SUCCESS); /* stamped in the second the cache began: new */
     CHECK(out.exchange_bound);
     wechatpay_nonces_free(fresh);
     /* a stale or unverified reply is not remembered: the good copy still goes through */
