@@ -200,7 +200,15 @@ int main(int argc, char **argv)
         snprintf(cfg.journal_path, sizeof cfg.journal_path, "%s", journal_path);
 
     if (init_journal) {
+        /* Not under a running posterm (which holds the lock even on an empty file). */
+        int held = -1;
+        if (access(cfg.journal_path, F_OK) == 0 &&
+            journal_lock_take(cfg.journal_path, &held, err, sizeof err) == JOURNAL_LOCK_HELD) {
+            fprintf(stderr, "posterm: %s\n", err);
+            return 2;
+        }
         enum journal_status made = journal_create(cfg.journal_path, true, err, sizeof err);
+        journal_lock_release(held);
         if (made != JOURNAL_OK) {
             fprintf(stderr, "posterm: %s\n", err);
             return 2;
