@@ -203,7 +203,15 @@ int main(int argc, char **argv)
         snprintf(cfg.journal_path, sizeof cfg.journal_path, "%s", journal_path);
 
     if (init_journal) {
+        /* Not under a running posterm (which holds the lock even on an empty file). */
+        int held = -1;
+        if (access(cfg.journal_path, F_OK) == 0 &&
+            journal_lock_take(cfg.journal_path, &held, err, sizeof err) == JOURNAL_LOCK_HELD) {
+            fprintf(stderr, "posterm: %s\n", err);
+            return 2;
+        }
         enum journal_status made = journal_create(cfg.journal_path, true, err, sizeof err);
+        journal_lock_release(held);
         if (made != JOURNAL_OK) {
             fprintf(stderr, "posterm: %s\n", err);
             return 2;
@@ -214,8 +222,11 @@ int main(int argc, char **argv)
 
     /* Where there is no file, a new journal (made whole, never over an existing file); an
      * empty or damaged file is left for the open to refuse with its reason. */
-    if (journal_create(cfg.journal_path, false, err, sizeof err) == JOURNAL_OK)
+    enum journal_status made = journal_create(cfg.journal_path, false, err, sizeof err);
+    if (made == JOURNAL_OK)
         fprintf(stderr, "posterm: made a new journal at %s\n", cfg.journal_path);
+    else if (made != JOURNAL_EXISTS)
+        fprintf(stderr, "posterm: %s\n", err);
     /* Two posterms on one journal would both resume its unresolved payments and both hand
      * out order numbers: without the lock, posterm does not start. */
     int journal_lock = -1;

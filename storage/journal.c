@@ -130,8 +130,10 @@ static const char *const migrations[] = {
      *   (every stored code is dropped in the copy; the open runs this with secure_delete on,
      *   so the old pages are zeroed, and truncates the WAL after), the REFERRED state,
      *   refunded_fen within 0..amount_fen, and request_seq (the id of its last request).
-     * - refunds: the idempotency key a refund was asked with (unique where not empty), and
-     *   an index by order for the order's last refund. */
+     * - refunds rebuilt (in the same order, so rowids still count refunds as asked): the
+     *   REFERRED state (a refund the gateway cannot finish, left for the merchant), the
+     *   idempotency key a refund was asked with (unique where not empty), and an index by
+     *   order for the order's last refund. */
     "CREATE TABLE journal_meta ("
     " one INTEGER PRIMARY KEY NOT NULL CHECK (one = 1),"
     " id TEXT NOT NULL CHECK (length(id) = 8),"
@@ -190,7 +192,21 @@ static const char *const migrations[] = {
     " state = 'REFUNDING');"
     "CREATE INDEX payments_created ON payments(created_at);"
     "CREATE INDEX payments_referred ON payments(created_at) WHERE state = 'REFERRED';"
-    "ALTER TABLE refunds ADD COLUMN idem_key TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE refunds_v4 ("
+    " refund_no TEXT PRIMARY KEY NOT NULL,"
+    " order_no TEXT NOT NULL,"
+    " amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),"
+    " state TEXT NOT NULL CHECK (state = 'REFUNDING' OR state = 'REFUNDED' OR state = 'FAILED'"
+    "  OR state = 'REFERRED'),"
+    " at INTEGER NOT NULL,"
+    " idem_key TEXT NOT NULL DEFAULT ''"
+    ");"
+    "INSERT INTO refunds_v4(refund_no, order_no, amount_fen, state, at)"
+    " SELECT refund_no, order_no, amount_fen, state, at FROM refunds ORDER BY rowid;"
+    "DROP TABLE refunds;"
+    "ALTER TABLE refunds_v4 RENAME TO refunds;"
+    "CREATE INDEX refunds_at ON refunds(at);"
+    "CREATE INDEX refunds_open ON refunds(order_no) WHERE state = 'REFUNDING';"
     "CREATE UNIQUE INDEX refunds_key ON refunds(idem_key) WHERE idem_key <> '';"
     "CREATE INDEX refunds_order ON refunds(order_no);",
 };
@@ -205,6 +221,7 @@ enum stmt_id {
     ST_EVENT,
     ST_REFUND_OPEN,
     ST_REFUND_CLOSE,
+    ST_REFUND_REFER,
     ST_LOAD,
     ST_UNRESOLVED,
     ST_COUNT_UNRESOLVED,
@@ -254,6 +271,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "amount_fen = CASE WHEN ?2 > p.refunded_fen THEN ?2 - p.refunded_fen ELSE amount_fen END "
         "FROM (SELECT refunded_fen FROM payments WHERE order_no = ?1) AS p "
         "WHERE refunds.order_no = ?1 AND refunds.state = 'REFUNDING'",
+    /* A payment left for the merchant leaves its refund in flight to the merchant too. */
+    [ST_REFUND_REFER] = "UPDATE refunds SET state = 'REFERRED', at = ?2 "
+                        "WHERE order_no = ?1 AND state = 'REFUNDING'",
     [ST_LOAD] = "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments WHERE order_no = ?1",
     [ST_UNRESOLVED] = "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments WHERE " JOURNAL_UNRESOLVED
                       " ORDER BY created_at",
@@ -1172,6 +1192,17 @@ static const char *without_code(const char *s, const char *code, char *buf, size
     return buf;
 }
 
+/* s fit for the journal, in buf: the code masked, then any run of a code's length. */
+static const char *clean_text(const char *s, const char *code, char *buf, size_t len)
+{
+    if (!s)
+        return NULL;
+    if (without_code(s, code, buf, len) != buf)
+        snprintf(buf, len, "%s", s);
+    mask_long_digit_runs(buf);
+    return buf;
+}
+
 static void last4_of(const char *code, char out[5])
 {
     size_t n = strlen(code);
@@ -1198,21 +1229,8 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
     /* Neither the event log nor last_error is a place for the payment code: the code itself
      * (while the payment still has it) and anything of a code's length are masked. */
     char detail_buf[1024], error_buf[sizeof p->last_error];
-    const char *clean_detail = without_code(detail, p->auth_code, detail_buf, sizeof detail_buf);
-    const char *clean_error =
-        without_code(p->last_error, p->auth_code, error_buf, sizeof error_buf);
-    if (clean_detail && clean_detail != detail_buf) {
-        snprintf(detail_buf, sizeof detail_buf, "%s", clean_detail);
-        clean_detail = detail_buf;
-    }
-    if (clean_error && clean_error != error_buf) {
-        snprintf(error_buf, sizeof error_buf, "%s", clean_error);
-        clean_error = error_buf;
-    }
-    if (clean_detail)
-        mask_long_digit_runs(detail_buf);
-    if (clean_error)
-        mask_long_digit_runs(error_buf);
+    const char *clean_detail = clean_text(detail, p->auth_code, detail_buf, sizeof detail_buf);
+    const char *clean_error = clean_text(p->last_error, p->auth_code, error_buf, sizeof error_buf);
     const char *state = pay_state_name(p->state);
     int rc = run(j, j->st[ST_BEGIN]);
     if (rc != SQLITE_OK) {
@@ -1224,6 +1242,11 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_text(st, 1, p->order_no, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, p->refunded_fen);
         sqlite3_bind_int64(st, 3, at);
+        rc = run(j, st);
+    } else if (p->state == PAY_REFERRED) {
+        sqlite3_stmt *st = j->st[ST_REFUND_REFER];
+        sqlite3_bind_text(st, 1, p->order_no, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, at);
         rc = run(j, st);
     }
 

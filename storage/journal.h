@@ -141,9 +141,9 @@ typedef int (*journal_payment_fn)(void *ctx, const struct payment *p);
 enum journal_status journal_each_unresolved(struct journal *j, journal_payment_fn fn, void *ctx);
 enum journal_status journal_count_unresolved(struct journal *j, int *count);
 
-/* One row of the refunds ledger. state: "REFUNDING", "REFUNDED" or "FAILED"; amount_fen is
- * the amount asked while REFUNDING, the amount returned once REFUNDED; at is when it was
- * asked, or when it ended (wall ms). */
+/* One row of the refunds ledger. state: "REFUNDING", "REFUNDED", "FAILED" or "REFERRED" (its
+ * payment was left for the merchant while it was under way); amount_fen is the amount asked,
+ * or once REFUNDED the amount returned; at is when it was asked, or when it ended (wall ms). */
 struct journal_refund {
     char refund_no[ORDER_NO_MAX + 1];
     char order_no[ORDER_NO_MAX + 1];

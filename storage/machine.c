@@ -43,24 +43,24 @@ static void read_line(const char *path, char *out, size_t len)
 static void permanent_mac(int sock, const char *name, char *out, size_t len)
 {
     out[0] = '\0';
-    struct {
-        struct ethtool_perm_addr head;
-        unsigned char data[32];
-    } req;
-    memset(&req, 0, sizeof req);
-    req.head.cmd = ETHTOOL_GPERMADDR;
-    req.head.size = sizeof req.data;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    ifr.ifr_data = (char *)&req;
+    enum { ROOM = 32 }; /* MAX_ADDR_LEN */
+    struct ethtool_perm_addr *req = calloc(1, sizeof *req + ROOM);
     bool any = false;
-    if (sock >= 0 && ioctl(sock, SIOCETHTOOL, &ifr) == 0 && req.head.size > 0 &&
-        req.head.size <= sizeof req.data) {
-        for (unsigned i = 0; i < req.head.size; i++)
-            any = any || req.data[i] != 0;
-        for (unsigned i = 0; any && i < req.head.size && strlen(out) + 4 < len; i++)
-            snprintf(out + strlen(out), len - strlen(out), i ? ":%02x" : "%02x", req.data[i]);
+    if (req) {
+        req->cmd = ETHTOOL_GPERMADDR;
+        req->size = ROOM;
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof ifr);
+        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+        ifr.ifr_data = (char *)req;
+        if (sock >= 0 && ioctl(sock, SIOCETHTOOL, &ifr) == 0 && req->size > 0 &&
+            req->size <= ROOM) {
+            for (unsigned i = 0; i < req->size; i++)
+                any = any || req->data[i] != 0;
+            for (unsigned i = 0; any && i < req->size && strlen(out) + 4 < len; i++)
+                snprintf(out + strlen(out), len - strlen(out), i ? ":%02x" : "%02x", req->data[i]);
+        }
+        free(req);
     }
     if (any)
         return;

@@ -17,6 +17,7 @@ KIND:
                                 as it was
   init                          posterm --init-journal: makes a journal where none is or over
                                 an empty file, exits 0; refuses (exit 2) a journal with content
+                                and one a running posterm holds
   copied                        a used journal started on another machine (POSTERM_MACHINE_ID,
                                 test builds): it takes a new identity and posterm says so; on
                                 its own machine again, nothing is said
@@ -155,6 +156,15 @@ def init(ws, problems):
     with harness.Workspace(ws.build) as fresh:
         config = fresh.config()
         open(fresh.journal, "wb").close()
+        # Not while a posterm has it (refusing payments, but holding the journal's lock).
+        pt = fresh.posterm()
+        pt.wait(lambda e: e.get("event") == "message" and e["level"] == "error",
+                what="the empty journal refused")
+        status, out = run("an empty file a posterm holds")
+        if status != 2 or "in use by another posterm" not in out or os.path.getsize(fresh.journal):
+            problems.append("--init-journal replaced a journal a running posterm holds")
+        pt.send("quit")
+        pt.finish()
         status, out = run("an empty file")
         if status != 0 or not os.path.getsize(fresh.journal):
             problems.append("--init-journal did not replace an empty file (exit %d)" % status)

@@ -591,6 +591,31 @@ static void test_migrate_v1(void)
     CHECK(journal_schema_version() >= 3);
 }
 
+/* A v1 file with a refund larger than its sale (never written by posterm, but possible in a
+ * hand-edited file): v4's CHECK refuses it, so the migration rolls back, says why, and the
+ * file stays as it was rather than being migrated with a value the schema forbids. */
+static void test_migration_refuses_bad_refund(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "v1-overrefunded.db");
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, schema_v1, NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db,
+                              "INSERT INTO payments(order_no, channel, amount_fen, state,"
+                              " created_at, updated_at, refunded_fen) VALUES"
+                              " ('T01-20261120-000009', 'wechat', 100, 'PAID', 1, 2, 200);",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    check_refused(path, JOURNAL_IO, "v1, refunded more than paid");
+    struct journal *j = NULL;
+    char err[1024] = "";
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_IO);
+    CHECK(strstr(err, "cannot migrate it") != NULL);
+    CHECK(strstr(err, "CHECK") != NULL);
+}
+
 /* A journal whose tables are not what its version says (found by fuzz_journal_open): its
  * statements cannot be prepared, and it is refused before anything is written - neither
  * the migration nor the switch to WAL mode is kept. */
@@ -643,6 +668,7 @@ int main(void)
     test_empty_file_and_missing_folder();
     test_readonly();
     test_migrate_v1();
+    test_migration_refuses_bad_refund();
     test_wrong_tables();
     fixture_cleanup(dir);
     return check_done();

@@ -212,6 +212,20 @@ static void test_refunds_by_key_and_order(void)
     over.refunded_fen = 1000;
     over.state = PAY_REFUNDED;
     CHECK_EQ_INT(journal_save(j, &over, "refunded", "", 1700000007004), JOURNAL_OK);
+
+    /* A refund the gateway cannot finish: the payment is left for the merchant, and so is
+     * its refund row (not "under way" for ever). */
+    struct payment left = fixture_payment("T01-ABCDEFGH-000004", 1700000008000);
+    left.amount_fen = 900;
+    left.state = PAY_REFUNDING;
+    snprintf(left.refund_no, sizeof left.refund_no, "T01-ABCDEFGH-000004R1");
+    left.refund_fen = 900;
+    CHECK_EQ_INT(journal_save(j, &left, "refund_requested", "", 1700000008001), JOURNAL_OK);
+    left.state = PAY_REFERRED;
+    CHECK_EQ_INT(journal_save(j, &left, "refund_abnormal", "", 1700000008002), JOURNAL_OK);
+    CHECK_EQ_INT(journal_last_refund(j, left.order_no, &r), JOURNAL_OK);
+    CHECK_EQ_STR(r.state, "REFERRED");
+    CHECK_EQ_INT(r.at, 1700000008002);
     journal_close(j);
 }
 
