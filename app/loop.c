@@ -234,8 +234,9 @@ static void hold(struct loop *l, struct live *lv, const struct engine_event *ev,
                  enum journal_status st)
 {
     lv->retry_at = now_mono(l) + JOURNAL_RETRY_MS;
-    if (ev->type == EV_REPLY && ev->reply != &lv->held_reply) {
-        lv->held_reply = *ev->reply;
+    if (ev->type == EV_REPLY) {
+        if (ev->reply != &lv->held_reply)
+            lv->held_reply = *ev->reply;
         lv->has_held_reply = true;
     }
     if (ev->type == EV_RESUME)
@@ -469,6 +470,15 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
             "cannot take payments: %s", journal_last_error(l->journal));
         return LOOP_JOURNAL;
     }
+    /* A payment held by a failing journal means the disk is not taking writes: that, not
+     * the payment it holds, is what the cashier must hear. */
+    for (int i = 0; i < l->nlives; i++) {
+        if (l->lives[i].stuck) {
+            say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+                "cannot take payments until the journal can be written");
+            return LOOP_JOURNAL;
+        }
+    }
     if (current_busy(l)) {
         say(l, (struct loop_message){.note = LOOP_NOTE_BUSY, .level = LOOP_WARN},
             "a payment is under way: finish or abort it first");
@@ -479,14 +489,6 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
         say(l, (struct loop_message){.note = LOOP_NOTE_BAD_AMOUNT, .level = LOOP_WARN, .money = why},
             "%s", money_status_reason(why));
         return LOOP_INVALID;
-    }
-    /* A payment held by a failing journal means the disk is not taking writes. */
-    for (int i = 0; i < l->nlives; i++) {
-        if (l->lives[i].stuck) {
-            say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-                "cannot take payments until the journal can be written");
-            return LOOP_JOURNAL;
-        }
     }
     resume_pending(l);
 

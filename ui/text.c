@@ -293,8 +293,8 @@ static const char *const zh_journal[] = {
     [JOURNAL_EXISTS] = "订单号已被另一笔订单占用",
     [JOURNAL_FULL] = "磁盘已满：什么也没有写入",
     [JOURNAL_READONLY] = "日志无法写入（文件或目录只读）",
-    [JOURNAL_CORRUPT] = "日志已损坏或不是 posterm 日志；未做改动",
-    [JOURNAL_TOO_NEW] = "日志由更新版本的 posterm 写入；未做改动",
+    [JOURNAL_CORRUPT] = "日志已损坏、为空或不是 posterm 日志；不再写入",
+    [JOURNAL_TOO_NEW] = "日志由更新版本的 posterm 写入；本版本不写入",
     [JOURNAL_IO] = "日志无法读写",
 };
 

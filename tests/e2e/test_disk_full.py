@@ -46,6 +46,8 @@ def main():
         problems, rows, _ = harness.audit(ws.journal, ws.sim)
         if shown_paid:
             problems.append("PAID was shown before it was journaled")
+        if any("no reply within" in (e.get("error") or "") for e in pt.seen):
+            problems.append("the reply held for the journal was dropped (taken as lost)")
         if journaled == "PAID":
             problems.append("the journal took the write despite the limit (test is void)")
         if rows[order]["state"] != "PAID":
