@@ -38,6 +38,7 @@ struct cashier {
     struct report_day eod;
     struct payment unresolved[UNRESOLVED_MAX];
     struct payment background[UI_BACKGROUND_MAX]; /* copies: the loop's may move */
+    struct payment referred[UNRESOLVED_MAX];
 };
 
 /* The message line, worded by ui/text in the cashier's language (id's conversions take the
@@ -207,6 +208,10 @@ static void show_end_of_day(struct cashier *c)
     (void)report_payments(loop_journal(c->loop), from, to, true, collect_payment, &col);
     c->m.eod_unresolved = c->unresolved;
     c->m.eod_unresolved_n = col.n;
+    struct collect ref = {c->referred, 0, UNRESOLVED_MAX};
+    (void)report_referred(loop_journal(c->loop), collect_payment, &ref);
+    c->m.eod_referred = c->referred;
+    c->m.eod_referred_n = ref.n;
     c->m.screen = UI_SCREEN_EOD;
 }
 

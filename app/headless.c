@@ -146,6 +146,16 @@ static void add_totals(cJSON *o, const char *key, const struct report_totals *t)
     cJSON_AddNumberToObject(c, "unresolved", (double)t->unresolved_count);
 }
 
+static int add_referred(void *ctx, const struct payment *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return 1;
+    add_payment(o, p);
+    cJSON_AddItemToArray(ctx, o);
+    return 0;
+}
+
 static void reply_end_of_day(struct headless *h, struct loop *l)
 {
     struct journal *j = loop_journal(l);
@@ -176,6 +186,10 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
     add_totals(o, "wechat", &day.channel[CHANNEL_WECHAT]);
     add_totals(o, "alipay", &day.channel[CHANNEL_ALIPAY]);
     add_totals(o, "all", &day.all);
+    /* Every payment left for the merchant, whatever its day, until settled in the portal. */
+    cJSON *referred = cJSON_AddArrayToObject(o, "referred");
+    if (referred && report_referred(j, add_referred, referred) != JOURNAL_OK)
+        say(h, LOOP_ERROR, "end of day: the payments left for the merchant could not be read");
     emit(h, o);
 }
 

@@ -69,6 +69,22 @@ void screen_eod(const struct ui_model *m, struct ui_input *in)
     eod_line(y++, WDG_TITLE, text(m->lang, T_EOD_ALL), &m->eod->all);
     y++;
 
+    /* Payments the terminal stopped on are the merchant's to settle: listed first, every
+     * day until they are. */
+    if (m->eod_referred_n > 0) {
+        wdg_format(buf, sizeof buf, m->lang, T_EOD_REFERRED, m->eod_referred_n);
+        wdg_put(y++, C_CHANNEL, COLS - 4, WDG_BAD, buf);
+        for (int i = 0; i < m->eod_referred_n && y < f.bottom - 2; i++, y++) {
+            const struct payment *p = &m->eod_referred[i];
+            char a[MONEY_TEXT_MAX];
+            int x = C_CHANNEL + 2;
+            x += wdg_put(y, x, 32, WDG_BAD, p->order_no) + 2;
+            wdg_put(y, x, 10, WDG_BAD, text_channel(m->lang, p->channel));
+            wdg_right(y, x + 22, 13, WDG_BAD, money_format(p->amount_fen, a));
+            wdg_put(y, x + 24, COLS - x - 25, WDG_BAD, text(m->lang, describe_state(p)));
+        }
+        y++;
+    }
     int unresolved = (int)m->eod->all.unresolved_count;
     if (unresolved <= 0 && m->eod_unresolved_n <= 0) {
         wdg_put(y, C_CHANNEL, COLS - 4, WDG_DIM, text(m->lang, T_EOD_NONE_UNRESOLVED));

@@ -144,6 +144,8 @@ static const struct text_row table[T__COUNT] = {
     [T_EOD_ALL] = {"All", "合计"},
     [T_EOD_UNRESOLVED] = {"Unresolved, not in the totals: %d", "未完成（未计入合计）：%d 笔"},
     [T_EOD_NONE_UNRESOLVED] = {"No unresolved payments.", "没有未完成的收款。"},
+    [T_EOD_REFERRED] = {"Left for the merchant portal (settle there): %d",
+                        "需在商户平台处理：%d 笔"},
 
     [T_BAD_SCAN] = {"Bad scan: %s", "扫码无效：%s"},
 

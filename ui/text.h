@@ -139,6 +139,7 @@ enum text_id {
     T_EOD_ALL,
     T_EOD_UNRESOLVED,
     T_EOD_NONE_UNRESOLVED,
+    T_EOD_REFERRED,
     /* reasons (their words come from money.h/paycode.h in English) */
     T_BAD_SCAN,
     /* what the loop says (loop.h enum loop_note; the English is the loop's own sentence) */

@@ -140,6 +140,9 @@ struct ui_model {
     const struct report_day *eod;
     const struct payment *eod_unresolved;
     int eod_unresolved_n;
+    const struct payment *eod_referred;   /* every payment left for the merchant (REFERRED),
+                                           * whatever its day (report_referred) */
+    int eod_referred_n;
 };
 
 enum ui_command_type {
