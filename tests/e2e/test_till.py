@@ -42,11 +42,61 @@ def refused_new_payment(pt, needles, problems, what, known):
 
 # --- 1. the till stays free while an old payment is being cancelled ---
 
-def background_cancel(build, abort):
-    """The gateway stops answering during a payment. The cashier aborts it (or its window
-    closes): it is CANCELLING, and the next customer is taken at once - the old payment goes
-    on cancelling in the background. When the gateway is back both end as they must: the old
-    one cancelled, the new one paid."""
+def next_customer(pt, old, problems):
+    """amount 1.00 while old is CANCELLING: must be taken at once. Returns the new order, or
+    None (a problem recorded) when the till refused it."""
+    mark = len(pt.seen)
+    t0 = time.time()
+    pt.send("amount 1.00")
+    try:
+        created = pt.wait(lambda e: e.get("event") == "payment" and e["transition"] == "created"
+                          and e["order"] != old, timeout=5, what="the next customer's order",
+                          since=mark)
+    except AssertionError:
+        said = [e["text"] for e in pt.seen[mark:] if e.get("event") == "message"]
+        problems.append("the till refused the next customer while %s was cancelling: %s" % (
+            old, said))
+        return None
+    print("%s cancelling; next order %s taken after %.0f ms" % (
+        old, created["order"], (time.time() - t0) * 1000))
+    return created["order"]
+
+
+def still_cancelling(ws, pt, old, new, problems):
+    """Status while old cancels behind new: one in the background, new at the counter, old
+    CANCELLING in the journal."""
+    status = pt.status()
+    if status.get("background") != 1:
+        problems.append("status shows %s in the background, expected 1: %s" % (
+            status.get("background"), status))
+    if status.get("current", {}).get("order") != new:
+        problems.append("status's current payment is not the new order: %s" % status)
+    state = harness.journal_rows(ws.journal)[old]["state"]
+    if state != "CANCELLING":
+        problems.append("%s is %s while its cancel is unanswered, expected CANCELLING" % (
+            old, state))
+
+
+def end_background(ws, pt, old, new, code, problems):
+    ev = pt.wait_state(harness.FINAL, new, timeout=30)
+    if ev["state"] != "PAID":
+        problems.append("the new order %s ended %s" % (new, ev["state"]))
+    pt.wait_state(harness.FINAL, old, timeout=40)
+    if pt.finish() != 0:
+        problems.append("posterm did not exit cleanly")
+    audit_problems, rows, ledger = harness.audit(ws.journal, ws.sim)
+    problems += audit_problems
+    if rows[old]["state"] != "CANCELLED":
+        problems.append("%s ended %s, expected CANCELLED" % (old, rows[old]["state"]))
+    problems += harness.money_problems(ledger, {code: 100})
+    return ledger
+
+
+def background_outage(build):
+    """The gateway stops answering altogether during a payment and the cashier aborts it: it
+    is CANCELLING, and the next customer's order is taken at once while the old payment goes
+    on cancelling in the background. When the gateway is back both end as they must: the
+    old one cancelled, the new one paid."""
     problems = []
     outage = 16
     with harness.Workspace(build) as ws:
@@ -56,52 +106,58 @@ def background_cancel(build, abort):
         down_at = time.time()
         old = pt.pay("2.00", W(0, 10))
         pt.wait_state("QUERYING", old)
-        if abort:
-            pt.send("abort")
+        pt.send("abort")
         pt.wait_state("CANCELLING", old, timeout=15)
-
-        mark = len(pt.seen)
-        t0 = time.time()
-        pt.send("amount 1.00")
-        try:
-            created = pt.wait(lambda e: e.get("event") == "payment" and e["transition"] ==
-                              "created" and e["order"] != old, timeout=5,
-                              what="the next customer's order")
-        except AssertionError:
-            busy = [e["text"] for e in pt.seen[mark:] if e.get("event") == "message"]
-            problems.append("the till refused the next customer while %s was cancelling: %s" % (
-                old, busy))
+        new = next_customer(pt, old, problems)
+        if new is None:
             pt.kill()
             return problems
-        print("%s cancelling; next order %s taken after %.0f ms" % (
-            old, created["order"], (time.time() - t0) * 1000))
-        status = pt.status()
-        if status.get("background") != 1:
-            problems.append("status shows %s in the background, expected 1: %s" % (
-                status.get("background"), status))
-        if status.get("current", {}).get("order") != created["order"]:
-            problems.append("status's current payment is not the new order: %s" % status)
+        still_cancelling(ws, pt, old, new, problems)
         if time.time() > down_at + outage - 1:
-            problems.append("the checks took longer than the outage; it proves nothing")
-        rows = harness.journal_rows(ws.journal)
-        if rows[old]["state"] != "CANCELLING":
-            problems.append("%s is %s during the outage, expected CANCELLING" % (
-                old, rows[old]["state"]))
-
+            problems.append("the checks took longer than the outage: they prove nothing")
         harness.wait_sim_back(ws.sim, outage + 10)
         code = W(0, 11)
         pt.send("scan " + code)
-        new = pt.wait_state(harness.FINAL, created["order"], timeout=30)
-        if new["state"] != "PAID":
-            problems.append("the new order %s ended %s" % (new["order"], new["state"]))
-        pt.wait_state(harness.FINAL, old, timeout=30)
-        if pt.finish() != 0:
-            problems.append("posterm did not exit cleanly")
-        audit_problems, rows, ledger = harness.audit(ws.journal, ws.sim)
-        problems += audit_problems
-        if rows[old]["state"] != "CANCELLED":
-            problems.append("%s ended %s, expected CANCELLED" % (old, rows[old]["state"]))
-        problems += harness.money_problems(ledger, {code: 100})
+        end_background(ws, pt, old, new, code, problems)
+    return problems
+
+
+def background_charged(build, channel):
+    """The customer was charged but the pay's reply was lost and queries find nothing, so the
+    payment's window closes: posterm must cancel it (the money goes back), and the gateway
+    takes each cancel but does not answer it (replies held past posterm's timeout). Meanwhile
+    the next customer is served and PAID; the old payment is still cancelling behind it, and
+    ends CANCELLED with the money returned once a cancel is answered."""
+    problems = []
+    unanswered = 4
+    with harness.Workspace(build) as ws:
+        ws.sim.control("/_sim/script", [
+            {"scenario": "drop_after_commit", "op": "pay", "channel": channel},
+            {"scenario": "query_not_found", "op": "query", "channel": channel, "count": 100,
+             "seconds": 60},
+            {"scenario": "slow_reply", "op": "cancel", "channel": channel,
+             "count": unanswered, "seconds": 4}])
+        pt = ws.posterm()
+        pt.ready()
+        old = pt.pay("2.00", W(0, 12) if channel == "wechat" else A(0, 12))
+        pt.wait_state("CANCELLING", old, timeout=20)
+        new = next_customer(pt, old, problems)
+        if new is None:
+            pt.kill()
+            return problems
+        code = W(0, 13) if channel == "alipay" else A(0, 13)  # the other channel: no script
+        pt.send("scan " + code)
+        pt.wait_state("PAID", new, timeout=10)
+        still_cancelling(ws, pt, old, new, problems)
+        ledger = end_background(ws, pt, old, new, code, problems)
+        trade = next((t for t in ledger["trades"] if t["out_trade_no"] == old), {})
+        print("%s at the gateway: %s, charged %s, %s cancel requests" % (
+            old, trade.get("state"), trade.get("charged"), trade.get("cancel_requests")))
+        if trade.get("charged") != 1 or trade.get("state") != "cancelled":
+            problems.append("%s was meant to be charged then cancelled: %s" % (old, trade))
+        elif trade.get("cancel_requests", 0) <= unanswered:
+            problems.append("%s: only %s cancel requests; the unanswered ones were not retried" % (
+                old, trade.get("cancel_requests")))
     return problems
 
 
@@ -436,8 +492,9 @@ def no_full_code(build):
 
 
 CASES = {
-    "background_abort": lambda b: background_cancel(b, abort=True),
-    "background_window": lambda b: background_cancel(b, abort=False),
+    "background_outage": background_outage,
+    "background_charged_wechat": lambda b: background_charged(b, "wechat"),
+    "background_charged_alipay": lambda b: background_charged(b, "alipay"),
     "refund_key_wechat": lambda b: refund_key(b, "wechat"),
     "refund_key_alipay": lambda b: refund_key(b, "alipay"),
     "refund_under_way": refund_under_way,
