@@ -18,6 +18,7 @@
 #include "ui.h"
 
 #define HISTORY_MAX 200
+#define REFUND_REPEAT_MS (5 * 60 * 1000) /* "the same refund again?" within 5 minutes */
 #define EVENTS_MAX 64
 #define UNRESOLVED_MAX 50
 
@@ -36,6 +37,7 @@ struct cashier {
     struct payment refund;           /* the order being refunded */
     struct report_day eod;
     struct payment unresolved[UNRESOLVED_MAX];
+    struct payment background[UI_BACKGROUND_MAX]; /* copies: the loop's may move */
 };
 
 /* The message line, worded by ui/text in the cashier's language (id's conversions take the
@@ -104,7 +106,7 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     if (!ui_lang_from_name(cfg->language, &c->m.lang))
         c->m.lang = UI_LANG_EN;
     snprintf(c->m.terminal_id, sizeof c->m.terminal_id, "%s", cfg->terminal_id);
-    c->m.tls_verify_off = !cfg->gateway.tls_verify;
+    config_lab_settings(cfg, c->m.lab_settings, sizeof c->m.lab_settings);
     c->m.max_amount_fen = cfg->max_amount_fen;
     c->dirty = true;
     return c;
@@ -296,10 +298,12 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
         break;
     case UI_CMD_REFUND_REQUEST:
         c->m.refund_fen = cmd->fen;
+        c->m.refund_repeats = loop_refund_repeats(c->loop, cmd->order_no, cmd->fen,
+                                                  REFUND_REPEAT_MS);
         c->m.refund_step = UI_REFUND_CONFIRM;
         break;
     case UI_CMD_REFUND_CONFIRM:
-        if (loop_refund(c->loop, cmd->order_no, cmd->fen) == LOOP_OK ||
+        if (loop_refund(c->loop, cmd->order_no, cmd->fen, NULL) == LOOP_OK ||
             c->refund.state == PAY_REFUNDING)
             c->m.refund_step = UI_REFUND_SENT;
         break;
@@ -324,6 +328,20 @@ static void refresh_model(struct cashier *c)
         countdown = ui_countdown_seconds(loop_cancel_at(c->loop), loop_now(c->loop));
     bool connected;
     const char *scanner = loop_scanner_status(c->loop, &connected);
+    int skew = loop_clock_skew(c->loop);
+    struct payment bg[UI_BACKGROUND_MAX];
+    int nbg = loop_background_list(c->loop, bg, UI_BACKGROUND_MAX);
+    bool bg_changed = nbg != c->m.background_n;
+    for (int i = 0; i < nbg && !bg_changed; i++)
+        bg_changed = strcmp(bg[i].order_no, c->background[i].order_no) != 0 ||
+                     bg[i].state != c->background[i].state ||
+                     bg[i].cancels != c->background[i].cancels;
+    if (bg_changed || skew != c->m.clock_skew_s)
+        c->dirty = true;
+    memcpy(c->background, bg, (size_t)nbg * sizeof bg[0]);
+    c->m.background = c->background;
+    c->m.background_n = nbg;
+    c->m.clock_skew_s = skew;
     if (reachable != c->m.gateway_reachable || pending != c->m.pending ||
         countdown != c->m.countdown_s || connected != c->m.scanner_connected ||
         strncmp(scanner, c->m.scanner_name, sizeof c->m.scanner_name - 1) != 0)

@@ -1,16 +1,25 @@
 /*
- * config.c - the one table of settings, and the walk that checks a JSON file against it.
+ * config.c - the one table of settings, the walk that checks a JSON file against it, and the
+ * rules on what a terminal may trust: which gateway URLs, which timings, which files.
  *
  * The table is the documentation's twin: a key that is not in it is an error, so a typo in a
  * terminal's config ("windw_ms") stops posterm at start instead of silently using a default.
+ * The trust rules follow issue 14: nothing anyone on the network or another local user could
+ * change is believed (lab settings for the simulator are allowed on loopback only, and listed
+ * by config_lab_settings for the screen).
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -44,6 +53,7 @@ static const struct field fields[] = {
     {"policy.min_cancel_ms", F_INT, AT(policy.min_cancel_ms), 0, 3600000, NULL},
     {"policy.backoff_first_ms", F_INT, AT(policy.backoff_first_ms), 100, 600000, NULL},
     {"policy.backoff_max_ms", F_INT, AT(policy.backoff_max_ms), 100, 3600000, NULL},
+    {"policy.reply_margin_ms", F_INT, AT(policy.reply_margin_ms), 0, 60000, NULL},
 
     {"http.connect_timeout_ms", F_INT, AT(gateway.connect_timeout_ms), 100, 120000, NULL},
     {"http.pay_timeout_ms", F_INT, AT(gateway.pay_timeout_ms), 100, 120000, NULL},
@@ -105,7 +115,7 @@ void config_defaults(struct config *cfg)
 
 static bool fail(char *err, size_t errlen, const char *file, const char *key, const char *fmt, ...)
 {
-    char reason[200];
+    char reason[PATH_MAX + 300];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
@@ -252,6 +262,348 @@ static bool walk(struct config *cfg, const cJSON *obj, const char *prefix, const
     return true;
 }
 
+/* --- the network posterm trusts: gateway URLs ------------------------------------------- */
+
+struct gw_url {
+    bool https;
+    bool bracketed; /* the host was an IPv6 literal in [ ] */
+    char host[256];
+};
+
+/* Reads the scheme and host of a gateway URL the way curl splits one: the authority runs to
+ * the first / ? or #, a userinfo ends at its @, an IPv6 literal sits in [ ], a port follows
+ * a colon. Anything that two readers could split differently (a second @, a backslash, a
+ * space) is refused, so the host checked here is the host curl connects to. Returns NULL, or
+ * why the URL is refused. */
+static const char *url_parse(const char *url, struct gw_url *u)
+{
+    size_t skip;
+    if (strncasecmp(url, "https://", 8) == 0) {
+        u->https = true;
+        skip = 8;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        u->https = false;
+        skip = 7;
+    } else {
+        return "must start with https://";
+    }
+    for (const char *c = url; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '\\')
+            return "must not contain spaces, control characters or backslashes";
+    const char *auth = url + skip;
+    const char *end = auth + strcspn(auth, "/?#");
+    const char *at = memchr(auth, '@', (size_t)(end - auth));
+    if (at) {
+        if (memchr(at + 1, '@', (size_t)(end - at - 1)))
+            return "has more than one @ before the host";
+        auth = at + 1;
+    }
+    const char *host = auth, *after;
+    u->bracketed = auth < end && *auth == '[';
+    if (u->bracketed) {
+        const char *close = memchr(auth, ']', (size_t)(end - auth));
+        if (close == NULL)
+            return "has an IPv6 address without its closing ]";
+        host = auth + 1;
+        after = close + 1;
+        if (after < end && *after != ':')
+            return "has text between the host's ] and the port";
+    } else {
+        const char *colon = memchr(auth, ':', (size_t)(end - auth));
+        after = colon ? colon : end;
+    }
+    size_t hlen = (size_t)((u->bracketed ? after - 1 : after) - host);
+    if (after < end)
+        for (const char *d = after + 1; d < end; d++)
+            if (*d < '0' || *d > '9')
+                return "has a port that is not a number";
+    if (hlen == 0)
+        return "has no host";
+    if (hlen >= sizeof u->host)
+        return "has a host name longer than 255 characters";
+    memcpy(u->host, host, hlen);
+    u->host[hlen] = '\0';
+    return NULL;
+}
+
+/* This machine itself: 127.0.0.0/8, ::1 or "localhost" (which curl answers itself, without
+ * asking a name server). Written numbers only: "127.0.0.1.example.com" is a name. */
+static bool url_is_loopback(const struct gw_url *u)
+{
+    if (u->bracketed) {
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, u->host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    if (strcasecmp(u->host, "localhost") == 0)
+        return true;
+    struct in_addr a4;
+    return inet_pton(AF_INET, u->host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+struct channel_url {
+    const struct gw_channel_config *ch;
+    const char *key; /* the config key of its URL */
+};
+
+static void channel_urls(const struct config *cfg, struct channel_url out[2])
+{
+    out[0] = (struct channel_url){&cfg->gateway.alipay, "alipay.gateway_url"};
+    out[1] = (struct channel_url){&cfg->gateway.wechat, "wechat.base_url"};
+}
+
+/* WeChat Pay: "do not call the reverse right after the pay; call it at least 15 s after the
+ * pay" (撤销订单, pay.weixin.qq.com/doc/v2/merchant/4011937361; the same in the v3 codepay
+ * and the global docs). A reverse sooner may find the order not yet there, and the gateway
+ * client reads a reverse's ORDER_NOT_EXIST as "nothing was charged" (drivers/gateway/README.md
+ * W5): that reading holds only when the pay had 15 s to land first. */
+#define WECHAT_MIN_REVERSE_MS 15000
+
+/* The network rules: https everywhere but towards the simulator on this machine; a WeChat
+ * reverse never sooner than WeChat allows, unless WeChat is the simulator; no request waiting
+ * past the payment window. Needs the channels' URLs to be present (check_whole). */
+static bool check_network(const struct config *cfg, const char *file, char *err, size_t errlen)
+{
+    struct channel_url urls[2];
+    channel_urls(cfg, urls);
+    bool all_loopback = true, wechat_loopback = false;
+    for (int i = 0; i < 2; i++) {
+        if (!urls[i].ch->enabled)
+            continue;
+        struct gw_url u;
+        const char *bad = url_parse(urls[i].ch->base_url, &u);
+        if (bad)
+            return fail(err, errlen, file, urls[i].key, "%s", bad);
+        bool loopback = url_is_loopback(&u);
+        if (!u.https && !loopback)
+            return fail(err, errlen, file, urls[i].key,
+                        "http:// to %s: anyone on the network could read or forge the "
+                        "gateway's replies; use https:// (http:// is only for a simulator on a "
+                        "loopback host)",
+                        u.host);
+        all_loopback = all_loopback && loopback;
+        if (urls[i].ch == &cfg->gateway.wechat)
+            wechat_loopback = loopback;
+    }
+    if (!cfg->gateway.tls_verify && !all_loopback)
+        return fail(err, errlen, file, "http.tls_verify",
+                    "false lets anyone on the network pose as the gateway; allowed only when every "
+                    "enabled gateway is on a loopback host (a simulator)");
+    if (cfg->gateway.wechat.enabled && cfg->policy.min_cancel_ms < WECHAT_MIN_REVERSE_MS &&
+        !wechat_loopback)
+        return fail(err, errlen, file, "policy.min_cancel_ms",
+                    "below %d while WeChat Pay is enabled: WeChat allows a reverse only 15 s after "
+                    "the pay (shorter only for a simulator on a loopback host)",
+                    WECHAT_MIN_REVERSE_MS);
+    const struct { const char *key; long ms; } timeouts[] = {
+        {"http.pay_timeout_ms", cfg->gateway.pay_timeout_ms},
+        {"http.query_timeout_ms", cfg->gateway.query_timeout_ms},
+        {"http.cancel_timeout_ms", cfg->gateway.cancel_timeout_ms},
+        {"http.refund_timeout_ms", cfg->gateway.refund_timeout_ms},
+    };
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        if (timeouts[i].ms > cfg->policy.window_ms)
+            return fail(err, errlen, file, timeouts[i].key,
+                        "%ld is longer than policy.window_ms (%lld): a request could still be "
+                        "waiting when the payment window closes",
+                        timeouts[i].ms, (long long)cfg->policy.window_ms);
+    }
+    return true;
+}
+
+size_t config_lab_settings(const struct config *cfg, char *out, size_t outlen)
+{
+    char items[3][64];
+    size_t n = 0;
+    struct channel_url urls[2];
+    channel_urls(cfg, urls);
+    bool plain = false;
+    for (int i = 0; i < 2; i++) {
+        struct gw_url u;
+        if (urls[i].ch->enabled && url_parse(urls[i].ch->base_url, &u) == NULL && !u.https)
+            plain = true;
+    }
+    if (plain)
+        snprintf(items[n++], sizeof items[0], "http:// gateway (loopback only)");
+    if (!cfg->gateway.tls_verify)
+        snprintf(items[n++], sizeof items[0], "TLS verification off");
+    if (cfg->gateway.wechat.enabled && cfg->policy.min_cancel_ms < WECHAT_MIN_REVERSE_MS)
+        snprintf(items[n++], sizeof items[0], "min_cancel_ms %lld < %d",
+                 (long long)cfg->policy.min_cancel_ms, WECHAT_MIN_REVERSE_MS);
+    size_t used = 0;
+    if (outlen > 0)
+        out[0] = '\0';
+    for (size_t i = 0; i < n && used < outlen; i++) {
+        int w = snprintf(out + used, outlen - used, "%s%s", i ? ", " : "", items[i]);
+        used = w < 0 ? outlen : used + (size_t)w;
+    }
+    return n;
+}
+
+/* --- the files posterm trusts: StrictModes ------------------------------------------------ */
+
+/* Writes why a file is not trusted; returns false for the caller to return. */
+static bool refuse(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Who may own a file or folder that decides what posterm trusts: root, or posterm's own user.
+ * Anyone else could rewrite it. */
+static bool owner_trusted(const struct stat *st)
+{
+    return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+/* Why a folder on the way to a trusted file lets someone else replace what is in it, or NULL.
+ * A folder group or others may write lets them rename any entry and put their own in its
+ * place, whoever owns the entry. The one exception is a sticky folder owned by root (/tmp):
+ * there only an entry's owner (or root) may rename or remove it, so a folder or file that
+ * belongs to root or to posterm's user (checked on its own) cannot be swapped by anyone
+ * else, and a name someone else made first belongs to them and is refused for that. */
+static const char *folder_problem(const struct stat *st)
+{
+    if (!S_ISDIR(st->st_mode))
+        return "is not a folder";
+    if (!owner_trusted(st))
+        return "belongs to another user";
+    if ((st->st_mode & 022) && !(st->st_uid == 0 && (st->st_mode & S_ISVTX)))
+        return "lets group or others write in it";
+    return NULL;
+}
+
+/* A refusal naming the part at fault, its owner and mode, and (for a mode) the fix. */
+static bool path_refused(char *why, size_t whylen, const char *path, const struct stat *st,
+                         const char *what, const char *problem)
+{
+    bool mode = (st->st_mode & 022) && strstr(problem, "another user") == NULL;
+    return refuse(why, whylen,
+                  "%s %s %s (uid %u, mode %04o): only root and posterm's user (uid %u) may "
+                  "change what posterm trusts%s%s",
+                  what, path, problem, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
+                  (unsigned)geteuid(), mode ? "; run chmod go-w " : "", mode ? path : "");
+}
+
+/* OpenSSH's StrictModes (misc.c safe_path) for one file: it and every folder on its way from
+ * / must belong to root or posterm's user, and none may be writable by group or others.
+ * Unlike safe_path, which checks the folders of the resolved name only, this resolves the
+ * name one part at a time: the folder holding each symbolic link on the way is checked too
+ * (a link in a folder others may write could be pointed elsewhere), and so is each link's
+ * owner. When `opened` is given, the file found must be that very file (same device and
+ * inode), so what was checked is what was read. On refusal `why` says which part and why. */
+static bool file_trusted(const char *path, const struct stat *opened, char *why, size_t whylen)
+{
+    char todo[2 * PATH_MAX], done[PATH_MAX] = "", next[PATH_MAX + 256];
+    struct stat st;
+    if (path[0] == '/') {
+        snprintf(todo, sizeof todo, "%s", path);
+    } else {
+        if (getcwd(done, sizeof done) == NULL)
+            return refuse(why, whylen, "%s: cannot tell the current folder: %s", path,
+                          strerror(errno));
+        snprintf(todo, sizeof todo, "%s/%s", done, path);
+        done[0] = '\0';
+    }
+    if (lstat("/", &st) != 0)
+        return refuse(why, whylen, "/: %s", strerror(errno));
+    if (folder_problem(&st))
+        return path_refused(why, whylen, "/", &st, "the folder", folder_problem(&st));
+    int links = 0;
+    size_t pos = 0;
+    for (;;) {
+        while (todo[pos] == '/')
+            pos++;
+        if (todo[pos] == '\0')
+            break;
+        size_t len = strcspn(todo + pos, "/");
+        const char *rest = todo + pos + len;
+        while (*rest == '/')
+            rest++;
+        bool last = *rest == '\0';
+        if (len == 1 && todo[pos] == '.') {
+            pos += len;
+            continue;
+        }
+        if (len == 2 && todo[pos] == '.' && todo[pos + 1] == '.') {
+            char *slash = strrchr(done, '/');
+            if (slash)
+                *slash = '\0';
+            pos += len;
+            continue;
+        }
+        int w = snprintf(next, sizeof next, "%s/%.*s", done, (int)len, todo + pos);
+        if (w < 0 || (size_t)w >= sizeof done)
+            return refuse(why, whylen, "%s: path too long", path);
+        if (lstat(next, &st) != 0)
+            return refuse(why, whylen, "%s: %s", next, strerror(errno));
+        if (S_ISLNK(st.st_mode)) {
+            if (++links > 40)
+                return refuse(why, whylen, "%s: too many symbolic links", path);
+            if (!owner_trusted(&st))
+                return path_refused(why, whylen, next, &st, "the link", "belongs to another user");
+            char target[PATH_MAX];
+            ssize_t tl = readlink(next, target, sizeof target - 1);
+            if (tl < 0 || (size_t)tl >= sizeof target - 1)
+                return refuse(why, whylen, "%s: cannot read the link", next);
+            target[tl] = '\0';
+            char joined[sizeof todo];
+            w = snprintf(joined, sizeof joined, "%s/%s", target, rest);
+            if (w < 0 || (size_t)w >= sizeof joined)
+                return refuse(why, whylen, "%s: path too long", path);
+            memcpy(todo, joined, (size_t)w + 1);
+            pos = 0;
+            if (target[0] == '/')
+                done[0] = '\0';
+            continue;
+        }
+        if (!last) {
+            const char *problem = folder_problem(&st);
+            if (problem)
+                return path_refused(why, whylen, next, &st, "the folder", problem);
+            memcpy(done, next, (size_t)w + 1);
+            pos += len;
+            continue;
+        }
+        if (!S_ISREG(st.st_mode))
+            return refuse(why, whylen, "%s: not a regular file", next);
+        if (!owner_trusted(&st))
+            return path_refused(why, whylen, next, &st, "the file", "belongs to another user");
+        if (st.st_mode & 022)
+            return path_refused(why, whylen, next, &st, "the file",
+                                "may be written by group or others");
+        if (opened && (opened->st_dev != st.st_dev || opened->st_ino != st.st_ino))
+            return refuse(why, whylen, "%s: changed while it was being checked", path);
+        return true;
+    }
+    return refuse(why, whylen, "%s: not a regular file", path);
+}
+
+/* The files that decide whom posterm believes: the CA bundle, a pinned key given as a file,
+ * and the public keys of the enabled gateways. The private keys are read by the gateway,
+ * which refuses any that group or others may read (crypto.c read_file). */
+static bool check_trusted_files(const struct config *cfg, const char *file, char *err,
+                                size_t errlen)
+{
+    const struct gateway_config *g = &cfg->gateway;
+    const struct { const char *key, *path; bool wanted; } files[] = {
+        {"http.ca_file", g->ca_file, g->ca_file[0] != '\0'},
+        /* curl takes either "sha256//HASH;..." or the name of a PEM/DER key file */
+        {"http.pinned_public_key", g->pinned_public_key,
+         g->pinned_public_key[0] != '\0' && strncmp(g->pinned_public_key, "sha256//", 8) != 0},
+        {"alipay.alipay_public_key_file", g->alipay.platform_public_key_file, g->alipay.enabled},
+        {"wechat.platform_public_key_file", g->wechat.platform_public_key_file, g->wechat.enabled},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char why[PATH_MAX + 200];
+        if (files[i].wanted && !file_trusted(files[i].path, NULL, why, sizeof why))
+            return fail(err, errlen, file, files[i].key, "%s", why);
+    }
+    return true;
+}
+
 static bool require(const char *value, const char *file, const char *key, char *err, size_t errlen)
 {
     if (value[0] != '\0')
@@ -294,7 +646,7 @@ static bool check_whole(const struct config *cfg, const char *file, char *err, s
           require(w->platform_serial, file, "wechat.platform_serial", err, errlen) &&
           require(w->apiv3_key_file, file, "wechat.apiv3_key_file", err, errlen)))
         return false;
-    return true;
+    return check_network(cfg, file, err, errlen);
 }
 
 bool config_parse(struct config *cfg, const char *name, const char *text, size_t len, char *err,
@@ -326,6 +678,18 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return fail(err, errlen, path, NULL, "cannot open: %s", strerror(errno));
+    /* The config names the gateways and the keys that prove their replies: whoever may
+     * change it may redirect every payment. */
+    struct stat opened;
+    char why[PATH_MAX + 200];
+    if (fstat(fileno(f), &opened) != 0) {
+        fclose(f);
+        return fail(err, errlen, path, NULL, "cannot stat: %s", strerror(errno));
+    }
+    if (!file_trusted(path, &opened, why, sizeof why)) {
+        fclose(f);
+        return fail(err, errlen, path, NULL, "%s", why);
+    }
     /* A config is a few kilobytes; anything huge is not a config. */
     enum { LIMIT = 1 << 20 };
     char *buf = malloc(LIMIT);
@@ -343,7 +707,8 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     else if (too_big)
         ok = fail(err, errlen, path, NULL, "larger than 1 MiB: not a config file");
     else
-        ok = config_parse(cfg, path, buf, n, err, errlen);
+        ok = config_parse(cfg, path, buf, n, err, errlen) &&
+             check_trusted_files(cfg, path, err, errlen);
     free(buf);
     return ok;
 }

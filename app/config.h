@@ -42,11 +42,30 @@ struct config {
 /* Fills *cfg with the defaults (no channel enabled, no terminal id). */
 void config_defaults(struct config *cfg);
 
-/* Reads path over the defaults. On failure returns false and err holds "FILE: key: reason". */
+/* Reads path over the defaults. On failure returns false and err holds "FILE: key: reason".
+ * Beyond config_parse's rules it refuses, as OpenSSH's StrictModes does, a config file, CA
+ * file (http.ca_file, http.pinned_public_key when it names a file) or enabled gateway's
+ * public key that is not a regular file, or that it or any folder on its way (symbolic links
+ * followed, each link's folder checked) belongs to anyone but root or the user posterm runs
+ * as, or may be written by group or others (a sticky folder owned by root, such as /tmp,
+ * excepted). Private keys are checked by the gateway when it reads them. */
 bool config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
-/* Parses JSON text (name is used in messages). Same contract as config_load. */
+/* Parses JSON text (name is used in messages). Same contract as config_load, without looking
+ * at any file. Besides each key's type and range it refuses: a gateway URL that is not
+ * https:// unless its host is a loopback address (127.0.0.0/8, [::1], localhost: a
+ * simulator); http.tls_verify false unless every enabled gateway is on a loopback host;
+ * policy.min_cancel_ms below 15000 while WeChat Pay is enabled, unless WeChat's host is a
+ * loopback address; an http.*_timeout_ms of pay, query, cancel or refund longer than
+ * policy.window_ms. Copies the request timeouts into the policy. */
 bool config_parse(struct config *cfg, const char *name, const char *text, size_t len, char *err,
                   size_t errlen);
+
+/* The lab settings a parsed config has in force (http:// to a loopback gateway, TLS
+ * verification off, a WeChat min_cancel_ms below 15000), which a terminal must show on its
+ * screen and in headless status, not only in a log. Writes them to out as one short English
+ * list ("http:// gateway (loopback only), TLS verification off"; "" when none), truncated to
+ * outlen, and returns how many there are. */
+size_t config_lab_settings(const struct config *cfg, char *out, size_t outlen);
 
 #endif

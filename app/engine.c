@@ -8,6 +8,7 @@
  */
 #include "engine.h"
 
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,43 +17,70 @@
 #include "order_no.h"
 #include "paycode.h"
 
+/* Every step's longest sequence is JOURNAL, SEND, TIMER, SHOW (start_cancel); a step that
+ * would push more is a bug in this file, caught by the assertion and by the test that runs
+ * every (state, event) pair (tests/unit/core/test_core_engine_bounds.c). */
 static struct engine_action *push(struct engine_actions *out, enum engine_action_type type)
 {
-    /* ENGINE_MAX_ACTIONS is sized for the longest step below (journal, send, show). */
-    struct engine_action *a = &out->a[out->n < ENGINE_MAX_ACTIONS ? out->n++ : out->n - 1];
+    if (out->n >= ENGINE_MAX_ACTIONS)
+        abort(); /* a bug in this file: never in a release, see the bounds test */
+    struct engine_action *a = &out->a[out->n++];
     memset(a, 0, sizeof *a);
     a->type = type;
     return a;
 }
 
+/* One JOURNAL per step, and first: the loop commits the whole step as one transaction, so
+ * the event row it writes records the state after its own event, and a failed commit leaves
+ * the payment exactly as it was. */
+static void journal(struct engine_actions *out, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void journal(struct engine_actions *out, const char *name, const char *fmt, ...)
 {
+    if (out->n != 0)
+        abort(); /* a bug in this file: one JOURNAL per step, first */
     struct engine_action *a = push(out, ENGINE_JOURNAL);
     a->name = name;
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(a->detail, sizeof a->detail, fmt, ap);
-        va_end(ap);
-    }
-}
-
-static void send_request(struct payment *p, struct engine_actions *out, enum gw_op op)
-{
-    push(out, ENGINE_SEND)->op = op;
-    p->in_flight = true;
-    p->in_flight_op = (int)op;
-    p->timer_at = 0;
-    if (op == GW_QUERY)
-        p->queries++;
-    else if (op == GW_CANCEL)
-        p->cancels++;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->detail, sizeof a->detail, fmt, ap);
+    va_end(ap);
 }
 
 static void arm_timer(struct payment *p, struct engine_actions *out, int64_t at)
 {
     p->timer_at = at;
     push(out, ENGINE_TIMER)->at = at;
+}
+
+static int64_t request_timeout(const struct policy *pol, enum gw_op op)
+{
+    switch (op) {
+    case GW_PAY: return pol->pay_timeout_ms;
+    case GW_QUERY: return pol->query_timeout_ms;
+    case GW_CANCEL: return pol->cancel_timeout_ms;
+    case GW_REFUND:
+    case GW_REFUND_QUERY: return pol->refund_timeout_ms;
+    }
+    return pol->pay_timeout_ms;
+}
+
+/* Every request gets an id its reply must echo, and a deadline: the transport gives up at
+ * its own timeout, and a reply that is lost on the way in (dropped, never queued) must not
+ * leave the payment waiting until a restart. The timer is the deadline while in flight. */
+static void send_request(struct payment *p, const struct policy *pol, int64_t now,
+                         struct engine_actions *out, enum gw_op op)
+{
+    push(out, ENGINE_SEND)->op = op;
+    p->in_flight = true;
+    p->in_flight_op = (int)op;
+    p->in_flight_id = ++p->request_seq;
+    p->reply_deadline = now + request_timeout(pol, op) + pol->reply_margin_ms;
+    arm_timer(p, out, p->reply_deadline);
+    if (op == GW_QUERY)
+        p->queries++;
+    else if (op == GW_CANCEL)
+        p->cancels++;
 }
 
 static void show(struct engine_actions *out)
@@ -71,13 +99,15 @@ static void clear_error(struct payment *p)
     set_error(p, PAY_CAUSE_NONE, "");
 }
 
-/* A payment that reached a final state no longer needs its full code (DESIGN.md). */
 static void enter_state(struct payment *p, enum pay_state s, int64_t wall)
 {
     p->state = s;
     p->updated_at = wall;
-    if (!pay_state_unresolved(s))
+    if (!pay_state_unresolved(s)) {
+        /* Nothing more is sent for a final payment: no code, no timer. */
         p->auth_code[0] = '\0';
+        p->timer_at = 0;
+    }
     if (s != PAY_QUERYING)
         p->customer_confirming = false;
 }
@@ -105,51 +135,118 @@ static void set_cancel_reason(struct payment *p)
 }
 
 /* Enter CANCELLING and send the cancel: the decision is journaled before the request. */
-static void start_cancel(struct payment *p, const struct policy *pol, int64_t wall,
+static void start_cancel(struct payment *p, const struct policy *pol, const struct engine_event *ev,
                          struct engine_actions *out, const char *why)
 {
-    (void)pol;
-    enter_state(p, PAY_CANCELLING, wall);
+    enter_state(p, PAY_CANCELLING, ev->wall);
     p->backoff_ms = 0;
     journal(out, "cancel_decided", "%s", why);
-    send_request(p, out, GW_CANCEL);
+    send_request(p, pol, ev->now, out, GW_CANCEL);
     show(out);
 }
 
 /*
- * The pay is undecided (PAYING/UNKNOWN so far) and nothing is in flight: either cancel now,
- * or arm the timer for the next query, or for the moment the cancel becomes allowed.
- * `delay` is the gap before the next query.
+ * The pay is undecided and nothing is in flight. True: the cancel is due now. False: *at is
+ * when to act next - the next query (`delay` from now, never past the window) or, once the
+ * window has closed or the cashier aborted, the moment a cancel becomes allowed.
  */
-static void poll_or_cancel(struct payment *p, const struct policy *pol, int64_t now, int64_t wall,
-                           int64_t delay, struct engine_actions *out)
+static bool cancel_due(const struct payment *p, const struct policy *pol, int64_t now,
+                       int64_t delay, int64_t *at)
 {
     int64_t allowed = earliest_cancel(p, pol);
     int64_t deadline = p->sent_mono + pol->window_ms;
-
     if (p->abort_requested || now >= deadline) {
-        if (now >= allowed) {
-            start_cancel(p, pol, wall, out,
-                         p->abort_requested ? "cashier aborted" : "payment window closed");
-            return;
-        }
-        arm_timer(p, out, allowed);
-        return;
+        if (now >= allowed)
+            return true;
+        *at = allowed;
+        return false;
     }
-    int64_t at = now + delay;
-    arm_timer(p, out, at < deadline ? at : deadline);
+    *at = now + delay < deadline ? now + delay : deadline;
+    return false;
 }
 
-/* A SUCCESS whose stated amount is not the order's is not believed. */
-static bool amount_mismatch(const struct payment *p, const struct gw_reply *r, char *why,
-                            size_t whylen)
+static const char *cancel_why(const struct payment *p)
 {
-    if (!r->said.amount_given || r->said.amount_fen == p->amount_fen)
-        return false;
+    return p->abort_requested ? "cashier aborted" : "payment window closed";
+}
+
+/* --- what a reply proves ------------------------------------------------------------------
+ * The parsers report what a verified body says; these rules alone decide what is believed.
+ * A reply ends an operation only when it names this payment's order (or, for a refusal, when
+ * its signature binds it to this very exchange); paid also needs the order's amount; a refund
+ * needs its refund number and the amount the gateway states. */
+
+static bool names_order(const struct payment *p, const struct gw_reply *r)
+{
+    return r->said.order_no_given && strcmp(r->said.order_no, p->order_no) == 0;
+}
+
+static bool names_other_order(const struct payment *p, const struct gw_reply *r)
+{
+    return r->said.order_no_given && strcmp(r->said.order_no, p->order_no) != 0;
+}
+
+static bool names_refund(const struct payment *p, const struct gw_reply *r)
+{
+    return r->said.refund_no_given && strcmp(r->said.refund_no, p->refund_no) == 0;
+}
+
+/* A refusal is believed when it is about this order: it names it, or the channel binds the
+ * signed body to this exchange (drivers/gateway/README.md) and it names no other order. */
+static bool refusal_binds(const struct payment *p, const struct gw_reply *r)
+{
+    return names_order(p, r) || (r->exchange_bound && !names_other_order(p, r));
+}
+
+enum verdict {
+    V_PAID,     /* the order is paid, at its amount */
+    V_FAILED,   /* definitely not paid */
+    V_PAYING,   /* the customer is still confirming */
+    V_UNKNOWN,  /* nothing proven: ask again */
+    V_NOT_OURS, /* our order number, another amount: another sale, never to be cancelled */
+};
+
+/* The verdict on a pay or query reply; why and *cause get the words. */
+static enum verdict judge_trade(const struct payment *p, const struct gw_reply *r, char *why,
+                                size_t whylen, enum pay_cause *cause)
+{
     char got[MONEY_TEXT_MAX], want[MONEY_TEXT_MAX];
-    snprintf(why, whylen, "gateway reported %s, order is %s", money_format(r->said.amount_fen, got),
-             money_format(p->amount_fen, want));
-    return true;
+    snprintf(why, whylen, "%s", r->reason);
+    *cause = r->cause;
+    switch (r->kind) {
+    case GW_SUCCESS:
+        *cause = PAY_CAUSE_BAD_REPLY;
+        if (!names_order(p, r)) {
+            snprintf(why, whylen, "a success that does not name this order: not believed");
+            return V_UNKNOWN;
+        }
+        if (!r->said.amount_given) {
+            snprintf(why, whylen, "a success that does not state the amount: not believed");
+            return V_UNKNOWN;
+        }
+        if (r->said.amount_fen != p->amount_fen) {
+            *cause = PAY_CAUSE_AMOUNT_MISMATCH;
+            snprintf(why, whylen, "gateway reported %s for this order number, order is %s",
+                     money_format(r->said.amount_fen, got), money_format(p->amount_fen, want));
+            return V_NOT_OURS;
+        }
+        *cause = PAY_CAUSE_NONE;
+        return V_PAID;
+    case GW_FAILED:
+        /* "No such order" is never a failure: the pay may still be on its way. */
+        if (r->no_such_order)
+            return V_UNKNOWN;
+        if (!refusal_binds(p, r)) {
+            snprintf(why, whylen, "%.100s (the reply names no order: checking)", r->reason);
+            return V_UNKNOWN;
+        }
+        return V_FAILED;
+    case GW_PAYING:
+        return V_PAYING;
+    case GW_UNKNOWN:
+        return V_UNKNOWN;
+    }
+    return V_UNKNOWN;
 }
 
 static void take_trade_no(struct payment *p, const struct gw_reply *r)
@@ -168,23 +265,6 @@ static void become_paid(struct payment *p, const struct gw_reply *r, int64_t wal
     show(out);
 }
 
-/* The kind the engine acts on: a SUCCESS stating another amount is not believed, and "no
- * such order" is never a failure - the pay may still be on its way. why and *cause get the
- * reason. */
-static enum gw_kind believed_kind(const struct payment *p, const struct gw_reply *r, char *why,
-                                  size_t whylen, enum pay_cause *cause)
-{
-    snprintf(why, whylen, "%s", r->reason);
-    *cause = r->cause;
-    if (r->kind == GW_SUCCESS && amount_mismatch(p, r, why, whylen)) {
-        *cause = PAY_CAUSE_AMOUNT_MISMATCH;
-        return GW_UNKNOWN;
-    }
-    if (r->kind == GW_FAILED && r->no_such_order)
-        return GW_UNKNOWN;
-    return r->kind;
-}
-
 static void become_failed(struct payment *p, enum pay_cause cause, const char *why, int64_t wall,
                           struct engine_actions *out, const char *via)
 {
@@ -194,66 +274,70 @@ static void become_failed(struct payment *p, enum pay_cause cause, const char *w
     show(out);
 }
 
-/* Replies to the pay request itself, in PAYING. */
-static enum engine_status on_pay_reply(struct payment *p, const struct policy *pol,
-                                       const struct engine_event *ev, struct engine_actions *out)
+/* The terminal stops and leaves the payment to the merchant: a trade it cannot call its own,
+ * or a refund the gateway cannot finish. Nothing is cancelled or sent again. */
+static void become_referred(struct payment *p, enum pay_cause cause, const char *why, int64_t wall,
+                            struct engine_actions *out)
 {
-    const struct gw_reply *r = ev->reply;
-    char why[160];
-    enum pay_cause cause;
-    enum gw_kind kind = believed_kind(p, r, why, sizeof why, &cause);
-
-    switch (kind) {
-    case GW_SUCCESS:
-        become_paid(p, r, ev->wall, out, "paid");
-        return ENGINE_OK;
-    case GW_FAILED:
-        become_failed(p, cause, why, ev->wall, out, "");
-        return ENGINE_OK;
-    case GW_PAYING:
-    case GW_UNKNOWN:
-        take_trade_no(p, r);
-        if (kind == GW_PAYING)
-            clear_error(p);
-        else
-            set_error(p, cause, why);
-        p->customer_confirming = kind == GW_PAYING;
-        enter_state(p, PAY_QUERYING, ev->wall);
-        journal(out, kind == GW_PAYING ? "pay_confirming" : "pay_unknown", "%s", why);
-        poll_or_cancel(p, pol, ev->now, ev->wall, pol->first_query_ms, out);
-        show(out);
-        return ENGINE_OK;
-    }
-    return ENGINE_INVALID;
+    set_error(p, cause, why);
+    p->in_flight = false;
+    enter_state(p, PAY_REFERRED, wall);
+    journal(out, "referred", "%s", why);
+    show(out);
 }
 
-/* Replies to a query, in QUERYING. Only a definite answer ends polling. */
-static enum engine_status on_query_reply(struct payment *p, const struct policy *pol,
+/* An undecided answer in PAYING or QUERYING: cancel when due, else wait for the next query. */
+static void keep_checking(struct payment *p, const struct policy *pol, const struct engine_event *ev,
+                          struct engine_actions *out, int64_t delay, const char *name,
+                          bool changed)
+{
+    int64_t at;
+    if (cancel_due(p, pol, ev->now, delay, &at)) {
+        start_cancel(p, pol, ev, out, cancel_why(p));
+        return;
+    }
+    if (name)
+        journal(out, name, "%s", p->last_error[0] ? p->last_error : "customer confirming");
+    arm_timer(p, out, at);
+    if (name || changed)
+        show(out);
+}
+
+/* Replies to the pay request (in PAYING) and to queries (in QUERYING). */
+static enum engine_status on_trade_reply(struct payment *p, const struct policy *pol,
                                          const struct engine_event *ev, struct engine_actions *out)
 {
     const struct gw_reply *r = ev->reply;
+    bool first = p->state == PAY_PAYING;
     char why[160];
     enum pay_cause cause;
-    enum gw_kind kind = believed_kind(p, r, why, sizeof why, &cause);
 
-    switch (kind) {
-    case GW_SUCCESS:
+    switch (judge_trade(p, r, why, sizeof why, &cause)) {
+    case V_PAID:
         become_paid(p, r, ev->wall, out, "paid");
         return ENGINE_OK;
-    case GW_FAILED:
-        become_failed(p, cause, why, ev->wall, out, "query: ");
+    case V_FAILED:
+        become_failed(p, cause, why, ev->wall, out, first ? "" : "query: ");
         return ENGINE_OK;
-    case GW_PAYING:
-    case GW_UNKNOWN: {
+    case V_NOT_OURS:
+        become_referred(p, cause, why, ev->wall, out);
+        return ENGINE_OK;
+    case V_PAYING:
+    case V_UNKNOWN: {
+        bool paying = r->kind == GW_PAYING;
         bool was = p->customer_confirming;
-        p->customer_confirming = kind == GW_PAYING;
-        if (kind == GW_PAYING)
+        if (first)
+            take_trade_no(p, r); /* journaled with this step; a query's waits for its end */
+        if (paying)
             clear_error(p);
         else
             set_error(p, cause, why);
-        poll_or_cancel(p, pol, ev->now, ev->wall, pol->query_every_ms, out);
-        if (was != p->customer_confirming)
-            show(out);
+        if (first)
+            enter_state(p, PAY_QUERYING, ev->wall);
+        p->customer_confirming = paying;
+        keep_checking(p, pol, ev, out, first ? pol->first_query_ms : pol->query_every_ms,
+                      first ? (paying ? "pay_confirming" : "pay_unknown") : NULL,
+                      was != p->customer_confirming);
         return ENGINE_OK;
     }
     }
@@ -268,6 +352,15 @@ static void retry_later(struct payment *p, const struct policy *pol, int64_t now
     show(out);
 }
 
+static void become_cancelled(struct payment *p, int64_t wall, struct engine_actions *out,
+                             const char *detail)
+{
+    set_cancel_reason(p);
+    enter_state(p, PAY_CANCELLED, wall);
+    journal(out, "cancelled", "%s", detail);
+    show(out);
+}
+
 /* In CANCELLING: replies to the cancel, or to the query sent after a refused cancel. */
 static enum engine_status on_cancelling_reply(struct payment *p, const struct policy *pol,
                                               const struct engine_event *ev,
@@ -276,25 +369,33 @@ static enum engine_status on_cancelling_reply(struct payment *p, const struct po
     const struct gw_reply *r = ev->reply;
 
     if (r->op == GW_CANCEL) {
-        if (r->kind == GW_SUCCESS && !r->retry) {
-            p->cancel_refunded = r->cancel_refunded;
+        bool binds = refusal_binds(p, r);
+        /* Money once reported returned stays returned, whatever a later retry answers. */
+        if (binds && r->cancel_refunded)
+            p->cancel_refunded = true;
+        if (r->kind == GW_SUCCESS && !r->retry && binds) {
             take_trade_no(p, r);
-            set_cancel_reason(p);
-            enter_state(p, PAY_CANCELLED, ev->wall);
-            journal(out, "cancelled", "%s", p->cancel_refunded ? "paid money returned" : "closed");
-            show(out);
+            /* WeChat's reverse answers the same whether money had been taken or not. */
+            become_cancelled(p, ev->wall, out,
+                             p->cancel_refunded             ? "paid money returned"
+                             : p->channel == CHANNEL_WECHAT ? "reversed: any money taken returned"
+                                                            : "closed");
             return ENGINE_OK;
         }
         if (r->kind == GW_FAILED) {
-            /* The gateway will not cancel (e.g. the trade is past reversal): find out whether
-             * it was paid rather than retrying something that can never succeed. */
+            /* The gateway will not cancel (e.g. the trade is past reversal): find out
+             * whether it was paid rather than retrying what can never succeed. The query's
+             * own reply must then prove what it says. */
             set_error(p, r->cause, r->reason);
             journal(out, "cancel_refused", "%s", r->reason);
-            send_request(p, out, GW_QUERY);
+            send_request(p, pol, ev->now, out, GW_QUERY);
             show(out);
             return ENGINE_OK;
         }
-        set_error(p, r->cause, r->reason);
+        if (r->kind == GW_SUCCESS && !binds)
+            set_error(p, PAY_CAUSE_BAD_REPLY, "a cancel reply that does not name this order");
+        else
+            set_error(p, r->cause, r->reason);
         retry_later(p, pol, ev->now, out);
         return ENGINE_OK;
     }
@@ -302,44 +403,119 @@ static enum engine_status on_cancelling_reply(struct payment *p, const struct po
     /* GW_QUERY after a refused cancel. */
     char why[160];
     enum pay_cause cause;
-    enum gw_kind kind = believed_kind(p, r, why, sizeof why, &cause);
-    if (kind == GW_SUCCESS) {
+    switch (judge_trade(p, r, why, sizeof why, &cause)) {
+    case V_PAID:
         become_paid(p, r, ev->wall, out, "paid_cancel_refused");
         return ENGINE_OK;
-    }
-    if (kind == GW_FAILED) {
-        set_cancel_reason(p);
-        enter_state(p, PAY_CANCELLED, ev->wall);
-        journal(out, "cancelled", "trade closed: %s", why);
-        show(out);
+    case V_FAILED:
+        become_cancelled(p, ev->wall, out, "trade closed");
         return ENGINE_OK;
+    case V_NOT_OURS:
+        become_referred(p, cause, why, ev->wall, out);
+        return ENGINE_OK;
+    case V_PAYING:
+    case V_UNKNOWN:
+        break;
     }
     set_error(p, cause, why);
     retry_later(p, pol, ev->now, out);
     return ENGINE_OK;
 }
 
+/* The amount a refund reply states for this refund: its own, or the order's new refunded
+ * total less what the journal already holds (Alipay's cumulative refund_fee). */
+static bool stated_refund(const struct payment *p, const struct gw_reply *r, int64_t *fen)
+{
+    if (r->said.refund_given)
+        *fen = r->said.refund_fen;
+    else if (r->said.refunded_total_given)
+        *fen = r->said.refunded_total_fen - p->refunded_fen;
+    else
+        return false;
+    return true;
+}
+
+static void become_refunded(struct payment *p, int64_t fen, int64_t wall,
+                            struct engine_actions *out)
+{
+    char amount[MONEY_TEXT_MAX], asked[MONEY_TEXT_MAX];
+    p->refunded_fen += fen;
+    if (fen == p->refund_fen)
+        journal(out, "refunded", "%s refunded (%s)", money_format(fen, amount), p->refund_no);
+    else
+        journal(out, "refunded", "%s refunded (%s; %s asked)", money_format(fen, amount),
+                p->refund_no, money_format(p->refund_fen, asked));
+    p->refund_fen = 0;
+    p->refund_key[0] = '\0';
+    clear_error(p);
+    enter_state(p, p->refunded_fen >= p->amount_fen ? PAY_REFUNDED : PAY_PAID, wall);
+    show(out);
+}
+
+/* A refund success that names its number: believed at the amount the gateway states. */
+static void refund_succeeded(struct payment *p, const struct policy *pol,
+                             const struct engine_event *ev, struct engine_actions *out)
+{
+    const struct gw_reply *r = ev->reply;
+    int64_t fen = 0;
+    char why[160], got[MONEY_TEXT_MAX], left[MONEY_TEXT_MAX];
+    if (!stated_refund(p, r, &fen) || fen <= 0) {
+        set_error(p, PAY_CAUSE_BAD_REPLY, "a refund success that states no amount: checking");
+        retry_later(p, pol, ev->now, out);
+        return;
+    }
+    if (fen > p->amount_fen - p->refunded_fen) {
+        snprintf(why, sizeof why, "gateway states a refund of %s, only %s was left to refund",
+                 money_format(fen, got), money_format(p->amount_fen - p->refunded_fen, left));
+        become_referred(p, PAY_CAUSE_REFUND_AMOUNT, why, ev->wall, out);
+        return;
+    }
+    become_refunded(p, fen, ev->wall, out);
+}
+
+/* In REFUNDING: replies to the refund and to the refund query. */
 static enum engine_status on_refund_reply(struct payment *p, const struct policy *pol,
                                           const struct engine_event *ev,
                                           struct engine_actions *out)
 {
     const struct gw_reply *r = ev->reply;
-    char amount[MONEY_TEXT_MAX];
+    bool binds = names_refund(p, r) ||
+                 (!r->said.refund_no_given && refusal_binds(p, r));
 
     switch (r->kind) {
     case GW_SUCCESS:
-        p->refunded_fen += p->refund_fen;
-        journal(out, "refunded", "%s refunded (%s)", money_format(p->refund_fen, amount),
-                p->refund_no);
-        p->refund_fen = 0;
-        clear_error(p);
-        enter_state(p, p->refunded_fen >= p->amount_fen ? PAY_REFUNDED : PAY_PAID, ev->wall);
-        show(out);
+        if (names_refund(p, r)) {
+            refund_succeeded(p, pol, ev, out);
+            return ENGINE_OK;
+        }
+        if (r->op == GW_REFUND && !r->said.refund_no_given && names_order(p, r)) {
+            /* Alipay's refund reply names the order, not the refund: ask about this
+             * refund number before believing it. */
+            send_request(p, pol, ev->now, out, GW_REFUND_QUERY);
+            return ENGINE_OK;
+        }
+        set_error(p, PAY_CAUSE_BAD_REPLY, "a refund success that does not name this refund");
+        retry_later(p, pol, ev->now, out);
         return ENGINE_OK;
     case GW_FAILED:
+        if (!binds) {
+            set_error(p, r->cause, r->reason);
+            retry_later(p, pol, ev->now, out);
+            return ENGINE_OK;
+        }
+        if (r->refund_abnormal) {
+            become_referred(p, PAY_CAUSE_REFUND_BY_HAND, r->reason, ev->wall, out);
+            return ENGINE_OK;
+        }
+        if (r->op == GW_REFUND_QUERY && r->no_such_refund) {
+            /* The refund never arrived: send it again, under the same number. */
+            send_request(p, pol, ev->now, out, GW_REFUND);
+            return ENGINE_OK;
+        }
         set_error(p, r->cause, r->reason);
         journal(out, "refund_failed", "%s: %s", p->refund_no, r->reason);
         p->refund_fen = 0;
+        p->refund_key[0] = '\0';
         enter_state(p, PAY_PAID, ev->wall);
         show(out);
         return ENGINE_OK;
@@ -352,50 +528,84 @@ static enum engine_status on_refund_reply(struct payment *p, const struct policy
     return ENGINE_INVALID;
 }
 
-static enum engine_status on_reply(struct payment *p, const struct policy *pol,
-                                   const struct engine_event *ev, struct engine_actions *out)
+static enum engine_status answer(struct payment *p, const struct policy *pol,
+                                 const struct engine_event *ev, struct engine_actions *out)
 {
-    const struct gw_reply *r = ev->reply;
-    if (r == NULL)
-        return ENGINE_INVALID;
-    if (!p->in_flight || strcmp(r->order_no, p->order_no) != 0)
-        return ENGINE_STALE;
-
-    /* A late or repeated reply to an earlier request must not pass for the one out now. */
-    if ((int)r->op != p->in_flight_op ||
-        (r->op == GW_REFUND && strcmp(r->refund_no, p->refund_no) != 0))
-        return ENGINE_STALE;
     p->in_flight = false;
-
+    p->timer_at = 0;
     switch (p->state) {
-    case PAY_PAYING: return on_pay_reply(p, pol, ev, out);
-    case PAY_QUERYING: return on_query_reply(p, pol, ev, out);
+    case PAY_PAYING:
+    case PAY_QUERYING: return on_trade_reply(p, pol, ev, out);
     case PAY_CANCELLING: return on_cancelling_reply(p, pol, ev, out);
     case PAY_REFUNDING: return on_refund_reply(p, pol, ev, out);
     default: return ENGINE_STALE;
     }
 }
 
+static enum engine_status on_reply(struct payment *p, const struct policy *pol,
+                                   const struct engine_event *ev, struct engine_actions *out)
+{
+    const struct gw_reply *r = ev->reply;
+    if (r == NULL)
+        return ENGINE_INVALID;
+    /* Only the answer to the request out now counts: a late or repeated reply to an
+     * earlier request (another op, another id) must not pass for it. */
+    if (!p->in_flight || strcmp(r->order_no, p->order_no) != 0 || (int)r->op != p->in_flight_op ||
+        r->request_id != p->in_flight_id ||
+        ((r->op == GW_REFUND || r->op == GW_REFUND_QUERY) && strcmp(r->refund_no, p->refund_no) != 0))
+        return ENGINE_STALE;
+    return answer(p, pol, ev, out);
+}
+
+/* The request in flight outlived its deadline: its reply is taken as lost (UNKNOWN). */
+static enum engine_status reply_lost(struct payment *p, const struct policy *pol,
+                                     const struct engine_event *ev, struct engine_actions *out)
+{
+    struct gw_reply r;
+    memset(&r, 0, sizeof r);
+    r.op = (enum gw_op)p->in_flight_op;
+    r.channel = p->channel;
+    r.request_id = p->in_flight_id;
+    snprintf(r.order_no, sizeof r.order_no, "%s", p->order_no);
+    snprintf(r.refund_no, sizeof r.refund_no, "%s", p->refund_no);
+    r.kind = GW_UNKNOWN;
+    r.retry = r.op == GW_CANCEL;
+    r.cause = PAY_CAUSE_NO_ANSWER;
+    snprintf(r.reason, sizeof r.reason, "no reply within %lld s",
+             (long long)((request_timeout(pol, r.op) + pol->reply_margin_ms) / 1000));
+    struct engine_event lost = *ev;
+    lost.type = EV_REPLY;
+    lost.reply = &r;
+    return answer(p, pol, &lost, out);
+}
+
 static enum engine_status on_timer(struct payment *p, const struct policy *pol,
                                    const struct engine_event *ev, struct engine_actions *out)
 {
-    if (p->in_flight || p->timer_at == 0 || ev->now < p->timer_at)
+    if (p->timer_at == 0 || ev->now < p->timer_at)
         return ENGINE_STALE;
+    if (p->in_flight)
+        return ev->now >= p->reply_deadline ? reply_lost(p, pol, ev, out) : ENGINE_STALE;
     p->timer_at = 0;
 
+    int64_t at;
     switch (p->state) {
     case PAY_QUERYING:
         if (p->abort_requested || ev->now >= p->sent_mono + pol->window_ms) {
-            poll_or_cancel(p, pol, ev->now, ev->wall, 0, out);
+            if (cancel_due(p, pol, ev->now, 0, &at))
+                start_cancel(p, pol, ev, out, cancel_why(p));
+            else
+                arm_timer(p, out, at);
             return ENGINE_OK;
         }
-        send_request(p, out, GW_QUERY);
+        send_request(p, pol, ev->now, out, GW_QUERY);
         return ENGINE_OK;
     case PAY_CANCELLING:
-        send_request(p, out, GW_CANCEL);
+        send_request(p, pol, ev->now, out, GW_CANCEL);
         return ENGINE_OK;
     case PAY_REFUNDING:
-        send_request(p, out, GW_REFUND);
+        /* Ask what became of the refund before sending it again. */
+        send_request(p, pol, ev->now, out, GW_REFUND_QUERY);
         return ENGINE_OK;
     default:
         return ENGINE_STALE;
@@ -414,16 +624,22 @@ static enum engine_status on_abort(struct payment *p, const struct policy *pol,
         show(out);
         return ENGINE_OK;
     case PAY_PAYING:
-    case PAY_QUERYING:
+    case PAY_QUERYING: {
         if (p->abort_requested)
             return ENGINE_OK;
         p->abort_requested = true;
+        int64_t at = 0;
+        /* A request in flight decides on its reply, or at its deadline; otherwise now. */
+        if (!p->in_flight && cancel_due(p, pol, ev->now, 0, &at)) {
+            start_cancel(p, pol, ev, out, "cashier aborted");
+            return ENGINE_OK;
+        }
         journal(out, "abort_requested", "by cashier");
-        /* A request in flight decides on its reply; otherwise decide now. */
         if (!p->in_flight)
-            poll_or_cancel(p, pol, ev->now, ev->wall, 0, out);
+            arm_timer(p, out, at);
         show(out);
         return ENGINE_OK;
+    }
     case PAY_CANCELLING:
         return ENGINE_OK;
     default:
@@ -459,7 +675,7 @@ static enum engine_status on_resume(struct payment *p, const struct policy *pol,
             /* Past its window the pay is cancelled without a query: the customer was never
              * shown success, so the money must go back rather than stay. */
             if (ev->now >= earliest_cancel(p, pol)) {
-                start_cancel(p, pol, ev->wall, out,
+                start_cancel(p, pol, ev,  out,
                              p->abort_requested ? "resumed: cashier had aborted"
                                                 : "resumed: payment window closed");
                 return ENGINE_OK;
@@ -467,21 +683,20 @@ static enum engine_status on_resume(struct payment *p, const struct policy *pol,
         }
         enter_state(p, PAY_QUERYING, ev->wall);
         journal(out, "resumed", "querying the pay's fate");
-        if (p->abort_requested) {
+        if (p->abort_requested)
             arm_timer(p, out, earliest_cancel(p, pol));
-        } else {
-            send_request(p, out, GW_QUERY);
-        }
+        else
+            send_request(p, pol, ev->now, out, GW_QUERY);
         show(out);
         return ENGINE_OK;
     case PAY_CANCELLING:
         journal(out, "resumed", "sending the cancel again");
-        send_request(p, out, GW_CANCEL);
+        send_request(p, pol, ev->now, out, GW_CANCEL);
         show(out);
         return ENGINE_OK;
     case PAY_REFUNDING:
         journal(out, "resumed", "sending refund %s again", p->refund_no);
-        send_request(p, out, GW_REFUND);
+        send_request(p, pol, ev->now, out, GW_REFUND);
         show(out);
         return ENGINE_OK;
     default:
@@ -507,8 +722,8 @@ static enum engine_status on_create(struct payment *p, const struct engine_event
     return ENGINE_OK;
 }
 
-static enum engine_status on_scan(struct payment *p, const struct engine_event *ev,
-                                  struct engine_actions *out)
+static enum engine_status on_scan(struct payment *p, const struct policy *pol,
+                                  const struct engine_event *ev, struct engine_actions *out)
 {
     if (p->state != PAY_NEW || p->order_no[0] == '\0')
         return ENGINE_REFUSED;
@@ -524,7 +739,7 @@ static enum engine_status on_scan(struct payment *p, const struct engine_event *
     p->sent_mono = ev->now;
     enter_state(p, PAY_PAYING, ev->wall);
     journal(out, "pay_intent", "%s code ...%s", pay_channel_name(channel), p->code_last4);
-    send_request(p, out, GW_PAY);
+    send_request(p, pol, ev->now, out, GW_PAY);
     show(out);
     return ENGINE_OK;
 }
@@ -532,24 +747,24 @@ static enum engine_status on_scan(struct payment *p, const struct engine_event *
 static enum engine_status on_refund(struct payment *p, const struct policy *pol,
                                     const struct engine_event *ev, struct engine_actions *out)
 {
-    (void)pol;
-    if (p->state == PAY_REFUNDING && ev->refund_no && strcmp(ev->refund_no, p->refund_no) == 0)
-        return ENGINE_OK; /* the same request again: already under way */
-    if (p->state == PAY_PAID && ev->refund_no && strcmp(ev->refund_no, p->refund_no) == 0)
-        return ENGINE_OK; /* that request number was answered already */
+    /* One refund at a time: another while one is under way is refused (the loop says why),
+     * and a request number once used is never used for a second refund. */
     if (p->state != PAY_PAID)
         return ENGINE_REFUSED;
     if (ev->refund_no == NULL || !order_no_valid(ev->refund_no) || ev->refund_fen <= 0 ||
-        ev->refund_fen > p->amount_fen - p->refunded_fen)
+        ev->refund_fen > p->amount_fen - p->refunded_fen ||
+        strcmp(ev->refund_no, p->refund_no) == 0 ||
+        (ev->refund_key && strlen(ev->refund_key) >= sizeof p->refund_key))
         return ENGINE_INVALID;
 
     snprintf(p->refund_no, sizeof p->refund_no, "%s", ev->refund_no);
+    snprintf(p->refund_key, sizeof p->refund_key, "%s", ev->refund_key ? ev->refund_key : "");
     p->refund_fen = ev->refund_fen;
     p->backoff_ms = 0;
     enter_state(p, PAY_REFUNDING, ev->wall);
     char amount[MONEY_TEXT_MAX];
     journal(out, "refund_requested", "%s (%s)", money_format(p->refund_fen, amount), p->refund_no);
-    send_request(p, out, GW_REFUND);
+    send_request(p, pol, ev->now, out, GW_REFUND);
     show(out);
     return ENGINE_OK;
 }
@@ -560,7 +775,7 @@ enum engine_status engine_step(struct payment *p, const struct policy *pol,
     out->n = 0;
     switch (ev->type) {
     case EV_CREATE: return on_create(p, ev, out);
-    case EV_SCAN: return on_scan(p, ev, out);
+    case EV_SCAN: return on_scan(p, pol, ev, out);
     case EV_REPLY: return on_reply(p, pol, ev, out);
     case EV_TIMER: return on_timer(p, pol, ev, out);
     case EV_ABORT: return on_abort(p, pol, ev, out);
@@ -585,6 +800,7 @@ void engine_request(const struct payment *p, enum gw_op op, struct gw_request *r
 {
     memset(req, 0, sizeof *req);
     req->op = op;
+    req->request_id = p->in_flight_id;
     req->channel = p->channel;
     snprintf(req->order_no, sizeof req->order_no, "%s", p->order_no);
     req->total_fen = p->amount_fen;

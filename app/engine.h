@@ -2,15 +2,23 @@
  * engine.h - the payment state machine. Pure: no I/O, no clock, no allocation.
  *
  * Feed it one event for one payment; it updates the payment and returns the actions the
- * caller must carry out, in order. The first action of any step that changes the state is
- * ENGINE_JOURNAL: the caller must commit the payment to the journal and must not carry out
- * the later actions if that commit fails (write-ahead; DESIGN.md). Time arrives inside the
- * event (a monotonic `now` for timers, a wall clock for the journal) so tests run a
- * 90-second payment in microseconds with a fake clock.
+ * caller must carry out, in order. A step that changes anything the journal keeps puts
+ * exactly one ENGINE_JOURNAL first: the caller commits the payment as the step left it (one
+ * transaction, so the event row records the state after its own event) and, if that commit
+ * fails, throws the step away - the payment stays as it was before the event, nothing is
+ * sent, nothing shown (write-ahead). Time arrives inside the event (a monotonic `now` for
+ * timers, a wall clock for the journal) so tests run a 90-second payment in microseconds
+ * with a fake clock.
  *
  * The promises, each defended by tests/unit/core:
- *  - PAID only from a SUCCESS reply (pay or query) whose amount, if given, is the order's.
+ *  - A reply proves only what its verified body says about this payment (gateway.h
+ *    gw_facts): it ends an operation only when it names this order (a refusal may instead
+ *    be bound to the exchange by its signature); PAID also needs the order's amount stated;
+ *    a refund needs its refund number and is recorded at the amount the gateway states.
+ *  - Our order number with another amount is another sale: REFERRED, never cancelled.
  *  - UNKNOWN is never failure and never success: it leads to a query or a cancel retry.
+ *  - Every request carries an id its reply must echo and a deadline (its timeout plus
+ *    policy.reply_margin_ms); a reply that never comes counts as UNKNOWN at the deadline.
  *  - One pay request per order, ever; the engine never sends a second one.
  *  - No cancel earlier than policy.min_cancel_ms after the pay request.
  *  - A cancel is retried with back-off, forever, until the gateway answers definitely.
@@ -49,6 +57,7 @@ struct engine_event {
     /* EV_REFUND */
     const char *refund_no;
     int64_t refund_fen;
+    const char *refund_key; /* the caller's idempotency key, or NULL */
 };
 
 enum engine_action_type {
@@ -66,7 +75,8 @@ struct engine_action {
     char detail[160];    /* ENGINE_JOURNAL: plain words for the event log */
 };
 
-#define ENGINE_MAX_ACTIONS 6
+/* The longest step is JOURNAL, SEND, TIMER, SHOW (a cancel decided and sent). */
+#define ENGINE_MAX_ACTIONS 4
 
 struct engine_actions {
     int n;

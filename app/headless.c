@@ -27,6 +27,7 @@ struct headless {
     bool eof;
     bool quit;
     bool overlong; /* discarding the rest of a line that was too long */
+    char lab[200]; /* config_lab_settings: test-only settings in force, "" = none */
 };
 
 static void emit(struct headless *h, cJSON *obj)
@@ -98,11 +99,13 @@ static void on_message(void *ctx, const struct loop_message *m)
     say(ctx, m->level, m->text);
 }
 
-struct headless *headless_new(FILE *out)
+struct headless *headless_new(FILE *out, const char *lab_settings)
 {
     struct headless *h = calloc(1, sizeof *h);
-    if (h)
+    if (h) {
         h->out = out;
+        snprintf(h->lab, sizeof h->lab, "%s", lab_settings ? lab_settings : "");
+    }
     return h;
 }
 
@@ -126,6 +129,9 @@ static void reply_status(struct headless *h, struct loop *l)
     }
     cJSON_AddNumberToObject(o, "background", loop_background(l));
     cJSON_AddBoolToObject(o, "gateway_reachable", loop_gateway_reachable(l));
+    cJSON_AddBoolToObject(o, "taking_payments", loop_taking_payments(l));
+    cJSON_AddNumberToObject(o, "clock_skew_s", loop_clock_skew(l));
+    cJSON_AddStringToObject(o, "lab_settings", h->lab);
     emit(h, o);
 }
 
@@ -179,6 +185,7 @@ static void command(struct headless *h, struct loop *l, char *line)
     char *verb = strtok_r(line, " \t\r", &save);
     char *arg1 = verb ? strtok_r(NULL, " \t\r", &save) : NULL;
     char *arg2 = arg1 ? strtok_r(NULL, " \t\r", &save) : NULL;
+    char *arg3 = arg2 ? strtok_r(NULL, " \t\r", &save) : NULL;
     if (verb == NULL)
         return;
 
@@ -200,10 +207,12 @@ static void command(struct headless *h, struct loop *l, char *line)
         int64_t fen;
         enum money_status ms = money_parse(arg2, 0, &fen);
         if (arg1 == NULL || ms != MONEY_OK) {
-            say(h, LOOP_WARN, "usage: refund <order> <amount>");
+            say(h, LOOP_WARN, "usage: refund <order> <amount> [key]");
             return;
         }
-        (void)loop_refund(l, arg1, fen);
+        /* The key makes a retried command safe: the same key returns the first refund's
+         * result and sends nothing. */
+        (void)loop_refund(l, arg1, fen, arg3);
     } else if (strcmp(verb, "status") == 0) {
         reply_status(h, l);
     } else if (strcmp(verb, "eod") == 0) {
@@ -259,7 +268,13 @@ int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *st
 {
     cJSON *o = event_object("ready");
     cJSON_AddNumberToObject(o, "background", loop_background(l));
+    cJSON_AddStringToObject(o, "lab_settings", h->lab);
     emit(h, o);
+    if (h->lab[0]) {
+        char line[300];
+        snprintf(line, sizeof line, "test settings in force, never for real money: %s", h->lab);
+        say(h, LOOP_WARN, line);
+    }
 
     while (!h->quit && !*stop) {
         if (h->eof && !anything_unresolved(l))

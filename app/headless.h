@@ -23,7 +23,8 @@
 struct headless;
 
 /* The observer that prints changes as JSON lines on out; pass it to loop_open. */
-struct headless *headless_new(FILE *out);
+/* lab_settings: config_lab_settings()'s words, "" when none (said at start and in status). */
+struct headless *headless_new(FILE *out, const char *lab_settings);
 struct loop_observer headless_observer(struct headless *h);
 void headless_free(struct headless *h);
 

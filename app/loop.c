@@ -1,10 +1,12 @@
 /*
  * loop.c - live payments, their timers and the one poll().
  *
- * Each live payment carries a queue of the engine's actions still to carry out. The queue
- * only moves past an ENGINE_JOURNAL action once the journal has committed it, so a full or
- * failing disk holds the payment where it is - nothing is sent, nothing is shown - until
- * the write succeeds. That is the write-ahead rule, enforced in one place.
+ * Every engine step runs on a copy of the payment. When the step asks for a journal commit,
+ * the copy is committed first and replaces the live payment only once the commit succeeded;
+ * only then are its requests sent and its changes shown. A failed commit therefore leaves
+ * the payment exactly as it was - no hand-written undo - and a reply that could not be
+ * journaled is kept and stepped again each second until the disk takes it. That is the
+ * write-ahead rule, enforced in one place (step()).
  */
 #include "loop.h"
 
@@ -21,20 +23,23 @@
 #include "order_no.h"
 #include "paycode.h"
 
-#define QUEUE_MAX 32
 #define JOURNAL_RETRY_MS 1000
+#define RECOVER_RETRY_MS 5000
+#define CLOCK_SKEW_MAX_S 300 /* WeChat refuses a signature more than 5 minutes off */
 #define POLL_FDS_MAX 96 /* the gateway's sockets (64 at most), the scanner's, the front's */
 #define RESUME_SPACING_MS 20
 
 struct live {
     struct payment p;
-    struct engine_action queue[QUEUE_MAX];
-    int head, tail;       /* actions [head, tail) still to carry out */
-    int64_t retry_at;     /* blocked on a journal write: when to try again (0 = not blocked) */
+    int64_t retry_at;     /* a commit failed: step nothing for it before then (0 = not held) */
+    bool stuck;           /* its last commit failed (said once, and once when it succeeds) */
+    bool has_held_reply;  /* the reply whose step could not be committed, to step again */
+    struct gw_reply held_reply;
     const char *event;    /* name of the last transition journaled, for the observer */
     int64_t resume_at;    /* loaded from the journal: when to resume it (0 = running) */
     bool submit_failed;   /* the gateway client refused the last request outright */
     enum gw_op failed_op;
+    uint32_t failed_id;
 };
 
 struct loop {
@@ -50,9 +55,14 @@ struct loop {
     int nlives, cap;
     int current;        /* index into lives, or -1 */
 
-    char last_code[AUTH_CODE_MAX + 1];
+    uint64_t last_code_hash; /* the last scan, hashed: the code itself is not kept */
     int64_t last_code_at;
     bool reachable;
+    bool recover_failed;      /* unresolved payments could not all be read: no new payment */
+    int64_t recover_retry_at;
+    int clock_skew_s;         /* the gateway's clock minus ours, when past CLOCK_SKEW_MAX_S */
+    bool journal_checked;     /* the journal's full integrity check has given its verdict */
+    bool journal_damaged;     /* ... and found damage: no new payment, nothing written */
     const char *crash_after; /* test builds: SIGKILL right after this journal event */
 };
 
@@ -148,7 +158,7 @@ static void live_sweep(struct loop *l)
     int w = 0;
     for (int r = 0; r < l->nlives; r++) {
         struct live *lv = &l->lives[r];
-        bool done = !pay_state_unresolved(lv->p.state) && lv->head == lv->tail;
+        bool done = !pay_state_unresolved(lv->p.state) && lv->retry_at == 0;
         if (done && r != l->current)
             continue;
         if (r == l->current)
@@ -160,52 +170,31 @@ static void live_sweep(struct loop *l)
     l->nlives = w;
 }
 
-/* Carries out queued actions until the queue is empty or a journal write fails. */
-static void run_queue(struct loop *l, struct live *lv)
+/* Carries out a committed step's actions: requests out, then the screen. */
+static void carry_out(struct loop *l, struct live *lv, const struct engine_actions *acts)
 {
-    while (lv->head < lv->tail) {
-        struct engine_action *a = &lv->queue[lv->head];
+    for (int i = 0; i < acts->n; i++) {
+        const struct engine_action *a = &acts->a[i];
         switch (a->type) {
-        case ENGINE_JOURNAL: {
-            enum journal_status st = l->journal
-                ? journal_save(l->journal, &lv->p, a->name, a->detail, now_wall(l))
-                : JOURNAL_IO;
-            if (st != JOURNAL_OK) {
-                if (lv->retry_at == 0) {
-                    const char *why = l->journal ? journal_last_error(l->journal)
-                                                 : l->journal_problem;
-                    say(l,
-                        (struct loop_message){.note = LOOP_NOTE_JOURNAL_HELD, .level = LOOP_ERROR,
-                                              .journal = st,
-                                              .detail = why, .order_no = lv->p.order_no},
-                        "journal: %s (%s); payment %s is held until it can be written",
-                        journal_status_reason(st), why, lv->p.order_no);
-                }
-                lv->retry_at = now_mono(l) + JOURNAL_RETRY_MS;
-                return;
-            }
-            if (lv->retry_at != 0)
-                say(l,
-                    (struct loop_message){.note = LOOP_NOTE_JOURNAL_BACK, .level = LOOP_INFO,
-                                          .order_no = lv->p.order_no},
-                    "journal writable again; payment %s goes on", lv->p.order_no);
-            lv->retry_at = 0;
-            lv->event = a->name;
-#ifdef POSTERM_CRASH_POINTS
-            /* Crash tests: die after the commit, before the action it precedes. */
-            if (l->crash_after && strcmp(l->crash_after, a->name) == 0)
-                raise(SIGKILL);
-#endif
-            break;
-        }
+        case ENGINE_JOURNAL:
+        case ENGINE_TIMER:
+            break; /* committed already; the timer lives in the payment (timer_at) */
         case ENGINE_SEND: {
             struct gw_request req;
             engine_request(&lv->p, a->op, &req);
             snprintf(req.subject, sizeof req.subject, "%s", l->cfg->subject);
-            if (gateway_submit(l->gateway, &req) != GW_OK) {
+            enum gw_status st = gateway_submit(l->gateway, &req);
+            if (a->op == GW_PAY) {
+                /* The pay request is built: the code is needed nowhere else, ever (a resume
+                 * queries or cancels, never pays again). */
+                explicit_bzero(lv->p.auth_code, sizeof lv->p.auth_code);
+            }
+            explicit_bzero(&req, sizeof req);
+            if (st != GW_OK) {
                 /* Answered as UNKNOWN on the next turn of the loop, never recursively. */
                 lv->submit_failed = true;
                 lv->failed_op = a->op;
+                lv->failed_id = lv->p.in_flight_id;
                 say(l,
                     (struct loop_message){.note = LOOP_NOTE_NOT_SENT, .level = LOOP_ERROR,
                                           .order_no = lv->p.order_no},
@@ -213,43 +202,99 @@ static void run_queue(struct loop *l, struct live *lv)
             }
             break;
         }
-        case ENGINE_TIMER:
-            break; /* the timer lives in the payment (timer_at); the loop polls it */
         case ENGINE_SHOW:
             if (l->obs.payment_changed)
                 l->obs.payment_changed(l->obs.ctx, &lv->p, lv->event ? lv->event : "");
             break;
         }
-        lv->head++;
     }
-    lv->head = lv->tail = 0;
 }
 
-/* Runs one engine step on a live payment and queues what it asks for. */
-static enum engine_status step(struct loop *l, struct live *lv, struct engine_event *ev)
+/* Commits the step's payment and event row. False: nothing was written. */
+static bool commit(struct loop *l, struct live *lv, const struct payment *next,
+                   const struct engine_action *a, enum journal_status *st)
+{
+    *st = l->journal ? journal_save(l->journal, next, a->name, a->detail, now_wall(l)) : JOURNAL_IO;
+    if (*st != JOURNAL_OK)
+        return false;
+    if (lv->stuck) {
+        lv->stuck = false;
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_JOURNAL_BACK, .level = LOOP_INFO,
+                                  .order_no = next->order_no},
+            "journal writable again; payment %s goes on", next->order_no);
+    }
+    lv->event = a->name;
+    return true;
+}
+
+/* The step could not be committed: the payment stays as it was and waits a second; a reply
+ * is kept to be stepped again (timers and resumes come round by themselves). */
+static void hold(struct loop *l, struct live *lv, const struct engine_event *ev,
+                 enum journal_status st)
+{
+    lv->retry_at = now_mono(l) + JOURNAL_RETRY_MS;
+    if (ev->type == EV_REPLY && ev->reply != &lv->held_reply) {
+        lv->held_reply = *ev->reply;
+        lv->has_held_reply = true;
+    }
+    if (ev->type == EV_RESUME)
+        lv->resume_at = lv->retry_at;
+    if (lv->stuck)
+        return;
+    lv->stuck = true;
+    const char *why = l->journal ? journal_last_error(l->journal) : l->journal_problem;
+    say(l,
+        (struct loop_message){.note = LOOP_NOTE_JOURNAL_HELD, .level = LOOP_ERROR, .journal = st,
+                              .detail = why, .order_no = lv->p.order_no},
+        "journal: %s (%s); payment %s is held until it can be written",
+        journal_status_reason(st), why, lv->p.order_no);
+}
+
+enum step_mode {
+    STEP_HOLD,    /* a failed commit holds the payment and tries again (replies, timers) */
+    STEP_REFUSE,  /* a failed commit refuses the command (the cashier's own) */
+};
+
+/* Runs one engine step on a copy of the live payment; see the file's comment. *committed
+ * (if not NULL) tells whether the step's journal commit, when it had one, succeeded. */
+static enum engine_status step(struct loop *l, struct live *lv, struct engine_event *ev,
+                               enum step_mode mode, bool *committed)
 {
     struct engine_actions acts;
+    struct payment next = lv->p;
     ev->now = now_mono(l);
     ev->wall = now_wall(l);
-    enum engine_status st = engine_step(&lv->p, &l->cfg->policy, ev, &acts);
+    if (committed)
+        *committed = true;
+    enum engine_status st = engine_step(&next, &l->cfg->policy, ev, &acts);
     if (st != ENGINE_OK)
         return st;
-    if (lv->head == lv->tail)
-        lv->head = lv->tail = 0;
-    for (int i = 0; i < acts.n; i++) {
-        if (lv->tail == QUEUE_MAX) {
-            /* Cannot happen with a working disk; with a dead one, keep the newest state
-             * and let the journal catch up with it. */
-            say(l,
-                (struct loop_message){.note = LOOP_NOTE_QUEUE_FULL, .level = LOOP_ERROR,
-                                      .order_no = lv->p.order_no},
-                "payment %s: too many actions waiting for the journal", lv->p.order_no);
-            break;
+    if (acts.n > 0 && acts.a[0].type == ENGINE_JOURNAL) {
+        enum journal_status js;
+        if (!commit(l, lv, &next, &acts.a[0], &js)) {
+            explicit_bzero(next.auth_code, sizeof next.auth_code);
+            if (committed)
+                *committed = false;
+            if (mode == STEP_HOLD)
+                hold(l, lv, ev, js);
+            return ENGINE_OK;
         }
-        lv->queue[lv->tail++] = acts.a[i];
+#ifdef POSTERM_CRASH_POINTS
+        /* Crash tests: die after the commit, before the actions it precedes. */
+        if (l->crash_after && strcmp(l->crash_after, acts.a[0].name) == 0)
+            raise(SIGKILL);
+#endif
     }
-    if (lv->retry_at == 0)
-        run_queue(l, lv);
+    bool referred = next.state == PAY_REFERRED && lv->p.state != PAY_REFERRED;
+    lv->p = next;
+    carry_out(l, lv, &acts);
+    if (referred)
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFERRED, .level = LOOP_ERROR,
+                                  .order_no = next.order_no, .detail = next.last_error},
+            "payment %s is left for the merchant: %s; settle it in the merchant portal",
+            next.order_no, next.last_error);
     return ENGINE_OK;
 }
 
@@ -279,6 +324,8 @@ struct recover_ctx {
 static int recover_one(void *ctx, const struct payment *p)
 {
     struct recover_ctx *rc = ctx;
+    if (find_live(rc->l, p->order_no))
+        return 0; /* already live: a retried recovery reads the rows again */
     struct live *lv = live_add(rc->l);
     if (lv == NULL) {
         rc->failed = true;
@@ -287,6 +334,28 @@ static int recover_one(void *ctx, const struct payment *p)
     lv->p = *p;
     rc->count++;
     return 0;
+}
+
+/* Reads every unresolved payment, all or nothing: a partial read is dropped again so that a
+ * retry starts clean. Quiet: the caller words the outcome. */
+static enum journal_status recover_all(struct loop *l, int *count, bool *no_memory)
+{
+    int before = l->nlives;
+    struct recover_ctx rc = {l, 0, false};
+    enum journal_status st = journal_each_unresolved(l->journal, recover_one, &rc);
+    *no_memory = rc.failed;
+    if (rc.failed || st != JOURNAL_OK) {
+        l->nlives = before;
+        return rc.failed ? JOURNAL_IO : st;
+    }
+    /* Loaded now, resumed from the loop's first turns, a few milliseconds apart: each resume
+     * is a commit and a signed request, and a hundred of them at once would keep the
+     * cashier waiting after a power cut. A new payment resumes the rest first. */
+    int64_t now = now_mono(l);
+    for (int i = l->nlives - rc.count, k = 0; i < l->nlives; i++, k++)
+        l->lives[i].resume_at = now + (int64_t)k * RESUME_SPACING_MS;
+    *count = rc.count;
+    return JOURNAL_OK;
 }
 
 enum loop_status loop_recover(struct loop *l, int *count)
@@ -299,48 +368,83 @@ enum loop_status loop_recover(struct loop *l, int *count)
             "%s", l->journal_problem);
         return LOOP_JOURNAL;
     }
-    struct recover_ctx rc = {l, 0, false};
-    enum journal_status st = journal_each_unresolved(l->journal, recover_one, &rc);
-    if (rc.failed) {
-        say(l, (struct loop_message){.note = LOOP_NOTE_RECOVER_NO_MEMORY, .level = LOOP_ERROR},
-            "journal: cannot read unresolved payments: out of memory");
-        return LOOP_JOURNAL;
-    }
+    bool no_memory;
+    enum journal_status st = recover_all(l, count, &no_memory);
     if (st != JOURNAL_OK) {
-        say(l,
-            (struct loop_message){.note = LOOP_NOTE_RECOVER_FAILED, .level = LOOP_ERROR,
-                                  .journal = st},
-            "journal: cannot read unresolved payments: %s", journal_status_reason(st));
+        /* Fail closed: until every unresolved payment is in hand, no new one is taken (a
+         * new one could not be told apart from them, nor resume them first). */
+        l->recover_failed = true;
+        l->recover_retry_at = now_mono(l) + RECOVER_RETRY_MS;
+        if (no_memory)
+            say(l, (struct loop_message){.note = LOOP_NOTE_RECOVER_NO_MEMORY, .level = LOOP_ERROR},
+                "journal: cannot read unresolved payments: out of memory; no new payment "
+                "until they are read");
+        else
+            say(l,
+                (struct loop_message){.note = LOOP_NOTE_RECOVER_FAILED, .level = LOOP_ERROR,
+                                      .journal = st},
+                "journal: cannot read unresolved payments: %s; no new payment until they are "
+                "read", journal_status_reason(st));
         return LOOP_JOURNAL;
     }
-    /* Loaded now, resumed from the loop's first turns, a few milliseconds apart: each resume
-     * is a commit and a signed request, and a hundred of them at once would keep the
-     * cashier waiting after a power cut. */
-    int64_t now = now_mono(l);
-    for (int i = l->nlives - rc.count, k = 0; i < l->nlives; i++, k++)
-        l->lives[i].resume_at = now + (int64_t)k * RESUME_SPACING_MS;
-    *count = rc.count;
-    if (rc.count)
+    if (l->recover_failed) {
+        l->recover_failed = false;
+        say(l, (struct loop_message){.note = LOOP_NOTE_RECOVERED, .level = LOOP_INFO},
+            "unresolved payments read; payments can be taken again");
+    }
+    if (*count)
         say(l,
             (struct loop_message){.note = LOOP_NOTE_RESUMING, .level = LOOP_INFO,
-                                  .count = rc.count},
-            "resuming %d unresolved payment%s", rc.count, rc.count == 1 ? "" : "s");
+                                  .count = *count},
+            "resuming %d unresolved payment%s", *count, *count == 1 ? "" : "s");
     live_sweep(l);
     return LOOP_OK;
 }
 
+/* The customer at the counter is still waiting on the current payment. A payment that is
+ * only being cancelled (its window closed, or aborted) or refunded no longer needs the
+ * counter: it finishes in the background while the till takes the next customer. */
 static bool current_busy(const struct loop *l)
 {
-    return l->current >= 0 && pay_state_unresolved(l->lives[l->current].p.state);
+    if (l->current < 0)
+        return false;
+    enum pay_state s = l->lives[l->current].p.state;
+    return s == PAY_NEW || s == PAY_PAYING || s == PAY_QUERYING;
 }
 
-/* Local calendar day, for the order number. */
-static int local_yyyymmdd(int64_t wall_ms)
+/* Runs every resume still waiting its turn: the README promises that every unresolved
+ * payment is resumed before a new one is taken. */
+static void resume_pending(struct loop *l)
 {
-    time_t t = (time_t)(wall_ms / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    for (int i = 0; i < l->nlives; i++) {
+        struct live *lv = &l->lives[i];
+        if (lv->resume_at != 0 && lv->retry_at == 0) {
+            lv->resume_at = 0;
+            struct engine_event ev = {.type = EV_RESUME};
+            step(l, lv, &ev, STEP_HOLD, NULL);
+        }
+    }
+}
+
+/* The full integrity check runs in the background on a big journal; the moment it finds
+ * damage the journal refuses every write, and the cashier must hear why. */
+static void watch_journal_check(struct loop *l)
+{
+    if (l->journal == NULL || l->journal_checked)
+        return;
+    bool done;
+    enum journal_status st = journal_check_poll(l->journal, &done);
+    if (!done)
+        return;
+    l->journal_checked = true;
+    if (st != JOURNAL_CORRUPT)
+        return;
+    l->journal_damaged = true;
+    const char *why = journal_last_error(l->journal);
+    say(l,
+        (struct loop_message){.note = LOOP_NOTE_JOURNAL_DAMAGED, .level = LOOP_ERROR,
+                              .journal = st, .detail = why},
+        "journal damaged: %s; nothing more is written to it, no payment is taken", why);
 }
 
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
@@ -350,6 +454,19 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
             (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL, .level = LOOP_ERROR,
                                   .detail = l->journal_problem},
             "cannot take payments: %s", l->journal_problem);
+        return LOOP_JOURNAL;
+    }
+    if (l->recover_failed) {
+        say(l, (struct loop_message){.note = LOOP_NOTE_NOT_RECOVERED, .level = LOOP_ERROR},
+            "cannot take payments: the unresolved payments could not all be read (retrying)");
+        return LOOP_JOURNAL;
+    }
+    watch_journal_check(l);
+    if (l->journal_damaged) {
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL, .level = LOOP_ERROR,
+                                  .detail = journal_last_error(l->journal)},
+            "cannot take payments: %s", journal_last_error(l->journal));
         return LOOP_JOURNAL;
     }
     if (current_busy(l)) {
@@ -365,16 +482,16 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     }
     /* A payment held by a failing journal means the disk is not taking writes. */
     for (int i = 0; i < l->nlives; i++) {
-        if (l->lives[i].retry_at != 0) {
+        if (l->lives[i].stuck) {
             say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
                 "cannot take payments until the journal can be written");
             return LOOP_JOURNAL;
         }
     }
+    resume_pending(l);
 
-    int day = local_yyyymmdd(now_wall(l));
     uint32_t seq;
-    enum journal_status js = journal_next_order_seq(l->journal, day, &seq);
+    enum journal_status js = journal_next_order_seq(l->journal, &seq);
     char order_no[ORDER_NO_MAX + 1];
     if (js != JOURNAL_OK) {
         say(l,
@@ -384,7 +501,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
             "journal: %s (%s)", journal_status_reason(js), journal_last_error(l->journal));
         return LOOP_JOURNAL;
     }
-    if (!order_no_format(l->cfg->terminal_id, day, seq, order_no)) {
+    if (!order_no_format(l->cfg->terminal_id, journal_identity(l->journal), seq, order_no)) {
         say(l,
             (struct loop_message){.note = LOOP_NOTE_BAD_TERMINAL_ID, .level = LOOP_ERROR,
                                   .detail = l->cfg->terminal_id},
@@ -402,18 +519,27 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     }
     l->current = (int)(lv - l->lives);
     struct engine_event ev = {.type = EV_CREATE, .order_no = order_no, .amount_fen = amount_fen};
-    if (step(l, lv, &ev) != ENGINE_OK) {
+    bool committed;
+    enum engine_status st = step(l, lv, &ev, STEP_REFUSE, &committed);
+    if (st != ENGINE_OK || !committed) {
+        /* Not even the order could be journaled: drop it, nothing left the terminal. */
         l->nlives--;
         l->current = -1;
-        return LOOP_INVALID;
-    }
-    if (lv->retry_at != 0) {
-        /* The order could not even be journaled: drop it, nothing left the terminal. */
-        l->nlives--;
-        l->current = -1;
-        return LOOP_JOURNAL;
+        if (st == ENGINE_OK)
+            say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+                "cannot take payments until the journal can be written");
+        return st != ENGINE_OK ? LOOP_INVALID : LOOP_JOURNAL;
     }
     return LOOP_OK;
+}
+
+/* FNV-1a: enough to tell the same scan again without keeping the code in memory. */
+static uint64_t code_hash(const char *code)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *c = (const unsigned char *)code; *c; c++)
+        h = (h ^ *c) * 1099511628211ULL;
+    return h;
 }
 
 enum loop_status loop_scan(struct loop *l, const char *code)
@@ -429,9 +555,10 @@ enum loop_status loop_scan(struct loop *l, const char *code)
     paycode_mask(code, masked, sizeof masked);
 
     int64_t now = now_mono(l);
-    if (strcmp(code, l->last_code) == 0 && now - l->last_code_at < l->cfg->scanner.dedupe_ms)
+    uint64_t hash = code_hash(code);
+    if (hash == l->last_code_hash && now - l->last_code_at < l->cfg->scanner.dedupe_ms)
         return LOOP_DUPLICATE;
-    snprintf(l->last_code, sizeof l->last_code, "%s", code);
+    l->last_code_hash = hash;
     l->last_code_at = now;
 
     if (l->current < 0 || l->lives[l->current].p.state != PAY_NEW) {
@@ -459,16 +586,15 @@ enum loop_status loop_scan(struct loop *l, const char *code)
     }
     struct live *lv = &l->lives[l->current];
     struct engine_event ev = {.type = EV_SCAN, .code = code, .channel = channel};
-    if (step(l, lv, &ev) != ENGINE_OK)
+    bool committed;
+    if (step(l, lv, &ev, STEP_REFUSE, &committed) != ENGINE_OK)
         return LOOP_INVALID;
-    if (lv->retry_at != 0) {
-        /* The intent is not on disk, so the pay must not go out: undo the scan. */
-        lv->p.state = PAY_NEW;
-        lv->p.auth_code[0] = '\0';
-        lv->p.in_flight = false;
-        lv->head = lv->tail = 0;
-        lv->retry_at = 0;
-        l->last_code[0] = '\0';
+    if (!committed) {
+        /* The intent is not on disk, so the pay did not go out; the same code may be
+         * scanned again at once. */
+        l->last_code_hash = 0;
+        say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+            "cannot take payments until the journal can be written");
         return LOOP_JOURNAL;
     }
     return LOOP_OK;
@@ -480,10 +606,72 @@ enum loop_status loop_abort(struct loop *l)
         return LOOP_IDLE;
     struct live *lv = &l->lives[l->current];
     struct engine_event ev = {.type = EV_ABORT};
-    return step(l, lv, &ev) == ENGINE_OK ? LOOP_OK : LOOP_IDLE;
+    bool committed;
+    if (step(l, lv, &ev, STEP_REFUSE, &committed) != ENGINE_OK)
+        return LOOP_IDLE;
+    if (!committed) {
+        say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+            "cannot take payments until the journal can be written");
+        return LOOP_JOURNAL;
+    }
+    return LOOP_OK;
 }
 
-enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amount_fen)
+/* The live payment for order_no, loaded from the journal if it is not live. */
+static enum loop_status refund_target(struct loop *l, const char *order_no, struct live **out)
+{
+    struct live *lv = find_live(l, order_no);
+    if (lv) {
+        *out = lv;
+        return LOOP_OK;
+    }
+    struct payment p;
+    enum journal_status js = journal_load(l->journal, order_no, &p);
+    if (js == JOURNAL_NOT_FOUND) {
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFUND_NO_ORDER, .level = LOOP_WARN,
+                                  .order_no = order_no},
+            "no order %s", order_no);
+        return LOOP_NOT_FOUND;
+    }
+    if (js != JOURNAL_OK) {
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR,
+                                  .journal = js},
+            "journal: %s", journal_status_reason(js));
+        return LOOP_JOURNAL;
+    }
+    lv = live_add(l);
+    if (lv == NULL)
+        return LOOP_INVALID;
+    lv->p = p;
+    *out = lv;
+    return LOOP_OK;
+}
+
+/* A refund asked again under its idempotency key: the first one's result, nothing sent. */
+static enum loop_status refund_seen(struct loop *l, const char *order_no, int64_t amount_fen,
+                                    const struct journal_refund *r)
+{
+    if (strcmp(r->order_no, order_no) != 0 || r->amount_fen != amount_fen) {
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_OTHER, .level = LOOP_WARN,
+                                  .order_no = r->order_no, .amount_fen = r->amount_fen},
+            "that refund key was used for a refund of %s on order %s: nothing sent",
+            money_format(r->amount_fen, (char[MONEY_TEXT_MAX]){0}), r->order_no);
+        return LOOP_INVALID;
+    }
+    say(l,
+        (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_SEEN, .level = LOOP_INFO,
+                              .order_no = r->order_no, .amount_fen = r->amount_fen,
+                              .detail = r->state},
+        "refund %s of order %s was asked before with this key: %s; nothing sent", r->refund_no,
+        r->order_no, r->state);
+    return LOOP_DUPLICATE;
+}
+
+enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amount_fen,
+                             const char *key)
 {
     if (l->journal == NULL) {
         say(l,
@@ -492,30 +680,32 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
             "cannot refund: %s", l->journal_problem);
         return LOOP_JOURNAL;
     }
-    struct live *lv = find_live(l, order_no);
-    if (lv == NULL) {
-        struct payment p;
-        enum journal_status js = journal_load(l->journal, order_no, &p);
-        if (js == JOURNAL_NOT_FOUND) {
-            say(l,
-                (struct loop_message){.note = LOOP_NOTE_REFUND_NO_ORDER, .level = LOOP_WARN,
-                                      .order_no = order_no},
-                "no order %s", order_no);
-            return LOOP_NOT_FOUND;
-        }
-        if (js != JOURNAL_OK) {
+    if (key && key[0]) {
+        struct journal_refund seen;
+        enum journal_status ks = journal_refund_by_key(l->journal, key, &seen);
+        if (ks == JOURNAL_OK)
+            return refund_seen(l, order_no, amount_fen, &seen);
+        if (ks != JOURNAL_NOT_FOUND) {
             say(l,
                 (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR,
-                                      .journal = js},
-                "journal: %s", journal_status_reason(js));
+                                      .journal = ks},
+                "journal: %s", journal_status_reason(ks));
             return LOOP_JOURNAL;
         }
-        lv = live_add(l);
-        if (lv == NULL)
-            return LOOP_INVALID;
-        lv->p = p;
     }
-    if (lv->p.state != PAY_PAID && lv->p.state != PAY_REFUNDING) {
+    struct live *lv;
+    enum loop_status ls = refund_target(l, order_no, &lv);
+    if (ls != LOOP_OK)
+        return ls;
+    if (lv->p.state == PAY_REFUNDING) {
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFUND_UNDER_WAY, .level = LOOP_WARN,
+                                  .order_no = order_no, .amount_fen = lv->p.refund_fen},
+            "order %s: a refund of %s is under way; wait for its result", order_no,
+            money_format(lv->p.refund_fen, (char[MONEY_TEXT_MAX]){0}));
+        return LOOP_BUSY;
+    }
+    if (lv->p.state != PAY_PAID) {
         say(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_NOT_PAID, .level = LOOP_WARN,
                                   .order_no = order_no, .state = lv->p.state},
@@ -532,25 +722,22 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
             "refund must be above 0.00 and at most %s", money_format(left_fen, left));
         return LOOP_INVALID;
     }
-    /* The request number is derived from what the journal already holds, so retrying the
-     * same refund after a crash reuses the same number (the gateway's idempotency key). */
+    /* refund_no holds the last refund sent ("<order>R<n>"); the next is n + 1, so a number
+     * the gateway has seen is never used for another refund. */
     char refund_no[ORDER_NO_MAX + 1];
-    if (lv->p.state == PAY_REFUNDING) {
-        snprintf(refund_no, sizeof refund_no, "%s", lv->p.refund_no);
-    } else {
-        /* refund_no holds the last refund sent ("<order>R<n>"); the next is n + 1. */
-        size_t ol = strlen(order_no);
-        unsigned n = lv->p.refund_no[0] ? (unsigned)strtoul(lv->p.refund_no + ol + 1, NULL, 10) + 1 : 1;
-        if (!refund_no_format(order_no, n, refund_no)) {
-            say(l,
-                (struct loop_message){.note = LOOP_NOTE_REFUND_TOO_MANY, .level = LOOP_ERROR,
-                                      .order_no = order_no},
-                "order %s: too many refunds", order_no);
-            return LOOP_INVALID;
-        }
+    size_t ol = strlen(order_no);
+    unsigned n = lv->p.refund_no[0] ? (unsigned)strtoul(lv->p.refund_no + ol + 1, NULL, 10) + 1 : 1;
+    if (!refund_no_format(order_no, n, refund_no)) {
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_REFUND_TOO_MANY, .level = LOOP_ERROR,
+                                  .order_no = order_no},
+            "order %s: too many refunds", order_no);
+        return LOOP_INVALID;
     }
-    struct engine_event ev = {.type = EV_REFUND, .refund_no = refund_no, .refund_fen = amount_fen};
-    enum engine_status st = step(l, lv, &ev);
+    struct engine_event ev = {.type = EV_REFUND, .refund_no = refund_no, .refund_fen = amount_fen,
+                              .refund_key = key};
+    bool committed;
+    enum engine_status st = step(l, lv, &ev, STEP_REFUSE, &committed);
     if (st != ENGINE_OK) {
         say(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_REFUSED, .level = LOOP_WARN,
@@ -558,7 +745,22 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
             "refund refused: %s", engine_status_reason(st));
         return LOOP_INVALID;
     }
-    return lv->retry_at != 0 ? LOOP_JOURNAL : LOOP_OK;
+    if (!committed) {
+        say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+            "cannot take payments until the journal can be written");
+        return LOOP_JOURNAL;
+    }
+    return LOOP_OK;
+}
+
+bool loop_refund_repeats(struct loop *l, const char *order_no, int64_t amount_fen,
+                         int64_t within_ms)
+{
+    struct journal_refund last;
+    if (l->journal == NULL || journal_last_refund(l->journal, order_no, &last) != JOURNAL_OK)
+        return false;
+    return last.amount_fen == amount_fen && strcmp(last.state, "FAILED") != 0 &&
+           now_wall(l) - last.at < within_ms;
 }
 
 const struct payment *loop_current(const struct loop *l)
@@ -577,6 +779,31 @@ int64_t loop_cancel_at(const struct loop *l)
 }
 
 bool loop_gateway_reachable(const struct loop *l) { return l->reachable; }
+
+int loop_clock_skew(const struct loop *l) { return l->clock_skew_s; }
+
+bool loop_taking_payments(const struct loop *l)
+{
+    return l->journal && !l->recover_failed && !l->journal_damaged;
+}
+
+void loop_journal_copied(struct loop *l, const char *identity)
+{
+    say(l,
+        (struct loop_message){.note = LOOP_NOTE_JOURNAL_COPIED, .level = LOOP_WARN,
+                              .detail = identity},
+        "this journal was copied from another terminal: new order numbers from %s", identity);
+}
+
+
+int loop_background_list(const struct loop *l, struct payment *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < l->nlives && n < max; i++)
+        if (i != l->current && pay_state_unresolved(l->lives[i].p.state))
+            out[n++] = l->lives[i].p;
+    return n;
+}
 
 struct journal *loop_journal(const struct loop *l) { return l->journal; }
 
@@ -601,6 +828,25 @@ static void deliver_scans(struct loop *l)
         (void)loop_scan(l, code.text);
 }
 
+/* The gateway's clock against ours: a terminal clock minutes off makes every WeChat
+ * signature stale (each payment would end cancelled), so it is an alarm, said once. */
+static void check_clock(struct loop *l, const struct gw_reply *r)
+{
+    if (r->server_time <= 0)
+        return;
+    int64_t skew = r->server_time - now_wall(l) / 1000;
+    int was = l->clock_skew_s;
+    l->clock_skew_s = skew > CLOCK_SKEW_MAX_S || skew < -CLOCK_SKEW_MAX_S ? (int)skew : 0;
+    if (l->clock_skew_s != 0 && was == 0) {
+        int minutes = (int)((skew < 0 ? -skew : skew) + 59) / 60;
+        say(l,
+            (struct loop_message){.note = LOOP_NOTE_CLOCK_WRONG, .level = LOOP_ERROR,
+                                  .count = minutes, .detail = skew > 0 ? "behind" : "ahead"},
+            "the terminal's clock is %d minutes %s the gateway's: set the clock", minutes,
+            skew > 0 ? "behind" : "ahead of");
+    }
+}
+
 static void deliver_replies(struct loop *l)
 {
     struct gw_reply r;
@@ -611,51 +857,71 @@ static void deliver_replies(struct loop *l)
         lv->submit_failed = false;
         memset(&r, 0, sizeof r);
         r.op = lv->failed_op;
+        r.request_id = lv->failed_id;
         r.channel = lv->p.channel;
         r.kind = GW_UNKNOWN;
+        r.cause = PAY_CAUSE_NO_ANSWER;
         snprintf(r.order_no, sizeof r.order_no, "%s", lv->p.order_no);
+        snprintf(r.refund_no, sizeof r.refund_no, "%s", lv->p.refund_no);
         snprintf(r.reason, sizeof r.reason, "request not sent");
         struct engine_event ev = {.type = EV_REPLY, .reply = &r};
-        step(l, lv, &ev);
+        step(l, lv, &ev, STEP_HOLD, NULL);
     }
     while (gateway_next_reply(l->gateway, &r)) {
         l->reachable = !r.unreachable;
+        check_clock(l, &r);
         struct live *lv = find_live(l, r.order_no);
-        if (lv == NULL)
-            continue; /* a reply for a payment that already ended: nothing waits for it */
+        if (lv == NULL || lv->has_held_reply)
+            continue; /* nothing waits for it, or its payment holds the one it waits for */
         struct engine_event ev = {.type = EV_REPLY, .reply = &r};
-        step(l, lv, &ev);
+        step(l, lv, &ev, STEP_HOLD, NULL);
     }
+}
+
+/* A held payment's second is up: step its kept reply again (timers come round by
+ * themselves on the next turn). */
+static void retry_held(struct loop *l, struct live *lv)
+{
+    lv->retry_at = 0;
+    if (!lv->has_held_reply)
+        return;
+    lv->has_held_reply = false;
+    struct engine_event ev = {.type = EV_REPLY, .reply = &lv->held_reply};
+    step(l, lv, &ev, STEP_HOLD, NULL);
 }
 
 static void fire_timers(struct loop *l)
 {
     int64_t now = now_mono(l);
+    if (l->recover_failed && now >= l->recover_retry_at) {
+        int count;
+        (void)loop_recover(l, &count);
+    }
     for (int i = 0; i < l->nlives; i++) {
         struct live *lv = &l->lives[i];
         if (lv->retry_at != 0) {
             if (now >= lv->retry_at)
-                run_queue(l, lv);
+                retry_held(l, lv);
             continue;
         }
         if (lv->resume_at != 0) {
             if (now >= lv->resume_at) {
                 lv->resume_at = 0;
                 struct engine_event ev = {.type = EV_RESUME};
-                step(l, lv, &ev);
+                step(l, lv, &ev, STEP_HOLD, NULL);
             }
             continue;
         }
         if (lv->p.timer_at != 0 && now >= lv->p.timer_at) {
             struct engine_event ev = {.type = EV_TIMER};
-            step(l, lv, &ev);
+            step(l, lv, &ev, STEP_HOLD, NULL);
         }
     }
 }
 
 static int64_t next_deadline(const struct loop *l)
 {
-    int64_t next = 0;
+    int64_t next = l->recover_failed ? l->recover_retry_at : 0;
     for (int i = 0; i < l->nlives; i++) {
         const struct live *lv = &l->lives[i];
         int64_t at = lv->retry_at ? lv->retry_at : lv->resume_at ? lv->resume_at : lv->p.timer_at;
@@ -696,6 +962,7 @@ int loop_poll(struct loop *l, struct pollfd *extra, int nextra, int64_t max_wait
         for (int i = 0; i < nextra + ngw + nsc; i++)
             fds[i].revents = 0;
 
+    watch_journal_check(l);
     gateway_perform(l->gateway, n > 0 ? fds + nextra : NULL, n > 0 ? ngw : 0);
     deliver_replies(l);
     if (l->scanner) {

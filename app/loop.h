@@ -45,7 +45,6 @@ enum loop_note {
     LOOP_NOTE_JOURNAL_HELD,         /* journal, detail, order_no */
     LOOP_NOTE_JOURNAL_BACK,         /* order_no */
     LOOP_NOTE_NOT_SENT,             /* order_no */
-    LOOP_NOTE_QUEUE_FULL,           /* order_no */
     LOOP_NOTE_RECOVER_FAILED,       /* journal */
     LOOP_NOTE_RECOVER_NO_MEMORY,
     LOOP_NOTE_RESUMING,             /* count */
@@ -67,6 +66,15 @@ enum loop_note {
     LOOP_NOTE_REFUND_ABOVE,         /* amount_fen: what is left to refund */
     LOOP_NOTE_REFUND_TOO_MANY,      /* order_no */
     LOOP_NOTE_REFUND_REFUSED,       /* engine */
+    LOOP_NOTE_NOT_RECOVERED,        /* a new payment refused: unresolved ones not all read */
+    LOOP_NOTE_RECOVERED,            /* they were read at a retry: payments can be taken */
+    LOOP_NOTE_CLOCK_WRONG,          /* count: minutes off; detail: "behind" or "ahead" */
+    LOOP_NOTE_REFUND_UNDER_WAY,     /* order_no, amount_fen: the refund under way */
+    LOOP_NOTE_REFUND_KEY_SEEN,      /* order_no, amount_fen, detail: that refund's state */
+    LOOP_NOTE_REFUND_KEY_OTHER,     /* order_no, amount_fen: the refund the key belongs to */
+    LOOP_NOTE_REFERRED,             /* order_no, detail: why it is left for the merchant */
+    LOOP_NOTE_JOURNAL_COPIED,       /* detail: the journal's new identity */
+    LOOP_NOTE_JOURNAL_DAMAGED,      /* detail: what the full integrity check found */
     LOOP_NOTE__COUNT
 };
 
@@ -118,22 +126,44 @@ enum loop_status loop_open(struct loop **out, const struct config *cfg, struct j
                            const struct loop_observer *observer);
 void loop_close(struct loop *l);
 
-/* Loads every unresolved payment from the journal (DESIGN.md "On restart") and schedules
- * its resumption for the loop's first turns. Called once, before any new payment is taken.
- * *count gets how many were loaded. Without a usable journal it tells the observer why. */
+/* Loads every unresolved payment from the journal and schedules its resumption for the
+ * loop's first turns (a new payment resumes any still waiting first). Called once, before
+ * any new payment is taken. *count gets how many were loaded. Fails closed: if they cannot
+ * all be read, no new payment is taken, the observer is told why, and the loop tries the
+ * read again every few seconds. */
 enum loop_status loop_recover(struct loop *l, int *count);
+
+/* Tells the cashier that the journal found itself on another machine (a copied disk) and
+ * took a new identity: its order numbers start afresh from identity. */
+void loop_journal_copied(struct loop *l, const char *identity);
 
 /* Cashier commands. Each returns LOOP_OK or says why nothing happened (and tells the
  * observer's message in plain words). */
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen);
 enum loop_status loop_scan(struct loop *l, const char *code);
 enum loop_status loop_abort(struct loop *l);
-enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amount_fen);
+/* Refunds (part of) a paid order. key, if not NULL or "", is the caller's idempotency key:
+ * the same key again returns LOOP_DUPLICATE with the first refund's state and sends
+ * nothing. A refund under way refuses another (LOOP_BUSY). */
+enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amount_fen,
+                             const char *key);
+/* True when the order's last refund was of this amount within the last within_ms (and did
+ * not fail): the cashier screen asks before refunding the same again. */
+bool loop_refund_repeats(struct loop *l, const char *order_no, int64_t amount_fen,
+                         int64_t within_ms);
 
 /* The cashier's current payment (also after it ended, until the next one starts), or NULL. */
 const struct payment *loop_current(const struct loop *l);
 /* Unresolved payments other than the current one (the "being resolved" count). */
 int loop_background(const struct loop *l);
+/* Copies of the same payments, at most max of them, for a screen that lists what is still
+ * being cancelled or refunded. */
+int loop_background_list(const struct loop *l, struct payment *out, int max);
+/* False while new payments are refused for want of a journal or of a complete recovery. */
+bool loop_taking_payments(const struct loop *l);
+/* The gateway's clock minus the terminal's, in seconds, when more than 5 minutes apart
+ * (0 otherwise): the screen and headless status raise "the clock is wrong". */
+int loop_clock_skew(const struct loop *l);
 /* Monotonic ms now, and the current payment's automatic-cancel moment (0 = none). */
 int64_t loop_now(const struct loop *l);
 int64_t loop_cancel_at(const struct loop *l);

@@ -1,7 +1,8 @@
 /*
  * main.c - the one place where posterm's parts are wired together.
  *
- * Order matters: config, then the journal, then the gateway, then recovery of every
+ * Order matters: config, then the journal (made if there is none, locked before anything
+ * writes it, opened, claimed for this machine), then the gateway, then recovery of every
  * unresolved payment, and only then a front that can take new payments.
  */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include "journal.h"
 #include "journal_lock.h"
 #include "loop.h"
+#include "machine.h"
 #include "scanner.h"
 
 #ifndef POSTERM_VERSION
@@ -70,16 +72,18 @@ static void on_signal(int sig)
 static void usage(FILE *to)
 {
     fprintf(to,
-            "usage: posterm [--config FILE] [--journal FILE] [--headless]\n"
+            "usage: posterm [--config FILE] [--journal FILE] [--headless | --init-journal]\n"
             "\n"
             "  -c, --config FILE   settings (JSON; default /etc/posterm/posterm.json)\n"
             "  -j, --journal FILE  journal database (overrides the config's \"journal\")\n"
             "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
+            "      --init-journal  make a new journal where there is none or an empty file,\n"
+            "                      then exit (a journal with content is never replaced)\n"
             "  -h, --help          this text\n"
             "  -V, --version       the version\n"
             "\n"
-            "Exits 2 when it cannot start: a bad config or key file, or another posterm\n"
-            "already using the journal.\n");
+            "Exits 2 when it cannot start: a bad config or key file, a journal that cannot be\n"
+            "made or locked, or another posterm already using the journal.\n");
 }
 
 /* The configured scanner, or NULL when codes come from the keyboard or headless input
@@ -122,7 +126,7 @@ static struct scanner *open_scanner(const struct config *cfg, FILE *log)
 }
 
 static int run_screen(const struct config *cfg, struct journal *journal,
-                      const char *journal_problem, struct gateway *gateway,
+                      const char *journal_problem, bool journal_copied, struct gateway *gateway,
                       struct scanner *scanner)
 {
 #ifdef POSTERM_WITH_UI
@@ -137,6 +141,8 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     int status = 1;
     if (loop_open(&loop, cfg, journal, journal_problem, gateway, scanner, NULL, &obs) == LOOP_OK) {
         int resumed;
+        if (journal_copied)
+            loop_journal_copied(loop, journal_identity(journal));
         (void)loop_recover(loop, &resumed); /* a failure, or no journal, is shown on screen */
         status = cashier_run(c, loop, &stop_requested);
     }
@@ -144,7 +150,8 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     cashier_free(c);
     return status;
 #else
-    (void)cfg, (void)journal, (void)journal_problem, (void)gateway, (void)scanner;
+    (void)cfg, (void)journal, (void)journal_problem, (void)journal_copied, (void)gateway,
+        (void)scanner;
     fprintf(stderr, "posterm: built without the cashier screen; use --headless\n");
     return 2;
 #endif
@@ -154,11 +161,12 @@ int main(int argc, char **argv)
 {
     const char *config_path = "/etc/posterm/posterm.json";
     const char *journal_path = NULL;
-    bool headless = false;
+    bool headless = false, init_journal = false;
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"journal", required_argument, NULL, 'j'},
         {"headless", no_argument, NULL, 'H'},
+        {"init-journal", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -169,6 +177,7 @@ int main(int argc, char **argv)
         case 'c': config_path = optarg; break;
         case 'j': journal_path = optarg; break;
         case 'H': headless = true; break;
+        case 'I': init_journal = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("posterm %s\n", POSTERM_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -193,34 +202,83 @@ int main(int argc, char **argv)
     if (journal_path)
         snprintf(cfg.journal_path, sizeof cfg.journal_path, "%s", journal_path);
 
-    /* Two posterms on one journal would both resume its unresolved payments. */
-    int journal_lock = -1;
-    switch (journal_lock_take(cfg.journal_path, &journal_lock, err, sizeof err)) {
-    case JOURNAL_LOCK_OK: break;
-    case JOURNAL_LOCK_HELD:
-        fprintf(stderr, "posterm: %s\n", err);
-        return 2;
-    case JOURNAL_LOCK_UNAVAILABLE:
-        fprintf(stderr, "posterm: %s (running without the one-posterm-per-journal lock)\n", err);
-        break;
+    if (init_journal) {
+        /* Not under a running posterm (which holds the lock even on an empty file). */
+        int held = -1;
+        if (access(cfg.journal_path, F_OK) == 0 &&
+            journal_lock_take(cfg.journal_path, &held, err, sizeof err) == JOURNAL_LOCK_HELD) {
+            fprintf(stderr, "posterm: %s\n", err);
+            return 2;
+        }
+        enum journal_status made = journal_create(cfg.journal_path, true, err, sizeof err);
+        journal_lock_release(held);
+        if (made != JOURNAL_OK) {
+            fprintf(stderr, "posterm: %s\n", err);
+            return 2;
+        }
+        printf("posterm: made a new journal at %s\n", cfg.journal_path);
+        return 0;
     }
 
-    /* An unusable journal does not stop posterm: it starts, says why, and refuses payments,
-     * leaving the file untouched for whoever inspects it. */
+    /* Where there is no file, a new journal (made whole, never over an existing file); an
+     * empty or damaged file is left for the open to refuse with its reason. */
+    enum journal_status made = journal_create(cfg.journal_path, false, err, sizeof err);
+    if (made == JOURNAL_OK)
+        fprintf(stderr, "posterm: made a new journal at %s\n", cfg.journal_path);
+    else if (made != JOURNAL_EXISTS)
+        fprintf(stderr, "posterm: %s\n", err);
+    /* Two posterms on one journal would both resume its unresolved payments and both hand
+     * out order numbers: without the lock, posterm does not start. */
+    int journal_lock = -1;
+    if (journal_lock_take(cfg.journal_path, &journal_lock, err, sizeof err) != JOURNAL_LOCK_OK) {
+        fprintf(stderr, "posterm: %s\n", err);
+        return 2;
+    }
+
+    /* An unusable journal does not stop posterm: it starts, says why, and refuses payments.
+     * Start-up checks the header, schema and sequence, then the full quick_check: at once
+     * for a small file, else in the background, refusing writes the moment it finds damage
+     * (the loop polls journal_check_poll for the verdict). */
     struct journal *journal = NULL;
     char journal_problem[512] = "";
-    /* Start-up checks what can be checked in time independent of history (header, schema,
-     * sequence; unresolved rows as recovery reads them); the full quick_check over years of
-     * payments runs with the end-of-day report, when the counter is idle. */
-    if (journal_open_checked(&journal, cfg.journal_path, JOURNAL_CHECK_STARTUP, journal_problem,
+    if (journal_open_checked(&journal, cfg.journal_path, JOURNAL_CHECK_AT_START, journal_problem,
                              sizeof journal_problem) != JOURNAL_OK)
         fprintf(stderr, "posterm: %s\n", journal_problem);
+
+    /* The journal belongs to this machine; a copy of a used disk on another terminal takes a
+     * new identity before it numbers any order. journal_notice is for the screen too. */
+    char journal_notice[256] = "";
+    if (journal) {
+        char machine[65], why[256];
+        bool renewed = false;
+        enum journal_status claimed = JOURNAL_OK;
+        if (!machine_fingerprint(machine, why, sizeof why))
+            fprintf(stderr, "posterm: %s; copies of this journal on another terminal will not "
+                            "be noticed\n", why);
+        else if (why[0])
+            fprintf(stderr, "posterm: %s\n", why);
+        if (machine[0])
+            claimed = journal_claim(journal, machine, &renewed);
+        if (claimed != JOURNAL_OK) {
+            snprintf(journal_problem, sizeof journal_problem,
+                     "journal %s: cannot record this terminal in it: %s (%s)", cfg.journal_path,
+                     journal_status_reason(claimed), journal_last_error(journal));
+            fprintf(stderr, "posterm: %s\n", journal_problem);
+            journal_close(journal);
+            journal = NULL;
+        } else if (renewed) {
+            snprintf(journal_notice, sizeof journal_notice,
+                     "this journal was copied from another terminal: new order numbers from %s",
+                     journal_identity(journal));
+            fprintf(stderr, "posterm: %s\n", journal_notice);
+        }
+    }
 
     struct gateway *gateway = NULL;
     if (gateway_open(&gateway, &cfg.gateway, err, sizeof err) != GW_OK) {
         fprintf(stderr, "posterm: %s\n", err);
         journal_close(journal);
-        journal_lock_release(journal_lock);
+        journal_lock_release(journal_lock); /* after journal_close: see journal_lock.h */
         return 2;
     }
     FILE *log = open_log(&cfg, headless);
@@ -236,7 +294,9 @@ int main(int argc, char **argv)
 
     int status = 0;
     if (headless) {
-        struct headless *h = headless_new(stdout);
+        char lab[200];
+        config_lab_settings(&cfg, lab, sizeof lab);
+        struct headless *h = headless_new(stdout, lab);
         struct loop_observer obs = headless_observer(h);
         struct loop *loop = NULL;
         if (h == NULL ||
@@ -245,19 +305,22 @@ int main(int argc, char **argv)
             status = 1;
         } else {
             int resumed;
+            if (journal_notice[0])
+                loop_journal_copied(loop, journal_identity(journal));
             (void)loop_recover(loop, &resumed); /* a failure, or no journal, is reported */
             status = headless_run(h, loop, STDIN_FILENO, &stop_requested);
         }
         loop_close(loop);
         headless_free(h);
     } else {
-        status = run_screen(&cfg, journal, journal_problem, gateway, scanner);
+        status = run_screen(&cfg, journal, journal_problem, journal_notice[0] != '\0', gateway,
+                            scanner);
     }
 
     scanner_close(scanner);
     gateway_close(gateway);
     journal_close(journal);
-    journal_lock_release(journal_lock);
+    journal_lock_release(journal_lock); /* after journal_close: see journal_lock.h */
     if (log != stderr)
         fclose(log);
     return status;

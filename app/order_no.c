@@ -34,13 +34,27 @@ bool order_no_valid(const char *s)
     return true;
 }
 
-bool order_no_format(const char *terminal_id, int yyyymmdd, uint32_t seq,
+bool journal_id_valid(const char *id)
+{
+    if (id == NULL || strlen(id) != JOURNAL_ID_LEN)
+        return false;
+    for (const char *c = id; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= '2' && *c <= '7')))
+            return false;
+    return true;
+}
+
+bool order_no_format(const char *terminal_id, const char *journal_id, uint32_t seq,
                      char out[ORDER_NO_MAX + 1])
 {
-    if (!terminal_id_valid(terminal_id) || yyyymmdd < 19700101 || yyyymmdd > 99991231)
+    if (!terminal_id_valid(terminal_id) || !journal_id_valid(journal_id) || seq == 0)
         return false;
-    int n = snprintf(out, ORDER_NO_MAX + 1, "%s-%08d-%06u", terminal_id, yyyymmdd, seq);
-    return n > 0 && n <= ORDER_NO_MAX;
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "%s-%s-%06u", terminal_id, journal_id, seq);
+    if (n <= 0 || n > ORDER_NO_MAX)
+        return false;
+    memcpy(out, buf, (size_t)n + 1);
+    return true;
 }
 
 bool refund_no_format(const char *order_no, unsigned n, char out[ORDER_NO_MAX + 1])

@@ -2,21 +2,27 @@
  * journal.c - the SQLite journal: opening, schema migrations, durable transitions, recovery
  * reads.
  *
- * Promises (journal.h): a save is one transaction or nothing; the file is created 0600 and
- * SQLite's -wal/-shm copy that mode; a file that fails its checks (not a database, not a
- * journal, quick_check, newer schema) is only ever read, never written; recovery reads the
- * partial index of unresolved rows and nothing else. Every statement is prepared once per
- * handle, and a save writes three b-trees (the payment, its event, the partial index) and
- * syncs the WAL once.
+ * Promises (journal.h): a save is one transaction or nothing; the file is created 0600,
+ * whole (built aside, then linked into place), and SQLite's -wal/-shm copy that mode; a file
+ * that fails its checks (empty, not a database, not a journal, quick_check, newer schema) is
+ * only ever read, never written, and a handle whose background check found damage writes no
+ * more; recovery reads the partial index of unresolved rows and nothing else. Every
+ * statement is prepared once per handle, and a save writes three b-trees (the payment, its
+ * event, the partial index) and syncs the WAL once.
  */
+#define _GNU_SOURCE
 #include "journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal_sqlite.h"
@@ -113,6 +119,96 @@ static const char *const migrations[] = {
     "ALTER TABLE payments ADD COLUMN last_cause TEXT NOT NULL DEFAULT '';"
     "UPDATE payments SET last_cause = 'other'"
     " WHERE last_error IS NOT NULL AND last_error <> '';",
+
+    /* v4: whose order numbers these are, and what the journal may hold.
+     * - journal_meta: the journal's identity (8 random base32 characters, made by the
+     *   connection's posterm_new_identity(), from getrandom), the machine it belongs to (''
+     *   until journal_claim records it) and one order sequence across days, going on above
+     *   the largest per-day number ever handed out; `identities` keeps every identity it has
+     *   had and why, so a new one never repeats an old one.
+     * - payments rebuilt (SQLite cannot change a CHECK in place): auth_code may only be NULL
+     *   (every stored code is dropped in the copy; the open runs this with secure_delete on,
+     *   so the old pages are zeroed, and truncates the WAL after), the REFERRED state,
+     *   refunded_fen within 0..amount_fen, and request_seq (the id of its last request).
+     * - refunds rebuilt (in the same order, so rowids still count refunds as asked): the
+     *   REFERRED state (a refund the gateway cannot finish, left for the merchant), the
+     *   idempotency key a refund was asked with (unique where not empty), and an index by
+     *   order for the order's last refund. */
+    "CREATE TABLE journal_meta ("
+    " one INTEGER PRIMARY KEY NOT NULL CHECK (one = 1),"
+    " id TEXT NOT NULL CHECK (length(id) = 8),"
+    " machine TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL,"
+    " order_seq INTEGER NOT NULL CHECK (order_seq >= 0)"
+    ");"
+    "INSERT INTO journal_meta(one, id, machine, created_at, order_seq)"
+    " SELECT 1, posterm_new_identity(), '',"
+    " CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),"
+    " coalesce((SELECT max(last) FROM order_seq), 0);"
+    "CREATE TABLE identities ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " since INTEGER NOT NULL,"
+    " machine TEXT NOT NULL,"
+    " why TEXT NOT NULL"
+    ");"
+    "INSERT INTO identities(id, since, machine, why)"
+    " SELECT id, created_at, machine, 'created' FROM journal_meta;"
+    "DROP TABLE order_seq;"
+    "CREATE TABLE payments_v4 ("
+    " order_no TEXT PRIMARY KEY NOT NULL CHECK (length(order_no) BETWEEN 1 AND 32),"
+    " channel TEXT NOT NULL CHECK (channel = 'none' OR channel = 'wechat' OR channel = 'alipay'),"
+    " amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),"
+    " state TEXT NOT NULL CHECK (state = 'NEW' OR state = 'PAYING' OR state = 'QUERYING' OR"
+    "  state = 'CANCELLING' OR state = 'PAID' OR state = 'FAILED' OR state = 'CANCELLED' OR"
+    "  state = 'REFUNDING' OR state = 'REFUNDED' OR state = 'REFERRED'),"
+    " auth_code TEXT CHECK (auth_code IS NULL),"
+    " code_last4 TEXT NOT NULL DEFAULT '' CHECK (length(code_last4) <= 4),"
+    " abort_requested INTEGER NOT NULL DEFAULT 0,"
+    " cancel_refunded INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " pay_sent_at INTEGER NOT NULL DEFAULT 0,"
+    " updated_at INTEGER NOT NULL,"
+    " queries INTEGER NOT NULL DEFAULT 0,"
+    " cancels INTEGER NOT NULL DEFAULT 0,"
+    " trade_no TEXT,"
+    " last_error TEXT,"
+    " refunded_fen INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (refunded_fen >= 0 AND refunded_fen <= amount_fen),"
+    " refund_no TEXT,"
+    " refund_fen INTEGER NOT NULL DEFAULT 0,"
+    " last_cause TEXT NOT NULL DEFAULT '',"
+    " request_seq INTEGER NOT NULL DEFAULT 0 CHECK (request_seq >= 0)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO payments_v4(order_no, channel, amount_fen, state, auth_code, code_last4,"
+    " abort_requested, cancel_refunded, created_at, pay_sent_at, updated_at, queries, cancels,"
+    " trade_no, last_error, refunded_fen, refund_no, refund_fen, last_cause, request_seq)"
+    " SELECT order_no, channel, amount_fen, state, NULL, code_last4, abort_requested,"
+    " cancel_refunded, created_at, pay_sent_at, updated_at, queries, cancels, trade_no,"
+    " last_error, refunded_fen, refund_no, refund_fen, last_cause, 0 FROM payments;"
+    "DROP TABLE payments;"
+    "ALTER TABLE payments_v4 RENAME TO payments;"
+    "CREATE INDEX payments_unresolved ON payments(created_at) WHERE"
+    " (state = 'NEW' OR state = 'PAYING' OR state = 'QUERYING' OR state = 'CANCELLING' OR"
+    " state = 'REFUNDING');"
+    "CREATE INDEX payments_created ON payments(created_at);"
+    "CREATE INDEX payments_referred ON payments(created_at) WHERE state = 'REFERRED';"
+    "CREATE TABLE refunds_v4 ("
+    " refund_no TEXT PRIMARY KEY NOT NULL,"
+    " order_no TEXT NOT NULL,"
+    " amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),"
+    " state TEXT NOT NULL CHECK (state = 'REFUNDING' OR state = 'REFUNDED' OR state = 'FAILED'"
+    "  OR state = 'REFERRED'),"
+    " at INTEGER NOT NULL,"
+    " idem_key TEXT NOT NULL DEFAULT ''"
+    ");"
+    "INSERT INTO refunds_v4(refund_no, order_no, amount_fen, state, at)"
+    " SELECT refund_no, order_no, amount_fen, state, at FROM refunds ORDER BY rowid;"
+    "DROP TABLE refunds;"
+    "ALTER TABLE refunds_v4 RENAME TO refunds;"
+    "CREATE INDEX refunds_at ON refunds(at);"
+    "CREATE INDEX refunds_open ON refunds(order_no) WHERE state = 'REFUNDING';"
+    "CREATE UNIQUE INDEX refunds_key ON refunds(idem_key) WHERE idem_key <> '';"
+    "CREATE INDEX refunds_order ON refunds(order_no);",
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -125,10 +221,14 @@ enum stmt_id {
     ST_EVENT,
     ST_REFUND_OPEN,
     ST_REFUND_CLOSE,
+    ST_REFUND_REFER,
     ST_LOAD,
     ST_UNRESOLVED,
     ST_COUNT_UNRESOLVED,
     ST_NEXT_SEQ,
+    ST_IDENTITY,
+    ST_REFUND_BY_KEY,
+    ST_LAST_REFUND,
     ST_COUNT
 };
 
@@ -141,7 +241,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_UPSERT] =
         "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS
         ") VALUES "
-        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+        "?20) "
         "ON CONFLICT(order_no) DO UPDATE SET channel = excluded.channel, "
         "amount_fen = excluded.amount_fen, state = excluded.state, "
         "auth_code = excluded.auth_code, code_last4 = excluded.code_last4, "
@@ -151,7 +252,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         "cancels = excluded.cancels, trade_no = excluded.trade_no, "
         "last_error = excluded.last_error, refunded_fen = excluded.refunded_fen, "
         "refund_no = excluded.refund_no, refund_fen = excluded.refund_fen, "
-        "last_cause = excluded.last_cause "
+        "last_cause = excluded.last_cause, request_seq = excluded.request_seq "
         "WHERE payments.created_at = excluded.created_at",
     /* An event's id is one more than its order's last: read from the page about to be
      * written anyway, so numbering costs no extra write. (A scalar subquery, not INSERT ...
@@ -160,8 +261,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT] = "INSERT INTO events(order_no, id, at, state, name, detail) VALUES (?1, "
                  "(SELECT coalesce(max(id), 0) + 1 FROM events WHERE order_no = ?1), "
                  "?2, ?3, ?4, ?5)",
-    [ST_REFUND_OPEN] = "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at) "
-                       "VALUES (?1, ?2, ?3, 'REFUNDING', ?4) ON CONFLICT(refund_no) DO NOTHING",
+    [ST_REFUND_OPEN] = "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at, idem_key) "
+                       "VALUES (?1, ?2, ?3, 'REFUNDING', ?4, ?5) ON CONFLICT(refund_no) DO NOTHING",
     /* Runs before the payment row is updated: a refund that leaves REFUNDING succeeded when
      * the refunded sum grew (by the amount the gateway actually returned), failed otherwise. */
     [ST_REFUND_CLOSE] =
@@ -170,20 +271,44 @@ static const char *const stmt_sql[ST_COUNT] = {
         "amount_fen = CASE WHEN ?2 > p.refunded_fen THEN ?2 - p.refunded_fen ELSE amount_fen END "
         "FROM (SELECT refunded_fen FROM payments WHERE order_no = ?1) AS p "
         "WHERE refunds.order_no = ?1 AND refunds.state = 'REFUNDING'",
+    /* A payment left for the merchant leaves its refund in flight to the merchant too. */
+    [ST_REFUND_REFER] = "UPDATE refunds SET state = 'REFERRED', at = ?2 "
+                        "WHERE order_no = ?1 AND state = 'REFUNDING'",
     [ST_LOAD] = "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments WHERE order_no = ?1",
     [ST_UNRESOLVED] = "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments WHERE " JOURNAL_UNRESOLVED
                       " ORDER BY created_at",
     [ST_COUNT_UNRESOLVED] = "SELECT count(*) FROM payments WHERE " JOURNAL_UNRESOLVED,
-    [ST_NEXT_SEQ] = "INSERT INTO order_seq(day, last) VALUES (?1, 1) "
-                    "ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last",
+    [ST_NEXT_SEQ] = "UPDATE journal_meta SET order_seq = order_seq + 1 WHERE one = 1 "
+                    "RETURNING order_seq",
+    [ST_IDENTITY] = "SELECT id, machine FROM journal_meta WHERE one = 1",
+    /* "idem_key <> ''" as in refunds_key's WHERE, so SQLite may use that index. */
+    [ST_REFUND_BY_KEY] = "SELECT refund_no, order_no, amount_fen, state, at FROM refunds "
+                         "WHERE idem_key = ?1 AND idem_key <> ''",
+    /* A refunds row's rowid grows with each refund asked: the largest is the latest. */
+    [ST_LAST_REFUND] = "SELECT refund_no, order_no, amount_fen, state, at FROM refunds "
+                       "WHERE order_no = ?1 ORDER BY rowid DESC LIMIT 1",
 };
+
+/* Where the background check is (struct journal's bg_state). */
+enum bg_state { BG_NONE, BG_RUNNING, BG_PASSED, BG_DAMAGED, BG_FAILED };
 
 struct journal {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     int os_errno; /* errno right after the last failed step (see step()) */
-    bool damaged; /* journal_check() failed: no more writes */
+    bool damaged; /* a check failed: no more writes */
     char error[256];
+    char identity[9];
+    char *path; /* for the background check's own connection */
+
+    /* The background check. While its thread runs (bg_started), bg_state, bg_stop (asks it
+     * to end) and bg_verdict are shared and read or written only under bg_lock. */
+    pthread_t bg_thread;
+    pthread_mutex_t bg_lock;
+    bool bg_started;
+    int bg_state;
+    bool bg_stop;
+    char bg_verdict[200];
 };
 
 sqlite3 *journal_sqlite(struct journal *j)
@@ -199,8 +324,8 @@ const char *journal_status_reason(enum journal_status st)
     case JOURNAL_EXISTS: return "the order number is already taken by another order";
     case JOURNAL_FULL: return "the disk is full: nothing was written";
     case JOURNAL_READONLY: return "the journal cannot be written (read-only file or folder)";
-    case JOURNAL_CORRUPT: return "the journal is damaged or not a posterm journal; it was left untouched";
-    case JOURNAL_TOO_NEW: return "the journal was written by a newer posterm; it was left untouched";
+    case JOURNAL_CORRUPT: return "the journal is damaged, empty or not a posterm journal; nothing more is written to it";
+    case JOURNAL_TOO_NEW: return "the journal was written by a newer posterm; this posterm does not write to it";
     case JOURNAL_IO: return "the journal could not be read or written";
     }
     return "unknown journal status";
@@ -216,8 +341,9 @@ const char *journal_last_error(const struct journal *j)
     return j->error;
 }
 
-/* Payment codes are 16 to 24 digits; nothing else we print has a run of 16. Masks all but
- * the last four digits of any such run, in place. */
+/* Payment codes are 16 to 24 digits. Masks all but the last four digits of any run of that
+ * length, in place. Longer runs are left: the gateways' trade numbers (28 digits) are not
+ * secrets and are what a person looks up in the merchant portal. */
 static void mask_long_digit_runs(char *s)
 {
     size_t i = 0;
@@ -225,7 +351,7 @@ static void mask_long_digit_runs(char *s)
         size_t start = i;
         while (s[i] >= '0' && s[i] <= '9')
             i++;
-        if (i - start >= 16)
+        if (i - start >= 16 && i - start <= 24)
             memset(s + start, '*', i - start - 4);
         if (i == start)
             i++;
@@ -291,11 +417,44 @@ static int exec(struct journal *j, const char *sql)
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
+/* A background check still running is asked to stop and waited for: it holds j->path and
+ * a connection to the same file. */
+static void stop_background_check(struct journal *j)
+{
+    if (!j->bg_started)
+        return;
+    pthread_mutex_lock(&j->bg_lock);
+    j->bg_stop = true;
+    pthread_mutex_unlock(&j->bg_lock);
+    pthread_join(j->bg_thread, NULL);
+    pthread_mutex_destroy(&j->bg_lock);
+    j->bg_started = false;
+}
+
+/* The background check's state (and its verdict into verdict, when given). */
+static int bg_state_of(struct journal *j, char *verdict, size_t len)
+{
+    if (j->bg_started)
+        pthread_mutex_lock(&j->bg_lock);
+    int state = j->bg_state;
+    if (verdict)
+        snprintf(verdict, len, "%s", j->bg_verdict);
+    if (j->bg_started)
+        pthread_mutex_unlock(&j->bg_lock);
+    return state;
+}
+
 static void close_db(struct journal *j)
 {
+    stop_background_check(j);
+    /* Closing the last connection checkpoints the WAL into the file: not into one known to
+     * be damaged. */
+    if (j->damaged || j->bg_state == BG_DAMAGED)
+        sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(j->st[i]);
     sqlite3_close(j->db);
+    free(j->path);
     free(j);
 }
 
@@ -316,7 +475,7 @@ static enum journal_status open_sqlite_error(struct journal *j, int rc, char *er
     enum journal_status st = journal_fail(j, rc);
     char what[512];
     if (st == JOURNAL_CORRUPT)
-        snprintf(what, sizeof what, "%s: %s; the file was left untouched", doing, j->error);
+        snprintf(what, sizeof what, "%s: %s; nothing was written to it", doing, j->error);
     else if (st == JOURNAL_FULL)
         snprintf(what, sizeof what, "%s: %s; the disk is full, nothing was written", doing,
                  j->error);
@@ -340,43 +499,80 @@ static void folder_of(const char *path, char *out, size_t outlen)
         snprintf(out, outlen, "%.*s", (int)(slash - path), path);
 }
 
-/* Creates the file 0600 (whatever the umask) before SQLite sees it, so the journal never
- * exists with wider permissions; SQLite gives its -wal and -shm files the same mode. */
-static enum journal_status create_or_check_file(const char *path, char *err, size_t errlen)
+static void sync_folder(const char *path)
+{
+    char folder[PATH_MAX];
+    folder_of(path, folder, sizeof folder);
+    int dfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+/* 8 characters of RFC 4648 base32 from 40 random bits. */
+static bool new_identity(char out[9])
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    unsigned char r[5];
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = getrandom(r + got, sizeof r - got, 0);
+        if (n < 0 && errno != EINTR)
+            return false;
+        if (n > 0)
+            got += (size_t)n;
+    }
+    uint64_t bits = 0;
+    for (size_t i = 0; i < sizeof r; i++)
+        bits = bits << 8 | r[i];
+    for (int i = 0; i < 8; i++)
+        out[i] = alphabet[(bits >> (35 - 5 * i)) & 31];
+    out[8] = '\0';
+    return true;
+}
+
+/* posterm_new_identity(): for the v4 migration step, which must make the identity inside
+ * its own SQL. Direct-only: a schema (trigger, view) in a file can never call it. */
+static void sql_new_identity(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc, (void)argv;
+    char id[9];
+    if (!new_identity(id)) {
+        sqlite3_result_error(ctx, "getrandom failed", -1);
+        return;
+    }
+    sqlite3_result_text(ctx, id, -1, SQLITE_TRANSIENT);
+}
+
+static int register_functions(sqlite3 *db)
+{
+    return sqlite3_create_function(db, "posterm_new_identity", 0,
+                                   SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, sql_new_identity,
+                                   NULL, NULL);
+}
+
+/* An existing file must be a non-empty one that we may write, in a folder we may write. */
+static enum journal_status check_existing_file(const char *path, char *err, size_t errlen)
 {
     char what[4608], folder[4096];
     folder_of(path, folder, sizeof folder);
-
-    /* O_EXCL also refuses a symlink planted at the path; an existing journal may be one. */
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        int ok = fchmod(fd, 0600) == 0 && fsync(fd) == 0;
-        int saved = errno;
-        close(fd);
-        if (!ok) {
-            unlink(path);
-            snprintf(what, sizeof what, "cannot create it with mode 0600: %s", strerror(saved));
-            return open_error(JOURNAL_IO, err, errlen, path, what);
-        }
-        /* The new name must survive a power cut too. */
-        int dfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        return JOURNAL_OK;
-    }
-    bool exists = errno == EEXIST;
-    if (exists)
-        fd = open(path, O_RDWR | O_CLOEXEC);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+        return open_error(JOURNAL_CORRUPT, err, errlen, path,
+                          "the file is empty (0 bytes): it is no journal, and any history it had "
+                          "is gone; nothing was written to it. Move it aside, or run posterm "
+                          "--init-journal to start a new journal in its place");
+    int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         enum journal_status st =
             (e == EACCES || e == EPERM || e == EROFS) ? JOURNAL_READONLY : JOURNAL_IO;
-        snprintf(what, sizeof what, "cannot %s: %s",
-                 exists ? "open it for writing" : "create it", strerror(e));
+        snprintf(what, sizeof what, "cannot open it for writing: %s", strerror(e));
         return open_error(st, err, errlen, path, what);
     }
+    /* Closing this descriptor would drop any POSIX lock the process holds on the file: no
+     * SQLite connection of this handle has the file open yet. */
     close(fd);
     if (access(folder, W_OK | X_OK) != 0) {
         int e = errno;
@@ -406,11 +602,10 @@ static int exec_int(sqlite3 *db, const char *sql, int *out)
 
 /* Runs a quick_check pragma; *ok tells whether it said "ok", and verdict holds what it said
  * otherwise, on one line. */
-static int run_quick_check(struct journal *j, const char *pragma, bool *ok, char *verdict,
-                           size_t len)
+static int run_quick_check(sqlite3 *db, const char *pragma, bool *ok, char *verdict, size_t len)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(j->db, pragma, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, pragma, -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -426,44 +621,65 @@ static int run_quick_check(struct journal *j, const char *pragma, bool *ok, char
     return rc;
 }
 
-/* Reads without writing: is this a journal we may write to? */
+/* Whether the full check runs before the open returns: a migration reads and rewrites the
+ * whole payments table, so a file about to be migrated is checked first whatever its size;
+ * otherwise only a file small enough for the start-up budget. */
+static bool full_check_now(struct journal *j, enum journal_check check, int version)
+{
+    if (check == JOURNAL_CHECK_FULL)
+        return true;
+    if (check != JOURNAL_CHECK_AT_START)
+        return false;
+    int pages = 0;
+    if (version < JOURNAL_VERSION || sqlite3_threadsafe() == 0)
+        return true;
+    return exec_int(j->db, "PRAGMA page_count", &pages) != SQLITE_OK ||
+           pages <= JOURNAL_FOREGROUND_CHECK_PAGES;
+}
+
+/* Reads without writing: is this a journal we may write to? *background: the full check is
+ * still to be run, on a thread of its own. */
 static enum journal_status check_file(struct journal *j, const char *path,
-                                      enum journal_check check, int *version, char *err,
-                                      size_t errlen)
+                                      enum journal_check check, int *version, bool *background,
+                                      char *err, size_t errlen)
 {
     int app_id = 0, objects = 0, rc;
     char what[512];
+    *background = false;
 
     rc = exec_int(j->db, "PRAGMA user_version", version);
     if (rc == SQLITE_OK)
         rc = exec_int(j->db, "PRAGMA application_id", &app_id);
+    /* Reads and parses the schema: a file whose schema is damaged is refused here. */
     if (rc == SQLITE_OK)
         rc = exec_int(j->db, "SELECT count(*) FROM sqlite_schema", &objects);
     if (rc != SQLITE_OK)
         return open_sqlite_error(j, rc, err, errlen, path, "cannot read it");
 
-    if (app_id != JOURNAL_APPLICATION_ID && (app_id != 0 || *version != 0 || objects != 0))
+    if (app_id != JOURNAL_APPLICATION_ID)
         return open_error(JOURNAL_CORRUPT, err, errlen, path,
-                          "it is an SQLite database but not a posterm journal; the file was left untouched");
+                          "it is an SQLite database but not a posterm journal; nothing was written to it");
     if (*version > JOURNAL_VERSION) {
         snprintf(what, sizeof what,
                  "it has schema version %d, this posterm knows versions up to %d; it was "
-                 "written by a newer posterm and was left untouched",
+                 "written by a newer posterm; nothing was written to it",
                  *version, JOURNAL_VERSION);
         return open_error(JOURNAL_TOO_NEW, err, errlen, path, what);
     }
 
-    if (check == JOURNAL_CHECK_STARTUP && *version == 0)
-        return JOURNAL_OK; /* a new, empty file: nothing to check yet */
+    bool full = full_check_now(j, check, *version);
+    *background = check == JOURNAL_CHECK_AT_START && !full;
+    /* The table every start reads first: the sequence (v1-v3) or the identity and sequence. */
+    const char *pragma = full ? "PRAGMA quick_check"
+                         : *version < 4 ? "PRAGMA quick_check(order_seq)"
+                                        : "PRAGMA quick_check(journal_meta)";
     bool ok = false;
-    rc = run_quick_check(j, check == JOURNAL_CHECK_FULL ? "PRAGMA quick_check"
-                                                        : "PRAGMA quick_check(order_seq)",
-                         &ok, what, sizeof what);
+    rc = run_quick_check(j->db, pragma, &ok, what, sizeof what);
     if (rc != SQLITE_OK)
         return open_sqlite_error(j, rc, err, errlen, path, "integrity check");
     if (!ok) {
         char said[600];
-        snprintf(said, sizeof said, "it failed its integrity check (%s); the file was left untouched",
+        snprintf(said, sizeof said, "it failed its integrity check (%s); nothing was written to it",
                  what);
         return open_error(JOURNAL_CORRUPT, err, errlen, path, said);
     }
@@ -482,7 +698,7 @@ static enum journal_status refuse_mismatched_tables(struct journal *j, int versi
 {
     char what[512];
     snprintf(what, sizeof what,
-             "its tables are not those of schema version %d (%s); the file was left untouched",
+             "its tables are not those of schema version %d (%s); nothing was written to it",
              version, sqlite3_errmsg(j->db));
     roll_back(j);
     return open_error(JOURNAL_CORRUPT, err, errlen, path, what);
@@ -497,14 +713,18 @@ static enum journal_status migrate_and_prepare(struct journal *j, int version, c
     bool migrating = version < JOURNAL_VERSION;
     int rc = SQLITE_OK;
     if (migrating) {
-        rc = exec(j, "BEGIN IMMEDIATE");
+        /* secure_delete ON (not FAST): the pages of the payments table v4 rebuilds held
+         * payment codes; freed, they are zeroed rather than left in the file. */
+        rc = exec(j, "PRAGMA secure_delete = ON");
+        if (rc == SQLITE_OK)
+            rc = exec(j, "BEGIN IMMEDIATE");
         /* Another process may have migrated between our check and our lock: read again. */
         if (rc == SQLITE_OK)
             rc = exec_int(j->db, "PRAGMA user_version", &version);
         if (rc == SQLITE_OK && version > JOURNAL_VERSION) {
             roll_back(j);
             return open_error(JOURNAL_TOO_NEW, err, errlen, path,
-                              "a newer posterm migrated it meanwhile; it was left untouched");
+                              "a newer posterm migrated it meanwhile; nothing was written to it");
         }
         for (int v = version; rc == SQLITE_OK && v < JOURNAL_VERSION; v++)
             rc = exec(j, migrations[v]);
@@ -533,15 +753,30 @@ static enum journal_status migrate_and_prepare(struct journal *j, int version, c
             return st;
         }
     }
-    if (migrating && (rc = exec(j, "COMMIT")) != SQLITE_OK) {
-        enum journal_status st = open_sqlite_error(j, rc, err, errlen, path, "cannot migrate it");
+    sqlite3_stmt *st = j->st[ST_IDENTITY];
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(j->identity, sizeof j->identity, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        enum journal_status status =
+            open_sqlite_error(j, rc, err, errlen, path, "cannot read its identity");
         roll_back(j);
-        return st;
+        return status;
+    }
+    if (strlen(j->identity) != 8)
+        return refuse_mismatched_tables(j, version, path, err, errlen);
+    if (migrating && (rc = exec(j, "COMMIT")) != SQLITE_OK) {
+        enum journal_status status =
+            open_sqlite_error(j, rc, err, errlen, path, "cannot migrate it");
+        roll_back(j);
+        return status;
     }
     return JOURNAL_OK;
 }
 
-static enum journal_status configure(struct journal *j, const char *path, char *err, size_t errlen)
+static enum journal_status configure(struct journal *j, const char *path, bool migrated,
+                                     char *err, size_t errlen)
 {
     char mode[16] = "";
     sqlite3_stmt *st = NULL;
@@ -556,14 +791,181 @@ static enum journal_status configure(struct journal *j, const char *path, char *
     if (strcmp(mode, "wal") != 0)
         return open_error(JOURNAL_IO, err, errlen, path,
                           "SQLite refused WAL mode (is it on a network file system?)");
+    /* A migration of a file already in WAL mode went through the WAL, whose older frames may
+     * still hold payment codes journaled before v4: copy everything into the file (where the
+     * freed pages were zeroed) and cut the WAL to nothing. */
+    if (migrated && (rc = exec(j, "PRAGMA wal_checkpoint(TRUNCATE)")) != SQLITE_OK)
+        return open_sqlite_error(j, rc, err, errlen, path, "cannot checkpoint it");
     /* FULL: the WAL is synced at every commit, so a returned save survives a power cut.
-     * secure_delete: a payment code reduced to its last four digits should not linger in
-     * freed space of the file. */
+     * secure_delete: what a save replaces should not linger in freed space of the file. */
     rc = exec(j, "PRAGMA synchronous = FULL; PRAGMA secure_delete = FAST;"
                  "PRAGMA foreign_keys = OFF; PRAGMA trusted_schema = OFF;");
     if (rc != SQLITE_OK)
         return open_sqlite_error(j, rc, err, errlen, path, "cannot configure it");
     return JOURNAL_OK;
+}
+
+/* A connection of our own to path: extended codes, busy timeout, our functions. */
+static enum journal_status connect(struct journal *j, const char *path, char *err, size_t errlen)
+{
+    int rc = sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        if (!j->db)
+            return open_error(JOURNAL_IO, err, errlen, path, "out of memory");
+        return open_sqlite_error(j, rc, err, errlen, path, "cannot open it");
+    }
+    sqlite3_extended_result_codes(j->db, 1);
+    sqlite3_busy_timeout(j->db, JOURNAL_BUSY_TIMEOUT_MS);
+    /* Closing the last connection checkpoints a leftover WAL into the file: not for a file
+     * we are about to refuse, which must stay as it was. */
+    sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    rc = register_functions(j->db);
+    if (rc != SQLITE_OK)
+        return open_sqlite_error(j, rc, err, errlen, path, "cannot set it up");
+    return JOURNAL_OK;
+}
+
+/* Builds a complete journal in a fresh file beside path; *tmp names it. */
+static enum journal_status build_aside(const char *path, char *tmp, size_t tmplen, char *err,
+                                       size_t errlen)
+{
+    char what[4608];
+    if (snprintf(tmp, tmplen, "%s.new-XXXXXX", path) >= (int)tmplen)
+        return open_error(JOURNAL_IO, err, errlen, path, "its path is too long");
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        char folder[PATH_MAX];
+        folder_of(path, folder, sizeof folder);
+        snprintf(what, sizeof what, "cannot create a new journal in %s: %s", folder, strerror(e));
+        return open_error((e == EACCES || e == EPERM || e == EROFS) ? JOURNAL_READONLY : JOURNAL_IO,
+                          err, errlen, path, what);
+    }
+    bool ok = fchmod(fd, 0600) == 0; /* mkostemp's 0600 already; said, not assumed */
+    close(fd);
+    fd = -1;
+    struct journal *j = calloc(1, sizeof *j);
+    enum journal_status st = JOURNAL_IO;
+    if (!ok || !j)
+        open_error(JOURNAL_IO, err, errlen, path, ok ? "out of memory" : "cannot set mode 0600");
+    else if ((st = connect(j, tmp, err, errlen)) == JOURNAL_OK)
+        st = migrate_and_prepare(j, 0, tmp, err, errlen);
+    if (j)
+        close_db(j);
+    /* Synced before it gets its name: a power cut never leaves a half-made journal. */
+    if (st == JOURNAL_OK && ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) != 0)) {
+        snprintf(what, sizeof what, "cannot sync the new journal: %s", strerror(errno));
+        st = open_error(JOURNAL_IO, err, errlen, path, what);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (st != JOURNAL_OK)
+        unlink(tmp);
+    return st;
+}
+
+enum journal_status journal_create(const char *path, bool replace_empty, char *err,
+                                   size_t errlen)
+{
+    char tmp[PATH_MAX + 16], what[512];
+    if (err && errlen > 0)
+        err[0] = '\0';
+    if (!path || !*path)
+        return open_error(JOURNAL_IO, err, errlen, "(no path)", "no file name given");
+    struct stat sb;
+    bool empty = lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0;
+    if (!empty && (lstat(path, &sb) == 0 || errno != ENOENT))
+        return open_error(JOURNAL_EXISTS, err, errlen, path,
+                          "a file is already there; a new journal is made only where there is none "
+                          "(or an empty one, by posterm --init-journal)");
+    if (empty && !replace_empty)
+        return open_error(JOURNAL_EXISTS, err, errlen, path, "an empty file is already there");
+    enum journal_status st = build_aside(path, tmp, sizeof tmp, err, errlen);
+    if (st != JOURNAL_OK)
+        return st;
+    /* link() never replaces a file that appeared meanwhile; rename() of an empty one does,
+     * and only --init-journal asks for that. */
+    int rc = empty ? rename(tmp, path) : link(tmp, path);
+    int e = errno;
+    unlink(tmp);
+    if (rc != 0) {
+        if (e == EEXIST)
+            return open_error(JOURNAL_EXISTS, err, errlen, path, "a file appeared there meanwhile");
+        snprintf(what, sizeof what, "cannot put the new journal in place: %s", strerror(e));
+        return open_error((e == EACCES || e == EPERM || e == EROFS) ? JOURNAL_READONLY : JOURNAL_IO,
+                          err, errlen, path, what);
+    }
+    sync_folder(path);
+    return JOURNAL_OK;
+}
+
+/* The background check: PRAGMA quick_check on a read-only connection of its own, which reads
+ * a snapshot (WAL) while the loop's connection goes on writing. */
+static int bg_should_stop(void *ctx)
+{
+    struct journal *j = ctx;
+    pthread_mutex_lock(&j->bg_lock);
+    bool stop = j->bg_stop;
+    pthread_mutex_unlock(&j->bg_lock);
+    return stop;
+}
+
+static void *background_check(void *arg)
+{
+    struct journal *j = arg;
+    sqlite3 *db = NULL;
+    int state = BG_FAILED;
+    bool ok = false;
+    char verdict[sizeof j->bg_verdict] = "";
+    int rc = sqlite3_open_v2(j->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_extended_result_codes(db, 1);
+        sqlite3_busy_timeout(db, JOURNAL_BUSY_TIMEOUT_MS);
+        sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        sqlite3_progress_handler(db, 10000, bg_should_stop, j);
+        rc = run_quick_check(db, "PRAGMA quick_check", &ok, verdict, sizeof verdict);
+    }
+    if (rc == SQLITE_OK)
+        state = ok ? BG_PASSED : BG_DAMAGED;
+    else if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+        state = BG_DAMAGED;
+    if (rc != SQLITE_OK)
+        snprintf(verdict, sizeof verdict, "%s", db ? sqlite3_errmsg(db) : "out of memory");
+    mask_long_digit_runs(verdict);
+    sqlite3_close(db);
+    pthread_mutex_lock(&j->bg_lock);
+    j->bg_state = state;
+    memcpy(j->bg_verdict, verdict, sizeof verdict);
+    pthread_mutex_unlock(&j->bg_lock);
+    return NULL;
+}
+
+static void start_background_check(struct journal *j)
+{
+    j->bg_state = BG_RUNNING;
+    int e = pthread_mutex_init(&j->bg_lock, NULL);
+    if (e == 0) {
+        e = pthread_create(&j->bg_thread, NULL, background_check, j);
+        if (e == 0) {
+            j->bg_started = true;
+            return;
+        }
+        pthread_mutex_destroy(&j->bg_lock);
+    }
+    snprintf(j->bg_verdict, sizeof j->bg_verdict, "cannot start the background check: %s",
+             strerror(e));
+    j->bg_state = BG_FAILED;
+}
+
+/* Takes in the background check's verdict; true when the handle must not be written. */
+static bool known_damaged(struct journal *j)
+{
+    char verdict[sizeof j->bg_verdict];
+    if (!j->damaged && bg_state_of(j, verdict, sizeof verdict) == BG_DAMAGED) {
+        j->damaged = true;
+        snprintf(j->error, sizeof j->error, "integrity check failed: %s", verdict);
+    }
+    return j->damaged;
 }
 
 enum journal_status journal_open(struct journal **out, const char *path, char *err, size_t errlen)
@@ -580,46 +982,45 @@ enum journal_status journal_open_checked(struct journal **out, const char *path,
     if (!path || !*path)
         return open_error(JOURNAL_IO, err, errlen, "(no path)", "no file name given");
 
-    enum journal_status st = create_or_check_file(path, err, errlen);
+    struct stat sb;
+    enum journal_status st = JOURNAL_OK;
+    if (lstat(path, &sb) != 0 && errno == ENOENT) {
+        st = journal_create(path, false, err, errlen);
+        if (st == JOURNAL_EXISTS) /* made by another process meanwhile: open that one */
+            st = JOURNAL_OK;
+        if (st != JOURNAL_OK)
+            return st;
+    }
+    st = check_existing_file(path, err, errlen);
     if (st != JOURNAL_OK)
         return st;
 
     struct journal *j = calloc(1, sizeof *j);
-    if (!j)
+    if (!j || !(j->path = strdup(path))) {
+        free(j);
         return open_error(JOURNAL_IO, err, errlen, path, "out of memory");
-    /* No SQLITE_OPEN_CREATE: the file exists now, made by us with the right mode. */
-    int rc = sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        if (!j->db) {
-            free(j);
-            return open_error(JOURNAL_IO, err, errlen, path, "out of memory");
-        }
-        st = open_sqlite_error(j, rc, err, errlen, path, "cannot open it");
-        close_db(j);
-        return st;
     }
-    sqlite3_extended_result_codes(j->db, 1);
-    sqlite3_busy_timeout(j->db, JOURNAL_BUSY_TIMEOUT_MS);
-    /* Closing the last connection checkpoints a leftover WAL into the file: not for a file
-     * we are about to refuse, which must stay as it was. */
-    sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-
     /* Read-only checks, then the schema (one transaction that commits only if every
      * statement prepares), and only then anything that writes outside a transaction (the
      * switch to WAL rewrites the header). */
     int version = 0;
-    st = check_file(j, path, check, &version, err, errlen);
+    bool background = false;
+    st = connect(j, path, err, errlen);
+    if (st == JOURNAL_OK)
+        st = check_file(j, path, check, &version, &background, err, errlen);
     if (st == JOURNAL_OK)
         st = migrate_and_prepare(j, version, path, err, errlen);
     if (st == JOURNAL_OK) {
         sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
-        st = configure(j, path, err, errlen);
+        st = configure(j, path, version < JOURNAL_VERSION, err, errlen);
     }
     if (st != JOURNAL_OK) {
         close_db(j);
         return st;
     }
     j->error[0] = '\0';
+    if (background)
+        start_background_check(j);
     *out = j;
     return JOURNAL_OK;
 }
@@ -628,7 +1029,7 @@ enum journal_status journal_check(struct journal *j)
 {
     char verdict[200];
     bool ok = false;
-    int rc = run_quick_check(j, "PRAGMA quick_check", &ok, verdict, sizeof verdict);
+    int rc = run_quick_check(j->db, "PRAGMA quick_check", &ok, verdict, sizeof verdict);
     if (rc != SQLITE_OK)
         return journal_fail(j, rc);
     if (!ok) {
@@ -639,10 +1040,114 @@ enum journal_status journal_check(struct journal *j)
     return JOURNAL_OK;
 }
 
+enum journal_status journal_check_poll(struct journal *j, bool *done)
+{
+    char verdict[sizeof j->bg_verdict];
+    int state = bg_state_of(j, verdict, sizeof verdict);
+    *done = state != BG_RUNNING;
+    if (known_damaged(j))
+        return JOURNAL_CORRUPT;
+    if (state == BG_FAILED) {
+        snprintf(j->error, sizeof j->error, "the integrity check could not run: %s", verdict);
+        return JOURNAL_IO;
+    }
+    return JOURNAL_OK;
+}
+
 void journal_close(struct journal *j)
 {
     if (j)
         close_db(j);
+}
+
+const char *journal_identity(const struct journal *j)
+{
+    return j->identity;
+}
+
+/* ---- identity --------------------------------------------------------------------------- */
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs sql with text parameters ?1, ?2, ?3 (NULL: fewer) and the wall time as ?4. */
+static int exec_bound(struct journal *j, const char *sql, const char *a, const char *b,
+                      const char *c)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    const char *texts[] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (texts[i])
+            sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, wall_ms());
+    rc = step(j, st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+enum journal_status journal_claim(struct journal *j, const char *machine, bool *renewed)
+{
+    *renewed = false;
+    if (known_damaged(j))
+        return JOURNAL_CORRUPT;
+    if (!machine || !*machine) {
+        snprintf(j->error, sizeof j->error, "no machine fingerprint to record");
+        return JOURNAL_IO;
+    }
+    int rc = exec(j, "BEGIN IMMEDIATE");
+    char recorded[80] = "";
+    sqlite3_stmt *st = j->st[ST_IDENTITY];
+    if (rc == SQLITE_OK) {
+        rc = step(j, st);
+        if (rc == SQLITE_ROW) {
+            snprintf(recorded, sizeof recorded, "%s", (const char *)sqlite3_column_text(st, 1));
+            rc = SQLITE_OK;
+        }
+        sqlite3_reset(st);
+    }
+    char id[9] = "";
+    if (rc == SQLITE_OK && recorded[0] == '\0') {
+        rc = exec_bound(j, "UPDATE journal_meta SET machine = ?1", machine, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = exec_bound(j, "UPDATE identities SET machine = ?1 WHERE id = ?2 AND machine = ''",
+                            machine, j->identity, NULL);
+    } else if (rc == SQLITE_OK && strcmp(recorded, machine) != 0) {
+        /* A new identity never taken before by this journal: 40 random bits rarely repeat,
+         * and the primary key of `identities` refuses one that does. */
+        for (int tries = 0; tries < 8; tries++) {
+            if (!new_identity(id)) {
+                rc = SQLITE_IOERR;
+                break;
+            }
+            rc = exec_bound(j,
+                            "INSERT INTO identities(id, since, machine, why) VALUES "
+                            "(?1, ?4, ?2, 'copied from another machine (was ' || ?3 || ')')",
+                            id, machine, j->identity);
+            if (rc != SQLITE_CONSTRAINT_PRIMARYKEY)
+                break;
+        }
+        if (rc == SQLITE_OK)
+            rc = exec_bound(j, "UPDATE journal_meta SET id = ?1, machine = ?2", id, machine, NULL);
+    }
+    if (rc == SQLITE_OK)
+        rc = exec(j, "COMMIT");
+    if (rc != SQLITE_OK) {
+        enum journal_status status = journal_fail(j, rc);
+        roll_back(j);
+        return status;
+    }
+    if (id[0]) {
+        snprintf(j->identity, sizeof j->identity, "%s", id);
+        *renewed = true;
+    }
+    return JOURNAL_OK;
 }
 
 /* ---- writing ---------------------------------------------------------------------------- */
@@ -687,6 +1192,17 @@ static const char *without_code(const char *s, const char *code, char *buf, size
     return buf;
 }
 
+/* s fit for the journal, in buf: the code masked, then any run of a code's length. */
+static const char *clean_text(const char *s, const char *code, char *buf, size_t len)
+{
+    if (!s)
+        return NULL;
+    if (without_code(s, code, buf, len) != buf)
+        snprintf(buf, len, "%s", s);
+    mask_long_digit_runs(buf);
+    return buf;
+}
+
 static void last4_of(const char *code, char out[5])
 {
     size_t n = strlen(code);
@@ -698,24 +1214,23 @@ static void last4_of(const char *code, char out[5])
 enum journal_status journal_save(struct journal *j, const struct payment *p, const char *event,
                                  const char *detail, int64_t at)
 {
-    if (j->damaged)
+    if (known_damaged(j))
         return JOURNAL_CORRUPT; /* j->error still says why */
     if (!event || !*event || !p->order_no[0]) {
         snprintf(j->error, sizeof j->error, "a save needs an order number and an event name");
         return JOURNAL_IO;
     }
-    bool unresolved = pay_state_unresolved(p->state);
     char last4[5];
     if (p->code_last4[0])
         snprintf(last4, sizeof last4, "%s", p->code_last4);
     else
         last4_of(p->auth_code, last4);
 
-    /* Neither the event log nor last_error is a place for the payment code. */
+    /* Neither the event log nor last_error is a place for the payment code: the code itself
+     * (while the payment still has it) and anything of a code's length are masked. */
     char detail_buf[1024], error_buf[sizeof p->last_error];
-    const char *clean_detail = without_code(detail, p->auth_code, detail_buf, sizeof detail_buf);
-    const char *clean_error =
-        without_code(p->last_error, p->auth_code, error_buf, sizeof error_buf);
+    const char *clean_detail = clean_text(detail, p->auth_code, detail_buf, sizeof detail_buf);
+    const char *clean_error = clean_text(p->last_error, p->auth_code, error_buf, sizeof error_buf);
     const char *state = pay_state_name(p->state);
     int rc = run(j, j->st[ST_BEGIN]);
     if (rc != SQLITE_OK) {
@@ -728,6 +1243,11 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 2, p->refunded_fen);
         sqlite3_bind_int64(st, 3, at);
         rc = run(j, st);
+    } else if (p->state == PAY_REFERRED) {
+        sqlite3_stmt *st = j->st[ST_REFUND_REFER];
+        sqlite3_bind_text(st, 1, p->order_no, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, at);
+        rc = run(j, st);
     }
 
     if (rc == SQLITE_OK) {
@@ -736,7 +1256,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_text(st, 2, pay_channel_name(p->channel), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, p->amount_fen);
         sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
-        bind_text_or_null(st, 5, unresolved ? p->auth_code : NULL);
+        sqlite3_bind_null(st, 5); /* auth_code: never on disk (the schema refuses it) */
         sqlite3_bind_text(st, 6, last4, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 7, p->abort_requested ? 1 : 0);
         sqlite3_bind_int(st, 8, p->cancel_refunded ? 1 : 0);
@@ -751,6 +1271,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         bind_text_or_null(st, 17, p->refund_no);
         sqlite3_bind_int64(st, 18, p->refund_fen);
         sqlite3_bind_text(st, 19, pay_cause_name(p->last_cause), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 20, p->request_seq);
         rc = run(j, st);
         if (rc == SQLITE_OK && sqlite3_changes(j->db) == 0) {
             if (!sqlite3_get_autocommit(j->db))
@@ -767,7 +1288,14 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_text(st, 2, p->order_no, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, p->refund_fen);
         sqlite3_bind_int64(st, 4, at);
+        sqlite3_bind_text(st, 5, p->refund_key, -1, SQLITE_STATIC);
         rc = run(j, st);
+        if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+            run(j, j->st[ST_ROLLBACK]);
+            snprintf(j->error, sizeof j->error,
+                     "refund key %s was already used for another refund", p->refund_key);
+            return JOURNAL_EXISTS;
+        }
     }
 
     if (rc == SQLITE_OK) {
@@ -787,12 +1315,11 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
     return JOURNAL_OK;
 }
 
-enum journal_status journal_next_order_seq(struct journal *j, int yyyymmdd, uint32_t *seq)
+enum journal_status journal_next_order_seq(struct journal *j, uint32_t *seq)
 {
-    if (j->damaged)
+    if (known_damaged(j))
         return JOURNAL_CORRUPT;
     sqlite3_stmt *st = j->st[ST_NEXT_SEQ];
-    sqlite3_bind_int(st, 1, yyyymmdd);
     int rc = step(j, st);
     if (rc == SQLITE_ROW) {
         *seq = (uint32_t)sqlite3_column_int64(st, 0);
@@ -827,7 +1354,7 @@ bool journal_read_payment(sqlite3_stmt *st, struct payment *out)
     out->amount_fen = sqlite3_column_int64(st, 2);
     copy_column(st, 3, name, sizeof name);
     bool known = pay_state_from_name(name, &out->state);
-    copy_column(st, 4, out->auth_code, sizeof out->auth_code);
+    /* column 4, auth_code, is always NULL: nothing to read */
     copy_column(st, 5, out->code_last4, sizeof out->code_last4);
     out->abort_requested = sqlite3_column_int(st, 6) != 0;
     out->cancel_refunded = sqlite3_column_int(st, 7) != 0;
@@ -843,6 +1370,7 @@ bool journal_read_payment(sqlite3_stmt *st, struct payment *out)
     out->refund_fen = sqlite3_column_int64(st, 17);
     copy_column(st, 18, name, sizeof name);
     out->last_cause = pay_cause_from_name(name);
+    out->request_seq = (uint32_t)sqlite3_column_int64(st, 19);
     return known;
 }
 
@@ -919,4 +1447,41 @@ enum journal_status journal_count_unresolved(struct journal *j, int *count)
         status = journal_fail(j, rc);
     sqlite3_reset(st);
     return status;
+}
+
+static enum journal_status read_refund(struct journal *j, enum stmt_id id, const char *arg,
+                                       struct journal_refund *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!arg || !*arg)
+        return JOURNAL_NOT_FOUND;
+    sqlite3_stmt *st = j->st[id];
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    enum journal_status status = JOURNAL_OK;
+    if (rc == SQLITE_ROW) {
+        copy_column(st, 0, out->refund_no, sizeof out->refund_no);
+        copy_column(st, 1, out->order_no, sizeof out->order_no);
+        out->amount_fen = sqlite3_column_int64(st, 2);
+        copy_column(st, 3, out->state, sizeof out->state);
+        out->at = sqlite3_column_int64(st, 4);
+    } else if (rc == SQLITE_DONE) {
+        status = JOURNAL_NOT_FOUND;
+    } else {
+        status = journal_fail(j, rc);
+    }
+    sqlite3_reset(st);
+    return status;
+}
+
+enum journal_status journal_refund_by_key(struct journal *j, const char *key,
+                                          struct journal_refund *out)
+{
+    return read_refund(j, ST_REFUND_BY_KEY, key, out);
+}
+
+enum journal_status journal_last_refund(struct journal *j, const char *order_no,
+                                        struct journal_refund *out)
+{
+    return read_refund(j, ST_LAST_REFUND, order_no, out);
 }

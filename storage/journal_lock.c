@@ -1,56 +1,71 @@
 /*
- * journal_lock.c - the flock beside the journal, and the owner's pid inside it.
+ * journal_lock.c - the flock on the journal's inode, and who holds it.
  */
 #define _GNU_SOURCE
 #include "journal_lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* The pid the holder wrote, or 0 when it cannot be read (written a moment later). */
-static long holder_pid(int fd)
+/* The pid of another process holding an flock on inode ino, or 0 when /proc/locks does not
+ * say (another pid namespace, /proc not mounted). Lines look like
+ * "3: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF". */
+static long holder_pid(ino_t ino)
 {
-    char buf[24] = "";
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
+    FILE *f = fopen("/proc/locks", "re");
+    if (!f)
         return 0;
-    buf[n] = '\0';
-    long pid = strtol(buf, NULL, 10);
-    return pid > 0 ? pid : 0;
+    char line[256], kind[16];
+    long pid = 0, found = 0;
+    unsigned maj, min;
+    unsigned long long inode;
+    while (!found && fgets(line, sizeof line, f)) {
+        const char *rest = strchr(line, ':');
+        if (rest && sscanf(rest + 1, " %15s %*s %*s %ld %x:%x:%llu", kind, &pid, &maj, &min,
+                           &inode) == 5 &&
+            strcmp(kind, "FLOCK") == 0 && inode == (unsigned long long)ino && pid != getpid())
+            found = pid;
+    }
+    fclose(f);
+    return found;
 }
 
 enum journal_lock_status journal_lock_take(const char *journal_path, int *fd, char *err,
                                            size_t errlen)
 {
-    char path[PATH_MAX];
     *fd = -1;
     if (journal_path == NULL || journal_path[0] == '\0') {
         snprintf(err, errlen, "no journal file named: nothing to lock");
         return JOURNAL_LOCK_UNAVAILABLE;
     }
-    if (snprintf(path, sizeof path, "%s.lock", journal_path) >= (int)sizeof path) {
-        snprintf(err, errlen, "journal %s: its path is too long for a lock file", journal_path);
+    /* open() follows symlinks: the lock is on the file the journal really is. Read-only is
+     * enough for flock, so a journal posterm may only read is still locked (and refused by
+     * the journal's open, with its reason). O_NONBLOCK: a FIFO planted there must not hang. */
+    int lfd = open(journal_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (lfd < 0) {
+        snprintf(err, errlen, "cannot lock the journal %s: %s", journal_path, strerror(errno));
         return JOURNAL_LOCK_UNAVAILABLE;
     }
-    int lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (lfd < 0) {
-        snprintf(err, errlen, "cannot create the lock file %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(lfd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "cannot lock the journal %s: not a regular file", journal_path);
+        close(lfd);
         return JOURNAL_LOCK_UNAVAILABLE;
     }
     if (flock(lfd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
-        long pid = e == EWOULDBLOCK ? holder_pid(lfd) : 0;
         close(lfd);
         if (e != EWOULDBLOCK) {
-            snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+            snprintf(err, errlen, "cannot lock the journal %s: %s", journal_path, strerror(e));
             return JOURNAL_LOCK_UNAVAILABLE;
         }
+        long pid = holder_pid(sb.st_ino);
         if (pid > 0)
             snprintf(err, errlen,
                      "journal %s is in use by another posterm (pid %ld): one posterm per journal",
@@ -59,13 +74,6 @@ enum journal_lock_status journal_lock_take(const char *journal_path, int *fd, ch
             snprintf(err, errlen, "journal %s is in use by another posterm: one posterm per journal",
                      journal_path);
         return JOURNAL_LOCK_HELD;
-    }
-    /* The pid is only for the refusal's message: failing to write it changes nothing. */
-    char pid[24];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(lfd, 0) == 0) {
-        ssize_t written = pwrite(lfd, pid, (size_t)n, 0);
-        (void)written;
     }
     *fd = lfd;
     return JOURNAL_LOCK_OK;

@@ -54,6 +54,28 @@ enum journal_status report_payments(struct journal *j, int64_t from, int64_t to,
     return finish(j, st, rc);
 }
 
+enum journal_status report_referred(struct journal *j, journal_payment_fn fn, void *ctx)
+{
+    /* "state = 'REFERRED'" exactly as payments_referred's WHERE, so SQLite reads that index. */
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(j,
+                     "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments WHERE state = 'REFERRED' "
+                     "ORDER BY created_at DESC, order_no DESC",
+                     &st);
+    if (rc != SQLITE_OK)
+        return finish(j, st, rc);
+    struct payment p;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!journal_read_payment(st, &p)) {
+            sqlite3_finalize(st);
+            return JOURNAL_CORRUPT;
+        }
+        if (fn(ctx, &p) != 0)
+            break;
+    }
+    return finish(j, st, rc);
+}
+
 enum journal_status report_events(struct journal *j, const char *order_no, journal_event_fn fn,
                                   void *ctx)
 {
@@ -99,7 +121,7 @@ enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
                      " sum(state IN ('PAID','REFUNDING')), sum(state = 'REFUNDED'), "
                      " sum(CASE WHEN state IN ('PAID','REFUNDING','REFUNDED') THEN amount_fen "
                      "     ELSE 0 END), "
-                     " sum(" JOURNAL_UNRESOLVED ") "
+                     " sum(" JOURNAL_UNRESOLVED "), sum(state = 'REFERRED') "
                      "FROM payments WHERE created_at >= ?1 AND created_at < ?2 GROUP BY channel",
                      &st);
     if (rc != SQLITE_OK)
@@ -112,6 +134,7 @@ enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
         t->refunded_count += sqlite3_column_int64(st, 2);
         t->charged_fen += sqlite3_column_int64(st, 3);
         t->unresolved_count += sqlite3_column_int64(st, 4);
+        t->referred_count += sqlite3_column_int64(st, 5);
     }
     enum journal_status status = finish(j, st, rc);
     if (status != JOURNAL_OK)
@@ -142,6 +165,7 @@ enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
         out->all.refunded_fen += t->refunded_fen;
         out->all.net_fen += t->net_fen;
         out->all.unresolved_count += t->unresolved_count;
+        out->all.referred_count += t->referred_count;
     }
     return JOURNAL_OK;
 }

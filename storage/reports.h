@@ -40,6 +40,8 @@ struct report_totals {
     int64_t refunded_fen;     /* refunds completed in the period, whenever their payment was */
     int64_t net_fen;          /* charged_fen - refunded_fen */
     int64_t unresolved_count; /* created in the period and still owed work */
+    int64_t referred_count;   /* created in the period and left for the merchant (REFERRED):
+                               * counted in no sum, the money's fate being unknown here */
 };
 
 #define REPORT_CHANNELS 3 /* indexed by enum pay_channel: none, wechat, alipay */
@@ -53,6 +55,11 @@ struct report_day {
  * return money (cancel_refunded) was never a sale and is counted nowhere. */
 enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
                                   struct report_day *out);
+
+/* Every payment left for the merchant (REFERRED), whenever it was made, newest first: the
+ * end-of-day report lists them until they are settled in the merchant portal. Reads only
+ * the partial index payments_referred. */
+enum journal_status report_referred(struct journal *j, journal_payment_fn fn, void *ctx);
 
 /* The local calendar day around `now` (unix seconds) as the period [from, to) in wall ms,
  * and as yyyymmdd: what "today" means for the history and end-of-day reports. */

@@ -175,6 +175,7 @@ enum text_id describe_event(const char *name)
         {"refunded", T_EV_REFUNDED},
         {"refund_failed", T_EV_REFUND_FAILED},
         {"resumed", T_EV_RESUMED},
+        {"referred", T_EV_REFERRED},
     };
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         if (strcmp(name, events[i].name) == 0)

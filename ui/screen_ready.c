@@ -4,6 +4,9 @@
 #include "screens.h"
 
 #include <curses.h>
+#include <stdio.h>
+
+#include "money.h"
 #include "text.h"
 #include "widgets.h"
 
@@ -20,6 +23,26 @@ void screen_ready(const struct ui_model *m, struct ui_input *in)
     y += 2;
     /* An empty field shows a dim zero so the cashier sees where the amount will appear. */
     const char *amount = in->amount[0] != '\0' ? in->amount : "0";
-    wdg_big_amount(y, f.cols, f.bottom - y, m->lang, amount,
+    int rows = m->background_n > 0 ? m->background_n + 2 : 0;
+    wdg_big_amount(y, f.cols, f.bottom - y - rows, m->lang, amount,
                    in->amount[0] != '\0' ? WDG_PLAIN : WDG_DIM);
+    if (rows == 0)
+        return;
+    /* A payment whose window closed no longer holds the counter: say what is still being
+     * done about it, and that a customer who paid meanwhile gets the money back. */
+    char buf[200], money[MONEY_TEXT_MAX];
+    y = f.bottom - rows;
+    wdg_put(y++, 2, f.cols - 4, WDG_DIM, text(m->lang, T_READY_BACKGROUND));
+    for (int i = 0; i < m->background_n; i++) {
+        const struct payment *p = &m->background[i];
+        money_format(p->amount_fen, money);
+        if (p->state == PAY_CANCELLING)
+            wdg_format(buf, sizeof buf, m->lang, T_BG_CANCELLING, p->order_no, money,
+                       (unsigned)p->cancels);
+        else
+            wdg_format(buf, sizeof buf, m->lang,
+                       p->state == PAY_REFUNDING ? T_BG_REFUNDING : T_BG_CHECKING, p->order_no,
+                       money);
+        wdg_put(y++, 2, f.cols - 4, WDG_WARN, buf);
+    }
 }

@@ -95,6 +95,8 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
         break;
     }
     case UI_REFUND_CONFIRM:
+        if (m->refund_repeats)
+            wdg_put(y++, x, w, WDG_BAD, text(m->lang, T_REF_REPEAT));
         wdg_format(buf, sizeof buf, m->lang, T_REF_CONFIRM, money_format(m->refund_fen, a),
                    p->order_no);
         wdg_put(y, x, w, WDG_WARN, buf);

@@ -106,7 +106,9 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
         break;
     case PAY_CANCELLED:
         wdg_center(y++, WDG_WARN,
-                   text(m->lang, p->cancel_refunded ? T_RES_MONEY_RETURNED : T_RES_NO_MONEY));
+                   text(m->lang, p->cancel_refunded                ? T_RES_MONEY_RETURNED
+                                 : p->channel == CHANNEL_WECHAT ? T_RES_ANY_RETURNED
+                                                                : T_RES_NO_MONEY));
         /* Who cancelled: the cashier, or the window closing without an answer. */
         if (p->last_error[0] != '\0')
             wdg_center(y++, WDG_DIM,

@@ -22,8 +22,6 @@ static const struct text_row table[T__COUNT] = {
     [T_SCANNER_NAMED] = {"Scanner: %s", "扫码枪：%s"},
     [T_SCANNER_NONE] = {"Scanner: not connected (type codes)", "扫码枪：未连接（可键盘输入）"},
     [T_PENDING] = {"Resolving: %d", "后台处理：%d 笔"},
-    [T_TLS_OFF] = {"WARNING: TLS verification is OFF - for tests only, never for real money",
-                   "警告：TLS 证书校验已关闭 - 仅供测试，不可用于真实收款"},
     [T_TOO_SMALL] = {"Window too small (%dx%d): need at least 80x24",
                      "窗口太小（%dx%d）：至少需要 80x24"},
 
@@ -157,8 +155,6 @@ static const struct text_row table[T__COUNT] = {
                              "日志恢复可写；订单 %s 继续处理"},
     [T_NOTE_NOT_SENT] = {"payment %s: the gateway client could not send the request",
                          "订单 %s：网关客户端未能发出请求"},
-    [T_NOTE_QUEUE_FULL] = {"payment %s: too many actions waiting for the journal",
-                           "订单 %s：等待写入日志的操作过多"},
     [T_NOTE_RECOVER_FAILED] = {"journal: cannot read unresolved payments: %s",
                                "日志：无法读取未完成的收款：%s"},
     [T_NOTE_RECOVER_NO_MEMORY] = {"journal: cannot read unresolved payments: out of memory",
@@ -190,6 +186,48 @@ static const struct text_row table[T__COUNT] = {
                              "退款金额须大于 0.00 且不超过 %s"},
     [T_NOTE_REFUND_TOO_MANY] = {"order %s: too many refunds", "订单 %s：退款次数过多"},
     [T_NOTE_REFUND_REFUSED] = {"refund refused: %s", "退款被拒绝：%s"},
+    [T_LAB_SETTINGS] = {"TEST SETTINGS - never for real money: %s",
+                        "测试设置，切勿用于真实收款：%s"},
+    [T_CLOCK_BEHIND] = {"CLOCK WRONG: %d min behind the gateway - set the clock",
+                        "时钟错误：比网关慢 %d 分钟，请校准"},
+    [T_CLOCK_AHEAD] = {"CLOCK WRONG: %d min ahead of the gateway - set the clock",
+                       "时钟错误：比网关快 %d 分钟，请校准"},
+    [T_RES_ANY_RETURNED] = {"Any money taken from the customer was returned.",
+                            "如已扣款，款项已退回顾客。"},
+    [T_READY_BACKGROUND] = {"Still being finished (the till is free):", "后台仍在处理（可继续收款）："},
+    [T_BG_CANCELLING] = {"%s  %s  cancelling at the gateway (attempt %u)",
+                         "%s  %s  正在向网关撤销（第 %u 次）"},
+    [T_BG_REFUNDING] = {"%s  %s  refund being confirmed", "%s  %s  退款确认中"},
+    [T_BG_CHECKING] = {"%s  %s  checking with the gateway", "%s  %s  正在向网关查询"},
+    [T_NOTE_JOURNAL_COPIED] = {"this journal was copied from another terminal: new order numbers "
+                               "from %s",
+                               "此日志是从另一台终端复制的：新订单号从 %s 开始"},
+    [T_NOTE_JOURNAL_DAMAGED] = {"journal damaged: %s; nothing more is written to it, no payment "
+                                "is taken",
+                                "日志已损坏：%s；不再写入，暂停收款"},
+    [T_NOTE_NOT_RECOVERED] = {"cannot take payments: the unresolved payments could not all be "
+                              "read (retrying)",
+                              "无法收款：未完成的收款未能全部读取（正在重试）"},
+    [T_NOTE_RECOVERED] = {"unresolved payments read; payments can be taken again",
+                          "未完成的收款已读取；可以继续收款"},
+    [T_NOTE_CLOCK_BEHIND] = {"the terminal's clock is %d minutes behind the gateway's: set the "
+                             "clock",
+                             "终端时钟比网关慢 %d 分钟：请校准时钟"},
+    [T_NOTE_CLOCK_AHEAD] = {"the terminal's clock is %d minutes ahead of the gateway's: set the "
+                            "clock",
+                            "终端时钟比网关快 %d 分钟：请校准时钟"},
+    [T_NOTE_REFUND_UNDER_WAY] = {"order %s: a refund of %s is under way; wait for its result",
+                                 "订单 %s：一笔 %s 的退款正在处理，请等待结果"},
+    [T_NOTE_REFUND_KEY_SEEN] = {"order %s: this refund of %s was asked before (%s); nothing sent",
+                                "订单 %s：这笔 %s 的退款之前已提交（%s）；未重复发送"},
+    [T_NOTE_REFUND_KEY_OTHER] = {"that refund key belongs to a refund of %2$s on order %1$s: "
+                                 "nothing sent",
+                                 "该退款编号属于订单 %1$s 的 %2$s 退款：未发送"},
+    [T_NOTE_REFERRED] = {"payment %s is left for the merchant: %s; settle it in the merchant "
+                         "portal",
+                         "订单 %s 需商户处理：%s；请在商户平台处理"},
+    [T_REF_REPEAT] = {"The same amount was refunded on this order a few minutes ago. Refund again?",
+                      "该订单几分钟前已退过相同金额。确定再次退款？"},
 
     [T_JOURNAL_UNAVAILABLE] = {"the journal is unavailable", "日志不可用"},
     [T_HISTORY_UNREADABLE] = {"history: the journal could not be read", "流水：无法读取日志"},
@@ -209,6 +247,7 @@ static const struct text_row table[T__COUNT] = {
     [T_EV_ABORTED] = {"aborted", "已中止"},
     [T_EV_CANCEL_DECIDED] = {"cancel decided", "决定撤销"},
     [T_EV_CANCEL_REFUSED] = {"cancel refused", "撤销被拒绝"},
+    [T_EV_REFERRED] = {"merchant to settle", "转交商户处理"},
     [T_EV_CANCELLED] = {"cancelled", "已撤销"},
     [T_EV_PAID_CANCEL_REFUSED] = {"paid (no cancel)", "已支付（未撤销）"},
     [T_EV_REFUND_REQUESTED] = {"refund requested", "申请退款"},
@@ -344,9 +383,6 @@ void text_loop_note(enum ui_lang lang, const struct loop_message *m, char *buf, 
     case LOOP_NOTE_NOT_SENT:
         snprintf(buf, len, text(lang, T_NOTE_NOT_SENT), order);
         return;
-    case LOOP_NOTE_QUEUE_FULL:
-        snprintf(buf, len, text(lang, T_NOTE_QUEUE_FULL), order);
-        return;
     case LOOP_NOTE_RECOVER_FAILED:
         snprintf(buf, len, text(lang, T_NOTE_RECOVER_FAILED), journal_reason(lang, m));
         return;
@@ -410,6 +446,38 @@ void text_loop_note(enum ui_lang lang, const struct loop_message *m, char *buf, 
         return;
     case LOOP_NOTE_REFUND_REFUSED:
         snprintf(buf, len, text(lang, T_NOTE_REFUND_REFUSED), text_engine_reason(lang, m->engine));
+        return;
+    case LOOP_NOTE_NOT_RECOVERED:
+        snprintf(buf, len, "%s", text(lang, T_NOTE_NOT_RECOVERED));
+        return;
+    case LOOP_NOTE_RECOVERED:
+        snprintf(buf, len, "%s", text(lang, T_NOTE_RECOVERED));
+        return;
+    case LOOP_NOTE_CLOCK_WRONG:
+        snprintf(buf, len,
+                 text(lang, strcmp(detail, "behind") == 0 ? T_NOTE_CLOCK_BEHIND : T_NOTE_CLOCK_AHEAD),
+                 m->count);
+        return;
+    case LOOP_NOTE_REFUND_UNDER_WAY:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_UNDER_WAY), order,
+                 money_format(m->amount_fen, money));
+        return;
+    case LOOP_NOTE_REFUND_KEY_SEEN:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_KEY_SEEN), order,
+                 money_format(m->amount_fen, money), detail);
+        return;
+    case LOOP_NOTE_REFUND_KEY_OTHER:
+        snprintf(buf, len, text(lang, T_NOTE_REFUND_KEY_OTHER), order,
+                 money_format(m->amount_fen, money));
+        return;
+    case LOOP_NOTE_REFERRED:
+        snprintf(buf, len, text(lang, T_NOTE_REFERRED), order, detail);
+        return;
+    case LOOP_NOTE_JOURNAL_COPIED:
+        snprintf(buf, len, text(lang, T_NOTE_JOURNAL_COPIED), detail);
+        return;
+    case LOOP_NOTE_JOURNAL_DAMAGED:
+        snprintf(buf, len, text(lang, T_NOTE_JOURNAL_DAMAGED), detail);
         return;
     case LOOP_NOTE__COUNT:
         break;

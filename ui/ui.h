@@ -86,6 +86,9 @@ enum ui_refund_step {
     UI_REFUND_SENT,    /* refund_payment as it now stands (REFUNDING, PAID, REFUNDED) */
 };
 
+/* The background payments listed on the ready screen (the header counts all of them). */
+#define UI_BACKGROUND_MAX 4
+
 struct ui_model {
     enum ui_screen screen;
     enum ui_lang lang;
@@ -96,7 +99,13 @@ struct ui_model {
     bool scanner_connected;
     char scanner_name[64];     /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
     int pending;               /* unresolved payments being worked on in the background */
-    bool tls_verify_off;       /* the config turned TLS verification off: warn loudly */
+    char lab_settings[200];    /* test-only settings in force (config_lab_settings), "" = none:
+                                * warned loudly on every screen */
+    int clock_skew_s;          /* the gateway's clock minus ours when minutes apart, else 0 */
+
+    /* READY: what is still being cancelled or refunded in the background. */
+    const struct payment *background;
+    int background_n;
 
     /* One line for the cashier: a bad scan, a refused action, a journal error. */
     char message[160];
@@ -122,6 +131,8 @@ struct ui_model {
     enum ui_refund_step refund_step;
     const struct payment *refund_payment; /* steps AMOUNT, CONFIRM, SENT */
     int64_t refund_fen;                   /* steps CONFIRM, SENT */
+    bool refund_repeats;                  /* step CONFIRM: the same amount was refunded on
+                                           * this order minutes ago; the screen asks again */
 
     /* EOD: storage/reports.h report_totals for the day, and its unresolved payments
      * (report_payments, unresolved_only) listed apart: they are in no total. */

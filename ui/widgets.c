@@ -147,7 +147,8 @@ void wdg_fill_row(int y, enum wdg_style style)
     attroff(a);
 }
 
-/* Row 0: terminal, gateway, pending. Row 1: scanner. Row 2 when TLS checks are off. */
+/* Row 0: terminal, gateway, pending. Row 1: scanner. Then a red row for each alarm: lab
+ * settings in force (never for real money), a terminal clock minutes off the gateway's. */
 static int header(const struct ui_model *m)
 {
     char buf[160];
@@ -172,11 +173,20 @@ static int header(const struct ui_model *m)
                  text(m->lang, m->scanner_connected ? T_SCANNER_OK : T_SCANNER_NONE));
     wdg_put(1, 1, COLS - 2, m->scanner_connected ? WDG_DIM : WDG_BAD, buf);
 
-    if (!m->tls_verify_off)
-        return 2;
-    wdg_fill_row(2, WDG_BAD);
-    wdg_center(2, WDG_BAD, text(m->lang, T_TLS_OFF));
-    return 3;
+    int y = 2;
+    if (m->lab_settings[0] != '\0') {
+        wdg_fill_row(y, WDG_BAD);
+        wdg_format(buf, sizeof buf, m->lang, T_LAB_SETTINGS, m->lab_settings);
+        wdg_center(y++, WDG_BAD, buf);
+    }
+    if (m->clock_skew_s != 0) {
+        int minutes = ((m->clock_skew_s < 0 ? -m->clock_skew_s : m->clock_skew_s) + 59) / 60;
+        wdg_fill_row(y, WDG_BAD);
+        wdg_format(buf, sizeof buf, m->lang,
+                   m->clock_skew_s > 0 ? T_CLOCK_BEHIND : T_CLOCK_AHEAD, minutes);
+        wdg_center(y++, WDG_BAD, buf);
+    }
+    return y;
 }
 
 /* Lays the keys out on the screen's last rows, as many per row as fit. Returns the footer's

@@ -150,7 +150,7 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
     memset(out, 0, sizeof *out);
     if ((req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
         (req->op == GW_REFUND && (!req->refund_no[0] || req->amount_fen <= 0)) ||
-        !req->order_no[0])
+        (req->op == GW_REFUND_QUERY && !req->refund_no[0]) || !req->order_no[0])
         return GW_ERR_INTERNAL;
     alipay_timestamp(now, ts);
     char *biz = biz_content(req);
@@ -203,11 +203,12 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
             st = GW_ERR_INTERNAL;
         char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
         if (req->op == GW_PAY) paycode_mask(req->auth_code, masked, sizeof masked);
-        snprintf(out->log_line, sizeof out->log_line, "alipay %s order %s%s%s%s%s",
-                 gw_op_name(req->op), req->order_no, masked[0] ? " code " : "", masked,
-                 req->amount_fen > 0 && req->op != GW_QUERY && req->op != GW_CANCEL ? " " : "",
-                 req->amount_fen > 0 && req->op != GW_QUERY && req->op != GW_CANCEL
-                     ? money_format(req->amount_fen, amount) : "");
+        bool with_amount = req->op == GW_PAY || req->op == GW_REFUND;
+        bool with_refund = req->op == GW_REFUND || req->op == GW_REFUND_QUERY;
+        snprintf(out->log_line, sizeof out->log_line, "alipay %s order %s%s%s%s%s%s%s",
+                 gw_op_name(req->op), req->order_no, with_refund ? " refund " : "",
+                 with_refund ? req->refund_no : "", masked[0] ? " code " : "", masked,
+                 with_amount ? " " : "", with_amount ? money_format(req->amount_fen, amount) : "");
     }
     free(url.s);
     free(body.s);
@@ -329,7 +330,6 @@ static const struct code_words pay_failures[] = {
     {"ACQ.ERROR_BALANCE_PAYMENT_DISABLE", PAY_CAUSE_BUYER_ACCOUNT,
      "buyer has balance payment switched off"},
     {"ACQ.BUYER_SELLER_EQUAL", PAY_CAUSE_BUYER_ACCOUNT, "buyer and seller are the same account"},
-    {"ACQ.TRADE_BUYER_NOT_MATCH", PAY_CAUSE_ORDER_CONFLICT, "order belongs to another buyer"},
     {"ACQ.BUYER_ENABLE_STATUS_FORBID", PAY_CAUSE_BUYER_ACCOUNT, "buyer's account may not pay"},
     {"ACQ.PULL_MOBILE_CASHIER_FAIL", PAY_CAUSE_SCAN_AGAIN,
      "could not reach the buyer's phone: scan a fresh code"},
@@ -355,14 +355,19 @@ static const struct code_words pay_failures[] = {
     {"ACQ.SELLER_BEEN_BLOCKED", PAY_CAUSE_MERCHANT_SETUP, "merchant account is frozen"},
     {"ACQ.INVALID_STORE_ID", PAY_CAUSE_MERCHANT_SETUP, "store id is not valid"},
     {"ACQ.TOTAL_FEE_EXCEED", PAY_CAUSE_AMOUNT_LIMIT, "amount above the limit"},
-    {"ACQ.CONTEXT_INCONSISTENT", PAY_CAUSE_ORDER_CONFLICT,
-     "order number reused with different details"},
-    {"ACQ.TRADE_HAS_CLOSE", PAY_CAUSE_ORDER_CLOSED, "order is already closed"},
     {"ACQ.INVALID_PARAMETER", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
     {"ACQ.ACCESS_FORBIDDEN", PAY_CAUSE_MERCHANT_SETUP, "merchant may not use this API"},
     {"ACQ.EXIST_FORBIDDEN_WORD", PAY_CAUSE_REQUEST_REFUSED, "order text contains a forbidden word"},
     {"ACQ.PARTNER_ERROR", PAY_CAUSE_MERCHANT_SETUP, "app_id is wrong"},
     {NULL, PAY_CAUSE_NONE, NULL},
+};
+
+/* Answers to a pay that speak of a trade already holding our order number. Order numbers
+ * never repeat, so they can only mean an earlier copy of this very request reached Alipay (a
+ * resend): never a failure, never a success; the query decides (README.md "Resent pays"). */
+static const char *const pay_duplicates[] = {
+    "ACQ.TRADE_HAS_SUCCESS", "ACQ.TRADE_HAS_CLOSE", "ACQ.CONTEXT_INCONSISTENT",
+    "ACQ.TRADE_BUYER_NOT_MATCH", NULL,
 };
 
 /* alipay.trade.cancel sub_codes that will not change on retry (README.md "Alipay cancel"). */
@@ -408,49 +413,87 @@ static const char *str_field(const cJSON *o, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* "12.30" into fen. False when present but not an exact amount. */
-static bool amount_field(const cJSON *o, const char *name, int64_t *fen)
+static bool listed(const char *const *list, const char *code)
+{
+    for (; *list; list++)
+        if (strcmp(*list, code) == 0) return true;
+    return false;
+}
+
+/* A string fact: false when present but not a string or too long for its field. */
+static bool text_fact(const cJSON *o, const char *name, bool *given, char *out, size_t cap)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    *fen = 0;
+    if (!v) return true;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap) return false;
+    snprintf(out, cap, "%s", v->valuestring);
+    *given = true;
+    return true;
+}
+
+/* A money fact, "12.30" into fen. False when present but not an exact amount. */
+static bool money_fact(const cJSON *o, const char *name, bool *given, int64_t *fen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    int64_t parsed = 0;
     if (!v) return true;
     if (!cJSON_IsString(v)) return false;
-    enum money_status st = money_parse(v->valuestring, 0, fen);
-    if (st == MONEY_ZERO) {
-        *fen = 0;
-        return true;
+    enum money_status st = money_parse(v->valuestring, 0, &parsed);
+    if (st != MONEY_OK && st != MONEY_ZERO) return false;
+    *fen = st == MONEY_ZERO ? 0 : parsed;
+    *given = true;
+    return true;
+}
+
+/* Fills said from the verified "<method>_response" object (A8 in README.md). False when a
+ * fact is there but malformed: the reply is then not read at all. */
+static bool read_facts(const cJSON *o, struct gw_facts *f)
+{
+    return text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
+           text_fact(o, "out_request_no", &f->refund_no_given, f->refund_no,
+                     sizeof f->refund_no) &&
+           text_fact(o, "trade_no", &f->trade_no_given, f->trade_no, sizeof f->trade_no) &&
+           money_fact(o, "total_amount", &f->amount_given, &f->amount_fen) &&
+           money_fact(o, "refund_amount", &f->refund_given, &f->refund_fen) &&
+           money_fact(o, "refund_fee", &f->refunded_total_given, &f->refunded_total_fen);
+}
+
+/* alipay.trade.fastpay.refund.query answered 10000 (A9 in README.md). */
+static void map_refund_query(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
+{
+    const char *status = str_field(o, "refund_status");
+    const struct gw_facts *f = &r->said;
+    if (status && strcmp(status, "REFUND_SUCCESS") == 0) {
+        reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, status, "refunded");
+    } else if (status) {
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, status,
+                  "Alipay refund query: unknown refund_status");
+    } else if ((f->refund_no_given && strcmp(f->refund_no, req->refund_no) == 0) ||
+               (f->order_no_given && strcmp(f->order_no, req->order_no) == 0)) {
+        /* "not returned: the refund request was not received, or failed"; the remedy the
+         * docs give is the same refund again with the same out_request_no */
+        r->no_such_refund = true;
+        reply_set(r, GW_FAILED, PAY_CAUSE_NOT_FOUND_YET, "10000",
+                  "Alipay has no finished refund %s: not received or failed", req->refund_no);
+    } else {
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, "10000",
+                  "Alipay refund query names neither the refund nor the order: result unknown");
     }
-    return st == MONEY_OK;
 }
 
 static void map_success(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
 {
     const char *retry_flag, *action, *status;
-    int64_t fen = 0;
     switch (req->op) {
     case GW_PAY:
-        if (!amount_field(o, "total_amount", &fen)) {
-            reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
-                      "Alipay reply has a malformed total_amount");
-            return;
-        }
-        r->said.amount_given = true;
-        r->said.amount_fen = fen;
         reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "paid");
         return;
     case GW_QUERY:
         status = str_field(o, "trade_status");
-        if (!amount_field(o, "total_amount", &fen)) {
-            reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
-                      "Alipay reply has a malformed total_amount");
-            return;
-        }
         if (!status) {
             reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
                       "Alipay query reply has no trade_status");
         } else if (strcmp(status, "TRADE_SUCCESS") == 0 || strcmp(status, "TRADE_FINISHED") == 0) {
-            r->said.amount_given = true;
-            r->said.amount_fen = fen;
             reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, status, "paid");
         } else if (strcmp(status, "WAIT_BUYER_PAY") == 0) {
             reply_set(r, GW_PAYING, PAY_CAUSE_NONE, status, "waiting for the customer to confirm");
@@ -484,7 +527,7 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
         reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "refunded");
         return;
     case GW_REFUND_QUERY:
-        reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, "10000", "refund query not mapped");
+        map_refund_query(o, req, r);
         return;
     }
 }
@@ -503,6 +546,12 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req,
     }
     switch (req->op) {
     case GW_PAY:
+        if (listed(pay_duplicates, sub)) {
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub,
+                      "Alipay already holds a trade with this number (%s): an earlier copy of "
+                      "this request may have reached it; the query decides", sub);
+            return;
+        }
         if ((entry = entry_for(pay_failures, sub))) {
             reply_set(r, GW_FAILED, entry->cause, sub, "%s", entry->words);
             return;
@@ -533,6 +582,13 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req,
         }
         break;
     case GW_REFUND_QUERY:
+        if (strcmp(sub, "ACQ.TRADE_NOT_EXIST") == 0) {
+            /* no such trade, so no such refund of it */
+            r->no_such_refund = true;
+            reply_set(r, GW_FAILED, PAY_CAUSE_NOT_REFUNDABLE, sub,
+                      "Alipay does not know the trade, so no refund of it");
+            return;
+        }
         break;
     }
     reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub[0] ? sub : code,
@@ -543,14 +599,9 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req,
 static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
 {
     const char *code = str_field(o, "code");
-    const char *trade_no = str_field(o, "trade_no");
     if (!code) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay reply has no code");
         return;
-    }
-    if (trade_no) {
-        r->said.trade_no_given = true;
-        snprintf(r->said.trade_no, sizeof r->said.trade_no, "%s", trade_no);
     }
     if (strcmp(code, "10000") == 0) {
         map_success(o, req, r);
@@ -565,7 +616,8 @@ static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_re
          * parameter, signature, permission): nothing happened. A query learns nothing from
          * it, so it stays unknown there. */
         const char *sub = str_field(o, "sub_code");
-        reply_set(r, req->op == GW_QUERY ? GW_UNKNOWN : GW_FAILED, PAY_CAUSE_MERCHANT_SETUP,
+        bool query = req->op == GW_QUERY || req->op == GW_REFUND_QUERY;
+        reply_set(r, query ? GW_UNKNOWN : GW_FAILED, PAY_CAUSE_MERCHANT_SETUP,
                   sub ? sub : code,
                   "Alipay refused the request (%s %s): check the configuration", code,
                   sub ? sub : "");
@@ -584,6 +636,7 @@ void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
     char key[64];
     const char *method = alipay_method(req->op);
     reply_start(out, req);
+    out->server_time = wire_date(resp);
     if (resp->status != 200) {
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay HTTP status %ld",
                   resp->status);
@@ -628,13 +681,16 @@ void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
                                      strlen(sign)) != CRYPTO_OK) {
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
                   "Alipay reply signature does not verify");
+    } else if (!read_facts(obj, &out->said)) {
+        memset(&out->said, 0, sizeof out->said);
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                  "Alipay reply has a malformed order, refund or trade number or amount");
+    } else if (out->said.order_no_given && strcmp(out->said.order_no, req->order_no) != 0) {
+        /* defence in depth: the engine compares too (README.md "What a reply says") */
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                  "Alipay reply is about another order");
     } else {
-        const char *order = str_field(obj, "out_trade_no");
-        if (order && strcmp(order, req->order_no) != 0)
-            reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
-                      "Alipay reply is about another order");
-        else
-            map_codes(obj, req, out);
+        map_codes(obj, req, out);
     }
     cJSON_Delete(root);
 }

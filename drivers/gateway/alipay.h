@@ -1,5 +1,6 @@
 /*
- * alipay.h - Alipay OpenAPI, barcode scene: alipay.trade.pay / query / cancel / refund.
+ * alipay.h - Alipay OpenAPI, barcode scene: alipay.trade.pay / query / cancel / refund, and
+ * alipay.trade.fastpay.refund.query.
  *
  * Requests are signed RSA2 (SHA256withRSA) over the sorted "k=v&..." string the official SDKs
  * build; replies are believed only when the Alipay public key verifies the exact bytes of the
@@ -37,7 +38,9 @@ char *alipay_sign_content(const char *const *keys, const char *const *values, in
 enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_request *req,
                             int64_t now, struct wire_request *out);
 
-/* Reads a reply into *out (always filled; UNKNOWN unless verified and definite). */
+/* Reads a reply into *out (always filled; UNKNOWN unless verified and definite). out->said
+ * holds what the verified response object states; out->server_time the Date header (0 when
+ * absent); out->exchange_bound stays false: the signature covers no timestamp and no nonce. */
 void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
                   const struct wire_response *resp, struct gw_reply *out);
 

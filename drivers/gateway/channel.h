@@ -32,7 +32,7 @@ struct wire_request {
     char log_line[160];                                /* what to log: no secret, code masked */
 };
 
-#define WIRE_RESPONSE_HEADERS_MAX 40 /* real replies carry a dozen or more, CDN headers included */
+#define WIRE_RESPONSE_HEADERS_MAX 16 /* only the headers a channel reads are kept (channel.c) */
 struct wire_header {
     char name[48];
     char value[1024];
@@ -51,11 +51,18 @@ void wire_request_free(struct wire_request *req);
 bool wire_add_header(struct wire_request *req, const char *name, const char *value);
 /* Case-insensitive lookup; NULL when absent. */
 const char *wire_header(const struct wire_response *resp, const char *name);
-/* Records a received header line (keeps the first WIRE_RESPONSE_HEADERS_MAX; longer values
- * are cut, which then fails verification rather than passing it). */
+/* Records a received header line when it is one a channel reads (Date, Wechatpay-*,
+ * Request-Id), so that any number of proxy or CDN headers before them cannot push them out.
+ * Keeps the first WIRE_RESPONSE_HEADERS_MAX of those; longer values are cut, which then fails
+ * verification rather than passing it. */
 void wire_response_add_header(struct wire_response *resp, const char *line, size_t len);
+/* The HTTP Date header as unix seconds (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT",
+ * the only form a server may send); 0 when absent or not in that form. Not authenticated:
+ * only what TLS makes of it. */
+int64_t wire_date(const struct wire_response *resp);
 
-/* A reply about req, not yet decided: kind UNKNOWN, the request's identity copied. */
+/* A reply about req, not yet decided: kind UNKNOWN, the request's identity (op, channel,
+ * request_id, order and refund numbers) copied, nothing said. */
 void reply_start(struct gw_reply *r, const struct gw_request *req);
 /* Decides the reply: kind, its cause (PAY_CAUSE_NONE for a success or a customer still
  * confirming), the gateway's own code (may be NULL) and plain words. */

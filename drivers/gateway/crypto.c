@@ -336,6 +336,27 @@ enum crypto_status crypto_key_load_public_file(struct crypto_key **out, const ch
     return st;
 }
 
+int crypto_ca_file_count(const char *path, char *err, size_t errlen)
+{
+    mbedtls_x509_crt chain;
+    int count = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    fclose(f);
+    mbedtls_x509_crt_init(&chain);
+    /* > 0: that many failed but others were read; < 0: none could be read */
+    (void)mbedtls_x509_crt_parse_file(&chain, path);
+    for (const mbedtls_x509_crt *c = &chain; c; c = c->next)
+        if (c->raw.len > 0) count++;
+    mbedtls_x509_crt_free(&chain);
+    if (count == 0)
+        snprintf(err, errlen, "%s: holds no certificate that can be read (PEM or DER)", path);
+    return count;
+}
+
 bool crypto_key_cert_serial(const struct crypto_key *key, char *out, size_t outlen)
 {
     if (!key->has_crt) return false;

@@ -61,6 +61,12 @@ void crypto_key_free(struct crypto_key *key);
  * (the form WeChat uses in Wechatpay-Serial). Returns false when the key has no certificate. */
 bool crypto_key_cert_serial(const struct crypto_key *key, char *out, size_t outlen);
 
+/* --- trust anchors --- */
+/* Whether a CA file (PEM bundle or one DER certificate) holds at least one certificate that
+ * parses, so that a ca_file good for nothing is refused at start, not at the first payment.
+ * Returns how many certificates it read, 0 with err naming the file and the cause. */
+int crypto_ca_file_count(const char *path, char *err, size_t errlen);
+
 /* A fresh RSA key pair as PEM text (PKCS#1 private, SubjectPublicKeyInfo public). For tests and
  * the simulator; the terminal itself never makes keys. */
 enum crypto_status crypto_rsa_generate_pem(struct crypto_rng *rng, unsigned bits,

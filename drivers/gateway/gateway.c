@@ -2,8 +2,9 @@
  * gateway.c - the front of gateway.h: loads the keys, routes each request to its channel,
  * sends it through http.c and queues the mapped reply.
  *
- * Every transfer ends in exactly one reply. A transport failure is GW_UNKNOWN with
- * unreachable set; what the channel parser says otherwise is passed on unchanged.
+ * Every transfer ends in exactly one reply: room for it in the reply queue is taken when the
+ * request is submitted, so queueing it cannot fail later. A transport failure is GW_UNKNOWN
+ * with unreachable set; what the channel parser says otherwise is passed on unchanged.
  */
 #include "gateway.h"
 
@@ -40,7 +41,8 @@ struct gateway {
     char device_id[33];
     struct alipay_keys alipay;
     struct wechatpay_keys wechat;
-    struct gw_reply *replies; /* FIFO ring */
+    struct wechatpay_nonces *wechat_nonces; /* reply nonces seen: replays are refused */
+    struct gw_reply *replies; /* FIFO ring; cap >= count + pending at all times */
     size_t head, count, cap;
     int pending;
     gateway_log_fn log;
@@ -165,6 +167,11 @@ static bool open_wechat(struct gateway *g, char *err, size_t errlen)
     g->wechat.platform_key = g->wechat_plat;
     g->wechat.platform_serial = g->wechat_serial;
     g->wechat.rng = g->rng;
+    g->wechat_nonces = wechatpay_nonces_new((int64_t)time(NULL));
+    if (!g->wechat_nonces) {
+        snprintf(err, errlen, "wechat: out of memory");
+        return false;
+    }
     return true;
 }
 
@@ -172,6 +179,7 @@ enum gw_status gateway_open(struct gateway **out, const struct gateway_config *c
                             size_t errlen)
 {
     struct gateway *g = calloc(1, sizeof *g);
+    char why[512];
     *out = NULL;
     if (errlen) err[0] = '\0';
     if (!g) return GW_ERR_NOMEM;
@@ -184,6 +192,10 @@ enum gw_status gateway_open(struct gateway **out, const struct gateway_config *c
         st = GW_ERR_INTERNAL;
     } else if ((cfg->alipay.enabled && !open_alipay(g, err, errlen)) ||
                (cfg->wechat.enabled && !open_wechat(g, err, errlen))) {
+        st = GW_ERR_CONFIG;
+    } else if (cfg->ca_file[0] && crypto_ca_file_count(cfg->ca_file, why, sizeof why) == 0) {
+        /* libcurl would only find out at the first payment, as a TLS failure */
+        snprintf(err, errlen, "http.ca_file: %s", why);
         st = GW_ERR_CONFIG;
     } else {
         struct http_options opt = {
@@ -213,27 +225,31 @@ void gateway_close(struct gateway *g)
     crypto_key_free(g->wechat_plat);
     crypto_rng_close(g->rng);
     crypto_wipe(g->apiv3_key, sizeof g->apiv3_key);
+    wechatpay_nonces_free(g->wechat_nonces);
     free(g->replies);
     free(g);
 }
 
+/* Makes room for one more reply than are queued or owed, before a request goes out. */
+static bool reserve_reply(struct gateway *g)
+{
+    size_t need = g->count + (size_t)g->pending + 1;
+    if (need <= g->cap) return true;
+    size_t cap = g->cap ? g->cap * 2 : 16;
+    while (cap < need) cap *= 2;
+    struct gw_reply *p = malloc(cap * sizeof *p);
+    if (!p) return false;
+    for (size_t i = 0; i < g->count; i++) p[i] = g->replies[(g->head + i) % g->cap];
+    free(g->replies);
+    g->replies = p;
+    g->head = 0;
+    g->cap = cap;
+    return true;
+}
+
+/* Never fails: reserve_reply() made room when the request was submitted. */
 static void push_reply(struct gateway *g, const struct gw_reply *r)
 {
-    if (g->count == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 16;
-        struct gw_reply *p = malloc(cap * sizeof *p);
-        if (!p) {
-            /* Cannot queue: the request stays unanswered from the core's view and its own
-             * timer re-sends it. Say so rather than lose it silently. */
-            say(g, "out of memory: reply for order %s dropped", r->order_no);
-            return;
-        }
-        for (size_t i = 0; i < g->count; i++) p[i] = g->replies[(g->head + i) % g->cap];
-        free(g->replies);
-        g->replies = p;
-        g->head = 0;
-        g->cap = cap;
-    }
     g->replies[(g->head + g->count) % g->cap] = *r;
     g->count++;
 }
@@ -263,22 +279,22 @@ static void on_done(void *ctx, const struct wire_response *resp, const char *err
     } else if (p->req.channel == CHANNEL_ALIPAY) {
         alipay_parse(&g->alipay, &p->req, resp, &r);
     } else {
-        wechatpay_parse(&g->wechat, &p->req, resp, (int64_t)time(NULL), &r);
+        wechatpay_parse(&g->wechat, g->wechat_nonces, &p->req, resp, (int64_t)time(NULL), &r);
     }
     say(g, "%s -> %s %s%s%s (HTTP %ld)", p->log_line, kind_name(r.kind), r.code,
         r.code[0] ? ": " : "", r.reason, resp->status);
-    push_reply(g, &r);
     g->pending--;
+    push_reply(g, &r);
     crypto_wipe(&p->req, sizeof p->req); /* it held the payment code */
     free(p);
 }
 
 static long timeout_for(const struct gateway_config *cfg, enum gw_op op)
 {
-    long t = op == GW_PAY      ? cfg->pay_timeout_ms
-             : op == GW_QUERY  ? cfg->query_timeout_ms
-             : op == GW_CANCEL ? cfg->cancel_timeout_ms
-                               : cfg->refund_timeout_ms;
+    long t = op == GW_PAY                             ? cfg->pay_timeout_ms
+             : op == GW_QUERY || op == GW_REFUND_QUERY ? cfg->query_timeout_ms
+             : op == GW_CANCEL                         ? cfg->cancel_timeout_ms
+                                                       : cfg->refund_timeout_ms;
     return t > 0 ? t : 15000;
 }
 
@@ -304,14 +320,17 @@ enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req)
         return st;
     }
     struct pending *p = calloc(1, sizeof *p);
-    if (!p) {
+    if (!p || !reserve_reply(g)) {
+        free(p);
         wire_request_free(&w);
         return GW_ERR_NOMEM;
     }
     p->g = g;
     p->req = *req;
     snprintf(p->log_line, sizeof p->log_line, "%s", w.log_line);
-    st = http_start(g->http, &w, timeout_for(&g->cfg, req->op), on_done, p);
+    /* A pay goes out on a connection of its own: on a kept-alive one that died, libcurl
+     * would send it again by itself (README.md "Resent pays"). */
+    st = http_start(g->http, &w, timeout_for(&g->cfg, req->op), req->op == GW_PAY, on_done, p);
     if (w.body) crypto_wipe(w.body, w.body_len);
     wire_request_free(&w);
     if (st != GW_OK) {

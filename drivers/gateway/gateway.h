@@ -135,7 +135,12 @@ enum gw_status gateway_open(struct gateway **out, const struct gateway_config *c
                             char *err, size_t errlen);
 void gateway_close(struct gateway *g);
 
-/* Queues a request. Its reply is collected later with gateway_next_reply(). */
+/* Queues a request. Its reply is collected later with gateway_next_reply(). A request taken
+ * (GW_OK) gets exactly one reply, whatever happens to it, gateway_close() included: room for
+ * that reply is set aside here, so GW_ERR_NOMEM comes now, with nothing sent, never as a reply
+ * lost later. The gateway keeps no timer for the core: the engine arms its own deadline for
+ * each request in flight (policy.h, the request timeouts plus reply_margin_ms) and treats a
+ * reply that has not come by then as UNKNOWN. */
 enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req);
 
 /* Event-loop glue: fills at most max descriptors, returns how many; lowers *timeout_ms

@@ -173,7 +173,7 @@ void http_close(struct http *h)
 }
 
 enum gw_status http_start(struct http *h, const struct wire_request *req, long timeout_ms,
-                          http_done_fn done, void *ctx)
+                          bool fresh_connection, http_done_fn done, void *ctx)
 {
     struct transfer *t = calloc(1, sizeof *t);
     if (!t) return GW_ERR_NOMEM;
@@ -210,6 +210,7 @@ enum gw_status http_start(struct http *h, const struct wire_request *req, long t
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->opt.connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh_connection ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);

@@ -33,9 +33,14 @@ enum gw_status http_open(struct http **out, const struct http_options *opt);
 void http_close(struct http *h);
 
 /* Starts one transfer of req (copied; the caller may free it at once). timeout_ms bounds the
- * whole transfer. done is called from a later http_perform(), never from here. */
+ * whole transfer. done is called from a later http_perform(), never from here.
+ * fresh_connection: send it on a new connection, never on one kept alive from before. libcurl
+ * sends a request again by itself, on a new connection, when a reused one dies before any
+ * byte of the answer came (its Curl_retry_request()), although the server may have read and
+ * acted on the first copy; on a new connection it never does (drivers/gateway/README.md,
+ * "Resent pays"). The connection is kept for later requests all the same. */
 enum gw_status http_start(struct http *h, const struct wire_request *req, long timeout_ms,
-                          http_done_fn done, void *ctx);
+                          bool fresh_connection, http_done_fn done, void *ctx);
 
 int http_pollfds(struct http *h, struct pollfd *fds, int max, int64_t *timeout_ms);
 void http_perform(struct http *h, const struct pollfd *fds, int nfds);

@@ -2,7 +2,9 @@
  * wechatpay.c - WeChat Pay APIv3 requests and replies, without sockets.
  *
  * Promise: GW_SUCCESS, GW_FAILED and GW_PAYING only for a reply whose signature, serial and
- * timestamp verified and whose state or code is definite. Everything else is GW_UNKNOWN.
+ * timestamp verified, whose nonce was not seen before, and whose state or code is definite.
+ * Everything else is GW_UNKNOWN. The parser reports what the body says (gw_reply.said); the
+ * engine decides what it proves.
  * Every mapping rule names its source in drivers/gateway/README.md ("WeChat Pay").
  */
 #include "wechatpay.h"
@@ -123,7 +125,8 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
     memset(out, 0, sizeof *out);
     if (!req->order_no[0] || (req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
         (req->op == GW_REFUND &&
-         (!req->refund_no[0] || req->amount_fen <= 0 || req->total_fen < req->amount_fen)))
+         (!req->refund_no[0] || req->amount_fen <= 0 || req->total_fen < req->amount_fen)) ||
+        (req->op == GW_REFUND_QUERY && !req->refund_no[0]))
         return GW_ERR_INTERNAL;
     path_escape(req->order_no, order, sizeof order);
     path_escape(keys->mchid, mchid, sizeof mchid);
@@ -181,7 +184,7 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
     }
     if (st == GW_OK && (!wire_add_header(out, "Authorization", auth) ||
                         !wire_add_header(out, "Accept", "application/json") ||
-                        (req->op != GW_QUERY &&
+                        (strcmp(method, "POST") == 0 &&
                          !wire_add_header(out, "Content-Type", "application/json"))))
         st = GW_ERR_INTERNAL;
     if (st != GW_OK) {
@@ -196,45 +199,167 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
     char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
     if (req->op == GW_PAY) paycode_mask(req->auth_code, masked, sizeof masked);
     bool with_amount = req->op == GW_PAY || req->op == GW_REFUND;
-    snprintf(out->log_line, sizeof out->log_line, "wechat %s order %s%s%s%s%s",
-             gw_op_name(req->op), req->order_no, masked[0] ? " code " : "", masked,
+    bool with_refund = req->op == GW_REFUND || req->op == GW_REFUND_QUERY;
+    snprintf(out->log_line, sizeof out->log_line, "wechat %s order %s%s%s%s%s%s%s",
+             gw_op_name(req->op), req->order_no, with_refund ? " refund " : "",
+             with_refund ? req->refund_no : "", masked[0] ? " code " : "", masked,
              with_amount ? " " : "", with_amount ? money_format(req->amount_fen, amount) : "");
     return GW_OK;
 }
 
 /* --- replies: authenticity ------------------------------------------------------------- */
 
-/* NULL when the reply is authentic; else why not (wechatpay-go
- * core/auth/validators/wechat_pay_validator.go: four headers non-empty, timestamp within five
+/* True when the reply is authentic and fresh; else why says why not. *signed_ts is the
+ * Wechatpay-Timestamp once the signature over it verified, even when it is too far from our
+ * clock to be believed (the loop's clock alarm reads it), else 0. Rules: wechatpay-go
+ * core/auth/validators/wechat_pay_validator.go (four headers non-empty, timestamp within five
  * minutes, SHA256withRSA over "TIMESTAMP\nNONCE\nBODY\n"). */
-static const char *check_authentic(const struct wechatpay_keys *keys,
-                                   const struct wire_response *resp, int64_t now)
+static bool check_authentic(const struct wechatpay_keys *keys, const struct wire_response *resp,
+                            int64_t now, int64_t *signed_ts, char *why, size_t whylen)
 {
     const char *ts = wire_header(resp, "Wechatpay-Timestamp");
     const char *nonce = wire_header(resp, "Wechatpay-Nonce");
     const char *sig = wire_header(resp, "Wechatpay-Signature");
     const char *serial = wire_header(resp, "Wechatpay-Serial");
-    if (!ts || !*ts || !nonce || !*nonce || !sig || !*sig || !serial || !*serial)
-        return "reply is not signed (Wechatpay-* headers missing)";
-    if (strcasecmp(serial, keys->platform_serial) != 0)
-        return "reply signed with an unexpected key (Wechatpay-Serial)";
+    *signed_ts = 0;
+    if (!ts || !*ts || !nonce || !*nonce || !sig || !*sig || !serial || !*serial) {
+        snprintf(why, whylen, "reply is not signed (Wechatpay-* headers missing)");
+        return false;
+    }
+    if (strcasecmp(serial, keys->platform_serial) != 0) {
+        snprintf(why, whylen, "reply signed with an unexpected key (Wechatpay-Serial)");
+        return false;
+    }
     char *end;
     errno = 0;
     long long t = strtoll(ts, &end, 10);
-    if (errno || *end || end == ts) return "reply timestamp is not a number";
-    long long skew = t - (long long)now;
-    if (skew >= WECHATPAY_MAX_SKEW_S || skew <= -WECHATPAY_MAX_SKEW_S)
-        return "reply timestamp is more than five minutes off";
+    if (errno || *end || end == ts || t <= 0) {
+        snprintf(why, whylen, "reply timestamp is not a number");
+        return false;
+    }
     size_t n = strlen(ts) + strlen(nonce) + resp->body_len + 4;
     char *msg = malloc(n);
-    if (!msg) return "out of memory checking the reply";
+    if (!msg) {
+        snprintf(why, whylen, "out of memory checking the reply");
+        return false;
+    }
     size_t o = (size_t)snprintf(msg, n, "%s\n%s\n", ts, nonce);
     if (resp->body_len) memcpy(msg + o, resp->body, resp->body_len);
     o += resp->body_len;
     msg[o++] = '\n';
     enum crypto_status st = crypto_rsa_verify_b64(keys->platform_key, msg, o, sig, strlen(sig));
     free(msg);
-    return st == CRYPTO_OK ? NULL : "reply signature does not verify";
+    if (st != CRYPTO_OK) {
+        snprintf(why, whylen, "reply signature does not verify");
+        return false;
+    }
+    *signed_ts = t;
+    long long skew = t - (long long)now;
+    if (skew >= WECHATPAY_MAX_SKEW_S || skew <= -WECHATPAY_MAX_SKEW_S) {
+        /* WeChat's clock is right far more often than a shop terminal's: say which to check */
+        snprintf(why, whylen,
+                 "reply signed %lld s %s the terminal's clock (over five minutes): check the "
+                 "terminal's clock", skew < 0 ? -skew : skew, skew < 0 ? "before" : "after");
+        return false;
+    }
+    return true;
+}
+
+/* --- replies: nonces already seen ------------------------------------------------------- */
+
+struct seen_nonce {
+    char nonce[WECHATPAY_NONCE_MAX + 1];
+    int64_t ts; /* the reply's signed timestamp */
+};
+
+struct wechatpay_nonces {
+    struct seen_nonce e[WECHATPAY_NONCES_MAX];
+    int n;
+    /* Replies stamped at or before this may have been seen and forgotten (dropped for room,
+     * or seen by an earlier process): their nonce proves nothing. */
+    int64_t forgotten_ts;
+};
+
+struct wechatpay_nonces *wechatpay_nonces_new(int64_t now)
+{
+    struct wechatpay_nonces *s = calloc(1, sizeof *s);
+    /* A reply an earlier process saw was stamped before we started, unless the gateway's
+     * clock runs ahead of ours (README.md "Replays, exchange binding and clocks"). Waiting
+     * out the whole five minutes instead would leave every WeChat refusal of the first five
+     * minutes after a start to the query. Timestamps are whole seconds: a reply stamped in
+     * the second we started is new (an earlier process ended before it). */
+    if (s) s->forgotten_ts = now - 1;
+    return s;
+}
+
+void wechatpay_nonces_free(struct wechatpay_nonces *s)
+{
+    free(s);
+}
+
+enum nonce_verdict { NONCE_NEW, NONCE_REPEATED, NONCE_UNSURE };
+
+/* Looks the nonce up and remembers it. Called only for a verified, fresh reply. */
+static enum nonce_verdict nonces_note(struct wechatpay_nonces *s, const char *nonce, int64_t ts)
+{
+    if (strlen(nonce) > WECHATPAY_NONCE_MAX) return NONCE_UNSURE;
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->e[i].nonce, nonce) == 0) return NONCE_REPEATED;
+    int slot = s->n;
+    if (s->n == WECHATPAY_NONCES_MAX) {
+        /* drop the oldest; anything stamped no later than it may be a forgotten repeat */
+        slot = 0;
+        for (int i = 1; i < s->n; i++)
+            if (s->e[i].ts < s->e[slot].ts) slot = i;
+        if (s->e[slot].ts > s->forgotten_ts) s->forgotten_ts = s->e[slot].ts;
+    } else {
+        s->n++;
+    }
+    snprintf(s->e[slot].nonce, sizeof s->e[slot].nonce, "%s", nonce);
+    s->e[slot].ts = ts;
+    return ts > s->forgotten_ts ? NONCE_NEW : NONCE_UNSURE;
+}
+
+/* --- replies: what the body says -------------------------------------------------------- */
+
+/* A string fact: false when present but not a string or too long for its field. */
+static bool text_fact(const cJSON *o, const char *name, bool *given, char *out, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!v) return true;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap) return false;
+    snprintf(out, cap, "%s", v->valuestring);
+    *given = true;
+    return true;
+}
+
+/* amount.<name> in fen. False when present but not a whole, non-negative number. */
+static bool fen_fact(const cJSON *o, const char *name, bool *given, int64_t *fen)
+{
+    const cJSON *amount = cJSON_GetObjectItemCaseSensitive(o, "amount");
+    if (!amount) return true;
+    if (!cJSON_IsObject(amount)) return false;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(amount, name);
+    if (!v) return true;
+    if (!cJSON_IsNumber(v)) return false;
+    double d = v->valuedouble;
+    /* 2^53: past this a double no longer holds every integer */
+    if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(int64_t)d) return false;
+    *fen = (int64_t)d;
+    *given = true;
+    return true;
+}
+
+/* Fills said from a verified body (W8 in README.md). False when a fact is there but
+ * malformed: the reply is then not read at all. */
+static bool read_facts(const cJSON *o, struct gw_facts *f)
+{
+    return text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
+           text_fact(o, "out_refund_no", &f->refund_no_given, f->refund_no,
+                     sizeof f->refund_no) &&
+           text_fact(o, "transaction_id", &f->trade_no_given, f->trade_no, sizeof f->trade_no) &&
+           fen_fact(o, "total", &f->amount_given, &f->amount_fen) &&
+           fen_fact(o, "refund", &f->refund_given, &f->refund_fen);
 }
 
 /* --- replies: states and codes --------------------------------------------------------- */
@@ -254,24 +379,27 @@ static const struct code_words pay_failures[] = {
     {"AUTHCODEEXPIRE", PAY_CAUSE_CODE_EXPIRED, "payment code expired: ask for a new one"},
     {"AUTH_CODE_ERROR", PAY_CAUSE_CODE_INVALID, "payment code invalid: ask for a new one"},
     {"AUTH_CODE_EXPIRE", PAY_CAUSE_CODE_EXPIRED, "payment code expired: ask for a new one"},
-    {"BUYER_MISMATCH", PAY_CAUSE_ORDER_CONFLICT, "order belongs to another customer"},
-    {"ORDER_CLOSED", PAY_CAUSE_ORDER_CLOSED, "order is closed"},
-    {"ORDERCLOSED", PAY_CAUSE_ORDER_CLOSED, "order is closed"},
-    {"ORDERREVERSED", PAY_CAUSE_ORDER_CLOSED, "order was reversed"},
-    {"ORDER_REVERSED", PAY_CAUSE_ORDER_CLOSED, "order was reversed"},
     {"PAYER_ACCOUNT_ABNORMAL", PAY_CAUSE_BUYER_ACCOUNT, "customer's account is restricted"},
     {"ACCOUNT_ERROR", PAY_CAUSE_BUYER_ACCOUNT, "customer's account is restricted"},
     {"RULE_LIMIT", PAY_CAUSE_BUYER_LIMIT, "refused by a payment rule (limit)"},
     {"TRADE_ERROR", PAY_CAUSE_RISK, "refused by WeChat Pay (trade error)"},
     {"PARAM_ERROR", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
-    {"INVALID_REQUEST", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid request"},
     {"SIGN_ERROR", PAY_CAUSE_MERCHANT_SETUP,
      "request signature refused: check the merchant key and serial"},
     {"NO_AUTH", PAY_CAUSE_MERCHANT_SETUP, "merchant may not use code pay"},
     {"MCH_NOT_EXISTS", PAY_CAUSE_MERCHANT_SETUP, "merchant id unknown"},
     {"APPID_MCHID_NOT_MATCH", PAY_CAUSE_MERCHANT_SETUP, "appid and mchid do not match"},
-    {"OUT_TRADE_NO_USED", PAY_CAUSE_ORDER_CONFLICT, "order number already used"},
     {NULL, PAY_CAUSE_NONE, NULL},
+};
+
+/* Answers to a pay that speak of an order already holding our number. Order numbers never
+ * repeat, so they can only mean an earlier copy of this very request reached WeChat Pay (a
+ * resend): never a failure, never a success; the query decides (README.md "Resent pays").
+ * INVALID_REQUEST is here because WeChat Pay answers a repeated order number with it
+ * ("201 商户订单号重复"), as well as a repeat with other details. */
+static const char *const pay_duplicates[] = {
+    "ORDERPAID", "ORDER_PAID", "OUT_TRADE_NO_USED", "ORDERCLOSED", "ORDER_CLOSED",
+    "ORDERREVERSED", "ORDER_REVERSED", "BUYER_MISMATCH", "INVALID_REQUEST", NULL,
 };
 
 static const struct code_words reverse_failures[] = {
@@ -307,6 +435,13 @@ static const struct code_words *entry_for(const struct code_words *t, const char
     return NULL;
 }
 
+static bool listed(const char *const *list, const char *code)
+{
+    for (; *list; list++)
+        if (strcmp(*list, code) == 0) return true;
+    return false;
+}
+
 static bool is_code(const char *code, const char *a, const char *b)
 {
     return strcmp(code, a) == 0 || (b && strcmp(code, b) == 0);
@@ -318,42 +453,13 @@ static const char *str_field(const cJSON *o, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* amount.<name> in fen. False when present but not a whole, non-negative number. */
-static bool fen_field(const cJSON *o, const char *name, int64_t *fen)
-{
-    const cJSON *amount = cJSON_GetObjectItemCaseSensitive(o, "amount");
-    *fen = 0;
-    if (!amount) return true;
-    if (!cJSON_IsObject(amount)) return false;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(amount, name);
-    if (!v) return true;
-    if (!cJSON_IsNumber(v)) return false;
-    double d = v->valuedouble;
-    /* 2^53: past this a double no longer holds every integer */
-    if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(int64_t)d) return false;
-    *fen = (int64_t)d;
-    return true;
-}
-
 /* A 200 body describing the trade (codepay reply and query reply share the shape). */
 static void map_trade(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
 {
     const char *state = str_field(o, "trade_state");
-    const char *txn = str_field(o, "transaction_id");
-    int64_t fen;
-    if (txn) {
-        r->said.trade_no_given = true;
-        snprintf(r->said.trade_no, sizeof r->said.trade_no, "%s", txn);
-    }
-    if (!fen_field(o, "total", &fen)) {
-        reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply has a malformed amount");
-        return;
-    }
     if (!state) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply has no trade_state");
     } else if (strcmp(state, "SUCCESS") == 0 || strcmp(state, "REFUND") == 0) {
-        r->said.amount_given = true;
-        r->said.amount_fen = fen;
         reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, state, strcmp(state, "REFUND") == 0
                                              ? "paid (a refund has been made since)" : "paid");
     } else if (strcmp(state, "USERPAYING") == 0) {
@@ -389,6 +495,12 @@ static void map_error(const char *code, const struct gw_request *req, long statu
     case GW_PAY:
         if (strcmp(code, "USERPAYING") == 0) {
             reply_set(r, GW_PAYING, PAY_CAUSE_NONE, code, "waiting for the customer to confirm");
+            return;
+        }
+        if (listed(pay_duplicates, code)) {
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
+                      "WeChat Pay already holds an order with this number (%s): an earlier "
+                      "copy of this request may have reached it; the query decides", code);
             return;
         }
         if ((entry = entry_for(pay_failures, code))) {
@@ -430,49 +542,78 @@ static void map_error(const char *code, const struct gw_request *req, long statu
         }
         break;
     case GW_REFUND_QUERY:
+        if (strcmp(code, "RESOURCE_NOT_EXISTS") == 0) {
+            /* the refund number is unknown: the refund was never received (W6) */
+            r->no_such_refund = true;
+            reply_set(r, GW_FAILED, PAY_CAUSE_NOT_FOUND_YET, code,
+                      "WeChat Pay does not know refund %s", req->refund_no);
+            return;
+        }
         break;
     }
     reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
               "WeChat Pay answered %ld %s: result unknown", status, code);
 }
 
+/* A refund object: the refund reply and the refund query's reply share the shape (W6). */
 static void map_refund(const cJSON *o, struct gw_reply *r)
 {
     const char *status = str_field(o, "status");
-    const char *id = str_field(o, "refund_id");
-    int64_t fen;
-    if (id) {
-        r->said.trade_no_given = true;
-        snprintf(r->said.trade_no, sizeof r->said.trade_no, "%s", id);
-    }
-    if (!fen_field(o, "refund", &fen)) {
-        reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
-                  "WeChat refund reply has a malformed amount");
-        return;
-    }
     if (!status) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat refund reply has no status");
     } else if (strcmp(status, "SUCCESS") == 0) {
-        r->said.amount_given = true;
-        r->said.amount_fen = fen;
         reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, status, "refunded");
     } else if (strcmp(status, "PROCESSING") == 0) {
         reply_set(r, GW_PAYING, PAY_CAUSE_NONE, status, "refund in progress");
     } else if (strcmp(status, "CLOSED") == 0) {
         reply_set(r, GW_FAILED, PAY_CAUSE_NOT_REFUNDABLE, status, "refund closed by WeChat Pay");
     } else if (strcmp(status, "ABNORMAL") == 0) {
-        reply_set(r, GW_UNKNOWN, PAY_CAUSE_REFUND_BY_HAND, status,
-                  "refund abnormal: the customer's card refused it; finish it in the merchant "
-                  "portal");
+        /* WeChat Pay will not finish it by itself: asking again never changes it */
+        r->refund_abnormal = true;
+        reply_set(r, GW_FAILED, PAY_CAUSE_REFUND_BY_HAND, status,
+                  "refund abnormal: the customer's account or card refused it; finish it in "
+                  "the merchant portal");
     } else {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, status, "WeChat refund: unknown status");
     }
 }
 
-void wechatpay_parse(const struct wechatpay_keys *keys, const struct gw_request *req,
-                     const struct wire_response *resp, int64_t now, struct gw_reply *out)
+/* The verified 2xx body of any operation. */
+static void map_ok(const cJSON *root, const struct gw_request *req, long status,
+                   struct gw_reply *r)
 {
+    const cJSON *recall = cJSON_GetObjectItemCaseSensitive(root, "recall");
+    if (status == 202) {
+        /* codepay: accepted, the customer must confirm (e.g. enter the password) */
+        const char *code = str_field(root, "code");
+        reply_set(r, req->op == GW_PAY ? GW_PAYING : GW_UNKNOWN, PAY_CAUSE_NONE,
+                  code ? code : "USERPAYING", "waiting for the customer to confirm");
+    } else if (status != 200) {
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat Pay answered HTTP %ld", status);
+    } else if (req->op == GW_PAY || req->op == GW_QUERY) {
+        map_trade(root, req, r);
+    } else if (req->op == GW_CANCEL) {
+        if (cJSON_IsTrue(recall) ||
+            (cJSON_IsString(recall) && strcmp(recall->valuestring, "Y") == 0)) {
+            r->retry = true;
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_CANCEL_RETRY, NULL,
+                      "WeChat Pay asks for the reverse again");
+        } else {
+            reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, NULL, "cancelled (reversed)");
+        }
+    } else {
+        map_refund(root, r);
+    }
+}
+
+void wechatpay_parse(const struct wechatpay_keys *keys, struct wechatpay_nonces *seen,
+                     const struct gw_request *req, const struct wire_response *resp, int64_t now,
+                     struct gw_reply *out)
+{
+    char why[160];
+    int64_t signed_ts = 0;
     reply_start(out, req);
+    out->server_time = wire_date(resp);
     if (resp->status == 0) {
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_NO_ANSWER, NULL, "no reply from WeChat Pay");
         return;
@@ -482,11 +623,21 @@ void wechatpay_parse(const struct wechatpay_keys *keys, const struct gw_request 
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply oversized or binary");
         return;
     }
-    const char *why = check_authentic(keys, resp, now);
-    if (why) {
+    bool authentic = check_authentic(keys, resp, now, &signed_ts, why, sizeof why);
+    if (signed_ts) out->server_time = signed_ts;
+    if (!authentic) {
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat Pay HTTP %ld: %s",
                   resp->status, why);
         return;
+    }
+    if (seen) {
+        enum nonce_verdict v = nonces_note(seen, wire_header(resp, "Wechatpay-Nonce"), signed_ts);
+        if (v == NONCE_REPEATED) {
+            reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                      "replayed reply (nonce seen before)");
+            return;
+        }
+        out->exchange_bound = v == NONCE_NEW;
     }
     if (resp->status == 204) {
         /* the documented reverse reply carries no body */
@@ -513,46 +664,25 @@ void wechatpay_parse(const struct wechatpay_keys *keys, const struct gw_request 
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
-                  "WeChat Pay HTTP %ld: body is not a JSON object",
-                  resp->status);
+                  "WeChat Pay HTTP %ld: body is not a JSON object", resp->status);
         return;
     }
 
-    if (resp->status >= 200 && resp->status < 300) {
-        const char *order = str_field(root, "out_trade_no");
-        const cJSON *recall = cJSON_GetObjectItemCaseSensitive(root, "recall");
-        if (order && strcmp(order, req->order_no) != 0) {
-            reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
-                      "WeChat reply is about another order");
-        } else if (resp->status == 202) {
-            /* codepay: accepted, the customer must confirm (e.g. enter the password) */
-            const char *code = str_field(root, "code");
-            reply_set(out, req->op == GW_PAY ? GW_PAYING : GW_UNKNOWN, PAY_CAUSE_NONE,
-                      code ? code : "USERPAYING",
-                      "waiting for the customer to confirm");
-        } else if (resp->status != 200) {
-            reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat Pay answered HTTP %ld",
-                      resp->status);
-        } else if (req->op == GW_PAY || req->op == GW_QUERY) {
-            map_trade(root, req, out);
-        } else if (req->op == GW_CANCEL) {
-            if (cJSON_IsTrue(recall) ||
-                (cJSON_IsString(recall) && strcmp(recall->valuestring, "Y") == 0)) {
-                out->retry = true;
-                reply_set(out, GW_UNKNOWN, PAY_CAUSE_CANCEL_RETRY, NULL,
-                          "WeChat Pay asks for the reverse again");
-            } else {
-                reply_set(out, GW_SUCCESS, PAY_CAUSE_NONE, NULL, "cancelled (reversed)");
-            }
-        } else {
-            map_refund(root, out);
-        }
+    if (!read_facts(root, &out->said)) {
+        memset(&out->said, 0, sizeof out->said);
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                  "WeChat reply has a malformed order number, trade number or amount");
+    } else if (out->said.order_no_given && strcmp(out->said.order_no, req->order_no) != 0) {
+        /* defence in depth: the engine compares too (README.md "What a reply says") */
+        reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                  "WeChat reply is about another order");
+    } else if (resp->status >= 200 && resp->status < 300) {
+        map_ok(root, req, resp->status, out);
     } else {
         const char *code = str_field(root, "code");
         if (!code)
             reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
-                      "WeChat Pay HTTP %ld without an error code",
-                      resp->status);
+                      "WeChat Pay HTTP %ld without an error code", resp->status);
         else
             map_error(code, req, resp->status, out);
     }

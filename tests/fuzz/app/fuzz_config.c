@@ -4,7 +4,9 @@
  *
  * Refused: the message is "NAME: ..." (names the file, so the technician knows which one).
  * Accepted: what posterm will run with is sane - a valid terminal id, a policy that passes
- * policy_check, every string terminated within its buffer, integers within their ranges.
+ * policy_check, every string terminated within its buffer, integers within their ranges, no
+ * request timeout beyond the payment window, and every lab setting (TLS verification off, a
+ * WeChat min_cancel below 15 s) counted by config_lab_settings for the screen to show.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,5 +56,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     terminated(cfg.gateway.alipay.base_url, sizeof cfg.gateway.alipay.base_url);
     terminated(cfg.gateway.wechat.apiv3_key_file, sizeof cfg.gateway.wechat.apiv3_key_file);
     must(strcmp(cfg.gateway.terminal_id, cfg.terminal_id) == 0);
+    must(cfg.gateway.pay_timeout_ms <= cfg.policy.window_ms &&
+         cfg.gateway.query_timeout_ms <= cfg.policy.window_ms &&
+         cfg.gateway.cancel_timeout_ms <= cfg.policy.window_ms &&
+         cfg.gateway.refund_timeout_ms <= cfg.policy.window_ms);
+    char lab[48];
+    memset(lab, 0x55, sizeof lab);
+    size_t n = config_lab_settings(&cfg, lab, sizeof lab);
+    terminated(lab, sizeof lab);
+    must(n <= 3);
+    must((size_t)!cfg.gateway.tls_verify +
+             (size_t)(cfg.gateway.wechat.enabled && cfg.policy.min_cancel_ms < 15000) <= n);
     return 0;
 }

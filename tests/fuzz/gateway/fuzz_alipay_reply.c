@@ -1,7 +1,7 @@
 /*
  * fuzz_alipay_reply.c - alipay_parse() on any bytes, with the signature check in the path.
  *
- * First byte: bits 0-1 the operation, bit 2 the mode. Raw mode: the rest is the whole body
+ * First byte: bits 0-1 the operation (bit 7 makes it a refund query), bit 2 the mode. Raw mode: the rest is the whole body
  * as received (signature almost never verifies: exercises the scanner, JSON and refusals).
  * Signed mode: the rest is the response object; the harness wraps and signs it with the
  * "Alipay" test key so the code mapping behind a valid signature is reached too.
@@ -44,14 +44,32 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* What a parser reports of a body: a fact not given is zero, never a value that could pass
+ * for one; amounts are never negative; a reply about another order decides nothing. */
+static void check_facts(const struct gw_request *req, const struct gw_reply *out)
+{
+    const struct gw_facts *f = &out->said;
+    if ((!f->order_no_given && f->order_no[0]) || (!f->refund_no_given && f->refund_no[0]) ||
+        (!f->trade_no_given && f->trade_no[0]) || (!f->amount_given && f->amount_fen) ||
+        (!f->refund_given && f->refund_fen) || (!f->refunded_total_given && f->refunded_total_fen))
+        abort();
+    if (f->amount_fen < 0 || f->refund_fen < 0 || f->refunded_total_fen < 0) abort();
+    if (f->order_no_given && strcmp(f->order_no, req->order_no) != 0 && out->kind != GW_UNKNOWN)
+        abort();
+    if (out->request_id != req->request_id || memchr(out->reason, '\0', sizeof out->reason) == NULL)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
     struct gw_request req;
     memset(&req, 0, sizeof req);
-    req.op = (enum gw_op)(data[0] & 3);
+    req.op = (data[0] & 128) ? GW_REFUND_QUERY : (enum gw_op)(data[0] & 3);
     req.channel = CHANNEL_ALIPAY;
+    req.request_id = data[0];
     snprintf(req.order_no, sizeof req.order_no, "T01202611230001");
+    snprintf(req.refund_no, sizeof req.refund_no, "R01202611230001");
     bool sign = data[0] & 4;
     const char *rest = (const char *)data + 1;
     size_t n = size - 1;
@@ -82,8 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     alipay_parse(&keys, &req, &resp, &out);
     if (!sign && out.kind != GW_UNKNOWN) abort(); /* a forged answer was believed */
-    if (out.kind == GW_SUCCESS && out.amount_fen < 0) abort();
-    if (memchr(out.reason, '\0', sizeof out.reason) == NULL) abort();
+    if (out.exchange_bound) abort(); /* Alipay's signature binds no exchange */
+    check_facts(&req, &out);
     free(body);
     return 0;
 }

@@ -1,10 +1,13 @@
 /*
  * fuzz_wechatpay_reply.c - wechatpay_parse() on any bytes, with the signature check in the path.
  *
- * First byte: bits 0-1 the operation, bits 2-4 the HTTP status (from a table), bit 5 the mode.
+ * First byte: bits 0-1 the operation (bit 6 makes it a refund query), bits 2-4 the HTTP status
+ * (from a table), bit 5 the mode.
  * Raw mode: the rest is "header lines, a blank line, the body" as received; nothing can be
  * believed. Signed mode: the rest is the body; the harness adds the four Wechatpay-* headers
- * signed with the "platform" test key, so the state and code mapping is reached too.
+ * signed with the "platform" test key and a nonce never used before, so the state and code
+ * mapping is reached too; every tenth signed input is played twice, and the copy must be
+ * refused as a replay.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 static struct crypto_rng *rng;
 static struct crypto_key *mch_key, *plat_priv, *plat_pub;
 static struct wechatpay_keys keys;
+static struct wechatpay_nonces *seen;
 
 static struct crypto_key *gen(struct crypto_key **pub)
 {
@@ -45,6 +49,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     keys.platform_key = plat_pub;
     keys.platform_serial = "ABCDEF0123";
     keys.rng = rng;
+    seen = wechatpay_nonces_new(NOW - 1000);
+    if (!seen) abort();
     return 0;
 }
 
@@ -53,15 +59,33 @@ static void add(struct wire_response *r, const char *line)
     wire_response_add_header(r, line, strlen(line));
 }
 
+/* What a parser reports of a body: a fact not given is zero, never a value that could pass
+ * for one; amounts are never negative; a reply about another order decides nothing. */
+static void check_facts(const struct gw_request *req, const struct gw_reply *out)
+{
+    const struct gw_facts *f = &out->said;
+    if ((!f->order_no_given && f->order_no[0]) || (!f->refund_no_given && f->refund_no[0]) ||
+        (!f->trade_no_given && f->trade_no[0]) || (!f->amount_given && f->amount_fen) ||
+        (!f->refund_given && f->refund_fen) || (!f->refunded_total_given && f->refunded_total_fen))
+        abort();
+    if (f->amount_fen < 0 || f->refund_fen < 0 || f->refunded_total_fen < 0) abort();
+    if (f->order_no_given && strcmp(f->order_no, req->order_no) != 0 && out->kind != GW_UNKNOWN)
+        abort();
+    if (out->request_id != req->request_id || memchr(out->reason, '\0', sizeof out->reason) == NULL)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const long statuses[] = {200, 202, 204, 400, 403, 404, 500, 0};
     if (size < 1) return 0;
     struct gw_request req;
     memset(&req, 0, sizeof req);
-    req.op = (enum gw_op)(data[0] & 3);
+    req.op = (data[0] & 64) ? GW_REFUND_QUERY : (enum gw_op)(data[0] & 3);
     req.channel = CHANNEL_WECHAT;
+    req.request_id = data[0];
     snprintf(req.order_no, sizeof req.order_no, "T01202611230001");
+    snprintf(req.refund_no, sizeof req.refund_no, "R01202611230001");
     bool sign = data[0] & 32;
     const char *rest = (const char *)data + 1;
     size_t n = size - 1;
@@ -73,18 +97,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *copy = malloc(n + 1);
     memcpy(copy, rest, n);
     copy[n] = '\0';
+    static unsigned long counter;
+    char nonce[32];
+    snprintf(nonce, sizeof nonce, "N0NCE%lu", ++counter);
     if (sign) {
         char line[1600], sig[CRYPTO_SIG_B64_MAX];
         size_t mlen = n + 64;
         char *msg = malloc(mlen);
-        int head = snprintf(msg, mlen, "%lld\nN0NCE\n", NOW);
+        int head = snprintf(msg, mlen, "%lld\n%s\n", NOW, nonce);
         memcpy(msg + head, copy, n);
         msg[head + n] = '\n';
         if (crypto_rsa_sign_b64(plat_priv, rng, msg, head + n + 1, sig, sizeof sig)) abort();
         free(msg);
         snprintf(line, sizeof line, "Wechatpay-Timestamp: %lld", NOW);
         add(&resp, line);
-        add(&resp, "Wechatpay-Nonce: N0NCE");
+        snprintf(line, sizeof line, "Wechatpay-Nonce: %s", nonce);
+        add(&resp, line);
         snprintf(line, sizeof line, "Wechatpay-Signature: %s", sig);
         add(&resp, line);
         add(&resp, "Wechatpay-Serial: ABCDEF0123");
@@ -106,9 +134,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         resp.body = p;
         resp.body_len = (size_t)(end - p);
     }
-    wechatpay_parse(&keys, &req, &resp, NOW, &out);
+    wechatpay_parse(&keys, seen, &req, &resp, NOW, &out);
     if (!sign && out.kind != GW_UNKNOWN) abort(); /* a forged answer was believed */
-    if (out.kind == GW_SUCCESS && out.amount_fen < 0) abort();
+    if (!sign && out.exchange_bound) abort();
+    check_facts(&req, &out);
+    if (sign && out.exchange_bound && counter % 10 == 0) {
+        wechatpay_parse(&keys, seen, &req, &resp, NOW, &out);
+        if (out.kind != GW_UNKNOWN || out.exchange_bound) abort(); /* a replay was believed */
+    }
     free(copy);
     return 0;
 }

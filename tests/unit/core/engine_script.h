@@ -8,9 +8,16 @@
  *   wall+N wall-N the wall clock alone jumps (NTP, a dead RTC battery)
  *   create[:A]    EV_CREATE of ORDER for A fen (default 1230); :badno and :null for bad numbers
  *   scan[:X]      EV_SCAN of a WeChat code; X = alipay, bad, wrongch, null, unionpay
- *   OP:K[+M...]   EV_REPLY to OP (pay, query, cancel, refund) of kind K (S F P U), modified by
- *                 +amt (wrong amount) +noamt (amount not said) +retry +refunded +nso
- *                 (no such order) +order (another order's number) +rno (another refund number)
+ *   OP:K[+M...]   EV_REPLY to OP (pay, query, cancel, refund, refundq) of kind K (S F P U).
+ *                 The reply answers the request in flight (its id) and its body names the
+ *                 order (and refund) it answers, unless modified by: +amt (wrong amount)
+ *                 +noamt (amount not said) +retry +refunded +nso (no such order) +nsr (no such
+ *                 refund) +abnormal (refund cannot finish) +noorder (body names no order)
+ *                 +other (body names another order) +bound (signature binds the exchange)
+ *                 +norno (body names no refund) +srno (body names another refund) +less /
+ *                 +more (refund amount stated 1.00 less / above the order) +norf (no refund
+ *                 amount) +total (Alipay's refunded total instead) +oldid (an earlier
+ *                 request's id) +order (routed to another order) +rno (another refund number)
  *   reply:null    EV_REPLY without a reply
  *   rf:A:N        EV_REFUND of A fen with request number ORDER "R" N (:bad, :null for bad ones)
  *   timer         EV_TIMER now;  fire: the clocks move to the armed timer, then EV_TIMER
@@ -30,7 +37,7 @@
 
 #include "engine.h"
 
-#define SCRIPT_ORDER "T1-20261123-000001"
+#define SCRIPT_ORDER "T1-K7Q2MX3A-000001"
 #define SCRIPT_WECHAT_CODE "134567890123456789"
 #define SCRIPT_ALIPAY_CODE "2876543210987654321"
 #define SCRIPT_WALL0 INT64_C(1795000000000) /* wall clock when monotonic time is 0 */
@@ -107,9 +114,15 @@ static inline void script_reply_for(const struct payment *p, enum gw_op op, enum
     r->op = op;
     r->channel = p->channel;
     r->kind = kind;
+    r->request_id = p->in_flight_id;
     snprintf(r->order_no, sizeof r->order_no, "%s", p->order_no);
-    if (op == GW_REFUND) {
+    /* An honest gateway's body names the order (and the refund) it answers. */
+    r->said.order_no_given = true;
+    snprintf(r->said.order_no, sizeof r->said.order_no, "%s", p->order_no);
+    if (op == GW_REFUND || op == GW_REFUND_QUERY) {
         snprintf(r->refund_no, sizeof r->refund_no, "%s", p->refund_no);
+        r->said.refund_no_given = true;
+        snprintf(r->said.refund_no, sizeof r->said.refund_no, "%s", p->refund_no);
         r->said.refund_given = kind == GW_SUCCESS;
         r->said.refund_fen = kind == GW_SUCCESS ? p->refund_fen : 0;
     } else if (kind == GW_SUCCESS && (op == GW_PAY || op == GW_QUERY)) {
@@ -185,9 +198,11 @@ static inline int script_word(struct script *s, const char *w)
         ev.type = EV_REPLY;
         ev.reply = NULL;
     } else if (strncmp(w, "pay:", 4) == 0 || strncmp(w, "query:", 6) == 0 ||
-               strncmp(w, "cancel:", 7) == 0 || strncmp(w, "refund:", 7) == 0) {
+               strncmp(w, "cancel:", 7) == 0 || strncmp(w, "refund:", 7) == 0 ||
+               strncmp(w, "refundq:", 8) == 0) {
         enum gw_op op = w[0] == 'p' ? GW_PAY : w[0] == 'q' ? GW_QUERY
-                        : w[0] == 'c' ? GW_CANCEL : GW_REFUND;
+                        : w[0] == 'c' ? GW_CANCEL
+                        : strncmp(w, "refundq:", 8) == 0 ? GW_REFUND_QUERY : GW_REFUND;
         const char *k = strchr(w, ':') + 1;
         enum gw_kind kind;
         if (!script_kind(*k, &kind)) {
@@ -206,8 +221,36 @@ static inline int script_word(struct script *s, const char *w)
                 reply.cancel_refunded = true;
             else if (strncmp(m, "+nso", 4) == 0)
                 reply.no_such_order = true;
+            else if (strncmp(m, "+nsr", 4) == 0)
+                reply.no_such_refund = true;
+            else if (strncmp(m, "+abnormal", 9) == 0)
+                reply.refund_abnormal = true;
+            else if (strncmp(m, "+noorder", 8) == 0)
+                reply.said.order_no_given = false;
+            else if (strncmp(m, "+other", 6) == 0)
+                snprintf(reply.said.order_no, sizeof reply.said.order_no, "T1-K7Q2MX3A-000002");
+            else if (strncmp(m, "+bound", 6) == 0)
+                reply.exchange_bound = true;
+            else if (strncmp(m, "+norno", 6) == 0)
+                reply.said.refund_no_given = false;
+            else if (strncmp(m, "+less", 5) == 0)
+                reply.said.refund_fen = s->p.refund_fen - 100;
+            else if (strncmp(m, "+more", 5) == 0)
+                reply.said.refund_fen = s->p.amount_fen + 1;
+            else if (strncmp(m, "+norf", 5) == 0)
+                reply.said.refund_given = false;
+            else if (strncmp(m, "+total", 6) == 0) {
+                /* Alipay: the refunded total instead of this refund's amount */
+                reply.said.refund_given = false;
+                reply.said.refunded_total_given = true;
+                reply.said.refunded_total_fen = s->p.refunded_fen + s->p.refund_fen;
+            } else if (strncmp(m, "+oldid", 6) == 0)
+                reply.request_id = s->p.in_flight_id - 1;
             else if (strncmp(m, "+order", 6) == 0)
-                snprintf(reply.order_no, sizeof reply.order_no, "T1-20261123-000002");
+                snprintf(reply.order_no, sizeof reply.order_no, "T1-K7Q2MX3A-000002");
+            else if (strncmp(m, "+srno", 5) == 0)
+                snprintf(reply.said.refund_no, sizeof reply.said.refund_no, "%.28sR99",
+                         s->p.order_no);
             else if (strncmp(m, "+rno", 4) == 0)
                 snprintf(reply.refund_no, sizeof reply.refund_no, "%.28sR99", s->p.order_no);
             else {

@@ -13,7 +13,8 @@
  *  - when a step ends, the journal's copy (the payment as it stood at the step's last
  *    ENGINE_JOURNAL) holds the same decisions as the payment in memory, and a restart
  *    resumes from that copy with the runtime fields zeroed;
- *  - replies and timers nobody waits for are ignored and change nothing.
+ *  - replies and timers nobody waits for are ignored and change nothing;
+ *  - a reply that never comes (the transport silent too) ends at the request's deadline.
  * A quarter of the payments run under a random coherent policy instead of the defaults.
  *
  * Each sequence's seed is printed on failure; replay one with
@@ -77,6 +78,7 @@ struct scenario {
     bool userpaying_blocks;    /* a cancel while the customer confirms is refused for now */
     int retry_pct;             /* cancels answered "retry" */
     int lost_pct;              /* replies lost (the request did arrive) */
+    int silent_pct;            /* ... of those, lost without the transport ever answering */
     int64_t down_from[2], down_until[2];
     int64_t healthy_from;      /* from here on: no outage, no lost reply, no retry, no crash */
     int crash_pct;             /* per step, before each action */
@@ -123,8 +125,8 @@ struct delivery { /* a reply on its way to the terminal */
 /* ---------------------------------------------------------------- the world */
 
 struct counts {
-    long sequences, steps, crashes, stale, resumes, failures;
-    long final[PAY_REFUNDED + 1];
+    long sequences, steps, crashes, stale, resumes, failures, deadlines;
+    long final[PAY_REFERRED + 1];
     long cancelled_refunded, no_payment, counter_lag;
 };
 
@@ -247,6 +249,7 @@ static void unknown_reply(const struct gw_request *q, struct gw_reply *r, const 
     r->op = q->op;
     r->channel = q->channel;
     r->kind = GW_UNKNOWN;
+    r->request_id = q->request_id;
     snprintf(r->order_no, sizeof r->order_no, "%s", q->order_no);
     snprintf(r->refund_no, sizeof r->refund_no, "%s", q->refund_no);
     snprintf(r->reason, sizeof r->reason, "%s", why);
@@ -261,8 +264,16 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
     memset(r, 0, sizeof *r);
     r->op = q->op;
     r->channel = q->channel;
+    r->request_id = q->request_id;
     snprintf(r->order_no, sizeof r->order_no, "%s", q->order_no);
     snprintf(r->refund_no, sizeof r->refund_no, "%s", q->refund_no);
+    /* The body names the order (and the refund) it answers, as both gateways' bodies do. */
+    r->said.order_no_given = true;
+    snprintf(r->said.order_no, sizeof r->said.order_no, "%s", q->order_no);
+    if (q->op == GW_REFUND || q->op == GW_REFUND_QUERY) {
+        r->said.refund_no_given = true;
+        snprintf(r->said.refund_no, sizeof r->said.refund_no, "%s", q->refund_no);
+    }
 
     if (l->trade == T_WAITING && at >= l->confirm_until) {
         l->trade = w->sc.customer_pays ? T_PAID : T_FAILED;
@@ -335,10 +346,13 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
         case T_REVERSED: r->kind = GW_FAILED; break;
         }
         if (l->queries_seen == w->sc.forge_query && l->trade != T_PAID) {
-            /* A SUCCESS whose amount is not the order's must not be believed. */
+            /* A SUCCESS that does not name this order, or states no amount, proves nothing
+             * and must not be believed. (Another amount for this order is another sale:
+             * REFERRED, tested in the table.) */
             r->kind = GW_SUCCESS;
-            r->said.amount_given = true;
-            r->said.amount_fen = l->amount + 1;
+            r->said.amount_given = chance(&w->rng, 50);
+            r->said.amount_fen = l->amount;
+            r->said.order_no_given = !r->said.amount_given;
             r->no_such_order = false;
             genuine = false;
         }
@@ -466,7 +480,7 @@ static void send(struct world *w, enum gw_op op)
     int64_t lat = between(&w->rng, 30, 900);
     bool lost_request = op == GW_PAY && w->sc.pay_fate != 0;
     bool lost_reply = unhealthy(w, w->t) && chance(&w->rng, w->sc.lost_pct);
-    if (lost_request || lost_reply) {
+    if ((lost_request || lost_reply) && !chance(&w->rng, w->sc.silent_pct)) {
         unknown_reply(&q, &r, "timed out");
         deliver(w, w->t + 10000, &r, false);
     }
@@ -631,8 +645,9 @@ static void probe_stale(struct world *w, struct engine_event *ev, const char *wh
 /* Replies of another kind than the request that is out, or for another refund. */
 static bool wrong_op(const struct world *w, const struct gw_reply *r)
 {
-    return r->op != w->outstanding_op ||
-           (r->op == GW_REFUND && strcmp(r->refund_no, w->p.refund_no) != 0);
+    return r->op != w->outstanding_op || r->request_id != w->p.in_flight_id ||
+           ((r->op == GW_REFUND || r->op == GW_REFUND_QUERY) &&
+            strcmp(r->refund_no, w->p.refund_no) != 0);
 }
 
 static void inject_stale(struct world *w)
@@ -642,11 +657,11 @@ static void inject_stale(struct world *w)
     int kind = (int)between(&w->rng, 0, 3);
     if (kind == 0 && w->p.timer_at > mono(w) && !w->p.in_flight) {
         probe_stale(w, &ev, "early timer");
-    } else if (kind == 1 && w->p.in_flight) {
-        probe_stale(w, &ev, "timer while a request is out");
+    } else if (kind == 1 && w->p.in_flight && mono(w) < w->p.reply_deadline) {
+        probe_stale(w, &ev, "timer while a request is out, before its deadline");
     } else if (kind == 2 && w->nhistory) {
         r = w->history[between(&w->rng, 0, w->nhistory - 1)];
-        snprintf(r.order_no, sizeof r.order_no, "T9-20261123-000001");
+        snprintf(r.order_no, sizeof r.order_no, "T9-K7Q2MX3A-000001");
         ev = (struct engine_event){.type = EV_REPLY, .reply = &r};
         probe_stale(w, &ev, "reply for another order");
     } else if (kind == 3 && w->nhistory) {
@@ -676,6 +691,7 @@ static void make_scenario(struct world *w)
     s->userpaying_blocks = chance(g, 50);
     s->retry_pct = chance(g, 30) ? (int)between(g, 10, 60) : 0;
     s->lost_pct = chance(g, 40) ? (int)between(g, 5, 40) : 0;
+    s->silent_pct = chance(g, 30) ? (int)between(g, 10, 100) : 0;
     s->healthy_from = between(g, 0, 600000);
     for (int i = 0; i < 2; i++) {
         s->down_from[i] = chance(g, 30) ? between(g, 0, 400000) : NEVER;
@@ -746,7 +762,7 @@ static void cashier_refund(struct world *w)
 {
     w->refund_at = NEVER;
     if (w->p.state == PAY_REFUNDING) {
-        /* Pressing the key again while it is under way changes nothing. */
+        /* Asking again while it is under way is refused and changes nothing. */
         struct engine_event ev = {.type = EV_REFUND, .refund_no = w->p.refund_no,
                                   .refund_fen = w->p.refund_fen};
         struct payment before;
@@ -757,8 +773,8 @@ static void cashier_refund(struct world *w)
             crash(w);
             return;
         }
-        if (st != ENGINE_OK || memcmp(&before, &w->p, sizeof before) != 0)
-            fail(w, "the same refund request again was not idempotent");
+        if (st != ENGINE_REFUSED || memcmp(&before, &w->p, sizeof before) != 0)
+            fail(w, "a refund asked while one is under way was not refused unchanged");
         w->refund_at = w->t + between(&w->rng, 1000, 20000);
         return;
     }
@@ -826,6 +842,12 @@ static void terminal_reply(struct world *w, struct delivery *d)
 {
     if (d->epoch != w->epoch)
         return; /* the process that sent it is gone */
+    if (!w->p.in_flight || d->r.request_id != w->p.in_flight_id) {
+        /* Its deadline passed first: the engine took it as lost and moved on. */
+        struct engine_event late = {.type = EV_REPLY, .reply = &d->r};
+        probe_stale(w, &late, "reply after its deadline");
+        return;
+    }
     w->outstanding = false;
     const char *kinds[] = {"SUCCESS", "FAILED", "PAYING", "UNKNOWN"};
     trace(w, "reply %s %s%s%s%s", script_op_name(d->r.op), kinds[d->r.kind],
@@ -902,7 +924,7 @@ static void run_sequence(struct world *w, uint64_t seed, struct counts *counts, 
     counts->sequences++;
 
     char order[ORDER_NO_MAX + 1];
-    order_no_format("T1", 20261123, (uint32_t)(seed % 1000000), order);
+    order_no_format("T1", "K7Q2MX3A", (uint32_t)(seed % 1000000) + 1, order);
     struct engine_event ev = {.type = EV_CREATE, .order_no = order,
                               .amount_fen = between(&w->rng, 1, 100000)};
     enum engine_status st;
@@ -955,6 +977,11 @@ static void run_sequence(struct world *w, uint64_t seed, struct counts *counts, 
         }
         case 2: {
             struct engine_event te = {.type = EV_TIMER};
+            if (w->p.in_flight) {
+                /* The request's deadline: the terminal gives up waiting for its reply. */
+                w->outstanding = false;
+                w->counts->deadlines++;
+            }
             trace(w, "timer");
             run(w, &te, &st, false);
             if (st != ENGINE_OK)
@@ -1005,9 +1032,9 @@ int main(void)
         report_failure(&w);
     }
     printf("%ld sequences (seeds %" PRIu64 "..%" PRIu64 "), %ld steps, %ld crashes, %ld resumes, "
-           "%ld stale events\n",
+           "%ld stale events, %ld reply deadlines\n",
            counts.sequences, first, first + (uint64_t)sequences - 1, counts.steps, counts.crashes,
-           counts.resumes, counts.stale);
+           counts.resumes, counts.stale, counts.deadlines);
     printf("final: PAID %ld, FAILED %ld, CANCELLED %ld (%ld with the money returned), "
            "REFUNDED %ld, no payment journaled %ld\n",
            counts.final[PAY_PAID], counts.final[PAY_FAILED], counts.final[PAY_CANCELLED],

@@ -34,7 +34,7 @@ static const struct row rows[] = {
     {"2: a refund reply for another refund number is taken as this refund's",
      REFUND_WAIT " @21000", "refund:S+rno", ENGINE_STALE, PAY_REFUNDING, "", "refunded=0"},
     {"3: the number of a completed refund again starts a second refund",
-     REFUND_WAIT " @21000 refund:S @22000", "rf:300:1", ENGINE_OK, PAY_PAID, "", "refunded=300"},
+     REFUND_WAIT " @21000 refund:S @22000", "rf:300:1", ENGINE_INVALID, PAY_PAID, "", "refunded=300"},
     {"4: no such order is not a definite failure, whatever kind the adapter gave it",
      QUERY_WAIT " @14500", "query:F+nso", ENGINE_OK, PAY_QUERYING, "T(19500)", ""},
     {"5: resuming a final payment is STALE yet rewrites sent_mono",

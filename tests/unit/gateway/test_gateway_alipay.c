@@ -32,8 +32,10 @@ static struct gw_request request(enum gw_op op)
     if (op == GW_REFUND) {
         r.amount_fen = 500;
         r.total_fen = 1230;
-        snprintf(r.refund_no, sizeof r.refund_no, "R01202611230001");
     }
+    if (op == GW_REFUND || op == GW_REFUND_QUERY)
+        snprintf(r.refund_no, sizeof r.refund_no, "R01202611230001");
+    r.request_id = 9;
     return r;
 }
 
@@ -169,6 +171,16 @@ static void test_build_others(void)
     CHECK(param(w.body, "biz_content", biz, sizeof biz));
     CHECK_EQ_STR(biz, "{\"out_trade_no\":\"T01202611230001\"}");
     wire_request_free(&w);
+    req = request(GW_REFUND_QUERY);
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GW_OK);
+    CHECK(param(strchr(w.url, '?') + 1, "method", method, sizeof method));
+    CHECK_EQ_STR(method, "alipay.trade.fastpay.refund.query");
+    CHECK(param(w.body, "biz_content", biz, sizeof biz));
+    CHECK_EQ_STR(biz, "{\"out_trade_no\":\"T01202611230001\",\"out_request_no\":"
+                      "\"R01202611230001\"}");
+    wire_request_free(&w);
+    req.refund_no[0] = '\0';
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GW_ERR_INTERNAL);
 }
 
 /* A reply as Alipay sends it: {"<key>":<obj>,"sign":"..."} signed over obj's exact bytes. */
@@ -229,8 +241,18 @@ static void test_pay_codes(void)
     r = parse(GW_PAY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.PAYMENT_AUTH_CODE_INVALID\"}");
     CHECK_EQ_INT(r.kind, GW_FAILED);
     CHECK_EQ_INT(r.cause, PAY_CAUSE_CODE_INVALID);
-    r = parse(GW_PAY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_HAS_SUCCESS\"}");
-    CHECK_EQ_INT(r.kind, GW_UNKNOWN); /* paid, but by whom: the query decides */
+    /* an order already holding our number: a resent pay; the query decides */
+    const char *dups[] = {"ACQ.TRADE_HAS_SUCCESS", "ACQ.TRADE_HAS_CLOSE", "ACQ.CONTEXT_INCONSISTENT",
+                          "ACQ.TRADE_BUYER_NOT_MATCH"};
+    for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++) {
+        char obj[160];
+        snprintf(obj, sizeof obj, "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":"
+                                  "\"%s\"}", dups[i]);
+        r = parse(GW_PAY, obj);
+        CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+        CHECK_EQ_INT(r.cause, PAY_CAUSE_RESULT_UNKNOWN);
+        CHECK_EQ_STR(r.code, dups[i]);
+    }
     r = parse(GW_PAY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SOMETHING_NEW\"}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
     CHECK_EQ_INT(r.cause, PAY_CAUSE_RESULT_UNKNOWN);
@@ -327,11 +349,175 @@ static void test_refund(void)
     r = parse(GW_REFUND, "{\"code\":\"10000\",\"fund_change\":\"Y\",\"refund_fee\":\"5.00\"}");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
     CHECK_EQ_STR(r.refund_no, "R01202611230001");
+    CHECK_EQ_INT(r.request_id, 9);
+    /* refund_fee is the order's refunded total, never this refund's amount */
+    CHECK(r.said.refunded_total_given && r.said.refunded_total_fen == 500);
+    CHECK(!r.said.refund_given && !r.said.refund_no_given);
     r = parse(GW_REFUND, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\"}");
     CHECK_EQ_INT(r.kind, GW_FAILED);
     CHECK_EQ_INT(r.cause, PAY_CAUSE_NOT_REFUNDABLE);
     r = parse(GW_REFUND, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SYSTEM_ERROR\"}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+}
+
+static void test_refund_query(void)
+{
+    struct gw_reply r;
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"10000\",\"msg\":\"Success\",\"trade_no\":\"2026112322001\","
+                               "\"out_trade_no\":\"T01202611230001\",\"out_request_no\":"
+                               "\"R01202611230001\",\"total_amount\":\"12.30\",\"refund_amount\":"
+                               "\"5.00\",\"refund_status\":\"REFUND_SUCCESS\"}");
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK_EQ_INT(r.op, GW_REFUND_QUERY);
+    CHECK(r.said.refund_given && r.said.refund_fen == 500);
+    CHECK(r.said.amount_given && r.said.amount_fen == 1230);
+    CHECK(r.said.refund_no_given && strcmp(r.said.refund_no, "R01202611230001") == 0);
+    CHECK(!r.no_such_refund && !r.exchange_bound);
+    /* no refund_status: "not received, or failed", believed as such only about our refund */
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":"
+                               "\"T01202611230001\",\"out_request_no\":\"R01202611230001\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK(r.no_such_refund);
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":"
+                               "\"T01202611230001\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK(r.no_such_refund);
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"10000\",\"msg\":\"Success\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.no_such_refund);
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"10000\",\"out_request_no\":\"R01202611230002\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.no_such_refund);
+    /* another refund's success is not ours; another order's is refused outright */
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"10000\",\"out_request_no\":\"R01202611230002\","
+                               "\"refund_status\":\"REFUND_SUCCESS\",\"refund_amount\":\"5.00\"}");
+    CHECK_EQ_INT(r.kind, GW_SUCCESS); /* the engine compares the refund number */
+    CHECK_EQ_STR(r.said.refund_no, "R01202611230002");
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"10000\",\"out_trade_no\":\"T01202611230009\","
+                               "\"refund_status\":\"REFUND_SUCCESS\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"10000\",\"refund_status\":\"REFUND_PROCESSING\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK(r.no_such_refund);
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SYSTEM_ERROR\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.no_such_refund);
+    r = parse(GW_REFUND_QUERY, "{\"code\":\"40002\",\"sub_code\":\"isv.invalid-signature\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN); /* a refused query says nothing about the refund */
+}
+
+/* Which facts each reply states (the engine decides what they prove). -1 / NULL: not given. */
+struct fact_row {
+    enum gw_op op;
+    const char *obj;
+    enum gw_kind kind;
+    const char *order, *refund_no, *trade;
+    int64_t amount, refund, refunded_total;
+};
+
+static void test_facts_table(void)
+{
+    static const char *T = "T01202611230001", *R = "R01202611230001", *X = "2026112322001";
+    const struct fact_row rows[] = {
+        {GW_PAY, "{\"code\":\"10000\",\"msg\":\"Success\",\"trade_no\":\"2026112322001\","
+                 "\"out_trade_no\":\"T01202611230001\",\"total_amount\":\"12.30\"}",
+         GW_SUCCESS, T, NULL, X, 1230, -1, -1},
+        {GW_PAY, "{\"code\":\"10000\",\"msg\":\"Success\"}", GW_SUCCESS, NULL, NULL, NULL, -1, -1,
+         -1},
+        {GW_PAY, "{\"code\":\"10000\",\"total_amount\":\"0.00\"}", GW_SUCCESS, NULL, NULL, NULL, 0,
+         -1, -1},
+        {GW_PAY, "{\"code\":\"10003\",\"out_trade_no\":\"T01202611230001\",\"trade_no\":"
+                 "\"2026112322001\"}", GW_PAYING, T, NULL, X, -1, -1, -1},
+        {GW_PAY, "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":"
+                 "\"ACQ.BUYER_BALANCE_NOT_ENOUGH\"}", GW_FAILED, NULL, NULL, NULL, -1, -1, -1},
+        {GW_PAY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.BUYER_BALANCE_NOT_ENOUGH\","
+                 "\"out_trade_no\":\"T01202611230001\"}", GW_FAILED, T, NULL, NULL, -1, -1, -1},
+        {GW_QUERY, "{\"code\":\"10000\",\"trade_status\":\"TRADE_SUCCESS\",\"out_trade_no\":"
+                   "\"T01202611230001\",\"trade_no\":\"2026112322001\",\"total_amount\":\"12.30\"}",
+         GW_SUCCESS, T, NULL, X, 1230, -1, -1},
+        {GW_QUERY, "{\"code\":\"10000\",\"trade_status\":\"TRADE_CLOSED\",\"out_trade_no\":"
+                   "\"T01202611230001\",\"total_amount\":\"12.30\"}",
+         GW_FAILED, T, NULL, NULL, 1230, -1, -1},
+        {GW_QUERY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\"}", GW_UNKNOWN, NULL,
+         NULL, NULL, -1, -1, -1},
+        {GW_CANCEL, "{\"code\":\"10000\",\"trade_no\":\"2026112322001\",\"out_trade_no\":"
+                    "\"T01202611230001\",\"retry_flag\":\"N\",\"action\":\"refund\"}",
+         GW_SUCCESS, T, NULL, X, -1, -1, -1},
+        {GW_CANCEL, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_CANCEL_TIME_OUT\"}", GW_FAILED,
+         NULL, NULL, NULL, -1, -1, -1},
+        {GW_REFUND, "{\"code\":\"10000\",\"trade_no\":\"2026112322001\",\"out_trade_no\":"
+                    "\"T01202611230001\",\"fund_change\":\"Y\",\"refund_fee\":\"7.00\"}",
+         GW_SUCCESS, T, NULL, X, -1, -1, 700},
+        {GW_REFUND, "{\"code\":\"40004\",\"sub_code\":\"ACQ.REFUND_AMT_NOT_EQUAL_TOTAL\","
+                    "\"out_trade_no\":\"T01202611230001\",\"refund_fee\":\"0.00\","
+                    "\"send_back_fee\":\"0.00\"}", GW_FAILED, T, NULL, NULL, -1, -1, 0},
+        {GW_REFUND, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SELLER_BALANCE_NOT_ENOUGH\"}",
+         GW_FAILED, NULL, NULL, NULL, -1, -1, -1},
+        {GW_REFUND_QUERY, "{\"code\":\"10000\",\"trade_no\":\"2026112322001\",\"out_trade_no\":"
+                          "\"T01202611230001\",\"out_request_no\":\"R01202611230001\","
+                          "\"total_amount\":\"12.30\",\"refund_amount\":\"5.00\","
+                          "\"refund_status\":\"REFUND_SUCCESS\"}",
+         GW_SUCCESS, T, R, X, 1230, 500, -1},
+        {GW_REFUND_QUERY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\"}", GW_FAILED,
+         NULL, NULL, NULL, -1, -1, -1},
+        /* a malformed fact: nothing is taken from the body, and it decides nothing */
+        {GW_PAY, "{\"code\":\"10000\",\"out_trade_no\":\"T01202611230001\",\"total_amount\":"
+                 "\"12.305\"}", GW_UNKNOWN, NULL, NULL, NULL, -1, -1, -1},
+        {GW_REFUND, "{\"code\":\"10000\",\"refund_fee\":5}", GW_UNKNOWN, NULL, NULL, NULL, -1, -1,
+         -1},
+        {GW_REFUND_QUERY, "{\"code\":\"10000\",\"out_request_no\":[\"R01202611230001\"],"
+                          "\"refund_status\":\"REFUND_SUCCESS\"}", GW_UNKNOWN, NULL, NULL, NULL,
+         -1, -1, -1},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const struct fact_row *row = &rows[i];
+        struct gw_reply r = parse(row->op, row->obj);
+        const struct gw_facts *f = &r.said;
+        bool ok = r.kind == row->kind && f->order_no_given == (row->order != NULL) &&
+                  f->refund_no_given == (row->refund_no != NULL) &&
+                  f->trade_no_given == (row->trade != NULL) &&
+                  f->amount_given == (row->amount >= 0) && f->refund_given == (row->refund >= 0) &&
+                  f->refunded_total_given == (row->refunded_total >= 0) &&
+                  (!row->order || strcmp(f->order_no, row->order) == 0) &&
+                  (!row->refund_no || strcmp(f->refund_no, row->refund_no) == 0) &&
+                  (!row->trade || strcmp(f->trade_no, row->trade) == 0) &&
+                  (row->amount < 0 || f->amount_fen == row->amount) &&
+                  (row->refund < 0 || f->refund_fen == row->refund) &&
+                  (row->refunded_total < 0 || f->refunded_total_fen == row->refunded_total);
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "  row %zu (%s): kind %d order %d refund_no %d trade %d amount %d/%lld "
+                            "refund %d/%lld total refunded %d/%lld\n", i, gw_op_name(row->op),
+                    r.kind, f->order_no_given, f->refund_no_given, f->trade_no_given,
+                    f->amount_given, (long long)f->amount_fen, f->refund_given,
+                    (long long)f->refund_fen, f->refunded_total_given,
+                    (long long)f->refunded_total_fen);
+        CHECK_EQ_INT(r.request_id, 9);
+        CHECK(!r.exchange_bound); /* Alipay's signature covers no timestamp and no nonce */
+    }
+}
+
+/* The HTTP Date header is the only clock Alipay shows. */
+static void test_server_time(void)
+{
+    struct gw_request req = request(GW_PAY);
+    struct gw_reply out;
+    struct wire_response resp = signed_reply("alipay_trade_pay_response",
+                                             "{\"code\":\"10000\",\"total_amount\":\"12.30\"}",
+                                             ali_priv);
+    alipay_parse(&keys, &req, &resp, &out);
+    CHECK_EQ_INT(out.server_time, 0);
+    const char *date = "Date: Tue, 24 Nov 2026 01:29:41 GMT\r\n";
+    wire_response_add_header(&resp, date, strlen(date));
+    alipay_parse(&keys, &req, &resp, &out);
+    CHECK_EQ_INT(out.kind, GW_SUCCESS);
+    CHECK_EQ_INT(out.server_time, 1795483781LL);
+    resp.status = 502; /* any answer at all shows the gateway's clock */
+    alipay_parse(&keys, &req, &resp, &out);
+    CHECK_EQ_INT(out.kind, GW_UNKNOWN);
+    CHECK_EQ_INT(out.server_time, 1795483781LL);
 }
 
 static struct gw_reply parse_raw(const char *text, long status)
@@ -477,6 +663,9 @@ int main(void)
     test_query_states();
     test_cancel();
     test_refund();
+    test_refund_query();
+    test_facts_table();
+    test_server_time();
     test_broken_replies();
     test_error_response();
 

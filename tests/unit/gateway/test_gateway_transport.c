@@ -24,7 +24,9 @@
 #include "crypto.h"
 #include "gateway.h"
 
-enum mode { REPLY_OK, REPLY_503, REPLY_SLOW, REPLY_HUGE, REPLY_WECHAT };
+/* REPLY_DROP reads the request, then closes the connection without a byte of answer: what a
+ * kept-alive connection dying at the wrong moment looks like to the client. */
+enum mode { REPLY_OK, REPLY_503, REPLY_SLOW, REPLY_HUGE, REPLY_WECHAT, REPLY_DROP };
 
 static _Atomic int mode;
 static _Atomic int connections, requests;
@@ -85,6 +87,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     requests++;
+    if (mode == REPLY_DROP) return MHD_NO;
     struct MHD_Response *r;
     unsigned status = 200;
     static char huge[300 * 1024];
@@ -111,6 +114,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         MHD_add_response_header(r, "Wechatpay-Signature", wechat_sig);
         MHD_add_response_header(r, "Wechatpay-Serial", "ABCDEF0123");
         break;
+    case REPLY_DROP:
     case REPLY_OK:
     default:
         r = MHD_create_response_from_buffer(strlen(alipay_ok), alipay_ok, MHD_RESPMEM_PERSISTENT);
@@ -184,6 +188,7 @@ static struct gw_request pay_request(enum pay_channel ch)
     snprintf(q.auth_code, sizeof q.auth_code, ch == CHANNEL_ALIPAY ? "286412345678901234"
                                                                      : "134567890123456789");
     q.amount_fen = 1230;
+    q.request_id = 42;
     return q;
 }
 
@@ -240,6 +245,7 @@ static struct gw_reply one(const struct gateway_config *c, enum pay_channel ch, 
     int64_t elapsed = 0;
     CHECK(wait_reply(g, &r, &elapsed));
     CHECK_EQ_INT(gateway_pending(g), 0);
+    CHECK_EQ_INT(r.request_id, 42); /* echoed, transport failures included */
     printf("%-28s -> kind %d%s in %lld ms (submit returned in %lld ms): %s\n", label, r.kind,
            r.unreachable ? " unreachable" : "", (long long)elapsed, (long long)submit_ms, r.reason);
     gateway_close(g);
@@ -319,6 +325,46 @@ static int closed_port(void)
     return ntohs(sa.sin_port);
 }
 
+/* libcurl sends a request again by itself when a kept-alive connection dies before any byte
+ * of the answer (Curl_retry_request, "Connection died, retrying a fresh connect"), although
+ * the server read the first copy. Shown here for a query, and shown not to happen to a pay. */
+static void test_no_resend(int port)
+{
+    struct gateway_config c = base_config(port, false);
+    struct gateway *g = NULL;
+    char err[256];
+    struct gw_reply r;
+    int64_t ms;
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
+    if (!g) return;
+    const enum gw_op ops[] = {GW_QUERY, GW_PAY, GW_REFUND};
+    const char *names[] = {"query", "pay", "refund"};
+    const int sent[] = {2, 1, 2}; /* copies the server read */
+    for (int i = 0; i < 3; i++) {
+        struct gw_request q = pay_request(CHANNEL_ALIPAY);
+        q.op = GW_QUERY;
+        mode = REPLY_OK; /* a connection to keep alive */
+        CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+        CHECK(wait_reply(g, &r, &ms));
+        mode = REPLY_DROP;
+        requests = 0;
+        q.op = ops[i];
+        if (q.op == GW_REFUND) {
+            q.total_fen = q.amount_fen;
+            snprintf(q.refund_no, sizeof q.refund_no, "R01202611230001");
+        }
+        CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+        CHECK(wait_reply(g, &r, &ms));
+        CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+        CHECK(r.unreachable);
+        printf("%s on a kept-alive connection that died: the server read %d cop%s\n",
+               names[i], (int)requests, requests == 1 ? "y" : "ies");
+        CHECK_EQ_INT(requests, sent[i]);
+    }
+    mode = REPLY_OK;
+    gateway_close(g);
+}
+
 static void test_config_refusals(int port)
 {
     struct gateway_config c = base_config(port, true);
@@ -361,6 +407,34 @@ static void test_config_refusals(int port)
     gateway_close(g);
     c.wechat.platform_serial[0] = '\0'; /* a bare public key needs the serial configured */
     CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+
+    /* a ca_file that holds no certificate is refused at start, naming the file */
+    c = base_config(port, true);
+    char bad[256];
+    path_of(bad, sizeof bad, "not-a-ca.crt");
+    FILE *f = fopen(bad, "w");
+    if (f) {
+        fputs("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", f);
+        fclose(f);
+    }
+    snprintf(c.ca_file, sizeof c.ca_file, "%s", bad);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    CHECK(g == NULL);
+    CHECK(strstr(err, "http.ca_file") != NULL && strstr(err, bad) != NULL);
+    printf("useless ca_file refused: %s\n", err);
+    path_of(c.ca_file, sizeof c.ca_file, "app.key"); /* a key, not a certificate */
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    path_of(c.ca_file, sizeof c.ca_file, "missing.crt");
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    CHECK(strstr(err, "missing.crt") != NULL);
+    /* a bundle with one good certificate among broken ones is usable */
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "cat %s/not-a-ca.crt %s/ca.crt > %s/mixed.crt", dir, dir, dir);
+    run(cmd);
+    path_of(c.ca_file, sizeof c.ca_file, "mixed.crt");
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
+    gateway_close(g);
+    g = NULL;
 }
 
 int main(void)
@@ -443,7 +517,8 @@ int main(void)
     r = one(&pinned, CHANNEL_ALIPAY, "pinning match");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
 
-    /* keep-alive: three requests on one client, one connection */
+    /* keep-alive: queries share one connection; a pay opens its own, which later requests
+     * then reuse */
     {
         struct gateway *g = NULL;
         char err[256];
@@ -451,29 +526,51 @@ int main(void)
         int before = connections;
         for (int i = 0; g && i < 3; i++) {
             struct gw_request q = pay_request(CHANNEL_ALIPAY);
+            q.op = GW_QUERY;
+            int64_t ms;
+            CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+            CHECK(wait_reply(g, &r, &ms));
+            CHECK(!r.unreachable);
+        }
+        printf("keep-alive: 3 queries over %d connection(s)\n", connections - before);
+        CHECK_EQ_INT(connections - before, 1);
+        for (int i = 0; g && i < 2; i++) {
+            struct gw_request q = pay_request(CHANNEL_ALIPAY);
             int64_t ms;
             CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
             CHECK(wait_reply(g, &r, &ms));
             CHECK_EQ_INT(r.kind, GW_SUCCESS);
         }
-        printf("keep-alive: 3 requests over %d connection(s)\n", connections - before);
-        CHECK_EQ_INT(connections - before, 1);
+        printf("keep-alive: 2 pays after them opened %d connection(s)\n",
+               connections - before - 1);
+        CHECK_EQ_INT(connections - before, 3);
+        struct gw_request q = pay_request(CHANNEL_ALIPAY);
+        q.op = GW_CANCEL;
+        int64_t ms;
+        if (g) CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+        CHECK(g && wait_reply(g, &r, &ms));
+        CHECK_EQ_INT(connections - before, 3);
         gateway_close(g);
     }
 
-    /* several requests in flight at once, each answered exactly once */
+    test_no_resend(plain_port);
+
+    /* many requests in flight at once (more than the reply queue first holds, and than the
+     * connection limit), each answered exactly once */
     {
         struct gateway *g = NULL;
         char err[256];
         CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
-        for (int i = 0; g && i < 5; i++) {
+        for (int i = 0; g && i < 40; i++) {
             struct gw_request q = pay_request(CHANNEL_ALIPAY);
+            q.request_id = (uint32_t)i;
             CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
         }
-        CHECK_EQ_INT(g ? gateway_pending(g) : -1, 5);
+        CHECK_EQ_INT(g ? gateway_pending(g) : -1, 40);
         int got = 0;
+        uint64_t ids = 0;
         int64_t start = mono_ms();
-        while (g && got < 5 && mono_ms() - start < 15000) {
+        while (g && got < 40 && mono_ms() - start < 15000) {
             struct pollfd fds[16];
             int64_t timeout = 500;
             int n = gateway_pollfds(g, fds, 16, &timeout);
@@ -481,10 +578,13 @@ int main(void)
             gateway_perform(g, ready > 0 ? fds : NULL, ready > 0 ? n : 0);
             while (gateway_next_reply(g, &r)) {
                 CHECK_EQ_INT(r.kind, GW_SUCCESS);
+                CHECK(r.request_id < 40 && !(ids & (1ULL << r.request_id)));
+                if (r.request_id < 40) ids |= 1ULL << r.request_id;
                 got++;
             }
         }
-        CHECK_EQ_INT(got, 5);
+        CHECK_EQ_INT(got, 40);
+        CHECK(ids == (1ULL << 40) - 1);
         CHECK_EQ_INT(g ? gateway_pending(g) : -1, 0);
         gateway_close(g);
     }

@@ -21,6 +21,9 @@
 static struct crypto_rng *rng;
 static struct crypto_key *mch_priv, *mch_pub, *plat_priv, *plat_pub;
 static struct wechatpay_keys keys;
+/* The nonces the replies of this test were seen with; made long before NOW, so that replies
+ * stamped near NOW are provably new. */
+static struct wechatpay_nonces *seen;
 
 static struct gw_request request(enum gw_op op)
 {
@@ -37,8 +40,10 @@ static struct gw_request request(enum gw_op op)
     if (op == GW_REFUND) {
         r.amount_fen = 500;
         r.total_fen = 1230;
-        snprintf(r.refund_no, sizeof r.refund_no, "R01202611230001");
     }
+    if (op == GW_REFUND || op == GW_REFUND_QUERY)
+        snprintf(r.refund_no, sizeof r.refund_no, "R01202611230001");
+    r.request_id = 7;
     return r;
 }
 
@@ -170,20 +175,23 @@ struct signed_reply {
     char body[4096];
 };
 
+/* Every reply gets a nonce of its own, as WeChat Pay's do. */
 static void sign_reply(struct signed_reply *s, long status, const char *body, long long ts,
                        const char *serial, const struct crypto_key *signer)
 {
-    char msg[5000], sig[CRYPTO_SIG_B64_MAX], line[1600];
+    static unsigned counter;
+    char msg[5000], sig[CRYPTO_SIG_B64_MAX], line[1600], nonce[40];
     memset(s, 0, sizeof *s);
+    snprintf(nonce, sizeof nonce, "REPLYNONCE%08u", ++counter);
     snprintf(s->body, sizeof s->body, "%s", body);
     s->resp.status = status;
     s->resp.body = s->body;
     s->resp.body_len = strlen(s->body);
-    snprintf(msg, sizeof msg, "%lld\nREPLYNONCE42\n%s\n", ts, body);
+    snprintf(msg, sizeof msg, "%lld\n%s\n%s\n", ts, nonce, body);
     CHECK_EQ_INT(crypto_rsa_sign_b64(signer, rng, msg, strlen(msg), sig, sizeof sig), CRYPTO_OK);
     snprintf(line, sizeof line, "Wechatpay-Timestamp: %lld\r\n", ts);
     wire_response_add_header(&s->resp, line, strlen(line));
-    snprintf(line, sizeof line, "wechatpay-nonce: REPLYNONCE42\r\n");
+    snprintf(line, sizeof line, "wechatpay-nonce: %s\r\n", nonce);
     wire_response_add_header(&s->resp, line, strlen(line));
     snprintf(line, sizeof line, "Wechatpay-Signature: %s\r\n", sig);
     wire_response_add_header(&s->resp, line, strlen(line));
@@ -199,7 +207,7 @@ static struct gw_reply parse(enum gw_op op, long status, const char *body)
     struct gw_request req = request(op);
     struct gw_reply out;
     sign_reply(&s, status, body, NOW - 2, PLATFORM_SERIAL, plat_priv);
-    wechatpay_parse(&keys, &req, &s.resp, NOW, &out);
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW, &out);
     return out;
 }
 
@@ -321,17 +329,39 @@ static void test_reverse(void)
                  GW_UNKNOWN);
 }
 
+static const char *refund_body(const char *status)
+{
+    static char b[700];
+    snprintf(b, sizeof b, "{\"refund_id\":\"50000000382019052709732678859\",\"out_refund_no\":"
+                          "\"R01202611230001\",\"transaction_id\":\"4200000001202611230001\","
+                          "\"out_trade_no\":\"T01202611230001\",\"channel\":\"ORIGINAL\","
+                          "\"status\":\"%s\",\"amount\":{\"total\":1230,\"refund\":500,"
+                          "\"payer_total\":1230,\"payer_refund\":500,\"currency\":\"CNY\"}}",
+             status);
+    return b;
+}
+
 static void test_refund(void)
 {
-    struct gw_reply r = parse(GW_REFUND, 200, "{\"refund_id\":\"50000000382019052709732678859\","
-                                              "\"out_refund_no\":\"R01202611230001\",\"status\":"
-                                              "\"SUCCESS\",\"amount\":{\"refund\":500,\"total\":1230}}");
+    struct gw_reply r = parse(GW_REFUND, 200, refund_body("SUCCESS"));
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    CHECK_EQ_INT(r.said.amount_fen, 500);
+    CHECK(r.said.refund_given && r.said.refund_fen == 500);
+    CHECK(r.said.amount_given && r.said.amount_fen == 1230);
+    CHECK(r.said.refund_no_given);
+    CHECK_EQ_STR(r.said.refund_no, "R01202611230001");
+    CHECK_EQ_STR(r.said.trade_no, "4200000001202611230001"); /* the trade's, not refund_id */
+    CHECK(!r.said.refunded_total_given);
     CHECK_EQ_STR(r.refund_no, "R01202611230001");
+    CHECK_EQ_INT(r.request_id, 7);
+    CHECK_EQ_INT(parse(GW_REFUND, 200, refund_body("PROCESSING")).kind, GW_PAYING);
     CHECK_EQ_INT(parse(GW_REFUND, 200, "{\"status\":\"PROCESSING\"}").kind, GW_PAYING);
-    CHECK_EQ_INT(parse(GW_REFUND, 200, "{\"status\":\"CLOSED\"}").kind, GW_FAILED);
-    CHECK_EQ_INT(parse(GW_REFUND, 200, "{\"status\":\"ABNORMAL\"}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_REFUND, 200, refund_body("CLOSED")).kind, GW_FAILED);
+    /* ABNORMAL never ends by asking again: a person finishes it in the merchant portal */
+    r = parse(GW_REFUND, 200, refund_body("ABNORMAL"));
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK(r.refund_abnormal);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_REFUND_BY_HAND);
+    CHECK(!parse(GW_REFUND, 200, refund_body("SUCCESS")).refund_abnormal);
     CHECK_EQ_INT(parse(GW_REFUND, 200, "{}").kind, GW_UNKNOWN);
     CHECK_EQ_INT(parse(GW_REFUND, 403, "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}").kind,
                  GW_FAILED);
@@ -341,13 +371,312 @@ static void test_refund(void)
                  GW_UNKNOWN);
     CHECK_EQ_INT(parse(GW_REFUND, 429, "{\"code\":\"FREQUENCY_LIMITED\",\"message\":\"x\"}").kind,
                  GW_UNKNOWN);
+    /* a refund reply for a smaller amount says so */
+    r = parse(GW_REFUND, 200, "{\"out_refund_no\":\"R01202611230001\",\"status\":\"SUCCESS\","
+                              "\"amount\":{\"refund\":100,\"total\":1230}}");
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK_EQ_INT(r.said.refund_fen, 100);
+}
+
+static void test_refund_query(void)
+{
+    struct wire_request w;
+    struct gw_request req = request(GW_REFUND_QUERY);
+    const char *nonce = "NONCE0123456789ABCDEFGHIJKLMNOPQ";
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_STR(w.method, "GET");
+    CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/refund/domestic/refunds/R01202611230001");
+    CHECK_EQ_STR(w.body, "");
+    check_signed(&w, "GET", "/v3/refund/domestic/refunds/R01202611230001");
+    for (int i = 0; i < w.nheaders; i++) CHECK(strncmp(w.headers[i], "Content-Type", 12) != 0);
+    wire_request_free(&w);
+    req.refund_no[0] = '\0';
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_ERR_INTERNAL);
+
+    struct gw_reply r = parse(GW_REFUND_QUERY, 200, refund_body("SUCCESS"));
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK_EQ_INT(r.op, GW_REFUND_QUERY);
+    CHECK(r.said.refund_no_given && r.said.refund_given && r.said.refund_fen == 500);
+    CHECK(!r.no_such_refund);
+    CHECK_EQ_INT(parse(GW_REFUND_QUERY, 200, refund_body("PROCESSING")).kind, GW_PAYING);
+    CHECK_EQ_INT(parse(GW_REFUND_QUERY, 200, refund_body("CLOSED")).kind, GW_FAILED);
+    r = parse(GW_REFUND_QUERY, 200, refund_body("ABNORMAL"));
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK(r.refund_abnormal);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_REFUND_BY_HAND);
+    r = parse(GW_REFUND_QUERY, 404, "{\"code\":\"RESOURCE_NOT_EXISTS\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK(r.no_such_refund);
+    CHECK(!r.said.order_no_given && !r.said.refund_no_given);
+    r = parse(GW_REFUND_QUERY, 500, "{\"code\":\"SYSTEM_ERROR\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.no_such_refund);
+    r = parse(GW_REFUND_QUERY, 400, "{\"code\":\"PARAM_ERROR\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN); /* a refused query says nothing about the refund */
+    /* the same 404 to a refund is about the trade, not the refund number */
+    r = parse(GW_REFUND, 404, "{\"code\":\"RESOURCE_NOT_EXISTS\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK(!r.no_such_refund);
+}
+
+/* Answers that speak of an order already holding our number: a resent pay, never FAILED. */
+static void test_duplicate_order_answers(void)
+{
+    const char *codes[] = {"ORDERPAID", "ORDER_PAID", "OUT_TRADE_NO_USED", "ORDER_CLOSED",
+                           "ORDERCLOSED", "ORDERREVERSED", "ORDER_REVERSED", "BUYER_MISMATCH",
+                           "INVALID_REQUEST"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"code\":\"%s\",\"message\":\"201 商户订单号重复\"}",
+                 codes[i]);
+        struct gw_reply r = parse(GW_PAY, 400, body);
+        CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+        CHECK_EQ_INT(r.cause, PAY_CAUSE_RESULT_UNKNOWN);
+        CHECK_EQ_STR(r.code, codes[i]);
+        if (r.kind != GW_UNKNOWN) fprintf(stderr, "  code %s\n", codes[i]);
+    }
+    /* other operations keep their own reading of the same codes */
+    CHECK_EQ_INT(parse(GW_CANCEL, 400, "{\"code\":\"ORDER_REVERSED\",\"message\":\"x\"}").kind,
+                 GW_SUCCESS);
+    CHECK_EQ_INT(parse(GW_REFUND, 400, "{\"code\":\"INVALID_REQUEST\",\"message\":\"x\"}").kind,
+                 GW_FAILED);
+}
+
+/* Which facts each reply states (the engine decides what they prove). -1 / NULL: not given. */
+struct fact_row {
+    enum gw_op op;
+    long status;
+    const char *body;
+    enum gw_kind kind;
+    const char *order, *refund_no, *trade;
+    int64_t amount, refund;
+};
+
+static void check_facts(const struct fact_row *row, const struct gw_reply *r, int line)
+{
+    const struct gw_facts *f = &r->said;
+    bool ok = r->kind == row->kind && f->order_no_given == (row->order != NULL) &&
+              f->refund_no_given == (row->refund_no != NULL) &&
+              f->trade_no_given == (row->trade != NULL) &&
+              f->amount_given == (row->amount >= 0) && f->refund_given == (row->refund >= 0) &&
+              !f->refunded_total_given && (!row->order || strcmp(f->order_no, row->order) == 0) &&
+              (!row->refund_no || strcmp(f->refund_no, row->refund_no) == 0) &&
+              (!row->trade || strcmp(f->trade_no, row->trade) == 0) &&
+              (row->amount < 0 || f->amount_fen == row->amount) &&
+              (row->refund < 0 || f->refund_fen == row->refund) &&
+              (row->order || f->order_no[0] == '\0') && (row->amount >= 0 || f->amount_fen == 0);
+    CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "  row %d (%s %ld): kind %d order %d/%s refund_no %d trade %d amount "
+                        "%d/%lld refund %d/%lld\n", line, gw_op_name(row->op), row->status,
+                r->kind, f->order_no_given, f->order_no, f->refund_no_given, f->trade_no_given,
+                f->amount_given, (long long)f->amount_fen, f->refund_given,
+                (long long)f->refund_fen);
+}
+
+static void test_facts_table(void)
+{
+    static const char *T = "T01202611230001", *R = "R01202611230001",
+                      *X = "4200000001202611230001";
+    const char *no_such = "{\"code\":\"ORDER_NOT_EXIST\",\"message\":\"x\"}";
+    const char *refused = "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}";
+    char paid[512], notpay[512], closed[512], refunded[700];
+    /* trade() and refund_body() return a static buffer: copy each one */
+    snprintf(paid, sizeof paid, "%s", trade("SUCCESS"));
+    snprintf(notpay, sizeof notpay, "%s", trade("NOTPAY"));
+    snprintf(closed, sizeof closed, "%s", trade("CLOSED"));
+    snprintf(refunded, sizeof refunded, "%s", refund_body("SUCCESS"));
+    struct fact_row rows[] = {
+        {GW_PAY, 200, paid, GW_SUCCESS, T, NULL, X, 1230, -1},
+        {GW_PAY, 200, "{\"trade_state\":\"SUCCESS\"}", GW_SUCCESS, NULL, NULL, NULL, -1, -1},
+        {GW_PAY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":0}}", GW_SUCCESS, NULL,
+         NULL, NULL, 0, -1},
+        {GW_PAY, 202, "{\"code\":\"USERPAYING\",\"message\":\"x\"}", GW_PAYING, NULL, NULL, NULL,
+         -1, -1},
+        {GW_PAY, 403, refused, GW_FAILED, NULL, NULL, NULL, -1, -1},
+        {GW_QUERY, 200, paid, GW_SUCCESS, T, NULL, X, 1230, -1},
+        {GW_QUERY, 200, notpay, GW_PAYING, T, NULL, X, 1230, -1},
+        {GW_QUERY, 200, closed, GW_FAILED, T, NULL, X, 1230, -1},
+        {GW_QUERY, 404, no_such, GW_UNKNOWN, NULL, NULL, NULL, -1, -1},
+        {GW_CANCEL, 200, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
+                         "\"out_trade_no\":\"T01202611230001\"}", GW_SUCCESS, T, NULL, NULL, -1, -1},
+        {GW_CANCEL, 204, "", GW_SUCCESS, NULL, NULL, NULL, -1, -1},
+        {GW_CANCEL, 404, no_such, GW_SUCCESS, NULL, NULL, NULL, -1, -1},
+        {GW_REFUND, 200, refunded, GW_SUCCESS, T, R, X, 1230, 500},
+        {GW_REFUND, 403, refused, GW_FAILED, NULL, NULL, NULL, -1, -1},
+        {GW_REFUND_QUERY, 200, refunded, GW_SUCCESS, T, R, X, 1230, 500},
+        {GW_REFUND_QUERY, 404, "{\"code\":\"RESOURCE_NOT_EXISTS\",\"message\":\"x\"}", GW_FAILED,
+         NULL, NULL, NULL, -1, -1},
+        /* a malformed fact: nothing is taken from the body, and it decides nothing */
+        {GW_QUERY, 200, "{\"out_trade_no\":\"T01202611230001\",\"trade_state\":\"SUCCESS\","
+                        "\"amount\":{\"total\":\"1230\"}}", GW_UNKNOWN, NULL, NULL, NULL, -1, -1},
+        {GW_PAY, 200, "{\"out_trade_no\":7,\"trade_state\":\"SUCCESS\"}", GW_UNKNOWN, NULL, NULL,
+         NULL, -1, -1},
+        {GW_REFUND, 200, "{\"out_refund_no\":\"R01202611230001\",\"status\":\"SUCCESS\","
+                         "\"amount\":{\"refund\":5.5}}", GW_UNKNOWN, NULL, NULL, NULL, -1, -1},
+        {GW_PAY, 403, "{\"code\":\"NOT_ENOUGH\",\"out_trade_no\":\"T0120261123000100000000000000"
+                      "0000000000000000000000000000000000\"}", GW_UNKNOWN, NULL, NULL, NULL, -1,
+         -1},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct gw_reply r = parse(rows[i].op, rows[i].status, rows[i].body);
+        check_facts(&rows[i], &r, (int)i);
+        CHECK_EQ_INT(r.request_id, 7);
+        CHECK(r.exchange_bound);
+    }
+}
+
+/* A captured reply played back is refused; a reply is exchange-bound only when its nonce is
+ * provably new. */
+static void test_replay(void)
+{
+    static struct signed_reply s;
+    struct gw_request req = request(GW_PAY);
+    struct gw_reply out;
+    sign_reply(&s, 403, "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}", NOW - 1, PLATFORM_SERIAL,
+               plat_priv);
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_FAILED);
+    CHECK(out.exchange_bound);
+    /* the same signed refusal for the next order, a minute later */
+    snprintf(req.order_no, sizeof req.order_no, "T01202611230002");
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW + 60, &out);
+    CHECK_EQ_INT(out.kind, GW_UNKNOWN);
+    CHECK_EQ_INT(out.cause, PAY_CAUSE_BAD_REPLY);
+    CHECK_EQ_STR(out.reason, "replayed reply (nonce seen before)");
+    CHECK(!out.exchange_bound);
+    /* without a nonce cache nothing is bound (the parse is otherwise the same) */
+    sign_reply(&s, 200, trade("SUCCESS"), NOW, PLATFORM_SERIAL, plat_priv);
+    req = request(GW_PAY);
+    wechatpay_parse(&keys, NULL, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_SUCCESS);
+    CHECK(!out.exchange_bound);
+    /* a cache made a second after the reply was stamped cannot know whether an earlier
+     * process saw it: read, not bound */
+    struct wechatpay_nonces *fresh = wechatpay_nonces_new(NOW + 1);
+    wechatpay_parse(&keys, fresh, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_SUCCESS);
+    CHECK(!out.exchange_bound);
+    wechatpay_parse(&keys, fresh, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_UNKNOWN); /* but it is remembered from now on */
+    sign_reply(&s, 200, trade("SUCCESS"), NOW + 1, PLATFORM_SERIAL, plat_priv);
+    wechatpay_parse(&keys, fresh, &req, &s.resp, NOW + 1, &out);
+    CHECK_EQ_INT(out.kind, GW_SUCCESS); /* stamped in the second the cache began: new */
+    CHECK(out.exchange_bound);
+    wechatpay_nonces_free(fresh);
+    /* a stale or unverified reply is not remembered: the good copy still goes through */
+    sign_reply(&s, 200, trade("SUCCESS"), NOW, PLATFORM_SERIAL, plat_priv);
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW + 400, &out);
+    CHECK_EQ_INT(out.kind, GW_UNKNOWN);
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_SUCCESS);
+    CHECK(out.exchange_bound);
+}
+
+/* Past WECHATPAY_NONCES_MAX the oldest nonce is forgotten, and from then on no reply stamped
+ * at or before it is called new: a forgotten replay is read, never exchange-bound. A 1024-bit
+ * platform key keeps the 4097 signatures quick. */
+static void test_nonce_cache_overflow(void)
+{
+    struct crypto_key *priv = NULL, *pub = NULL;
+    static char priv_pem[4096], pub_pem[1024];
+    CHECK_EQ_INT(crypto_rsa_generate_pem(rng, 1024, priv_pem, sizeof priv_pem, pub_pem,
+                                         sizeof pub_pem), CRYPTO_OK);
+    CHECK_EQ_INT(crypto_key_parse_private(&priv, priv_pem, rng), CRYPTO_OK);
+    CHECK_EQ_INT(crypto_key_parse_public(&pub, pub_pem), CRYPTO_OK);
+    if (!priv || !pub) return;
+    struct wechatpay_keys k = keys;
+    k.platform_key = pub;
+    struct wechatpay_nonces *cache = wechatpay_nonces_new(NOW - 1000);
+    static struct signed_reply first, s;
+    struct gw_request req = request(GW_PAY);
+    struct gw_reply out;
+    int bound = 0;
+    sign_reply(&first, 200, trade("SUCCESS"), NOW - 200, PLATFORM_SERIAL, priv);
+    wechatpay_parse(&k, cache, &req, &first.resp, NOW, &out);
+    bound += out.exchange_bound;
+    for (int i = 1; i < WECHATPAY_NONCES_MAX; i++) {
+        sign_reply(&s, 200, trade("SUCCESS"), NOW - 100, PLATFORM_SERIAL, priv);
+        wechatpay_parse(&k, cache, &req, &s.resp, NOW, &out);
+        bound += out.exchange_bound;
+    }
+    CHECK_EQ_INT(bound, WECHATPAY_NONCES_MAX);
+    /* full: a newer reply pushes out the oldest (stamped NOW - 200) and is still new */
+    sign_reply(&s, 200, trade("SUCCESS"), NOW - 50, PLATFORM_SERIAL, priv);
+    wechatpay_parse(&k, cache, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_SUCCESS);
+    CHECK(out.exchange_bound);
+    /* the forgotten one played back: read, but not bound */
+    wechatpay_parse(&k, cache, &req, &first.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_SUCCESS);
+    CHECK(!out.exchange_bound);
+    /* the remembered ones are still refused */
+    wechatpay_parse(&k, cache, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_UNKNOWN);
+    wechatpay_nonces_free(cache);
+    crypto_key_free(priv);
+    crypto_key_free(pub);
+}
+
+/* A reply stamped more than five minutes from our clock is not believed, but its signed time
+ * is reported so that the loop can say the clock is wrong. */
+static void test_clock(void)
+{
+    static struct signed_reply s;
+    struct gw_request req = request(GW_PAY);
+    struct gw_reply out;
+    sign_reply(&s, 200, trade("SUCCESS"), NOW - 2, PLATFORM_SERIAL, plat_priv);
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_SUCCESS);
+    CHECK_EQ_INT(out.server_time, NOW - 2);
+    /* our clock an hour slow, then an hour fast */
+    sign_reply(&s, 200, trade("SUCCESS"), NOW + 3600, PLATFORM_SERIAL, plat_priv);
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_UNKNOWN);
+    CHECK_EQ_INT(out.cause, PAY_CAUSE_BAD_REPLY);
+    CHECK_EQ_INT(out.server_time, NOW + 3600);
+    CHECK(strstr(out.reason, "clock") != NULL);
+    sign_reply(&s, 200, trade("SUCCESS"), NOW - 3600, PLATFORM_SERIAL, plat_priv);
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_UNKNOWN);
+    CHECK_EQ_INT(out.server_time, NOW - 3600);
+    /* a timestamp whose signature does not verify is not a time; Date is used instead */
+    sign_reply(&s, 200, trade("SUCCESS"), NOW - 3600, PLATFORM_SERIAL, mch_priv);
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.kind, GW_UNKNOWN);
+    CHECK_EQ_INT(out.server_time, 0);
+    const char *date = "Date: Tue, 24 Nov 2026 01:29:41 GMT\r\n";
+    wire_response_add_header(&s.resp, date, strlen(date));
+    wechatpay_parse(&keys, seen, &req, &s.resp, NOW, &out);
+    CHECK_EQ_INT(out.server_time, 1795483781LL);
+    /* Date in the one form servers send, and nothing else */
+    struct wire_response d;
+    const char *dates[][2] = {
+        {"Date: Tue, 24 Nov 2026 01:29:41 GMT", "1795483781"},
+        {"Date: Thu, 01 Jan 1970 00:00:00 GMT", "0"},
+        {"Date: Sun, 06 Nov 1994 08:49:37 GMT", "784111777"},
+        {"Date: Tue, 29 Feb 2028 23:59:59 GMT", "1835481599"},
+        {"Date: Tue, 24 Nov 2026 01:29:41 UTC", "0"},
+        {"Date: Tuesday, 24-Nov-26 01:29:41 GMT", "0"},
+        {"Date: Tue, 24 Foo 2026 01:29:41 GMT", "0"},
+        {"Date: Tue, 24 Nov 2026 25:29:41 GMT", "0"},
+        {"Date: Tue, 24 Nov 2026 01:29:41 GMT junk", "0"},
+        {"Date: 1795483781", "0"},
+    };
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        memset(&d, 0, sizeof d);
+        wire_response_add_header(&d, dates[i][0], strlen(dates[i][0]));
+        CHECK_EQ_INT(wire_date(&d), atoll(dates[i][1]));
+    }
+    memset(&d, 0, sizeof d);
+    CHECK_EQ_INT(wire_date(&d), 0);
 }
 
 static int kind_of(struct signed_reply *s, enum gw_op op)
 {
     struct gw_request req = request(op);
     struct gw_reply out;
-    wechatpay_parse(&keys, &req, &s->resp, NOW, &out);
+    wechatpay_parse(&keys, seen, &req, &s->resp, NOW, &out);
     return out.kind;
 }
 
@@ -436,7 +765,7 @@ static void test_broken(void)
     struct wire_response none = {0};
     struct gw_request req = request(GW_PAY);
     struct gw_reply out;
-    wechatpay_parse(&keys, &req, &none, NOW, &out);
+    wechatpay_parse(&keys, seen, &req, &none, NOW, &out);
     CHECK_EQ_INT(out.kind, GW_UNKNOWN);
     /* a huge body */
     size_t big = WIRE_BODY_MAX + 1;
@@ -494,6 +823,7 @@ int main(void)
     keys.platform_key = plat_pub;
     keys.platform_serial = PLATFORM_SERIAL;
     keys.rng = rng;
+    seen = wechatpay_nonces_new(NOW - 1000);
 
     test_message_format();
     test_build();
@@ -501,9 +831,16 @@ int main(void)
     test_query();
     test_reverse();
     test_refund();
+    test_refund_query();
+    test_duplicate_order_answers();
+    test_facts_table();
+    test_replay();
+    test_nonce_cache_overflow();
+    test_clock();
     test_broken();
     test_decrypt_resource();
 
+    wechatpay_nonces_free(seen);
     crypto_key_free(mch_priv);
     crypto_key_free(mch_pub);
     crypto_key_free(plat_priv);

@@ -1,8 +1,8 @@
 /*
  * test_journal.c - the journal keeps what it is given: every field round-trips, the payment
- * code is dropped to its last four digits once resolved, order sequences never repeat across
- * restarts, recovery sees exactly the unresolved payments through the partial index, events
- * are only ever appended, and the files are 0600 whatever the umask.
+ * code is never stored (its last four digits only), order sequences never repeat across
+ * restarts or days, recovery sees exactly the unresolved payments through the partial index,
+ * events are only ever appended, and the files are 0600 whatever the umask.
  */
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -64,6 +64,7 @@ static void test_every_field_round_trips(void)
     p.refunded_fen = 11;
     snprintf(p.refund_no, sizeof p.refund_no, "T01-20261123-000001R1");
     p.refund_fen = 22;
+    p.request_seq = 4000000001u;
     p.sent_mono = 5;
     p.timer_at = 6;
     p.backoff_ms = 7;
@@ -78,7 +79,7 @@ static void test_every_field_round_trips(void)
     CHECK_EQ_INT(back.channel, CHANNEL_ALIPAY);
     CHECK_EQ_INT(back.amount_fen, 9223372036854775807LL);
     CHECK_EQ_INT(back.state, PAY_QUERYING);
-    CHECK_EQ_STR(back.auth_code, "287654321098765432109876");
+    CHECK_EQ_STR(back.auth_code, ""); /* never journaled */
     CHECK_EQ_STR(back.code_last4, "9876");
     CHECK(back.abort_requested);
     CHECK(back.cancel_refunded);
@@ -93,6 +94,7 @@ static void test_every_field_round_trips(void)
     CHECK_EQ_INT(back.refunded_fen, 11);
     CHECK_EQ_STR(back.refund_no, "T01-20261123-000001R1");
     CHECK_EQ_INT(back.refund_fen, 22);
+    CHECK_EQ_INT(back.request_seq, 4000000001u);
     /* This-process-only fields are never journaled: they come back zero. */
     CHECK_EQ_INT(back.sent_mono, 0);
     CHECK_EQ_INT(back.timer_at, 0);
@@ -101,7 +103,7 @@ static void test_every_field_round_trips(void)
     CHECK(!back.customer_confirming);
 
     /* Every state and both booleans false also round-trip. */
-    for (int s = PAY_NEW; s <= PAY_REFUNDED; s++) {
+    for (int s = PAY_NEW; s <= PAY_REFERRED; s++) {
         struct payment q = fixture_payment("T01-20261123-000002", 1700000001000);
         q.state = (enum pay_state)s;
         q.channel = CHANNEL_NONE;
@@ -123,12 +125,13 @@ static void test_every_field_round_trips(void)
     if (!j)
         return;
     CHECK_EQ_INT(journal_load(j, p.order_no, &back), JOURNAL_OK);
-    CHECK_EQ_STR(back.auth_code, "287654321098765432109876");
+    CHECK_EQ_STR(back.code_last4, "9876");
+    CHECK_EQ_INT(back.request_seq, 4000000001u);
     CHECK_EQ_INT(back.amount_fen, 9223372036854775807LL);
     journal_close(j);
 }
 
-static void test_code_dropped_once_resolved(void)
+static void test_code_never_stored(void)
 {
     struct journal *j = open_journal();
     if (!j)
@@ -139,8 +142,9 @@ static void test_code_dropped_once_resolved(void)
     CHECK_EQ_INT(journal_save(j, &p, "pay_intent", "", 1700000002001), JOURNAL_OK);
     struct payment back;
     CHECK_EQ_INT(journal_load(j, p.order_no, &back), JOURNAL_OK);
-    CHECK_EQ_STR(back.auth_code, CODE);
+    CHECK_EQ_STR(back.auth_code, ""); /* not even while unresolved */
     CHECK_EQ_STR(back.code_last4, "6789"); /* derived when the caller did not set it */
+    CHECK_EQ_INT(sql_int("SELECT count(*) FROM payments WHERE auth_code IS NOT NULL"), 0);
 
     p.state = PAY_PAID;
     CHECK_EQ_INT(journal_save(j, &p, "paid", "", 1700000002002), JOURNAL_OK);
@@ -152,10 +156,8 @@ static void test_code_dropped_once_resolved(void)
                          "order_no = 'T01-20261123-000010'"),
                  0);
 
-    /* Each resolved state drops it. */
-    for (int s = PAY_PAID; s <= PAY_REFUNDED; s++) {
-        if (pay_state_unresolved((enum pay_state)s))
-            continue;
+    /* No state keeps it. */
+    for (int s = PAY_NEW; s <= PAY_REFERRED; s++) {
         j = open_journal();
         if (!j)
             return;
@@ -184,62 +186,98 @@ static void test_code_dropped_once_resolved(void)
     journal_close(j);
     CHECK_EQ_INT(sql_int("SELECT count(*) FROM events WHERE instr(detail, '" CODE "') > 0"), 0);
     CHECK_EQ_INT(sql_int("SELECT count(*) FROM events WHERE detail LIKE 'scanned %'"), 1);
+
+    /* Nor when the payment no longer holds it (wiped once the request was built) and a text
+     * still does: anything of a code's length is masked; a 28-digit trade number is not. */
+    j = open_journal();
+    if (!j)
+        return;
+    struct payment w = fixture_payment("T01-20261123-000013", 1700000004100);
+    w.state = PAY_QUERYING;
+    snprintf(w.code_last4, sizeof w.code_last4, "6789");
+    snprintf(w.last_error, sizeof w.last_error, "code " CODE " rejected");
+    CHECK_EQ_INT(journal_save(j, &w, "pay_reply",
+                              "code " CODE ", trade 4200001234202611230000000001", 1700000004101),
+                 JOURNAL_OK);
+    CHECK_EQ_INT(journal_load(j, w.order_no, &back), JOURNAL_OK);
+    CHECK_EQ_STR(back.last_error, "code **************6789 rejected");
+    journal_close(j);
+    CHECK_EQ_INT(sql_int("SELECT count(*) FROM events WHERE instr(detail, '" CODE "') > 0"), 0);
+    CHECK_EQ_INT(sql_int("SELECT count(*) FROM events WHERE detail = "
+                         "'code **************6789, trade 4200001234202611230000000001'"),
+                 1);
+
+    /* The schema itself refuses a code, whoever writes. */
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE payments SET auth_code = '" CODE "'", NULL, NULL, NULL) ==
+          SQLITE_CONSTRAINT);
+    sqlite3_close(db);
 }
 
-/* Not only the column: the bytes of the code are gone from the file once it is closed
- * (secure_delete zeroes the freed cell; the WAL that held older pages is removed). */
+/* How many times the first 13 digits of the test codes occur in the file at name. */
+static int code_bytes_in(const char *name)
+{
+    size_t len = 0;
+    unsigned char *bytes = fixture_read(name, &len);
+    int found = 0;
+    for (size_t at = 0; bytes && at + 13 <= len; at++)
+        if (memcmp(bytes + at, "1345678901234", 13) == 0)
+            found++;
+    free(bytes);
+    return found;
+}
+
+/* Not only the column: the bytes of the code never reach the file or its WAL, in any
+ * unresolved state, looked at while the journal is open (no checkpoint yet) and after. */
 static void test_code_gone_from_file(void)
 {
-    char fresh[4200];
+    char fresh[4200], wal[4300];
     snprintf(fresh, sizeof fresh, "%s/gone.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", fresh);
     struct journal *j = NULL;
     char err[512];
     CHECK_EQ_INT(journal_open(&j, fresh, err, sizeof err), JOURNAL_OK);
     if (!j)
         return;
+    static const enum pay_state unresolved[] = {PAY_NEW, PAY_PAYING, PAY_QUERYING,
+                                                PAY_CANCELLING, PAY_REFUNDING};
     for (int i = 0; i < 20; i++) {
         char no[ORDER_NO_MAX + 1];
         snprintf(no, sizeof no, "T01-20261123-%06d", 600 + i);
         struct payment p = fixture_payment(no, 1700000060000 + i);
         snprintf(p.auth_code, sizeof p.auth_code, "1345678901234%05d", i);
-        p.state = PAY_PAYING;
-        CHECK_EQ_INT(journal_save(j, &p, "pay_intent", "", p.created_at), JOURNAL_OK);
+        for (size_t s = 0; s < sizeof unresolved / sizeof unresolved[0]; s++) {
+            p.state = unresolved[s];
+            CHECK_EQ_INT(journal_save(j, &p, "step", p.auth_code, p.created_at + (int64_t)s),
+                         JOURNAL_OK);
+            CHECK_EQ_INT(code_bytes_in(fresh), 0);
+            CHECK_EQ_INT(code_bytes_in(wal), 0);
+        }
         p.state = i % 2 ? PAY_PAID : PAY_FAILED;
-        CHECK_EQ_INT(journal_save(j, &p, "resolved", "", p.created_at + 1), JOURNAL_OK);
+        CHECK_EQ_INT(journal_save(j, &p, "resolved", "", p.created_at + 9), JOURNAL_OK);
     }
+    CHECK(access(wal, F_OK) == 0); /* the WAL was really there to look at */
     journal_close(j);
-    size_t len = 0;
-    unsigned char *bytes = fixture_read(fresh, &len);
-    CHECK(bytes != NULL && len > 0);
-    int found = 0;
-    for (size_t at = 0; bytes && at + 13 <= len; at++)
-        if (memcmp(bytes + at, "1345678901234", 13) == 0)
-            found++;
-    CHECK_EQ_INT(found, 0);
-    free(bytes);
+    CHECK_EQ_INT(code_bytes_in(fresh), 0);
 }
 
 static void test_sequence_unique_across_reopen(void)
 {
-    uint32_t seen[60];
+    uint32_t seen[30];
     int n = 0;
     for (int round = 0; round < 3; round++) {
         struct journal *j = open_journal();
         if (!j)
             return;
-        for (int i = 0; i < 10; i++) {
-            uint32_t a = 0, b = 0;
-            CHECK_EQ_INT(journal_next_order_seq(j, 20261123, &a), JOURNAL_OK);
-            CHECK_EQ_INT(journal_next_order_seq(j, 20261124, &b), JOURNAL_OK);
-            CHECK_EQ_INT(a, b); /* each day counts on its own */
-            seen[n++] = a;
-        }
+        for (int i = 0; i < 10; i++)
+            CHECK_EQ_INT(journal_next_order_seq(j, &seen[n++]), JOURNAL_OK);
         journal_close(j);
     }
+    /* One sequence for the journal, whatever the day: 1, 2, ... 30. */
     for (int i = 0; i < n; i++)
         CHECK_EQ_INT(seen[i], i + 1);
 }
-
 struct collected {
     int n;
     char order_no[16][ORDER_NO_MAX + 1];
@@ -280,7 +318,7 @@ static void test_each_unresolved(void)
     if (!j)
         return;
     /* One payment in each state, created in reverse order of their numbers. */
-    for (int s = PAY_NEW; s <= PAY_REFUNDED; s++) {
+    for (int s = PAY_NEW; s <= PAY_REFERRED; s++) {
         char no[ORDER_NO_MAX + 1];
         snprintf(no, sizeof no, "T01-20261123-%06d", 100 + s);
         struct payment p = fixture_payment(no, 1700000010000 - s * 1000);
@@ -354,8 +392,8 @@ static void test_writes_build_no_temporary_tables(void)
         "UPDATE SET state = excluded.state, auth_code = excluded.auth_code",
         "INSERT INTO events(order_no, id, at, state, name) VALUES ('x', "
         "(SELECT coalesce(max(id), 0) + 1 FROM events WHERE order_no = 'x'), 1, 'NEW', 'n')",
-        "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at) "
-        "VALUES ('xR1', 'x', 1, 'REFUNDING', 1) ON CONFLICT(refund_no) DO NOTHING",
+        "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at, idem_key) "
+        "VALUES ('xR1', 'x', 1, 'REFUNDING', 1, 'k') ON CONFLICT(refund_no) DO NOTHING",
     };
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -499,7 +537,7 @@ int main(void)
     }
     snprintf(path, sizeof path, "%s/journal.db", dir);
     test_every_field_round_trips();
-    test_code_dropped_once_resolved();
+    test_code_never_stored();
     test_code_gone_from_file();
     test_sequence_unique_across_reopen();
     test_each_unresolved();

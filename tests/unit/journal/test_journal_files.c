@@ -151,7 +151,7 @@ static void test_damaged_page(void)
         struct payment p = fixture_payment("T01-20261123-999999", 1700000000000);
         CHECK_EQ_INT(journal_save(j, &p, "create", "", 1), JOURNAL_CORRUPT);
         uint32_t seq = 0;
-        CHECK_EQ_INT(journal_next_order_seq(j, 20261123, &seq), JOURNAL_CORRUPT);
+        CHECK_EQ_INT(journal_next_order_seq(j, &seq), JOURNAL_CORRUPT);
         journal_close(j);
     }
     CHECK(fixture_same(path, whole, len));
@@ -311,8 +311,33 @@ static void test_empty_file_and_missing_folder(void)
     CHECK(fixture_write(path, "", 0));
     struct journal *j = NULL;
     char err[1024] = "";
+    /* An existing empty file is no journal: refused, said, and never replaced on the way. */
+    check_refused(path, JOURNAL_CORRUPT, "an empty file");
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_CORRUPT);
+    CHECK(strstr(err, "empty") != NULL);
+    CHECK(strstr(err, "--init-journal") != NULL);
+    CHECK_EQ_INT(journal_create(path, false, err, sizeof err), JOURNAL_EXISTS);
+    /* Only asked explicitly (posterm --init-journal) does a new journal take its place. */
+    CHECK_EQ_INT(journal_create(path, true, err, sizeof err), JOURNAL_OK);
     CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
-    journal_close(j);
+    if (j) {
+        struct payment p = fixture_payment("T01-20261123-000001", 1700000000000);
+        CHECK_EQ_INT(journal_save(j, &p, "create", "", 1), JOURNAL_OK);
+        journal_close(j);
+    }
+    /* A journal with history is never replaced, asked or not. */
+    size_t len = 0;
+    unsigned char *before = fixture_read(path, &len);
+    CHECK_EQ_INT(journal_create(path, true, err, sizeof err), JOURNAL_EXISTS);
+    CHECK(before && fixture_same(path, before, len));
+    free(before);
+    /* A new journal is built aside and linked into place: nothing is left beside it. */
+    path_in(path, sizeof path, "made.db");
+    CHECK_EQ_INT(journal_create(path, false, err, sizeof err), JOURNAL_OK);
+    CHECK_EQ_INT(journal_create(path, false, err, sizeof err), JOURNAL_EXISTS);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q 'made.db.new'", dir);
+    CHECK(system(cmd) != 0);
 
     path_in(path, sizeof path, "no-such-folder/journal.db");
     CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_IO);
@@ -500,7 +525,18 @@ static void test_migrate_v1(void)
     CHECK_EQ_INT(p.last_cause, PAY_CAUSE_NONE);
     CHECK_EQ_STR(p.trade_no, "4200000001");
     CHECK_EQ_INT(journal_load(j, "T01-20261120-000003", &p), JOURNAL_OK);
-    CHECK_EQ_STR(p.auth_code, "134567890123453333");
+    CHECK_EQ_STR(p.auth_code, ""); /* v4 wiped every stored code */
+    CHECK_EQ_STR(p.code_last4, "3333");
+    /* ...and its bytes are nowhere: not in the file, not in the WAL (v1's data went there). */
+    for (int f = 0; f < 2; f++) {
+        char name[4300];
+        snprintf(name, sizeof name, "%s%s", path, f ? "-wal" : "");
+        size_t len = 0;
+        unsigned char *bytes = fixture_read(name, &len);
+        for (size_t at = 0; bytes && at + 14 <= len; at++)
+            CHECK(memcmp(bytes + at, "13456789012345", 14) != 0);
+        free(bytes);
+    }
     /* v3 cannot know what caused v1's English reason: "other" keeps the words shown. */
     CHECK_EQ_STR(p.last_error, "no answer from the gateway: timeout");
     CHECK_EQ_INT(p.last_cause, PAY_CAUSE_OTHER);
@@ -513,8 +549,9 @@ static void test_migrate_v1(void)
     CHECK_EQ_INT(journal_count_unresolved(j, &count), JOURNAL_OK);
     CHECK_EQ_INT(count, 1);
     uint32_t seq = 0;
-    CHECK_EQ_INT(journal_next_order_seq(j, 20261120, &seq), JOURNAL_OK);
-    CHECK_EQ_INT(seq, 4);
+    CHECK_EQ_INT(journal_next_order_seq(j, &seq), JOURNAL_OK);
+    CHECK_EQ_INT(seq, 4); /* v4: one sequence, above the largest per-day number */
+    CHECK_EQ_INT(strlen(journal_identity(j)), 8);
 
     /* v2's refunds ledger was rebuilt from what v1 knew: the partial refund of order 1
      * counts, the refund in flight of order 2 finishes into the ledger. */
@@ -552,6 +589,31 @@ static void test_migrate_v1(void)
     sqlite3_finalize(st);
     sqlite3_close(db);
     CHECK(journal_schema_version() >= 3);
+}
+
+/* A v1 file with a refund larger than its sale (never written by posterm, but possible in a
+ * hand-edited file): v4's CHECK refuses it, so the migration rolls back, says why, and the
+ * file stays as it was rather than being migrated with a value the schema forbids. */
+static void test_migration_refuses_bad_refund(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "v1-overrefunded.db");
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, schema_v1, NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db,
+                              "INSERT INTO payments(order_no, channel, amount_fen, state,"
+                              " created_at, updated_at, refunded_fen) VALUES"
+                              " ('T01-20261120-000009', 'wechat', 100, 'PAID', 1, 2, 200);",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    check_refused(path, JOURNAL_IO, "v1, refunded more than paid");
+    struct journal *j = NULL;
+    char err[1024] = "";
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_IO);
+    CHECK(strstr(err, "cannot migrate it") != NULL);
+    CHECK(strstr(err, "CHECK") != NULL);
 }
 
 /* A journal whose tables are not what its version says (found by fuzz_journal_open): its
@@ -606,6 +668,7 @@ int main(void)
     test_empty_file_and_missing_folder();
     test_readonly();
     test_migrate_v1();
+    test_migration_refuses_bad_refund();
     test_wrong_tables();
     fixture_cleanup(dir);
     return check_done();

@@ -1,7 +1,8 @@
 /*
  * test_reports.c - end-of-day totals add up per channel: sales of the day (paid, refunding,
  * refunded), refunds made that day whatever day their sale was, failed refunds and reversed
- * cancels counted nowhere; listings come newest first, events oldest first.
+ * cancels counted nowhere; listings come newest first, events oldest first; payments left
+ * for the merchant (REFERRED) counted on their own and listed whatever their day.
  */
 #include "../check.h"
 #include "fixture.h"
@@ -207,6 +208,32 @@ static void test_events(void)
     CHECK_EQ_INT(none.n, 0);
 }
 
+/* Left for the merchant: counted apart from sales (their money's fate is not known here)
+ * and listed every day until settled, whenever they were made. */
+static void test_referred(void)
+{
+    struct payment l = sale("L", CHANNEL_WECHAT, 1200, DAY + 9000);
+    save(&l, PAY_QUERYING, "pay_unknown", DAY + 9100);
+    save(&l, PAY_REFERRED, "amount_mismatch", DAY + 9200);
+    struct payment m = sale("M", CHANNEL_ALIPAY, 300, DAY - 8000);
+    save(&m, PAY_REFERRED, "amount_mismatch", DAY - 7900);
+
+    struct report_day day;
+    CHECK_EQ_INT(report_totals(j, DAY, NEXT_DAY, &day), JOURNAL_OK);
+    CHECK_EQ_INT(day.channel[CHANNEL_WECHAT].referred_count, 1);
+    CHECK_EQ_INT(day.channel[CHANNEL_ALIPAY].referred_count, 0);
+    CHECK_EQ_INT(day.all.referred_count, 1);
+    CHECK_EQ_INT(day.all.paid_count, 4);        /* as before: L is no sale */
+    CHECK_EQ_INT(day.all.charged_fen, 8300);
+    CHECK_EQ_INT(day.all.unresolved_count, 2);  /* nor owed work */
+
+    struct listing r = {0};
+    CHECK_EQ_INT(report_referred(j, list_payment, &r), JOURNAL_OK);
+    CHECK_EQ_INT(r.n, 2);
+    CHECK_EQ_STR(r.order_no[0], "L");
+    CHECK_EQ_STR(r.order_no[1], "M");
+}
+
 int main(void)
 {
     char dir[4096], path[4200], err[1024];
@@ -221,6 +248,7 @@ int main(void)
         test_totals();
         test_listing();
         test_events();
+        test_referred();
         journal_close(j);
     }
     fixture_cleanup(dir);

@@ -62,7 +62,7 @@ int main(void)
     struct loop *l = open_loop(&cfg, NULL, seen);
     CHECK_EQ_INT(loop_recover(l, &resumed), LOOP_JOURNAL);
     CHECK_EQ_INT(loop_start_payment(l, 100), LOOP_JOURNAL);
-    CHECK_EQ_INT(loop_refund(l, "T1202601010001", 100), LOOP_JOURNAL);
+    CHECK_EQ_INT(loop_refund(l, "T1202601010001", 100, NULL), LOOP_JOURNAL);
     loop_close(l);
 
     /* With one, in a fresh folder. */
@@ -90,8 +90,8 @@ int main(void)
     char order[ORDER_NO_MAX + 1] = "";
     if (cur)
         snprintf(order, sizeof order, "%s", cur->order_no);
-    CHECK_EQ_INT(loop_refund(l, order, 100), LOOP_INVALID);
-    CHECK_EQ_INT(loop_refund(l, "T1202601010999", 100), LOOP_NOT_FOUND);
+    CHECK_EQ_INT(loop_refund(l, order, 100, NULL), LOOP_INVALID);
+    CHECK_EQ_INT(loop_refund(l, "T1202601010999", 100, "key-1"), LOOP_NOT_FOUND);
     loop_close(l);
 
     /* The order left unresolved is resumed by the next start. */

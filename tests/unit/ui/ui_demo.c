@@ -214,8 +214,14 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
             n = sizeof m->scanner_name - 1;
         memcpy(m->scanner_name, line + 13, n);
         m->scanner_name[n] = '\0';
-    } else if (strncmp(line, "tls_off ", 8) == 0) {
-        m->tls_verify_off = line[8] == '1';
+    } else if (strncmp(line, "lab ", 4) == 0) {
+        size_t n = strlen(line + 4);
+        if (n >= sizeof m->lab_settings)
+            n = sizeof m->lab_settings - 1;
+        memcpy(m->lab_settings, line + 4, n);
+        m->lab_settings[n] = '\0';
+    } else if (strncmp(line, "clock ", 6) == 0) {
+        m->clock_skew_s = atoi(line + 6);
     } else if (strncmp(line, "message ", 8) == 0) {
         size_t n = strlen(line + 8);
         if (n >= sizeof m->message)
