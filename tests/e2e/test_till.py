@@ -303,7 +303,7 @@ def resume_first(build):
     gateway was down) and is asked for a new payment the moment it is ready: every unresolved
     payment's resume must come before the new order is created."""
     problems = []
-    outage = 30
+    outage = 20
     with harness.Workspace(build) as ws:
         ws.sim.control("/_sim/unreachable?seconds=%d" % outage)
         unresolved = harness.leave_unresolved(ws, [W(0, 30), A(0, 31), W(0, 32)])
@@ -355,7 +355,7 @@ def damaged_unresolved(build, big):
             rows = harness.journal_rows(ws.journal)
             unresolved = sorted(o for o, r in rows.items() if r["state"] not in harness.FINAL)
         else:
-            ws.sim.control("/_sim/unreachable?seconds=20")
+            ws.sim.control("/_sim/unreachable?seconds=10")
             unresolved = harness.leave_unresolved(ws, [W(0, 40), A(0, 41)])
         harness.checkpoint(ws.journal)
         before = set(harness.journal_rows(ws.journal))
