@@ -192,9 +192,10 @@ class Posterm:
         self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
 
-    def wait(self, pred, timeout=20, what="event"):
-        """Returns the first event (new or already seen) for which pred is true."""
-        for ev in self.seen:
+    def wait(self, pred, timeout=20, what="event", since=0):
+        """Returns the first event (new, or already seen at index since or later) for which
+        pred is true."""
+        for ev in self.seen[since:]:
             if pred(ev):
                 return ev
         deadline = time.time() + timeout
@@ -233,6 +234,38 @@ class Posterm:
         self.send("scan " + code)
         return created["order"]
 
+    def ready(self, timeout=20):
+        return self.wait(lambda e: e.get("event") == "ready", timeout, "ready")
+
+    def status(self, timeout=5):
+        """Asks for and returns a fresh status line (not one seen earlier)."""
+        since = len(self.seen)
+        self.send("status")
+        return self.wait(lambda e: e.get("event") == "status", timeout, "status", since)
+
+    def message(self, needle, level=None, timeout=10, since=0):
+        """The first message whose text contains needle (and of that level, when given)."""
+        return self.wait(lambda e: e.get("event") == "message" and needle in e["text"]
+                         and (level is None or e["level"] == level), timeout,
+                         "a message with %r" % needle, since)
+
+    def messages(self, needle):
+        """Every message seen so far whose text contains needle."""
+        return [e for e in self.seen if e.get("event") == "message" and needle in e["text"]]
+
+    def drain(self, seconds):
+        """Collects what posterm prints for this long."""
+        end = time.time() + seconds
+        while time.time() < end:
+            try:
+                ev = self.events.get(timeout=max(0.01, end - time.time()))
+            except queue.Empty:
+                continue
+            if ev is None:
+                self.events.put(None)
+                return
+            self.seen.append(ev)
+
     def refused_for_journal(self):
         """On a journal posterm cannot use: waits for the error saying so, tries a payment,
         quits. Returns the error and the refusal (message events)."""
@@ -269,6 +302,64 @@ class Posterm:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def wait_sim_back(sim, timeout=60):
+    """Waits out a POST /_sim/unreachable: until the simulator answers again."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            return sim.get("/_sim/health")
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("posterm-sim did not come back within %d s" % timeout)
+
+
+def leave_unresolved(ws, codes, amount="2.00", policy=None):
+    """Unresolved payments as a crash leaves them: for each code, a posterm pays while the
+    gateway is unreachable (the caller made it so) and is killed with SIGKILL as soon as the
+    pay is in doubt (QUERYING). Returns the orders, each unresolved in the journal."""
+    orders = []
+    for code in codes:
+        pt = ws.posterm(policy=policy)
+        pt.ready()
+        order = pt.pay(amount, code)
+        pt.wait_state("QUERYING", order)
+        pt.kill()
+        orders.append(order)
+    rows = journal_rows(ws.journal)
+    left = [o for o in orders if rows[o]["state"] in FINAL]
+    assert not left, "meant to stay unresolved: %s" % [(o, rows[o]["state"]) for o in left]
+    return orders
+
+
+def checkpoint(path):
+    """Folds the journal's WAL into the file (as posterm's clean exit does), so that what the
+    file holds is what a reader sees. Only while no posterm has it open."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    db.close()
+
+
+def damage_index(path, name):
+    """Overwrites every page of the b-tree of index name with garbage (the file must be
+    checkpointed and closed); returns the pages' numbers."""
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    try:
+        # Every page of that b-tree, when SQLite was built with the dbstat table.
+        pages = [r[0] for r in db.execute("SELECT pageno FROM dbstat WHERE name = ?", (name,))]
+    except sqlite3.OperationalError:
+        pages = []
+    db.close()
+    assert root is not None, "no index %s in %s" % (name, path)
+    pages = sorted(set(pages) | {root[0]})
+    with open(path, "r+b") as f:
+        for page in pages:
+            f.seek((page - 1) * page_size)
+            f.write(bytes((i * 151 + 7) & 0xFF for i in range(page_size)))
+    return pages
 
 
 def journal_rows(path):

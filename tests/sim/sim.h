@@ -75,6 +75,16 @@ struct sim_reply {
 
 int64_t sim_now_ms(void);
 
+/* The gateway's wall clock, unix s: the system's plus the offset POST /_sim/clock set (a
+ * terminal whose clock is wrong, seen from the gateway's side). Everything the gateways say or
+ * check about the time of day uses it: Date, Wechatpay-Timestamp, the age of a WeChat
+ * request's timestamp, payment and refund times. Any thread may call these. */
+int64_t sim_wall_s(void);
+int64_t sim_clock_offset(void);
+void sim_clock_set_offset(int64_t seconds);
+/* Largest offset accepted, either way: ten years (a clock reset to 1970 is out of range). */
+#define SIM_CLOCK_OFFSET_MAX_S (10LL * 366 * 86400)
+
 /* The plan for a verified request: the script's next matching entry, else for a pay the
  * code's last digits, else a normal reply. Caller holds s->lock. */
 struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,

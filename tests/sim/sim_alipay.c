@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "sim.h"
 
@@ -289,7 +288,7 @@ static cJSON *cancel_reply(enum sim_cancel_result r, const struct sim_trade *t)
     cJSON_AddStringToObject(o, "retry_flag", "N");
     cJSON_AddStringToObject(o, "action", r == SIM_CANCEL_REFUNDED ? "refund" : "close");
     if (r == SIM_CANCEL_REFUNDED)
-        add_time(o, "gmt_refund_pay", (int64_t)time(NULL));
+        add_time(o, "gmt_refund_pay", sim_wall_s());
     return o;
 }
 
@@ -304,7 +303,7 @@ static cJSON *refund_reply(enum sim_refund_result r, const struct sim_trade *t,
         bool moved = r == SIM_REFUND_DONE && now >= rf->settles_at;
         cJSON_AddStringToObject(o, "fund_change", moved ? "Y" : "N");
         add_yuan(o, "refund_fee", t->refunded_fen);
-        add_time(o, "gmt_refund_pay", (int64_t)time(NULL));
+        add_time(o, "gmt_refund_pay", sim_wall_s());
         cJSON_AddStringToObject(o, "buyer_user_id", "2088102177846880");
         add_yuan(o, "send_back_fee", rf->amount_fen);
         return o;

@@ -91,7 +91,7 @@ static void settle(struct sim_trade *t, int64_t now)
     if (t->confirm_pays) {
         t->state = TRADE_CHARGED;
         t->charged++;
-        t->paid_wall = time(NULL);
+        t->paid_wall = sim_wall_s();
     } else {
         t->state = TRADE_CLOSED;
         copy_str(t->close_reason, sizeof t->close_reason, "customer gave up");
@@ -101,7 +101,7 @@ static void settle(struct sim_trade *t, int64_t now)
 /* Trade numbers look like the real ones: Alipay 28 digits from the date, WeChat 4200... */
 static void assign_trade_no(struct sim_ledger *l, struct sim_trade *t)
 {
-    time_t now = time(NULL) + 8 * 3600; /* Beijing date, as the gateways number them */
+    time_t now = (time_t)sim_wall_s() + 8 * 3600; /* Beijing date, as the gateways number them */
     struct tm tm;
     gmtime_r(&now, &tm);
     char date[9];
@@ -117,7 +117,7 @@ static void charge(struct sim_ledger *l, struct sim_trade *t)
 {
     t->state = TRADE_CHARGED;
     t->charged++;
-    t->paid_wall = time(NULL);
+    t->paid_wall = sim_wall_s();
     if (t->trade_no[0] == '\0')
         assign_trade_no(l, t);
 }

@@ -392,6 +392,24 @@ static enum MHD_Result control_replay(struct sim_server *srv, struct MHD_Connect
                                    "last 256 replies are kept)");
 }
 
+/* POST /_sim/clock {"offset_s":N}: the gateway's clock runs N seconds ahead of the system's
+ * (behind when negative), as a terminal with a wrong clock would see it. */
+static enum MHD_Result control_clock(struct MHD_Connection *con, const struct exchange *x)
+{
+    cJSON *body = cJSON_ParseWithLength(x->body ? x->body : "", x->len);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "offset_s");
+    double v = cJSON_IsNumber(n) ? n->valuedouble : 0.5;
+    cJSON_Delete(body);
+    if (v != (double)(int64_t)v || v > (double)SIM_CLOCK_OFFSET_MAX_S ||
+        v < -(double)SIM_CLOCK_OFFSET_MAX_S)
+        return control_error(con, 400, "body must be {\"offset_s\":N}, N whole seconds, at "
+                                       "most ten years either way");
+    sim_clock_set_offset((int64_t)v);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "offset_s", v);
+    return queue_json(con, 200, o);
+}
+
 static enum MHD_Result control(struct sim_server *srv, struct MHD_Connection *con,
                                struct exchange *x, const char *url, const char *method)
 {
@@ -408,6 +426,7 @@ static enum MHD_Result control(struct sim_server *srv, struct MHD_Connection *co
         cJSON_AddNumberToObject(o, "script_pending", sim_script_pending(s->script));
         cJSON_AddNumberToObject(o, "replays_pending", srv->nreplays);
         cJSON_AddNumberToObject(o, "replayed", (double)srv->replayed);
+        cJSON_AddNumberToObject(o, "clock_offset_s", (double)sim_clock_offset());
         pthread_mutex_unlock(&s->lock);
         return queue_json(con, 200, o);
     }
@@ -453,6 +472,8 @@ static enum MHD_Result control(struct sim_server *srv, struct MHD_Connection *co
         pthread_mutex_unlock(&s->lock);
         return queue_json(con, 200, cJSON_CreateObject());
     }
+    if (post && strcmp(url, "/_sim/clock") == 0)
+        return control_clock(con, x);
     if (post && strcmp(url, "/_sim/unreachable") == 0) {
         const char *arg = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "seconds");
         char *end = NULL;
@@ -548,6 +569,19 @@ static const char *fault_name(enum sim_fault f)
     return "";
 }
 
+/* An HTTP date, "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), whatever the locale. */
+static void http_date(int64_t unix_s, char out[40])
+{
+    static const char days[][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 static enum MHD_Result gateway(struct sim_server *srv, struct MHD_Connection *con,
                                struct exchange *x, const char *url, const char *method,
                                bool alipay)
@@ -618,6 +652,11 @@ static enum MHD_Result gateway(struct sim_server *srv, struct MHD_Connection *co
         }
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rep.content_type);
+    /* The gateway's own Date (MHD adds the system's only when none is set): what a client
+     * reads the gateway's clock from. */
+    char date[40];
+    http_date(sim_wall_s(), date);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_DATE, date);
     for (int i = 0; i < rep.nheaders; i++)
         MHD_add_response_header(r, rep.headers[i].name, rep.headers[i].value);
     enum MHD_Result ret = MHD_queue_response(con, rep.status, r);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sim.h"
 
@@ -113,7 +112,7 @@ static bool authenticate(struct sim *s, const struct sim_request *req, struct an
     }
     char *end = NULL;
     long long ts = strtoll(a.timestamp, &end, 10);
-    long long now = (long long)time(NULL);
+    long long now = (long long)sim_wall_s();
     if (end == a.timestamp || *end != '\0' || ts - now > SIM_WECHAT_MAX_SKEW_S ||
         now - ts > SIM_WECHAT_MAX_SKEW_S) {
         reject_signature(s);
@@ -224,7 +223,7 @@ static struct answer refund_answer(enum sim_refund_result r, const struct sim_tr
     case SIM_REFUND_DONE:
     case SIM_REFUND_REPEATED: {
         char when[32];
-        sim_time_wechat((int64_t)time(NULL), when);
+        sim_time_wechat(sim_wall_s(), when);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "refund_id", rf->refund_id);
         cJSON_AddStringToObject(o, "out_refund_no", rf->request_no);
@@ -468,7 +467,7 @@ static bool read_call(struct sim *s, const struct sim_request *req, const cJSON 
 static void sign_reply(struct sim *s, struct sim_reply *rep, enum sim_fault fault)
 {
     char ts[24], nonce[33], request_id[33], sig[512] = "";
-    long long when = (long long)time(NULL) - (fault == FAULT_STALE_TIMESTAMP ? 600 : 0);
+    long long when = (long long)sim_wall_s() - (fault == FAULT_STALE_TIMESTAMP ? 600 : 0);
     snprintf(ts, sizeof ts, "%lld", when);
     sim_random_alnum(nonce, 32);
     sim_random_alnum(request_id, 32);

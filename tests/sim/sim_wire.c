@@ -4,6 +4,7 @@
  */
 #include "sim.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,16 @@ int64_t sim_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* One clock per process, read by every server thread: an atomic, not the sim lock, so that
+ * code holding the lock and code not holding it read it alike. */
+static _Atomic int64_t clock_offset_s;
+
+int64_t sim_wall_s(void) { return (int64_t)time(NULL) + atomic_load(&clock_offset_s); }
+
+int64_t sim_clock_offset(void) { return atomic_load(&clock_offset_s); }
+
+void sim_clock_set_offset(int64_t seconds) { atomic_store(&clock_offset_s, seconds); }
 
 int64_t sim_plan_grant(const struct sim_plan *plan, int64_t asked_fen)
 {

@@ -1,8 +1,8 @@
 /*
  * test_sim_control.c - the simulator as a process tests drive: start-up contract (port file,
- * ready line, config fragment), the control endpoints (health, script, replay, unreachable),
- * the audit of order numbers used twice, the ledger surviving a restart, and a clean exit on
- * SIGTERM.
+ * ready line, config fragment), the control endpoints (health, script, replay, unreachable,
+ * clock), the audit of order numbers used twice, the ledger surviving a restart, and a clean
+ * exit on SIGTERM.
  *
  * usage: test_sim_control PATH/TO/posterm-sim
  */
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "sim_client.h"
@@ -226,6 +227,108 @@ static void test_unreachable(void)
     CHECK(wechat_reply_verified(&sim, &r));
     http_result_free(&r);
     CHECK(sim_http(&sim, "DELETE", "/_sim/script", NULL, 5000, &r));
+    http_result_free(&r);
+}
+
+/* An HTTP Date header as unix seconds; 0 when absent or not an IMF-fixdate. */
+static long long reply_date(const struct http_result *r)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char v[64], wday[4], mon[4];
+    int d, y, hh, mm, ss;
+    if (!http_header(r, "Date", v, sizeof v) ||
+        sscanf(v, "%3s, %2d %3s %4d %2d:%2d:%2d GMT", wday, &d, mon, &y, &hh, &mm, &ss) != 7 ||
+        strstr(months, mon) == NULL)
+        return 0;
+    int m = (int)(strstr(months, mon) - months) / 3 + 1;
+    /* days from 1970-01-01 (Howard Hinnant's days_from_civil) */
+    long long yy = y - (m <= 2), era = yy / 400, yoe = yy - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return days * 86400 + hh * 3600 + mm * 60 + ss;
+}
+
+static long long reply_wechat_ts(const struct http_result *r)
+{
+    char v[32];
+    return http_header(r, "Wechatpay-Timestamp", v, sizeof v) ? atoll(v) : 0;
+}
+
+/* Within a few seconds of want (the request took some time). */
+static bool near(long long got, long long want) { return got >= want - 5 && got <= want + 5; }
+
+static void test_clock(void)
+{
+    struct http_result r;
+    static const char *const bad[] = {"", "{}", "{\"offset_s\":\"900\"}", "{\"offset_s\":1.5}",
+                                       "{\"offset_s\":400000000}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(sim_http(&sim, "POST", "/_sim/clock", bad[i], 5000, &r));
+        CHECK_EQ_INT(r.status, 400);
+        http_result_free(&r);
+    }
+
+    /* Untouched, every gateway reply carries the system's time. */
+    char order[33];
+    test_order_no(order, "K");
+    alipay_query(order, &r);
+    CHECK(near(reply_date(&r), (long long)time(NULL)));
+    http_result_free(&r);
+
+    CHECK(sim_http(&sim, "POST", "/_sim/clock", "{\"offset_s\":900}", 5000, &r));
+    CHECK_EQ_INT(r.status, 200);
+    cJSON *o = cJSON_Parse(r.body);
+    CHECK_EQ_INT(num(o, "offset_s"), 900);
+    cJSON_Delete(o);
+    http_result_free(&r);
+    CHECK(sim_http(&sim, "GET", "/_sim/health", NULL, 5000, &r));
+    o = cJSON_Parse(r.body);
+    CHECK_EQ_INT(num(o, "clock_offset_s"), 900);
+    cJSON_Delete(o);
+    http_result_free(&r);
+
+    /* Alipay: a payment goes through; the Date says the gateway's time. */
+    test_order_no(order, "K");
+    alipay_pay(order, "287654321012345600", &r);
+    CHECK_EQ_INT(r.status, 200);
+    long long now = (long long)time(NULL);
+    CHECK(near(reply_date(&r), now + 900));
+    http_result_free(&r);
+
+    /* WeChat: a request stamped with the terminal's (our) time is 15 minutes old to the
+     * gateway: refused, in a reply signed with the gateway's time. */
+    test_order_no(order, "K");
+    char path[160];
+    snprintf(path, sizeof path, "/v3/pay/transactions/out-trade-no/%s?mchid=%s", order,
+             SIM_WECHAT_MCHID);
+    wechat_call(&sim, "GET", path, NULL, 5000, &r);
+    CHECK_EQ_INT(r.status, 401);
+    CHECK(strstr(r.body ? r.body : "", "SIGN_ERROR") != NULL);
+    CHECK(wechat_reply_verified(&sim, &r));
+    CHECK(near(reply_wechat_ts(&r), now + 900));
+    CHECK(near(reply_date(&r), now + 900));
+    http_result_free(&r);
+    /* Stamped with the gateway's time, the same request is answered (no such order). */
+    wechat_call_with(&sim, "GET", path, NULL, sim.wechat_merchant_private, SIM_WECHAT_MCHID, SIM_WECHAT_MERCHANT_SERIAL,
+                     (long long)time(NULL) + 900, 5000, &r);
+    CHECK_EQ_INT(r.status, 404);
+    CHECK(wechat_reply_verified(&sim, &r));
+    CHECK(near(reply_wechat_ts(&r), now + 900));
+    http_result_free(&r);
+
+    /* Behind works the same way; 0 puts the clock right again. */
+    CHECK(sim_http(&sim, "POST", "/_sim/clock", "{\"offset_s\":-3600}", 5000, &r));
+    CHECK_EQ_INT(r.status, 200);
+    http_result_free(&r);
+    alipay_query(order, &r);
+    CHECK(near(reply_date(&r), (long long)time(NULL) - 3600));
+    http_result_free(&r);
+    CHECK(sim_http(&sim, "POST", "/_sim/clock", "{\"offset_s\":0}", 5000, &r));
+    CHECK_EQ_INT(r.status, 200);
+    http_result_free(&r);
+    wechat_call(&sim, "GET", path, NULL, 5000, &r);
+    CHECK_EQ_INT(r.status, 404);
+    CHECK(near(reply_wechat_ts(&r), (long long)time(NULL)));
     http_result_free(&r);
 }
 
@@ -481,6 +584,7 @@ int main(int argc, char **argv)
         test_startup_contract();
         test_script();
         test_unreachable();
+        test_clock();
         test_replay();
         test_reused_order_numbers();
         CHECK_EQ_INT(simproc_stop(&sim), 0);
