@@ -39,6 +39,23 @@ static bool has_figures(const struct report_totals *t)
            t->unresolved_count;
 }
 
+/* One row per payment (order, channel, amount, state) from row y, above row `bottom`.
+ * Returns the row after the last one drawn. */
+static int payment_rows(const struct ui_model *m, int y, int bottom, enum wdg_style style,
+                        const struct payment *rows, int n)
+{
+    for (int i = 0; i < n && y < bottom; i++, y++) {
+        const struct payment *p = &rows[i];
+        char a[MONEY_TEXT_MAX];
+        int x = C_CHANNEL + 2;
+        x += wdg_put(y, x, 32, style, p->order_no) + 2;
+        wdg_put(y, x, 10, style, text_channel(m->lang, p->channel));
+        wdg_right(y, x + 22, 13, style, money_format(p->amount_fen, a));
+        wdg_put(y, x + 24, COLS - x - 25, style, text(m->lang, describe_state(p)));
+    }
+    return y;
+}
+
 void screen_eod(const struct ui_model *m, struct ui_input *in)
 {
     struct frame f = wdg_frame(m, in, eod_keys, 1);
@@ -74,16 +91,7 @@ void screen_eod(const struct ui_model *m, struct ui_input *in)
     if (m->eod_referred_n > 0) {
         wdg_format(buf, sizeof buf, m->lang, T_EOD_REFERRED, m->eod_referred_n);
         wdg_put(y++, C_CHANNEL, COLS - 4, WDG_BAD, buf);
-        for (int i = 0; i < m->eod_referred_n && y < f.bottom - 2; i++, y++) {
-            const struct payment *p = &m->eod_referred[i];
-            char a[MONEY_TEXT_MAX];
-            int x = C_CHANNEL + 2;
-            x += wdg_put(y, x, 32, WDG_BAD, p->order_no) + 2;
-            wdg_put(y, x, 10, WDG_BAD, text_channel(m->lang, p->channel));
-            wdg_right(y, x + 22, 13, WDG_BAD, money_format(p->amount_fen, a));
-            wdg_put(y, x + 24, COLS - x - 25, WDG_BAD, text(m->lang, describe_state(p)));
-        }
-        y++;
+        y = payment_rows(m, y, f.bottom - 2, WDG_BAD, m->eod_referred, m->eod_referred_n) + 1;
     }
     int unresolved = (int)m->eod->all.unresolved_count;
     if (unresolved <= 0 && m->eod_unresolved_n <= 0) {
@@ -93,14 +101,6 @@ void screen_eod(const struct ui_model *m, struct ui_input *in)
     wdg_format(buf, sizeof buf, m->lang, T_EOD_UNRESOLVED,
                unresolved > m->eod_unresolved_n ? unresolved : m->eod_unresolved_n);
     wdg_put(y++, C_CHANNEL, COLS - 4, WDG_WARN, buf);
-    for (int i = 0; m->eod_unresolved != NULL && i < m->eod_unresolved_n && y < f.bottom;
-         i++, y++) {
-        const struct payment *p = &m->eod_unresolved[i];
-        char a[MONEY_TEXT_MAX];
-        int x = C_CHANNEL + 2;
-        x += wdg_put(y, x, 32, WDG_WARN, p->order_no) + 2;
-        wdg_put(y, x, 10, WDG_WARN, text_channel(m->lang, p->channel));
-        wdg_right(y, x + 22, 13, WDG_WARN, money_format(p->amount_fen, a));
-        wdg_put(y, x + 24, COLS - x - 25, WDG_WARN, text(m->lang, describe_state(p)));
-    }
+    if (m->eod_unresolved != NULL)
+        payment_rows(m, y, f.bottom, WDG_WARN, m->eod_unresolved, m->eod_unresolved_n);
 }

@@ -460,6 +460,21 @@ def verdict(problems):
     return 1 if problems else 0
 
 
+def run_cases(script, cases, argv):
+    """main() of a test file of named cases: `script BUILD_DIR CASE|all`. Each case takes the
+    build folder and returns its problems."""
+    if len(argv) != 3 or (argv[2] not in cases and argv[2] != "all"):
+        print("usage: %s BUILD_DIR CASE\ncases: %s, all" % (script, ", ".join(cases)))
+        return 2
+    build, name = argv[1], argv[2]
+    problems = []
+    for n in (list(cases) if name == "all" else [name]):
+        found = cases[n](build)
+        print("%s: %s" % (n, "held" if not found else "FAILED"))
+        problems += ["%s: %s" % (n, p) for p in found]
+    return verdict(problems)
+
+
 class Workspace:
     """A temporary directory with a running simulator; cleaned up on exit."""
 

@@ -269,19 +269,5 @@ CASES = {
 }
 
 
-def main():
-    if len(sys.argv) != 3 or (sys.argv[2] not in CASES and sys.argv[2] != "all"):
-        print("usage: test_attacks.py BUILD_DIR CASE\ncases: %s, all" % ", ".join(CASES))
-        return 2
-    build, name = sys.argv[1], sys.argv[2]
-    names = list(CASES) if name == "all" else [name]
-    problems = []
-    for n in names:
-        found = CASES[n](build)
-        print("%s: %s" % (n, "held" if not found else "FAILED"))
-        problems += ["%s: %s" % (n, p) for p in found]
-    return harness.verdict(problems)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_cases("test_attacks.py", CASES, sys.argv))
