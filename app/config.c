@@ -4,7 +4,7 @@
  *
  * The table is the documentation's twin: a key that is not in it is an error, so a typo in a
  * terminal's config ("windw_ms") stops posterm at start instead of silently using a default.
- * The trust rules follow issue 14: nothing anyone on the network or another local user could
+ * The trust rules: nothing anyone on the network or another local user could
  * change is believed (lab settings for the simulator are allowed on loopback only, and listed
  * by config_lab_settings for the screen).
  */

@@ -2,8 +2,9 @@
  * engine.c - the payment state machine.
  *
  * engine_step() is one switch on the event, and inside it one switch on the state: every
- * arrow of DESIGN.md's diagram is a case below, and every case that changes the state puts
- * ENGINE_JOURNAL first so the caller commits before it sends. Nothing here knows about
+ * arrow of the state diagram in ARCHITECTURE.md ("The payment lifecycle") is a case below,
+ * and every case that changes the state puts ENGINE_JOURNAL first so the caller commits
+ * before it sends. Nothing here knows about
  * sockets, files or clocks.
  */
 #include "engine.h"

@@ -20,7 +20,7 @@ enum pay_channel {
     CHANNEL_ALIPAY = 2,
 };
 
-/* The lifecycle (DESIGN.md "The states at a glance"). Values are stored in the journal
+/* The lifecycle (ARCHITECTURE.md "The payment lifecycle"). Values are stored in the journal
  * by name, never by number, so the order here may change. */
 enum pay_state {
     PAY_NEW,        /* order created, nothing sent */

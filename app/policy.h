@@ -1,8 +1,10 @@
 /*
  * policy.h - when to query, when to give up and cancel, how fast to retry.
  *
- * All durations are milliseconds. The defaults follow common barcode-pay practice
- * (DESIGN.md; issue "Core"): every one is overridable in the config file.
+ * All durations are milliseconds. The defaults follow common barcode-pay practice (query an
+ * undecided pay within seconds, give the customer under a minute, never reverse a WeChat pay
+ * within 15 s of it: drivers/gateway/README.md W5); every one is overridable in the config
+ * file.
  */
 #ifndef POSTERM_POLICY_H
 #define POSTERM_POLICY_H

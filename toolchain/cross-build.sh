@@ -16,7 +16,7 @@
 #              would emulate an emulator. The plain amd64 build runs the vm label; for arm64
 #              this script runs the armvm label afterwards, directly (tests/vm/README.md).
 #   usb        anything that calls libusb_init() with device discovery: under qemu-user it can
-#              spin forever on the USB/netlink probing (DESIGN.md, Machines). Tests that need a
+#              spin forever on the USB/netlink probing. Tests that need a
 #              real USB stack run in the vm/armvm suites instead, on a real (emulated) kernel.
 #   bench      timings taken under instruction-by-instruction emulation mean nothing.
 #   fuzz       libFuzzer targets are built only natively with clang (POSTERM_FUZZ stays OFF).

@@ -1,8 +1,8 @@
-"""bench.py - runs every benchmark of issue 9 against one build tree and prints one table.
+"""bench.py - runs every benchmark against one build tree and prints one table.
 
 Each figure is set against a floor measured in the same run (same machine, same moment), so
 the ratio means something on a noisy machine. Nothing here passes or fails on timing: the
-"target" column only says where the issue draws its line. Usage: run.sh BUILD_DIR [--quick].
+"target" column only says where the line is drawn. Usage: run.sh BUILD_DIR [--quick].
 """
 import json
 import os

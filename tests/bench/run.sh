@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh BUILD_DIR [--quick] - every benchmark of issue 9 against an existing build
+# tests/bench/run.sh BUILD_DIR [--quick] - every benchmark against an existing build
 # tree (builds nothing), then one table. --quick: a seconds-long smoke pass (ctest, label bench).
 # Figures only: nothing here fails because something was slow. Set POSTERM_BENCH_DIR to put the
 # scratch journals elsewhere (default: inside BUILD_DIR, i.e. on a real disk, not a tmpfs).

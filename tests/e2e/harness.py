@@ -2,8 +2,8 @@
 
 Every end-to-end, crash and UI test starts from here: a fresh directory with a throw-away
 key set, the simulator on a free port, a posterm config pointing at it, and posterm in
-headless mode whose JSON lines are collected by a reader thread. audit() is the invariant of
-DESIGN.md, checked between the simulator's ledger and posterm's journal.
+headless mode whose JSON lines are collected by a reader thread. audit() is the invariant
+RELIABILITY.md states, checked between the simulator's ledger and posterm's journal.
 """
 import fcntl
 import json
@@ -371,7 +371,7 @@ def journal_rows(path):
 
 
 def audit(journal_path, sim):
-    """DESIGN.md's invariant between the simulator's ledger and posterm's journal: no charge
+    """RELIABILITY.md's invariant between the simulator's ledger and posterm's journal: no charge
     the journal does not show PAID or cancelled/refunded, no order charged twice, amounts
     equal, every payment final, no full payment code left behind."""
     return audit_ledger(journal_path, sim.audit())

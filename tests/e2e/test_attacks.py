@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_attacks.py - issue 14's attacks end to end: order numbers reused across journals and
+"""test_attacks.py - attacks on money end to end: order numbers reused across journals and
 terminals, a replayed signed refusal, verified replies that leave out a fact, a refund the
 gateway grants for less than asked.
 

@@ -7,8 +7,8 @@ right after the commit, restarted, and the simulator's ledger audited against th
 A case is one (point, scenario): posterm (built with POSTERM_CRASH_POINTS) runs a real payment
 against posterm-sim with POSTERM_CRASH_AFTER=point and SIGKILLs itself right after committing
 that journal event, before the action it precedes. It is started again without the crash
-point, recovery runs until nothing is unresolved, and harness.audit checks DESIGN.md's
-invariant: no charge the journal does not show PAID or cancelled/refunded, no order charged
+point, recovery runs until nothing is unresolved, and harness.audit checks the invariant of
+RELIABILITY.md: no charge the journal does not show PAID or cancelled/refunded, no order charged
 twice, every payment final. A case whose point is never reached fails: the table below says
 which cases are expected to reach their point. After every kill, neither the journal nor its
 -wal file may hold the whole payment code: only its last four digits may ever be written.

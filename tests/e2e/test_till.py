@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_till.py - issue 15's promises end to end: the till stays free, refunds are not
+"""test_till.py - the till's promises end to end: the till stays free, refunds are not
 repeated by accident, unresolved payments come first and fail closed, a wrong clock is
 said, and no whole payment code is left on disk.
 

@@ -3,7 +3,7 @@
  * that keeps a ledger, with lost and late requests, lost replies, outages, customers who
  * take their time, refused cancels, crashes at any point of a step, and clocks that restart
  * (monotonic) or jump back (wall) across reboots. After every step and at the end of every
- * payment the invariant of DESIGN.md must hold:
+ * payment the invariant RELIABILITY.md states must hold:
  *  - PAID only on a SUCCESS reply that reflected a real charge on the ledger;
  *  - FAILED or CANCELLED only when the ledger holds no charge that was not reversed;
  *  - every payment ends PAID, FAILED, CANCELLED or REFUNDED once the gateway answers again,
