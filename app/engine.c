@@ -58,10 +58,10 @@ static int64_t request_timeout(const struct policy *pol, enum gw_op op)
 {
     switch (op) {
     case GW_PAY: return pol->pay_timeout_ms;
-    case GW_QUERY: return pol->query_timeout_ms;
+    case GW_QUERY:
+    case GW_REFUND_QUERY: return pol->query_timeout_ms; /* the transport's, for both queries */
     case GW_CANCEL: return pol->cancel_timeout_ms;
-    case GW_REFUND:
-    case GW_REFUND_QUERY: return pol->refund_timeout_ms;
+    case GW_REFUND: return pol->refund_timeout_ms;
     }
     return pol->pay_timeout_ms;
 }

@@ -77,7 +77,7 @@ static const struct row rows[] = {
     {REFUSED_WAIT " @57000", "query:S+noorder", OK, PAY_CANCELLING, "T(59000) V", ""},
 
     /* --- refunds: the refund number, and the amount the gateway states --- */
-    {REFUND_WAIT " @21000", "refund:S+norno", OK, PAY_REFUNDING, "S(refundq) T(41000)",
+    {REFUND_WAIT " @21000", "refund:S+norno", OK, PAY_REFUNDING, "S(refundq) T(31000)",
      "refunded=0 flight=1"},
     {REFUND_WAIT " @21000 refund:S+norno @22000", "refundq:S", OK, PAY_PAID, "J(refunded) V",
      "refunded=300 refund_fen=0"},
@@ -269,7 +269,7 @@ static const struct row rows[] = {
      "refunded=0 refund_fen=0 error=balance"},
     {REFUND_WAIT " @21000", "refund:U", OK, PAY_REFUNDING, "T(23000) V", "backoff=2000 flight=0"},
     {REFUND_WAIT " @21000", "refund:P", OK, PAY_REFUNDING, "T(23000) V", "backoff=2000"},
-    {REFUND_WAIT " @21000 refund:U @23000", "timer", OK, PAY_REFUNDING, "S(refundq) T(43000)",
+    {REFUND_WAIT " @21000 refund:U @23000", "timer", OK, PAY_REFUNDING, "S(refundq) T(33000)",
      "flight=1 refund_no=1 refund_fen=300"},
     {REFUND_WAIT " @21000 refund:U @22999", "timer", STALE, PAY_REFUNDING, "", ""},
     {REFUND_WAIT " @21000 refund:U fire @23500", "refundq:U", OK, PAY_REFUNDING, "T(27500) V",
