@@ -114,7 +114,7 @@ static const char *const migrations[] = {
     " SELECT refund_no, order_no, refund_fen, 'REFUNDING', updated_at"
     " FROM payments WHERE state = 'REFUNDING' AND refund_no IS NOT NULL;",
 
-    /* v3: the cause of last_error as a name (app/pay_cause.h), so a screen in another
+    /* v3: the cause of last_error as a name (app/core/pay_cause.h), so a screen in another
      * language can word it. An older row's reason is known only in English: "other". */
     "ALTER TABLE payments ADD COLUMN last_cause TEXT NOT NULL DEFAULT '';"
     "UPDATE payments SET last_cause = 'other'"

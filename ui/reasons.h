@@ -2,7 +2,7 @@
  * reasons.h - why a payment failed, was cancelled or is taking long, in the cashier's words.
  *
  * The drivers and the engine explain every problem twice: in precise English (last_error,
- * for the log and the journal) and as a cause without a language (app/pay_cause.h). An
+ * for the log and the journal) and as a cause without a language (app/core/pay_cause.h). An
  * English screen shows the precise words. A Chinese screen shows the cause's words, and adds
  * the English detail only where the cause alone would not tell the terminal's vendor where
  * to look (no answer, an unbelievable reply, a refused configuration, an unknown cause).
