@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "describe.h"
 #include "money.h"
 #include "text.h"
+#include "view.h"
 
 static const char *journal_reason(enum ui_lang lang, const struct loop_message *m)
 {
@@ -22,7 +22,7 @@ static const char *state_words(enum ui_lang lang, enum pay_state st)
     if (lang == UI_LANG_EN)
         return pay_state_name(st);
     struct payment p = {.state = st};
-    return text(lang, describe_state(&p));
+    return text(lang, view_state(&p));
 }
 
 /* Each note's arguments in the order its English and Chinese rows name them (the table

@@ -8,9 +8,9 @@
 
 #include <stdio.h>
 
-#include "describe.h"
 #include "money.h"
 #include "text.h"
+#include "view.h"
 #include "widgets.h"
 
 static const struct wdg_key eod_keys[] = {
@@ -42,9 +42,9 @@ static bool has_figures(const struct report_totals *t)
 void screen_eod(const struct ui_model *m, struct ui_input *in)
 {
     struct frame f = wdg_frame(m, in, eod_keys, 1);
-    char buf[200], day[DESCRIBE_TIME_MAX];
+    char buf[200], day[VIEW_TIME_MAX];
     int y = f.top + 1;
-    describe_day(m->eod_day, day);
+    view_day(m->eod_day, day);
     wdg_format(buf, sizeof buf, m->lang, T_EOD_TITLE, day);
     wdg_center(y, WDG_TITLE, buf);
     y += 2;
@@ -81,7 +81,7 @@ void screen_eod(const struct ui_model *m, struct ui_input *in)
             x += wdg_put(y, x, 32, WDG_BAD, p->order_no) + 2;
             wdg_put(y, x, 10, WDG_BAD, text_channel(m->lang, p->channel));
             wdg_right(y, x + 22, 13, WDG_BAD, money_format(p->amount_fen, a));
-            wdg_put(y, x + 24, COLS - x - 25, WDG_BAD, text(m->lang, describe_state(p)));
+            wdg_put(y, x + 24, COLS - x - 25, WDG_BAD, text(m->lang, view_state(p)));
         }
         y++;
     }
@@ -101,6 +101,6 @@ void screen_eod(const struct ui_model *m, struct ui_input *in)
         x += wdg_put(y, x, 32, WDG_WARN, p->order_no) + 2;
         wdg_put(y, x, 10, WDG_WARN, text_channel(m->lang, p->channel));
         wdg_right(y, x + 22, 13, WDG_WARN, money_format(p->amount_fen, a));
-        wdg_put(y, x + 24, COLS - x - 25, WDG_WARN, text(m->lang, describe_state(p)));
+        wdg_put(y, x + 24, COLS - x - 25, WDG_WARN, text(m->lang, view_state(p)));
     }
 }

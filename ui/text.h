@@ -1,6 +1,6 @@
 /*
  * text.h - every word the cashier reads, in English and Chinese, from one table; the one
- * exception is why a payment failed or was cancelled, worded per cause in ui/reasons.h.
+ * exception is why a payment failed or was cancelled, worded per cause in ui/cause_text.h.
  *
  * Screens ask for a message by id; no screen holds a literal sentence. An id without both
  * languages is a bug that tests/unit/ui catches, as is a translation whose printf
@@ -196,7 +196,7 @@ enum text_id {
     T_JOURNAL_DAMAGED,
     T_EOD_UNREADABLE,
     T_REFUND_ONLY_PAID,
-    /* journal events, as the detail screen lists them (describe_event) */
+    /* journal events, as the detail screen lists them (view_event) */
     T_EV_CREATED,
     T_EV_PAY_INTENT,
     T_EV_PAID,
