@@ -23,7 +23,7 @@ endif()
 
 string(REPLACE "|" ";" SYS "${SYS}")
 string(REPLACE "|" ";" FLAGS "${FLAGS}")
-set(common -std=c11 -fsyntax-only -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
+set(common -std=c11 -fsyntax-only -D_POSIX_C_SOURCE=200809L
            -D_DEFAULT_SOURCE -DPOSTERM_CRASH_POINTS "-DPOSTERM_VERSION=\"check\"" ${FLAGS})
 if(WITH_UI)
   list(APPEND common -DPOSTERM_WITH_UI)
