@@ -5,9 +5,16 @@
 # of a neighbour the rule does not allow, fails to compile here. Includes are plain names
 # ("payment.h"), never paths, so no file reaches around the rule with "../".
 #
+# Inside a folder: its facade header (drivers/scanner/scanner.h) is included there by its own
+# .c only, so the parts behind it (sources, decoders) never call back into the facade; and the
+# word tables of ui/ (text, cause_text) never include view.h, which chooses among their words.
+# Those were the two circles between files that call each other.
+#
 # cmake -DCC=<compiler> -DSRC=<source tree> -DWORK=<scratch folder> -DSYS=<a|b|...>
 #       -DFLAGS=<a|b|...> -DWITH_UI=ON|OFF -P check_layers.cmake
 #
+cmake_minimum_required(VERSION 3.25)
+
 # The rule, lowest layer first (folder: the folders it may include, its own first):
 set(rule_app_core       "app/core")
 set(rule_drivers_scanner "drivers/scanner")
@@ -16,6 +23,8 @@ set(rule_storage        "storage;app/core")
 set(rule_ui             "ui;storage;app/core")
 set(rule_app            "app;ui;storage;drivers/gateway;drivers/scanner;app/core")
 set(layers app/core drivers/scanner drivers/gateway storage ui app)
+set(facade_drivers_scanner scanner)
+set(below_ui_view text cause_text)
 if(NOT WITH_UI)
   list(REMOVE_ITEM layers ui)
   set(rule_app "app;storage;drivers/gateway;drivers/scanner;app/core")
@@ -51,11 +60,29 @@ foreach(layer ${layers})
   string(REPLACE "/" "_" key "${layer}")
   set(allowed ${rule_${key}})
   file(GLOB files ${SRC}/${layer}/*.c ${SRC}/${layer}/*.h)
+  if(NOT WITH_UI)
+    list(FILTER files EXCLUDE REGEX "/app/cashier[^/]*$") # the screen's glue, built with ui/ only
+  endif()
   if(NOT files)
     message(SEND_ERROR "${layer}: no sources found under ${SRC}")
     math(EXPR failures "${failures} + 1")
   endif()
   foreach(file ${files})
+    get_filename_component(module ${file} NAME_WE)
+    file(STRINGS ${file} quoted REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+    foreach(line ${quoted})
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]*)\".*" "\\1" header "${line}")
+      get_filename_component(to ${header} NAME_WE)
+      if(DEFINED below_${key}_${to} AND module IN_LIST below_${key}_${to})
+        message(SEND_ERROR "${file}: includes ${header}, which sits above it")
+        math(EXPR failures "${failures} + 1")
+      endif()
+      if(DEFINED facade_${key} AND to STREQUAL facade_${key} AND NOT module STREQUAL to)
+        message(SEND_ERROR "${file}: includes its folder's facade ${header}; the parts behind it "
+                           "use their own header (e.g. source.h)")
+        math(EXPR failures "${failures} + 1")
+      endif()
+    endforeach()
     file(STRINGS ${file} pathed REGEX "^[ \t]*#[ \t]*include[ \t]*\"[^\"]*/")
     if(pathed)
       message(SEND_ERROR "${file}: includes by path (${pathed}): name the header, the rule gives the folder")
