@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cashier_notes.h"
 #include "reports.h"
 #include "text.h"
 #include "ui.h"
@@ -86,7 +87,7 @@ static void on_payment(void *ctx, const struct payment *p, const char *event)
 static void on_message(void *ctx, const struct loop_message *m)
 {
     struct cashier *c = ctx;
-    text_loop_note(c->m.lang, m, c->m.message, sizeof c->m.message);
+    cashier_note_text(c->m.lang, m, c->m.message, sizeof c->m.message);
     c->m.message_is_error = m->level != LOOP_INFO;
     c->dirty = true;
 }

@@ -84,7 +84,7 @@ static void on_payment(void *ctx, const struct payment *p, const char *event)
     emit(h, o);
 }
 
-static void say(struct headless *h, enum loop_level level, const char *text)
+static void emit_message(struct headless *h, enum loop_level level, const char *text)
 {
     static const char *const names[] = {"info", "warn", "error"};
     cJSON *o = event_object("message");
@@ -96,7 +96,7 @@ static void say(struct headless *h, enum loop_level level, const char *text)
 /* Headless mode speaks English: the loop's own sentence, as scripts and tests read it. */
 static void on_message(void *ctx, const struct loop_message *m)
 {
-    say(ctx, m->level, m->text);
+    emit_message(ctx, m->level, m->text);
 }
 
 struct headless *headless_new(FILE *out, const char *lab_settings)
@@ -160,7 +160,7 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
 {
     struct journal *j = loop_journal(l);
     if (j == NULL) {
-        say(h, LOOP_ERROR, "end of day: the journal is unavailable");
+        emit_message(h, LOOP_ERROR, "end of day: the journal is unavailable");
         return;
     }
     enum journal_status check = journal_check(j);
@@ -168,7 +168,7 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
         char text[320];
         snprintf(text, sizeof text, "end of day: %s (%s)", journal_status_reason(check),
                  journal_last_error(j));
-        say(h, LOOP_ERROR, text);
+        emit_message(h, LOOP_ERROR, text);
         return;
     }
     int64_t from, to;
@@ -178,7 +178,7 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
     struct report_day day;
     enum journal_status st = report_totals(j, from, to, &day);
     if (st != JOURNAL_OK) {
-        say(h, LOOP_ERROR, journal_status_reason(st));
+        emit_message(h, LOOP_ERROR, journal_status_reason(st));
         return;
     }
     cJSON *o = event_object("eod");
@@ -189,7 +189,7 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
     /* Every payment left for the merchant, whatever its day, until settled in the portal. */
     cJSON *referred = cJSON_AddArrayToObject(o, "referred");
     if (referred && report_referred(j, add_referred, referred) != JOURNAL_OK)
-        say(h, LOOP_ERROR, "end of day: the payments left for the merchant could not be read");
+        emit_message(h, LOOP_ERROR, "end of day: the payments left for the merchant could not be read");
     emit(h, o);
 }
 
@@ -207,21 +207,21 @@ static void command(struct headless *h, struct loop *l, char *line)
         int64_t fen;
         enum money_status ms = money_parse(arg1, 0, &fen);
         if (ms != MONEY_OK) {
-            say(h, LOOP_WARN, money_status_reason(ms));
+            emit_message(h, LOOP_WARN, money_status_reason(ms));
             return;
         }
         (void)loop_start_payment(l, fen); /* refusals reach the observer as messages */
     } else if (strcmp(verb, "scan") == 0) {
         if (loop_scan(l, arg1 ? arg1 : "") == LOOP_DUPLICATE)
-            say(h, LOOP_INFO, "same code scanned again: ignored");
+            emit_message(h, LOOP_INFO, "same code scanned again: ignored");
     } else if (strcmp(verb, "abort") == 0) {
         if (loop_abort(l) != LOOP_OK)
-            say(h, LOOP_WARN, "nothing to abort");
+            emit_message(h, LOOP_WARN, "nothing to abort");
     } else if (strcmp(verb, "refund") == 0) {
         int64_t fen;
         enum money_status ms = money_parse(arg2, 0, &fen);
         if (arg1 == NULL || ms != MONEY_OK) {
-            say(h, LOOP_WARN, "usage: refund <order> <amount> [key]");
+            emit_message(h, LOOP_WARN, "usage: refund <order> <amount> [key]");
             return;
         }
         /* The key makes a retried command safe: the same key returns the first refund's
@@ -234,7 +234,7 @@ static void command(struct headless *h, struct loop *l, char *line)
     } else if (strcmp(verb, "quit") == 0) {
         h->quit = true;
     } else {
-        say(h, LOOP_WARN, "unknown command (amount, scan, abort, refund, status, eod, quit)");
+        emit_message(h, LOOP_WARN, "unknown command (amount, scan, abort, refund, status, eod, quit)");
     }
 }
 
@@ -263,7 +263,7 @@ static int read_commands(struct headless *h, struct loop *l, int fd)
     }
     size_t rest = h->used - (size_t)(start - h->buf);
     if (rest > LINE_MAX_LEN) {
-        say(h, LOOP_WARN, "input line too long: ignored");
+        emit_message(h, LOOP_WARN, "input line too long: ignored");
         h->overlong = true;
         rest = 0;
     }
@@ -287,7 +287,7 @@ int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *st
     if (h->lab[0]) {
         char line[300];
         snprintf(line, sizeof line, "test settings in force, never for real money: %s", h->lab);
-        say(h, LOOP_WARN, line);
+        emit_message(h, LOOP_WARN, line);
     }
 
     while (!h->quit && !*stop) {

@@ -86,9 +86,9 @@ static int64_t now_mono(const struct loop *l) { return l->clock.mono(l->clock.ct
 static int64_t now_wall(const struct loop *l) { return l->clock.wall(l->clock.ctx); }
 
 /* Tells the observer: m names the note and its values, fmt words it in English. */
-static void say(struct loop *l, struct loop_message m, const char *fmt, ...)
+static void notify(struct loop *l, struct loop_message m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void say(struct loop *l, struct loop_message m, const char *fmt, ...)
+static void notify(struct loop *l, struct loop_message m, const char *fmt, ...)
 {
     char text[768]; /* room for a journal problem naming a long path */
     va_list ap;
@@ -195,7 +195,7 @@ static void carry_out(struct loop *l, struct live *lv, const struct engine_actio
                 lv->submit_failed = true;
                 lv->failed_op = a->op;
                 lv->failed_id = lv->p.in_flight_id;
-                say(l,
+                notify(l,
                     (struct loop_message){.note = LOOP_NOTE_NOT_SENT, .level = LOOP_ERROR,
                                           .order_no = lv->p.order_no},
                     "payment %s: the gateway client could not send the request", lv->p.order_no);
@@ -219,7 +219,7 @@ static bool commit(struct loop *l, struct live *lv, const struct payment *next,
         return false;
     if (lv->stuck) {
         lv->stuck = false;
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_JOURNAL_BACK, .level = LOOP_INFO,
                                   .order_no = next->order_no},
             "journal writable again; payment %s goes on", next->order_no);
@@ -245,7 +245,7 @@ static void hold(struct loop *l, struct live *lv, const struct engine_event *ev,
         return;
     lv->stuck = true;
     const char *why = l->journal ? journal_last_error(l->journal) : l->journal_problem;
-    say(l,
+    notify(l,
         (struct loop_message){.note = LOOP_NOTE_JOURNAL_HELD, .level = LOOP_ERROR, .journal = st,
                               .detail = why, .order_no = lv->p.order_no},
         "journal: %s (%s); payment %s is held until it can be written",
@@ -291,7 +291,7 @@ static enum engine_status step(struct loop *l, struct live *lv, struct engine_ev
     lv->p = next;
     carry_out(l, lv, &acts);
     if (referred)
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFERRED, .level = LOOP_ERROR,
                                   .order_no = next.order_no, .detail = next.last_error},
             "payment %s is left for the merchant: %s; settle it in the merchant portal",
@@ -363,7 +363,7 @@ enum loop_status loop_recover(struct loop *l, int *count)
 {
     *count = 0;
     if (l->journal == NULL) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_JOURNAL_UNUSABLE, .level = LOOP_ERROR,
                                   .detail = l->journal_problem},
             "%s", l->journal_problem);
@@ -377,11 +377,12 @@ enum loop_status loop_recover(struct loop *l, int *count)
         l->recover_failed = true;
         l->recover_retry_at = now_mono(l) + RECOVER_RETRY_MS;
         if (no_memory)
-            say(l, (struct loop_message){.note = LOOP_NOTE_RECOVER_NO_MEMORY, .level = LOOP_ERROR},
-                "journal: cannot read unresolved payments: out of memory; no new payment "
-                "until they are read");
+            notify(l,
+                   (struct loop_message){.note = LOOP_NOTE_RECOVER_NO_MEMORY, .level = LOOP_ERROR},
+                   "journal: cannot read unresolved payments: out of memory; no new payment "
+                   "until they are read");
         else
-            say(l,
+            notify(l,
                 (struct loop_message){.note = LOOP_NOTE_RECOVER_FAILED, .level = LOOP_ERROR,
                                       .journal = st},
                 "journal: cannot read unresolved payments: %s; no new payment until they are "
@@ -390,11 +391,11 @@ enum loop_status loop_recover(struct loop *l, int *count)
     }
     if (l->recover_failed) {
         l->recover_failed = false;
-        say(l, (struct loop_message){.note = LOOP_NOTE_RECOVERED, .level = LOOP_INFO},
+        notify(l, (struct loop_message){.note = LOOP_NOTE_RECOVERED, .level = LOOP_INFO},
             "unresolved payments read; payments can be taken again");
     }
     if (*count)
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_RESUMING, .level = LOOP_INFO,
                                   .count = *count},
             "resuming %d unresolved payment%s", *count, *count == 1 ? "" : "s");
@@ -442,7 +443,7 @@ static void watch_journal_check(struct loop *l)
         return;
     l->journal_damaged = true;
     const char *why = journal_last_error(l->journal);
-    say(l,
+    notify(l,
         (struct loop_message){.note = LOOP_NOTE_JOURNAL_DAMAGED, .level = LOOP_ERROR,
                               .journal = st, .detail = why},
         "journal damaged: %s; nothing more is written to it, no payment is taken", why);
@@ -451,20 +452,20 @@ static void watch_journal_check(struct loop *l)
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
 {
     if (l->journal == NULL) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL, .level = LOOP_ERROR,
                                   .detail = l->journal_problem},
             "cannot take payments: %s", l->journal_problem);
         return LOOP_JOURNAL;
     }
     if (l->recover_failed) {
-        say(l, (struct loop_message){.note = LOOP_NOTE_NOT_RECOVERED, .level = LOOP_ERROR},
+        notify(l, (struct loop_message){.note = LOOP_NOTE_NOT_RECOVERED, .level = LOOP_ERROR},
             "cannot take payments: the unresolved payments could not all be read (retrying)");
         return LOOP_JOURNAL;
     }
     watch_journal_check(l);
     if (l->journal_damaged) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL, .level = LOOP_ERROR,
                                   .detail = journal_last_error(l->journal)},
             "cannot take payments: %s", journal_last_error(l->journal));
@@ -474,20 +475,21 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
      * the payment it holds, is what the cashier must hear. */
     for (int i = 0; i < l->nlives; i++) {
         if (l->lives[i].stuck) {
-            say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+            notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
                 "cannot take payments until the journal can be written");
             return LOOP_JOURNAL;
         }
     }
     if (current_busy(l)) {
-        say(l, (struct loop_message){.note = LOOP_NOTE_BUSY, .level = LOOP_WARN},
+        notify(l, (struct loop_message){.note = LOOP_NOTE_BUSY, .level = LOOP_WARN},
             "a payment is under way: finish or abort it first");
         return LOOP_BUSY;
     }
     if (amount_fen <= 0 || amount_fen > l->cfg->max_amount_fen) {
         enum money_status why = amount_fen <= 0 ? MONEY_ZERO : MONEY_ABOVE_MAX;
-        say(l, (struct loop_message){.note = LOOP_NOTE_BAD_AMOUNT, .level = LOOP_WARN, .money = why},
-            "%s", money_status_reason(why));
+        notify(l,
+               (struct loop_message){.note = LOOP_NOTE_BAD_AMOUNT, .level = LOOP_WARN, .money = why},
+               "%s", money_status_reason(why));
         return LOOP_INVALID;
     }
     resume_pending(l);
@@ -496,7 +498,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     enum journal_status js = journal_next_order_seq(l->journal, &seq);
     char order_no[ORDER_NO_MAX + 1];
     if (js != JOURNAL_OK) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_ORDER_SEQ_FAILED, .level = LOOP_ERROR,
                                   .journal = js,
                                   .detail = journal_last_error(l->journal)},
@@ -504,7 +506,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
         return LOOP_JOURNAL;
     }
     if (!order_no_format(l->cfg->terminal_id, journal_identity(l->journal), seq, order_no)) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_BAD_TERMINAL_ID, .level = LOOP_ERROR,
                                   .detail = l->cfg->terminal_id},
             "cannot form an order number from terminal id %s", l->cfg->terminal_id);
@@ -515,7 +517,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     l->current = -1;
     struct live *lv = live_add(l);
     if (lv == NULL) {
-        say(l, (struct loop_message){.note = LOOP_NOTE_NO_MEMORY, .level = LOOP_ERROR},
+        notify(l, (struct loop_message){.note = LOOP_NOTE_NO_MEMORY, .level = LOOP_ERROR},
             "out of memory");
         return LOOP_INVALID;
     }
@@ -528,7 +530,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
         l->nlives--;
         l->current = -1;
         if (st == ENGINE_OK)
-            say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+            notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
                 "cannot take payments until the journal can be written");
         return st != ENGINE_OK ? LOOP_INVALID : LOOP_JOURNAL;
     }
@@ -550,8 +552,9 @@ enum loop_status loop_scan(struct loop *l, const char *code)
     enum paycode_status ps = paycode_channel(code, &channel);
     char masked[AUTH_CODE_MAX + 1];
     if (ps != PAYCODE_OK) {
-        say(l, (struct loop_message){.note = LOOP_NOTE_BAD_SCAN, .level = LOOP_WARN, .paycode = ps},
-            "bad scan: %s", paycode_status_reason(ps));
+        notify(l,
+               (struct loop_message){.note = LOOP_NOTE_BAD_SCAN, .level = LOOP_WARN, .paycode = ps},
+               "bad scan: %s", paycode_status_reason(ps));
         return LOOP_INVALID;
     }
     paycode_mask(code, masked, sizeof masked);
@@ -565,13 +568,13 @@ enum loop_status loop_scan(struct loop *l, const char *code)
 
     if (l->current < 0 || l->lives[l->current].p.state != PAY_NEW) {
         if (current_busy(l)) {
-            say(l,
+            notify(l,
                 (struct loop_message){.note = LOOP_NOTE_SCAN_WHILE_BUSY, .level = LOOP_WARN,
                                       .code = masked},
                 "scan %s refused: a payment is already under way", masked);
             return LOOP_BUSY;
         }
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_SCAN_BEFORE_AMOUNT, .level = LOOP_WARN,
                                   .code = masked},
             "scan %s ignored: enter the amount first", masked);
@@ -580,10 +583,11 @@ enum loop_status loop_scan(struct loop *l, const char *code)
     const struct gw_channel_config *cc =
         channel == CHANNEL_WECHAT ? &l->cfg->gateway.wechat : &l->cfg->gateway.alipay;
     if (!cc->enabled) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_CHANNEL_OFF, .level = LOOP_WARN,
                                   .channel = channel},
-            "%s is not set up on this terminal", channel == CHANNEL_WECHAT ? "WeChat Pay" : "Alipay");
+            "%s is not set up on this terminal",
+            channel == CHANNEL_WECHAT ? "WeChat Pay" : "Alipay");
         return LOOP_INVALID;
     }
     struct live *lv = &l->lives[l->current];
@@ -595,7 +599,7 @@ enum loop_status loop_scan(struct loop *l, const char *code)
         /* The intent is not on disk, so the pay did not go out; the same code may be
          * scanned again at once. */
         l->last_code_hash = 0;
-        say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
             "cannot take payments until the journal can be written");
         return LOOP_JOURNAL;
     }
@@ -612,7 +616,7 @@ enum loop_status loop_abort(struct loop *l)
     if (step(l, lv, &ev, STEP_REFUSE, &committed) != ENGINE_OK)
         return LOOP_IDLE;
     if (!committed) {
-        say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
             "cannot take payments until the journal can be written");
         return LOOP_JOURNAL;
     }
@@ -630,14 +634,14 @@ static enum loop_status refund_target(struct loop *l, const char *order_no, stru
     struct payment p;
     enum journal_status js = journal_load(l->journal, order_no, &p);
     if (js == JOURNAL_NOT_FOUND) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_NO_ORDER, .level = LOOP_WARN,
                                   .order_no = order_no},
             "no order %s", order_no);
         return LOOP_NOT_FOUND;
     }
     if (js != JOURNAL_OK) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR,
                                   .journal = js},
             "journal: %s", journal_status_reason(js));
@@ -656,14 +660,14 @@ static enum loop_status refund_seen(struct loop *l, const char *order_no, int64_
                                     const struct journal_refund *r)
 {
     if (strcmp(r->order_no, order_no) != 0 || r->amount_fen != amount_fen) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_OTHER, .level = LOOP_WARN,
                                   .order_no = r->order_no, .amount_fen = r->amount_fen},
             "that refund key was used for a refund of %s on order %s: nothing sent",
             money_format(r->amount_fen, (char[MONEY_TEXT_MAX]){0}), r->order_no);
         return LOOP_INVALID;
     }
-    say(l,
+    notify(l,
         (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_SEEN, .level = LOOP_INFO,
                               .order_no = r->order_no, .amount_fen = r->amount_fen,
                               .detail = r->state},
@@ -676,7 +680,7 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
                              const char *key)
 {
     if (l->journal == NULL) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_NO_JOURNAL, .level = LOOP_ERROR,
                                   .detail = l->journal_problem},
             "cannot refund: %s", l->journal_problem);
@@ -688,7 +692,7 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
         if (ks == JOURNAL_OK)
             return refund_seen(l, order_no, amount_fen, &seen);
         if (ks != JOURNAL_NOT_FOUND) {
-            say(l,
+            notify(l,
                 (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR,
                                       .journal = ks},
                 "journal: %s", journal_status_reason(ks));
@@ -700,7 +704,7 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
     if (ls != LOOP_OK)
         return ls;
     if (lv->p.state == PAY_REFUNDING) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_UNDER_WAY, .level = LOOP_WARN,
                                   .order_no = order_no, .amount_fen = lv->p.refund_fen},
             "order %s: a refund of %s is under way; wait for its result", order_no,
@@ -708,7 +712,7 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
         return LOOP_BUSY;
     }
     if (lv->p.state != PAY_PAID) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_NOT_PAID, .level = LOOP_WARN,
                                   .order_no = order_no, .state = lv->p.state},
             "order %s is %s: only a paid order can be refunded", order_no,
@@ -718,7 +722,7 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
     if (amount_fen <= 0 || amount_fen > lv->p.amount_fen - lv->p.refunded_fen) {
         int64_t left_fen = lv->p.amount_fen - lv->p.refunded_fen;
         char left[MONEY_TEXT_MAX];
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_ABOVE, .level = LOOP_WARN,
                                   .amount_fen = left_fen},
             "refund must be above 0.00 and at most %s", money_format(left_fen, left));
@@ -730,7 +734,7 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
     size_t ol = strlen(order_no);
     unsigned n = lv->p.refund_no[0] ? (unsigned)strtoul(lv->p.refund_no + ol + 1, NULL, 10) + 1 : 1;
     if (!refund_no_format(order_no, n, refund_no)) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_TOO_MANY, .level = LOOP_ERROR,
                                   .order_no = order_no},
             "order %s: too many refunds", order_no);
@@ -741,14 +745,14 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
     bool committed;
     enum engine_status st = step(l, lv, &ev, STEP_REFUSE, &committed);
     if (st != ENGINE_OK) {
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_REFUND_REFUSED, .level = LOOP_WARN,
                                   .engine = st},
             "refund refused: %s", engine_status_reason(st));
         return LOOP_INVALID;
     }
     if (!committed) {
-        say(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
+        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
             "cannot take payments until the journal can be written");
         return LOOP_JOURNAL;
     }
@@ -791,7 +795,7 @@ bool loop_taking_payments(const struct loop *l)
 
 void loop_journal_copied(struct loop *l, const char *identity)
 {
-    say(l,
+    notify(l,
         (struct loop_message){.note = LOOP_NOTE_JOURNAL_COPIED, .level = LOOP_WARN,
                               .detail = identity},
         "this journal was copied from another terminal: new order numbers from %s", identity);
@@ -841,7 +845,7 @@ static void check_clock(struct loop *l, const struct gw_reply *r)
     l->clock_skew_s = skew > CLOCK_SKEW_MAX_S || skew < -CLOCK_SKEW_MAX_S ? (int)skew : 0;
     if (l->clock_skew_s != 0 && was == 0) {
         int minutes = (int)((skew < 0 ? -skew : skew) + 59) / 60;
-        say(l,
+        notify(l,
             (struct loop_message){.note = LOOP_NOTE_CLOCK_WRONG, .level = LOOP_ERROR,
                                   .count = minutes, .detail = skew > 0 ? "behind" : "ahead"},
             "the terminal's clock is %d minutes %s the gateway's: set the clock", minutes,

@@ -39,7 +39,7 @@ enum loop_status {
 enum loop_level { LOOP_INFO, LOOP_WARN, LOOP_ERROR };
 
 /* What the loop tells the cashier, one id per sentence, so a front can word it in the
- * cashier's language (ui/text.c) from the values below instead of the English text. */
+ * cashier's language (app/cashier_notes.c) from the values below instead of the English text. */
 enum loop_note {
     LOOP_NOTE_JOURNAL_UNUSABLE,     /* detail: why the journal could not be opened */
     LOOP_NOTE_JOURNAL_HELD,         /* journal, detail, order_no */

@@ -114,7 +114,7 @@ static const char *const migrations[] = {
     " SELECT refund_no, order_no, refund_fen, 'REFUNDING', updated_at"
     " FROM payments WHERE state = 'REFUNDING' AND refund_no IS NOT NULL;",
 
-    /* v3: the cause of last_error as a name (app/pay_cause.h), so a screen in another
+    /* v3: the cause of last_error as a name (app/core/pay_cause.h), so a screen in another
      * language can word it. An older row's reason is known only in English: "other". */
     "ALTER TABLE payments ADD COLUMN last_cause TEXT NOT NULL DEFAULT '';"
     "UPDATE payments SET last_cause = 'other'"
@@ -295,7 +295,7 @@ enum bg_state { BG_NONE, BG_RUNNING, BG_PASSED, BG_DAMAGED, BG_FAILED };
 struct journal {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
-    int os_errno; /* errno right after the last failed step (see step()) */
+    int os_errno; /* errno right after the last failed step (see step_keeping_errno()) */
     bool damaged; /* a check failed: no more writes */
     char error[256];
     char identity[9];
@@ -397,7 +397,7 @@ enum journal_status journal_fail(struct journal *j, int rc)
 /* SQLite reports a failed write (EFBIG, and sometimes ENOSPC) as SQLITE_IOERR_WRITE without
  * keeping the errno (sqlite3_system_errno() stays 0), so the errno is taken right after the
  * call, before anything else can change it. */
-static int step(struct journal *j, sqlite3_stmt *st)
+static int step_keeping_errno(struct journal *j, sqlite3_stmt *st)
 {
     errno = 0;
     int rc = sqlite3_step(st);
@@ -781,7 +781,7 @@ static enum journal_status configure(struct journal *j, const char *path, bool m
     char mode[16] = "";
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(j->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = step(j, st)) == SQLITE_ROW) {
+    if (rc == SQLITE_OK && (rc = step_keeping_errno(j, st)) == SQLITE_ROW) {
         snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
         rc = SQLITE_OK;
     }
@@ -1087,7 +1087,7 @@ static int exec_bound(struct journal *j, const char *sql, const char *a, const c
         if (texts[i])
             sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, wall_ms());
-    rc = step(j, st);
+    rc = step_keeping_errno(j, st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
@@ -1105,7 +1105,7 @@ enum journal_status journal_claim(struct journal *j, const char *machine, bool *
     char recorded[80] = "";
     sqlite3_stmt *st = j->st[ST_IDENTITY];
     if (rc == SQLITE_OK) {
-        rc = step(j, st);
+        rc = step_keeping_errno(j, st);
         if (rc == SQLITE_ROW) {
             snprintf(recorded, sizeof recorded, "%s", (const char *)sqlite3_column_text(st, 1));
             rc = SQLITE_OK;
@@ -1155,7 +1155,7 @@ enum journal_status journal_claim(struct journal *j, const char *machine, bool *
 /* Runs a statement that returns no rows (or whose rows we do not need) and resets it. */
 static int run(struct journal *j, sqlite3_stmt *st)
 {
-    int rc = step(j, st);
+    int rc = step_keeping_errno(j, st);
     sqlite3_reset(st);
     return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? SQLITE_OK : rc;
 }
@@ -1320,11 +1320,11 @@ enum journal_status journal_next_order_seq(struct journal *j, uint32_t *seq)
     if (known_damaged(j))
         return JOURNAL_CORRUPT;
     sqlite3_stmt *st = j->st[ST_NEXT_SEQ];
-    int rc = step(j, st);
+    int rc = step_keeping_errno(j, st);
     if (rc == SQLITE_ROW) {
         *seq = (uint32_t)sqlite3_column_int64(st, 0);
         /* RETURNING: the change is committed when the statement runs to its end. */
-        rc = step(j, st);
+        rc = step_keeping_errno(j, st);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {

@@ -151,7 +151,7 @@ host_deps
 # A test build: the crash points are on for the crash suites; the package comes from a release
 # tree without them (below).
 cmake_args=(-DCMAKE_TOOLCHAIN_FILE="$root/toolchain/$triplet.cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-            -DPOSTERM_FUZZ=OFF -DPOSTERM_CRASH_POINTS=ON "$@")
+            -DPOSTERM_FUZZ=OFF -DPOSTERM_CRASH_POINTS=ON -DPOSTERM_WERROR=ON "$@")
 ld_prefix=
 if [ -f "$sysroot/.complete" ] || ! target_deps_multiarch; then
     target_deps_sysroot

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "describe.h"
 #include "money.h"
 #include "order_no.h"
 #include "text.h"
+#include "view.h"
 
 #define KEY_ESCAPE 27
 #define CTRL_X 24
@@ -266,7 +266,7 @@ static void on_detail(struct ui_input *in, const struct ui_model *m, int k,
         set_cmd(out, UI_CMD_BACK);
     } else if ((k == '-' || k == 'r' || k == 'R') && m->detail != NULL) {
         enum text_id why_not;
-        if (describe_refundable(m->detail, &why_not) > 0) {
+        if (view_refundable(m->detail, &why_not) > 0) {
             set_order_cmd(out, UI_CMD_REFUND_LOOKUP, m->detail->order_no, 0);
         } else {
             snprintf(in->error, sizeof in->error, "%s", text(m->lang, why_not));
@@ -322,7 +322,7 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k,
             set_cmd(out, UI_CMD_BACK);
         } else if (is_enter(k)) {
             int64_t fen;
-            if (describe_refund_amount(m->refund_payment, in->refund_amount, m->lang, &fen,
+            if (view_refund_amount(m->refund_payment, in->refund_amount, m->lang, &fen,
                                        in->error, sizeof in->error))
                 set_order_cmd(out, UI_CMD_REFUND_REQUEST, m->refund_payment->order_no, fen);
             else

@@ -8,9 +8,9 @@
 
 #include <stdio.h>
 
-#include "describe.h"
 #include "money.h"
 #include "text.h"
+#include "view.h"
 #include "widgets.h"
 
 static const struct wdg_key eod_keys[] = {
@@ -51,7 +51,7 @@ static int payment_rows(const struct ui_model *m, int y, int bottom, enum wdg_st
         x += wdg_put(y, x, 32, style, p->order_no) + 2;
         wdg_put(y, x, 10, style, text_channel(m->lang, p->channel));
         wdg_right(y, x + 22, 13, style, money_format(p->amount_fen, a));
-        wdg_put(y, x + 24, COLS - x - 25, style, text(m->lang, describe_state(p)));
+        wdg_put(y, x + 24, COLS - x - 25, style, text(m->lang, view_state(p)));
     }
     return y;
 }
@@ -59,9 +59,9 @@ static int payment_rows(const struct ui_model *m, int y, int bottom, enum wdg_st
 void screen_eod(const struct ui_model *m, struct ui_input *in)
 {
     struct frame f = wdg_frame(m, in, eod_keys, 1);
-    char buf[200], day[DESCRIBE_TIME_MAX];
+    char buf[200], day[VIEW_TIME_MAX];
     int y = f.top + 1;
-    describe_day(m->eod_day, day);
+    view_day(m->eod_day, day);
     wdg_format(buf, sizeof buf, m->lang, T_EOD_TITLE, day);
     wdg_center(y, WDG_TITLE, buf);
     y += 2;

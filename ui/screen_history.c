@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "describe.h"
+#include "cause_text.h"
 #include "money.h"
-#include "reasons.h"
 #include "text.h"
+#include "view.h"
 #include "widgets.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -54,8 +54,8 @@ static struct columns columns_for(const struct payment *rows, int n)
 static void history_row(const struct ui_model *m, const struct columns *c, int y,
                         const struct payment *p, bool selected)
 {
-    char at[DESCRIBE_TIME_MAX], amount[MONEY_TEXT_MAX], refunded[MONEY_TEXT_MAX];
-    enum text_id st = describe_state(p);
+    char at[VIEW_TIME_MAX], amount[MONEY_TEXT_MAX], refunded[MONEY_TEXT_MAX];
+    enum text_id st = view_state(p);
     enum wdg_style style = selected ? WDG_SELECTED
                            : pay_state_unresolved(p->state) ? WDG_WARN
                                                             : WDG_PLAIN;
@@ -64,7 +64,7 @@ static void history_row(const struct ui_model *m, const struct columns *c, int y
         wdg_fill_row(y, WDG_SELECTED);
         wdg_put(y, 0, 1, WDG_SELECTED, ">");
     }
-    describe_time(p->created_at, at);
+    view_time(p->created_at, at);
     wdg_put(y, c->time, 8, style, at);
     wdg_put(y, c->order, c->channel - c->order - 1, style, p->order_no);
     wdg_put(y, c->channel, 10, style, text_channel(m->lang, p->channel));
@@ -120,7 +120,7 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
 {
     const struct payment *p = m->detail;
     enum text_id why_not;
-    bool refundable = p != NULL && describe_refundable(p, &why_not) > 0;
+    bool refundable = p != NULL && view_refundable(p, &why_not) > 0;
     /* The refund key only where a refund is possible. */
     struct frame f = refundable ? wdg_frame(m, in, detail_keys, N(detail_keys))
                                 : wdg_frame(m, in, detail_keys + 1, N(detail_keys) - 1);
@@ -133,9 +133,9 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
     y += 2;
     y += screen_payment_fields(m, p, true, y, f.bottom - y - 3);
     if (p->last_error[0] != '\0' && y < f.bottom) {
-        char why[REASON_TEXT_MAX];
+        char why[CAUSE_TEXT_MAX];
         snprintf(buf, sizeof buf, "%s: %s", text(m->lang, T_F_LAST_ERROR),
-                 reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+                 cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
         wdg_put(y++, 2, COLS - 4, WDG_WARN, buf);
     }
     y++;
@@ -151,10 +151,10 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
     int first = m->events_n > room ? m->events_n - room : 0;
     for (int i = first; i < m->events_n && y < f.bottom; i++, y++) {
         const struct journal_event *e = &m->events[i];
-        char at[DESCRIBE_TIME_MAX];
-        describe_time(e->at, at);
+        char at[VIEW_TIME_MAX];
+        view_time(e->at, at);
         wdg_put(y, 2, 8, WDG_DIM, at);
-        enum text_id name = describe_event(e->name);
+        enum text_id name = view_event(e->name);
         wdg_put(y, 11, 18, WDG_PLAIN, name == T__COUNT ? e->name : text(m->lang, name));
         wdg_put(y, 30, COLS - 31, WDG_PLAIN, e->detail);
     }

@@ -9,10 +9,10 @@
 
 #include <stdio.h>
 
-#include "describe.h"
+#include "cause_text.h"
 #include "money.h"
-#include "reasons.h"
 #include "text.h"
+#include "view.h"
 #include "widgets.h"
 
 static const struct wdg_key abort_keys[] = {
@@ -36,29 +36,29 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
     y += wdg_big_amount(y, f.cols, f.bottom - y - 5, m->lang, amount, WDG_PLAIN);
 
     char code[AUTH_CODE_MAX + 1];
-    describe_code(p, code);
+    view_code(p, code);
     snprintf(buf, sizeof buf, "%s  %s  %s", text_channel(m->lang, p->channel), p->order_no, code);
     wdg_center(y++, WDG_DIM, buf);
     y++;
 
-    enum text_id st = describe_progress(p);
+    enum text_id st = view_progress(p);
     wdg_format(buf, sizeof buf, m->lang, st, (unsigned)p->cancels);
     enum wdg_style style = st == T_ST_CANCELLING || st == T_ST_CANCEL_RETRY || st == T_ST_ABORTING
                                ? WDG_BAD
                                : WDG_WARN;
     wdg_center(y++, style, buf);
 
-    if (describe_shows_countdown(p, m->countdown_s)) {
-        char left[DESCRIBE_COUNTDOWN_MAX];
-        describe_countdown(m->countdown_s, left);
+    if (view_shows_countdown(p, m->countdown_s)) {
+        char left[VIEW_COUNTDOWN_MAX];
+        view_countdown(m->countdown_s, left);
         wdg_format(buf, sizeof buf, m->lang, T_ST_CANCEL_IN, left);
         wdg_center(y++, WDG_PLAIN, buf);
     }
     /* The reason of the last unanswered attempt (a timeout, a 5xx) tells the cashier why it
      * takes long; it is never a verdict. */
     if (p->last_error[0] != '\0' && y < f.bottom) {
-        char why[REASON_TEXT_MAX];
-        reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
+        char why[CAUSE_TEXT_MAX];
+        cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
         wdg_format(buf, sizeof buf, m->lang, T_ST_NETWORK, why);
         wdg_center(y, WDG_DIM, buf);
     }

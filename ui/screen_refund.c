@@ -9,10 +9,10 @@
 
 #include <stdio.h>
 
-#include "describe.h"
+#include "cause_text.h"
 #include "money.h"
-#include "reasons.h"
 #include "text.h"
+#include "view.h"
 #include "widgets.h"
 
 static const struct wdg_key order_keys[] = {
@@ -36,7 +36,7 @@ static int refund_figures(const struct ui_model *m, const struct payment *p, int
 {
     char a[MONEY_TEXT_MAX], buf[120];
     enum text_id why_not;
-    int64_t limit = describe_refundable(p, &why_not);
+    int64_t limit = view_refundable(p, &why_not);
     int label_w = 0;
     enum text_id labels[] = {T_F_ORDER, T_F_AMOUNT, T_F_REFUNDED, T_F_REFUNDABLE, T_F_STATE};
     for (int i = 0; i < N(labels); i++) {
@@ -56,7 +56,7 @@ static int refund_figures(const struct ui_model *m, const struct payment *p, int
     wdg_field(y + 3, x, w, label_w, text(m->lang, T_F_REFUNDABLE), limit > 0 ? WDG_GOOD : WDG_WARN,
               buf);
     wdg_field(y + 4, x, w, label_w, text(m->lang, T_F_STATE), WDG_PLAIN,
-              text(m->lang, describe_state(p)));
+              text(m->lang, view_state(p)));
     return 5;
 }
 
@@ -113,8 +113,8 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
             wdg_put(y++, x, w, p->refunded_fen > 0 ? WDG_GOOD : WDG_WARN, buf);
         }
         if (p->last_error[0] != '\0') {
-            char why[REASON_TEXT_MAX];
-            reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
+            char why[CAUSE_TEXT_MAX];
+            cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
             wdg_format(buf, sizeof buf, m->lang, T_RES_REASON, why);
             wdg_put(y, x, w, WDG_DIM, buf);
         }

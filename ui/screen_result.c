@@ -1,6 +1,6 @@
 /*
  * screen_result.c - how a payment ended. The success headline appears only for PAY_PAID
- * (describe_headline), which the engine reaches only on a verified gateway reply; a payment
+ * (view_headline), which the engine reaches only on a verified gateway reply; a payment
  * that is not final yet says so rather than guess.
  */
 #include "screens.h"
@@ -9,10 +9,10 @@
 
 #include <stdio.h>
 
-#include "describe.h"
+#include "cause_text.h"
 #include "money.h"
-#include "reasons.h"
 #include "text.h"
+#include "view.h"
 #include "widgets.h"
 
 static const struct wdg_key result_keys[] = {
@@ -23,12 +23,12 @@ int screen_payment_fields(const struct ui_model *m, const struct payment *p, boo
                           int y, int rows)
 {
     char amount[MONEY_TEXT_MAX], refunded[MONEY_TEXT_MAX], code[AUTH_CODE_MAX + 1],
-        at[DESCRIBE_TIME_MAX];
+        at[VIEW_TIME_MAX];
     char amount_text[MONEY_TEXT_MAX + 8], refunded_text[MONEY_TEXT_MAX + 8];
     snprintf(amount_text, sizeof amount_text, "¥ %s", money_format(p->amount_fen, amount));
     snprintf(refunded_text, sizeof refunded_text, "¥ %s", money_format(p->refunded_fen, refunded));
-    describe_code(p, code);
-    describe_time(p->updated_at, at);
+    view_code(p, code);
+    view_time(p->updated_at, at);
 
     struct {
         enum text_id label;
@@ -40,7 +40,7 @@ int screen_payment_fields(const struct ui_model *m, const struct payment *p, boo
         {T_F_ORDER, p->order_no, true},
         {T_F_CODE, code, code[0] != '\0'},
         {T_F_TIME, at, true},
-        {T_F_STATE, text(m->lang, describe_state(p)), true},
+        {T_F_STATE, text(m->lang, view_state(p)), true},
         {T_F_REFUNDED, refunded_text, p->refunded_fen > 0},
         {T_F_TRADE, p->trade_no, p->trade_no[0] != '\0'},
     };
@@ -83,11 +83,11 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
     if (p == NULL)
         return;
     int y = f.top + 1;
-    enum text_id head = describe_headline(p);
+    enum text_id head = view_headline(p);
     enum wdg_style style = head == T_RES_PAID ? WDG_GOOD
                            : head == T_RES_UNRESOLVED || head == T_RES_REFUNDED ? WDG_WARN
                                                                                 : WDG_BAD;
-    char buf[200], why[REASON_TEXT_MAX];
+    char buf[200], why[CAUSE_TEXT_MAX];
     snprintf(buf, sizeof buf, "  %s  ", text(m->lang, head));
     wdg_center(y, style, buf);
     y += 2;
@@ -101,7 +101,7 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
     switch (p->state) {
     case PAY_FAILED:
         wdg_format(buf, sizeof buf, m->lang, T_RES_REASON,
-                   reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+                   cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
         wdg_center(y++, WDG_BAD, buf);
         break;
     case PAY_CANCELLED:
@@ -112,11 +112,11 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
         /* Who cancelled: the cashier, or the window closing without an answer. */
         if (p->last_error[0] != '\0')
             wdg_center(y++, WDG_DIM,
-                       reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+                       cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
         break;
     case PAY_REFERRED:
         wdg_center(y++, WDG_BAD,
-                   reason_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+                   cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
         break;
     case PAY_PAID:
     case PAY_REFUNDED:
@@ -127,7 +127,7 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
     case PAY_CANCELLING:
     case PAY_REFUNDING:
         wdg_center(y++, WDG_WARN, text(m->lang, T_RES_STILL_WORKING));
-        wdg_format(buf, sizeof buf, m->lang, describe_progress(p), (unsigned)p->cancels);
+        wdg_format(buf, sizeof buf, m->lang, view_progress(p), (unsigned)p->cancels);
         wdg_center(y++, WDG_PLAIN, buf);
         break;
     }

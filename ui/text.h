@@ -1,6 +1,6 @@
 /*
  * text.h - every word the cashier reads, in English and Chinese, from one table; the one
- * exception is why a payment failed or was cancelled, worded per cause in ui/reasons.h.
+ * exception is why a payment failed or was cancelled, worded per cause in ui/cause_text.h.
  *
  * Screens ask for a message by id; no screen holds a literal sentence. An id without both
  * languages is a bug that tests/unit/ui catches, as is a translation whose printf
@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "engine.h"
+#include "journal.h"
 #include "money.h"
 #include "paycode.h"
 #include "payment.h"
@@ -195,7 +196,7 @@ enum text_id {
     T_JOURNAL_DAMAGED,
     T_EOD_UNREADABLE,
     T_REFUND_ONLY_PAID,
-    /* journal events, as the detail screen lists them (describe_event) */
+    /* journal events, as the detail screen lists them (view_event) */
     T_EV_CREATED,
     T_EV_PAY_INTENT,
     T_EV_PAID,
@@ -233,9 +234,8 @@ const char *text_channel(enum ui_lang lang, enum pay_channel c);
 /* Why the engine refused an event, in the cashier's language (English: engine_status_reason). */
 const char *text_engine_reason(enum ui_lang lang, enum engine_status st);
 
-/* What the loop told the cashier, worded in the cashier's language from the message's
- * values; in English it reads exactly as m->text. */
-struct loop_message;
-void text_loop_note(enum ui_lang lang, const struct loop_message *m, char *buf, size_t len);
+/* Why the journal refused, in the cashier's language. The screen does not link the journal,
+ * so the English comes from the caller (journal_status_reason); "?" when it gives none. */
+const char *text_journal_reason(enum ui_lang lang, enum journal_status st, const char *english);
 
 #endif

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "describe.h"
 #include "keys.h"
 #include "screens.h"
 #include "text.h"
+#include "view.h"
 #include "widgets.h"
 
 #define MIN_COLS 80
@@ -115,7 +115,7 @@ static void too_small(const struct ui_model *m)
     const struct payment *p = m->payment;
     if (p == NULL || (m->screen != UI_SCREEN_PAYING && m->screen != UI_SCREEN_RESULT))
         return;
-    enum text_id line = m->screen == UI_SCREEN_RESULT ? describe_headline(p) : describe_progress(p);
+    enum text_id line = m->screen == UI_SCREEN_RESULT ? view_headline(p) : view_progress(p);
     wdg_format(buf, sizeof buf, m->lang, line, (unsigned)p->cancels);
     wdg_center(LINES / 2 + 1, WDG_WARN, buf);
 }

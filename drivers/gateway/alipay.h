@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#include "channel.h"
 #include "crypto.h"
+#include "wire.h"
 
 struct alipay_keys {
     const char *gateway_url;            /* e.g. https://openapi.alipay.com/gateway.do */

@@ -15,10 +15,10 @@
 #include <time.h>
 
 #include "alipay.h"
-#include "channel.h"
 #include "crypto.h"
 #include "http.h"
 #include "wechatpay.h"
+#include "wire.h"
 
 #define DEFAULT_ALIPAY_URL "https://openapi.alipay.com/gateway.do"
 #define DEFAULT_WECHAT_URL "https://api.mch.weixin.qq.com"
@@ -49,8 +49,8 @@ struct gateway {
     void *log_ctx;
 };
 
-static void say(struct gateway *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct gateway *g, const char *fmt, ...)
+static void log_line(struct gateway *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(struct gateway *g, const char *fmt, ...)
 {
     char line[400];
     va_list ap;
@@ -281,7 +281,7 @@ static void on_done(void *ctx, const struct wire_response *resp, const char *err
     } else {
         wechatpay_parse(&g->wechat, g->wechat_nonces, &p->req, resp, (int64_t)time(NULL), &r);
     }
-    say(g, "%s -> %s %s%s%s (HTTP %ld)", p->log_line, kind_name(r.kind), r.code,
+    log_line(g, "%s -> %s %s%s%s (HTTP %ld)", p->log_line, kind_name(r.kind), r.code,
         r.code[0] ? ": " : "", r.reason, resp->status);
     g->pending--;
     push_reply(g, &r);
@@ -311,12 +311,12 @@ enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req)
             return GW_ERR_INTERNAL;
         st = wechatpay_build(&g->wechat, req, now, nonce, &w);
     } else {
-        say(g, "order %s: channel %s is not configured", req->order_no,
+        log_line(g, "order %s: channel %s is not configured", req->order_no,
             pay_channel_name(req->channel));
         return GW_ERR_CHANNEL;
     }
     if (st != GW_OK) {
-        say(g, "order %s: %s request could not be built", req->order_no, gw_op_name(req->op));
+        log_line(g, "order %s: %s request could not be built", req->order_no, gw_op_name(req->op));
         return st;
     }
     struct pending *p = calloc(1, sizeof *p);
@@ -337,7 +337,7 @@ enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req)
         free(p);
         return st;
     }
-    say(g, "%s: sent", p->log_line);
+    log_line(g, "%s: sent", p->log_line);
     g->pending++;
     return GW_OK;
 }

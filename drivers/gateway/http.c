@@ -272,7 +272,7 @@ static void unlink_transfer(struct http *h, struct transfer *t)
     }
 }
 
-static void finish(struct http *h, CURL *easy, CURLcode result)
+static void finish_transfer(struct http *h, CURL *easy, CURLcode result)
 {
     struct transfer *t = NULL;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
@@ -321,5 +321,5 @@ void http_perform(struct http *h, const struct pollfd *fds, int nfds)
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(h->multi, &left)))
-        if (msg->msg == CURLMSG_DONE) finish(h, msg->easy_handle, msg->data.result);
+        if (msg->msg == CURLMSG_DONE) finish_transfer(h, msg->easy_handle, msg->data.result);
 }

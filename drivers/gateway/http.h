@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "channel.h"
+#include "wire.h"
 
 struct http_options {
     bool tls_verify;                /* verify the peer's certificate and host name */

@@ -13,8 +13,8 @@
 
 #include <stdint.h>
 
-#include "channel.h"
 #include "crypto.h"
+#include "wire.h"
 
 /* Replies whose Wechatpay-Timestamp is this far from our clock (or further) are refused
  * (wechatpay-go core/consts FiveMinute). */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scanner.h"
+#include "scan_types.h"
 
 /* What a decoder hands over: a candidate code (ok) or the reason it dropped one. */
 struct code_event {

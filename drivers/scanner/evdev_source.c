@@ -64,7 +64,7 @@ uint8_t evdev_key_usage(unsigned code)
 }
 
 struct evdev_source {
-    struct scanner *scanner;
+    const struct source_host *host;
     struct source_tap tap;
     char path[128];
     char name[64];
@@ -84,8 +84,8 @@ static void evdev_lost(struct evdev_source *e, const char *why)
     if (e->fd >= 0)
         close(e->fd);
     e->fd = -1;
-    e->retry_at = scanner_now(e->scanner) + e->rescan_ms;
-    scanner_logf(e->scanner, "%s: %s", e->path, why);
+    e->retry_at = e->host->now(e->host) + e->rescan_ms;
+    e->host->logf(e->host, "%s: %s", e->path, why);
 }
 
 static void evdev_try_open(struct evdev_source *e, int64_t now)
@@ -95,14 +95,14 @@ static void evdev_try_open(struct evdev_source *e, int64_t now)
     if (fd < 0) {
         int why = errno;
         if (e->warned != why)
-            scanner_logf(e->scanner, "%s: %s; trying again every %d ms", e->path, strerror(why),
+            e->host->logf(e->host, "%s: %s; trying again every %d ms", e->path, strerror(why),
                          e->rescan_ms);
         e->warned = why;
         return;
     }
     if (ioctl(fd, EVIOCGRAB, 1) != 0) {
         if (e->warned != -1)
-            scanner_logf(e->scanner, "%s: cannot grab (%s): not an input device, or another "
+            e->host->logf(e->host, "%s: cannot grab (%s): not an input device, or another "
                          "program holds it", e->path, strerror(errno));
         e->warned = -1;
         close(fd);
@@ -115,7 +115,7 @@ static void evdev_try_open(struct evdev_source *e, int64_t now)
     e->was_open = true;
     e->warned = 0;
     memset(e->report, 0, sizeof e->report);
-    scanner_logf(e->scanner, "%s: opened \"%s\" (grabbed)", e->path, e->name);
+    e->host->logf(e->host, "%s: opened \"%s\" (grabbed)", e->path, e->name);
 }
 
 static void key_event(struct evdev_source *e, unsigned code, int value)
@@ -241,7 +241,8 @@ static const struct source_ops evdev_ops = {
     .close = evdev_close,
 };
 
-enum scanner_status evdev_source_open(void **out, const struct source_ops **ops, struct scanner *s,
+enum scanner_status evdev_source_open(void **out, const struct source_ops **ops,
+                                      const struct source_host *host,
                                       const struct scanner_config *cfg, char *err, size_t errlen)
 {
     struct evdev_source *e = calloc(1, sizeof *e);
@@ -249,14 +250,14 @@ enum scanner_status evdev_source_open(void **out, const struct source_ops **ops,
         snprintf(err, errlen, "scanner: out of memory");
         return SCANNER_ERR_NOMEM;
     }
-    e->scanner = s;
+    e->host = host;
     e->fd = -1;
     e->rescan_ms = cfg->rescan_ms;
     snprintf(e->path, sizeof e->path, "%s", cfg->evdev_path);
-    e->tap.scanner = s;
+    e->tap.host = host;
     snprintf(e->tap.name, sizeof e->tap.name, "evdev %.24s", cfg->evdev_path);
     kbd_decoder_init(&e->dec, cfg->layout, cfg->suffix, cfg->gap_ms, cfg->max_len,
-                     scanner_candidate, &e->tap);
+                     e->host->candidate, &e->tap);
     evdev_try_open(e, 0);
     *out = e;
     *ops = &evdev_ops;

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "code_filter.h"
-#include "scanner.h"
+#include "scan_types.h"
 
 #define HIDPOS_DESCRIPTOR_MAX 4096
 #define HIDPOS_REPORT_MAX 1024

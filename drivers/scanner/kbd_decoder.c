@@ -41,7 +41,7 @@ static void drop(struct kbd_decoder *d, const char *reason)
     clear_code(d);
 }
 
-static void finish(struct kbd_decoder *d)
+static void end_code(struct kbd_decoder *d)
 {
     if (!in_progress(d))
         return; /* a suffix with nothing before it: scanners send a lone Enter on a misread */
@@ -78,7 +78,7 @@ static void press(struct kbd_decoder *d, uint8_t usage, uint8_t modifiers, int64
         if (!wanted && in_progress(d))
             fault(d, tab ? "Tab inside a code (suffix is Enter)" : "Enter inside a code (suffix is Tab)");
         if (wanted || in_progress(d))
-            finish(d);
+            end_code(d);
         return;
     }
     char c = keymap_char(d->layout, usage, modifiers, d->caps_lock);
@@ -135,7 +135,7 @@ void kbd_decoder_tick(struct kbd_decoder *d, int64_t now_ms)
     if (!in_progress(d) || now_ms - d->last_at < d->gap_ms)
         return;
     if (d->suffix == SCAN_SUFFIX_NONE)
-        finish(d);
+        end_code(d);
     else
         drop(d, d->suffix == SCAN_SUFFIX_ENTER ? "cut off: no Enter within the gap"
                                                : "cut off: no Tab within the gap");

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "code_filter.h"
-#include "scanner.h"
+#include "scan_types.h"
 
 #define KBD_REPORT_KEYS 6
 

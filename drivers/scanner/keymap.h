@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "scanner.h"
+#include "scan_types.h"
 
 /* Modifier bits of byte 0 of a boot keyboard report. */
 #define KEYMOD_LCTRL 0x01

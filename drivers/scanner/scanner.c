@@ -24,6 +24,7 @@ struct scanner {
     int64_t now;
     char status[96];
     unsigned status_seq;
+    struct source_host host; /* what the source sees of this scanner */
 };
 
 void scanner_config_defaults(struct scanner_config *cfg)
@@ -46,39 +47,57 @@ void scanner_mask(const char *text, char *out, size_t outlen)
     snprintf(out, outlen, "len %zu, ...%.4s", n, n > 4 ? text + n - 4 : text);
 }
 
-void scanner_logf(struct scanner *s, const char *fmt, ...)
+static void vlog_line(const struct scanner *s, const char *fmt, va_list ap)
 {
     char line[256];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
     if (s->cfg.log)
         s->cfg.log(s->cfg.log_ctx, line);
     else
         fprintf(stderr, "scanner: %s\n", line);
 }
 
-int64_t scanner_now(const struct scanner *s)
+static void __attribute__((format(printf, 2, 3)))
+log_line(const struct scanner *s, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_line(s, fmt, ap);
+    va_end(ap);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+host_logf(const struct source_host *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_line(h->ctx, fmt, ap);
+    va_end(ap);
+}
+
+static int64_t host_now(const struct source_host *h)
+{
+    const struct scanner *s = h->ctx;
     return s->now;
 }
 
-void scanner_status_changed(struct scanner *s)
+/* Rebuilds the status line from the source; a change is counted and logged. */
+static void refresh_status(struct scanner *s)
 {
     char line[sizeof s->status];
     s->ops->describe(s->src, line, sizeof line);
     if (strcmp(line, s->status) != 0) {
         snprintf(s->status, sizeof s->status, "%s", line);
         s->status_seq++;
-        scanner_logf(s, "%s", line);
+        log_line(s, "%s", line);
     }
 }
 
-void scanner_candidate(void *ctx, const struct code_event *ev)
+/* The host's candidate(): the one gate and the one queue every source's codes go through. */
+static void take_candidate(void *ctx, const struct code_event *ev)
 {
     struct source_tap *tap = ctx;
-    struct scanner *s = tap->scanner;
+    struct scanner *s = tap->host->ctx;
     char text[SCAN_CODE_MAX + 1], masked[48];
     size_t n = ev->len > SCAN_CODE_MAX ? SCAN_CODE_MAX : ev->len;
     /* The mask shows the last four characters: make them printable so the log stays one line. */
@@ -87,25 +106,25 @@ void scanner_candidate(void *ctx, const struct code_event *ev)
     text[n] = '\0';
     scanner_mask(text, masked, sizeof masked);
     if (!ev->ok) {
-        scanner_logf(s, "%s: dropped input (%s): %s", tap->name, masked, ev->reason);
+        log_line(s, "%s: dropped input (%s): %s", tap->name, masked, ev->reason);
         return;
     }
     struct scan_code code;
     enum code_verdict v = code_filter_check(&s->filter, ev->text, ev->len, ev->symbology, s->now, &code);
     if (v != CODE_ACCEPT) {
-        scanner_logf(s, "%s: dropped code (%s): %s", tap->name, masked, code_verdict_reason(v));
+        log_line(s, "%s: dropped code (%s): %s", tap->name, masked, code_verdict_reason(v));
         return;
     }
     if (s->count == QUEUE_LEN) {
         /* Nobody is taking codes: the oldest is the one the cashier no longer expects. */
-        scanner_logf(s, "%s: queue full, oldest code dropped", tap->name);
+        log_line(s, "%s: queue full, oldest code dropped", tap->name);
         s->head = (s->head + 1) % QUEUE_LEN;
         s->count--;
     }
     snprintf(code.source, sizeof code.source, "%s", tap->name);
     s->queue[(s->head + s->count) % QUEUE_LEN] = code;
     s->count++;
-    scanner_logf(s, "%s: code (%s)%s%s", tap->name, masked, code.symbology[0] ? " " : "",
+    log_line(s, "%s: code (%s)%s%s", tap->name, masked, code.symbology[0] ? " " : "",
                  code.symbology);
 }
 
@@ -140,17 +159,19 @@ enum scanner_status scanner_open(struct scanner **out, const struct scanner_conf
     }
     s->cfg = *cfg;
     code_filter_init(&s->filter, cfg->min_len, cfg->max_len, cfg->dedupe_ms);
+    s->host = (struct source_host){
+        .candidate = take_candidate, .logf = host_logf, .now = host_now, .ctx = s};
     enum scanner_status st;
     switch (cfg->kind) {
-    case SCANNER_EVDEV: st = evdev_source_open(&s->src, &s->ops, s, cfg, err, errlen); break;
-    case SCANNER_STDIN: st = stdin_source_open(&s->src, &s->ops, s, cfg, err, errlen); break;
-    default: st = usb_source_open(&s->src, &s->ops, s, cfg, err, errlen); break;
+    case SCANNER_EVDEV: st = evdev_source_open(&s->src, &s->ops, &s->host, cfg, err, errlen); break;
+    case SCANNER_STDIN: st = stdin_source_open(&s->src, &s->ops, &s->host, cfg, err, errlen); break;
+    default: st = usb_source_open(&s->src, &s->ops, &s->host, cfg, err, errlen); break;
     }
     if (st != SCANNER_OK) {
         free(s);
         return st;
     }
-    scanner_status_changed(s);
+    refresh_status(s);
     *out = s;
     return SCANNER_OK;
 }
@@ -182,7 +203,7 @@ enum scanner_status scanner_process(struct scanner *s, const struct pollfd *fds,
 {
     s->now = now_ms;
     enum scanner_status st = s->ops->process(s->src, fds, nfds, now_ms);
-    scanner_status_changed(s);
+    refresh_status(s);
     return st;
 }
 

@@ -14,7 +14,7 @@
 #include "source.h"
 
 struct stdin_source {
-    struct scanner *scanner;
+    const struct source_host *host;
     struct source_tap tap;
     int fd;
     bool eof;
@@ -30,7 +30,7 @@ static void end_line(struct stdin_source *in)
     struct code_event ev = {.ok = !in->overlong, .reason = "too long", .text = in->line,
                             .len = in->len, .symbology = ""};
     if (in->len > 0 || in->overlong)
-        scanner_candidate(&in->tap, &ev);
+        in->host->candidate(&in->tap, &ev);
     in->len = 0;
     in->overlong = false;
 }
@@ -66,7 +66,7 @@ static enum scanner_status stdin_process(void *src, const struct pollfd *fds, in
     if (n < 0) {
         if (errno == EINTR || errno == EAGAIN)
             return SCANNER_OK;
-        scanner_logf(in->scanner, "stdin: read failed: %s", strerror(errno));
+        in->host->logf(in->host, "stdin: read failed: %s", strerror(errno));
         in->eof = true;
         return SCANNER_ERR_IO;
     }
@@ -113,7 +113,8 @@ static const struct source_ops stdin_ops = {
     .close = stdin_close,
 };
 
-enum scanner_status stdin_source_open(void **out, const struct source_ops **ops, struct scanner *s,
+enum scanner_status stdin_source_open(void **out, const struct source_ops **ops,
+                                      const struct source_host *host,
                                       const struct scanner_config *cfg, char *err, size_t errlen)
 {
     struct stdin_source *in = calloc(1, sizeof *in);
@@ -121,9 +122,9 @@ enum scanner_status stdin_source_open(void **out, const struct source_ops **ops,
         snprintf(err, errlen, "scanner: out of memory");
         return SCANNER_ERR_NOMEM;
     }
-    in->scanner = s;
+    in->host = host;
     in->fd = cfg->stdin_fd;
-    in->tap.scanner = s;
+    in->tap.host = host;
     snprintf(in->tap.name, sizeof in->tap.name, "stdin");
     *out = in;
     *ops = &stdin_ops;

@@ -68,7 +68,7 @@ struct usb_dev {
 };
 
 struct usb_source {
-    struct scanner *scanner;
+    const struct source_host *host;
     struct scanner_config cfg;
     libusb_context *ctx;
     struct usb_dev *devs[MAX_DEVICES];
@@ -100,7 +100,7 @@ static void on_transfer(struct libusb_transfer *xfer)
 {
     struct usb_iface *f = xfer->user_data;
     struct usb_dev *d = f->dev;
-    int64_t now = scanner_now(d->src->scanner);
+    int64_t now = d->src->host->now(d->src->host);
     f->in_flight = false;
     switch (xfer->status) {
     case LIBUSB_TRANSFER_COMPLETED:
@@ -112,7 +112,7 @@ static void on_transfer(struct libusb_transfer *xfer)
     case LIBUSB_TRANSFER_TIMED_OUT:
         break;
     case LIBUSB_TRANSFER_OVERFLOW:
-        scanner_logf(d->src->scanner, "%s: report longer than expected, ignored", d->name);
+        d->src->host->logf(d->src->host, "%s: report longer than expected, ignored", d->name);
         break;
     case LIBUSB_TRANSFER_CANCELLED:
         return;
@@ -252,7 +252,7 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
     int rc = libusb_claim_interface(d->handle, n);
     if (rc != 0) {
         if (!already_warned(u, (uint32_t)d->bus << 16 | (uint32_t)n << 8 | d->port_depth))
-            scanner_logf(u->scanner, "%s: cannot claim interface %d: %s%s", d->name, n,
+            u->host->logf(u->host, "%s: cannot claim interface %d: %s%s", d->name, n,
                          libusb_strerror(rc),
                          rc == LIBUSB_ERROR_BUSY ? " (another program holds it)" : "");
         return false;
@@ -261,7 +261,7 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
     f->dev = d;
     f->number = n;
     f->endpoint = ep;
-    f->tap.scanner = u->scanner;
+    f->tap.host = u->host;
     if (keyboard) {
         /* Boot protocol guarantees the 8-byte report; some devices stall these: no matter. */
         libusb_control_transfer(d->handle, 0x21, HID_SET_PROTOCOL, 0, (uint16_t)n, NULL, 0,
@@ -271,7 +271,7 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
         /* A whole packet: a device that sends more than 8 bytes must not overflow the read. */
         f->read_len = packet < (int)sizeof f->buf ? packet : (int)sizeof f->buf;
         kbd_decoder_init(&f->kbd, u->cfg.layout, u->cfg.suffix, u->cfg.gap_ms, u->cfg.max_len,
-                         scanner_candidate, &f->tap);
+                         u->host->candidate, &f->tap);
         snprintf(f->tap.name, sizeof f->tap.name, "usb %04x:%04x", d->vid, d->pid);
         return true;
     }
@@ -287,7 +287,7 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
     if (ps != HIDPOS_PARSE_OK) {
         if (ps == HIDPOS_PARSE_MALFORMED &&
             !already_warned(u, (uint32_t)d->bus << 16 | (uint32_t)n << 8 | 0x80))
-            scanner_logf(u->scanner, "%s: interface %d: report descriptor unreadable (%s)",
+            u->host->logf(u->host, "%s: interface %d: report descriptor unreadable (%s)",
                          d->name, n, got < 0 ? libusb_strerror(got) : "malformed");
         libusb_release_interface(d->handle, n);
         return false;
@@ -298,7 +298,7 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
     f->read_len = (int)f->layout.report_bytes > packet ? (int)f->layout.report_bytes : packet;
     if (f->read_len > (int)sizeof f->buf)
         f->read_len = (int)sizeof f->buf;
-    hidpos_assembler_init(&f->pos, u->cfg.gap_ms, u->cfg.max_len, scanner_candidate, &f->tap);
+    hidpos_assembler_init(&f->pos, u->cfg.gap_ms, u->cfg.max_len, u->host->candidate, &f->tap);
     snprintf(f->tap.name, sizeof f->tap.name, "hidpos %04x:%04x", d->vid, d->pid);
     return true;
 }
@@ -327,7 +327,7 @@ static void open_device(struct usb_source *u, libusb_device *dev,
     }
     if (rc != 0) {
         if (!already_warned(u, key))
-            scanner_logf(u->scanner, "usb %04x:%04x: cannot open: %s%s", dd->idVendor,
+            u->host->logf(u->host, "usb %04x:%04x: cannot open: %s%s", dd->idVendor,
                          dd->idProduct, libusb_strerror(rc),
                          rc == LIBUSB_ERROR_ACCESS ? " (install 99-posterm-scanner.rules)" : "");
         return;
@@ -370,7 +370,7 @@ static void open_device(struct usb_source *u, libusb_device *dev,
         libusb_fill_interrupt_transfer(f->xfer, h, f->endpoint, f->buf, f->read_len, on_transfer, f, 0);
         rc = libusb_submit_transfer(f->xfer);
         if (rc != 0) {
-            scanner_logf(u->scanner, "%s: cannot read: %s", d->name, libusb_strerror(rc));
+            u->host->logf(u->host, "%s: cannot read: %s", d->name, libusb_strerror(rc));
             d->gone = true;
             d->gone_why = libusb_strerror(rc);
             break;
@@ -384,7 +384,7 @@ static void open_device(struct usb_source *u, libusb_device *dev,
     u->devs[u->ndevs++] = d;
     snprintf(u->last_name, sizeof u->last_name, "%s", d->name);
     u->nwarned = 0;
-    scanner_logf(u->scanner, "%s: reading (%s)", d->name,
+    u->host->logf(u->host, "%s: reading (%s)", d->name,
                  d->ifaces[0].hidpos ? "HID POS" : "keyboard mode");
 }
 
@@ -393,7 +393,7 @@ static void rescan(struct usb_source *u)
     libusb_device **list;
     ssize_t n = libusb_get_device_list(u->ctx, &list);
     if (n < 0) {
-        scanner_logf(u->scanner, "usb: cannot list devices: %s", libusb_strerror((int)n));
+        u->host->logf(u->host, "usb: cannot list devices: %s", libusb_strerror((int)n));
         return;
     }
     for (ssize_t i = 0; i < n && u->ndevs < MAX_DEVICES; i++) {
@@ -480,7 +480,7 @@ static int64_t usb_deadline(void *src)
 {
     struct usb_source *u = src;
     int64_t d = -1;
-    int64_t now = scanner_now(u->scanner);
+    int64_t now = u->host->now(u->host);
     struct timeval tv;
     if (u->ctx && libusb_get_next_timeout(u->ctx, &tv) == 1)
         lower(&d, now + tv.tv_sec * 1000 + tv.tv_usec / 1000);
@@ -503,12 +503,12 @@ static enum scanner_status usb_process(void *src, const struct pollfd *fds, int 
     struct timeval zero = {0, 0};
     int rc = u->ctx ? libusb_handle_events_timeout_completed(u->ctx, &zero, NULL) : 0;
     if (rc != 0 && rc != LIBUSB_ERROR_INTERRUPTED && rc != LIBUSB_ERROR_TIMEOUT)
-        scanner_logf(u->scanner, "usb: event handling failed: %s", libusb_strerror(rc));
+        u->host->logf(u->host, "usb: event handling failed: %s", libusb_strerror(rc));
 
     for (int i = 0; i < u->ndevs;) {
         struct usb_dev *d = u->devs[i];
         if (d->gone) {
-            scanner_logf(u->scanner, "%s: %s", d->name, d->gone_why);
+            u->host->logf(u->host, "%s: %s", d->name, d->gone_why);
             device_free(u, d);
             u->devs[i] = u->devs[--u->ndevs];
             u->next_scan = now + u->cfg.rescan_ms;
@@ -535,7 +535,7 @@ static enum scanner_status usb_process(void *src, const struct pollfd *fds, int 
             if (rc != 0) {
                 /* Tried again at the next rescan; the loop carries on without USB meanwhile. */
                 if (!u->init_failed)
-                    scanner_logf(u->scanner, "usb: libusb_init failed: %s", libusb_strerror(rc));
+                    u->host->logf(u->host, "usb: libusb_init failed: %s", libusb_strerror(rc));
                 u->init_failed = true;
                 return SCANNER_ERR_USB;
             }
@@ -583,7 +583,8 @@ static const struct source_ops usb_ops = {
     .close = usb_close,
 };
 
-enum scanner_status usb_source_open(void **out, const struct source_ops **ops, struct scanner *s,
+enum scanner_status usb_source_open(void **out, const struct source_ops **ops,
+                                    const struct source_host *host,
                                     const struct scanner_config *cfg, char *err, size_t errlen)
 {
     struct usb_source *u = calloc(1, sizeof *u);
@@ -591,7 +592,7 @@ enum scanner_status usb_source_open(void **out, const struct source_ops **ops, s
         snprintf(err, errlen, "scanner: out of memory");
         return SCANNER_ERR_NOMEM;
     }
-    u->scanner = s;
+    u->host = host;
     u->cfg = *cfg;
     int rc = start_context(u);
     if (rc != 0) {

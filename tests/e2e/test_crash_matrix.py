@@ -32,7 +32,7 @@ import harness
 
 W, A = harness.wechat_code, harness.alipay_code
 
-# Every name engine.c journals (app/engine.c journal(...)), in lifecycle order.
+# Every name engine.c journals (app/core/engine.c journal(...)), in lifecycle order.
 POINTS = ["created", "pay_intent", "paid", "pay_failed", "pay_confirming", "pay_unknown",
           "abort_requested", "aborted", "cancel_decided", "cancel_refused", "cancelled",
           "paid_cancel_refused", "refund_requested", "refunded", "refund_failed", "resumed"]

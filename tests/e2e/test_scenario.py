@@ -17,7 +17,7 @@ W, A = harness.wechat_code, harness.alipay_code
 SLOW = {"window_ms": 14000}  # the customer confirms for 8 s: the window must outlast that
 
 # name: (code, expected final state, script for the simulator, policy, cause journaled with
-# the reason: app/pay_cause.h, what a screen in any language words)
+# the reason: app/core/pay_cause.h, what a screen in any language words)
 CASES = {
     "success_wechat": (W(0), "PAID", None, None, ""),
     "success_alipay": (A(0), "PAID", None, None, ""),

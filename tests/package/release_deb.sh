@@ -22,7 +22,8 @@ if [ "$(cached POSTERM_CRASH_POINTS)" != OFF ] || [ "$(cached POSTERM_SANITIZE)"
     # target, the tests too.
     set -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOSTERM_CRASH_POINTS=OFF -DPOSTERM_SANITIZE=OFF \
            -DPOSTERM_FUZZ=OFF -DPOSTERM_WITH_SIM=OFF -DPOSTERM_SLOW_TESTS=OFF \
-           -DPOSTERM_WITH_UI="$(cached POSTERM_WITH_UI)" -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON
+           -DPOSTERM_WITH_UI="$(cached POSTERM_WITH_UI)" -DPOSTERM_WERROR="$(cached POSTERM_WERROR)" \
+           -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON
     # A cross tree names its compiler in the toolchain file, not in the cache: passing an
     # empty one would make cmake throw the release tree's cache away.
     compiler=$(cached CMAKE_C_COMPILER)

@@ -14,10 +14,8 @@ set(_pkg ${PROJECT_SOURCE_DIR}/toolchain/package)
 
 # Debian 12 still ships units and udev rules under /lib (usrmerge makes it /usr/lib as well).
 install(FILES ${_pkg}/posterm.service DESTINATION /lib/systemd/system)
-if(EXISTS ${PROJECT_SOURCE_DIR}/drivers/scanner/99-posterm-scanner.rules)
-  install(FILES ${PROJECT_SOURCE_DIR}/drivers/scanner/99-posterm-scanner.rules
-          DESTINATION /lib/udev/rules.d)
-endif()
+install(FILES ${PROJECT_SOURCE_DIR}/drivers/scanner/99-posterm-scanner.rules
+        DESTINATION /lib/udev/rules.d)
 # The shipped example is the default: it documents every key, and the keys it names are the
 # ones an operator puts in /etc/posterm/keys/.
 install(FILES ${PROJECT_SOURCE_DIR}/app/posterm.example.json DESTINATION /etc/posterm

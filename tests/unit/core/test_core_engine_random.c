@@ -540,7 +540,7 @@ static void after_step(struct world *w, const struct payment *before, const stru
 
 /* One engine step, its actions carried out in order; a crash may strike before any action.
  * Returns false if the terminal crashed (the caller reboots it). */
-static bool step(struct world *w, struct engine_event *ev, enum engine_status *st, bool genuine)
+static bool run_event(struct world *w, struct engine_event *ev, enum engine_status *st, bool genuine)
 {
     struct payment before;
     struct engine_actions out;
@@ -612,7 +612,7 @@ static void crash(struct world *w)
         enum engine_status st;
         w->counts->resumes++;
         trace(w, "resume %s", pay_state_name(w->p.state));
-        if (step(w, &ev, &st, false)) {
+        if (run_event(w, &ev, &st, false)) {
             if (st != ENGINE_OK)
                 fail(w, "resume of an unresolved payment: %s", engine_status_reason(st));
             return;
@@ -622,7 +622,7 @@ static void crash(struct world *w)
 
 static void run(struct world *w, struct engine_event *ev, enum engine_status *st, bool genuine)
 {
-    if (!step(w, ev, st, genuine))
+    if (!run_event(w, ev, st, genuine))
         crash(w);
 }
 
@@ -748,7 +748,7 @@ static void cashier_scan(struct world *w)
         struct payment before;
         memcpy(&before, &w->p, sizeof before);
         trace(w, "scan (UnionPay)");
-        step(w, &bad, &st, false); /* no actions, so no crash either */
+        run_event(w, &bad, &st, false); /* no actions, so no crash either */
         if (st == ENGINE_OK || memcmp(&before, &w->p, sizeof before) != 0)
             fail(w, "an unsupported code changed the payment");
     }
@@ -769,7 +769,7 @@ static void cashier_refund(struct world *w)
         memcpy(&before, &w->p, sizeof before);
         enum engine_status st;
         trace(w, "refund %s again", w->p.refund_no);
-        if (!step(w, &ev, &st, false)) {
+        if (!run_event(w, &ev, &st, false)) {
             crash(w);
             return;
         }
@@ -863,7 +863,7 @@ static void terminal_reply(struct world *w, struct delivery *d)
     w->history[w->nhistory < 8 ? w->nhistory++ : (int)between(&w->rng, 0, 7)] = copy;
 }
 
-static void finish(struct world *w)
+static void settle_world(struct world *w)
 {
     const struct payment *p = &w->p;
     const struct ledger *l = &w->led;
@@ -1001,7 +1001,7 @@ static void run_sequence(struct world *w, uint64_t seed, struct counts *counts, 
         }
     }
     if (!w->failed)
-        finish(w);
+        settle_world(w);
 }
 
 int main(void)

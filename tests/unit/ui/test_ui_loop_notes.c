@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cashier_notes.h"
 #include "check.h"
 #include "config.h"
 #include "journal.h"
@@ -25,8 +26,8 @@ static void on_message(void *ctx, const struct loop_message *m)
 {
     int *notes_seen = ctx;
     char en[400], zh[400];
-    text_loop_note(UI_LANG_EN, m, en, sizeof en);
-    text_loop_note(UI_LANG_ZH, m, zh, sizeof zh);
+    cashier_note_text(UI_LANG_EN, m, en, sizeof en);
+    cashier_note_text(UI_LANG_ZH, m, zh, sizeof zh);
     printf("  %-62s | %s\n", m->text, zh);
     CHECK_EQ_STR(en, m->text);
     CHECK(strcmp(zh, m->text) != 0);

@@ -3,7 +3,7 @@
  *
  * The gateway drivers and the engine give each problem plain English words (last_error) for
  * the log and the journal's readers; next to them they set one of these causes, which has no
- * language. The screen words a cause in the cashier's language (ui/reasons.h), so a Chinese
+ * language. The screen words a cause in the cashier's language (ui/cause_text.h), so a Chinese
  * screen never has to show the gateway's English. Causes are journaled by name, never by
  * number: the order here may change, a name may not.
  */

@@ -1,14 +1,14 @@
 /*
- * channel.h - what a payment channel is: pure functions from a gw_request to the bytes of an
- * HTTP request, and from the bytes of an HTTP reply to a gw_reply.
+ * wire.h - an HTTP exchange as plain bytes (wire_request, wire_response) and the helpers both
+ * channels share to build one and to word a reply (reply_start, reply_set).
  *
- * No sockets and no clock live behind these types: the time and the nonce are arguments, so
- * tests and fuzzers drive a channel without a network and get the same bytes every run.
- * The transport (http.c) moves wire_request / wire_response; alipay.c and wechatpay.c read
- * and write them.
+ * A channel (alipay.c, wechatpay.c) is pure functions from a gw_request to a wire_request and
+ * from a wire_response to a gw_reply. No sockets and no clock live behind these types: the time
+ * and the nonce are arguments, so tests and fuzzers drive a channel without a network and get
+ * the same bytes every run. The transport (http.c) moves them.
  */
-#ifndef POSTERM_CHANNEL_H
-#define POSTERM_CHANNEL_H
+#ifndef POSTERM_WIRE_H
+#define POSTERM_WIRE_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,7 +32,7 @@ struct wire_request {
     char log_line[160];                                /* what to log: no secret, code masked */
 };
 
-#define WIRE_RESPONSE_HEADERS_MAX 16 /* only the headers a channel reads are kept (channel.c) */
+#define WIRE_RESPONSE_HEADERS_MAX 16 /* only the headers a channel reads are kept (wire.c) */
 struct wire_header {
     char name[48];
     char value[1024];

@@ -1,5 +1,5 @@
 /*
- * test_ui_describe.c - the words for each state and phase, the countdown, the masked code,
+ * test_ui_view.c - the words for each state and phase, the countdown, the masked code,
  * the refund limit, and the one rule that matters most: success only for PAY_PAID.
  */
 #include <locale.h>
@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "check.h"
-#include "describe.h"
 #include "text.h"
 #include "ui.h"
+#include "view.h"
 #include "widgets.h"
 
 static struct payment pay(enum pay_state st)
@@ -28,28 +28,28 @@ static struct payment pay(enum pay_state st)
 static void progress(void)
 {
     struct payment p = pay(PAY_NEW);
-    CHECK_EQ_INT(describe_progress(&p), T_ST_WAITING_CODE);
+    CHECK_EQ_INT(view_progress(&p), T_ST_WAITING_CODE);
     p.state = PAY_PAYING;
-    CHECK_EQ_INT(describe_progress(&p), T_ST_SENDING);
+    CHECK_EQ_INT(view_progress(&p), T_ST_SENDING);
     p.state = PAY_QUERYING;
-    CHECK_EQ_INT(describe_progress(&p), T_ST_CHECKING);
+    CHECK_EQ_INT(view_progress(&p), T_ST_CHECKING);
     p.customer_confirming = true;
-    CHECK_EQ_INT(describe_progress(&p), T_ST_CONFIRMING);
+    CHECK_EQ_INT(view_progress(&p), T_ST_CONFIRMING);
     p.abort_requested = true;
-    CHECK_EQ_INT(describe_progress(&p), T_ST_ABORTING);
+    CHECK_EQ_INT(view_progress(&p), T_ST_ABORTING);
     p.state = PAY_PAYING;
-    CHECK_EQ_INT(describe_progress(&p), T_ST_ABORTING);
+    CHECK_EQ_INT(view_progress(&p), T_ST_ABORTING);
     p.state = PAY_CANCELLING;
     p.cancels = 1;
-    CHECK_EQ_INT(describe_progress(&p), T_ST_CANCELLING);
+    CHECK_EQ_INT(view_progress(&p), T_ST_CANCELLING);
     p.cancels = 4;
-    CHECK_EQ_INT(describe_progress(&p), T_ST_CANCEL_RETRY);
+    CHECK_EQ_INT(view_progress(&p), T_ST_CANCEL_RETRY);
     p.state = PAY_REFUNDING;
-    CHECK_EQ_INT(describe_progress(&p), T_ST_REFUNDING);
+    CHECK_EQ_INT(view_progress(&p), T_ST_REFUNDING);
     for (int s = PAY_NEW; s <= PAY_REFUNDED; s++) {
         p.state = (enum pay_state)s;
         if (!pay_state_unresolved(p.state))
-            CHECK_EQ_INT(describe_progress(&p), T_ST_DONE);
+            CHECK_EQ_INT(view_progress(&p), T_ST_DONE);
     }
 }
 
@@ -60,33 +60,33 @@ static void headline(void)
         struct payment p = pay((enum pay_state)s);
         p.customer_confirming = true;
         snprintf(p.trade_no, sizeof p.trade_no, "4200001");
-        CHECK_EQ_INT(describe_headline(&p) == T_RES_PAID, s == PAY_PAID);
+        CHECK_EQ_INT(view_headline(&p) == T_RES_PAID, s == PAY_PAID);
         if (pay_state_unresolved(p.state))
-            CHECK_EQ_INT(describe_headline(&p), T_RES_UNRESOLVED);
+            CHECK_EQ_INT(view_headline(&p), T_RES_UNRESOLVED);
     }
     struct payment p = pay(PAY_FAILED);
-    CHECK_EQ_INT(describe_headline(&p), T_RES_FAILED);
+    CHECK_EQ_INT(view_headline(&p), T_RES_FAILED);
     p.state = PAY_CANCELLED;
-    CHECK_EQ_INT(describe_headline(&p), T_RES_CANCELLED);
-    CHECK_EQ_INT(describe_state(&p), T_STATE_CANCELLED);
+    CHECK_EQ_INT(view_headline(&p), T_RES_CANCELLED);
+    CHECK_EQ_INT(view_state(&p), T_STATE_CANCELLED);
     p.cancel_refunded = true;
-    CHECK_EQ_INT(describe_state(&p), T_STATE_CANCELLED_RETURNED);
+    CHECK_EQ_INT(view_state(&p), T_STATE_CANCELLED_RETURNED);
     p.state = PAY_REFUNDED;
-    CHECK_EQ_INT(describe_headline(&p), T_RES_REFUNDED);
+    CHECK_EQ_INT(view_headline(&p), T_RES_REFUNDED);
 }
 
 static void countdown(void)
 {
-    char b[DESCRIBE_COUNTDOWN_MAX];
-    describe_countdown(0, b);
+    char b[VIEW_COUNTDOWN_MAX];
+    view_countdown(0, b);
     CHECK_EQ_STR(b, "0:00");
-    describe_countdown(42, b);
+    view_countdown(42, b);
     CHECK_EQ_STR(b, "0:42");
-    describe_countdown(65, b);
+    view_countdown(65, b);
     CHECK_EQ_STR(b, "1:05");
-    describe_countdown(720, b);
+    view_countdown(720, b);
     CHECK_EQ_STR(b, "12:00");
-    describe_countdown(-3, b);
+    view_countdown(-3, b);
     CHECK_EQ_STR(b, "0:00");
 
     CHECK_EQ_INT(ui_countdown_seconds(0, 1000), 0);
@@ -97,17 +97,17 @@ static void countdown(void)
     CHECK_EQ_INT(ui_countdown_seconds(45000, 50000), 0);
 
     struct payment p = pay(PAY_QUERYING);
-    CHECK(describe_shows_countdown(&p, 42));
-    CHECK(!describe_shows_countdown(&p, 0));
+    CHECK(view_shows_countdown(&p, 42));
+    CHECK(!view_shows_countdown(&p, 0));
     p.state = PAY_PAYING;
-    CHECK(describe_shows_countdown(&p, 1));
+    CHECK(view_shows_countdown(&p, 1));
     p.abort_requested = true;
-    CHECK(!describe_shows_countdown(&p, 42));
+    CHECK(!view_shows_countdown(&p, 42));
     p.abort_requested = false;
     p.state = PAY_CANCELLING;
-    CHECK(!describe_shows_countdown(&p, 42));
+    CHECK(!view_shows_countdown(&p, 42));
     p.state = PAY_PAID;
-    CHECK(!describe_shows_countdown(&p, 42));
+    CHECK(!view_shows_countdown(&p, 42));
 }
 
 static void code(void)
@@ -116,17 +116,17 @@ static void code(void)
     struct payment p = pay(PAY_QUERYING);
     snprintf(p.auth_code, sizeof p.auth_code, "134567890123456789");
     snprintf(p.code_last4, sizeof p.code_last4, "6789");
-    describe_code(&p, out);
+    view_code(&p, out);
     CHECK_EQ_STR(out, "134567********6789");
     CHECK(strstr(out, "890123") == NULL);
 
     p.state = PAY_PAID;
     p.auth_code[0] = '\0'; /* the journal keeps only the last four once final */
-    describe_code(&p, out);
+    view_code(&p, out);
     CHECK_EQ_STR(out, "****6789");
 
     p.code_last4[0] = '\0';
-    describe_code(&p, out);
+    view_code(&p, out);
     CHECK_EQ_STR(out, "");
 }
 
@@ -134,27 +134,27 @@ static void refund_limit(void)
 {
     enum text_id why = T__COUNT;
     struct payment p = pay(PAY_PAID);
-    CHECK_EQ_INT(describe_refundable(&p, &why), 1000);
+    CHECK_EQ_INT(view_refundable(&p, &why), 1000);
     p.refunded_fen = 300;
-    CHECK_EQ_INT(describe_refundable(&p, &why), 700);
+    CHECK_EQ_INT(view_refundable(&p, &why), 700);
     p.refunded_fen = 1000;
-    CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+    CHECK_EQ_INT(view_refundable(&p, &why), 0);
     CHECK_EQ_INT(why, T_REF_FULLY);
     p.refunded_fen = 1200; /* a journal that says more went back than came in: refund nothing */
-    CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+    CHECK_EQ_INT(view_refundable(&p, &why), 0);
     p.refunded_fen = 300;
     p.state = PAY_REFUNDING;
-    CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+    CHECK_EQ_INT(view_refundable(&p, &why), 0);
     CHECK_EQ_INT(why, T_REF_IN_PROGRESS);
     p.state = PAY_REFUNDED;
-    CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+    CHECK_EQ_INT(view_refundable(&p, &why), 0);
     CHECK_EQ_INT(why, T_REF_FULLY);
     const enum pay_state not_paid[] = {PAY_NEW, PAY_PAYING, PAY_QUERYING, PAY_CANCELLING,
                                        PAY_FAILED, PAY_CANCELLED};
     for (size_t i = 0; i < sizeof not_paid / sizeof not_paid[0]; i++) {
         p.state = not_paid[i];
         why = T__COUNT;
-        CHECK_EQ_INT(describe_refundable(&p, &why), 0);
+        CHECK_EQ_INT(view_refundable(&p, &why), 0);
         CHECK_EQ_INT(why, T_REF_NOT_PAID);
     }
 
@@ -162,28 +162,28 @@ static void refund_limit(void)
     int64_t fen = -1;
     p = pay(PAY_PAID);
     p.refunded_fen = 300;
-    CHECK(describe_refund_amount(&p, "", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK(view_refund_amount(&p, "", UI_LANG_EN, &fen, err, sizeof err));
     CHECK_EQ_INT(fen, 700);
-    CHECK(describe_refund_amount(&p, "7", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK(view_refund_amount(&p, "7", UI_LANG_EN, &fen, err, sizeof err));
     CHECK_EQ_INT(fen, 700);
-    CHECK(describe_refund_amount(&p, "2.5", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK(view_refund_amount(&p, "2.5", UI_LANG_EN, &fen, err, sizeof err));
     CHECK_EQ_INT(fen, 250);
     fen = -1;
-    CHECK(!describe_refund_amount(&p, "7.01", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK(!view_refund_amount(&p, "7.01", UI_LANG_EN, &fen, err, sizeof err));
     CHECK_EQ_INT(fen, -1);
     CHECK_EQ_STR(err, "Above what can be refunded (at most ¥ 7.00)");
-    CHECK(!describe_refund_amount(&p, "7.01", UI_LANG_ZH, &fen, err, sizeof err));
+    CHECK(!view_refund_amount(&p, "7.01", UI_LANG_ZH, &fen, err, sizeof err));
     CHECK_EQ_STR(err, "超过可退金额（最多 ¥ 7.00）");
-    CHECK(!describe_refund_amount(&p, "0", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK(!view_refund_amount(&p, "0", UI_LANG_EN, &fen, err, sizeof err));
     CHECK_EQ_STR(err, "amount must be above zero");
-    CHECK(!describe_refund_amount(&p, "1.234", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK(!view_refund_amount(&p, "1.234", UI_LANG_EN, &fen, err, sizeof err));
     CHECK_EQ_STR(err, "at most two decimals (fen)");
-    CHECK(!describe_refund_amount(&p, "1.2.3", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK(!view_refund_amount(&p, "1.2.3", UI_LANG_EN, &fen, err, sizeof err));
     CHECK_EQ_STR(err, "not a number");
-    CHECK(!describe_refund_amount(&p, "99999999999999999999", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK(!view_refund_amount(&p, "99999999999999999999", UI_LANG_EN, &fen, err, sizeof err));
     CHECK_EQ_STR(err, "amount too large");
     p.state = PAY_FAILED;
-    CHECK(!describe_refund_amount(&p, "", UI_LANG_EN, &fen, err, sizeof err));
+    CHECK(!view_refund_amount(&p, "", UI_LANG_EN, &fen, err, sizeof err));
     CHECK_EQ_STR(err, "This order was not paid: nothing to refund");
     CHECK_EQ_INT(fen, -1);
 }
@@ -192,12 +192,12 @@ static void times(void)
 {
     setenv("TZ", "UTC", 1);
     tzset();
-    char b[DESCRIBE_TIME_MAX];
-    describe_time(1795437296123LL, b);
+    char b[VIEW_TIME_MAX];
+    view_time(1795437296123LL, b);
     CHECK_EQ_STR(b, "12:34:56");
-    describe_time(0, b);
+    view_time(0, b);
     CHECK_EQ_STR(b, "--:--:--");
-    describe_day(20261123, b);
+    view_day(20261123, b);
     CHECK_EQ_STR(b, "2026-11-23");
 }
 
@@ -214,7 +214,7 @@ static void check_names_in(const char *from, const char *end, int *found)
             break;
         char name[40];
         snprintf(name, sizeof name, "%.*s", (int)(close - q - 1), q + 1);
-        if (describe_event(name) == T__COUNT) {
+        if (view_event(name) == T__COUNT) {
             fprintf(stderr, "engine event \"%s\" has no words on the detail screen\n", name);
             CHECK(0);
         }
@@ -247,8 +247,8 @@ static void engine_events(void)
         CHECK(wdg_width(text(UI_LANG_EN, (enum text_id)id)) <= 18);
         CHECK(wdg_width(text(UI_LANG_ZH, (enum text_id)id)) <= 18);
     }
-    CHECK_EQ_INT(describe_event("a_newer_event"), T__COUNT);
-    CHECK_EQ_INT(describe_event("pay_intent"), T_EV_PAY_INTENT);
+    CHECK_EQ_INT(view_event("a_newer_event"), T__COUNT);
+    CHECK_EQ_INT(view_event("pay_intent"), T_EV_PAY_INTENT);
 }
 
 int main(void)

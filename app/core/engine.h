@@ -11,7 +11,7 @@
  * with a fake clock.
  *
  * The promises, each defended by tests/unit/core:
- *  - A reply proves only what its verified body says about this payment (gateway.h
+ *  - A reply proves only what its verified body says about this payment (gateway_port.h
  *    gw_facts): it ends an operation only when it names this order (a refusal may instead
  *    be bound to the exchange by its signature); PAID also needs the order's amount stated;
  *    a refund needs its refund number and is recorded at the amount the gateway states.
@@ -28,7 +28,7 @@
 
 #include <stdint.h>
 
-#include "gateway.h"
+#include "gateway_port.h"
 #include "payment.h"
 #include "policy.h"
 

@@ -1,8 +1,8 @@
 /*
- * reasons.c - one row per cause, both languages side by side, and whether the Chinese screen
+ * cause_text.c - one row per cause, both languages side by side, and whether the Chinese screen
  * needs the English detail next to the cause's words.
  */
-#include "reasons.h"
+#include "cause_text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,17 +66,17 @@ static const struct reason_row table[PAY_CAUSE_LAST + 1] = {
                                          "扫码前终端已重启，未扣款", false},
 };
 
-const char *reason_entry(enum ui_lang lang, enum pay_cause cause)
+const char *cause_text_entry(enum ui_lang lang, enum pay_cause cause)
 {
     if ((unsigned)cause > PAY_CAUSE_LAST)
         return NULL;
     return lang == UI_LANG_ZH ? table[cause].zh : table[cause].en;
 }
 
-const char *reason_text(enum ui_lang lang, enum pay_cause cause, const char *english, char *buf,
+const char *cause_text(enum ui_lang lang, enum pay_cause cause, const char *english, char *buf,
                         size_t len)
 {
-    const char *words = cause == PAY_CAUSE_NONE ? NULL : reason_entry(lang, cause);
+    const char *words = cause == PAY_CAUSE_NONE ? NULL : cause_text_entry(lang, cause);
     bool have_english = english != NULL && english[0] != '\0';
     if (lang == UI_LANG_EN || words == NULL || cause == PAY_CAUSE_OTHER) {
         /* English, or nothing better than the drivers' words. */

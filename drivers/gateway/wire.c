@@ -1,7 +1,8 @@
 /*
- * channel.c - the plain data that channels and the transport pass each other.
+ * wire.c - the plain data that channels and the transport pass each other, and the reply
+ * helpers both channels share.
  */
-#include "channel.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
- * describe.c - words for a payment's state and phase; arithmetic for the refund limit.
+ * view.c - words for a payment's state and phase; arithmetic for the refund limit.
  */
-#include "describe.h"
+#include "view.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include "money.h"
 #include "paycode.h"
 
-enum text_id describe_progress(const struct payment *p)
+enum text_id view_progress(const struct payment *p)
 {
     switch (p->state) {
     case PAY_NEW:
@@ -35,20 +35,20 @@ enum text_id describe_progress(const struct payment *p)
     return T_ST_DONE;
 }
 
-bool describe_shows_countdown(const struct payment *p, int countdown_s)
+bool view_shows_countdown(const struct payment *p, int countdown_s)
 {
     return countdown_s > 0 && !p->abort_requested &&
            (p->state == PAY_PAYING || p->state == PAY_QUERYING);
 }
 
-void describe_countdown(int seconds, char buf[DESCRIBE_COUNTDOWN_MAX])
+void view_countdown(int seconds, char buf[VIEW_COUNTDOWN_MAX])
 {
     if (seconds < 0)
         seconds = 0;
-    snprintf(buf, DESCRIBE_COUNTDOWN_MAX, "%d:%02d", seconds / 60, seconds % 60);
+    snprintf(buf, VIEW_COUNTDOWN_MAX, "%d:%02d", seconds / 60, seconds % 60);
 }
 
-enum text_id describe_headline(const struct payment *p)
+enum text_id view_headline(const struct payment *p)
 {
     switch (p->state) {
     case PAY_PAID: return T_RES_PAID;
@@ -66,7 +66,7 @@ enum text_id describe_headline(const struct payment *p)
     return T_RES_UNRESOLVED;
 }
 
-enum text_id describe_state(const struct payment *p)
+enum text_id view_state(const struct payment *p)
 {
     switch (p->state) {
     case PAY_NEW: return T_STATE_NEW;
@@ -83,7 +83,7 @@ enum text_id describe_state(const struct payment *p)
     return T_STATE_NEW;
 }
 
-void describe_code(const struct payment *p, char out[AUTH_CODE_MAX + 1])
+void view_code(const struct payment *p, char out[AUTH_CODE_MAX + 1])
 {
     if (p->auth_code[0] != '\0') {
         paycode_mask(p->auth_code, out, AUTH_CODE_MAX + 1);
@@ -96,7 +96,7 @@ void describe_code(const struct payment *p, char out[AUTH_CODE_MAX + 1])
     out[0] = '\0';
 }
 
-int64_t describe_refundable(const struct payment *p, enum text_id *why_not)
+int64_t view_refundable(const struct payment *p, enum text_id *why_not)
 {
     switch (p->state) {
     case PAY_PAID:
@@ -123,11 +123,11 @@ int64_t describe_refundable(const struct payment *p, enum text_id *why_not)
     return 0;
 }
 
-bool describe_refund_amount(const struct payment *p, const char *typed, enum ui_lang lang,
+bool view_refund_amount(const struct payment *p, const char *typed, enum ui_lang lang,
                             int64_t *fen, char *err, size_t errlen)
 {
     enum text_id why_not;
-    int64_t limit = describe_refundable(p, &why_not);
+    int64_t limit = view_refundable(p, &why_not);
     if (limit <= 0) {
         snprintf(err, errlen, "%s", text(lang, why_not));
         return false;
@@ -153,7 +153,7 @@ bool describe_refund_amount(const struct payment *p, const char *typed, enum ui_
     return true;
 }
 
-enum text_id describe_event(const char *name)
+enum text_id view_event(const char *name)
 {
     static const struct {
         const char *name;
@@ -183,19 +183,19 @@ enum text_id describe_event(const char *name)
     return T__COUNT;
 }
 
-void describe_time(int64_t unix_ms, char buf[DESCRIBE_TIME_MAX])
+void view_time(int64_t unix_ms, char buf[VIEW_TIME_MAX])
 {
     time_t t = (time_t)(unix_ms / 1000);
     struct tm tm;
     if (unix_ms <= 0 || localtime_r(&t, &tm) == NULL) {
-        snprintf(buf, DESCRIBE_TIME_MAX, "--:--:--");
+        snprintf(buf, VIEW_TIME_MAX, "--:--:--");
         return;
     }
-    snprintf(buf, DESCRIBE_TIME_MAX, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(buf, VIEW_TIME_MAX, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-void describe_day(int yyyymmdd, char buf[DESCRIBE_TIME_MAX])
+void view_day(int yyyymmdd, char buf[VIEW_TIME_MAX])
 {
-    snprintf(buf, DESCRIBE_TIME_MAX, "%04d-%02d-%02d", yyyymmdd / 10000, yyyymmdd / 100 % 100,
+    snprintf(buf, VIEW_TIME_MAX, "%04d-%02d-%02d", yyyymmdd / 10000, yyyymmdd / 100 % 100,
              yyyymmdd % 100);
 }
