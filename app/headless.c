@@ -61,10 +61,7 @@ static void add_payment(cJSON *o, const struct payment *p)
     cJSON_AddStringToObject(o, "state", pay_state_name(p->state));
     add_money(o, "amount", p->amount_fen);
     cJSON_AddStringToObject(o, "channel", pay_channel_name(p->channel));
-    if (p->auth_code[0])
-        paycode_mask(p->auth_code, masked, sizeof masked);
-    else
-        snprintf(masked, sizeof masked, "%s%s", p->code_last4[0] ? "****" : "", p->code_last4);
+    paycode_mask(p->auth_code[0] ? p->auth_code : p->code_last4, masked, sizeof masked);
     cJSON_AddStringToObject(o, "code", masked);
     cJSON_AddBoolToObject(o, "confirming", p->customer_confirming);
     cJSON_AddBoolToObject(o, "abort_requested", p->abort_requested);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "journal_sqlite.h"
+#include "paycode.h"
 
 /* 0x5053544d, "PSTM": marks the file as a posterm journal, so another program's database is
  * refused instead of having our tables added to it. Written by the v1 step below. */
@@ -344,6 +345,20 @@ const char *journal_last_error(const struct journal *j)
 /* Payment codes are 16 to 24 digits. Masks all but the last four digits of any run of that
  * length, in place. Longer runs are left: the gateways' trade numbers (28 digits) are not
  * secrets and are what a person looks up in the merchant portal. */
+/* Replaces the n characters at s + at with paycode_mask()'s view of them: the one way a
+ * payment code is ever written (never longer than what it replaces). */
+static void mask_span(char *s, size_t at, size_t n)
+{
+    char run[64], masked[PAYCODE_MASK_MAX];
+    snprintf(run, sizeof run, "%.*s", (int)(n < sizeof run ? n : sizeof run - 1), s + at);
+    paycode_mask(run, masked, sizeof masked);
+    size_t m = strlen(masked);
+    memcpy(s + at, masked, m);
+    memmove(s + at + m, s + at + n, strlen(s + at + n) + 1);
+}
+
+/* Any run of digits as long as a payment code (16 to 24) in free text (SQLite's messages,
+ * details) is masked: a code may hide where no one expects it. */
 static void mask_long_digit_runs(char *s)
 {
     size_t i = 0;
@@ -351,8 +366,10 @@ static void mask_long_digit_runs(char *s)
         size_t start = i;
         while (s[i] >= '0' && s[i] <= '9')
             i++;
-        if (i - start >= 16 && i - start <= 24)
-            memset(s + start, '*', i - start - 4);
+        if (i - start >= 16 && i - start <= 24) {
+            mask_span(s, start, i - start);
+            i = start + PAYCODE_MASK_MAX - 1;
+        }
         if (i == start)
             i++;
     }
@@ -1187,8 +1204,8 @@ static const char *without_code(const char *s, const char *code, char *buf, size
     if (!s || n < 4 || !strstr(s, code))
         return s;
     snprintf(buf, len, "%s", s);
-    for (char *at = strstr(buf, code); at; at = strstr(at + n, code))
-        memset(at, '*', n);
+    for (char *at = strstr(buf, code); at; at = strstr(at + PAYCODE_MASK_MAX - 1, code))
+        mask_span(buf, (size_t)(at - buf), n);
     return buf;
 }
 

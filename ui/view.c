@@ -85,15 +85,7 @@ enum text_id view_state(const struct payment *p)
 
 void view_code(const struct payment *p, char out[AUTH_CODE_MAX + 1])
 {
-    if (p->auth_code[0] != '\0') {
-        paycode_mask(p->auth_code, out, AUTH_CODE_MAX + 1);
-        return;
-    }
-    if (p->code_last4[0] != '\0') {
-        snprintf(out, AUTH_CODE_MAX + 1, "****%.4s", p->code_last4);
-        return;
-    }
-    out[0] = '\0';
+    paycode_mask(p->auth_code[0] != '\0' ? p->auth_code : p->code_last4, out, AUTH_CODE_MAX + 1);
 }
 
 int64_t view_refundable(const struct payment *p, enum text_id *why_not)

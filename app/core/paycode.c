@@ -67,17 +67,14 @@ const char *paycode_status_reason(enum paycode_status st)
 
 void paycode_mask(const char *code, char *out, size_t outlen)
 {
-    size_t len = strlen(code);
     if (outlen == 0)
         return;
-    size_t i = 0;
-    for (; i < len && i + 1 < outlen; i++) {
-        /* Short codes keep only their last four; long ones also their first six, which
-         * name the wallet and are printed on every receipt anyway. */
-        bool keep = (len >= 14 && i < 6) || i + 4 >= len;
-        out[i] = keep ? code[i] : '*';
+    if (code[0] == '\0') {
+        out[0] = '\0';
+        return;
     }
-    out[i] = '\0';
+    size_t len = strlen(code);
+    snprintf(out, outlen, "****%s", len > 4 ? code + len - 4 : code);
 }
 
 void paycode_last4(const char *code, char out[5])

@@ -29,8 +29,12 @@ enum paycode_status paycode_channel(const char *code, enum pay_channel *channel)
 
 const char *paycode_status_reason(enum paycode_status st);
 
-/* "134567******1234"-style mask for screens and logs: first 6 and last 4 kept when the code
- * is long enough, the rest starred. out must hold AUTH_CODE_MAX + 1 bytes. */
+/* The one way a payment code is shown or written anywhere (screen, logs, headless output,
+ * the journal's free text): "****" and its last four characters ("****6789"), the same for
+ * the full code and for the last four kept after it is wiped. Nothing else of a code ever
+ * leaves memory. (drivers/scanner, which knows nothing of payments and may not include the
+ * core, logs raw scanner text by the same rule: its length and last four.) */
+#define PAYCODE_MASK_MAX 9
 void paycode_mask(const char *code, char *out, size_t outlen);
 
 /* Last four characters (fewer if the code is shorter); out holds 5 bytes. */

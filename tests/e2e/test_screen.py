@@ -154,8 +154,8 @@ def case_resize(scr, ws):
 
 
 def masked(code):
-    """A payment code as the screen shows it (paycode_mask: first 6, last 4)."""
-    return code[:6] + "*" * (len(code) - 10) + code[-4:]
+    """A payment code as the screen shows it (paycode_mask: "****" and the last 4)."""
+    return "****" + code[-4:]
 
 
 def case_zh_busy(scr, ws):

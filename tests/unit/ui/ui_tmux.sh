@@ -192,10 +192,10 @@ see "Bad scan: not a WeChat Pay or Alipay payment code"
 ctl "clear_message"
 # A keyboard-mode scanner types into the screen: the code shows masked, Enter hands it over.
 keys 1 3 4 5 6 7 8 9 0 1 2 3 4 5
-see "Payment code: 134567****2345"
+see "Payment code: ****2345"
 not_see "13456789012345"
 keys 6 7 8 9 Enter
-command "SCAN 0 134567********6789"
+command "SCAN 0 ****6789"
 not_see "Payment code:"
 keys Escape
 command "BACK 0 "
@@ -206,7 +206,7 @@ see "Sending the payment to the gateway..."
 ctl "show confirming"
 see "Customer is confirming on the phone"
 see "Automatic cancel in 0:42"
-see "134567********6789"
+see "****6789"
 not_see "134567890123456789"
 see "Esc/Bksp abort (cancels the payment)"
 ctl "show checking"
