@@ -120,6 +120,28 @@ def case_refund(scr, ws):
     scr.wait("Refunded so far: ¥ 7.50 of ¥ 20.00", timeout=20)
 
 
+def case_refund_again(scr, ws):
+    """The same amount refunded again on the same order minutes later: the screen asks before
+    sending it (a second refund is a new refund at the gateway), and not the first time."""
+    charge(scr, "20.00", A(0))
+    scr.wait("PAID")
+    order = harness.journal_rows(ws.journal).popitem()[0]
+    scr.keys("Enter")
+    for expect_warning, so_far in ((False, "7.50"), (True, "15.00")):
+        scr.type("-")
+        scr.type(order)
+        scr.keys("Enter")
+        scr.type("7.50")
+        scr.keys("Enter")
+        s = scr.wait("Refund ¥ 7.50 of order %s?" % order)
+        warned = "refunded on this order a few minutes ago" in s
+        assert warned == expect_warning, s
+        scr.keys("Enter")
+        scr.wait("Refunded so far: ¥ %s of ¥ 20.00" % so_far, timeout=20)
+        scr.keys("Escape")
+        scr.wait("enter the amount")
+
+
 def case_eod(scr, ws):
     charge(scr, "12.30", W(0))
     scr.wait("PAID")
