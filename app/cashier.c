@@ -18,10 +18,10 @@
 #include "text.h"
 #include "ui.h"
 
-#define HISTORY_MAX 200
+#define HISTORY_MAX      200
 #define REFUND_REPEAT_MS (5 * 60 * 1000) /* "the same refund again?" within 5 minutes */
-#define EVENTS_MAX 64
-#define UNRESOLVED_MAX 50
+#define EVENTS_MAX       64
+#define UNRESOLVED_MAX   50
 
 struct cashier {
     const struct config *cfg;
@@ -31,11 +31,11 @@ struct cashier {
     bool quit;
     bool dirty;
 
-    struct payment current;          /* copy of the loop's current payment */
+    struct payment current; /* copy of the loop's current payment */
     struct payment history[HISTORY_MAX];
     struct journal_event events[EVENTS_MAX];
     struct payment detail;
-    struct payment refund;           /* the order being refunded */
+    struct payment refund; /* the order being refunded */
     struct report_day eod;
     struct payment unresolved[UNRESOLVED_MAX];
     struct payment background[UI_BACKGROUND_MAX]; /* copies: the loop's may move */
@@ -239,9 +239,7 @@ static void go_back(struct cashier *c)
         (void)loop_abort(c->loop); /* nothing was sent: the order just ends */
         c->m.screen = UI_SCREEN_READY;
         break;
-    case UI_SCREEN_DETAIL:
-        c->m.screen = UI_SCREEN_HISTORY;
-        break;
+    case UI_SCREEN_DETAIL: c->m.screen = UI_SCREEN_HISTORY; break;
     case UI_SCREEN_REFUND:
         if (c->m.refund_step == UI_REFUND_CONFIRM) {
             c->m.refund_step = UI_REFUND_AMOUNT;
@@ -252,9 +250,7 @@ static void go_back(struct cashier *c)
             c->m.screen = UI_SCREEN_READY;
         }
         break;
-    default:
-        c->m.screen = UI_SCREEN_READY;
-        break;
+    default: c->m.screen = UI_SCREEN_READY; break;
     }
 }
 
@@ -264,8 +260,7 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
     c->dirty = true;
     switch (cmd->type) {
     case UI_CMD_NONE:
-    case UI_CMD_REDRAW:
-        break;
+    case UI_CMD_REDRAW: break;
     case UI_CMD_AMOUNT_ENTERED:
         if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK)
             c->m.screen = UI_SCREEN_SCAN;
@@ -273,12 +268,8 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
     case UI_CMD_SCAN:
         (void)loop_scan(c->loop, cmd->code); /* a refusal arrives as a message */
         break;
-    case UI_CMD_BACK:
-        go_back(c);
-        break;
-    case UI_CMD_ABORT:
-        (void)loop_abort(c->loop);
-        break;
+    case UI_CMD_BACK: go_back(c); break;
+    case UI_CMD_ABORT: (void)loop_abort(c->loop); break;
     case UI_CMD_SHOW_HISTORY:
         if (journal_usable(c)) {
             load_history(c);
@@ -304,8 +295,8 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
         break;
     case UI_CMD_REFUND_REQUEST:
         c->m.refund_fen = cmd->fen;
-        c->m.refund_repeats = loop_refund_repeats(c->loop, cmd->order_no, cmd->fen,
-                                                  REFUND_REPEAT_MS);
+        c->m.refund_repeats =
+            loop_refund_repeats(c->loop, cmd->order_no, cmd->fen, REFUND_REPEAT_MS);
         c->m.refund_step = UI_REFUND_CONFIRM;
         break;
     case UI_CMD_REFUND_CONFIRM:
@@ -317,9 +308,7 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
         if (journal_usable(c))
             show_end_of_day(c);
         break;
-    case UI_CMD_QUIT:
-        c->quit = true;
-        break;
+    case UI_CMD_QUIT: c->quit = true; break;
     }
 }
 

@@ -40,12 +40,8 @@ void cashier_note_text(enum ui_lang lang, const struct loop_message *m, char *bu
     case LOOP_NOTE_JOURNAL_HELD:
         snprintf(buf, len, text(lang, T_NOTE_JOURNAL_HELD), journal_reason(lang, m), detail, order);
         return;
-    case LOOP_NOTE_JOURNAL_BACK:
-        snprintf(buf, len, text(lang, T_NOTE_JOURNAL_BACK), order);
-        return;
-    case LOOP_NOTE_NOT_SENT:
-        snprintf(buf, len, text(lang, T_NOTE_NOT_SENT), order);
-        return;
+    case LOOP_NOTE_JOURNAL_BACK: snprintf(buf, len, text(lang, T_NOTE_JOURNAL_BACK), order); return;
+    case LOOP_NOTE_NOT_SENT: snprintf(buf, len, text(lang, T_NOTE_NOT_SENT), order); return;
     case LOOP_NOTE_RECOVER_FAILED:
         snprintf(buf, len, text(lang, T_NOTE_RECOVER_FAILED), journal_reason(lang, m));
         return;
@@ -56,12 +52,8 @@ void cashier_note_text(enum ui_lang lang, const struct loop_message *m, char *bu
         snprintf(buf, len, text(lang, m->count == 1 ? T_NOTE_RESUMING_ONE : T_NOTE_RESUMING),
                  m->count);
         return;
-    case LOOP_NOTE_NO_JOURNAL:
-        snprintf(buf, len, text(lang, T_NOTE_NO_JOURNAL), detail);
-        return;
-    case LOOP_NOTE_BUSY:
-        snprintf(buf, len, "%s", text(lang, T_NOTE_BUSY));
-        return;
+    case LOOP_NOTE_NO_JOURNAL: snprintf(buf, len, text(lang, T_NOTE_NO_JOURNAL), detail); return;
+    case LOOP_NOTE_BUSY: snprintf(buf, len, "%s", text(lang, T_NOTE_BUSY)); return;
     case LOOP_NOTE_BAD_AMOUNT:
         snprintf(buf, len, text(lang, T_NOTE_BAD_AMOUNT), text_money_reason(lang, m->money));
         return;
@@ -74,9 +66,7 @@ void cashier_note_text(enum ui_lang lang, const struct loop_message *m, char *bu
     case LOOP_NOTE_BAD_TERMINAL_ID:
         snprintf(buf, len, text(lang, T_NOTE_BAD_TERMINAL_ID), detail);
         return;
-    case LOOP_NOTE_NO_MEMORY:
-        snprintf(buf, len, "%s", text(lang, T_NOTE_NO_MEMORY));
-        return;
+    case LOOP_NOTE_NO_MEMORY: snprintf(buf, len, "%s", text(lang, T_NOTE_NO_MEMORY)); return;
     case LOOP_NOTE_BAD_SCAN:
         snprintf(buf, len, text(lang, T_NOTE_BAD_SCAN), text_paycode_reason(lang, m->paycode));
         return;
@@ -113,13 +103,12 @@ void cashier_note_text(enum ui_lang lang, const struct loop_message *m, char *bu
     case LOOP_NOTE_NOT_RECOVERED:
         snprintf(buf, len, "%s", text(lang, T_NOTE_NOT_RECOVERED));
         return;
-    case LOOP_NOTE_RECOVERED:
-        snprintf(buf, len, "%s", text(lang, T_NOTE_RECOVERED));
-        return;
+    case LOOP_NOTE_RECOVERED: snprintf(buf, len, "%s", text(lang, T_NOTE_RECOVERED)); return;
     case LOOP_NOTE_CLOCK_WRONG:
-        snprintf(buf, len,
-                 text(lang, strcmp(detail, "behind") == 0 ? T_NOTE_CLOCK_BEHIND : T_NOTE_CLOCK_AHEAD),
-                 m->count);
+        snprintf(
+            buf, len,
+            text(lang, strcmp(detail, "behind") == 0 ? T_NOTE_CLOCK_BEHIND : T_NOTE_CLOCK_AHEAD),
+            m->count);
         return;
     case LOOP_NOTE_REFUND_UNDER_WAY:
         snprintf(buf, len, text(lang, T_NOTE_REFUND_UNDER_WAY), order,
@@ -133,17 +122,14 @@ void cashier_note_text(enum ui_lang lang, const struct loop_message *m, char *bu
         snprintf(buf, len, text(lang, T_NOTE_REFUND_KEY_OTHER), order,
                  money_format(m->amount_fen, money));
         return;
-    case LOOP_NOTE_REFERRED:
-        snprintf(buf, len, text(lang, T_NOTE_REFERRED), order, detail);
-        return;
+    case LOOP_NOTE_REFERRED: snprintf(buf, len, text(lang, T_NOTE_REFERRED), order, detail); return;
     case LOOP_NOTE_JOURNAL_COPIED:
         snprintf(buf, len, text(lang, T_NOTE_JOURNAL_COPIED), detail);
         return;
     case LOOP_NOTE_JOURNAL_DAMAGED:
         snprintf(buf, len, text(lang, T_NOTE_JOURNAL_DAMAGED), detail);
         return;
-    case LOOP_NOTE__COUNT:
-        break;
+    case LOOP_NOTE__COUNT: break;
     }
     /* Not a note this table knows: the loop's English is better than nothing. */
     snprintf(buf, len, "%s", m->text ? m->text : "");

@@ -29,7 +29,7 @@
 enum field_type { F_STRING, F_INT, F_BOOL, F_MONEY, F_USB_ID, F_CHOICE };
 
 struct field {
-    const char *key;     /* dotted path, e.g. "policy.window_ms" */
+    const char *key; /* dotted path, e.g. "policy.window_ms" */
     enum field_type type;
     size_t offset;       /* into struct config */
     size_t size;         /* F_STRING/F_CHOICE: buffer size; F_INT: sizeof the integer */
@@ -68,7 +68,8 @@ static const struct field fields[] = {
     {"alipay.gateway_url", F_STRING, AT(gateway.alipay.base_url), 0, 0, NULL},
     {"alipay.app_id", F_STRING, AT(gateway.alipay.app_id), 0, 0, NULL},
     {"alipay.private_key_file", F_STRING, AT(gateway.alipay.private_key_file), 0, 0, NULL},
-    {"alipay.alipay_public_key_file", F_STRING, AT(gateway.alipay.platform_public_key_file), 0, 0, NULL},
+    {"alipay.alipay_public_key_file", F_STRING, AT(gateway.alipay.platform_public_key_file), 0, 0,
+     NULL},
 
     {"wechat.enabled", F_BOOL, AT(gateway.wechat.enabled), 0, 0, NULL},
     {"wechat.base_url", F_STRING, AT(gateway.wechat.base_url), 0, 0, NULL},
@@ -76,11 +77,13 @@ static const struct field fields[] = {
     {"wechat.mchid", F_STRING, AT(gateway.wechat.merchant_id), 0, 0, NULL},
     {"wechat.merchant_serial", F_STRING, AT(gateway.wechat.merchant_serial), 0, 0, NULL},
     {"wechat.private_key_file", F_STRING, AT(gateway.wechat.private_key_file), 0, 0, NULL},
-    {"wechat.platform_public_key_file", F_STRING, AT(gateway.wechat.platform_public_key_file), 0, 0, NULL},
+    {"wechat.platform_public_key_file", F_STRING, AT(gateway.wechat.platform_public_key_file), 0, 0,
+     NULL},
     {"wechat.platform_serial", F_STRING, AT(gateway.wechat.platform_serial), 0, 0, NULL},
     {"wechat.apiv3_key_file", F_STRING, AT(gateway.wechat.apiv3_key_file), 0, 0, NULL},
 
-    {"scanner.source", F_CHOICE, AT(scanner.source), 0, 0, "auto|usb-keyboard|hidpos|evdev|stdin|none"},
+    {"scanner.source", F_CHOICE, AT(scanner.source), 0, 0,
+     "auto|usb-keyboard|hidpos|evdev|stdin|none"},
     {"scanner.vid", F_USB_ID, AT(scanner.vid), 0, 0xffff, NULL},
     {"scanner.pid", F_USB_ID, AT(scanner.pid), 0, 0xffff, NULL},
     {"scanner.evdev", F_STRING, AT(scanner.evdev_path), 0, 0, NULL},
@@ -394,7 +397,10 @@ static bool check_network(const struct config *cfg, const char *file, char *err,
                     "below %d while WeChat Pay is enabled: WeChat allows a reverse only 15 s after "
                     "the pay (shorter only for a simulator on a loopback host)",
                     WECHAT_MIN_REVERSE_MS);
-    const struct { const char *key; long ms; } timeouts[] = {
+    const struct {
+        const char *key;
+        long ms;
+    } timeouts[] = {
         {"http.pay_timeout_ms", cfg->gateway.pay_timeout_ms},
         {"http.query_timeout_ms", cfg->gateway.query_timeout_ms},
         {"http.cancel_timeout_ms", cfg->gateway.cancel_timeout_ms},
@@ -588,7 +594,10 @@ static bool check_trusted_files(const struct config *cfg, const char *file, char
                                 size_t errlen)
 {
     const struct gateway_config *g = &cfg->gateway;
-    const struct { const char *key, *path; bool wanted; } files[] = {
+    const struct {
+        const char *key, *path;
+        bool wanted;
+    } files[] = {
         {"http.ca_file", g->ca_file, g->ca_file[0] != '\0'},
         /* curl takes either "sha256//HASH;..." or the name of a PEM/DER key file */
         {"http.pinned_public_key", g->pinned_public_key,
@@ -629,7 +638,8 @@ static bool check_whole(const struct config *cfg, const char *file, char *err, s
     }
     const struct gw_channel_config *a = &cfg->gateway.alipay, *w = &cfg->gateway.wechat;
     if (!a->enabled && !w->enabled)
-        return fail(err, errlen, file, "alipay.enabled", "no payment channel enabled (alipay or wechat)");
+        return fail(err, errlen, file, "alipay.enabled",
+                    "no payment channel enabled (alipay or wechat)");
     if (a->enabled &&
         !(require(a->base_url, file, "alipay.gateway_url", err, errlen) &&
           require(a->app_id, file, "alipay.app_id", err, errlen) &&
@@ -642,7 +652,8 @@ static bool check_whole(const struct config *cfg, const char *file, char *err, s
           require(w->merchant_id, file, "wechat.mchid", err, errlen) &&
           require(w->merchant_serial, file, "wechat.merchant_serial", err, errlen) &&
           require(w->private_key_file, file, "wechat.private_key_file", err, errlen) &&
-          require(w->platform_public_key_file, file, "wechat.platform_public_key_file", err, errlen) &&
+          require(w->platform_public_key_file, file, "wechat.platform_public_key_file", err,
+                  errlen) &&
           require(w->platform_serial, file, "wechat.platform_serial", err, errlen) &&
           require(w->apiv3_key_file, file, "wechat.apiv3_key_file", err, errlen)))
         return false;

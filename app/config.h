@@ -17,8 +17,8 @@
 #include "policy.h"
 
 struct config_scanner {
-    char source[16];   /* auto | usb-keyboard | hidpos | evdev | stdin | none */
-    int vid, pid;      /* 0 = find a known scanner */
+    char source[16]; /* auto | usb-keyboard | hidpos | evdev | stdin | none */
+    int vid, pid;    /* 0 = find a known scanner */
     char evdev_path[128];
     char layout[16];   /* us | azerty */
     char suffix[8];    /* enter | tab | none */
@@ -30,9 +30,9 @@ struct config_scanner {
 struct config {
     char terminal_id[33];
     char journal_path[256];
-    char log_path[256];    /* "" = standard error (headless) or "<journal>.log" (screen) */
-    char language[4];      /* en | zh */
-    char subject[64];      /* on the customer's receipt */
+    char log_path[256]; /* "" = standard error (headless) or "<journal>.log" (screen) */
+    char language[4];   /* en | zh */
+    char subject[64];   /* on the customer's receipt */
     int64_t max_amount_fen;
     struct policy policy;
     struct gateway_config gateway; /* channels, TLS, timeouts */

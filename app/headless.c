@@ -111,7 +111,10 @@ struct loop_observer headless_observer(struct headless *h)
     return (struct loop_observer){.ctx = h, .payment_changed = on_payment, .message = on_message};
 }
 
-void headless_free(struct headless *h) { free(h); }
+void headless_free(struct headless *h)
+{
+    free(h);
+}
 
 static void reply_status(struct headless *h, struct loop *l)
 {
@@ -186,7 +189,8 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
     /* Every payment left for the merchant, whatever its day, until settled in the portal. */
     cJSON *referred = cJSON_AddArrayToObject(o, "referred");
     if (referred && report_referred(j, add_referred, referred) != JOURNAL_OK)
-        emit_message(h, LOOP_ERROR, "end of day: the payments left for the merchant could not be read");
+        emit_message(h, LOOP_ERROR,
+                     "end of day: the payments left for the merchant could not be read");
     emit(h, o);
 }
 
@@ -231,7 +235,8 @@ static void command(struct headless *h, struct loop *l, char *line)
     } else if (strcmp(verb, "quit") == 0) {
         h->quit = true;
     } else {
-        emit_message(h, LOOP_WARN, "unknown command (amount, scan, abort, refund, status, eod, quit)");
+        emit_message(h, LOOP_WARN,
+                     "unknown command (amount, scan, abort, refund, status, eod, quit)");
     }
 }
 

@@ -23,21 +23,21 @@
 #include "order_no.h"
 #include "paycode.h"
 
-#define JOURNAL_RETRY_MS 1000
-#define RECOVER_RETRY_MS 5000
-#define CLOCK_SKEW_MAX_S 300 /* WeChat refuses a signature more than 5 minutes off */
-#define POLL_FDS_MAX 96 /* the gateway's sockets (64 at most), the scanner's, the front's */
+#define JOURNAL_RETRY_MS  1000
+#define RECOVER_RETRY_MS  5000
+#define CLOCK_SKEW_MAX_S  300 /* WeChat refuses a signature more than 5 minutes off */
+#define POLL_FDS_MAX      96  /* the gateway's sockets (64 at most), the scanner's, the front's */
 #define RESUME_SPACING_MS 20
 
 struct live {
     struct payment p;
-    int64_t retry_at;     /* a commit failed: step nothing for it before then (0 = not held) */
-    bool stuck;           /* its last commit failed (said once, and once when it succeeds) */
-    bool has_held_reply;  /* the reply whose step could not be committed, to step again */
+    int64_t retry_at;    /* a commit failed: step nothing for it before then (0 = not held) */
+    bool stuck;          /* its last commit failed (said once, and once when it succeeds) */
+    bool has_held_reply; /* the reply whose step could not be committed, to step again */
     struct gw_reply held_reply;
-    const char *event;    /* name of the last transition journaled, for the observer */
-    int64_t resume_at;    /* loaded from the journal: when to resume it (0 = running) */
-    bool submit_failed;   /* the gateway client refused the last request outright */
+    const char *event;  /* name of the last transition journaled, for the observer */
+    int64_t resume_at;  /* loaded from the journal: when to resume it (0 = running) */
+    bool submit_failed; /* the gateway client refused the last request outright */
     enum gw_op failed_op;
     uint32_t failed_id;
 };
@@ -53,16 +53,16 @@ struct loop {
 
     struct live *lives; /* every unresolved payment, plus the current one */
     int nlives, cap;
-    int current;        /* index into lives, or -1 */
+    int current; /* index into lives, or -1 */
 
     uint64_t last_code_hash; /* the last scan, hashed: the code itself is not kept */
     int64_t last_code_at;
     bool reachable;
-    bool recover_failed;      /* unresolved payments could not all be read: no new payment */
+    bool recover_failed; /* unresolved payments could not all be read: no new payment */
     int64_t recover_retry_at;
-    int clock_skew_s;         /* the gateway's clock minus ours, when past CLOCK_SKEW_MAX_S */
-    bool journal_checked;     /* the journal's full integrity check has given its verdict */
-    bool journal_damaged;     /* ... and found damage: no new payment, nothing written */
+    int clock_skew_s;        /* the gateway's clock minus ours, when past CLOCK_SKEW_MAX_S */
+    bool journal_checked;    /* the journal's full integrity check has given its verdict */
+    bool journal_damaged;    /* ... and found damage: no new payment, nothing written */
     const char *crash_after; /* test builds: SIGKILL right after this journal event */
 };
 
@@ -82,8 +82,14 @@ static int64_t system_wall(void *ctx)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t now_mono(const struct loop *l) { return l->clock.mono(l->clock.ctx); }
-static int64_t now_wall(const struct loop *l) { return l->clock.wall(l->clock.ctx); }
+static int64_t now_mono(const struct loop *l)
+{
+    return l->clock.mono(l->clock.ctx);
+}
+static int64_t now_wall(const struct loop *l)
+{
+    return l->clock.wall(l->clock.ctx);
+}
 
 /* Tells the observer: m names the note and its values, fmt words it in English. */
 static void notify(struct loop *l, struct loop_message m, const char *fmt, ...)
@@ -177,8 +183,7 @@ static void carry_out(struct loop *l, struct live *lv, const struct engine_actio
         const struct engine_action *a = &acts->a[i];
         switch (a->type) {
         case ENGINE_JOURNAL:
-        case ENGINE_TIMER:
-            break; /* committed already; the timer lives in the payment (timer_at) */
+        case ENGINE_TIMER: break; /* committed already; the timer lives in the payment (timer_at) */
         case ENGINE_SEND: {
             struct gw_request req;
             engine_request(&lv->p, a->op, &req);
@@ -196,9 +201,10 @@ static void carry_out(struct loop *l, struct live *lv, const struct engine_actio
                 lv->failed_op = a->op;
                 lv->failed_id = lv->p.in_flight_id;
                 notify(l,
-                    (struct loop_message){.note = LOOP_NOTE_NOT_SENT, .level = LOOP_ERROR,
-                                          .order_no = lv->p.order_no},
-                    "payment %s: the gateway client could not send the request", lv->p.order_no);
+                       (struct loop_message){.note = LOOP_NOTE_NOT_SENT,
+                                             .level = LOOP_ERROR,
+                                             .order_no = lv->p.order_no},
+                       "payment %s: the gateway client could not send the request", lv->p.order_no);
             }
             break;
         }
@@ -220,9 +226,9 @@ static bool commit(struct loop *l, struct live *lv, const struct payment *next,
     if (lv->stuck) {
         lv->stuck = false;
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_JOURNAL_BACK, .level = LOOP_INFO,
-                                  .order_no = next->order_no},
-            "journal writable again; payment %s goes on", next->order_no);
+               (struct loop_message){
+                   .note = LOOP_NOTE_JOURNAL_BACK, .level = LOOP_INFO, .order_no = next->order_no},
+               "journal writable again; payment %s goes on", next->order_no);
     }
     lv->event = a->name;
     return true;
@@ -246,15 +252,18 @@ static void hold(struct loop *l, struct live *lv, const struct engine_event *ev,
     lv->stuck = true;
     const char *why = l->journal ? journal_last_error(l->journal) : l->journal_problem;
     notify(l,
-        (struct loop_message){.note = LOOP_NOTE_JOURNAL_HELD, .level = LOOP_ERROR, .journal = st,
-                              .detail = why, .order_no = lv->p.order_no},
-        "journal: %s (%s); payment %s is held until it can be written",
-        journal_status_reason(st), why, lv->p.order_no);
+           (struct loop_message){.note = LOOP_NOTE_JOURNAL_HELD,
+                                 .level = LOOP_ERROR,
+                                 .journal = st,
+                                 .detail = why,
+                                 .order_no = lv->p.order_no},
+           "journal: %s (%s); payment %s is held until it can be written",
+           journal_status_reason(st), why, lv->p.order_no);
 }
 
 enum step_mode {
-    STEP_HOLD,    /* a failed commit holds the payment and tries again (replies, timers) */
-    STEP_REFUSE,  /* a failed commit refuses the command (the cashier's own) */
+    STEP_HOLD,   /* a failed commit holds the payment and tries again (replies, timers) */
+    STEP_REFUSE, /* a failed commit refuses the command (the cashier's own) */
 };
 
 /* Runs one engine step on a copy of the live payment; see the file's comment. *committed
@@ -292,10 +301,12 @@ static enum engine_status step(struct loop *l, struct live *lv, struct engine_ev
     carry_out(l, lv, &acts);
     if (referred)
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFERRED, .level = LOOP_ERROR,
-                                  .order_no = next.order_no, .detail = next.last_error},
-            "payment %s is left for the merchant: %s; settle it in the merchant portal",
-            next.order_no, next.last_error);
+               (struct loop_message){.note = LOOP_NOTE_REFERRED,
+                                     .level = LOOP_ERROR,
+                                     .order_no = next.order_no,
+                                     .detail = next.last_error},
+               "payment %s is left for the merchant: %s; settle it in the merchant portal",
+               next.order_no, next.last_error);
     return ENGINE_OK;
 }
 
@@ -364,9 +375,10 @@ enum loop_status loop_recover(struct loop *l, int *count)
     *count = 0;
     if (l->journal == NULL) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_JOURNAL_UNUSABLE, .level = LOOP_ERROR,
-                                  .detail = l->journal_problem},
-            "%s", l->journal_problem);
+               (struct loop_message){.note = LOOP_NOTE_JOURNAL_UNUSABLE,
+                                     .level = LOOP_ERROR,
+                                     .detail = l->journal_problem},
+               "%s", l->journal_problem);
         return LOOP_JOURNAL;
     }
     bool no_memory;
@@ -383,21 +395,22 @@ enum loop_status loop_recover(struct loop *l, int *count)
                    "until they are read");
         else
             notify(l,
-                (struct loop_message){.note = LOOP_NOTE_RECOVER_FAILED, .level = LOOP_ERROR,
-                                      .journal = st},
-                "journal: cannot read unresolved payments: %s; no new payment until they are "
-                "read", journal_status_reason(st));
+                   (struct loop_message){
+                       .note = LOOP_NOTE_RECOVER_FAILED, .level = LOOP_ERROR, .journal = st},
+                   "journal: cannot read unresolved payments: %s; no new payment until they are "
+                   "read",
+                   journal_status_reason(st));
         return LOOP_JOURNAL;
     }
     if (l->recover_failed) {
         l->recover_failed = false;
         notify(l, (struct loop_message){.note = LOOP_NOTE_RECOVERED, .level = LOOP_INFO},
-            "unresolved payments read; payments can be taken again");
+               "unresolved payments read; payments can be taken again");
     }
     if (*count)
-        notify(l,
-            (struct loop_message){.note = LOOP_NOTE_RESUMING, .level = LOOP_INFO,
-                                  .count = *count},
+        notify(
+            l,
+            (struct loop_message){.note = LOOP_NOTE_RESUMING, .level = LOOP_INFO, .count = *count},
             "resuming %d unresolved payment%s", *count, *count == 1 ? "" : "s");
     live_sweep(l);
     return LOOP_OK;
@@ -443,9 +456,10 @@ static void watch_journal_check(struct loop *l)
         return;
     l->journal_damaged = true;
     const char *why = journal_last_error(l->journal);
-    notify(l,
-        (struct loop_message){.note = LOOP_NOTE_JOURNAL_DAMAGED, .level = LOOP_ERROR,
-                              .journal = st, .detail = why},
+    notify(
+        l,
+        (struct loop_message){
+            .note = LOOP_NOTE_JOURNAL_DAMAGED, .level = LOOP_ERROR, .journal = st, .detail = why},
         "journal damaged: %s; nothing more is written to it, no payment is taken", why);
 }
 
@@ -453,22 +467,23 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
 {
     if (l->journal == NULL) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL, .level = LOOP_ERROR,
-                                  .detail = l->journal_problem},
-            "cannot take payments: %s", l->journal_problem);
+               (struct loop_message){
+                   .note = LOOP_NOTE_NO_JOURNAL, .level = LOOP_ERROR, .detail = l->journal_problem},
+               "cannot take payments: %s", l->journal_problem);
         return LOOP_JOURNAL;
     }
     if (l->recover_failed) {
         notify(l, (struct loop_message){.note = LOOP_NOTE_NOT_RECOVERED, .level = LOOP_ERROR},
-            "cannot take payments: the unresolved payments could not all be read (retrying)");
+               "cannot take payments: the unresolved payments could not all be read (retrying)");
         return LOOP_JOURNAL;
     }
     watch_journal_check(l);
     if (l->journal_damaged) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL, .level = LOOP_ERROR,
-                                  .detail = journal_last_error(l->journal)},
-            "cannot take payments: %s", journal_last_error(l->journal));
+               (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL,
+                                     .level = LOOP_ERROR,
+                                     .detail = journal_last_error(l->journal)},
+               "cannot take payments: %s", journal_last_error(l->journal));
         return LOOP_JOURNAL;
     }
     /* A payment held by a failing journal means the disk is not taking writes: that, not
@@ -476,20 +491,21 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     for (int i = 0; i < l->nlives; i++) {
         if (l->lives[i].stuck) {
             notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-                "cannot take payments until the journal can be written");
+                   "cannot take payments until the journal can be written");
             return LOOP_JOURNAL;
         }
     }
     if (current_busy(l)) {
         notify(l, (struct loop_message){.note = LOOP_NOTE_BUSY, .level = LOOP_WARN},
-            "a payment is under way: finish or abort it first");
+               "a payment is under way: finish or abort it first");
         return LOOP_BUSY;
     }
     if (amount_fen <= 0 || amount_fen > l->cfg->max_amount_fen) {
         enum money_status why = amount_fen <= 0 ? MONEY_ZERO : MONEY_ABOVE_MAX;
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_BAD_AMOUNT, .level = LOOP_WARN, .money = why},
-               "%s", money_status_reason(why));
+        notify(
+            l,
+            (struct loop_message){.note = LOOP_NOTE_BAD_AMOUNT, .level = LOOP_WARN, .money = why},
+            "%s", money_status_reason(why));
         return LOOP_INVALID;
     }
     resume_pending(l);
@@ -499,17 +515,19 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     char order_no[ORDER_NO_MAX + 1];
     if (js != JOURNAL_OK) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_ORDER_SEQ_FAILED, .level = LOOP_ERROR,
-                                  .journal = js,
-                                  .detail = journal_last_error(l->journal)},
-            "journal: %s (%s)", journal_status_reason(js), journal_last_error(l->journal));
+               (struct loop_message){.note = LOOP_NOTE_ORDER_SEQ_FAILED,
+                                     .level = LOOP_ERROR,
+                                     .journal = js,
+                                     .detail = journal_last_error(l->journal)},
+               "journal: %s (%s)", journal_status_reason(js), journal_last_error(l->journal));
         return LOOP_JOURNAL;
     }
     if (!order_no_format(l->cfg->terminal_id, journal_identity(l->journal), seq, order_no)) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_BAD_TERMINAL_ID, .level = LOOP_ERROR,
-                                  .detail = l->cfg->terminal_id},
-            "cannot form an order number from terminal id %s", l->cfg->terminal_id);
+               (struct loop_message){.note = LOOP_NOTE_BAD_TERMINAL_ID,
+                                     .level = LOOP_ERROR,
+                                     .detail = l->cfg->terminal_id},
+               "cannot form an order number from terminal id %s", l->cfg->terminal_id);
         return LOOP_INVALID;
     }
 
@@ -518,7 +536,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     struct live *lv = live_add(l);
     if (lv == NULL) {
         notify(l, (struct loop_message){.note = LOOP_NOTE_NO_MEMORY, .level = LOOP_ERROR},
-            "out of memory");
+               "out of memory");
         return LOOP_INVALID;
     }
     l->current = (int)(lv - l->lives);
@@ -531,7 +549,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
         l->current = -1;
         if (st == ENGINE_OK)
             notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-                "cannot take payments until the journal can be written");
+                   "cannot take payments until the journal can be written");
         return st != ENGINE_OK ? LOOP_INVALID : LOOP_JOURNAL;
     }
     return LOOP_OK;
@@ -569,25 +587,25 @@ enum loop_status loop_scan(struct loop *l, const char *code)
     if (l->current < 0 || l->lives[l->current].p.state != PAY_NEW) {
         if (current_busy(l)) {
             notify(l,
-                (struct loop_message){.note = LOOP_NOTE_SCAN_WHILE_BUSY, .level = LOOP_WARN,
-                                      .code = masked},
-                "scan %s refused: a payment is already under way", masked);
+                   (struct loop_message){
+                       .note = LOOP_NOTE_SCAN_WHILE_BUSY, .level = LOOP_WARN, .code = masked},
+                   "scan %s refused: a payment is already under way", masked);
             return LOOP_BUSY;
         }
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_SCAN_BEFORE_AMOUNT, .level = LOOP_WARN,
-                                  .code = masked},
-            "scan %s ignored: enter the amount first", masked);
+               (struct loop_message){
+                   .note = LOOP_NOTE_SCAN_BEFORE_AMOUNT, .level = LOOP_WARN, .code = masked},
+               "scan %s ignored: enter the amount first", masked);
         return LOOP_IDLE;
     }
     const struct gw_channel_config *cc =
         channel == CHANNEL_WECHAT ? &l->cfg->gateway.wechat : &l->cfg->gateway.alipay;
     if (!cc->enabled) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_CHANNEL_OFF, .level = LOOP_WARN,
-                                  .channel = channel},
-            "%s is not set up on this terminal",
-            channel == CHANNEL_WECHAT ? "WeChat Pay" : "Alipay");
+               (struct loop_message){
+                   .note = LOOP_NOTE_CHANNEL_OFF, .level = LOOP_WARN, .channel = channel},
+               "%s is not set up on this terminal",
+               channel == CHANNEL_WECHAT ? "WeChat Pay" : "Alipay");
         return LOOP_INVALID;
     }
     struct live *lv = &l->lives[l->current];
@@ -600,7 +618,7 @@ enum loop_status loop_scan(struct loop *l, const char *code)
          * scanned again at once. */
         l->last_code_hash = 0;
         notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-            "cannot take payments until the journal can be written");
+               "cannot take payments until the journal can be written");
         return LOOP_JOURNAL;
     }
     return LOOP_OK;
@@ -617,7 +635,7 @@ enum loop_status loop_abort(struct loop *l)
         return LOOP_IDLE;
     if (!committed) {
         notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-            "cannot take payments until the journal can be written");
+               "cannot take payments until the journal can be written");
         return LOOP_JOURNAL;
     }
     return LOOP_OK;
@@ -635,16 +653,16 @@ static enum loop_status refund_target(struct loop *l, const char *order_no, stru
     enum journal_status js = journal_load(l->journal, order_no, &p);
     if (js == JOURNAL_NOT_FOUND) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFUND_NO_ORDER, .level = LOOP_WARN,
-                                  .order_no = order_no},
-            "no order %s", order_no);
+               (struct loop_message){
+                   .note = LOOP_NOTE_REFUND_NO_ORDER, .level = LOOP_WARN, .order_no = order_no},
+               "no order %s", order_no);
         return LOOP_NOT_FOUND;
     }
     if (js != JOURNAL_OK) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR,
-                                  .journal = js},
-            "journal: %s", journal_status_reason(js));
+               (struct loop_message){
+                   .note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR, .journal = js},
+               "journal: %s", journal_status_reason(js));
         return LOOP_JOURNAL;
     }
     lv = live_add(l);
@@ -661,18 +679,22 @@ static enum loop_status refund_seen(struct loop *l, const char *order_no, int64_
 {
     if (strcmp(r->order_no, order_no) != 0 || r->amount_fen != amount_fen) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_OTHER, .level = LOOP_WARN,
-                                  .order_no = r->order_no, .amount_fen = r->amount_fen},
-            "that refund key was used for a refund of %s on order %s: nothing sent",
-            money_format(r->amount_fen, (char[MONEY_TEXT_MAX]){0}), r->order_no);
+               (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_OTHER,
+                                     .level = LOOP_WARN,
+                                     .order_no = r->order_no,
+                                     .amount_fen = r->amount_fen},
+               "that refund key was used for a refund of %s on order %s: nothing sent",
+               money_format(r->amount_fen, (char[MONEY_TEXT_MAX]){0}), r->order_no);
         return LOOP_INVALID;
     }
     notify(l,
-        (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_SEEN, .level = LOOP_INFO,
-                              .order_no = r->order_no, .amount_fen = r->amount_fen,
-                              .detail = r->state},
-        "refund %s of order %s was asked before with this key: %s; nothing sent", r->refund_no,
-        r->order_no, r->state);
+           (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_SEEN,
+                                 .level = LOOP_INFO,
+                                 .order_no = r->order_no,
+                                 .amount_fen = r->amount_fen,
+                                 .detail = r->state},
+           "refund %s of order %s was asked before with this key: %s; nothing sent", r->refund_no,
+           r->order_no, r->state);
     return LOOP_DUPLICATE;
 }
 
@@ -681,9 +703,10 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
 {
     if (l->journal == NULL) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFUND_NO_JOURNAL, .level = LOOP_ERROR,
-                                  .detail = l->journal_problem},
-            "cannot refund: %s", l->journal_problem);
+               (struct loop_message){.note = LOOP_NOTE_REFUND_NO_JOURNAL,
+                                     .level = LOOP_ERROR,
+                                     .detail = l->journal_problem},
+               "cannot refund: %s", l->journal_problem);
         return LOOP_JOURNAL;
     }
     if (key && key[0]) {
@@ -693,9 +716,9 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
             return refund_seen(l, order_no, amount_fen, &seen);
         if (ks != JOURNAL_NOT_FOUND) {
             notify(l,
-                (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR,
-                                      .journal = ks},
-                "journal: %s", journal_status_reason(ks));
+                   (struct loop_message){
+                       .note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR, .journal = ks},
+                   "journal: %s", journal_status_reason(ks));
             return LOOP_JOURNAL;
         }
     }
@@ -705,27 +728,31 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
         return ls;
     if (lv->p.state == PAY_REFUNDING) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFUND_UNDER_WAY, .level = LOOP_WARN,
-                                  .order_no = order_no, .amount_fen = lv->p.refund_fen},
-            "order %s: a refund of %s is under way; wait for its result", order_no,
-            money_format(lv->p.refund_fen, (char[MONEY_TEXT_MAX]){0}));
+               (struct loop_message){.note = LOOP_NOTE_REFUND_UNDER_WAY,
+                                     .level = LOOP_WARN,
+                                     .order_no = order_no,
+                                     .amount_fen = lv->p.refund_fen},
+               "order %s: a refund of %s is under way; wait for its result", order_no,
+               money_format(lv->p.refund_fen, (char[MONEY_TEXT_MAX]){0}));
         return LOOP_BUSY;
     }
     if (lv->p.state != PAY_PAID) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFUND_NOT_PAID, .level = LOOP_WARN,
-                                  .order_no = order_no, .state = lv->p.state},
-            "order %s is %s: only a paid order can be refunded", order_no,
-            pay_state_name(lv->p.state));
+               (struct loop_message){.note = LOOP_NOTE_REFUND_NOT_PAID,
+                                     .level = LOOP_WARN,
+                                     .order_no = order_no,
+                                     .state = lv->p.state},
+               "order %s is %s: only a paid order can be refunded", order_no,
+               pay_state_name(lv->p.state));
         return LOOP_INVALID;
     }
     if (amount_fen <= 0 || amount_fen > lv->p.amount_fen - lv->p.refunded_fen) {
         int64_t left_fen = lv->p.amount_fen - lv->p.refunded_fen;
         char left[MONEY_TEXT_MAX];
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFUND_ABOVE, .level = LOOP_WARN,
-                                  .amount_fen = left_fen},
-            "refund must be above 0.00 and at most %s", money_format(left_fen, left));
+               (struct loop_message){
+                   .note = LOOP_NOTE_REFUND_ABOVE, .level = LOOP_WARN, .amount_fen = left_fen},
+               "refund must be above 0.00 and at most %s", money_format(left_fen, left));
         return LOOP_INVALID;
     }
     /* refund_no holds the last refund sent ("<order>R<n>"); the next is n + 1, so a number
@@ -735,25 +762,25 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
     unsigned n = lv->p.refund_no[0] ? (unsigned)strtoul(lv->p.refund_no + ol + 1, NULL, 10) + 1 : 1;
     if (!refund_no_format(order_no, n, refund_no)) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFUND_TOO_MANY, .level = LOOP_ERROR,
-                                  .order_no = order_no},
-            "order %s: too many refunds", order_no);
+               (struct loop_message){
+                   .note = LOOP_NOTE_REFUND_TOO_MANY, .level = LOOP_ERROR, .order_no = order_no},
+               "order %s: too many refunds", order_no);
         return LOOP_INVALID;
     }
-    struct engine_event ev = {.type = EV_REFUND, .refund_no = refund_no, .refund_fen = amount_fen,
-                              .refund_key = key};
+    struct engine_event ev = {
+        .type = EV_REFUND, .refund_no = refund_no, .refund_fen = amount_fen, .refund_key = key};
     bool committed;
     enum engine_status st = step(l, lv, &ev, STEP_REFUSE, &committed);
     if (st != ENGINE_OK) {
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_REFUND_REFUSED, .level = LOOP_WARN,
-                                  .engine = st},
-            "refund refused: %s", engine_status_reason(st));
+               (struct loop_message){
+                   .note = LOOP_NOTE_REFUND_REFUSED, .level = LOOP_WARN, .engine = st},
+               "refund refused: %s", engine_status_reason(st));
         return LOOP_INVALID;
     }
     if (!committed) {
         notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-            "cannot take payments until the journal can be written");
+               "cannot take payments until the journal can be written");
         return LOOP_JOURNAL;
     }
     return LOOP_OK;
@@ -774,9 +801,15 @@ const struct payment *loop_current(const struct loop *l)
     return l->current >= 0 ? &l->lives[l->current].p : NULL;
 }
 
-int loop_background(const struct loop *l) { return unresolved_count(l); }
+int loop_background(const struct loop *l)
+{
+    return unresolved_count(l);
+}
 
-int64_t loop_now(const struct loop *l) { return now_mono(l); }
+int64_t loop_now(const struct loop *l)
+{
+    return now_mono(l);
+}
 
 int64_t loop_cancel_at(const struct loop *l)
 {
@@ -784,9 +817,15 @@ int64_t loop_cancel_at(const struct loop *l)
     return p ? engine_cancel_deadline(p, &l->cfg->policy) : 0;
 }
 
-bool loop_gateway_reachable(const struct loop *l) { return l->reachable; }
+bool loop_gateway_reachable(const struct loop *l)
+{
+    return l->reachable;
+}
 
-int loop_clock_skew(const struct loop *l) { return l->clock_skew_s; }
+int loop_clock_skew(const struct loop *l)
+{
+    return l->clock_skew_s;
+}
 
 bool loop_taking_payments(const struct loop *l)
 {
@@ -796,11 +835,10 @@ bool loop_taking_payments(const struct loop *l)
 void loop_journal_copied(struct loop *l, const char *identity)
 {
     notify(l,
-        (struct loop_message){.note = LOOP_NOTE_JOURNAL_COPIED, .level = LOOP_WARN,
-                              .detail = identity},
-        "this journal was copied from another terminal: new order numbers from %s", identity);
+           (struct loop_message){
+               .note = LOOP_NOTE_JOURNAL_COPIED, .level = LOOP_WARN, .detail = identity},
+           "this journal was copied from another terminal: new order numbers from %s", identity);
 }
-
 
 int loop_background_list(const struct loop *l, struct payment *out, int max)
 {
@@ -811,7 +849,10 @@ int loop_background_list(const struct loop *l, struct payment *out, int max)
     return n;
 }
 
-struct journal *loop_journal(const struct loop *l) { return l->journal; }
+struct journal *loop_journal(const struct loop *l)
+{
+    return l->journal;
+}
 
 const char *loop_scanner_status(const struct loop *l, bool *connected)
 {
@@ -846,10 +887,12 @@ static void check_clock(struct loop *l, const struct gw_reply *r)
     if (l->clock_skew_s != 0 && was == 0) {
         int minutes = (int)((skew < 0 ? -skew : skew) + 59) / 60;
         notify(l,
-            (struct loop_message){.note = LOOP_NOTE_CLOCK_WRONG, .level = LOOP_ERROR,
-                                  .count = minutes, .detail = skew > 0 ? "behind" : "ahead"},
-            "the terminal's clock is %d minutes %s the gateway's: set the clock", minutes,
-            skew > 0 ? "behind" : "ahead of");
+               (struct loop_message){.note = LOOP_NOTE_CLOCK_WRONG,
+                                     .level = LOOP_ERROR,
+                                     .count = minutes,
+                                     .detail = skew > 0 ? "behind" : "ahead"},
+               "the terminal's clock is %d minutes %s the gateway's: set the clock", minutes,
+               skew > 0 ? "behind" : "ahead of");
     }
 }
 

@@ -71,26 +71,28 @@ static void on_signal(int sig)
 
 static void usage(FILE *to)
 {
-    fprintf(to,
-            "usage: posterm [--config FILE] [--journal FILE] [--headless | --init-journal]\n"
-            "\n"
-            "  -c, --config FILE   settings (JSON; default /etc/posterm/posterm.json)\n"
-            "  -j, --journal FILE  journal database (overrides the config's \"journal\")\n"
-            "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
-            "      --init-journal  make a new journal where there is none or an empty file,\n"
-            "                      then exit (a journal with content is never replaced)\n"
-            "  -h, --help          this text\n"
-            "  -V, --version       the version\n"
-            "\n"
-            "Exits 2 when it cannot start: a bad config or key file, a journal that cannot be\n"
-            "made or locked, or another posterm already using the journal.\n");
+    fprintf(to, "usage: posterm [--config FILE] [--journal FILE] [--headless | --init-journal]\n"
+                "\n"
+                "  -c, --config FILE   settings (JSON; default /etc/posterm/posterm.json)\n"
+                "  -j, --journal FILE  journal database (overrides the config's \"journal\")\n"
+                "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
+                "      --init-journal  make a new journal where there is none or an empty file,\n"
+                "                      then exit (a journal with content is never replaced)\n"
+                "  -h, --help          this text\n"
+                "  -V, --version       the version\n"
+                "\n"
+                "Exits 2 when it cannot start: a bad config or key file, a journal that cannot be\n"
+                "made or locked, or another posterm already using the journal.\n");
 }
 
 /* The configured scanner, or NULL when codes come from the keyboard or headless input
  * ("stdin", "none") or no USB stack is usable (said on stderr, and the keyboard still works). */
 static struct scanner *open_scanner(const struct config *cfg, FILE *log)
 {
-    static const struct { const char *name; enum scanner_kind kind; } kinds[] = {
+    static const struct {
+        const char *name;
+        enum scanner_kind kind;
+    } kinds[] = {
         {"auto", SCANNER_AUTO},
         {"usb-keyboard", SCANNER_USB_KEYBOARD},
         {"hidpos", SCANNER_HIDPOS},
@@ -110,7 +112,7 @@ static struct scanner *open_scanner(const struct config *cfg, FILE *log)
     sc.layout = strcmp(cfg->scanner.layout, "azerty") == 0 ? SCAN_LAYOUT_AZERTY : SCAN_LAYOUT_US;
     sc.suffix = strcmp(cfg->scanner.suffix, "tab") == 0    ? SCAN_SUFFIX_TAB
                 : strcmp(cfg->scanner.suffix, "none") == 0 ? SCAN_SUFFIX_NONE
-                                                            : SCAN_SUFFIX_ENTER;
+                                                           : SCAN_SUFFIX_ENTER;
     sc.gap_ms = (int)cfg->scanner.gap_ms;
     sc.dedupe_ms = 0; /* the loop de-duplicates every scan, typed or scanned, in one place */
     sc.max_len = cfg->scanner.max_length;
@@ -253,8 +255,10 @@ int main(int argc, char **argv)
         bool renewed = false;
         enum journal_status claimed = JOURNAL_OK;
         if (!machine_fingerprint(machine, why, sizeof why))
-            fprintf(stderr, "posterm: %s; copies of this journal on another terminal will not "
-                            "be noticed\n", why);
+            fprintf(stderr,
+                    "posterm: %s; copies of this journal on another terminal will not "
+                    "be noticed\n",
+                    why);
         else if (why[0])
             fprintf(stderr, "posterm: %s\n", why);
         if (machine[0])
@@ -299,8 +303,8 @@ int main(int argc, char **argv)
         struct headless *h = headless_new(stdout, lab);
         struct loop_observer obs = headless_observer(h);
         struct loop *loop = NULL;
-        if (h == NULL ||
-            loop_open(&loop, &cfg, journal, journal_problem, gateway, scanner, NULL, &obs) != LOOP_OK) {
+        if (h == NULL || loop_open(&loop, &cfg, journal, journal_problem, gateway, scanner, NULL,
+                                   &obs) != LOOP_OK) {
             fprintf(stderr, "posterm: out of memory\n");
             status = 1;
         } else {
@@ -313,8 +317,8 @@ int main(int argc, char **argv)
         loop_close(loop);
         headless_free(h);
     } else {
-        status = run_screen(&cfg, journal, journal_problem, journal_notice[0] != '\0', gateway,
-                            scanner);
+        status =
+            run_screen(&cfg, journal, journal_problem, journal_notice[0] != '\0', gateway, scanner);
     }
 
     scanner_close(scanner);

@@ -240,8 +240,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* created_at never changes for an order: a row with another created_at is a different
      * order that happens to have the same number, and must not be overwritten. */
     [ST_UPSERT] =
-        "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS
-        ") VALUES "
+        "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS ") VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
         "?20) "
         "ON CONFLICT(order_no) DO UPDATE SET channel = excluded.channel, "
@@ -325,8 +324,11 @@ const char *journal_status_reason(enum journal_status st)
     case JOURNAL_EXISTS: return "the order number is already taken by another order";
     case JOURNAL_FULL: return "the disk is full: nothing was written";
     case JOURNAL_READONLY: return "the journal cannot be written (read-only file or folder)";
-    case JOURNAL_CORRUPT: return "the journal is damaged, empty or not a posterm journal; nothing more is written to it";
-    case JOURNAL_TOO_NEW: return "the journal was written by a newer posterm; this posterm does not write to it";
+    case JOURNAL_CORRUPT:
+        return "the journal is damaged, empty or not a posterm journal; nothing more is written to "
+               "it";
+    case JOURNAL_TOO_NEW:
+        return "the journal was written by a newer posterm; this posterm does not write to it";
     case JOURNAL_IO: return "the journal could not be read or written";
     }
     return "unknown journal status";
@@ -486,8 +488,8 @@ static enum journal_status open_error(enum journal_status st, char *err, size_t 
     return st;
 }
 
-static enum journal_status open_sqlite_error(struct journal *j, int rc, char *err,
-                                             size_t errlen, const char *path, const char *doing)
+static enum journal_status open_sqlite_error(struct journal *j, int rc, char *err, size_t errlen,
+                                             const char *path, const char *doing)
 {
     enum journal_status st = journal_fail(j, rc);
     char what[512];
@@ -564,9 +566,8 @@ static void sql_new_identity(sqlite3_context *ctx, int argc, sqlite3_value **arg
 
 static int register_functions(sqlite3 *db)
 {
-    return sqlite3_create_function(db, "posterm_new_identity", 0,
-                                   SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, sql_new_identity,
-                                   NULL, NULL);
+    return sqlite3_create_function(db, "posterm_new_identity", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                   NULL, sql_new_identity, NULL, NULL);
 }
 
 /* An existing file must be a non-empty one that we may write, in a folder we may write. */
@@ -594,9 +595,10 @@ static enum journal_status check_existing_file(const char *path, char *err, size
     if (access(folder, W_OK | X_OK) != 0) {
         int e = errno;
         enum journal_status st = (e == EACCES || e == EROFS) ? JOURNAL_READONLY : JOURNAL_IO;
-        snprintf(what, sizeof what,
-                 "its folder %s is not writable (%s); the journal needs its -wal and -shm files there",
-                 folder, strerror(e));
+        snprintf(
+            what, sizeof what,
+            "its folder %s is not writable (%s); the journal needs its -wal and -shm files there",
+            folder, strerror(e));
         return open_error(st, err, errlen, path, what);
     }
     return JOURNAL_OK;
@@ -656,9 +658,8 @@ static bool full_check_now(struct journal *j, enum journal_check check, int vers
 
 /* Reads without writing: is this a journal we may write to? *background: the full check is
  * still to be run, on a thread of its own. */
-static enum journal_status check_file(struct journal *j, const char *path,
-                                      enum journal_check check, int *version, bool *background,
-                                      char *err, size_t errlen)
+static enum journal_status check_file(struct journal *j, const char *path, enum journal_check check,
+                                      int *version, bool *background, char *err, size_t errlen)
 {
     int app_id = 0, objects = 0, rc;
     char what[512];
@@ -674,8 +675,9 @@ static enum journal_status check_file(struct journal *j, const char *path,
         return open_sqlite_error(j, rc, err, errlen, path, "cannot read it");
 
     if (app_id != JOURNAL_APPLICATION_ID)
-        return open_error(JOURNAL_CORRUPT, err, errlen, path,
-                          "it is an SQLite database but not a posterm journal; nothing was written to it");
+        return open_error(
+            JOURNAL_CORRUPT, err, errlen, path,
+            "it is an SQLite database but not a posterm journal; nothing was written to it");
     if (*version > JOURNAL_VERSION) {
         snprintf(what, sizeof what,
                  "it has schema version %d, this posterm knows versions up to %d; it was "
@@ -687,7 +689,7 @@ static enum journal_status check_file(struct journal *j, const char *path,
     bool full = full_check_now(j, check, *version);
     *background = check == JOURNAL_CHECK_AT_START && !full;
     /* The table every start reads first: the sequence (v1-v3) or the identity and sequence. */
-    const char *pragma = full ? "PRAGMA quick_check"
+    const char *pragma = full           ? "PRAGMA quick_check"
                          : *version < 4 ? "PRAGMA quick_check(order_seq)"
                                         : "PRAGMA quick_check(journal_meta)";
     bool ok = false;
@@ -754,7 +756,8 @@ static enum journal_status migrate_and_prepare(struct journal *j, int version, c
         if (rc == SQLITE_ERROR)
             return refuse_mismatched_tables(j, version, path, err, errlen);
         if (rc != SQLITE_OK) {
-            enum journal_status st = open_sqlite_error(j, rc, err, errlen, path, "cannot migrate it");
+            enum journal_status st =
+                open_sqlite_error(j, rc, err, errlen, path, "cannot migrate it");
             roll_back(j);
             return st;
         }
@@ -792,8 +795,8 @@ static enum journal_status migrate_and_prepare(struct journal *j, int version, c
     return JOURNAL_OK;
 }
 
-static enum journal_status configure(struct journal *j, const char *path, bool migrated,
-                                     char *err, size_t errlen)
+static enum journal_status configure(struct journal *j, const char *path, bool migrated, char *err,
+                                     size_t errlen)
 {
     char mode[16] = "";
     sqlite3_stmt *st = NULL;
@@ -881,8 +884,7 @@ static enum journal_status build_aside(const char *path, char *tmp, size_t tmple
     return st;
 }
 
-enum journal_status journal_create(const char *path, bool replace_empty, char *err,
-                                   size_t errlen)
+enum journal_status journal_create(const char *path, bool replace_empty, char *err, size_t errlen)
 {
     char tmp[PATH_MAX + 16], what[512];
     if (err && errlen > 0)
@@ -1309,8 +1311,8 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         rc = run(j, st);
         if (rc == SQLITE_CONSTRAINT_UNIQUE) {
             run(j, j->st[ST_ROLLBACK]);
-            snprintf(j->error, sizeof j->error,
-                     "refund key %s was already used for another refund", p->refund_key);
+            snprintf(j->error, sizeof j->error, "refund key %s was already used for another refund",
+                     p->refund_key);
             return JOURNAL_EXISTS;
         }
     }

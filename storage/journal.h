@@ -43,8 +43,7 @@ struct journal;
  * half-made journal and an existing file is never replaced. JOURNAL_EXISTS when a file is
  * there, except that replace_empty lets a 0-byte file be replaced (posterm --init-journal).
  * JOURNAL_READONLY or JOURNAL_IO (err says why) when the folder does not take it. */
-enum journal_status journal_create(const char *path, bool replace_empty, char *err,
-                                   size_t errlen);
+enum journal_status journal_create(const char *path, bool replace_empty, char *err, size_t errlen);
 
 /* Opens and migrates the journal at path, creating it first (journal_create) when no file
  * is there. An existing 0-byte file is refused (JOURNAL_CORRUPT): it is no journal, and
@@ -57,12 +56,12 @@ enum journal_status journal_open(struct journal **out, const char *path, char *e
 /* How much of an existing file is verified before anything is written to it. Both refuse
  * a file that is not an SQLite database, not a posterm journal or of a newer schema. */
 enum journal_check {
-    JOURNAL_CHECK_FULL,    /* PRAGMA quick_check over every page (journal_open) */
-    JOURNAL_CHECK_STARTUP, /* the header (also a file shorter than it says), the schema and
-                            * order_seq: time independent of history. Unresolved rows are
-                            * still verified as recovery reads them (a damaged page there is
-                            * JOURNAL_CORRUPT); run journal_check() when the terminal is idle
-                            * for the rest. */
+    JOURNAL_CHECK_FULL,     /* PRAGMA quick_check over every page (journal_open) */
+    JOURNAL_CHECK_STARTUP,  /* the header (also a file shorter than it says), the schema and
+                             * order_seq: time independent of history. Unresolved rows are
+                             * still verified as recovery reads them (a damaged page there is
+                             * JOURNAL_CORRUPT); run journal_check() when the terminal is idle
+                             * for the rest. */
     JOURNAL_CHECK_AT_START, /* what posterm starts with: the STARTUP checks, then the full
                              * quick_check: before the open returns when it fits the start-up
                              * budget (a file of up to JOURNAL_FOREGROUND_CHECK_PAGES pages,

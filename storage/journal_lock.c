@@ -27,8 +27,8 @@ static long holder_pid(ino_t ino)
     unsigned long long inode;
     while (!found && fgets(line, sizeof line, f)) {
         const char *rest = strchr(line, ':');
-        if (rest && sscanf(rest + 1, " %15s %*s %*s %ld %x:%x:%llu", kind, &pid, &maj, &min,
-                           &inode) == 5 &&
+        if (rest &&
+            sscanf(rest + 1, " %15s %*s %*s %ld %x:%x:%llu", kind, &pid, &maj, &min, &inode) == 5 &&
             strcmp(kind, "FLOCK") == 0 && inode == (unsigned long long)ino && pid != getpid())
             found = pid;
     }
@@ -71,7 +71,8 @@ enum journal_lock_status journal_lock_take(const char *journal_path, int *fd, ch
                      "journal %s is in use by another posterm (pid %ld): one posterm per journal",
                      journal_path, pid);
         else
-            snprintf(err, errlen, "journal %s is in use by another posterm: one posterm per journal",
+            snprintf(err, errlen,
+                     "journal %s is in use by another posterm: one posterm per journal",
                      journal_path);
         return JOURNAL_LOCK_HELD;
     }

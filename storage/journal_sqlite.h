@@ -13,15 +13,15 @@
 #include "journal.h"
 
 /* The columns journal_read_payment() expects, in this order, at the start of a SELECT. */
-#define JOURNAL_PAYMENT_COLUMNS                                                             \
-    "order_no, channel, amount_fen, state, auth_code, code_last4, abort_requested, "       \
-    "cancel_refunded, created_at, pay_sent_at, updated_at, queries, cancels, trade_no, "   \
+#define JOURNAL_PAYMENT_COLUMNS                                                                    \
+    "order_no, channel, amount_fen, state, auth_code, code_last4, abort_requested, "               \
+    "cancel_refunded, created_at, pay_sent_at, updated_at, queries, cancels, trade_no, "           \
     "last_error, refunded_fen, refund_no, refund_fen, last_cause, request_seq"
 
 /* The states the partial index payments_unresolved covers. A query must use this exact
  * condition for SQLite to pick that index (tests/unit/journal checks the plan). */
-#define JOURNAL_UNRESOLVED                                                                  \
-    "(state = 'NEW' OR state = 'PAYING' OR state = 'QUERYING' OR state = 'CANCELLING' OR "  \
+#define JOURNAL_UNRESOLVED                                                                         \
+    "(state = 'NEW' OR state = 'PAYING' OR state = 'QUERYING' OR state = 'CANCELLING' OR "         \
     "state = 'REFUNDING')"
 
 sqlite3 *journal_sqlite(struct journal *j);

@@ -20,8 +20,9 @@ static int prepare(struct journal *j, const char *sql, sqlite3_stmt **st)
 /* Finalizes st and turns the last step's rc into a status. */
 static enum journal_status finish(struct journal *j, sqlite3_stmt *st, int rc)
 {
-    enum journal_status status =
-        (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK) ? JOURNAL_OK : journal_fail(j, rc);
+    enum journal_status status = (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
+                                     ? JOURNAL_OK
+                                     : journal_fail(j, rc);
     sqlite3_finalize(st);
     return status;
 }

@@ -19,12 +19,12 @@ enum journal_status report_payments(struct journal *j, int64_t from, int64_t to,
                                     bool unresolved_only, journal_payment_fn fn, void *ctx);
 
 struct journal_event {
-    int64_t id;             /* 1, 2, ... within its order, in the order journaled */
+    int64_t id; /* 1, 2, ... within its order, in the order journaled */
     char order_no[ORDER_NO_MAX + 1];
-    int64_t at;             /* wall clock, unix ms */
-    enum pay_state state;   /* the payment's state after this event */
-    char name[48];          /* e.g. "pay_intent" */
-    char detail[256];       /* plain words, cut to fit */
+    int64_t at;           /* wall clock, unix ms */
+    enum pay_state state; /* the payment's state after this event */
+    char name[48];        /* e.g. "pay_intent" */
+    char detail[256];     /* plain words, cut to fit */
 };
 
 typedef int (*journal_event_fn)(void *ctx, const struct journal_event *e);

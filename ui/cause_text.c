@@ -29,8 +29,7 @@ static const struct reason_row table[PAY_CAUSE_LAST + 1] = {
                                  "顾客账户无法完成此付款：请换其他方式", false},
     [PAY_CAUSE_RISK] = {"refused by the gateway's risk control: use another method",
                         "被风控拒绝：请换其他方式付款", false},
-    [PAY_CAUSE_MERCHANT_LIMIT] = {"merchant's collection limit reached", "商户收款已达限额",
-                                  false},
+    [PAY_CAUSE_MERCHANT_LIMIT] = {"merchant's collection limit reached", "商户收款已达限额", false},
     [PAY_CAUSE_AMOUNT_LIMIT] = {"amount above the gateway's limit", "金额超过网关限额", false},
     [PAY_CAUSE_MERCHANT_SETUP] = {"merchant settings refused: call the terminal's vendor",
                                   "商户配置被拒绝：请联系终端维护人员", true},
@@ -39,19 +38,18 @@ static const struct reason_row table[PAY_CAUSE_LAST + 1] = {
     [PAY_CAUSE_ORDER_CLOSED] = {"order closed without payment", "订单已关闭，未扣款", false},
     [PAY_CAUSE_CANCEL_TOO_LATE] = {"too late to cancel: refund instead",
                                    "已超过撤销时限：请改为退款", false},
-    [PAY_CAUSE_NOT_CANCELLABLE] = {"the gateway will not cancel this trade",
-                                   "网关不允许撤销此交易", false},
+    [PAY_CAUSE_NOT_CANCELLABLE] = {"the gateway will not cancel this trade", "网关不允许撤销此交易",
+                                   false},
     [PAY_CAUSE_NOT_REFUNDABLE] = {"this trade cannot be refunded", "此交易无法退款", false},
     [PAY_CAUSE_REFUND_AMOUNT] = {"refund amount refused", "退款金额被拒绝", false},
-    [PAY_CAUSE_MERCHANT_BALANCE] = {"merchant balance too low to refund",
-                                    "商户余额不足，无法退款", false},
+    [PAY_CAUSE_MERCHANT_BALANCE] = {"merchant balance too low to refund", "商户余额不足，无法退款",
+                                    false},
     [PAY_CAUSE_REFUND_BY_HAND] = {"refund stuck: finish it in the merchant portal",
                                   "退款异常：请在商户平台处理", false},
     [PAY_CAUSE_CANCEL_RETRY] = {"the gateway asked for the cancel again", "网关要求重新撤销",
                                 false},
     [PAY_CAUSE_NO_ANSWER] = {"no answer from the gateway", "网关无应答", true},
-    [PAY_CAUSE_BAD_REPLY] = {"the gateway's reply could not be trusted", "网关应答无法确认",
-                             true},
+    [PAY_CAUSE_BAD_REPLY] = {"the gateway's reply could not be trusted", "网关应答无法确认", true},
     [PAY_CAUSE_RESULT_UNKNOWN] = {"the gateway did not say the result", "网关未给出结果", true},
     [PAY_CAUSE_NOT_FOUND_YET] = {"the gateway does not know the order yet", "网关暂未查到该订单",
                                  false},
@@ -74,7 +72,7 @@ const char *cause_text_entry(enum ui_lang lang, enum pay_cause cause)
 }
 
 const char *cause_text(enum ui_lang lang, enum pay_cause cause, const char *english, char *buf,
-                        size_t len)
+                       size_t len)
 {
     const char *words = cause == PAY_CAUSE_NONE ? NULL : cause_text_entry(lang, cause);
     bool have_english = english != NULL && english[0] != '\0';

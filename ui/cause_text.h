@@ -21,7 +21,7 @@
 /* The words for a payment's last problem (cause and its English words) into buf; returns
  * buf. "" when there is nothing to explain. */
 const char *cause_text(enum ui_lang lang, enum pay_cause cause, const char *english, char *buf,
-                        size_t len);
+                       size_t len);
 
 /* The raw table entry, NULL where a cause lacks words in that language (for the test). */
 const char *cause_text_entry(enum ui_lang lang, enum pay_cause cause);

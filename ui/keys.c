@@ -15,8 +15,8 @@
 #include "text.h"
 #include "view.h"
 
-#define KEY_ESCAPE 27
-#define CTRL_X 24
+#define KEY_ESCAPE   27
+#define CTRL_X       24
 #define HISTORY_PAGE 10
 
 static bool is_enter(int k)
@@ -111,8 +111,7 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
         /* Back from AMOUNT to ORDER keeps the order number to correct it. */
         if (step == UI_REFUND_ORDER && (fresh || in->refund_step != UI_REFUND_AMOUNT))
             in->order[0] = '\0';
-        if (step == UI_REFUND_AMOUNT &&
-            (fresh || in->refund_step != UI_REFUND_CONFIRM))
+        if (step == UI_REFUND_AMOUNT && (fresh || in->refund_step != UI_REFUND_CONFIRM))
             in->refund_amount[0] = '\0';
     }
     if (m->screen == UI_SCREEN_HISTORY) {
@@ -208,8 +207,7 @@ static void on_scan(struct ui_input *in, int k, struct ui_command *out)
         on_code(in, k, out);
 }
 
-static void on_paying(struct ui_input *in, const struct ui_model *m, int k,
-                      struct ui_command *out)
+static void on_paying(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
 {
     if (k != KEY_ESCAPE && on_code(in, k, out))
         return;
@@ -236,8 +234,7 @@ static void history_move(struct ui_input *in, const struct ui_model *m, int by,
     set_cmd(out, UI_CMD_REDRAW);
 }
 
-static void on_history(struct ui_input *in, const struct ui_model *m, int k,
-                       struct ui_command *out)
+static void on_history(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
 {
     if (k == KEY_UP || k == '8' || k == 'k')
         history_move(in, m, -1, out);
@@ -259,8 +256,7 @@ static void on_history(struct ui_input *in, const struct ui_model *m, int k,
         set_order_cmd(out, UI_CMD_SHOW_DETAIL, m->history[in->selected].order_no, 0);
 }
 
-static void on_detail(struct ui_input *in, const struct ui_model *m, int k,
-                      struct ui_command *out)
+static void on_detail(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
 {
     if (k == KEY_ESCAPE || is_backspace(k) || is_enter(k)) {
         set_cmd(out, UI_CMD_BACK);
@@ -277,8 +273,8 @@ static void on_detail(struct ui_input *in, const struct ui_model *m, int k,
 
 static bool order_char(int k)
 {
-    return (k >= '0' && k <= '9') || (k >= 'A' && k <= 'Z') || (k >= 'a' && k <= 'z') ||
-           k == '-' || k == '_';
+    return (k >= '0' && k <= '9') || (k >= 'A' && k <= 'Z') || (k >= 'a' && k <= 'z') || k == '-' ||
+           k == '_';
 }
 
 enum ui_refund_step keys_refund_step(const struct ui_model *m)
@@ -286,8 +282,7 @@ enum ui_refund_step keys_refund_step(const struct ui_model *m)
     return m->refund_payment == NULL ? UI_REFUND_ORDER : m->refund_step;
 }
 
-static void on_refund(struct ui_input *in, const struct ui_model *m, int k,
-                      struct ui_command *out)
+static void on_refund(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
 {
     switch (keys_refund_step(m)) {
     case UI_REFUND_ORDER:
@@ -322,8 +317,8 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k,
             set_cmd(out, UI_CMD_BACK);
         } else if (is_enter(k)) {
             int64_t fen;
-            if (view_refund_amount(m->refund_payment, in->refund_amount, m->lang, &fen,
-                                       in->error, sizeof in->error))
+            if (view_refund_amount(m->refund_payment, in->refund_amount, m->lang, &fen, in->error,
+                                   sizeof in->error))
                 set_order_cmd(out, UI_CMD_REFUND_REQUEST, m->refund_payment->order_no, fen);
             else
                 set_cmd(out, UI_CMD_REDRAW);
@@ -342,8 +337,7 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k,
     }
 }
 
-void keys_translate(struct ui_input *in, const struct ui_model *m, int key,
-                    struct ui_command *out)
+void keys_translate(struct ui_input *in, const struct ui_model *m, int key, struct ui_command *out)
 {
     keys_sync(in, m);
     set_cmd(out, UI_CMD_NONE);
@@ -352,28 +346,16 @@ void keys_translate(struct ui_input *in, const struct ui_model *m, int key,
         return;
     }
     switch (m->screen) {
-    case UI_SCREEN_READY:
-        on_ready(in, m, key, out);
-        return;
-    case UI_SCREEN_SCAN:
-        on_scan(in, key, out);
-        return;
-    case UI_SCREEN_PAYING:
-        on_paying(in, m, key, out);
-        return;
+    case UI_SCREEN_READY: on_ready(in, m, key, out); return;
+    case UI_SCREEN_SCAN: on_scan(in, key, out); return;
+    case UI_SCREEN_PAYING: on_paying(in, m, key, out); return;
     case UI_SCREEN_RESULT:
     case UI_SCREEN_EOD:
         if (key == KEY_ESCAPE || is_backspace(key) || is_enter(key))
             set_cmd(out, UI_CMD_BACK);
         return;
-    case UI_SCREEN_HISTORY:
-        on_history(in, m, key, out);
-        return;
-    case UI_SCREEN_DETAIL:
-        on_detail(in, m, key, out);
-        return;
-    case UI_SCREEN_REFUND:
-        on_refund(in, m, key, out);
-        return;
+    case UI_SCREEN_HISTORY: on_history(in, m, key, out); return;
+    case UI_SCREEN_DETAIL: on_detail(in, m, key, out); return;
+    case UI_SCREEN_REFUND: on_refund(in, m, key, out); return;
     }
 }

@@ -17,7 +17,7 @@
 #define KEYS_AMOUNT_MAX 15 /* longer than any chargeable amount; the parser says what is wrong */
 
 struct ui_input {
-    bool seen;                       /* a model was seen: screen and refund_step are valid */
+    bool seen; /* a model was seen: screen and refund_step are valid */
     enum ui_screen screen;
     enum ui_refund_step refund_step;
     char amount[KEYS_AMOUNT_MAX + 1];        /* READY */
@@ -25,9 +25,9 @@ struct ui_input {
     char code[UI_SCAN_MAX + 1];              /* SCAN, PAYING: a code being typed */
     char order[ORDER_NO_MAX + 1];            /* REFUND, ORDER step */
     char refund_amount[KEYS_AMOUNT_MAX + 1]; /* REFUND, AMOUNT step */
-    int selected;                    /* HISTORY: the highlighted row */
-    int first_row;                   /* HISTORY: the row at the top of the list */
-    char error[160];                 /* why the last Enter was refused; "" = none */
+    int selected;                            /* HISTORY: the highlighted row */
+    int first_row;                           /* HISTORY: the row at the top of the list */
+    char error[160];                         /* why the last Enter was refused; "" = none */
 };
 
 /* Follows the model: a screen (or refund step) entered afresh starts with empty fields;
@@ -39,7 +39,6 @@ enum ui_refund_step keys_refund_step(const struct ui_model *m);
 
 /* Translates one key on m's screen. out->type is UI_CMD_NONE for a key that means nothing
  * here, UI_CMD_REDRAW when only the input changed. */
-void keys_translate(struct ui_input *in, const struct ui_model *m, int key,
-                    struct ui_command *out);
+void keys_translate(struct ui_input *in, const struct ui_model *m, int key, struct ui_command *out);
 
 #endif

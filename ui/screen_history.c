@@ -25,7 +25,10 @@ static const struct wdg_key history_keys[] = {
 };
 
 static const struct wdg_key history_keys_filtered[] = {
-    {"Up/Dn", T_K_SELECT}, {"Enter", T_K_DETAIL}, {".", T_K_SHOW_ALL}, {"Esc/Bksp", T_K_BACK},
+    {"Up/Dn", T_K_SELECT},
+    {"Enter", T_K_DETAIL},
+    {".", T_K_SHOW_ALL},
+    {"Esc/Bksp", T_K_BACK},
 };
 
 /* Column starts for time, order, channel, state; amount and refunded are right-aligned and
@@ -56,7 +59,7 @@ static void history_row(const struct ui_model *m, const struct columns *c, int y
 {
     char at[VIEW_TIME_MAX], amount[MONEY_TEXT_MAX], refunded[MONEY_TEXT_MAX];
     enum text_id st = view_state(p);
-    enum wdg_style style = selected ? WDG_SELECTED
+    enum wdg_style style = selected                         ? WDG_SELECTED
                            : pay_state_unresolved(p->state) ? WDG_WARN
                                                             : WDG_PLAIN;
     if (selected) {

@@ -16,10 +16,16 @@
 #include "widgets.h"
 
 static const struct wdg_key order_keys[] = {
-    {"0-9 A-Z -", T_K_ORDER}, {"Enter", T_K_LOOKUP}, {"Bksp", T_K_DELETE}, {"Esc", T_K_BACK},
+    {"0-9 A-Z -", T_K_ORDER},
+    {"Enter", T_K_LOOKUP},
+    {"Bksp", T_K_DELETE},
+    {"Esc", T_K_BACK},
 };
 static const struct wdg_key amount_keys[] = {
-    {"0-9 .", T_K_AMOUNT}, {"Enter", T_K_REFUND_AMOUNT}, {"Bksp", T_K_DELETE}, {"Esc", T_K_BACK},
+    {"0-9 .", T_K_AMOUNT},
+    {"Enter", T_K_REFUND_AMOUNT},
+    {"Bksp", T_K_DELETE},
+    {"Esc", T_K_BACK},
 };
 static const struct wdg_key confirm_keys[] = {
     {"Enter", T_K_CONFIRM},
@@ -119,7 +125,6 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
             wdg_put(y, x, w, WDG_DIM, buf);
         }
         break;
-    case UI_REFUND_ORDER:
-        break;
+    case UI_REFUND_ORDER: break;
     }
 }

@@ -84,7 +84,7 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
         return;
     int y = f.top + 1;
     enum text_id head = view_headline(p);
-    enum wdg_style style = head == T_RES_PAID ? WDG_GOOD
+    enum wdg_style style = head == T_RES_PAID                                   ? WDG_GOOD
                            : head == T_RES_UNRESOLVED || head == T_RES_REFUNDED ? WDG_WARN
                                                                                 : WDG_BAD;
     char buf[200], why[CAUSE_TEXT_MAX];
@@ -106,7 +106,7 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
         break;
     case PAY_CANCELLED:
         wdg_center(y++, WDG_WARN,
-                   text(m->lang, p->cancel_refunded                ? T_RES_MONEY_RETURNED
+                   text(m->lang, p->cancel_refunded             ? T_RES_MONEY_RETURNED
                                  : p->channel == CHANNEL_WECHAT ? T_RES_ANY_RETURNED
                                                                 : T_RES_NO_MONEY));
         /* Who cancelled: the cashier, or the window closing without an answer. */
@@ -119,8 +119,7 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
                    cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
         break;
     case PAY_PAID:
-    case PAY_REFUNDED:
-        break;
+    case PAY_REFUNDED: break;
     case PAY_NEW:
     case PAY_PAYING:
     case PAY_QUERYING:

@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 
-
 struct text_row {
     const char *en;
     const char *zh;
@@ -128,8 +127,7 @@ static const struct text_row table[T__COUNT] = {
     [T_REF_SENDING] = {"Refund of ¥ %s is being sent...", "正在退款 ¥ %s……"},
     [T_REF_SO_FAR] = {"Refunded so far: ¥ %s of ¥ %s", "累计已退：¥ %s / ¥ %s"},
     [T_REF_NOT_PAID] = {"This order was not paid: nothing to refund", "该订单未支付：无可退款"},
-    [T_REF_IN_PROGRESS] = {"A refund of this order is still in progress",
-                           "该订单已有退款正在处理"},
+    [T_REF_IN_PROGRESS] = {"A refund of this order is still in progress", "该订单已有退款正在处理"},
     [T_REF_FULLY] = {"This order is fully refunded", "该订单已全额退款"},
     [T_REF_ABOVE] = {"Above what can be refunded (at most ¥ %s)", "超过可退金额（最多 ¥ %s）"},
     [T_REF_BAD_ORDER] = {"Not an order number", "不是有效的订单号"},
@@ -194,7 +192,8 @@ static const struct text_row table[T__COUNT] = {
                        "时钟错误：比网关快 %d 分钟，请校准"},
     [T_RES_ANY_RETURNED] = {"Any money taken from the customer was returned.",
                             "如已扣款，款项已退回顾客。"},
-    [T_READY_BACKGROUND] = {"Still being finished (the till is free):", "后台仍在处理（可继续收款）："},
+    [T_READY_BACKGROUND] = {"Still being finished (the till is free):",
+                            "后台仍在处理（可继续收款）："},
     [T_BG_CANCELLING] = {"%s  %s  cancelling at the gateway (attempt %u)",
                          "%s  %s  正在向网关撤销（第 %u 次）"},
     [T_BG_REFUNDING] = {"%s  %s  refund being confirmed", "%s  %s  退款确认中"},

@@ -21,7 +21,7 @@
 #include "view.h"
 #include "widgets.h"
 
-#define MIN_COLS 80
+#define MIN_COLS  80
 #define MIN_LINES 24
 
 struct ui {
@@ -57,9 +57,9 @@ static void define_keypad_keys(void)
         const char *seq;
         int key;
     } keypad_keys[] = {
-        {"\033Op", '0'}, {"\033Oq", '1'}, {"\033Or", '2'}, {"\033Os", '3'}, {"\033Ot", '4'},
-        {"\033Ou", '5'}, {"\033Ov", '6'}, {"\033Ow", '7'}, {"\033Ox", '8'}, {"\033Oy", '9'},
-        {"\033On", '.'}, {"\033Ol", ','}, {"\033Ok", '+'}, {"\033Om", '-'}, {"\033Oj", '*'},
+        {"\033Op", '0'}, {"\033Oq", '1'},  {"\033Or", '2'}, {"\033Os", '3'}, {"\033Ot", '4'},
+        {"\033Ou", '5'}, {"\033Ov", '6'},  {"\033Ow", '7'}, {"\033Ox", '8'}, {"\033Oy", '9'},
+        {"\033On", '.'}, {"\033Ol", ','},  {"\033Ok", '+'}, {"\033Om", '-'}, {"\033Oj", '*'},
         {"\033Oo", '/'}, {"\033OM", '\n'},
     };
     for (size_t i = 0; i < sizeof keypad_keys / sizeof keypad_keys[0]; i++)

@@ -97,11 +97,11 @@ struct ui_model {
     char terminal_id[33];
     bool gateway_reachable;
     bool scanner_connected;
-    char scanner_name[64];     /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
-    int pending;               /* unresolved payments being worked on in the background */
-    char lab_settings[200];    /* test-only settings in force (config_lab_settings), "" = none:
-                                * warned loudly on every screen */
-    int clock_skew_s;          /* the gateway's clock minus ours when minutes apart, else 0 */
+    char scanner_name[64];  /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
+    int pending;            /* unresolved payments being worked on in the background */
+    char lab_settings[200]; /* test-only settings in force (config_lab_settings), "" = none:
+                             * warned loudly on every screen */
+    int clock_skew_s;       /* the gateway's clock minus ours when minutes apart, else 0 */
 
     /* READY: what is still being cancelled or refunded in the background. */
     const struct payment *background;
@@ -111,11 +111,11 @@ struct ui_model {
     char message[160];
     bool message_is_error;
 
-    int64_t max_amount_fen;    /* READY: the terminal's maximum (0 = none) */
+    int64_t max_amount_fen; /* READY: the terminal's maximum (0 = none) */
 
     /* SCAN, PAYING, RESULT: the payment at the counter. */
     const struct payment *payment;
-    int countdown_s;           /* PAYING: seconds before the automatic cancel; 0 = not shown */
+    int countdown_s; /* PAYING: seconds before the automatic cancel; 0 = not shown */
 
     /* HISTORY: today's payments, newest first. */
     const struct payment *history;
@@ -136,26 +136,26 @@ struct ui_model {
 
     /* EOD: storage/reports.h report_totals for the day, and its unresolved payments
      * (report_payments, unresolved_only) listed apart: they are in no total. */
-    int eod_day;                          /* yyyymmdd, for the title */
+    int eod_day; /* yyyymmdd, for the title */
     const struct report_day *eod;
     const struct payment *eod_unresolved;
     int eod_unresolved_n;
-    const struct payment *eod_referred;   /* every payment left for the merchant (REFERRED),
-                                           * whatever its day (report_referred) */
+    const struct payment *eod_referred; /* every payment left for the merchant (REFERRED),
+                                         * whatever its day (report_referred) */
     int eod_referred_n;
 };
 
 enum ui_command_type {
-    UI_CMD_NONE,                  /* no key waiting */
-    UI_CMD_REDRAW,                /* the screen must be drawn again (typing, resize): call
-                                     ui_render with the current model; nothing else changed */
-    UI_CMD_AMOUNT_ENTERED,        /* READY: fen, already parsed by money_parse within max */
-    UI_CMD_BACK,                  /* leave this screen (SCAN: nothing was sent yet) */
-    UI_CMD_ABORT,                 /* PAYING: the cashier aborts; the core must cancel */
-    UI_CMD_SCAN,                  /* SCAN, PAYING: code, typed by a keyboard-mode scanner (or
-                                     by hand) and Enter; not validated here: the loop checks
-                                     it with paycode_channel like any scan, and refuses a
-                                     second one while paying with a message */
+    UI_CMD_NONE,           /* no key waiting */
+    UI_CMD_REDRAW,         /* the screen must be drawn again (typing, resize): call
+                              ui_render with the current model; nothing else changed */
+    UI_CMD_AMOUNT_ENTERED, /* READY: fen, already parsed by money_parse within max */
+    UI_CMD_BACK,           /* leave this screen (SCAN: nothing was sent yet) */
+    UI_CMD_ABORT,          /* PAYING: the cashier aborts; the core must cancel */
+    UI_CMD_SCAN,           /* SCAN, PAYING: code, typed by a keyboard-mode scanner (or
+                              by hand) and Enter; not validated here: the loop checks
+                              it with paycode_channel like any scan, and refuses a
+                              second one while paying with a message */
     UI_CMD_SHOW_HISTORY,
     UI_CMD_HISTORY_FILTER_TOGGLE, /* unresolved only <-> all */
     UI_CMD_SHOW_DETAIL,           /* HISTORY: order_no */
@@ -164,7 +164,7 @@ enum ui_command_type {
     UI_CMD_REFUND_REQUEST,        /* REFUND AMOUNT step: order_no, fen (within the limit) */
     UI_CMD_REFUND_CONFIRM,        /* REFUND CONFIRM step: order_no, fen, as shown */
     UI_CMD_END_OF_DAY,
-    UI_CMD_QUIT,                  /* READY: the cashier wants to close posterm */
+    UI_CMD_QUIT, /* READY: the cashier wants to close posterm */
 };
 
 /* Longer than any payment code, so that a too-long scan arrives too long and is refused as
@@ -182,9 +182,9 @@ const char *ui_command_name(enum ui_command_type t);
 
 enum ui_status {
     UI_OK = 0,
-    UI_NOT_A_TTY,    /* stdin or stdout is not a terminal */
-    UI_NO_TERMINAL,  /* curses could not start: TERM unknown or unusable */
-    UI_NO_UTF8,      /* neither the environment's locale nor C.UTF-8 is a UTF-8 locale */
+    UI_NOT_A_TTY,   /* stdin or stdout is not a terminal */
+    UI_NO_TERMINAL, /* curses could not start: TERM unknown or unusable */
+    UI_NO_UTF8,     /* neither the environment's locale nor C.UTF-8 is a UTF-8 locale */
     UI_NO_MEMORY,
 };
 

@@ -13,24 +13,19 @@
 enum text_id view_progress(const struct payment *p)
 {
     switch (p->state) {
-    case PAY_NEW:
-        return T_ST_WAITING_CODE;
-    case PAY_PAYING:
-        return p->abort_requested ? T_ST_ABORTING : T_ST_SENDING;
+    case PAY_NEW: return T_ST_WAITING_CODE;
+    case PAY_PAYING: return p->abort_requested ? T_ST_ABORTING : T_ST_SENDING;
     case PAY_QUERYING:
         if (p->abort_requested)
             return T_ST_ABORTING;
         return p->customer_confirming ? T_ST_CONFIRMING : T_ST_CHECKING;
-    case PAY_CANCELLING:
-        return p->cancels > 1 ? T_ST_CANCEL_RETRY : T_ST_CANCELLING;
-    case PAY_REFUNDING:
-        return T_ST_REFUNDING;
+    case PAY_CANCELLING: return p->cancels > 1 ? T_ST_CANCEL_RETRY : T_ST_CANCELLING;
+    case PAY_REFUNDING: return T_ST_REFUNDING;
     case PAY_PAID:
     case PAY_FAILED:
     case PAY_CANCELLED:
     case PAY_REFUNDED:
-    case PAY_REFERRED:
-        break;
+    case PAY_REFERRED: break;
     }
     return T_ST_DONE;
 }
@@ -60,8 +55,7 @@ enum text_id view_headline(const struct payment *p)
     case PAY_PAYING:
     case PAY_QUERYING:
     case PAY_CANCELLING:
-    case PAY_REFUNDING:
-        break;
+    case PAY_REFUNDING: break;
     }
     return T_RES_UNRESOLVED;
 }
@@ -96,27 +90,22 @@ int64_t view_refundable(const struct payment *p, enum text_id *why_not)
             return p->amount_fen - p->refunded_fen;
         *why_not = T_REF_FULLY;
         return 0;
-    case PAY_REFUNDING:
-        *why_not = T_REF_IN_PROGRESS;
-        return 0;
-    case PAY_REFUNDED:
-        *why_not = T_REF_FULLY;
-        return 0;
+    case PAY_REFUNDING: *why_not = T_REF_IN_PROGRESS; return 0;
+    case PAY_REFUNDED: *why_not = T_REF_FULLY; return 0;
     case PAY_NEW:
     case PAY_PAYING:
     case PAY_QUERYING:
     case PAY_CANCELLING:
     case PAY_FAILED:
     case PAY_CANCELLED:
-    case PAY_REFERRED:
-        break;
+    case PAY_REFERRED: break;
     }
     *why_not = T_REF_NOT_PAID;
     return 0;
 }
 
-bool view_refund_amount(const struct payment *p, const char *typed, enum ui_lang lang,
-                            int64_t *fen, char *err, size_t errlen)
+bool view_refund_amount(const struct payment *p, const char *typed, enum ui_lang lang, int64_t *fen,
+                        char *err, size_t errlen)
 {
     enum text_id why_not;
     int64_t limit = view_refundable(p, &why_not);

@@ -44,8 +44,8 @@ int64_t view_refundable(const struct payment *p, enum text_id *why_not);
 
 /* Checks a typed refund amount ("" = all that is refundable) against the limit. On success
  * *fen is the amount and err is untouched; otherwise err holds the reason in lang. */
-bool view_refund_amount(const struct payment *p, const char *typed, enum ui_lang lang,
-                            int64_t *fen, char *err, size_t errlen);
+bool view_refund_amount(const struct payment *p, const char *typed, enum ui_lang lang, int64_t *fen,
+                        char *err, size_t errlen);
 
 /* A journal event's name (engine.c's journal actions) as the cashier reads it; T__COUNT for
  * a name this build does not know (the screen then shows the name itself). */

@@ -182,8 +182,8 @@ static int header(const struct ui_model *m)
     if (m->clock_skew_s != 0) {
         int minutes = ((m->clock_skew_s < 0 ? -m->clock_skew_s : m->clock_skew_s) + 59) / 60;
         wdg_fill_row(y, WDG_BAD);
-        wdg_format(buf, sizeof buf, m->lang,
-                   m->clock_skew_s > 0 ? T_CLOCK_BEHIND : T_CLOCK_AHEAD, minutes);
+        wdg_format(buf, sizeof buf, m->lang, m->clock_skew_s > 0 ? T_CLOCK_BEHIND : T_CLOCK_AHEAD,
+                   minutes);
         wdg_center(y++, WDG_BAD, buf);
     }
     return y;
@@ -251,7 +251,7 @@ static const char *const glyphs[12][GLYPH_ROWS] = {
     {"████", "█  █", "████", "█  █", "████"}, /* 8 */
     {"████", "█  █", "████", "   █", "████"}, /* 9 */
     {" ", " ", " ", " ", "█"},                /* . */
-    {"    ", "    ", "    ", "    ", "    "},  /* anything else */
+    {"    ", "    ", "    ", "    ", "    "}, /* anything else */
 };
 
 static int glyph_of(char c)

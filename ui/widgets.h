@@ -15,10 +15,10 @@
 
 enum wdg_style {
     WDG_PLAIN,
-    WDG_BAR,       /* header and footer keys */
-    WDG_GOOD,      /* paid, online */
-    WDG_BAD,       /* failed, offline, warnings that must not be missed */
-    WDG_WARN,      /* in progress, unresolved */
+    WDG_BAR,  /* header and footer keys */
+    WDG_GOOD, /* paid, online */
+    WDG_BAD,  /* failed, offline, warnings that must not be missed */
+    WDG_WARN, /* in progress, unresolved */
     WDG_TITLE,
     WDG_SELECTED,
     WDG_DIM,
@@ -44,14 +44,14 @@ void wdg_fill_row(int y, enum wdg_style style);
 
 /* A key and what it does, for the footer. */
 struct wdg_key {
-    const char *key;    /* "Enter", "Esc", "0-9 ." */
+    const char *key; /* "Enter", "Esc", "0-9 ." */
     enum text_id label;
 };
 
 /* The rows a screen may draw its body in, after the header, footer and message lines. */
 struct frame {
-    int top;     /* first free row */
-    int bottom;  /* first row not free */
+    int top;    /* first free row */
+    int bottom; /* first row not free */
     int cols;
 };
 

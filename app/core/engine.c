@@ -242,10 +242,8 @@ static enum verdict judge_trade(const struct payment *p, const struct gw_reply *
             return V_UNKNOWN;
         }
         return V_FAILED;
-    case GW_PAYING:
-        return V_PAYING;
-    case GW_UNKNOWN:
-        return V_UNKNOWN;
+    case GW_PAYING: return V_PAYING;
+    case GW_UNKNOWN: return V_UNKNOWN;
     }
     return V_UNKNOWN;
 }
@@ -288,9 +286,9 @@ static void become_referred(struct payment *p, enum pay_cause cause, const char 
 }
 
 /* An undecided answer in PAYING or QUERYING: cancel when due, else wait for the next query. */
-static void keep_checking(struct payment *p, const struct policy *pol, const struct engine_event *ev,
-                          struct engine_actions *out, int64_t delay, const char *name,
-                          bool changed)
+static void keep_checking(struct payment *p, const struct policy *pol,
+                          const struct engine_event *ev, struct engine_actions *out, int64_t delay,
+                          const char *name, bool changed)
 {
     int64_t at;
     if (cancel_due(p, pol, ev->now, delay, &at)) {
@@ -314,15 +312,11 @@ static enum engine_status on_trade_reply(struct payment *p, const struct policy 
     enum pay_cause cause;
 
     switch (judge_trade(p, r, why, sizeof why, &cause)) {
-    case V_PAID:
-        become_paid(p, r, ev->wall, out, "paid");
-        return ENGINE_OK;
+    case V_PAID: become_paid(p, r, ev->wall, out, "paid"); return ENGINE_OK;
     case V_FAILED:
         become_failed(p, cause, why, ev->wall, out, first ? "" : "query: ");
         return ENGINE_OK;
-    case V_NOT_OURS:
-        become_referred(p, cause, why, ev->wall, out);
-        return ENGINE_OK;
+    case V_NOT_OURS: become_referred(p, cause, why, ev->wall, out); return ENGINE_OK;
     case V_PAYING:
     case V_UNKNOWN: {
         bool paying = r->kind == GW_PAYING;
@@ -405,18 +399,11 @@ static enum engine_status on_cancelling_reply(struct payment *p, const struct po
     char why[160];
     enum pay_cause cause;
     switch (judge_trade(p, r, why, sizeof why, &cause)) {
-    case V_PAID:
-        become_paid(p, r, ev->wall, out, "paid_cancel_refused");
-        return ENGINE_OK;
-    case V_FAILED:
-        become_cancelled(p, ev->wall, out, "trade closed");
-        return ENGINE_OK;
-    case V_NOT_OURS:
-        become_referred(p, cause, why, ev->wall, out);
-        return ENGINE_OK;
+    case V_PAID: become_paid(p, r, ev->wall, out, "paid_cancel_refused"); return ENGINE_OK;
+    case V_FAILED: become_cancelled(p, ev->wall, out, "trade closed"); return ENGINE_OK;
+    case V_NOT_OURS: become_referred(p, cause, why, ev->wall, out); return ENGINE_OK;
     case V_PAYING:
-    case V_UNKNOWN:
-        break;
+    case V_UNKNOWN: break;
     }
     set_error(p, cause, why);
     retry_later(p, pol, ev->now, out);
@@ -476,12 +463,10 @@ static void refund_succeeded(struct payment *p, const struct policy *pol,
 
 /* In REFUNDING: replies to the refund and to the refund query. */
 static enum engine_status on_refund_reply(struct payment *p, const struct policy *pol,
-                                          const struct engine_event *ev,
-                                          struct engine_actions *out)
+                                          const struct engine_event *ev, struct engine_actions *out)
 {
     const struct gw_reply *r = ev->reply;
-    bool binds = names_refund(p, r) ||
-                 (!r->said.refund_no_given && refusal_binds(p, r));
+    bool binds = names_refund(p, r) || (!r->said.refund_no_given && refusal_binds(p, r));
 
     switch (r->kind) {
     case GW_SUCCESS:
@@ -553,7 +538,8 @@ static enum engine_status on_reply(struct payment *p, const struct policy *pol,
      * earlier request (another op, another id) must not pass for it. */
     if (!p->in_flight || strcmp(r->order_no, p->order_no) != 0 || (int)r->op != p->in_flight_op ||
         r->request_id != p->in_flight_id ||
-        ((r->op == GW_REFUND || r->op == GW_REFUND_QUERY) && strcmp(r->refund_no, p->refund_no) != 0))
+        ((r->op == GW_REFUND || r->op == GW_REFUND_QUERY) &&
+         strcmp(r->refund_no, p->refund_no) != 0))
         return ENGINE_STALE;
     return answer(p, pol, ev, out);
 }
@@ -601,15 +587,12 @@ static enum engine_status on_timer(struct payment *p, const struct policy *pol,
         }
         send_request(p, pol, ev->now, out, GW_QUERY);
         return ENGINE_OK;
-    case PAY_CANCELLING:
-        send_request(p, pol, ev->now, out, GW_CANCEL);
-        return ENGINE_OK;
+    case PAY_CANCELLING: send_request(p, pol, ev->now, out, GW_CANCEL); return ENGINE_OK;
     case PAY_REFUNDING:
         /* Ask what became of the refund before sending it again. */
         send_request(p, pol, ev->now, out, GW_REFUND_QUERY);
         return ENGINE_OK;
-    default:
-        return ENGINE_STALE;
+    default: return ENGINE_STALE;
     }
 }
 
@@ -641,10 +624,8 @@ static enum engine_status on_abort(struct payment *p, const struct policy *pol,
         show(out);
         return ENGINE_OK;
     }
-    case PAY_CANCELLING:
-        return ENGINE_OK;
-    default:
-        return ENGINE_REFUSED;
+    case PAY_CANCELLING: return ENGINE_OK;
+    default: return ENGINE_REFUSED;
     }
 }
 
@@ -656,7 +637,8 @@ static enum engine_status on_resume(struct payment *p, const struct policy *pol,
      * its whole window again rather than being cancelled early. */
     if (!pay_state_unresolved(p->state))
         return ENGINE_STALE;
-    int64_t elapsed = p->pay_sent_at > 0 && ev->wall > p->pay_sent_at ? ev->wall - p->pay_sent_at : 0;
+    int64_t elapsed =
+        p->pay_sent_at > 0 && ev->wall > p->pay_sent_at ? ev->wall - p->pay_sent_at : 0;
     p->sent_mono = ev->now - elapsed;
     p->in_flight = false;
     p->timer_at = 0;
@@ -676,7 +658,7 @@ static enum engine_status on_resume(struct payment *p, const struct policy *pol,
             /* Past its window the pay is cancelled without a query: the customer was never
              * shown success, so the money must go back rather than stay. */
             if (ev->now >= earliest_cancel(p, pol)) {
-                start_cancel(p, pol, ev,  out,
+                start_cancel(p, pol, ev, out,
                              p->abort_requested ? "resumed: cashier had aborted"
                                                 : "resumed: payment window closed");
                 return ENGINE_OK;
@@ -700,8 +682,7 @@ static enum engine_status on_resume(struct payment *p, const struct policy *pol,
         send_request(p, pol, ev->now, out, GW_REFUND);
         show(out);
         return ENGINE_OK;
-    default:
-        return ENGINE_STALE;
+    default: return ENGINE_STALE;
     }
 }
 
@@ -816,8 +797,6 @@ void engine_request(const struct payment *p, enum gw_op op, struct gw_request *r
         req->amount_fen = p->refund_fen;
         break;
     case GW_QUERY:
-    case GW_CANCEL:
-        req->amount_fen = p->amount_fen;
-        break;
+    case GW_CANCEL: req->amount_fen = p->amount_fen; break;
     }
 }

@@ -33,19 +33,19 @@
 #include "policy.h"
 
 enum engine_event_type {
-    EV_CREATE,  /* a new order: order_no, amount */
-    EV_SCAN,    /* a validated payment code and its channel */
-    EV_REPLY,   /* a gateway reply for this payment */
-    EV_TIMER,   /* this payment's timer fired */
-    EV_ABORT,   /* the cashier aborts the payment */
-    EV_RESUME,  /* loaded from the journal after a restart */
-    EV_REFUND,  /* the cashier refunds (part of) a PAID payment */
+    EV_CREATE, /* a new order: order_no, amount */
+    EV_SCAN,   /* a validated payment code and its channel */
+    EV_REPLY,  /* a gateway reply for this payment */
+    EV_TIMER,  /* this payment's timer fired */
+    EV_ABORT,  /* the cashier aborts the payment */
+    EV_RESUME, /* loaded from the journal after a restart */
+    EV_REFUND, /* the cashier refunds (part of) a PAID payment */
 };
 
 struct engine_event {
     enum engine_event_type type;
-    int64_t now;   /* monotonic ms */
-    int64_t wall;  /* wall clock, unix ms (journal timestamps, and recovery's elapsed time) */
+    int64_t now;  /* monotonic ms */
+    int64_t wall; /* wall clock, unix ms (journal timestamps, and recovery's elapsed time) */
     /* EV_CREATE */
     const char *order_no;
     int64_t amount_fen;
@@ -69,10 +69,10 @@ enum engine_action_type {
 
 struct engine_action {
     enum engine_action_type type;
-    enum gw_op op;       /* ENGINE_SEND */
-    int64_t at;          /* ENGINE_TIMER */
-    const char *name;    /* ENGINE_JOURNAL: the transition's name, e.g. "pay_intent" */
-    char detail[160];    /* ENGINE_JOURNAL: plain words for the event log */
+    enum gw_op op;    /* ENGINE_SEND */
+    int64_t at;       /* ENGINE_TIMER */
+    const char *name; /* ENGINE_JOURNAL: the transition's name, e.g. "pay_intent" */
+    char detail[160]; /* ENGINE_JOURNAL: plain words for the event log */
 };
 
 /* The longest step is JOURNAL, SEND, TIMER, SHOW (a cancel decided and sent). */

@@ -23,7 +23,8 @@ enum gw_op {
     GW_QUERY,
     GW_CANCEL,
     GW_REFUND,
-    GW_REFUND_QUERY, /* what became of refund_no (Alipay fastpay.refund.query, WeChat GET refunds) */
+    GW_REFUND_QUERY, /* what became of refund_no (Alipay fastpay.refund.query, WeChat GET refunds)
+                      */
 };
 #define GW_OP_COUNT 5
 
@@ -36,7 +37,7 @@ enum gw_kind {
 
 struct gw_request {
     enum gw_op op;
-    uint32_t request_id;               /* the payment's request sequence: the reply echoes it */
+    uint32_t request_id; /* the payment's request sequence: the reply echoes it */
     enum pay_channel channel;
     char order_no[ORDER_NO_MAX + 1];
     char auth_code[AUTH_CODE_MAX + 1]; /* pay only */
@@ -52,18 +53,18 @@ struct gw_request {
  * is `false`, never a zero that could pass for a value.
  */
 struct gw_facts {
-    bool order_no_given;         /* out_trade_no in the body */
+    bool order_no_given; /* out_trade_no in the body */
     char order_no[ORDER_NO_MAX + 1];
-    bool refund_no_given;        /* out_request_no / out_refund_no in the body */
+    bool refund_no_given; /* out_request_no / out_refund_no in the body */
     char refund_no[ORDER_NO_MAX + 1];
-    bool amount_given;           /* the order's total (pay, query, cancel replies) */
+    bool amount_given; /* the order's total (pay, query, cancel replies) */
     int64_t amount_fen;
-    bool refund_given;           /* this refund's amount (refund and refund-query replies) */
+    bool refund_given; /* this refund's amount (refund and refund-query replies) */
     int64_t refund_fen;
-    bool refunded_total_given;   /* the order's total refunded so far (Alipay refund_fee) */
+    bool refunded_total_given; /* the order's total refunded so far (Alipay refund_fee) */
     int64_t refunded_total_fen;
     bool trade_no_given;
-    char trade_no[65];           /* the gateway's trade number */
+    char trade_no[65]; /* the gateway's trade number */
 };
 
 struct gw_reply {
@@ -75,20 +76,20 @@ struct gw_reply {
     char refund_no[ORDER_NO_MAX + 1];
     /* What the channel's rules make of the body. */
     enum gw_kind kind;
-    bool retry;            /* cancel: the gateway asked for the cancel to be sent again */
-    bool cancel_refunded;  /* cancel: money had been taken and was returned */
-    bool no_such_order;    /* query: the gateway does not know the order (yet) */
-    bool no_such_refund;   /* refund query: the gateway does not know the refund number */
-    bool refund_abnormal;  /* refund (query): the gateway cannot finish it (WeChat ABNORMAL) */
-    bool unreachable;      /* no HTTP answer at all (connect refused, DNS, TLS, timeout) */
-    bool exchange_bound;   /* the signature binds the body to this exchange (a fresh timestamp
-                            * and a nonce never seen before: WeChat), so a refusal that names
-                            * no order may still be believed; see drivers/gateway/README.md */
-    int64_t server_time;   /* the gateway's clock, unix s (Date / Wechatpay-Timestamp); 0 = none */
+    bool retry;           /* cancel: the gateway asked for the cancel to be sent again */
+    bool cancel_refunded; /* cancel: money had been taken and was returned */
+    bool no_such_order;   /* query: the gateway does not know the order (yet) */
+    bool no_such_refund;  /* refund query: the gateway does not know the refund number */
+    bool refund_abnormal; /* refund (query): the gateway cannot finish it (WeChat ABNORMAL) */
+    bool unreachable;     /* no HTTP answer at all (connect refused, DNS, TLS, timeout) */
+    bool exchange_bound;  /* the signature binds the body to this exchange (a fresh timestamp
+                           * and a nonce never seen before: WeChat), so a refusal that names
+                           * no order may still be believed; see drivers/gateway/README.md */
+    int64_t server_time;  /* the gateway's clock, unix s (Date / Wechatpay-Timestamp); 0 = none */
     struct gw_facts said;
-    char code[64];         /* gateway's own code, e.g. ACQ.BUYER_BALANCE_NOT_ENOUGH, NOTENOUGH */
-    char reason[160];      /* plain words for the cashier and the log; never a secret */
-    enum pay_cause cause;  /* the same as a value, for the screen's language (pay_cause.h) */
+    char code[64];        /* gateway's own code, e.g. ACQ.BUYER_BALANCE_NOT_ENOUGH, NOTENOUGH */
+    char reason[160];     /* plain words for the cashier and the log; never a secret */
+    enum pay_cause cause; /* the same as a value, for the screen's language (pay_cause.h) */
 };
 
 #endif

@@ -12,13 +12,13 @@
 
 enum money_status {
     MONEY_OK = 0,
-    MONEY_EMPTY,      /* nothing typed */
-    MONEY_GARBAGE,    /* a character that is not a digit or one '.' */
-    MONEY_NEGATIVE,   /* a sign */
-    MONEY_DECIMALS,   /* more than two digits after the point */
-    MONEY_OVERFLOW,   /* does not fit int64 fen */
-    MONEY_ZERO,       /* 0.00 cannot be charged */
-    MONEY_ABOVE_MAX,  /* above the configured maximum */
+    MONEY_EMPTY,     /* nothing typed */
+    MONEY_GARBAGE,   /* a character that is not a digit or one '.' */
+    MONEY_NEGATIVE,  /* a sign */
+    MONEY_DECIMALS,  /* more than two digits after the point */
+    MONEY_OVERFLOW,  /* does not fit int64 fen */
+    MONEY_ZERO,      /* 0.00 cannot be charged */
+    MONEY_ABOVE_MAX, /* above the configured maximum */
 };
 
 /* Parses a yuan amount ("12", "12.3", "12.30", ".5") into fen. max_fen <= 0 means no maximum. */

@@ -8,8 +8,8 @@
 
 static bool id_char(char c, bool dash_ok)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || (dash_ok && c == '-');
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           (dash_ok && c == '-');
 }
 
 bool terminal_id_valid(const char *id)

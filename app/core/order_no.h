@@ -22,7 +22,7 @@
 /* Longest terminal id: leaves room for "-", the journal identity, "-", a 6-digit sequence
  * and a refund's "R<n>" suffix within ORDER_NO_MAX. */
 #define TERMINAL_ID_MAX 12
-#define JOURNAL_ID_LEN 8
+#define JOURNAL_ID_LEN  8
 
 /* True when id is 1..TERMINAL_ID_MAX characters of [A-Za-z0-9_]. */
 bool terminal_id_valid(const char *id);

@@ -14,23 +14,23 @@
 #include <string.h>
 
 enum pay_cause {
-    PAY_CAUSE_NONE,             /* nothing to explain */
-    PAY_CAUSE_OTHER,            /* only the English words explain it (e.g. an older journal) */
+    PAY_CAUSE_NONE,  /* nothing to explain */
+    PAY_CAUSE_OTHER, /* only the English words explain it (e.g. an older journal) */
     /* the customer's side: a new code or another method is needed */
-    PAY_CAUSE_BALANCE,          /* balance (or the card's) not enough */
-    PAY_CAUSE_CODE_INVALID,     /* payment code not valid */
-    PAY_CAUSE_CODE_EXPIRED,     /* payment code expired */
-    PAY_CAUSE_SCAN_AGAIN,       /* the payment did not go through: scan a fresh code */
-    PAY_CAUSE_BUYER_LIMIT,      /* the customer's daily or monthly limit */
-    PAY_CAUSE_BUYER_ACCOUNT,    /* the customer's account cannot pay this way */
-    PAY_CAUSE_RISK,             /* refused by the gateway's risk control */
+    PAY_CAUSE_BALANCE,       /* balance (or the card's) not enough */
+    PAY_CAUSE_CODE_INVALID,  /* payment code not valid */
+    PAY_CAUSE_CODE_EXPIRED,  /* payment code expired */
+    PAY_CAUSE_SCAN_AGAIN,    /* the payment did not go through: scan a fresh code */
+    PAY_CAUSE_BUYER_LIMIT,   /* the customer's daily or monthly limit */
+    PAY_CAUSE_BUYER_ACCOUNT, /* the customer's account cannot pay this way */
+    PAY_CAUSE_RISK,          /* refused by the gateway's risk control */
     /* the merchant's side */
-    PAY_CAUSE_MERCHANT_LIMIT,   /* the merchant's collection limit */
-    PAY_CAUSE_AMOUNT_LIMIT,     /* amount above what the gateway allows */
-    PAY_CAUSE_MERCHANT_SETUP,   /* the terminal's merchant settings were refused */
-    PAY_CAUSE_REQUEST_REFUSED,  /* the request itself was refused (parameter, wording) */
-    PAY_CAUSE_ORDER_CONFLICT,   /* order number already used, or another buyer's */
-    PAY_CAUSE_ORDER_CLOSED,     /* order closed or reversed without payment */
+    PAY_CAUSE_MERCHANT_LIMIT,  /* the merchant's collection limit */
+    PAY_CAUSE_AMOUNT_LIMIT,    /* amount above what the gateway allows */
+    PAY_CAUSE_MERCHANT_SETUP,  /* the terminal's merchant settings were refused */
+    PAY_CAUSE_REQUEST_REFUSED, /* the request itself was refused (parameter, wording) */
+    PAY_CAUSE_ORDER_CONFLICT,  /* order number already used, or another buyer's */
+    PAY_CAUSE_ORDER_CLOSED,    /* order closed or reversed without payment */
     /* cancels and refunds */
     PAY_CAUSE_CANCEL_TOO_LATE,  /* past the time a cancel is allowed: refund instead */
     PAY_CAUSE_NOT_CANCELLABLE,  /* the gateway will not cancel this trade */
@@ -40,14 +40,14 @@ enum pay_cause {
     PAY_CAUSE_REFUND_BY_HAND,   /* the refund must be finished in the merchant portal */
     PAY_CAUSE_CANCEL_RETRY,     /* the gateway asked for the cancel to be sent again */
     /* no definite answer (yet) */
-    PAY_CAUSE_NO_ANSWER,        /* no HTTP answer: network, DNS, TLS, timeout */
-    PAY_CAUSE_BAD_REPLY,        /* an answer that is not believed: signature, format, status */
-    PAY_CAUSE_RESULT_UNKNOWN,   /* the gateway answered without saying what happened */
-    PAY_CAUSE_NOT_FOUND_YET,    /* the gateway does not know the order (yet) */
-    PAY_CAUSE_AMOUNT_MISMATCH,  /* the gateway stated another amount: not believed */
+    PAY_CAUSE_NO_ANSWER,       /* no HTTP answer: network, DNS, TLS, timeout */
+    PAY_CAUSE_BAD_REPLY,       /* an answer that is not believed: signature, format, status */
+    PAY_CAUSE_RESULT_UNKNOWN,  /* the gateway answered without saying what happened */
+    PAY_CAUSE_NOT_FOUND_YET,   /* the gateway does not know the order (yet) */
+    PAY_CAUSE_AMOUNT_MISMATCH, /* the gateway stated another amount: not believed */
     /* the terminal's own decisions */
-    PAY_CAUSE_ABORTED,          /* the cashier aborted: cancelled */
-    PAY_CAUSE_WINDOW_CLOSED,    /* no definite answer within the payment window: cancelled */
+    PAY_CAUSE_ABORTED,               /* the cashier aborted: cancelled */
+    PAY_CAUSE_WINDOW_CLOSED,         /* no definite answer within the payment window: cancelled */
     PAY_CAUSE_ABORTED_BEFORE_SCAN,   /* aborted before a code was scanned: nothing sent */
     PAY_CAUSE_RESTARTED_BEFORE_SCAN, /* the terminal restarted before a code was scanned */
 };

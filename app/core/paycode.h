@@ -17,11 +17,11 @@
 enum paycode_status {
     PAYCODE_OK = 0,
     PAYCODE_EMPTY,
-    PAYCODE_NOT_DIGITS,    /* letters, spaces, control characters */
+    PAYCODE_NOT_DIGITS, /* letters, spaces, control characters */
     PAYCODE_TOO_LONG,
-    PAYCODE_UNSUPPORTED,   /* a known wallet we do not take (e.g. UnionPay 62...) */
-    PAYCODE_UNKNOWN,       /* no wallet uses this prefix */
-    PAYCODE_BAD_LENGTH,    /* right prefix, wrong length */
+    PAYCODE_UNSUPPORTED, /* a known wallet we do not take (e.g. UnionPay 62...) */
+    PAYCODE_UNKNOWN,     /* no wallet uses this prefix */
+    PAYCODE_BAD_LENGTH,  /* right prefix, wrong length */
 };
 
 /* Validates code and decides its channel (CHANNEL_NONE unless PAYCODE_OK). */

@@ -37,7 +37,7 @@ enum pay_state {
                      * the end-of-day report until settled in the merchant portal */
 };
 
-#define ORDER_NO_MAX 32  /* WeChat's limit on out_trade_no / out_refund_no */
+#define ORDER_NO_MAX  32 /* WeChat's limit on out_trade_no / out_refund_no */
 #define AUTH_CODE_MAX 32 /* longest payment code accepted (Alipay: 24) */
 
 struct payment {
@@ -49,22 +49,22 @@ struct payment {
                                         * built, then wiped; never journaled */
     char code_last4[5];
     enum pay_state state;
-    bool abort_requested;     /* cashier asked to abort; cancel goes out after the minimum gap */
-    bool cancel_refunded;     /* the cancel reported money returned (a paid trade reversed) */
-    int64_t created_at;       /* wall clock, unix ms */
-    int64_t pay_sent_at;      /* wall clock, unix ms, when the pay request left; 0 = never */
-    int64_t updated_at;       /* wall clock, unix ms */
-    uint32_t queries;         /* query requests sent (journaled with the next transition) */
-    uint32_t cancels;         /* cancel requests sent (journaled with the next transition) */
-    char trade_no[65];        /* gateway's trade number once known */
-    char last_error[160];     /* plain words, no secrets (journaled with the next transition) */
+    bool abort_requested;      /* cashier asked to abort; cancel goes out after the minimum gap */
+    bool cancel_refunded;      /* the cancel reported money returned (a paid trade reversed) */
+    int64_t created_at;        /* wall clock, unix ms */
+    int64_t pay_sent_at;       /* wall clock, unix ms, when the pay request left; 0 = never */
+    int64_t updated_at;        /* wall clock, unix ms */
+    uint32_t queries;          /* query requests sent (journaled with the next transition) */
+    uint32_t cancels;          /* cancel requests sent (journaled with the next transition) */
+    char trade_no[65];         /* gateway's trade number once known */
+    char last_error[160];      /* plain words, no secrets (journaled with the next transition) */
     enum pay_cause last_cause; /* the same, as a value the screen words in its language */
-    int64_t refunded_fen;     /* refunded so far (partial refunds add up) */
+    int64_t refunded_fen;      /* refunded so far (partial refunds add up) */
     char refund_no[ORDER_NO_MAX + 1]; /* the refund in progress, else the last one sent */
-    int64_t refund_fen;       /* amount of the refund in progress; 0 = none */
-    uint32_t request_seq;     /* requests sent for this payment; each request's id */
-    char refund_key[65];      /* the refund in progress: the caller's idempotency key ("" = none),
-                               * journaled with its refund row */
+    int64_t refund_fen;               /* amount of the refund in progress; 0 = none */
+    uint32_t request_seq;             /* requests sent for this payment; each request's id */
+    char refund_key[65]; /* the refund in progress: the caller's idempotency key ("" = none),
+                          * journaled with its refund row */
 
     /* --- this process only (rebuilt by recovery) --- */
     int64_t sent_mono;        /* monotonic ms when the pay request left (or reconstructed) */
@@ -125,8 +125,10 @@ static inline const char *pay_channel_name(enum pay_channel c)
 
 static inline enum pay_channel pay_channel_from_name(const char *name)
 {
-    if (strcmp(name, "wechat") == 0) return CHANNEL_WECHAT;
-    if (strcmp(name, "alipay") == 0) return CHANNEL_ALIPAY;
+    if (strcmp(name, "wechat") == 0)
+        return CHANNEL_WECHAT;
+    if (strcmp(name, "alipay") == 0)
+        return CHANNEL_ALIPAY;
     return CHANNEL_NONE;
 }
 

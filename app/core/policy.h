@@ -12,12 +12,12 @@
 #include <stdint.h>
 
 struct policy {
-    int64_t first_query_ms;     /* after a PAYING/UNKNOWN pay reply */
-    int64_t query_every_ms;     /* between later queries */
-    int64_t window_ms;          /* payment window, from the moment the pay request left */
-    int64_t min_cancel_ms;      /* never cancel sooner than this after the pay request */
-    int64_t backoff_first_ms;   /* first retry of a cancel or refund */
-    int64_t backoff_max_ms;     /* retries double up to this, and go on forever */
+    int64_t first_query_ms;   /* after a PAYING/UNKNOWN pay reply */
+    int64_t query_every_ms;   /* between later queries */
+    int64_t window_ms;        /* payment window, from the moment the pay request left */
+    int64_t min_cancel_ms;    /* never cancel sooner than this after the pay request */
+    int64_t backoff_first_ms; /* first retry of a cancel or refund */
+    int64_t backoff_max_ms;   /* retries double up to this, and go on forever */
     /* The transport's own timeout for each request (config http.*_timeout_ms); the engine
      * gives every request in flight this long plus reply_margin_ms before it counts the
      * reply as lost (UNKNOWN), so no payment waits on a reply that will never come. */

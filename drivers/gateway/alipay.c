@@ -27,10 +27,12 @@ struct text {
 
 static void text_add(struct text *t, const char *s, size_t n)
 {
-    if (t->failed) return;
+    if (t->failed)
+        return;
     if (t->len + n + 1 > t->cap) {
         size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n + 1) cap *= 2;
+        while (cap < t->len + n + 1)
+            cap *= 2;
         char *p = realloc(t->s, cap);
         if (!p) {
             t->failed = true;
@@ -44,7 +46,10 @@ static void text_add(struct text *t, const char *s, size_t n)
     t->s[t->len] = '\0';
 }
 
-static void text_str(struct text *t, const char *s) { text_add(t, s, strlen(s)); }
+static void text_str(struct text *t, const char *s)
+{
+    text_add(t, s, strlen(s));
+}
 
 /* application/x-www-form-urlencoded: RFC 3986 unreserved characters pass, the rest is %XX. */
 static void text_urlencode(struct text *t, const char *s)
@@ -101,7 +106,8 @@ char *alipay_sign_content(const char *const *keys, const char *const *values, in
     }
     struct text t = {0};
     for (int k = 0; k < m; k++) {
-        if (k) text_str(&t, "&");
+        if (k)
+            text_str(&t, "&");
         text_str(&t, keys[order[k]]);
         text_str(&t, "=");
         text_str(&t, values[order[k]]);
@@ -118,7 +124,8 @@ static char *biz_content(const struct gw_request *req)
 {
     char amount[MONEY_TEXT_MAX];
     cJSON *o = cJSON_CreateObject();
-    if (!o) return NULL;
+    if (!o)
+        return NULL;
     cJSON_AddStringToObject(o, "out_trade_no", req->order_no);
     switch (req->op) {
     case GW_PAY:
@@ -131,12 +138,9 @@ static char *biz_content(const struct gw_request *req)
         cJSON_AddStringToObject(o, "refund_amount", money_format(req->amount_fen, amount));
         cJSON_AddStringToObject(o, "out_request_no", req->refund_no);
         break;
-    case GW_REFUND_QUERY:
-        cJSON_AddStringToObject(o, "out_request_no", req->refund_no);
-        break;
+    case GW_REFUND_QUERY: cJSON_AddStringToObject(o, "out_request_no", req->refund_no); break;
     case GW_QUERY:
-    case GW_CANCEL:
-        break;
+    case GW_CANCEL: break;
     }
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -154,12 +158,13 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
         return GW_ERR_INTERNAL;
     alipay_timestamp(now, ts);
     char *biz = biz_content(req);
-    if (!biz) return GW_ERR_NOMEM;
+    if (!biz)
+        return GW_ERR_NOMEM;
 
-    const char *k[] = {"app_id", "method", "format", "charset", "sign_type", "timestamp",
-                       "version", "biz_content"};
-    const char *v[] = {keys->app_id, alipay_method(req->op), "JSON", "utf-8", "RSA2", ts,
-                       "1.0", biz};
+    const char *k[] = {"app_id",    "method",    "format",  "charset",
+                       "sign_type", "timestamp", "version", "biz_content"};
+    const char *v[] = {keys->app_id, alipay_method(req->op), "JSON", "utf-8", "RSA2", ts, "1.0",
+                       biz};
     enum { NPARAMS = 8, NURL = 7 }; /* all but biz_content go into the URL, as the SDKs do */
     char *content = alipay_sign_content(k, v, NPARAMS);
     enum gw_status st = GW_OK;
@@ -167,8 +172,8 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
         free(biz);
         return GW_ERR_NOMEM;
     }
-    if (crypto_rsa_sign_b64(keys->app_key, keys->rng, content, strlen(content), sig,
-                            sizeof sig) != CRYPTO_OK)
+    if (crypto_rsa_sign_b64(keys->app_key, keys->rng, content, strlen(content), sig, sizeof sig) !=
+        CRYPTO_OK)
         st = GW_ERR_INTERNAL;
     free(content);
 
@@ -202,7 +207,8 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
             !wire_add_header(out, "Accept", "application/json"))
             st = GW_ERR_INTERNAL;
         char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
-        if (req->op == GW_PAY) paycode_mask(req->auth_code, masked, sizeof masked);
+        if (req->op == GW_PAY)
+            paycode_mask(req->auth_code, masked, sizeof masked);
         bool with_amount = req->op == GW_PAY || req->op == GW_REFUND;
         bool with_refund = req->op == GW_REFUND || req->op == GW_REFUND_QUERY;
         snprintf(out->log_line, sizeof out->log_line, "alipay %s order %s%s%s%s%s%s%s",
@@ -214,7 +220,8 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
     free(body.s);
     crypto_wipe(biz, strlen(biz)); /* it holds the customer's payment code */
     free(biz);
-    if (st != GW_OK) wire_request_free(out);
+    if (st != GW_OK)
+        wire_request_free(out);
     return st;
 }
 
@@ -229,7 +236,8 @@ struct span {
 
 static const char *skip_ws(const char *p, const char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
     return p;
 }
 
@@ -248,19 +256,24 @@ static const char *skip_string(const char *p, const char *end)
 /* Skips one JSON value (the body already parsed as valid JSON, so brackets balance). */
 static const char *skip_value(const char *p, const char *end)
 {
-    if (p >= end) return NULL;
-    if (*p == '"') return skip_string(p, end);
+    if (p >= end)
+        return NULL;
+    if (*p == '"')
+        return skip_string(p, end);
     if (*p == '{' || *p == '[') {
         int depth = 0;
         while (p < end) {
             if (*p == '"') {
                 p = skip_string(p, end);
-                if (!p) return NULL;
+                if (!p)
+                    return NULL;
                 continue;
             }
-            if (*p == '{' || *p == '[') depth++;
+            if (*p == '{' || *p == '[')
+                depth++;
             if (*p == '}' || *p == ']') {
-                if (--depth == 0) return p + 1;
+                if (--depth == 0)
+                    return p + 1;
             }
             p++;
         }
@@ -275,25 +288,31 @@ static const char *skip_value(const char *p, const char *end)
 /* Finds the raw value of each wanted top-level key (the Java SDK's extractSignContent, done
  * by walking the top-level object so that a key inside a string or a nested object can never
  * be mistaken for it). False when the text is not an object. */
-static bool find_members(const char *body, size_t len, const char *const *names,
-                         struct span *spans, int n)
+static bool find_members(const char *body, size_t len, const char *const *names, struct span *spans,
+                         int n)
 {
     const char *p = body, *end = body + len;
     p = skip_ws(p, end);
-    if (p >= end || *p != '{') return false;
+    if (p >= end || *p != '{')
+        return false;
     p = skip_ws(p + 1, end);
-    if (p < end && *p == '}') return true;
+    if (p < end && *p == '}')
+        return true;
     while (p < end) {
-        if (*p != '"') return false;
+        if (*p != '"')
+            return false;
         const char *key = p + 1;
         const char *after = skip_string(p, end);
-        if (!after) return false;
+        if (!after)
+            return false;
         size_t klen = (size_t)(after - 1 - key);
         p = skip_ws(after, end);
-        if (p >= end || *p != ':') return false;
+        if (p >= end || *p != ':')
+            return false;
         p = skip_ws(p + 1, end);
         const char *vend = skip_value(p, end);
-        if (!vend) return false;
+        if (!vend)
+            return false;
         for (int i = 0; i < n; i++) {
             if (strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0) {
                 spans[i].at = p;
@@ -366,8 +385,11 @@ static const struct code_words pay_failures[] = {
  * never repeat, so they can only mean an earlier copy of this very request reached Alipay (a
  * resend): never a failure, never a success; the query decides (README.md "Resent pays"). */
 static const char *const pay_duplicates[] = {
-    "ACQ.TRADE_HAS_SUCCESS", "ACQ.TRADE_HAS_CLOSE", "ACQ.CONTEXT_INCONSISTENT",
-    "ACQ.TRADE_BUYER_NOT_MATCH", NULL,
+    "ACQ.TRADE_HAS_SUCCESS",
+    "ACQ.TRADE_HAS_CLOSE",
+    "ACQ.CONTEXT_INCONSISTENT",
+    "ACQ.TRADE_BUYER_NOT_MATCH",
+    NULL,
 };
 
 /* alipay.trade.cancel sub_codes that will not change on retry (README.md "Alipay cancel"). */
@@ -403,7 +425,8 @@ static const struct code_words refund_failures[] = {
 static const struct code_words *entry_for(const struct code_words *table, const char *code)
 {
     for (; table->code; table++)
-        if (strcmp(table->code, code) == 0) return table;
+        if (strcmp(table->code, code) == 0)
+            return table;
     return NULL;
 }
 
@@ -416,7 +439,8 @@ static const char *str_field(const cJSON *o, const char *name)
 static bool listed(const char *const *list, const char *code)
 {
     for (; *list; list++)
-        if (strcmp(*list, code) == 0) return true;
+        if (strcmp(*list, code) == 0)
+            return true;
     return false;
 }
 
@@ -424,8 +448,10 @@ static bool listed(const char *const *list, const char *code)
 static bool text_fact(const cJSON *o, const char *name, bool *given, char *out, size_t cap)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!v) return true;
-    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap) return false;
+    if (!v)
+        return true;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+        return false;
     snprintf(out, cap, "%s", v->valuestring);
     *given = true;
     return true;
@@ -436,10 +462,13 @@ static bool money_fact(const cJSON *o, const char *name, bool *given, int64_t *f
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     int64_t parsed = 0;
-    if (!v) return true;
-    if (!cJSON_IsString(v)) return false;
+    if (!v)
+        return true;
+    if (!cJSON_IsString(v))
+        return false;
     enum money_status st = money_parse(v->valuestring, 0, &parsed);
-    if (st != MONEY_OK && st != MONEY_ZERO) return false;
+    if (st != MONEY_OK && st != MONEY_ZERO)
+        return false;
     *fen = st == MONEY_ZERO ? 0 : parsed;
     *given = true;
     return true;
@@ -450,8 +479,7 @@ static bool money_fact(const cJSON *o, const char *name, bool *given, int64_t *f
 static bool read_facts(const cJSON *o, struct gw_facts *f)
 {
     return text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
-           text_fact(o, "out_request_no", &f->refund_no_given, f->refund_no,
-                     sizeof f->refund_no) &&
+           text_fact(o, "out_request_no", &f->refund_no_given, f->refund_no, sizeof f->refund_no) &&
            text_fact(o, "trade_no", &f->trade_no_given, f->trade_no, sizeof f->trade_no) &&
            money_fact(o, "total_amount", &f->amount_given, &f->amount_fen) &&
            money_fact(o, "refund_amount", &f->refund_given, &f->refund_fen) &&
@@ -485,9 +513,7 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
 {
     const char *retry_flag, *action, *status;
     switch (req->op) {
-    case GW_PAY:
-        reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "paid");
-        return;
+    case GW_PAY: reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "paid"); return;
     case GW_QUERY:
         status = str_field(o, "trade_status");
         if (!status) {
@@ -516,28 +542,25 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
             r->cancel_refunded = action && strcmp(action, "refund") == 0;
             reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, action ? action : "10000",
                       r->cancel_refunded ? "cancelled: the paid amount was returned"
-                      : action ? "cancelled: trade closed unpaid"
-                               : "cancelled: no trade existed");
+                      : action           ? "cancelled: trade closed unpaid"
+                                         : "cancelled: no trade existed");
         } else {
             reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
                       "Alipay cancel reply has no retry_flag");
         }
         return;
-    case GW_REFUND:
-        reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "refunded");
-        return;
-    case GW_REFUND_QUERY:
-        map_refund_query(o, req, r);
-        return;
+    case GW_REFUND: reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "refunded"); return;
+    case GW_REFUND_QUERY: map_refund_query(o, req, r); return;
     }
 }
 
-static void map_business_failure(const cJSON *o, const struct gw_request *req,
-                                 const char *code, struct gw_reply *r)
+static void map_business_failure(const cJSON *o, const struct gw_request *req, const char *code,
+                                 struct gw_reply *r)
 {
     const char *sub = str_field(o, "sub_code");
     const struct code_words *entry;
-    if (!sub) sub = "";
+    if (!sub)
+        sub = "";
     if (strcmp(sub, "ACQ.SYSTEM_ERROR") == 0 || strcmp(sub, "AQC.SYSTEM_ERROR") == 0) {
         r->retry = req->op == GW_CANCEL;
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub,
@@ -549,7 +572,8 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req,
         if (listed(pay_duplicates, sub)) {
             reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub,
                       "Alipay already holds a trade with this number (%s): an earlier copy of "
-                      "this request may have reached it; the query decides", sub);
+                      "this request may have reached it; the query decides",
+                      sub);
             return;
         }
         if ((entry = entry_for(pay_failures, sub))) {
@@ -592,8 +616,7 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req,
         break;
     }
     reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub[0] ? sub : code,
-              "Alipay answered %s %s: result unknown", code,
-              sub);
+              "Alipay answered %s %s: result unknown", code, sub);
 }
 
 static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
@@ -617,8 +640,7 @@ static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_re
          * it, so it stays unknown there. */
         const char *sub = str_field(o, "sub_code");
         bool query = req->op == GW_QUERY || req->op == GW_REFUND_QUERY;
-        reply_set(r, query ? GW_UNKNOWN : GW_FAILED, PAY_CAUSE_MERCHANT_SETUP,
-                  sub ? sub : code,
+        reply_set(r, query ? GW_UNKNOWN : GW_FAILED, PAY_CAUSE_MERCHANT_SETUP, sub ? sub : code,
                   "Alipay refused the request (%s %s): check the configuration", code,
                   sub ? sub : "");
         r->retry = req->op == GW_CANCEL;
@@ -659,7 +681,8 @@ void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
     /* "alipay.trade.pay" -> "alipay_trade_pay_response" */
     snprintf(key, sizeof key, "%s_response", method);
     for (char *c = key; *c; c++)
-        if (*c == '.') *c = '_';
+        if (*c == '.')
+            *c = '_';
     const char *names[] = {key, "error_response", "sign"};
     struct span spans[3] = {{0}};
     if (!find_members(resp->body, resp->body_len, names, spans, 3) || spans[0].count > 1 ||

@@ -15,10 +15,10 @@
 #include "wire.h"
 
 struct alipay_keys {
-    const char *gateway_url;            /* e.g. https://openapi.alipay.com/gateway.do */
+    const char *gateway_url; /* e.g. https://openapi.alipay.com/gateway.do */
     const char *app_id;
-    const struct crypto_key *app_key;   /* merchant application private key: signs requests */
-    const struct crypto_key *alipay_key;/* Alipay public key: verifies replies */
+    const struct crypto_key *app_key;    /* merchant application private key: signs requests */
+    const struct crypto_key *alipay_key; /* Alipay public key: verifies replies */
     struct crypto_rng *rng;
 };
 

@@ -41,12 +41,18 @@ static int shim_pk_parse_key(mbedtls_pk_context *pk, const unsigned char *key, s
 static int shim_pk_sign(mbedtls_pk_context *pk, const unsigned char *hash, unsigned char *sig,
                         size_t sig_size, size_t *sig_len, mbedtls_ctr_drbg_context *drbg)
 {
-    return mbedtls_pk_sign(pk, MBEDTLS_MD_SHA256, hash, CRYPTO_SHA256_LEN, sig, sig_size,
-                           sig_len, mbedtls_ctr_drbg_random, drbg);
+    return mbedtls_pk_sign(pk, MBEDTLS_MD_SHA256, hash, CRYPTO_SHA256_LEN, sig, sig_size, sig_len,
+                           mbedtls_ctr_drbg_random, drbg);
 }
 
-static mbedtls_pk_context *shim_crt_pk(mbedtls_x509_crt *crt) { return &crt->pk; }
-static const mbedtls_x509_buf *shim_crt_serial(const mbedtls_x509_crt *crt) { return &crt->serial; }
+static mbedtls_pk_context *shim_crt_pk(mbedtls_x509_crt *crt)
+{
+    return &crt->pk;
+}
+static const mbedtls_x509_buf *shim_crt_serial(const mbedtls_x509_crt *crt)
+{
+    return &crt->serial;
+}
 #else
 static int shim_pk_parse_key(mbedtls_pk_context *pk, const unsigned char *key, size_t len,
                              mbedtls_ctr_drbg_context *drbg)
@@ -63,8 +69,14 @@ static int shim_pk_sign(mbedtls_pk_context *pk, const unsigned char *hash, unsig
                            mbedtls_ctr_drbg_random, drbg);
 }
 
-static mbedtls_pk_context *shim_crt_pk(mbedtls_x509_crt *crt) { return &crt->pk; }
-static const mbedtls_x509_buf *shim_crt_serial(const mbedtls_x509_crt *crt) { return &crt->serial; }
+static mbedtls_pk_context *shim_crt_pk(mbedtls_x509_crt *crt)
+{
+    return &crt->pk;
+}
+static const mbedtls_x509_buf *shim_crt_serial(const mbedtls_x509_crt *crt)
+{
+    return &crt->serial;
+}
 #endif
 /* --------------------------------------------------------------------------------------- */
 
@@ -100,7 +112,8 @@ enum crypto_status crypto_rng_open(struct crypto_rng **out)
     static const char personal[] = "posterm gateway";
     struct crypto_rng *rng = calloc(1, sizeof *rng);
     *out = NULL;
-    if (!rng) return CRYPTO_ERR_NOMEM;
+    if (!rng)
+        return CRYPTO_ERR_NOMEM;
     mbedtls_entropy_init(&rng->entropy);
     mbedtls_ctr_drbg_init(&rng->drbg);
     if (mbedtls_ctr_drbg_seed(&rng->drbg, mbedtls_entropy_func, &rng->entropy,
@@ -114,7 +127,8 @@ enum crypto_status crypto_rng_open(struct crypto_rng **out)
 
 void crypto_rng_close(struct crypto_rng *rng)
 {
-    if (!rng) return;
+    if (!rng)
+        return;
     mbedtls_ctr_drbg_free(&rng->drbg);
     mbedtls_entropy_free(&rng->entropy);
     free(rng);
@@ -125,7 +139,8 @@ enum crypto_status crypto_rng_bytes(struct crypto_rng *rng, unsigned char *buf, 
     /* ctr_drbg hands out at most MBEDTLS_CTR_DRBG_MAX_REQUEST bytes per call */
     while (len > 0) {
         size_t n = len < MBEDTLS_CTR_DRBG_MAX_REQUEST ? len : MBEDTLS_CTR_DRBG_MAX_REQUEST;
-        if (mbedtls_ctr_drbg_random(&rng->drbg, buf, n) != 0) return CRYPTO_ERR_RNG;
+        if (mbedtls_ctr_drbg_random(&rng->drbg, buf, n) != 0)
+            return CRYPTO_ERR_RNG;
         buf += n;
         len -= n;
     }
@@ -134,15 +149,16 @@ enum crypto_status crypto_rng_bytes(struct crypto_rng *rng, unsigned char *buf, 
 
 enum crypto_status crypto_rng_alnum(struct crypto_rng *rng, char *out, size_t len)
 {
-    static const char alphabet[] =
-        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     size_t i = 0;
     while (i < len) {
         unsigned char b[32];
-        if (crypto_rng_bytes(rng, b, sizeof b) != CRYPTO_OK) return CRYPTO_ERR_RNG;
+        if (crypto_rng_bytes(rng, b, sizeof b) != CRYPTO_OK)
+            return CRYPTO_ERR_RNG;
         /* rejection sampling keeps the 62 characters equally likely */
         for (size_t k = 0; k < sizeof b && i < len; k++)
-            if (b[k] < 248) out[i++] = alphabet[b[k] % 62];
+            if (b[k] < 248)
+                out[i++] = alphabet[b[k] % 62];
     }
     out[len] = '\0';
     return CRYPTO_OK;
@@ -187,8 +203,10 @@ static enum crypto_status read_file(const char *path, bool secret, unsigned char
     size_t got = 0;
     while (got < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
         got += (size_t)n;
     }
     close(fd);
@@ -200,7 +218,8 @@ static enum crypto_status read_file(const char *path, bool secret, unsigned char
 
 static void free_secret(unsigned char *data, size_t len)
 {
-    if (!data) return;
+    if (!data)
+        return;
     crypto_wipe(data, len);
     free(data);
 }
@@ -211,7 +230,8 @@ enum crypto_status crypto_read_secret_file(const char *path, unsigned char *buf,
     unsigned char *data;
     size_t n;
     enum crypto_status st = read_file(path, true, &data, &n, err, errlen);
-    if (st != CRYPTO_OK) return st;
+    if (st != CRYPTO_OK)
+        return st;
     if (n > cap) {
         snprintf(err, errlen, "%s: longer than the %zu bytes expected", path, cap);
         free_secret(data, n);
@@ -240,7 +260,8 @@ static mbedtls_pk_context *key_pk(const struct crypto_key *key)
 static struct crypto_key *key_new(void)
 {
     struct crypto_key *key = calloc(1, sizeof *key);
-    if (!key) return NULL;
+    if (!key)
+        return NULL;
     mbedtls_pk_init(&key->pk);
     mbedtls_x509_crt_init(&key->crt);
     return key;
@@ -248,7 +269,8 @@ static struct crypto_key *key_new(void)
 
 void crypto_key_free(struct crypto_key *key)
 {
-    if (!key) return;
+    if (!key)
+        return;
     mbedtls_pk_free(&key->pk);
     mbedtls_x509_crt_free(&key->crt);
     free(key);
@@ -260,7 +282,8 @@ static enum crypto_status parse_private(struct crypto_key **out, const unsigned 
 {
     struct crypto_key *key = key_new();
     *out = NULL;
-    if (!key) return CRYPTO_ERR_NOMEM;
+    if (!key)
+        return CRYPTO_ERR_NOMEM;
     /* mbedTLS wants the terminating NUL counted for PEM input */
     if (shim_pk_parse_key(&key->pk, pem, len + 1, rng ? &rng->drbg : NULL) != 0 ||
         !mbedtls_pk_can_do(&key->pk, MBEDTLS_PK_RSA)) {
@@ -276,7 +299,8 @@ static enum crypto_status parse_public(struct crypto_key **out, const unsigned c
 {
     struct crypto_key *key = key_new();
     *out = NULL;
-    if (!key) return CRYPTO_ERR_NOMEM;
+    if (!key)
+        return CRYPTO_ERR_NOMEM;
     if (strstr((const char *)pem, "-----BEGIN CERTIFICATE-----")) {
         if (mbedtls_x509_crt_parse(&key->crt, pem, len + 1) != 0) {
             crypto_key_free(key);
@@ -313,7 +337,8 @@ enum crypto_status crypto_key_load_private_file(struct crypto_key **out, const c
     size_t len;
     enum crypto_status st = read_file(path, true, &data, &len, err, errlen);
     *out = NULL;
-    if (st != CRYPTO_OK) return st;
+    if (st != CRYPTO_OK)
+        return st;
     st = parse_private(out, data, len, rng);
     free_secret(data, len);
     if (st == CRYPTO_ERR_KEY)
@@ -321,14 +346,15 @@ enum crypto_status crypto_key_load_private_file(struct crypto_key **out, const c
     return st;
 }
 
-enum crypto_status crypto_key_load_public_file(struct crypto_key **out, const char *path,
-                                               char *err, size_t errlen)
+enum crypto_status crypto_key_load_public_file(struct crypto_key **out, const char *path, char *err,
+                                               size_t errlen)
 {
     unsigned char *data;
     size_t len;
     enum crypto_status st = read_file(path, false, &data, &len, err, errlen);
     *out = NULL;
-    if (st != CRYPTO_OK) return st;
+    if (st != CRYPTO_OK)
+        return st;
     st = parse_public(out, data, len);
     free(data);
     if (st == CRYPTO_ERR_KEY)
@@ -350,7 +376,8 @@ int crypto_ca_file_count(const char *path, char *err, size_t errlen)
     /* > 0: that many failed but others were read; < 0: none could be read */
     (void)mbedtls_x509_crt_parse_file(&chain, path);
     for (const mbedtls_x509_crt *c = &chain; c; c = c->next)
-        if (c->raw.len > 0) count++;
+        if (c->raw.len > 0)
+            count++;
     mbedtls_x509_crt_free(&chain);
     if (count == 0)
         snprintf(err, errlen, "%s: holds no certificate that can be read (PEM or DER)", path);
@@ -359,18 +386,19 @@ int crypto_ca_file_count(const char *path, char *err, size_t errlen)
 
 bool crypto_key_cert_serial(const struct crypto_key *key, char *out, size_t outlen)
 {
-    if (!key->has_crt) return false;
+    if (!key->has_crt)
+        return false;
     const mbedtls_x509_buf *serial = shim_crt_serial(&key->crt);
-    if (outlen < serial->len * 2 + 1) return false;
+    if (outlen < serial->len * 2 + 1)
+        return false;
     for (size_t i = 0; i < serial->len; i++)
         snprintf(out + 2 * i, 3, "%02X", serial->p[i]);
     out[serial->len * 2] = '\0';
     return true;
 }
 
-enum crypto_status crypto_rsa_generate_pem(struct crypto_rng *rng, unsigned bits,
-                                           char *priv_pem, size_t priv_cap,
-                                           char *pub_pem, size_t pub_cap)
+enum crypto_status crypto_rsa_generate_pem(struct crypto_rng *rng, unsigned bits, char *priv_pem,
+                                           size_t priv_cap, char *pub_pem, size_t pub_cap)
 {
     mbedtls_pk_context pk;
     enum crypto_status st = CRYPTO_OK;
@@ -390,8 +418,8 @@ enum crypto_status crypto_rsa_generate_pem(struct crypto_rng *rng, unsigned bits
 /* --- RSA sign / verify ----------------------------------------------------------------- */
 
 enum crypto_status crypto_rsa_sign_b64(const struct crypto_key *key, struct crypto_rng *rng,
-                                       const void *msg, size_t msglen,
-                                       char *sig_b64, size_t sig_cap)
+                                       const void *msg, size_t msglen, char *sig_b64,
+                                       size_t sig_cap)
 {
     unsigned char hash[CRYPTO_SHA256_LEN];
     unsigned char sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE > 1024 ? MBEDTLS_PK_SIGNATURE_MAX_SIZE : 1024];
@@ -415,7 +443,8 @@ enum crypto_status crypto_rsa_verify_b64(const struct crypto_key *key, const voi
     if (crypto_base64_decode(sig_b64, sig_len, sig, sizeof sig, &n) != CRYPTO_OK)
         return CRYPTO_ERR_VERIFY;
     /* PKCS#1 v1.5 signatures are exactly as long as the modulus */
-    if (n != mbedtls_pk_get_len(pk)) return CRYPTO_ERR_VERIFY;
+    if (n != mbedtls_pk_get_len(pk))
+        return CRYPTO_ERR_VERIFY;
     crypto_sha256(msg, msglen, hash);
     if (mbedtls_pk_verify(pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, n) != 0)
         return CRYPTO_ERR_VERIFY;
@@ -437,13 +466,15 @@ void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t
 
 /* --- AES-GCM ----------------------------------------------------------------------- */
 
-static bool aes_key_len_ok(size_t n) { return n == 16 || n == 24 || n == 32; }
+static bool aes_key_len_ok(size_t n)
+{
+    return n == 16 || n == 24 || n == 32;
+}
 
 enum crypto_status crypto_aes_gcm_decrypt(const unsigned char *key, size_t key_len,
-                                            const void *nonce, size_t nonce_len,
-                                            const void *aad, size_t aad_len,
-                                            const unsigned char *in, size_t in_len,
-                                            unsigned char *out, size_t out_cap, size_t *out_len)
+                                          const void *nonce, size_t nonce_len, const void *aad,
+                                          size_t aad_len, const unsigned char *in, size_t in_len,
+                                          unsigned char *out, size_t out_cap, size_t *out_len)
 {
     mbedtls_gcm_context gcm;
     enum crypto_status st = CRYPTO_OK;
@@ -451,7 +482,8 @@ enum crypto_status crypto_aes_gcm_decrypt(const unsigned char *key, size_t key_l
     if (in_len < CRYPTO_GCM_TAG_LEN || nonce_len == 0 || !aes_key_len_ok(key_len))
         return CRYPTO_ERR_INPUT;
     size_t n = in_len - CRYPTO_GCM_TAG_LEN;
-    if (n > out_cap) return CRYPTO_ERR_INPUT;
+    if (n > out_cap)
+        return CRYPTO_ERR_INPUT;
     mbedtls_gcm_init(&gcm);
     if (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, (unsigned)(key_len * 8)) != 0)
         st = CRYPTO_ERR_KEY;
@@ -467,10 +499,9 @@ enum crypto_status crypto_aes_gcm_decrypt(const unsigned char *key, size_t key_l
 }
 
 enum crypto_status crypto_aes_gcm_encrypt(const unsigned char *key, size_t key_len,
-                                            const void *nonce, size_t nonce_len,
-                                            const void *aad, size_t aad_len,
-                                            const unsigned char *in, size_t in_len,
-                                            unsigned char *out, size_t out_cap, size_t *out_len)
+                                          const void *nonce, size_t nonce_len, const void *aad,
+                                          size_t aad_len, const unsigned char *in, size_t in_len,
+                                          unsigned char *out, size_t out_cap, size_t *out_len)
 {
     mbedtls_gcm_context gcm;
     enum crypto_status st = CRYPTO_OK;
@@ -480,11 +511,12 @@ enum crypto_status crypto_aes_gcm_encrypt(const unsigned char *key, size_t key_l
         return CRYPTO_ERR_INPUT;
     mbedtls_gcm_init(&gcm);
     if (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, (unsigned)(key_len * 8)) != 0 ||
-        mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, in_len, nonce, nonce_len, aad,
-                                  aad_len, in, out, CRYPTO_GCM_TAG_LEN, out + in_len) != 0)
+        mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, in_len, nonce, nonce_len, aad, aad_len,
+                                  in, out, CRYPTO_GCM_TAG_LEN, out + in_len) != 0)
         st = CRYPTO_ERR_KEY;
     mbedtls_gcm_free(&gcm);
-    if (st == CRYPTO_OK) *out_len = in_len + CRYPTO_GCM_TAG_LEN;
+    if (st == CRYPTO_OK)
+        *out_len = in_len + CRYPTO_GCM_TAG_LEN;
     return st;
 }
 
@@ -502,7 +534,8 @@ enum crypto_status crypto_base64_decode(const char *in, size_t len, unsigned cha
                                         size_t out_cap, size_t *out_len)
 {
     *out_len = 0;
-    if (len == 0) return CRYPTO_ERR_INPUT;
+    if (len == 0)
+        return CRYPTO_ERR_INPUT;
     if (mbedtls_base64_decode(out, out_cap, out_len, (const unsigned char *)in, len) != 0)
         return CRYPTO_ERR_INPUT;
     return CRYPTO_OK;

@@ -16,21 +16,21 @@
 
 enum crypto_status {
     CRYPTO_OK = 0,
-    CRYPTO_ERR_FILE,      /* missing, unreadable, not a regular file, or too large */
-    CRYPTO_ERR_TOO_OPEN,  /* a secret file readable or writable by group or others */
-    CRYPTO_ERR_KEY,       /* the file or text holds no usable RSA key */
-    CRYPTO_ERR_INPUT,     /* bad base64, wrong lengths, output buffer too small */
-    CRYPTO_ERR_VERIFY,    /* signature does not match, or GCM tag does not authenticate */
-    CRYPTO_ERR_RNG,       /* the OS entropy source failed */
+    CRYPTO_ERR_FILE,     /* missing, unreadable, not a regular file, or too large */
+    CRYPTO_ERR_TOO_OPEN, /* a secret file readable or writable by group or others */
+    CRYPTO_ERR_KEY,      /* the file or text holds no usable RSA key */
+    CRYPTO_ERR_INPUT,    /* bad base64, wrong lengths, output buffer too small */
+    CRYPTO_ERR_VERIFY,   /* signature does not match, or GCM tag does not authenticate */
+    CRYPTO_ERR_RNG,      /* the OS entropy source failed */
     CRYPTO_ERR_NOMEM,
 };
 
 const char *crypto_status_reason(enum crypto_status st);
 
 /* Size of a SHA-256 digest, an AES-256 key, and the GCM tag WeChat appends. */
-#define CRYPTO_SHA256_LEN 32
+#define CRYPTO_SHA256_LEN     32
 #define CRYPTO_AES256_KEY_LEN 32
-#define CRYPTO_GCM_TAG_LEN 16
+#define CRYPTO_GCM_TAG_LEN    16
 /* Largest base64 signature produced or accepted (RSA up to 8192 bits), with its NUL. */
 #define CRYPTO_SIG_B64_MAX 1400
 
@@ -50,8 +50,8 @@ enum crypto_status crypto_key_load_private_file(struct crypto_key **out, const c
                                                 struct crypto_rng *rng, char *err, size_t errlen);
 /* A public key: "PUBLIC KEY" / "RSA PUBLIC KEY" PEM, or a certificate PEM (its key is used).
  * Public keys are not secret, so their file mode is not checked. */
-enum crypto_status crypto_key_load_public_file(struct crypto_key **out, const char *path,
-                                               char *err, size_t errlen);
+enum crypto_status crypto_key_load_public_file(struct crypto_key **out, const char *path, char *err,
+                                               size_t errlen);
 /* The same from text in memory (tests, and keys embedded in published examples). */
 enum crypto_status crypto_key_parse_private(struct crypto_key **out, const char *pem,
                                             struct crypto_rng *rng);
@@ -69,15 +69,14 @@ int crypto_ca_file_count(const char *path, char *err, size_t errlen);
 
 /* A fresh RSA key pair as PEM text (PKCS#1 private, SubjectPublicKeyInfo public). For tests and
  * the simulator; the terminal itself never makes keys. */
-enum crypto_status crypto_rsa_generate_pem(struct crypto_rng *rng, unsigned bits,
-                                           char *priv_pem, size_t priv_cap,
-                                           char *pub_pem, size_t pub_cap);
+enum crypto_status crypto_rsa_generate_pem(struct crypto_rng *rng, unsigned bits, char *priv_pem,
+                                           size_t priv_cap, char *pub_pem, size_t pub_cap);
 
 /* SHA256withRSA (PKCS#1 v1.5) over msg, written as standard base64 with a NUL into sig_b64
  * (CRYPTO_SIG_B64_MAX bytes are always enough). */
 enum crypto_status crypto_rsa_sign_b64(const struct crypto_key *key, struct crypto_rng *rng,
-                                       const void *msg, size_t msglen,
-                                       char *sig_b64, size_t sig_cap);
+                                       const void *msg, size_t msglen, char *sig_b64,
+                                       size_t sig_cap);
 /* CRYPTO_OK only when sig_b64 is valid base64 of a PKCS#1 v1.5 SHA-256 signature of msg by key. */
 enum crypto_status crypto_rsa_verify_b64(const struct crypto_key *key, const void *msg,
                                          size_t msglen, const char *sig_b64, size_t sig_len);
@@ -90,15 +89,13 @@ void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t
 /* --- AES-GCM (WeChat APIv3 resources use AES-256 with the APIv3 key; ciphertext is the data
  * followed by the 16-byte tag). key_len is 16, 24 or 32. --- */
 enum crypto_status crypto_aes_gcm_decrypt(const unsigned char *key, size_t key_len,
-                                            const void *nonce, size_t nonce_len,
-                                            const void *aad, size_t aad_len,
-                                            const unsigned char *in, size_t in_len,
-                                            unsigned char *out, size_t out_cap, size_t *out_len);
+                                          const void *nonce, size_t nonce_len, const void *aad,
+                                          size_t aad_len, const unsigned char *in, size_t in_len,
+                                          unsigned char *out, size_t out_cap, size_t *out_len);
 enum crypto_status crypto_aes_gcm_encrypt(const unsigned char *key, size_t key_len,
-                                            const void *nonce, size_t nonce_len,
-                                            const void *aad, size_t aad_len,
-                                            const unsigned char *in, size_t in_len,
-                                            unsigned char *out, size_t out_cap, size_t *out_len);
+                                          const void *nonce, size_t nonce_len, const void *aad,
+                                          size_t aad_len, const unsigned char *in, size_t in_len,
+                                          unsigned char *out, size_t out_cap, size_t *out_len);
 
 /* --- base64 (standard alphabet, padded) --- */
 /* Writes a NUL-terminated string; CRYPTO_ERR_INPUT when out is too small. */

@@ -42,7 +42,7 @@ struct gateway {
     struct alipay_keys alipay;
     struct wechatpay_keys wechat;
     struct wechatpay_nonces *wechat_nonces; /* reply nonces seen: replays are refused */
-    struct gw_reply *replies; /* FIFO ring; cap >= count + pending at all times */
+    struct gw_reply *replies;               /* FIFO ring; cap >= count + pending at all times */
     size_t head, count, cap;
     int pending;
     gateway_log_fn log;
@@ -54,7 +54,8 @@ static void log_line(struct gateway *g, const char *fmt, ...)
 {
     char line[400];
     va_list ap;
-    if (!g->log) return;
+    if (!g->log)
+        return;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
@@ -82,8 +83,8 @@ static bool load_private(struct gateway *g, struct crypto_key **k, const char *p
     return true;
 }
 
-static bool load_public(struct crypto_key **k, const char *path, const char *key_name,
-                        char *err, size_t errlen)
+static bool load_public(struct crypto_key **k, const char *path, const char *key_name, char *err,
+                        size_t errlen)
 {
     char why[512];
     if (!path[0]) {
@@ -106,8 +107,8 @@ static bool open_alipay(struct gateway *g, char *err, size_t errlen)
     }
     if (!load_private(g, &g->alipay_app, c->private_key_file, "alipay.private_key_file", err,
                       errlen) ||
-        !load_public(&g->alipay_pub, c->platform_public_key_file,
-                     "alipay.alipay_public_key_file", err, errlen))
+        !load_public(&g->alipay_pub, c->platform_public_key_file, "alipay.alipay_public_key_file",
+                     err, errlen))
         return false;
     g->alipay.gateway_url = c->base_url[0] ? c->base_url : DEFAULT_ALIPAY_URL;
     g->alipay.app_id = c->app_id;
@@ -125,7 +126,9 @@ static bool open_wechat(struct gateway *g, char *err, size_t errlen)
     size_t n = 0;
     if (!c->app_id[0] || !c->merchant_id[0] || !c->merchant_serial[0]) {
         snprintf(err, errlen, "wechat: %s not set",
-                 !c->app_id[0] ? "appid" : !c->merchant_id[0] ? "mchid" : "merchant_serial");
+                 !c->app_id[0]        ? "appid"
+                 : !c->merchant_id[0] ? "mchid"
+                                      : "merchant_serial");
         return false;
     }
     if (!load_private(g, &g->wechat_mch, c->private_key_file, "wechat.private_key_file", err,
@@ -142,7 +145,8 @@ static bool open_wechat(struct gateway *g, char *err, size_t errlen)
         snprintf(err, errlen, "wechat.apiv3_key_file: %s", why);
         return false;
     }
-    while (n > 0 && (key[n - 1] == '\n' || key[n - 1] == '\r')) n--; /* editors add one */
+    while (n > 0 && (key[n - 1] == '\n' || key[n - 1] == '\r'))
+        n--; /* editors add one */
     if (n != sizeof g->apiv3_key) {
         crypto_wipe(key, sizeof key);
         snprintf(err, errlen, "wechat.apiv3_key_file: %s: the APIv3 key is 32 characters",
@@ -181,11 +185,13 @@ enum gw_status gateway_open(struct gateway **out, const struct gateway_config *c
     struct gateway *g = calloc(1, sizeof *g);
     char why[512];
     *out = NULL;
-    if (errlen) err[0] = '\0';
-    if (!g) return GW_ERR_NOMEM;
+    if (errlen)
+        err[0] = '\0';
+    if (!g)
+        return GW_ERR_NOMEM;
     g->cfg = *cfg;
-    snprintf(g->device_id, sizeof g->device_id, "%s", cfg->terminal_id[0] ? cfg->terminal_id
-                                                                           : "posterm");
+    snprintf(g->device_id, sizeof g->device_id, "%s",
+             cfg->terminal_id[0] ? cfg->terminal_id : "posterm");
     enum gw_status st = GW_OK;
     if (crypto_rng_open(&g->rng) != CRYPTO_OK) {
         snprintf(err, errlen, "random number source: cannot be seeded");
@@ -205,7 +211,8 @@ enum gw_status gateway_open(struct gateway **out, const struct gateway_config *c
             .connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 3000,
         };
         st = http_open(&g->http, &opt);
-        if (st != GW_OK) snprintf(err, errlen, "libcurl: cannot start");
+        if (st != GW_OK)
+            snprintf(err, errlen, "libcurl: cannot start");
     }
     if (st != GW_OK) {
         gateway_close(g);
@@ -217,7 +224,8 @@ enum gw_status gateway_open(struct gateway **out, const struct gateway_config *c
 
 void gateway_close(struct gateway *g)
 {
-    if (!g) return;
+    if (!g)
+        return;
     http_close(g->http); /* answers and frees what is still in flight */
     crypto_key_free(g->alipay_app);
     crypto_key_free(g->alipay_pub);
@@ -234,12 +242,16 @@ void gateway_close(struct gateway *g)
 static bool reserve_reply(struct gateway *g)
 {
     size_t need = g->count + (size_t)g->pending + 1;
-    if (need <= g->cap) return true;
+    if (need <= g->cap)
+        return true;
     size_t cap = g->cap ? g->cap * 2 : 16;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     struct gw_reply *p = malloc(cap * sizeof *p);
-    if (!p) return false;
-    for (size_t i = 0; i < g->count; i++) p[i] = g->replies[(g->head + i) % g->cap];
+    if (!p)
+        return false;
+    for (size_t i = 0; i < g->count; i++)
+        p[i] = g->replies[(g->head + i) % g->cap];
     free(g->replies);
     g->replies = p;
     g->head = 0;
@@ -282,7 +294,7 @@ static void on_done(void *ctx, const struct wire_response *resp, const char *err
         wechatpay_parse(&g->wechat, g->wechat_nonces, &p->req, resp, (int64_t)time(NULL), &r);
     }
     log_line(g, "%s -> %s %s%s%s (HTTP %ld)", p->log_line, kind_name(r.kind), r.code,
-        r.code[0] ? ": " : "", r.reason, resp->status);
+             r.code[0] ? ": " : "", r.reason, resp->status);
     g->pending--;
     push_reply(g, &r);
     crypto_wipe(&p->req, sizeof p->req); /* it held the payment code */
@@ -291,7 +303,7 @@ static void on_done(void *ctx, const struct wire_response *resp, const char *err
 
 static long timeout_for(const struct gateway_config *cfg, enum gw_op op)
 {
-    long t = op == GW_PAY                             ? cfg->pay_timeout_ms
+    long t = op == GW_PAY                              ? cfg->pay_timeout_ms
              : op == GW_QUERY || op == GW_REFUND_QUERY ? cfg->query_timeout_ms
              : op == GW_CANCEL                         ? cfg->cancel_timeout_ms
                                                        : cfg->refund_timeout_ms;
@@ -312,7 +324,7 @@ enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req)
         st = wechatpay_build(&g->wechat, req, now, nonce, &w);
     } else {
         log_line(g, "order %s: channel %s is not configured", req->order_no,
-            pay_channel_name(req->channel));
+                 pay_channel_name(req->channel));
         return GW_ERR_CHANNEL;
     }
     if (st != GW_OK) {
@@ -331,7 +343,8 @@ enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req)
     /* A pay goes out on a connection of its own: on a kept-alive one that died, libcurl
      * would send it again by itself (README.md "Resent pays"). */
     st = http_start(g->http, &w, timeout_for(&g->cfg, req->op), req->op == GW_PAY, on_done, p);
-    if (w.body) crypto_wipe(w.body, w.body_len);
+    if (w.body)
+        crypto_wipe(w.body, w.body_len);
     wire_request_free(&w);
     if (st != GW_OK) {
         free(p);
@@ -355,7 +368,8 @@ enum gw_status gateway_perform(struct gateway *g, const struct pollfd *fds, int 
 
 bool gateway_next_reply(struct gateway *g, struct gw_reply *out)
 {
-    if (g->count == 0) return false;
+    if (g->count == 0)
+        return false;
     *out = g->replies[g->head];
     g->head = (g->head + 1) % g->cap;
     g->count--;

@@ -20,14 +20,14 @@
 /* One configured channel. Secrets live in files (mode 0600 or stricter), never inline. */
 struct gw_channel_config {
     bool enabled;
-    char base_url[256];                  /* Alipay: the gateway.do URL; WeChat: API base URL */
-    char app_id[64];                     /* Alipay app_id / WeChat appid */
-    char merchant_id[64];                /* WeChat mchid */
-    char merchant_serial[128];           /* WeChat: serial of the merchant certificate */
-    char private_key_file[256];          /* merchant private key, PEM */
-    char platform_public_key_file[256];  /* Alipay public key / WeChat platform public key, PEM */
-    char platform_serial[128];           /* WeChat: expected Wechatpay-Serial */
-    char apiv3_key_file[256];            /* WeChat: file holding the 32-byte APIv3 key */
+    char base_url[256];                 /* Alipay: the gateway.do URL; WeChat: API base URL */
+    char app_id[64];                    /* Alipay app_id / WeChat appid */
+    char merchant_id[64];               /* WeChat mchid */
+    char merchant_serial[128];          /* WeChat: serial of the merchant certificate */
+    char private_key_file[256];         /* merchant private key, PEM */
+    char platform_public_key_file[256]; /* Alipay public key / WeChat platform public key, PEM */
+    char platform_serial[128];          /* WeChat: expected Wechatpay-Serial */
+    char apiv3_key_file[256];           /* WeChat: file holding the 32-byte APIv3 key */
 };
 
 struct gateway_config {
@@ -55,8 +55,8 @@ enum gw_status {
 struct gateway;
 
 /* On failure *out is NULL and err holds a message that names the file or key at fault. */
-enum gw_status gateway_open(struct gateway **out, const struct gateway_config *cfg,
-                            char *err, size_t errlen);
+enum gw_status gateway_open(struct gateway **out, const struct gateway_config *cfg, char *err,
+                            size_t errlen);
 void gateway_close(struct gateway *g);
 
 /* Queues a request. Its reply is collected later with gateway_next_reply(). A request taken

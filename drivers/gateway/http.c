@@ -16,7 +16,7 @@
 #include <curl/curl.h>
 
 #define HTTP_CONNECTIONS_MAX 16
-#define SOCKETS_MAX 64 /* room for every connection's socket, and libcurl's resolver's */
+#define SOCKETS_MAX          64 /* room for every connection's socket, and libcurl's resolver's */
 
 struct watched {
     curl_socket_t fd;
@@ -27,8 +27,8 @@ struct transfer {
     struct http *h;
     CURL *easy;
     struct curl_slist *headers;
-    char *body;          /* request body (curl reads it in place) */
-    char *reply;         /* reply body so far */
+    char *body;  /* request body (curl reads it in place) */
+    char *reply; /* reply body so far */
     size_t reply_len, reply_cap;
     bool too_big;
     struct wire_response resp;
@@ -62,15 +62,18 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     (void)easy;
     (void)socketp;
     for (int i = 0; i < h->nsockets; i++) {
-        if (h->sockets[i].fd != fd) continue;
+        if (h->sockets[i].fd != fd)
+            continue;
         if (what == CURL_POLL_REMOVE)
             h->sockets[i] = h->sockets[--h->nsockets];
         else
             h->sockets[i].what = what;
         return 0;
     }
-    if (what == CURL_POLL_REMOVE) return 0;
-    if (h->nsockets == SOCKETS_MAX) return -1; /* libcurl fails that transfer: UNKNOWN */
+    if (what == CURL_POLL_REMOVE)
+        return 0;
+    if (h->nsockets == SOCKETS_MAX)
+        return -1; /* libcurl fails that transfer: UNKNOWN */
     h->sockets[h->nsockets].fd = fd;
     h->sockets[h->nsockets].what = what;
     h->nsockets++;
@@ -95,9 +98,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
     }
     if (t->reply_len + len + 1 > t->reply_cap) {
         size_t cap = t->reply_cap ? t->reply_cap : 4096;
-        while (cap < t->reply_len + len + 1) cap *= 2;
+        while (cap < t->reply_len + len + 1)
+            cap *= 2;
         char *p = realloc(t->reply, cap);
-        if (!p) return 0;
+        if (!p)
+            return 0;
         t->reply = p;
         t->reply_cap = cap;
     }
@@ -123,14 +128,16 @@ enum gw_status http_open(struct http **out, const struct http_options *opt)
 {
     struct http *h = calloc(1, sizeof *h);
     *out = NULL;
-    if (!h) return GW_ERR_NOMEM;
+    if (!h)
+        return GW_ERR_NOMEM;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(h->multi = curl_multi_init())) {
         free(h);
         return GW_ERR_INTERNAL;
     }
     h->opt = *opt;
     snprintf(h->ca_file, sizeof h->ca_file, "%s", opt->ca_file ? opt->ca_file : "");
-    snprintf(h->pinned, sizeof h->pinned, "%s", opt->pinned_public_key ? opt->pinned_public_key : "");
+    snprintf(h->pinned, sizeof h->pinned, "%s",
+             opt->pinned_public_key ? opt->pinned_public_key : "");
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -158,7 +165,8 @@ static void transfer_free(struct transfer *t)
 
 void http_close(struct http *h)
 {
-    if (!h) return;
+    if (!h)
+        return;
     while (h->transfers) {
         struct transfer *t = h->transfers;
         struct wire_response none;
@@ -176,7 +184,8 @@ enum gw_status http_start(struct http *h, const struct wire_request *req, long t
                           bool fresh_connection, http_done_fn done, void *ctx)
 {
     struct transfer *t = calloc(1, sizeof *t);
-    if (!t) return GW_ERR_NOMEM;
+    if (!t)
+        return GW_ERR_NOMEM;
     t->h = h;
     t->done = done;
     t->ctx = ctx;
@@ -218,8 +227,10 @@ enum gw_status http_start(struct http *h, const struct wire_request *req, long t
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->opt.tls_verify ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->opt.tls_verify ? 2L : 0L);
-    if (h->ca_file[0]) curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
-    if (h->pinned[0]) curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, h->pinned);
+    if (h->ca_file[0])
+        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+    if (h->pinned[0])
+        curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, h->pinned);
     if (strcmp(req->method, "GET") == 0) {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else {
@@ -228,7 +239,8 @@ enum gw_status http_start(struct http *h, const struct wire_request *req, long t
             transfer_free(t);
             return GW_ERR_NOMEM;
         }
-        if (req->body_len) memcpy(t->body, req->body, req->body_len);
+        if (req->body_len)
+            memcpy(t->body, req->body, req->body_len);
         t->body[req->body_len] = '\0';
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
@@ -256,8 +268,10 @@ int http_pollfds(struct http *h, struct pollfd *fds, int max, int64_t *timeout_m
     }
     if (h->deadline_ms != 0) {
         int64_t left = h->deadline_ms - mono_ms();
-        if (left < 0) left = 0;
-        if (*timeout_ms < 0 || left < *timeout_ms) *timeout_ms = left;
+        if (left < 0)
+            left = 0;
+        if (*timeout_ms < 0 || left < *timeout_ms)
+            *timeout_ms = left;
     }
     return n;
 }
@@ -276,7 +290,8 @@ static void finish_transfer(struct http *h, CURL *easy, CURLcode result)
 {
     struct transfer *t = NULL;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
-    if (!t) return;
+    if (!t)
+        return;
     unlink_transfer(h, t);
     const char *error = NULL;
     char why[CURL_ERROR_SIZE + 64];
@@ -291,7 +306,8 @@ static void finish_transfer(struct http *h, CURL *easy, CURLcode result)
         /* status stays 0 unless an HTTP answer did start (an oversized one) */
         struct wire_response none;
         memset(&none, 0, sizeof none);
-        if (t->too_big) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &none.status);
+        if (t->too_big)
+            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &none.status);
         t->done(t->ctx, &none, error);
     } else {
         long status = 0;
@@ -308,7 +324,8 @@ void http_perform(struct http *h, const struct pollfd *fds, int nfds)
 {
     int still = 0;
     for (int i = 0; i < nfds; i++) {
-        if (!fds[i].revents) continue;
+        if (!fds[i].revents)
+            continue;
         int mask = ((fds[i].revents & POLLIN) ? CURL_CSELECT_IN : 0) |
                    ((fds[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0) |
                    ((fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
@@ -321,5 +338,6 @@ void http_perform(struct http *h, const struct pollfd *fds, int nfds)
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(h->multi, &left)))
-        if (msg->msg == CURLMSG_DONE) finish_transfer(h, msg->easy_handle, msg->data.result);
+        if (msg->msg == CURLMSG_DONE)
+            finish_transfer(h, msg->easy_handle, msg->data.result);
 }

@@ -16,9 +16,9 @@
 #include "wire.h"
 
 struct http_options {
-    bool tls_verify;                /* verify the peer's certificate and host name */
-    const char *ca_file;            /* NULL or "" = the system's CA store */
-    const char *pinned_public_key;  /* NULL or "" = none; CURLOPT_PINNEDPUBLICKEY's value */
+    bool tls_verify;               /* verify the peer's certificate and host name */
+    const char *ca_file;           /* NULL or "" = the system's CA store */
+    const char *pinned_public_key; /* NULL or "" = none; CURLOPT_PINNEDPUBLICKEY's value */
     long connect_timeout_ms;
 };
 

@@ -27,7 +27,8 @@ char *wechatpay_request_message(const char *method, const char *path, int64_t ti
 {
     size_t n = strlen(method) + strlen(path) + strlen(nonce) + strlen(body) + 32;
     char *m = malloc(n);
-    if (!m) return NULL;
+    if (!m)
+        return NULL;
     snprintf(m, n, "%s\n%s\n%lld\n%s\n%s\n", method, path, (long long)timestamp, nonce, body);
     return m;
 }
@@ -72,16 +73,17 @@ static void add_fen(cJSON *o, const char *name, int64_t fen)
 static char *request_body(const struct wechatpay_keys *keys, const struct gw_request *req)
 {
     cJSON *o = cJSON_CreateObject(), *sub, *store;
-    if (!o) return NULL;
+    if (!o)
+        return NULL;
     switch (req->op) {
     case GW_PAY:
         cJSON_AddStringToObject(o, "appid", keys->appid);
         cJSON_AddStringToObject(o, "mchid", keys->mchid);
-        cJSON_AddStringToObject(o, "description",
-                                req->subject[0] ? req->subject : req->order_no);
+        cJSON_AddStringToObject(o, "description", req->subject[0] ? req->subject : req->order_no);
         cJSON_AddStringToObject(o, "out_trade_no", req->order_no);
         sub = cJSON_AddObjectToObject(o, "payer");
-        if (sub) cJSON_AddStringToObject(sub, "auth_code", req->auth_code);
+        if (sub)
+            cJSON_AddStringToObject(sub, "auth_code", req->auth_code);
         sub = cJSON_AddObjectToObject(o, "amount");
         if (sub) {
             add_fen(sub, "total", req->amount_fen);
@@ -90,7 +92,8 @@ static char *request_body(const struct wechatpay_keys *keys, const struct gw_req
         sub = cJSON_AddObjectToObject(o, "scene_info");
         if (sub) {
             store = cJSON_AddObjectToObject(sub, "store_info");
-            if (store) cJSON_AddStringToObject(store, "out_id", keys->device_id);
+            if (store)
+                cJSON_AddStringToObject(store, "out_id", keys->device_id);
             cJSON_AddStringToObject(sub, "device_id", keys->device_id);
         }
         break;
@@ -109,8 +112,7 @@ static char *request_body(const struct wechatpay_keys *keys, const struct gw_req
         }
         break;
     case GW_QUERY:
-    case GW_REFUND_QUERY:
-        break;
+    case GW_REFUND_QUERY: break;
     }
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -134,20 +136,16 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
     const char *method = req->op == GW_QUERY || req->op == GW_REFUND_QUERY ? "GET" : "POST";
     int n = 0;
     switch (req->op) {
-    case GW_PAY:
-        n = snprintf(path, sizeof path, "%s/v3/pay/transactions/codepay", prefix);
-        break;
+    case GW_PAY: n = snprintf(path, sizeof path, "%s/v3/pay/transactions/codepay", prefix); break;
     case GW_QUERY:
-        n = snprintf(path, sizeof path, "%s/v3/pay/transactions/out-trade-no/%s?mchid=%s",
-                     prefix, order, mchid);
+        n = snprintf(path, sizeof path, "%s/v3/pay/transactions/out-trade-no/%s?mchid=%s", prefix,
+                     order, mchid);
         break;
     case GW_CANCEL:
         n = snprintf(path, sizeof path, "%s/v3/pay/transactions/out-trade-no/%s/reverse", prefix,
                      order);
         break;
-    case GW_REFUND:
-        n = snprintf(path, sizeof path, "%s/v3/refund/domestic/refunds", prefix);
-        break;
+    case GW_REFUND: n = snprintf(path, sizeof path, "%s/v3/refund/domestic/refunds", prefix); break;
     case GW_REFUND_QUERY: {
         char refund[3 * ORDER_NO_MAX + 1];
         path_escape(req->refund_no, refund, sizeof refund);
@@ -155,11 +153,13 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
         break;
     }
     }
-    if (n < 0 || (size_t)n >= sizeof path) return GW_ERR_INTERNAL;
+    if (n < 0 || (size_t)n >= sizeof path)
+        return GW_ERR_INTERNAL;
 
-    char *body = req->op == GW_QUERY || req->op == GW_REFUND_QUERY ? strdup("")
-                                                                   : request_body(keys, req);
-    if (!body) return GW_ERR_NOMEM;
+    char *body =
+        req->op == GW_QUERY || req->op == GW_REFUND_QUERY ? strdup("") : request_body(keys, req);
+    if (!body)
+        return GW_ERR_NOMEM;
     char *msg = wechatpay_request_message(method, path, now, nonce, body);
     enum gw_status st = GW_OK;
     if (!msg)
@@ -174,13 +174,15 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
                      "WECHATPAY2-SHA256-RSA2048 mchid=\"%s\",nonce_str=\"%s\",timestamp=\"%lld\","
                      "serial_no=\"%s\",signature=\"%s\"",
                      keys->mchid, nonce, (long long)now, keys->merchant_serial, sig);
-        if (n < 0 || (size_t)n >= sizeof auth) st = GW_ERR_INTERNAL;
+        if (n < 0 || (size_t)n >= sizeof auth)
+            st = GW_ERR_INTERNAL;
     }
     if (st == GW_OK) {
         /* the host part of base_url, then the signed path */
         size_t host_len = strlen(keys->base_url) - strlen(prefix);
         n = snprintf(out->url, sizeof out->url, "%.*s%s", (int)host_len, keys->base_url, path);
-        if (n < 0 || (size_t)n >= sizeof out->url) st = GW_ERR_INTERNAL;
+        if (n < 0 || (size_t)n >= sizeof out->url)
+            st = GW_ERR_INTERNAL;
     }
     if (st == GW_OK && (!wire_add_header(out, "Authorization", auth) ||
                         !wire_add_header(out, "Accept", "application/json") ||
@@ -197,7 +199,8 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
     out->body = body;
     out->body_len = strlen(body);
     char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
-    if (req->op == GW_PAY) paycode_mask(req->auth_code, masked, sizeof masked);
+    if (req->op == GW_PAY)
+        paycode_mask(req->auth_code, masked, sizeof masked);
     bool with_amount = req->op == GW_PAY || req->op == GW_REFUND;
     bool with_refund = req->op == GW_REFUND || req->op == GW_REFUND_QUERY;
     snprintf(out->log_line, sizeof out->log_line, "wechat %s order %s%s%s%s%s%s%s",
@@ -244,7 +247,8 @@ static bool check_authentic(const struct wechatpay_keys *keys, const struct wire
         return false;
     }
     size_t o = (size_t)snprintf(msg, n, "%s\n%s\n", ts, nonce);
-    if (resp->body_len) memcpy(msg + o, resp->body, resp->body_len);
+    if (resp->body_len)
+        memcpy(msg + o, resp->body, resp->body_len);
     o += resp->body_len;
     msg[o++] = '\n';
     enum crypto_status st = crypto_rsa_verify_b64(keys->platform_key, msg, o, sig, strlen(sig));
@@ -259,7 +263,8 @@ static bool check_authentic(const struct wechatpay_keys *keys, const struct wire
         /* WeChat's clock is right far more often than a shop terminal's: say which to check */
         snprintf(why, whylen,
                  "reply signed %lld s %s the terminal's clock (over five minutes): check the "
-                 "terminal's clock", skew < 0 ? -skew : skew, skew < 0 ? "before" : "after");
+                 "terminal's clock",
+                 skew < 0 ? -skew : skew, skew < 0 ? "before" : "after");
         return false;
     }
     return true;
@@ -288,7 +293,8 @@ struct wechatpay_nonces *wechatpay_nonces_new(int64_t now)
      * out the whole five minutes instead would leave every WeChat refusal of the first five
      * minutes after a start to the query. Timestamps are whole seconds: a reply stamped in
      * the second we started is new (an earlier process ended before it). */
-    if (s) s->forgotten_ts = now - 1;
+    if (s)
+        s->forgotten_ts = now - 1;
     return s;
 }
 
@@ -302,16 +308,20 @@ enum nonce_verdict { NONCE_NEW, NONCE_REPEATED, NONCE_UNSURE };
 /* Looks the nonce up and remembers it. Called only for a verified, fresh reply. */
 static enum nonce_verdict nonces_note(struct wechatpay_nonces *s, const char *nonce, int64_t ts)
 {
-    if (strlen(nonce) > WECHATPAY_NONCE_MAX) return NONCE_UNSURE;
+    if (strlen(nonce) > WECHATPAY_NONCE_MAX)
+        return NONCE_UNSURE;
     for (int i = 0; i < s->n; i++)
-        if (strcmp(s->e[i].nonce, nonce) == 0) return NONCE_REPEATED;
+        if (strcmp(s->e[i].nonce, nonce) == 0)
+            return NONCE_REPEATED;
     int slot = s->n;
     if (s->n == WECHATPAY_NONCES_MAX) {
         /* drop the oldest; anything stamped no later than it may be a forgotten repeat */
         slot = 0;
         for (int i = 1; i < s->n; i++)
-            if (s->e[i].ts < s->e[slot].ts) slot = i;
-        if (s->e[slot].ts > s->forgotten_ts) s->forgotten_ts = s->e[slot].ts;
+            if (s->e[i].ts < s->e[slot].ts)
+                slot = i;
+        if (s->e[slot].ts > s->forgotten_ts)
+            s->forgotten_ts = s->e[slot].ts;
     } else {
         s->n++;
     }
@@ -326,8 +336,10 @@ static enum nonce_verdict nonces_note(struct wechatpay_nonces *s, const char *no
 static bool text_fact(const cJSON *o, const char *name, bool *given, char *out, size_t cap)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!v) return true;
-    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap) return false;
+    if (!v)
+        return true;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+        return false;
     snprintf(out, cap, "%s", v->valuestring);
     *given = true;
     return true;
@@ -337,14 +349,19 @@ static bool text_fact(const cJSON *o, const char *name, bool *given, char *out, 
 static bool fen_fact(const cJSON *o, const char *name, bool *given, int64_t *fen)
 {
     const cJSON *amount = cJSON_GetObjectItemCaseSensitive(o, "amount");
-    if (!amount) return true;
-    if (!cJSON_IsObject(amount)) return false;
+    if (!amount)
+        return true;
+    if (!cJSON_IsObject(amount))
+        return false;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(amount, name);
-    if (!v) return true;
-    if (!cJSON_IsNumber(v)) return false;
+    if (!v)
+        return true;
+    if (!cJSON_IsNumber(v))
+        return false;
     double d = v->valuedouble;
     /* 2^53: past this a double no longer holds every integer */
-    if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(int64_t)d) return false;
+    if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(int64_t)d)
+        return false;
     *fen = (int64_t)d;
     *given = true;
     return true;
@@ -355,8 +372,7 @@ static bool fen_fact(const cJSON *o, const char *name, bool *given, int64_t *fen
 static bool read_facts(const cJSON *o, struct gw_facts *f)
 {
     return text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
-           text_fact(o, "out_refund_no", &f->refund_no_given, f->refund_no,
-                     sizeof f->refund_no) &&
+           text_fact(o, "out_refund_no", &f->refund_no_given, f->refund_no, sizeof f->refund_no) &&
            text_fact(o, "transaction_id", &f->trade_no_given, f->trade_no, sizeof f->trade_no) &&
            fen_fact(o, "total", &f->amount_given, &f->amount_fen) &&
            fen_fact(o, "refund", &f->refund_given, &f->refund_fen);
@@ -398,8 +414,8 @@ static const struct code_words pay_failures[] = {
  * INVALID_REQUEST is here because WeChat Pay answers a repeated order number with it
  * ("201 商户订单号重复"), as well as a repeat with other details. */
 static const char *const pay_duplicates[] = {
-    "ORDERPAID", "ORDER_PAID", "OUT_TRADE_NO_USED", "ORDERCLOSED", "ORDER_CLOSED",
-    "ORDERREVERSED", "ORDER_REVERSED", "BUYER_MISMATCH", "INVALID_REQUEST", NULL,
+    "ORDERPAID",     "ORDER_PAID",     "OUT_TRADE_NO_USED", "ORDERCLOSED",     "ORDER_CLOSED",
+    "ORDERREVERSED", "ORDER_REVERSED", "BUYER_MISMATCH",    "INVALID_REQUEST", NULL,
 };
 
 static const struct code_words reverse_failures[] = {
@@ -431,14 +447,16 @@ static const struct code_words refund_failures[] = {
 static const struct code_words *entry_for(const struct code_words *t, const char *code)
 {
     for (; t->code; t++)
-        if (strcmp(t->code, code) == 0) return t;
+        if (strcmp(t->code, code) == 0)
+            return t;
     return NULL;
 }
 
 static bool listed(const char *const *list, const char *code)
 {
     for (; *list; list++)
-        if (strcmp(*list, code) == 0) return true;
+        if (strcmp(*list, code) == 0)
+            return true;
     return false;
 }
 
@@ -460,8 +478,8 @@ static void map_trade(const cJSON *o, const struct gw_request *req, struct gw_re
     if (!state) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply has no trade_state");
     } else if (strcmp(state, "SUCCESS") == 0 || strcmp(state, "REFUND") == 0) {
-        reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, state, strcmp(state, "REFUND") == 0
-                                             ? "paid (a refund has been made since)" : "paid");
+        reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, state,
+                  strcmp(state, "REFUND") == 0 ? "paid (a refund has been made since)" : "paid");
     } else if (strcmp(state, "USERPAYING") == 0) {
         reply_set(r, GW_PAYING, PAY_CAUSE_NONE, state, "waiting for the customer to confirm");
     } else if (strcmp(state, "NOTPAY") == 0) {
@@ -484,7 +502,8 @@ static void map_error(const char *code, const struct gw_request *req, long statu
 {
     const struct code_words *entry;
     bool system = is_code(code, "SYSTEM_ERROR", "SYSTEMERROR") ||
-                  is_code(code, "BANK_ERROR", "BANKERROR") || strcmp(code, "FREQUENCY_LIMITED") == 0;
+                  is_code(code, "BANK_ERROR", "BANKERROR") ||
+                  strcmp(code, "FREQUENCY_LIMITED") == 0;
     if (status >= 500 || system) {
         r->retry = req->op == GW_CANCEL;
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
@@ -500,7 +519,8 @@ static void map_error(const char *code, const struct gw_request *req, long statu
         if (listed(pay_duplicates, code)) {
             reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
                       "WeChat Pay already holds an order with this number (%s): an earlier "
-                      "copy of this request may have reached it; the query decides", code);
+                      "copy of this request may have reached it; the query decides",
+                      code);
             return;
         }
         if ((entry = entry_for(pay_failures, code))) {
@@ -579,8 +599,7 @@ static void map_refund(const cJSON *o, struct gw_reply *r)
 }
 
 /* The verified 2xx body of any operation. */
-static void map_ok(const cJSON *root, const struct gw_request *req, long status,
-                   struct gw_reply *r)
+static void map_ok(const cJSON *root, const struct gw_request *req, long status, struct gw_reply *r)
 {
     const cJSON *recall = cJSON_GetObjectItemCaseSensitive(root, "recall");
     if (status == 202) {
@@ -624,7 +643,8 @@ void wechatpay_parse(const struct wechatpay_keys *keys, struct wechatpay_nonces 
         return;
     }
     bool authentic = check_authentic(keys, resp, now, &signed_ts, why, sizeof why);
-    if (signed_ts) out->server_time = signed_ts;
+    if (signed_ts)
+        out->server_time = signed_ts;
     if (!authentic) {
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat Pay HTTP %ld: %s",
                   resp->status, why);
@@ -649,9 +669,8 @@ void wechatpay_parse(const struct wechatpay_keys *keys, struct wechatpay_nonces 
         return;
     }
     const char *end = NULL;
-    cJSON *root = resp->body_len ? cJSON_ParseWithLengthOpts(resp->body, resp->body_len, &end,
-                                                             false)
-                                 : NULL;
+    cJSON *root =
+        resp->body_len ? cJSON_ParseWithLengthOpts(resp->body, resp->body_len, &end, false) : NULL;
     if (root && end) {
         while (end < resp->body + resp->body_len &&
                (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
@@ -702,8 +721,7 @@ char *wechatpay_decrypt_resource(const unsigned char apiv3_key[32], const char *
         size_t ctlen = strlen(ct), raw_len = 0, plain_len = 0;
         unsigned char *raw = malloc(ctlen + 1);
         plain = raw ? malloc(ctlen + 1) : NULL;
-        if (!plain ||
-            crypto_base64_decode(ct, ctlen, raw, ctlen, &raw_len) != CRYPTO_OK ||
+        if (!plain || crypto_base64_decode(ct, ctlen, raw, ctlen, &raw_len) != CRYPTO_OK ||
             crypto_aes_gcm_decrypt(apiv3_key, 32, nonce, strlen(nonce), aad ? aad : "",
                                    aad ? strlen(aad) : 0, raw, raw_len, (unsigned char *)plain,
                                    ctlen, &plain_len) != CRYPTO_OK) {

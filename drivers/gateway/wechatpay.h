@@ -39,14 +39,14 @@ struct wechatpay_nonces *wechatpay_nonces_new(int64_t now);
 void wechatpay_nonces_free(struct wechatpay_nonces *n);
 
 struct wechatpay_keys {
-    const char *base_url;                 /* e.g. https://api.mch.weixin.qq.com */
+    const char *base_url; /* e.g. https://api.mch.weixin.qq.com */
     const char *appid;
     const char *mchid;
-    const char *merchant_serial;          /* serial of the merchant API certificate */
-    const char *device_id;                /* terminal id, sent as scene_info.device_id */
-    const struct crypto_key *merchant_key;/* signs requests */
-    const struct crypto_key *platform_key;/* verifies replies */
-    const char *platform_serial;          /* the Wechatpay-Serial replies must carry */
+    const char *merchant_serial;           /* serial of the merchant API certificate */
+    const char *device_id;                 /* terminal id, sent as scene_info.device_id */
+    const struct crypto_key *merchant_key; /* signs requests */
+    const struct crypto_key *platform_key; /* verifies replies */
+    const char *platform_serial;           /* the Wechatpay-Serial replies must carry */
     struct crypto_rng *rng;
 };
 

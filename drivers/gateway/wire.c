@@ -18,9 +18,11 @@ void wire_request_free(struct wire_request *req)
 
 bool wire_add_header(struct wire_request *req, const char *name, const char *value)
 {
-    if (req->nheaders >= WIRE_HEADERS_MAX) return false;
+    if (req->nheaders >= WIRE_HEADERS_MAX)
+        return false;
     int n = snprintf(req->headers[req->nheaders], WIRE_HEADER_LEN, "%s: %s", name, value);
-    if (n < 0 || n >= WIRE_HEADER_LEN) return false;
+    if (n < 0 || n >= WIRE_HEADER_LEN)
+        return false;
     req->nheaders++;
     return true;
 }
@@ -28,14 +30,15 @@ bool wire_add_header(struct wire_request *req, const char *name, const char *val
 const char *wire_header(const struct wire_response *resp, const char *name)
 {
     for (int i = 0; i < resp->nheaders; i++)
-        if (strcasecmp(resp->headers[i].name, name) == 0) return resp->headers[i].value;
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return resp->headers[i].value;
     return NULL;
 }
 
 static size_t trim_len(const char *s, size_t len)
 {
-    while (len > 0 && (s[len - 1] == '\r' || s[len - 1] == '\n' || s[len - 1] == ' ' ||
-                       s[len - 1] == '\t'))
+    while (len > 0 &&
+           (s[len - 1] == '\r' || s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\t'))
         len--;
     return len;
 }
@@ -45,18 +48,22 @@ static bool header_wanted(const char *name, size_t len)
 {
     static const char *const wanted[] = {"Date", "Request-Id"};
     static const char prefix[] = "Wechatpay-";
-    if (len > sizeof prefix - 1 && strncasecmp(name, prefix, sizeof prefix - 1) == 0) return true;
+    if (len > sizeof prefix - 1 && strncasecmp(name, prefix, sizeof prefix - 1) == 0)
+        return true;
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
-        if (strlen(wanted[i]) == len && strncasecmp(name, wanted[i], len) == 0) return true;
+        if (strlen(wanted[i]) == len && strncasecmp(name, wanted[i], len) == 0)
+            return true;
     return false;
 }
 
 void wire_response_add_header(struct wire_response *resp, const char *line, size_t len)
 {
     const char *colon = memchr(line, ':', len);
-    if (!colon || resp->nheaders >= WIRE_RESPONSE_HEADERS_MAX) return;
+    if (!colon || resp->nheaders >= WIRE_RESPONSE_HEADERS_MAX)
+        return;
     size_t nlen = (size_t)(colon - line);
-    if (nlen == 0 || nlen >= sizeof resp->headers[0].name || !header_wanted(line, nlen)) return;
+    if (nlen == 0 || nlen >= sizeof resp->headers[0].name || !header_wanted(line, nlen))
+        return;
     const char *v = colon + 1;
     size_t vlen = len - nlen - 1;
     while (vlen > 0 && (*v == ' ' || *v == '\t')) {
@@ -67,7 +74,8 @@ void wire_response_add_header(struct wire_response *resp, const char *line, size
     struct wire_header *h = &resp->headers[resp->nheaders++];
     memcpy(h->name, line, nlen);
     h->name[nlen] = '\0';
-    if (vlen >= sizeof h->value) vlen = sizeof h->value - 1;
+    if (vlen >= sizeof h->value)
+        vlen = sizeof h->value - 1;
     memcpy(h->value, v, vlen);
     h->value[vlen] = '\0';
 }
@@ -90,13 +98,14 @@ int64_t wire_date(const struct wire_response *resp)
     const char *v = wire_header(resp, "Date");
     char wday[4], mon[4];
     int d, y, hh, mm, ss, end = -1;
-    if (!v || sscanf(v, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wday, &d, mon, &y, &hh,
-                     &mm, &ss, &end) != 7 ||
+    if (!v ||
+        sscanf(v, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wday, &d, mon, &y, &hh, &mm,
+               &ss, &end) != 7 ||
         end < 0 || (size_t)end != strlen(v))
         return 0;
     const char *m = strlen(mon) == 3 ? strstr(months, mon) : NULL;
-    if (!m || (m - months) % 3 != 0 || d < 1 || d > 31 || y < 1970 || hh < 0 || hh > 23 ||
-        mm < 0 || mm > 59 || ss < 0 || ss > 60)
+    if (!m || (m - months) % 3 != 0 || d < 1 || d > 31 || y < 1970 || hh < 0 || hh > 23 || mm < 0 ||
+        mm > 59 || ss < 0 || ss > 60)
         return 0;
     return days_from_civil(y, (int)(m - months) / 3 + 1, d) * 86400 + hh * 3600 + mm * 60 + ss;
 }

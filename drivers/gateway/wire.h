@@ -16,20 +16,20 @@
 #include "gateway.h"
 
 #define WIRE_HEADERS_MAX 6
-#define WIRE_HEADER_LEN 1024 /* "Authorization: WECHATPAY2-..." with a 4096-bit signature */
-#define WIRE_URL_LEN 2048
+#define WIRE_HEADER_LEN  1024 /* "Authorization: WECHATPAY2-..." with a 4096-bit signature */
+#define WIRE_URL_LEN     2048
 /* A real reply is a few kilobytes; anything past this is not a reply, it is an attack or a bug,
  * and is treated as truncated (UNKNOWN). */
 #define WIRE_BODY_MAX (256 * 1024)
 
 struct wire_request {
-    char method[8];                                    /* "GET" or "POST" */
-    char url[WIRE_URL_LEN];                            /* absolute URL */
-    char headers[WIRE_HEADERS_MAX][WIRE_HEADER_LEN];   /* "Name: value" */
+    char method[8];                                  /* "GET" or "POST" */
+    char url[WIRE_URL_LEN];                          /* absolute URL */
+    char headers[WIRE_HEADERS_MAX][WIRE_HEADER_LEN]; /* "Name: value" */
     int nheaders;
-    char *body;                                        /* malloc'd, may be NULL for GET */
+    char *body; /* malloc'd, may be NULL for GET */
     size_t body_len;
-    char log_line[160];                                /* what to log: no secret, code masked */
+    char log_line[160]; /* what to log: no secret, code masked */
 };
 
 #define WIRE_RESPONSE_HEADERS_MAX 16 /* only the headers a channel reads are kept (wire.c) */
@@ -39,8 +39,8 @@ struct wire_header {
 };
 
 struct wire_response {
-    long status;           /* HTTP status; 0 when no reply arrived */
-    const char *body;      /* exact bytes as received (not NUL-terminated necessarily) */
+    long status;      /* HTTP status; 0 when no reply arrived */
+    const char *body; /* exact bytes as received (not NUL-terminated necessarily) */
     size_t body_len;
     struct wire_header headers[WIRE_RESPONSE_HEADERS_MAX];
     int nheaders;

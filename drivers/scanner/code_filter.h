@@ -18,8 +18,8 @@
 /* What a decoder hands over: a candidate code (ok) or the reason it dropped one. */
 struct code_event {
     bool ok;
-    const char *reason;    /* when !ok: plain words for the log */
-    const char *text;      /* the characters gathered (possibly partial when !ok) */
+    const char *reason; /* when !ok: plain words for the log */
+    const char *text;   /* the characters gathered (possibly partial when !ok) */
     size_t len;
     const char *symbology; /* "" or the AIM identifier the device reported */
 };

@@ -22,22 +22,30 @@
 
 /* Linux key codes back to keyboard usages: the inverse of the kernel's hid-input mapping. */
 static const uint8_t key_usage[128] = {
-    [KEY_A] = 0x04, [KEY_B] = 0x05, [KEY_C] = 0x06, [KEY_D] = 0x07, [KEY_E] = 0x08,
-    [KEY_F] = 0x09, [KEY_G] = 0x0A, [KEY_H] = 0x0B, [KEY_I] = 0x0C, [KEY_J] = 0x0D,
-    [KEY_K] = 0x0E, [KEY_L] = 0x0F, [KEY_M] = 0x10, [KEY_N] = 0x11, [KEY_O] = 0x12,
-    [KEY_P] = 0x13, [KEY_Q] = 0x14, [KEY_R] = 0x15, [KEY_S] = 0x16, [KEY_T] = 0x17,
-    [KEY_U] = 0x18, [KEY_V] = 0x19, [KEY_W] = 0x1A, [KEY_X] = 0x1B, [KEY_Y] = 0x1C,
-    [KEY_Z] = 0x1D, [KEY_1] = 0x1E, [KEY_2] = 0x1F, [KEY_3] = 0x20, [KEY_4] = 0x21,
-    [KEY_5] = 0x22, [KEY_6] = 0x23, [KEY_7] = 0x24, [KEY_8] = 0x25, [KEY_9] = 0x26,
-    [KEY_0] = 0x27, [KEY_ENTER] = 0x28, [KEY_ESC] = 0x29, [KEY_BACKSPACE] = 0x2A,
-    [KEY_TAB] = 0x2B, [KEY_SPACE] = 0x2C, [KEY_MINUS] = 0x2D, [KEY_EQUAL] = 0x2E,
-    [KEY_LEFTBRACE] = 0x2F, [KEY_RIGHTBRACE] = 0x30, [KEY_BACKSLASH] = 0x31,
-    [KEY_SEMICOLON] = 0x33, [KEY_APOSTROPHE] = 0x34, [KEY_GRAVE] = 0x35, [KEY_COMMA] = 0x36,
-    [KEY_DOT] = 0x37, [KEY_SLASH] = 0x38, [KEY_CAPSLOCK] = 0x39, [KEY_F1] = 0x3A,
-    [KEY_KPSLASH] = 0x54, [KEY_KPASTERISK] = 0x55, [KEY_KPMINUS] = 0x56, [KEY_KPPLUS] = 0x57,
-    [KEY_KPENTER] = 0x58, [KEY_KP1] = 0x59, [KEY_KP2] = 0x5A, [KEY_KP3] = 0x5B,
-    [KEY_KP4] = 0x5C, [KEY_KP5] = 0x5D, [KEY_KP6] = 0x5E, [KEY_KP7] = 0x5F, [KEY_KP8] = 0x60,
-    [KEY_KP9] = 0x61, [KEY_KP0] = 0x62, [KEY_KPDOT] = 0x63, [KEY_102ND] = 0x64,
+    [KEY_A] = 0x04,         [KEY_B] = 0x05,          [KEY_C] = 0x06,
+    [KEY_D] = 0x07,         [KEY_E] = 0x08,          [KEY_F] = 0x09,
+    [KEY_G] = 0x0A,         [KEY_H] = 0x0B,          [KEY_I] = 0x0C,
+    [KEY_J] = 0x0D,         [KEY_K] = 0x0E,          [KEY_L] = 0x0F,
+    [KEY_M] = 0x10,         [KEY_N] = 0x11,          [KEY_O] = 0x12,
+    [KEY_P] = 0x13,         [KEY_Q] = 0x14,          [KEY_R] = 0x15,
+    [KEY_S] = 0x16,         [KEY_T] = 0x17,          [KEY_U] = 0x18,
+    [KEY_V] = 0x19,         [KEY_W] = 0x1A,          [KEY_X] = 0x1B,
+    [KEY_Y] = 0x1C,         [KEY_Z] = 0x1D,          [KEY_1] = 0x1E,
+    [KEY_2] = 0x1F,         [KEY_3] = 0x20,          [KEY_4] = 0x21,
+    [KEY_5] = 0x22,         [KEY_6] = 0x23,          [KEY_7] = 0x24,
+    [KEY_8] = 0x25,         [KEY_9] = 0x26,          [KEY_0] = 0x27,
+    [KEY_ENTER] = 0x28,     [KEY_ESC] = 0x29,        [KEY_BACKSPACE] = 0x2A,
+    [KEY_TAB] = 0x2B,       [KEY_SPACE] = 0x2C,      [KEY_MINUS] = 0x2D,
+    [KEY_EQUAL] = 0x2E,     [KEY_LEFTBRACE] = 0x2F,  [KEY_RIGHTBRACE] = 0x30,
+    [KEY_BACKSLASH] = 0x31, [KEY_SEMICOLON] = 0x33,  [KEY_APOSTROPHE] = 0x34,
+    [KEY_GRAVE] = 0x35,     [KEY_COMMA] = 0x36,      [KEY_DOT] = 0x37,
+    [KEY_SLASH] = 0x38,     [KEY_CAPSLOCK] = 0x39,   [KEY_F1] = 0x3A,
+    [KEY_KPSLASH] = 0x54,   [KEY_KPASTERISK] = 0x55, [KEY_KPMINUS] = 0x56,
+    [KEY_KPPLUS] = 0x57,    [KEY_KPENTER] = 0x58,    [KEY_KP1] = 0x59,
+    [KEY_KP2] = 0x5A,       [KEY_KP3] = 0x5B,        [KEY_KP4] = 0x5C,
+    [KEY_KP5] = 0x5D,       [KEY_KP6] = 0x5E,        [KEY_KP7] = 0x5F,
+    [KEY_KP8] = 0x60,       [KEY_KP9] = 0x61,        [KEY_KP0] = 0x62,
+    [KEY_KPDOT] = 0x63,     [KEY_102ND] = 0x64,
 };
 
 static uint8_t modifier_bit(unsigned code)
@@ -72,7 +80,8 @@ struct evdev_source {
     int rescan_ms;
     int64_t retry_at;
     bool was_open; /* for the status line: unplugged, rather than never found */
-    int warned; /* the last failure reported (errno, or -1 for a failed grab): report changes only */
+    int warned; /* the last failure reported (errno, or -1 for a failed grab): report changes only
+                 */
     uint8_t report[8]; /* the keyboard state as a boot report */
     struct kbd_decoder dec;
 };
@@ -96,14 +105,16 @@ static void evdev_try_open(struct evdev_source *e, int64_t now)
         int why = errno;
         if (e->warned != why)
             e->host->logf(e->host, "%s: %s; trying again every %d ms", e->path, strerror(why),
-                         e->rescan_ms);
+                          e->rescan_ms);
         e->warned = why;
         return;
     }
     if (ioctl(fd, EVIOCGRAB, 1) != 0) {
         if (e->warned != -1)
-            e->host->logf(e->host, "%s: cannot grab (%s): not an input device, or another "
-                         "program holds it", e->path, strerror(errno));
+            e->host->logf(e->host,
+                          "%s: cannot grab (%s): not an input device, or another "
+                          "program holds it",
+                          e->path, strerror(errno));
         e->warned = -1;
         close(fd);
         return;

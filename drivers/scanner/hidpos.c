@@ -12,15 +12,15 @@
 #include <string.h>
 
 #define PAGE_GENERIC_DESKTOP 0x01
-#define PAGE_BARCODE 0x8C
-#define USAGE_BYTE_COUNT 0x3B
-#define USAGE_SYMBOLOGY_1 0xFB
-#define USAGE_DECODED_DATA 0xFE
-#define USAGE_CONTINUED 0xFF
+#define PAGE_BARCODE         0x8C
+#define USAGE_BYTE_COUNT     0x3B
+#define USAGE_SYMBOLOGY_1    0xFB
+#define USAGE_DECODED_DATA   0xFE
+#define USAGE_CONTINUED      0xFF
 
-#define MAX_USAGES 32   /* local usages kept per main item; more repeat the last */
-#define MAX_REPORTS 16  /* distinct report IDs followed */
-#define MAX_DEPTH 8     /* collection nesting and push/pop depth */
+#define MAX_USAGES      32 /* local usages kept per main item; more repeat the last */
+#define MAX_REPORTS     16 /* distinct report IDs followed */
+#define MAX_DEPTH       8  /* collection nesting and push/pop depth */
 #define MAX_REPORT_BITS (HIDPOS_REPORT_MAX * 8L)
 
 struct globals {
@@ -151,7 +151,7 @@ enum hidpos_parse_status hidpos_parse_descriptor(const uint8_t *desc, size_t len
         int type = (b >> 2) & 3, tag = b >> 4;
         i += 1 + (size_t)size;
 
-        if (type == 0) { /* main */
+        if (type == 0) {      /* main */
             if (tag == 0x8) { /* Input */
                 if (g.report_size > 32 || g.report_count > MAX_REPORT_BITS ||
                     (long)g.report_size * (long)g.report_count > MAX_REPORT_BITS)
@@ -202,8 +202,14 @@ enum hidpos_parse_status hidpos_parse_descriptor(const uint8_t *desc, size_t len
                     l.usages[l.nusages++] = size == 4 ? v : (g.usage_page << 16) | v;
                 }
                 break;
-            case 0x1: l.min = v; l.have_min = true; break;
-            case 0x2: l.max = v; l.have_max = true; break;
+            case 0x1:
+                l.min = v;
+                l.have_min = true;
+                break;
+            case 0x2:
+                l.max = v;
+                l.have_max = true;
+                break;
             default: break;
             }
         }
@@ -278,8 +284,8 @@ bool hidpos_read_report(const struct hidpos_layout *l, const uint8_t *report, si
     return true;
 }
 
-void hidpos_assembler_init(struct hidpos_assembler *a, int gap_ms, int max_len,
-                           code_sink_fn sink, void *sink_ctx)
+void hidpos_assembler_init(struct hidpos_assembler *a, int gap_ms, int max_len, code_sink_fn sink,
+                           void *sink_ctx)
 {
     memset(a, 0, sizeof *a);
     a->gap_ms = gap_ms;
@@ -300,8 +306,8 @@ static void assembler_clear(struct hidpos_assembler *a)
 static void assembler_emit(struct hidpos_assembler *a, bool ok, const char *reason)
 {
     a->buf[a->len] = '\0';
-    struct code_event ev = {.ok = ok, .reason = reason, .text = a->buf, .len = a->len,
-                            .symbology = a->symbology};
+    struct code_event ev = {
+        .ok = ok, .reason = reason, .text = a->buf, .len = a->len, .symbology = a->symbology};
     a->sink(a->sink_ctx, &ev);
     assembler_clear(a);
 }

@@ -19,17 +19,17 @@
 #include "scan_types.h"
 
 #define HIDPOS_DESCRIPTOR_MAX 4096
-#define HIDPOS_REPORT_MAX 1024
+#define HIDPOS_REPORT_MAX     1024
 
 /* Bit offsets count from the start of the report as read, report ID byte included. */
 struct hidpos_layout {
-    uint8_t report_id;      /* 0: the device uses no report IDs */
-    size_t report_bytes;    /* length of the scanned-data report, ID byte included */
-    long count_bit;         /* Byte Count field (8 bits), -1 when absent */
-    long symbology_bit[3];  /* AIM identifier bytes, -1 when absent */
-    long data_bit;          /* first byte of Decoded Data (byte-aligned) */
-    size_t data_bytes;      /* room for data in one report */
-    long continued_bit;     /* Decode Data Continued flag, -1 when absent */
+    uint8_t report_id;     /* 0: the device uses no report IDs */
+    size_t report_bytes;   /* length of the scanned-data report, ID byte included */
+    long count_bit;        /* Byte Count field (8 bits), -1 when absent */
+    long symbology_bit[3]; /* AIM identifier bytes, -1 when absent */
+    long data_bit;         /* first byte of Decoded Data (byte-aligned) */
+    size_t data_bytes;     /* room for data in one report */
+    long continued_bit;    /* Decode Data Continued flag, -1 when absent */
 };
 
 enum hidpos_parse_status {
@@ -62,13 +62,13 @@ struct hidpos_assembler {
     char buf[SCAN_CODE_MAX + 1];
     char symbology[4];
     size_t len;
-    bool open;        /* a continued piece came and the code is not finished */
+    bool open; /* a continued piece came and the code is not finished */
     bool too_long;
     int64_t last_at;
 };
 
-void hidpos_assembler_init(struct hidpos_assembler *a, int gap_ms, int max_len,
-                           code_sink_fn sink, void *sink_ctx);
+void hidpos_assembler_init(struct hidpos_assembler *a, int gap_ms, int max_len, code_sink_fn sink,
+                           void *sink_ctx);
 /* Feeds one report read from the device; reports of other IDs are ignored. */
 void hidpos_assembler_report(struct hidpos_assembler *a, const struct hidpos_layout *l,
                              const uint8_t *report, size_t len, int64_t now_ms);

@@ -34,8 +34,8 @@ static void clear_code(struct kbd_decoder *d)
 
 static void drop(struct kbd_decoder *d, const char *reason)
 {
-    struct code_event ev = {.ok = false, .reason = reason, .text = d->buf, .len = d->len,
-                            .symbology = ""};
+    struct code_event ev = {
+        .ok = false, .reason = reason, .text = d->buf, .len = d->len, .symbology = ""};
     d->buf[d->len] = '\0';
     d->sink(d->sink_ctx, &ev);
     clear_code(d);
@@ -76,7 +76,8 @@ static void press(struct kbd_decoder *d, uint8_t usage, uint8_t modifiers, int64
         bool tab = usage == KEY_USAGE_TAB;
         bool wanted = d->suffix == SCAN_SUFFIX_NONE || (tab == (d->suffix == SCAN_SUFFIX_TAB));
         if (!wanted && in_progress(d))
-            fault(d, tab ? "Tab inside a code (suffix is Enter)" : "Enter inside a code (suffix is Tab)");
+            fault(d, tab ? "Tab inside a code (suffix is Enter)"
+                         : "Enter inside a code (suffix is Tab)");
         if (wanted || in_progress(d))
             end_code(d);
         return;

@@ -15,12 +15,12 @@ struct key_chars {
 
 /* US layout, usages 0x04..0x38 and 0x64. Letters are filled by rule below. */
 static const struct key_chars us_keys[0x65] = {
-    [0x1E] = {'1', '!'}, [0x1F] = {'2', '@'}, [0x20] = {'3', '#'}, [0x21] = {'4', '$'},
-    [0x22] = {'5', '%'}, [0x23] = {'6', '^'}, [0x24] = {'7', '&'}, [0x25] = {'8', '*'},
-    [0x26] = {'9', '('}, [0x27] = {'0', ')'}, [0x2C] = {' ', ' '}, [0x2D] = {'-', '_'},
-    [0x2E] = {'=', '+'}, [0x2F] = {'[', '{'}, [0x30] = {']', '}'}, [0x31] = {'\\', '|'},
+    [0x1E] = {'1', '!'}, [0x1F] = {'2', '@'}, [0x20] = {'3', '#'},  [0x21] = {'4', '$'},
+    [0x22] = {'5', '%'}, [0x23] = {'6', '^'}, [0x24] = {'7', '&'},  [0x25] = {'8', '*'},
+    [0x26] = {'9', '('}, [0x27] = {'0', ')'}, [0x2C] = {' ', ' '},  [0x2D] = {'-', '_'},
+    [0x2E] = {'=', '+'}, [0x2F] = {'[', '{'}, [0x30] = {']', '}'},  [0x31] = {'\\', '|'},
     [0x32] = {'#', '~'}, [0x33] = {';', ':'}, [0x34] = {'\'', '"'}, [0x35] = {'`', '~'},
-    [0x36] = {',', '<'}, [0x37] = {'.', '>'}, [0x38] = {'/', '?'}, [0x64] = {'\\', '|'},
+    [0x36] = {',', '<'}, [0x37] = {'.', '>'}, [0x38] = {'/', '?'},  [0x64] = {'\\', '|'},
 };
 
 /* French AZERTY: digits need Shift; accented keys type nothing we accept (0). */
@@ -36,13 +36,14 @@ static const struct key_chars fr_keys[0x65] = {
 
 /* French AltGr (right Alt) level: the ASCII symbols that live there. */
 static const char fr_altgr[0x30] = {
-    [0x1F] = '~', [0x20] = '#', [0x21] = '{', [0x22] = '[', [0x23] = '|', [0x24] = '`',
+    [0x1F] = '~',  [0x20] = '#', [0x21] = '{', [0x22] = '[', [0x23] = '|', [0x24] = '`',
     [0x25] = '\\', [0x26] = '^', [0x27] = '@', [0x2D] = ']', [0x2E] = '}',
 };
 
 static char keypad_char(uint8_t usage)
 {
-    static const char kp[] = "/*-+\0" "1234567890.";
+    static const char kp[] = "/*-+\0"
+                             "1234567890.";
     if (usage >= 0x54 && usage <= 0x63 && usage != KEY_USAGE_KP_ENTER)
         return kp[usage - 0x54];
     return 0;
@@ -85,7 +86,8 @@ char keymap_char(enum scan_layout layout, uint8_t usage, uint8_t modifiers, bool
         return (shift != caps_lock) ? (char)toupper((unsigned char)c) : c;
     }
     if (usage < 0x65) {
-        const struct key_chars *k = layout == SCAN_LAYOUT_AZERTY ? &fr_keys[usage] : &us_keys[usage];
+        const struct key_chars *k =
+            layout == SCAN_LAYOUT_AZERTY ? &fr_keys[usage] : &us_keys[usage];
         char c = shift ? k->shifted : k->plain;
         if (layout == SCAN_LAYOUT_AZERTY && c >= 'a' && c <= 'z' && shift != caps_lock)
             c = (char)toupper((unsigned char)c);

@@ -45,7 +45,8 @@ const size_t known_devices_count = sizeof known_devices / sizeof known_devices[0
 const struct known_device *known_device_find(uint16_t vid, uint16_t pid)
 {
     for (size_t i = 0; i < known_devices_count; i++) {
-        if (known_devices[i].vid == vid && (known_devices[i].pid == 0 || known_devices[i].pid == pid))
+        if (known_devices[i].vid == vid &&
+            (known_devices[i].pid == 0 || known_devices[i].pid == pid))
             return &known_devices[i];
     }
     return NULL;

@@ -12,9 +12,9 @@
 
 struct scan_code {
     char text[SCAN_CODE_MAX + 1]; /* printable ASCII, NUL-terminated */
-    char symbology[4];            /* AIM identifier such as "]C0" or "]Q1" when the scanner sent one */
-    char source[32];              /* "usb 0c2e:0b61", "hidpos 1eab:1310", "evdev ...", "stdin" */
-    int64_t at_ms;                /* the caller's clock when the code was completed */
+    char symbology[4]; /* AIM identifier such as "]C0" or "]Q1" when the scanner sent one */
+    char source[32];   /* "usb 0c2e:0b61", "hidpos 1eab:1310", "evdev ...", "stdin" */
+    int64_t at_ms;     /* the caller's clock when the code was completed */
 };
 
 enum scanner_kind {
@@ -35,16 +35,16 @@ typedef void (*scanner_log_fn)(void *ctx, const char *line);
 
 struct scanner_config {
     enum scanner_kind kind;
-    uint16_t vid, pid;         /* USB: 0 = find by the known-vendor table and descriptors */
-    char evdev_path[128];      /* evdev: the node (a /dev/input/by-id/ name survives replugs) */
-    int stdin_fd;              /* stdin: descriptor to read lines from (usually 0) */
-    enum scan_layout layout;   /* keyboard mode and evdev */
-    enum scan_suffix suffix;   /* keyboard mode and evdev */
-    int gap_ms;                /* longest pause between two characters of one code */
-    int dedupe_ms;             /* the same code again within this is one scan; 0 = off */
-    int min_len, max_len;      /* shorter or longer codes are dropped (max_len <= SCAN_CODE_MAX) */
-    int rescan_ms;             /* how often to look for a missing scanner */
-    scanner_log_fn log;        /* NULL = lines go to stderr */
+    uint16_t vid, pid;       /* USB: 0 = find by the known-vendor table and descriptors */
+    char evdev_path[128];    /* evdev: the node (a /dev/input/by-id/ name survives replugs) */
+    int stdin_fd;            /* stdin: descriptor to read lines from (usually 0) */
+    enum scan_layout layout; /* keyboard mode and evdev */
+    enum scan_suffix suffix; /* keyboard mode and evdev */
+    int gap_ms;              /* longest pause between two characters of one code */
+    int dedupe_ms;           /* the same code again within this is one scan; 0 = off */
+    int min_len, max_len;    /* shorter or longer codes are dropped (max_len <= SCAN_CODE_MAX) */
+    int rescan_ms;           /* how often to look for a missing scanner */
+    scanner_log_fn log;      /* NULL = lines go to stderr */
     void *log_ctx;
 };
 

@@ -110,7 +110,8 @@ static void take_candidate(void *ctx, const struct code_event *ev)
         return;
     }
     struct scan_code code;
-    enum code_verdict v = code_filter_check(&s->filter, ev->text, ev->len, ev->symbology, s->now, &code);
+    enum code_verdict v =
+        code_filter_check(&s->filter, ev->text, ev->len, ev->symbology, s->now, &code);
     if (v != CODE_ACCEPT) {
         log_line(s, "%s: dropped code (%s): %s", tap->name, masked, code_verdict_reason(v));
         return;
@@ -125,26 +126,34 @@ static void take_candidate(void *ctx, const struct code_event *ev)
     s->queue[(s->head + s->count) % QUEUE_LEN] = code;
     s->count++;
     log_line(s, "%s: code (%s)%s%s", tap->name, masked, code.symbology[0] ? " " : "",
-                 code.symbology);
+             code.symbology);
 }
 
 static const char *check_config(const struct scanner_config *cfg)
 {
-    if (cfg->kind < SCANNER_AUTO || cfg->kind > SCANNER_STDIN) return "kind";
-    if (cfg->layout != SCAN_LAYOUT_US && cfg->layout != SCAN_LAYOUT_AZERTY) return "layout";
-    if (cfg->suffix < SCAN_SUFFIX_ENTER || cfg->suffix > SCAN_SUFFIX_NONE) return "suffix";
-    if (cfg->gap_ms < 1 || cfg->gap_ms > 60000) return "gap_ms (1..60000)";
-    if (cfg->dedupe_ms < 0 || cfg->dedupe_ms > 600000) return "dedupe_ms (0..600000)";
+    if (cfg->kind < SCANNER_AUTO || cfg->kind > SCANNER_STDIN)
+        return "kind";
+    if (cfg->layout != SCAN_LAYOUT_US && cfg->layout != SCAN_LAYOUT_AZERTY)
+        return "layout";
+    if (cfg->suffix < SCAN_SUFFIX_ENTER || cfg->suffix > SCAN_SUFFIX_NONE)
+        return "suffix";
+    if (cfg->gap_ms < 1 || cfg->gap_ms > 60000)
+        return "gap_ms (1..60000)";
+    if (cfg->dedupe_ms < 0 || cfg->dedupe_ms > 600000)
+        return "dedupe_ms (0..600000)";
     if (cfg->min_len < 1 || cfg->max_len < cfg->min_len || cfg->max_len > SCAN_CODE_MAX)
         return "min_len/max_len (1 <= min_len <= max_len <= SCAN_CODE_MAX)";
-    if (cfg->rescan_ms < 10 || cfg->rescan_ms > 600000) return "rescan_ms (10..600000)";
-    if (cfg->kind == SCANNER_EVDEV && cfg->evdev_path[0] == '\0') return "evdev_path (empty)";
-    if (cfg->kind == SCANNER_STDIN && cfg->stdin_fd < 0) return "stdin_fd";
+    if (cfg->rescan_ms < 10 || cfg->rescan_ms > 600000)
+        return "rescan_ms (10..600000)";
+    if (cfg->kind == SCANNER_EVDEV && cfg->evdev_path[0] == '\0')
+        return "evdev_path (empty)";
+    if (cfg->kind == SCANNER_STDIN && cfg->stdin_fd < 0)
+        return "stdin_fd";
     return NULL;
 }
 
-enum scanner_status scanner_open(struct scanner **out, const struct scanner_config *cfg,
-                                 char *err, size_t errlen)
+enum scanner_status scanner_open(struct scanner **out, const struct scanner_config *cfg, char *err,
+                                 size_t errlen)
 {
     *out = NULL;
     const char *bad = check_config(cfg);

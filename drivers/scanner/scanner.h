@@ -33,8 +33,8 @@ void scanner_config_defaults(struct scanner_config *cfg);
 
 /* Opens the configured source. A USB scanner or evdev node that is absent is not an
  * error: it is looked for again every rescan_ms and the status line says so. */
-enum scanner_status scanner_open(struct scanner **out, const struct scanner_config *cfg,
-                                 char *err, size_t errlen);
+enum scanner_status scanner_open(struct scanner **out, const struct scanner_config *cfg, char *err,
+                                 size_t errlen);
 /* Releases every interface (the kernel driver gets its device back) and frees s. */
 void scanner_close(struct scanner *s);
 

@@ -27,8 +27,11 @@ static void end_line(struct stdin_source *in)
 {
     while (in->len > 0 && in->line[in->len - 1] == '\r')
         in->len--;
-    struct code_event ev = {.ok = !in->overlong, .reason = "too long", .text = in->line,
-                            .len = in->len, .symbology = ""};
+    struct code_event ev = {.ok = !in->overlong,
+                            .reason = "too long",
+                            .text = in->line,
+                            .len = in->len,
+                            .symbology = ""};
     if (in->len > 0 || in->overlong)
         in->host->candidate(&in->tap, &ev);
     in->len = 0;
@@ -96,7 +99,8 @@ static bool stdin_connected(const void *src)
 static void stdin_describe(const void *src, char *buf, size_t len)
 {
     const struct stdin_source *in = src;
-    snprintf(buf, len, in->eof ? "scanner input closed (fd %d)" : "scanner: lines on fd %d", in->fd);
+    snprintf(buf, len, in->eof ? "scanner input closed (fd %d)" : "scanner: lines on fd %d",
+             in->fd);
 }
 
 static void stdin_close(void *src)

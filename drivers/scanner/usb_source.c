@@ -23,19 +23,19 @@
 #include "known_devices.h"
 #include "source.h"
 
-#define MAX_DEVICES 4
-#define MAX_IFACES 2
-#define MAX_WARNED 16
-#define MAX_NOT_SCANNERS 32
+#define MAX_DEVICES        4
+#define MAX_IFACES         2
+#define MAX_WARNED         16
+#define MAX_NOT_SCANNERS   32
 #define CONTROL_TIMEOUT_MS 1000
 
-#define HID_CLASS 3
-#define HID_SUBCLASS_BOOT 1
+#define HID_CLASS             3
+#define HID_SUBCLASS_BOOT     1
 #define HID_PROTOCOL_KEYBOARD 1
-#define HID_DESCRIPTOR_TYPE 0x21
+#define HID_DESCRIPTOR_TYPE   0x21
 #define HID_REPORT_DESCRIPTOR 0x22
-#define HID_SET_IDLE 0x0A
-#define HID_SET_PROTOCOL 0x0B
+#define HID_SET_IDLE          0x0A
+#define HID_SET_PROTOCOL      0x0B
 
 struct usb_dev;
 
@@ -78,7 +78,7 @@ struct usb_source {
     bool rescan_now;
     bool init_failed; /* the last fresh context could not be made (reported once) */
     int64_t next_scan;
-    char last_name[48]; /* the last scanner seen, for "unplugged" on the screen */
+    char last_name[48];          /* the last scanner seen, for "unplugged" on the screen */
     uint32_t warned[MAX_WARNED]; /* devices already reported as unusable (bus << 8 | address) */
     int nwarned;
     uint32_t not_scanners[MAX_NOT_SCANNERS]; /* unknown devices whose name says no (ring) */
@@ -105,17 +105,16 @@ static void on_transfer(struct libusb_transfer *xfer)
     switch (xfer->status) {
     case LIBUSB_TRANSFER_COMPLETED:
         if (f->hidpos)
-            hidpos_assembler_report(&f->pos, &f->layout, xfer->buffer, (size_t)xfer->actual_length, now);
+            hidpos_assembler_report(&f->pos, &f->layout, xfer->buffer, (size_t)xfer->actual_length,
+                                    now);
         else
             kbd_decoder_report(&f->kbd, xfer->buffer, (size_t)xfer->actual_length, now);
         break;
-    case LIBUSB_TRANSFER_TIMED_OUT:
-        break;
+    case LIBUSB_TRANSFER_TIMED_OUT: break;
     case LIBUSB_TRANSFER_OVERFLOW:
         d->src->host->logf(d->src->host, "%s: report longer than expected, ignored", d->name);
         break;
-    case LIBUSB_TRANSFER_CANCELLED:
-        return;
+    case LIBUSB_TRANSFER_CANCELLED: return;
     case LIBUSB_TRANSFER_NO_DEVICE:
         d->gone = true;
         d->gone_why = "scanner unplugged";
@@ -171,11 +170,13 @@ static void device_free(struct usb_source *u, struct usb_dev *d)
 
 enum candidate { NOT_WANTED, WANTED, ASK_ITS_NAME };
 
-static enum candidate candidate(const struct usb_source *u, const struct libusb_device_descriptor *dd)
+static enum candidate candidate(const struct usb_source *u,
+                                const struct libusb_device_descriptor *dd)
 {
     if (u->cfg.vid)
         return dd->idVendor == u->cfg.vid && (u->cfg.pid == 0 || dd->idProduct == u->cfg.pid)
-                   ? WANTED : NOT_WANTED;
+                   ? WANTED
+                   : NOT_WANTED;
     if (known_device_find(dd->idVendor, dd->idProduct))
         return WANTED;
     /* Hubs, printers, storage and the like declare their class on the device; HID devices
@@ -253,8 +254,8 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
     if (rc != 0) {
         if (!already_warned(u, (uint32_t)d->bus << 16 | (uint32_t)n << 8 | d->port_depth))
             u->host->logf(u->host, "%s: cannot claim interface %d: %s%s", d->name, n,
-                         libusb_strerror(rc),
-                         rc == LIBUSB_ERROR_BUSY ? " (another program holds it)" : "");
+                          libusb_strerror(rc),
+                          rc == LIBUSB_ERROR_BUSY ? " (another program holds it)" : "");
         return false;
     }
     memset(f, 0, sizeof *f);
@@ -280,15 +281,15 @@ static bool take_interface(struct usb_source *u, struct usb_dev *d,
     if (want > (int)sizeof desc)
         want = (int)sizeof desc;
     int got = libusb_control_transfer(d->handle, 0x81, LIBUSB_REQUEST_GET_DESCRIPTOR,
-                                      HID_REPORT_DESCRIPTOR << 8, (uint16_t)n, desc,
-                                      (uint16_t)want, CONTROL_TIMEOUT_MS);
-    enum hidpos_parse_status ps = got > 0 ? hidpos_parse_descriptor(desc, (size_t)got, &f->layout)
-                                          : HIDPOS_PARSE_MALFORMED;
+                                      HID_REPORT_DESCRIPTOR << 8, (uint16_t)n, desc, (uint16_t)want,
+                                      CONTROL_TIMEOUT_MS);
+    enum hidpos_parse_status ps =
+        got > 0 ? hidpos_parse_descriptor(desc, (size_t)got, &f->layout) : HIDPOS_PARSE_MALFORMED;
     if (ps != HIDPOS_PARSE_OK) {
         if (ps == HIDPOS_PARSE_MALFORMED &&
             !already_warned(u, (uint32_t)d->bus << 16 | (uint32_t)n << 8 | 0x80))
-            u->host->logf(u->host, "%s: interface %d: report descriptor unreadable (%s)",
-                         d->name, n, got < 0 ? libusb_strerror(got) : "malformed");
+            u->host->logf(u->host, "%s: interface %d: report descriptor unreadable (%s)", d->name,
+                          n, got < 0 ? libusb_strerror(got) : "malformed");
         libusb_release_interface(d->handle, n);
         return false;
     }
@@ -327,9 +328,9 @@ static void open_device(struct usb_source *u, libusb_device *dev,
     }
     if (rc != 0) {
         if (!already_warned(u, key))
-            u->host->logf(u->host, "usb %04x:%04x: cannot open: %s%s", dd->idVendor,
-                         dd->idProduct, libusb_strerror(rc),
-                         rc == LIBUSB_ERROR_ACCESS ? " (install 99-posterm-scanner.rules)" : "");
+            u->host->logf(u->host, "usb %04x:%04x: cannot open: %s%s", dd->idVendor, dd->idProduct,
+                          libusb_strerror(rc),
+                          rc == LIBUSB_ERROR_ACCESS ? " (install 99-posterm-scanner.rules)" : "");
         return;
     }
     struct usb_dev *d = calloc(1, sizeof *d);
@@ -347,7 +348,10 @@ static void open_device(struct usb_source *u, libusb_device *dev,
     d->pid = dd->idProduct;
     const struct known_device *k = known_device_find(d->vid, d->pid);
     snprintf(d->name, sizeof d->name, "%.30s %04x:%04x",
-             k ? k->name : product[0] ? product : "scanner", d->vid, d->pid);
+             k            ? k->name
+             : product[0] ? product
+                          : "scanner",
+             d->vid, d->pid);
     libusb_set_auto_detach_kernel_driver(h, 1);
 
     for (int i = 0; i < conf->bNumInterfaces && d->nifaces < MAX_IFACES; i++) {
@@ -367,7 +371,8 @@ static void open_device(struct usb_source *u, libusb_device *dev,
             d->gone_why = "out of memory";
             break;
         }
-        libusb_fill_interrupt_transfer(f->xfer, h, f->endpoint, f->buf, f->read_len, on_transfer, f, 0);
+        libusb_fill_interrupt_transfer(f->xfer, h, f->endpoint, f->buf, f->read_len, on_transfer, f,
+                                       0);
         rc = libusb_submit_transfer(f->xfer);
         if (rc != 0) {
             u->host->logf(u->host, "%s: cannot read: %s", d->name, libusb_strerror(rc));
@@ -385,7 +390,7 @@ static void open_device(struct usb_source *u, libusb_device *dev,
     snprintf(u->last_name, sizeof u->last_name, "%s", d->name);
     u->nwarned = 0;
     u->host->logf(u->host, "%s: reading (%s)", d->name,
-                 d->ifaces[0].hidpos ? "HID POS" : "keyboard mode");
+                  d->ifaces[0].hidpos ? "HID POS" : "keyboard mode");
 }
 
 static void rescan(struct usb_source *u)
@@ -489,7 +494,8 @@ static int64_t usb_deadline(void *src)
     for (int i = 0; i < u->ndevs; i++) {
         for (int k = 0; k < u->devs[i]->nifaces; k++) {
             struct usb_iface *f = &u->devs[i]->ifaces[k];
-            lower(&d, f->hidpos ? hidpos_assembler_deadline(&f->pos) : kbd_decoder_deadline(&f->kbd));
+            lower(&d,
+                  f->hidpos ? hidpos_assembler_deadline(&f->pos) : kbd_decoder_deadline(&f->kbd));
         }
     }
     return d;
@@ -556,8 +562,8 @@ static void usb_describe(const void *src, char *buf, size_t len)
     const struct usb_source *u = src;
     if (u->ndevs > 0) {
         const struct usb_dev *d = u->devs[0];
-        snprintf(buf, len, "%s (%s)%s", d->name,
-                 d->ifaces[0].hidpos ? "HID POS" : "keyboard", u->ndevs > 1 ? " and more" : "");
+        snprintf(buf, len, "%s (%s)%s", d->name, d->ifaces[0].hidpos ? "HID POS" : "keyboard",
+                 u->ndevs > 1 ? " and more" : "");
     } else if (u->last_name[0]) {
         snprintf(buf, len, "scanner %s unplugged: plug it back in", u->last_name);
     } else {

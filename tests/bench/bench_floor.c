@@ -51,7 +51,7 @@ static int signer_open(struct signer *s, const char *path)
     mbedtls_entropy_init(&s->entropy);
     mbedtls_ctr_drbg_init(&s->drbg);
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#define PARSE_KEYFILE(s, path) \
+#define PARSE_KEYFILE(s, path)                                                                     \
     mbedtls_pk_parse_keyfile(&(s)->key, path, NULL, mbedtls_ctr_drbg_random, &(s)->drbg)
 #else
 #define PARSE_KEYFILE(s, path) mbedtls_pk_parse_keyfile(&(s)->key, path, NULL)
@@ -75,7 +75,7 @@ static int sign(struct signer *s, const char *text)
 #endif
     if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)text,
                    strlen(text), hash) != 0 ||
-        mbedtls_pk_sign(&s->key, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, SIGN_SIZE &len,
+        mbedtls_pk_sign(&s->key, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, SIGN_SIZE & len,
                         mbedtls_ctr_drbg_random, &s->drbg) != 0) {
         fprintf(stderr, "bench_floor: signing failed\n");
         return 1;

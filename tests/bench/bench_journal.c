@@ -49,8 +49,8 @@ static int raw_open(struct raw *r, const char *path)
                         "PRAGMA secure_delete = FAST;"
                         "CREATE TABLE t (order_no TEXT, at INTEGER, state TEXT, name TEXT);";
     if (sqlite3_exec(r->db, setup, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(r->db, "INSERT INTO t VALUES (?1, ?2, ?3, ?4)", -1, &r->insert,
-                           NULL) != SQLITE_OK)
+        sqlite3_prepare_v2(r->db, "INSERT INTO t VALUES (?1, ?2, ?3, ?4)", -1, &r->insert, NULL) !=
+            SQLITE_OK)
         return fail(path, sqlite3_errmsg(r->db));
     return 0;
 }
@@ -177,8 +177,7 @@ static int cmd_make(const char *path, long resolved, int unresolved)
         p.channel = i % 2 ? CHANNEL_WECHAT : CHANNEL_ALIPAY;
         p.amount_fen = 100 + i;
         p.state = states[i % 3];
-        snprintf(p.auth_code, sizeof p.auth_code, i % 2 ? "1345678901%08d" : "2876543210%08d",
-                 i);
+        snprintf(p.auth_code, sizeof p.auth_code, i % 2 ? "1345678901%08d" : "2876543210%08d", i);
         p.created_at = 1795000000000 + i * 1000;
         p.pay_sent_at = p.created_at + 20;
         p.updated_at = p.pay_sent_at;
@@ -208,7 +207,10 @@ static int count_one(void *ctx, const struct payment *p)
 /* What opening costs with each check, plus reading the unresolved rows as recovery does. */
 static int cmd_open(const char *path)
 {
-    static const struct { const char *key; enum journal_check check; } runs[] = {
+    static const struct {
+        const char *key;
+        enum journal_check check;
+    } runs[] = {
         {"open_full_ms", JOURNAL_CHECK_FULL},
         {"open_startup_ms", JOURNAL_CHECK_STARTUP},
     };
@@ -236,6 +238,7 @@ int main(int argc, char **argv)
         return cmd_make(argv[2], atol(argv[3]), atoi(argv[4]));
     if (argc == 3 && strcmp(argv[1], "open") == 0)
         return cmd_open(argv[2]);
-    fprintf(stderr, "usage: bench_journal rate DIR N | make PATH RESOLVED UNRESOLVED | open PATH\n");
+    fprintf(stderr,
+            "usage: bench_journal rate DIR N | make PATH RESOLVED UNRESOLVED | open PATH\n");
     return 2;
 }

@@ -33,7 +33,7 @@
 #include "sim_client.h"
 #include "sim_gateway_config.h"
 
-#define HOUR_MS INT64_C(3600000)
+#define HOUR_MS           INT64_C(3600000)
 #define ALIPAY_CONFIRMING "2876543210123403" /* ..03: the customer confirms, then pays */
 
 static struct simproc sim;
@@ -49,14 +49,22 @@ static int64_t clock_ms(clockid_t id)
     clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
-static int64_t fake_mono(void *ctx) { (void)ctx; return clock_ms(CLOCK_MONOTONIC); }
-static int64_t fake_wall(void *ctx) { (void)ctx; return clock_ms(CLOCK_REALTIME) + wall_offset; }
+static int64_t fake_mono(void *ctx)
+{
+    (void)ctx;
+    return clock_ms(CLOCK_MONOTONIC);
+}
+static int64_t fake_wall(void *ctx)
+{
+    (void)ctx;
+    return clock_ms(CLOCK_REALTIME) + wall_offset;
+}
 static const struct loop_clock fake_clock = {fake_mono, fake_wall, NULL};
 
 /* --- what the loop tells its front ----------------------------------------------------- */
 
-static struct payment last;       /* the payment as last shown */
-static char events[64][24];       /* transition names, in order */
+static struct payment last; /* the payment as last shown */
+static char events[64][24]; /* transition names, in order */
 static int nevents;
 
 static void on_change(void *ctx, const struct payment *p, const char *event)
@@ -70,7 +78,10 @@ static void on_change(void *ctx, const struct payment *p, const char *event)
 static void on_message(void *ctx, const struct loop_message *m)
 {
     (void)ctx;
-    printf("  [%s] %s\n", m->level == LOOP_ERROR ? "error" : m->level == LOOP_WARN ? "warn" : "info",
+    printf("  [%s] %s\n",
+           m->level == LOOP_ERROR  ? "error"
+           : m->level == LOOP_WARN ? "warn"
+                                   : "info",
            m->text);
 }
 
@@ -100,7 +111,8 @@ static bool start(struct run *r)
         fprintf(stderr, "start: %s\n", err);
         return false;
     }
-    return loop_open(&r->loop, &cfg, r->journal, NULL, r->gateway, NULL, &fake_clock, &obs) == LOOP_OK;
+    return loop_open(&r->loop, &cfg, r->journal, NULL, r->gateway, NULL, &fake_clock, &obs) ==
+           LOOP_OK;
 }
 
 /* Everything stops where it is, as when the power goes: nothing is finished or cancelled. */
@@ -256,7 +268,8 @@ static void restart_with_wall_forward(void)
     CHECK_EQ_INT(charged, 0);
     CHECK_EQ_STR(state, "cancelled");
     printf("c. restart with the wall clock 1 h forward: %s cancelled %.1f s after the restart "
-           "(gateway: %s)\n", order, (double)(fake_mono(NULL) - t0) / 1000, state);
+           "(gateway: %s)\n",
+           order, (double)(fake_mono(NULL) - t0) / 1000, state);
     stop(&r);
 }
 
@@ -273,11 +286,17 @@ static bool configure(const char *gw_json)
         (int)sizeof cfg.journal_path)
         return false;
     snprintf(cfg.scanner.source, sizeof cfg.scanner.source, "none");
-    cfg.policy = (struct policy){.first_query_ms = 300, .query_every_ms = 500, .window_ms = 6000,
-                                 .min_cancel_ms = 1500, .backoff_first_ms = 200,
-                                 .backoff_max_ms = 1000, .pay_timeout_ms = 3000,
-                                 .query_timeout_ms = 2000, .cancel_timeout_ms = 2000,
-                                 .refund_timeout_ms = 3000, .reply_margin_ms = 1000};
+    cfg.policy = (struct policy){.first_query_ms = 300,
+                                 .query_every_ms = 500,
+                                 .window_ms = 6000,
+                                 .min_cancel_ms = 1500,
+                                 .backoff_first_ms = 200,
+                                 .backoff_max_ms = 1000,
+                                 .pay_timeout_ms = 3000,
+                                 .query_timeout_ms = 2000,
+                                 .cancel_timeout_ms = 2000,
+                                 .refund_timeout_ms = 3000,
+                                 .reply_margin_ms = 1000};
     cfg.gateway.connect_timeout_ms = 1000;
     cfg.gateway.pay_timeout_ms = 3000;
     cfg.gateway.query_timeout_ms = 2000;

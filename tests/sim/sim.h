@@ -30,7 +30,7 @@ struct sim {
     struct sim_key *alipay_platform_private;
     struct sim_key *wechat_merchant_public;
     struct sim_key *wechat_platform_private;
-    uint64_t requests;          /* gateway requests answered or dropped */
+    uint64_t requests; /* gateway requests answered or dropped */
     uint64_t rejected_signatures;
 
     /* Replies held back (slow_reply) wait on this; while draining (shutdown, unreachable)
@@ -63,7 +63,7 @@ struct sim_reply {
         char value[400];
     } headers[SIM_REPLY_HEADERS];
     int nheaders;
-    char summary[128];    /* for the request log: channel, op, order, masked code, scenario */
+    char summary[128]; /* for the request log: channel, op, order, masked code, scenario */
     /* What the request was, for capture and replay; channel CHANNEL_NONE when it never got
      * that far (refused by protocol checks). Set by sim_reply_summary. */
     enum pay_channel channel;

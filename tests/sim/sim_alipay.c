@@ -30,9 +30,12 @@ struct form {
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -45,8 +48,7 @@ static char *form_decode(const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '+') {
             *o++ = ' ';
-        } else if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-                   hexval(s[i + 2]) >= 0) {
+        } else if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
             *o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
             i += 2;
         } else {
@@ -206,17 +208,13 @@ static cJSON *pay_reply(enum sim_pay_result r, const struct sim_trade *t)
         add_yuan(o, "total_amount", t->amount_fen);
         return o;
     }
-    case SIM_PAY_NO_FUNDS:
-        return business("ACQ.BUYER_BALANCE_NOT_ENOUGH", "买家余额不足");
+    case SIM_PAY_NO_FUNDS: return business("ACQ.BUYER_BALANCE_NOT_ENOUGH", "买家余额不足");
     case SIM_PAY_CODE_INVALID:
         return business("ACQ.PAYMENT_AUTH_CODE_INVALID",
                         "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款");
-    case SIM_PAY_ORDER_CLOSED:
-        return business("ACQ.TRADE_HAS_CLOSE", "交易已经关闭");
-    case SIM_PAY_ALREADY_PAID:
-        return business("ACQ.TRADE_HAS_SUCCESS", "交易已被支付");
-    case SIM_PAY_INCONSISTENT:
-        return business("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改");
+    case SIM_PAY_ORDER_CLOSED: return business("ACQ.TRADE_HAS_CLOSE", "交易已经关闭");
+    case SIM_PAY_ALREADY_PAID: return business("ACQ.TRADE_HAS_SUCCESS", "交易已被支付");
+    case SIM_PAY_INCONSISTENT: return business("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改");
     }
     return business("ACQ.SYSTEM_ERROR", "系统错误");
 }
@@ -225,7 +223,8 @@ static cJSON *pay_reply(enum sim_pay_result r, const struct sim_trade *t)
  * REFUND_SUCCESS only when the gateway has that refund and it has settled. A request number
  * it does not know is a bare 10000 (the documented "no refund_status: not received or
  * failed"). */
-static cJSON *refund_query_reply(const struct sim_trade *t, const struct sim_refund *rf, int64_t now)
+static cJSON *refund_query_reply(const struct sim_trade *t, const struct sim_refund *rf,
+                                 int64_t now)
 {
     if (t == NULL)
         return business("ACQ.TRADE_NOT_EXIST", "交易不存在");
@@ -308,12 +307,9 @@ static cJSON *refund_reply(enum sim_refund_result r, const struct sim_trade *t,
         add_yuan(o, "send_back_fee", rf->amount_fen);
         return o;
     }
-    case SIM_REFUND_NOT_FOUND:
-        return business("ACQ.TRADE_NOT_EXIST", "交易不存在");
-    case SIM_REFUND_NOT_PAID:
-        return business("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
-    case SIM_REFUND_EXCEEDS:
-        return business("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限");
+    case SIM_REFUND_NOT_FOUND: return business("ACQ.TRADE_NOT_EXIST", "交易不存在");
+    case SIM_REFUND_NOT_PAID: return business("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
+    case SIM_REFUND_EXCEEDS: return business("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限");
     case SIM_REFUND_INCONSISTENT:
         return business("ACQ.INVALID_PARAMETER", "同一退款请求号的退款金额与首次请求不一致");
     }
@@ -361,7 +357,8 @@ static cJSON *read_biz(struct sim *s, const cJSON *biz, struct call *c)
     if (c->op == SIM_OP_PAY) {
         const char *scene = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "scene"));
         const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "auth_code"));
-        const char *subject = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "subject"));
+        const char *subject =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "subject"));
         const char *total =
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "total_amount"));
         if (scene == NULL || strcmp(scene, "bar_code") != 0)
@@ -376,14 +373,16 @@ static cJSON *read_biz(struct sim *s, const cJSON *biz, struct call *c)
                             "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款");
         c->auth_code = code;
     } else if (c->refund_query) {
-        const char *req = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "out_request_no"));
+        const char *req =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "out_request_no"));
         if (req == NULL || *req == '\0' || strlen(req) > 64)
             return business("ACQ.INVALID_PARAMETER", "参数无效: out_request_no");
         c->request_no = req;
     } else if (c->op == SIM_OP_REFUND) {
         const char *amount =
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "refund_amount"));
-        const char *req = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "out_request_no"));
+        const char *req =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "out_request_no"));
         if (amount == NULL || !sim_yuan_parse(amount, &c->amount_fen) || c->amount_fen <= 0)
             return business("ACQ.INVALID_PARAMETER", "参数无效: refund_amount");
         /* Without out_request_no the refund is keyed by the trade: one full refund. */
@@ -452,7 +451,8 @@ static cJSON *check_protocol(struct sim *s, const struct form *f, char **sign_st
         cJSON *o;
         if (msg) {
             snprintf(msg, len,
-                     "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：%s",
+                     "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符"
+                     "串为：%s",
                      content);
             o = invalid("isv.invalid-signature", msg);
             free(msg);
@@ -546,8 +546,8 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
             t->query_requests++;
         resp = query_reply(t);
     } else if (c.op == SIM_OP_CANCEL) {
-        enum sim_cancel_result r = sim_ledger_cancel(s->ledger, CHANNEL_ALIPAY, c.order,
-                                                     plan.biz == BIZ_CANCEL_REFUSED, false, now, &t);
+        enum sim_cancel_result r = sim_ledger_cancel(
+            s->ledger, CHANNEL_ALIPAY, c.order, plan.biz == BIZ_CANCEL_REFUSED, false, now, &t);
         resp = t ? cancel_reply(r, t) : business("ACQ.SYSTEM_ERROR", "系统错误");
     } else {
         const struct sim_refund *rf = NULL;

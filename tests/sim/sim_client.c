@@ -313,7 +313,7 @@ bool alipay_call(struct simproc *p, const char *method, const char *biz_json,
     char ts[32];
     beijing_now(ts);
     /* The parameters in ascending key order, as the sign string wants them. */
-    const char *keys[] = {"app_id", "biz_content", "charset", "format",
+    const char *keys[] = {"app_id", "biz_content", "charset",   "format",
                           "method", "sign_type",   "timestamp", "version"};
     const char *vals[] = {SIM_ALIPAY_APP_ID, biz_json, "utf-8", "JSON", method, "RSA2", ts, "1.0"};
     size_t n = sizeof keys / sizeof keys[0];
@@ -357,8 +357,8 @@ bool alipay_call(struct simproc *p, const char *method, const char *biz_json,
     curl_easy_cleanup(esc);
     char url[512];
     snprintf(url, sizeof url, "%s/gateway.do", p->base);
-    struct curl_slist *h = curl_slist_append(
-        NULL, "Content-Type: application/x-www-form-urlencoded;charset=utf-8");
+    struct curl_slist *h =
+        curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded;charset=utf-8");
     bool ok = perform(p, "POST", url, h, form, timeout_ms, out);
     curl_slist_free_all(h);
     free(form);
@@ -387,8 +387,8 @@ static const char *object_end(const char *s)
     return NULL;
 }
 
-bool alipay_reply(struct simproc *p, const struct http_result *r, const char *method,
-                  cJSON **resp, bool *verified)
+bool alipay_reply(struct simproc *p, const struct http_result *r, const char *method, cJSON **resp,
+                  bool *verified)
 {
     *resp = NULL;
     *verified = false;
@@ -468,17 +468,16 @@ bool wechat_call_with(struct simproc *p, const char *method, const char *path, c
                       long long timestamp, long timeout_ms, struct http_result *out)
 {
     return wechat_request(p, method, path, body, sign_with, mchid, serial, timestamp,
-                          "Accept: application/json", "Content-Type: application/json",
-                          timeout_ms, out);
+                          "Accept: application/json", "Content-Type: application/json", timeout_ms,
+                          out);
 }
 
-bool wechat_call_headers(struct simproc *p, const char *method, const char *path,
-                         const char *body, const char *accept, const char *content_type,
-                         struct http_result *out)
+bool wechat_call_headers(struct simproc *p, const char *method, const char *path, const char *body,
+                         const char *accept, const char *content_type, struct http_result *out)
 {
     return wechat_request(p, method, path, body, p->wechat_merchant_private, SIM_WECHAT_MCHID,
-                          SIM_WECHAT_MERCHANT_SERIAL, (long long)time(NULL), accept,
-                          content_type, 10000, out);
+                          SIM_WECHAT_MERCHANT_SERIAL, (long long)time(NULL), accept, content_type,
+                          10000, out);
 }
 
 bool wechat_call(struct simproc *p, const char *method, const char *path, const char *body,

@@ -26,8 +26,8 @@ struct simproc {
     pid_t pid;
     int port;
     bool tls;
-    char base[64];  /* http(s)://127.0.0.1:PORT */
-    char ca[320];   /* CA file for HTTPS, "" otherwise */
+    char base[64]; /* http(s)://127.0.0.1:PORT */
+    char ca[320];  /* CA file for HTTPS, "" otherwise */
     struct sim_key *alipay_app_private, *alipay_platform_public;
     struct sim_key *wechat_merchant_private, *wechat_platform_public;
 };
@@ -66,8 +66,8 @@ bool alipay_call(struct simproc *p, const char *method, const char *biz_json,
                  struct sim_key *sign_with, long timeout_ms, struct http_result *out);
 /* Parses an Alipay reply: *resp is the "<method>_response" object (caller deletes),
  * *verified tells whether "sign" verified over its exact bytes. False if not parseable. */
-bool alipay_reply(struct simproc *p, const struct http_result *r, const char *method,
-                  cJSON **resp, bool *verified);
+bool alipay_reply(struct simproc *p, const struct http_result *r, const char *method, cJSON **resp,
+                  bool *verified);
 /* A string member of a JSON object ("" when absent or not a string). */
 const char *json_text(const cJSON *o, const char *key);
 
@@ -79,9 +79,8 @@ bool wechat_call_with(struct simproc *p, const char *method, const char *path, c
                       struct sim_key *sign_with, const char *mchid, const char *serial,
                       long long timestamp, long timeout_ms, struct http_result *out);
 /* Correctly signed, with these Accept / Content-Type header lines instead of JSON ones. */
-bool wechat_call_headers(struct simproc *p, const char *method, const char *path,
-                         const char *body, const char *accept, const char *content_type,
-                         struct http_result *out);
+bool wechat_call_headers(struct simproc *p, const char *method, const char *path, const char *body,
+                         const char *accept, const char *content_type, struct http_result *out);
 /* True when the Wechatpay-* headers verify over the body with the platform key. */
 bool wechat_reply_verified(struct simproc *p, const struct http_result *r);
 

@@ -63,8 +63,8 @@ static int rng(void *unused, unsigned char *out, size_t len)
 
 static void lib_error(char *err, size_t errlen, const char *what, const char *path, int rc)
 {
-    snprintf(err, errlen, "%s%s%s: mbedTLS error -0x%04x", path ? path : "", path ? ": " : "",
-             what, (unsigned)-rc);
+    snprintf(err, errlen, "%s%s%s: mbedTLS error -0x%04x", path ? path : "", path ? ": " : "", what,
+             (unsigned)-rc);
 }
 
 static enum sim_crypto_status key_load(struct sim_key **out, const char *path, bool private_key,
@@ -130,8 +130,8 @@ enum sim_crypto_status sim_sign_b64(struct sim_key *key, const void *msg, size_t
     if (mbedtls_sha256_ret(msg, len, hash, 0) != 0)
         return SIM_CRYPTO_ERR_LIB;
     pthread_mutex_lock(&key->lock);
-    int rc = mbedtls_pk_sign(&key->pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, &sig_len, rng,
-                             NULL);
+    int rc =
+        mbedtls_pk_sign(&key->pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, &sig_len, rng, NULL);
     pthread_mutex_unlock(&key->lock);
     if (rc != 0)
         return SIM_CRYPTO_ERR_LIB;
@@ -219,11 +219,11 @@ static int write_pkcs8_pem(mbedtls_pk_context *pk, unsigned char *pem, size_t pe
     unsigned char *start = der, *p = der + sizeof der;
     size_t len = 0;
     int rc;
-#define ASN1_ADD(call)                                                                        \
-    do {                                                                                      \
-        if ((rc = (call)) < 0)                                                                \
-            return rc;                                                                        \
-        len += (size_t)rc;                                                                    \
+#define ASN1_ADD(call)                                                                             \
+    do {                                                                                           \
+        if ((rc = (call)) < 0)                                                                     \
+            return rc;                                                                             \
+        len += (size_t)rc;                                                                         \
     } while (0)
     ASN1_ADD(mbedtls_asn1_write_raw_buffer(&p, start, pkcs1 + sizeof pkcs1 - n, (size_t)n));
     ASN1_ADD(mbedtls_asn1_write_len(&p, start, (size_t)n));
@@ -294,7 +294,7 @@ static int issue_cert(mbedtls_pk_context *subject_key, const char *subject,
                       unsigned char *pem, size_t pem_size)
 {
     /* subjectAltName: dNSName "localhost", iPAddress 127.0.0.1 */
-    static const unsigned char san[] = {0x30, 0x11, 0x82, 0x09, 'l',  'o',  'c',  'a',  'l',  'h',
+    static const unsigned char san[] = {0x30, 0x11, 0x82, 0x09, 'l',  'o',  'c',  'a',  'l', 'h',
                                         'o',  's',  't',  0x87, 0x04, 0x7f, 0x00, 0x00, 0x01};
     /* extKeyUsage: id-kp-serverAuth */
     static const unsigned char eku[] = {0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06,
@@ -313,13 +313,20 @@ static int issue_cert(mbedtls_pk_context *subject_key, const char *subject,
     mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
     mbedtls_x509write_crt_set_subject_key(&crt, subject_key);
     mbedtls_x509write_crt_set_issuer_key(&crt, issuer_key);
-    if (rc == 0) rc = mbedtls_x509write_crt_set_subject_name(&crt, subject);
-    if (rc == 0) rc = mbedtls_x509write_crt_set_issuer_name(&crt, issuer);
-    if (rc == 0) rc = mbedtls_x509write_crt_set_serial(&crt, &sn);
-    if (rc == 0) rc = mbedtls_x509write_crt_set_validity(&crt, not_before, not_after);
-    if (rc == 0) rc = mbedtls_x509write_crt_set_basic_constraints(&crt, ca ? 1 : 0, ca ? 0 : -1);
-    if (rc == 0) rc = mbedtls_x509write_crt_set_subject_key_identifier(&crt);
-    if (rc == 0) rc = mbedtls_x509write_crt_set_authority_key_identifier(&crt);
+    if (rc == 0)
+        rc = mbedtls_x509write_crt_set_subject_name(&crt, subject);
+    if (rc == 0)
+        rc = mbedtls_x509write_crt_set_issuer_name(&crt, issuer);
+    if (rc == 0)
+        rc = mbedtls_x509write_crt_set_serial(&crt, &sn);
+    if (rc == 0)
+        rc = mbedtls_x509write_crt_set_validity(&crt, not_before, not_after);
+    if (rc == 0)
+        rc = mbedtls_x509write_crt_set_basic_constraints(&crt, ca ? 1 : 0, ca ? 0 : -1);
+    if (rc == 0)
+        rc = mbedtls_x509write_crt_set_subject_key_identifier(&crt);
+    if (rc == 0)
+        rc = mbedtls_x509write_crt_set_authority_key_identifier(&crt);
     if (rc == 0)
         rc = mbedtls_x509write_crt_set_key_usage(
             &crt, ca ? (MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN)

@@ -356,9 +356,7 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
         copy_str(t->cancel_action, sizeof t->cancel_action, "refund");
         r = SIM_CANCEL_REFUNDED;
         break;
-    case TRADE_REFUNDED:
-        r = SIM_CANCEL_REFUNDED;
-        break;
+    case TRADE_REFUNDED: r = SIM_CANCEL_REFUNDED; break;
     case TRADE_CANCELLED:
     default:
         /* Repeating a finished cancel repeats its answer. */
@@ -372,8 +370,7 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
 enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
                                          const char *request_no, int64_t amount_fen,
                                          int64_t total_fen, int delay_s, int64_t grant_fen,
-                                         int64_t now,
-                                         struct sim_trade **trade,
+                                         int64_t now, struct sim_trade **trade,
                                          const struct sim_refund **refund)
 {
     *refund = NULL;

@@ -31,7 +31,7 @@ struct sim_refund {
     char refund_id[33];
     int64_t amount_fen;    /* what was given back */
     int64_t requested_fen; /* what was asked (more than amount_fen for a short refund) */
-    int64_t settles_at; /* monotonic ms; before it the refund is still processing */
+    int64_t settles_at;    /* monotonic ms; before it the refund is still processing */
 };
 
 /* A pay for an order number the gateway already knew, from another sale: another amount or
@@ -58,18 +58,18 @@ struct sim_trade {
     int pay_requests;
     struct sim_other_pay other_pays[SIM_OTHER_PAYS_MAX]; /* distinct, the first few */
     int nother_pays;
-    int late_pays_refused;  /* pays refused because the order was already cancelled/closed */
-    int query_requests;     /* trade queries answered about this order (kept with its next change) */
+    int late_pays_refused; /* pays refused because the order was already cancelled/closed */
+    int query_requests;    /* trade queries answered about this order (kept with its next change) */
     int cancel_requests;
     int cancel_refusals_left;
     int64_t refunded_fen;
     struct sim_refund *refunds;
     size_t nrefunds;
-    int64_t confirm_until;  /* TRADE_PAYING: monotonic ms when the customer decides */
-    bool confirm_pays;      /* TRADE_PAYING: what the customer decides */
-    int64_t visible_at;     /* monotonic ms before which queries say "no such order" */
-    int refund_delay_s;     /* each refund stays processing this long */
-    int64_t paid_wall;      /* wall clock (unix s) when charged */
+    int64_t confirm_until; /* TRADE_PAYING: monotonic ms when the customer decides */
+    bool confirm_pays;     /* TRADE_PAYING: what the customer decides */
+    int64_t visible_at;    /* monotonic ms before which queries say "no such order" */
+    int refund_delay_s;    /* each refund stays processing this long */
+    int64_t paid_wall;     /* wall clock (unix s) when charged */
 };
 
 enum sim_pay_result {
@@ -91,7 +91,7 @@ enum sim_cancel_result {
 
 enum sim_refund_result {
     SIM_REFUND_DONE,
-    SIM_REFUND_REPEATED,     /* same request number, same amount: the earlier result */
+    SIM_REFUND_REPEATED, /* same request number, same amount: the earlier result */
     SIM_REFUND_NOT_FOUND,
     SIM_REFUND_NOT_PAID,     /* trade not charged (paying, closed, cancelled) */
     SIM_REFUND_EXCEEDS,      /* more than what is left */
@@ -129,8 +129,7 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
 enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order,
                                          const char *request_no, int64_t amount_fen,
                                          int64_t total_fen, int delay_s, int64_t grant_fen,
-                                         int64_t now,
-                                         struct sim_trade **trade,
+                                         int64_t now, struct sim_trade **trade,
                                          const struct sim_refund **refund);
 
 /* The refund with this request number on order t (Alipay's out_request_no is per trade);

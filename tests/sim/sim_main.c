@@ -4,7 +4,8 @@
  *
  * Start-up contract for scripts: the single line "posterm-sim listening on
  * http(s)://127.0.0.1:PORT" on stdout, then the port file (written atomically), appear only
- * once the socket accepts connections. Exit status 0 after SIGTERM, 2 for bad usage, 1 for anything else.
+ * once the socket accepts connections. Exit status 0 after SIGTERM, 2 for bad usage, 1 for anything
+ * else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -102,15 +103,24 @@ static bool parse_args(int argc, char **argv, struct options *o)
             o->port = (int)p;
             continue;
         }
-        if (strcmp(a, "--keys") == 0) target = &o->keys;
-        else if (strcmp(a, "--make-keys") == 0) target = &o->make_keys;
-        else if (strcmp(a, "--make-tls") == 0) target = &o->make_tls;
-        else if (strcmp(a, "--tls-cert") == 0) target = &o->tls_cert;
-        else if (strcmp(a, "--tls-key") == 0) target = &o->tls_key;
-        else if (strcmp(a, "--ledger") == 0) target = &o->ledger;
-        else if (strcmp(a, "--port-file") == 0) target = &o->port_file;
-        else if (strcmp(a, "--config-out") == 0) target = &o->config_out;
-        else if (strcmp(a, "--timing-log") == 0) target = &o->timing_log;
+        if (strcmp(a, "--keys") == 0)
+            target = &o->keys;
+        else if (strcmp(a, "--make-keys") == 0)
+            target = &o->make_keys;
+        else if (strcmp(a, "--make-tls") == 0)
+            target = &o->make_tls;
+        else if (strcmp(a, "--tls-cert") == 0)
+            target = &o->tls_cert;
+        else if (strcmp(a, "--tls-key") == 0)
+            target = &o->tls_key;
+        else if (strcmp(a, "--ledger") == 0)
+            target = &o->ledger;
+        else if (strcmp(a, "--port-file") == 0)
+            target = &o->port_file;
+        else if (strcmp(a, "--config-out") == 0)
+            target = &o->config_out;
+        else if (strcmp(a, "--timing-log") == 0)
+            target = &o->timing_log;
         if (target == NULL) {
             fprintf(stderr, "posterm-sim: unknown option %s\n", a);
             return false;
@@ -297,9 +307,9 @@ static bool load_keys(struct sim *s, const char *dir)
     char path[PATH_MAX], err[512];
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         key_path(path, sizeof path, dir, keys[i].file);
-        enum sim_crypto_status st =
-            keys[i].private_key ? sim_key_load_private(keys[i].slot, path, err, sizeof err)
-                                : sim_key_load_public(keys[i].slot, path, err, sizeof err);
+        enum sim_crypto_status st = keys[i].private_key
+                                        ? sim_key_load_private(keys[i].slot, path, err, sizeof err)
+                                        : sim_key_load_public(keys[i].slot, path, err, sizeof err);
         if (st != SIM_CRYPTO_OK) {
             fprintf(stderr, "posterm-sim: %s\n", err);
             return false;

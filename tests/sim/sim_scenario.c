@@ -17,51 +17,82 @@ struct scenario_row {
 
 static const struct scenario_row table[] = {
     {0, {"success", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0}, "paid at once"},
-    {1, {"insufficient_funds", BIZ_NO_FUNDS, FAULT_NONE, 0, 0, false, 0},
-     "refused: insufficient funds (Alipay 40004 ACQ.BUYER_BALANCE_NOT_ENOUGH, WeChat 403 NOTENOUGH)"},
-    {2, {"code_invalid", BIZ_CODE_INVALID, FAULT_NONE, 0, 0, false, 0},
-     "refused: code expired/invalid (Alipay 40004 ACQ.PAYMENT_AUTH_CODE_INVALID, WeChat 403 AUTHCODEEXPIRE)"},
-    {3, {"confirm_then_paid", BIZ_CONFIRM_PAYS, FAULT_NONE, 8, 0, false, 0},
+    {1,
+     {"insufficient_funds", BIZ_NO_FUNDS, FAULT_NONE, 0, 0, false, 0},
+     "refused: insufficient funds (Alipay 40004 ACQ.BUYER_BALANCE_NOT_ENOUGH, WeChat 403 "
+     "NOTENOUGH)"},
+    {2,
+     {"code_invalid", BIZ_CODE_INVALID, FAULT_NONE, 0, 0, false, 0},
+     "refused: code expired/invalid (Alipay 40004 ACQ.PAYMENT_AUTH_CODE_INVALID, WeChat 403 "
+     "AUTHCODEEXPIRE)"},
+    {3,
+     {"confirm_then_paid", BIZ_CONFIRM_PAYS, FAULT_NONE, 8, 0, false, 0},
      "customer confirms for 8 s (Alipay 10003, WeChat 202 USERPAYING), then paid"},
-    {4, {"confirm_then_gave_up", BIZ_CONFIRM_GIVES_UP, FAULT_NONE, 8, 0, false, 0},
+    {4,
+     {"confirm_then_gave_up", BIZ_CONFIRM_GIVES_UP, FAULT_NONE, 8, 0, false, 0},
      "customer confirms for 8 s, then gives up (trade closed, nothing charged)"},
-    {5, {"slow_reply", BIZ_NORMAL, FAULT_DELAY, 5, 0, true, 0},
+    {5,
+     {"slow_reply", BIZ_NORMAL, FAULT_DELAY, 5, 0, true, 0},
      "charged at once, reply sent 5 s late"},
-    {6, {"drop_after_commit", BIZ_NORMAL, FAULT_DROP, 0, 0, true, 0},
+    {6,
+     {"drop_after_commit", BIZ_NORMAL, FAULT_DROP, 0, 0, true, 0},
      "charged, then the connection is closed without a reply"},
-    {7, {"http_503", BIZ_NORMAL, FAULT_HTTP_503, 0, 0, false, 0},
+    {7,
+     {"http_503", BIZ_NORMAL, FAULT_HTTP_503, 0, 0, false, 0},
      "HTTP 503 page, nothing charged (script \"commit\":true charges first)"},
-    {8, {"malformed_json", BIZ_NORMAL, FAULT_MALFORMED, 0, 0, true, 0},
+    {8,
+     {"malformed_json", BIZ_NORMAL, FAULT_MALFORMED, 0, 0, true, 0},
      "charged, reply is HTTP 200 with a body that is not JSON"},
-    {9, {"truncated_body", BIZ_NORMAL, FAULT_TRUNCATED, 0, 0, true, 0},
+    {9,
+     {"truncated_body", BIZ_NORMAL, FAULT_TRUNCATED, 0, 0, true, 0},
      "charged, reply cut off halfway (Content-Length larger than what is sent)"},
-    {10, {"bad_signature", BIZ_NORMAL, FAULT_BAD_SIGNATURE, 0, 0, true, 0},
+    {10,
+     {"bad_signature", BIZ_NORMAL, FAULT_BAD_SIGNATURE, 0, 0, true, 0},
      "charged, reply well-formed but its signature does not verify"},
-    {11, {"query_not_found", BIZ_HIDDEN, FAULT_DROP, 5, 0, true, 0},
+    {11,
+     {"query_not_found", BIZ_HIDDEN, FAULT_DROP, 5, 0, true, 0},
      "charged, pay reply lost; queries say \"no such order\" for 5 s, then the paid trade"},
-    {12, {"cancel_retry", BIZ_CANCEL_REFUSED, FAULT_NONE, 0, 3, false, 0},
+    {12,
+     {"cancel_retry", BIZ_CANCEL_REFUSED, FAULT_NONE, 0, 3, false, 0},
      "paid; the order's first 3 cancels are refused with retry (Alipay retry_flag=Y, WeChat 500)"},
-    {13, {"system_error", BIZ_SYSTEM_ERROR, FAULT_NONE, 0, 0, false, 0},
-     "gateway system error, nothing charged (Alipay 20000 ACQ.SYSTEM_ERROR, WeChat 500 SYSTEM_ERROR)"},
-    {14, {"http_500", BIZ_NORMAL, FAULT_HTTP_500, 0, 0, false, 0}, "HTTP 500 page, nothing charged"},
-    {15, {"http_502", BIZ_NORMAL, FAULT_HTTP_502, 0, 0, false, 0}, "HTTP 502 page, nothing charged"},
-    {16, {"unsigned_reply", BIZ_NORMAL, FAULT_UNSIGNED, 0, 0, true, 0},
+    {13,
+     {"system_error", BIZ_SYSTEM_ERROR, FAULT_NONE, 0, 0, false, 0},
+     "gateway system error, nothing charged (Alipay 20000 ACQ.SYSTEM_ERROR, WeChat 500 "
+     "SYSTEM_ERROR)"},
+    {14,
+     {"http_500", BIZ_NORMAL, FAULT_HTTP_500, 0, 0, false, 0},
+     "HTTP 500 page, nothing charged"},
+    {15,
+     {"http_502", BIZ_NORMAL, FAULT_HTTP_502, 0, 0, false, 0},
+     "HTTP 502 page, nothing charged"},
+    {16,
+     {"unsigned_reply", BIZ_NORMAL, FAULT_UNSIGNED, 0, 0, true, 0},
      "charged, reply without its signature (Alipay: no \"sign\"; WeChat: no Wechatpay-Signature)"},
-    {17, {"signature_probe", BIZ_NORMAL, FAULT_SIGNATURE_PROBE, 0, 0, true, 0},
+    {17,
+     {"signature_probe", BIZ_NORMAL, FAULT_SIGNATURE_PROBE, 0, 0, true, 0},
      "charged, WeChat signature is a WECHATPAY/SIGNTEST/ probe (Alipay: as bad_signature)"},
-    {18, {"stale_timestamp", BIZ_NORMAL, FAULT_STALE_TIMESTAMP, 0, 0, true, 0},
+    {18,
+     {"stale_timestamp", BIZ_NORMAL, FAULT_STALE_TIMESTAMP, 0, 0, true, 0},
      "charged, WeChat reply signed with a timestamp 10 minutes old (Alipay: as success)"},
-    {19, {"other_order", BIZ_NORMAL, FAULT_OTHER_ORDER, 0, 0, true, 0},
+    {19,
+     {"other_order", BIZ_NORMAL, FAULT_OTHER_ORDER, 0, 0, true, 0},
      "charged, reply correctly signed but about another order number"},
-    {20, {"refund_processing", BIZ_REFUND_SLOW, FAULT_NONE, 5, 0, false, 0},
-     "paid; each refund of the order stays processing for 5 s (WeChat status PROCESSING, Alipay fund_change N), then succeeds"},
-    {-1, {"success_no_amount", BIZ_NORMAL, FAULT_NO_AMOUNT, 0, 0, true, 0},
-     "charged, reply correctly signed but states no amount (WeChat: no amount object; Alipay: no total_amount)"},
-    {-1, {"success_no_order", BIZ_NORMAL, FAULT_NO_ORDER, 0, 0, true, 0},
+    {20,
+     {"refund_processing", BIZ_REFUND_SLOW, FAULT_NONE, 5, 0, false, 0},
+     "paid; each refund of the order stays processing for 5 s (WeChat status PROCESSING, Alipay "
+     "fund_change N), then succeeds"},
+    {-1,
+     {"success_no_amount", BIZ_NORMAL, FAULT_NO_AMOUNT, 0, 0, true, 0},
+     "charged, reply correctly signed but states no amount (WeChat: no amount object; Alipay: no "
+     "total_amount)"},
+    {-1,
+     {"success_no_order", BIZ_NORMAL, FAULT_NO_ORDER, 0, 0, true, 0},
      "charged, reply correctly signed but without out_trade_no"},
-    {-1, {"unbound_refusal", BIZ_NO_FUNDS, FAULT_NO_ORDER, 0, 0, false, 0},
+    {-1,
+     {"unbound_refusal", BIZ_NO_FUNDS, FAULT_NO_ORDER, 0, 0, false, 0},
      "refused: insufficient funds, error body without out_trade_no (as Alipay's often are)"},
-    {-1, {"refund_short", BIZ_REFUND_SHORT, FAULT_NONE, 0, 0, false, 0},
+    {-1,
+     {"refund_short", BIZ_REFUND_SHORT, FAULT_NONE, 0, 0, false, 0},
      "refund: succeeds for less than asked (script \"fen\"; default half), and the reply says so"},
 };
 
@@ -101,16 +132,12 @@ enum sim_op sim_scenario_default_op(const struct sim_plan *plan)
     case BIZ_CODE_INVALID:
     case BIZ_CONFIRM_PAYS:
     case BIZ_CONFIRM_GIVES_UP:
-    case BIZ_HIDDEN:
-        return SIM_OP_PAY;
-    case BIZ_CANCEL_REFUSED:
-        return SIM_OP_CANCEL;
+    case BIZ_HIDDEN: return SIM_OP_PAY;
+    case BIZ_CANCEL_REFUSED: return SIM_OP_CANCEL;
     case BIZ_REFUND_SLOW:
-    case BIZ_REFUND_SHORT:
-        return SIM_OP_REFUND;
+    case BIZ_REFUND_SHORT: return SIM_OP_REFUND;
     case BIZ_NORMAL:
-    case BIZ_SYSTEM_ERROR:
-        break;
+    case BIZ_SYSTEM_ERROR: break;
     }
     /* "success" scripted with no op means "the next pays succeed", and so do the successes
      * that leave a fact out; transport faults hit any request. */

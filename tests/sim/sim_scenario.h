@@ -27,15 +27,15 @@ enum sim_business {
     BIZ_HIDDEN,           /* pay: queries say "no such order" for `seconds`; query: this one */
     BIZ_CANCEL_REFUSED,   /* pay: the order's first `count` cancels are refused; cancel: this one */
     BIZ_SYSTEM_ERROR,     /* the gateway's own "system error" reply, nothing committed */
-    BIZ_REFUND_SLOW,      /* pay: the order's refunds stay processing for `seconds`; refund: this one */
-    BIZ_REFUND_SHORT,     /* refund: gives back only `fen` (0: half of what was asked) and says so */
+    BIZ_REFUND_SLOW,  /* pay: the order's refunds stay processing for `seconds`; refund: this one */
+    BIZ_REFUND_SHORT, /* refund: gives back only `fen` (0: half of what was asked) and says so */
 };
 
 enum sim_fault {
     FAULT_NONE,
-    FAULT_DELAY,         /* reply sent `seconds` late (the effect is committed at once) */
-    FAULT_DROP,          /* connection closed without a reply, after the effect is committed */
-    FAULT_HTTP_500,      /* HTTP error page; committed only when `commit` */
+    FAULT_DELAY,    /* reply sent `seconds` late (the effect is committed at once) */
+    FAULT_DROP,     /* connection closed without a reply, after the effect is committed */
+    FAULT_HTTP_500, /* HTTP error page; committed only when `commit` */
     FAULT_HTTP_502,
     FAULT_HTTP_503,
     FAULT_MALFORMED,     /* 200 with a body that is not JSON */
@@ -44,9 +44,9 @@ enum sim_fault {
     FAULT_UNSIGNED,      /* well-formed reply without its signature */
     FAULT_SIGNATURE_PROBE, /* WeChat: Wechatpay-Signature "WECHATPAY/SIGNTEST/..."; Alipay: bad */
     FAULT_STALE_TIMESTAMP, /* WeChat: correctly signed, Wechatpay-Timestamp 10 minutes old */
-    FAULT_OTHER_ORDER,   /* correctly signed reply about another order number */
-    FAULT_NO_AMOUNT,     /* correctly signed reply with every amount field left out */
-    FAULT_NO_ORDER,      /* correctly signed reply without out_trade_no (an unbound answer) */
+    FAULT_OTHER_ORDER,     /* correctly signed reply about another order number */
+    FAULT_NO_AMOUNT,       /* correctly signed reply with every amount field left out */
+    FAULT_NO_ORDER,        /* correctly signed reply without out_trade_no (an unbound answer) */
 };
 
 struct sim_plan {

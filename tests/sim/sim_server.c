@@ -40,7 +40,7 @@ struct capture {
 };
 
 /* The last CAPTURES replies are kept; a replay needs one from moments ago. */
-#define CAPTURES 256
+#define CAPTURES    256
 #define REPLAYS_MAX 16
 
 /* An armed replay: the next request of op on channel (for order, or any when "") is
@@ -143,8 +143,8 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
 static enum MHD_Result queue_text(struct MHD_Connection *con, unsigned status,
                                   const char *content_type, char *text)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(text ? strlen(text) : 0, text,
-                                                             MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(text ? strlen(text) : 0, text, MHD_RESPMEM_MUST_FREE);
     if (r == NULL) {
         free(text);
         return MHD_NO;
@@ -388,8 +388,9 @@ static enum MHD_Result control_replay(struct sim_server *srv, struct MHD_Connect
         return queue_json(con, 200, o);
     if (full)
         return control_error(con, 409, "too many replays armed (or out of memory)");
-    return control_error(con, 404, "no reply of that op captured for from_order (only the "
-                                   "last 256 replies are kept)");
+    return control_error(con, 404,
+                         "no reply of that op captured for from_order (only the "
+                         "last 256 replies are kept)");
 }
 
 /* POST /_sim/clock {"offset_s":N}: the gateway's clock runs N seconds ahead of the system's
@@ -402,8 +403,9 @@ static enum MHD_Result control_clock(struct MHD_Connection *con, const struct ex
     cJSON_Delete(body);
     if (v != (double)(int64_t)v || v > (double)SIM_CLOCK_OFFSET_MAX_S ||
         v < -(double)SIM_CLOCK_OFFSET_MAX_S)
-        return control_error(con, 400, "body must be {\"offset_s\":N}, N whole seconds, at "
-                                       "most ten years either way");
+        return control_error(con, 400,
+                             "body must be {\"offset_s\":N}, N whole seconds, at "
+                             "most ten years either way");
     sim_clock_set_offset((int64_t)v);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "offset_s", v);
@@ -583,8 +585,7 @@ static void http_date(int64_t unix_s, char out[40])
 }
 
 static enum MHD_Result gateway(struct sim_server *srv, struct MHD_Connection *con,
-                               struct exchange *x, const char *url, const char *method,
-                               bool alipay)
+                               struct exchange *x, const char *url, const char *method, bool alipay)
 {
     struct sim *s = srv->sim;
     const char *raw = x->raw_uri ? x->raw_uri : url;
@@ -671,9 +672,8 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     struct sim_server *srv = cls;
     struct exchange *x = *req_cls;
@@ -754,14 +754,14 @@ static bool start_daemon(struct sim_server *srv, char *err, size_t errlen)
     if (srv->tls_cert != NULL)
         srv->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-            MHD_OPTION_URI_LOG_CALLBACK, log_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, completed,
-            srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_HTTPS_MEM_CERT,
-            srv->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key, MHD_OPTION_END);
+            MHD_OPTION_URI_LOG_CALLBACK, log_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_HTTPS_MEM_CERT, srv->tls_cert,
+            MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key, MHD_OPTION_END);
     else
-        srv->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-            MHD_OPTION_URI_LOG_CALLBACK, log_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, completed,
-            srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+        srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+                                       MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
+                                       log_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+                                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         snprintf(err, errlen, "libmicrohttpd refused to start%s",
                  srv->tls_cert ? " (is the certificate/key pair valid PEM?)" : "");

@@ -15,10 +15,10 @@
 
 #include "sim.h"
 
-#define API_PAY "/v3/pay/transactions/codepay"
+#define API_PAY      "/v3/pay/transactions/codepay"
 #define API_BY_ORDER "/v3/pay/transactions/out-trade-no/"
-#define API_BY_ID "/v3/pay/transactions/id/"
-#define API_REFUND "/v3/refund/domestic/refunds"
+#define API_BY_ID    "/v3/pay/transactions/id/"
+#define API_REFUND   "/v3/refund/domestic/refunds"
 
 static cJSON *error_body(const char *code, const char *message)
 {
@@ -129,8 +129,8 @@ static bool authenticate(struct sim *s, const struct sim_request *req, struct an
     int n = snprintf(msg, len, "%s\n%s\n%s\n%s\n", req->method, req->raw_uri, a.timestamp, a.nonce);
     memcpy(msg + n, req->body, req->body_len);
     msg[n + req->body_len] = '\n';
-    bool ok = sim_verify_b64(s->wechat_merchant_public, msg, (size_t)n + req->body_len + 1,
-                             a.signature);
+    bool ok =
+        sim_verify_b64(s->wechat_merchant_public, msg, (size_t)n + req->body_len + 1, a.signature);
     free(msg);
     if (!ok) {
         reject_signature(s);
@@ -143,9 +143,7 @@ static bool authenticate(struct sim *s, const struct sim_request *req, struct an
 static const char *trade_state(const struct sim_trade *t, const char **desc)
 {
     switch (t->state) {
-    case TRADE_PAYING:
-        *desc = "需要用户输入支付密码";
-        return "USERPAYING";
+    case TRADE_PAYING: *desc = "需要用户输入支付密码"; return "USERPAYING";
     case TRADE_CHARGED:
         if (t->refunded_fen > 0) {
             *desc = "转入退款";
@@ -153,14 +151,9 @@ static const char *trade_state(const struct sim_trade *t, const char **desc)
         }
         *desc = "支付成功";
         return "SUCCESS";
-    case TRADE_REFUNDED:
-        *desc = "转入退款";
-        return "REFUND";
-    case TRADE_CANCELLED:
-        *desc = "已撤销";
-        return "REVOKED";
-    case TRADE_CLOSED:
-        break;
+    case TRADE_REFUNDED: *desc = "转入退款"; return "REFUND";
+    case TRADE_CANCELLED: *desc = "已撤销"; return "REVOKED";
+    case TRADE_CLOSED: break;
     }
     *desc = "支付失败";
     return "PAYERROR";
@@ -198,20 +191,14 @@ static cJSON *transaction(const struct sim_trade *t)
 static struct answer pay_answer(enum sim_pay_result r, const struct sim_trade *t)
 {
     switch (r) {
-    case SIM_PAY_CHARGED:
-        return (struct answer){200, transaction(t)};
-    case SIM_PAY_PAYING:
-        return fail(202, "USERPAYING", "需要用户输入支付密码");
-    case SIM_PAY_NO_FUNDS:
-        return fail(403, "NOTENOUGH", "用户余额不足");
+    case SIM_PAY_CHARGED: return (struct answer){200, transaction(t)};
+    case SIM_PAY_PAYING: return fail(202, "USERPAYING", "需要用户输入支付密码");
+    case SIM_PAY_NO_FUNDS: return fail(403, "NOTENOUGH", "用户余额不足");
     case SIM_PAY_CODE_INVALID:
         return fail(403, "AUTHCODEEXPIRE", "二维码已过期，请用户在微信上刷新后再试");
-    case SIM_PAY_ORDER_CLOSED:
-        return fail(400, "ORDER_CLOSED", "订单已关闭");
-    case SIM_PAY_ALREADY_PAID:
-        return fail(400, "ORDERPAID", "该订单已支付");
-    case SIM_PAY_INCONSISTENT:
-        return fail(400, "INVALID_REQUEST", "参数与首次请求时不一致");
+    case SIM_PAY_ORDER_CLOSED: return fail(400, "ORDER_CLOSED", "订单已关闭");
+    case SIM_PAY_ALREADY_PAID: return fail(400, "ORDERPAID", "该订单已支付");
+    case SIM_PAY_INCONSISTENT: return fail(400, "INVALID_REQUEST", "参数与首次请求时不一致");
     }
     return fail(500, "SYSTEM_ERROR", "系统错误");
 }
@@ -248,14 +235,10 @@ static struct answer refund_answer(enum sim_refund_result r, const struct sim_tr
         cJSON_AddStringToObject(amount, "currency", "CNY");
         return (struct answer){200, o};
     }
-    case SIM_REFUND_NOT_FOUND:
-        return fail(404, "RESOURCE_NOT_EXISTS", "订单不存在");
-    case SIM_REFUND_NOT_PAID:
-        return fail(400, "INVALID_REQUEST", "订单未支付或已关闭，不能退款");
-    case SIM_REFUND_EXCEEDS:
-        return fail(403, "NOT_ENOUGH", "申请退款金额超过订单可退金额");
-    case SIM_REFUND_INCONSISTENT:
-        return fail(400, "INVALID_REQUEST", "退款参数与首次请求时不一致");
+    case SIM_REFUND_NOT_FOUND: return fail(404, "RESOURCE_NOT_EXISTS", "订单不存在");
+    case SIM_REFUND_NOT_PAID: return fail(400, "INVALID_REQUEST", "订单未支付或已关闭，不能退款");
+    case SIM_REFUND_EXCEEDS: return fail(403, "NOT_ENOUGH", "申请退款金额超过订单可退金额");
+    case SIM_REFUND_INCONSISTENT: return fail(400, "INVALID_REQUEST", "退款参数与首次请求时不一致");
     }
     return fail(500, "SYSTEM_ERROR", "系统错误");
 }
@@ -538,7 +521,8 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
         a = t ? pay_answer(r, t) : fail(500, "SYSTEM_ERROR", "系统错误");
     } else if (c.op == SIM_OP_QUERY && c.refund_query) {
         const struct sim_refund *rf =
-            plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_find_refund(s->ledger, c.request_no, now, &t);
+            plan.biz == BIZ_HIDDEN ? NULL
+                                   : sim_ledger_find_refund(s->ledger, c.request_no, now, &t);
         a = rf ? refund_answer(SIM_REFUND_REPEATED, t, rf, now)
                : fail(404, "RESOURCE_NOT_EXISTS", "退款单不存在");
     } else if (c.op == SIM_OP_QUERY) {

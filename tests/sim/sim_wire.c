@@ -21,11 +21,20 @@ int64_t sim_now_ms(void)
  * code holding the lock and code not holding it read it alike. */
 static _Atomic int64_t clock_offset_s;
 
-int64_t sim_wall_s(void) { return (int64_t)time(NULL) + atomic_load(&clock_offset_s); }
+int64_t sim_wall_s(void)
+{
+    return (int64_t)time(NULL) + atomic_load(&clock_offset_s);
+}
 
-int64_t sim_clock_offset(void) { return atomic_load(&clock_offset_s); }
+int64_t sim_clock_offset(void)
+{
+    return atomic_load(&clock_offset_s);
+}
 
-void sim_clock_set_offset(int64_t seconds) { atomic_store(&clock_offset_s, seconds); }
+void sim_clock_set_offset(int64_t seconds)
+{
+    atomic_store(&clock_offset_s, seconds);
+}
 
 int64_t sim_plan_grant(const struct sim_plan *plan, int64_t asked_fen)
 {
@@ -59,8 +68,8 @@ void sim_reply_summary(struct sim_reply *rep, enum pay_channel ch, enum sim_op o
 {
     size_t len = auth_code ? strlen(auth_code) : 0;
     snprintf(rep->summary, sizeof rep->summary, "%s %s %s%s%s (%s)", pay_channel_name(ch),
-             sim_op_name(op), order, len >= 4 ? " code ****" : "", len >= 4 ? auth_code + len - 4 : "",
-             scenario);
+             sim_op_name(op), order, len >= 4 ? " code ****" : "",
+             len >= 4 ? auth_code + len - 4 : "", scenario);
     rep->channel = ch;
     rep->op = op;
     snprintf(rep->order, sizeof rep->order, "%s", order ? order : "");
@@ -70,10 +79,9 @@ void sim_json_drop_amounts(cJSON *o)
 {
     /* Alipay's money fields and WeChat's amount object (all top level): what "paid 12.30"
      * rests on. */
-    static const char *const names[] = {"amount",         "total_amount",   "receipt_amount",
-                                        "buyer_pay_amount", "invoice_amount", "point_amount",
-                                        "fund_bill_list", "refund_fee",     "send_back_fee",
-                                        "refund_amount"};
+    static const char *const names[] = {
+        "amount",       "total_amount",   "receipt_amount", "buyer_pay_amount", "invoice_amount",
+        "point_amount", "fund_bill_list", "refund_fee",     "send_back_fee",    "refund_amount"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         cJSON_DeleteItemFromObjectCaseSensitive(o, names[i]);
 }

@@ -603,8 +603,8 @@ static void test_refunds(void)
     const cJSON *refunds = cJSON_GetObjectItemCaseSensitive(t, "refunds");
     CHECK_EQ_INT(cJSON_GetArraySize(refunds), 2);
     CHECK_EQ_STR(json_text(cJSON_GetArrayItem(refunds, 0), "request_no"), "R1");
-    CHECK_EQ_INT(cJSON_GetNumberValue(
-                     cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(refunds, 0), "amount_fen")),
+    CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+                     cJSON_GetArrayItem(refunds, 0), "amount_fen")),
                  300);
     cJSON_Delete(audit);
 
@@ -638,7 +638,8 @@ static void test_bad_signatures(void)
     CHECK_EQ_STR(json_text(r.resp, "code"), "40002");
     CHECK_EQ_STR(json_text(r.resp, "sub_code"), "isv.invalid-signature");
     /* The gateway quotes the string it verified, as the real one does. */
-    CHECK(strstr(json_text(r.resp, "sub_msg"), "app_id=" SIM_ALIPAY_APP_ID "&biz_content=") != NULL);
+    CHECK(strstr(json_text(r.resp, "sub_msg"), "app_id=" SIM_ALIPAY_APP_ID "&biz_content=") !=
+          NULL);
     reply_free(&r);
     audit_of(order, &charged, state, sizeof state);
     CHECK_EQ_INT(charged, -1);
@@ -652,7 +653,8 @@ static void test_bad_signatures(void)
     struct http_result h;
     CHECK(sim_http(&sim, "GET", "/_sim/health", NULL, 5000, &h));
     cJSON *health = cJSON_Parse(h.body);
-    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(health, "rejected_signatures")) >= 1);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(health, "rejected_signatures")) >=
+          1);
     cJSON_Delete(health);
     http_result_free(&h);
 }

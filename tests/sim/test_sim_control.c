@@ -190,7 +190,8 @@ static void test_unreachable(void)
     for (int i = 0; i < 100; i++) { /* wait until the simulator has the query */
         CHECK(sim_http(&sim, "GET", "/_sim/health", NULL, 5000, &r));
         cJSON *h = cJSON_Parse(r.body);
-        double pending = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(h, "script_pending"));
+        double pending =
+            cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(h, "script_pending"));
         cJSON_Delete(h);
         http_result_free(&r);
         if (pending == 0)
@@ -255,13 +256,16 @@ static long long reply_wechat_ts(const struct http_result *r)
 }
 
 /* Within a few seconds of want (the request took some time). */
-static bool near(long long got, long long want) { return got >= want - 5 && got <= want + 5; }
+static bool near(long long got, long long want)
+{
+    return got >= want - 5 && got <= want + 5;
+}
 
 static void test_clock(void)
 {
     struct http_result r;
     static const char *const bad[] = {"", "{}", "{\"offset_s\":\"900\"}", "{\"offset_s\":1.5}",
-                                       "{\"offset_s\":400000000}"};
+                                      "{\"offset_s\":400000000}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(sim_http(&sim, "POST", "/_sim/clock", bad[i], 5000, &r));
         CHECK_EQ_INT(r.status, 400);
@@ -309,8 +313,8 @@ static void test_clock(void)
     CHECK(near(reply_date(&r), now + 900));
     http_result_free(&r);
     /* Stamped with the gateway's time, the same request is answered (no such order). */
-    wechat_call_with(&sim, "GET", path, NULL, sim.wechat_merchant_private, SIM_WECHAT_MCHID, SIM_WECHAT_MERCHANT_SERIAL,
-                     (long long)time(NULL) + 900, 5000, &r);
+    wechat_call_with(&sim, "GET", path, NULL, sim.wechat_merchant_private, SIM_WECHAT_MCHID,
+                     SIM_WECHAT_MERCHANT_SERIAL, (long long)time(NULL) + 900, 5000, &r);
     CHECK_EQ_INT(r.status, 404);
     CHECK(wechat_reply_verified(&sim, &r));
     CHECK(near(reply_wechat_ts(&r), now + 900));
@@ -351,8 +355,11 @@ static void test_replay(void)
 
     /* Bad requests: a reason, nothing armed. */
     static const char *const bad[] = {
-        "not json", "{\"from_order\":\"X\"}", "{\"op\":\"sing\",\"from_order\":\"X\"}",
-        "{\"op\":\"any\",\"from_order\":\"X\"}", "{\"op\":\"pay\"}",
+        "not json",
+        "{\"from_order\":\"X\"}",
+        "{\"op\":\"sing\",\"from_order\":\"X\"}",
+        "{\"op\":\"any\",\"from_order\":\"X\"}",
+        "{\"op\":\"pay\"}",
         "{\"op\":\"pay\",\"from_order\":\"X\",\"channel\":\"visa\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -409,8 +416,8 @@ static void test_replay(void)
     alipay_pay(refused, "287654321098765400", &first);
     CHECK(strstr(first.body, "ACQ.BUYER_BALANCE_NOT_ENOUGH") != NULL);
     test_order_no(victim, "P");
-    snprintf(arm, sizeof arm, "{\"op\":\"pay\",\"from_order\":\"%s\",\"order\":\"%s\"}",
-             refused, victim);
+    snprintf(arm, sizeof arm, "{\"op\":\"pay\",\"from_order\":\"%s\",\"order\":\"%s\"}", refused,
+             victim);
     CHECK(sim_http(&sim, "POST", "/_sim/replay", arm, 5000, &r));
     CHECK_EQ_INT(r.status, 200);
     http_result_free(&r);
@@ -531,8 +538,8 @@ static void test_ledger_survives_restart(void)
     CHECK_EQ_INT(r.status, 400);
     http_result_free(&r);
     audit = sim_audit(&sim);
-    CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(audit_trade(audit, order),
-                                                                       "charged")),
+    CHECK_EQ_INT(cJSON_GetNumberValue(
+                     cJSON_GetObjectItemCaseSensitive(audit_trade(audit, order), "charged")),
                  1);
     cJSON_Delete(audit);
     CHECK_EQ_INT(simproc_stop(&sim), 0);

@@ -28,11 +28,11 @@ static void test_yuan(void)
         bool ok;
         int64_t fen;
     } cases[] = {
-        {"12.30", true, 1230}, {"12.3", true, 1230},  {"12", true, 1200},
-        {"0.01", true, 1},     {"00.10", true, 10},   {"99999999999.99", true, 9999999999999},
-        {"", false, 0},        {".5", false, 0},      {"1.", false, 0},
-        {"1.234", false, 0},   {"-1", false, 0},      {"1e3", false, 0},
-        {" 1", false, 0},      {"1 ", false, 0},      {"100000000000", false, 0},
+        {"12.30", true, 1230}, {"12.3", true, 1230}, {"12", true, 1200},
+        {"0.01", true, 1},     {"00.10", true, 10},  {"99999999999.99", true, 9999999999999},
+        {"", false, 0},        {".5", false, 0},     {"1.", false, 0},
+        {"1.234", false, 0},   {"-1", false, 0},     {"1e3", false, 0},
+        {" 1", false, 0},      {"1 ", false, 0},     {"100000000000", false, 0},
         {"1,00", false, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -212,10 +212,12 @@ static void test_ledger_rules(void)
     const struct sim_refund *rf = NULL;
     CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O8", code, 1000, &p, now, &t), SIM_PAY_CHARGED);
     CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, 0, 0, now, &t, &rf), SIM_REFUND_DONE);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, 0, 0, now, &t, &rf), SIM_REFUND_REPEATED);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 400, 1000, 0, 0, now, &t, &rf),
+                 SIM_REFUND_REPEATED);
     CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R1", 300, 1000, 0, 0, now, &t, &rf),
                  SIM_REFUND_INCONSISTENT);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 100, 999, 0, 0, now, &t, &rf), SIM_REFUND_INCONSISTENT);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 100, 999, 0, 0, now, &t, &rf),
+                 SIM_REFUND_INCONSISTENT);
     CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 601, -1, 0, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
     CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 0, -1, 0, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
     CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R2", 600, -1, 0, 0, now, &t, &rf), SIM_REFUND_DONE);
@@ -226,8 +228,10 @@ static void test_ledger_rules(void)
 
     /* A refund that stays processing: committed (money counted) but not settled. */
     p = plan("refund_processing", 5);
-    CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O11", code, 1000, &p, now, &t), SIM_PAY_CHARGED);
-    CHECK_EQ_INT(sim_ledger_refund(l, "O11", "R1", 1000, 1000, 0, 0, now, &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O11", code, 1000, &p, now, &t),
+                 SIM_PAY_CHARGED);
+    CHECK_EQ_INT(sim_ledger_refund(l, "O11", "R1", 1000, 1000, 0, 0, now, &t, &rf),
+                 SIM_REFUND_DONE);
     CHECK_EQ_INT(rf->settles_at, now + 5000);
     CHECK_EQ_INT(t->refunded_fen, 1000);
     CHECK_EQ_INT(sim_ledger_refund(l, "O8", "R9", 1, -1, 2, 0, now, &t, &rf), SIM_REFUND_EXCEEDS);
@@ -240,7 +244,8 @@ static void test_ledger_rules(void)
                  SIM_PAY_INCONSISTENT);
     CHECK_EQ_INT(t->charged, 1);
     p = plan("insufficient_funds", -1);
-    CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O10", code, 100, &p, now, &t), SIM_PAY_NO_FUNDS);
+    CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_WECHAT, "O10", code, 100, &p, now, &t),
+                 SIM_PAY_NO_FUNDS);
     CHECK_EQ_INT(t->charged, 0);
 
     char *audit = sim_ledger_audit(l, now + 10000);
@@ -286,14 +291,16 @@ static void test_ledger_file(void)
     CHECK(t->confirm_until > sim_now_ms() && t->confirm_until <= sim_now_ms() + 30000);
     /* Numbers keep counting after a restart: a new trade gets a new number. */
     p = plan("success", -1);
-    CHECK_EQ_INT(sim_ledger_pay(l, CHANNEL_ALIPAY, "F2", "287654321098765400", 250, &p,
-                                sim_now_ms(), &t),
-                 SIM_PAY_CHARGED);
+    CHECK_EQ_INT(
+        sim_ledger_pay(l, CHANNEL_ALIPAY, "F2", "287654321098765400", 250, &p, sim_now_ms(), &t),
+        SIM_PAY_CHARGED);
     CHECK(strcmp(t->trade_no, trade_no) != 0);
     /* Each change is one more line: F2 refunded twice adds two. */
     const struct sim_refund *rf = NULL;
-    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R1", 50, -1, 0, 0, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
-    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R2", 50, -1, 0, 0, sim_now_ms(), &t, &rf), SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R1", 50, -1, 0, 0, sim_now_ms(), &t, &rf),
+                 SIM_REFUND_DONE);
+    CHECK_EQ_INT(sim_ledger_refund(l, "F2", "R2", 50, -1, 0, 0, sim_now_ms(), &t, &rf),
+                 SIM_REFUND_DONE);
     CHECK_EQ_INT(count_lines(path), 4);
     sim_ledger_close(l);
 
@@ -347,7 +354,8 @@ static void test_crypto(void)
     struct stat st;
     CHECK(stat(priv, &st) == 0 && (st.st_mode & 0777) == 0600);
 
-    static const char text[] = "POST\n/v3/pay/transactions/codepay\n1700000000\nNONCE\n{\"a\":\"中文\"}\n";
+    static const char text[] =
+        "POST\n/v3/pay/transactions/codepay\n1700000000\nNONCE\n{\"a\":\"中文\"}\n";
     FILE *f = fopen(msg, "wb");
     fwrite(text, 1, sizeof text - 1, f);
     fclose(f);
@@ -383,8 +391,8 @@ static void test_crypto(void)
     f = fopen(sig, "wb");
     fwrite(decoded, 1, olen, f);
     fclose(f);
-    const char *verify_cmd[] = {"openssl", "dgst", "-sha256", "-verify", pub, "-signature", sig,
-                                msg, NULL};
+    const char *verify_cmd[] = {"openssl",    "dgst", "-sha256", "-verify", pub,
+                                "-signature", sig,    msg,       NULL};
     CHECK_EQ_INT(run(verify_cmd), 0);
 
     /* Wrong kinds of files are refused with the file named. */
@@ -407,15 +415,16 @@ static void test_crypto(void)
     char ca[300], cert[300];
     snprintf(ca, sizeof ca, "%s/ca.pem", dir);
     snprintf(cert, sizeof cert, "%s/server.pem", dir);
-    const char *x509_cmd[] = {"openssl", "verify", "-CAfile", ca, "-purpose", "sslserver", cert,
-                              NULL};
+    const char *x509_cmd[] = {"openssl",  "verify",    "-CAfile", ca,
+                              "-purpose", "sslserver", cert,      NULL};
     CHECK_EQ_INT(run(x509_cmd), 0);
 }
 
 static void remove_dir(void)
 {
-    static const char *const files[] = {"ledger.json", "ledger.json.tmp", "k.pem", "k.pub", "msg",
-                                        "msg.sig", "ca.pem", "server.pem", "server.key"};
+    static const char *const files[] = {"ledger.json", "ledger.json.tmp", "k.pem",  "k.pub",
+                                        "msg",         "msg.sig",         "ca.pem", "server.pem",
+                                        "server.key"};
     char path[320];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);

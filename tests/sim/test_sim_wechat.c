@@ -84,8 +84,7 @@ static void reverse(const char *order, struct reply *r)
     call("POST", path, body, 10000, r);
 }
 
-static void refund(const char *order, const char *refund_no, long fen, long total,
-                   struct reply *r)
+static void refund(const char *order, const char *refund_no, long fen, long total, struct reply *r)
 {
     char body[400];
     snprintf(body, sizeof body,
@@ -305,7 +304,8 @@ static void test_confirming(void)
     CHECK_EQ_STR(json_text(r.json, "code"), "USERPAYING");
     reply_free(&r);
 
-    CHECK(sim_script(&sim, "{\"scenario\":\"confirm_then_paid\",\"seconds\":1,\"channel\":\"wechat\"}"));
+    CHECK(sim_script(&sim,
+                     "{\"scenario\":\"confirm_then_paid\",\"seconds\":1,\"channel\":\"wechat\"}"));
     test_order_no(order, "W");
     pay(order, code_ending("00"), 888, 10000, &r);
     CHECK_EQ_INT(r.http.status, 202);

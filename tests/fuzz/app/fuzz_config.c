@@ -66,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     terminated(lab, sizeof lab);
     must(n <= 3);
     must((size_t)!cfg.gateway.tls_verify +
-             (size_t)(cfg.gateway.wechat.enabled && cfg.policy.min_cancel_ms < 15000) <= n);
+             (size_t)(cfg.gateway.wechat.enabled && cfg.policy.min_cancel_ms < 15000) <=
+         n);
     return 0;
 }

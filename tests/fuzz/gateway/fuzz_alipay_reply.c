@@ -1,11 +1,11 @@
 /*
  * fuzz_alipay_reply.c - alipay_parse() on any bytes, with the signature check in the path.
  *
- * First byte: bits 0-1 the operation (bit 7 makes it a refund query), bit 2 the mode. Raw mode: the rest is the whole body
- * as received (signature almost never verifies: exercises the scanner, JSON and refusals).
- * Signed mode: the rest is the response object; the harness wraps and signs it with the
- * "Alipay" test key so the code mapping behind a valid signature is reached too.
- * Invariant checked: a reply is only SUCCESS/FAILED/PAYING in signed mode.
+ * First byte: bits 0-1 the operation (bit 7 makes it a refund query), bit 2 the mode. Raw mode: the
+ * rest is the whole body as received (signature almost never verifies: exercises the scanner, JSON
+ * and refusals). Signed mode: the rest is the response object; the harness wraps and signs it with
+ * the "Alipay" test key so the code mapping behind a valid signature is reached too. Invariant
+ * checked: a reply is only SUCCESS/FAILED/PAYING in signed mode.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +24,8 @@ static struct crypto_key *gen(struct crypto_key **pub)
     struct crypto_key *k = NULL;
     /* 1024 bits keeps each signed input cheap; the parser does not care about the size */
     if (crypto_rsa_generate_pem(rng, 1024, priv_pem, sizeof priv_pem, pub_pem, sizeof pub_pem) ||
-        crypto_key_parse_private(&k, priv_pem, rng) || (pub && crypto_key_parse_public(pub, pub_pem)))
+        crypto_key_parse_private(&k, priv_pem, rng) ||
+        (pub && crypto_key_parse_public(pub, pub_pem)))
         abort();
     return k;
 }
@@ -33,7 +34,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (crypto_rng_open(&rng) != CRYPTO_OK) abort();
+    if (crypto_rng_open(&rng) != CRYPTO_OK)
+        abort();
     app_key = gen(NULL);
     ali_priv = gen(&ali_pub);
     keys.gateway_url = "https://openapi.alipay.com/gateway.do";
@@ -53,7 +55,8 @@ static void check_facts(const struct gw_request *req, const struct gw_reply *out
         (!f->trade_no_given && f->trade_no[0]) || (!f->amount_given && f->amount_fen) ||
         (!f->refund_given && f->refund_fen) || (!f->refunded_total_given && f->refunded_total_fen))
         abort();
-    if (f->amount_fen < 0 || f->refund_fen < 0 || f->refunded_total_fen < 0) abort();
+    if (f->amount_fen < 0 || f->refund_fen < 0 || f->refunded_total_fen < 0)
+        abort();
     if (f->order_no_given && strcmp(f->order_no, req->order_no) != 0 && out->kind != GW_UNKNOWN)
         abort();
     if (out->request_id != req->request_id || memchr(out->reason, '\0', sizeof out->reason) == NULL)
@@ -62,7 +65,8 @@ static void check_facts(const struct gw_request *req, const struct gw_reply *out
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1) return 0;
+    if (size < 1)
+        return 0;
     struct gw_request req;
     memset(&req, 0, sizeof req);
     req.op = (data[0] & 128) ? GW_REFUND_QUERY : (enum gw_op)(data[0] & 3);
@@ -83,8 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char key[64], sig[CRYPTO_SIG_B64_MAX];
         snprintf(key, sizeof key, "%s_response", alipay_method(req.op));
         for (char *c = key; *c; c++)
-            if (*c == '.') *c = '_';
-        if (crypto_rsa_sign_b64(ali_priv, rng, rest, n, sig, sizeof sig) != CRYPTO_OK) abort();
+            if (*c == '.')
+                *c = '_';
+        if (crypto_rsa_sign_b64(ali_priv, rng, rest, n, sig, sizeof sig) != CRYPTO_OK)
+            abort();
         size_t cap = n + strlen(key) + strlen(sig) + 32;
         body = malloc(cap);
         int head = snprintf(body, cap, "{\"%s\":", key);
@@ -94,13 +100,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         resp.body_len = (size_t)head + n + (size_t)tail;
     } else {
         body = malloc(n ? n : 1);
-        if (n) memcpy(body, rest, n);
+        if (n)
+            memcpy(body, rest, n);
         resp.body = body;
         resp.body_len = n;
     }
     alipay_parse(&keys, &req, &resp, &out);
-    if (!sign && out.kind != GW_UNKNOWN) abort(); /* a forged answer was believed */
-    if (out.exchange_bound) abort(); /* Alipay's signature binds no exchange */
+    if (!sign && out.kind != GW_UNKNOWN)
+        abort(); /* a forged answer was believed */
+    if (out.exchange_bound)
+        abort(); /* Alipay's signature binds no exchange */
     check_facts(&req, &out);
     free(body);
     return 0;

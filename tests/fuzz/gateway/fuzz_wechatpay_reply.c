@@ -28,7 +28,8 @@ static struct crypto_key *gen(struct crypto_key **pub)
     static char priv_pem[4096], pub_pem[1024];
     struct crypto_key *k = NULL;
     if (crypto_rsa_generate_pem(rng, 1024, priv_pem, sizeof priv_pem, pub_pem, sizeof pub_pem) ||
-        crypto_key_parse_private(&k, priv_pem, rng) || (pub && crypto_key_parse_public(pub, pub_pem)))
+        crypto_key_parse_private(&k, priv_pem, rng) ||
+        (pub && crypto_key_parse_public(pub, pub_pem)))
         abort();
     return k;
 }
@@ -37,7 +38,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (crypto_rng_open(&rng) != CRYPTO_OK) abort();
+    if (crypto_rng_open(&rng) != CRYPTO_OK)
+        abort();
     mch_key = gen(NULL);
     plat_priv = gen(&plat_pub);
     keys.base_url = "https://api.mch.weixin.qq.com";
@@ -50,7 +52,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     keys.platform_serial = "ABCDEF0123";
     keys.rng = rng;
     seen = wechatpay_nonces_new(NOW - 1000);
-    if (!seen) abort();
+    if (!seen)
+        abort();
     return 0;
 }
 
@@ -68,7 +71,8 @@ static void check_facts(const struct gw_request *req, const struct gw_reply *out
         (!f->trade_no_given && f->trade_no[0]) || (!f->amount_given && f->amount_fen) ||
         (!f->refund_given && f->refund_fen) || (!f->refunded_total_given && f->refunded_total_fen))
         abort();
-    if (f->amount_fen < 0 || f->refund_fen < 0 || f->refunded_total_fen < 0) abort();
+    if (f->amount_fen < 0 || f->refund_fen < 0 || f->refunded_total_fen < 0)
+        abort();
     if (f->order_no_given && strcmp(f->order_no, req->order_no) != 0 && out->kind != GW_UNKNOWN)
         abort();
     if (out->request_id != req->request_id || memchr(out->reason, '\0', sizeof out->reason) == NULL)
@@ -78,7 +82,8 @@ static void check_facts(const struct gw_request *req, const struct gw_reply *out
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const long statuses[] = {200, 202, 204, 400, 403, 404, 500, 0};
-    if (size < 1) return 0;
+    if (size < 1)
+        return 0;
     struct gw_request req;
     memset(&req, 0, sizeof req);
     req.op = (data[0] & 64) ? GW_REFUND_QUERY : (enum gw_op)(data[0] & 3);
@@ -107,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int head = snprintf(msg, mlen, "%lld\n%s\n", NOW, nonce);
         memcpy(msg + head, copy, n);
         msg[head + n] = '\n';
-        if (crypto_rsa_sign_b64(plat_priv, rng, msg, head + n + 1, sig, sizeof sig)) abort();
+        if (crypto_rsa_sign_b64(plat_priv, rng, msg, head + n + 1, sig, sizeof sig))
+            abort();
         free(msg);
         snprintf(line, sizeof line, "Wechatpay-Timestamp: %lld", NOW);
         add(&resp, line);
@@ -135,12 +141,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         resp.body_len = (size_t)(end - p);
     }
     wechatpay_parse(&keys, seen, &req, &resp, NOW, &out);
-    if (!sign && out.kind != GW_UNKNOWN) abort(); /* a forged answer was believed */
-    if (!sign && out.exchange_bound) abort();
+    if (!sign && out.kind != GW_UNKNOWN)
+        abort(); /* a forged answer was believed */
+    if (!sign && out.exchange_bound)
+        abort();
     check_facts(&req, &out);
     if (sign && out.exchange_bound && counter % 10 == 0) {
         wechatpay_parse(&keys, seen, &req, &resp, NOW, &out);
-        if (out.kind != GW_UNKNOWN || out.exchange_bound) abort(); /* a replay was believed */
+        if (out.kind != GW_UNKNOWN || out.exchange_bound)
+            abort(); /* a replay was believed */
     }
     free(copy);
     return 0;

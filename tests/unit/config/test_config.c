@@ -33,8 +33,8 @@ static bool parse(const char *json, struct config *cfg, char *err, size_t errlen
 }
 
 /* Parses the example after applying one change to it (set key to value, or delete it). */
-static bool parse_changed(const cJSON *example, const char *section, const char *key,
-                          cJSON *value, char *err, size_t errlen)
+static bool parse_changed(const cJSON *example, const char *section, const char *key, cJSON *value,
+                          char *err, size_t errlen)
 {
     cJSON *doc = cJSON_Duplicate(example, 1);
     cJSON *obj = section ? cJSON_GetObjectItem(doc, section) : doc;
@@ -93,7 +93,8 @@ int main(int argc, char **argv)
     CHECK(cfg.gateway.tls_verify);
     CHECK(cfg.gateway.alipay.enabled && cfg.gateway.wechat.enabled);
     CHECK_EQ_STR(cfg.gateway.wechat.merchant_id, "1900000000");
-    CHECK_EQ_STR(cfg.gateway.alipay.platform_public_key_file, "/etc/posterm/keys/alipay_public_key.pem");
+    CHECK_EQ_STR(cfg.gateway.alipay.platform_public_key_file,
+                 "/etc/posterm/keys/alipay_public_key.pem");
     CHECK_EQ_STR(cfg.scanner.suffix, "enter");
     CHECK_EQ_INT(cfg.scanner.dedupe_ms, 3000);
 
@@ -101,7 +102,9 @@ int main(int argc, char **argv)
     CHECK(example != NULL);
 
     /* Every required key, missing in turn. */
-    static const struct { const char *section, *key, *reported; } required[] = {
+    static const struct {
+        const char *section, *key, *reported;
+    } required[] = {
         {NULL, "terminal_id", "t.json: terminal_id: missing"},
         {"alipay", "gateway_url", "t.json: alipay.gateway_url: missing"},
         {"alipay", "app_id", "t.json: alipay.app_id: missing"},
@@ -117,8 +120,9 @@ int main(int argc, char **argv)
         {"wechat", "apiv3_key_file", "t.json: wechat.apiv3_key_file: missing"},
     };
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-        expect_error(parse_changed(example, required[i].section, required[i].key, NULL, err, sizeof err),
-                     err, required[i].reported);
+        expect_error(
+            parse_changed(example, required[i].section, required[i].key, NULL, err, sizeof err),
+            err, required[i].reported);
 
     /* A channel that is off needs none of its keys. */
     {
@@ -134,41 +138,58 @@ int main(int argc, char **argv)
     }
 
     /* Wrong types, out of range, unknown keys. */
-    expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateString("45"), err, sizeof err),
-                 err, "t.json: policy.window_ms: must be a whole number");
-    expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(45.5), err, sizeof err),
-                 err, "t.json: policy.window_ms: must be a whole number");
-    expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(1e18), err, sizeof err),
-                 err, "t.json: policy.window_ms: must be between 1000 and 3600000");
+    expect_error(
+        parse_changed(example, "policy", "window_ms", cJSON_CreateString("45"), err, sizeof err),
+        err, "t.json: policy.window_ms: must be a whole number");
+    expect_error(
+        parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(45.5), err, sizeof err),
+        err, "t.json: policy.window_ms: must be a whole number");
+    expect_error(
+        parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(1e18), err, sizeof err),
+        err, "t.json: policy.window_ms: must be between 1000 and 3600000");
     /* Beyond what int64 holds: refused by range, never converted (found by fuzz_config). */
-    expect_error(parse("{\"terminal_id\":\"T1\",\"policy\":{\"window_ms\":1e300}}", &cfg, err, sizeof err),
-                 err, "t.json: policy.window_ms: must be between 1000 and 3600000");
-    expect_error(parse("{\"terminal_id\":\"T1\",\"policy\":{\"window_ms\":-1e999}}", &cfg, err, sizeof err),
-                 err, "t.json: policy.window_ms: must be between 1000 and 3600000");
-    expect_error(parse("{\"terminal_id\":\"T1\",\"scanner\":{\"vid\":-1e300}}", &cfg, err, sizeof err),
-                 err, "t.json: scanner.vid: must be between 0x0000 and 0xffff");
-    expect_error(parse("{\"terminal_id\":\"T1\",\"scanner\":{\"pid\":1e19}}", &cfg, err, sizeof err),
-                 err, "t.json: scanner.pid: must be between 0x0000 and 0xffff");
-    expect_error(parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(5000), err, sizeof err),
-                 err, "t.json: policy.window_ms: must not be shorter than min_cancel_ms");
-    expect_error(parse_changed(example, "http", "tls_verify", cJSON_CreateString("yes"), err, sizeof err),
-                 err, "t.json: http.tls_verify: must be true or false");
-    expect_error(parse_changed(example, NULL, "language", cJSON_CreateString("fr"), err, sizeof err),
-                 err, "t.json: language: must be one of en|zh");
-    expect_error(parse_changed(example, NULL, "max_amount", cJSON_CreateString("12.345"), err, sizeof err),
-                 err, "t.json: max_amount: at most two decimals");
-    expect_error(parse_changed(example, NULL, "max_amount", cJSON_CreateNumber(100), err, sizeof err),
-                 err, "t.json: max_amount: must be a string");
-    expect_error(parse_changed(example, NULL, "terminal_id", cJSON_CreateString("T-1"), err, sizeof err),
+    expect_error(
+        parse("{\"terminal_id\":\"T1\",\"policy\":{\"window_ms\":1e300}}", &cfg, err, sizeof err),
+        err, "t.json: policy.window_ms: must be between 1000 and 3600000");
+    expect_error(
+        parse("{\"terminal_id\":\"T1\",\"policy\":{\"window_ms\":-1e999}}", &cfg, err, sizeof err),
+        err, "t.json: policy.window_ms: must be between 1000 and 3600000");
+    expect_error(
+        parse("{\"terminal_id\":\"T1\",\"scanner\":{\"vid\":-1e300}}", &cfg, err, sizeof err), err,
+        "t.json: scanner.vid: must be between 0x0000 and 0xffff");
+    expect_error(
+        parse("{\"terminal_id\":\"T1\",\"scanner\":{\"pid\":1e19}}", &cfg, err, sizeof err), err,
+        "t.json: scanner.pid: must be between 0x0000 and 0xffff");
+    expect_error(
+        parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(5000), err, sizeof err),
+        err, "t.json: policy.window_ms: must not be shorter than min_cancel_ms");
+    expect_error(
+        parse_changed(example, "http", "tls_verify", cJSON_CreateString("yes"), err, sizeof err),
+        err, "t.json: http.tls_verify: must be true or false");
+    expect_error(
+        parse_changed(example, NULL, "language", cJSON_CreateString("fr"), err, sizeof err), err,
+        "t.json: language: must be one of en|zh");
+    expect_error(
+        parse_changed(example, NULL, "max_amount", cJSON_CreateString("12.345"), err, sizeof err),
+        err, "t.json: max_amount: at most two decimals");
+    expect_error(
+        parse_changed(example, NULL, "max_amount", cJSON_CreateNumber(100), err, sizeof err), err,
+        "t.json: max_amount: must be a string");
+    expect_error(
+        parse_changed(example, NULL, "terminal_id", cJSON_CreateString("T-1"), err, sizeof err),
+        err, "t.json: terminal_id: must be 1 to 12 characters");
+    expect_error(parse_changed(example, NULL, "terminal_id", cJSON_CreateString("ABCDEFGHIJKLM"),
+                               err, sizeof err),
                  err, "t.json: terminal_id: must be 1 to 12 characters");
-    expect_error(parse_changed(example, NULL, "terminal_id", cJSON_CreateString("ABCDEFGHIJKLM"), err, sizeof err),
-                 err, "t.json: terminal_id: must be 1 to 12 characters");
-    expect_error(parse_changed(example, "scanner", "vid", cJSON_CreateString("0x1ffff"), err, sizeof err),
-                 err, "t.json: scanner.vid: must be between 0x0000 and 0xffff");
-    expect_error(parse_changed(example, "scanner", "vid", cJSON_CreateString("zebra"), err, sizeof err),
-                 err, "t.json: scanner.vid: must be a hex id");
-    expect_error(parse_changed(example, "policy", "windw_ms", cJSON_CreateNumber(1), err, sizeof err),
-                 err, "t.json: policy.windw_ms: unknown key");
+    expect_error(
+        parse_changed(example, "scanner", "vid", cJSON_CreateString("0x1ffff"), err, sizeof err),
+        err, "t.json: scanner.vid: must be between 0x0000 and 0xffff");
+    expect_error(
+        parse_changed(example, "scanner", "vid", cJSON_CreateString("zebra"), err, sizeof err), err,
+        "t.json: scanner.vid: must be a hex id");
+    expect_error(
+        parse_changed(example, "policy", "windw_ms", cJSON_CreateNumber(1), err, sizeof err), err,
+        "t.json: policy.windw_ms: unknown key");
     expect_error(parse_changed(example, NULL, "colour", cJSON_CreateString("red"), err, sizeof err),
                  err, "t.json: colour: unknown key");
     expect_error(parse_changed(example, NULL, "policy", cJSON_CreateNumber(3), err, sizeof err),
@@ -177,8 +198,9 @@ int main(int argc, char **argv)
         char longv[400];
         memset(longv, 'a', sizeof longv - 1);
         longv[sizeof longv - 1] = '\0';
-        expect_error(parse_changed(example, "http", "ca_file", cJSON_CreateString(longv), err, sizeof err),
-                     err, "t.json: http.ca_file: longer than 255 characters");
+        expect_error(
+            parse_changed(example, "http", "ca_file", cJSON_CreateString(longv), err, sizeof err),
+            err, "t.json: http.ca_file: longer than 255 characters");
     }
 
     /* Not JSON, not an object, no channel, unreadable file. */

@@ -76,8 +76,8 @@ static void each_key(const char *section, const cJSON *obj)
                  m->string);
 
         /* Missing: a default applies, or the message names the key. Either is fine. */
-        expect_named(parse_with(section, m->string, NULL, err, sizeof err), err, dotted,
-                     "missing", true);
+        expect_named(parse_with(section, m->string, NULL, err, sizeof err), err, dotted, "missing",
+                     true);
 
         /* The wrong type: a string where a number or bool is expected and vice versa. */
         cJSON *wrong = cJSON_IsString(m) ? cJSON_CreateArray() : cJSON_CreateString("yes");
@@ -90,9 +90,9 @@ static void each_key(const char *section, const cJSON *obj)
         if (cJSON_IsNumber(m)) {
             static const double huge[] = {1e300, -1e300, 9223372036854775807.0, 1e19, -1};
             for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++)
-                expect_named(parse_with(section, m->string, cJSON_CreateNumber(huge[i]), err,
-                                        sizeof err),
-                             err, dotted, "out of range", false);
+                expect_named(
+                    parse_with(section, m->string, cJSON_CreateNumber(huge[i]), err, sizeof err),
+                    err, dotted, "out of range", false);
         } else if (cJSON_IsString(m)) {
             static char big[20000];
             memset(big, '9', sizeof big - 1);

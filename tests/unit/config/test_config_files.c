@@ -58,7 +58,8 @@ static void write_config(const char *ca_file, const char *pinned, const char *al
     snprintf(text, sizeof text,
              "{\"terminal_id\": \"T1\", \"journal\": \"%s/journal.db\",\n"
              " \"http\": {\"ca_file\": \"%s\", \"pinned_public_key\": \"%s\"},\n"
-             " \"alipay\": {\"enabled\": %s, \"gateway_url\": \"https://openapi.alipay.com/gateway.do\",\n"
+             " \"alipay\": {\"enabled\": %s, \"gateway_url\": "
+             "\"https://openapi.alipay.com/gateway.do\",\n"
              "   \"app_id\": \"2021\", \"private_key_file\": \"%s/keys/a.key\",\n"
              "   \"alipay_public_key_file\": \"%s\"},\n"
              " \"wechat\": {\"enabled\": true, \"base_url\": \"https://api.mch.weixin.qq.com\",\n"
@@ -105,8 +106,8 @@ static void expect_refused(const char *what, const char *want1, const char *want
     }
     if (strstr(err, want1) == NULL || (want2 && strstr(err, want2) == NULL)) {
         check_failed++;
-        fprintf(stderr, "  %s: wanted \"%s\"%s%s%s in \"%s\"\n", what, want1, want2 ? " and \"" : "",
-                want2 ? want2 : "", want2 ? "\"" : "", err);
+        fprintf(stderr, "  %s: wanted \"%s\"%s%s%s in \"%s\"\n", what, want1,
+                want2 ? " and \"" : "", want2 ? want2 : "", want2 ? "\"" : "", err);
         return;
     }
     check_passed++;
@@ -130,7 +131,8 @@ static void modes(void)
 
     /* The config itself. */
     mode_of("etc/posterm.json", 0660);
-    expect_refused("config g+w", "etc/posterm.json: the file ", "may be written by group or others");
+    expect_refused("config g+w", "etc/posterm.json: the file ",
+                   "may be written by group or others");
     mode_of("etc/posterm.json", 0642);
     expect_refused("config o+w", "etc/posterm.json: the file ", "(uid");
     mode_of("etc/posterm.json", 0640);
@@ -256,7 +258,8 @@ static void sticky(void)
     if (geteuid() == 0) {
         expect_ok("sticky, world-writable, root's");
     } else {
-        expect_refused("sticky, world-writable, not root's", "the folder ", "lets group or others write");
+        expect_refused("sticky, world-writable, not root's", "the folder ",
+                       "lets group or others write");
         printf("sticky folder owned by root: not tried (needs root to own it)\n");
     }
     mode_of("shared", 0777);
@@ -278,8 +281,8 @@ static void owners(void)
     CHECK(chown(full("etc/ca.pem"), 0, 0) == 0);
 
     CHECK(chown(full("keys/w.pub"), OTHER_UID, OTHER_UID) == 0);
-    expect_refused("WeChat public key of another user", "wechat.platform_public_key_file: ",
-                   "uid 65534");
+    expect_refused("WeChat public key of another user",
+                   "wechat.platform_public_key_file: ", "uid 65534");
     CHECK(chown(full("keys/w.pub"), 0, 0) == 0);
 
     CHECK(chown(full("keys"), OTHER_UID, OTHER_UID) == 0);
@@ -287,7 +290,8 @@ static void owners(void)
     CHECK(chown(full("keys"), 0, 0) == 0);
 
     CHECK(chown(full("etc/posterm.json"), OTHER_UID, OTHER_UID) == 0);
-    expect_refused("config of another user", "etc/posterm.json: the file ", "belongs to another user");
+    expect_refused("config of another user", "etc/posterm.json: the file ",
+                   "belongs to another user");
     CHECK(chown(full("etc/posterm.json"), 0, 0) == 0);
 
     /* A link another user made could be swapped by them. */

@@ -95,8 +95,9 @@ static void urls(void)
     {
         cJSON *d = doc();
         set_str(d, "alipay", "gateway_url", "http://openapi.alipay.com/gateway.do");
-        expect_refused(d, "t.json: alipay.gateway_url: http:// to openapi.alipay.com: anyone on the network",
-                       "alipay http://");
+        expect_refused(
+            d, "t.json: alipay.gateway_url: http:// to openapi.alipay.com: anyone on the network",
+            "alipay http://");
     }
     expect_refused(wechat_at("http://api.mch.weixin.qq.com"),
                    "t.json: wechat.base_url: http:// to api.mch.weixin.qq.com", "wechat http://");
@@ -117,16 +118,25 @@ static void urls(void)
 
     /* The simulator on this machine: every spelling of loopback. */
     static const char *const loopback[] = {
-        "http://127.0.0.1:8480",          "http://127.0.0.1",        "http://127.9.8.7:1/x",
-        "http://[::1]:8480",              "http://[::1]/",           "http://localhost:8480",
-        "HTTP://LocalHost",               "http://user:pw@127.0.0.1:5/", "http://127.0.0.1:8480?q#f",
-        "https://127.0.0.1:8443",         "http://[0:0:0:0:0:0:0:1]",
+        "http://127.0.0.1:8480",
+        "http://127.0.0.1",
+        "http://127.9.8.7:1/x",
+        "http://[::1]:8480",
+        "http://[::1]/",
+        "http://localhost:8480",
+        "HTTP://LocalHost",
+        "http://user:pw@127.0.0.1:5/",
+        "http://127.0.0.1:8480?q#f",
+        "https://127.0.0.1:8443",
+        "http://[0:0:0:0:0:0:0:1]",
     };
     for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++)
         expect_ok(wechat_at(loopback[i]), loopback[i]);
 
     /* Hosts that only look like loopback, or URLs two readers could split differently. */
-    static const struct { const char *url, *want; } tricks[] = {
+    static const struct {
+        const char *url, *want;
+    } tricks[] = {
         {"http://127.0.0.1@evil.example/", "http:// to evil.example"},
         {"http://127.0.0.1:80@evil.example/", "http:// to evil.example"},
         {"http://127.0.0.1.evil.example/", "http:// to 127.0.0.1.evil.example"},
@@ -157,7 +167,8 @@ static void tls_verify(void)
 {
     cJSON *d = doc();
     set(d, "http", "tls_verify", cJSON_CreateFalse());
-    expect_refused(d, "t.json: http.tls_verify: false lets anyone on the network pose as the gateway",
+    expect_refused(d,
+                   "t.json: http.tls_verify: false lets anyone on the network pose as the gateway",
                    "tls_verify false towards real gateways");
 
     /* One gateway local, the other not: still refused. */
@@ -259,7 +270,8 @@ static void reply_margin(void)
     CHECK_EQ_INT(cfg.policy.reply_margin_ms, 0);
     d = doc();
     set_num(d, "policy", "reply_margin_ms", 60001);
-    expect_refused(d, "t.json: policy.reply_margin_ms: must be between 0 and 60000", "margin 60001");
+    expect_refused(d, "t.json: policy.reply_margin_ms: must be between 0 and 60000",
+                   "margin 60001");
     d = doc();
     set_num(d, "policy", "reply_margin_ms", -1);
     expect_refused(d, "t.json: policy.reply_margin_ms: must be between 0 and 60000", "margin -1");
@@ -282,7 +294,8 @@ static void lab_settings(void)
     set_num(d, "policy", "min_cancel_ms", 1500);
     CHECK(parse(d, &cfg, err, sizeof err));
     CHECK_EQ_INT(config_lab_settings(&cfg, out, sizeof out), 3);
-    CHECK_EQ_STR(out, "http:// gateway (loopback only), TLS verification off, min_cancel_ms 1500 < 15000");
+    CHECK_EQ_STR(
+        out, "http:// gateway (loopback only), TLS verification off, min_cancel_ms 1500 < 15000");
 
     /* Cut to the room given, always terminated; the count is still the whole count. */
     char small[12];

@@ -37,11 +37,11 @@
 
 #include "engine.h"
 
-#define SCRIPT_ORDER "T1-K7Q2MX3A-000001"
+#define SCRIPT_ORDER       "T1-K7Q2MX3A-000001"
 #define SCRIPT_WECHAT_CODE "134567890123456789"
 #define SCRIPT_ALIPAY_CODE "2876543210987654321"
-#define SCRIPT_WALL0 INT64_C(1795000000000) /* wall clock when monotonic time is 0 */
-#define SCRIPT_TRADE "4200001234202611230000000001"
+#define SCRIPT_WALL0       INT64_C(1795000000000) /* wall clock when monotonic time is 0 */
+#define SCRIPT_TRADE       "4200001234202611230000000001"
 
 struct script {
     struct payment p;
@@ -86,7 +86,9 @@ static inline void script_render(const struct engine_actions *out, char *buf, si
         case ENGINE_SEND:
             w = snprintf(buf + used, len - used, "%sS(%s)", sep, script_op_name(a->op));
             break;
-        case ENGINE_TIMER: w = snprintf(buf + used, len - used, "%sT(%" PRId64 ")", sep, a->at); break;
+        case ENGINE_TIMER:
+            w = snprintf(buf + used, len - used, "%sT(%" PRId64 ")", sep, a->at);
+            break;
         case ENGINE_SHOW: w = snprintf(buf + used, len - used, "%sV", sep); break;
         }
         if (w < 0)
@@ -137,8 +139,10 @@ static inline void script_reply_for(const struct payment *p, enum gw_op op, enum
                : kind == GW_UNKNOWN ? PAY_CAUSE_NO_ANSWER
                                     : PAY_CAUSE_NONE;
     snprintf(r->reason, sizeof r->reason, "%s %s", script_op_name(op),
-             kind == GW_SUCCESS ? "succeeded" : kind == GW_FAILED ? "refused: balance too low"
-             : kind == GW_PAYING ? "waiting for the customer" : "timed out");
+             kind == GW_SUCCESS  ? "succeeded"
+             : kind == GW_FAILED ? "refused: balance too low"
+             : kind == GW_PAYING ? "waiting for the customer"
+                                 : "timed out");
 }
 
 static inline int script_word(struct script *s, const char *w)
@@ -200,9 +204,11 @@ static inline int script_word(struct script *s, const char *w)
     } else if (strncmp(w, "pay:", 4) == 0 || strncmp(w, "query:", 6) == 0 ||
                strncmp(w, "cancel:", 7) == 0 || strncmp(w, "refund:", 7) == 0 ||
                strncmp(w, "refundq:", 8) == 0) {
-        enum gw_op op = w[0] == 'p' ? GW_PAY : w[0] == 'q' ? GW_QUERY
-                        : w[0] == 'c' ? GW_CANCEL
-                        : strncmp(w, "refundq:", 8) == 0 ? GW_REFUND_QUERY : GW_REFUND;
+        enum gw_op op = w[0] == 'p'                      ? GW_PAY
+                        : w[0] == 'q'                    ? GW_QUERY
+                        : w[0] == 'c'                    ? GW_CANCEL
+                        : strncmp(w, "refundq:", 8) == 0 ? GW_REFUND_QUERY
+                                                         : GW_REFUND;
         const char *k = strchr(w, ':') + 1;
         enum gw_kind kind;
         if (!script_kind(*k, &kind)) {
@@ -340,33 +346,52 @@ static inline int script_field_matches(const struct script *s, const char *kv, c
     long long got = 0;
     const char *str = NULL;
 
-    if (strcmp(key, "auth") == 0) str = p->auth_code;
-    else if (strcmp(key, "last4") == 0) str = p->code_last4;
-    else if (strcmp(key, "trade") == 0) str = p->trade_no;
-    else if (strcmp(key, "refund_no") == 0) str = p->refund_no;
-    else if (strcmp(key, "channel") == 0) str = pay_channel_name(p->channel);
-    else if (strcmp(key, "cause") == 0) str = pay_cause_name(p->last_cause);
+    if (strcmp(key, "auth") == 0)
+        str = p->auth_code;
+    else if (strcmp(key, "last4") == 0)
+        str = p->code_last4;
+    else if (strcmp(key, "trade") == 0)
+        str = p->trade_no;
+    else if (strcmp(key, "refund_no") == 0)
+        str = p->refund_no;
+    else if (strcmp(key, "channel") == 0)
+        str = pay_channel_name(p->channel);
+    else if (strcmp(key, "cause") == 0)
+        str = pay_cause_name(p->last_cause);
     else if (strcmp(key, "error") == 0) {
         /* error=word: the reason contains that word; error= : no reason kept */
         if (*v ? strstr(p->last_error, v) != NULL : p->last_error[0] == '\0')
             return 1;
         snprintf(why, whylen, "last_error \"%s\" for %s", p->last_error, kv);
         return 0;
-    }
-    else if (strcmp(key, "abort") == 0) got = p->abort_requested;
-    else if (strcmp(key, "cancel_refunded") == 0) got = p->cancel_refunded;
-    else if (strcmp(key, "flight") == 0) got = p->in_flight;
-    else if (strcmp(key, "confirming") == 0) got = p->customer_confirming;
-    else if (strcmp(key, "timer") == 0) got = p->timer_at;
-    else if (strcmp(key, "sent") == 0) got = p->sent_mono;
-    else if (strcmp(key, "pay_sent_wall") == 0) got = p->pay_sent_at - SCRIPT_WALL0;
-    else if (strcmp(key, "refunded") == 0) got = p->refunded_fen;
-    else if (strcmp(key, "refund_fen") == 0) got = p->refund_fen;
-    else if (strcmp(key, "queries") == 0) got = p->queries;
-    else if (strcmp(key, "cancels") == 0) got = p->cancels;
-    else if (strcmp(key, "backoff") == 0) got = p->backoff_ms;
-    else if (strcmp(key, "amount") == 0) got = p->amount_fen;
-    else if (strcmp(key, "deadline") == 0) got = engine_cancel_deadline(p, &s->pol);
+    } else if (strcmp(key, "abort") == 0)
+        got = p->abort_requested;
+    else if (strcmp(key, "cancel_refunded") == 0)
+        got = p->cancel_refunded;
+    else if (strcmp(key, "flight") == 0)
+        got = p->in_flight;
+    else if (strcmp(key, "confirming") == 0)
+        got = p->customer_confirming;
+    else if (strcmp(key, "timer") == 0)
+        got = p->timer_at;
+    else if (strcmp(key, "sent") == 0)
+        got = p->sent_mono;
+    else if (strcmp(key, "pay_sent_wall") == 0)
+        got = p->pay_sent_at - SCRIPT_WALL0;
+    else if (strcmp(key, "refunded") == 0)
+        got = p->refunded_fen;
+    else if (strcmp(key, "refund_fen") == 0)
+        got = p->refund_fen;
+    else if (strcmp(key, "queries") == 0)
+        got = p->queries;
+    else if (strcmp(key, "cancels") == 0)
+        got = p->cancels;
+    else if (strcmp(key, "backoff") == 0)
+        got = p->backoff_ms;
+    else if (strcmp(key, "amount") == 0)
+        got = p->amount_fen;
+    else if (strcmp(key, "deadline") == 0)
+        got = engine_cancel_deadline(p, &s->pol);
     else {
         snprintf(why, whylen, "unknown field \"%s\"", key);
         return 0;
@@ -393,21 +418,36 @@ static inline int script_field_matches(const struct script *s, const char *kv, c
  * follow the decisions they belong to). Returns the first that differs, or NULL. */
 static inline const char *script_decision_differs(const struct payment *a, const struct payment *b)
 {
-    if (strcmp(a->order_no, b->order_no) != 0) return "order_no";
-    if (a->channel != b->channel) return "channel";
-    if (a->amount_fen != b->amount_fen) return "amount_fen";
-    if (strcmp(a->auth_code, b->auth_code) != 0) return "auth_code";
-    if (strcmp(a->code_last4, b->code_last4) != 0) return "code_last4";
-    if (a->state != b->state) return "state";
-    if (a->abort_requested != b->abort_requested) return "abort_requested";
-    if (a->cancel_refunded != b->cancel_refunded) return "cancel_refunded";
-    if (a->created_at != b->created_at) return "created_at";
-    if (a->pay_sent_at != b->pay_sent_at) return "pay_sent_at";
-    if (a->updated_at != b->updated_at) return "updated_at";
-    if (strcmp(a->trade_no, b->trade_no) != 0) return "trade_no";
-    if (a->refunded_fen != b->refunded_fen) return "refunded_fen";
-    if (strcmp(a->refund_no, b->refund_no) != 0) return "refund_no";
-    if (a->refund_fen != b->refund_fen) return "refund_fen";
+    if (strcmp(a->order_no, b->order_no) != 0)
+        return "order_no";
+    if (a->channel != b->channel)
+        return "channel";
+    if (a->amount_fen != b->amount_fen)
+        return "amount_fen";
+    if (strcmp(a->auth_code, b->auth_code) != 0)
+        return "auth_code";
+    if (strcmp(a->code_last4, b->code_last4) != 0)
+        return "code_last4";
+    if (a->state != b->state)
+        return "state";
+    if (a->abort_requested != b->abort_requested)
+        return "abort_requested";
+    if (a->cancel_refunded != b->cancel_refunded)
+        return "cancel_refunded";
+    if (a->created_at != b->created_at)
+        return "created_at";
+    if (a->pay_sent_at != b->pay_sent_at)
+        return "pay_sent_at";
+    if (a->updated_at != b->updated_at)
+        return "updated_at";
+    if (strcmp(a->trade_no, b->trade_no) != 0)
+        return "trade_no";
+    if (a->refunded_fen != b->refunded_fen)
+        return "refunded_fen";
+    if (strcmp(a->refund_no, b->refund_no) != 0)
+        return "refund_no";
+    if (a->refund_fen != b->refund_fen)
+        return "refund_fen";
     return NULL;
 }
 
@@ -415,10 +455,14 @@ static inline const char *script_decision_differs(const struct payment *a, const
 static inline const char *script_journaled_differs(const struct payment *a, const struct payment *b)
 {
     const char *d = script_decision_differs(a, b);
-    if (d) return d;
-    if (a->queries != b->queries) return "queries";
-    if (a->cancels != b->cancels) return "cancels";
-    if (strcmp(a->last_error, b->last_error) != 0) return "last_error";
+    if (d)
+        return d;
+    if (a->queries != b->queries)
+        return "queries";
+    if (a->cancels != b->cancels)
+        return "cancels";
+    if (strcmp(a->last_error, b->last_error) != 0)
+        return "last_error";
     return NULL;
 }
 

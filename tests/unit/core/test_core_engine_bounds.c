@@ -37,13 +37,31 @@ static const char *const setups[] = {
 static const char *const ops[] = {"pay", "query", "cancel", "refund", "refundq"};
 static const char *const kinds[] = {"S", "F", "P", "U"};
 static const char *const mods[] = {
-    "", "+amt", "+noamt", "+retry", "+refunded", "+nso", "+nsr", "+abnormal", "+noorder",
-    "+other", "+bound", "+noorder+bound", "+norno", "+srno", "+less", "+more", "+norf",
-    "+total", "+oldid", "+retry+refunded", "+norno+noorder",
+    "",
+    "+amt",
+    "+noamt",
+    "+retry",
+    "+refunded",
+    "+nso",
+    "+nsr",
+    "+abnormal",
+    "+noorder",
+    "+other",
+    "+bound",
+    "+noorder+bound",
+    "+norno",
+    "+srno",
+    "+less",
+    "+more",
+    "+norf",
+    "+total",
+    "+oldid",
+    "+retry+refunded",
+    "+norno+noorder",
 };
 static const char *const others[] = {
-    "create", "scan", "scan:alipay", "timer", "fire", "abort", "resume", "rf:100:7", "rf:1230:7",
-    "reply:null", "@99999999 timer",
+    "create",   "scan",      "scan:alipay", "timer",           "fire", "abort", "resume",
+    "rf:100:7", "rf:1230:7", "reply:null",  "@99999999 timer",
 };
 
 static int worst;

@@ -18,9 +18,9 @@
  * A quarter of the payments run under a random coherent policy instead of the defaults.
  *
  * Each sequence's seed is printed on failure; replay one with
- *   POSTERM_CORE_SEED=<seed> POSTERM_CORE_SEQUENCES=1 POSTERM_CORE_TRACE=1 ./test_core_engine_random
- * POSTERM_CORE_SEQUENCES (default 10000) runs more; time is simulated, so the run takes
- * well under a second per ten thousand payments.
+ *   POSTERM_CORE_SEED=<seed> POSTERM_CORE_SEQUENCES=1 POSTERM_CORE_TRACE=1
+ * ./test_core_engine_random POSTERM_CORE_SEQUENCES (default 10000) runs more; time is simulated, so
+ * the run takes well under a second per ten thousand payments.
  */
 #include <stdarg.h>
 
@@ -28,8 +28,8 @@
 #include "engine_script.h"
 #include "order_no.h"
 
-#define NEVER INT64_MAX
-#define SLOTS 24
+#define NEVER       INT64_MAX
+#define SLOTS       24
 #define TRACE_LINES 96
 
 /* ---------------------------------------------------------------- randomness */
@@ -69,25 +69,25 @@ static const char *trade_name(enum trade t)
 enum outcome { OUT_SUCCESS, OUT_NO_FUNDS, OUT_CONFIRM, OUT_SYSERR_CHARGED, OUT_SYSERR_NOTHING };
 
 struct scenario {
-    int pay_fate;              /* 0 arrives at once, 1 arrives late, 2 never arrives */
-    int64_t pay_late_ms;       /* fate 1: how late */
+    int pay_fate;        /* 0 arrives at once, 1 arrives late, 2 never arrives */
+    int64_t pay_late_ms; /* fate 1: how late */
     enum outcome outcome;
-    int64_t confirm_ms;        /* OUT_CONFIRM: the customer decides after this long */
-    bool customer_pays;        /* ... and pays, or gives up */
-    bool refuse_paid_cancel;   /* a paid trade cannot be reversed (refund only) */
-    bool userpaying_blocks;    /* a cancel while the customer confirms is refused for now */
-    int retry_pct;             /* cancels answered "retry" */
-    int lost_pct;              /* replies lost (the request did arrive) */
-    int silent_pct;            /* ... of those, lost without the transport ever answering */
+    int64_t confirm_ms;      /* OUT_CONFIRM: the customer decides after this long */
+    bool customer_pays;      /* ... and pays, or gives up */
+    bool refuse_paid_cancel; /* a paid trade cannot be reversed (refund only) */
+    bool userpaying_blocks;  /* a cancel while the customer confirms is refused for now */
+    int retry_pct;           /* cancels answered "retry" */
+    int lost_pct;            /* replies lost (the request did arrive) */
+    int silent_pct;          /* ... of those, lost without the transport ever answering */
     int64_t down_from[2], down_until[2];
-    int64_t healthy_from;      /* from here on: no outage, no lost reply, no retry, no crash */
-    int crash_pct;             /* per step, before each action */
-    int64_t scan_at;           /* NEVER: the cashier never scans */
-    int64_t abort_at;          /* NEVER: no abort */
+    int64_t healthy_from; /* from here on: no outage, no lost reply, no retry, no crash */
+    int crash_pct;        /* per step, before each action */
+    int64_t scan_at;      /* NEVER: the cashier never scans */
+    int64_t abort_at;     /* NEVER: no abort */
     int nrefunds;
-    int64_t refund_asks[3];    /* fen; 0 = the whole remainder; -1 = one fen above it */
-    int forge_query;           /* the n-th query gets a SUCCESS with the wrong amount; -1 none */
-    int stale_pct;             /* chance of a stale event before each real one */
+    int64_t refund_asks[3]; /* fen; 0 = the whole remainder; -1 = one fen above it */
+    int forge_query;        /* the n-th query gets a SUCCESS with the wrong amount; -1 none */
+    int stale_pct;          /* chance of a stale event before each real one */
 };
 
 struct ledger {
@@ -95,7 +95,7 @@ struct ledger {
     bool charged, reversed;
     int64_t confirm_until;
     int pays_arrived, queries_seen;
-    int64_t amount;      /* the order's, as created */
+    int64_t amount; /* the order's, as created */
     int64_t refunded;
     int nrefunds;
     struct {
@@ -110,7 +110,7 @@ struct arrival { /* a request on its way to the gateway */
     int64_t at;
     struct gw_request req;
     int epoch;
-    bool reply_lost;     /* processed, but the terminal gets UNKNOWN instead (sent already) */
+    bool reply_lost; /* processed, but the terminal gets UNKNOWN instead (sent already) */
     int64_t reply_lat;
 };
 
@@ -137,17 +137,17 @@ struct world {
     struct policy pol;
     struct ledger led;
 
-    int64_t t;           /* true time, ms */
+    int64_t t; /* true time, ms */
     int64_t boot_t, mono_base, wall_offset;
     int epoch;
 
     struct payment p, journal;
     bool journaled;
-    bool outstanding;    /* the model's view: a request of this epoch awaits its reply */
+    bool outstanding; /* the model's view: a request of this epoch awaits its reply */
     enum gw_op outstanding_op;
 
     int pay_sends;
-    int64_t pay_sent_t;  /* true time the pay request left; NEVER if it did not */
+    int64_t pay_sent_t; /* true time the pay request left; NEVER if it did not */
     int refund_counter, next_refund;
     int64_t refund_at;
 
@@ -199,12 +199,13 @@ static void report_failure(const struct world *w)
 {
     fprintf(stderr, "seed %" PRIu64 ": %s\n", w->seed, w->failure);
     fprintf(stderr, "  state %s, ledger %s (charged %d reversed %d refunded %" PRId64 ")\n",
-            pay_state_name(w->p.state), trade_name(w->led.trade), w->led.charged,
-            w->led.reversed, w->led.refunded);
+            pay_state_name(w->p.state), trade_name(w->led.trade), w->led.charged, w->led.reversed,
+            w->led.refunded);
     long from = w->ntrace > TRACE_LINES ? w->ntrace - TRACE_LINES : 0;
     for (long i = from; i < w->ntrace; i++)
         fprintf(stderr, "  | %s\n", w->trace[i % TRACE_LINES]);
-    fprintf(stderr, "  replay: POSTERM_CORE_SEED=%" PRIu64
+    fprintf(stderr,
+            "  replay: POSTERM_CORE_SEED=%" PRIu64
             " POSTERM_CORE_SEQUENCES=1 POSTERM_CORE_TRACE=1 %s\n",
             w->seed, "tests/unit/core/test_core_engine_random");
 }
@@ -294,8 +295,7 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
             break;
         }
         if (q->amount_fen != l->amount)
-            fail(w, "pay request for %" PRId64 " fen, order is %" PRId64, q->amount_fen,
-                 l->amount);
+            fail(w, "pay request for %" PRId64 " fen, order is %" PRId64, q->amount_fen, l->amount);
         switch (w->sc.outcome) {
         case OUT_SUCCESS:
             l->trade = T_PAID;
@@ -409,8 +409,8 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
             r->said.refund_fen = r->kind == GW_SUCCESS ? q->amount_fen : 0;
             break;
         }
-        bool ok = l->trade == T_PAID && q->amount_fen > 0 &&
-                  q->amount_fen <= q->total_fen - l->refunded;
+        bool ok =
+            l->trade == T_PAID && q->amount_fen > 0 && q->amount_fen <= q->total_fen - l->refunded;
         if (l->nrefunds < 8) {
             snprintf(l->refunds[l->nrefunds].no, sizeof l->refunds[0].no, "%s", q->refund_no);
             l->refunds[l->nrefunds].fen = q->amount_fen;
@@ -489,8 +489,8 @@ static void send(struct world *w, enum gw_op op)
     int64_t at = w->t + (op == GW_PAY && w->sc.pay_fate == 1 ? w->sc.pay_late_ms : lat);
     for (int i = 0; i < SLOTS; i++) {
         if (!w->arr[i].used) {
-            w->arr[i] = (struct arrival){true, at, q, w->epoch, lost_request || lost_reply,
-                                         between(&w->rng, 30, 900)};
+            w->arr[i] = (struct arrival){
+                true, at, q, w->epoch, lost_request || lost_reply, between(&w->rng, 30, 900)};
             return;
         }
     }
@@ -540,7 +540,8 @@ static void after_step(struct world *w, const struct payment *before, const stru
 
 /* One engine step, its actions carried out in order; a crash may strike before any action.
  * Returns false if the terminal crashed (the caller reboots it). */
-static bool run_event(struct world *w, struct engine_event *ev, enum engine_status *st, bool genuine)
+static bool run_event(struct world *w, struct engine_event *ev, enum engine_status *st,
+                      bool genuine)
 {
     struct payment before;
     struct engine_actions out;
@@ -586,8 +587,8 @@ static void reboot(struct world *w)
     w->counts->crashes++;
     w->epoch++;
     w->outstanding = false;
-    w->t += chance(&w->rng, 10) ? between(&w->rng, 600000, 7200000)
-                                : between(&w->rng, 2000, 120000);
+    w->t +=
+        chance(&w->rng, 10) ? between(&w->rng, 600000, 7200000) : between(&w->rng, 2000, 120000);
     w->boot_t = w->t;
     w->mono_base = between(&w->rng, 0, 40000);
     if (chance(&w->rng, 25))
@@ -683,8 +684,11 @@ static void make_scenario(struct world *w)
     s->pay_fate = chance(g, 75) ? 0 : chance(g, 60) ? 1 : 2;
     s->pay_late_ms = between(g, 2000, 90000);
     int o = (int)between(g, 0, 99);
-    s->outcome = o < 35 ? OUT_SUCCESS : o < 50 ? OUT_NO_FUNDS : o < 80 ? OUT_CONFIRM
-                 : o < 90 ? OUT_SYSERR_CHARGED : OUT_SYSERR_NOTHING;
+    s->outcome = o < 35   ? OUT_SUCCESS
+                 : o < 50 ? OUT_NO_FUNDS
+                 : o < 80 ? OUT_CONFIRM
+                 : o < 90 ? OUT_SYSERR_CHARGED
+                          : OUT_SYSERR_NOTHING;
     s->confirm_ms = between(g, 1000, 80000);
     s->customer_pays = chance(g, 75);
     s->refuse_paid_cancel = chance(g, 15);
@@ -695,8 +699,8 @@ static void make_scenario(struct world *w)
     s->healthy_from = between(g, 0, 600000);
     for (int i = 0; i < 2; i++) {
         s->down_from[i] = chance(g, 30) ? between(g, 0, 400000) : NEVER;
-        s->down_until[i] = s->down_from[i] == NEVER ? NEVER
-                           : s->down_from[i] + between(g, 3000, 300000);
+        s->down_until[i] =
+            s->down_from[i] == NEVER ? NEVER : s->down_from[i] + between(g, 3000, 300000);
         if (s->down_from[i] != NEVER && s->down_until[i] > s->healthy_from)
             s->healthy_from = s->down_until[i];
     }
@@ -738,13 +742,13 @@ static int64_t timer_true_time(const struct world *w)
 
 static void cashier_scan(struct world *w)
 {
-    struct engine_event ev = {.type = EV_SCAN, .code = SCRIPT_WECHAT_CODE,
-                              .channel = CHANNEL_WECHAT};
+    struct engine_event ev = {
+        .type = EV_SCAN, .code = SCRIPT_WECHAT_CODE, .channel = CHANNEL_WECHAT};
     enum engine_status st;
     if (chance(&w->rng, 20)) {
         /* A bad scan first: refused, nothing journaled, nothing sent. */
-        struct engine_event bad = {.type = EV_SCAN, .code = "6212345678901234567",
-                                   .channel = CHANNEL_NONE};
+        struct engine_event bad = {
+            .type = EV_SCAN, .code = "6212345678901234567", .channel = CHANNEL_NONE};
         struct payment before;
         memcpy(&before, &w->p, sizeof before);
         trace(w, "scan (UnionPay)");
@@ -763,8 +767,8 @@ static void cashier_refund(struct world *w)
     w->refund_at = NEVER;
     if (w->p.state == PAY_REFUNDING) {
         /* Asking again while it is under way is refused and changes nothing. */
-        struct engine_event ev = {.type = EV_REFUND, .refund_no = w->p.refund_no,
-                                  .refund_fen = w->p.refund_fen};
+        struct engine_event ev = {
+            .type = EV_REFUND, .refund_no = w->p.refund_no, .refund_fen = w->p.refund_fen};
         struct payment before;
         memcpy(&before, &w->p, sizeof before);
         enum engine_status st;
@@ -782,7 +786,9 @@ static void cashier_refund(struct world *w)
         return;
     int64_t remaining = w->p.amount_fen - w->p.refunded_fen;
     int64_t ask = w->sc.refund_asks[w->next_refund++];
-    int64_t fen = ask == 0 ? remaining : ask < 0 ? remaining + 1 : (ask < remaining ? ask : remaining);
+    int64_t fen = ask == 0  ? remaining
+                  : ask < 0 ? remaining + 1
+                            : (ask < remaining ? ask : remaining);
     char no[ORDER_NO_MAX + 1];
     if (!refund_no_format(w->p.order_no, (unsigned)++w->refund_counter, no)) {
         fail(w, "no refund number for %s", w->p.order_no);
@@ -810,19 +816,22 @@ static void cashier_abort(struct world *w)
     if (!w->p.order_no[0])
         return;
     run(w, &ev, &st, false);
-    if (st == ENGINE_REFUSED && pay_state_unresolved(before.state) &&
-        before.state != PAY_REFUNDING)
+    if (st == ENGINE_REFUSED && pay_state_unresolved(before.state) && before.state != PAY_REFUNDING)
         fail(w, "abort refused in %s", pay_state_name(before.state));
 }
 
 static void gateway_arrival(struct world *w, struct arrival *a)
 {
     struct gw_reply r;
-    trace(w, "gateway gets %s (sent in epoch %d) at %" PRId64, script_op_name(a->req.op),
-          a->epoch, a->at);
+    trace(w, "gateway gets %s (sent in epoch %d) at %" PRId64, script_op_name(a->req.op), a->epoch,
+          a->at);
     bool genuine = gateway_handle(w, &a->req, a->at, &r);
-    trace(w, "gateway: %s, ledger %s", r.kind == GW_SUCCESS ? "SUCCESS" : r.kind == GW_FAILED
-          ? "FAILED" : r.kind == GW_PAYING ? "PAYING" : "UNKNOWN", trade_name(w->led.trade));
+    trace(w, "gateway: %s, ledger %s",
+          r.kind == GW_SUCCESS  ? "SUCCESS"
+          : r.kind == GW_FAILED ? "FAILED"
+          : r.kind == GW_PAYING ? "PAYING"
+                                : "UNKNOWN",
+          trade_name(w->led.trade));
     if (a->reply_lost)
         return;
     int saved = w->epoch;
@@ -925,8 +934,8 @@ static void run_sequence(struct world *w, uint64_t seed, struct counts *counts, 
 
     char order[ORDER_NO_MAX + 1];
     order_no_format("T1", "K7Q2MX3A", (uint32_t)(seed % 1000000) + 1, order);
-    struct engine_event ev = {.type = EV_CREATE, .order_no = order,
-                              .amount_fen = between(&w->rng, 1, 100000)};
+    struct engine_event ev = {
+        .type = EV_CREATE, .order_no = order, .amount_fen = between(&w->rng, 1, 100000)};
     enum engine_status st;
     w->led.amount = ev.amount_fen;
     trace(w, "create %s for %" PRId64 " fen", order, ev.amount_fen);

@@ -8,13 +8,13 @@
 #include "engine_script.h"
 #include "money.h"
 
-#define PAYING_ "create @10000 scan"
-#define QUERY_IDLE PAYING_ " @11000 pay:U"
-#define QUERY_WAIT QUERY_IDLE " fire"
-#define CANCEL_WAIT QUERY_IDLE " @55000 timer"
+#define PAYING_      "create @10000 scan"
+#define QUERY_IDLE   PAYING_ " @11000 pay:U"
+#define QUERY_WAIT   QUERY_IDLE " fire"
+#define CANCEL_WAIT  QUERY_IDLE " @55000 timer"
 #define REFUSED_WAIT CANCEL_WAIT " @56000 cancel:F"
-#define PAID_ PAYING_ " @11000 pay:S"
-#define REFUND_WAIT PAID_ " @20000 rf:300:1"
+#define PAID_        PAYING_ " @11000 pay:S"
+#define REFUND_WAIT  PAID_ " @20000 rf:300:1"
 
 struct row {
     const char *why;
@@ -29,16 +29,17 @@ struct row {
 static const struct row rows[] = {
     {"1: a late query reply while the cancel is out is taken as the cancel-refused query",
      CANCEL_WAIT " @56000", "query:S", ENGINE_STALE, PAY_CANCELLING, "", "flight=1"},
-    {"1: a late cancel reply while the query after a refused cancel is out",
-     REFUSED_WAIT " @57000", "cancel:S", ENGINE_STALE, PAY_CANCELLING, "", "flight=1"},
-    {"2: a refund reply for another refund number is taken as this refund's",
-     REFUND_WAIT " @21000", "refund:S+rno", ENGINE_STALE, PAY_REFUNDING, "", "refunded=0"},
+    {"1: a late cancel reply while the query after a refused cancel is out", REFUSED_WAIT " @57000",
+     "cancel:S", ENGINE_STALE, PAY_CANCELLING, "", "flight=1"},
+    {"2: a refund reply for another refund number is taken as this refund's", REFUND_WAIT " @21000",
+     "refund:S+rno", ENGINE_STALE, PAY_REFUNDING, "", "refunded=0"},
     {"3: the number of a completed refund again starts a second refund",
-     REFUND_WAIT " @21000 refund:S @22000", "rf:300:1", ENGINE_INVALID, PAY_PAID, "", "refunded=300"},
+     REFUND_WAIT " @21000 refund:S @22000", "rf:300:1", ENGINE_INVALID, PAY_PAID, "",
+     "refunded=300"},
     {"4: no such order is not a definite failure, whatever kind the adapter gave it",
      QUERY_WAIT " @14500", "query:F+nso", ENGINE_OK, PAY_QUERYING, "T(19500)", ""},
-    {"5: resuming a final payment is STALE yet rewrites sent_mono",
-     PAID_ " mono=500", "resume", ENGINE_STALE, PAY_PAID, "", "sent=0"},
+    {"5: resuming a final payment is STALE yet rewrites sent_mono", PAID_ " mono=500", "resume",
+     ENGINE_STALE, PAY_PAID, "", "sent=0"},
 };
 
 static int check_row(const struct row *r)

@@ -14,31 +14,31 @@
 
 /* Where the rows start from. Monotonic ms; the pay request leaves at 10000, so the window
  * closes at 55000 and a cancel is allowed from 25000. */
-#define NEW_ "create @10000"
-#define PAYING_ NEW_ " scan"                         /* pay in flight */
-#define QUERY_IDLE PAYING_ " @11000 pay:U"           /* query timer at 14000 */
-#define QUERY_WAIT QUERY_IDLE " fire"                /* query in flight since 14000 */
-#define QUERY_CONFIRMING PAYING_ " @11000 pay:P fire" /* same, customer confirming */
-#define CANCEL_WAIT QUERY_IDLE " @55000 timer"       /* window closed: cancel in flight */
-#define REFUSED_WAIT CANCEL_WAIT " @56000 cancel:F"  /* cancel refused: query in flight */
-#define PAID_ PAYING_ " @11000 pay:S"
-#define FAILED_ PAYING_ " @11000 pay:F"
-#define CANCELLED_ CANCEL_WAIT " @56000 cancel:S"
-#define REFUND_WAIT PAID_ " @20000 rf:300:1"          /* partial refund R1 in flight */
-#define REFUNDED_ PAID_ " @20000 rf:1230:1 @21000 refund:S"
+#define NEW_             "create @10000"
+#define PAYING_          NEW_ " scan"                   /* pay in flight */
+#define QUERY_IDLE       PAYING_ " @11000 pay:U"        /* query timer at 14000 */
+#define QUERY_WAIT       QUERY_IDLE " fire"             /* query in flight since 14000 */
+#define QUERY_CONFIRMING PAYING_ " @11000 pay:P fire"   /* same, customer confirming */
+#define CANCEL_WAIT      QUERY_IDLE " @55000 timer"     /* window closed: cancel in flight */
+#define REFUSED_WAIT     CANCEL_WAIT " @56000 cancel:F" /* cancel refused: query in flight */
+#define PAID_            PAYING_ " @11000 pay:S"
+#define FAILED_          PAYING_ " @11000 pay:F"
+#define CANCELLED_       CANCEL_WAIT " @56000 cancel:S"
+#define REFUND_WAIT      PAID_ " @20000 rf:300:1" /* partial refund R1 in flight */
+#define REFUNDED_        PAID_ " @20000 rf:1230:1 @21000 refund:S"
 
 struct row {
-    const char *setup;   /* script to the starting point; every word must be ENGINE_OK */
-    const char *event;   /* the one word under test */
+    const char *setup; /* script to the starting point; every word must be ENGINE_OK */
+    const char *event; /* the one word under test */
     enum engine_status status;
     enum pay_state state;
     const char *actions;
     const char *fields;
 };
 
-#define OK ENGINE_OK
+#define OK      ENGINE_OK
 #define REFUSED ENGINE_REFUSED
-#define STALE ENGINE_STALE
+#define STALE   ENGINE_STALE
 #define INVALID ENGINE_INVALID
 
 static const struct row rows[] = {
@@ -49,8 +49,7 @@ static const struct row rows[] = {
      "cause=bad_reply flight=0"},
     {PAYING_ " @11000", "pay:F+noorder", OK, PAY_QUERYING, "J(pay_unknown) T(14000) V",
      "cause=balance error=names flight=0"},
-    {PAYING_ " @11000", "pay:F+noorder+bound", OK, PAY_FAILED, "J(pay_failed) V",
-     "cause=balance"},
+    {PAYING_ " @11000", "pay:F+noorder+bound", OK, PAY_FAILED, "J(pay_failed) V", "cause=balance"},
     {PAYING_ " @11000", "pay:F+other+bound", OK, PAY_QUERYING, "J(pay_unknown) T(14000) V", ""},
     {PAYING_ " @11000", "pay:S+oldid", STALE, PAY_PAYING, "", "flight=1"},
     {QUERY_WAIT " @14500", "query:F+noorder", OK, PAY_QUERYING, "T(19500)", "flight=0"},
@@ -93,8 +92,7 @@ static const struct row rows[] = {
     {REFUND_WAIT " @21000", "refund:F+norno+noorder", OK, PAY_REFUNDING, "T(23000) V", ""},
     {REFUND_WAIT " @21000 refund:U fire @23500", "refundq:F+nsr", OK, PAY_REFUNDING,
      "S(refund) T(43500)", "flight=1"},
-    {REFUND_WAIT " @21000 refund:U fire @23500", "refundq:P", OK, PAY_REFUNDING, "T(27500) V",
-     ""},
+    {REFUND_WAIT " @21000 refund:U fire @23500", "refundq:P", OK, PAY_REFUNDING, "T(27500) V", ""},
     {REFUND_WAIT " @21000 refund:U fire @23500", "refundq:F+abnormal", OK, PAY_REFERRED,
      "J(referred) V", "cause=refund_by_hand"},
     {REFUND_WAIT " @21000 refund:U fire @23500", "refund:S", STALE, PAY_REFUNDING, "", ""},
@@ -130,7 +128,8 @@ static const struct row rows[] = {
     /* --- the pay request's reply --- */
     {PAYING_ " @11000", "pay:S", OK, PAY_PAID, "J(paid) V",
      "auth= last4=6789 trade=" SCRIPT_TRADE " flight=0 timer=0 error= deadline=0"},
-    {PAYING_ " @11000", "pay:S+noamt", OK, PAY_QUERYING, "J(pay_unknown) T(14000) V", "auth=134567890123456789"},
+    {PAYING_ " @11000", "pay:S+noamt", OK, PAY_QUERYING, "J(pay_unknown) T(14000) V",
+     "auth=134567890123456789"},
     {PAYING_ " @11000", "pay:S+amt", OK, PAY_REFERRED, "J(referred) V",
      "error=12.31 cause=amount_mismatch auth= flight=0 timer=0 "
      "confirming=0"},
@@ -141,8 +140,8 @@ static const struct row rows[] = {
     {PAYING_ " @11000", "pay:U", OK, PAY_QUERYING, "J(pay_unknown) T(14000) V",
      "confirming=0 error=timed cause=no_answer timer=14000 queries=0"},
     {PAYING_ " @53000", "pay:P", OK, PAY_QUERYING, "J(pay_confirming) T(55000) V", "timer=55000"},
-    {PAYING_ " @55000", "pay:U", OK, PAY_CANCELLING,
-     "J(cancel_decided) S(cancel) T(70000) V", "cancels=1 flight=1"},
+    {PAYING_ " @55000", "pay:U", OK, PAY_CANCELLING, "J(cancel_decided) S(cancel) T(70000) V",
+     "cancels=1 flight=1"},
     {PAYING_ " @12000 abort @13000", "pay:U", OK, PAY_QUERYING, "J(pay_unknown) T(25000) V",
      "abort=1 timer=25000"},
     {PAYING_ " @12000 abort @13000", "pay:P", OK, PAY_QUERYING, "J(pay_confirming) T(25000) V",
@@ -155,7 +154,8 @@ static const struct row rows[] = {
     /* --- a query's reply (query in flight since 14000) --- */
     {QUERY_WAIT " @14500", "query:S", OK, PAY_PAID, "J(paid) V",
      "auth= trade=" SCRIPT_TRADE " queries=1 flight=0 error= cause="},
-    {QUERY_WAIT " @14500", "query:S+noamt", OK, PAY_QUERYING, "T(19500)", "auth=134567890123456789"},
+    {QUERY_WAIT " @14500", "query:S+noamt", OK, PAY_QUERYING, "T(19500)",
+     "auth=134567890123456789"},
     {QUERY_WAIT " @14500", "query:S+amt", OK, PAY_REFERRED, "J(referred) V", "error=12.31 timer=0"},
     {QUERY_WAIT " @14500", "query:F", OK, PAY_FAILED, "J(pay_failed) V", "auth= error=balance"},
     {QUERY_WAIT " @14500", "query:P", OK, PAY_QUERYING, "T(19500) V", "confirming=1 error="},
@@ -174,9 +174,11 @@ static const struct row rows[] = {
     {QUERY_WAIT " @14200 abort @14500", "query:S", OK, PAY_PAID, "J(paid) V", "auth="},
 
     /* --- timers: the query schedule, the window, early and in-flight firings --- */
-    {QUERY_IDLE " @14000", "timer", OK, PAY_QUERYING, "S(query) T(24000)", "flight=1 queries=1 timer=24000"},
+    {QUERY_IDLE " @14000", "timer", OK, PAY_QUERYING, "S(query) T(24000)",
+     "flight=1 queries=1 timer=24000"},
     {QUERY_IDLE " @13999", "timer", STALE, PAY_QUERYING, "", "timer=14000 queries=0"},
-    {QUERY_IDLE " fire @14500 query:P @19500", "timer", OK, PAY_QUERYING, "S(query) T(29500)", "queries=2"},
+    {QUERY_IDLE " fire @14500 query:P @19500", "timer", OK, PAY_QUERYING, "S(query) T(29500)",
+     "queries=2"},
     {QUERY_IDLE " fire @14500 query:P @19499", "timer", STALE, PAY_QUERYING, "", "queries=1"},
     {QUERY_WAIT " @20000", "timer", STALE, PAY_QUERYING, "", "flight=1"},
     {QUERY_WAIT " @50000 query:U @55000", "timer", OK, PAY_CANCELLING,
@@ -184,7 +186,8 @@ static const struct row rows[] = {
     {QUERY_WAIT " @50000 query:U @54999", "timer", STALE, PAY_QUERYING, "", "timer=55000"},
     {QUERY_IDLE " @55000", "timer", OK, PAY_CANCELLING, "J(cancel_decided) S(cancel) T(70000) V",
      "cancels=1 queries=0 flight=1"},
-    {QUERY_IDLE " @90000", "timer", OK, PAY_CANCELLING, "J(cancel_decided) S(cancel) T(105000) V", ""},
+    {QUERY_IDLE " @90000", "timer", OK, PAY_CANCELLING, "J(cancel_decided) S(cancel) T(105000) V",
+     ""},
     {PAYING_ " @20000", "timer", STALE, PAY_PAYING, "", "flight=1"},
     {"create", "timer", STALE, PAY_NEW, "", ""},
     {PAID_ " @20000", "timer", STALE, PAY_PAID, "", ""},
@@ -302,9 +305,10 @@ static const struct row rows[] = {
     {PAYING_ " mono=500 wall-3600000 resume @45499", "query:U", OK, PAY_QUERYING, "T(45500)", ""},
     {PAYING_ " mono=500 wall-3600000 resume @45500", "query:U", OK, PAY_CANCELLING,
      "J(cancel_decided) S(cancel) T(60500) V", ""},
-    {PAYING_ " mono=500 wall-1", "resume", OK, PAY_QUERYING, "J(resumed) S(query) T(10500) V", "sent=500"},
-    {QUERY_IDLE " mono=500 wall+10000", "resume", OK, PAY_QUERYING, "J(resumed) S(query) T(10500) V",
-     "sent=-10500 queries=1 flight=1"},
+    {PAYING_ " mono=500 wall-1", "resume", OK, PAY_QUERYING, "J(resumed) S(query) T(10500) V",
+     "sent=500"},
+    {QUERY_IDLE " mono=500 wall+10000", "resume", OK, PAY_QUERYING,
+     "J(resumed) S(query) T(10500) V", "sent=-10500 queries=1 flight=1"},
     {QUERY_WAIT " mono=500 wall+50000", "resume", OK, PAY_CANCELLING,
      "J(cancel_decided) S(cancel) T(15500) V", "cancels=1"},
     {PAYING_ " @12000 abort mono=500 wall+1000", "resume", OK, PAY_QUERYING,
@@ -315,14 +319,14 @@ static const struct row rows[] = {
      "J(cancel_decided) S(cancel) T(27500) V", "cancels=1"},
     {QUERY_IDLE " @12000 abort mono=500 wall+20000", "resume", OK, PAY_CANCELLING,
      "J(cancel_decided) S(cancel) T(15500) V", "abort=1 cancels=1"},
-    {CANCEL_WAIT " mono=500 wall+5000", "resume", OK, PAY_CANCELLING, "J(resumed) S(cancel) T(15500) V",
-     "cancels=2 flight=1 timer=15500"},
+    {CANCEL_WAIT " mono=500 wall+5000", "resume", OK, PAY_CANCELLING,
+     "J(resumed) S(cancel) T(15500) V", "cancels=2 flight=1 timer=15500"},
     {CANCEL_WAIT " @56000 cancel:U mono=500 wall-100000", "resume", OK, PAY_CANCELLING,
      "J(resumed) S(cancel) T(15500) V", "cancels=2"},
     {REFUSED_WAIT " mono=500", "resume", OK, PAY_CANCELLING, "J(resumed) S(cancel) T(15500) V",
      "cancels=2 flight=1"},
-    {REFUND_WAIT " mono=500 wall+5000", "resume", OK, PAY_REFUNDING, "J(resumed) S(refund) T(20500) V",
-     "refund_no=1 refund_fen=300 flight=1"},
+    {REFUND_WAIT " mono=500 wall+5000", "resume", OK, PAY_REFUNDING,
+     "J(resumed) S(refund) T(20500) V", "refund_no=1 refund_fen=300 flight=1"},
     {REFUND_WAIT " @21000 refund:U mono=500", "resume", OK, PAY_REFUNDING,
      "J(resumed) S(refund) T(20500) V", "refund_no=1 refund_fen=300"},
     {PAID_ " mono=500", "resume", STALE, PAY_PAID, "", ""},
@@ -434,7 +438,9 @@ static void test_cancel_backoff_forever(void)
         int64_t delay = want[round < 8 ? round : 8];
         char words[64];
         snprintf(words, sizeof words, "@%" PRId64 " cancel:%s", s.now + 700,
-                 round % 3 == 2 ? "S+retry" : round % 3 ? "P" : "U");
+                 round % 3 == 2 ? "S+retry"
+                 : round % 3    ? "P"
+                                : "U");
         if (!script_run(&s, words, 1)) {
             fprintf(stderr, "round %d: %s\n", round, s.error);
             CHECK(0);
@@ -506,7 +512,8 @@ static void test_query_schedule(void)
     CHECK_EQ_INT(s.p.state, PAY_CANCELLING);
     CHECK_EQ_INT(s.now, 55000);
     CHECK_EQ_INT(s.p.queries, queries);
-    CHECK_EQ_INT(queries, 8); /* at 13.4, 18.65, 23.9, 29.15, 34.4, 39.65, 44.9, 50.15; cancel at 55 */
+    CHECK_EQ_INT(queries,
+                 8); /* at 13.4, 18.65, 23.9, 29.15, 34.4, 39.65, 44.9, 50.15; cancel at 55 */
 }
 
 /* What the loop hands to the gateway for each op. */

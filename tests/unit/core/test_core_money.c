@@ -26,8 +26,8 @@ static void expect_reject(const char *text, int64_t max_fen, enum money_status w
     int64_t fen = SENTINEL;
     enum money_status st = money_parse(text, max_fen, &fen);
     if (st != want)
-        fprintf(stderr, "  parsing \"%s\": status %d, wanted %d\n", text ? text : "(null)",
-                (int)st, (int)want);
+        fprintf(stderr, "  parsing \"%s\": status %d, wanted %d\n", text ? text : "(null)", (int)st,
+                (int)want);
     CHECK_EQ_INT(st, want);
     CHECK_EQ_INT(fen, SENTINEL);
     /* Each rejection has its own plain-words reason, distinct from the generic fallback. */

@@ -122,8 +122,8 @@ static void test_unique(void)
 {
     static const char *ids[] = {"T", "T1", "T12", "T1_2", "t1", "ABCDEFGHIJKL", "ABCDEFGHIJK"};
     static const char *days[] = {"K7Q2MX3A", "K7Q2MX3B", "AAAAAAAA", "77777777"};
-    static const uint32_t seqs[] = {3, 1, 2, 9, 10, 11, 12, 99, 100, 999999, 1000000, 1000001,
-                                    12345678, UINT32_MAX};
+    static const uint32_t seqs[] = {3,  1,   2,      9,       10,      11,       12,
+                                    99, 100, 999999, 1000000, 1000001, 12345678, UINT32_MAX};
     enum { NIDS = 7, NDAYS = 4, NSEQS = 14, N = NIDS * NDAYS * NSEQS + 4000 };
     static char all[N][ORDER_NO_MAX + 1];
     int n = 0, failed = 0;

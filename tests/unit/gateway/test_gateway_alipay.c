@@ -65,7 +65,8 @@ static bool param(const char *qs, const char *name, char *out, size_t cap)
             const char *v = p + nl + 1;
             const char *e = strchr(v, '&');
             size_t n = e ? (size_t)(e - v) : strlen(v);
-            if (n >= cap) return false;
+            if (n >= cap)
+                return false;
             urldecode(v, n, out);
             return true;
         }
@@ -90,13 +91,19 @@ static void test_timestamp_is_beijing_time(void)
  * by the official Java SDK's rules): same parameters in, the same text out. */
 static void test_sign_content_published_example(void)
 {
-    const char *k[] = {"timestamp", "method", "app_id", "sign_type", "charset", "version",
-                       "biz_content", "sign", "notify_url"};
-    const char *v[] = {"2018-08-10 10:15:00", "alipay.trade.app.pay", "2018070560549460", "RSA2",
-                       "utf-8", "1.0",
-                       ("{\"seller_id\":\"\",\"total_amount\":\"0.01\",\"subject\":\"1\","
-                        "\"out_trade_no\":\"S6RE1P8R48R5V11\",\"product_code\":\"QUICK_MSECURITY_PAY\"}"),
-                       "ignored", ""};
+    const char *k[] = {"timestamp", "method",      "app_id", "sign_type", "charset",
+                       "version",   "biz_content", "sign",   "notify_url"};
+    const char *v[] = {
+        "2018-08-10 10:15:00",
+        "alipay.trade.app.pay",
+        "2018070560549460",
+        "RSA2",
+        "utf-8",
+        "1.0",
+        ("{\"seller_id\":\"\",\"total_amount\":\"0.01\",\"subject\":\"1\","
+         "\"out_trade_no\":\"S6RE1P8R48R5V11\",\"product_code\":\"QUICK_MSECURITY_PAY\"}"),
+        "ignored",
+        ""};
     char *s = alipay_sign_content(k, v, 9);
     CHECK_EQ_STR(s, "app_id=2018070560549460&biz_content={\"seller_id\":\"\",\"total_amount\":"
                     "\"0.01\",\"subject\":\"1\",\"out_trade_no\":\"S6RE1P8R48R5V11\","
@@ -129,7 +136,8 @@ static void test_build_pay(void)
     char content[1024];
     snprintf(content, sizeof content,
              "app_id=2021000000000001&biz_content=%s&charset=utf-8&format=JSON&method=alipay.trade."
-             "pay&sign_type=RSA2&timestamp=2026-11-24 09:29:41&version=1.0", biz);
+             "pay&sign_type=RSA2&timestamp=2026-11-24 09:29:41&version=1.0",
+             biz);
     CHECK_EQ_INT(crypto_rsa_verify_b64(app_pub, content, strlen(content), sig, strlen(sig)),
                  CRYPTO_OK);
     CHECK(strstr(w.headers[0], "application/x-www-form-urlencoded") != NULL);
@@ -205,7 +213,8 @@ static struct gw_reply parse(enum gw_op op, const char *obj)
     char key[64];
     snprintf(key, sizeof key, "%s_response", alipay_method(op));
     for (char *c = key; *c; c++)
-        if (*c == '.') *c = '_';
+        if (*c == '.')
+            *c = '_';
     struct wire_response resp = signed_reply(key, obj, ali_priv);
     struct gw_reply out;
     alipay_parse(&keys, &req, &resp, &out);
@@ -242,12 +251,14 @@ static void test_pay_codes(void)
     CHECK_EQ_INT(r.kind, GW_FAILED);
     CHECK_EQ_INT(r.cause, PAY_CAUSE_CODE_INVALID);
     /* an order already holding our number: a resent pay; the query decides */
-    const char *dups[] = {"ACQ.TRADE_HAS_SUCCESS", "ACQ.TRADE_HAS_CLOSE", "ACQ.CONTEXT_INCONSISTENT",
-                          "ACQ.TRADE_BUYER_NOT_MATCH"};
+    const char *dups[] = {"ACQ.TRADE_HAS_SUCCESS", "ACQ.TRADE_HAS_CLOSE",
+                          "ACQ.CONTEXT_INCONSISTENT", "ACQ.TRADE_BUYER_NOT_MATCH"};
     for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++) {
         char obj[160];
-        snprintf(obj, sizeof obj, "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":"
-                                  "\"%s\"}", dups[i]);
+        snprintf(obj, sizeof obj,
+                 "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":"
+                 "\"%s\"}",
+                 dups[i]);
         r = parse(GW_PAY, obj);
         CHECK_EQ_INT(r.kind, GW_UNKNOWN);
         CHECK_EQ_INT(r.cause, PAY_CAUSE_RESULT_UNKNOWN);
@@ -363,10 +374,11 @@ static void test_refund(void)
 static void test_refund_query(void)
 {
     struct gw_reply r;
-    r = parse(GW_REFUND_QUERY, "{\"code\":\"10000\",\"msg\":\"Success\",\"trade_no\":\"2026112322001\","
-                               "\"out_trade_no\":\"T01202611230001\",\"out_request_no\":"
-                               "\"R01202611230001\",\"total_amount\":\"12.30\",\"refund_amount\":"
-                               "\"5.00\",\"refund_status\":\"REFUND_SUCCESS\"}");
+    r = parse(GW_REFUND_QUERY,
+              "{\"code\":\"10000\",\"msg\":\"Success\",\"trade_no\":\"2026112322001\","
+              "\"out_trade_no\":\"T01202611230001\",\"out_request_no\":"
+              "\"R01202611230001\",\"total_amount\":\"12.30\",\"refund_amount\":"
+              "\"5.00\",\"refund_status\":\"REFUND_SUCCESS\"}");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
     CHECK_EQ_INT(r.op, GW_REFUND_QUERY);
     CHECK(r.said.refund_given && r.said.refund_fen == 500);
@@ -421,55 +433,72 @@ static void test_facts_table(void)
 {
     static const char *T = "T01202611230001", *R = "R01202611230001", *X = "2026112322001";
     const struct fact_row rows[] = {
-        {GW_PAY, "{\"code\":\"10000\",\"msg\":\"Success\",\"trade_no\":\"2026112322001\","
-                 "\"out_trade_no\":\"T01202611230001\",\"total_amount\":\"12.30\"}",
+        {GW_PAY,
+         "{\"code\":\"10000\",\"msg\":\"Success\",\"trade_no\":\"2026112322001\","
+         "\"out_trade_no\":\"T01202611230001\",\"total_amount\":\"12.30\"}",
          GW_SUCCESS, T, NULL, X, 1230, -1, -1},
         {GW_PAY, "{\"code\":\"10000\",\"msg\":\"Success\"}", GW_SUCCESS, NULL, NULL, NULL, -1, -1,
          -1},
         {GW_PAY, "{\"code\":\"10000\",\"total_amount\":\"0.00\"}", GW_SUCCESS, NULL, NULL, NULL, 0,
          -1, -1},
-        {GW_PAY, "{\"code\":\"10003\",\"out_trade_no\":\"T01202611230001\",\"trade_no\":"
-                 "\"2026112322001\"}", GW_PAYING, T, NULL, X, -1, -1, -1},
-        {GW_PAY, "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":"
-                 "\"ACQ.BUYER_BALANCE_NOT_ENOUGH\"}", GW_FAILED, NULL, NULL, NULL, -1, -1, -1},
-        {GW_PAY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.BUYER_BALANCE_NOT_ENOUGH\","
-                 "\"out_trade_no\":\"T01202611230001\"}", GW_FAILED, T, NULL, NULL, -1, -1, -1},
-        {GW_QUERY, "{\"code\":\"10000\",\"trade_status\":\"TRADE_SUCCESS\",\"out_trade_no\":"
-                   "\"T01202611230001\",\"trade_no\":\"2026112322001\",\"total_amount\":\"12.30\"}",
+        {GW_PAY,
+         "{\"code\":\"10003\",\"out_trade_no\":\"T01202611230001\",\"trade_no\":"
+         "\"2026112322001\"}",
+         GW_PAYING, T, NULL, X, -1, -1, -1},
+        {GW_PAY,
+         "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":"
+         "\"ACQ.BUYER_BALANCE_NOT_ENOUGH\"}",
+         GW_FAILED, NULL, NULL, NULL, -1, -1, -1},
+        {GW_PAY,
+         "{\"code\":\"40004\",\"sub_code\":\"ACQ.BUYER_BALANCE_NOT_ENOUGH\","
+         "\"out_trade_no\":\"T01202611230001\"}",
+         GW_FAILED, T, NULL, NULL, -1, -1, -1},
+        {GW_QUERY,
+         "{\"code\":\"10000\",\"trade_status\":\"TRADE_SUCCESS\",\"out_trade_no\":"
+         "\"T01202611230001\",\"trade_no\":\"2026112322001\",\"total_amount\":\"12.30\"}",
          GW_SUCCESS, T, NULL, X, 1230, -1, -1},
-        {GW_QUERY, "{\"code\":\"10000\",\"trade_status\":\"TRADE_CLOSED\",\"out_trade_no\":"
-                   "\"T01202611230001\",\"total_amount\":\"12.30\"}",
+        {GW_QUERY,
+         "{\"code\":\"10000\",\"trade_status\":\"TRADE_CLOSED\",\"out_trade_no\":"
+         "\"T01202611230001\",\"total_amount\":\"12.30\"}",
          GW_FAILED, T, NULL, NULL, 1230, -1, -1},
         {GW_QUERY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\"}", GW_UNKNOWN, NULL,
          NULL, NULL, -1, -1, -1},
-        {GW_CANCEL, "{\"code\":\"10000\",\"trade_no\":\"2026112322001\",\"out_trade_no\":"
-                    "\"T01202611230001\",\"retry_flag\":\"N\",\"action\":\"refund\"}",
+        {GW_CANCEL,
+         "{\"code\":\"10000\",\"trade_no\":\"2026112322001\",\"out_trade_no\":"
+         "\"T01202611230001\",\"retry_flag\":\"N\",\"action\":\"refund\"}",
          GW_SUCCESS, T, NULL, X, -1, -1, -1},
         {GW_CANCEL, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_CANCEL_TIME_OUT\"}", GW_FAILED,
          NULL, NULL, NULL, -1, -1, -1},
-        {GW_REFUND, "{\"code\":\"10000\",\"trade_no\":\"2026112322001\",\"out_trade_no\":"
-                    "\"T01202611230001\",\"fund_change\":\"Y\",\"refund_fee\":\"7.00\"}",
+        {GW_REFUND,
+         "{\"code\":\"10000\",\"trade_no\":\"2026112322001\",\"out_trade_no\":"
+         "\"T01202611230001\",\"fund_change\":\"Y\",\"refund_fee\":\"7.00\"}",
          GW_SUCCESS, T, NULL, X, -1, -1, 700},
-        {GW_REFUND, "{\"code\":\"40004\",\"sub_code\":\"ACQ.REFUND_AMT_NOT_EQUAL_TOTAL\","
-                    "\"out_trade_no\":\"T01202611230001\",\"refund_fee\":\"0.00\","
-                    "\"send_back_fee\":\"0.00\"}", GW_FAILED, T, NULL, NULL, -1, -1, 0},
+        {GW_REFUND,
+         "{\"code\":\"40004\",\"sub_code\":\"ACQ.REFUND_AMT_NOT_EQUAL_TOTAL\","
+         "\"out_trade_no\":\"T01202611230001\",\"refund_fee\":\"0.00\","
+         "\"send_back_fee\":\"0.00\"}",
+         GW_FAILED, T, NULL, NULL, -1, -1, 0},
         {GW_REFUND, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SELLER_BALANCE_NOT_ENOUGH\"}",
          GW_FAILED, NULL, NULL, NULL, -1, -1, -1},
-        {GW_REFUND_QUERY, "{\"code\":\"10000\",\"trade_no\":\"2026112322001\",\"out_trade_no\":"
-                          "\"T01202611230001\",\"out_request_no\":\"R01202611230001\","
-                          "\"total_amount\":\"12.30\",\"refund_amount\":\"5.00\","
-                          "\"refund_status\":\"REFUND_SUCCESS\"}",
+        {GW_REFUND_QUERY,
+         "{\"code\":\"10000\",\"trade_no\":\"2026112322001\",\"out_trade_no\":"
+         "\"T01202611230001\",\"out_request_no\":\"R01202611230001\","
+         "\"total_amount\":\"12.30\",\"refund_amount\":\"5.00\","
+         "\"refund_status\":\"REFUND_SUCCESS\"}",
          GW_SUCCESS, T, R, X, 1230, 500, -1},
         {GW_REFUND_QUERY, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\"}", GW_FAILED,
          NULL, NULL, NULL, -1, -1, -1},
         /* a malformed fact: nothing is taken from the body, and it decides nothing */
-        {GW_PAY, "{\"code\":\"10000\",\"out_trade_no\":\"T01202611230001\",\"total_amount\":"
-                 "\"12.305\"}", GW_UNKNOWN, NULL, NULL, NULL, -1, -1, -1},
+        {GW_PAY,
+         "{\"code\":\"10000\",\"out_trade_no\":\"T01202611230001\",\"total_amount\":"
+         "\"12.305\"}",
+         GW_UNKNOWN, NULL, NULL, NULL, -1, -1, -1},
         {GW_REFUND, "{\"code\":\"10000\",\"refund_fee\":5}", GW_UNKNOWN, NULL, NULL, NULL, -1, -1,
          -1},
-        {GW_REFUND_QUERY, "{\"code\":\"10000\",\"out_request_no\":[\"R01202611230001\"],"
-                          "\"refund_status\":\"REFUND_SUCCESS\"}", GW_UNKNOWN, NULL, NULL, NULL,
-         -1, -1, -1},
+        {GW_REFUND_QUERY,
+         "{\"code\":\"10000\",\"out_request_no\":[\"R01202611230001\"],"
+         "\"refund_status\":\"REFUND_SUCCESS\"}",
+         GW_UNKNOWN, NULL, NULL, NULL, -1, -1, -1},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const struct fact_row *row = &rows[i];
@@ -488,10 +517,11 @@ static void test_facts_table(void)
                   (row->refunded_total < 0 || f->refunded_total_fen == row->refunded_total);
         CHECK(ok);
         if (!ok)
-            fprintf(stderr, "  row %zu (%s): kind %d order %d refund_no %d trade %d amount %d/%lld "
-                            "refund %d/%lld total refunded %d/%lld\n", i, gw_op_name(row->op),
-                    r.kind, f->order_no_given, f->refund_no_given, f->trade_no_given,
-                    f->amount_given, (long long)f->amount_fen, f->refund_given,
+            fprintf(stderr,
+                    "  row %zu (%s): kind %d order %d refund_no %d trade %d amount %d/%lld "
+                    "refund %d/%lld total refunded %d/%lld\n",
+                    i, gw_op_name(row->op), r.kind, f->order_no_given, f->refund_no_given,
+                    f->trade_no_given, f->amount_given, (long long)f->amount_fen, f->refund_given,
                     (long long)f->refund_fen, f->refunded_total_given,
                     (long long)f->refunded_total_fen);
         CHECK_EQ_INT(r.request_id, 9);
@@ -504,9 +534,8 @@ static void test_server_time(void)
 {
     struct gw_request req = request(GW_PAY);
     struct gw_reply out;
-    struct wire_response resp = signed_reply("alipay_trade_pay_response",
-                                             "{\"code\":\"10000\",\"total_amount\":\"12.30\"}",
-                                             ali_priv);
+    struct wire_response resp = signed_reply(
+        "alipay_trade_pay_response", "{\"code\":\"10000\",\"total_amount\":\"12.30\"}", ali_priv);
     alipay_parse(&keys, &req, &resp, &out);
     CHECK_EQ_INT(out.server_time, 0);
     const char *date = "Date: Tue, 24 Nov 2026 01:29:41 GMT\r\n";
@@ -543,7 +572,8 @@ static void test_broken_replies(void)
     /* the good one, in several legal layouts: sign first, spaces, nested braces in strings */
     snprintf(text, sizeof text, "{\"sign\":\"%s\", \"alipay_trade_pay_response\" : %s }", sig, ok);
     CHECK_EQ_INT(parse_raw(text, 200).kind, GW_SUCCESS);
-    const char *tricky = "{\"code\":\"10000\",\"msg\":\"a \\\"}\\\" {b\",\"total_amount\":\"1.00\"}";
+    const char *tricky =
+        "{\"code\":\"10000\",\"msg\":\"a \\\"}\\\" {b\",\"total_amount\":\"1.00\"}";
     char tsig[CRYPTO_SIG_B64_MAX];
     CHECK_EQ_INT(crypto_rsa_sign_b64(ali_priv, rng, tricky, strlen(tricky), tsig, sizeof tsig),
                  CRYPTO_OK);
@@ -557,8 +587,10 @@ static void test_broken_replies(void)
     CHECK_EQ_INT(parse_raw(text, 503).kind, GW_UNKNOWN);
     CHECK_EQ_INT(parse_raw(text, 0).kind, GW_UNKNOWN);
     /* re-serialised (one space added inside the signed object) */
-    snprintf(text, sizeof text, "{\"alipay_trade_pay_response\":{\"code\": \"10000\","
-                                "\"total_amount\":\"12.30\"},\"sign\":\"%s\"}", sig);
+    snprintf(text, sizeof text,
+             "{\"alipay_trade_pay_response\":{\"code\": \"10000\","
+             "\"total_amount\":\"12.30\"},\"sign\":\"%s\"}",
+             sig);
     CHECK_EQ_INT(parse_raw(text, 200).kind, GW_UNKNOWN);
     /* signed by the wrong key (the app's own) */
     char wrong[CRYPTO_SIG_B64_MAX];
@@ -575,13 +607,18 @@ static void test_broken_replies(void)
     CHECK_EQ_INT(parse_raw(text, 200).kind, GW_UNKNOWN);
     /* an unsigned business failure is not believed either */
     CHECK_EQ_INT(parse_raw("{\"alipay_trade_pay_response\":{\"code\":\"40004\",\"sub_code\":"
-                           "\"ACQ.BUYER_BALANCE_NOT_ENOUGH\"}}", 200).kind, GW_UNKNOWN);
+                           "\"ACQ.BUYER_BALANCE_NOT_ENOUGH\"}}",
+                           200)
+                     .kind,
+                 GW_UNKNOWN);
     /* the response for another method */
     snprintf(text, sizeof text, "{\"alipay_trade_query_response\":%s,\"sign\":\"%s\"}", ok, sig);
     CHECK_EQ_INT(parse_raw(text, 200).kind, GW_UNKNOWN);
     /* the key given twice (which copy was signed, which one read?) */
-    snprintf(text, sizeof text, "{\"alipay_trade_pay_response\":%s,\"alipay_trade_pay_response\":"
-                                "{\"code\":\"10000\"},\"sign\":\"%s\"}", ok, sig);
+    snprintf(text, sizeof text,
+             "{\"alipay_trade_pay_response\":%s,\"alipay_trade_pay_response\":"
+             "{\"code\":\"10000\"},\"sign\":\"%s\"}",
+             ok, sig);
     CHECK_EQ_INT(parse_raw(text, 200).kind, GW_UNKNOWN);
     /* truncated, trailing garbage, not JSON, not an object, empty */
     snprintf(text, sizeof text, "{\"alipay_trade_pay_response\":%s,\"sign\":\"%s\"}", ok, sig);
@@ -623,8 +660,10 @@ static void test_broken_replies(void)
     if (deep) {
         size_t d = 0;
         d += (size_t)sprintf(deep, "{\"alipay_trade_pay_response\":");
-        for (int i = 0; i < 100000; i++) deep[d++] = '[';
-        for (int i = 0; i < 100000; i++) deep[d++] = ']';
+        for (int i = 0; i < 100000; i++)
+            deep[d++] = '[';
+        for (int i = 0; i < 100000; i++)
+            deep[d++] = ']';
         strcpy(deep + d, "}");
         CHECK_EQ_INT(parse_raw(deep, 200).kind, GW_UNKNOWN);
         free(deep);
@@ -635,9 +674,11 @@ static void test_error_response(void)
 {
     struct gw_request req = request(GW_PAY);
     struct gw_reply out;
-    struct wire_response resp = signed_reply(
-        "error_response", "{\"code\":\"40002\",\"msg\":\"Invalid Arguments\",\"sub_code\":"
-                          "\"isv.invalid-app-id\"}", ali_priv);
+    struct wire_response resp =
+        signed_reply("error_response",
+                     "{\"code\":\"40002\",\"msg\":\"Invalid Arguments\",\"sub_code\":"
+                     "\"isv.invalid-app-id\"}",
+                     ali_priv);
     alipay_parse(&keys, &req, &resp, &out);
     CHECK_EQ_INT(out.kind, GW_FAILED);
     CHECK_EQ_STR(out.code, "isv.invalid-app-id");
@@ -646,7 +687,8 @@ static void test_error_response(void)
 int main(void)
 {
     CHECK_EQ_INT(crypto_rng_open(&rng), CRYPTO_OK);
-    if (!rng) return check_done();
+    if (!rng)
+        return check_done();
     make_key_pair(rng, &app_priv, &app_pub);
     make_key_pair(rng, &ali_priv, &ali_pub);
     keys.gateway_url = "https://openapi.alipay.com/gateway.do";

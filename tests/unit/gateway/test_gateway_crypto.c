@@ -55,14 +55,16 @@ static char dir[] = "/tmp/posterm-crypto-XXXXXX";
 
 static void hex(const unsigned char *b, size_t n, char *out)
 {
-    for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", b[i]);
 }
 
 static void write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL);
-    if (!f) return;
+    if (!f)
+        return;
     fwrite(data, 1, len, f);
     fclose(f);
     chmod(path, mode);
@@ -73,14 +75,17 @@ static void test_published_wechat_signature(void)
     struct crypto_key *key;
     char sig[CRYPTO_SIG_B64_MAX];
     CHECK_EQ_INT(crypto_key_parse_private(&key, wechat_sdk_test_key, rng), CRYPTO_OK);
-    if (!key) return;
+    if (!key)
+        return;
     CHECK_EQ_INT(crypto_rsa_sign_b64(key, rng, "source", 6, sig, sizeof sig), CRYPTO_OK);
     CHECK_EQ_STR(sig, wechat_sdk_expected_sig);
     /* the private key carries the public half, so it verifies too */
     CHECK_EQ_INT(crypto_rsa_verify_b64(key, "source", 6, wechat_sdk_expected_sig,
-                                       strlen(wechat_sdk_expected_sig)), CRYPTO_OK);
+                                       strlen(wechat_sdk_expected_sig)),
+                 CRYPTO_OK);
     CHECK_EQ_INT(crypto_rsa_verify_b64(key, "sourcE", 6, wechat_sdk_expected_sig,
-                                       strlen(wechat_sdk_expected_sig)), CRYPTO_ERR_VERIFY);
+                                       strlen(wechat_sdk_expected_sig)),
+                 CRYPTO_ERR_VERIFY);
     crypto_key_free(key);
 }
 
@@ -110,23 +115,28 @@ static void test_gcm(void)
     CHECK_EQ_INT(crypto_base64_decode(b64, strlen(b64), raw, sizeof raw, &rawn), CRYPTO_OK);
     CHECK_EQ_INT(crypto_aes_gcm_decrypt((const unsigned char *)k16, 16, "wCq51qZv4Yfg", 12,
                                         "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR8", 32, raw, rawn, out,
-                                        sizeof out, &n), CRYPTO_OK);
+                                        sizeof out, &n),
+                 CRYPTO_OK);
     CHECK_EQ_INT(n, 11);
     CHECK(memcmp(out, "Hello World", 11) == 0);
     /* same vector, wrong key (the SDK test's "wrong aes key" case) */
     CHECK_EQ_INT(crypto_aes_gcm_decrypt((const unsigned char *)"testAPIv3Key1111", 16,
-                                        "wCq51qZv4Yfg", 12, "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR8",
-                                        32, raw, rawn, out, sizeof out, &n), CRYPTO_ERR_VERIFY);
+                                        "wCq51qZv4Yfg", 12, "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR8", 32,
+                                        raw, rawn, out, sizeof out, &n),
+                 CRYPTO_ERR_VERIFY);
     /* wrong associated data */
     CHECK_EQ_INT(crypto_aes_gcm_decrypt((const unsigned char *)k16, 16, "wCq51qZv4Yfg", 12,
                                         "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR9", 32, raw, rawn, out,
-                                        sizeof out, &n), CRYPTO_ERR_VERIFY);
+                                        sizeof out, &n),
+                 CRYPTO_ERR_VERIFY);
     /* shorter than a tag */
-    CHECK_EQ_INT(crypto_aes_gcm_decrypt((const unsigned char *)k16, 16, "wCq51qZv4Yfg", 12,
-                                        "", 0, raw, 15, out, sizeof out, &n), CRYPTO_ERR_INPUT);
+    CHECK_EQ_INT(crypto_aes_gcm_decrypt((const unsigned char *)k16, 16, "wCq51qZv4Yfg", 12, "", 0,
+                                        raw, 15, out, sizeof out, &n),
+                 CRYPTO_ERR_INPUT);
     /* bad key length */
-    CHECK_EQ_INT(crypto_aes_gcm_decrypt((const unsigned char *)k16, 13, "wCq51qZv4Yfg", 12,
-                                        "", 0, raw, rawn, out, sizeof out, &n), CRYPTO_ERR_INPUT);
+    CHECK_EQ_INT(crypto_aes_gcm_decrypt((const unsigned char *)k16, 13, "wCq51qZv4Yfg", 12, "", 0,
+                                        raw, rawn, out, sizeof out, &n),
+                 CRYPTO_ERR_INPUT);
 
     /* McGrew & Viega, "The Galois/Counter Mode of Operation", test case 14 (AES-256) */
     unsigned char key[32] = {0}, iv[12] = {0}, zeros[16] = {0};
@@ -182,8 +192,7 @@ static void test_round_trip_against_openssl(void)
     const char *msg = "app_id=2014072300007148&biz_content={\"out_trade_no\":\"T1\"}&charset=utf-8";
     struct crypto_key *k_priv = NULL, *k_pub = NULL;
 
-    CHECK_EQ_INT(crypto_rsa_generate_pem(rng, 2048, priv, sizeof priv, pub, sizeof pub),
-                 CRYPTO_OK);
+    CHECK_EQ_INT(crypto_rsa_generate_pem(rng, 2048, priv, sizeof priv, pub, sizeof pub), CRYPTO_OK);
     snprintf(path_priv, sizeof path_priv, "%s/app_private.pem", dir);
     snprintf(path_pub, sizeof path_pub, "%s/app_public.pem", dir);
     snprintf(path_msg, sizeof path_msg, "%s/msg", dir);
@@ -192,22 +201,22 @@ static void test_round_trip_against_openssl(void)
     write_file(path_pub, pub, strlen(pub), 0644);
     write_file(path_msg, msg, strlen(msg), 0644);
 
-    CHECK_EQ_INT(crypto_key_load_private_file(&k_priv, path_priv, rng, err, sizeof err),
-                 CRYPTO_OK);
+    CHECK_EQ_INT(crypto_key_load_private_file(&k_priv, path_priv, rng, err, sizeof err), CRYPTO_OK);
     CHECK_EQ_INT(crypto_key_load_public_file(&k_pub, path_pub, err, sizeof err), CRYPTO_OK);
-    if (!k_priv || !k_pub) return;
+    if (!k_priv || !k_pub)
+        return;
     CHECK_EQ_INT(crypto_rsa_sign_b64(k_priv, rng, msg, strlen(msg), sig, sizeof sig), CRYPTO_OK);
     CHECK_EQ_INT(crypto_rsa_verify_b64(k_pub, msg, strlen(msg), sig, strlen(sig)), CRYPTO_OK);
 
     /* our signature, checked by openssl */
-    snprintf(cmd, sizeof cmd, "printf '%%s' '%s' | base64 -d > %s && "
+    snprintf(cmd, sizeof cmd,
+             "printf '%%s' '%s' | base64 -d > %s && "
              "openssl dgst -sha256 -verify %s -signature %s %s >/dev/null",
              sig, path_sig, path_pub, path_sig, path_msg);
     CHECK_EQ_INT(system(cmd), 0);
     /* openssl's signature, checked by us, and byte-identical (PKCS#1 v1.5 is deterministic) */
     char sig_openssl[CRYPTO_SIG_B64_MAX] = "";
-    snprintf(cmd, sizeof cmd, "openssl dgst -sha256 -sign %s %s | base64 -w0", path_priv,
-             path_msg);
+    snprintf(cmd, sizeof cmd, "openssl dgst -sha256 -sign %s %s | base64 -w0", path_priv, path_msg);
     FILE *p = popen(cmd, "r");
     CHECK(p != NULL);
     if (p) {
@@ -235,10 +244,10 @@ static void test_round_trip_against_openssl(void)
     char other_sig[CRYPTO_SIG_B64_MAX];
     CHECK_EQ_INT(crypto_key_parse_private(&other, wechat_sdk_test_key, rng), CRYPTO_OK);
     if (other) {
-        CHECK_EQ_INT(crypto_rsa_sign_b64(other, rng, msg, strlen(msg), other_sig,
-                                         sizeof other_sig), CRYPTO_OK);
-        CHECK_EQ_INT(crypto_rsa_verify_b64(k_pub, msg, strlen(msg), other_sig,
-                                           strlen(other_sig)), CRYPTO_ERR_VERIFY);
+        CHECK_EQ_INT(crypto_rsa_sign_b64(other, rng, msg, strlen(msg), other_sig, sizeof other_sig),
+                     CRYPTO_OK);
+        CHECK_EQ_INT(crypto_rsa_verify_b64(k_pub, msg, strlen(msg), other_sig, strlen(other_sig)),
+                     CRYPTO_ERR_VERIFY);
         crypto_key_free(other);
     }
     crypto_key_free(k_priv);
@@ -254,9 +263,9 @@ static void test_key_files(void)
     CHECK_EQ_INT(crypto_key_load_private_file(&key, path, rng, err, sizeof err),
                  CRYPTO_ERR_TOO_OPEN);
     CHECK(key == NULL);
-    CHECK(strstr(err, path) != NULL);   /* names the file */
+    CHECK(strstr(err, path) != NULL); /* names the file */
     CHECK(strstr(err, "chmod 600") != NULL);
-    CHECK(strstr(err, "MII") == NULL);  /* and never its content */
+    CHECK(strstr(err, "MII") == NULL); /* and never its content */
     chmod(path, 0604);
     CHECK_EQ_INT(crypto_key_load_private_file(&key, path, rng, err, sizeof err),
                  CRYPTO_ERR_TOO_OPEN);
@@ -322,7 +331,8 @@ int main(void)
         return 1;
     }
     CHECK_EQ_INT(crypto_rng_open(&rng), CRYPTO_OK);
-    if (!rng) return check_done();
+    if (!rng)
+        return check_done();
     test_published_wechat_signature();
     test_digests();
     test_gcm();

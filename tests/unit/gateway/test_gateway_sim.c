@@ -35,7 +35,8 @@ static bool start_sim(const char *sim)
     snprintf(port, sizeof port, "%s/port", dir);
     snprintf(cfg, sizeof cfg, "%s/gw.json", dir);
     snprintf(cmd, sizeof cmd, "'%s' --make-keys '%s' >/dev/null", sim, keys);
-    if (system(cmd) != 0) return false;
+    if (system(cmd) != 0)
+        return false;
     sim_pid = fork();
     if (sim_pid == 0) {
         execl(sim, sim, "--keys", keys, "--port", "0", "--port-file", port, "--config-out", cfg,
@@ -48,7 +49,8 @@ static bool start_sim(const char *sim)
             fseek(f, 0, SEEK_END);
             long n = ftell(f);
             fclose(f);
-            if (n > 0) return true;
+            if (n > 0)
+                return true;
         }
         usleep(50000);
     }
@@ -96,7 +98,8 @@ static struct gw_reply call(enum gw_op op, enum pay_channel ch, const char *orde
         q.total_fen = 1230;
         snprintf(q.refund_no, sizeof q.refund_no, "R%s", order + 1);
     }
-    if (gateway_submit(g, &q) != GW_OK) return r;
+    if (gateway_submit(g, &q) != GW_OK)
+        return r;
     int64_t start = mono_ms();
     while (mono_ms() - start < 20000) {
         struct pollfd fds[16];
@@ -104,10 +107,14 @@ static struct gw_reply call(enum gw_op op, enum pay_channel ch, const char *orde
         int n = gateway_pollfds(g, fds, 16, &timeout);
         int ready = poll(fds, (nfds_t)n, (int)timeout);
         gateway_perform(g, ready > 0 ? fds : NULL, ready > 0 ? n : 0);
-        if (gateway_next_reply(g, &r)) break;
+        if (gateway_next_reply(g, &r))
+            break;
     }
     printf("%-6s %-6s %-22s ..%s -> kind %d %s: %s\n", pay_channel_name(ch),
-           op == GW_PAY ? "pay" : op == GW_QUERY ? "query" : op == GW_CANCEL ? "cancel" : "refund",
+           op == GW_PAY      ? "pay"
+           : op == GW_QUERY  ? "query"
+           : op == GW_CANCEL ? "cancel"
+                             : "refund",
            order, code_end ? code_end : "", r.kind, r.code, r.reason);
     return r;
 }
@@ -169,7 +176,8 @@ static void scenarios(enum pay_channel ch)
     }
     r = call(GW_CANCEL, ch, o, NULL, 0);
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
-    if (ch == CHANNEL_ALIPAY) CHECK(r.cancel_refunded);
+    if (ch == CHANNEL_ALIPAY)
+        CHECK(r.cancel_refunded);
 
     r = call(GW_QUERY, ch, ORDER(99), NULL, 0);
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
@@ -188,10 +196,13 @@ int main(int argc, char **argv)
     CHECK(load_config(&cfg));
     char err[512];
     CHECK_EQ_INT(gateway_open(&g, &cfg, err, sizeof err), GW_OK);
-    if (!g) fprintf(stderr, "gateway_open: %s\n", err);
+    if (!g)
+        fprintf(stderr, "gateway_open: %s\n", err);
     if (g) {
-        if (cfg.alipay.enabled) scenarios(CHANNEL_ALIPAY);
-        if (cfg.wechat.enabled) scenarios(CHANNEL_WECHAT);
+        if (cfg.alipay.enabled)
+            scenarios(CHANNEL_ALIPAY);
+        if (cfg.wechat.enabled)
+            scenarios(CHANNEL_WECHAT);
         gateway_close(g);
     }
     if (sim_pid > 0) {

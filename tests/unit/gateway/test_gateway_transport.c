@@ -37,7 +37,8 @@ static char wechat_body[512], wechat_sig[CRYPTO_SIG_B64_MAX], wechat_ts[32];
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     static char buf[3][8192];
     static int which;
     char *b = buf[which++ % 3];
@@ -65,7 +66,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
     (void)cls;
     (void)c;
     (void)socket_ctx;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) connections++;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        connections++;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -87,7 +89,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     requests++;
-    if (mode == REPLY_DROP) return MHD_NO;
+    if (mode == REPLY_DROP)
+        return MHD_NO;
     struct MHD_Response *r;
     unsigned status = 200;
     static char huge[300 * 1024];
@@ -129,8 +132,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static struct MHD_Daemon *start_server(bool tls, const char *key_pem, const char *cert_pem,
                                        int *port)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     (tls ? MHD_USE_TLS : 0);
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | (tls ? MHD_USE_TLS : 0);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -139,14 +142,14 @@ static struct MHD_Daemon *start_server(bool tls, const char *key_pem, const char
     struct MHD_Daemon *d;
     if (tls)
         d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-                             MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT,
-                             cert_pem, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-                             MHD_OPTION_END);
+                             MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_END);
     else
         d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &sa,
                              MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_END);
     CHECK(d != NULL);
-    if (!d) return NULL;
+    if (!d)
+        return NULL;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : 0;
     CHECK(*port > 0);
@@ -185,8 +188,8 @@ static struct gw_request pay_request(enum pay_channel ch)
     q.op = GW_PAY;
     q.channel = ch;
     snprintf(q.order_no, sizeof q.order_no, "T01202611230001");
-    snprintf(q.auth_code, sizeof q.auth_code, ch == CHANNEL_ALIPAY ? "286412345678901234"
-                                                                     : "134567890123456789");
+    snprintf(q.auth_code, sizeof q.auth_code,
+             ch == CHANNEL_ALIPAY ? "286412345678901234" : "134567890123456789");
     q.amount_fen = 1230;
     q.request_id = 42;
     return q;
@@ -291,12 +294,14 @@ static void sign_canned_replies(struct crypto_rng *rng)
     CHECK_EQ_INT(crypto_key_load_private_file(&ali, path, rng, err, sizeof err), CRYPTO_OK);
     path_of(path, sizeof path, "wxplat.key");
     CHECK_EQ_INT(crypto_key_load_private_file(&wx, path, rng, err, sizeof err), CRYPTO_OK);
-    if (!ali || !wx) return;
-    const char *obj = "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"T01202611230001\","
-                      "\"trade_no\":\"2026112322001\",\"total_amount\":\"12.30\"}";
+    if (!ali || !wx)
+        return;
+    const char *obj =
+        "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"T01202611230001\","
+        "\"trade_no\":\"2026112322001\",\"total_amount\":\"12.30\"}";
     CHECK_EQ_INT(crypto_rsa_sign_b64(ali, rng, obj, strlen(obj), sig, sizeof sig), CRYPTO_OK);
-    snprintf(alipay_ok, sizeof alipay_ok, "{\"alipay_trade_pay_response\":%s,\"sign\":\"%s\"}",
-             obj, sig);
+    snprintf(alipay_ok, sizeof alipay_ok, "{\"alipay_trade_pay_response\":%s,\"sign\":\"%s\"}", obj,
+             sig);
 
     snprintf(wechat_body, sizeof wechat_body,
              "{\"out_trade_no\":\"T01202611230001\",\"transaction_id\":\"4200000001\","
@@ -336,7 +341,8 @@ static void test_no_resend(int port)
     struct gw_reply r;
     int64_t ms;
     CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
-    if (!g) return;
+    if (!g)
+        return;
     const enum gw_op ops[] = {GW_QUERY, GW_PAY, GW_REFUND};
     const char *names[] = {"query", "pay", "refund"};
     const int sent[] = {2, 1, 2}; /* copies the server read */
@@ -357,8 +363,8 @@ static void test_no_resend(int port)
         CHECK(wait_reply(g, &r, &ms));
         CHECK_EQ_INT(r.kind, GW_UNKNOWN);
         CHECK(r.unreachable);
-        printf("%s on a kept-alive connection that died: the server read %d cop%s\n",
-               names[i], (int)requests, requests == 1 ? "y" : "ies");
+        printf("%s on a kept-alive connection that died: the server read %d cop%s\n", names[i],
+               (int)requests, requests == 1 ? "y" : "ies");
         CHECK_EQ_INT(requests, sent[i]);
     }
     mode = REPLY_OK;
@@ -414,7 +420,8 @@ static void test_config_refusals(int port)
     path_of(bad, sizeof bad, "not-a-ca.crt");
     FILE *f = fopen(bad, "w");
     if (f) {
-        fputs("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", f);
+        fputs("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+              f);
         fclose(f);
     }
     snprintf(c.ca_file, sizeof c.ca_file, "%s", bad);
@@ -440,7 +447,8 @@ static void test_config_refusals(int port)
 int main(void)
 {
     struct crypto_rng *rng = NULL;
-    if (!mkdtemp(dir)) return 1;
+    if (!mkdtemp(dir))
+        return 1;
     if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
         fprintf(stderr, "libmicrohttpd without TLS: cannot run\n");
         return 1;
@@ -457,7 +465,8 @@ int main(void)
     int port = 0, plain_port = 0;
     struct MHD_Daemon *tls = start_server(true, key_pem, cert_pem, &port);
     struct MHD_Daemon *plain = start_server(false, NULL, NULL, &plain_port);
-    if (!tls || !plain) return check_done();
+    if (!tls || !plain)
+        return check_done();
 
     struct gateway_config c = base_config(port, true);
     struct gw_reply r;
@@ -541,13 +550,13 @@ int main(void)
             CHECK(wait_reply(g, &r, &ms));
             CHECK_EQ_INT(r.kind, GW_SUCCESS);
         }
-        printf("keep-alive: 2 pays after them opened %d connection(s)\n",
-               connections - before - 1);
+        printf("keep-alive: 2 pays after them opened %d connection(s)\n", connections - before - 1);
         CHECK_EQ_INT(connections - before, 3);
         struct gw_request q = pay_request(CHANNEL_ALIPAY);
         q.op = GW_CANCEL;
         int64_t ms;
-        if (g) CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+        if (g)
+            CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
         CHECK(g && wait_reply(g, &r, &ms));
         CHECK_EQ_INT(connections - before, 3);
         gateway_close(g);
@@ -579,7 +588,8 @@ int main(void)
             while (gateway_next_reply(g, &r)) {
                 CHECK_EQ_INT(r.kind, GW_SUCCESS);
                 CHECK(r.request_id < 40 && !(ids & (1ULL << r.request_id)));
-                if (r.request_id < 40) ids |= 1ULL << r.request_id;
+                if (r.request_id < 40)
+                    ids |= 1ULL << r.request_id;
                 got++;
             }
         }
@@ -596,7 +606,8 @@ int main(void)
         mode = REPLY_SLOW;
         CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
         struct gw_request q = pay_request(CHANNEL_ALIPAY);
-        if (g) CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+        if (g)
+            CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
         for (int i = 0; g && i < 5; i++) { /* get the request onto the wire */
             struct pollfd fds[16];
             int64_t timeout = 50;

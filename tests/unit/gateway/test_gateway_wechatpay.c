@@ -15,7 +15,7 @@
 #include "key_pair.h"
 #include "wechatpay.h"
 
-#define NOW 1795483781LL
+#define NOW             1795483781LL
 #define PLATFORM_SERIAL "5157F09EFDC096DE15EBE81A47057A72"
 
 static struct crypto_rng *rng;
@@ -53,10 +53,12 @@ static bool auth_param(const char *auth, const char *name, char *out, size_t cap
     char pat[64];
     snprintf(pat, sizeof pat, "%s=\"", name);
     const char *p = strstr(auth, pat);
-    if (!p) return false;
+    if (!p)
+        return false;
     p += strlen(pat);
     const char *e = strchr(p, '"');
-    if (!e || (size_t)(e - p) >= cap) return false;
+    if (!e || (size_t)(e - p) >= cap)
+        return false;
     memcpy(out, p, (size_t)(e - p));
     out[e - p] = '\0';
     return true;
@@ -76,9 +78,11 @@ static void check_signed(const struct wire_request *w, const char *method, const
 {
     const char *auth = NULL;
     for (int i = 0; i < w->nheaders; i++)
-        if (strncmp(w->headers[i], "Authorization: ", 15) == 0) auth = w->headers[i] + 15;
+        if (strncmp(w->headers[i], "Authorization: ", 15) == 0)
+            auth = w->headers[i] + 15;
     CHECK(auth != NULL);
-    if (!auth) return;
+    if (!auth)
+        return;
     CHECK(strncmp(auth, "WECHATPAY2-SHA256-RSA2048 ", 26) == 0);
     char mchid[32], nonce[64], ts[32], serial[64], sig[CRYPTO_SIG_B64_MAX];
     CHECK(auth_param(auth, "mchid", mchid, sizeof mchid));
@@ -214,11 +218,13 @@ static struct gw_reply parse(enum gw_op op, long status, const char *body)
 static const char *trade(const char *state)
 {
     static char b[512];
-    snprintf(b, sizeof b, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
-                          "\"out_trade_no\":\"T01202611230001\",\"transaction_id\":"
-                          "\"4200000001202611230001\",\"trade_type\":\"MICROPAY\",\"trade_state\":"
-                          "\"%s\",\"amount\":{\"total\":1230,\"payer_total\":1230,\"currency\":"
-                          "\"CNY\"}}", state);
+    snprintf(b, sizeof b,
+             "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
+             "\"out_trade_no\":\"T01202611230001\",\"transaction_id\":"
+             "\"4200000001202611230001\",\"trade_type\":\"MICROPAY\",\"trade_state\":"
+             "\"%s\",\"amount\":{\"total\":1230,\"payer_total\":1230,\"currency\":"
+             "\"CNY\"}}",
+             state);
     return b;
 }
 
@@ -239,7 +245,8 @@ static void test_pay(void)
     CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"SYSTEMERROR\",\"message\":\"x\"}").kind,
                  GW_UNKNOWN);
     CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"BANKERROR\",\"message\":\"x\"}").kind, GW_UNKNOWN);
-    CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"BANK_ERROR\",\"message\":\"x\"}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_PAY, 403, "{\"code\":\"BANK_ERROR\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
     r = parse(GW_PAY, 403, "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}");
     CHECK_EQ_INT(r.kind, GW_FAILED);
     CHECK_EQ_STR(r.code, "NOT_ENOUGH");
@@ -289,18 +296,31 @@ static void test_query(void)
                  GW_UNKNOWN);
     /* wrong types */
     CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":7}").kind, GW_UNKNOWN);
-    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
-                                      "\"1230\"}}").kind, GW_UNKNOWN);
-    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
-                                      "12.3}}").kind, GW_UNKNOWN);
-    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
-                                      "-5}}").kind, GW_UNKNOWN);
-    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
-                                      "1e300}}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200,
+                       "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
+                       "\"1230\"}}")
+                     .kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200,
+                       "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
+                       "12.3}}")
+                     .kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200,
+                       "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
+                       "-5}}")
+                     .kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QUERY, 200,
+                       "{\"trade_state\":\"SUCCESS\",\"amount\":{\"total\":"
+                       "1e300}}")
+                     .kind,
+                 GW_UNKNOWN);
     CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"amount\":5}").kind,
                  GW_UNKNOWN);
-    CHECK_EQ_INT(parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"out_trade_no\":\"OTHER\"}")
-                     .kind, GW_UNKNOWN);
+    CHECK_EQ_INT(
+        parse(GW_QUERY, 200, "{\"trade_state\":\"SUCCESS\",\"out_trade_no\":\"OTHER\"}").kind,
+        GW_UNKNOWN);
 }
 
 static void test_reverse(void)
@@ -308,8 +328,11 @@ static void test_reverse(void)
     struct gw_reply r = parse(GW_CANCEL, 204, "");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
     CHECK(!r.retry && !r.cancel_refunded);
-    CHECK_EQ_INT(parse(GW_CANCEL, 200, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
-                                       "\"out_trade_no\":\"T01202611230001\"}").kind, GW_SUCCESS);
+    CHECK_EQ_INT(parse(GW_CANCEL, 200,
+                       "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
+                       "\"out_trade_no\":\"T01202611230001\"}")
+                     .kind,
+                 GW_SUCCESS);
     r = parse(GW_CANCEL, 200, "{\"recall\":true}");
     CHECK_EQ_INT(r.kind, GW_UNKNOWN);
     CHECK(r.retry);
@@ -332,11 +355,12 @@ static void test_reverse(void)
 static const char *refund_body(const char *status)
 {
     static char b[700];
-    snprintf(b, sizeof b, "{\"refund_id\":\"50000000382019052709732678859\",\"out_refund_no\":"
-                          "\"R01202611230001\",\"transaction_id\":\"4200000001202611230001\","
-                          "\"out_trade_no\":\"T01202611230001\",\"channel\":\"ORIGINAL\","
-                          "\"status\":\"%s\",\"amount\":{\"total\":1230,\"refund\":500,"
-                          "\"payer_total\":1230,\"payer_refund\":500,\"currency\":\"CNY\"}}",
+    snprintf(b, sizeof b,
+             "{\"refund_id\":\"50000000382019052709732678859\",\"out_refund_no\":"
+             "\"R01202611230001\",\"transaction_id\":\"4200000001202611230001\","
+             "\"out_trade_no\":\"T01202611230001\",\"channel\":\"ORIGINAL\","
+             "\"status\":\"%s\",\"amount\":{\"total\":1230,\"refund\":500,"
+             "\"payer_total\":1230,\"payer_refund\":500,\"currency\":\"CNY\"}}",
              status);
     return b;
 }
@@ -372,8 +396,9 @@ static void test_refund(void)
     CHECK_EQ_INT(parse(GW_REFUND, 429, "{\"code\":\"FREQUENCY_LIMITED\",\"message\":\"x\"}").kind,
                  GW_UNKNOWN);
     /* a refund reply for a smaller amount says so */
-    r = parse(GW_REFUND, 200, "{\"out_refund_no\":\"R01202611230001\",\"status\":\"SUCCESS\","
-                              "\"amount\":{\"refund\":100,\"total\":1230}}");
+    r = parse(GW_REFUND, 200,
+              "{\"out_refund_no\":\"R01202611230001\",\"status\":\"SUCCESS\","
+              "\"amount\":{\"refund\":100,\"total\":1230}}");
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
     CHECK_EQ_INT(r.said.refund_fen, 100);
 }
@@ -388,7 +413,8 @@ static void test_refund_query(void)
     CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/refund/domestic/refunds/R01202611230001");
     CHECK_EQ_STR(w.body, "");
     check_signed(&w, "GET", "/v3/refund/domestic/refunds/R01202611230001");
-    for (int i = 0; i < w.nheaders; i++) CHECK(strncmp(w.headers[i], "Content-Type", 12) != 0);
+    for (int i = 0; i < w.nheaders; i++)
+        CHECK(strncmp(w.headers[i], "Content-Type", 12) != 0);
     wire_request_free(&w);
     req.refund_no[0] = '\0';
     CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_ERR_INTERNAL);
@@ -422,9 +448,9 @@ static void test_refund_query(void)
 /* Answers that speak of an order already holding our number: a resent pay, never FAILED. */
 static void test_duplicate_order_answers(void)
 {
-    const char *codes[] = {"ORDERPAID", "ORDER_PAID", "OUT_TRADE_NO_USED", "ORDER_CLOSED",
-                           "ORDERCLOSED", "ORDERREVERSED", "ORDER_REVERSED", "BUYER_MISMATCH",
-                           "INVALID_REQUEST"};
+    const char *codes[] = {"ORDERPAID",      "ORDER_PAID",     "OUT_TRADE_NO_USED",
+                           "ORDER_CLOSED",   "ORDERCLOSED",    "ORDERREVERSED",
+                           "ORDER_REVERSED", "BUYER_MISMATCH", "INVALID_REQUEST"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         char body[200];
         snprintf(body, sizeof body, "{\"code\":\"%s\",\"message\":\"201 商户订单号重复\"}",
@@ -433,7 +459,8 @@ static void test_duplicate_order_answers(void)
         CHECK_EQ_INT(r.kind, GW_UNKNOWN);
         CHECK_EQ_INT(r.cause, PAY_CAUSE_RESULT_UNKNOWN);
         CHECK_EQ_STR(r.code, codes[i]);
-        if (r.kind != GW_UNKNOWN) fprintf(stderr, "  code %s\n", codes[i]);
+        if (r.kind != GW_UNKNOWN)
+            fprintf(stderr, "  code %s\n", codes[i]);
     }
     /* other operations keep their own reading of the same codes */
     CHECK_EQ_INT(parse(GW_CANCEL, 400, "{\"code\":\"ORDER_REVERSED\",\"message\":\"x\"}").kind,
@@ -457,9 +484,9 @@ static void check_facts(const struct fact_row *row, const struct gw_reply *r, in
     const struct gw_facts *f = &r->said;
     bool ok = r->kind == row->kind && f->order_no_given == (row->order != NULL) &&
               f->refund_no_given == (row->refund_no != NULL) &&
-              f->trade_no_given == (row->trade != NULL) &&
-              f->amount_given == (row->amount >= 0) && f->refund_given == (row->refund >= 0) &&
-              !f->refunded_total_given && (!row->order || strcmp(f->order_no, row->order) == 0) &&
+              f->trade_no_given == (row->trade != NULL) && f->amount_given == (row->amount >= 0) &&
+              f->refund_given == (row->refund >= 0) && !f->refunded_total_given &&
+              (!row->order || strcmp(f->order_no, row->order) == 0) &&
               (!row->refund_no || strcmp(f->refund_no, row->refund_no) == 0) &&
               (!row->trade || strcmp(f->trade_no, row->trade) == 0) &&
               (row->amount < 0 || f->amount_fen == row->amount) &&
@@ -467,17 +494,17 @@ static void check_facts(const struct fact_row *row, const struct gw_reply *r, in
               (row->order || f->order_no[0] == '\0') && (row->amount >= 0 || f->amount_fen == 0);
     CHECK(ok);
     if (!ok)
-        fprintf(stderr, "  row %d (%s %ld): kind %d order %d/%s refund_no %d trade %d amount "
-                        "%d/%lld refund %d/%lld\n", line, gw_op_name(row->op), row->status,
-                r->kind, f->order_no_given, f->order_no, f->refund_no_given, f->trade_no_given,
-                f->amount_given, (long long)f->amount_fen, f->refund_given,
-                (long long)f->refund_fen);
+        fprintf(stderr,
+                "  row %d (%s %ld): kind %d order %d/%s refund_no %d trade %d amount "
+                "%d/%lld refund %d/%lld\n",
+                line, gw_op_name(row->op), row->status, r->kind, f->order_no_given, f->order_no,
+                f->refund_no_given, f->trade_no_given, f->amount_given, (long long)f->amount_fen,
+                f->refund_given, (long long)f->refund_fen);
 }
 
 static void test_facts_table(void)
 {
-    static const char *T = "T01202611230001", *R = "R01202611230001",
-                      *X = "4200000001202611230001";
+    static const char *T = "T01202611230001", *R = "R01202611230001", *X = "4200000001202611230001";
     const char *no_such = "{\"code\":\"ORDER_NOT_EXIST\",\"message\":\"x\"}";
     const char *refused = "{\"code\":\"NOT_ENOUGH\",\"message\":\"x\"}";
     char paid[512], notpay[512], closed[512], refunded[700];
@@ -498,8 +525,10 @@ static void test_facts_table(void)
         {GW_QUERY, 200, notpay, GW_PAYING, T, NULL, X, 1230, -1},
         {GW_QUERY, 200, closed, GW_FAILED, T, NULL, X, 1230, -1},
         {GW_QUERY, 404, no_such, GW_UNKNOWN, NULL, NULL, NULL, -1, -1},
-        {GW_CANCEL, 200, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
-                         "\"out_trade_no\":\"T01202611230001\"}", GW_SUCCESS, T, NULL, NULL, -1, -1},
+        {GW_CANCEL, 200,
+         "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
+         "\"out_trade_no\":\"T01202611230001\"}",
+         GW_SUCCESS, T, NULL, NULL, -1, -1},
         {GW_CANCEL, 204, "", GW_SUCCESS, NULL, NULL, NULL, -1, -1},
         {GW_CANCEL, 404, no_such, GW_SUCCESS, NULL, NULL, NULL, -1, -1},
         {GW_REFUND, 200, refunded, GW_SUCCESS, T, R, X, 1230, 500},
@@ -508,15 +537,20 @@ static void test_facts_table(void)
         {GW_REFUND_QUERY, 404, "{\"code\":\"RESOURCE_NOT_EXISTS\",\"message\":\"x\"}", GW_FAILED,
          NULL, NULL, NULL, -1, -1},
         /* a malformed fact: nothing is taken from the body, and it decides nothing */
-        {GW_QUERY, 200, "{\"out_trade_no\":\"T01202611230001\",\"trade_state\":\"SUCCESS\","
-                        "\"amount\":{\"total\":\"1230\"}}", GW_UNKNOWN, NULL, NULL, NULL, -1, -1},
+        {GW_QUERY, 200,
+         "{\"out_trade_no\":\"T01202611230001\",\"trade_state\":\"SUCCESS\","
+         "\"amount\":{\"total\":\"1230\"}}",
+         GW_UNKNOWN, NULL, NULL, NULL, -1, -1},
         {GW_PAY, 200, "{\"out_trade_no\":7,\"trade_state\":\"SUCCESS\"}", GW_UNKNOWN, NULL, NULL,
          NULL, -1, -1},
-        {GW_REFUND, 200, "{\"out_refund_no\":\"R01202611230001\",\"status\":\"SUCCESS\","
-                         "\"amount\":{\"refund\":5.5}}", GW_UNKNOWN, NULL, NULL, NULL, -1, -1},
-        {GW_PAY, 403, "{\"code\":\"NOT_ENOUGH\",\"out_trade_no\":\"T0120261123000100000000000000"
-                      "0000000000000000000000000000000000\"}", GW_UNKNOWN, NULL, NULL, NULL, -1,
-         -1},
+        {GW_REFUND, 200,
+         "{\"out_refund_no\":\"R01202611230001\",\"status\":\"SUCCESS\","
+         "\"amount\":{\"refund\":5.5}}",
+         GW_UNKNOWN, NULL, NULL, NULL, -1, -1},
+        {GW_PAY, 403,
+         "{\"code\":\"NOT_ENOUGH\",\"out_trade_no\":\"T0120261123000100000000000000"
+         "0000000000000000000000000000000000\"}",
+         GW_UNKNOWN, NULL, NULL, NULL, -1, -1},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct gw_reply r = parse(rows[i].op, rows[i].status, rows[i].body);
@@ -580,11 +614,13 @@ static void test_nonce_cache_overflow(void)
 {
     struct crypto_key *priv = NULL, *pub = NULL;
     static char priv_pem[4096], pub_pem[1024];
-    CHECK_EQ_INT(crypto_rsa_generate_pem(rng, 1024, priv_pem, sizeof priv_pem, pub_pem,
-                                         sizeof pub_pem), CRYPTO_OK);
+    CHECK_EQ_INT(
+        crypto_rsa_generate_pem(rng, 1024, priv_pem, sizeof priv_pem, pub_pem, sizeof pub_pem),
+        CRYPTO_OK);
     CHECK_EQ_INT(crypto_key_parse_private(&priv, priv_pem, rng), CRYPTO_OK);
     CHECK_EQ_INT(crypto_key_parse_public(&pub, pub_pem), CRYPTO_OK);
-    if (!priv || !pub) return;
+    if (!priv || !pub)
+        return;
     struct wechatpay_keys k = keys;
     k.platform_key = pub;
     struct wechatpay_nonces *cache = wechatpay_nonces_new(NOW - 1000);
@@ -683,7 +719,8 @@ static int kind_of(struct signed_reply *s, enum gw_op op)
 static void drop_header(struct signed_reply *s, const char *name)
 {
     for (int i = 0; i < s->resp.nheaders; i++)
-        if (strcasecmp(s->resp.headers[i].name, name) == 0) s->resp.headers[i].name[0] = 'X';
+        if (strcasecmp(s->resp.headers[i].name, name) == 0)
+            s->resp.headers[i].name[0] = 'X';
 }
 
 static void test_broken(void)
@@ -758,7 +795,8 @@ static void test_broken(void)
             snprintf(line, sizeof line, "X-Edge-%d: hop", i);
             wire_response_add_header(&s.resp, line, strlen(line));
         }
-        for (int i = 0; i < 5; i++) s.resp.headers[s.resp.nheaders++] = mine[i];
+        for (int i = 0; i < 5; i++)
+            s.resp.headers[s.resp.nheaders++] = mine[i];
         CHECK_EQ_INT(kind_of(&s, GW_PAY), GW_SUCCESS);
     }
     /* no reply at all */
@@ -788,30 +826,38 @@ static void test_decrypt_resource(void)
     memcpy(key, "0123456789abcdef0123456789ABCDEF", 32);
     const char *plain = "{\"serial_no\":\"5157F09EFDC096DE15EBE81A47057A72\"}";
     CHECK_EQ_INT(crypto_aes_gcm_encrypt(key, 32, "fdasflkja484", 12, "certificate", 11,
-                                        (const unsigned char *)plain, strlen(plain), ct,
-                                        sizeof ct, &n), CRYPTO_OK);
+                                        (const unsigned char *)plain, strlen(plain), ct, sizeof ct,
+                                        &n),
+                 CRYPTO_OK);
     CHECK_EQ_INT(crypto_base64_encode(ct, n, b64, sizeof b64), CRYPTO_OK);
-    snprintf(json, sizeof json, "{\"algorithm\":\"AEAD_AES_256_GCM\",\"nonce\":\"fdasflkja484\","
-                                "\"associated_data\":\"certificate\",\"ciphertext\":\"%s\"}", b64);
+    snprintf(json, sizeof json,
+             "{\"algorithm\":\"AEAD_AES_256_GCM\",\"nonce\":\"fdasflkja484\","
+             "\"associated_data\":\"certificate\",\"ciphertext\":\"%s\"}",
+             b64);
     char *out = wechatpay_decrypt_resource(key, json, strlen(json));
     CHECK_EQ_STR(out, plain);
     free(out);
     key[0] ^= 1;
     CHECK(wechatpay_decrypt_resource(key, json, strlen(json)) == NULL);
     key[0] ^= 1;
-    snprintf(json, sizeof json, "{\"algorithm\":\"AEAD_AES_128_GCM\",\"nonce\":\"fdasflkja484\","
-                                "\"associated_data\":\"certificate\",\"ciphertext\":\"%s\"}", b64);
+    snprintf(json, sizeof json,
+             "{\"algorithm\":\"AEAD_AES_128_GCM\",\"nonce\":\"fdasflkja484\","
+             "\"associated_data\":\"certificate\",\"ciphertext\":\"%s\"}",
+             b64);
     CHECK(wechatpay_decrypt_resource(key, json, strlen(json)) == NULL);
     CHECK(wechatpay_decrypt_resource(key, "{", 1) == NULL);
-    snprintf(json, sizeof json, "{\"algorithm\":\"AEAD_AES_256_GCM\",\"nonce\":\"fdasflkja484\","
-                                "\"associated_data\":\"other\",\"ciphertext\":\"%s\"}", b64);
+    snprintf(json, sizeof json,
+             "{\"algorithm\":\"AEAD_AES_256_GCM\",\"nonce\":\"fdasflkja484\","
+             "\"associated_data\":\"other\",\"ciphertext\":\"%s\"}",
+             b64);
     CHECK(wechatpay_decrypt_resource(key, json, strlen(json)) == NULL);
 }
 
 int main(void)
 {
     CHECK_EQ_INT(crypto_rng_open(&rng), CRYPTO_OK);
-    if (!rng) return check_done();
+    if (!rng)
+        return check_done();
     make_key_pair(rng, &mch_priv, &mch_pub);
     make_key_pair(rng, &plat_priv, &plat_pub);
     keys.base_url = "https://api.mch.weixin.qq.com";

@@ -70,7 +70,8 @@ static void test_every_field_round_trips(void)
     p.backoff_ms = 7;
     p.in_flight = true;
     p.customer_confirming = true;
-    CHECK_EQ_INT(journal_save(j, &p, "pay_reply", "customer confirming", 1700000000790), JOURNAL_OK);
+    CHECK_EQ_INT(journal_save(j, &p, "pay_reply", "customer confirming", 1700000000790),
+                 JOURNAL_OK);
 
     struct payment back;
     memset(&back, 0x5a, sizeof back);
@@ -142,7 +143,7 @@ static void test_code_never_stored(void)
     CHECK_EQ_INT(journal_save(j, &p, "pay_intent", "", 1700000002001), JOURNAL_OK);
     struct payment back;
     CHECK_EQ_INT(journal_load(j, p.order_no, &back), JOURNAL_OK);
-    CHECK_EQ_STR(back.auth_code, ""); /* not even while unresolved */
+    CHECK_EQ_STR(back.auth_code, "");      /* not even while unresolved */
     CHECK_EQ_STR(back.code_last4, "6789"); /* derived when the caller did not set it */
     CHECK_EQ_INT(sql_int("SELECT count(*) FROM payments WHERE auth_code IS NOT NULL"), 0);
 
@@ -240,8 +241,8 @@ static void test_code_gone_from_file(void)
     CHECK_EQ_INT(journal_open(&j, fresh, err, sizeof err), JOURNAL_OK);
     if (!j)
         return;
-    static const enum pay_state unresolved[] = {PAY_NEW, PAY_PAYING, PAY_QUERYING,
-                                                PAY_CANCELLING, PAY_REFUNDING};
+    static const enum pay_state unresolved[] = {PAY_NEW, PAY_PAYING, PAY_QUERYING, PAY_CANCELLING,
+                                                PAY_REFUNDING};
     for (int i = 0; i < 20; i++) {
         char no[ORDER_NO_MAX + 1];
         snprintf(no, sizeof no, "T01-20261123-%06d", 600 + i);
@@ -361,8 +362,8 @@ static void test_each_unresolved(void)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_open_v2(fresh, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     const char *queries[] = {
-        "EXPLAIN QUERY PLAN SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments WHERE "
-        JOURNAL_UNRESOLVED " ORDER BY created_at",
+        "EXPLAIN QUERY PLAN SELECT " JOURNAL_PAYMENT_COLUMNS
+        " FROM payments WHERE " JOURNAL_UNRESOLVED " ORDER BY created_at",
         "EXPLAIN QUERY PLAN SELECT count(*) FROM payments WHERE " JOURNAL_UNRESOLVED,
     };
     for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
@@ -370,7 +371,8 @@ static void test_each_unresolved(void)
         CHECK_EQ_INT(sqlite3_prepare_v2(db, queries[q], -1, &st, NULL), SQLITE_OK);
         while (sqlite3_step(st) == SQLITE_ROW) {
             size_t used = strlen(plan);
-            snprintf(plan + used, sizeof plan - used, "%s; ", (const char *)sqlite3_column_text(st, 3));
+            snprintf(plan + used, sizeof plan - used, "%s; ",
+                     (const char *)sqlite3_column_text(st, 3));
         }
         sqlite3_finalize(st);
         if (!strstr(plan, "payments_unresolved"))

@@ -67,9 +67,9 @@ static void make_journal(const char *path, int payments)
         snprintf(no, sizeof no, "T01-20261123-%06d", i + 1);
         struct payment p = fixture_payment(no, 1700000000000 + i);
         p.state = PAY_PAID;
-        CHECK_EQ_INT(journal_save(j, &p, "paid", "a detail long enough to fill some pages",
-                                  p.created_at),
-                     JOURNAL_OK);
+        CHECK_EQ_INT(
+            journal_save(j, &p, "paid", "a detail long enough to fill some pages", p.created_at),
+            JOURNAL_OK);
     }
     journal_close(j);
 }
@@ -142,7 +142,8 @@ static void test_damaged_page(void)
      * damaged pages, and the later full check both say so, and nothing is written. */
     struct journal *j = NULL;
     char err[1024] = "";
-    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err), JOURNAL_OK);
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
+                 JOURNAL_OK);
     if (j) {
         int count = 0;
         CHECK_EQ_INT(journal_each_unresolved(j, count_payment, &count), JOURNAL_CORRUPT);
@@ -167,7 +168,8 @@ static void test_startup_check(void)
     make_journal(path, 50);
     struct journal *j = NULL;
     char err[1024] = "";
-    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err), JOURNAL_OK);
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
+                 JOURNAL_OK);
     if (j) {
         CHECK_EQ_INT(journal_check(j), JOURNAL_OK);
         struct payment p = fixture_payment("T01-20261123-999999", 1700000000000);
@@ -191,7 +193,8 @@ static void test_startup_check(void)
     CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
                  JOURNAL_CORRUPT);
     path_in(path, sizeof path, "fresh.db");
-    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err), JOURNAL_OK);
+    CHECK_EQ_INT(journal_open_checked(&j, path, JOURNAL_CHECK_STARTUP, err, sizeof err),
+                 JOURNAL_OK);
     journal_close(j);
 }
 
@@ -201,8 +204,9 @@ static void test_not_a_journal(void)
     path_in(path, sizeof path, "other.db");
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ_INT(sqlite3_exec(db, "CREATE TABLE photos(id INTEGER PRIMARY KEY, name TEXT);"
-                                  "INSERT INTO photos(name) VALUES ('cat');",
+    CHECK_EQ_INT(sqlite3_exec(db,
+                              "CREATE TABLE photos(id INTEGER PRIMARY KEY, name TEXT);"
+                              "INSERT INTO photos(name) VALUES ('cat');",
                               NULL, NULL, NULL),
                  SQLITE_OK);
     sqlite3_close(db);
@@ -357,7 +361,8 @@ static bool run_unprivileged(void (*fn)(void))
     if (pid < 0)
         return false;
     if (pid == 0) {
-        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) {
+        if (geteuid() == 0 &&
+            (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) {
             perror("dropping root");
             _exit(2);
         }
@@ -479,7 +484,8 @@ static const char data_v1[] =
     "INSERT INTO payments(order_no, channel, amount_fen, state, auth_code, code_last4,"
     " created_at, pay_sent_at, updated_at, queries, trade_no, refunded_fen, refund_no, refund_fen)"
     " VALUES ('T01-20261120-000001', 'wechat', 5000, 'PAID', NULL, '1111',"
-    " 1700000000000, 1700000000100, 1700000000900, 2, '4200000001', 1500, 'T01-20261120-000001R1', 1500);"
+    " 1700000000000, 1700000000100, 1700000000900, 2, '4200000001', 1500, 'T01-20261120-000001R1', "
+    "1500);"
     "INSERT INTO payments(order_no, channel, amount_fen, state, auth_code, code_last4,"
     " created_at, pay_sent_at, updated_at, refund_no, refund_fen)"
     " VALUES ('T01-20261120-000002', 'alipay', 800, 'REFUNDING', NULL, '2222',"
@@ -575,8 +581,9 @@ static void test_migrate_v1(void)
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
     CHECK_EQ_INT(sqlite3_column_int(st, 0), journal_schema_version());
     sqlite3_finalize(st);
-    CHECK_EQ_INT(sqlite3_prepare_v2(db, "SELECT count(*), max(id) FROM events "
-                                        "WHERE order_no = 'T01-20261120-000003'",
+    CHECK_EQ_INT(sqlite3_prepare_v2(db,
+                                    "SELECT count(*), max(id) FROM events "
+                                    "WHERE order_no = 'T01-20261120-000003'",
                                     -1, &st, NULL),
                  SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -626,9 +633,9 @@ static void test_wrong_tables(void)
     make_journal(path, 2);
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_EQ_INT(sqlite3_exec(db, "ALTER TABLE payments RENAME COLUMN last_error TO oops", NULL,
-                              NULL, NULL),
-                 SQLITE_OK);
+    CHECK_EQ_INT(
+        sqlite3_exec(db, "ALTER TABLE payments RENAME COLUMN last_error TO oops", NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     check_refused(path, JOURNAL_CORRUPT, "current version, a column renamed");
 

@@ -53,7 +53,8 @@ static int make_history(void)
         "INSERT INTO events(order_no, id, at, state, name, detail) "
         " SELECT order_no, 2, created_at + 10, 'PAYING', 'pay_intent', '' FROM payments;"
         "INSERT INTO events(order_no, id, at, state, name, detail) "
-        " SELECT order_no, 3, created_at + 900, 'PAID', 'paid', 'a reply long enough' FROM payments;"
+        " SELECT order_no, 3, created_at + 900, 'PAID', 'paid', 'a reply long enough' FROM "
+        "payments;"
         "COMMIT;",
         NULL, NULL, NULL);
     CHECK_EQ_INT(rc, SQLITE_OK);

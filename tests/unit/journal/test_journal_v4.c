@@ -379,7 +379,8 @@ static void test_background_check(void)
     size_t now_len = 0;
     unsigned char *now = fixture_read(big, &now_len);
     CHECK(before && now && now_len == len &&
-          memcmp(now + (size_t)(middle - 1) * 4096, before + (size_t)(middle - 1) * 4096, 4096) == 0);
+          memcmp(now + (size_t)(middle - 1) * 4096, before + (size_t)(middle - 1) * 4096, 4096) ==
+              0);
     free(now);
     free(before);
 

@@ -9,7 +9,7 @@
 #include "journal.h"
 #include "reports.h"
 
-#define DAY 1700000000000LL /* the report's day starts here */
+#define DAY      1700000000000LL /* the report's day starts here */
 #define NEXT_DAY (DAY + 86400000LL)
 
 static struct journal *j;
@@ -31,8 +31,7 @@ static struct payment sale(const char *no, enum pay_channel ch, int64_t fen, int
     return p;
 }
 
-static void refund(struct payment *p, const char *refund_no, int64_t fen, bool succeeds,
-                   int64_t at)
+static void refund(struct payment *p, const char *refund_no, int64_t fen, bool succeeds, int64_t at)
 {
     snprintf(p->refund_no, sizeof p->refund_no, "%s", refund_no);
     p->refund_fen = fen;
@@ -166,7 +165,8 @@ static void test_listing(void)
 
     /* [from, to): a payment created exactly at `to` belongs to the next period. */
     struct listing edge = {0};
-    CHECK_EQ_INT(report_payments(j, DAY + 1000, DAY + 2000, false, list_payment, &edge), JOURNAL_OK);
+    CHECK_EQ_INT(report_payments(j, DAY + 1000, DAY + 2000, false, list_payment, &edge),
+                 JOURNAL_OK);
     CHECK_EQ_INT(edge.n, 1);
     CHECK_EQ_STR(edge.order_no[0], "A");
 }
@@ -223,9 +223,9 @@ static void test_referred(void)
     CHECK_EQ_INT(day.channel[CHANNEL_WECHAT].referred_count, 1);
     CHECK_EQ_INT(day.channel[CHANNEL_ALIPAY].referred_count, 0);
     CHECK_EQ_INT(day.all.referred_count, 1);
-    CHECK_EQ_INT(day.all.paid_count, 4);        /* as before: L is no sale */
+    CHECK_EQ_INT(day.all.paid_count, 4); /* as before: L is no sale */
     CHECK_EQ_INT(day.all.charged_fen, 8300);
-    CHECK_EQ_INT(day.all.unresolved_count, 2);  /* nor owed work */
+    CHECK_EQ_INT(day.all.unresolved_count, 2); /* nor owed work */
 
     struct listing r = {0};
     CHECK_EQ_INT(report_referred(j, list_payment, &r), JOURNAL_OK);

@@ -34,9 +34,21 @@ int main(void)
     CHECK_EQ_INT(judge(&f, "12345", 9000, &c), CODE_TOO_SHORT);
     CHECK_EQ_INT(judge(&f, "1234567890123456789012345", 9000, &c), CODE_TOO_LONG);
     CHECK_EQ_INT(judge(&f, "1345\t67890123", 9000, &c), CODE_NOT_PRINTABLE);
-    CHECK_EQ_INT(judge(&f, "1345\x7f" "67890123", 9000, &c), CODE_NOT_PRINTABLE);
-    CHECK_EQ_INT(judge(&f, "1345\xc3\xa9" "67890123", 9000, &c), CODE_NOT_PRINTABLE);
-    CHECK_EQ_INT(code_filter_check(&f, "1345\0" "67890123", 13, "", 9000, &c), CODE_NOT_PRINTABLE);
+    CHECK_EQ_INT(judge(&f,
+                       "1345\x7f"
+                       "67890123",
+                       9000, &c),
+                 CODE_NOT_PRINTABLE);
+    CHECK_EQ_INT(judge(&f,
+                       "1345\xc3\xa9"
+                       "67890123",
+                       9000, &c),
+                 CODE_NOT_PRINTABLE);
+    CHECK_EQ_INT(code_filter_check(&f,
+                                   "1345\0"
+                                   "67890123",
+                                   13, "", 9000, &c),
+                 CODE_NOT_PRINTABLE);
 
     /* An AIM prefix typed in front of the code moves to symbology, and dedupe sees the code. */
     CHECK_EQ_INT(judge(&f, "]C0251234567890123456", 10000, &c), CODE_ACCEPT);

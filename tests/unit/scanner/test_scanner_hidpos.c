@@ -69,19 +69,21 @@ static void rejects_malformed_descriptors(void)
     /* Every shorter prefix either fails cleanly or parses; none reads past its end. */
     for (size_t n = 0; n < sizeof access_is_lsr116_desc; n++)
         CHECK(hidpos_parse_descriptor(access_is_lsr116_desc, n, &l) != HIDPOS_PARSE_OK);
-    static const uint8_t unbalanced[] = {0x05, 0x8C, 0xA1, 0x01, 0x09, 0xFE, 0x75, 0x08,
-                                         0x95, 0x04, 0x81, 0x02};
-    CHECK_EQ_INT(hidpos_parse_descriptor(unbalanced, sizeof unbalanced, &l), HIDPOS_PARSE_MALFORMED);
+    static const uint8_t unbalanced[] = {0x05, 0x8C, 0xA1, 0x01, 0x09, 0xFE,
+                                         0x75, 0x08, 0x95, 0x04, 0x81, 0x02};
+    CHECK_EQ_INT(hidpos_parse_descriptor(unbalanced, sizeof unbalanced, &l),
+                 HIDPOS_PARSE_MALFORMED);
     static const uint8_t extra_end[] = {0xC0};
     CHECK_EQ_INT(hidpos_parse_descriptor(extra_end, sizeof extra_end, &l), HIDPOS_PARSE_MALFORMED);
     static const uint8_t pop_first[] = {0xB4};
     CHECK_EQ_INT(hidpos_parse_descriptor(pop_first, sizeof pop_first, &l), HIDPOS_PARSE_MALFORMED);
     /* Input before the first Report ID on a device that uses IDs. */
-    static const uint8_t id_late[] = {0x05, 0x8C, 0x09, 0xFE, 0x75, 0x08, 0x95, 0x04,
-                                      0x81, 0x02, 0x85, 0x02};
+    static const uint8_t id_late[] = {0x05, 0x8C, 0x09, 0xFE, 0x75, 0x08,
+                                      0x95, 0x04, 0x81, 0x02, 0x85, 0x02};
     CHECK_EQ_INT(hidpos_parse_descriptor(id_late, sizeof id_late, &l), HIDPOS_PARSE_MALFORMED);
     /* A report far larger than any endpoint. */
-    static const uint8_t huge[] = {0x05, 0x8C, 0x09, 0xFE, 0x75, 0x08, 0x96, 0xFF, 0x7F, 0x81, 0x02};
+    static const uint8_t huge[] = {0x05, 0x8C, 0x09, 0xFE, 0x75, 0x08,
+                                   0x96, 0xFF, 0x7F, 0x81, 0x02};
     CHECK_EQ_INT(hidpos_parse_descriptor(huge, sizeof huge, &l), HIDPOS_PARSE_MALFORMED);
     /* Decoded data that does not start on a byte boundary. */
     static const uint8_t odd[] = {0x05, 0x8C, 0x75, 0x01, 0x95, 0x01, 0x81, 0x03, 0x09, 0xFE,

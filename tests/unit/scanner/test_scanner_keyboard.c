@@ -19,18 +19,38 @@ static int us_usage(char c, uint8_t *mods)
 {
     static const char shifted_digits[] = ")!@#$%^&*(";
     *mods = 0;
-    if (c >= 'a' && c <= 'z') return 0x04 + (c - 'a');
-    if (c >= 'A' && c <= 'Z') { *mods = KEYMOD_LSHIFT; return 0x04 + (c - 'A'); }
-    if (c >= '1' && c <= '9') return 0x1E + (c - '1');
-    if (c == '0') return 0x27;
+    if (c >= 'a' && c <= 'z')
+        return 0x04 + (c - 'a');
+    if (c >= 'A' && c <= 'Z') {
+        *mods = KEYMOD_LSHIFT;
+        return 0x04 + (c - 'A');
+    }
+    if (c >= '1' && c <= '9')
+        return 0x1E + (c - '1');
+    if (c == '0')
+        return 0x27;
     const char *p = strchr(shifted_digits, c);
-    if (p && c) { *mods = KEYMOD_LSHIFT; return p == shifted_digits ? 0x27 : 0x1E + (int)(p - shifted_digits) - 1; }
+    if (p && c) {
+        *mods = KEYMOD_LSHIFT;
+        return p == shifted_digits ? 0x27 : 0x1E + (int)(p - shifted_digits) - 1;
+    }
     switch (c) {
-    case ' ': return 0x2C; case '-': return 0x2D; case '=': return 0x2E; case '[': return 0x2F;
-    case ']': return 0x30; case '\\': return 0x31; case ';': return 0x33; case '\'': return 0x34;
-    case '`': return 0x35; case ',': return 0x36; case '.': return 0x37; case '/': return 0x38;
-    case '_': *mods = KEYMOD_RSHIFT; return 0x2D; case '+': *mods = KEYMOD_LSHIFT; return 0x2E;
-    case ':': *mods = KEYMOD_LSHIFT; return 0x33; case '?': *mods = KEYMOD_LSHIFT; return 0x38;
+    case ' ': return 0x2C;
+    case '-': return 0x2D;
+    case '=': return 0x2E;
+    case '[': return 0x2F;
+    case ']': return 0x30;
+    case '\\': return 0x31;
+    case ';': return 0x33;
+    case '\'': return 0x34;
+    case '`': return 0x35;
+    case ',': return 0x36;
+    case '.': return 0x37;
+    case '/': return 0x38;
+    case '_': *mods = KEYMOD_RSHIFT; return 0x2D;
+    case '+': *mods = KEYMOD_LSHIFT; return 0x2E;
+    case ':': *mods = KEYMOD_LSHIFT; return 0x33;
+    case '?': *mods = KEYMOD_LSHIFT; return 0x38;
     }
     return -1;
 }
@@ -69,8 +89,8 @@ static void every_character_us(void)
 {
     struct kbd_decoder d;
     struct scan_events ev;
-    const char *texts[] = {"0123456789", "abcdefghijklmnopqrstuvwxyz",
-                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "!@#$%^&*()", "-=[]\\;',./`_+:? "};
+    const char *texts[] = {"0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                           "!@#$%^&*()", "-=[]\\;',./`_+:? "};
     init(&d, &ev, SCAN_LAYOUT_US, SCAN_SUFFIX_ENTER);
     for (int i = 0; i < 5; i++) {
         type_us(&d, texts[i]);
@@ -242,11 +262,23 @@ static void azerty(void)
         key(&d, KEYMOD_LSHIFT, (uint8_t)u);
     key(&d, 0, KEY_USAGE_ENTER);
     /* Unshifted top row: & " ' ( - _ ; letters moved: usage of US 'q' types 'a' and so on. */
-    key(&d, 0, 0x1E); key(&d, 0, 0x20); key(&d, 0, 0x21); key(&d, 0, 0x22);
-    key(&d, 0, 0x23); key(&d, 0, 0x25);
-    key(&d, 0, 0x14); key(&d, 0, 0x04); key(&d, 0, 0x1A); key(&d, 0, 0x1D);
-    key(&d, 0, 0x33); key(&d, KEYMOD_LSHIFT, 0x33); key(&d, 0, 0x10); key(&d, 0, 0x36);
-    key(&d, KEYMOD_RALT, 0x27); key(&d, KEYMOD_RALT, 0x20); key(&d, 0, 0x38);
+    key(&d, 0, 0x1E);
+    key(&d, 0, 0x20);
+    key(&d, 0, 0x21);
+    key(&d, 0, 0x22);
+    key(&d, 0, 0x23);
+    key(&d, 0, 0x25);
+    key(&d, 0, 0x14);
+    key(&d, 0, 0x04);
+    key(&d, 0, 0x1A);
+    key(&d, 0, 0x1D);
+    key(&d, 0, 0x33);
+    key(&d, KEYMOD_LSHIFT, 0x33);
+    key(&d, 0, 0x10);
+    key(&d, 0, 0x36);
+    key(&d, KEYMOD_RALT, 0x27);
+    key(&d, KEYMOD_RALT, 0x20);
+    key(&d, 0, 0x38);
     key(&d, 0, KEY_USAGE_ENTER);
     /* é (unshifted 2) is not ASCII: the code is dropped. */
     key(&d, 0, 0x1F);

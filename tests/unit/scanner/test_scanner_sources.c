@@ -57,9 +57,10 @@ static void lines_on_a_pipe(void)
     const char *input = "134567890123456789\n"
                         "134567890123456789\r\n" /* same code again: one scan */
                         "281234567890123456\n"
-                        "12\n"                   /* too short */
-                        "\n"                     /* empty line: nothing */
-                        "2812345\x01" "67890\n"  /* control character */
+                        "12\n" /* too short */
+                        "\n"   /* empty line: nothing */
+                        "2812345\x01"
+                        "67890\n" /* control character */
                         "]C0251234567890123456\n";
     CHECK(write(p[1], input, strlen(input)) == (ssize_t)strlen(input));
     char longline[400];

@@ -40,26 +40,26 @@ int main(void)
 
     char buf[CAUSE_TEXT_MAX];
     /* English: the drivers' precise words. */
-    CHECK_EQ_STR(cause_text(UI_LANG_EN, PAY_CAUSE_BALANCE, "buyer's bank card balance is not enough",
-                             buf, sizeof buf),
+    CHECK_EQ_STR(cause_text(UI_LANG_EN, PAY_CAUSE_BALANCE,
+                            "buyer's bank card balance is not enough", buf, sizeof buf),
                  "buyer's bank card balance is not enough");
     /* Chinese: the cause's words alone where they say it all. */
     cause_text(UI_LANG_ZH, PAY_CAUSE_BALANCE, "buyer's balance is not enough", buf, sizeof buf);
     CHECK(strstr(buf, "余额不足") != NULL);
     CHECK(!has_english_word(buf));
     cause_text(UI_LANG_ZH, PAY_CAUSE_CODE_EXPIRED, "payment code expired: ask for a new one", buf,
-                sizeof buf);
+               sizeof buf);
     CHECK(strstr(buf, "过期") != NULL);
     CHECK(!has_english_word(buf));
     cause_text(UI_LANG_ZH, PAY_CAUSE_WINDOW_CLOSED, "no definite answer within the payment window",
-                buf, sizeof buf);
+               buf, sizeof buf);
     CHECK(!has_english_word(buf));
     /* ... and with the English detail where the vendor needs it. */
     cause_text(UI_LANG_ZH, PAY_CAUSE_NO_ANSWER, "no answer from the gateway: Timeout was reached",
-                buf, sizeof buf);
+               buf, sizeof buf);
     CHECK_EQ_STR(buf, "网关无应答（no answer from the gateway: Timeout was reached）");
     cause_text(UI_LANG_ZH, PAY_CAUSE_MERCHANT_SETUP, "Alipay refused the request (40002 isv.x)",
-                buf, sizeof buf);
+               buf, sizeof buf);
     CHECK(strstr(buf, "isv.x") != NULL);
     /* A reason journaled before causes existed, or nothing to say. */
     CHECK_EQ_STR(cause_text(UI_LANG_ZH, PAY_CAUSE_OTHER, "old words", buf, sizeof buf),

@@ -143,9 +143,9 @@ static void paying(void)
     CHECK_EQ_INT(type(&m, "12"), UI_CMD_REDRAW);
     CHECK_EQ_INT(key(&m, KEY_BACKSPACE), UI_CMD_REDRAW); /* edits the code, does not leave */
     CHECK_EQ_STR(in.code, "1");
-    CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK);               /* Esc leaves, code or not */
+    CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK); /* Esc leaves, code or not */
     type(&m, "12345678901234567890123456789012345678901234567890123456789012345678901234567890");
-    CHECK_EQ_INT(key(&m, KEY_ENTER), UI_CMD_SCAN);        /* too long arrives too long */
+    CHECK_EQ_INT(key(&m, KEY_ENTER), UI_CMD_SCAN); /* too long arrives too long */
     CHECK_EQ_INT((int)strlen(cmd.code), UI_SCAN_MAX);
     /* A new visit to the scan screen starts with no code. */
     type(&m, "99");
@@ -249,7 +249,9 @@ static void detail(void)
 
 static void refund(void)
 {
-    struct payment p = {.order_no = "T01-20261123-000003", .state = PAY_PAID, .amount_fen = 1000,
+    struct payment p = {.order_no = "T01-20261123-000003",
+                        .state = PAY_PAID,
+                        .amount_fen = 1000,
                         .refunded_fen = 300};
     struct ui_model m = {.screen = UI_SCREEN_REFUND, .refund_step = UI_REFUND_ORDER};
     memset(&in, 0, sizeof in);

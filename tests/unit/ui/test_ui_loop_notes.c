@@ -43,8 +43,8 @@ static struct loop *open_loop(const struct config *cfg, struct journal *j, int *
 {
     struct loop_observer obs = {.ctx = notes_seen, .message = on_message};
     struct loop *l = NULL;
-    CHECK_EQ_INT(loop_open(&l, cfg, j, j ? NULL : "cannot open /nowhere/journal.db: denied",
-                           NULL, NULL, NULL, &obs),
+    CHECK_EQ_INT(loop_open(&l, cfg, j, j ? NULL : "cannot open /nowhere/journal.db: denied", NULL,
+                           NULL, NULL, &obs),
                  LOOP_OK);
     return l;
 }
@@ -103,9 +103,16 @@ int main(void)
     journal_close(j);
 
     const enum loop_note expected[] = {
-        LOOP_NOTE_JOURNAL_UNUSABLE, LOOP_NOTE_NO_JOURNAL, LOOP_NOTE_REFUND_NO_JOURNAL,
-        LOOP_NOTE_BAD_AMOUNT, LOOP_NOTE_BAD_SCAN, LOOP_NOTE_SCAN_BEFORE_AMOUNT, LOOP_NOTE_BUSY,
-        LOOP_NOTE_CHANNEL_OFF, LOOP_NOTE_REFUND_NOT_PAID, LOOP_NOTE_REFUND_NO_ORDER,
+        LOOP_NOTE_JOURNAL_UNUSABLE,
+        LOOP_NOTE_NO_JOURNAL,
+        LOOP_NOTE_REFUND_NO_JOURNAL,
+        LOOP_NOTE_BAD_AMOUNT,
+        LOOP_NOTE_BAD_SCAN,
+        LOOP_NOTE_SCAN_BEFORE_AMOUNT,
+        LOOP_NOTE_BUSY,
+        LOOP_NOTE_CHANNEL_OFF,
+        LOOP_NOTE_REFUND_NOT_PAID,
+        LOOP_NOTE_REFUND_NO_ORDER,
         LOOP_NOTE_RESUMING,
     };
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {

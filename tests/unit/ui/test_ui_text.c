@@ -60,12 +60,19 @@ static bool has_english_word(const char *s)
 static void check_every_note(void)
 {
     for (int n = 0; n < LOOP_NOTE__COUNT; n++) {
-        struct loop_message m = {.note = (enum loop_note)n, .level = LOOP_WARN,
-                                 .text = "English from the loop", .order_no = "E2E1202611230001",
-                                 .code = "****0003", .count = 2, .amount_fen = 1250,
-                                 .channel = CHANNEL_ALIPAY, .state = PAY_FAILED,
-                                 .money = MONEY_ZERO, .paycode = PAYCODE_BAD_LENGTH,
-                                 .engine = ENGINE_INVALID, .journal = JOURNAL_FULL,
+        struct loop_message m = {.note = (enum loop_note)n,
+                                 .level = LOOP_WARN,
+                                 .text = "English from the loop",
+                                 .order_no = "E2E1202611230001",
+                                 .code = "****0003",
+                                 .count = 2,
+                                 .amount_fen = 1250,
+                                 .channel = CHANNEL_ALIPAY,
+                                 .state = PAY_FAILED,
+                                 .money = MONEY_ZERO,
+                                 .paycode = PAYCODE_BAD_LENGTH,
+                                 .engine = ENGINE_INVALID,
+                                 .journal = JOURNAL_FULL,
                                  .journal_reason = "the disk is full: nothing was written",
                                  .detail = "disk I/O error"};
         char en[400], zh[400];
@@ -83,15 +90,16 @@ static void check_every_note(void)
 static void check_notes_in_chinese(void)
 {
     char out[400];
-    struct loop_message busy = {.note = LOOP_NOTE_BUSY, .level = LOOP_WARN,
+    struct loop_message busy = {.note = LOOP_NOTE_BUSY,
+                                .level = LOOP_WARN,
                                 .text = "a payment is under way: finish or abort it first"};
     cashier_note_text(UI_LANG_ZH, &busy, out, sizeof out);
     CHECK_EQ_STR(out, "有一笔收款正在进行：请先完成或中止");
     cashier_note_text(UI_LANG_EN, &busy, out, sizeof out);
     CHECK_EQ_STR(out, busy.text);
 
-    struct loop_message scan = {.note = LOOP_NOTE_SCAN_WHILE_BUSY, .level = LOOP_WARN,
-                                .code = "****1203"};
+    struct loop_message scan = {
+        .note = LOOP_NOTE_SCAN_WHILE_BUSY, .level = LOOP_WARN, .code = "****1203"};
     cashier_note_text(UI_LANG_ZH, &scan, out, sizeof out);
     CHECK(strstr(out, "****1203") != NULL);
     CHECK(strstr(out, "已有一笔收款正在进行") != NULL);
@@ -99,15 +107,17 @@ static void check_notes_in_chinese(void)
     cashier_note_text(UI_LANG_EN, &scan, out, sizeof out);
     CHECK_EQ_STR(out, "scan ****1203 refused: a payment is already under way");
 
-    struct loop_message above = {.note = LOOP_NOTE_REFUND_ABOVE, .level = LOOP_WARN,
-                                 .amount_fen = 1250};
+    struct loop_message above = {
+        .note = LOOP_NOTE_REFUND_ABOVE, .level = LOOP_WARN, .amount_fen = 1250};
     cashier_note_text(UI_LANG_ZH, &above, out, sizeof out);
     CHECK_EQ_STR(out, "退款金额须大于 0.00 且不超过 12.50");
     cashier_note_text(UI_LANG_EN, &above, out, sizeof out);
     CHECK_EQ_STR(out, "refund must be above 0.00 and at most 12.50");
 
-    struct loop_message not_paid = {.note = LOOP_NOTE_REFUND_NOT_PAID, .level = LOOP_WARN,
-                                    .order_no = "E2E1202611230007", .state = PAY_CANCELLED};
+    struct loop_message not_paid = {.note = LOOP_NOTE_REFUND_NOT_PAID,
+                                    .level = LOOP_WARN,
+                                    .order_no = "E2E1202611230007",
+                                    .state = PAY_CANCELLED};
     cashier_note_text(UI_LANG_ZH, &not_paid, out, sizeof out);
     CHECK_EQ_STR(out, "订单 E2E1202611230007 状态为已撤销：只有已支付的订单可以退款");
     cashier_note_text(UI_LANG_EN, &not_paid, out, sizeof out);
@@ -117,19 +127,21 @@ static void check_notes_in_chinese(void)
     struct loop_message one = {.note = LOOP_NOTE_RESUMING, .level = LOOP_INFO, .count = 1};
     cashier_note_text(UI_LANG_EN, &one, out, sizeof out);
     CHECK_EQ_STR(out, "resuming 1 unresolved payment");
-    struct loop_message held = {.note = LOOP_NOTE_JOURNAL_HELD, .level = LOOP_ERROR,
+    struct loop_message held = {.note = LOOP_NOTE_JOURNAL_HELD,
+                                .level = LOOP_ERROR,
                                 .journal = JOURNAL_FULL,
                                 .journal_reason = "the disk is full: nothing was written",
-                                .detail = "database or disk is full", .order_no = "E2E1202611230002"};
+                                .detail = "database or disk is full",
+                                .order_no = "E2E1202611230002"};
     cashier_note_text(UI_LANG_ZH, &held, out, sizeof out);
     CHECK_EQ_STR(out, "日志：磁盘已满：什么也没有写入（database or disk is full）；"
                       "订单 E2E1202611230002 暂停，日志可写入后继续");
-    struct loop_message refused = {.note = LOOP_NOTE_REFUND_REFUSED, .level = LOOP_WARN,
-                                   .engine = ENGINE_REFUSED};
+    struct loop_message refused = {
+        .note = LOOP_NOTE_REFUND_REFUSED, .level = LOOP_WARN, .engine = ENGINE_REFUSED};
     cashier_note_text(UI_LANG_ZH, &refused, out, sizeof out);
     CHECK(!has_english_word(out));
-    struct loop_message off = {.note = LOOP_NOTE_CHANNEL_OFF, .level = LOOP_WARN,
-                               .channel = CHANNEL_WECHAT};
+    struct loop_message off = {
+        .note = LOOP_NOTE_CHANNEL_OFF, .level = LOOP_WARN, .channel = CHANNEL_WECHAT};
     cashier_note_text(UI_LANG_ZH, &off, out, sizeof out);
     CHECK_EQ_STR(out, "本终端未开通微信支付");
 }

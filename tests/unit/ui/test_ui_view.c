@@ -149,8 +149,8 @@ static void refund_limit(void)
     p.state = PAY_REFUNDED;
     CHECK_EQ_INT(view_refundable(&p, &why), 0);
     CHECK_EQ_INT(why, T_REF_FULLY);
-    const enum pay_state not_paid[] = {PAY_NEW, PAY_PAYING, PAY_QUERYING, PAY_CANCELLING,
-                                       PAY_FAILED, PAY_CANCELLED};
+    const enum pay_state not_paid[] = {PAY_NEW,        PAY_PAYING, PAY_QUERYING,
+                                       PAY_CANCELLING, PAY_FAILED, PAY_CANCELLED};
     for (size_t i = 0; i < sizeof not_paid / sizeof not_paid[0]; i++) {
         p.state = not_paid[i];
         why = T__COUNT;

@@ -83,8 +83,11 @@ static void script_data(void)
         .paid_count = 2, .charged_fen = 2230, .refunded_fen = 300, .net_fen = 1930};
     eod.channel[CHANNEL_ALIPAY] = (struct report_totals){
         .refunded_count = 1, .charged_fen = 99900, .refunded_fen = 99900, .unresolved_count = 1};
-    eod.all = (struct report_totals){.paid_count = 2, .refunded_count = 1, .charged_fen = 102130,
-                                     .refunded_fen = 100200, .net_fen = 1930,
+    eod.all = (struct report_totals){.paid_count = 2,
+                                     .refunded_count = 1,
+                                     .charged_fen = 102130,
+                                     .refunded_fen = 100200,
+                                     .net_fen = 1930,
                                      .unresolved_count = 1};
     unresolved[0] = rows[1];
 }
