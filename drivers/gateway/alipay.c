@@ -16,6 +16,7 @@
 
 #include "money.h"
 #include "paycode.h"
+#include "reply_fields.h"
 
 /* --- a growable string ----------------------------------------------------------------- */
 
@@ -332,12 +333,6 @@ static bool find_members(const char *body, size_t len, const char *const *names,
 
 /* --- replies: codes -------------------------------------------------------------------- */
 
-struct code_words {
-    const char *code;
-    enum pay_cause cause;
-    const char *words;
-};
-
 /* alipay.trade.pay sub_codes that are definite: no money moved, a new code is needed.
  * Source: alipay.trade.pay error table (README.md "Alipay pay codes"). */
 static const struct code_words pay_failures[] = {
@@ -422,41 +417,6 @@ static const struct code_words refund_failures[] = {
     {NULL, PAY_CAUSE_NONE, NULL},
 };
 
-static const struct code_words *entry_for(const struct code_words *table, const char *code)
-{
-    for (; table->code; table++)
-        if (strcmp(table->code, code) == 0)
-            return table;
-    return NULL;
-}
-
-static const char *str_field(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static bool listed(const char *const *list, const char *code)
-{
-    for (; *list; list++)
-        if (strcmp(*list, code) == 0)
-            return true;
-    return false;
-}
-
-/* A string fact: false when present but not a string or too long for its field. */
-static bool text_fact(const cJSON *o, const char *name, bool *given, char *out, size_t cap)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!v)
-        return true;
-    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
-        return false;
-    snprintf(out, cap, "%s", v->valuestring);
-    *given = true;
-    return true;
-}
-
 /* A money fact, "12.30" into fen. False when present but not an exact amount. */
 static bool money_fact(const cJSON *o, const char *name, bool *given, int64_t *fen)
 {
@@ -478,9 +438,10 @@ static bool money_fact(const cJSON *o, const char *name, bool *given, int64_t *f
  * fact is there but malformed: the reply is then not read at all. */
 static bool read_facts(const cJSON *o, struct gw_facts *f)
 {
-    return text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
-           text_fact(o, "out_request_no", &f->refund_no_given, f->refund_no, sizeof f->refund_no) &&
-           text_fact(o, "trade_no", &f->trade_no_given, f->trade_no, sizeof f->trade_no) &&
+    return json_text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
+           json_text_fact(o, "out_request_no", &f->refund_no_given, f->refund_no,
+                          sizeof f->refund_no) &&
+           json_text_fact(o, "trade_no", &f->trade_no_given, f->trade_no, sizeof f->trade_no) &&
            money_fact(o, "total_amount", &f->amount_given, &f->amount_fen) &&
            money_fact(o, "refund_amount", &f->refund_given, &f->refund_fen) &&
            money_fact(o, "refund_fee", &f->refunded_total_given, &f->refunded_total_fen);
@@ -489,7 +450,7 @@ static bool read_facts(const cJSON *o, struct gw_facts *f)
 /* alipay.trade.fastpay.refund.query answered 10000 (A9 in README.md). */
 static void map_refund_query(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
 {
-    const char *status = str_field(o, "refund_status");
+    const char *status = json_string(o, "refund_status");
     const struct gw_facts *f = &r->said;
     if (status && strcmp(status, "REFUND_SUCCESS") == 0) {
         reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, status, "refunded");
@@ -515,7 +476,7 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
     switch (req->op) {
     case GW_PAY: reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "paid"); return;
     case GW_QUERY:
-        status = str_field(o, "trade_status");
+        status = json_string(o, "trade_status");
         if (!status) {
             reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
                       "Alipay query reply has no trade_status");
@@ -532,8 +493,8 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
         }
         return;
     case GW_CANCEL:
-        retry_flag = str_field(o, "retry_flag");
-        action = str_field(o, "action");
+        retry_flag = json_string(o, "retry_flag");
+        action = json_string(o, "action");
         if (retry_flag && strcmp(retry_flag, "Y") == 0) {
             r->retry = true;
             reply_set(r, GW_UNKNOWN, PAY_CAUSE_CANCEL_RETRY, "10000",
@@ -557,7 +518,7 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
 static void map_business_failure(const cJSON *o, const struct gw_request *req, const char *code,
                                  struct gw_reply *r)
 {
-    const char *sub = str_field(o, "sub_code");
+    const char *sub = json_string(o, "sub_code");
     const struct code_words *entry;
     if (!sub)
         sub = "";
@@ -569,14 +530,14 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req, c
     }
     switch (req->op) {
     case GW_PAY:
-        if (listed(pay_duplicates, sub)) {
+        if (code_listed(pay_duplicates, sub)) {
             reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub,
                       "Alipay already holds a trade with this number (%s): an earlier copy of "
                       "this request may have reached it; the query decides",
                       sub);
             return;
         }
-        if ((entry = entry_for(pay_failures, sub))) {
+        if ((entry = code_words_find(pay_failures, sub))) {
             reply_set(r, GW_FAILED, entry->cause, sub, "%s", entry->words);
             return;
         }
@@ -590,8 +551,8 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req, c
         }
         break;
     case GW_CANCEL: {
-        const char *retry_flag = str_field(o, "retry_flag");
-        if ((entry = entry_for(cancel_failures, sub)) &&
+        const char *retry_flag = json_string(o, "retry_flag");
+        if ((entry = code_words_find(cancel_failures, sub)) &&
             !(retry_flag && strcmp(retry_flag, "Y") == 0)) {
             reply_set(r, GW_FAILED, entry->cause, sub, "%s", entry->words);
             return;
@@ -600,7 +561,7 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req, c
         break;
     }
     case GW_REFUND:
-        if ((entry = entry_for(refund_failures, sub))) {
+        if ((entry = code_words_find(refund_failures, sub))) {
             reply_set(r, GW_FAILED, entry->cause, sub, "%s", entry->words);
             return;
         }
@@ -621,7 +582,7 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req, c
 
 static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
 {
-    const char *code = str_field(o, "code");
+    const char *code = json_string(o, "code");
     if (!code) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay reply has no code");
         return;
@@ -638,7 +599,7 @@ static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_re
         /* The gateway refused the request before any business step (missing or invalid
          * parameter, signature, permission): nothing happened. A query learns nothing from
          * it, so it stays unknown there. */
-        const char *sub = str_field(o, "sub_code");
+        const char *sub = json_string(o, "sub_code");
         bool query = req->op == GW_QUERY || req->op == GW_REFUND_QUERY;
         reply_set(r, query ? GW_UNKNOWN : GW_FAILED, PAY_CAUSE_MERCHANT_SETUP, sub ? sub : code,
                   "Alipay refused the request (%s %s): check the configuration", code,
@@ -694,7 +655,7 @@ void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
     }
     int which = spans[0].count ? 0 : spans[1].count ? 1 : -1;
     const cJSON *obj = which >= 0 ? cJSON_GetObjectItemCaseSensitive(root, names[which]) : NULL;
-    const char *sign = str_field(root, "sign");
+    const char *sign = json_string(root, "sign");
     if (!cJSON_IsObject(obj)) {
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "Alipay reply has no %s object", key);
     } else if (!sign) {

@@ -19,6 +19,7 @@
 
 #include "money.h"
 #include "paycode.h"
+#include "reply_fields.h"
 
 /* --- requests -------------------------------------------------------------------------- */
 
@@ -332,19 +333,6 @@ static enum nonce_verdict nonces_note(struct wechatpay_nonces *s, const char *no
 
 /* --- replies: what the body says -------------------------------------------------------- */
 
-/* A string fact: false when present but not a string or too long for its field. */
-static bool text_fact(const cJSON *o, const char *name, bool *given, char *out, size_t cap)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!v)
-        return true;
-    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
-        return false;
-    snprintf(out, cap, "%s", v->valuestring);
-    *given = true;
-    return true;
-}
-
 /* amount.<name> in fen. False when present but not a whole, non-negative number. */
 static bool fen_fact(const cJSON *o, const char *name, bool *given, int64_t *fen)
 {
@@ -371,20 +359,16 @@ static bool fen_fact(const cJSON *o, const char *name, bool *given, int64_t *fen
  * malformed: the reply is then not read at all. */
 static bool read_facts(const cJSON *o, struct gw_facts *f)
 {
-    return text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
-           text_fact(o, "out_refund_no", &f->refund_no_given, f->refund_no, sizeof f->refund_no) &&
-           text_fact(o, "transaction_id", &f->trade_no_given, f->trade_no, sizeof f->trade_no) &&
+    return json_text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
+           json_text_fact(o, "out_refund_no", &f->refund_no_given, f->refund_no,
+                          sizeof f->refund_no) &&
+           json_text_fact(o, "transaction_id", &f->trade_no_given, f->trade_no,
+                          sizeof f->trade_no) &&
            fen_fact(o, "total", &f->amount_given, &f->amount_fen) &&
            fen_fact(o, "refund", &f->refund_given, &f->refund_fen);
 }
 
 /* --- replies: states and codes --------------------------------------------------------- */
-
-struct code_words {
-    const char *code;
-    enum pay_cause cause;
-    const char *words;
-};
 
 /* Error codes that are definite for code pay: nothing was charged. Both the APIv3 spellings
  * and the v2 ones WeChat still returns are listed (README.md "WeChat pay codes"). */
@@ -444,37 +428,15 @@ static const struct code_words refund_failures[] = {
     {NULL, PAY_CAUSE_NONE, NULL},
 };
 
-static const struct code_words *entry_for(const struct code_words *t, const char *code)
-{
-    for (; t->code; t++)
-        if (strcmp(t->code, code) == 0)
-            return t;
-    return NULL;
-}
-
-static bool listed(const char *const *list, const char *code)
-{
-    for (; *list; list++)
-        if (strcmp(*list, code) == 0)
-            return true;
-    return false;
-}
-
 static bool is_code(const char *code, const char *a, const char *b)
 {
     return strcmp(code, a) == 0 || (b && strcmp(code, b) == 0);
 }
 
-static const char *str_field(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* A 200 body describing the trade (codepay reply and query reply share the shape). */
 static void map_trade(const cJSON *o, const struct gw_request *req, struct gw_reply *r)
 {
-    const char *state = str_field(o, "trade_state");
+    const char *state = json_string(o, "trade_state");
     if (!state) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat reply has no trade_state");
     } else if (strcmp(state, "SUCCESS") == 0 || strcmp(state, "REFUND") == 0) {
@@ -516,14 +478,14 @@ static void map_error(const char *code, const struct gw_request *req, long statu
             reply_set(r, GW_PAYING, PAY_CAUSE_NONE, code, "waiting for the customer to confirm");
             return;
         }
-        if (listed(pay_duplicates, code)) {
+        if (code_listed(pay_duplicates, code)) {
             reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
                       "WeChat Pay already holds an order with this number (%s): an earlier "
                       "copy of this request may have reached it; the query decides",
                       code);
             return;
         }
-        if ((entry = entry_for(pay_failures, code))) {
+        if ((entry = code_words_find(pay_failures, code))) {
             reply_set(r, GW_FAILED, entry->cause, code, "%s", entry->words);
             return;
         }
@@ -548,7 +510,7 @@ static void map_error(const char *code, const struct gw_request *req, long statu
             reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, code, "cancelled: already reversed");
             return;
         }
-        if ((entry = entry_for(reverse_failures, code))) {
+        if ((entry = code_words_find(reverse_failures, code))) {
             reply_set(r, GW_FAILED, entry->cause, code, "%s", entry->words);
             return;
         }
@@ -556,7 +518,7 @@ static void map_error(const char *code, const struct gw_request *req, long statu
         r->retry = true;
         break;
     case GW_REFUND:
-        if ((entry = entry_for(refund_failures, code))) {
+        if ((entry = code_words_find(refund_failures, code))) {
             reply_set(r, GW_FAILED, entry->cause, code, "%s", entry->words);
             return;
         }
@@ -578,7 +540,7 @@ static void map_error(const char *code, const struct gw_request *req, long statu
 /* A refund object: the refund reply and the refund query's reply share the shape (W6). */
 static void map_refund(const cJSON *o, struct gw_reply *r)
 {
-    const char *status = str_field(o, "status");
+    const char *status = json_string(o, "status");
     if (!status) {
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat refund reply has no status");
     } else if (strcmp(status, "SUCCESS") == 0) {
@@ -604,7 +566,7 @@ static void map_ok(const cJSON *root, const struct gw_request *req, long status,
     const cJSON *recall = cJSON_GetObjectItemCaseSensitive(root, "recall");
     if (status == 202) {
         /* codepay: accepted, the customer must confirm (e.g. enter the password) */
-        const char *code = str_field(root, "code");
+        const char *code = json_string(root, "code");
         reply_set(r, req->op == GW_PAY ? GW_PAYING : GW_UNKNOWN, PAY_CAUSE_NONE,
                   code ? code : "USERPAYING", "waiting for the customer to confirm");
     } else if (status != 200) {
@@ -698,7 +660,7 @@ void wechatpay_parse(const struct wechatpay_keys *keys, struct wechatpay_nonces 
     } else if (resp->status >= 200 && resp->status < 300) {
         map_ok(root, req, resp->status, out);
     } else {
-        const char *code = str_field(root, "code");
+        const char *code = json_string(root, "code");
         if (!code)
             reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
                       "WeChat Pay HTTP %ld without an error code", resp->status);
@@ -715,8 +677,8 @@ char *wechatpay_decrypt_resource(const unsigned char apiv3_key[32], const char *
 {
     cJSON *o = cJSON_ParseWithLength(resource_json, len);
     char *plain = NULL;
-    const char *alg = str_field(o, "algorithm"), *ct = str_field(o, "ciphertext");
-    const char *nonce = str_field(o, "nonce"), *aad = str_field(o, "associated_data");
+    const char *alg = json_string(o, "algorithm"), *ct = json_string(o, "ciphertext");
+    const char *nonce = json_string(o, "nonce"), *aad = json_string(o, "associated_data");
     if (alg && ct && nonce && strcmp(alg, "AEAD_AES_256_GCM") == 0) {
         size_t ctlen = strlen(ct), raw_len = 0, plain_len = 0;
         unsigned char *raw = malloc(ctlen + 1);
