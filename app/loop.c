@@ -188,14 +188,14 @@ static void carry_out(struct loop *l, struct live *lv, const struct engine_actio
             struct gw_request req;
             engine_request(&lv->p, a->op, &req);
             snprintf(req.subject, sizeof req.subject, "%s", l->cfg->subject);
-            enum gw_status st = gateway_submit(l->gateway, &req);
+            enum gateway_status st = gateway_submit(l->gateway, &req);
             if (a->op == GW_PAY) {
                 /* The pay request is built: the code is needed nowhere else, ever (a resume
                  * queries or cancels, never pays again). */
                 explicit_bzero(lv->p.auth_code, sizeof lv->p.auth_code);
             }
             explicit_bzero(&req, sizeof req);
-            if (st != GW_OK) {
+            if (st != GATEWAY_OK) {
                 /* Answered as UNKNOWN on the next turn of the loop, never recursively. */
                 lv->submit_failed = true;
                 lv->failed_op = a->op;

@@ -279,7 +279,7 @@ int main(int argc, char **argv)
     }
 
     struct gateway *gateway = NULL;
-    if (gateway_open(&gateway, &cfg.gateway, err, sizeof err) != GW_OK) {
+    if (gateway_open(&gateway, &cfg.gateway, err, sizeof err) != GATEWAY_OK) {
         fprintf(stderr, "posterm: %s\n", err);
         journal_close(journal);
         journal_lock_release(journal_lock); /* after journal_close: see journal_lock.h */

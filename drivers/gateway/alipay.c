@@ -148,19 +148,19 @@ static char *biz_content(const struct gw_request *req)
     return s;
 }
 
-enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_request *req,
-                            int64_t now, struct wire_request *out)
+enum gateway_status alipay_build(const struct alipay_keys *keys, const struct gw_request *req,
+                                 int64_t now, struct wire_request *out)
 {
     char ts[20], sig[CRYPTO_SIG_B64_MAX];
     memset(out, 0, sizeof *out);
     if ((req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
         (req->op == GW_REFUND && (!req->refund_no[0] || req->amount_fen <= 0)) ||
         (req->op == GW_REFUND_QUERY && !req->refund_no[0]) || !req->order_no[0])
-        return GW_ERR_INTERNAL;
+        return GATEWAY_ERR_INTERNAL;
     alipay_timestamp(now, ts);
     char *biz = biz_content(req);
     if (!biz)
-        return GW_ERR_NOMEM;
+        return GATEWAY_ERR_NOMEM;
 
     const char *k[] = {"app_id",    "method",    "format",  "charset",
                        "sign_type", "timestamp", "version", "biz_content"};
@@ -168,18 +168,18 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
                        biz};
     enum { NPARAMS = 8, NURL = 7 }; /* all but biz_content go into the URL, as the SDKs do */
     char *content = alipay_sign_content(k, v, NPARAMS);
-    enum gw_status st = GW_OK;
+    enum gateway_status st = GATEWAY_OK;
     if (!content) {
         free(biz);
-        return GW_ERR_NOMEM;
+        return GATEWAY_ERR_NOMEM;
     }
     if (crypto_rsa_sign_b64(keys->app_key, keys->rng, content, strlen(content), sig, sizeof sig) !=
         CRYPTO_OK)
-        st = GW_ERR_INTERNAL;
+        st = GATEWAY_ERR_INTERNAL;
     free(content);
 
     struct text url = {0}, body = {0};
-    if (st == GW_OK) {
+    if (st == GATEWAY_OK) {
         text_str(&url, keys->gateway_url);
         text_str(&url, strchr(keys->gateway_url, '?') ? "&" : "?");
         for (int i = 0; i < NURL; i++) {
@@ -193,11 +193,11 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
         text_str(&body, "biz_content=");
         text_urlencode(&body, biz);
         if (url.failed || body.failed)
-            st = GW_ERR_NOMEM;
+            st = GATEWAY_ERR_NOMEM;
         else if (url.len >= sizeof out->url)
-            st = GW_ERR_INTERNAL;
+            st = GATEWAY_ERR_INTERNAL;
     }
-    if (st == GW_OK) {
+    if (st == GATEWAY_OK) {
         snprintf(out->method, sizeof out->method, "POST");
         memcpy(out->url, url.s, url.len + 1);
         out->body = body.s;
@@ -206,7 +206,7 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
         if (!wire_add_header(out, "Content-Type",
                              "application/x-www-form-urlencoded;charset=utf-8") ||
             !wire_add_header(out, "Accept", "application/json"))
-            st = GW_ERR_INTERNAL;
+            st = GATEWAY_ERR_INTERNAL;
         char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
         if (req->op == GW_PAY)
             paycode_mask(req->auth_code, masked, sizeof masked);
@@ -221,7 +221,7 @@ enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_requ
     free(body.s);
     crypto_wipe(biz, strlen(biz)); /* it holds the customer's payment code */
     free(biz);
-    if (st != GW_OK)
+    if (st != GATEWAY_OK)
         wire_request_free(out);
     return st;
 }

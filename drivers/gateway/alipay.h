@@ -33,10 +33,10 @@ void alipay_timestamp(int64_t unix_seconds, char out[20]);
  * sorted by key, joined as k=v with '&', values not URL-encoded. Caller frees. */
 char *alipay_sign_content(const char *const *keys, const char *const *values, int n);
 
-/* Builds the signed HTTP request for req at unix time now. GW_ERR_INTERNAL when the request
+/* Builds the signed HTTP request for req at unix time now. GATEWAY_ERR_INTERNAL when the request
  * cannot be expressed (e.g. a field too long); nothing is then sent. */
-enum gw_status alipay_build(const struct alipay_keys *keys, const struct gw_request *req,
-                            int64_t now, struct wire_request *out);
+enum gateway_status alipay_build(const struct alipay_keys *keys, const struct gw_request *req,
+                                 int64_t now, struct wire_request *out);
 
 /* Reads a reply into *out (always filled; UNKNOWN unless verified and definite). out->said
  * holds what the verified response object states; out->server_time the Date header (0 when

@@ -179,8 +179,8 @@ static bool open_wechat(struct gateway *g, char *err, size_t errlen)
     return true;
 }
 
-enum gw_status gateway_open(struct gateway **out, const struct gateway_config *cfg, char *err,
-                            size_t errlen)
+enum gateway_status gateway_open(struct gateway **out, const struct gateway_config *cfg, char *err,
+                                 size_t errlen)
 {
     struct gateway *g = calloc(1, sizeof *g);
     char why[512];
@@ -188,21 +188,21 @@ enum gw_status gateway_open(struct gateway **out, const struct gateway_config *c
     if (errlen)
         err[0] = '\0';
     if (!g)
-        return GW_ERR_NOMEM;
+        return GATEWAY_ERR_NOMEM;
     g->cfg = *cfg;
     snprintf(g->device_id, sizeof g->device_id, "%s",
              cfg->terminal_id[0] ? cfg->terminal_id : "posterm");
-    enum gw_status st = GW_OK;
+    enum gateway_status st = GATEWAY_OK;
     if (crypto_rng_open(&g->rng) != CRYPTO_OK) {
         snprintf(err, errlen, "random number source: cannot be seeded");
-        st = GW_ERR_INTERNAL;
+        st = GATEWAY_ERR_INTERNAL;
     } else if ((cfg->alipay.enabled && !open_alipay(g, err, errlen)) ||
                (cfg->wechat.enabled && !open_wechat(g, err, errlen))) {
-        st = GW_ERR_CONFIG;
+        st = GATEWAY_ERR_CONFIG;
     } else if (cfg->ca_file[0] && crypto_ca_file_count(cfg->ca_file, why, sizeof why) == 0) {
         /* libcurl would only find out at the first payment, as a TLS failure */
         snprintf(err, errlen, "http.ca_file: %s", why);
-        st = GW_ERR_CONFIG;
+        st = GATEWAY_ERR_CONFIG;
     } else {
         struct http_options opt = {
             .tls_verify = cfg->tls_verify,
@@ -211,15 +211,15 @@ enum gw_status gateway_open(struct gateway **out, const struct gateway_config *c
             .connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 3000,
         };
         st = http_open(&g->http, &opt);
-        if (st != GW_OK)
+        if (st != GATEWAY_OK)
             snprintf(err, errlen, "libcurl: cannot start");
     }
-    if (st != GW_OK) {
+    if (st != GATEWAY_OK) {
         gateway_close(g);
         return st;
     }
     *out = g;
-    return GW_OK;
+    return GATEWAY_OK;
 }
 
 void gateway_close(struct gateway *g)
@@ -310,24 +310,24 @@ static long timeout_for(const struct gateway_config *cfg, enum gw_op op)
     return t > 0 ? t : 15000;
 }
 
-enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req)
+enum gateway_status gateway_submit(struct gateway *g, const struct gw_request *req)
 {
     struct wire_request w;
-    enum gw_status st;
+    enum gateway_status st;
     int64_t now = (int64_t)time(NULL);
     if (req->channel == CHANNEL_ALIPAY && g->cfg.alipay.enabled) {
         st = alipay_build(&g->alipay, req, now, &w);
     } else if (req->channel == CHANNEL_WECHAT && g->cfg.wechat.enabled) {
         char nonce[WECHATPAY_NONCE_LEN + 1];
         if (crypto_rng_alnum(g->rng, nonce, WECHATPAY_NONCE_LEN) != CRYPTO_OK)
-            return GW_ERR_INTERNAL;
+            return GATEWAY_ERR_INTERNAL;
         st = wechatpay_build(&g->wechat, req, now, nonce, &w);
     } else {
         log_line(g, "order %s: channel %s is not configured", req->order_no,
                  pay_channel_name(req->channel));
-        return GW_ERR_CHANNEL;
+        return GATEWAY_ERR_CHANNEL;
     }
-    if (st != GW_OK) {
+    if (st != GATEWAY_OK) {
         log_line(g, "order %s: %s request could not be built", req->order_no, gw_op_name(req->op));
         return st;
     }
@@ -335,7 +335,7 @@ enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req)
     if (!p || !reserve_reply(g)) {
         free(p);
         wire_request_free(&w);
-        return GW_ERR_NOMEM;
+        return GATEWAY_ERR_NOMEM;
     }
     p->g = g;
     p->req = *req;
@@ -346,13 +346,13 @@ enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req)
     if (w.body)
         crypto_wipe(w.body, w.body_len);
     wire_request_free(&w);
-    if (st != GW_OK) {
+    if (st != GATEWAY_OK) {
         free(p);
         return st;
     }
     log_line(g, "%s: sent", p->log_line);
     g->pending++;
-    return GW_OK;
+    return GATEWAY_OK;
 }
 
 int gateway_pollfds(struct gateway *g, struct pollfd *fds, int max, int64_t *timeout_ms)
@@ -360,10 +360,10 @@ int gateway_pollfds(struct gateway *g, struct pollfd *fds, int max, int64_t *tim
     return http_pollfds(g->http, fds, max, timeout_ms);
 }
 
-enum gw_status gateway_perform(struct gateway *g, const struct pollfd *fds, int nfds)
+enum gateway_status gateway_perform(struct gateway *g, const struct pollfd *fds, int nfds)
 {
     http_perform(g->http, fds, nfds);
-    return GW_OK;
+    return GATEWAY_OK;
 }
 
 bool gateway_next_reply(struct gateway *g, struct gw_reply *out)

@@ -44,34 +44,34 @@ struct gateway_config {
     long refund_timeout_ms;
 };
 
-enum gw_status {
-    GW_OK = 0,
-    GW_ERR_CONFIG,  /* a key file is missing, unreadable, too open, or not a key */
-    GW_ERR_CHANNEL, /* the request names a channel that is not configured */
-    GW_ERR_NOMEM,
-    GW_ERR_INTERNAL,
+enum gateway_status {
+    GATEWAY_OK = 0,
+    GATEWAY_ERR_CONFIG,  /* a key file is missing, unreadable, too open, or not a key */
+    GATEWAY_ERR_CHANNEL, /* the request names a channel that is not configured */
+    GATEWAY_ERR_NOMEM,
+    GATEWAY_ERR_INTERNAL,
 };
 
 struct gateway;
 
 /* On failure *out is NULL and err holds a message that names the file or key at fault. */
-enum gw_status gateway_open(struct gateway **out, const struct gateway_config *cfg, char *err,
-                            size_t errlen);
+enum gateway_status gateway_open(struct gateway **out, const struct gateway_config *cfg, char *err,
+                                 size_t errlen);
 void gateway_close(struct gateway *g);
 
 /* Queues a request. Its reply is collected later with gateway_next_reply(). A request taken
- * (GW_OK) gets exactly one reply, whatever happens to it, gateway_close() included: room for
- * that reply is set aside here, so GW_ERR_NOMEM comes now, with nothing sent, never as a reply
+ * (GATEWAY_OK) gets exactly one reply, whatever happens to it, gateway_close() included: room for
+ * that reply is set aside here, so GATEWAY_ERR_NOMEM comes now, with nothing sent, never as a reply
  * lost later. The gateway keeps no timer for the core: the engine arms its own deadline for
  * each request in flight (policy.h, the request timeouts plus reply_margin_ms) and treats a
  * reply that has not come by then as UNKNOWN. */
-enum gw_status gateway_submit(struct gateway *g, const struct gw_request *req);
+enum gateway_status gateway_submit(struct gateway *g, const struct gw_request *req);
 
 /* Event-loop glue: fills at most max descriptors, returns how many; lowers *timeout_ms
  * to the gateway's next deadline. */
 int gateway_pollfds(struct gateway *g, struct pollfd *fds, int max, int64_t *timeout_ms);
 /* Drives transfers after poll() (fds as returned by poll, or NULL/0 on timeout). */
-enum gw_status gateway_perform(struct gateway *g, const struct pollfd *fds, int nfds);
+enum gateway_status gateway_perform(struct gateway *g, const struct pollfd *fds, int nfds);
 /* Returns true and fills *out while replies are waiting. */
 bool gateway_next_reply(struct gateway *g, struct gw_reply *out);
 /* Requests still out. */

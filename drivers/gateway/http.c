@@ -124,15 +124,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
-enum gw_status http_open(struct http **out, const struct http_options *opt)
+enum gateway_status http_open(struct http **out, const struct http_options *opt)
 {
     struct http *h = calloc(1, sizeof *h);
     *out = NULL;
     if (!h)
-        return GW_ERR_NOMEM;
+        return GATEWAY_ERR_NOMEM;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(h->multi = curl_multi_init())) {
         free(h);
-        return GW_ERR_INTERNAL;
+        return GATEWAY_ERR_INTERNAL;
     }
     h->opt = *opt;
     snprintf(h->ca_file, sizeof h->ca_file, "%s", opt->ca_file ? opt->ca_file : "");
@@ -148,7 +148,7 @@ enum gw_status http_open(struct http **out, const struct http_options *opt)
      * handle and crash in the next call. */
     curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)HTTP_CONNECTIONS_MAX);
     *out = h;
-    return GW_OK;
+    return GATEWAY_OK;
 }
 
 static void transfer_free(struct transfer *t)
@@ -180,25 +180,25 @@ void http_close(struct http *h)
     free(h);
 }
 
-enum gw_status http_start(struct http *h, const struct wire_request *req, long timeout_ms,
-                          bool fresh_connection, http_done_fn done, void *ctx)
+enum gateway_status http_start(struct http *h, const struct wire_request *req, long timeout_ms,
+                               bool fresh_connection, http_done_fn done, void *ctx)
 {
     struct transfer *t = calloc(1, sizeof *t);
     if (!t)
-        return GW_ERR_NOMEM;
+        return GATEWAY_ERR_NOMEM;
     t->h = h;
     t->done = done;
     t->ctx = ctx;
     t->easy = curl_easy_init();
     if (!t->easy) {
         free(t);
-        return GW_ERR_NOMEM;
+        return GATEWAY_ERR_NOMEM;
     }
     for (int i = 0; i < req->nheaders; i++) {
         struct curl_slist *l = curl_slist_append(t->headers, req->headers[i]);
         if (!l) {
             transfer_free(t);
-            return GW_ERR_NOMEM;
+            return GATEWAY_ERR_NOMEM;
         }
         t->headers = l;
     }
@@ -206,7 +206,7 @@ enum gw_status http_start(struct http *h, const struct wire_request *req, long t
     struct curl_slist *l = curl_slist_append(t->headers, "Expect:");
     if (!l) {
         transfer_free(t);
-        return GW_ERR_NOMEM;
+        return GATEWAY_ERR_NOMEM;
     }
     t->headers = l;
 
@@ -237,7 +237,7 @@ enum gw_status http_start(struct http *h, const struct wire_request *req, long t
         t->body = malloc(req->body_len + 1);
         if (!t->body) {
             transfer_free(t);
-            return GW_ERR_NOMEM;
+            return GATEWAY_ERR_NOMEM;
         }
         if (req->body_len)
             memcpy(t->body, req->body, req->body_len);
@@ -249,11 +249,11 @@ enum gw_status http_start(struct http *h, const struct wire_request *req, long t
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
         transfer_free(t);
-        return GW_ERR_INTERNAL;
+        return GATEWAY_ERR_INTERNAL;
     }
     t->next = h->transfers;
     h->transfers = t;
-    return GW_OK;
+    return GATEWAY_OK;
 }
 
 int http_pollfds(struct http *h, struct pollfd *fds, int max, int64_t *timeout_ms)

@@ -28,7 +28,7 @@ struct http;
  * resp->status is 0 when no HTTP answer arrived at all. Both are valid only during the call. */
 typedef void (*http_done_fn)(void *ctx, const struct wire_response *resp, const char *error);
 
-enum gw_status http_open(struct http **out, const struct http_options *opt);
+enum gateway_status http_open(struct http **out, const struct http_options *opt);
 /* Ends transfers still running; each one's done function is called with an error first. */
 void http_close(struct http *h);
 
@@ -39,8 +39,8 @@ void http_close(struct http *h);
  * byte of the answer came (its Curl_retry_request()), although the server may have read and
  * acted on the first copy; on a new connection it never does (drivers/gateway/README.md,
  * "Resent pays"). The connection is kept for later requests all the same. */
-enum gw_status http_start(struct http *h, const struct wire_request *req, long timeout_ms,
-                          bool fresh_connection, http_done_fn done, void *ctx);
+enum gateway_status http_start(struct http *h, const struct wire_request *req, long timeout_ms,
+                               bool fresh_connection, http_done_fn done, void *ctx);
 
 int http_pollfds(struct http *h, struct pollfd *fds, int max, int64_t *timeout_ms);
 void http_perform(struct http *h, const struct pollfd *fds, int nfds);

@@ -120,8 +120,8 @@ static char *request_body(const struct wechatpay_keys *keys, const struct gw_req
     return s;
 }
 
-enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct gw_request *req,
-                               int64_t now, const char *nonce, struct wire_request *out)
+enum gateway_status wechatpay_build(const struct wechatpay_keys *keys, const struct gw_request *req,
+                                    int64_t now, const char *nonce, struct wire_request *out)
 {
     char order[3 * ORDER_NO_MAX + 1], mchid[3 * 64 + 1], path[512], sig[CRYPTO_SIG_B64_MAX];
     char auth[WIRE_HEADER_LEN];
@@ -130,7 +130,7 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
         (req->op == GW_REFUND &&
          (!req->refund_no[0] || req->amount_fen <= 0 || req->total_fen < req->amount_fen)) ||
         (req->op == GW_REFUND_QUERY && !req->refund_no[0]))
-        return GW_ERR_INTERNAL;
+        return GATEWAY_ERR_INTERNAL;
     path_escape(req->order_no, order, sizeof order);
     path_escape(keys->mchid, mchid, sizeof mchid);
     const char *prefix = base_path(keys->base_url);
@@ -155,42 +155,42 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
     }
     }
     if (n < 0 || (size_t)n >= sizeof path)
-        return GW_ERR_INTERNAL;
+        return GATEWAY_ERR_INTERNAL;
 
     char *body =
         req->op == GW_QUERY || req->op == GW_REFUND_QUERY ? strdup("") : request_body(keys, req);
     if (!body)
-        return GW_ERR_NOMEM;
+        return GATEWAY_ERR_NOMEM;
     char *msg = wechatpay_request_message(method, path, now, nonce, body);
-    enum gw_status st = GW_OK;
+    enum gateway_status st = GATEWAY_OK;
     if (!msg)
-        st = GW_ERR_NOMEM;
+        st = GATEWAY_ERR_NOMEM;
     else if (crypto_rsa_sign_b64(keys->merchant_key, keys->rng, msg, strlen(msg), sig,
                                  sizeof sig) != CRYPTO_OK)
-        st = GW_ERR_INTERNAL;
+        st = GATEWAY_ERR_INTERNAL;
     free(msg);
     /* header layout of wechatpay-go core/consts HeaderAuthorizationFormat */
-    if (st == GW_OK) {
+    if (st == GATEWAY_OK) {
         n = snprintf(auth, sizeof auth,
                      "WECHATPAY2-SHA256-RSA2048 mchid=\"%s\",nonce_str=\"%s\",timestamp=\"%lld\","
                      "serial_no=\"%s\",signature=\"%s\"",
                      keys->mchid, nonce, (long long)now, keys->merchant_serial, sig);
         if (n < 0 || (size_t)n >= sizeof auth)
-            st = GW_ERR_INTERNAL;
+            st = GATEWAY_ERR_INTERNAL;
     }
-    if (st == GW_OK) {
+    if (st == GATEWAY_OK) {
         /* the host part of base_url, then the signed path */
         size_t host_len = strlen(keys->base_url) - strlen(prefix);
         n = snprintf(out->url, sizeof out->url, "%.*s%s", (int)host_len, keys->base_url, path);
         if (n < 0 || (size_t)n >= sizeof out->url)
-            st = GW_ERR_INTERNAL;
+            st = GATEWAY_ERR_INTERNAL;
     }
-    if (st == GW_OK && (!wire_add_header(out, "Authorization", auth) ||
-                        !wire_add_header(out, "Accept", "application/json") ||
-                        (strcmp(method, "POST") == 0 &&
-                         !wire_add_header(out, "Content-Type", "application/json"))))
-        st = GW_ERR_INTERNAL;
-    if (st != GW_OK) {
+    if (st == GATEWAY_OK && (!wire_add_header(out, "Authorization", auth) ||
+                             !wire_add_header(out, "Accept", "application/json") ||
+                             (strcmp(method, "POST") == 0 &&
+                              !wire_add_header(out, "Content-Type", "application/json"))))
+        st = GATEWAY_ERR_INTERNAL;
+    if (st != GATEWAY_OK) {
         crypto_wipe(body, strlen(body));
         free(body);
         wire_request_free(out);
@@ -208,7 +208,7 @@ enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct g
              gw_op_name(req->op), req->order_no, with_refund ? " refund " : "",
              with_refund ? req->refund_no : "", masked[0] ? " code " : "", masked,
              with_amount ? " " : "", with_amount ? money_format(req->amount_fen, amount) : "");
-    return GW_OK;
+    return GATEWAY_OK;
 }
 
 /* --- replies: authenticity ------------------------------------------------------------- */

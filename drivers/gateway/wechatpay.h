@@ -55,8 +55,8 @@ char *wechatpay_request_message(const char *method, const char *path, int64_t ti
                                 const char *nonce, const char *body);
 
 /* Builds the signed request for req at unix time now with the given nonce. */
-enum gw_status wechatpay_build(const struct wechatpay_keys *keys, const struct gw_request *req,
-                               int64_t now, const char *nonce, struct wire_request *out);
+enum gateway_status wechatpay_build(const struct wechatpay_keys *keys, const struct gw_request *req,
+                                    int64_t now, const char *nonce, struct wire_request *out);
 
 /* Reads a reply into *out (always filled; UNKNOWN unless verified and definite). now is the
  * unix time the reply is judged at (for the timestamp window). seen records the reply's nonce

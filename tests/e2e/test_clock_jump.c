@@ -107,7 +107,7 @@ static bool start(struct run *r)
     struct loop_observer obs = {NULL, on_change, on_message};
     memset(r, 0, sizeof *r);
     if (journal_open(&r->journal, cfg.journal_path, err, sizeof err) != JOURNAL_OK ||
-        gateway_open(&r->gateway, &cfg.gateway, err, sizeof err) != GW_OK) {
+        gateway_open(&r->gateway, &cfg.gateway, err, sizeof err) != GATEWAY_OK) {
         fprintf(stderr, "start: %s\n", err);
         return false;
     }

@@ -117,7 +117,7 @@ static void test_build_pay(void)
     struct gw_request req = request(GW_PAY);
     struct wire_request w;
     char ts[64], sig[1024], biz[512], method[64], app[64];
-    CHECK_EQ_INT(alipay_build(&keys, &req, 1795483781, &w), GW_OK);
+    CHECK_EQ_INT(alipay_build(&keys, &req, 1795483781, &w), GATEWAY_OK);
     CHECK_EQ_STR(w.method, "POST");
     CHECK(strncmp(w.url, "https://openapi.alipay.com/gateway.do?", 38) == 0);
     const char *qs = strchr(w.url, '?') + 1;
@@ -151,7 +151,7 @@ static void test_build_pay(void)
     const char *yuans[] = {"0.01", "0.10", "1.00", "999999.99", "1000000000.00"};
     for (int i = 0; i < 5; i++) {
         req.amount_fen = fens[i];
-        CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GW_OK);
+        CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_OK);
         CHECK(param(w.body, "biz_content", biz, sizeof biz));
         char want[64];
         snprintf(want, sizeof want, "\"total_amount\":\"%s\"", yuans[i]);
@@ -159,7 +159,7 @@ static void test_build_pay(void)
         wire_request_free(&w);
     }
     req.amount_fen = 0;
-    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GW_ERR_INTERNAL);
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_ERR_INTERNAL);
 }
 
 static void test_build_others(void)
@@ -167,20 +167,20 @@ static void test_build_others(void)
     struct gw_request req = request(GW_REFUND);
     struct wire_request w;
     char biz[512], method[64];
-    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GW_OK);
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_OK);
     CHECK(param(w.body, "biz_content", biz, sizeof biz));
     CHECK_EQ_STR(biz, "{\"out_trade_no\":\"T01202611230001\",\"refund_amount\":\"5.00\","
                       "\"out_request_no\":\"R01202611230001\"}");
     wire_request_free(&w);
     req = request(GW_CANCEL);
-    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GW_OK);
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_OK);
     CHECK(param(strchr(w.url, '?') + 1, "method", method, sizeof method));
     CHECK_EQ_STR(method, "alipay.trade.cancel");
     CHECK(param(w.body, "biz_content", biz, sizeof biz));
     CHECK_EQ_STR(biz, "{\"out_trade_no\":\"T01202611230001\"}");
     wire_request_free(&w);
     req = request(GW_REFUND_QUERY);
-    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GW_OK);
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_OK);
     CHECK(param(strchr(w.url, '?') + 1, "method", method, sizeof method));
     CHECK_EQ_STR(method, "alipay.trade.fastpay.refund.query");
     CHECK(param(w.body, "biz_content", biz, sizeof biz));
@@ -188,7 +188,7 @@ static void test_build_others(void)
                       "\"R01202611230001\"}");
     wire_request_free(&w);
     req.refund_no[0] = '\0';
-    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GW_ERR_INTERNAL);
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_ERR_INTERNAL);
 }
 
 /* A reply as Alipay sends it: {"<key>":<obj>,"sign":"..."} signed over obj's exact bytes. */

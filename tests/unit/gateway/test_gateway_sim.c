@@ -98,7 +98,7 @@ static struct gw_reply call(enum gw_op op, enum pay_channel ch, const char *orde
         q.total_fen = 1230;
         snprintf(q.refund_no, sizeof q.refund_no, "R%s", order + 1);
     }
-    if (gateway_submit(g, &q) != GW_OK)
+    if (gateway_submit(g, &q) != GATEWAY_OK)
         return r;
     int64_t start = mono_ms();
     while (mono_ms() - start < 20000) {
@@ -195,7 +195,7 @@ int main(int argc, char **argv)
     struct gateway_config cfg;
     CHECK(load_config(&cfg));
     char err[512];
-    CHECK_EQ_INT(gateway_open(&g, &cfg, err, sizeof err), GW_OK);
+    CHECK_EQ_INT(gateway_open(&g, &cfg, err, sizeof err), GATEWAY_OK);
     if (!g)
         fprintf(stderr, "gateway_open: %s\n", err);
     if (g) {

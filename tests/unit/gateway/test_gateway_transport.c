@@ -234,7 +234,7 @@ static struct gw_reply one(const struct gateway_config *c, enum pay_channel ch, 
     struct gw_reply r;
     memset(&r, 0, sizeof r);
     r.kind = -1;
-    CHECK_EQ_INT(gateway_open(&g, c, err, sizeof err), GW_OK);
+    CHECK_EQ_INT(gateway_open(&g, c, err, sizeof err), GATEWAY_OK);
     if (!g) {
         fprintf(stderr, "gateway_open: %s\n", err);
         return r;
@@ -242,7 +242,7 @@ static struct gw_reply one(const struct gateway_config *c, enum pay_channel ch, 
     gateway_set_log(g, log_line, NULL);
     struct gw_request q = pay_request(ch);
     int64_t t0 = mono_ms();
-    CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+    CHECK_EQ_INT(gateway_submit(g, &q), GATEWAY_OK);
     int64_t submit_ms = mono_ms() - t0;
     CHECK_EQ_INT(gateway_pending(g), 1);
     int64_t elapsed = 0;
@@ -340,7 +340,7 @@ static void test_no_resend(int port)
     char err[256];
     struct gw_reply r;
     int64_t ms;
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_OK);
     if (!g)
         return;
     const enum gw_op ops[] = {GW_QUERY, GW_PAY, GW_REFUND};
@@ -350,7 +350,7 @@ static void test_no_resend(int port)
         struct gw_request q = pay_request(CHANNEL_ALIPAY);
         q.op = GW_QUERY;
         mode = REPLY_OK; /* a connection to keep alive */
-        CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+        CHECK_EQ_INT(gateway_submit(g, &q), GATEWAY_OK);
         CHECK(wait_reply(g, &r, &ms));
         mode = REPLY_DROP;
         requests = 0;
@@ -359,7 +359,7 @@ static void test_no_resend(int port)
             q.total_fen = q.amount_fen;
             snprintf(q.refund_no, sizeof q.refund_no, "R01202611230001");
         }
-        CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+        CHECK_EQ_INT(gateway_submit(g, &q), GATEWAY_OK);
         CHECK(wait_reply(g, &r, &ms));
         CHECK_EQ_INT(r.kind, GW_UNKNOWN);
         CHECK(r.unreachable);
@@ -378,21 +378,21 @@ static void test_config_refusals(int port)
     char err[512], key[256];
     path_of(key, sizeof key, "app.key");
     chmod(key, 0644);
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_ERR_CONFIG);
     CHECK(g == NULL);
     CHECK(strstr(err, key) != NULL && strstr(err, "alipay.private_key_file") != NULL);
     printf("too-open key refused: %s\n", err);
     chmod(key, 0600);
     snprintf(c.alipay.platform_public_key_file, sizeof c.alipay.platform_public_key_file,
              "%s/missing.pub", dir);
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_ERR_CONFIG);
     CHECK(strstr(err, "missing.pub") != NULL);
     /* a channel that is not configured */
     c = base_config(port, true);
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_OK);
     if (g) {
         struct gw_request q = pay_request(CHANNEL_WECHAT);
-        CHECK_EQ_INT(gateway_submit(g, &q), GW_ERR_CHANNEL);
+        CHECK_EQ_INT(gateway_submit(g, &q), GATEWAY_ERR_CHANNEL);
         gateway_close(g);
     }
     /* the APIv3 key must be private and 32 characters */
@@ -406,13 +406,13 @@ static void test_config_refusals(int port)
     path_of(c.wechat.apiv3_key_file, sizeof c.wechat.apiv3_key_file, "apiv3.key");
     snprintf(c.wechat.platform_serial, sizeof c.wechat.platform_serial, "ABCDEF0123");
     chmod(c.wechat.apiv3_key_file, 0640);
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_ERR_CONFIG);
     CHECK(strstr(err, "apiv3.key") != NULL);
     chmod(c.wechat.apiv3_key_file, 0600);
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_OK);
     gateway_close(g);
     c.wechat.platform_serial[0] = '\0'; /* a bare public key needs the serial configured */
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_ERR_CONFIG);
 
     /* a ca_file that holds no certificate is refused at start, naming the file */
     c = base_config(port, true);
@@ -425,21 +425,21 @@ static void test_config_refusals(int port)
         fclose(f);
     }
     snprintf(c.ca_file, sizeof c.ca_file, "%s", bad);
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_ERR_CONFIG);
     CHECK(g == NULL);
     CHECK(strstr(err, "http.ca_file") != NULL && strstr(err, bad) != NULL);
     printf("useless ca_file refused: %s\n", err);
     path_of(c.ca_file, sizeof c.ca_file, "app.key"); /* a key, not a certificate */
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_ERR_CONFIG);
     path_of(c.ca_file, sizeof c.ca_file, "missing.crt");
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_ERR_CONFIG);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_ERR_CONFIG);
     CHECK(strstr(err, "missing.crt") != NULL);
     /* a bundle with one good certificate among broken ones is usable */
     char cmd[700];
     snprintf(cmd, sizeof cmd, "cat %s/not-a-ca.crt %s/ca.crt > %s/mixed.crt", dir, dir, dir);
     run(cmd);
     path_of(c.ca_file, sizeof c.ca_file, "mixed.crt");
-    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
+    CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_OK);
     gateway_close(g);
     g = NULL;
 }
@@ -531,13 +531,13 @@ int main(void)
     {
         struct gateway *g = NULL;
         char err[256];
-        CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
+        CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_OK);
         int before = connections;
         for (int i = 0; g && i < 3; i++) {
             struct gw_request q = pay_request(CHANNEL_ALIPAY);
             q.op = GW_QUERY;
             int64_t ms;
-            CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+            CHECK_EQ_INT(gateway_submit(g, &q), GATEWAY_OK);
             CHECK(wait_reply(g, &r, &ms));
             CHECK(!r.unreachable);
         }
@@ -546,7 +546,7 @@ int main(void)
         for (int i = 0; g && i < 2; i++) {
             struct gw_request q = pay_request(CHANNEL_ALIPAY);
             int64_t ms;
-            CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+            CHECK_EQ_INT(gateway_submit(g, &q), GATEWAY_OK);
             CHECK(wait_reply(g, &r, &ms));
             CHECK_EQ_INT(r.kind, GW_SUCCESS);
         }
@@ -556,7 +556,7 @@ int main(void)
         q.op = GW_CANCEL;
         int64_t ms;
         if (g)
-            CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+            CHECK_EQ_INT(gateway_submit(g, &q), GATEWAY_OK);
         CHECK(g && wait_reply(g, &r, &ms));
         CHECK_EQ_INT(connections - before, 3);
         gateway_close(g);
@@ -569,11 +569,11 @@ int main(void)
     {
         struct gateway *g = NULL;
         char err[256];
-        CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
+        CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_OK);
         for (int i = 0; g && i < 40; i++) {
             struct gw_request q = pay_request(CHANNEL_ALIPAY);
             q.request_id = (uint32_t)i;
-            CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+            CHECK_EQ_INT(gateway_submit(g, &q), GATEWAY_OK);
         }
         CHECK_EQ_INT(g ? gateway_pending(g) : -1, 40);
         int got = 0;
@@ -604,10 +604,10 @@ int main(void)
         struct gateway *g = NULL;
         char err[256];
         mode = REPLY_SLOW;
-        CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GW_OK);
+        CHECK_EQ_INT(gateway_open(&g, &c, err, sizeof err), GATEWAY_OK);
         struct gw_request q = pay_request(CHANNEL_ALIPAY);
         if (g)
-            CHECK_EQ_INT(gateway_submit(g, &q), GW_OK);
+            CHECK_EQ_INT(gateway_submit(g, &q), GATEWAY_OK);
         for (int i = 0; g && i < 5; i++) { /* get the request onto the wire */
             struct pollfd fds[16];
             int64_t timeout = 50;

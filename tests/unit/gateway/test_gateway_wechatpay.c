@@ -104,7 +104,7 @@ static void test_build(void)
     struct wire_request w;
     struct gw_request req = request(GW_PAY);
     const char *nonce = "NONCE0123456789ABCDEFGHIJKLMNOPQ";
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
     CHECK_EQ_STR(w.method, "POST");
     CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/pay/transactions/codepay");
     CHECK_EQ_STR(w.body, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
@@ -118,7 +118,7 @@ static void test_build(void)
     wire_request_free(&w);
 
     req = request(GW_QUERY);
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
     CHECK_EQ_STR(w.method, "GET");
     CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/pay/transactions/out-trade-no/"
                         "T01202611230001?mchid=1900000109");
@@ -127,7 +127,7 @@ static void test_build(void)
     wire_request_free(&w);
 
     req = request(GW_CANCEL);
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
     CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/pay/transactions/out-trade-no/"
                         "T01202611230001/reverse");
     CHECK_EQ_STR(w.body, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\"}");
@@ -135,7 +135,7 @@ static void test_build(void)
     wire_request_free(&w);
 
     req = request(GW_REFUND);
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
     CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/refund/domestic/refunds");
     CHECK_EQ_STR(w.body, "{\"out_trade_no\":\"T01202611230001\",\"out_refund_no\":"
                          "\"R01202611230001\",\"amount\":{\"refund\":500,\"total\":1230,"
@@ -147,7 +147,7 @@ static void test_build(void)
     struct wechatpay_keys k2 = keys;
     k2.base_url = "http://127.0.0.1:8443/wx";
     req = request(GW_QUERY);
-    CHECK_EQ_INT(wechatpay_build(&k2, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_INT(wechatpay_build(&k2, &req, NOW, nonce, &w), GATEWAY_OK);
     CHECK_EQ_STR(w.url, "http://127.0.0.1:8443/wx/v3/pay/transactions/out-trade-no/"
                         "T01202611230001?mchid=1900000109");
     check_signed(&w, "GET",
@@ -156,21 +156,21 @@ static void test_build(void)
 
     /* an order number that would change the path is escaped */
     snprintf(req.order_no, sizeof req.order_no, "A/../B?x");
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
     CHECK(strstr(w.url, "/out-trade-no/A%2F%2E%2E%2FB%3Fx?mchid=") != NULL);
     wire_request_free(&w);
 
     /* amounts stay integers, even large ones */
     req = request(GW_PAY);
     req.amount_fen = 900719925474099LL;
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
     CHECK(strstr(w.body, "\"total\":900719925474099,") != NULL);
     wire_request_free(&w);
     req.amount_fen = 0;
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_ERR_INTERNAL);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_ERR_INTERNAL);
     req = request(GW_REFUND);
     req.total_fen = 100; /* refund above the total */
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_ERR_INTERNAL);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_ERR_INTERNAL);
 }
 
 /* A reply as the platform sends it. */
@@ -408,7 +408,7 @@ static void test_refund_query(void)
     struct wire_request w;
     struct gw_request req = request(GW_REFUND_QUERY);
     const char *nonce = "NONCE0123456789ABCDEFGHIJKLMNOPQ";
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_OK);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
     CHECK_EQ_STR(w.method, "GET");
     CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/refund/domestic/refunds/R01202611230001");
     CHECK_EQ_STR(w.body, "");
@@ -417,7 +417,7 @@ static void test_refund_query(void)
         CHECK(strncmp(w.headers[i], "Content-Type", 12) != 0);
     wire_request_free(&w);
     req.refund_no[0] = '\0';
-    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GW_ERR_INTERNAL);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_ERR_INTERNAL);
 
     struct gw_reply r = parse(GW_REFUND_QUERY, 200, refund_body("SUCCESS"));
     CHECK_EQ_INT(r.kind, GW_SUCCESS);
