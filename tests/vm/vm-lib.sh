@@ -28,11 +28,30 @@ vm_arch() {
     vm_arch_name=$1
 }
 
+# vm_kernel_package ARCH: the newest standard kernel package apt knows for ARCH, or nothing.
+vm_kernel_package() {
+    apt-cache search --names-only "^linux-image-[0-9.]+-[0-9]+-$1\$" | sort -V | tail -1 | cut -d' ' -f1
+}
+
+# vm_apt_update ARCH: refreshes apt's lists for the build machine's architecture and ARCH.
+vm_apt_update() {
+    local cmd=(apt-get update -qq -o APT::Architectures::="$(dpkg --print-architecture)"
+               -o APT::Architectures::="$1")
+    if [ "$(id -u)" -eq 0 ]; then "${cmd[@]}"; else sudo -n "${cmd[@]}"; fi >/dev/null 2>&1 || true
+}
+
 # vm_fetch CACHE: Debian's newest standard kernel for the architecture (the -cloud- flavour has
 # no USB) and busybox-static, downloaded into CACHE unless already there. Sets vm_kpkg.
 vm_fetch() {
     local cache=$1 arch=$vm_arch_name
-    vm_kpkg=$(apt-cache search --names-only "^linux-image-[0-9.]+-[0-9]+-$arch\$" | sort -V | tail -1 | cut -d' ' -f1)
+    vm_kpkg=$(vm_kernel_package "$arch")
+    if [ -z "$vm_kpkg" ]; then
+        # apt's lists may hold other architectures only: an update restricted to some of them
+        # (toolchain/cross-build.sh refreshes the build machine's and one target's) drops the
+        # lists of the rest. Refresh this one's and ask again.
+        vm_apt_update "$arch"
+        vm_kpkg=$(vm_kernel_package "$arch")
+    fi
     [ -n "$vm_kpkg" ] || { echo "vm-lib: no linux-image package known to apt (apt-get update?)"; return 1; }
     mkdir -p "$cache"
     (
