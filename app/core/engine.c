@@ -279,7 +279,6 @@ static void become_referred(struct payment *p, enum pay_cause cause, const char 
                             struct engine_actions *out)
 {
     set_error(p, cause, why);
-    p->in_flight = false;
     enter_state(p, PAY_REFERRED, wall);
     journal(out, "referred", "%s", why);
     show(out);
