@@ -46,7 +46,8 @@ static bool read_status(struct lp_port *l)
         port_parallel_status(l->p, (uint8_t)status, l->p->cfg.path);
         return true;
     }
-    if (errno == ENOTTY || errno == EINVAL) {
+    /* No such ioctl on this node (ENOSYS is what qemu-user says for it). */
+    if (errno == ENOTTY || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
         port_state(l->p, PRINTER_READY, false, l->p->cfg.path, "ready (status unknown)");
         return true;
     }
