@@ -203,9 +203,23 @@ def amd64_deb(scratch):
     return deb, rel
 
 
+measured_sizes = None
+
+
 def sizes(old_body):
+    """Measured once per run, so that every file gets the same figures."""
+    global measured_sizes
+    if measured_sizes is None:
+        measured_sizes = measure_sizes()
     old = table_rows(old_body)
-    rows = []
+    rows = [measured_sizes.get(arch) or old.get(arch) for arch in ("amd64", "arm64", "armhf")]
+    return ["| arch | stripped `/usr/bin/posterm` | `.deb` | measured in (build, commit, day) |",
+            "|---|---|---|---|"] + [r for r in rows if r]
+
+
+def measure_sizes():
+    """{arch: table row} for every architecture whose package exists or can be made."""
+    rows = {}
     with tempfile.TemporaryDirectory() as scratch:
         for arch in ("amd64", "arm64", "armhf"):
             if arch == "amd64":
@@ -221,13 +235,9 @@ def sizes(old_body):
                 listing = run("dpkg-deb", "-c", deb)
                 stripped = next((l.split()[2] for l in listing.splitlines() if l.split()[-1] == "./usr/bin/posterm"), None)
                 if stripped:
-                    rows.append("| %s | %s B | %s B | %s |" % (arch, format(int(stripped), ","),
-                                                           format(os.path.getsize(deb), ","), stamp(tree, deb)))
-                    continue
-            if arch in old:
-                rows.append(old[arch])
-    return ["| arch | stripped `/usr/bin/posterm` | `.deb` | measured in (build, commit, day) |",
-            "|---|---|---|---|"] + rows
+                    rows[arch] = "| %s | %s B | %s B | %s |" % (arch, format(int(stripped), ","),
+                                                             format(os.path.getsize(deb), ","), stamp(tree, deb))
+    return rows
 
 
 # The suites of toolchain/dev test: the tree each runs in and its ctest label filter
