@@ -256,6 +256,7 @@ enum stmt_id {
     ST_REFUND_BY_KEY,
     ST_LAST_REFUND,
     ST_PRINT_JOB,
+    ST_REFUND_BY_NO,
     ST_COUNT
 };
 
@@ -313,6 +314,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* A refunds row's rowid grows with each refund asked: the largest is the latest. */
     [ST_LAST_REFUND] = "SELECT refund_no, order_no, amount_fen, state, at FROM refunds "
                        "WHERE order_no = ?1 ORDER BY rowid DESC LIMIT 1",
+    [ST_REFUND_BY_NO] = "SELECT refund_no, order_no, amount_fen, state, at FROM refunds "
+                        "WHERE refund_no = ?1",
     [ST_PRINT_JOB] = "INSERT INTO print_jobs(kind, order_no, refund_no, copy, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
@@ -1569,6 +1572,12 @@ static enum journal_status read_refund(struct journal *j, enum stmt_id id, const
     }
     sqlite3_reset(st);
     return status;
+}
+
+enum journal_status journal_refund_by_no(struct journal *j, const char *refund_no,
+                                         struct journal_refund *out)
+{
+    return read_refund(j, ST_REFUND_BY_NO, refund_no, out);
 }
 
 enum journal_status journal_refund_by_key(struct journal *j, const char *key,

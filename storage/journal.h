@@ -161,6 +161,9 @@ struct journal_refund {
  * none, or if key is empty. */
 enum journal_status journal_refund_by_key(struct journal *j, const char *key,
                                           struct journal_refund *out);
+/* The refund numbered refund_no (what its receipt prints); JOURNAL_NOT_FOUND if none. */
+enum journal_status journal_refund_by_no(struct journal *j, const char *refund_no,
+                                         struct journal_refund *out);
 /* The order's most recently asked refund; JOURNAL_NOT_FOUND if it has none. */
 enum journal_status journal_last_refund(struct journal *j, const char *order_no,
                                         struct journal_refund *out);

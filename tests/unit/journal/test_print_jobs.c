@@ -151,6 +151,13 @@ static void test_made_with_their_event(void)
                          "'R01-20261123-000002-1'"),
                  1);
     CHECK_EQ_INT(sql_int("SELECT count(*) FROM print_jobs"), 3);
+    struct journal_refund refund;
+    CHECK_EQ_INT(journal_refund_by_no(j, "R01-20261123-000002-1", &refund), JOURNAL_OK);
+    CHECK_EQ_STR(refund.order_no, b.order_no);
+    CHECK_EQ_INT(refund.amount_fen, 230);
+    CHECK_EQ_STR(refund.state, "REFUNDED");
+    CHECK_EQ_INT(refund.at, 1700000002100);
+    CHECK_EQ_INT(journal_refund_by_no(j, "R01-20261123-000002-9", &refund), JOURNAL_NOT_FOUND);
 
     /* A save refused (a number taken by another order) makes no job either. */
     struct payment clash = paid("T01-20261123-000002", 1700000009999);
