@@ -43,7 +43,7 @@ cfg = {
     "journal": os.path.join(demo, "journal.db"),
     "language": os.environ.get("POSTERM_DEMO_LANG", "en"),
     "scanner": {"source": "auto"},
-    "merchant": {"name": "posterm demo 演示店", "store": "Counter 1 / 一号收银台"},
+    "merchant": {"name": "posterm 演示店", "store": "Counter 1 / 一号收银台"},
     "printer": {"kind": "virtual", "path": os.path.join(demo, "receipts.txt"), "paper_mm": 58},
     "alipay": {"enabled": True, "gateway_url": url + "/gateway.do", "app_id": a["app_id"],
                "private_key_file": a["private_key_file"],
