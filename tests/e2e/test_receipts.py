@@ -160,12 +160,13 @@ def screen(build):
         folder = os.path.join(ws.dir, "paper")
         path = os.path.join(folder, "receipts.txt")
         scr = test_screen.Screen(build, ws.config(extra=printer_extra(ws, path)), "receipts")
+        stretch = harness.slowdown(build)  # the screen's waits, as the harness's own
         try:
-            scr.wait("enter the amount")
+            scr.wait("enter the amount", timeout=20 * stretch)
             test_screen.charge(scr, "12.30", harness.wechat_code(0))
-            scr.wait("PAID", "1 receipt waiting", "Printer: ")
+            scr.wait("PAID", "1 receipt waiting", "Printer: ", timeout=20 * stretch)
             os.makedirs(folder)
-            deadline = time.time() + 20
+            deadline = time.time() + 20 * stretch
             while "receipt waiting" in scr.text() and time.time() < deadline:
                 time.sleep(0.1)
             shown = scr.text()
@@ -173,10 +174,10 @@ def screen(build):
                 problems.append("the header still shows the printer once printed:\n" + shown)
             scr.keys("Escape")
             scr.type("/")
-            scr.wait("Today's payments", "P reprint")
+            scr.wait("Today's payments", "P reprint", timeout=20 * stretch)
             scr.type("p")
-            scr.wait("queued for printing")
-            while lines_equal(paper(path), REPRINT) < 2 and time.time() < deadline + 10:
+            scr.wait("queued for printing", timeout=20 * stretch)
+            while lines_equal(paper(path), REPRINT) < 2 and time.time() < deadline + 10 * stretch:
                 time.sleep(0.1)
             text = paper(path)
             if lines_equal(text, SALE_TITLE) != 2 or lines_equal(text, REPRINT) != 2:
