@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "money.h"
+#include "text.h"
 
 bool loop_lang_from_name(const char *name, enum loop_lang *out)
 {
@@ -26,30 +27,9 @@ static const char *or_empty(const char *s)
     return s ? s : "";
 }
 
-/* The Chinese for the core's and the journal's reasons; English is their own wording. The
- * screen's copies of the money and payment-code words (ui/text.c) are proven the same by
- * tests/unit/ui/test_ui_loop_notes.c. */
-static const char *const zh_money[] = {
-    [MONEY_OK] = "正确",
-    [MONEY_EMPTY] = "未输入金额",
-    [MONEY_GARBAGE] = "不是数字",
-    [MONEY_NEGATIVE] = "金额不能为负",
-    [MONEY_DECIMALS] = "最多两位小数（分）",
-    [MONEY_OVERFLOW] = "金额太大",
-    [MONEY_ZERO] = "金额必须大于零",
-    [MONEY_ABOVE_MAX] = "超过本终端的最大金额",
-};
-
-static const char *const zh_paycode[] = {
-    [PAYCODE_OK] = "正确",
-    [PAYCODE_EMPTY] = "扫到的内容为空",
-    [PAYCODE_NOT_DIGITS] = "不是付款码（含非数字）",
-    [PAYCODE_TOO_LONG] = "不是付款码（太长）",
-    [PAYCODE_UNSUPPORTED] = "本店不支持该钱包",
-    [PAYCODE_UNKNOWN] = "不是微信支付或支付宝的付款码",
-    [PAYCODE_BAD_LENGTH] = "付款码长度不对，请重新扫码",
-};
-
+/* The Chinese for the engine's and the journal's reasons (only the loop names them); English
+ * is their own wording. The money and payment-code reasons, channels and states are the
+ * screen's own words (ui/text.c), the one place they are written. */
 static const char *const zh_engine[] = {
     [ENGINE_OK] = "正常",
     [ENGINE_REFUSED] = "当前状态下不能这样做",
@@ -68,15 +48,6 @@ static const char *const zh_journal[] = {
     [JOURNAL_IO] = "日志无法读写",
 };
 
-/* A state as the screen names it in Chinese (ui/text.c's state words). */
-static const char *const zh_state[] = {
-    [PAY_NEW] = "新建",         [PAY_PAYING] = "发送中",
-    [PAY_QUERYING] = "查询中",  [PAY_CANCELLING] = "撤销中",
-    [PAY_PAID] = "已支付",      [PAY_FAILED] = "失败",
-    [PAY_CANCELLED] = "已撤销", [PAY_REFUNDING] = "退款中",
-    [PAY_REFUNDED] = "已退款",  [PAY_REFERRED] = "待商户处理",
-};
-
 #define ZH_WORD(table, i)                                                                          \
     ((size_t)(i) < sizeof table / sizeof table[0] && table[i] ? table[i] : NULL)
 
@@ -87,12 +58,7 @@ static const char *pick(enum loop_lang lang, const char *zh, const char *en)
 
 static const char *channel_words(enum loop_lang lang, enum pay_channel c)
 {
-    switch (c) {
-    case CHANNEL_WECHAT: return lang == LOOP_LANG_ZH ? "微信支付" : "WeChat Pay";
-    case CHANNEL_ALIPAY: return lang == LOOP_LANG_ZH ? "支付宝" : "Alipay";
-    case CHANNEL_NONE: break;
-    }
-    return "-";
+    return text_channel(lang == LOOP_LANG_ZH ? UI_LANG_ZH : UI_LANG_EN, c);
 }
 
 /* detail is "behind" or "ahead" (the loop's check_clock). */
@@ -105,18 +71,19 @@ static const char *clock_side_words(enum loop_lang lang, const char *detail)
 }
 
 /* The values a row names, read from the message m in the language lang. */
-#define V_ORDER      or_empty(m->order_no)
-#define V_REFUND_NO  or_empty(m->refund_no)
-#define V_CODE       or_empty(m->code)
-#define V_DETAIL     or_empty(m->detail)
-#define V_COUNT      m->count
-#define V_AMOUNT     money_format(m->amount_fen, money)
-#define V_MONEY      pick(lang, ZH_WORD(zh_money, m->money), money_status_reason(m->money))
-#define V_PAYCODE    pick(lang, ZH_WORD(zh_paycode, m->paycode), paycode_status_reason(m->paycode))
+#define V_ORDER     or_empty(m->order_no)
+#define V_REFUND_NO or_empty(m->refund_no)
+#define V_CODE      or_empty(m->code)
+#define V_DETAIL    or_empty(m->detail)
+#define V_COUNT     m->count
+#define V_AMOUNT    money_format(m->amount_fen, money)
+#define V_MONEY     pick(lang, text_money_reason(UI_LANG_ZH, m->money), money_status_reason(m->money))
+#define V_PAYCODE                                                                                  \
+    pick(lang, text_paycode_reason(UI_LANG_ZH, m->paycode), paycode_status_reason(m->paycode))
 #define V_ENGINE     pick(lang, ZH_WORD(zh_engine, m->engine), engine_status_reason(m->engine))
 #define V_JOURNAL    pick(lang, ZH_WORD(zh_journal, m->journal), m->journal_reason)
 #define V_CHANNEL    channel_words(lang, m->channel)
-#define V_STATE      pick(lang, ZH_WORD(zh_state, m->state), pay_state_name(m->state))
+#define V_STATE      pick(lang, text_state(UI_LANG_ZH, m->state), pay_state_name(m->state))
 #define V_CLOCK_SIDE clock_side_words(lang, m->detail)
 
 /* Where both literals of a row meet their values: the attribute makes the compiler check each

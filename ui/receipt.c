@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "money.h"
+#include "text.h"
 
 enum receipt_word {
     W_SALE,
@@ -35,8 +36,6 @@ enum receipt_word {
     W_UNRESOLVED,
     W_REFERRED,
     W_ALL,
-    W_WECHAT,
-    W_ALIPAY,
     W_THANKS,
     W_SCAN_HINT,
     W__COUNT
@@ -66,8 +65,6 @@ static const char *const words[W__COUNT][2] = {
     [W_UNRESOLVED] = {"Unresolved", "未完成"},
     [W_REFERRED] = {"Left for the merchant", "待商户处理"},
     [W_ALL] = {"All channels", "合计"},
-    [W_WECHAT] = {"WeChat Pay", "微信支付"},
-    [W_ALIPAY] = {"Alipay", "支付宝"},
     [W_THANKS] = {"Thank you", "谢谢惠顾"},
     [W_SCAN_HINT] = {"Order number (for refunds)", "订单号（退款时扫描）"},
 };
@@ -75,15 +72,6 @@ static const char *const words[W__COUNT][2] = {
 static const char *word(enum ui_lang lang, enum receipt_word w)
 {
     return words[w][lang == UI_LANG_ZH ? 1 : 0];
-}
-
-static const char *channel_word(enum ui_lang lang, enum pay_channel c)
-{
-    switch (c) {
-    case CHANNEL_WECHAT: return word(lang, W_WECHAT);
-    case CHANNEL_ALIPAY: return word(lang, W_ALIPAY);
-    default: return "-";
-    }
 }
 
 /* "￥12.30" (the full-width yuan sign: in GB2312, so every Chinese printer font has it). */
@@ -113,7 +101,7 @@ struct composer {
     bool ok;
 };
 
-static void text(struct composer *c, enum doc_align align, unsigned style, const char *s)
+static void put_line(struct composer *c, enum doc_align align, unsigned style, const char *s)
 {
     if (c->ok && s && *s)
         c->ok = doc_text(c->d, align, style, s);
@@ -139,12 +127,12 @@ static bool start(struct composer *c, struct print_doc *d, int columns, enum ui_
     c->lang = lang;
     c->ok = doc_init(d, columns);
     if (m->reprint)
-        text(c, DOC_CENTER, DOC_BOLD, word(lang, W_REPRINT));
-    text(c, DOC_CENTER, DOC_BOLD | DOC_DOUBLE, h->merchant);
-    text(c, DOC_CENTER, 0, h->store);
-    text(c, DOC_CENTER, DOC_BOLD, word(lang, title));
+        put_line(c, DOC_CENTER, DOC_BOLD, word(lang, W_REPRINT));
+    put_line(c, DOC_CENTER, DOC_BOLD | DOC_DOUBLE, h->merchant);
+    put_line(c, DOC_CENTER, 0, h->store);
+    put_line(c, DOC_CENTER, DOC_BOLD, word(lang, title));
     if (m->merchant_copy)
-        text(c, DOC_CENTER, 0, word(lang, W_MERCHANT_COPY));
+        put_line(c, DOC_CENTER, 0, word(lang, W_MERCHANT_COPY));
     rule(c);
     pair(c, W_TERMINAL, h->terminal);
     return c->ok;
@@ -153,7 +141,7 @@ static bool start(struct composer *c, struct print_doc *d, int columns, enum ui_
 static bool finish(struct composer *c, const struct receipt_marks *m)
 {
     if (m->reprint)
-        text(c, DOC_CENTER, DOC_BOLD, word(c->lang, W_REPRINT));
+        put_line(c, DOC_CENTER, DOC_BOLD, word(c->lang, W_REPRINT));
     if (c->ok)
         c->ok = doc_feed(c->d, 1) && doc_cut(c->d);
     return c->ok;
@@ -168,7 +156,7 @@ bool receipt_sale(struct print_doc *d, int columns, enum ui_lang lang,
     if (!start(&c, d, columns, lang, h, m, W_SALE))
         return false;
     pair(&c, W_ORDER, p->order_no);
-    pair(&c, W_CHANNEL, channel_word(lang, p->channel));
+    pair(&c, W_CHANNEL, text_channel(lang, p->channel));
     if (p->trade_no[0])
         pair(&c, W_TRADE_NO, p->trade_no);
     pair(&c, W_TIME, local_time(p->created_at, buf, sizeof buf));
@@ -180,10 +168,10 @@ bool receipt_sale(struct print_doc *d, int columns, enum ui_lang lang,
     if (c.ok)
         c.ok = doc_pair(d, word(lang, W_AMOUNT), yuan(p->amount_fen, buf, sizeof buf));
     rule(&c);
-    text(&c, DOC_CENTER, 0, word(lang, W_SCAN_HINT));
+    put_line(&c, DOC_CENTER, 0, word(lang, W_SCAN_HINT));
     if (c.ok)
         c.ok = doc_qr(d, p->order_no);
-    text(&c, DOC_CENTER, 0, word(lang, W_THANKS));
+    put_line(&c, DOC_CENTER, 0, word(lang, W_THANKS));
     return finish(&c, m);
 }
 
@@ -197,7 +185,7 @@ bool receipt_refund(struct print_doc *d, int columns, enum ui_lang lang,
         return false;
     pair(&c, W_REFUND_NO, r->refund_no);
     pair(&c, W_ORIGINAL, p->order_no);
-    pair(&c, W_CHANNEL, channel_word(lang, p->channel));
+    pair(&c, W_CHANNEL, text_channel(lang, p->channel));
     if (p->trade_no[0])
         pair(&c, W_TRADE_NO, p->trade_no);
     pair(&c, W_TIME, local_time(r->at, buf, sizeof buf));
@@ -241,11 +229,11 @@ bool receipt_day(struct print_doc *d, int columns, enum ui_lang lang,
             t->unresolved_count == 0)
             continue;
         rule(&c);
-        text(&c, DOC_LEFT, DOC_BOLD, channel_word(lang, channels[i]));
+        put_line(&c, DOC_LEFT, DOC_BOLD, text_channel(lang, channels[i]));
         totals(&c, t);
     }
     rule(&c);
-    text(&c, DOC_LEFT, DOC_BOLD, word(lang, W_ALL));
+    put_line(&c, DOC_LEFT, DOC_BOLD, word(lang, W_ALL));
     totals(&c, &day->all);
     if (referred > 0) {
         snprintf(buf, sizeof buf, "%d", referred);

@@ -251,6 +251,23 @@ const char *text_paycode_reason(enum ui_lang lang, enum paycode_status st)
     return paycode_status_reason(st);
 }
 
+const char *text_state(enum ui_lang lang, enum pay_state state)
+{
+    switch (state) {
+    case PAY_NEW: return text(lang, T_STATE_NEW);
+    case PAY_PAYING: return text(lang, T_STATE_PAYING);
+    case PAY_QUERYING: return text(lang, T_STATE_QUERYING);
+    case PAY_CANCELLING: return text(lang, T_STATE_CANCELLING);
+    case PAY_PAID: return text(lang, T_STATE_PAID);
+    case PAY_FAILED: return text(lang, T_STATE_FAILED);
+    case PAY_CANCELLED: return text(lang, T_STATE_CANCELLED);
+    case PAY_REFUNDING: return text(lang, T_STATE_REFUNDING);
+    case PAY_REFUNDED: return text(lang, T_STATE_REFUNDED);
+    case PAY_REFERRED: return text(lang, T_STATE_REFERRED);
+    }
+    return text(lang, T_STATE_NEW);
+}
+
 const char *text_channel(enum ui_lang lang, enum pay_channel c)
 {
     switch (c) {

@@ -202,5 +202,7 @@ const char *text_money_reason(enum ui_lang lang, enum money_status st);
 const char *text_paycode_reason(enum ui_lang lang, enum paycode_status st);
 
 const char *text_channel(enum ui_lang lang, enum pay_channel c);
+/* A state's plain word ("paid", "已支付"); the screen's view_state() refines CANCELLED. */
+const char *text_state(enum ui_lang lang, enum pay_state state);
 
 #endif

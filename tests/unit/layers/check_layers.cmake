@@ -26,9 +26,10 @@ set(rule_app            "app;ui;storage;drivers/gateway;drivers/scanner;drivers/
 set(layers app/core drivers/scanner drivers/printer drivers/gateway storage ui app)
 set(facade_drivers_scanner scanner)
 set(below_ui_view text cause_text)
-# Without the screen, ui/ is only its receipt composer (posterm_receipt, no ncurses).
+# Without the screen, ui/ is only its words and its receipt composer (posterm_words,
+# posterm_receipt: no ncurses).
 if(NOT WITH_UI)
-  set(only_ui receipt)
+  set(only_ui "receipt|text|cause_text|ui")
 endif()
 
 string(REPLACE "|" ";" SYS "${SYS}")
