@@ -1,7 +1,7 @@
 /*
  * printer_port.h - what a transport (USB, lp node, TCP, virtual file) shares with printer.c:
- * the printer's state and the job under way, in one struct port that printer.c owns. Internal
- * to drivers/printer.
+ * the printer's state and the job under way, in one struct port that printer.c owns, and the
+ * port_* calls (port.c) through which a transport reports. Internal to drivers/printer.
  *
  * A transport finds or connects its printer, reads its status, and sends the job's bytes, all
  * from its process(), never blocking; it reports through the port_* calls below, which keep
