@@ -47,7 +47,7 @@ fi
 
 case $mode in
     usb) args="--kind usb --vid 04b8 --pid 0e15 --native-qr" bound_printing=0 ;;
-    lp)  args="--kind lp --path /dev/usb/lp0" bound_printing=1 ;;
+    lp)  args="--kind lp --path /dev/usb/lp0 --raster-qr" bound_printing=1 ;;
     *) echo "printer-vm: $usage"; exit 2 ;;
 esac
 

@@ -4,7 +4,8 @@
  * trying a real printer by hand).
  *
  *   printer-probe [--kind usb|lp|tcp|virtual] [--path PATH] [--host H] [--port N]
- *                 [--vid HEX] [--pid HEX] [--native-qr] [--columns 32|48] [--timeout MS]
+ *                 [--vid HEX] [--pid HEX] [--native-qr|--raster-qr] [--columns 32|48]
+ *                 [--timeout MS]
  *
  * Prints "STATUS <state> <line>" whenever the printer's status line changes, "HELD <state>"
  * when the job is refused because the printer is not ready (once per state), "JOB submitted",
@@ -55,9 +56,10 @@ static const char *state_name(enum printer_state s)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: printer-probe [--kind usb|lp|tcp|virtual] [--path PATH] [--host H] "
-                    "[--port N] [--vid HEX] [--pid HEX] [--native-qr] [--columns 32|48] "
-                    "[--timeout MS]\n");
+    fprintf(stderr,
+            "usage: printer-probe [--kind usb|lp|tcp|virtual] [--path PATH] [--host H] "
+            "[--port N] [--vid HEX] [--pid HEX] [--native-qr|--raster-qr] [--columns 32|48] "
+            "[--timeout MS]\n");
     return 2;
 }
 
@@ -78,8 +80,8 @@ int main(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
-        if (strcmp(opt, "--native-qr") == 0) {
-            cfg.native_qr = true;
+        if (strcmp(opt, "--native-qr") == 0 || strcmp(opt, "--raster-qr") == 0) {
+            cfg.native_qr = strcmp(opt, "--native-qr") == 0;
             continue;
         }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
