@@ -107,6 +107,13 @@ static void reset_settings(struct decoder *d)
     d->qr_stored = false;
 }
 
+/* Field by field: the struct's padding bytes are not part of the style. */
+static bool same_style(struct char_style a, struct char_style b)
+{
+    return a.bold == b.bold && a.underline == b.underline && a.font_b == b.font_b &&
+           a.width == b.width && a.height == b.height;
+}
+
 static bool line_append(struct decoder *d, const char *utf8, size_t n, struct char_style st,
                         size_t offset)
 {
@@ -115,7 +122,7 @@ static bool line_append(struct decoder *d, const char *utf8, size_t n, struct ch
         d->line_align = d->align;
         d->line_style = st;
         d->line_mixed = false;
-    } else if (memcmp(&st, &d->line_style, sizeof st) != 0) {
+    } else if (!same_style(st, d->line_style)) {
         d->line_mixed = true;
     }
     if (d->line_len + n + 1 > d->line_cap) {
