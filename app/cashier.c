@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "cashier_notes.h"
 #include "reports.h"
 #include "text.h"
 #include "ui.h"
@@ -87,7 +86,8 @@ static void on_payment(void *ctx, const struct payment *p, const char *event)
 static void on_message(void *ctx, const struct loop_message *m)
 {
     struct cashier *c = ctx;
-    cashier_note_text(c->m.lang, m, c->m.message, sizeof c->m.message);
+    /* The loop words its notes in the cashier's language itself (app/loop_notes.def). */
+    snprintf(c->m.message, sizeof c->m.message, "%s", m->cashier_text);
     c->m.message_is_error = m->level != LOOP_INFO;
     c->dirty = true;
 }

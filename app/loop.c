@@ -11,7 +11,6 @@
 #include "loop.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "loop_notes.h"
 #include "money.h"
 #include "order_no.h"
 #include "paycode.h"
@@ -50,6 +50,7 @@ struct loop {
     struct scanner *scanner;
     struct loop_clock clock;
     struct loop_observer obs;
+    enum loop_lang lang; /* the cashier's, for each message's cashier_text */
 
     struct live *lives; /* every unresolved payment, plus the current one */
     int nlives, cap;
@@ -91,19 +92,22 @@ static int64_t now_wall(const struct loop *l)
     return l->clock.wall(l->clock.ctx);
 }
 
-/* Tells the observer: m names the note and its values, fmt words it in English. */
-static void notify(struct loop *l, struct loop_message m, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void notify(struct loop *l, struct loop_message m, const char *fmt, ...)
+/* Tells the observer: m names the note and its values; its row in loop_notes.def gives the
+ * level and the words, English and the cashier's language. */
+static void notify(struct loop *l, struct loop_message m)
 {
-    char text[768]; /* room for a journal problem naming a long path */
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    m.text = text;
+    char english[768], cashier[768]; /* room for a journal problem naming a long path */
+    m.level = loop_note_level(m.note);
     if (m.journal != JOURNAL_OK)
         m.journal_reason = journal_status_reason(m.journal);
+    loop_note_render(LOOP_LANG_EN, &m, english, sizeof english);
+    m.text = english;
+    if (l->lang == LOOP_LANG_EN) {
+        m.cashier_text = english;
+    } else {
+        loop_note_render(l->lang, &m, cashier, sizeof cashier);
+        m.cashier_text = cashier;
+    }
     if (l->obs.message)
         l->obs.message(l->obs.ctx, &m);
 }
@@ -126,6 +130,8 @@ enum loop_status loop_open(struct loop **out, const struct config *cfg, struct j
     l->clock = clock ? *clock : (struct loop_clock){system_mono, system_wall, NULL};
     if (observer)
         l->obs = *observer;
+    if (!loop_lang_from_name(cfg->language, &l->lang))
+        l->lang = LOOP_LANG_EN;
     l->current = -1;
     l->reachable = true;
 #ifdef POSTERM_CRASH_POINTS
@@ -200,11 +206,8 @@ static void carry_out(struct loop *l, struct live *lv, const struct engine_actio
                 lv->submit_failed = true;
                 lv->failed_op = a->op;
                 lv->failed_id = lv->p.in_flight_id;
-                notify(l,
-                       (struct loop_message){.note = LOOP_NOTE_NOT_SENT,
-                                             .level = LOOP_ERROR,
-                                             .order_no = lv->p.order_no},
-                       "payment %s: the gateway client could not send the request", lv->p.order_no);
+                notify(l, (struct loop_message){.note = LOOP_NOTE_NOT_SENT,
+                                                .order_no = lv->p.order_no});
             }
             break;
         }
@@ -226,9 +229,7 @@ static bool commit(struct loop *l, struct live *lv, const struct payment *next,
     if (lv->stuck) {
         lv->stuck = false;
         notify(l,
-               (struct loop_message){
-                   .note = LOOP_NOTE_JOURNAL_BACK, .level = LOOP_INFO, .order_no = next->order_no},
-               "journal writable again; payment %s goes on", next->order_no);
+               (struct loop_message){.note = LOOP_NOTE_JOURNAL_BACK, .order_no = next->order_no});
     }
     lv->event = a->name;
     return true;
@@ -251,14 +252,10 @@ static void hold(struct loop *l, struct live *lv, const struct engine_event *ev,
         return;
     lv->stuck = true;
     const char *why = l->journal ? journal_last_error(l->journal) : l->journal_problem;
-    notify(l,
-           (struct loop_message){.note = LOOP_NOTE_JOURNAL_HELD,
-                                 .level = LOOP_ERROR,
-                                 .journal = st,
-                                 .detail = why,
-                                 .order_no = lv->p.order_no},
-           "journal: %s (%s); payment %s is held until it can be written",
-           journal_status_reason(st), why, lv->p.order_no);
+    notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_HELD,
+                                    .journal = st,
+                                    .detail = why,
+                                    .order_no = lv->p.order_no});
 }
 
 enum step_mode {
@@ -300,13 +297,9 @@ static enum engine_status step(struct loop *l, struct live *lv, struct engine_ev
     lv->p = next;
     carry_out(l, lv, &acts);
     if (referred)
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_REFERRED,
-                                     .level = LOOP_ERROR,
-                                     .order_no = next.order_no,
-                                     .detail = next.last_error},
-               "payment %s is left for the merchant: %s; settle it in the merchant portal",
-               next.order_no, next.last_error);
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFERRED,
+                                        .order_no = next.order_no,
+                                        .detail = next.last_error});
     return ENGINE_OK;
 }
 
@@ -374,11 +367,8 @@ enum loop_status loop_recover(struct loop *l, int *count)
 {
     *count = 0;
     if (l->journal == NULL) {
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_JOURNAL_UNUSABLE,
-                                     .level = LOOP_ERROR,
-                                     .detail = l->journal_problem},
-               "%s", l->journal_problem);
+        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_UNUSABLE,
+                                        .detail = l->journal_problem});
         return LOOP_JOURNAL;
     }
     bool no_memory;
@@ -389,29 +379,17 @@ enum loop_status loop_recover(struct loop *l, int *count)
         l->recover_failed = true;
         l->recover_retry_at = now_mono(l) + RECOVER_RETRY_MS;
         if (no_memory)
-            notify(l,
-                   (struct loop_message){.note = LOOP_NOTE_RECOVER_NO_MEMORY, .level = LOOP_ERROR},
-                   "journal: cannot read unresolved payments: out of memory; no new payment "
-                   "until they are read");
+            notify(l, (struct loop_message){.note = LOOP_NOTE_RECOVER_NO_MEMORY});
         else
-            notify(l,
-                   (struct loop_message){
-                       .note = LOOP_NOTE_RECOVER_FAILED, .level = LOOP_ERROR, .journal = st},
-                   "journal: cannot read unresolved payments: %s; no new payment until they are "
-                   "read",
-                   journal_status_reason(st));
+            notify(l, (struct loop_message){.note = LOOP_NOTE_RECOVER_FAILED, .journal = st});
         return LOOP_JOURNAL;
     }
     if (l->recover_failed) {
         l->recover_failed = false;
-        notify(l, (struct loop_message){.note = LOOP_NOTE_RECOVERED, .level = LOOP_INFO},
-               "unresolved payments read; payments can be taken again");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_RECOVERED});
     }
     if (*count)
-        notify(
-            l,
-            (struct loop_message){.note = LOOP_NOTE_RESUMING, .level = LOOP_INFO, .count = *count},
-            "resuming %d unresolved payment%s", *count, *count == 1 ? "" : "s");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_RESUMING, .count = *count});
     live_sweep(l);
     return LOOP_OK;
 }
@@ -456,56 +434,42 @@ static void watch_journal_check(struct loop *l)
         return;
     l->journal_damaged = true;
     const char *why = journal_last_error(l->journal);
-    notify(
-        l,
-        (struct loop_message){
-            .note = LOOP_NOTE_JOURNAL_DAMAGED, .level = LOOP_ERROR, .journal = st, .detail = why},
-        "journal damaged: %s; nothing more is written to it, no payment is taken", why);
+    notify(l,
+           (struct loop_message){.note = LOOP_NOTE_JOURNAL_DAMAGED, .journal = st, .detail = why});
 }
 
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
 {
     if (l->journal == NULL) {
         notify(l,
-               (struct loop_message){
-                   .note = LOOP_NOTE_NO_JOURNAL, .level = LOOP_ERROR, .detail = l->journal_problem},
-               "cannot take payments: %s", l->journal_problem);
+               (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL, .detail = l->journal_problem});
         return LOOP_JOURNAL;
     }
     if (l->recover_failed) {
-        notify(l, (struct loop_message){.note = LOOP_NOTE_NOT_RECOVERED, .level = LOOP_ERROR},
-               "cannot take payments: the unresolved payments could not all be read (retrying)");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_NOT_RECOVERED});
         return LOOP_JOURNAL;
     }
     watch_journal_check(l);
     if (l->journal_damaged) {
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL,
-                                     .level = LOOP_ERROR,
-                                     .detail = journal_last_error(l->journal)},
-               "cannot take payments: %s", journal_last_error(l->journal));
+        notify(l, (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL,
+                                        .detail = journal_last_error(l->journal)});
         return LOOP_JOURNAL;
     }
     /* A payment held by a failing journal means the disk is not taking writes: that, not
      * the payment it holds, is what the cashier must hear. */
     for (int i = 0; i < l->nlives; i++) {
         if (l->lives[i].stuck) {
-            notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-                   "cannot take payments until the journal can be written");
+            notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK});
             return LOOP_JOURNAL;
         }
     }
     if (current_busy(l)) {
-        notify(l, (struct loop_message){.note = LOOP_NOTE_BUSY, .level = LOOP_WARN},
-               "a payment is under way: finish or abort it first");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_BUSY});
         return LOOP_BUSY;
     }
     if (amount_fen <= 0 || amount_fen > l->cfg->max_amount_fen) {
         enum money_status why = amount_fen <= 0 ? MONEY_ZERO : MONEY_ABOVE_MAX;
-        notify(
-            l,
-            (struct loop_message){.note = LOOP_NOTE_BAD_AMOUNT, .level = LOOP_WARN, .money = why},
-            "%s", money_status_reason(why));
+        notify(l, (struct loop_message){.note = LOOP_NOTE_BAD_AMOUNT, .money = why});
         return LOOP_INVALID;
     }
     resume_pending(l);
@@ -514,20 +478,14 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     enum journal_status js = journal_next_order_seq(l->journal, &seq);
     char order_no[ORDER_NO_MAX + 1];
     if (js != JOURNAL_OK) {
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_ORDER_SEQ_FAILED,
-                                     .level = LOOP_ERROR,
-                                     .journal = js,
-                                     .detail = journal_last_error(l->journal)},
-               "journal: %s (%s)", journal_status_reason(js), journal_last_error(l->journal));
+        notify(l, (struct loop_message){.note = LOOP_NOTE_ORDER_SEQ_FAILED,
+                                        .journal = js,
+                                        .detail = journal_last_error(l->journal)});
         return LOOP_JOURNAL;
     }
     if (!order_no_format(l->cfg->terminal_id, journal_identity(l->journal), seq, order_no)) {
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_BAD_TERMINAL_ID,
-                                     .level = LOOP_ERROR,
-                                     .detail = l->cfg->terminal_id},
-               "cannot form an order number from terminal id %s", l->cfg->terminal_id);
+        notify(l, (struct loop_message){.note = LOOP_NOTE_BAD_TERMINAL_ID,
+                                        .detail = l->cfg->terminal_id});
         return LOOP_INVALID;
     }
 
@@ -535,8 +493,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
     l->current = -1;
     struct live *lv = live_add(l);
     if (lv == NULL) {
-        notify(l, (struct loop_message){.note = LOOP_NOTE_NO_MEMORY, .level = LOOP_ERROR},
-               "out of memory");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_NO_MEMORY});
         return LOOP_INVALID;
     }
     l->current = (int)(lv - l->lives);
@@ -548,8 +505,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
         l->nlives--;
         l->current = -1;
         if (st == ENGINE_OK)
-            notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-                   "cannot take payments until the journal can be written");
+            notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK});
         return st != ENGINE_OK ? LOOP_INVALID : LOOP_JOURNAL;
     }
     return LOOP_OK;
@@ -570,9 +526,7 @@ enum loop_status loop_scan(struct loop *l, const char *code)
     enum paycode_status ps = paycode_channel(code, &channel);
     char masked[AUTH_CODE_MAX + 1];
     if (ps != PAYCODE_OK) {
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_BAD_SCAN, .level = LOOP_WARN, .paycode = ps},
-               "bad scan: %s", paycode_status_reason(ps));
+        notify(l, (struct loop_message){.note = LOOP_NOTE_BAD_SCAN, .paycode = ps});
         return LOOP_INVALID;
     }
     paycode_mask(code, masked, sizeof masked);
@@ -586,26 +540,16 @@ enum loop_status loop_scan(struct loop *l, const char *code)
 
     if (l->current < 0 || l->lives[l->current].p.state != PAY_NEW) {
         if (current_busy(l)) {
-            notify(l,
-                   (struct loop_message){
-                       .note = LOOP_NOTE_SCAN_WHILE_BUSY, .level = LOOP_WARN, .code = masked},
-                   "scan %s refused: a payment is already under way", masked);
+            notify(l, (struct loop_message){.note = LOOP_NOTE_SCAN_WHILE_BUSY, .code = masked});
             return LOOP_BUSY;
         }
-        notify(l,
-               (struct loop_message){
-                   .note = LOOP_NOTE_SCAN_BEFORE_AMOUNT, .level = LOOP_WARN, .code = masked},
-               "scan %s ignored: enter the amount first", masked);
+        notify(l, (struct loop_message){.note = LOOP_NOTE_SCAN_BEFORE_AMOUNT, .code = masked});
         return LOOP_IDLE;
     }
     const struct gw_channel_config *cc =
         channel == CHANNEL_WECHAT ? &l->cfg->gateway.wechat : &l->cfg->gateway.alipay;
     if (!cc->enabled) {
-        notify(l,
-               (struct loop_message){
-                   .note = LOOP_NOTE_CHANNEL_OFF, .level = LOOP_WARN, .channel = channel},
-               "%s is not set up on this terminal",
-               channel == CHANNEL_WECHAT ? "WeChat Pay" : "Alipay");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_CHANNEL_OFF, .channel = channel});
         return LOOP_INVALID;
     }
     struct live *lv = &l->lives[l->current];
@@ -617,8 +561,7 @@ enum loop_status loop_scan(struct loop *l, const char *code)
         /* The intent is not on disk, so the pay did not go out; the same code may be
          * scanned again at once. */
         l->last_code_hash = 0;
-        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-               "cannot take payments until the journal can be written");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK});
         return LOOP_JOURNAL;
     }
     return LOOP_OK;
@@ -634,8 +577,7 @@ enum loop_status loop_abort(struct loop *l)
     if (step(l, lv, &ev, STEP_REFUSE, &committed) != ENGINE_OK)
         return LOOP_IDLE;
     if (!committed) {
-        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-               "cannot take payments until the journal can be written");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK});
         return LOOP_JOURNAL;
     }
     return LOOP_OK;
@@ -652,17 +594,11 @@ static enum loop_status refund_target(struct loop *l, const char *order_no, stru
     struct payment p;
     enum journal_status js = journal_load(l->journal, order_no, &p);
     if (js == JOURNAL_NOT_FOUND) {
-        notify(l,
-               (struct loop_message){
-                   .note = LOOP_NOTE_REFUND_NO_ORDER, .level = LOOP_WARN, .order_no = order_no},
-               "no order %s", order_no);
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_NO_ORDER, .order_no = order_no});
         return LOOP_NOT_FOUND;
     }
     if (js != JOURNAL_OK) {
-        notify(l,
-               (struct loop_message){
-                   .note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR, .journal = js},
-               "journal: %s", journal_status_reason(js));
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .journal = js});
         return LOOP_JOURNAL;
     }
     lv = live_add(l);
@@ -678,23 +614,16 @@ static enum loop_status refund_seen(struct loop *l, const char *order_no, int64_
                                     const struct journal_refund *r)
 {
     if (strcmp(r->order_no, order_no) != 0 || r->amount_fen != amount_fen) {
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_OTHER,
-                                     .level = LOOP_WARN,
-                                     .order_no = r->order_no,
-                                     .amount_fen = r->amount_fen},
-               "that refund key was used for a refund of %s on order %s: nothing sent",
-               money_format(r->amount_fen, (char[MONEY_TEXT_MAX]){0}), r->order_no);
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_OTHER,
+                                        .order_no = r->order_no,
+                                        .amount_fen = r->amount_fen});
         return LOOP_INVALID;
     }
-    notify(l,
-           (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_SEEN,
-                                 .level = LOOP_INFO,
-                                 .order_no = r->order_no,
-                                 .amount_fen = r->amount_fen,
-                                 .detail = r->state},
-           "refund %s of order %s was asked before with this key: %s; nothing sent", r->refund_no,
-           r->order_no, r->state);
+    notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_KEY_SEEN,
+                                    .order_no = r->order_no,
+                                    .amount_fen = r->amount_fen,
+                                    .refund_no = r->refund_no,
+                                    .detail = r->state});
     return LOOP_DUPLICATE;
 }
 
@@ -702,11 +631,8 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
                              const char *key)
 {
     if (l->journal == NULL) {
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_REFUND_NO_JOURNAL,
-                                     .level = LOOP_ERROR,
-                                     .detail = l->journal_problem},
-               "cannot refund: %s", l->journal_problem);
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_NO_JOURNAL,
+                                        .detail = l->journal_problem});
         return LOOP_JOURNAL;
     }
     if (key && key[0]) {
@@ -715,10 +641,7 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
         if (ks == JOURNAL_OK)
             return refund_seen(l, order_no, amount_fen, &seen);
         if (ks != JOURNAL_NOT_FOUND) {
-            notify(l,
-                   (struct loop_message){
-                       .note = LOOP_NOTE_REFUND_JOURNAL, .level = LOOP_ERROR, .journal = ks},
-                   "journal: %s", journal_status_reason(ks));
+            notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_JOURNAL, .journal = ks});
             return LOOP_JOURNAL;
         }
     }
@@ -727,32 +650,20 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
     if (ls != LOOP_OK)
         return ls;
     if (lv->p.state == PAY_REFUNDING) {
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_REFUND_UNDER_WAY,
-                                     .level = LOOP_WARN,
-                                     .order_no = order_no,
-                                     .amount_fen = lv->p.refund_fen},
-               "order %s: a refund of %s is under way; wait for its result", order_no,
-               money_format(lv->p.refund_fen, (char[MONEY_TEXT_MAX]){0}));
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_UNDER_WAY,
+                                        .order_no = order_no,
+                                        .amount_fen = lv->p.refund_fen});
         return LOOP_BUSY;
     }
     if (lv->p.state != PAY_PAID) {
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_REFUND_NOT_PAID,
-                                     .level = LOOP_WARN,
-                                     .order_no = order_no,
-                                     .state = lv->p.state},
-               "order %s is %s: only a paid order can be refunded", order_no,
-               pay_state_name(lv->p.state));
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_NOT_PAID,
+                                        .order_no = order_no,
+                                        .state = lv->p.state});
         return LOOP_INVALID;
     }
     if (amount_fen <= 0 || amount_fen > lv->p.amount_fen - lv->p.refunded_fen) {
         int64_t left_fen = lv->p.amount_fen - lv->p.refunded_fen;
-        char left[MONEY_TEXT_MAX];
-        notify(l,
-               (struct loop_message){
-                   .note = LOOP_NOTE_REFUND_ABOVE, .level = LOOP_WARN, .amount_fen = left_fen},
-               "refund must be above 0.00 and at most %s", money_format(left_fen, left));
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_ABOVE, .amount_fen = left_fen});
         return LOOP_INVALID;
     }
     /* refund_no holds the last refund sent ("<order>R<n>"); the next is n + 1, so a number
@@ -761,10 +672,7 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
     size_t ol = strlen(order_no);
     unsigned n = lv->p.refund_no[0] ? (unsigned)strtoul(lv->p.refund_no + ol + 1, NULL, 10) + 1 : 1;
     if (!refund_no_format(order_no, n, refund_no)) {
-        notify(l,
-               (struct loop_message){
-                   .note = LOOP_NOTE_REFUND_TOO_MANY, .level = LOOP_ERROR, .order_no = order_no},
-               "order %s: too many refunds", order_no);
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_TOO_MANY, .order_no = order_no});
         return LOOP_INVALID;
     }
     struct engine_event ev = {
@@ -772,15 +680,11 @@ enum loop_status loop_refund(struct loop *l, const char *order_no, int64_t amoun
     bool committed;
     enum engine_status st = step(l, lv, &ev, STEP_REFUSE, &committed);
     if (st != ENGINE_OK) {
-        notify(l,
-               (struct loop_message){
-                   .note = LOOP_NOTE_REFUND_REFUSED, .level = LOOP_WARN, .engine = st},
-               "refund refused: %s", engine_status_reason(st));
+        notify(l, (struct loop_message){.note = LOOP_NOTE_REFUND_REFUSED, .engine = st});
         return LOOP_INVALID;
     }
     if (!committed) {
-        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK, .level = LOOP_ERROR},
-               "cannot take payments until the journal can be written");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK});
         return LOOP_JOURNAL;
     }
     return LOOP_OK;
@@ -834,10 +738,7 @@ bool loop_taking_payments(const struct loop *l)
 
 void loop_journal_copied(struct loop *l, const char *identity)
 {
-    notify(l,
-           (struct loop_message){
-               .note = LOOP_NOTE_JOURNAL_COPIED, .level = LOOP_WARN, .detail = identity},
-           "this journal was copied from another terminal: new order numbers from %s", identity);
+    notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_COPIED, .detail = identity});
 }
 
 int loop_background_list(const struct loop *l, struct payment *out, int max)
@@ -886,13 +787,9 @@ static void check_clock(struct loop *l, const struct gw_reply *r)
     l->clock_skew_s = skew > CLOCK_SKEW_MAX_S || skew < -CLOCK_SKEW_MAX_S ? (int)skew : 0;
     if (l->clock_skew_s != 0 && was == 0) {
         int minutes = (int)((skew < 0 ? -skew : skew) + 59) / 60;
-        notify(l,
-               (struct loop_message){.note = LOOP_NOTE_CLOCK_WRONG,
-                                     .level = LOOP_ERROR,
-                                     .count = minutes,
-                                     .detail = skew > 0 ? "behind" : "ahead"},
-               "the terminal's clock is %d minutes %s the gateway's: set the clock", minutes,
-               skew > 0 ? "behind" : "ahead of");
+        notify(l, (struct loop_message){.note = LOOP_NOTE_CLOCK_WRONG,
+                                        .count = minutes,
+                                        .detail = skew > 0 ? "behind" : "ahead"});
     }
 }
 

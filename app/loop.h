@@ -38,54 +38,28 @@ enum loop_status {
 
 enum loop_level { LOOP_INFO, LOOP_WARN, LOOP_ERROR };
 
-/* What the loop tells the cashier, one id per sentence, so a front can word it in the
- * cashier's language (app/cashier_notes.c) from the values below instead of the English text. */
+/* What the loop tells the cashier, one id per sentence (LOOP_NOTE_BUSY, ...): the ids, their
+ * words in both languages and the values each names are one list, app/loop_notes.def. */
 enum loop_note {
-    LOOP_NOTE_JOURNAL_UNUSABLE, /* detail: why the journal could not be opened */
-    LOOP_NOTE_JOURNAL_HELD,     /* journal, detail, order_no */
-    LOOP_NOTE_JOURNAL_BACK,     /* order_no */
-    LOOP_NOTE_NOT_SENT,         /* order_no */
-    LOOP_NOTE_RECOVER_FAILED,   /* journal */
-    LOOP_NOTE_RECOVER_NO_MEMORY,
-    LOOP_NOTE_RESUMING,   /* count */
-    LOOP_NOTE_NO_JOURNAL, /* detail: why the journal is unusable */
-    LOOP_NOTE_BUSY,
-    LOOP_NOTE_BAD_AMOUNT, /* money */
-    LOOP_NOTE_JOURNAL_STUCK,
-    LOOP_NOTE_ORDER_SEQ_FAILED, /* journal, detail */
-    LOOP_NOTE_BAD_TERMINAL_ID,  /* detail: the terminal id */
-    LOOP_NOTE_NO_MEMORY,
-    LOOP_NOTE_BAD_SCAN,           /* paycode */
-    LOOP_NOTE_SCAN_WHILE_BUSY,    /* code */
-    LOOP_NOTE_SCAN_BEFORE_AMOUNT, /* code */
-    LOOP_NOTE_CHANNEL_OFF,        /* channel */
-    LOOP_NOTE_REFUND_NO_JOURNAL,  /* detail: why the journal is unusable */
-    LOOP_NOTE_REFUND_NO_ORDER,    /* order_no */
-    LOOP_NOTE_REFUND_JOURNAL,     /* journal */
-    LOOP_NOTE_REFUND_NOT_PAID,    /* order_no, state */
-    LOOP_NOTE_REFUND_ABOVE,       /* amount_fen: what is left to refund */
-    LOOP_NOTE_REFUND_TOO_MANY,    /* order_no */
-    LOOP_NOTE_REFUND_REFUSED,     /* engine */
-    LOOP_NOTE_NOT_RECOVERED,      /* a new payment refused: unresolved ones not all read */
-    LOOP_NOTE_RECOVERED,          /* they were read at a retry: payments can be taken */
-    LOOP_NOTE_CLOCK_WRONG,        /* count: minutes off; detail: "behind" or "ahead" */
-    LOOP_NOTE_REFUND_UNDER_WAY,   /* order_no, amount_fen: the refund under way */
-    LOOP_NOTE_REFUND_KEY_SEEN,    /* order_no, amount_fen, detail: that refund's state */
-    LOOP_NOTE_REFUND_KEY_OTHER,   /* order_no, amount_fen: the refund the key belongs to */
-    LOOP_NOTE_REFERRED,           /* order_no, detail: why it is left for the merchant */
-    LOOP_NOTE_JOURNAL_COPIED,     /* detail: the journal's new identity */
-    LOOP_NOTE_JOURNAL_DAMAGED,    /* detail: what the full integrity check found */
+#define LOOP_NOTE(id, ...)       LOOP_NOTE_##id,
+#define LOOP_NOTE_PLAIN(id, ...) LOOP_NOTE_##id,
+#include "loop_notes.def"
+#undef LOOP_NOTE
+#undef LOOP_NOTE_PLAIN
     LOOP_NOTE__COUNT
 };
 
-/* One message: its id, the English sentence (what headless mode and the logs print) and
- * the values the sentence names. Fields a note does not use are zero; the strings live only
- * for the observer's call. */
+/* One message: its id and level, its sentence in English (what headless mode and the logs
+ * print) and in the cashier's language (config "language": what the screen shows), and the
+ * values the sentence names. Fields a note does not use are zero; the strings live only for
+ * the observer's call. */
 struct loop_message {
     enum loop_note note;
     enum loop_level level;
-    const char *text;
+    const char *text;         /* English */
+    const char *cashier_text; /* the cashier's language; the same as text in English */
     const char *order_no;
+    const char *refund_no;
     const char *code; /* masked, never the full payment code */
     int count;
     int64_t amount_fen;
@@ -95,8 +69,7 @@ struct loop_message {
     enum paycode_status paycode;
     enum engine_status engine;
     enum journal_status journal;
-    const char *journal_reason; /* journal_status_reason(journal), set by the loop, for fronts
-                                 * that do not link the journal */
+    const char *journal_reason; /* journal_status_reason(journal), set by the loop */
     const char *detail; /* technical words kept in English (SQLite's error, a terminal id) */
 };
 

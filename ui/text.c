@@ -145,45 +145,6 @@ static const struct text_row table[T__COUNT] = {
 
     [T_BAD_SCAN] = {"Bad scan: %s", "扫码无效：%s"},
 
-    /* The loop's sentences, word for word as app/loop.c says them in English. */
-    [T_NOTE_JOURNAL_UNUSABLE] = {"%s", "日志不可用：%s"},
-    [T_NOTE_JOURNAL_HELD] = {"journal: %s (%s); payment %s is held until it can be written",
-                             "日志：%s（%s）；订单 %s 暂停，日志可写入后继续"},
-    [T_NOTE_JOURNAL_BACK] = {"journal writable again; payment %s goes on",
-                             "日志恢复可写；订单 %s 继续处理"},
-    [T_NOTE_NOT_SENT] = {"payment %s: the gateway client could not send the request",
-                         "订单 %s：网关客户端未能发出请求"},
-    [T_NOTE_RECOVER_FAILED] = {"journal: cannot read unresolved payments: %s",
-                               "日志：无法读取未完成的收款：%s"},
-    [T_NOTE_RECOVER_NO_MEMORY] = {"journal: cannot read unresolved payments: out of memory",
-                                  "日志：无法读取未完成的收款：内存不足"},
-    [T_NOTE_RESUMING_ONE] = {"resuming %d unresolved payment", "正在继续处理 %d 笔未完成的收款"},
-    [T_NOTE_RESUMING] = {"resuming %d unresolved payments", "正在继续处理 %d 笔未完成的收款"},
-    [T_NOTE_NO_JOURNAL] = {"cannot take payments: %s", "无法收款：%s"},
-    [T_NOTE_BUSY] = {"a payment is under way: finish or abort it first",
-                     "有一笔收款正在进行：请先完成或中止"},
-    [T_NOTE_BAD_AMOUNT] = {"%s", "%s"},
-    [T_NOTE_JOURNAL_STUCK] = {"cannot take payments until the journal can be written",
-                              "日志可写入之前无法收款"},
-    [T_NOTE_ORDER_SEQ_FAILED] = {"journal: %s (%s)", "日志：%s（%s）"},
-    [T_NOTE_BAD_TERMINAL_ID] = {"cannot form an order number from terminal id %s",
-                                "无法用终端号 %s 生成订单号"},
-    [T_NOTE_NO_MEMORY] = {"out of memory", "内存不足"},
-    [T_NOTE_BAD_SCAN] = {"bad scan: %s", "扫码无效：%s"},
-    [T_NOTE_SCAN_WHILE_BUSY] = {"scan %s refused: a payment is already under way",
-                                "付款码 %s 未受理：已有一笔收款正在进行"},
-    [T_NOTE_SCAN_BEFORE_AMOUNT] = {"scan %s ignored: enter the amount first",
-                                   "付款码 %s 已忽略：请先输入金额"},
-    [T_NOTE_CHANNEL_OFF] = {"%s is not set up on this terminal", "本终端未开通%s"},
-    [T_NOTE_REFUND_NO_JOURNAL] = {"cannot refund: %s", "无法退款：%s"},
-    [T_NOTE_REFUND_NO_ORDER] = {"no order %s", "没有订单 %s"},
-    [T_NOTE_REFUND_JOURNAL] = {"journal: %s", "日志：%s"},
-    [T_NOTE_REFUND_NOT_PAID] = {"order %s is %s: only a paid order can be refunded",
-                                "订单 %s 状态为%s：只有已支付的订单可以退款"},
-    [T_NOTE_REFUND_ABOVE] = {"refund must be above 0.00 and at most %s",
-                             "退款金额须大于 0.00 且不超过 %s"},
-    [T_NOTE_REFUND_TOO_MANY] = {"order %s: too many refunds", "订单 %s：退款次数过多"},
-    [T_NOTE_REFUND_REFUSED] = {"refund refused: %s", "退款被拒绝：%s"},
     [T_LAB_SETTINGS] = {"TEST SETTINGS - never for real money: %s",
                         "测试设置，切勿用于真实收款：%s"},
     [T_CLOCK_BEHIND] = {"CLOCK WRONG: %d min behind the gateway - set the clock",
@@ -198,33 +159,6 @@ static const struct text_row table[T__COUNT] = {
                          "%s  %s  正在向网关撤销（第 %u 次）"},
     [T_BG_REFUNDING] = {"%s  %s  refund being confirmed", "%s  %s  退款确认中"},
     [T_BG_CHECKING] = {"%s  %s  checking with the gateway", "%s  %s  正在向网关查询"},
-    [T_NOTE_JOURNAL_COPIED] = {"this journal was copied from another terminal: new order numbers "
-                               "from %s",
-                               "此日志是从另一台终端复制的：新订单号从 %s 开始"},
-    [T_NOTE_JOURNAL_DAMAGED] = {"journal damaged: %s; nothing more is written to it, no payment "
-                                "is taken",
-                                "日志已损坏：%s；不再写入，暂停收款"},
-    [T_NOTE_NOT_RECOVERED] = {"cannot take payments: the unresolved payments could not all be "
-                              "read (retrying)",
-                              "无法收款：未完成的收款未能全部读取（正在重试）"},
-    [T_NOTE_RECOVERED] = {"unresolved payments read; payments can be taken again",
-                          "未完成的收款已读取；可以继续收款"},
-    [T_NOTE_CLOCK_BEHIND] = {"the terminal's clock is %d minutes behind the gateway's: set the "
-                             "clock",
-                             "终端时钟比网关慢 %d 分钟：请校准时钟"},
-    [T_NOTE_CLOCK_AHEAD] = {"the terminal's clock is %d minutes ahead of the gateway's: set the "
-                            "clock",
-                            "终端时钟比网关快 %d 分钟：请校准时钟"},
-    [T_NOTE_REFUND_UNDER_WAY] = {"order %s: a refund of %s is under way; wait for its result",
-                                 "订单 %s：一笔 %s 的退款正在处理，请等待结果"},
-    [T_NOTE_REFUND_KEY_SEEN] = {"order %s: this refund of %s was asked before (%s); nothing sent",
-                                "订单 %s：这笔 %s 的退款之前已提交（%s）；未重复发送"},
-    [T_NOTE_REFUND_KEY_OTHER] = {"that refund key belongs to a refund of %2$s on order %1$s: "
-                                 "nothing sent",
-                                 "该退款编号属于订单 %1$s 的 %2$s 退款：未发送"},
-    [T_NOTE_REFERRED] = {"payment %s is left for the merchant: %s; settle it in the merchant "
-                         "portal",
-                         "订单 %s 需商户处理：%s；请在商户平台处理"},
     [T_REF_REPEAT] = {"The same amount was refunded on this order a few minutes ago. Refund again?",
                       "该订单几分钟前已退过相同金额。确定再次退款？"},
 
@@ -277,26 +211,6 @@ static const char *const zh_paycode[] = {
     [PAYCODE_BAD_LENGTH] = "付款码长度不对，请重新扫码",
 };
 
-static const char *const zh_engine[] = {
-    [ENGINE_OK] = "正常",
-    [ENGINE_REFUSED] = "当前状态下不能这样做",
-    [ENGINE_STALE] = "没有在等待这一项",
-    [ENGINE_INVALID] = "请求无效",
-};
-
-/* The journal's reasons: the screen does not link the journal, so the English comes from the
- * caller (text_journal_reason) and only the Chinese lives here. */
-static const char *const zh_journal[] = {
-    [JOURNAL_OK] = "正常",
-    [JOURNAL_NOT_FOUND] = "日志中没有该订单",
-    [JOURNAL_EXISTS] = "订单号已被另一笔订单占用",
-    [JOURNAL_FULL] = "磁盘已满：什么也没有写入",
-    [JOURNAL_READONLY] = "日志无法写入（文件或目录只读）",
-    [JOURNAL_CORRUPT] = "日志已损坏、为空或不是 posterm 日志；不再写入",
-    [JOURNAL_TOO_NEW] = "日志由更新版本的 posterm 写入；本版本不写入",
-    [JOURNAL_IO] = "日志无法读写",
-};
-
 const char *text_entry(enum ui_lang lang, enum text_id id)
 {
     if ((int)id < 0 || id >= T__COUNT)
@@ -335,19 +249,4 @@ const char *text_channel(enum ui_lang lang, enum pay_channel c)
     case CHANNEL_NONE: break;
     }
     return text(lang, T_CH_NONE);
-}
-
-const char *text_engine_reason(enum ui_lang lang, enum engine_status st)
-{
-    if (lang == UI_LANG_ZH && (size_t)st < sizeof zh_engine / sizeof zh_engine[0] && zh_engine[st])
-        return zh_engine[st];
-    return engine_status_reason(st);
-}
-
-const char *text_journal_reason(enum ui_lang lang, enum journal_status st, const char *english)
-{
-    if (lang == UI_LANG_ZH && (size_t)st < sizeof zh_journal / sizeof zh_journal[0] &&
-        zh_journal[st])
-        return zh_journal[st];
-    return english ? english : "?";
 }

@@ -1,6 +1,8 @@
 /*
- * text.h - every word the cashier reads, in English and Chinese, from one table; the one
- * exception is why a payment failed or was cancelled, worded per cause in ui/cause_text.h.
+ * text.h - every word the screen itself says, in English and Chinese, from one table. Two
+ * kinds of sentence come from elsewhere: why a payment failed or was cancelled (per cause, in
+ * ui/cause_text.h) and what the event loop tells the cashier, which reaches the screen already
+ * worded in the cashier's language (app/loop_notes.def).
  *
  * Screens ask for a message by id; no screen holds a literal sentence. An id without both
  * languages is a bug that tests/unit/ui catches, as is a translation whose printf
@@ -11,8 +13,6 @@
 
 #include <stddef.h>
 
-#include "engine.h"
-#include "journal.h"
 #include "money.h"
 #include "paycode.h"
 #include "payment.h"
@@ -143,36 +143,6 @@ enum text_id {
     T_EOD_REFERRED,
     /* reasons (their words come from money.h/paycode.h in English) */
     T_BAD_SCAN,
-    /* what the loop says (loop.h enum loop_note; the English is the loop's own sentence) */
-    T_NOTE_JOURNAL_UNUSABLE,
-    T_NOTE_JOURNAL_HELD,
-    T_NOTE_JOURNAL_BACK,
-    T_NOTE_NOT_SENT,
-    T_NOTE_RECOVER_FAILED,
-    T_NOTE_RECOVER_NO_MEMORY,
-    T_NOTE_RESUMING_ONE,
-    T_NOTE_RESUMING,
-    T_NOTE_NO_JOURNAL,
-    T_NOTE_BUSY,
-    T_NOTE_BAD_AMOUNT,
-    T_NOTE_JOURNAL_STUCK,
-    T_NOTE_ORDER_SEQ_FAILED,
-    T_NOTE_BAD_TERMINAL_ID,
-    T_NOTE_NO_MEMORY,
-    T_NOTE_BAD_SCAN,
-    T_NOTE_SCAN_WHILE_BUSY,
-    T_NOTE_SCAN_BEFORE_AMOUNT,
-    T_NOTE_CHANNEL_OFF,
-    T_NOTE_REFUND_NO_JOURNAL,
-    T_NOTE_REFUND_NO_ORDER,
-    T_NOTE_REFUND_JOURNAL,
-    T_NOTE_REFUND_NOT_PAID,
-    T_NOTE_REFUND_ABOVE,
-    T_NOTE_REFUND_TOO_MANY,
-    T_NOTE_REFUND_REFUSED,
-    T_NOTE_NOT_RECOVERED,
-    T_NOTE_JOURNAL_COPIED,
-    T_NOTE_JOURNAL_DAMAGED,
     T_LAB_SETTINGS,
     T_CLOCK_BEHIND,
     T_CLOCK_AHEAD,
@@ -181,13 +151,6 @@ enum text_id {
     T_BG_CANCELLING,
     T_BG_REFUNDING,
     T_BG_CHECKING,
-    T_NOTE_RECOVERED,
-    T_NOTE_CLOCK_BEHIND,
-    T_NOTE_CLOCK_AHEAD,
-    T_NOTE_REFUND_UNDER_WAY,
-    T_NOTE_REFUND_KEY_SEEN,
-    T_NOTE_REFUND_KEY_OTHER,
-    T_NOTE_REFERRED,
     T_REF_REPEAT,
     /* the cashier screen's own refusals (app/cashier.c) */
     T_JOURNAL_UNAVAILABLE,
@@ -230,12 +193,5 @@ const char *text_money_reason(enum ui_lang lang, enum money_status st);
 const char *text_paycode_reason(enum ui_lang lang, enum paycode_status st);
 
 const char *text_channel(enum ui_lang lang, enum pay_channel c);
-
-/* Why the engine refused an event, in the cashier's language (English: engine_status_reason). */
-const char *text_engine_reason(enum ui_lang lang, enum engine_status st);
-
-/* Why the journal refused, in the cashier's language. The screen does not link the journal,
- * so the English comes from the caller (journal_status_reason); "?" when it gives none. */
-const char *text_journal_reason(enum ui_lang lang, enum journal_status st, const char *english);
 
 #endif

@@ -22,6 +22,8 @@
 
 #include "print_doc.h"
 
+struct printer;
+
 enum printer_kind {
     PRINTER_NONE,    /* printing off */
     PRINTER_USB,     /* libusb, first printer-class interface (or vid:pid) */

@@ -41,6 +41,53 @@ FAST_POLICY = {
 }
 
 
+# The e2e timings (FAST_POLICY, the simulator's scenario durations, every wait below) were set
+# on a quiet 2-core x86-64, where e2e_calibrate's RSA-2048 signature takes about 2 ms. A run
+# that signs slower - a loaded machine, or the ARM build under qemu-user - stretches all three
+# alike by the measured ratio, so the order of events a test relies on is kept: a window still
+# closes before a customer who confirms for longer, only later.
+REFERENCE_SIGN_US = 2000
+SLOWDOWN_MAX = 8.0
+_slowdown = None
+
+
+def slowdown(build):
+    """This run's slowdown factor (1.0 to SLOWDOWN_MAX), measured with e2e_calibrate once per
+    build tree and five minutes; POSTERM_TEST_SLOWDOWN overrides it."""
+    global _slowdown
+    if _slowdown is not None:
+        return _slowdown
+    forced = os.environ.get("POSTERM_TEST_SLOWDOWN")
+    if forced:
+        _slowdown = min(max(float(forced), 1.0), SLOWDOWN_MAX)
+        return _slowdown
+    cache = os.path.join(build, "e2e-slowdown")
+    keys = shared_keys(build, os.path.join(build, "posterm-sim"))
+    with open(cache + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if time.time() - os.path.getmtime(cache) < 300:
+                _slowdown = float(open(cache).read())
+                return _slowdown
+        except (OSError, ValueError):
+            pass
+        out = subprocess.run([os.path.join(build, "tests", "e2e", "e2e_calibrate"),
+                              os.path.join(keys, "alipay_app_private.pem"), "9"],
+                             check=True, capture_output=True, text=True).stdout
+        factor = min(max(int(out) / REFERENCE_SIGN_US, 1.0), SLOWDOWN_MAX)
+        with open(cache + ".tmp", "w") as f:
+            f.write("%.2f\n" % factor)
+        os.replace(cache + ".tmp", cache)
+    _slowdown = factor
+    return factor
+
+
+def stretched_policy(build, policy):
+    """FAST_POLICY with a test's changes, every duration stretched by slowdown()."""
+    f = slowdown(build)
+    return {k: int(v * f) for k, v in dict(FAST_POLICY, **(policy or {})).items()}
+
+
 def shared_keys(build, sim_exe):
     """One throw-away key set per build tree, made once: RSA key generation is the slowest
     step of a test under qemu, and the keys carry no state between tests."""
@@ -76,7 +123,8 @@ class Sim:
         if os.path.exists(port_file):
             os.unlink(port_file)
         args = [self.exe(), "--port", str(self.port or 0), "--port-file", port_file,
-                "--keys", self.keys, "--ledger", self.ledger, "--quiet"]
+                "--keys", self.keys, "--ledger", self.ledger, "--quiet",
+                "--time-scale", str(int(slowdown(self.build) * 100))]
         if self.tls:
             # A throw-away CA and server certificate; posterm trusts the CA through its
             # config, with verification on.
@@ -137,12 +185,14 @@ def write_config(workdir, sim, policy=None, extra=None):
     with open(os.path.join(sim.keys, "posterm-gateway.json")) as f:
         gw = json.load(f)["gateway"]
     ali, wx = gw["alipay"], gw["wechat"]
+    f = slowdown(sim.build)
     cfg = {
         "terminal_id": "E2E1",
         "journal": os.path.join(workdir, "journal.db"),
-        "policy": dict(FAST_POLICY, **(policy or {})),
-        "http": {"connect_timeout_ms": 1000, "pay_timeout_ms": 3000, "query_timeout_ms": 2000,
-                 "cancel_timeout_ms": 2000, "refund_timeout_ms": 3000,
+        "policy": stretched_policy(sim.build, policy),
+        "http": {"connect_timeout_ms": int(1000 * f), "pay_timeout_ms": int(3000 * f),
+                 "query_timeout_ms": int(2000 * f), "cancel_timeout_ms": int(2000 * f),
+                 "refund_timeout_ms": int(3000 * f),
                  "ca_file": sim.ca_file if getattr(sim, "tls", False) else ""},
         "scanner": {"source": "none", "dedupe_ms": 500},
         "alipay": {"enabled": True, "gateway_url": sim.url("/gateway.do"),
@@ -168,6 +218,7 @@ class Posterm:
 
     def __init__(self, build, config, env=None):
         self.exe = os.path.join(build, "posterm")
+        self.stretch = slowdown(build)
         e = dict(os.environ)
         e.update(env or {})
         # stderr (posterm's log) goes to a file: a pipe nobody reads would fill and block it.
@@ -198,11 +249,12 @@ class Posterm:
         for ev in self.seen[since:]:
             if pred(ev):
                 return ev
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * self.stretch
         while True:
             left = deadline - time.time()
             if left <= 0:
-                raise AssertionError("timed out waiting for %s; saw: %s" % (what, self.seen[-8:]))
+                raise AssertionError("timed out waiting for %s (%.0f s, slowdown %.2f); saw: %s"
+                                     % (what, timeout * self.stretch, self.stretch, self.seen[-8:]))
             try:
                 ev = self.events.get(timeout=left)
             except queue.Empty:
@@ -255,7 +307,7 @@ class Posterm:
 
     def drain(self, seconds):
         """Collects what posterm prints for this long."""
-        end = time.time() + seconds
+        end = time.time() + seconds * self.stretch
         while time.time() < end:
             try:
                 ev = self.events.get(timeout=max(0.01, end - time.time()))
@@ -282,7 +334,7 @@ class Posterm:
         """Closes stdin: posterm exits once nothing is unresolved. Returns its exit status."""
         self.proc.stdin.close()
         try:
-            code = self.proc.wait(timeout)
+            code = self.proc.wait(timeout * self.stretch)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise AssertionError("posterm did not finish; saw: %s" % self.seen[-8:])
@@ -295,7 +347,7 @@ class Posterm:
 
     def killed(self, timeout=30):
         """Waits for posterm to die by SIGKILL (a crash point)."""
-        code = self.proc.wait(timeout)
+        code = self.proc.wait(timeout * self.stretch)
         assert code == -signal.SIGKILL, "expected SIGKILL, got %s" % code
 
     def kill(self):
@@ -305,7 +357,9 @@ class Posterm:
 
 
 def wait_sim_back(sim, timeout=60):
-    """Waits out a POST /_sim/unreachable: until the simulator answers again."""
+    """Waits out a POST /_sim/unreachable (stretched by the simulator like every duration):
+    until the simulator answers again."""
+    timeout *= slowdown(sim.build)
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:

@@ -44,7 +44,7 @@ def main():
         config = ws.config(POLICY, {"log": log})
         down_at = time.time()
         ws.sim.control("/_sim/unreachable?seconds=%d" % args.seconds)
-        back_at = down_at + args.seconds
+        back_at = down_at + args.seconds * harness.slowdown(args.build)  # the sim stretches it
         time.sleep(0.2)
 
         orders = []

@@ -67,8 +67,11 @@ check "var/lib/posterm 0700"                has 'drwx------ root/root ./var/lib/
 if [ -f "$src/drivers/scanner/99-posterm-scanner.rules" ]; then
     check "udev rule for scanners"          has '-rw-r--r-- root/root ./lib/udev/rules.d/99-posterm-scanner.rules'
 fi
+if [ -f "$src/drivers/printer/99-posterm-printer.rules" ]; then
+    check "udev rule for printers"          has '-rw-r--r-- root/root ./lib/udev/rules.d/99-posterm-printer.rules'
+fi
 # Nothing of the build tree leaks in: no static libraries, no test programs, no headers.
-check "only the promised files" sh -c "! grep -Ev '/$|usr/bin/posterm$|posterm.service$|posterm.json$|99-posterm-scanner.rules$' '$tmp/contents'"
+check "only the promised files" sh -c "! grep -Ev '/$|usr/bin/posterm$|posterm.service$|posterm.json$|99-posterm-scanner.rules$|99-posterm-printer.rules$' '$tmp/contents'"
 
 dpkg-deb -x "$deb" "$tmp/x"
 bin="$tmp/x/usr/bin/posterm"

@@ -82,6 +82,12 @@ int64_t sim_now_ms(void);
 int64_t sim_wall_s(void);
 int64_t sim_clock_offset(void);
 void sim_clock_set_offset(int64_t seconds);
+/* Every duration a scenario or a control request names (a customer confirming, a late reply,
+ * an outage), stretched by --time-scale PERCENT (100 = as named; the e2e harness passes its
+ * measured slowdown, so that on a slow or emulated machine the gateway's delays and the
+ * terminal's windows, both stretched alike, keep their order). Rounded up to whole seconds. */
+void sim_time_scale_set(int percent);
+int sim_scaled_seconds(int seconds);
 /* Largest offset accepted, either way: ten years (a clock reset to 1970 is out of range). */
 #define SIM_CLOCK_OFFSET_MAX_S (10LL * 366 * 86400)
 

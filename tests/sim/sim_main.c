@@ -41,6 +41,8 @@ static const char usage[] =
     "  --port-file FILE  write the port to FILE once listening\n"
     "  --config-out FILE write posterm's gateway settings for this running simulator\n"
     "  --quiet           no line per request on stderr\n"
+    "  --time-scale PCT  stretch every scenario's and control request's duration to PCT\n"
+    "                    percent (100..1000; the e2e harness on a slow machine)\n"
     "  --timing-log FILE append \"<CLOCK_MONOTONIC ns> <URI>\" per request as it arrives\n"
     "                    (benchmarks: tests/bench/)\n"
     "  --make-keys DIR   write fresh RSA-2048 key pairs, the WeChat APIv3 key and\n"
@@ -101,6 +103,16 @@ static bool parse_args(int argc, char **argv, struct options *o)
                 return false;
             }
             o->port = (int)p;
+            continue;
+        }
+        if (strcmp(a, "--time-scale") == 0) {
+            char *end = NULL;
+            long pct = strtol(v, &end, 10);
+            if (end == v || *end != '\0' || pct < 100 || pct > 1000) {
+                fprintf(stderr, "posterm-sim: --time-scale must be 100..1000, not \"%s\"\n", v);
+                return false;
+            }
+            sim_time_scale_set((int)pct);
             continue;
         }
         if (strcmp(a, "--keys") == 0)

@@ -85,10 +85,9 @@ struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,
                              const char *auth_code)
 {
     struct sim_plan p = {"normal", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0};
-    if (sim_script_take(s->script, op, ch, &p))
-        return p;
-    if (op == SIM_OP_PAY)
+    if (!sim_script_take(s->script, op, ch, &p) && op == SIM_OP_PAY)
         sim_scenario_by_code(auth_code, &p);
+    p.seconds = sim_scaled_seconds(p.seconds);
     return p;
 }
 
@@ -833,7 +832,7 @@ int sim_server_take_unreachable(struct sim_server *srv)
     int n = srv->unreachable_s;
     srv->unreachable_s = 0;
     pthread_mutex_unlock(&srv->ctl_lock);
-    return n;
+    return sim_scaled_seconds(n);
 }
 
 static void set_draining(struct sim *s, bool draining)

@@ -36,6 +36,19 @@ void sim_clock_set_offset(int64_t seconds)
     atomic_store(&clock_offset_s, seconds);
 }
 
+static _Atomic int time_scale_percent = 100;
+
+void sim_time_scale_set(int percent)
+{
+    atomic_store(&time_scale_percent, percent);
+}
+
+int sim_scaled_seconds(int seconds)
+{
+    int64_t scaled = ((int64_t)seconds * atomic_load(&time_scale_percent) + 99) / 100;
+    return scaled > 3600 * 10 ? 3600 * 10 : (int)scaled;
+}
+
 int64_t sim_plan_grant(const struct sim_plan *plan, int64_t asked_fen)
 {
     if (plan->biz != BIZ_REFUND_SHORT)

@@ -139,6 +139,20 @@ static struct sim_plan plan(const char *name, int seconds)
     return p;
 }
 
+/* --time-scale: durations stretched, rounded up to whole seconds, 100 % leaves them alone. */
+static void test_time_scale(void)
+{
+    CHECK_EQ_INT(sim_scaled_seconds(8), 8);
+    sim_time_scale_set(250);
+    CHECK_EQ_INT(sim_scaled_seconds(8), 20);
+    CHECK_EQ_INT(sim_scaled_seconds(0), 0);
+    sim_time_scale_set(150);
+    CHECK_EQ_INT(sim_scaled_seconds(5), 8);
+    CHECK_EQ_INT(sim_scaled_seconds(3600), 5400);
+    sim_time_scale_set(100);
+    CHECK_EQ_INT(sim_scaled_seconds(10), 10);
+}
+
 static void test_ledger_rules(void)
 {
     char err[256];
@@ -444,6 +458,7 @@ int main(void)
     test_yuan();
     test_codes();
     test_scenarios();
+    test_time_scale();
     test_ledger_rules();
     test_ledger_file();
     test_crypto();

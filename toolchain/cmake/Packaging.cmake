@@ -2,7 +2,7 @@
 # target (amd64 natively; arm64/armhf with the toolchain files in toolchain/).
 #
 # What a terminal gets: /usr/bin/posterm (stripped), a systemd unit that starts at boot without
-# waiting for the network and restarts on failure, the scanner's udev rule, a default config
+# waiting for the network and restarts on failure, the scanner's and the printer's udev rules, a default config
 # /etc/posterm/posterm.json, /etc/posterm/keys/ and the journal directory /var/lib/posterm/,
 # both 0700 and owned by the service user `posterm` that postinst creates.
 # tests/package checks all of this on the built package.
@@ -15,6 +15,7 @@ set(_pkg ${PROJECT_SOURCE_DIR}/toolchain/package)
 # Debian 12 still ships units and udev rules under /lib (usrmerge makes it /usr/lib as well).
 install(FILES ${_pkg}/posterm.service DESTINATION /lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/drivers/scanner/99-posterm-scanner.rules
+              ${PROJECT_SOURCE_DIR}/drivers/printer/99-posterm-printer.rules
         DESTINATION /lib/udev/rules.d)
 # The shipped example is the default: it documents every key, and the keys it names are the
 # ones an operator puts in /etc/posterm/keys/.
@@ -40,7 +41,7 @@ endif()
 # registered with dpkg, which a sysroot cross build does not have. The package test checks
 # that every library the binary needs (its DT_NEEDED) is provided by one of these.
 set(POSTERM_DEB_DEPENDS
-  "libc6 (>= 2.34), libsqlite3-0 (>= 3.40), libcjson1, libcurl4 (>= 7.88), libmbedcrypto7, libmbedx509-1, libusb-1.0-0, passwd")
+  "libc6 (>= 2.34), libsqlite3-0 (>= 3.40), libcjson1, libcurl4 (>= 7.88), libmbedcrypto7, libmbedx509-1, libusb-1.0-0, libqrencode4, passwd")
 if(POSTERM_WITH_UI)
   string(APPEND POSTERM_DEB_DEPENDS ", libncursesw6, libtinfo6")
 endif()

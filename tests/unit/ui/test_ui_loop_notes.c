@@ -1,47 +1,86 @@
 /*
- * test_ui_loop_notes.c - the cashier's English for a loop note is the loop's own sentence,
- * and its Chinese carries the same values, for every note a real loop says without a
- * gateway: no journal, bad amounts, bad and early scans, a busy counter, a channel that is
- * off, refunds of unknown and unpaid orders, and resuming after a restart.
+ * test_ui_loop_notes.c - what a real loop tells a Chinese-speaking cashier: each message
+ * carries the English (what headless mode prints) and the Chinese (what the screen shows),
+ * both from the note's one row, for every note a loop says without a gateway: no journal,
+ * bad amounts, bad and early scans, a busy counter, a channel that is off, refunds of unknown
+ * and unpaid orders, and resuming after a restart. In English both texts are one.
  *
- * ui/text.c holds each English sentence a second time (so it sits beside its translation);
- * this test is what keeps the two copies the same.
+ * The loop's words for values the screen also shows (money and scan reasons, channels,
+ * states) are checked here against the screen's (ui/text.c), so the two never disagree.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cashier_notes.h"
 #include "check.h"
 #include "config.h"
 #include "journal.h"
 #include "loop.h"
+#include "loop_notes.h"
 #include "text.h"
+#include "view.h"
 
 static int heard;
 
-/* Every message, as headless mode prints it and as the screen words it in both languages. */
+struct listener {
+    bool chinese; /* the config's language is "zh" */
+    int seen[LOOP_NOTE__COUNT];
+};
+
+/* The message's text with its values taken out: what the sentence itself says. */
+static void without_values(const char *text, const struct loop_message *m, char *out, size_t len)
+{
+    snprintf(out, len, "%s", text);
+    const char *values[] = {m->order_no, m->code, m->detail, m->refund_no};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        if (values[i] == NULL || values[i][0] == '\0')
+            continue;
+        char *at;
+        while ((at = strstr(out, values[i])) != NULL)
+            memmove(at, at + strlen(values[i]), strlen(at + strlen(values[i])) + 1);
+    }
+}
+
+static bool has_ascii_letter(const char *s)
+{
+    for (; *s; s++)
+        if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+            return true;
+    return false;
+}
+
+/* Every message as headless mode prints it and as the screen shows it. */
 static void on_message(void *ctx, const struct loop_message *m)
 {
-    int *notes_seen = ctx;
-    char en[400], zh[400];
-    cashier_note_text(UI_LANG_EN, m, en, sizeof en);
-    cashier_note_text(UI_LANG_ZH, m, zh, sizeof zh);
-    printf("  %-62s | %s\n", m->text, zh);
-    CHECK_EQ_STR(en, m->text);
-    CHECK(strcmp(zh, m->text) != 0);
-    if (m->order_no && m->order_no[0])
-        CHECK(strstr(zh, m->order_no) != NULL);
-    if (m->code && m->code[0])
-        CHECK(strstr(zh, m->code) != NULL);
-    notes_seen[m->note]++;
+    struct listener *who = ctx;
+    char en[768], bare[768];
+    printf("  %-62s | %s\n", m->text, m->cashier_text);
+    loop_note_render(LOOP_LANG_EN, m, en, sizeof en);
+    CHECK_EQ_STR(m->text, en);
+    if (who->chinese) {
+        char zh[768];
+        loop_note_render(LOOP_LANG_ZH, m, zh, sizeof zh);
+        CHECK_EQ_STR(m->cashier_text, zh);
+        without_values(m->cashier_text, m, bare, sizeof bare);
+        if (has_ascii_letter(bare))
+            fprintf(stderr, "English in the cashier's Chinese: %s\n", m->cashier_text);
+        CHECK(!has_ascii_letter(bare));
+        if (m->order_no && m->order_no[0])
+            CHECK(strstr(m->cashier_text, m->order_no) != NULL);
+        if (m->code && m->code[0])
+            CHECK(strstr(m->cashier_text, m->code) != NULL);
+    } else {
+        CHECK_EQ_STR(m->cashier_text, m->text);
+    }
+    who->seen[m->note]++;
     heard++;
 }
 
-static struct loop *open_loop(const struct config *cfg, struct journal *j, int *notes_seen)
+static struct loop *open_loop(const struct config *cfg, struct journal *j, struct listener *who)
 {
-    struct loop_observer obs = {.ctx = notes_seen, .message = on_message};
+    struct loop_observer obs = {.ctx = who, .message = on_message};
     struct loop *l = NULL;
     CHECK_EQ_INT(loop_open(&l, cfg, j, j ? NULL : "cannot open /nowhere/journal.db: denied", NULL,
                            NULL, NULL, &obs),
@@ -49,18 +88,12 @@ static struct loop *open_loop(const struct config *cfg, struct journal *j, int *
     return l;
 }
 
-int main(void)
+/* Every note a loop without a gateway can say, to a cashier speaking cfg's language. */
+static void run(const struct config *cfg, struct listener *seen)
 {
-    int seen[LOOP_NOTE__COUNT] = {0};
-    struct config cfg;
-    config_defaults(&cfg);
-    snprintf(cfg.terminal_id, sizeof cfg.terminal_id, "T1");
-    /* Both channels off: no request can ever need the gateway, which this test has none of. */
-    cfg.gateway.wechat.enabled = cfg.gateway.alipay.enabled = false;
-
     /* Without a journal. */
     int resumed;
-    struct loop *l = open_loop(&cfg, NULL, seen);
+    struct loop *l = open_loop(cfg, NULL, seen);
     CHECK_EQ_INT(loop_recover(l, &resumed), LOOP_JOURNAL);
     CHECK_EQ_INT(loop_start_payment(l, 100), LOOP_JOURNAL);
     CHECK_EQ_INT(loop_refund(l, "T1202601010001", 100, NULL), LOOP_JOURNAL);
@@ -70,18 +103,19 @@ int main(void)
     char dir[] = "/tmp/posterm-notes-XXXXXX";
     if (mkdtemp(dir) == NULL) {
         perror("mkdtemp");
-        return 1;
+        CHECK(0);
+        return;
     }
     char path[sizeof dir + 16], err[256];
     snprintf(path, sizeof path, "%s/journal.db", dir);
     struct journal *j = NULL;
     CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
     if (j == NULL)
-        return check_done();
-    l = open_loop(&cfg, j, seen);
+        return;
+    l = open_loop(cfg, j, seen);
     CHECK_EQ_INT(loop_recover(l, &resumed), LOOP_OK);
     CHECK_EQ_INT(loop_start_payment(l, 0), LOOP_INVALID);
-    CHECK_EQ_INT(loop_start_payment(l, cfg.max_amount_fen + 1), LOOP_INVALID);
+    CHECK_EQ_INT(loop_start_payment(l, cfg->max_amount_fen + 1), LOOP_INVALID);
     CHECK_EQ_INT(loop_scan(l, "12"), LOOP_INVALID);
     CHECK_EQ_INT(loop_scan(l, "287654321012340003"), LOOP_IDLE);
     CHECK_EQ_INT(loop_start_payment(l, 880), LOOP_OK);
@@ -96,7 +130,7 @@ int main(void)
     loop_close(l);
 
     /* The order left unresolved is resumed by the next start. */
-    l = open_loop(&cfg, j, seen);
+    l = open_loop(cfg, j, seen);
     CHECK_EQ_INT(loop_recover(l, &resumed), LOOP_OK);
     CHECK_EQ_INT(resumed, 1);
     loop_close(l);
@@ -116,12 +150,11 @@ int main(void)
         LOOP_NOTE_RESUMING,
     };
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
-        if (seen[expected[i]] == 0)
+        if (seen->seen[expected[i]] == 0)
             fprintf(stderr, "loop note %d never said\n", (int)expected[i]);
-        CHECK(seen[expected[i]] > 0);
+        CHECK(seen->seen[expected[i]] > 0);
     }
-    CHECK_EQ_INT(seen[LOOP_NOTE_BAD_AMOUNT], 2);
-    printf("%d messages compared\n", heard);
+    CHECK_EQ_INT(seen->seen[LOOP_NOTE_BAD_AMOUNT], 2);
 
     unlink(path);
     char side[sizeof path + 8];
@@ -130,5 +163,55 @@ int main(void)
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
     CHECK_EQ_INT(rmdir(dir), 0);
+}
+
+/* The loop's words for what the screen also names read as the screen's. */
+static void check_words_agree(void)
+{
+    char out[400], want[400];
+    for (int st = MONEY_OK; st <= MONEY_ABOVE_MAX; st++) {
+        struct loop_message m = {.note = LOOP_NOTE_BAD_AMOUNT, .money = (enum money_status)st};
+        loop_note_render(LOOP_LANG_ZH, &m, out, sizeof out);
+        CHECK_EQ_STR(out, text_money_reason(UI_LANG_ZH, (enum money_status)st));
+    }
+    for (int st = PAYCODE_OK; st <= PAYCODE_BAD_LENGTH; st++) {
+        struct loop_message m = {.note = LOOP_NOTE_BAD_SCAN, .paycode = (enum paycode_status)st};
+        loop_note_render(LOOP_LANG_ZH, &m, out, sizeof out);
+        ui_bad_scan_message(UI_LANG_ZH, (enum paycode_status)st, want, sizeof want);
+        CHECK_EQ_STR(out, want);
+    }
+    for (int c = CHANNEL_WECHAT; c <= CHANNEL_ALIPAY; c++) {
+        struct loop_message m = {.note = LOOP_NOTE_CHANNEL_OFF, .channel = (enum pay_channel)c};
+        loop_note_render(LOOP_LANG_ZH, &m, out, sizeof out);
+        snprintf(want, sizeof want, "本终端未开通%s",
+                 text_channel(UI_LANG_ZH, (enum pay_channel)c));
+        CHECK_EQ_STR(out, want);
+    }
+    for (int st = PAY_NEW; st <= PAY_REFERRED; st++) {
+        struct payment p = {.state = (enum pay_state)st};
+        struct loop_message m = {
+            .note = LOOP_NOTE_REFUND_NOT_PAID, .order_no = "T1", .state = (enum pay_state)st};
+        loop_note_render(LOOP_LANG_ZH, &m, out, sizeof out);
+        snprintf(want, sizeof want, "订单 T1 状态为%s：只有已支付的订单可以退款",
+                 text(UI_LANG_ZH, view_state(&p)));
+        CHECK_EQ_STR(out, want);
+    }
+}
+
+int main(void)
+{
+    struct config cfg;
+    config_defaults(&cfg);
+    snprintf(cfg.terminal_id, sizeof cfg.terminal_id, "T1");
+    /* Both channels off: no request can ever need the gateway, which this test has none of. */
+    cfg.gateway.wechat.enabled = cfg.gateway.alipay.enabled = false;
+
+    static struct listener zh = {.chinese = true}, en = {.chinese = false};
+    snprintf(cfg.language, sizeof cfg.language, "zh");
+    run(&cfg, &zh);
+    snprintf(cfg.language, sizeof cfg.language, "en");
+    run(&cfg, &en);
+    printf("%d messages compared\n", heard);
+    check_words_agree();
     return check_done();
 }
