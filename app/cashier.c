@@ -39,6 +39,8 @@ struct cashier {
     struct payment unresolved[UNRESOLVED_MAX];
     struct payment background[UI_BACKGROUND_MAX]; /* copies: the loop's may move */
     struct payment referred[UNRESOLVED_MAX];
+    struct receipts *receipts; /* NULL: no printer */
+    bool print_eod;
 };
 
 /* The message line, worded by ui/text in the cashier's language (id's conversions take the
@@ -254,6 +256,20 @@ static void go_back(struct cashier *c)
     }
 }
 
+static void reprint(struct cashier *c, const char *order_no)
+{
+    if (!c->receipts) {
+        set_message(c, true, T_REPRINT_NO_PRINTER);
+        return;
+    }
+    switch (receipts_reprint(c->receipts, order_no)) {
+    case RECEIPTS_OK: set_message(c, false, T_REPRINT_QUEUED, order_no); break;
+    case RECEIPTS_NO_ORDER: set_message(c, true, T_NO_SUCH_ORDER); break;
+    case RECEIPTS_NOT_PAID: set_message(c, true, T_REPRINT_NOT_PAID, order_no); break;
+    case RECEIPTS_NO_JOURNAL: set_message(c, true, T_REPRINT_FAILED); break;
+    }
+}
+
 static void handle(struct cashier *c, const struct ui_command *cmd)
 {
     c->m.message[0] = '\0';
@@ -305,11 +321,50 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
             c->m.refund_step = UI_REFUND_SENT;
         break;
     case UI_CMD_END_OF_DAY:
-        if (journal_usable(c))
+        if (journal_usable(c)) {
             show_end_of_day(c);
+            if (c->receipts && c->print_eod &&
+                receipts_day_report(c->receipts, c->m.eod_day) != RECEIPTS_OK)
+                set_message(c, true, T_REPRINT_FAILED);
+        }
         break;
+    case UI_CMD_REPRINT: reprint(c, cmd->order_no); break;
     case UI_CMD_QUIT: c->quit = true; break;
     }
+}
+
+static void on_receipts(void *ctx, const struct receipts_event *e)
+{
+    (void)e;
+    ((struct cashier *)ctx)->dirty = true;
+}
+
+struct receipts_observer cashier_receipts_observer(struct cashier *c)
+{
+    return (struct receipts_observer){.ctx = c, .event = on_receipts};
+}
+
+void cashier_set_receipts(struct cashier *c, struct receipts *r, bool print_eod)
+{
+    c->receipts = r;
+    c->print_eod = print_eod;
+    c->m.printer_configured = r != NULL;
+}
+
+/* The printer's line and the receipts owed, for the header. */
+static void refresh_printer(struct cashier *c)
+{
+    if (!c->receipts)
+        return;
+    bool ready = false;
+    const char *line = receipts_printer_line(c->receipts, &ready);
+    int waiting = receipts_waiting(c->receipts);
+    if (ready != c->m.printer_ready || waiting != c->m.receipts_waiting ||
+        strncmp(line, c->m.printer_line, sizeof c->m.printer_line - 1) != 0)
+        c->dirty = true;
+    c->m.printer_ready = ready;
+    c->m.receipts_waiting = waiting;
+    snprintf(c->m.printer_line, sizeof c->m.printer_line, "%s", line);
 }
 
 /* The header and the countdown follow the loop every turn; a change means a redraw. */
@@ -346,6 +401,7 @@ static void refresh_model(struct cashier *c)
     c->m.gateway_reachable = reachable;
     c->m.pending = pending;
     c->m.countdown_s = countdown;
+    refresh_printer(c);
 }
 
 int cashier_run(struct cashier *c, struct loop *l, volatile int *stop)

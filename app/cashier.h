@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "loop.h"
+#include "receipts.h"
 
 struct cashier;
 
@@ -18,6 +19,11 @@ struct cashier;
 struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen);
 struct loop_observer cashier_observer(struct cashier *c);
 void cashier_free(struct cashier *c);
+
+/* The print queue's observer (the header follows it), and the queue the history screen's
+ * reprint key and, with print_eod, the end-of-day screen use (NULL: no printer). */
+struct receipts_observer cashier_receipts_observer(struct cashier *c);
+void cashier_set_receipts(struct cashier *c, struct receipts *r, bool print_eod);
 
 /* Runs until the cashier quits or *stop becomes non-zero. Returns 0, 1 on a poll error. */
 int cashier_run(struct cashier *c, struct loop *l, volatile int *stop);

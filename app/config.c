@@ -92,6 +92,20 @@ static const struct field fields[] = {
     {"scanner.gap_ms", F_INT, AT(scanner.gap_ms), 5, 5000, NULL},
     {"scanner.dedupe_ms", F_INT, AT(scanner.dedupe_ms), 0, 60000, NULL},
     {"scanner.max_length", F_INT, AT(scanner.max_length), 8, 256, NULL},
+
+    {"merchant.name", F_STRING, AT(merchant.name), 0, 0, NULL},
+    {"merchant.store", F_STRING, AT(merchant.store), 0, 0, NULL},
+
+    {"printer.kind", F_CHOICE, AT(printer.kind), 0, 0, "none|usb|lp|tcp|virtual"},
+    {"printer.vid", F_USB_ID, AT(printer.vid), 0, 0xffff, NULL},
+    {"printer.pid", F_USB_ID, AT(printer.pid), 0, 0xffff, NULL},
+    {"printer.path", F_STRING, AT(printer.path), 0, 0, NULL},
+    {"printer.host", F_STRING, AT(printer.host), 0, 0, NULL},
+    {"printer.port", F_INT, AT(printer.port), 1, 65535, NULL},
+    {"printer.paper_mm", F_INT, AT(printer.paper_mm), 58, 80, NULL},
+    {"printer.native_qr", F_BOOL, AT(printer.native_qr), 0, 0, NULL},
+    {"printer.merchant_copy", F_BOOL, AT(printer.merchant_copy), 0, 0, NULL},
+    {"printer.eod", F_BOOL, AT(printer.eod), 0, 0, NULL},
 };
 
 void config_defaults(struct config *cfg)
@@ -114,6 +128,11 @@ void config_defaults(struct config *cfg)
     cfg->scanner.gap_ms = 80;
     cfg->scanner.dedupe_ms = 3000;
     cfg->scanner.max_length = 64;
+    snprintf(cfg->printer.kind, sizeof cfg->printer.kind, "none");
+    cfg->printer.port = 9100;
+    cfg->printer.paper_mm = 58;
+    cfg->printer.native_qr = true;
+    cfg->printer.eod = true;
 }
 
 static bool fail(char *err, size_t errlen, const char *file, const char *key, const char *fmt, ...)
@@ -620,6 +639,51 @@ static bool require(const char *value, const char *file, const char *key, char *
     return fail(err, errlen, file, key, "missing (required when the channel is enabled)");
 }
 
+/* True for UTF-8 text without control characters: what a receipt can print. */
+static bool printable_utf8(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        int more = *u < 0x80             ? 0
+                   : (*u & 0xe0) == 0xc0 ? 1
+                   : (*u & 0xf0) == 0xe0 ? 2
+                   : (*u & 0xf8) == 0xf0 ? 3
+                                         : -1;
+        if (more < 0 || *u < 0x20 || *u == 0x7f || (more == 1 && *u < 0xc2))
+            return false;
+        for (u++; more > 0; more--, u++)
+            if ((*u & 0xc0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
+/* The printer's keys that depend on its kind, and the names it prints. */
+static bool check_printer(const struct config *cfg, const char *file, char *err, size_t errlen)
+{
+    const struct config_printer *pr = &cfg->printer;
+    if (!printable_utf8(cfg->merchant.name))
+        return fail(err, errlen, file, "merchant.name",
+                    "must be UTF-8 text without control "
+                    "characters");
+    if (!printable_utf8(cfg->merchant.store))
+        return fail(err, errlen, file, "merchant.store",
+                    "must be UTF-8 text without control "
+                    "characters");
+    if (pr->paper_mm != 58 && pr->paper_mm != 80)
+        return fail(err, errlen, file, "printer.paper_mm", "must be 58 or 80");
+    if ((strcmp(pr->kind, "lp") == 0 || strcmp(pr->kind, "virtual") == 0) && pr->path[0] == '\0')
+        return fail(err, errlen, file, "printer.path", "missing (required for printer.kind %s)",
+                    pr->kind);
+    if (strcmp(pr->kind, "tcp") == 0 && pr->host[0] == '\0')
+        return fail(err, errlen, file, "printer.host", "missing (required for printer.kind tcp)");
+    if ((pr->vid == 0) != (pr->pid == 0))
+        return fail(err, errlen, file, "printer.vid",
+                    "set both printer.vid and printer.pid, or "
+                    "neither");
+    return true;
+}
+
 /* Checks that need more than one key. */
 static bool check_whole(const struct config *cfg, const char *file, char *err, size_t errlen)
 {
@@ -657,7 +721,7 @@ static bool check_whole(const struct config *cfg, const char *file, char *err, s
           require(w->platform_serial, file, "wechat.platform_serial", err, errlen) &&
           require(w->apiv3_key_file, file, "wechat.apiv3_key_file", err, errlen)))
         return false;
-    return check_network(cfg, file, err, errlen);
+    return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen);
 }
 
 bool config_parse(struct config *cfg, const char *name, const char *text, size_t len, char *err,

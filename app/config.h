@@ -27,6 +27,24 @@ struct config_scanner {
     int max_length;
 };
 
+/* The receipts: the merchant's names printed on them and the printer they go to. */
+struct config_merchant {
+    char name[96];  /* UTF-8, printed double size at the top; "" = not printed */
+    char store[96]; /* UTF-8, under it */
+};
+
+struct config_printer {
+    char kind[16];  /* none | usb | lp | tcp | virtual */
+    int vid, pid;   /* usb: 0 = the first printer-class interface */
+    char path[256]; /* lp: the device node; virtual: the text file */
+    char host[128]; /* tcp */
+    int port;       /* tcp, 9100 */
+    int paper_mm;   /* 58 (32 columns) or 80 (48 columns) */
+    bool native_qr; /* the printer has ESC/POS's own QR command; false: a raster image */
+    bool merchant_copy;
+    bool eod; /* print the end-of-day report when the cashier opens it */
+};
+
 struct config {
     char terminal_id[33];
     char journal_path[256];
@@ -37,6 +55,8 @@ struct config {
     struct policy policy;
     struct gateway_config gateway; /* channels, TLS, timeouts */
     struct config_scanner scanner;
+    struct config_merchant merchant;
+    struct config_printer printer;
 };
 
 /* Fills *cfg with the defaults (no channel enabled, no terminal id). */

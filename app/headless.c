@@ -26,8 +26,10 @@ struct headless {
     size_t used;
     bool eof;
     bool quit;
-    bool overlong; /* discarding the rest of a line that was too long */
-    char lab[200]; /* config_lab_settings: test-only settings in force, "" = none */
+    bool overlong;             /* discarding the rest of a line that was too long */
+    char lab[200];             /* config_lab_settings: test-only settings in force, "" = none */
+    struct receipts *receipts; /* NULL: no printer */
+    bool print_eod;
 };
 
 static void emit(struct headless *h, cJSON *obj)
@@ -116,6 +118,86 @@ void headless_free(struct headless *h)
     free(h);
 }
 
+static const char *const receipt_what[] = {
+    [RECEIPTS_WAITING] = "waiting",         [RECEIPTS_PRINTING] = "printing",
+    [RECEIPTS_PRINTED] = "printed",         [RECEIPTS_FAILED] = "failed",
+    [RECEIPTS_UNPRINTABLE] = "unprintable",
+};
+
+static void on_receipts(void *ctx, const struct receipts_event *e)
+{
+    struct headless *h = ctx;
+    if (e->what == RECEIPTS_JOURNAL) {
+        char text[320];
+        snprintf(text, sizeof text, "receipts: the journal did not take it: %s", e->reason);
+        emit_message(h, LOOP_ERROR, text);
+        return;
+    }
+    if (e->what == RECEIPTS_PRINTER) {
+        cJSON *o = event_object("printer");
+        cJSON_AddStringToObject(o, "status", e->reason);
+        bool ready = false;
+        if (h->receipts)
+            (void)receipts_printer_line(h->receipts, &ready);
+        cJSON_AddBoolToObject(o, "ready", ready);
+        emit(h, o);
+        return;
+    }
+    cJSON *o = event_object("print");
+    cJSON_AddStringToObject(o, "what", receipt_what[e->what]);
+    cJSON_AddNumberToObject(o, "waiting", e->count);
+    if (e->job) {
+        cJSON_AddNumberToObject(o, "job", (double)e->job->id);
+        cJSON_AddStringToObject(o, "kind", print_kind_name(e->job->kind));
+        cJSON_AddStringToObject(o, "order", e->job->order_no);
+        if (e->job->refund_no[0])
+            cJSON_AddStringToObject(o, "refund", e->job->refund_no);
+        cJSON_AddStringToObject(o, "copy",
+                                e->job->copy == PRINT_MERCHANT ? "merchant" : "customer");
+        cJSON_AddBoolToObject(o, "reprint", e->job->reprint);
+    }
+    if (e->what == RECEIPTS_FAILED)
+        cJSON_AddBoolToObject(o, "bytes_out", e->bytes_out);
+    if (e->reason[0])
+        cJSON_AddStringToObject(o, "reason", e->reason);
+    emit(h, o);
+}
+
+struct receipts_observer headless_receipts_observer(struct headless *h)
+{
+    return (struct receipts_observer){.ctx = h, .event = on_receipts};
+}
+
+void headless_set_receipts(struct headless *h, struct receipts *r, bool print_eod)
+{
+    h->receipts = r;
+    h->print_eod = print_eod;
+}
+
+static void reprint(struct headless *h, const char *order_no)
+{
+    if (order_no == NULL) {
+        emit_message(h, LOOP_WARN, "usage: print <order>");
+        return;
+    }
+    if (h->receipts == NULL) {
+        emit_message(h, LOOP_WARN, "print: no printer is configured (printer.kind)");
+        return;
+    }
+    char text[320];
+    switch (receipts_reprint(h->receipts, order_no)) {
+    case RECEIPTS_OK: return; /* the print events follow */
+    case RECEIPTS_NO_ORDER: snprintf(text, sizeof text, "print: no order %s", order_no); break;
+    case RECEIPTS_NOT_PAID:
+        snprintf(text, sizeof text, "print: order %s was never paid: it has no receipt", order_no);
+        break;
+    case RECEIPTS_NO_JOURNAL:
+        snprintf(text, sizeof text, "print: %s", receipts_journal_error(h->receipts));
+        break;
+    }
+    emit_message(h, LOOP_WARN, text);
+}
+
 static void reply_status(struct headless *h, struct loop *l)
 {
     cJSON *o = event_object("status");
@@ -132,6 +214,13 @@ static void reply_status(struct headless *h, struct loop *l)
     cJSON_AddBoolToObject(o, "taking_payments", loop_taking_payments(l));
     cJSON_AddNumberToObject(o, "clock_skew_s", loop_clock_skew(l));
     cJSON_AddStringToObject(o, "lab_settings", h->lab);
+    if (h->receipts) {
+        cJSON *pr = cJSON_AddObjectToObject(o, "printer");
+        bool ready = false;
+        cJSON_AddStringToObject(pr, "status", receipts_printer_line(h->receipts, &ready));
+        cJSON_AddBoolToObject(pr, "ready", ready);
+        cJSON_AddNumberToObject(pr, "waiting", receipts_waiting(h->receipts));
+    }
     emit(h, o);
 }
 
@@ -192,6 +281,8 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
         emit_message(h, LOOP_ERROR,
                      "end of day: the payments left for the merchant could not be read");
     emit(h, o);
+    if (h->receipts && h->print_eod && receipts_day_report(h->receipts, yyyymmdd) != RECEIPTS_OK)
+        emit_message(h, LOOP_ERROR, "end of day: the report could not be queued for printing");
 }
 
 static void command(struct headless *h, struct loop *l, char *line)
@@ -232,11 +323,13 @@ static void command(struct headless *h, struct loop *l, char *line)
         reply_status(h, l);
     } else if (strcmp(verb, "eod") == 0) {
         reply_end_of_day(h, l);
+    } else if (strcmp(verb, "print") == 0) {
+        reprint(h, arg1);
     } else if (strcmp(verb, "quit") == 0) {
         h->quit = true;
     } else {
         emit_message(h, LOOP_WARN,
-                     "unknown command (amount, scan, abort, refund, status, eod, quit)");
+                     "unknown command (amount, scan, abort, refund, status, eod, print, quit)");
     }
 }
 
@@ -274,10 +367,15 @@ static int read_commands(struct headless *h, struct loop *l, int fd)
     return 0;
 }
 
-static bool anything_unresolved(const struct loop *l)
+/* Unresolved payments, or receipts owed while the printer can take them. */
+static bool anything_unresolved(const struct headless *h, const struct loop *l)
 {
     const struct payment *p = loop_current(l);
-    return loop_background(l) > 0 || (p && pay_state_unresolved(p->state) && p->state != PAY_NEW);
+    bool ready = false;
+    if (h->receipts)
+        (void)receipts_printer_line(h->receipts, &ready);
+    return loop_background(l) > 0 || (p && pay_state_unresolved(p->state) && p->state != PAY_NEW) ||
+           (ready && receipts_waiting(h->receipts) > 0);
 }
 
 int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *stop)
@@ -293,7 +391,7 @@ int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *st
     }
 
     while (!h->quit && !*stop) {
-        if (h->eof && !anything_unresolved(l))
+        if (h->eof && !anything_unresolved(h, l))
             break;
         struct pollfd in = {.fd = in_fd, .events = POLLIN};
         int ready = loop_poll(l, &in, h->eof ? 0 : 1, 1000);

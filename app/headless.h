@@ -8,8 +8,9 @@
  *   scan <code>             a payment code, as a scanner would deliver it
  *   abort                   abort the current payment (it is cancelled, never forgotten)
  *   refund <order> <amount> refund (part of) a paid order
- *   status                  print the current payment and the background count
- *   eod                     end-of-day totals for today
+ *   status                  print the current payment, the background count, the printer
+ *   eod                     end-of-day totals for today (printed too with printer.eod)
+ *   print <order>           print the order's receipt again, marked as a reprint
  *   quit                    exit now (unresolved payments resume at the next start)
  * At end of input, posterm keeps going until no payment is unresolved, then exits.
  */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 
 #include "loop.h"
+#include "receipts.h"
 
 struct headless;
 
@@ -27,6 +29,12 @@ struct headless;
 struct headless *headless_new(FILE *out, const char *lab_settings);
 struct loop_observer headless_observer(struct headless *h);
 void headless_free(struct headless *h);
+
+/* The print queue's events as JSON lines ("print", "printer"); pass it to receipts_open. */
+struct receipts_observer headless_receipts_observer(struct headless *h);
+/* The queue that `print` and `status` use (NULL: no printer); print_eod: `eod` prints the
+ * report too. */
+void headless_set_receipts(struct headless *h, struct receipts *r, bool print_eod);
 
 /* Runs until quit, end of input with nothing unresolved, or *stop becomes non-zero.
  * Returns 0, or 1 when reading input failed. */

@@ -65,6 +65,8 @@ struct loop {
     bool journal_checked;    /* the journal's full integrity check has given its verdict */
     bool journal_damaged;    /* ... and found damage: no new payment, nothing written */
     const char *crash_after; /* test builds: SIGKILL right after this journal event */
+    struct loop_service services[LOOP_SERVICES_MAX];
+    int nservices;
 };
 
 static int64_t system_mono(void *ctx)
@@ -877,6 +879,14 @@ static int64_t next_deadline(const struct loop *l)
     return next;
 }
 
+enum loop_status loop_add_service(struct loop *l, const struct loop_service *s)
+{
+    if (l->nservices == LOOP_SERVICES_MAX || !s->pollfds || !s->process)
+        return LOOP_INVALID;
+    l->services[l->nservices++] = *s;
+    return LOOP_OK;
+}
+
 int loop_poll(struct loop *l, struct pollfd *extra, int nextra, int64_t max_wait_ms)
 {
     struct pollfd fds[POLL_FDS_MAX];
@@ -895,17 +905,27 @@ int loop_poll(struct loop *l, struct pollfd *extra, int nextra, int64_t max_wait
         if (scan_wait >= 0 && scan_wait < wait)
             wait = scan_wait;
     }
+    int nsv[LOOP_SERVICES_MAX];
+    int nfds = nextra + ngw + nsc;
+    for (int i = 0; i < l->nservices; i++) {
+        int64_t service_wait = -1;
+        nsv[i] = l->services[i].pollfds(l->services[i].ctx, fds + nfds, POLL_FDS_MAX - nfds,
+                                        &service_wait);
+        nfds += nsv[i];
+        if (service_wait >= 0 && service_wait < wait)
+            wait = service_wait;
+    }
     int64_t deadline = next_deadline(l);
     if (deadline != 0) {
         int64_t until = deadline - now_mono(l);
         if (until < wait)
             wait = until < 0 ? 0 : until;
     }
-    int n = poll(fds, (nfds_t)(nextra + ngw + nsc), (int)wait);
+    int n = poll(fds, (nfds_t)nfds, (int)wait);
     if (n < 0 && errno != EINTR)
         return -1;
     if (n <= 0)
-        for (int i = 0; i < nextra + ngw + nsc; i++)
+        for (int i = 0; i < nfds; i++)
             fds[i].revents = 0;
 
     watch_journal_check(l);
@@ -915,6 +935,8 @@ int loop_poll(struct loop *l, struct pollfd *extra, int nextra, int64_t max_wait
         scanner_process(l->scanner, fds + nextra + ngw, nsc, now_mono(l));
         deliver_scans(l);
     }
+    for (int i = 0, at = nextra + ngw + nsc; i < l->nservices; at += nsv[i], i++)
+        l->services[i].process(l->services[i].ctx, fds + at, nsv[i], now_mono(l));
     fire_timers(l);
     live_sweep(l);
 

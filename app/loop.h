@@ -147,6 +147,22 @@ struct journal *loop_journal(const struct loop *l);
  * as it stands. */
 const char *loop_scanner_status(const struct loop *l, bool *connected);
 
+/* A service that shares the loop's one poll() (the receipt printer's queue, later MQTT).
+ * pollfds fills at most max descriptors and may lower *timeout_ms (-1 on entry: no limit of
+ * its own) and returns how many it filled; process gets the same descriptors with their
+ * revents (all zero after a timeout) and the loop's monotonic ms. Neither may block. */
+struct loop_service {
+    void *ctx;
+    int (*pollfds)(void *ctx, struct pollfd *fds, int max, int64_t *timeout_ms);
+    void (*process)(void *ctx, const struct pollfd *fds, int nfds, int64_t now_ms);
+};
+#define LOOP_SERVICES_MAX 4
+
+/* Adds a service, polled from the next loop_poll() on, in the order added, after the scanner
+ * and before the payments' timers. LOOP_INVALID when LOOP_SERVICES_MAX are already there or
+ * a function is missing. */
+enum loop_status loop_add_service(struct loop *l, const struct loop_service *s);
+
 /* Polls the gateway, the scanner, the timers and the caller's own descriptors (extra), for
  * at most max_wait_ms, and handles whatever is ready. extra[i].revents tell the caller
  * what is ready for it. Returns the number of extra descriptors ready, or -1 on a poll error. */

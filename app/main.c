@@ -2,7 +2,8 @@
  * main.c - the one place where posterm's parts are wired together.
  *
  * Order matters: config, then the journal (made if there is none, locked before anything
- * writes it, opened, claimed for this machine), then the gateway, then recovery of every
+ * writes it, opened, claimed for this machine), then the gateway, then the printer (and, with
+ * one, receipts journaled with every sale and refund from then on), then recovery of every
  * unresolved payment, and only then a front that can take new payments.
  */
 #include <errno.h>
@@ -22,6 +23,8 @@
 #include "journal_lock.h"
 #include "loop.h"
 #include "machine.h"
+#include "printer.h"
+#include "receipts.h"
 #include "scanner.h"
 
 #ifndef POSTERM_VERSION
@@ -127,9 +130,77 @@ static struct scanner *open_scanner(const struct config *cfg, FILE *log)
     return s;
 }
 
+/* The configured printer; NULL for printer.kind none. *bad is set (and said) when the
+ * driver refuses the configuration: posterm does not start. An absent printer is no error:
+ * the driver looks for it again and jobs wait. */
+static struct printer *open_printer(const struct config *cfg, bool *bad)
+{
+    static const struct {
+        const char *name;
+        enum printer_kind kind;
+    } kinds[] = {
+        {"usb", PRINTER_USB},
+        {"lp", PRINTER_LP},
+        {"tcp", PRINTER_TCP},
+        {"virtual", PRINTER_VIRTUAL},
+    };
+    *bad = false;
+    size_t i = 0;
+    while (i < sizeof kinds / sizeof kinds[0] && strcmp(kinds[i].name, cfg->printer.kind) != 0)
+        i++;
+    if (i == sizeof kinds / sizeof kinds[0])
+        return NULL;
+    struct printer_config pc;
+    printer_config_defaults(&pc);
+    pc.kind = kinds[i].kind;
+    pc.vid = (uint16_t)cfg->printer.vid;
+    pc.pid = (uint16_t)cfg->printer.pid;
+    snprintf(pc.path, sizeof pc.path, "%s", cfg->printer.path);
+    snprintf(pc.host, sizeof pc.host, "%s", cfg->printer.host);
+    pc.port = cfg->printer.port;
+    pc.native_qr = cfg->printer.native_qr;
+    struct printer *p = NULL;
+    char err[256];
+    if (printer_open(&p, &pc, err, sizeof err) != PRINTER_OK) {
+        fprintf(stderr, "posterm: printer: %s\n", err);
+        *bad = true;
+        return NULL;
+    }
+    return p;
+}
+
+/* The print queue for the printer (NULL without a printer or a journal). From here on the
+ * journal makes the receipts of every sale and refund with their event. */
+static struct receipts *open_receipts(const struct config *cfg, struct journal *journal,
+                                      struct printer *printer, const struct receipts_observer *obs)
+{
+    if (!printer || !journal)
+        return NULL;
+    struct receipts_config rc = {
+        .lang = strcmp(cfg->language, "zh") == 0 ? UI_LANG_ZH : UI_LANG_EN,
+        .columns = cfg->printer.paper_mm == 80 ? DOC_COLUMNS_80MM : DOC_COLUMNS_58MM,
+    };
+    snprintf(rc.header.merchant, sizeof rc.header.merchant, "%s", cfg->merchant.name);
+    snprintf(rc.header.store, sizeof rc.header.store, "%s", cfg->merchant.store);
+    snprintf(rc.header.terminal, sizeof rc.header.terminal, "%s", cfg->terminal_id);
+    struct receipts *r = receipts_open(&rc, journal, printer, NULL, obs);
+    if (r)
+        journal_set_receipts(journal, true, cfg->printer.merchant_copy);
+    return r;
+}
+
+/* Joins the queue to the loop's poll; the queue is the front's from then on. */
+static void add_receipts(struct loop *loop, struct receipts *r)
+{
+    if (!r)
+        return;
+    struct loop_service s = receipts_service(r);
+    (void)loop_add_service(loop, &s); /* the first service: cannot be refused */
+}
+
 static int run_screen(const struct config *cfg, struct journal *journal,
                       const char *journal_problem, bool journal_copied, struct gateway *gateway,
-                      struct scanner *scanner)
+                      struct scanner *scanner, struct printer *printer)
 {
 #ifdef POSTERM_WITH_UI
     char err[256];
@@ -139,21 +210,26 @@ static int run_screen(const struct config *cfg, struct journal *journal,
         return 2;
     }
     struct loop_observer obs = cashier_observer(c);
+    struct receipts_observer robs = cashier_receipts_observer(c);
+    struct receipts *receipts = open_receipts(cfg, journal, printer, &robs);
     struct loop *loop = NULL;
     int status = 1;
     if (loop_open(&loop, cfg, journal, journal_problem, gateway, scanner, NULL, &obs) == LOOP_OK) {
         int resumed;
+        add_receipts(loop, receipts);
+        cashier_set_receipts(c, receipts, cfg->printer.eod);
         if (journal_copied)
             loop_journal_copied(loop, journal_identity(journal));
         (void)loop_recover(loop, &resumed); /* a failure, or no journal, is shown on screen */
         status = cashier_run(c, loop, &stop_requested);
     }
     loop_close(loop);
+    receipts_close(receipts);
     cashier_free(c);
     return status;
 #else
     (void)cfg, (void)journal, (void)journal_problem, (void)journal_copied, (void)gateway,
-        (void)scanner;
+        (void)scanner, (void)printer;
     fprintf(stderr, "posterm: built without the cashier screen; use --headless\n");
     return 2;
 #endif
@@ -291,6 +367,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "posterm: WARNING: TLS verification is off (http.tls_verify=false)\n");
 
     struct scanner *scanner = open_scanner(&cfg, log);
+    bool printer_bad = false;
+    struct printer *printer = open_printer(&cfg, &printer_bad);
+    if (printer_bad) {
+        scanner_close(scanner);
+        gateway_close(gateway);
+        journal_close(journal);
+        journal_lock_release(journal_lock);
+        return 2;
+    }
 
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);
@@ -302,6 +387,8 @@ int main(int argc, char **argv)
         config_lab_settings(&cfg, lab, sizeof lab);
         struct headless *h = headless_new(stdout, lab);
         struct loop_observer obs = headless_observer(h);
+        struct receipts_observer robs = headless_receipts_observer(h);
+        struct receipts *receipts = h ? open_receipts(&cfg, journal, printer, &robs) : NULL;
         struct loop *loop = NULL;
         if (h == NULL || loop_open(&loop, &cfg, journal, journal_problem, gateway, scanner, NULL,
                                    &obs) != LOOP_OK) {
@@ -309,18 +396,23 @@ int main(int argc, char **argv)
             status = 1;
         } else {
             int resumed;
+            add_receipts(loop, receipts);
+            headless_set_receipts(h, receipts, cfg.printer.eod);
             if (journal_notice[0])
                 loop_journal_copied(loop, journal_identity(journal));
             (void)loop_recover(loop, &resumed); /* a failure, or no journal, is reported */
             status = headless_run(h, loop, STDIN_FILENO, &stop_requested);
         }
         loop_close(loop);
+        receipts_close(receipts);
         headless_free(h);
     } else {
-        status =
-            run_screen(&cfg, journal, journal_problem, journal_notice[0] != '\0', gateway, scanner);
+        status = run_screen(&cfg, journal, journal_problem, journal_notice[0] != '\0', gateway,
+                            scanner, printer);
     }
 
+    if (printer)
+        printer_close(printer);
     scanner_close(scanner);
     gateway_close(gateway);
     journal_close(journal);

@@ -210,6 +210,31 @@ static const char *const migrations[] = {
     "CREATE INDEX refunds_open ON refunds(order_no) WHERE state = 'REFUNDING';"
     "CREATE UNIQUE INDEX refunds_key ON refunds(idem_key) WHERE idem_key <> '';"
     "CREATE INDEX refunds_order ON refunds(order_no);",
+
+    /* v5: print jobs. A sale's and a refund's receipts are inserted in the transaction of the
+     * event that ends the payment or refund (journal_set_receipts), so a power cut loses none.
+     * A job is 'sending' (committed) before its bytes leave and 'printed' after the printer
+     * took them all; one found 'sending' again is printed marked as a reprint. 'unprintable':
+     * its document cannot be made (nothing to print it from), never retried. No jobs are made
+     * for payments older than this step. */
+    "CREATE TABLE print_jobs ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL CHECK (kind = 'sale' OR kind = 'refund' OR kind = 'eod'),"
+    " order_no TEXT NOT NULL DEFAULT '' CHECK (length(order_no) <= 32),"
+    " refund_no TEXT NOT NULL DEFAULT '' CHECK (length(refund_no) <= 32),"
+    " day INTEGER NOT NULL DEFAULT 0,"
+    " copy TEXT NOT NULL DEFAULT 'customer' CHECK (copy = 'customer' OR copy = 'merchant'),"
+    " state TEXT NOT NULL DEFAULT 'waiting' CHECK (state = 'waiting' OR state = 'sending' OR"
+    "  state = 'printed' OR state = 'unprintable'),"
+    " reprint INTEGER NOT NULL DEFAULT 0 CHECK (reprint = 0 OR reprint = 1),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " sent_at INTEGER NOT NULL DEFAULT 0,"
+    " printed_at INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX print_jobs_pending ON print_jobs(id) WHERE state = 'waiting' OR"
+    " state = 'sending';",
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -230,6 +255,8 @@ enum stmt_id {
     ST_IDENTITY,
     ST_REFUND_BY_KEY,
     ST_LAST_REFUND,
+    ST_PRINT_JOB,
+    ST_REFUND_BY_NO,
     ST_COUNT
 };
 
@@ -287,6 +314,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* A refunds row's rowid grows with each refund asked: the largest is the latest. */
     [ST_LAST_REFUND] = "SELECT refund_no, order_no, amount_fen, state, at FROM refunds "
                        "WHERE order_no = ?1 ORDER BY rowid DESC LIMIT 1",
+    [ST_REFUND_BY_NO] = "SELECT refund_no, order_no, amount_fen, state, at FROM refunds "
+                        "WHERE refund_no = ?1",
+    [ST_PRINT_JOB] = "INSERT INTO print_jobs(kind, order_no, refund_no, copy, created_at) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 /* Where the background check is (struct journal's bg_state). */
@@ -295,8 +326,10 @@ enum bg_state { BG_NONE, BG_RUNNING, BG_PASSED, BG_DAMAGED, BG_FAILED };
 struct journal {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
-    int os_errno; /* errno right after the last failed step (see step_keeping_errno()) */
-    bool damaged; /* a check failed: no more writes */
+    int os_errno;       /* errno right after the last failed step (see journal_step()) */
+    bool damaged;       /* a check failed: no more writes */
+    bool receipts;      /* journal_save makes the print jobs of sales and refunds */
+    bool merchant_copy; /* ... a merchant's copy of each as well */
     char error[256];
     char identity[9];
     char *path; /* for the background check's own connection */
@@ -416,7 +449,7 @@ enum journal_status journal_fail(struct journal *j, int rc)
 /* SQLite reports a failed write (EFBIG, and sometimes ENOSPC) as SQLITE_IOERR_WRITE without
  * keeping the errno (sqlite3_system_errno() stays 0), so the errno is taken right after the
  * call, before anything else can change it. */
-static int step_keeping_errno(struct journal *j, sqlite3_stmt *st)
+int journal_step(struct journal *j, sqlite3_stmt *st)
 {
     errno = 0;
     int rc = sqlite3_step(st);
@@ -801,7 +834,7 @@ static enum journal_status configure(struct journal *j, const char *path, bool m
     char mode[16] = "";
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(j->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = step_keeping_errno(j, st)) == SQLITE_ROW) {
+    if (rc == SQLITE_OK && (rc = journal_step(j, st)) == SQLITE_ROW) {
         snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
         rc = SQLITE_OK;
     }
@@ -1106,7 +1139,7 @@ static int exec_bound(struct journal *j, const char *sql, const char *a, const c
         if (texts[i])
             sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, wall_ms());
-    rc = step_keeping_errno(j, st);
+    rc = journal_step(j, st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
@@ -1124,7 +1157,7 @@ enum journal_status journal_claim(struct journal *j, const char *machine, bool *
     char recorded[80] = "";
     sqlite3_stmt *st = j->st[ST_IDENTITY];
     if (rc == SQLITE_OK) {
-        rc = step_keeping_errno(j, st);
+        rc = journal_step(j, st);
         if (rc == SQLITE_ROW) {
             snprintf(recorded, sizeof recorded, "%s", (const char *)sqlite3_column_text(st, 1));
             rc = SQLITE_OK;
@@ -1174,7 +1207,7 @@ enum journal_status journal_claim(struct journal *j, const char *machine, bool *
 /* Runs a statement that returns no rows (or whose rows we do not need) and resets it. */
 static int run(struct journal *j, sqlite3_stmt *st)
 {
-    int rc = step_keeping_errno(j, st);
+    int rc = journal_step(j, st);
     sqlite3_reset(st);
     return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? SQLITE_OK : rc;
 }
@@ -1228,6 +1261,51 @@ static void last4_of(const char *code, char out[5])
     size_t k = n > 4 ? 4 : n;
     memcpy(out, code + n - k, k);
     out[k] = '\0';
+}
+
+void journal_set_receipts(struct journal *j, bool on, bool merchant_copy)
+{
+    j->receipts = on;
+    j->merchant_copy = on && merchant_copy;
+}
+
+static int add_print_job(struct journal *j, const char *kind, const struct payment *p,
+                         const char *refund_no, const char *copy, int64_t at)
+{
+    sqlite3_stmt *st = j->st[ST_PRINT_JOB];
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->order_no, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, refund_no, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, copy, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, at);
+    return run(j, st);
+}
+
+/* The receipts owed for the event that ends a payment ("paid", "paid_cancel_refused") or a
+ * refund ("refunded"), inside journal_save's transaction: they exist if and only if the
+ * event does. */
+static int add_receipts(struct journal *j, const struct payment *p, const char *event, int64_t at)
+{
+    const char *kind = NULL, *refund_no = "";
+    if (!j->receipts)
+        return SQLITE_OK;
+    if (strcmp(event, "paid") == 0 || strcmp(event, "paid_cancel_refused") == 0) {
+        kind = "sale";
+    } else if (strcmp(event, "refunded") == 0) {
+        kind = "refund";
+        refund_no = p->refund_no;
+    } else {
+        return SQLITE_OK;
+    }
+    int rc = add_print_job(j, kind, p, refund_no, "customer", at);
+    if (rc == SQLITE_OK && j->merchant_copy)
+        rc = add_print_job(j, kind, p, refund_no, "merchant", at);
+    return rc;
+}
+
+bool journal_writable(struct journal *j)
+{
+    return !known_damaged(j);
 }
 
 enum journal_status journal_save(struct journal *j, const struct payment *p, const char *event,
@@ -1328,6 +1406,9 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
     }
 
     if (rc == SQLITE_OK)
+        rc = add_receipts(j, p, event, at);
+
+    if (rc == SQLITE_OK)
         rc = run(j, j->st[ST_COMMIT]);
     if (rc != SQLITE_OK)
         return abandon(j, rc);
@@ -1339,11 +1420,11 @@ enum journal_status journal_next_order_seq(struct journal *j, uint32_t *seq)
     if (known_damaged(j))
         return JOURNAL_CORRUPT;
     sqlite3_stmt *st = j->st[ST_NEXT_SEQ];
-    int rc = step_keeping_errno(j, st);
+    int rc = journal_step(j, st);
     if (rc == SQLITE_ROW) {
         *seq = (uint32_t)sqlite3_column_int64(st, 0);
         /* RETURNING: the change is committed when the statement runs to its end. */
-        rc = step_keeping_errno(j, st);
+        rc = journal_step(j, st);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -1491,6 +1572,12 @@ static enum journal_status read_refund(struct journal *j, enum stmt_id id, const
     }
     sqlite3_reset(st);
     return status;
+}
+
+enum journal_status journal_refund_by_no(struct journal *j, const char *refund_no,
+                                         struct journal_refund *out)
+{
+    return read_refund(j, ST_REFUND_BY_NO, refund_no, out);
 }
 
 enum journal_status journal_refund_by_key(struct journal *j, const char *key,

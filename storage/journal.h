@@ -130,6 +130,12 @@ enum journal_status journal_next_order_seq(struct journal *j, uint32_t *seq);
 enum journal_status journal_save(struct journal *j, const struct payment *p, const char *event,
                                  const char *detail, int64_t at);
 
+/* Receipts on: from now on journal_save() creates the print jobs (storage/print_jobs.h) of a
+ * sale ("paid", "paid_cancel_refused") and of a refund ("refunded") in the same transaction
+ * as that event, a customer's copy and, with merchant_copy, a merchant's copy too. Off (the
+ * default) creates none. */
+void journal_set_receipts(struct journal *j, bool on, bool merchant_copy);
+
 /* Loads one payment's journaled fields (the this-process-only fields are zeroed, and so is
  * auth_code: the journal never has it). */
 enum journal_status journal_load(struct journal *j, const char *order_no, struct payment *out);
@@ -155,6 +161,9 @@ struct journal_refund {
  * none, or if key is empty. */
 enum journal_status journal_refund_by_key(struct journal *j, const char *key,
                                           struct journal_refund *out);
+/* The refund numbered refund_no (what its receipt prints); JOURNAL_NOT_FOUND if none. */
+enum journal_status journal_refund_by_no(struct journal *j, const char *refund_no,
+                                         struct journal_refund *out);
 /* The order's most recently asked refund; JOURNAL_NOT_FOUND if it has none. */
 enum journal_status journal_last_refund(struct journal *j, const char *order_no,
                                         struct journal_refund *out);

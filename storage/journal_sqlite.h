@@ -26,6 +26,14 @@
 
 sqlite3 *journal_sqlite(struct journal *j);
 
+/* False once a check found the file damaged: nothing more may be written (journal_last_error
+ * says why). */
+bool journal_writable(struct journal *j);
+
+/* sqlite3_step() that keeps the errno of a failed write (EFBIG, ENOSPC) for journal_fail(),
+ * which SQLite itself does not keep. */
+int journal_step(struct journal *j, sqlite3_stmt *st);
+
 /* Records the connection's error text for journal_last_error() (digit runs long enough to be
  * a payment code are masked) and maps rc to a status. */
 enum journal_status journal_fail(struct journal *j, int rc);

@@ -8,6 +8,8 @@
 #   287654321098765403  Alipay, customer confirms on the phone for 8 s, then paid
 #   134567890123456701  WeChat Pay, insufficient funds
 #   287654321098765407  Alipay, no usable reply: checked, then cancelled automatically
+# Receipts go to the virtual printer, plain text appended to ~/.posterm-demo/receipts.txt:
+# watch them in another terminal with  tail -f ~/.posterm-demo/receipts.txt
 set -euo pipefail
 
 build=${1:?usage: demo.sh BUILD_DIR}
@@ -41,6 +43,8 @@ cfg = {
     "journal": os.path.join(demo, "journal.db"),
     "language": os.environ.get("POSTERM_DEMO_LANG", "en"),
     "scanner": {"source": "auto"},
+    "merchant": {"name": "posterm 演示店", "store": "Counter 1 / 一号收银台"},
+    "printer": {"kind": "virtual", "path": os.path.join(demo, "receipts.txt"), "paper_mm": 58},
     "alipay": {"enabled": True, "gateway_url": url + "/gateway.do", "app_id": a["app_id"],
                "private_key_file": a["private_key_file"],
                "alipay_public_key_file": a["platform_public_key_file"]},
@@ -52,4 +56,5 @@ cfg = {
 json.dump(cfg, open(os.path.join(demo, "posterm.json"), "w"), indent=1)
 EOF
 
+echo "receipts: tail -f $demo/receipts.txt" >&2
 "$build/posterm" --config "$demo/posterm.json"

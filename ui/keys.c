@@ -254,6 +254,9 @@ static void on_history(struct ui_input *in, const struct ui_model *m, int k, str
         set_cmd(out, UI_CMD_BACK);
     else if (is_enter(k) && m->history != NULL && in->selected < m->history_n)
         set_order_cmd(out, UI_CMD_SHOW_DETAIL, m->history[in->selected].order_no, 0);
+    else if ((k == 'p' || k == 'P' || k == '*') && m->history != NULL &&
+             in->selected < m->history_n)
+        set_order_cmd(out, UI_CMD_REPRINT, m->history[in->selected].order_no, 0);
 }
 
 static void on_detail(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
@@ -268,6 +271,8 @@ static void on_detail(struct ui_input *in, const struct ui_model *m, int k, stru
             snprintf(in->error, sizeof in->error, "%s", text(m->lang, why_not));
             set_cmd(out, UI_CMD_REDRAW);
         }
+    } else if ((k == 'p' || k == 'P' || k == '*') && m->detail != NULL) {
+        set_order_cmd(out, UI_CMD_REPRINT, m->detail->order_no, 0);
     }
 }
 

@@ -38,6 +38,7 @@ const char *ui_command_name(enum ui_command_type t)
     case UI_CMD_REFUND_REQUEST: return "REFUND_REQUEST";
     case UI_CMD_REFUND_CONFIRM: return "REFUND_CONFIRM";
     case UI_CMD_END_OF_DAY: return "END_OF_DAY";
+    case UI_CMD_REPRINT: return "REPRINT";
     case UI_CMD_QUIT: return "QUIT";
     }
     return "?";

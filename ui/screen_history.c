@@ -18,18 +18,26 @@
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const struct wdg_key history_keys[] = {
-    {"Up/Dn", T_K_SELECT},
-    {"Enter", T_K_DETAIL},
-    {".", T_K_ONLY_UNRESOLVED},
-    {"Esc/Bksp", T_K_BACK},
+    {"Up/Dn", T_K_SELECT},      {"Enter", T_K_DETAIL},  {"P", T_K_REPRINT},
+    {".", T_K_ONLY_UNRESOLVED}, {"Esc/Bksp", T_K_BACK},
 };
 
 static const struct wdg_key history_keys_filtered[] = {
-    {"Up/Dn", T_K_SELECT},
-    {"Enter", T_K_DETAIL},
-    {".", T_K_SHOW_ALL},
-    {"Esc/Bksp", T_K_BACK},
+    {"Up/Dn", T_K_SELECT}, {"Enter", T_K_DETAIL},  {"P", T_K_REPRINT},
+    {".", T_K_SHOW_ALL},   {"Esc/Bksp", T_K_BACK},
 };
+
+/* The keys without the reprint key (at 2) when no printer is set up. */
+static struct frame history_frame(const struct ui_model *m, struct ui_input *in,
+                                  const struct wdg_key *keys, int n)
+{
+    struct wdg_key shown[8];
+    int k = 0;
+    for (int i = 0; i < n && k < N(shown); i++)
+        if (keys[i].label != T_K_REPRINT || m->printer_configured)
+            shown[k++] = keys[i];
+    return wdg_frame(m, in, shown, k);
+}
 
 /* Column starts for time, order, channel, state; amount and refunded are right-aligned and
  * end at their column. The order column is as wide as the longest order number shown, so a
@@ -80,8 +88,9 @@ static void history_row(const struct ui_model *m, const struct columns *c, int y
 void screen_history(const struct ui_model *m, struct ui_input *in)
 {
     bool filtered = m->history_unresolved_only;
-    struct frame f = filtered ? wdg_frame(m, in, history_keys_filtered, N(history_keys_filtered))
-                              : wdg_frame(m, in, history_keys, N(history_keys));
+    struct frame f = filtered
+                         ? history_frame(m, in, history_keys_filtered, N(history_keys_filtered))
+                         : history_frame(m, in, history_keys, N(history_keys));
     int y = f.top + 1;
     wdg_put(y, 1, COLS - 2, WDG_TITLE,
             text(m->lang, filtered ? T_HIST_TITLE_UNRESOLVED : T_HIST_TITLE));
@@ -114,8 +123,15 @@ void screen_history(const struct ui_model *m, struct ui_input *in)
     }
 }
 
+/* A paid order has a receipt to print again (receipts_reprint takes the same states). */
+static bool has_receipt(const struct payment *p)
+{
+    return p->state == PAY_PAID || p->state == PAY_REFUNDING || p->state == PAY_REFUNDED;
+}
+
 static const struct wdg_key detail_keys[] = {
     {"-", T_K_REFUND},
+    {"P", T_K_REPRINT},
     {"Esc/Bksp", T_K_BACK},
 };
 
@@ -124,9 +140,15 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
     const struct payment *p = m->detail;
     enum text_id why_not;
     bool refundable = p != NULL && view_refundable(p, &why_not) > 0;
-    /* The refund key only where a refund is possible. */
-    struct frame f = refundable ? wdg_frame(m, in, detail_keys, N(detail_keys))
-                                : wdg_frame(m, in, detail_keys + 1, N(detail_keys) - 1);
+    /* The refund key only where a refund is possible, the reprint key where a receipt was
+     * printed (a paid order) and a printer is set up. */
+    struct wdg_key shown[N(detail_keys)];
+    int n = 0;
+    for (int i = 0; i < N(detail_keys); i++)
+        if ((detail_keys[i].label != T_K_REFUND || refundable) &&
+            (detail_keys[i].label != T_K_REPRINT || (m->printer_configured && p && has_receipt(p))))
+            shown[n++] = detail_keys[i];
+    struct frame f = wdg_frame(m, in, shown, n);
     if (p == NULL)
         return;
     char buf[200];

@@ -41,6 +41,7 @@ static const struct text_row table[T__COUNT] = {
     [T_K_REFUND_AMOUNT] = {"refund (empty = all)", "退款（留空 = 全部）"},
     [T_K_CONFIRM] = {"confirm refund", "确认退款"},
     [T_K_DONE] = {"done", "完成"},
+    [T_K_REPRINT] = {"reprint", "重印小票"},
 
     [T_READY_TITLE] = {"New payment - enter the amount", "新收款 - 请输入金额"},
     [T_AMOUNT] = {"Amount: ¥ %s", "金额：¥ %s"},
@@ -162,6 +163,15 @@ static const struct text_row table[T__COUNT] = {
     [T_REF_REPEAT] = {"The same amount was refunded on this order a few minutes ago. Refund again?",
                       "该订单几分钟前已退过相同金额。确定再次退款？"},
 
+    [T_PRINTER] = {"Printer: %s", "打印机：%s"},
+    [T_RECEIPTS_WAITING_ONE] = {"1 receipt waiting", "1 张小票待打印"},
+    [T_RECEIPTS_WAITING] = {"%d receipts waiting", "%d 张小票待打印"},
+    [T_REPRINT_QUEUED] = {"Receipt of %s queued for printing (marked as a reprint)",
+                          "%s 的小票已加入打印队列（标注重印）"},
+    [T_REPRINT_NOT_PAID] = {"Order %s was not paid: it has no receipt", "订单 %s 未支付：没有小票"},
+    [T_REPRINT_NO_PRINTER] = {"No receipt printer is set up", "未设置小票打印机"},
+    [T_REPRINT_FAILED] = {"The reprint could not be queued: the journal did not take it",
+                          "无法加入重印：日志写入失败"},
     [T_JOURNAL_UNAVAILABLE] = {"the journal is unavailable", "日志不可用"},
     [T_HISTORY_UNREADABLE] = {"history: the journal could not be read", "流水：无法读取日志"},
     [T_NO_SUCH_ORDER] = {"no such order", "没有该订单"},

@@ -48,6 +48,7 @@ enum text_id {
     T_K_REFUND_AMOUNT,
     T_K_CONFIRM,
     T_K_DONE,
+    T_K_REPRINT,
     /* ready, scan */
     T_READY_TITLE,
     T_AMOUNT,
@@ -152,6 +153,14 @@ enum text_id {
     T_BG_REFUNDING,
     T_BG_CHECKING,
     T_REF_REPEAT,
+    /* the receipt printer */
+    T_PRINTER,
+    T_RECEIPTS_WAITING_ONE,
+    T_RECEIPTS_WAITING,
+    T_REPRINT_QUEUED,
+    T_REPRINT_NOT_PAID,
+    T_REPRINT_NO_PRINTER,
+    T_REPRINT_FAILED,
     /* the cashier screen's own refusals (app/cashier.c) */
     T_JOURNAL_UNAVAILABLE,
     T_HISTORY_UNREADABLE,

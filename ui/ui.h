@@ -97,11 +97,15 @@ struct ui_model {
     char terminal_id[33];
     bool gateway_reachable;
     bool scanner_connected;
-    char scanner_name[64];  /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
-    int pending;            /* unresolved payments being worked on in the background */
-    char lab_settings[200]; /* test-only settings in force (config_lab_settings), "" = none:
-                             * warned loudly on every screen */
-    int clock_skew_s;       /* the gateway's clock minus ours when minutes apart, else 0 */
+    char scanner_name[64];   /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
+    int pending;             /* unresolved payments being worked on in the background */
+    char lab_settings[200];  /* test-only settings in force (config_lab_settings), "" = none:
+                              * warned loudly on every screen */
+    int clock_skew_s;        /* the gateway's clock minus ours when minutes apart, else 0 */
+    bool printer_configured; /* a receipt printer is set up (printer.kind not none) */
+    bool printer_ready;
+    char printer_line[96]; /* the printer's state, shown while it is not ready */
+    int receipts_waiting;  /* receipts owed to the printer */
 
     /* READY: what is still being cancelled or refunded in the background. */
     const struct payment *background;
@@ -164,7 +168,8 @@ enum ui_command_type {
     UI_CMD_REFUND_REQUEST,        /* REFUND AMOUNT step: order_no, fen (within the limit) */
     UI_CMD_REFUND_CONFIRM,        /* REFUND CONFIRM step: order_no, fen, as shown */
     UI_CMD_END_OF_DAY,
-    UI_CMD_QUIT, /* READY: the cashier wants to close posterm */
+    UI_CMD_REPRINT, /* HISTORY, DETAIL: order_no's receipt again, marked as a reprint */
+    UI_CMD_QUIT,    /* READY: the cashier wants to close posterm */
 };
 
 /* Longer than any payment code, so that a too-long scan arrives too long and is refused as

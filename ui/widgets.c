@@ -147,7 +147,41 @@ void wdg_fill_row(int y, enum wdg_style style)
     attroff(a);
 }
 
-/* Row 0: terminal, gateway, pending. Row 1: scanner. Then a red row for each alarm: lab
+#define PRINTER_MIN_W 24 /* "Printer: " and enough of its state to read */
+
+/* Row 1's right side, beside the scanner's line (scanner_w columns from column 1): the
+ * receipts owed and, while it is not ready, the printer's state (nothing when all is well: a
+ * printer that works needs no attention), cut to what is left. Returns the last column the
+ * scanner's line may use. */
+static int printer_status(const struct ui_model *m, int scanner_w)
+{
+    int right = COLS - 1;
+    if (!m->printer_configured)
+        return right;
+    char buf[160];
+    if (m->receipts_waiting > 0) {
+        if (m->receipts_waiting == 1)
+            snprintf(buf, sizeof buf, "%s", text(m->lang, T_RECEIPTS_WAITING_ONE));
+        else
+            wdg_format(buf, sizeof buf, m->lang, T_RECEIPTS_WAITING, m->receipts_waiting);
+        wdg_right(1, right, COLS / 4, WDG_WARN, buf);
+        right -= wdg_width(buf) + 2;
+    }
+    if (!m->printer_ready) {
+        wdg_format(buf, sizeof buf, m->lang, T_PRINTER, m->printer_line);
+        int w = wdg_width(buf);
+        int room = right - scanner_w - 3;
+        if (room < PRINTER_MIN_W)
+            room = PRINTER_MIN_W; /* the scanner's line is cut instead */
+        if (w > room)
+            w = room;
+        wdg_right(1, right, w, WDG_BAD, buf);
+        right -= w + 2;
+    }
+    return right;
+}
+
+/* Row 0: terminal, gateway, pending. Row 1: scanner, printer. Then a red row for each alarm: lab
  * settings in force (never for real money), a terminal clock minutes off the gateway's. */
 static int header(const struct ui_model *m)
 {
@@ -171,7 +205,8 @@ static int header(const struct ui_model *m)
     else
         snprintf(buf, sizeof buf, "%s",
                  text(m->lang, m->scanner_connected ? T_SCANNER_OK : T_SCANNER_NONE));
-    wdg_put(1, 1, COLS - 2, m->scanner_connected ? WDG_DIM : WDG_BAD, buf);
+    int scanner_end = printer_status(m, wdg_width(buf));
+    wdg_put(1, 1, scanner_end - 1, m->scanner_connected ? WDG_DIM : WDG_BAD, buf);
 
     int y = 2;
     if (m->lab_settings[0] != '\0') {

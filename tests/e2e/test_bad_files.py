@@ -125,6 +125,7 @@ class PostermAs(harness.Posterm):
         import queue
         import threading
         self.exe = exe
+        self.stretch = harness.slowdown(os.path.dirname(exe))
         self.proc = subprocess.Popen(prefix + [exe, "--headless", "--config", config],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)

@@ -97,6 +97,12 @@ int main(int argc, char **argv)
                  "/etc/posterm/keys/alipay_public_key.pem");
     CHECK_EQ_STR(cfg.scanner.suffix, "enter");
     CHECK_EQ_INT(cfg.scanner.dedupe_ms, 3000);
+    CHECK_EQ_STR(cfg.merchant.name, "posterm 便利店");
+    CHECK_EQ_STR(cfg.merchant.store, "Store 1 / 一号店");
+    CHECK_EQ_STR(cfg.printer.kind, "none");
+    CHECK_EQ_INT(cfg.printer.paper_mm, 58);
+    CHECK_EQ_INT(cfg.printer.port, 9100);
+    CHECK(cfg.printer.native_qr && cfg.printer.eod && !cfg.printer.merchant_copy);
 
     cJSON *example = cJSON_Parse(text);
     CHECK(example != NULL);
@@ -187,6 +193,37 @@ int main(int argc, char **argv)
     expect_error(
         parse_changed(example, "scanner", "vid", cJSON_CreateString("zebra"), err, sizeof err), err,
         "t.json: scanner.vid: must be a hex id");
+    /* The printer and the names it prints. */
+    expect_error(
+        parse_changed(example, "printer", "kind", cJSON_CreateString("serial"), err, sizeof err),
+        err, "t.json: printer.kind: must be one of none|usb|lp|tcp|virtual");
+    expect_error(
+        parse_changed(example, "printer", "paper_mm", cJSON_CreateNumber(72), err, sizeof err), err,
+        "t.json: printer.paper_mm: must be 58 or 80");
+    expect_error(
+        parse_changed(example, "printer", "paper_mm", cJSON_CreateNumber(112), err, sizeof err),
+        err, "t.json: printer.paper_mm: ");
+    expect_error(
+        parse_changed(example, "printer", "kind", cJSON_CreateString("virtual"), err, sizeof err),
+        err, "t.json: printer.path: missing (required for printer.kind virtual)");
+    expect_error(
+        parse_changed(example, "printer", "kind", cJSON_CreateString("lp"), err, sizeof err), err,
+        "t.json: printer.path: missing (required for printer.kind lp)");
+    expect_error(
+        parse_changed(example, "printer", "kind", cJSON_CreateString("tcp"), err, sizeof err), err,
+        "t.json: printer.host: missing (required for printer.kind tcp)");
+    expect_error(
+        parse_changed(example, "printer", "vid", cJSON_CreateString("0x04b8"), err, sizeof err),
+        err, "t.json: printer.vid: set both printer.vid and printer.pid, or neither");
+    expect_error(
+        parse_changed(example, "merchant", "name", cJSON_CreateString("Caf\xe9"), err, sizeof err),
+        err, "t.json: merchant.name: must be UTF-8 text without control characters");
+    expect_error(parse_changed(example, "merchant", "store", cJSON_CreateString("one\ttwo"), err,
+                               sizeof err),
+                 err, "t.json: merchant.store: must be UTF-8 text without control characters");
+    expect_error(
+        parse_changed(example, "printer", "native_qr", cJSON_CreateString("yes"), err, sizeof err),
+        err, "t.json: printer.native_qr: must be true or false");
     expect_error(
         parse_changed(example, "policy", "windw_ms", cJSON_CreateNumber(1), err, sizeof err), err,
         "t.json: policy.windw_ms: unknown key");

@@ -26,9 +26,9 @@ set(rule_app            "app;ui;storage;drivers/gateway;drivers/scanner;drivers/
 set(layers app/core drivers/scanner drivers/printer drivers/gateway storage ui app)
 set(facade_drivers_scanner scanner)
 set(below_ui_view text cause_text)
+# Without the screen, ui/ is only its receipt composer (posterm_receipt, no ncurses).
 if(NOT WITH_UI)
-  list(REMOVE_ITEM layers ui)
-  set(rule_app "app;storage;drivers/gateway;drivers/scanner;drivers/printer;app/core")
+  set(only_ui receipt)
 endif()
 
 string(REPLACE "|" ";" SYS "${SYS}")
@@ -63,6 +63,9 @@ foreach(layer ${layers})
   file(GLOB files ${SRC}/${layer}/*.c ${SRC}/${layer}/*.h)
   if(NOT WITH_UI)
     list(FILTER files EXCLUDE REGEX "/app/cashier[^/]*$") # the screen's glue, built with ui/ only
+    if(layer STREQUAL "ui")
+      list(FILTER files INCLUDE REGEX "/ui/(${only_ui})\\.[ch]$")
+    endif()
   endif()
   if(NOT files)
     message(SEND_ERROR "${layer}: no sources found under ${SRC}")

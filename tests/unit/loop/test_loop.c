@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../check.h"
 #include "config.h"
@@ -431,6 +433,85 @@ static void reply_deadline(void)
     rig_close(&r);
 }
 
+/* A service polled with the loop: a pipe it reads and a wait of its own. */
+struct pipe_service {
+    int fd;
+    int64_t wait_ms; /* what it asks of poll (-1: nothing) */
+    int polled, processed, ready;
+    int64_t last_now;
+};
+
+static int pipe_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeout_ms)
+{
+    struct pipe_service *s = ctx;
+    s->polled++;
+    if (s->wait_ms >= 0)
+        *timeout_ms = s->wait_ms;
+    if (max < 1)
+        return 0;
+    fds[0] = (struct pollfd){.fd = s->fd, .events = POLLIN};
+    return 1;
+}
+
+static void pipe_process(void *ctx, const struct pollfd *fds, int nfds, int64_t now_ms)
+{
+    struct pipe_service *s = ctx;
+    s->processed++;
+    s->last_now = now_ms;
+    if (nfds == 1 && (fds[0].revents & POLLIN)) {
+        char c;
+        s->ready += read(s->fd, &c, 1) == 1;
+    }
+}
+
+static void service_hook(void)
+{
+    snprintf(path, sizeof path, "%s/service.db", dir);
+    struct rig r;
+    if (!rig_open(&r, 1700000000000))
+        return;
+    int p[2];
+    CHECK(pipe(p) == 0);
+    struct pipe_service svc = {.fd = p[0], .wait_ms = -1};
+    struct loop_service s = {&svc, pipe_pollfds, pipe_process};
+    CHECK_EQ_INT(loop_add_service(r.loop, &s), LOOP_OK);
+
+    /* Nothing ready: polled and processed each turn, with the loop's clock. */
+    turn(&r);
+    CHECK_EQ_INT(svc.polled, 1);
+    CHECK_EQ_INT(svc.processed, 1);
+    CHECK_EQ_INT(svc.ready, 0);
+    CHECK_EQ_INT(svc.last_now, r.clock.mono);
+
+    /* Its descriptor ready: it sees the revents. */
+    CHECK(write(p[1], "x", 1) == 1);
+    turn(&r);
+    CHECK_EQ_INT(svc.ready, 1);
+
+    /* Its wait shortens the loop's: a turn allowed 5 s returns within its 30 ms. */
+    svc.wait_ms = 30;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    (void)loop_poll(r.loop, NULL, 0, 5000);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    int64_t took = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    CHECK(took >= 25 && took < 2000);
+
+    /* At most LOOP_SERVICES_MAX, and each needs both functions. */
+    struct loop_service half = {&svc, pipe_pollfds, NULL};
+    CHECK_EQ_INT(loop_add_service(r.loop, &half), LOOP_INVALID);
+    for (int i = 1; i < LOOP_SERVICES_MAX; i++)
+        CHECK_EQ_INT(loop_add_service(r.loop, &s), LOOP_OK);
+    CHECK_EQ_INT(loop_add_service(r.loop, &s), LOOP_INVALID);
+    svc.wait_ms = -1;
+    svc.polled = 0;
+    turn(&r);
+    CHECK_EQ_INT(svc.polled, LOOP_SERVICES_MAX);
+    close(p[0]);
+    close(p[1]);
+    rig_close(&r);
+}
+
 int main(void)
 {
     /* A write past RLIMIT_FSIZE fails with EFBIG instead of killing the test. */
@@ -446,6 +527,7 @@ int main(void)
     recovery();
     refund_numbering();
     reply_deadline();
+    service_hook();
 
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

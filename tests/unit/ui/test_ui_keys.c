@@ -205,6 +205,10 @@ static void history(void)
     CHECK_EQ_INT(in.selected, 0);
     key(&m, KEY_END);
     CHECK_EQ_INT(in.selected, 2);
+    /* P (or the keypad's *) reprints the selected row's receipt. */
+    CHECK_EQ_INT(key(&m, 'p'), UI_CMD_REPRINT);
+    CHECK_EQ_STR(cmd.order_no, "T01-20261123-000001");
+    CHECK_EQ_INT(key(&m, '*'), UI_CMD_REPRINT);
 
     /* Back from the detail keeps the row; a list that shrank keeps the selection in it. */
     m.screen = UI_SCREEN_DETAIL;
@@ -236,6 +240,8 @@ static void detail(void)
     struct ui_model m = {.screen = UI_SCREEN_DETAIL, .detail = &p};
     memset(&in, 0, sizeof in);
     CHECK_EQ_INT(key(&m, '-'), UI_CMD_REFUND_LOOKUP);
+    CHECK_EQ_STR(cmd.order_no, "T01-20261123-000003");
+    CHECK_EQ_INT(key(&m, 'P'), UI_CMD_REPRINT);
     CHECK_EQ_STR(cmd.order_no, "T01-20261123-000003");
     p.state = PAY_FAILED;
     CHECK_EQ_INT(key(&m, 'r'), UI_CMD_REDRAW);

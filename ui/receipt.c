@@ -1,0 +1,257 @@
+/*
+ * receipt.c - composes the receipts (receipt.h). Its words live in the one table below, both
+ * languages side by side, apart from the screen's (text.c): a receipt is printed without the
+ * screen, also by posterm built without ncurses.
+ */
+#include "receipt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "money.h"
+
+enum receipt_word {
+    W_SALE,
+    W_REFUND,
+    W_DAY,
+    W_REPRINT,
+    W_MERCHANT_COPY,
+    W_TERMINAL,
+    W_ORDER,
+    W_CHANNEL,
+    W_TRADE_NO,
+    W_TIME,
+    W_AMOUNT,
+    W_CODE,
+    W_REFUND_NO,
+    W_ORIGINAL,
+    W_REFUNDED,
+    W_DATE,
+    W_PAID_COUNT,
+    W_REFUNDED_COUNT,
+    W_CHARGED,
+    W_NET,
+    W_UNRESOLVED,
+    W_REFERRED,
+    W_ALL,
+    W_WECHAT,
+    W_ALIPAY,
+    W_THANKS,
+    W_SCAN_HINT,
+    W__COUNT
+};
+
+static const char *const words[W__COUNT][2] = {
+    [W_SALE] = {"SALE", "收款凭证"},
+    [W_REFUND] = {"REFUND", "退款凭证"},
+    [W_DAY] = {"END OF DAY", "日结报表"},
+    [W_REPRINT] = {"*** REPRINT ***", "*** 重印 ***"},
+    [W_MERCHANT_COPY] = {"MERCHANT COPY", "商户联"},
+    [W_TERMINAL] = {"Terminal", "终端"},
+    [W_ORDER] = {"Order", "订单号"},
+    [W_CHANNEL] = {"Channel", "支付方式"},
+    [W_TRADE_NO] = {"Trade no.", "交易单号"},
+    [W_TIME] = {"Time", "时间"},
+    [W_AMOUNT] = {"Amount", "金额"},
+    [W_CODE] = {"Payment code", "付款码"},
+    [W_REFUND_NO] = {"Refund no.", "退款单号"},
+    [W_ORIGINAL] = {"Original order", "原订单号"},
+    [W_REFUNDED] = {"Refunded", "退款金额"},
+    [W_DATE] = {"Date", "日期"},
+    [W_PAID_COUNT] = {"Payments", "收款笔数"},
+    [W_REFUNDED_COUNT] = {"Fully refunded", "全额退款笔数"},
+    [W_CHARGED] = {"Charged", "收款金额"},
+    [W_NET] = {"Net", "净额"},
+    [W_UNRESOLVED] = {"Unresolved", "未完成"},
+    [W_REFERRED] = {"Left for the merchant", "待商户处理"},
+    [W_ALL] = {"All channels", "合计"},
+    [W_WECHAT] = {"WeChat Pay", "微信支付"},
+    [W_ALIPAY] = {"Alipay", "支付宝"},
+    [W_THANKS] = {"Thank you", "谢谢惠顾"},
+    [W_SCAN_HINT] = {"Order number (for refunds)", "订单号（退款时扫描）"},
+};
+
+static const char *word(enum ui_lang lang, enum receipt_word w)
+{
+    return words[w][lang == UI_LANG_ZH ? 1 : 0];
+}
+
+static const char *channel_word(enum ui_lang lang, enum pay_channel c)
+{
+    switch (c) {
+    case CHANNEL_WECHAT: return word(lang, W_WECHAT);
+    case CHANNEL_ALIPAY: return word(lang, W_ALIPAY);
+    default: return "-";
+    }
+}
+
+/* "￥12.30" (the full-width yuan sign: in GB2312, so every Chinese printer font has it). */
+static const char *yuan(int64_t fen, char *buf, size_t len)
+{
+    char amount[MONEY_TEXT_MAX];
+    if (fen < 0)
+        snprintf(buf, len, "-￥%s", money_format(-fen, amount));
+    else
+        snprintf(buf, len, "￥%s", money_format(fen, amount));
+    return buf;
+}
+
+static const char *local_time(int64_t wall_ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(wall_ms / 1000);
+    struct tm tm;
+    if (wall_ms <= 0 || !localtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        snprintf(buf, len, "-");
+    return buf;
+}
+
+/* Composition stops at the first line the document refuses; *ok remembers it. */
+struct composer {
+    struct print_doc *d;
+    enum ui_lang lang;
+    bool ok;
+};
+
+static void text(struct composer *c, enum doc_align align, unsigned style, const char *s)
+{
+    if (c->ok && s && *s)
+        c->ok = doc_text(c->d, align, style, s);
+}
+
+static void pair(struct composer *c, enum receipt_word label, const char *value)
+{
+    if (c->ok)
+        c->ok = doc_pair(c->d, word(c->lang, label), value);
+}
+
+static void rule(struct composer *c)
+{
+    if (c->ok)
+        c->ok = doc_rule(c->d);
+}
+
+static bool start(struct composer *c, struct print_doc *d, int columns, enum ui_lang lang,
+                  const struct receipt_header *h, const struct receipt_marks *m,
+                  enum receipt_word title)
+{
+    c->d = d;
+    c->lang = lang;
+    c->ok = doc_init(d, columns);
+    if (m->reprint)
+        text(c, DOC_CENTER, DOC_BOLD, word(lang, W_REPRINT));
+    text(c, DOC_CENTER, DOC_BOLD | DOC_DOUBLE, h->merchant);
+    text(c, DOC_CENTER, 0, h->store);
+    text(c, DOC_CENTER, DOC_BOLD, word(lang, title));
+    if (m->merchant_copy)
+        text(c, DOC_CENTER, 0, word(lang, W_MERCHANT_COPY));
+    rule(c);
+    pair(c, W_TERMINAL, h->terminal);
+    return c->ok;
+}
+
+static bool finish(struct composer *c, const struct receipt_marks *m)
+{
+    if (m->reprint)
+        text(c, DOC_CENTER, DOC_BOLD, word(c->lang, W_REPRINT));
+    if (c->ok)
+        c->ok = doc_feed(c->d, 1) && doc_cut(c->d);
+    return c->ok;
+}
+
+bool receipt_sale(struct print_doc *d, int columns, enum ui_lang lang,
+                  const struct receipt_header *h, const struct receipt_marks *m,
+                  const struct payment *p)
+{
+    struct composer c;
+    char buf[64], code[16];
+    if (!start(&c, d, columns, lang, h, m, W_SALE))
+        return false;
+    pair(&c, W_ORDER, p->order_no);
+    pair(&c, W_CHANNEL, channel_word(lang, p->channel));
+    if (p->trade_no[0])
+        pair(&c, W_TRADE_NO, p->trade_no);
+    pair(&c, W_TIME, local_time(p->created_at, buf, sizeof buf));
+    if (p->code_last4[0]) {
+        snprintf(code, sizeof code, "****%.4s", p->code_last4);
+        pair(&c, W_CODE, code);
+    }
+    rule(&c);
+    if (c.ok)
+        c.ok = doc_pair(d, word(lang, W_AMOUNT), yuan(p->amount_fen, buf, sizeof buf));
+    rule(&c);
+    text(&c, DOC_CENTER, 0, word(lang, W_SCAN_HINT));
+    if (c.ok)
+        c.ok = doc_qr(d, p->order_no);
+    text(&c, DOC_CENTER, 0, word(lang, W_THANKS));
+    return finish(&c, m);
+}
+
+bool receipt_refund(struct print_doc *d, int columns, enum ui_lang lang,
+                    const struct receipt_header *h, const struct receipt_marks *m,
+                    const struct payment *p, const struct journal_refund *r)
+{
+    struct composer c;
+    char buf[64];
+    if (!start(&c, d, columns, lang, h, m, W_REFUND))
+        return false;
+    pair(&c, W_REFUND_NO, r->refund_no);
+    pair(&c, W_ORIGINAL, p->order_no);
+    pair(&c, W_CHANNEL, channel_word(lang, p->channel));
+    if (p->trade_no[0])
+        pair(&c, W_TRADE_NO, p->trade_no);
+    pair(&c, W_TIME, local_time(r->at, buf, sizeof buf));
+    rule(&c);
+    pair(&c, W_REFUNDED, yuan(r->amount_fen, buf, sizeof buf));
+    rule(&c);
+    return finish(&c, m);
+}
+
+static void totals(struct composer *c, const struct report_totals *t)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%lld", (long long)t->paid_count);
+    pair(c, W_PAID_COUNT, buf);
+    pair(c, W_CHARGED, yuan(t->charged_fen, buf, sizeof buf));
+    snprintf(buf, sizeof buf, "%lld", (long long)t->refunded_count);
+    pair(c, W_REFUNDED_COUNT, buf);
+    pair(c, W_REFUNDED, yuan(t->refunded_fen, buf, sizeof buf));
+    pair(c, W_NET, yuan(t->net_fen, buf, sizeof buf));
+    if (t->unresolved_count) {
+        snprintf(buf, sizeof buf, "%lld", (long long)t->unresolved_count);
+        pair(c, W_UNRESOLVED, buf);
+    }
+}
+
+bool receipt_day(struct print_doc *d, int columns, enum ui_lang lang,
+                 const struct receipt_header *h, const struct receipt_marks *m, int yyyymmdd,
+                 const struct report_day *day, int referred)
+{
+    struct composer c;
+    char buf[32];
+    if (!start(&c, d, columns, lang, h, m, W_DAY))
+        return false;
+    snprintf(buf, sizeof buf, "%04d-%02d-%02d", yyyymmdd / 10000, yyyymmdd / 100 % 100,
+             yyyymmdd % 100);
+    pair(&c, W_DATE, buf);
+    static const enum pay_channel channels[] = {CHANNEL_WECHAT, CHANNEL_ALIPAY};
+    for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++) {
+        const struct report_totals *t = &day->channel[channels[i]];
+        if (t->paid_count == 0 && t->refunded_count == 0 && t->refunded_fen == 0 &&
+            t->unresolved_count == 0)
+            continue;
+        rule(&c);
+        text(&c, DOC_LEFT, DOC_BOLD, channel_word(lang, channels[i]));
+        totals(&c, t);
+    }
+    rule(&c);
+    text(&c, DOC_LEFT, DOC_BOLD, word(lang, W_ALL));
+    totals(&c, &day->all);
+    if (referred > 0) {
+        snprintf(buf, sizeof buf, "%d", referred);
+        rule(&c);
+        pair(&c, W_REFERRED, buf);
+    }
+    rule(&c);
+    return finish(&c, m);
+}
