@@ -147,3 +147,21 @@ out += bytes([0, 0, 0x28, 0, 0, 0, 0, 0]) + bytes(8)
 sys.stdout.buffer.write(out)
 PY
 }
+
+# vm_add_gconv IR: glibc's GB18030 converter (iconv loads it at run time: no program links it,
+# so vm_add_program cannot see it) and the gconv tables that name it, at the path the VM's
+# glibc looks in. Receipts print Chinese in GB18030.
+vm_add_gconv() {
+    local ir=$1 triplet dir src c
+    case $vm_arch_name in amd64) triplet=x86_64-linux-gnu ;; arm64) triplet=aarch64-linux-gnu ;; esac
+    dir=/usr/lib/$triplet/gconv
+    src=
+    for c in "${QEMU_LD_PREFIX:-/nonexistent}$dir" "$dir"; do
+        [ -f "$c/GB18030.so" ] && { src=$c; break; }
+    done
+    [ -n "$src" ] || { echo "vm-lib: no GB18030 gconv module for $vm_arch_name (libc6:$vm_arch_name)"; return 1; }
+    mkdir -p "$ir$dir"
+    cp -r "$src/GB18030.so" "$src/gconv-modules" "$src/gconv-modules.d" "$ir$dir/"
+    [ -f "$src/gconv-modules.cache" ] && cp "$src/gconv-modules.cache" "$ir$dir/"
+    return 0
+}
