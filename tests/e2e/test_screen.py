@@ -23,6 +23,7 @@ class Screen:
     def __init__(self, build, config, name):
         self.sock = "posterm-%s-%d" % (name, os.getpid())
         self.cmd = "%s --config %s" % (os.path.join(build, "posterm"), config)
+        self.stretch = harness.slowdown(build)  # the policy is stretched alike (harness.py)
         self.start()
 
     def tmux(self, *args):
@@ -49,7 +50,7 @@ class Screen:
         return self.tmux("capture-pane", "-p")
 
     def wait(self, *needles, timeout=20):
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * self.stretch
         while time.time() < deadline:
             screen = self.text()
             if all(n in screen for n in needles):
