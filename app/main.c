@@ -409,6 +409,8 @@ int main(int argc, char **argv)
         config_lab_settings(&cfg, lab, sizeof lab);
         struct headless *h = headless_new(stdout, lab);
         struct loop_observer obs = headless_observer(h);
+        if (h)
+            headless_set_refund_rules(h, &cfg.refund);
         struct receipts_observer robs = headless_receipts_observer(h);
         struct receipts *receipts = h ? open_receipts(&cfg, journal, printer, &robs) : NULL;
         struct loop *loop = NULL;
