@@ -41,8 +41,6 @@ enum text_id {
     T_K_NEXT,
     T_K_SELECT,
     T_K_DETAIL,
-    T_K_ONLY_UNRESOLVED,
-    T_K_SHOW_ALL,
     T_K_ORDER,
     T_K_LOOKUP,
     T_K_REFUND_AMOUNT,
@@ -166,7 +164,6 @@ enum text_id {
     T_REF_IN_PROGRESS,
     T_REF_FULLY,
     T_REF_ABOVE,
-    T_REF_BAD_ORDER,
     /* end of day */
     T_EOD_TITLE,
     T_COL_COUNT,

@@ -29,7 +29,8 @@ WORDS = {
            "alipay": "Alipay", "state_paid": "paid", "refund": "Refund",
            "refundable": "Refundable", "pick": "Payments with the code ****6000: pick one",
            "so_far": "Refunded so far: ¥ %s of ¥ %s", "pin": "Supervisor PIN: ",
-           "wrong": "Wrong PIN: 4 more tries", "none": "No order number ends in 999999",
+           "wrong": "Wrong PIN: 4 more tries",
+           "none": "No order number's last digits match 999999",
            "amount_filter": "amount ¥ 4.50", "empty": "No payments."},
     "zh": {"ready": "请输入金额", "scan": "请扫描顾客的付款码", "paid": "收款成功",
            "today": "今日收款", "started": "开始", "finished": "结束",
@@ -37,7 +38,7 @@ WORDS = {
            "wechat": "微信支付", "alipay": "支付宝", "state_paid": "已支付", "refund": "退款",
            "refundable": "可退", "pick": "付款码 ****6000 的收款：请选择",
            "so_far": "累计已退：¥ %s / ¥ %s", "pin": "主管密码：", "wrong": "密码错误：还可再试 4 次",
-           "none": "没有以 999999 结尾的订单号", "amount_filter": "金额 ¥ 4.50",
+           "none": "没有订单号末几位与 999999 相符的订单", "amount_filter": "金额 ¥ 4.50",
            "empty": "没有记录。"},
 }
 
