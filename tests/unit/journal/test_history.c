@@ -321,7 +321,7 @@ static void test_migrate_v5(void)
     j = open_journal();
     if (!j)
         return;
-    CHECK_EQ_INT(journal_schema_version(), 6);
+    CHECK(journal_schema_version() >= 6); /* v5 went through v6 and every later step */
     struct rows r;
     struct report_filter f = {.last4 = "1003"};
     list_all(&f, 50, &r);
