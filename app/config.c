@@ -25,6 +25,7 @@
 
 #include "money.h"
 #include "order_no.h"
+#include "pin_hash.h"
 
 enum field_type { F_STRING, F_INT, F_BOOL, F_MONEY, F_USB_ID, F_CHOICE };
 
@@ -106,6 +107,10 @@ static const struct field fields[] = {
     {"printer.native_qr", F_BOOL, AT(printer.native_qr), 0, 0, NULL},
     {"printer.merchant_copy", F_BOOL, AT(printer.merchant_copy), 0, 0, NULL},
     {"printer.eod", F_BOOL, AT(printer.eod), 0, 0, NULL},
+
+    {"refund.supervisor_pin_hash", F_STRING, AT(refund.supervisor_pin_hash), 0, 0, NULL},
+    {"refund.max_amount", F_MONEY, AT(refund.max_fen), 1, INT64_C(100000000000), NULL},
+    {"refund.max_day_amount", F_MONEY, AT(refund.max_day_fen), 1, INT64_C(100000000000), NULL},
 };
 
 void config_defaults(struct config *cfg)
@@ -721,6 +726,10 @@ static bool check_whole(const struct config *cfg, const char *file, char *err, s
           require(w->platform_serial, file, "wechat.platform_serial", err, errlen) &&
           require(w->apiv3_key_file, file, "wechat.apiv3_key_file", err, errlen)))
         return false;
+    char why[200];
+    if (cfg->refund.supervisor_pin_hash[0] &&
+        !pin_hash_parse_ok(cfg->refund.supervisor_pin_hash, why, sizeof why))
+        return fail(err, errlen, file, "refund.supervisor_pin_hash", "%s", why);
     return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen);
 }
 

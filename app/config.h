@@ -45,6 +45,14 @@ struct config_printer {
     bool eod; /* print the end-of-day report when the cashier opens it */
 };
 
+/* Refunds: limits in fen (0 = none) and the supervisor's PIN hash (app/pin_hash.h; "" = no
+ * PIN asked). */
+struct config_refund {
+    char supervisor_pin_hash[160];
+    int64_t max_fen;
+    int64_t max_day_fen;
+};
+
 struct config {
     char terminal_id[33];
     char journal_path[256];
@@ -57,6 +65,7 @@ struct config {
     struct config_scanner scanner;
     struct config_merchant merchant;
     struct config_printer printer;
+    struct config_refund refund;
 };
 
 /* Fills *cfg with the defaults (no channel enabled, no terminal id). */

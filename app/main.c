@@ -23,6 +23,7 @@
 #include "journal_lock.h"
 #include "loop.h"
 #include "machine.h"
+#include "pin_hash.h"
 #include "printer.h"
 #include "receipts.h"
 #include "scanner.h"
@@ -75,12 +76,15 @@ static void on_signal(int sig)
 static void usage(FILE *to)
 {
     fprintf(to, "usage: posterm [--config FILE] [--journal FILE] [--headless | --init-journal]\n"
+                "       posterm --hash-pin < PIN\n"
                 "\n"
                 "  -c, --config FILE   settings (JSON; default /etc/posterm/posterm.json)\n"
                 "  -j, --journal FILE  journal database (overrides the config's \"journal\")\n"
                 "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
                 "      --init-journal  make a new journal where there is none or an empty file,\n"
                 "                      then exit (a journal with content is never replaced)\n"
+                "      --hash-pin      read a supervisor's PIN (4 to 12 digits) from standard\n"
+                "                      input, print its hash for refund.supervisor_pin_hash\n"
                 "  -h, --help          this text\n"
                 "  -V, --version       the version\n"
                 "\n"
@@ -235,19 +239,36 @@ static int run_screen(const struct config *cfg, struct journal *journal,
 #endif
 }
 
+/* posterm --hash-pin: the supervisor's PIN from standard input (one line, never an argument,
+ * which other users could read in the process list) to refund.supervisor_pin_hash. */
+static int hash_pin(void)
+{
+    char pin[64] = "", out[PIN_HASH_TEXT_MAX], why[200];
+    if (fgets(pin, sizeof pin, stdin) == NULL) {
+        fprintf(stderr, "posterm: --hash-pin reads the PIN from standard input\n");
+        return 2;
+    }
+    pin[strcspn(pin, "\r\n")] = '\0';
+    bool made = pin_hash_make(pin, PIN_HASH_ITERATIONS, out, sizeof out, why, sizeof why);
+    explicit_bzero(pin, sizeof pin);
+    if (!made) {
+        fprintf(stderr, "posterm: --hash-pin: %s\n", why);
+        return 2;
+    }
+    printf("%s\n", out);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *config_path = "/etc/posterm/posterm.json";
     const char *journal_path = NULL;
     bool headless = false, init_journal = false;
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"journal", required_argument, NULL, 'j'},
-        {"headless", no_argument, NULL, 'H'},
-        {"init-journal", no_argument, NULL, 'I'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"journal", required_argument, NULL, 'j'},
+        {"headless", no_argument, NULL, 'H'},     {"init-journal", no_argument, NULL, 'I'},
+        {"hash-pin", no_argument, NULL, 'P'},     {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "c:j:hV", opts, NULL)) != -1) {
@@ -256,6 +277,7 @@ int main(int argc, char **argv)
         case 'j': journal_path = optarg; break;
         case 'H': headless = true; break;
         case 'I': init_journal = true; break;
+        case 'P': return hash_pin();
         case 'h': usage(stdout); return 0;
         case 'V': printf("posterm %s\n", POSTERM_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -387,6 +409,8 @@ int main(int argc, char **argv)
         config_lab_settings(&cfg, lab, sizeof lab);
         struct headless *h = headless_new(stdout, lab);
         struct loop_observer obs = headless_observer(h);
+        if (h)
+            headless_set_refund_rules(h, &cfg.refund);
         struct receipts_observer robs = headless_receipts_observer(h);
         struct receipts *receipts = h ? open_receipts(&cfg, journal, printer, &robs) : NULL;
         struct loop *loop = NULL;

@@ -104,6 +104,7 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
             in->selected = 0;
             in->first_row = 0;
         }
+        in->finding = false;
     }
     enum ui_refund_step step = keys_refund_step(m);
     if (m->screen == UI_SCREEN_REFUND && (fresh || in->refund_step != step)) {
@@ -113,7 +114,13 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
             in->order[0] = '\0';
         if (step == UI_REFUND_AMOUNT && (fresh || in->refund_step != UI_REFUND_CONFIRM))
             in->refund_amount[0] = '\0';
+        if (step == UI_REFUND_PICK)
+            in->picked = 0;
+        explicit_bzero(in->pin, sizeof in->pin);
     }
+    if (m->screen == UI_SCREEN_REFUND && step == UI_REFUND_PICK &&
+        in->picked >= m->refund_candidates_n)
+        in->picked = 0;
     if (m->screen == UI_SCREEN_HISTORY) {
         if (in->selected >= m->history_n)
             in->selected = m->history_n > 0 ? m->history_n - 1 : 0;
@@ -234,9 +241,85 @@ static void history_move(struct ui_input *in, const struct ui_model *m, int by,
     set_cmd(out, UI_CMD_REDRAW);
 }
 
+/* A key on the history's find line: an amount (with a '.') or a code's last four digits. */
+static void on_history_find(struct ui_input *in, const struct ui_model *m, int k,
+                            struct ui_command *out)
+{
+    if (amount_key(in->find, sizeof in->find, k) != NOT_TYPED) {
+        in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_backspace(k) && in->find[0] != '\0') {
+        field_del(in->find);
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_backspace(k) || k == KEY_ESCAPE) {
+        in->finding = false;
+        in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_enter(k)) {
+        int64_t fen;
+        bool last4 = strlen(in->find) == 4 && strspn(in->find, "0123456789") == 4;
+        if (in->find[0] != '\0' && !last4 && money_parse(in->find, 0, &fen) != MONEY_OK) {
+            snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_HIST_FIND_BAD));
+            set_cmd(out, UI_CMD_REDRAW);
+            return;
+        }
+        set_cmd(out, UI_CMD_HISTORY_FIND);
+        snprintf(out->code, sizeof out->code, "%s", in->find);
+        in->finding = false;
+        in->error[0] = '\0';
+    }
+}
+
+static void history_step(struct ui_command *out, enum ui_command_type t, int step)
+{
+    set_cmd(out, t);
+    out->step = step;
+}
+
+/* The selected row's refund, or why it has none. */
+static void history_refund(struct ui_input *in, const struct ui_model *m, struct ui_command *out)
+{
+    if (m->history == NULL || in->selected >= m->history_n)
+        return;
+    const struct payment *p = &m->history[in->selected];
+    enum text_id why_not;
+    if (view_refundable(p, &why_not) > 0) {
+        set_order_cmd(out, UI_CMD_REFUND_LOOKUP, p->order_no, 0);
+    } else {
+        snprintf(in->error, sizeof in->error, "%s", text(m->lang, why_not));
+        set_cmd(out, UI_CMD_REDRAW);
+    }
+}
+
 static void on_history(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
 {
-    if (k == KEY_UP || k == '8' || k == 'k')
+    if (in->finding) {
+        on_history_find(in, m, k, out);
+        return;
+    }
+    bool at_end = in->selected >= m->history_n - 1;
+    if ((k == KEY_NPAGE || k == '3') && at_end && m->history_more)
+        history_step(out, UI_CMD_HISTORY_PAGE, 1);
+    else if ((k == KEY_PPAGE || k == '9') && in->selected == 0 && m->history_page > 1)
+        history_step(out, UI_CMD_HISTORY_PAGE, -1);
+    else if (k == KEY_LEFT || k == '4')
+        history_step(out, UI_CMD_HISTORY_DAY, -1);
+    else if (k == KEY_RIGHT || k == '6')
+        history_step(out, UI_CMD_HISTORY_DAY, 1);
+    else if (k == 'a' || k == 'A')
+        history_step(out, UI_CMD_HISTORY_DAY, 0);
+    else if (k == 'c' || k == 'C')
+        set_cmd(out, UI_CMD_HISTORY_CHANNEL);
+    else if (k == 's' || k == 'S')
+        set_cmd(out, UI_CMD_HISTORY_STATE);
+    else if (k == 'f' || k == 'F' || k == '0') {
+        in->finding = true;
+        in->find[0] = '\0';
+        in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (k == '-' || k == 'r' || k == 'R')
+        history_refund(in, m, out);
+    else if (k == KEY_UP || k == '8' || k == 'k')
         history_move(in, m, -1, out);
     else if (k == KEY_DOWN || k == '2' || k == 'j')
         history_move(in, m, 1, out);
@@ -284,7 +367,31 @@ static bool order_char(int k)
 
 enum ui_refund_step keys_refund_step(const struct ui_model *m)
 {
+    if (m->refund_step == UI_REFUND_PICK)
+        return m->refund_candidates_n > 0 ? UI_REFUND_PICK : UI_REFUND_ORDER;
     return m->refund_payment == NULL ? UI_REFUND_ORDER : m->refund_step;
+}
+
+/* What was typed or scanned on the refund's ORDER step: the last digits of an order number
+ * (1 to 6), a payment code (16 to 24 digits: only its last four leave this field), or a whole
+ * order number (the receipt's QR code, read by a keyboard-mode scanner). */
+static void refund_order_entered(struct ui_input *in, const struct ui_model *m,
+                                 struct ui_command *out)
+{
+    size_t n = strlen(in->order);
+    bool digits = n > 0 && strspn(in->order, "0123456789") == n;
+    if (digits && n <= 6) {
+        set_order_cmd(out, UI_CMD_REFUND_FIND, in->order, 0);
+    } else if (digits && n >= 16 && n <= 24) {
+        set_cmd(out, UI_CMD_REFUND_FIND);
+        snprintf(out->code, sizeof out->code, "%s", in->order + n - 4);
+        explicit_bzero(in->order, sizeof in->order);
+    } else if (!digits && order_no_valid(in->order)) {
+        set_order_cmd(out, UI_CMD_REFUND_LOOKUP, in->order, 0);
+    } else {
+        snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_REF_FIND_BAD));
+        set_cmd(out, UI_CMD_REDRAW);
+    }
 }
 
 static void on_refund(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
@@ -302,12 +409,20 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k, stru
         } else if (is_backspace(k) || k == KEY_ESCAPE) {
             set_cmd(out, UI_CMD_BACK);
         } else if (is_enter(k)) {
-            if (order_no_valid(in->order)) {
-                set_order_cmd(out, UI_CMD_REFUND_LOOKUP, in->order, 0);
-            } else {
-                snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_REF_BAD_ORDER));
-                set_cmd(out, UI_CMD_REDRAW);
-            }
+            refund_order_entered(in, m, out);
+        }
+        return;
+    case UI_REFUND_PICK:
+        if ((k == KEY_UP || k == '8') && in->picked > 0) {
+            in->picked--;
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if ((k == KEY_DOWN || k == '2') && in->picked < m->refund_candidates_n - 1) {
+            in->picked++;
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if (is_enter(k) && in->picked < m->refund_candidates_n) {
+            set_order_cmd(out, UI_CMD_REFUND_LOOKUP, m->refund_candidates[in->picked].order_no, 0);
+        } else if (is_backspace(k) || k == KEY_ESCAPE) {
+            set_cmd(out, UI_CMD_BACK);
         }
         return;
     case UI_REFUND_AMOUNT:
@@ -330,10 +445,23 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k, stru
         }
         return;
     case UI_REFUND_CONFIRM:
-        if (is_enter(k))
+        if (m->refund_needs_pin && k >= '0' && k <= '9') {
+            field_add(in->pin, sizeof in->pin, k);
+            in->error[0] = '\0';
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if (m->refund_needs_pin && is_backspace(k) && in->pin[0] != '\0') {
+            field_del(in->pin);
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if (is_enter(k) && m->refund_needs_pin && in->pin[0] == '\0') {
+            snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_REF_PIN_NEEDED));
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if (is_enter(k)) {
             set_order_cmd(out, UI_CMD_REFUND_CONFIRM, m->refund_payment->order_no, m->refund_fen);
-        else if (is_backspace(k) || k == KEY_ESCAPE)
+            snprintf(out->code, sizeof out->code, "%s", in->pin);
+            explicit_bzero(in->pin, sizeof in->pin);
+        } else if (is_backspace(k) || k == KEY_ESCAPE) {
             set_cmd(out, UI_CMD_BACK);
+        }
         return;
     case UI_REFUND_SENT:
         if (is_enter(k) || is_backspace(k) || k == KEY_ESCAPE)

@@ -15,6 +15,7 @@
 #include "ui.h"
 
 #define KEYS_AMOUNT_MAX 15 /* longer than any chargeable amount; the parser says what is wrong */
+#define KEYS_PIN_MAX    12 /* the longest supervisor's PIN (app/pin_hash.h) */
 
 struct ui_input {
     bool seen; /* a model was seen: screen and refund_step are valid */
@@ -27,6 +28,10 @@ struct ui_input {
     char refund_amount[KEYS_AMOUNT_MAX + 1]; /* REFUND, AMOUNT step */
     int selected;                            /* HISTORY: the highlighted row */
     int first_row;                           /* HISTORY: the row at the top of the list */
+    bool finding;                            /* HISTORY: the find line is open */
+    char find[KEYS_AMOUNT_MAX + 1];          /* HISTORY: an amount or a code's last four */
+    int picked;                              /* REFUND, PICK step: the highlighted row */
+    char pin[KEYS_PIN_MAX + 1];              /* REFUND, CONFIRM step: the supervisor's PIN */
     char error[160];                         /* why the last Enter was refused; "" = none */
 };
 

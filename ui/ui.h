@@ -38,16 +38,23 @@
  *           SCAN(code) -> refused with a message: one payment at a time.
  *   RESULT  BACK -> READY (a fresh amount).
  *   HISTORY SHOW_DETAIL(order_no) -> DETAIL.  HISTORY_FILTER_TOGGLE -> flip
- *           history_unresolved_only and reload.  BACK -> READY.
+ *           history_unresolved_only and reload.  HISTORY_DAY, HISTORY_PAGE, HISTORY_FIND,
+ *           HISTORY_CHANNEL, HISTORY_STATE -> reload with that filter or page.
+ *           REFUND_LOOKUP(order_no) of the selected row -> REFUND at step AMOUNT.  BACK -> READY.
  *   DETAIL  REFUND_LOOKUP(order_no) (only offered for a refundable payment) -> REFUND at step
  *           AMOUNT.  BACK -> HISTORY.
  *   REFUND  ORDER:   REFUND_LOOKUP(order_no) -> load it: step AMOUNT, or a message and stay.
+ *                    REFUND_FIND(order_no digits | code last four) -> one: step AMOUNT;
+ *                    several: step PICK; none: a message and stay.
+ *           PICK:    REFUND_LOOKUP(order_no) of the row picked.  BACK -> step ORDER.
  *                    On a bare keypad only digits and '-' can be typed: "42" may be read
  *                    as today's order with sequence 42.  BACK -> where it was started from.
  *           AMOUNT:  REFUND_REQUEST(order_no, fen), fen within paid - refunded -> check again,
  *                    step CONFIRM with refund_fen.  BACK -> step ORDER.
- *           CONFIRM: REFUND_CONFIRM(order_no, fen) -> engine EV_REFUND with a new refund_no,
- *                    step SENT.  BACK -> step AMOUNT.
+ *           CONFIRM: REFUND_CONFIRM(order_no, fen, code = the supervisor's PIN when
+ *                    refund_needs_pin) -> limits and PIN checked (app/refund_guard.h), engine
+ *                    EV_REFUND with a new refund_no, step SENT; refused: a message and stay.
+ *                    BACK -> step AMOUNT.
  *           SENT:    BACK -> READY.  (A second Enter is read on SENT, never as a second
  *                    confirmation, as long as the loop renders after each command.)
  *   EOD     BACK -> READY.
@@ -84,7 +91,21 @@ enum ui_refund_step {
     UI_REFUND_AMOUNT,  /* refund_payment loaded; the cashier types the amount */
     UI_REFUND_CONFIRM, /* refund_fen of refund_payment, waiting for Enter */
     UI_REFUND_SENT,    /* refund_payment as it now stands (REFUNDING, PAID, REFUNDED) */
+    UI_REFUND_PICK,    /* refund_candidates: the orders a short form or a payment code named */
 };
+
+/* The states the history can be narrowed to, in the order the state key cycles them. */
+enum ui_history_state {
+    UI_HS_ALL,
+    UI_HS_PAID,
+    UI_HS_REFUNDED,
+    UI_HS_FAILED,
+    UI_HS_CANCELLED,
+    UI_HS_UNRESOLVED,
+    UI_HS__COUNT,
+};
+
+#define UI_CANDIDATES_MAX 10
 
 /* The background payments listed on the ready screen (the header counts all of them). */
 #define UI_BACKGROUND_MAX 4
@@ -121,10 +142,18 @@ struct ui_model {
     const struct payment *payment;
     int countdown_s; /* PAYING: seconds before the automatic cancel; 0 = not shown */
 
-    /* HISTORY: today's payments, newest first. */
+    /* HISTORY: one page of payments, newest first (storage/reports.h report_history). */
     const struct payment *history;
     int history_n;
-    bool history_unresolved_only;
+    bool history_unresolved_only;     /* the '.' key: same as history_state UI_HS_UNRESOLVED */
+    int history_day;                  /* yyyymmdd; 0 = every day */
+    bool history_is_today;            /* history_day is today (the title says so) */
+    int history_page;                 /* 1, 2, ... */
+    bool history_more;                /* another page follows */
+    enum pay_channel history_channel; /* CHANNEL_NONE = every channel */
+    enum ui_history_state history_state;
+    int64_t history_amount_fen; /* 0 = any */
+    char history_last4[5];      /* "" = any */
 
     /* DETAIL: one payment and its events, oldest first (storage/reports.h report_events). */
     const struct payment *detail;
@@ -133,10 +162,15 @@ struct ui_model {
 
     /* REFUND */
     enum ui_refund_step refund_step;
-    const struct payment *refund_payment; /* steps AMOUNT, CONFIRM, SENT */
-    int64_t refund_fen;                   /* steps CONFIRM, SENT */
-    bool refund_repeats;                  /* step CONFIRM: the same amount was refunded on
-                                           * this order minutes ago; the screen asks again */
+    const struct payment *refund_payment;    /* steps AMOUNT, CONFIRM, SENT */
+    int64_t refund_fen;                      /* steps CONFIRM, SENT */
+    bool refund_repeats;                     /* step CONFIRM: the same amount was refunded on
+                                              * this order minutes ago; the screen asks again */
+    bool refund_needs_pin;                   /* step CONFIRM asks for the supervisor's PIN */
+    const struct payment *refund_candidates; /* step PICK, newest first */
+    int refund_candidates_n;
+    bool refund_by_code; /* step PICK: found by a payment code's last four digits (else by the
+                          * order number's last digits) */
 
     /* EOD: storage/reports.h report_totals for the day, and its unresolved payments
      * (report_payments, unresolved_only) listed apart: they are in no total. */
@@ -169,7 +203,18 @@ enum ui_command_type {
     UI_CMD_REFUND_CONFIRM,        /* REFUND CONFIRM step: order_no, fen, as shown */
     UI_CMD_END_OF_DAY,
     UI_CMD_REPRINT, /* HISTORY, DETAIL: order_no's receipt again, marked as a reprint */
-    UI_CMD_QUIT,    /* READY: the cashier wants to close posterm */
+    /* issue 18: finding a payment */
+    UI_CMD_HISTORY_DAY,     /* HISTORY: step -1 the day before, +1 the day after, 0 every day */
+    UI_CMD_HISTORY_PAGE,    /* HISTORY: step +1 the next page, -1 the one before */
+    UI_CMD_HISTORY_FIND,    /* HISTORY: code = "" (none), 4 digits (a code's last four) or an
+                             * amount: the history narrowed to it */
+    UI_CMD_HISTORY_CHANNEL, /* HISTORY: the next channel filter (all, WeChat, Alipay) */
+    UI_CMD_HISTORY_STATE,   /* HISTORY: the next state filter (enum ui_history_state) */
+    UI_CMD_REFUND_FIND,     /* REFUND ORDER step: order_no = 1 to 6 digits (the order number's
+                             * last digits), or code = the last four digits of a payment code
+                             * scanned or typed: one order found opens it, several are listed
+                             * (step PICK) */
+    UI_CMD_QUIT,            /* READY: the cashier wants to close posterm */
 };
 
 /* Longer than any payment code, so that a too-long scan arrives too long and is refused as
@@ -178,6 +223,7 @@ enum ui_command_type {
 
 struct ui_command {
     enum ui_command_type type;
+    int step; /* HISTORY_DAY, HISTORY_PAGE */
     int64_t fen;
     char order_no[ORDER_NO_MAX + 1];
     char code[UI_SCAN_MAX + 1];

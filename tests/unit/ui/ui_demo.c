@@ -152,6 +152,8 @@ static int show(struct ui_model *m, const char *name)
         bool long_day = strcmp(name, "history_long") == 0;
         m->history = long_day ? many : rows;
         m->history_n = long_day ? 40 : 6;
+        m->history_day = 20261123;
+        m->history_is_today = true;
     } else if (strcmp(name, "detail") == 0) {
         m->screen = UI_SCREEN_DETAIL;
     } else if (strcmp(name, "refund_order") == 0) {
@@ -326,8 +328,10 @@ int main(int argc, char **argv)
                         cmd.order_no, masked);
                 fflush(log);
             }
-            if (cmd.type == UI_CMD_HISTORY_FILTER_TOGGLE)
+            if (cmd.type == UI_CMD_HISTORY_FILTER_TOGGLE) {
                 m.history_unresolved_only = !m.history_unresolved_only;
+                m.history_state = m.history_unresolved_only ? UI_HS_UNRESOLVED : UI_HS_ALL;
+            }
             ui_render(ui, &m);
         }
         ssize_t n = read(ctl, buf + have, sizeof buf - 1 - have);

@@ -257,27 +257,28 @@ command "BACK 0 "
 # --- history: rows, selection, detail, filter ---
 ctl "show history"
 see "Today's payments"
-see "T01-20261123-000037"
+see "Started  Finished No."
+see " 000037 "
 see "reversed"
-see ">12:34:56 T01-20261123-000042"
+see ">12:34:56 12:34:56 000042"
 keys Down Down
-see ">12:32:56 T01-20261123-000040"
+see ">12:32:56 12:32:56 000040"
 keys Enter
 command "SHOW_DETAIL 0 T01-20261123-000040"
 keys .
 command "HISTORY_FILTER_TOGGLE 0 "
 see "Today's payments - unresolved only"
-see ". show all"
+see "S state"
 ctl "show history_long"
-see "T01-20261123-000040"
+see " 000040 "
 keys End
-see ">11:55:56 T01-20261123-000001"
-not_see "T01-20261123-000040"
+see ">11:55:56 11:55:56 000001"
+not_see " 000040 "
 keys PPage
-see ">12:05:56 T01-20261123-000011"
+see ">12:05:56 12:05:56 000011"
 keys Home
-see ">12:34:56 T01-20261123-000040"
-not_see "T01-20261123-000001"
+see ">12:34:56 12:34:56 000040"
+not_see " 000001 "
 ctl "show detail"
 see "Payment T01-20261123-000039"
 see "refunded           3.00 by T01-20261123-000039R1"
