@@ -56,9 +56,9 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
     }
     /* The reason of the last unanswered attempt (a timeout, a 5xx) tells the cashier why it
      * takes long; it is never a verdict. */
-    if (p->last_error[0] != '\0' && y < f.bottom) {
+    if (view_cause(p) != PAY_CAUSE_NONE && y < f.bottom) {
         char why[CAUSE_TEXT_MAX];
-        cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
+        cause_text(m->lang, view_cause(p), why, sizeof why);
         wdg_format(buf, sizeof buf, m->lang, T_ST_NETWORK, why);
         wdg_center(y, WDG_DIM, buf);
     }

@@ -98,11 +98,16 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
     y += wdg_big_amount(y, f.cols, f.bottom - y - 9, m->lang, amount,
                         head == T_RES_PAID ? WDG_GOOD : WDG_PLAIN);
 
+    enum pay_cause cause = view_cause(p);
     switch (p->state) {
     case PAY_FAILED:
         wdg_format(buf, sizeof buf, m->lang, T_RES_REASON,
-                   cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
-        wdg_center(y++, WDG_BAD, buf);
+                   cause_text(m->lang, cause, why, sizeof why));
+        y += wdg_center_wrap(y, 2, WDG_BAD, buf);
+        if (cause_advice(m->lang, cause)[0] != '\0') {
+            wdg_format(buf, sizeof buf, m->lang, T_RES_TELL, cause_advice(m->lang, cause));
+            y += wdg_center_wrap(y, 2, WDG_PLAIN, buf);
+        }
         break;
     case PAY_CANCELLED:
         wdg_center(y++, WDG_WARN,
@@ -110,13 +115,11 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
                                  : p->channel == CHANNEL_WECHAT ? T_RES_ANY_RETURNED
                                                                 : T_RES_NO_MONEY));
         /* Who cancelled: the cashier, or the window closing without an answer. */
-        if (p->last_error[0] != '\0')
-            wdg_center(y++, WDG_DIM,
-                       cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+        if (cause != PAY_CAUSE_NONE)
+            y += wdg_center_wrap(y, 2, WDG_DIM, cause_text(m->lang, cause, why, sizeof why));
         break;
     case PAY_REFERRED:
-        wdg_center(y++, WDG_BAD,
-                   cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+        y += wdg_center_wrap(y, 2, WDG_BAD, cause_text(m->lang, cause, why, sizeof why));
         break;
     case PAY_PAID:
     case PAY_REFUNDED: break;

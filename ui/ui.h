@@ -95,7 +95,8 @@ struct ui_model {
 
     /* Header, on every screen. */
     char terminal_id[33];
-    bool gateway_reachable;
+    bool gateway_reachable;  /* false: the gateway is not answering (no reply, a 5xx) */
+    bool gateway_slow;       /* answering, but slowly (loop_gateway_health) */
     bool scanner_connected;
     char scanner_name[64];   /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
     int pending;             /* unresolved payments being worked on in the background */

@@ -120,6 +120,43 @@ void wdg_center(int y, enum wdg_style style, const char *s)
     wdg_put(y, x, COLS - x, style, s);
 }
 
+int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s)
+{
+    int maxw = COLS - 4;
+    int rows = 0;
+    while (*s && rows < max_rows) {
+        /* Find where this line ends: the last space that fits, else the last character. */
+        mbstate_t st;
+        memset(&st, 0, sizeof st);
+        const char *p = s, *cut = NULL, *last = s;
+        int used = 0;
+        while (*p) {
+            wchar_t wc;
+            int cells;
+            size_t n = next_char(p, &st, &wc, &cells);
+            if (used + cells > maxw)
+                break;
+            if (wc == L' ')
+                cut = p;
+            used += cells;
+            p += n;
+            last = p;
+        }
+        const char *end = *p == '\0' ? p : (cut && cut > s ? cut : last);
+        if (end == s)
+            break; /* not even one character fits */
+        char line[512];
+        size_t len = (size_t)(end - s) < sizeof line - 1 ? (size_t)(end - s) : sizeof line - 1;
+        memcpy(line, s, len);
+        line[len] = '\0';
+        wdg_center(y + rows++, style, line);
+        s = end;
+        while (*s == ' ')
+            s++;
+    }
+    return rows;
+}
+
 void wdg_right(int y, int right, int maxw, enum wdg_style style, const char *s)
 {
     int w = wdg_width(s);
@@ -197,8 +234,14 @@ static int header(const struct ui_model *m)
     int right = COLS - 1;
     wdg_right(0, right, COLS / 4, m->pending > 0 ? WDG_WARN : WDG_BAR, pending);
     right -= wdg_width(pending) + 2;
-    const char *gw = text(m->lang, m->gateway_reachable ? T_GATEWAY_ONLINE : T_GATEWAY_OFFLINE);
-    wdg_right(0, right, COLS / 4, m->gateway_reachable ? WDG_BAR : WDG_BAD, gw);
+    enum text_id gw = !m->gateway_reachable ? T_GATEWAY_OFFLINE
+                      : m->gateway_slow     ? T_GATEWAY_SLOW
+                                            : T_GATEWAY_ONLINE;
+    wdg_right(0, right, COLS / 3,
+              gw == T_GATEWAY_OFFLINE ? WDG_BAD
+              : gw == T_GATEWAY_SLOW  ? WDG_WARN
+                                      : WDG_BAR,
+              text(m->lang, gw));
 
     if (m->scanner_connected && m->scanner_name[0] != '\0')
         wdg_format(buf, sizeof buf, m->lang, T_SCANNER_NAMED, m->scanner_name);

@@ -36,6 +36,11 @@ int wdg_put(int y, int x, int maxw, enum wdg_style style, const char *s);
 /* Draws s centred on row y (cut to the screen's width). */
 void wdg_center(int y, enum wdg_style style, const char *s);
 
+/* Draws s centred from row y on at most max_rows rows, broken at spaces (or between any two
+ * characters where a line has none, as Chinese) so that nothing is cut at the screen's edge.
+ * Returns the rows used. */
+int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s);
+
 /* Draws s right-aligned so that it ends at column right (exclusive). */
 void wdg_right(int y, int right, int maxw, enum wdg_style style, const char *s);
 

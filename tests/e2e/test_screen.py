@@ -217,8 +217,8 @@ def case_restart(scr, ws):
     scr.wait("Checking the payment with the gateway")
     os.kill(scr.posterm_pid(), 9)
     scr.restart()
-    scr.wait("Resolving: 1")
-    scr.wait("Resolving: 0", timeout=30)
+    scr.wait("Background: 1")
+    scr.wait("Background: 0", timeout=30)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -4,8 +4,8 @@
  * It is the smallest loop that wires ui.h as posterm's loop does: poll() on ui_fd() and on a
  * control pipe, ui_read_keys() after every wake-up, ui_render() after every change. The
  * control pipe (argv[1]) receives lines that pick a scripted model ("show paid", "lang zh",
- * "gateway 0", "message ...", "quit"); every command a key produced is appended to the log
- * (argv[2]) as "NAME fen order_no", so the test sees what the keys meant.
+ * "gateway 0|1|2" (down, online, slow), "message ...", "quit"); every command a key produced is
+ * appended to the log (argv[2]) as "NAME fen order_no", so the test sees what the keys meant.
  */
 /* ppoll: the resize signal is let in only while waiting, so none is lost between a key read
  * and the next wait (see the loop below). */
@@ -118,7 +118,7 @@ static int show(struct ui_model *m, const char *name)
         } else if (strcmp(name, "checking") == 0) {
             current.state = PAY_QUERYING;
             snprintf(current.last_error, sizeof current.last_error,
-                     "gateway did not answer in time");
+                     "no answer from the gateway: Timeout was reached");
             current.last_cause = PAY_CAUSE_NO_ANSWER;
             m->countdown_s = 17;
         } else if (strcmp(name, "cancelling") == 0) {
@@ -135,7 +135,8 @@ static int show(struct ui_model *m, const char *name)
             snprintf(current.trade_no, sizeof current.trade_no, "4200001234202611230042");
         } else if (strcmp(name, "failed") == 0) {
             current.state = PAY_FAILED;
-            snprintf(current.last_error, sizeof current.last_error, "insufficient funds");
+            snprintf(current.last_error, sizeof current.last_error,
+                     "Alipay refused (ACQ.BUYER_BALANCE_NOT_ENOUGH): insufficient funds");
             current.last_cause = PAY_CAUSE_BALANCE;
         } else if (strcmp(name, "cancelled") == 0) {
             current.state = PAY_CANCELLED;
@@ -208,7 +209,8 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
     } else if (strcmp(line, "lang en") == 0) {
         m->lang = UI_LANG_EN;
     } else if (strncmp(line, "gateway ", 8) == 0) {
-        m->gateway_reachable = line[8] == '1';
+        m->gateway_reachable = line[8] != '0';
+        m->gateway_slow = line[8] == '2';
     } else if (strncmp(line, "scanner ", 8) == 0) {
         m->scanner_connected = line[8] == '1';
     } else if (strncmp(line, "scanner_name ", 13) == 0) {

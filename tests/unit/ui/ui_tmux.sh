@@ -121,7 +121,8 @@ command "ready"
 see "Terminal T01"
 see "Gateway: online"
 see "Scanner: Honeywell 1900 (HID POS)"
-see "Resolving: 2"
+see "Background: 2"
+not_see "Resolving"
 see "New payment - enter the amount"
 see "Enter charge"
 see "* end of day"
@@ -149,9 +150,11 @@ keys F10
 command "QUIT 0 "
 keys C-x
 command "QUIT 0 "
+ctl "gateway 2"
+see "Gateway: slow"
 ctl "gateway 0"
 ctl "scanner 0"
-see "Gateway: OFFLINE"
+see "Gateway: not answering"
 see "Scanner: not connected (type codes)"
 ctl "lab TLS verification off"
 see "TEST SETTINGS - never for real money: TLS verification off"
@@ -212,7 +215,9 @@ see "Esc/Bksp abort (cancels the payment)"
 ctl "show checking"
 see "Checking the payment with the gateway"
 see "Automatic cancel in 0:17"
-see "Last attempt: gateway did not answer in time"
+see "Why it takes long: the payment service is not answering"
+not_see "Timeout was reached"
+not_see "gateway:"
 keys Escape
 command "ABORT 0 "
 ctl "show cancelling"
@@ -231,7 +236,10 @@ see "Enter next payment"
 paid_80x24=$(settled)
 ctl "show failed"
 see "PAYMENT FAILED"
-see "Reason: insufficient funds"
+see "Reason: the customer's balance is not enough"
+see "Tell the customer: Ask the customer to pay another way."
+not_see "insufficient funds"
+not_see "ACQ."
 not_see "PAID "
 ctl "show cancelled"
 see "CANCELLED"
@@ -311,10 +319,10 @@ ctl "show paid"
 see "Enter next payment"
 size 120 40
 drawn 120
-see "Gateway trade"
+see "Trade number"
 wide=$(settled)
 if [ "$(printf '%s\n' "$wide" | wc -l)" -eq 40 ] &&
-   printf '%s\n' "$wide" | grep -q '^ posterm  Terminal T01 \{40,\}Gateway: online  Resolving: 2$'; then
+   printf '%s\n' "$wide" | grep -q '^ posterm  Terminal T01 \{40,\}Gateway: online  Background: 2$'; then
     ok
 else
     fail "at 120x40 the header is not spread over the width"
@@ -338,6 +346,12 @@ ctl "lang zh"
 ctl "show ready"
 see "终端 T01"
 see "网关：在线"
+ctl "gateway 2"
+see "网关：缓慢"
+ctl "gateway 0"
+see "网关：无应答"
+ctl "gateway 1"
+see "网关：在线"
 see "新收款 - 请输入金额"
 see "Enter 收款"
 keys 5 . 5 Enter
@@ -355,9 +369,11 @@ see "0:42 后自动撤销"
 see "Esc/Bksp 中止（撤销本笔）"
 # The gateway's reasons in Chinese: the cause's words, the English detail only where it helps.
 ctl "show checking"
-see "网关无应答（gateway did not answer in time）"
+see "耗时原因：支付平台没有应答"
+not_see "Timeout"
 ctl "show failed"
-see "余额不足"
+see "原因：顾客余额不足"
+see "告诉顾客：请顾客换其他方式付款。"
 not_see "insufficient funds"
 ctl "show cancelled"
 see "收银员已取消"
@@ -367,7 +383,7 @@ see "微信支付"
 zh_80x24=$(settled)
 size 120 40
 drawn 120
-see "网关交易号"
+see "交易单号"
 size 80 24
 drawn 80
 see "收款成功"
