@@ -26,7 +26,7 @@
 #define T0 1795437296000LL /* 2026-11-23 12:34:56 UTC, a fixed clock for the script */
 
 static struct payment current, refund_target, detail_payment;
-static struct payment rows[6], many[40], unresolved[1];
+static struct payment rows[7], many[40], unresolved[1];
 static struct journal_event events[4];
 static struct report_day eod;
 
@@ -61,6 +61,9 @@ static void script_data(void)
     rows[4].cancel_refunded = true;
     payment(&rows[5], "T01-20261123-000037", CHANNEL_ALIPAY, 99900, PAY_REFUNDED, T0 - 300000);
     rows[5].refunded_fen = 99900;
+    /* An amount keyed and left before any scan: never a failed payment. */
+    payment(&rows[6], "T01-20261123-000036", CHANNEL_NONE, 4200, PAY_FAILED, T0 - 360000);
+    rows[6].last_cause = PAY_CAUSE_ABORTED_BEFORE_SCAN;
 
     /* A day longer than the screen: the list must scroll to keep the selection in view. */
     for (int i = 0; i < 40; i++) {
@@ -152,7 +155,7 @@ static int show(struct ui_model *m, const char *name)
         m->screen = UI_SCREEN_HISTORY;
         bool long_day = strcmp(name, "history_long") == 0;
         m->history = long_day ? many : rows;
-        m->history_n = long_day ? 40 : 6;
+        m->history_n = long_day ? 40 : 7;
     } else if (strcmp(name, "detail") == 0) {
         m->screen = UI_SCREEN_DETAIL;
     } else if (strcmp(name, "refund_order") == 0) {
@@ -281,7 +284,7 @@ int main(int argc, char **argv)
         .pending = 2,
         .max_amount_fen = 5000000,
         .history = rows,
-        .history_n = 6,
+        .history_n = 7,
         .detail = &detail_payment,
         .events = events,
         .events_n = 4,

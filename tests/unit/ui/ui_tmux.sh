@@ -258,6 +258,12 @@ ctl "show history"
 see "Today's payments"
 see "T01-20261123-000037"
 see "reversed"
+# An amount keyed and abandoned before a scan is "not started", never "failed".
+see "T01-20261123-000036"
+s=$(screen)
+if grep -q "000036.*not started" <<<"$s" && ! grep -q "000036.*failed" <<<"$s"; then ok; else
+    fail "an order abandoned before the scan is not shown as not started"
+fi
 see ">12:34:56 T01-20261123-000042"
 keys Down Down
 see ">12:32:56 T01-20261123-000040"
@@ -392,6 +398,10 @@ if [ "$again" = "$zh_80x24" ]; then ok; else
     fail "Chinese 80x24 after resizing differs from before"
     diff <(printf '%s\n' "$zh_80x24") <(printf '%s\n' "$again") || true
 fi
+ctl "show history"
+see "T01-20261123-000036"
+s=$(screen)
+if grep -q "000036.*未开始" <<<"$s"; then ok; else fail "not started, in Chinese"; fi
 ctl "show eod"
 see "未完成（未计入合计）：1 笔"
 see "合计               3       1021.30       1002.00         19.30"
