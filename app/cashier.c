@@ -370,7 +370,8 @@ static void refresh_printer(struct cashier *c)
 /* The header and the countdown follow the loop every turn; a change means a redraw. */
 static void refresh_model(struct cashier *c)
 {
-    bool reachable = loop_gateway_reachable(c->loop);
+    enum loop_gateway_health health = loop_gateway_health(c->loop);
+    bool reachable = health != LOOP_GATEWAY_DOWN, slow = health == LOOP_GATEWAY_SLOW;
     int pending = loop_background(c->loop);
     int countdown = 0;
     const struct payment *cur = loop_current(c->loop);
@@ -392,13 +393,15 @@ static void refresh_model(struct cashier *c)
     c->m.background = c->background;
     c->m.background_n = nbg;
     c->m.clock_skew_s = skew;
-    if (reachable != c->m.gateway_reachable || pending != c->m.pending ||
-        countdown != c->m.countdown_s || connected != c->m.scanner_connected ||
+    if (reachable != c->m.gateway_reachable || slow != c->m.gateway_slow ||
+        pending != c->m.pending || countdown != c->m.countdown_s ||
+        connected != c->m.scanner_connected ||
         strncmp(scanner, c->m.scanner_name, sizeof c->m.scanner_name - 1) != 0)
         c->dirty = true;
     c->m.scanner_connected = connected;
     snprintf(c->m.scanner_name, sizeof c->m.scanner_name, "%s", scanner);
     c->m.gateway_reachable = reachable;
+    c->m.gateway_slow = slow;
     c->m.pending = pending;
     c->m.countdown_s = countdown;
     refresh_printer(c);

@@ -211,6 +211,7 @@ static void reply_status(struct headless *h, struct loop *l)
     }
     cJSON_AddNumberToObject(o, "background", loop_background(l));
     cJSON_AddBoolToObject(o, "gateway_reachable", loop_gateway_reachable(l));
+    cJSON_AddStringToObject(o, "gateway", loop_gateway_health_name(loop_gateway_health(l)));
     cJSON_AddBoolToObject(o, "taking_payments", loop_taking_payments(l));
     cJSON_AddNumberToObject(o, "clock_skew_s", loop_clock_skew(l));
     cJSON_AddStringToObject(o, "lab_settings", h->lab);

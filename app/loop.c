@@ -37,6 +37,8 @@ struct live {
     struct gw_reply held_reply;
     const char *event;  /* name of the last transition journaled, for the observer */
     int64_t resume_at;  /* loaded from the journal: when to resume it (0 = running) */
+    int64_t sent_at;    /* monotonic ms the request out now was handed over (0 = none out) */
+    uint32_t sent_id;   /* ... and its request id, whose reply ends the wait */
     bool submit_failed; /* the gateway client refused the last request outright */
     enum gw_op failed_op;
     uint32_t failed_id;
@@ -59,6 +61,8 @@ struct loop {
     uint64_t last_code_hash; /* the last scan, hashed: the code itself is not kept */
     int64_t last_code_at;
     bool reachable;
+    int64_t rtt_ms[LOOP_GATEWAY_RTT_KEPT]; /* the last answers' round trips, newest at rtt_n-1 */
+    int rtt_n;
     bool recover_failed; /* unresolved payments could not all be read: no new payment */
     int64_t recover_retry_at;
     int clock_skew_s;        /* the gateway's clock minus ours, when past CLOCK_SKEW_MAX_S */
@@ -202,6 +206,8 @@ static void carry_out(struct loop *l, struct live *lv, const struct engine_actio
                  * queries or cancels, never pays again). */
                 explicit_bzero(lv->p.auth_code, sizeof lv->p.auth_code);
             }
+            lv->sent_at = st == GATEWAY_OK ? now_mono(l) : 0;
+            lv->sent_id = req.request_id;
             explicit_bzero(&req, sizeof req);
             if (st != GATEWAY_OK) {
                 /* Answered as UNKNOWN on the next turn of the loop, never recursively. */
@@ -728,6 +734,32 @@ bool loop_gateway_reachable(const struct loop *l)
     return l->reachable;
 }
 
+enum loop_gateway_health loop_gateway_health(const struct loop *l)
+{
+    if (!l->reachable)
+        return LOOP_GATEWAY_DOWN;
+    /* A request out for longer than "slow" already tells, before its reply comes. */
+    int64_t now = now_mono(l);
+    for (int i = 0; i < l->nlives; i++)
+        if (l->lives[i].sent_at != 0 && now - l->lives[i].sent_at > LOOP_GATEWAY_SLOW_MS)
+            return LOOP_GATEWAY_SLOW;
+    int64_t sum = 0;
+    for (int i = 0; i < l->rtt_n; i++)
+        sum += l->rtt_ms[i];
+    return l->rtt_n > 0 && sum / l->rtt_n > LOOP_GATEWAY_SLOW_MS ? LOOP_GATEWAY_SLOW
+                                                                 : LOOP_GATEWAY_ONLINE;
+}
+
+const char *loop_gateway_health_name(enum loop_gateway_health h)
+{
+    switch (h) {
+    case LOOP_GATEWAY_ONLINE: return "online";
+    case LOOP_GATEWAY_SLOW: return "slow";
+    case LOOP_GATEWAY_DOWN: return "down";
+    }
+    return "?";
+}
+
 int loop_clock_skew(const struct loop *l)
 {
     return l->clock_skew_s;
@@ -795,6 +827,31 @@ static void check_clock(struct loop *l, const struct gw_reply *r)
     }
 }
 
+/* An HTTP 503 or a reply that cannot be believed leaves the cashier exactly where a dropped
+ * connection does: the gateway is not answering. */
+static bool reply_unusable(const struct gw_reply *r)
+{
+    return r->unreachable || (r->kind == GW_UNKNOWN &&
+                              (r->cause == PAY_CAUSE_NO_ANSWER || r->cause == PAY_CAUSE_BAD_REPLY));
+}
+
+/* The gateway's health from each reply: usable or not, and how long its request was out. */
+static void note_round_trip(struct loop *l, struct live *lv, const struct gw_reply *r)
+{
+    l->reachable = !reply_unusable(r);
+    if (lv == NULL || lv->sent_at == 0 || lv->sent_id != r->request_id)
+        return;
+    int64_t rtt = now_mono(l) - lv->sent_at;
+    lv->sent_at = 0;
+    if (!l->reachable)
+        return;
+    if (l->rtt_n == LOOP_GATEWAY_RTT_KEPT) {
+        memmove(l->rtt_ms, l->rtt_ms + 1, (LOOP_GATEWAY_RTT_KEPT - 1) * sizeof l->rtt_ms[0]);
+        l->rtt_n--;
+    }
+    l->rtt_ms[l->rtt_n++] = rtt;
+}
+
 static void deliver_replies(struct loop *l)
 {
     struct gw_reply r;
@@ -816,9 +873,9 @@ static void deliver_replies(struct loop *l)
         step(l, lv, &ev, STEP_HOLD, NULL);
     }
     while (gateway_next_reply(l->gateway, &r)) {
-        l->reachable = !r.unreachable;
         check_clock(l, &r);
         struct live *lv = find_live(l, r.order_no);
+        note_round_trip(l, lv, &r);
         if (lv == NULL || lv->has_held_reply)
             continue; /* nothing waits for it, or its payment holds the one it waits for */
         struct engine_event ev = {.type = EV_REPLY, .reply = &r};

@@ -140,8 +140,19 @@ int loop_clock_skew(const struct loop *l);
 /* Monotonic ms now, and the current payment's automatic-cancel moment (0 = none). */
 int64_t loop_now(const struct loop *l);
 int64_t loop_cancel_at(const struct loop *l);
-/* False after the gateway last failed to answer at all; true after any answer. */
+/* False after the gateway last failed to answer usably: no HTTP answer at all, or an answer
+ * that cannot be believed (an HTTP 503, a broken signature); true after any other answer. */
 bool loop_gateway_reachable(const struct loop *l);
+
+/* The gateway as the cashier sees it. DOWN: as loop_gateway_reachable false. SLOW: answering,
+ * but the mean round trip of the last LOOP_GATEWAY_RTT_KEPT answers, or the wait of a request
+ * still out, is above LOOP_GATEWAY_SLOW_MS. ONLINE otherwise (and before any request). */
+enum loop_gateway_health { LOOP_GATEWAY_ONLINE, LOOP_GATEWAY_SLOW, LOOP_GATEWAY_DOWN };
+#define LOOP_GATEWAY_SLOW_MS  2000
+#define LOOP_GATEWAY_RTT_KEPT 3
+enum loop_gateway_health loop_gateway_health(const struct loop *l);
+/* "online", "slow", "down" (headless status). */
+const char *loop_gateway_health_name(enum loop_gateway_health h);
 struct journal *loop_journal(const struct loop *l);
 /* The scanner's line for the screen ("" without one: the keyboard types codes); *connected
  * as it stands. */
