@@ -112,6 +112,7 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     snprintf(c->m.terminal_id, sizeof c->m.terminal_id, "%s", cfg->terminal_id);
     config_lab_settings(cfg, c->m.lab_settings, sizeof c->m.lab_settings);
     c->m.max_amount_fen = cfg->max_amount_fen;
+    c->m.min_cancel_s = (int)(cfg->policy.min_cancel_ms / 1000);
     c->dirty = true;
     return c;
 }
@@ -373,10 +374,15 @@ static void refresh_model(struct cashier *c)
     enum loop_gateway_health health = loop_gateway_health(c->loop);
     bool reachable = health != LOOP_GATEWAY_DOWN, slow = health == LOOP_GATEWAY_SLOW;
     int pending = loop_background(c->loop);
-    int countdown = 0;
+    int countdown = 0, cancel_wait = 0;
     const struct payment *cur = loop_current(c->loop);
     if (cur && c->m.screen == UI_SCREEN_PAYING && cur->state != PAY_CANCELLING)
         countdown = ui_countdown_seconds(loop_cancel_at(c->loop), loop_now(c->loop));
+    if (cur && c->m.screen == UI_SCREEN_PAYING && cur->abort_requested)
+        cancel_wait = ui_countdown_seconds(loop_earliest_cancel(c->loop), loop_now(c->loop));
+    if (cancel_wait != c->m.cancel_wait_s)
+        c->dirty = true;
+    c->m.cancel_wait_s = cancel_wait;
     bool connected;
     const char *scanner = loop_scanner_status(c->loop, &connected);
     int skew = loop_clock_skew(c->loop);

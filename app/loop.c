@@ -729,6 +729,14 @@ int64_t loop_cancel_at(const struct loop *l)
     return p ? engine_cancel_deadline(p, &l->cfg->policy) : 0;
 }
 
+int64_t loop_earliest_cancel(const struct loop *l)
+{
+    const struct payment *p = loop_current(l);
+    if (p == NULL || (p->state != PAY_PAYING && p->state != PAY_QUERYING))
+        return 0;
+    return p->sent_mono + l->cfg->policy.min_cancel_ms;
+}
+
 bool loop_gateway_reachable(const struct loop *l)
 {
     return l->reachable;

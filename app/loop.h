@@ -140,6 +140,10 @@ int loop_clock_skew(const struct loop *l);
 /* Monotonic ms now, and the current payment's automatic-cancel moment (0 = none). */
 int64_t loop_now(const struct loop *l);
 int64_t loop_cancel_at(const struct loop *l);
+/* The current payment's earliest cancel (monotonic ms): its pay request's departure plus the
+ * policy's min_cancel_ms (WeChat Pay refuses a cancel sooner). 0 when it is not being paid
+ * (PAYING or QUERYING). After an abort the cancel waits for this moment. */
+int64_t loop_earliest_cancel(const struct loop *l);
 /* False after the gateway last failed to answer usably: no HTTP answer at all, or an answer
  * that cannot be believed (an HTTP 503, a broken signature); true after any other answer. */
 bool loop_gateway_reachable(const struct loop *l);

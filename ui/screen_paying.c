@@ -33,7 +33,7 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
 
     char buf[200], amount[MONEY_TEXT_MAX];
     money_format(p->amount_fen, amount);
-    y += wdg_big_amount(y, f.cols, f.bottom - y - 5, m->lang, amount, WDG_PLAIN);
+    y += wdg_big_amount(y, f.cols, f.bottom - y - 7, m->lang, amount, WDG_PLAIN);
 
     char code[AUTH_CODE_MAX + 1];
     view_code(p, code);
@@ -48,6 +48,17 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
                                : WDG_WARN;
     wdg_center(y++, style, buf);
 
+    /* After Esc: why the cancel waits and for how long, and that paying meanwhile is safe. */
+    if (p->abort_requested && (p->state == PAY_PAYING || p->state == PAY_QUERYING)) {
+        if (m->cancel_wait_s > 0)
+            wdg_format(buf, sizeof buf, m->lang, T_ST_CANCEL_WAIT, m->cancel_wait_s,
+                       text_channel(m->lang, p->channel), m->min_cancel_s);
+        else
+            snprintf(buf, sizeof buf, "%s", text(m->lang, T_ST_CANCEL_WAIT_NOW));
+        y += wdg_center_wrap(y, 2, WDG_PLAIN, buf);
+    }
+    if (p->abort_requested && pay_state_unresolved(p->state) && y < f.bottom)
+        y += wdg_center_wrap(y, 2, WDG_PLAIN, text(m->lang, T_ST_PAID_MEANWHILE));
     if (view_shows_countdown(p, m->countdown_s)) {
         char left[VIEW_COUNTDOWN_MAX];
         view_countdown(m->countdown_s, left);

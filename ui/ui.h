@@ -95,8 +95,8 @@ struct ui_model {
 
     /* Header, on every screen. */
     char terminal_id[33];
-    bool gateway_reachable;  /* false: the gateway is not answering (no reply, a 5xx) */
-    bool gateway_slow;       /* answering, but slowly (loop_gateway_health) */
+    bool gateway_reachable; /* false: the gateway is not answering (no reply, a 5xx) */
+    bool gateway_slow;      /* answering, but slowly (loop_gateway_health) */
     bool scanner_connected;
     char scanner_name[64];   /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
     int pending;             /* unresolved payments being worked on in the background */
@@ -120,7 +120,9 @@ struct ui_model {
 
     /* SCAN, PAYING, RESULT: the payment at the counter. */
     const struct payment *payment;
-    int countdown_s; /* PAYING: seconds before the automatic cancel; 0 = not shown */
+    int countdown_s;   /* PAYING: seconds before the automatic cancel; 0 = not shown */
+    int cancel_wait_s; /* PAYING, aborted: seconds before the cancel may go (0 = now) */
+    int min_cancel_s;  /* the policy's min_cancel_ms in seconds: why the cancel waits */
 
     /* HISTORY: today's payments, newest first. */
     const struct payment *history;

@@ -108,7 +108,8 @@ static int show(struct ui_model *m, const char *name)
     } else if (strcmp(name, "scan") == 0) {
         m->screen = UI_SCREEN_SCAN;
     } else if (strcmp(name, "sending") == 0 || strcmp(name, "confirming") == 0 ||
-               strcmp(name, "checking") == 0 || strcmp(name, "cancelling") == 0) {
+               strcmp(name, "checking") == 0 || strcmp(name, "cancelling") == 0 ||
+               strcmp(name, "aborted") == 0) {
         m->screen = UI_SCREEN_PAYING;
         snprintf(current.auth_code, sizeof current.auth_code, "134567890123456789");
         snprintf(current.code_last4, sizeof current.code_last4, "6789");
@@ -124,6 +125,12 @@ static int show(struct ui_model *m, const char *name)
                      "no answer from the gateway: Timeout was reached");
             current.last_cause = PAY_CAUSE_NO_ANSWER;
             m->countdown_s = 17;
+        } else if (strcmp(name, "aborted") == 0) {
+            /* Esc 2 s after the pay left: the cancel waits for WeChat's 15 s. */
+            current.state = PAY_QUERYING;
+            current.abort_requested = true;
+            m->cancel_wait_s = 13;
+            m->min_cancel_s = 15;
         } else if (strcmp(name, "cancelling") == 0) {
             current.state = PAY_CANCELLING;
             current.cancels = 3;
