@@ -113,6 +113,7 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     config_lab_settings(cfg, c->m.lab_settings, sizeof c->m.lab_settings);
     c->m.max_amount_fen = cfg->max_amount_fen;
     c->m.min_cancel_s = (int)(cfg->policy.min_cancel_ms / 1000);
+    c->m.bell = cfg->screen.bell;
     c->dirty = true;
     return c;
 }

@@ -45,6 +45,17 @@ struct config_printer {
     bool eod; /* print the end-of-day report when the cashier opens it */
 };
 
+/* The cashier screen's own habits (issue 18: fewer keys, words a cashier understands). */
+#define CONFIG_QUICK_AMOUNTS_MAX 6
+struct config_screen {
+    bool bell;                  /* a short beep on each payment's result */
+    char code_before_amount[8]; /* a payment code scanned before the amount: refuse | keep */
+    struct config_quick_amounts {
+        int64_t fen[CONFIG_QUICK_AMOUNTS_MAX]; /* F1..F6 on the amount screen */
+        int n;
+    } quick_amounts;
+};
+
 struct config {
     char terminal_id[33];
     char journal_path[256];
@@ -57,6 +68,7 @@ struct config {
     struct config_scanner scanner;
     struct config_merchant merchant;
     struct config_printer printer;
+    struct config_screen screen;
 };
 
 /* Fills *cfg with the defaults (no channel enabled, no terminal id). */

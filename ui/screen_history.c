@@ -82,7 +82,7 @@ static void history_row(const struct ui_model *m, const struct columns *c, int y
     wdg_right(y, c->amount_end, 12, style, money_format(p->amount_fen, amount));
     if (p->refunded_fen > 0)
         wdg_right(y, c->refunded_end, 10, style, money_format(p->refunded_fen, refunded));
-    wdg_put(y, c->state, COLS - c->state, style, text(m->lang, st));
+    wdg_put(y, c->state, COLS - c->state, selected ? style : wdg_state_style(p), text(m->lang, st));
 }
 
 void screen_history(const struct ui_model *m, struct ui_input *in)

@@ -43,10 +43,8 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
 
     enum text_id st = view_progress(p);
     wdg_format(buf, sizeof buf, m->lang, st, (unsigned)p->cancels);
-    enum wdg_style style = st == T_ST_CANCELLING || st == T_ST_CANCEL_RETRY || st == T_ST_ABORTING
-                               ? WDG_BAD
-                               : WDG_WARN;
-    wdg_center(y++, style, buf);
+    /* In progress, whatever it is doing: yellow (the result screen brings the red or green). */
+    wdg_center(y++, WDG_WARN, buf);
 
     /* After Esc: why the cancel waits and for how long, and that paying meanwhile is safe. */
     if (p->abort_requested && (p->state == PAY_PAYING || p->state == PAY_QUERYING)) {

@@ -95,8 +95,7 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
     char amount[MONEY_TEXT_MAX];
     money_format(p->amount_fen, amount);
     /* Leave room below for the fields and the reason. */
-    y += wdg_big_amount(y, f.cols, f.bottom - y - 9, m->lang, amount,
-                        head == T_RES_PAID ? WDG_GOOD : WDG_PLAIN);
+    y += wdg_big_amount(y, f.cols, f.bottom - y - 9, m->lang, amount, wdg_state_style(p));
 
     enum pay_cause cause = view_cause(p);
     switch (p->state) {

@@ -118,6 +118,8 @@ struct ui_model {
 
     int64_t max_amount_fen; /* READY: the terminal's maximum (0 = none) */
 
+    bool bell; /* config screen.bell: a short beep when a payment's result is first shown */
+
     /* SCAN, PAYING, RESULT: the payment at the counter. */
     const struct payment *payment;
     int countdown_s;   /* PAYING: seconds before the automatic cancel; 0 = not shown */

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <wchar.h>
 
-enum { PAIR_BAR = 1, PAIR_GOOD, PAIR_BAD, PAIR_WARN, PAIR_TITLE, PAIR_SELECTED };
+#include "view.h"
+
+enum { PAIR_BAR = 1, PAIR_GOOD, PAIR_BAD, PAIR_WARN, PAIR_TITLE, PAIR_SELECTED, PAIR_ALARM };
 
 static bool colors;
 
@@ -29,7 +31,30 @@ void wdg_init_colors(void)
     init_pair(PAIR_WARN, COLOR_YELLOW, bg);
     init_pair(PAIR_TITLE, COLOR_CYAN, bg);
     init_pair(PAIR_SELECTED, COLOR_BLACK, COLOR_CYAN);
+    init_pair(PAIR_ALARM, COLOR_RED, bg);
     colors = true;
+}
+
+bool wdg_has_colors(void)
+{
+    return colors;
+}
+
+enum wdg_style wdg_state_style(const struct payment *p)
+{
+    switch (p->state) {
+    case PAY_PAID: return WDG_GOOD;
+    case PAY_FAILED: return view_not_started(p) ? WDG_DIM : WDG_ALARM;
+    case PAY_CANCELLED:
+    case PAY_REFERRED: return WDG_ALARM;
+    case PAY_REFUNDED: return WDG_PLAIN;
+    case PAY_NEW:
+    case PAY_PAYING:
+    case PAY_QUERYING:
+    case PAY_CANCELLING:
+    case PAY_REFUNDING: break;
+    }
+    return WDG_WARN;
 }
 
 static attr_t style_attr(enum wdg_style s)
@@ -43,6 +68,7 @@ static attr_t style_attr(enum wdg_style s)
     case WDG_TITLE: return A_BOLD | (colors ? COLOR_PAIR(PAIR_TITLE) : 0);
     case WDG_SELECTED: return colors ? COLOR_PAIR(PAIR_SELECTED) : A_REVERSE;
     case WDG_DIM: return A_DIM;
+    case WDG_ALARM: return A_BOLD | (colors ? COLOR_PAIR(PAIR_ALARM) : 0);
     }
     return A_NORMAL;
 }
@@ -106,7 +132,9 @@ int wdg_put(int y, int x, int maxw, enum wdg_style style, const char *s)
             break;
         cchar_t cc;
         wchar_t one[2] = {wc, L'\0'};
-        setcchar(&cc, one, a, 0, NULL);
+        /* The pair goes in its own argument: setcchar sets it from there, and a pair left in
+         * the attributes alone would be overwritten with 0 (no colour at all). */
+        setcchar(&cc, one, a & ~A_COLOR, (short)PAIR_NUMBER(a), NULL);
         mvadd_wch(y, x + used, &cc);
         used += cells;
     }

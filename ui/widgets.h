@@ -7,6 +7,7 @@
 #ifndef POSTERM_UI_WIDGETS_H
 #define POSTERM_UI_WIDGETS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "keys.h"
@@ -22,7 +23,16 @@ enum wdg_style {
     WDG_TITLE,
     WDG_SELECTED,
     WDG_DIM,
+    WDG_ALARM, /* red text: failed, cancelled (bold where there are no colours) */
 };
+
+/* A payment's colour in lists and big amounts: paid green, failed and cancelled red, in
+ * progress yellow, an order that never started dim. */
+enum wdg_style wdg_state_style(const struct payment *p);
+
+/* True when the terminal shows colours (after wdg_init_colors). Without them the styles fall
+ * back to bold and reverse video. */
+bool wdg_has_colors(void);
 
 /* Sets up the colour pairs when the terminal has colours (called once after newterm). */
 void wdg_init_colors(void);

@@ -26,6 +26,8 @@
 #define T0 1795437296000LL /* 2026-11-23 12:34:56 UTC, a fixed clock for the script */
 
 static struct payment current, refund_target, detail_payment;
+/* The order at the counter ("order X" changes it: a new result rings the bell again). */
+static char current_order[ORDER_NO_MAX + 1] = "T01-20261123-000042";
 static struct payment rows[7], many[40], unresolved[1];
 static struct journal_event events[4];
 static struct report_day eod;
@@ -101,7 +103,7 @@ static int show(struct ui_model *m, const char *name)
     m->payment = &current;
     m->countdown_s = 0;
     refund_target = detail_payment;
-    payment(&current, "T01-20261123-000042", CHANNEL_WECHAT, 1230, PAY_NEW, T0);
+    payment(&current, current_order, CHANNEL_WECHAT, 1230, PAY_NEW, T0);
     current.code_last4[0] = '\0';
     if (strcmp(name, "ready") == 0) {
         m->screen = UI_SCREEN_READY;
@@ -203,6 +205,12 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
     if (strncmp(line, "show ", 5) == 0) {
         if (!show(m, line + 5))
             fprintf(log, "unknown script step %s\n", line + 5);
+    } else if (strncmp(line, "order ", 6) == 0) {
+        size_t n = strnlen(line + 6, sizeof current_order - 1);
+        memcpy(current_order, line + 6, n);
+        current_order[n] = '\0';
+    } else if (strncmp(line, "bell ", 5) == 0) {
+        m->bell = line[5] == '1';
     } else if (strncmp(line, "bare ", 5) == 0) {
         /* A model whose data is missing (pointers NULL, counts left as they were): every
          * screen must still draw its frame, and keys must still be safe. */
@@ -286,6 +294,7 @@ int main(int argc, char **argv)
         .lang = UI_LANG_EN,
         .terminal_id = "T01",
         .gateway_reachable = true,
+        .bell = true,
         .scanner_connected = true,
         .scanner_name = "Honeywell 1900 (HID POS)",
         .pending = 2,

@@ -114,6 +114,28 @@ mkfifo "$dir/ctl"
 tm -f /dev/null new-session -d -x 80 -y 24 -s t \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC $demo '$dir/ctl' '$dir/log' 2>'$dir/err'; echo \$? > '$dir/rc'; sleep 30"
 tm set-option -t t status off >/dev/null
+# Every bell the screen rings lands in a file (tmux may report one bell more than once, so the
+# test asks only whether one rang).
+tm set-option -g bell-action any >/dev/null
+tm set-option -g monitor-bell on >/dev/null
+tm set-hook -g alert-bell "run-shell 'echo bell >> $dir/bells'"
+: > "$dir/bells"
+rang() {
+    for _ in $(seq 40); do [ -s "$dir/bells" ] && { ok; : > "$dir/bells"; return 0; }; sleep 0.05; done
+    fail "no bell: $1"
+}
+quiet() {
+    sleep 0.5
+    if [ -s "$dir/bells" ]; then fail "a bell rang: $1"; : > "$dir/bells"; else ok; fi
+}
+# has_sgr TEXT SGR: the line showing TEXT is drawn with the SGR code (e.g. 32 green, 41 red).
+has_sgr() {
+    local line
+    line=$(tm capture-pane -e -p -t t | grep -F -- "$1" | head -1)
+    if grep -qE $'\e\\[([0-9]+;)*'"$2"'(;[0-9]+)*m' <<<"$line"; then ok; else
+        fail "'$1' not drawn with SGR $2: $(printf '%q' "$line")"
+    fi
+}
 
 command "ready"
 
@@ -189,6 +211,7 @@ see "Esc/Bksp back"
 ctl "scanner 0"
 see "No scanner: type the code and press Enter"
 ctl "scanner 1"
+see "Scanner: Honeywell 1900"
 not_see "No scanner"
 ctl "bad_scan"
 see "Bad scan: not a WeChat Pay or Alipay payment code"
@@ -232,9 +255,12 @@ see "If the customer pays meanwhile, the cancel refunds the money."
 not_see "abort"
 not_see "Automatic cancel"
 
-# --- results ---
+# --- results: green, red, yellow; one short bell each, when first shown ---
+: > "$dir/bells"
 ctl "show paid"
 see "PAID"
+rang "paid"
+has_sgr "PAID" 32
 see "WeChat Pay"
 see "T01-20261123-000042"
 see "****6789"
@@ -244,16 +270,30 @@ paid_80x24=$(settled)
 ctl "show failed"
 see "PAYMENT FAILED"
 see "Reason: the customer's balance is not enough"
+quiet "the same order's result drawn again"
+has_sgr "PAYMENT FAILED" 41
+ctl "order T01-20261123-000043"
+ctl "show failed"
+rang "failed"
+ctl "bell 0"
+ctl "order T01-20261123-000044"
+ctl "show failed"
+see "T01-20261123-000044"
+quiet "screen.bell false"
+ctl "bell 1"
+ctl "order T01-20261123-000042"
 see "Tell the customer: Ask the customer to pay another way."
 not_see "insufficient funds"
 not_see "ACQ."
 not_see "PAID "
 ctl "show cancelled"
 see "CANCELLED"
+has_sgr "CANCELLED" 41
 see "the money was returned"
 see "cancelled by the cashier"
 ctl "show unresolved"
 see "NOT FINISHED"
+has_sgr "NOT FINISHED" 33
 see "Still being resolved in the background: do not hand over goods"
 see "Checking the payment with the gateway"
 not_see "PAID"
@@ -457,6 +497,20 @@ command "bye"
 if [ "$(wc -l < "$dir/log")" -ne "$logged" ]; then
     fail "unexpected lines in the demo's log: $(tail -n +$((logged + 1)) "$dir/log" | tr '\n' '|')"
 fi
+
+# --- a terminal without colours: failed and cancelled in reverse video, paid in bold ---
+: > "$dir/log3"
+tm new-window -t t \
+    "env TERM=vt100 LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC $demo '$dir/ctl' '$dir/log3' 2>'$dir/err3'; sleep 30"
+for _ in $(seq 100); do [ -s "$dir/log3" ] && break; sleep 0.05; done
+ctl "show failed"
+see "PAYMENT FAILED"
+has_sgr "PAYMENT FAILED" 7
+ctl "show paid"
+see "PAID"
+has_sgr "PAID" 1
+ctl "quit"
+tm kill-window -t t
 
 # --- a terminal type curses does not know: a clear refusal, not a crash or a garbled tty ---
 : > "$dir/rc"
