@@ -39,7 +39,9 @@ struct cashier {
     struct payment unresolved[UNRESOLVED_MAX];
     struct payment background[UI_BACKGROUND_MAX]; /* copies: the loop's may move */
     struct payment referred[UNRESOLVED_MAX];
-    struct receipts *receipts; /* NULL: no printer */
+    struct receipts *receipts;        /* NULL: no printer */
+    char early_code[UI_SCAN_MAX + 1]; /* a payment code scanned before the amount ("" = none) */
+    int64_t early_code_at;            /* loop_now() when it came: a code lives one minute */
     bool print_eod;
 };
 
@@ -114,6 +116,9 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     c->m.max_amount_fen = cfg->max_amount_fen;
     c->m.min_cancel_s = (int)(cfg->policy.min_cancel_ms / 1000);
     c->m.bell = cfg->screen.bell;
+    c->m.quick_fen = cfg->screen.quick_amounts.fen;
+    c->m.quick_n = cfg->screen.quick_amounts.n;
+    c->m.keep_early_code = strcmp(cfg->screen.code_before_amount, "keep") == 0;
     c->dirty = true;
     return c;
 }
@@ -272,6 +277,25 @@ static void reprint(struct cashier *c, const char *order_no)
     }
 }
 
+#define EARLY_CODE_MS 60000 /* a payment code is valid for one minute */
+
+static void forget_early_code(struct cashier *c)
+{
+    explicit_bzero(c->early_code, sizeof c->early_code);
+}
+
+/* The amount is in: a code kept from before is scanned now if it is still young enough. */
+static void scan_early_code(struct cashier *c)
+{
+    if (c->early_code[0] == '\0')
+        return;
+    if (loop_now(c->loop) - c->early_code_at <= EARLY_CODE_MS)
+        (void)loop_scan(c->loop, c->early_code); /* a refusal arrives as a message */
+    else
+        set_message(c, true, T_CODE_TOO_OLD);
+    forget_early_code(c);
+}
+
 static void handle(struct cashier *c, const struct ui_command *cmd)
 {
     c->m.message[0] = '\0';
@@ -280,8 +304,15 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
     case UI_CMD_NONE:
     case UI_CMD_REDRAW: break;
     case UI_CMD_AMOUNT_ENTERED:
-        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK)
+        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK) {
             c->m.screen = UI_SCREEN_SCAN;
+            scan_early_code(c);
+        }
+        break;
+    case UI_CMD_CODE_KEPT:
+        snprintf(c->early_code, sizeof c->early_code, "%s", cmd->code);
+        c->early_code_at = loop_now(c->loop);
+        set_message(c, false, T_CODE_KEPT);
         break;
     case UI_CMD_SCAN:
         (void)loop_scan(c->loop, cmd->code); /* a refusal arrives as a message */
@@ -384,6 +415,14 @@ static void refresh_model(struct cashier *c)
     if (cancel_wait != c->m.cancel_wait_s)
         c->dirty = true;
     c->m.cancel_wait_s = cancel_wait;
+    if (c->early_code[0] != '\0' && loop_now(c->loop) - c->early_code_at > EARLY_CODE_MS) {
+        forget_early_code(c);
+        set_message(c, true, T_CODE_TOO_OLD);
+    }
+    int64_t last = cur ? cur->amount_fen : 0;
+    if (last != c->m.last_amount_fen)
+        c->dirty = true;
+    c->m.last_amount_fen = last;
     bool connected;
     const char *scanner = loop_scanner_status(c->loop, &connected);
     int skew = loop_clock_skew(c->loop);

@@ -40,6 +40,7 @@ const char *ui_command_name(enum ui_command_type t)
     case UI_CMD_END_OF_DAY: return "END_OF_DAY";
     case UI_CMD_REPRINT: return "REPRINT";
     case UI_CMD_QUIT: return "QUIT";
+    case UI_CMD_CODE_KEPT: return "CODE_KEPT";
     }
     return "?";
 }

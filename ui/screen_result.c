@@ -16,6 +16,8 @@
 #include "widgets.h"
 
 static const struct wdg_key result_keys[] = {
+    {"0-9", T_K_NEW_AMOUNT},
+    {"R/+", T_K_RETRY},
     {"Enter", T_K_NEXT},
 };
 
@@ -78,8 +80,14 @@ int screen_payment_fields(const struct ui_model *m, const struct payment *p, boo
 
 void screen_result(const struct ui_model *m, struct ui_input *in)
 {
-    struct frame f = wdg_frame(m, in, result_keys, sizeof result_keys / sizeof result_keys[0]);
     const struct payment *p = m->payment;
+    /* Retry only where there is something to retry: a failed or cancelled payment. */
+    struct wdg_key keys[3];
+    int nkeys = 0;
+    for (int i = 0; i < 3; i++)
+        if (result_keys[i].label != T_K_RETRY || (p != NULL && keys_result_retries(p)))
+            keys[nkeys++] = result_keys[i];
+    struct frame f = wdg_frame(m, in, keys, nkeys);
     if (p == NULL)
         return;
     int y = f.top + 1;

@@ -38,6 +38,7 @@ static const struct text_row table[T__COUNT] = {
                       "这是付款码：请先输入金额，再扫码"},
     [T_CODE_KEPT] = {"Payment code kept: key the amount and press Enter",
                      "付款码已保留：请输入金额并按回车"},
+    [T_QUICK_LAST] = {"+ last amount %s", "+ 上一笔金额 %s"},
     [T_CODE_TOO_OLD] = {"The payment code is over a minute old: ask for a fresh one",
                         "付款码已超过一分钟：请顾客刷新付款码"},
 

@@ -40,6 +40,7 @@ enum text_id {
     T_CODE_FIRST,
     T_CODE_KEPT,
     T_CODE_TOO_OLD,
+    T_QUICK_LAST,
     /* key help */
     T_K_AMOUNT,
     T_K_DELETE,

@@ -36,7 +36,12 @@
  *           BACK -> abort the NEW payment (nothing was sent), READY (the amount typed stays).
  *   PAYING  ABORT -> engine EV_ABORT; stay on PAYING and show what the engine does.
  *           SCAN(code) -> refused with a message: one payment at a time.
- *   RESULT  BACK -> READY (a fresh amount).
+ *   READY   also: F1..F6 and '+' (a quick amount, the last amount) come as AMOUNT_ENTERED;
+ *           a payment code typed or scanned here is never read as an amount: refused with
+ *           a sentence, or CODE_KEPT(code) when model.keep_early_code (the loop keeps it at
+ *           most 60 s and scans it once the amount is entered).
+ *   RESULT  BACK -> READY (a fresh amount; a digit typed here is the new amount's first).
+ *           After a failure or cancel, R or '+': AMOUNT_ENTERED(the same amount) -> SCAN.
  *   HISTORY SHOW_DETAIL(order_no) -> DETAIL.  HISTORY_FILTER_TOGGLE -> flip
  *           history_unresolved_only and reload.  BACK -> READY.
  *   DETAIL  REFUND_LOOKUP(order_no) (only offered for a refundable payment) -> REFUND at step
@@ -116,7 +121,12 @@ struct ui_model {
     char message[160];
     bool message_is_error;
 
-    int64_t max_amount_fen; /* READY: the terminal's maximum (0 = none) */
+    int64_t max_amount_fen;   /* READY: the terminal's maximum (0 = none) */
+    const int64_t *quick_fen; /* READY: config screen.quick_amounts, keys F1..F6 */
+    int quick_n;
+    int64_t last_amount_fen; /* READY: the last payment's amount, key '+' (0 = none) */
+    bool keep_early_code;    /* READY: a payment code typed before the amount is kept
+                              * (config screen.code_before_amount "keep"), else refused */
 
     bool bell; /* config screen.bell: a short beep when a payment's result is first shown */
 
@@ -173,8 +183,9 @@ enum ui_command_type {
     UI_CMD_REFUND_REQUEST,        /* REFUND AMOUNT step: order_no, fen (within the limit) */
     UI_CMD_REFUND_CONFIRM,        /* REFUND CONFIRM step: order_no, fen, as shown */
     UI_CMD_END_OF_DAY,
-    UI_CMD_REPRINT, /* HISTORY, DETAIL: order_no's receipt again, marked as a reprint */
-    UI_CMD_QUIT,    /* READY: the cashier wants to close posterm */
+    UI_CMD_REPRINT,   /* HISTORY, DETAIL: order_no's receipt again, marked as a reprint */
+    UI_CMD_QUIT,      /* READY: the cashier wants to close posterm */
+    UI_CMD_CODE_KEPT, /* READY: code, a payment code that came before the amount, to keep */
 };
 
 /* Longer than any payment code, so that a too-long scan arrives too long and is refused as

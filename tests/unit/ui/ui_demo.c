@@ -4,8 +4,9 @@
  * It is the smallest loop that wires ui.h as posterm's loop does: poll() on ui_fd() and on a
  * control pipe, ui_read_keys() after every wake-up, ui_render() after every change. The
  * control pipe (argv[1]) receives lines that pick a scripted model ("show paid", "lang zh",
- * "gateway 0|1|2" (down, online, slow), "message ...", "quit"); every command a key produced is
- * appended to the log (argv[2]) as "NAME fen order_no", so the test sees what the keys meant.
+ * "gateway 0|1|2" (down, online, slow), "quick 1", "keep 1", "message ...", "quit"); every command
+ * a key produced is appended to the log (argv[2]) as "NAME fen order_no", so the test sees what the
+ * keys meant.
  */
 /* ppoll: the resize signal is let in only while waiting, so none is lost between a key read
  * and the next wait (see the loop below). */
@@ -209,6 +210,15 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
         size_t n = strnlen(line + 6, sizeof current_order - 1);
         memcpy(current_order, line + 6, n);
         current_order[n] = '\0';
+    } else if (strncmp(line, "quick ", 6) == 0) {
+        /* Quick amounts 10, 20, 50 on F1..F3 and a last amount of 12.30, or none. */
+        static const int64_t quick[] = {1000, 2000, 5000};
+        bool on = line[6] == '1';
+        m->quick_fen = on ? quick : NULL;
+        m->quick_n = on ? 3 : 0;
+        m->last_amount_fen = on ? 1230 : 0;
+    } else if (strncmp(line, "keep ", 5) == 0) {
+        m->keep_early_code = line[5] == '1';
     } else if (strncmp(line, "bell ", 5) == 0) {
         m->bell = line[5] == '1';
     } else if (strncmp(line, "bare ", 5) == 0) {
@@ -349,6 +359,9 @@ int main(int argc, char **argv)
             }
             if (cmd.type == UI_CMD_HISTORY_FILTER_TOGGLE)
                 m.history_unresolved_only = !m.history_unresolved_only;
+            /* As the loop does: a digit on the result screen comes back as the next amount. */
+            if (cmd.type == UI_CMD_BACK && m.screen == UI_SCREEN_RESULT)
+                m.screen = UI_SCREEN_READY;
             ui_render(ui, &m);
         }
         ssize_t n = read(ctl, buf + have, sizeof buf - 1 - have);

@@ -300,6 +300,41 @@ not_see "PAID"
 keys Enter
 command "BACK 0 "
 
+# --- fewer keys: a digit on the result starts the next amount; R retries after a failure ---
+ctl "show failed"
+see "R/+ retry, new code"
+see "0-9 next amount"
+keys r
+command "AMOUNT_ENTERED 1230 "
+keys 7
+command "BACK 0 "
+see "Amount: ¥ 7"
+keys 5 Enter
+command "AMOUNT_ENTERED 7500 "
+ctl "show paid"
+see "Enter next payment"
+not_see "retry"
+# Quick amounts on F1..F3, the last amount on +.
+ctl "show ready"
+ctl "quick 1"
+see "F1 10.00   F2 20.00   F3 50.00   + last amount 12.30"
+keys F2
+command "AMOUNT_ENTERED 2000 "
+keys +
+command "AMOUNT_ENTERED 1230 "
+# A payment code on the amount screen (a keyboard-mode scanner): a code, never "too large".
+keys 1 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9
+see "That is a payment code: key the amount first, then scan"
+not_see "amount too large"
+keys Enter
+see "That is a payment code: key the amount first, then scan"
+# ... or kept for the amount (screen.code_before_amount "keep").
+ctl "keep 1"
+keys 2 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 Enter
+command "CODE_KEPT 0 ****7654"
+ctl "keep 0"
+ctl "quick 0"
+
 # --- history: rows, selection, detail, filter ---
 ctl "show history"
 see "Today's payments"
@@ -452,6 +487,14 @@ ctl "show history"
 see "T01-20261123-000036"
 s=$(screen)
 if grep -q "000036.*未开始" <<<"$s"; then ok; else fail "not started, in Chinese"; fi
+ctl "show failed"
+see "R/+ 重试（换付款码）"
+ctl "show ready"
+ctl "quick 1"
+see "+ 上一笔金额 12.30"
+keys 1 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 Enter
+see "这是付款码：请先输入金额，再扫码"
+ctl "quick 0"
 ctl "show eod"
 see "未完成（未计入合计）：1 笔"
 see "合计               3       1021.30       1002.00         19.30"
