@@ -30,8 +30,9 @@ static const struct text_row table[T__COUNT] = {
     [T_ST_CANCEL_WAIT] = {"Cancelling in %d s: %s allows a cancel %d s after the payment",
                           "%d 秒后撤销：%s要求支付 %d 秒后才能撤销"},
     [T_ST_CANCEL_WAIT_NOW] = {"Cancelling now", "正在撤销"},
-    [T_ST_PAID_MEANWHILE] = {"If the customer pays meanwhile, the cancel refunds the money.",
-                             "如顾客在此期间付款，撤销会把钱退回。"},
+    [T_ST_PAID_MEANWHILE] =
+        {"If the customer pays now, the cancel gives the money back (or PAID shows).",
+         "如顾客此时付款，撤销会退回款项（或显示收款成功）。"},
     [T_K_RETRY] = {"retry, new code", "重试（换付款码）"},
     [T_K_NEW_AMOUNT] = {"next amount", "下一笔金额"},
     [T_CODE_FIRST] = {"That is a payment code: key the amount first, then scan",

@@ -250,7 +250,7 @@ static int printer_status(const struct ui_model *m, int scanner_w)
  * settings in force (never for real money), a terminal clock minutes off the gateway's. */
 static int header(const struct ui_model *m)
 {
-    char buf[160];
+    char buf[320];
     wdg_fill_row(0, WDG_BAR);
     wdg_format(buf, sizeof buf, m->lang, T_TERMINAL, m->terminal_id);
     int x = 1 + wdg_put(0, 1, COLS / 2, WDG_BAR, "posterm");
@@ -281,9 +281,12 @@ static int header(const struct ui_model *m)
 
     int y = 2;
     if (m->lab_settings[0] != '\0') {
-        wdg_fill_row(y, WDG_BAD);
+        /* Every setting named, on a second row when one is not enough. */
         wdg_format(buf, sizeof buf, m->lang, T_LAB_SETTINGS, m->lab_settings);
-        wdg_center(y++, WDG_BAD, buf);
+        wdg_fill_row(y, WDG_BAD);
+        if (wdg_width(buf) > COLS - 4)
+            wdg_fill_row(y + 1, WDG_BAD);
+        y += wdg_center_wrap(y, 2, WDG_BAD, buf);
     }
     if (m->clock_skew_s != 0) {
         int minutes = ((m->clock_skew_s < 0 ? -m->clock_skew_s : m->clock_skew_s) + 59) / 60;
