@@ -307,7 +307,7 @@ static enum engine_status step(struct loop *l, struct live *lv, struct engine_ev
     if (referred)
         notify(l, (struct loop_message){.note = LOOP_NOTE_REFERRED,
                                         .order_no = next.order_no,
-                                        .detail = next.last_error});
+                                        .cause = next.last_cause});
     return ENGINE_OK;
 }
 

@@ -69,6 +69,7 @@ struct loop_message {
     enum paycode_status paycode;
     enum engine_status engine;
     enum journal_status journal;
+    enum pay_cause cause;       /* why a payment ended, worded by the note (never last_error) */
     const char *journal_reason; /* journal_status_reason(journal), set by the loop */
     const char *detail; /* technical words kept in English (SQLite's error, a terminal id) */
 };
