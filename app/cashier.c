@@ -39,9 +39,7 @@ struct cashier {
     struct payment unresolved[UNRESOLVED_MAX];
     struct payment background[UI_BACKGROUND_MAX]; /* copies: the loop's may move */
     struct payment referred[UNRESOLVED_MAX];
-    struct receipts *receipts;        /* NULL: no printer */
-    char early_code[UI_SCAN_MAX + 1]; /* a payment code scanned before the amount ("" = none) */
-    int64_t early_code_at;            /* loop_now() when it came: a code lives one minute */
+    struct receipts *receipts; /* NULL: no printer */
     bool print_eod;
 };
 
@@ -277,25 +275,6 @@ static void reprint(struct cashier *c, const char *order_no)
     }
 }
 
-#define EARLY_CODE_MS 60000 /* a payment code is valid for one minute */
-
-static void forget_early_code(struct cashier *c)
-{
-    explicit_bzero(c->early_code, sizeof c->early_code);
-}
-
-/* The amount is in: a code kept from before is scanned now if it is still young enough. */
-static void scan_early_code(struct cashier *c)
-{
-    if (c->early_code[0] == '\0')
-        return;
-    if (loop_now(c->loop) - c->early_code_at <= EARLY_CODE_MS)
-        (void)loop_scan(c->loop, c->early_code); /* a refusal arrives as a message */
-    else
-        set_message(c, true, T_CODE_TOO_OLD);
-    forget_early_code(c);
-}
-
 static void handle(struct cashier *c, const struct ui_command *cmd)
 {
     c->m.message[0] = '\0';
@@ -304,15 +283,13 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
     case UI_CMD_NONE:
     case UI_CMD_REDRAW: break;
     case UI_CMD_AMOUNT_ENTERED:
-        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK) {
-            c->m.screen = UI_SCREEN_SCAN;
-            scan_early_code(c);
-        }
+        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK && c->m.screen != UI_SCREEN_PAYING)
+            c->m.screen = UI_SCREEN_SCAN; /* a kept code may have sent the pay already */
         break;
     case UI_CMD_CODE_KEPT:
-        snprintf(c->early_code, sizeof c->early_code, "%s", cmd->code);
-        c->early_code_at = loop_now(c->loop);
-        set_message(c, false, T_CODE_KEPT);
+        /* No payment waits for it: the loop keeps it for the next (screen.code_before_amount
+         * "keep") and says so. */
+        (void)loop_scan(c->loop, cmd->code);
         break;
     case UI_CMD_SCAN:
         (void)loop_scan(c->loop, cmd->code); /* a refusal arrives as a message */
@@ -415,10 +392,6 @@ static void refresh_model(struct cashier *c)
     if (cancel_wait != c->m.cancel_wait_s)
         c->dirty = true;
     c->m.cancel_wait_s = cancel_wait;
-    if (c->early_code[0] != '\0' && loop_now(c->loop) - c->early_code_at > EARLY_CODE_MS) {
-        forget_early_code(c);
-        set_message(c, true, T_CODE_TOO_OLD);
-    }
     int64_t last = cur ? cur->amount_fen : 0;
     if (last != c->m.last_amount_fen)
         c->dirty = true;

@@ -28,6 +28,7 @@
 #define CLOCK_SKEW_MAX_S  300 /* WeChat refuses a signature more than 5 minutes off */
 #define POLL_FDS_MAX      96  /* the gateway's sockets (64 at most), the scanner's, the front's */
 #define RESUME_SPACING_MS 20
+#define EARLY_CODE_MS     60000 /* a payment code is valid for one minute */
 
 struct live {
     struct payment p;
@@ -58,7 +59,10 @@ struct loop {
     int nlives, cap;
     int current; /* index into lives, or -1 */
 
-    uint64_t last_code_hash; /* the last scan, hashed: the code itself is not kept */
+    uint64_t last_code_hash;            /* the last scan, hashed: the code itself is not kept */
+    char early_code[AUTH_CODE_MAX + 1]; /* screen.code_before_amount "keep": a code scanned
+                                         * before the amount, for the next payment ("" none) */
+    int64_t early_code_at;
     int64_t last_code_at;
     bool reachable;
     int64_t rtt_ms[LOOP_GATEWAY_RTT_KEPT]; /* the last answers' round trips, newest at rtt_n-1 */
@@ -151,6 +155,7 @@ void loop_close(struct loop *l)
 {
     if (l == NULL)
         return;
+    explicit_bzero(l->early_code, sizeof l->early_code);
     free(l->lives);
     free(l);
 }
@@ -446,6 +451,31 @@ static void watch_journal_check(struct loop *l)
            (struct loop_message){.note = LOOP_NOTE_JOURNAL_DAMAGED, .journal = st, .detail = why});
 }
 
+/* A kept code goes when it is a minute old, scanned or not: the wallet refuses it by then. */
+static bool drop_stale_early_code(struct loop *l)
+{
+    if (l->early_code[0] == '\0' || now_mono(l) - l->early_code_at <= EARLY_CODE_MS)
+        return false;
+    char masked[AUTH_CODE_MAX + 1];
+    paycode_mask(l->early_code, masked, sizeof masked);
+    explicit_bzero(l->early_code, sizeof l->early_code);
+    notify(l, (struct loop_message){.note = LOOP_NOTE_CODE_TOO_OLD, .code = masked});
+    return true;
+}
+
+/* The new payment takes the code kept for it, as if scanned now. */
+static void scan_early_code(struct loop *l)
+{
+    if (drop_stale_early_code(l) || l->early_code[0] == '\0')
+        return;
+    char code[AUTH_CODE_MAX + 1];
+    memcpy(code, l->early_code, sizeof code);
+    explicit_bzero(l->early_code, sizeof l->early_code);
+    l->last_code_hash = 0; /* the same code again is this payment's, not a double scan */
+    (void)loop_scan(l, code);
+    explicit_bzero(code, sizeof code);
+}
+
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
 {
     if (l->journal == NULL) {
@@ -516,6 +546,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
             notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK});
         return st != ENGINE_OK ? LOOP_INVALID : LOOP_JOURNAL;
     }
+    scan_early_code(l);
     return LOOP_OK;
 }
 
@@ -550,6 +581,12 @@ enum loop_status loop_scan(struct loop *l, const char *code)
         if (current_busy(l)) {
             notify(l, (struct loop_message){.note = LOOP_NOTE_SCAN_WHILE_BUSY, .code = masked});
             return LOOP_BUSY;
+        }
+        if (strcmp(l->cfg->screen.code_before_amount, "keep") == 0) {
+            snprintf(l->early_code, sizeof l->early_code, "%s", code);
+            l->early_code_at = now;
+            notify(l, (struct loop_message){.note = LOOP_NOTE_CODE_KEPT, .code = masked});
+            return LOOP_OK;
         }
         notify(l, (struct loop_message){.note = LOOP_NOTE_SCAN_BEFORE_AMOUNT, .code = masked});
         return LOOP_IDLE;
@@ -906,6 +943,7 @@ static void retry_held(struct loop *l, struct live *lv)
 static void fire_timers(struct loop *l)
 {
     int64_t now = now_mono(l);
+    (void)drop_stale_early_code(l);
     if (l->recover_failed && now >= l->recover_retry_at) {
         int count;
         (void)loop_recover(l, &count);
@@ -935,6 +973,8 @@ static void fire_timers(struct loop *l)
 static int64_t next_deadline(const struct loop *l)
 {
     int64_t next = l->recover_failed ? l->recover_retry_at : 0;
+    if (l->early_code[0] != '\0' && (next == 0 || l->early_code_at + EARLY_CODE_MS + 1 < next))
+        next = l->early_code_at + EARLY_CODE_MS + 1;
     for (int i = 0; i < l->nlives; i++) {
         const struct live *lv = &l->lives[i];
         int64_t at = lv->retry_at ? lv->retry_at : lv->resume_at ? lv->resume_at : lv->p.timer_at;

@@ -114,6 +114,9 @@ void loop_journal_copied(struct loop *l, const char *identity);
 /* Cashier commands. Each returns LOOP_OK or says why nothing happened (and tells the
  * observer's message in plain words). */
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen);
+/* A code with no payment waiting for it is refused (SCAN_BEFORE_AMOUNT), or, with the
+ * config's screen.code_before_amount "keep", kept (CODE_KEPT, LOOP_OK): the next
+ * loop_start_payment scans it, if it is less than a minute old (else CODE_TOO_OLD). */
 enum loop_status loop_scan(struct loop *l, const char *code);
 enum loop_status loop_abort(struct loop *l);
 /* Refunds (part of) a paid order. key, if not NULL or "", is the caller's idempotency key:

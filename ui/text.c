@@ -37,11 +37,7 @@ static const struct text_row table[T__COUNT] = {
     [T_K_NEW_AMOUNT] = {"next amount", "下一笔金额"},
     [T_CODE_FIRST] = {"That is a payment code: key the amount first, then scan",
                       "这是付款码：请先输入金额，再扫码"},
-    [T_CODE_KEPT] = {"Payment code kept: key the amount and press Enter",
-                     "付款码已保留：请输入金额并按回车"},
     [T_QUICK_LAST] = {"+ last amount %s", "+ 上一笔金额 %s"},
-    [T_CODE_TOO_OLD] = {"The payment code is over a minute old: ask for a fresh one",
-                        "付款码已超过一分钟：请顾客刷新付款码"},
 
     [T_K_AMOUNT] = {"amount", "金额"},
     [T_K_DELETE] = {"delete", "删除"},

@@ -38,8 +38,6 @@ enum text_id {
     T_K_RETRY,
     T_K_NEW_AMOUNT,
     T_CODE_FIRST,
-    T_CODE_KEPT,
-    T_CODE_TOO_OLD,
     T_QUICK_LAST,
     /* key help */
     T_K_AMOUNT,

@@ -308,6 +308,16 @@ def case_code_first(scr, ws):
     assert "amount too large" not in s, s
 
 
+def case_code_kept(scr, ws):
+    """screen.code_before_amount "keep": the code waits for the amount, then pays at once."""
+    scr.type(W(0))
+    scr.keys("Enter")
+    scr.wait("payment code %s kept: key the amount and press Enter" % masked(W(0)))
+    scr.type("12.30")
+    scr.keys("Enter")
+    scr.wait("PAID", "12.30")
+
+
 def case_zh_words(scr, ws):
     """In Chinese: the 503 in Chinese words only, the abandoned amount "not started"."""
     scr.type("5.00")
@@ -333,6 +343,7 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 LANGUAGE = {"zh_busy": "zh", "zh_failed": "zh", "zh_words": "zh"}
 # WeChat Pay's own 15 s before a cancel (the simulator's configs use a lab setting of 1.5 s).
 POLICY = {"abort_wait": {"window_ms": 30000, "min_cancel_ms": 15000}}
+SCREEN = {"code_kept": {"code_before_amount": "keep"}}
 READY = {"en": "enter the amount", "zh": "请输入金额"}
 
 
@@ -341,7 +352,7 @@ def main():
     with harness.Workspace(build) as ws:
         language = LANGUAGE.get(name, "en")
         config = ws.config(policy=POLICY.get(name, {"window_ms": 15000}),
-                           extra={"language": language})
+                           extra={"language": language, "screen": SCREEN.get(name, {})})
         scr = Screen(build, config, name)
         try:
             scr.wait(READY[language])

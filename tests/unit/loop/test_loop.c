@@ -578,6 +578,48 @@ static void gateway_health(void)
     rig_close(&r);
 }
 
+/* A payment code before the amount: refused by default; with screen.code_before_amount
+ * "keep" scanned into the next payment, if less than a minute old. */
+static void code_before_amount(void)
+{
+    snprintf(path, sizeof path, "%s/early.db", dir);
+    struct rig r;
+    if (!rig_open(&r, 1700000000000))
+        return;
+    CHECK_EQ_INT(loop_scan(r.loop, WECHAT_CODE), LOOP_IDLE);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_SCAN_BEFORE_AMOUNT], 1);
+    CHECK_EQ_INT(loop_start_payment(r.loop, 100), LOOP_OK);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_NEW);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 0);
+    CHECK_EQ_INT(loop_abort(r.loop), LOOP_OK);
+
+    snprintf(r.cfg.screen.code_before_amount, sizeof r.cfg.screen.code_before_amount, "keep");
+    advance(&r.clock, 5000); /* past the de-duplication of the same code */
+    CHECK_EQ_INT(loop_scan(r.loop, WECHAT_CODE), LOOP_OK);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_CODE_KEPT], 1);
+    advance(&r.clock, 30000);
+    turn(&r);
+    CHECK_EQ_INT(loop_start_payment(r.loop, 250), LOOP_OK);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 1);
+    CHECK_EQ_INT(fake_gateway_request(r.gateway, 0)->req.amount_fen, 250);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_PAYING);
+    fake_gateway_answer(r.gateway, 0, GW_SUCCESS);
+    turn(&r);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_PAID);
+
+    /* Kept, then a minute passes: dropped and said, and the next payment waits for a scan. */
+    advance(&r.clock, 5000);
+    CHECK_EQ_INT(loop_scan(r.loop, ALIPAY_CODE), LOOP_OK);
+    advance(&r.clock, 60001);
+    turn(&r);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_CODE_TOO_OLD], 1);
+    CHECK_EQ_INT(loop_start_payment(r.loop, 300), LOOP_OK);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_NEW);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 1);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_CODE_TOO_OLD], 1);
+    rig_close(&r);
+}
+
 int main(void)
 {
     /* A write past RLIMIT_FSIZE fails with EFBIG instead of killing the test. */
@@ -595,6 +637,7 @@ int main(void)
     reply_deadline();
     service_hook();
     gateway_health();
+    code_before_amount();
 
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
