@@ -148,9 +148,12 @@ void wdg_center(int y, enum wdg_style style, const char *s)
     wdg_put(y, x, COLS - x, style, s);
 }
 
-int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s)
+/* Lays s out in lines of at most maxw columns, broken at spaces (or anywhere in a line
+ * without one, as Chinese), on at most max_rows rows from y: centred, or from column x. With
+ * draw false it only counts the rows. */
+static int wrap(int y, int x, int maxw, int max_rows, enum wdg_style style, const char *s,
+                bool center, bool draw)
 {
-    int maxw = COLS - 4;
     int rows = 0;
     while (*s && rows < max_rows) {
         /* Find where this line ends: the last space that fits, else the last character. */
@@ -177,12 +180,21 @@ int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s)
         size_t len = (size_t)(end - s) < sizeof line - 1 ? (size_t)(end - s) : sizeof line - 1;
         memcpy(line, s, len);
         line[len] = '\0';
-        wdg_center(y + rows++, style, line);
+        if (draw && center)
+            wdg_center(y + rows, style, line);
+        else if (draw)
+            wdg_put(y + rows, x, maxw, style, line);
+        rows++;
         s = end;
         while (*s == ' ')
             s++;
     }
     return rows;
+}
+
+int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s)
+{
+    return wrap(y, 0, COLS - 4, max_rows, style, s, true, true);
 }
 
 void wdg_right(int y, int right, int maxw, enum wdg_style style, const char *s)
@@ -335,13 +347,15 @@ struct frame wdg_frame(const struct ui_model *m, const struct ui_input *in,
     struct frame f = {.cols = COLS};
     f.top = header(m);
     f.bottom = footer(m, keys, nkeys);
+    /* A long message (a journal problem naming a path) takes a second row, never cut. */
     if (m->message[0] != '\0') {
-        f.bottom--;
-        wdg_put(f.bottom, 1, COLS - 2, m->message_is_error ? WDG_BAD : WDG_WARN, m->message);
+        enum wdg_style style = m->message_is_error ? WDG_BAD : WDG_WARN;
+        f.bottom -= wrap(0, 1, COLS - 2, 2, style, m->message, false, false);
+        wrap(f.bottom, 1, COLS - 2, 2, style, m->message, false, true);
     }
     if (in->error[0] != '\0') {
-        f.bottom--;
-        wdg_put(f.bottom, 1, COLS - 2, WDG_BAD, in->error);
+        f.bottom -= wrap(0, 1, COLS - 2, 2, WDG_BAD, in->error, false, false);
+        wrap(f.bottom, 1, COLS - 2, 2, WDG_BAD, in->error, false, true);
     }
     return f;
 }

@@ -200,6 +200,9 @@ if [ "$(sed -n 2p <<<"$s" | LC_ALL=C.UTF-8 wc -L)" -le 79 ] && [ -z "$(sed -n 3p
     fail "a long scanner name spilled out of its row"
 fi
 ctl "scanner_name Honeywell 1900 (HID POS)"
+# A long message wraps onto a second row instead of being cut at the screen's edge.
+ctl "message journal: the disk is full (database or disk is full); payment T01-20261123-000042 is held until it can be written"
+see "is held until it can be written"
 printf 'message tab\there\n' > "$dir/ctl"
 see "tab here"
 ctl "clear_message"
