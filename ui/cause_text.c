@@ -22,8 +22,8 @@ struct reason_row {
 #define WAIT_ZH        "请顾客稍候：终端正在继续确认。"
 
 static const struct reason_row table[PAY_CAUSE_LAST + 1] = {
-    [PAY_CAUSE_OTHER] = {"the gateway refused the payment (details in the history)",
-                         "网关拒绝了本笔（详情见流水记录）", OTHER_WAY_EN, OTHER_WAY_ZH},
+    [PAY_CAUSE_OTHER] = {"refused by the payment service (the payment's events say why)",
+                         "被支付平台拒绝（原因见本笔事件记录）", OTHER_WAY_EN, OTHER_WAY_ZH},
     [PAY_CAUSE_BALANCE] = {"the customer's balance is not enough", "顾客余额不足", OTHER_WAY_EN,
                            OTHER_WAY_ZH},
     [PAY_CAUSE_CODE_INVALID] = {"the payment code is not valid", "付款码无效", NEW_CODE_EN,
