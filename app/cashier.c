@@ -118,6 +118,11 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     c->m.max_amount_fen = cfg->max_amount_fen;
     refund_guard_init(&c->refunds, &cfg->refund);
     c->m.refund_needs_pin = refund_guard_needs_pin(&c->refunds);
+    c->m.min_cancel_s = (int)(cfg->policy.min_cancel_ms / 1000);
+    c->m.bell = cfg->screen.bell;
+    c->m.quick_fen = cfg->screen.quick_amounts.fen;
+    c->m.quick_n = cfg->screen.quick_amounts.n;
+    c->m.keep_early_code = strcmp(cfg->screen.code_before_amount, "keep") == 0;
     c->dirty = true;
     return c;
 }
@@ -346,8 +351,13 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
     case UI_CMD_NONE:
     case UI_CMD_REDRAW: break;
     case UI_CMD_AMOUNT_ENTERED:
-        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK)
-            c->m.screen = UI_SCREEN_SCAN;
+        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK && c->m.screen != UI_SCREEN_PAYING)
+            c->m.screen = UI_SCREEN_SCAN; /* a kept code may have sent the pay already */
+        break;
+    case UI_CMD_CODE_KEPT:
+        /* No payment waits for it: the loop keeps it for the next (screen.code_before_amount
+         * "keep") and says so. */
+        (void)loop_scan(c->loop, cmd->code);
         break;
     case UI_CMD_SCAN:
         (void)loop_scan(c->loop, cmd->code); /* a refusal arrives as a message */
@@ -444,12 +454,22 @@ static void refresh_printer(struct cashier *c)
 /* The header and the countdown follow the loop every turn; a change means a redraw. */
 static void refresh_model(struct cashier *c)
 {
-    bool reachable = loop_gateway_reachable(c->loop);
+    enum loop_gateway_health health = loop_gateway_health(c->loop);
+    bool reachable = health != LOOP_GATEWAY_DOWN, slow = health == LOOP_GATEWAY_SLOW;
     int pending = loop_background(c->loop);
-    int countdown = 0;
+    int countdown = 0, cancel_wait = 0;
     const struct payment *cur = loop_current(c->loop);
     if (cur && c->m.screen == UI_SCREEN_PAYING && cur->state != PAY_CANCELLING)
         countdown = ui_countdown_seconds(loop_cancel_at(c->loop), loop_now(c->loop));
+    if (cur && c->m.screen == UI_SCREEN_PAYING && cur->abort_requested)
+        cancel_wait = ui_countdown_seconds(loop_earliest_cancel(c->loop), loop_now(c->loop));
+    if (cancel_wait != c->m.cancel_wait_s)
+        c->dirty = true;
+    c->m.cancel_wait_s = cancel_wait;
+    int64_t last = cur ? cur->amount_fen : 0;
+    if (last != c->m.last_amount_fen)
+        c->dirty = true;
+    c->m.last_amount_fen = last;
     bool connected;
     const char *scanner = loop_scanner_status(c->loop, &connected);
     int skew = loop_clock_skew(c->loop);
@@ -466,13 +486,15 @@ static void refresh_model(struct cashier *c)
     c->m.background = c->background;
     c->m.background_n = nbg;
     c->m.clock_skew_s = skew;
-    if (reachable != c->m.gateway_reachable || pending != c->m.pending ||
-        countdown != c->m.countdown_s || connected != c->m.scanner_connected ||
+    if (reachable != c->m.gateway_reachable || slow != c->m.gateway_slow ||
+        pending != c->m.pending || countdown != c->m.countdown_s ||
+        connected != c->m.scanner_connected ||
         strncmp(scanner, c->m.scanner_name, sizeof c->m.scanner_name - 1) != 0)
         c->dirty = true;
     c->m.scanner_connected = connected;
     snprintf(c->m.scanner_name, sizeof c->m.scanner_name, "%s", scanner);
     c->m.gateway_reachable = reachable;
+    c->m.gateway_slow = slow;
     c->m.pending = pending;
     c->m.countdown_s = countdown;
     refresh_printer(c);

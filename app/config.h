@@ -53,6 +53,17 @@ struct config_refund {
     int64_t max_day_fen;
 };
 
+/* The cashier screen's own habits (issue 18: fewer keys, words a cashier understands). */
+#define CONFIG_QUICK_AMOUNTS_MAX 6
+struct config_screen {
+    bool bell;                  /* a short beep on each payment's result */
+    char code_before_amount[8]; /* a payment code scanned before the amount: refuse | keep */
+    struct config_quick_amounts {
+        int64_t fen[CONFIG_QUICK_AMOUNTS_MAX]; /* F1..F6 on the amount screen */
+        int n;
+    } quick_amounts;
+};
+
 struct config {
     char terminal_id[33];
     char journal_path[256];
@@ -66,6 +77,7 @@ struct config {
     struct config_merchant merchant;
     struct config_printer printer;
     struct config_refund refund;
+    struct config_screen screen;
 };
 
 /* Fills *cfg with the defaults (no channel enabled, no terminal id). */

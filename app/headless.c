@@ -461,9 +461,14 @@ static void reply_status(struct headless *h, struct loop *l)
         int64_t cancel_at = loop_cancel_at(l);
         if (cancel_at)
             cJSON_AddNumberToObject(cur, "cancel_in_ms", (double)(cancel_at - loop_now(l)));
+        int64_t earliest = loop_earliest_cancel(l);
+        if (earliest && p->abort_requested)
+            cJSON_AddNumberToObject(cur, "cancel_allowed_in_ms",
+                                    (double)(earliest > loop_now(l) ? earliest - loop_now(l) : 0));
     }
     cJSON_AddNumberToObject(o, "background", loop_background(l));
     cJSON_AddBoolToObject(o, "gateway_reachable", loop_gateway_reachable(l));
+    cJSON_AddStringToObject(o, "gateway", loop_gateway_health_name(loop_gateway_health(l)));
     cJSON_AddBoolToObject(o, "taking_payments", loop_taking_payments(l));
     cJSON_AddNumberToObject(o, "clock_skew_s", loop_clock_skew(l));
     cJSON_AddStringToObject(o, "lab_settings", h->lab);

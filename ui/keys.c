@@ -12,6 +12,7 @@
 
 #include "money.h"
 #include "order_no.h"
+#include "paycode.h"
 #include "text.h"
 #include "view.h"
 
@@ -96,10 +97,12 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
     if (fresh) {
         in->error[0] = '\0';
         in->code[0] = '\0';
-        if (m->screen == UI_SCREEN_READY && (!in->seen || in->screen != UI_SCREEN_SCAN)) {
+        if (m->screen == UI_SCREEN_READY && (!in->seen || in->screen != UI_SCREEN_SCAN) &&
+            !in->amount_carried) {
             in->amount[0] = '\0';
             in->amount_overflow = false;
         }
+        in->amount_carried = false;
         if (m->screen == UI_SCREEN_HISTORY && (!in->seen || in->screen != UI_SCREEN_DETAIL)) {
             in->selected = 0;
             in->first_row = 0;
@@ -132,8 +135,83 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
     in->refund_step = step;
 }
 
+/* Digits too many for an amount that begin as a payment code does: a code from a scanner in
+ * keyboard mode (or typed), never "amount too large". */
+static bool looks_like_code(const char *digits)
+{
+    for (const char *c = digits; *c; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    enum pay_channel ch;
+    enum paycode_status st = paycode_channel(digits, &ch);
+    return st == PAYCODE_OK || st == PAYCODE_BAD_LENGTH;
+}
+
+/* The payment code that ends what was typed (a scanner firing after a digit or two of the
+ * amount), or NULL: the longest valid one wins. */
+static const char *code_at_end(const char *typed)
+{
+    size_t n = strlen(typed);
+    for (size_t len = n; len >= 16; len--) {
+        enum pay_channel ch;
+        if (paycode_channel(typed + n - len, &ch) == PAYCODE_OK)
+            return typed + n - len;
+    }
+    return NULL;
+}
+
+/* Enter after more than an amount was typed: a payment code is refused with a sentence or
+ * handed over to be kept (model.keep_early_code); anything else is "amount too large". The
+ * field starts over either way. */
+static void overflow_enter(struct ui_input *in, const struct ui_model *m, struct ui_command *out)
+{
+    const char *code = code_at_end(in->code);
+    set_cmd(out, UI_CMD_REDRAW);
+    if (code && m->keep_early_code) {
+        set_cmd(out, UI_CMD_CODE_KEPT);
+        snprintf(out->code, sizeof out->code, "%s", code);
+        in->error[0] = '\0';
+    } else if (code) {
+        snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_CODE_FIRST));
+    } else if (looks_like_code(in->code)) {
+        enum pay_channel ch;
+        ui_bad_scan_message(m->lang, paycode_channel(in->code, &ch), in->error, sizeof in->error);
+    } else {
+        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_OVERFLOW));
+        return; /* kept as typed, until Backspace */
+    }
+    explicit_bzero(in->code, sizeof in->code);
+    in->amount[0] = '\0';
+    in->amount_overflow = false;
+}
+
+/* F1..F6 and '+': an amount in one key, checked as a typed one is. */
+static bool one_key_amount(struct ui_input *in, const struct ui_model *m, int k,
+                           struct ui_command *out)
+{
+    int64_t fen = 0;
+    for (int i = 0; i < m->quick_n && i < 6; i++)
+        if (k == KEY_F(i + 1) && m->quick_fen != NULL)
+            fen = m->quick_fen[i];
+    if (k == '+')
+        fen = m->last_amount_fen;
+    if (fen <= 0)
+        return false;
+    if (m->max_amount_fen > 0 && fen > m->max_amount_fen) {
+        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_ABOVE_MAX));
+        set_cmd(out, UI_CMD_REDRAW);
+        return true;
+    }
+    in->error[0] = '\0';
+    set_cmd(out, UI_CMD_AMOUNT_ENTERED);
+    out->fen = fen;
+    return true;
+}
+
 static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
 {
+    if (one_key_amount(in, m, k, out))
+        return;
     enum typed t = NOT_TYPED;
     if (is_amount_char(k))
         t = in->amount_overflow ? FIELD_FULL : amount_key(in->amount, sizeof in->amount, k);
@@ -141,12 +219,22 @@ static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struc
         in->error[0] = '\0';
         set_cmd(out, UI_CMD_REDRAW);
     } else if (t == FIELD_FULL) {
-        /* What did not fit is lost, so what is left is not what was meant: nothing may be
-         * charged from it (a code from a keyboard-mode scanner lands here too). */
+        /* What did not fit is lost from the amount, so nothing may be charged from it; all of
+         * it is kept aside, because a payment code (a keyboard-mode scanner) lands here. */
+        if (!in->amount_overflow)
+            snprintf(in->code, sizeof in->code, "%s", in->amount);
+        field_add(in->code, sizeof in->code, k == ',' ? '.' : k);
         in->amount_overflow = true;
-        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_OVERFLOW));
+        bool code = looks_like_code(in->code);
+        if (code) /* the field shows no digits of a code */
+            in->amount[0] = '\0';
+        snprintf(in->error, sizeof in->error, "%s",
+                 !code                ? text_money_reason(m->lang, MONEY_OVERFLOW)
+                 : m->keep_early_code ? ""
+                                      : text(m->lang, T_CODE_FIRST));
         set_cmd(out, UI_CMD_REDRAW);
     } else if (is_backspace(k) && in->amount_overflow) {
+        explicit_bzero(in->code, sizeof in->code);
         in->amount[0] = '\0';
         in->amount_overflow = false;
         in->error[0] = '\0';
@@ -156,13 +244,13 @@ static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struc
         in->error[0] = '\0';
         set_cmd(out, UI_CMD_REDRAW);
     } else if (k == KEY_ESCAPE) {
+        explicit_bzero(in->code, sizeof in->code);
         in->amount[0] = '\0';
         in->amount_overflow = false;
         in->error[0] = '\0';
         set_cmd(out, UI_CMD_REDRAW);
     } else if (is_enter(k) && in->amount_overflow) {
-        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_OVERFLOW));
-        set_cmd(out, UI_CMD_REDRAW);
+        overflow_enter(in, m, out);
     } else if (is_enter(k)) {
         int64_t fen;
         enum money_status st = money_parse(in->amount, m->max_amount_fen, &fen);
@@ -470,6 +558,30 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k, stru
     }
 }
 
+/* Fewer keys: a digit starts the next amount at once; after a failure R or '+' charges the
+ * same amount again, for the customer's next code. */
+static void on_result(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
+{
+    const struct payment *p = m->payment;
+    if ((k >= '0' && k <= '9') || k == '.' || k == ',') {
+        in->amount[0] = '\0';
+        in->amount_overflow = false;
+        amount_key(in->amount, sizeof in->amount, k);
+        in->amount_carried = true;
+        set_cmd(out, UI_CMD_BACK);
+    } else if ((k == 'r' || k == 'R' || k == '+') && p != NULL && keys_result_retries(p)) {
+        set_cmd(out, UI_CMD_AMOUNT_ENTERED);
+        out->fen = p->amount_fen;
+    } else if (k == KEY_ESCAPE || is_backspace(k) || is_enter(k)) {
+        set_cmd(out, UI_CMD_BACK);
+    }
+}
+
+bool keys_result_retries(const struct payment *p)
+{
+    return (p->state == PAY_FAILED || p->state == PAY_CANCELLED) && p->amount_fen > 0;
+}
+
 void keys_translate(struct ui_input *in, const struct ui_model *m, int key, struct ui_command *out)
 {
     keys_sync(in, m);
@@ -482,7 +594,7 @@ void keys_translate(struct ui_input *in, const struct ui_model *m, int key, stru
     case UI_SCREEN_READY: on_ready(in, m, key, out); return;
     case UI_SCREEN_SCAN: on_scan(in, key, out); return;
     case UI_SCREEN_PAYING: on_paying(in, m, key, out); return;
-    case UI_SCREEN_RESULT:
+    case UI_SCREEN_RESULT: on_result(in, m, key, out); return;
     case UI_SCREEN_EOD:
         if (key == KEY_ESCAPE || is_backspace(key) || is_enter(key))
             set_cmd(out, UI_CMD_BACK);

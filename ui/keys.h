@@ -21,10 +21,11 @@ struct ui_input {
     bool seen; /* a model was seen: screen and refund_step are valid */
     enum ui_screen screen;
     enum ui_refund_step refund_step;
-    char amount[KEYS_AMOUNT_MAX + 1];        /* READY */
-    bool amount_overflow;                    /* READY: more was typed than the field holds */
-    char code[UI_SCAN_MAX + 1];              /* SCAN, PAYING: a code being typed */
-    char order[ORDER_NO_MAX + 1];            /* REFUND, ORDER step */
+    char amount[KEYS_AMOUNT_MAX + 1]; /* READY */
+    bool amount_overflow;             /* READY: more was typed than the field holds */
+    bool amount_carried;              /* RESULT: a digit typed there starts the next amount */
+    char code[UI_SCAN_MAX + 1];       /* SCAN, PAYING: a code being typed */
+    char order[ORDER_NO_MAX + 1];     /* REFUND, ORDER step */
     char refund_amount[KEYS_AMOUNT_MAX + 1]; /* REFUND, AMOUNT step */
     int selected;                            /* HISTORY: the highlighted row */
     int first_row;                           /* HISTORY: the row at the top of the list */
@@ -41,6 +42,9 @@ void keys_sync(struct ui_input *in, const struct ui_model *m);
 
 /* The refund step as shown: a step that needs the order, without one, is the ORDER step. */
 enum ui_refund_step keys_refund_step(const struct ui_model *m);
+
+/* The result screen offers "retry with another code" (R, '+') after a failure or cancel. */
+bool keys_result_retries(const struct payment *p);
 
 /* Translates one key on m's screen. out->type is UI_CMD_NONE for a key that means nothing
  * here, UI_CMD_REDRAW when only the input changed. */

@@ -46,6 +46,7 @@ const char *ui_command_name(enum ui_command_type t)
     case UI_CMD_HISTORY_STATE: return "HISTORY_STATE";
     case UI_CMD_REFUND_FIND: return "REFUND_FIND";
     case UI_CMD_QUIT: return "QUIT";
+    case UI_CMD_CODE_KEPT: return "CODE_KEPT";
     }
     return "?";
 }

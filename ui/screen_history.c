@@ -108,7 +108,7 @@ static void history_row(const struct ui_model *m, const struct columns *c, int y
     wdg_right(y, c->amount_end, 12, style, money_format(p->amount_fen, amount));
     if (p->refunded_fen > 0)
         wdg_right(y, c->refunded_end, 10, style, money_format(p->refunded_fen, refunded));
-    wdg_put(y, c->state, COLS - c->state, style, text(m->lang, st));
+    wdg_put(y, c->state, COLS - c->state, selected ? style : wdg_state_style(p), text(m->lang, st));
 }
 
 static const enum text_id state_words[UI_HS__COUNT] = {
@@ -236,10 +236,12 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
     wdg_put(y, 1, COLS - 2, WDG_TITLE, buf);
     y += 2;
     y += screen_payment_fields(m, p, true, y, f.bottom - y - 3);
-    if (p->last_error[0] != '\0' && y < f.bottom) {
+    /* The cashier's words here; the gateway's own (an HTTP status, a library's message) stay
+     * in the event list below, for whoever looks into it. */
+    if (view_cause(p) != PAY_CAUSE_NONE && y < f.bottom) {
         char why[CAUSE_TEXT_MAX];
         snprintf(buf, sizeof buf, "%s: %s", text(m->lang, T_F_LAST_ERROR),
-                 cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+                 cause_text(m->lang, view_cause(p), why, sizeof why));
         wdg_put(y++, 2, COLS - 4, WDG_WARN, buf);
     }
     y++;

@@ -201,9 +201,9 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
                        money_format(p->amount_fen, total));
             wdg_put(y++, x, w, p->refunded_fen > 0 ? WDG_GOOD : WDG_WARN, buf);
         }
-        if (p->last_error[0] != '\0') {
+        if (view_cause(p) != PAY_CAUSE_NONE) {
             char why[CAUSE_TEXT_MAX];
-            cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
+            cause_text(m->lang, view_cause(p), why, sizeof why);
             wdg_format(buf, sizeof buf, m->lang, T_RES_REASON, why);
             wdg_put(y, x, w, WDG_DIM, buf);
         }

@@ -28,6 +28,17 @@ enum text_id {
     T_SCANNER_NONE,
     T_PENDING,
     T_TOO_SMALL,
+    /* issue 18: words a cashier understands */
+    T_GATEWAY_SLOW,
+    T_RES_TELL,
+    T_STATE_NOT_STARTED,
+    T_ST_CANCEL_WAIT,
+    T_ST_CANCEL_WAIT_NOW,
+    T_ST_PAID_MEANWHILE,
+    T_K_RETRY,
+    T_K_NEW_AMOUNT,
+    T_CODE_FIRST,
+    T_QUICK_LAST,
     /* key help */
     T_K_AMOUNT,
     T_K_DELETE,

@@ -36,7 +36,12 @@
  *           BACK -> abort the NEW payment (nothing was sent), READY (the amount typed stays).
  *   PAYING  ABORT -> engine EV_ABORT; stay on PAYING and show what the engine does.
  *           SCAN(code) -> refused with a message: one payment at a time.
- *   RESULT  BACK -> READY (a fresh amount).
+ *   READY   also: F1..F6 and '+' (a quick amount, the last amount) come as AMOUNT_ENTERED;
+ *           a payment code typed or scanned here is never read as an amount: refused with
+ *           a sentence, or CODE_KEPT(code) when model.keep_early_code (the loop keeps it at
+ *           most 60 s and scans it once the amount is entered).
+ *   RESULT  BACK -> READY (a fresh amount; a digit typed here is the new amount's first).
+ *           After a failure or cancel, R or '+': AMOUNT_ENTERED(the same amount) -> SCAN.
  *   HISTORY SHOW_DETAIL(order_no) -> DETAIL.  HISTORY_FILTER_TOGGLE -> flip
  *           history_unresolved_only and reload.  HISTORY_DAY, HISTORY_PAGE, HISTORY_FIND,
  *           HISTORY_CHANNEL, HISTORY_STATE -> reload with that filter or page.
@@ -116,7 +121,8 @@ struct ui_model {
 
     /* Header, on every screen. */
     char terminal_id[33];
-    bool gateway_reachable;
+    bool gateway_reachable; /* false: the gateway is not answering (no reply, a 5xx) */
+    bool gateway_slow;      /* answering, but slowly (loop_gateway_health) */
     bool scanner_connected;
     char scanner_name[64];   /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
     int pending;             /* unresolved payments being worked on in the background */
@@ -136,11 +142,20 @@ struct ui_model {
     char message[160];
     bool message_is_error;
 
-    int64_t max_amount_fen; /* READY: the terminal's maximum (0 = none) */
+    int64_t max_amount_fen;   /* READY: the terminal's maximum (0 = none) */
+    const int64_t *quick_fen; /* READY: config screen.quick_amounts, keys F1..F6 */
+    int quick_n;
+    int64_t last_amount_fen; /* READY: the last payment's amount, key '+' (0 = none) */
+    bool keep_early_code;    /* READY: a payment code typed before the amount is kept
+                              * (config screen.code_before_amount "keep"), else refused */
+
+    bool bell; /* config screen.bell: a short beep when a payment's result is first shown */
 
     /* SCAN, PAYING, RESULT: the payment at the counter. */
     const struct payment *payment;
-    int countdown_s; /* PAYING: seconds before the automatic cancel; 0 = not shown */
+    int countdown_s;   /* PAYING: seconds before the automatic cancel; 0 = not shown */
+    int cancel_wait_s; /* PAYING, aborted: seconds before the cancel may go (0 = now) */
+    int min_cancel_s;  /* the policy's min_cancel_ms in seconds: why the cancel waits */
 
     /* HISTORY: one page of payments, newest first (storage/reports.h report_history). */
     const struct payment *history;
@@ -215,6 +230,7 @@ enum ui_command_type {
                              * scanned or typed: one order found opens it, several are listed
                              * (step PICK) */
     UI_CMD_QUIT,            /* READY: the cashier wants to close posterm */
+    UI_CMD_CODE_KEPT, /* READY: code, a payment code that came before the amount, to keep */
 };
 
 /* Longer than any payment code, so that a too-long scan arrives too long and is refused as

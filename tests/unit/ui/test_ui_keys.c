@@ -76,14 +76,14 @@ static void ready(void)
     CHECK_EQ_INT(key(&m, 'x'), UI_CMD_NONE);
     CHECK_EQ_INT(key(&m, '+'), UI_CMD_NONE);
     CHECK_EQ_STR(in.amount, "5.5");
-    /* More than the field holds (a code from a keyboard-mode scanner, a stuck key): what is
-     * left is not what was typed, so Enter refuses it, and Backspace starts over. */
+    /* More than the field holds (a stuck key): what is left is not what was typed, so Enter
+     * refuses it, and Backspace starts over. */
     m.max_amount_fen = 0;
     in.amount[0] = '\0';
-    CHECK_EQ_INT(type(&m, "134567890123456"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(type(&m, "999999999999999"), UI_CMD_REDRAW);
     CHECK_EQ_STR(in.error, "");
     CHECK_EQ_INT((int)strlen(in.amount), KEYS_AMOUNT_MAX);
-    CHECK_EQ_INT(type(&m, "789"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(type(&m, "999"), UI_CMD_REDRAW);
     CHECK_EQ_STR(in.error, "amount too large");
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
     CHECK_EQ_STR(in.error, "amount too large");
@@ -92,6 +92,58 @@ static void ready(void)
     CHECK_EQ_STR(in.error, "");
     CHECK_EQ_INT(type(&m, "9\n"), UI_CMD_AMOUNT_ENTERED);
     CHECK_EQ_INT(cmd.fen, 900);
+
+    /* A payment code before the amount (a keyboard-mode scanner, or typed) is a code, never
+     * "amount too large": refused with a sentence, the field left empty... */
+    in.amount[0] = '\0';
+    CHECK_EQ_INT(type(&m, "134567890123456789"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "That is a payment code: key the amount first, then scan");
+    CHECK_EQ_STR(in.amount, "");
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "That is a payment code: key the amount first, then scan");
+    CHECK_EQ_STR(in.code, "");
+    CHECK_EQ_INT(type(&m, "8\n"), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 800);
+    /* ... an Alipay one too, and a code of the wrong length says so; in Chinese as well. */
+    CHECK_EQ_INT(type(&m, "2876543210987654\n"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "That is a payment code: key the amount first, then scan");
+    CHECK_EQ_INT(type(&m, "1345678901234567\n"), UI_CMD_REDRAW);
+    CHECK(strstr(in.error, "Bad scan") != NULL);
+    m.lang = UI_LANG_ZH;
+    CHECK_EQ_INT(type(&m, "134567890123456789\n"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "这是付款码：请先输入金额，再扫码");
+    m.lang = UI_LANG_EN;
+    /* A scanner firing after a digit of the amount: the code at the end is still found. */
+    CHECK_EQ_INT(type(&m, "5134567890123456789\n"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "That is a payment code: key the amount first, then scan");
+    CHECK_EQ_STR(in.amount, "");
+    /* ... or kept (screen.code_before_amount "keep"): handed over on Enter. */
+    m.keep_early_code = true;
+    CHECK_EQ_INT(type(&m, "134567890123456789"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "");
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_CODE_KEPT);
+    CHECK_EQ_STR(cmd.code, "134567890123456789");
+    CHECK_EQ_STR(in.code, "");
+    CHECK_EQ_STR(in.amount, "");
+    m.keep_early_code = false;
+
+    /* Quick amounts on F1..F6, the last amount on '+', within the maximum. */
+    static const int64_t quick[] = {1000, 2000, 5000};
+    m.quick_fen = quick;
+    m.quick_n = 3;
+    CHECK_EQ_INT(key(&m, KEY_F(2)), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 2000);
+    CHECK_EQ_INT(key(&m, KEY_F(4)), UI_CMD_NONE);
+    CHECK_EQ_INT(key(&m, '+'), UI_CMD_NONE); /* no last amount yet */
+    m.last_amount_fen = 1230;
+    CHECK_EQ_INT(key(&m, '+'), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 1230);
+    m.max_amount_fen = 1500;
+    CHECK_EQ_INT(key(&m, KEY_F(3)), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "amount above the terminal's maximum");
+    m.max_amount_fen = 0;
+    m.quick_n = 0;
+    m.last_amount_fen = 0;
 
     CHECK_EQ_INT(key(&m, '/'), UI_CMD_SHOW_HISTORY);
     CHECK_EQ_INT(key(&m, 'h'), UI_CMD_SHOW_HISTORY);
@@ -177,7 +229,30 @@ static void paying(void)
 
     m.screen = UI_SCREEN_RESULT;
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_BACK);
-    CHECK_EQ_INT(key(&m, '7'), UI_CMD_NONE);
+    /* A digit starts the next amount at once: back to READY with the digit typed. */
+    CHECK_EQ_INT(key(&m, '7'), UI_CMD_BACK);
+    m.screen = UI_SCREEN_READY;
+    keys_sync(&in, &m);
+    CHECK_EQ_STR(in.amount, "7");
+    CHECK_EQ_INT(type(&m, ".5\n"), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 750);
+    /* After a failure R (or '+') charges the same amount again, for another code; after a
+     * success it does nothing. */
+    m.screen = UI_SCREEN_RESULT;
+    p.state = PAY_FAILED;
+    p.amount_fen = 1230;
+    CHECK_EQ_INT(key(&m, 'r'), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 1230);
+    p.state = PAY_CANCELLED;
+    CHECK_EQ_INT(key(&m, '+'), UI_CMD_AMOUNT_ENTERED);
+    p.state = PAY_PAID;
+    CHECK_EQ_INT(key(&m, 'R'), UI_CMD_NONE);
+    /* A fresh READY reached otherwise starts from nothing. */
+    CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK);
+    m.screen = UI_SCREEN_READY;
+    keys_sync(&in, &m);
+    CHECK_EQ_STR(in.amount, "");
+    m.screen = UI_SCREEN_RESULT;
     m.screen = UI_SCREEN_EOD;
     CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK);
 }
