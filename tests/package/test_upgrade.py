@@ -21,12 +21,12 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
-import queue
 
 build, src, cpack, from_ref = sys.argv[1:5]
 sys.path.insert(0, os.path.join(src, "tests", "e2e"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the simulator and posterm drivers every e2e test uses)
+from installed_posterm import InstalledPosterm  # noqa: E402
 
 passed = failed = 0
 
@@ -93,22 +93,6 @@ def new_package(tmp):
     if out.returncode != 0:
         sys.exit("release_deb.sh failed: " + out.stderr)
     return out.stdout.strip()
-
-
-class InstalledPosterm(harness.Posterm):
-    """harness.Posterm, but the program the package installed in the scratch root."""
-
-    def __init__(self, exe, config):
-        self.exe = exe
-        self.stretch = harness.slowdown(build)
-        self.log_path = os.path.join(os.path.dirname(config), "posterm.stderr")
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([exe, "--headless", "--config", config],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.log)
-        self.events = queue.Queue()
-        self.seen = []
-        threading.Thread(target=self._read, daemon=True).start()
 
 
 def user_version(journal):
@@ -179,7 +163,7 @@ def upgrade(tmp):
         with open(config, "w") as f:  # keeps the file's owner and mode, as an editor would
             f.write(edited)
 
-        old = InstalledPosterm(os.path.join(root, "usr/bin/posterm"), config)
+        old = InstalledPosterm(os.path.join(root, "usr/bin/posterm"), config, build)
         old.ready()
         paid = old.pay("12.30", harness.alipay_code(0))
         old.wait_state("PAID", paid)
@@ -197,7 +181,7 @@ def upgrade(tmp):
               [l for l in open(passwd) if l.startswith("posterm:")] == user_before)
         check("the journal is still there", os.path.exists(journal))
 
-        new = InstalledPosterm(os.path.join(root, "usr/bin/posterm"), config)
+        new = InstalledPosterm(os.path.join(root, "usr/bin/posterm"), config, build)
         new.ready()
         new.wait_state("PAID", pending, timeout=60)
         since = len(new.seen)
