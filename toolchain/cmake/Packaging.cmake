@@ -117,6 +117,8 @@ set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${_debarch})
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "${POSTERM_DEB_DEPENDS}")
+# The udev rules give the scanner and printer to group posterm; without udev they are inert.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS udev)
 # Lines of at most 80 columns (lintian's extended-description-line-too-long): cpack indents
 # each by one space.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
