@@ -235,6 +235,83 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX print_jobs_pending ON print_jobs(id) WHERE state = 'waiting' OR"
     " state = 'sending';",
+
+    /* v6: cashiers, shifts and the closed day.
+     * - payments and refunds record the cashier signed in when they were made ('' when no
+     *   cashiers are configured), so a shift's handover report counts only its own.
+     * - shifts: one row per sign-in, ended_at 0 while it is open; at most one open.
+     * - z_reports and z_report_totals: the closed days (Z reports), numbered 1, 2, ... with
+     *   no gap, each covering the time since the one before; the triggers refuse every UPDATE
+     *   and DELETE, and totals for any report but the newest, so a closed day never changes.
+     * - print_jobs rebuilt (a CHECK cannot change in place) to take the kinds 'shift' and 'z';
+     *   ref names the shift's id or the Z report's number. */
+    "ALTER TABLE payments ADD COLUMN cashier TEXT NOT NULL DEFAULT ''"
+    " CHECK (length(cashier) <= 32);"
+    "ALTER TABLE refunds ADD COLUMN cashier TEXT NOT NULL DEFAULT ''"
+    " CHECK (length(cashier) <= 32);"
+    "CREATE INDEX payments_cashier ON payments(cashier, created_at);"
+    "CREATE TABLE shifts ("
+    " id INTEGER PRIMARY KEY,"
+    " cashier TEXT NOT NULL CHECK (length(cashier) BETWEEN 1 AND 32),"
+    " name TEXT NOT NULL DEFAULT '' CHECK (length(name) <= 64),"
+    " started_at INTEGER NOT NULL,"
+    " ended_at INTEGER NOT NULL DEFAULT 0 CHECK (ended_at = 0 OR ended_at >= started_at)"
+    ");"
+    "CREATE UNIQUE INDEX shifts_open ON shifts(ended_at) WHERE ended_at = 0;"
+    "CREATE TABLE z_reports ("
+    " number INTEGER PRIMARY KEY CHECK (number >= 1),"
+    " day INTEGER NOT NULL,"
+    " from_at INTEGER NOT NULL,"
+    " closed_at INTEGER NOT NULL CHECK (closed_at >= from_at)"
+    ");"
+    "CREATE TABLE z_report_totals ("
+    " number INTEGER NOT NULL REFERENCES z_reports(number),"
+    " channel TEXT NOT NULL CHECK (channel = 'none' OR channel = 'wechat' OR channel = 'alipay'),"
+    " paid_count INTEGER NOT NULL, refunded_count INTEGER NOT NULL,"
+    " charged_fen INTEGER NOT NULL, refunded_fen INTEGER NOT NULL, net_fen INTEGER NOT NULL,"
+    " unresolved_count INTEGER NOT NULL, referred_count INTEGER NOT NULL,"
+    " PRIMARY KEY (number, channel)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER z_reports_numbered BEFORE INSERT ON z_reports"
+    " WHEN NEW.number <> coalesce((SELECT max(number) FROM z_reports), 0) + 1"
+    " BEGIN SELECT RAISE(ABORT, 'Z reports are numbered without a gap'); END;"
+    "CREATE TRIGGER z_reports_no_update BEFORE UPDATE ON z_reports"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TRIGGER z_reports_no_delete BEFORE DELETE ON z_reports"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TRIGGER z_report_totals_newest BEFORE INSERT ON z_report_totals"
+    " WHEN NEW.number IS NOT (SELECT max(number) FROM z_reports)"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TRIGGER z_report_totals_no_update BEFORE UPDATE ON z_report_totals"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TRIGGER z_report_totals_no_delete BEFORE DELETE ON z_report_totals"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TABLE print_jobs_v6 ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL CHECK (kind = 'sale' OR kind = 'refund' OR kind = 'eod' OR"
+    "  kind = 'shift' OR kind = 'z'),"
+    " order_no TEXT NOT NULL DEFAULT '' CHECK (length(order_no) <= 32),"
+    " refund_no TEXT NOT NULL DEFAULT '' CHECK (length(refund_no) <= 32),"
+    " day INTEGER NOT NULL DEFAULT 0,"
+    " copy TEXT NOT NULL DEFAULT 'customer' CHECK (copy = 'customer' OR copy = 'merchant'),"
+    " state TEXT NOT NULL DEFAULT 'waiting' CHECK (state = 'waiting' OR state = 'sending' OR"
+    "  state = 'printed' OR state = 'unprintable'),"
+    " reprint INTEGER NOT NULL DEFAULT 0 CHECK (reprint = 0 OR reprint = 1),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " sent_at INTEGER NOT NULL DEFAULT 0,"
+    " printed_at INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " ref INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "INSERT INTO print_jobs_v6(id, kind, order_no, refund_no, day, copy, state, reprint,"
+    " attempts, created_at, sent_at, printed_at, last_error)"
+    " SELECT id, kind, order_no, refund_no, day, copy, state, reprint, attempts, created_at,"
+    " sent_at, printed_at, last_error FROM print_jobs;"
+    "DROP TABLE print_jobs;"
+    "ALTER TABLE print_jobs_v6 RENAME TO print_jobs;"
+    "CREATE INDEX print_jobs_pending ON print_jobs(id) WHERE state = 'waiting' OR"
+    " state = 'sending';",
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -265,11 +342,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     /* created_at never changes for an order: a row with another created_at is a different
-     * order that happens to have the same number, and must not be overwritten. */
+     * order that happens to have the same number, and must not be overwritten. Its cashier
+     * is the one who took it: a later save (a background resume in another shift) keeps it. */
     [ST_UPSERT] =
-        "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS ") VALUES "
+        "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS ", cashier) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-        "?20) "
+        "?20, ?21) "
         "ON CONFLICT(order_no) DO UPDATE SET channel = excluded.channel, "
         "amount_fen = excluded.amount_fen, state = excluded.state, "
         "auth_code = excluded.auth_code, code_last4 = excluded.code_last4, "
@@ -288,8 +366,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT] = "INSERT INTO events(order_no, id, at, state, name, detail) VALUES (?1, "
                  "(SELECT coalesce(max(id), 0) + 1 FROM events WHERE order_no = ?1), "
                  "?2, ?3, ?4, ?5)",
-    [ST_REFUND_OPEN] = "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at, idem_key) "
-                       "VALUES (?1, ?2, ?3, 'REFUNDING', ?4, ?5) ON CONFLICT(refund_no) DO NOTHING",
+    [ST_REFUND_OPEN] =
+        "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at, idem_key, cashier) "
+        "VALUES (?1, ?2, ?3, 'REFUNDING', ?4, ?5, ?6) ON CONFLICT(refund_no) DO NOTHING",
     /* Runs before the payment row is updated: a refund that leaves REFUNDING succeeded when
      * the refunded sum grew (by the amount the gateway actually returned), failed otherwise. */
     [ST_REFUND_CLOSE] =
@@ -330,6 +409,7 @@ struct journal {
     bool damaged;       /* a check failed: no more writes */
     bool receipts;      /* journal_save makes the print jobs of sales and refunds */
     bool merchant_copy; /* ... a merchant's copy of each as well */
+    char cashier[JOURNAL_CASHIER_MAX + 1]; /* recorded on new payments and refunds */
     char error[256];
     char identity[9];
     char *path; /* for the background check's own connection */
@@ -1263,6 +1343,11 @@ static void last4_of(const char *code, char out[5])
     out[k] = '\0';
 }
 
+void journal_set_cashier(struct journal *j, const char *cashier)
+{
+    snprintf(j->cashier, sizeof j->cashier, "%s", cashier ? cashier : "");
+}
+
 void journal_set_receipts(struct journal *j, bool on, bool merchant_copy)
 {
     j->receipts = on;
@@ -1369,6 +1454,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 18, p->refund_fen);
         sqlite3_bind_text(st, 19, pay_cause_name(p->last_cause), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 20, p->request_seq);
+        sqlite3_bind_text(st, 21, j->cashier, -1, SQLITE_STATIC);
         rc = run(j, st);
         if (rc == SQLITE_OK && sqlite3_changes(j->db) == 0) {
             if (!sqlite3_get_autocommit(j->db))
@@ -1386,6 +1472,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 3, p->refund_fen);
         sqlite3_bind_int64(st, 4, at);
         sqlite3_bind_text(st, 5, p->refund_key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, j->cashier, -1, SQLITE_STATIC);
         rc = run(j, st);
         if (rc == SQLITE_CONSTRAINT_UNIQUE) {
             run(j, j->st[ST_ROLLBACK]);

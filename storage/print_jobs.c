@@ -9,13 +9,13 @@
 
 #include "journal_sqlite.h"
 
-static const char *const kind_names[] = {"sale", "refund", "eod"};
+static const char *const kind_names[] = {"sale", "refund", "eod", "shift", "z"};
 static const char *const copy_names[] = {"customer", "merchant"};
 static const char *const state_names[] = {"waiting", "sending", "printed", "unprintable"};
 
 #define JOB_COLUMNS                                                                                \
     "id, kind, order_no, refund_no, day, copy, state, reprint, attempts, created_at, sent_at, "    \
-    "printed_at, last_error"
+    "printed_at, last_error, ref"
 
 const char *print_kind_name(enum print_kind k)
 {
@@ -44,7 +44,7 @@ static void copy_text(sqlite3_stmt *st, int col, char *out, size_t len)
 static bool read_job(sqlite3_stmt *st, struct print_job *out)
 {
     memset(out, 0, sizeof *out);
-    int kind = index_of(kind_names, 3, sqlite3_column_text(st, 1));
+    int kind = index_of(kind_names, 5, sqlite3_column_text(st, 1));
     int copy = index_of(copy_names, 2, sqlite3_column_text(st, 5));
     int state = index_of(state_names, 4, sqlite3_column_text(st, 6));
     if (kind < 0 || copy < 0 || state < 0)
@@ -62,6 +62,7 @@ static bool read_job(sqlite3_stmt *st, struct print_job *out)
     out->sent_at = sqlite3_column_int64(st, 10);
     out->printed_at = sqlite3_column_int64(st, 11);
     copy_text(st, 12, out->last_error, sizeof out->last_error);
+    out->ref = sqlite3_column_int64(st, 13);
     return true;
 }
 
@@ -100,8 +101,8 @@ enum journal_status print_job_add(struct journal *j, const struct print_job *job
     sqlite3_stmt *st = NULL;
     enum journal_status status = prepare_write(
         j,
-        "INSERT INTO print_jobs(kind, order_no, refund_no, day, copy, reprint, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO print_jobs(kind, order_no, refund_no, day, copy, reprint, created_at, ref) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         &st);
     if (status != JOURNAL_OK)
         return status;
@@ -113,6 +114,7 @@ enum journal_status print_job_add(struct journal *j, const struct print_job *job
                       SQLITE_STATIC);
     sqlite3_bind_int(st, 6, job->reprint ? 1 : 0);
     sqlite3_bind_int64(st, 7, at);
+    sqlite3_bind_int64(st, 8, job->ref);
     status = write_one(j, st);
     if (status == JOURNAL_OK && id)
         *id = sqlite3_last_insert_rowid(journal_sqlite(j));

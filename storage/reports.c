@@ -115,6 +115,12 @@ static struct report_totals *totals_of(struct report_day *out, const unsigned ch
 enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
                                   struct report_day *out)
 {
+    return report_cashier_totals(j, from, to, NULL, out);
+}
+
+enum journal_status report_cashier_totals(struct journal *j, int64_t from, int64_t to,
+                                          const char *cashier, struct report_day *out)
+{
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = NULL;
     int rc = prepare(j,
@@ -123,12 +129,15 @@ enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
                      " sum(CASE WHEN state IN ('PAID','REFUNDING','REFUNDED') THEN amount_fen "
                      "     ELSE 0 END), "
                      " sum(" JOURNAL_UNRESOLVED "), sum(state = 'REFERRED') "
-                     "FROM payments WHERE created_at >= ?1 AND created_at < ?2 GROUP BY channel",
+                     "FROM payments WHERE created_at >= ?1 AND created_at < ?2 "
+                     "AND (?3 IS NULL OR cashier = ?3) GROUP BY channel",
                      &st);
     if (rc != SQLITE_OK)
         return finish(j, st, rc);
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
+    if (cashier)
+        sqlite3_bind_text(st, 3, cashier, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct report_totals *t = totals_of(out, sqlite3_column_text(st, 0));
         t->paid_count += sqlite3_column_int64(st, 1);
@@ -145,12 +154,15 @@ enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
     rc = prepare(j,
                  "SELECT p.channel, sum(r.amount_fen) FROM refunds AS r "
                  "JOIN payments AS p ON p.order_no = r.order_no "
-                 "WHERE r.state = 'REFUNDED' AND r.at >= ?1 AND r.at < ?2 GROUP BY p.channel",
+                 "WHERE r.state = 'REFUNDED' AND r.at >= ?1 AND r.at < ?2 "
+                 "AND (?3 IS NULL OR r.cashier = ?3) GROUP BY p.channel",
                  &st);
     if (rc != SQLITE_OK)
         return finish(j, st, rc);
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
+    if (cashier)
+        sqlite3_bind_text(st, 3, cashier, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         totals_of(out, sqlite3_column_text(st, 0))->refunded_fen += sqlite3_column_int64(st, 1);
     status = finish(j, st, rc);
