@@ -23,6 +23,7 @@
 #include "journal_lock.h"
 #include "loop.h"
 #include "machine.h"
+#include "pin.h"
 #include "printer.h"
 #include "receipts.h"
 #include "scanner.h"
@@ -72,15 +73,38 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* --hash-pin: one line from stdin, its hash on stdout; the PIN never reaches argv (ps). */
+static int hash_pin(void)
+{
+    char line[64] = "";
+    if (fgets(line, sizeof line, stdin) == NULL) {
+        fprintf(stderr, "posterm: --hash-pin reads the PIN on standard input\n");
+        return 2;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    char hash[PIN_HASH_MAX];
+    enum pin_status st = pin_hash(line, PIN_ITERATIONS, hash, sizeof hash);
+    explicit_bzero(line, sizeof line);
+    if (st != PIN_OK) {
+        fprintf(stderr, "posterm: %s\n", pin_status_reason(st));
+        return 2;
+    }
+    printf("%s\n", hash);
+    return 0;
+}
+
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: posterm [--config FILE] [--journal FILE] [--headless | --init-journal]\n"
+    fprintf(to, "usage: posterm [--config FILE] [--journal FILE] [--headless | --init-journal | "
+                "--hash-pin]\n"
                 "\n"
                 "  -c, --config FILE   settings (JSON; default /etc/posterm/posterm.json)\n"
                 "  -j, --journal FILE  journal database (overrides the config's \"journal\")\n"
                 "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
                 "      --init-journal  make a new journal where there is none or an empty file,\n"
                 "                      then exit (a journal with content is never replaced)\n"
+                "      --hash-pin      read a PIN (4 to 12 digits) on stdin, print its hash for\n"
+                "                      the config's \"cashiers\" (pin_hash), then exit\n"
                 "  -h, --help          this text\n"
                 "  -V, --version       the version\n"
                 "\n"
@@ -241,13 +265,10 @@ int main(int argc, char **argv)
     const char *journal_path = NULL;
     bool headless = false, init_journal = false;
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"journal", required_argument, NULL, 'j'},
-        {"headless", no_argument, NULL, 'H'},
-        {"init-journal", no_argument, NULL, 'I'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"journal", required_argument, NULL, 'j'},
+        {"headless", no_argument, NULL, 'H'},     {"init-journal", no_argument, NULL, 'I'},
+        {"hash-pin", no_argument, NULL, 'P'},     {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "c:j:hV", opts, NULL)) != -1) {
@@ -256,6 +277,7 @@ int main(int argc, char **argv)
         case 'j': journal_path = optarg; break;
         case 'H': headless = true; break;
         case 'I': init_journal = true; break;
+        case 'P': return hash_pin();
         case 'h': usage(stdout); return 0;
         case 'V': printf("posterm %s\n", POSTERM_VERSION); return 0;
         default: usage(stderr); return 2;
