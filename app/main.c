@@ -420,6 +420,7 @@ int main(int argc, char **argv)
             int resumed;
             add_receipts(loop, receipts);
             headless_set_receipts(h, receipts, cfg.printer.eod);
+            headless_set_session(h, &cfg, journal);
             if (journal_notice[0])
                 loop_journal_copied(loop, journal_identity(journal));
             (void)loop_recover(loop, &resumed); /* a failure, or no journal, is reported */
