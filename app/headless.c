@@ -493,44 +493,36 @@ static void export(struct headless *h, struct loop *l, const char *what, const c
             emit_message(h, LOOP_WARN, usage);
         return;
     }
-    struct report_day d;
-    char number[32] = "", cashier[128] = "";
-    struct report_csv r = {.report = what, .number = number, .cashier = cashier, .totals = &d};
+    struct report_csv r;
     enum journal_status st;
     const char *path;
     if (strcmp(what, "x") == 0) {
         int64_t from, to;
-        report_local_day(time(NULL), &from, &to, &r.day);
-        r.from_at = from;
-        r.to_at = wall_ms();
+        int day;
+        struct report_day d;
+        report_local_day(time(NULL), &from, &to, &day);
         path = a;
-        st = report_totals(j, from, to, &d);
+        if ((st = report_totals(j, from, to, &d)) == JOURNAL_OK)
+            report_csv_x(&r, &d, from, wall_ms());
     } else if (strcmp(what, "z") == 0 && all_digits(a)) {
         struct z_report z;
+        path = b;
         st = z_report_get(j, strtoll(a, NULL, 10), &z);
         if (st == JOURNAL_NOT_FOUND) {
             emit_message(h, LOOP_WARN, "export: no such Z report");
             return;
         }
-        d = z.totals;
-        snprintf(number, sizeof number, "Z-%04lld", (long long)z.number);
-        r.day = z.day;
-        r.from_at = z.from_at;
-        r.to_at = z.closed_at;
-        path = b;
+        if (st == JOURNAL_OK)
+            report_csv_z(&r, &z);
     } else if (strcmp(what, "shift") == 0) {
         struct shift s;
+        struct report_day d;
         const char *n = all_digits(a) ? a : NULL;
         path = n ? b : a;
         if (!find_shift(h, j, n, &s))
             return;
-        int64_t from, to;
-        report_local_day(s.started_at / 1000, &from, &to, &r.day);
-        snprintf(number, sizeof number, "%lld", (long long)s.id);
-        snprintf(cashier, sizeof cashier, "%s %s", s.cashier, s.name);
-        r.from_at = s.started_at;
-        r.to_at = s.ended_at;
-        st = shift_totals(j, &s, wall_ms(), &d);
+        if ((st = shift_totals(j, &s, wall_ms(), &d)) == JOURNAL_OK)
+            report_csv_shift(&r, &s, &d);
     } else {
         emit_message(h, LOOP_WARN, usage);
         return;

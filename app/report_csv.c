@@ -3,6 +3,7 @@
  */
 #include "report_csv.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "money.h"
@@ -63,8 +64,69 @@ bool report_csv_write(FILE *out, const struct report_csv *r)
     fputs("report,number,day,from,to,cashier,channel,payments,fully_refunded,charged,refunds,"
           "net,unresolved,left_for_merchant\r\n",
           out);
-    line(out, r, "wechat", &r->totals->channel[CHANNEL_WECHAT]);
-    line(out, r, "alipay", &r->totals->channel[CHANNEL_ALIPAY]);
-    line(out, r, "all", &r->totals->all);
+    line(out, r, "wechat", &r->totals.channel[CHANNEL_WECHAT]);
+    line(out, r, "alipay", &r->totals.channel[CHANNEL_ALIPAY]);
+    line(out, r, "all", &r->totals.all);
     return fflush(out) == 0 && !ferror(out);
+}
+
+static int local_day(int64_t wall_ms)
+{
+    int64_t from, to;
+    int day;
+    report_local_day(wall_ms / 1000, &from, &to, &day);
+    return day;
+}
+
+void report_csv_x(struct report_csv *out, const struct report_day *today, int64_t from_at,
+                  int64_t now)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->report, sizeof out->report, "x");
+    out->day = local_day(now);
+    out->from_at = from_at;
+    out->to_at = now;
+    out->totals = *today;
+}
+
+void report_csv_z(struct report_csv *out, const struct z_report *z)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->report, sizeof out->report, "z");
+    snprintf(out->number, sizeof out->number, "Z-%04lld", (long long)z->number);
+    out->day = z->day;
+    out->from_at = z->from_at;
+    out->to_at = z->closed_at;
+    out->totals = z->totals;
+}
+
+void report_csv_shift(struct report_csv *out, const struct shift *s,
+                      const struct report_day *totals)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->report, sizeof out->report, "shift");
+    snprintf(out->number, sizeof out->number, "%lld", (long long)s->id);
+    snprintf(out->cashier, sizeof out->cashier, "%s %s", s->cashier, s->name);
+    out->day = local_day(s->started_at);
+    out->from_at = s->started_at;
+    out->to_at = s->ended_at;
+    out->totals = *totals;
+}
+
+bool report_csv_file_name(const struct report_csv *r, const char *folder, int64_t now, char *out,
+                          size_t outlen)
+{
+    int n;
+    if (strcmp(r->report, "x") == 0) {
+        time_t t = (time_t)(now / 1000);
+        struct tm tm;
+        char stamp[32];
+        if (!localtime_r(&t, &tm) || strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm) == 0)
+            return false;
+        n = snprintf(out, outlen, "%s/posterm-x-%s.csv", folder, stamp);
+    } else {
+        n = snprintf(out, outlen, "%s/posterm-%s-%s.csv", folder, r->report,
+                     strncmp(r->number, "Z-", 2) == 0 ? r->number + 2 : r->number);
+    }
+    return n > 0 && (size_t)n < outlen;
 }

@@ -28,6 +28,9 @@ struct ui_input {
     int selected;                            /* HISTORY: the highlighted row */
     int first_row;                           /* HISTORY: the row at the top of the list */
     char error[160];                         /* why the last Enter was refused; "" = none */
+    char signin_id[33];                      /* SIGNIN: the cashier number typed */
+    char signin_pin[16];                     /* SIGNIN: the PIN typed (shown as stars) */
+    bool signin_pin_step;                    /* SIGNIN: the id is in, the PIN is next */
 };
 
 /* Follows the model: a screen (or refund step) entered afresh starts with empty fields;

@@ -40,6 +40,12 @@ const char *ui_command_name(enum ui_command_type t)
     case UI_CMD_END_OF_DAY: return "END_OF_DAY";
     case UI_CMD_REPRINT: return "REPRINT";
     case UI_CMD_QUIT: return "QUIT";
+    case UI_CMD_SIGN_IN: return "SIGN_IN";
+    case UI_CMD_SHIFT: return "SHIFT";
+    case UI_CMD_SIGN_OUT: return "SIGN_OUT";
+    case UI_CMD_CLOSE_DAY_START: return "CLOSE_DAY_START";
+    case UI_CMD_CLOSE_DAY: return "CLOSE_DAY";
+    case UI_CMD_EXPORT: return "EXPORT";
     }
     return "?";
 }

@@ -13,6 +13,11 @@ Cases:
               the first), is refused while a payment is unresolved, and stays as stored;
               `export` writes the X, Z and shift reports as CSV (a file, or in the event)
   hash_pin    `posterm --hash-pin` reads the PIN on stdin and prints a hash the config takes
+  screen_en, screen_zh   the cashier screen (tmux, as test_screen.py) in each language: it
+              starts at the sign-in, refuses a wrong PIN, takes a payment for the cashier,
+              shows the handover report (O), saves it as CSV (X) beside the journal, ends the
+              shift (Enter) back to the sign-in, and after a sign-in closes the day from the
+              end of day (*, Z, Enter) as Z-0001, printed, saved as CSV
 """
 import csv
 import io
@@ -20,6 +25,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 
 import harness
 
@@ -260,7 +266,101 @@ def hash_pin_case(build):
     return problems
 
 
-CASES = {"signin": signin, "handover": handover, "close": close, "hash_pin": hash_pin_case}
+WORDS = {
+    "en": {"signin": "Cashier sign-in", "wrong": "Unknown cashier number or wrong PIN",
+           "ready": "enter the amount", "scan": "Scan the customer's payment code",
+           "paid": "PAID", "who": "Cashier: c1 Li Na", "shift": "Shift handover: c1 Li Na",
+           "saved": "Saved:", "ended": "Shift of Li Na ended", "eod": "End of day",
+           "close": "Close the day: Z-0001", "closed": "stored as Z-0001"},
+    "zh": {"signin": "收银员登录", "wrong": "收银员编号或密码错误", "ready": "请输入金额",
+           "scan": "请扫描顾客的付款码", "paid": "收款成功", "who": "收银员：c1 Li Na",
+           "shift": "交班报表：c1 Li Na", "saved": "已保存：", "ended": "Li Na 已交班",
+           "eod": "日结", "close": "日结关账：Z-0001", "closed": "编号 Z-0001"},
+}
+
+
+def screen(build, lang):
+    from test_screen import Screen
+    w = WORDS[lang]
+    problems = []
+    with harness.Workspace(build) as ws:
+        paper = os.path.join(ws.dir, "receipts.txt")
+        extra = cashier_extra(build, paper)
+        extra["language"] = lang
+        scr = Screen(build, ws.config(extra=extra), "shifts-" + lang)
+        try:
+            scr.wait(w["signin"])
+            scr.type("c1")
+            scr.keys("Enter")
+            scr.type("1111")
+            scr.keys("Enter")
+            scr.wait(w["wrong"])
+            if "1111" in scr.text() or PIN in scr.text():
+                problems.append("a PIN shows on the screen")
+            scr.type("c1")
+            scr.keys("Enter")
+            scr.type(PIN)
+            shown = scr.text()
+            if PIN in shown:
+                problems.append("the PIN shows as typed")
+            scr.keys("Enter")
+            scr.wait(w["ready"], w["who"])
+            scr.type("8.80")
+            scr.keys("Enter")
+            scr.wait(w["scan"])
+            scr.type(harness.wechat_code(0))
+            scr.keys("Enter")
+            scr.wait(w["paid"])
+            scr.keys("Enter")
+            scr.wait(w["ready"])
+            scr.type("o")
+            text = scr.wait(w["shift"], "8.80")
+            scr.type("x")
+            text = scr.wait(w["saved"])
+            saved = [f for f in os.listdir(ws.dir) if f.startswith("posterm-shift-")]
+            if len(saved) != 1 or "8.80" not in open(os.path.join(ws.dir, saved[0])).read():
+                problems.append("the shift's CSV beside the journal: %s" % saved)
+            scr.keys("Enter")
+            scr.wait(w["signin"], w["ended"])
+            deadline = time.time() + 20
+            while "SHIFT HANDOVER" not in open(paper).read() and time.time() < deadline:
+                time.sleep(0.1)
+            if "SHIFT HANDOVER" not in open(paper).read() and "交班报表" not in open(paper).read():
+                problems.append("the handover did not print")
+
+            scr.type("c2")
+            scr.keys("Enter")
+            scr.type("1357")
+            scr.keys("Enter")
+            scr.wait(w["ready"])
+            scr.type("*")
+            scr.wait(w["eod"])
+            scr.type("z")
+            scr.wait(w["close"])
+            scr.keys("Enter")
+            scr.wait(w["closed"], "8.80")
+            scr.type("x")
+            scr.wait(w["saved"])
+            if not os.path.exists(os.path.join(ws.dir, "posterm-z-0001.csv")):
+                problems.append("no posterm-z-0001.csv beside the journal")
+            scr.keys("Enter")
+            scr.wait(w["ready"])
+            scr.keys("F10")
+        except AssertionError as e:
+            problems.append(str(e))
+        finally:
+            scr.close()
+        db = sqlite3.connect(ws.journal)
+        if [r[0] for r in db.execute("SELECT cashier FROM payments")] != ["c1"]:
+            problems.append("the payment's cashier in the journal")
+        if db.execute("SELECT count(*) FROM z_reports").fetchone()[0] != 1:
+            problems.append("one Z report expected in the journal")
+        db.close()
+    return problems
+
+
+CASES = {"signin": signin, "handover": handover, "close": close, "hash_pin": hash_pin_case,
+         "screen_en": lambda b: screen(b, "en"), "screen_zh": lambda b: screen(b, "zh")}
 
 if __name__ == "__main__":
     sys.exit(harness.run_cases("test_shifts.py", CASES, sys.argv))
