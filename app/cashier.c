@@ -331,7 +331,7 @@ static void sign_out(struct cashier *c)
         return;
     }
     if (c->receipts && receipts_shift_report(c->receipts, ended.id) != RECEIPTS_OK)
-        set_message(c, true, T_REPRINT_FAILED);
+        set_message(c, true, T_REPORT_PRINT_FAILED);
     else
         set_message(c, false, T_SHIFT_ENDED, ended.name[0] ? ended.name : ended.cashier);
     c->m.cashier[0] = c->m.cashier_name[0] = '\0';
@@ -380,7 +380,7 @@ static void close_day(struct cashier *c)
     }
     c->m.z_closed = true;
     if (c->receipts && receipts_z_report(c->receipts, c->z.number) != RECEIPTS_OK)
-        set_message(c, true, T_REPRINT_FAILED);
+        set_message(c, true, T_REPORT_PRINT_FAILED);
 }
 
 /* The report on screen as CSV, in the journal's folder; the message says where. */

@@ -175,6 +175,9 @@ static const struct text_row table[T__COUNT] = {
                         "无法关账：日志写入失败"},
     [T_EXPORTED] = {"Saved: %s", "已保存：%s"},
     [T_EXPORT_FAILED] = {"Could not save %s", "无法保存 %s"},
+    [T_REPORT_PRINT_FAILED] = {"The report could not be queued for printing: the journal did "
+                               "not take it",
+                               "报表无法加入打印队列：日志写入失败"},
     [T_K_NEXT_FIELD] = {"next", "下一步"},
     [T_K_CASHIER_NO] = {"cashier number, then PIN", "收银员编号，然后密码"},
     [T_K_SIGN_IN] = {"sign in", "登录"},

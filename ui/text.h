@@ -165,6 +165,7 @@ enum text_id {
     T_CLOSE_FAILED,
     T_EXPORTED,
     T_EXPORT_FAILED,
+    T_REPORT_PRINT_FAILED,
     T_K_NEXT_FIELD,
     T_K_CASHIER_NO,
     T_K_SIGN_IN,
