@@ -158,6 +158,8 @@ static void on_receipts(void *ctx, const struct receipts_event *e)
         cJSON_AddStringToObject(o, "order", e->job->order_no);
         if (e->job->refund_no[0])
             cJSON_AddStringToObject(o, "refund", e->job->refund_no);
+        if (e->job->ref)
+            cJSON_AddNumberToObject(o, "ref", (double)e->job->ref);
         cJSON_AddStringToObject(o, "copy",
                                 e->job->copy == PRINT_MERCHANT ? "merchant" : "customer");
         cJSON_AddBoolToObject(o, "reprint", e->job->reprint);
