@@ -591,6 +591,8 @@ static void command(struct headless *h, struct loop *l, char *line)
         reprint(h, arg1);
     } else if (strcmp(verb, "signin") == 0 && h->has_session) {
         sign_in(h, arg1, arg2);
+        if (arg2)
+            explicit_bzero(arg2, strlen(arg2)); /* the PIN leaves no copy in the line buffer */
     } else if (strcmp(verb, "signout") == 0 && h->has_session) {
         sign_out(h, l);
     } else if (strcmp(verb, "shift") == 0) {

@@ -5,7 +5,8 @@
 
 Cases:
   signin      with cashiers configured, amount and refund are refused until one signs in; a
-              wrong PIN and an unknown id get the same answer; five wrong PINs lock the sign-in
+              wrong PIN and an unknown id get the same answer; five wrong PINs lock the sign-in;
+              a shift left open by a stop is taken up by its cashier and ended by another's
   handover    two cashiers one after the other: each payment and refund records its cashier
               (journal), each handover report counts only its own (one refunds the other's
               sale), and the report prints on the virtual printer
@@ -85,16 +86,50 @@ def signin(build):
             pt.kill()
 
         pt = start(ws, cashier_extra(build))
+        first = None
         try:
             since = len(pt.seen)
             pt.send("signin c1 %s" % PIN)
             ev = pt.wait(lambda e: e.get("event") == "signin", what="signed in", since=since)
+            first = ev["shift"]
             if ev["cashier"] != "c1" or ev["name"] != "Li Na":
                 problems.append("sign-in event: %s" % ev)
             if pt.status()["cashier"] != "c1":
                 problems.append("status does not name the signed-in cashier")
             order = pt.pay("3.00", harness.wechat_code(0))
             pt.wait_state("PAID", order)
+            pt.send("quit")  # the shift stays open, as after a power cut
+            pt.finish()
+        except AssertionError as e:
+            problems.append(str(e))
+        finally:
+            pt.kill()
+
+        # The same cashier takes the shift up again; another one ends it first.
+        pt = start(ws, cashier_extra(build))
+        try:
+            pt.send("signin c1 %s" % PIN)
+            again = pt.wait(lambda e: e.get("event") == "signin", what="c1 again")
+            if again["shift"] != first:
+                problems.append("c1's open shift was not taken up: %s then %s"
+                                % (first, again["shift"]))
+            pt.send("quit")
+            pt.finish()
+        except AssertionError as e:
+            problems.append(str(e))
+        finally:
+            pt.kill()
+        pt = start(ws, cashier_extra(build))
+        try:
+            pt.send("signin c2 1357")
+            other = pt.wait(lambda e: e.get("event") == "signin", what="c2 in")
+            if other["shift"] == first:
+                problems.append("c2 signed into c1's shift")
+            since = len(pt.seen)
+            pt.send("shift %s" % first)
+            old = pt.wait(lambda e: e.get("event") == "shift", what="c1's shift", since=since)
+            if not old["ended_at"] or old["all"]["charged"] != "3.00":
+                problems.append("c1's shift after c2 signed in: %s" % old)
             pt.send("quit")
             pt.finish()
         except AssertionError as e:
