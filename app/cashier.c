@@ -13,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "history_view.h"
+#include "money.h"
+#include "refund_guard.h"
 #include "report_csv.h"
 #include "reports.h"
 #include "session.h"
@@ -21,7 +24,6 @@
 #include "ui.h"
 #include "zreports.h"
 
-#define HISTORY_MAX      200
 #define REFUND_REPEAT_MS (5 * 60 * 1000) /* "the same refund again?" within 5 minutes */
 #define EVENTS_MAX       64
 #define UNRESOLVED_MAX   50
@@ -35,7 +37,6 @@ struct cashier {
     bool dirty;
 
     struct payment current; /* copy of the loop's current payment */
-    struct payment history[HISTORY_MAX];
     struct journal_event events[EVENTS_MAX];
     struct payment detail;
     struct payment refund; /* the order being refunded */
@@ -50,6 +51,9 @@ struct cashier {
     struct shift shift;
     struct report_day shift_totals;
     struct z_report z;
+    struct history_view history_view;             /* the history's day, filters and pages */
+    struct payment candidates[UI_CANDIDATES_MAX]; /* the orders a refund's search found */
+    struct refund_guard refunds;                  /* limits and the supervisor's PIN */
 };
 
 /* The message line, worded by ui/text in the cashier's language (id's conversions take the
@@ -121,6 +125,13 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     snprintf(c->m.terminal_id, sizeof c->m.terminal_id, "%s", cfg->terminal_id);
     config_lab_settings(cfg, c->m.lab_settings, sizeof c->m.lab_settings);
     c->m.max_amount_fen = cfg->max_amount_fen;
+    refund_guard_init(&c->refunds, &cfg->refund);
+    c->m.refund_needs_pin = refund_guard_needs_pin(&c->refunds);
+    c->m.min_cancel_s = (int)(cfg->policy.min_cancel_ms / 1000);
+    c->m.bell = cfg->screen.bell;
+    c->m.quick_fen = cfg->screen.quick_amounts.fen;
+    c->m.quick_n = cfg->screen.quick_amounts.n;
+    c->m.keep_early_code = strcmp(cfg->screen.code_before_amount, "keep") == 0;
     c->dirty = true;
     return c;
 }
@@ -162,15 +173,8 @@ static bool journal_usable(struct cashier *c)
 
 static void load_history(struct cashier *c)
 {
-    int64_t from, to;
-    int day;
-    report_local_day(time(NULL), &from, &to, &day);
-    struct collect col = {c->history, 0, HISTORY_MAX};
-    if (report_payments(loop_journal(c->loop), from, to, c->m.history_unresolved_only,
-                        collect_payment, &col) != JOURNAL_OK)
+    if (history_view_load(&c->history_view, &c->m, loop_journal(c->loop)) != JOURNAL_OK)
         set_message(c, true, T_HISTORY_UNREADABLE);
-    c->m.history = c->history;
-    c->m.history_n = col.n;
 }
 
 struct collect_events {
@@ -242,6 +246,74 @@ static void refund_lookup(struct cashier *c, const char *order_no)
     c->m.screen = UI_SCREEN_REFUND;
 }
 
+static int collect_candidate(void *ctx, const struct payment *p)
+{
+    struct cashier *c = ctx;
+    if (c->m.refund_candidates_n == UI_CANDIDATES_MAX)
+        return 1;
+    c->candidates[c->m.refund_candidates_n++] = *p;
+    return 0;
+}
+
+/* The orders a payment code's last four digits (cmd->code) or an order number's last digits
+ * (cmd->order_no) name: one opens, several are listed to pick from. */
+static void refund_find(struct cashier *c, const struct ui_command *cmd)
+{
+    struct journal *j = loop_journal(c->loop);
+    c->m.refund_candidates = c->candidates;
+    c->m.refund_candidates_n = 0;
+    c->m.refund_by_code = cmd->code[0] != '\0';
+    enum journal_status st;
+    if (c->m.refund_by_code) {
+        struct report_filter f = {0};
+        snprintf(f.last4, sizeof f.last4, "%.4s", cmd->code);
+        st = report_history(j, &f, NULL, UI_CANDIDATES_MAX, collect_candidate, c, NULL, NULL);
+    } else {
+        st = report_find_short(j, cmd->order_no, UI_CANDIDATES_MAX, collect_candidate, c);
+    }
+    if (st != JOURNAL_OK) {
+        set_message(c, true, T_HISTORY_UNREADABLE);
+    } else if (c->m.refund_candidates_n == 0) {
+        if (c->m.refund_by_code)
+            set_message(c, true, T_REF_NONE_BY_CODE, cmd->code);
+        else
+            set_message(c, true, T_REF_NONE_BY_ORDER, cmd->order_no);
+    } else if (c->m.refund_candidates_n == 1) {
+        c->m.refund_candidates_n = 0;
+        refund_lookup(c, c->candidates[0].order_no);
+    } else {
+        c->m.refund_step = UI_REFUND_PICK;
+    }
+}
+
+/* The refund the cashier confirmed, within the limits and with the supervisor's PIN when one
+ * is asked for; a refusal says why in the cashier's language. */
+static void refund_confirmed(struct cashier *c, const struct ui_command *cmd)
+{
+    struct refund_decision d;
+    char a[MONEY_TEXT_MAX], b[MONEY_TEXT_MAX];
+    enum loop_status st =
+        refund_guarded(&c->refunds, c->loop, cmd->order_no, cmd->fen, NULL, cmd->code, &d);
+    switch (d.verdict) {
+    case REFUND_ALLOWED: break;
+    case REFUND_PIN_NEEDED: set_message(c, true, T_REF_PIN_NEEDED); return;
+    case REFUND_PIN_WRONG:
+        set_message(c, true, T_REF_PIN_WRONG, d.tries_left, REFUND_PIN_LOCK_MS / 1000);
+        return;
+    case REFUND_PIN_LOCKED: set_message(c, true, T_REF_PIN_LOCKED, d.locked_s); return;
+    case REFUND_ABOVE_MAX:
+        set_message(c, true, T_REF_ABOVE_MAX, money_format(d.limit_fen, a));
+        return;
+    case REFUND_ABOVE_DAY:
+        set_message(c, true, T_REF_ABOVE_DAY, money_format(d.limit_fen, a),
+                    money_format(d.left_fen, b));
+        return;
+    case REFUND_NO_JOURNAL: set_message(c, true, T_REF_NO_SUMS); return;
+    }
+    if (st == LOOP_OK || c->refund.state == PAY_REFUNDING)
+        c->m.refund_step = UI_REFUND_SENT;
+}
+
 /* BACK means one step back on the refund screen and "leave" elsewhere (ui.h's table). */
 static void go_back(struct cashier *c)
 {
@@ -256,9 +328,10 @@ static void go_back(struct cashier *c)
     case UI_SCREEN_REFUND:
         if (c->m.refund_step == UI_REFUND_CONFIRM) {
             c->m.refund_step = UI_REFUND_AMOUNT;
-        } else if (c->m.refund_step == UI_REFUND_AMOUNT) {
+        } else if (c->m.refund_step == UI_REFUND_AMOUNT || c->m.refund_step == UI_REFUND_PICK) {
             c->m.refund_step = UI_REFUND_ORDER;
             c->m.refund_payment = NULL;
+            c->m.refund_candidates_n = 0;
         } else {
             c->m.screen = UI_SCREEN_READY;
         }
@@ -425,8 +498,13 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
     case UI_CMD_NONE:
     case UI_CMD_REDRAW: break;
     case UI_CMD_AMOUNT_ENTERED:
-        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK)
-            c->m.screen = UI_SCREEN_SCAN;
+        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK && c->m.screen != UI_SCREEN_PAYING)
+            c->m.screen = UI_SCREEN_SCAN; /* a kept code may have sent the pay already */
+        break;
+    case UI_CMD_CODE_KEPT:
+        /* No payment waits for it: the loop keeps it for the next (screen.code_before_amount
+         * "keep") and says so. */
+        (void)loop_scan(c->loop, cmd->code);
         break;
     case UI_CMD_SCAN:
         (void)loop_scan(c->loop, cmd->code); /* a refusal arrives as a message */
@@ -435,13 +513,19 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
     case UI_CMD_ABORT: (void)loop_abort(c->loop); break;
     case UI_CMD_SHOW_HISTORY:
         if (journal_usable(c)) {
+            history_view_open(&c->history_view, &c->m, time(NULL));
             load_history(c);
             c->m.screen = UI_SCREEN_HISTORY;
         }
         break;
     case UI_CMD_HISTORY_FILTER_TOGGLE:
-        c->m.history_unresolved_only = !c->m.history_unresolved_only;
-        load_history(c);
+    case UI_CMD_HISTORY_DAY:
+    case UI_CMD_HISTORY_PAGE:
+    case UI_CMD_HISTORY_FIND:
+    case UI_CMD_HISTORY_CHANNEL:
+    case UI_CMD_HISTORY_STATE:
+        if (journal_usable(c) && history_view_apply(&c->history_view, &c->m, cmd, time(NULL)))
+            load_history(c);
         break;
     case UI_CMD_SHOW_DETAIL:
         if (journal_usable(c))
@@ -456,17 +540,17 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
         if (journal_usable(c))
             refund_lookup(c, cmd->order_no);
         break;
+    case UI_CMD_REFUND_FIND:
+        if (journal_usable(c))
+            refund_find(c, cmd);
+        break;
     case UI_CMD_REFUND_REQUEST:
         c->m.refund_fen = cmd->fen;
         c->m.refund_repeats =
             loop_refund_repeats(c->loop, cmd->order_no, cmd->fen, REFUND_REPEAT_MS);
         c->m.refund_step = UI_REFUND_CONFIRM;
         break;
-    case UI_CMD_REFUND_CONFIRM:
-        if (loop_refund(c->loop, cmd->order_no, cmd->fen, NULL) == LOOP_OK ||
-            c->refund.state == PAY_REFUNDING)
-            c->m.refund_step = UI_REFUND_SENT;
-        break;
+    case UI_CMD_REFUND_CONFIRM: refund_confirmed(c, cmd); break;
     case UI_CMD_END_OF_DAY:
         if (journal_usable(c)) {
             show_end_of_day(c);
@@ -532,12 +616,22 @@ static void refresh_printer(struct cashier *c)
 /* The header and the countdown follow the loop every turn; a change means a redraw. */
 static void refresh_model(struct cashier *c)
 {
-    bool reachable = loop_gateway_reachable(c->loop);
+    enum loop_gateway_health health = loop_gateway_health(c->loop);
+    bool reachable = health != LOOP_GATEWAY_DOWN, slow = health == LOOP_GATEWAY_SLOW;
     int pending = loop_background(c->loop);
-    int countdown = 0;
+    int countdown = 0, cancel_wait = 0;
     const struct payment *cur = loop_current(c->loop);
     if (cur && c->m.screen == UI_SCREEN_PAYING && cur->state != PAY_CANCELLING)
         countdown = ui_countdown_seconds(loop_cancel_at(c->loop), loop_now(c->loop));
+    if (cur && c->m.screen == UI_SCREEN_PAYING && cur->abort_requested)
+        cancel_wait = ui_countdown_seconds(loop_earliest_cancel(c->loop), loop_now(c->loop));
+    if (cancel_wait != c->m.cancel_wait_s)
+        c->dirty = true;
+    c->m.cancel_wait_s = cancel_wait;
+    int64_t last = cur ? cur->amount_fen : 0;
+    if (last != c->m.last_amount_fen)
+        c->dirty = true;
+    c->m.last_amount_fen = last;
     bool connected;
     const char *scanner = loop_scanner_status(c->loop, &connected);
     int skew = loop_clock_skew(c->loop);
@@ -554,13 +648,15 @@ static void refresh_model(struct cashier *c)
     c->m.background = c->background;
     c->m.background_n = nbg;
     c->m.clock_skew_s = skew;
-    if (reachable != c->m.gateway_reachable || pending != c->m.pending ||
-        countdown != c->m.countdown_s || connected != c->m.scanner_connected ||
+    if (reachable != c->m.gateway_reachable || slow != c->m.gateway_slow ||
+        pending != c->m.pending || countdown != c->m.countdown_s ||
+        connected != c->m.scanner_connected ||
         strncmp(scanner, c->m.scanner_name, sizeof c->m.scanner_name - 1) != 0)
         c->dirty = true;
     c->m.scanner_connected = connected;
     snprintf(c->m.scanner_name, sizeof c->m.scanner_name, "%s", scanner);
     c->m.gateway_reachable = reachable;
+    c->m.gateway_slow = slow;
     c->m.pending = pending;
     c->m.countdown_s = countdown;
     if (c->m.screen == UI_SCREEN_SIGNIN) {

@@ -25,8 +25,9 @@
 
 #include "money.h"
 #include "order_no.h"
+#include "pin.h"
 
-enum field_type { F_STRING, F_INT, F_BOOL, F_MONEY, F_USB_ID, F_CHOICE };
+enum field_type { F_STRING, F_INT, F_BOOL, F_MONEY, F_USB_ID, F_CHOICE, F_MONEY_LIST };
 
 struct field {
     const char *key; /* dotted path, e.g. "policy.window_ms" */
@@ -106,6 +107,14 @@ static const struct field fields[] = {
     {"printer.native_qr", F_BOOL, AT(printer.native_qr), 0, 0, NULL},
     {"printer.merchant_copy", F_BOOL, AT(printer.merchant_copy), 0, 0, NULL},
     {"printer.eod", F_BOOL, AT(printer.eod), 0, 0, NULL},
+
+    {"refund.supervisor_pin_hash", F_STRING, AT(refund.supervisor_pin_hash), 0, 0, NULL},
+    {"refund.max_amount", F_MONEY, AT(refund.max_fen), 1, INT64_C(100000000000), NULL},
+    {"refund.max_day_amount", F_MONEY, AT(refund.max_day_fen), 1, INT64_C(100000000000), NULL},
+    {"screen.bell", F_BOOL, AT(screen.bell), 0, 0, NULL},
+    {"screen.code_before_amount", F_CHOICE, AT(screen.code_before_amount), 0, 0, "refuse|keep"},
+    {"screen.quick_amounts", F_MONEY_LIST, AT(screen.quick_amounts), 1, INT64_C(100000000000),
+     NULL},
 };
 
 void config_defaults(struct config *cfg)
@@ -133,6 +142,8 @@ void config_defaults(struct config *cfg)
     cfg->printer.paper_mm = 58;
     cfg->printer.native_qr = true;
     cfg->printer.eod = true;
+    cfg->screen.bell = true;
+    snprintf(cfg->screen.code_before_amount, sizeof cfg->screen.code_before_amount, "refuse");
 }
 
 static bool fail(char *err, size_t errlen, const char *file, const char *key, const char *fmt, ...)
@@ -231,6 +242,24 @@ static bool set_field(struct config *cfg, const struct field *f, const cJSON *v,
         if (st != MONEY_OK)
             return fail(err, errlen, file, f->key, "%s", money_status_reason(st));
         *(int64_t *)dst = fen;
+        return true;
+    }
+    case F_MONEY_LIST: {
+        struct config_quick_amounts *q = (struct config_quick_amounts *)dst;
+        if (!cJSON_IsArray(v))
+            return fail(err, errlen, file, f->key, "must be a list of amounts such as [\"10.00\"]");
+        if (cJSON_GetArraySize(v) > CONFIG_QUICK_AMOUNTS_MAX)
+            return fail(err, errlen, file, f->key, "at most %d amounts", CONFIG_QUICK_AMOUNTS_MAX);
+        q->n = 0;
+        for (const cJSON *a = v->child; a; a = a->next) {
+            int64_t fen;
+            enum money_status st =
+                cJSON_IsString(a) ? money_parse(a->valuestring, f->max, &fen) : MONEY_GARBAGE;
+            if (st != MONEY_OK)
+                return fail(err, errlen, file, f->key, "amount %d: %s", q->n + 1,
+                            money_status_reason(st));
+            q->fen[q->n++] = fen;
+        }
         return true;
     }
     case F_USB_ID: {
@@ -798,6 +827,11 @@ static bool check_whole(const struct config *cfg, const char *file, char *err, s
           require(w->platform_serial, file, "wechat.platform_serial", err, errlen) &&
           require(w->apiv3_key_file, file, "wechat.apiv3_key_file", err, errlen)))
         return false;
+    if (cfg->refund.supervisor_pin_hash[0] &&
+        !pin_hash_well_formed(cfg->refund.supervisor_pin_hash))
+        return fail(err, errlen, file, "refund.supervisor_pin_hash",
+                    "%s; make one with posterm --hash-pin (the PIN is read from standard input)",
+                    pin_status_reason(PIN_BAD_HASH));
     return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen);
 }
 

@@ -54,6 +54,25 @@ struct config_cashier {
     char pin_hash[PIN_HASH_MAX];
 };
 
+/* Refunds: limits in fen (0 = none) and the supervisor's PIN hash (pin.h; "" = no PIN
+ * asked). */
+struct config_refund {
+    char supervisor_pin_hash[PIN_HASH_MAX];
+    int64_t max_fen;
+    int64_t max_day_fen;
+};
+
+/* The cashier screen's own habits (issue 18: fewer keys, words a cashier understands). */
+#define CONFIG_QUICK_AMOUNTS_MAX 6
+struct config_screen {
+    bool bell;                  /* a short beep on each payment's result */
+    char code_before_amount[8]; /* a payment code scanned before the amount: refuse | keep */
+    struct config_quick_amounts {
+        int64_t fen[CONFIG_QUICK_AMOUNTS_MAX]; /* F1..F6 on the amount screen */
+        int n;
+    } quick_amounts;
+};
+
 struct config {
     char terminal_id[33];
     char journal_path[256];
@@ -69,6 +88,8 @@ struct config {
     /* "cashiers": none configured = no sign-in, payments record no cashier */
     struct config_cashier cashiers[CONFIG_CASHIERS_MAX];
     int cashier_count;
+    struct config_refund refund;
+    struct config_screen screen;
 };
 
 /* The configured cashier with this id, or NULL. */

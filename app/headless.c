@@ -16,6 +16,7 @@
 
 #include "money.h"
 #include "paycode.h"
+#include "refund_guard.h"
 #include "report_csv.h"
 #include "reports.h"
 #include "session.h"
@@ -36,6 +37,7 @@ struct headless {
     bool print_eod;
     struct session session; /* who is signed in (headless_set_session) */
     bool has_session;
+    struct refund_guard refunds; /* limits and the supervisor's PIN (no rules: none) */
 };
 
 static void emit(struct headless *h, cJSON *obj)
@@ -219,6 +221,257 @@ static void reprint(struct headless *h, const char *order_no)
     emit_message(h, LOOP_WARN, text);
 }
 
+void headless_set_refund_rules(struct headless *h, const struct config_refund *rules)
+{
+    refund_guard_init(&h->refunds, rules);
+}
+
+/* Local time as "2026-12-07 15:30:02"; a JSON null when at is 0 (not happened). */
+static void add_time(cJSON *o, const char *key, int64_t at_ms)
+{
+    if (at_ms <= 0) {
+        cJSON_AddNullToObject(o, key);
+        return;
+    }
+    time_t t = (time_t)(at_ms / 1000);
+    struct tm tm;
+    char text[32];
+    localtime_r(&t, &tm);
+    strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+    cJSON_AddStringToObject(o, key, text);
+}
+
+/* A history row: the payment with its start (created) and finish (the last change of a
+ * payment no longer owed work; null while it is) labelled. */
+static int add_history_row(void *ctx, const struct payment *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return 1;
+    add_payment(o, p);
+    add_time(o, "started", p->created_at);
+    add_time(o, "finished", pay_state_unresolved(p->state) ? 0 : p->updated_at);
+    cJSON_AddItemToArray(ctx, o);
+    return 0;
+}
+
+#define HISTORY_PAGE     20
+#define HISTORY_PAGE_MAX 100
+
+/* "today", "all", or a day as yyyymmdd or yyyy-mm-dd: the filter's period. */
+static bool history_day(const char *s, struct report_filter *f, int *yyyymmdd)
+{
+    int64_t from, to;
+    if (strcmp(s, "all") == 0)
+        return true;
+    if (strcmp(s, "today") == 0) {
+        report_local_day(time(NULL), &f->from, &f->to, yyyymmdd);
+        return true;
+    }
+    int y, m, d;
+    char end;
+    if (!(sscanf(s, "%4d%2d%2d%c", &y, &m, &d, &end) == 3 && strlen(s) == 8) &&
+        !(sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &end) == 3 && strlen(s) == 10))
+        return false;
+    if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > 31)
+        return false;
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12, .tm_isdst = -1};
+    time_t noon = mktime(&tm);
+    if (noon == (time_t)-1 || tm.tm_mday != d)
+        return false;
+    report_local_day((int64_t)noon, &from, &to, yyyymmdd);
+    f->from = from;
+    f->to = to;
+    return true;
+}
+
+/* Reads the filters of a history or find command (args[0..n)) into f, *after, *limit. */
+static bool history_args(struct headless *h, struct journal *j, char **args, int n,
+                         struct report_filter *f, struct report_cursor *after, int *limit, int *day)
+{
+    char text[320];
+    int i = 0;
+    if (i < n && (strcmp(args[i], "all") == 0 || strcmp(args[i], "today") == 0 ||
+                  (args[i][0] >= '0' && args[i][0] <= '9'))) {
+        if (!history_day(args[i], f, day)) {
+            snprintf(text, sizeof text, "history: %s is no day (yyyymmdd, today or all)", args[i]);
+            emit_message(h, LOOP_WARN, text);
+            return false;
+        }
+        i++;
+    }
+    for (; i < n; i += 2) {
+        const char *key = args[i], *val = i + 1 < n ? args[i + 1] : NULL;
+        bool ok = val != NULL;
+        if (ok && strcmp(key, "amount") == 0) {
+            ok = money_parse(val, 0, &f->amount_fen) == MONEY_OK;
+        } else if (ok && strcmp(key, "last4") == 0) {
+            ok = strlen(val) == 4 && strspn(val, "0123456789") == 4;
+            if (ok)
+                snprintf(f->last4, sizeof f->last4, "%s", val);
+        } else if (ok && strcmp(key, "channel") == 0) {
+            f->by_channel = true;
+            f->channel = pay_channel_from_name(val);
+            ok = f->channel != CHANNEL_NONE;
+        } else if (ok && strcmp(key, "state") == 0) {
+            f->by_state = strcmp(val, "unresolved") != 0;
+            f->unresolved_only = !f->by_state;
+            ok = !f->by_state || pay_state_from_name(val, &f->state);
+        } else if (ok && strcmp(key, "after") == 0) {
+            struct payment p;
+            ok = journal_load(j, val, &p) == JOURNAL_OK;
+            if (ok) {
+                after->created_at = p.created_at;
+                snprintf(after->order_no, sizeof after->order_no, "%s", p.order_no);
+            }
+        } else if (ok && strcmp(key, "limit") == 0) {
+            char *end = NULL;
+            long v = strtol(val, &end, 10);
+            ok = *end == '\0' && v >= 1 && v <= HISTORY_PAGE_MAX;
+            *limit = (int)v;
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            snprintf(text, sizeof text,
+                     "history: %s %s: usage: history [yyyymmdd|today|all] [amount 12.50] "
+                     "[last4 1234] [channel wechat|alipay] [state PAID|...|unresolved] "
+                     "[after ORDER] [limit 1-100]",
+                     key, val ? val : "");
+            emit_message(h, LOOP_WARN, text);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* history [day] [filters...]: one page of payments, newest first, and where the next starts. */
+static void reply_history(struct headless *h, struct loop *l, char **args, int n, const char *event)
+{
+    struct journal *j = loop_journal(l);
+    if (j == NULL) {
+        emit_message(h, LOOP_ERROR, "history: the journal is unavailable");
+        return;
+    }
+    struct report_filter f = {0};
+    struct report_cursor after = {0}, next;
+    int limit = HISTORY_PAGE, day = 0;
+    if (!history_args(h, j, args, n, &f, &after, &limit, &day))
+        return;
+    cJSON *o = event_object(event);
+    if (day)
+        cJSON_AddNumberToObject(o, "day", day);
+    cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+    bool more = false;
+    enum journal_status st =
+        report_history(j, &f, &after, limit, add_history_row, rows, &next, &more);
+    if (st != JOURNAL_OK) {
+        cJSON_Delete(o);
+        emit_message(h, LOOP_ERROR, journal_status_reason(st));
+        return;
+    }
+    cJSON_AddBoolToObject(o, "more", more);
+    if (more)
+        cJSON_AddStringToObject(o, "next", next.order_no);
+    emit(h, o);
+}
+
+#define SHORT_CANDIDATES 10
+
+/* The orders a short form names (report_find_short), as "found" rows; *n counts them and
+ * only gets the order number when there is exactly one. */
+static enum journal_status find_short(struct journal *j, const char *typed, cJSON *rows, int *n)
+{
+    enum journal_status st = report_find_short(j, typed, SHORT_CANDIDATES, add_history_row, rows);
+    *n = cJSON_GetArraySize(rows);
+    return st;
+}
+
+/* find last4 NNNN | find order NNNNNN: the candidates, newest first. */
+static void reply_find(struct headless *h, struct loop *l, char **args, int n)
+{
+    struct journal *j = loop_journal(l);
+    if (j == NULL) {
+        emit_message(h, LOOP_ERROR, "find: the journal is unavailable");
+        return;
+    }
+    if (n == 2 && strcmp(args[0], "last4") == 0) {
+        reply_history(h, l, args, n, "found");
+        return;
+    }
+    if (n != 2 || strcmp(args[0], "order") != 0 || !report_short_valid(args[1])) {
+        emit_message(h, LOOP_WARN,
+                     "usage: find last4 NNNN (a payment code's last four digits) | find order "
+                     "NNNNNN (the last digits of an order number)");
+        return;
+    }
+    cJSON *o = event_object("found");
+    cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+    int found = 0;
+    enum journal_status st = find_short(j, args[1], rows, &found);
+    if (st != JOURNAL_OK) {
+        cJSON_Delete(o);
+        emit_message(h, LOOP_ERROR, journal_status_reason(st));
+        return;
+    }
+    cJSON_AddBoolToObject(o, "more", false);
+    emit(h, o);
+}
+
+/* refund ORDER|SHORT AMOUNT [KEY] [pin NNNN]: a short form must name one order. */
+static void refund(struct headless *h, struct loop *l, char **args, int n)
+{
+    int64_t fen;
+    const char *key = NULL, *pin = NULL;
+    bool ok = n >= 2 && money_parse(args[1], 0, &fen) == MONEY_OK;
+    for (int i = 2; ok && i < n; i++) {
+        if (strcmp(args[i], "pin") == 0 && i + 1 < n && pin == NULL)
+            pin = args[++i];
+        else if (key == NULL && i == 2)
+            key = args[i];
+        else
+            ok = false;
+    }
+    if (!ok) {
+        emit_message(h, LOOP_WARN,
+                     "usage: refund <order or its last digits> <amount> [key] "
+                     "[pin NNNN]");
+        return;
+    }
+    char order[ORDER_NO_MAX + 1], text[320];
+    snprintf(order, sizeof order, "%s", args[0]);
+    struct journal *j = loop_journal(l);
+    if (j && report_short_valid(args[0])) {
+        cJSON *o = event_object("found");
+        cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+        int found = 0;
+        if (find_short(j, args[0], rows, &found) != JOURNAL_OK || found != 1) {
+            if (found > 1) {
+                cJSON_AddBoolToObject(o, "more", false);
+                emit(h, o);
+                snprintf(text, sizeof text,
+                         "refund: %d orders end so in %s: give more digits or the full number",
+                         found, args[0]);
+            } else {
+                cJSON_Delete(o);
+                snprintf(text, sizeof text, "refund: no order number ends in %s", args[0]);
+            }
+            emit_message(h, LOOP_WARN, text);
+            return;
+        }
+        snprintf(order, sizeof order, "%s",
+                 cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "order")->valuestring);
+        cJSON_Delete(o);
+    }
+    /* The key makes a retried command safe: the same key returns the first refund's
+     * result and sends nothing. */
+    struct refund_decision d;
+    if (refund_guarded(&h->refunds, l, order, fen, key, pin, &d) == LOOP_INVALID &&
+        d.verdict != REFUND_ALLOWED)
+        emit_message(h, LOOP_WARN, refund_decision_text(&d, text, sizeof text));
+}
+
 static void reply_status(struct headless *h, struct loop *l)
 {
     cJSON *o = event_object("status");
@@ -229,9 +482,14 @@ static void reply_status(struct headless *h, struct loop *l)
         int64_t cancel_at = loop_cancel_at(l);
         if (cancel_at)
             cJSON_AddNumberToObject(cur, "cancel_in_ms", (double)(cancel_at - loop_now(l)));
+        int64_t earliest = loop_earliest_cancel(l);
+        if (earliest && p->abort_requested)
+            cJSON_AddNumberToObject(cur, "cancel_allowed_in_ms",
+                                    (double)(earliest > loop_now(l) ? earliest - loop_now(l) : 0));
     }
     cJSON_AddNumberToObject(o, "background", loop_background(l));
     cJSON_AddBoolToObject(o, "gateway_reachable", loop_gateway_reachable(l));
+    cJSON_AddStringToObject(o, "gateway", loop_gateway_health_name(loop_gateway_health(l)));
     cJSON_AddBoolToObject(o, "taking_payments", loop_taking_payments(l));
     cJSON_AddNumberToObject(o, "clock_skew_s", loop_clock_skew(l));
     cJSON_AddStringToObject(o, "lab_settings", h->lab);
@@ -571,18 +829,22 @@ static void command(struct headless *h, struct loop *l, char *line)
     } else if (strcmp(verb, "abort") == 0) {
         if (loop_abort(l) != LOOP_OK)
             emit_message(h, LOOP_WARN, "nothing to abort");
-    } else if (strcmp(verb, "refund") == 0) {
-        if (!may_work(h))
+    } else if (strcmp(verb, "refund") == 0 || strcmp(verb, "history") == 0 ||
+               strcmp(verb, "find") == 0) {
+        if (strcmp(verb, "refund") == 0 && !may_work(h))
             return;
-        int64_t fen;
-        enum money_status ms = money_parse(arg2, 0, &fen);
-        if (arg1 == NULL || ms != MONEY_OK) {
-            emit_message(h, LOOP_WARN, "usage: refund <order> <amount> [key]");
-            return;
-        }
-        /* The key makes a retried command safe: the same key returns the first refund's
-         * result and sends nothing. */
-        (void)loop_refund(l, arg1, fen, arg3);
+        char *args[16] = {arg1, arg2, arg3};
+        int n = 0;
+        while (n < 3 && args[n])
+            n++;
+        while (n >= 3 && n < 16 && (args[n] = strtok_r(NULL, " \t\r", &save)) != NULL)
+            n++;
+        if (strcmp(verb, "refund") == 0)
+            refund(h, l, args, n);
+        else if (strcmp(verb, "history") == 0)
+            reply_history(h, l, args, n, "history");
+        else
+            reply_find(h, l, args, n);
     } else if (strcmp(verb, "status") == 0) {
         reply_status(h, l);
     } else if (strcmp(verb, "eod") == 0) {
@@ -620,8 +882,8 @@ static void command(struct headless *h, struct loop *l, char *line)
         h->quit = true;
     } else {
         emit_message(h, LOOP_WARN,
-                     "unknown command (amount, scan, abort, refund, status, eod, print, signin, "
-                     "signout, shift, close, z, export, quit)");
+                     "unknown command (amount, scan, abort, refund, history, find, status, eod, "
+                     "print, signin, signout, shift, close, z, export, quit)");
     }
 }
 

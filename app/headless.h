@@ -51,6 +51,11 @@ void headless_set_session(struct headless *h, const struct config *cfg, struct j
 
 /* Runs until quit, end of input with nothing unresolved, or *stop becomes non-zero.
  * Returns 0, or 1 when reading input failed. */
+struct config_refund;
+
+/* Refund limits and the supervisor's PIN (app/refund_guard.h); without this call none. */
+void headless_set_refund_rules(struct headless *h, const struct config_refund *rules);
+
 int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *stop);
 
 #endif

@@ -28,6 +28,7 @@
 #define CLOCK_SKEW_MAX_S  300 /* WeChat refuses a signature more than 5 minutes off */
 #define POLL_FDS_MAX      96  /* the gateway's sockets (64 at most), the scanner's, the front's */
 #define RESUME_SPACING_MS 20
+#define EARLY_CODE_MS     60000 /* a payment code is valid for one minute */
 
 struct live {
     struct payment p;
@@ -37,6 +38,8 @@ struct live {
     struct gw_reply held_reply;
     const char *event;  /* name of the last transition journaled, for the observer */
     int64_t resume_at;  /* loaded from the journal: when to resume it (0 = running) */
+    int64_t sent_at;    /* monotonic ms the request out now was handed over (0 = none out) */
+    uint32_t sent_id;   /* ... and its request id, whose reply ends the wait */
     bool submit_failed; /* the gateway client refused the last request outright */
     enum gw_op failed_op;
     uint32_t failed_id;
@@ -56,9 +59,14 @@ struct loop {
     int nlives, cap;
     int current; /* index into lives, or -1 */
 
-    uint64_t last_code_hash; /* the last scan, hashed: the code itself is not kept */
+    uint64_t last_code_hash;            /* the last scan, hashed: the code itself is not kept */
+    char early_code[AUTH_CODE_MAX + 1]; /* screen.code_before_amount "keep": a code scanned
+                                         * before the amount, for the next payment ("" none) */
+    int64_t early_code_at;
     int64_t last_code_at;
     bool reachable;
+    int64_t rtt_ms[LOOP_GATEWAY_RTT_KEPT]; /* the last answers' round trips, newest at rtt_n-1 */
+    int rtt_n;
     bool recover_failed; /* unresolved payments could not all be read: no new payment */
     int64_t recover_retry_at;
     int clock_skew_s;        /* the gateway's clock minus ours, when past CLOCK_SKEW_MAX_S */
@@ -147,6 +155,7 @@ void loop_close(struct loop *l)
 {
     if (l == NULL)
         return;
+    explicit_bzero(l->early_code, sizeof l->early_code);
     free(l->lives);
     free(l);
 }
@@ -202,6 +211,8 @@ static void carry_out(struct loop *l, struct live *lv, const struct engine_actio
                  * queries or cancels, never pays again). */
                 explicit_bzero(lv->p.auth_code, sizeof lv->p.auth_code);
             }
+            lv->sent_at = st == GATEWAY_OK ? now_mono(l) : 0;
+            lv->sent_id = req.request_id;
             explicit_bzero(&req, sizeof req);
             if (st != GATEWAY_OK) {
                 /* Answered as UNKNOWN on the next turn of the loop, never recursively. */
@@ -301,7 +312,7 @@ static enum engine_status step(struct loop *l, struct live *lv, struct engine_ev
     if (referred)
         notify(l, (struct loop_message){.note = LOOP_NOTE_REFERRED,
                                         .order_no = next.order_no,
-                                        .detail = next.last_error});
+                                        .cause = next.last_cause});
     return ENGINE_OK;
 }
 
@@ -440,6 +451,31 @@ static void watch_journal_check(struct loop *l)
            (struct loop_message){.note = LOOP_NOTE_JOURNAL_DAMAGED, .journal = st, .detail = why});
 }
 
+/* A kept code goes when it is a minute old, scanned or not: the wallet refuses it by then. */
+static bool drop_stale_early_code(struct loop *l)
+{
+    if (l->early_code[0] == '\0' || now_mono(l) - l->early_code_at <= EARLY_CODE_MS)
+        return false;
+    char masked[AUTH_CODE_MAX + 1];
+    paycode_mask(l->early_code, masked, sizeof masked);
+    explicit_bzero(l->early_code, sizeof l->early_code);
+    notify(l, (struct loop_message){.note = LOOP_NOTE_CODE_TOO_OLD, .code = masked});
+    return true;
+}
+
+/* The new payment takes the code kept for it, as if scanned now. */
+static void scan_early_code(struct loop *l)
+{
+    if (drop_stale_early_code(l) || l->early_code[0] == '\0')
+        return;
+    char code[AUTH_CODE_MAX + 1];
+    memcpy(code, l->early_code, sizeof code);
+    explicit_bzero(l->early_code, sizeof l->early_code);
+    l->last_code_hash = 0; /* the same code again is this payment's, not a double scan */
+    (void)loop_scan(l, code);
+    explicit_bzero(code, sizeof code);
+}
+
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
 {
     if (l->journal == NULL) {
@@ -510,6 +546,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
             notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK});
         return st != ENGINE_OK ? LOOP_INVALID : LOOP_JOURNAL;
     }
+    scan_early_code(l);
     return LOOP_OK;
 }
 
@@ -544,6 +581,12 @@ enum loop_status loop_scan(struct loop *l, const char *code)
         if (current_busy(l)) {
             notify(l, (struct loop_message){.note = LOOP_NOTE_SCAN_WHILE_BUSY, .code = masked});
             return LOOP_BUSY;
+        }
+        if (strcmp(l->cfg->screen.code_before_amount, "keep") == 0) {
+            snprintf(l->early_code, sizeof l->early_code, "%s", code);
+            l->early_code_at = now;
+            notify(l, (struct loop_message){.note = LOOP_NOTE_CODE_KEPT, .code = masked});
+            return LOOP_OK;
         }
         notify(l, (struct loop_message){.note = LOOP_NOTE_SCAN_BEFORE_AMOUNT, .code = masked});
         return LOOP_IDLE;
@@ -723,9 +766,43 @@ int64_t loop_cancel_at(const struct loop *l)
     return p ? engine_cancel_deadline(p, &l->cfg->policy) : 0;
 }
 
+int64_t loop_earliest_cancel(const struct loop *l)
+{
+    const struct payment *p = loop_current(l);
+    if (p == NULL || (p->state != PAY_PAYING && p->state != PAY_QUERYING))
+        return 0;
+    return p->sent_mono + l->cfg->policy.min_cancel_ms;
+}
+
 bool loop_gateway_reachable(const struct loop *l)
 {
     return l->reachable;
+}
+
+enum loop_gateway_health loop_gateway_health(const struct loop *l)
+{
+    if (!l->reachable)
+        return LOOP_GATEWAY_DOWN;
+    /* A request out for longer than "slow" already tells, before its reply comes. */
+    int64_t now = now_mono(l);
+    for (int i = 0; i < l->nlives; i++)
+        if (l->lives[i].sent_at != 0 && now - l->lives[i].sent_at > LOOP_GATEWAY_SLOW_MS)
+            return LOOP_GATEWAY_SLOW;
+    int64_t sum = 0;
+    for (int i = 0; i < l->rtt_n; i++)
+        sum += l->rtt_ms[i];
+    return l->rtt_n > 0 && sum / l->rtt_n > LOOP_GATEWAY_SLOW_MS ? LOOP_GATEWAY_SLOW
+                                                                 : LOOP_GATEWAY_ONLINE;
+}
+
+const char *loop_gateway_health_name(enum loop_gateway_health h)
+{
+    switch (h) {
+    case LOOP_GATEWAY_ONLINE: return "online";
+    case LOOP_GATEWAY_SLOW: return "slow";
+    case LOOP_GATEWAY_DOWN: return "down";
+    }
+    return "?";
 }
 
 int loop_clock_skew(const struct loop *l)
@@ -795,6 +872,31 @@ static void check_clock(struct loop *l, const struct gw_reply *r)
     }
 }
 
+/* An HTTP 503 or a reply that cannot be believed leaves the cashier exactly where a dropped
+ * connection does: the gateway is not answering. */
+static bool reply_unusable(const struct gw_reply *r)
+{
+    return r->unreachable || (r->kind == GW_UNKNOWN &&
+                              (r->cause == PAY_CAUSE_NO_ANSWER || r->cause == PAY_CAUSE_BAD_REPLY));
+}
+
+/* The gateway's health from each reply: usable or not, and how long its request was out. */
+static void note_round_trip(struct loop *l, struct live *lv, const struct gw_reply *r)
+{
+    l->reachable = !reply_unusable(r);
+    if (lv == NULL || lv->sent_at == 0 || lv->sent_id != r->request_id)
+        return;
+    int64_t rtt = now_mono(l) - lv->sent_at;
+    lv->sent_at = 0;
+    if (!l->reachable)
+        return;
+    if (l->rtt_n == LOOP_GATEWAY_RTT_KEPT) {
+        memmove(l->rtt_ms, l->rtt_ms + 1, (LOOP_GATEWAY_RTT_KEPT - 1) * sizeof l->rtt_ms[0]);
+        l->rtt_n--;
+    }
+    l->rtt_ms[l->rtt_n++] = rtt;
+}
+
 static void deliver_replies(struct loop *l)
 {
     struct gw_reply r;
@@ -816,9 +918,9 @@ static void deliver_replies(struct loop *l)
         step(l, lv, &ev, STEP_HOLD, NULL);
     }
     while (gateway_next_reply(l->gateway, &r)) {
-        l->reachable = !r.unreachable;
         check_clock(l, &r);
         struct live *lv = find_live(l, r.order_no);
+        note_round_trip(l, lv, &r);
         if (lv == NULL || lv->has_held_reply)
             continue; /* nothing waits for it, or its payment holds the one it waits for */
         struct engine_event ev = {.type = EV_REPLY, .reply = &r};
@@ -841,6 +943,7 @@ static void retry_held(struct loop *l, struct live *lv)
 static void fire_timers(struct loop *l)
 {
     int64_t now = now_mono(l);
+    (void)drop_stale_early_code(l);
     if (l->recover_failed && now >= l->recover_retry_at) {
         int count;
         (void)loop_recover(l, &count);
@@ -870,6 +973,8 @@ static void fire_timers(struct loop *l)
 static int64_t next_deadline(const struct loop *l)
 {
     int64_t next = l->recover_failed ? l->recover_retry_at : 0;
+    if (l->early_code[0] != '\0' && (next == 0 || l->early_code_at + EARLY_CODE_MS + 1 < next))
+        next = l->early_code_at + EARLY_CODE_MS + 1;
     for (int i = 0; i < l->nlives; i++) {
         const struct live *lv = &l->lives[i];
         int64_t at = lv->retry_at ? lv->retry_at : lv->resume_at ? lv->resume_at : lv->p.timer_at;

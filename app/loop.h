@@ -69,6 +69,7 @@ struct loop_message {
     enum paycode_status paycode;
     enum engine_status engine;
     enum journal_status journal;
+    enum pay_cause cause;       /* why a payment ended, worded by the note (never last_error) */
     const char *journal_reason; /* journal_status_reason(journal), set by the loop */
     const char *detail; /* technical words kept in English (SQLite's error, a terminal id) */
 };
@@ -113,6 +114,9 @@ void loop_journal_copied(struct loop *l, const char *identity);
 /* Cashier commands. Each returns LOOP_OK or says why nothing happened (and tells the
  * observer's message in plain words). */
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen);
+/* A code with no payment waiting for it is refused (SCAN_BEFORE_AMOUNT), or, with the
+ * config's screen.code_before_amount "keep", kept (CODE_KEPT, LOOP_OK): the next
+ * loop_start_payment scans it, if it is less than a minute old (else CODE_TOO_OLD). */
 enum loop_status loop_scan(struct loop *l, const char *code);
 enum loop_status loop_abort(struct loop *l);
 /* Refunds (part of) a paid order. key, if not NULL or "", is the caller's idempotency key:
@@ -140,8 +144,23 @@ int loop_clock_skew(const struct loop *l);
 /* Monotonic ms now, and the current payment's automatic-cancel moment (0 = none). */
 int64_t loop_now(const struct loop *l);
 int64_t loop_cancel_at(const struct loop *l);
-/* False after the gateway last failed to answer at all; true after any answer. */
+/* The current payment's earliest cancel (monotonic ms): its pay request's departure plus the
+ * policy's min_cancel_ms (WeChat Pay refuses a cancel sooner). 0 when it is not being paid
+ * (PAYING or QUERYING). After an abort the cancel waits for this moment. */
+int64_t loop_earliest_cancel(const struct loop *l);
+/* False after the gateway last failed to answer usably: no HTTP answer at all, or an answer
+ * that cannot be believed (an HTTP 503, a broken signature); true after any other answer. */
 bool loop_gateway_reachable(const struct loop *l);
+
+/* The gateway as the cashier sees it. DOWN: as loop_gateway_reachable false. SLOW: answering,
+ * but the mean round trip of the last LOOP_GATEWAY_RTT_KEPT answers, or the wait of a request
+ * still out, is above LOOP_GATEWAY_SLOW_MS. ONLINE otherwise (and before any request). */
+enum loop_gateway_health { LOOP_GATEWAY_ONLINE, LOOP_GATEWAY_SLOW, LOOP_GATEWAY_DOWN };
+#define LOOP_GATEWAY_SLOW_MS  2000
+#define LOOP_GATEWAY_RTT_KEPT 3
+enum loop_gateway_health loop_gateway_health(const struct loop *l);
+/* "online", "slow", "down" (headless status). */
+const char *loop_gateway_health_name(enum loop_gateway_health h);
 struct journal *loop_journal(const struct loop *l);
 /* The scanner's line for the screen ("" without one: the keyboard types codes); *connected
  * as it stands. */

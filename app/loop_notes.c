@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cause_text.h"
 #include "money.h"
 #include "text.h"
 
@@ -61,6 +62,15 @@ static const char *channel_words(enum loop_lang lang, enum pay_channel c)
     return text_channel(lang == LOOP_LANG_ZH ? UI_LANG_ZH : UI_LANG_EN, c);
 }
 
+/* Why a payment ended, in the cashier's words (ui/cause_text.c): never the drivers' English,
+ * which stays in the journal and the log. */
+static const char *cause_words(enum loop_lang lang, enum pay_cause c)
+{
+    enum ui_lang ui = lang == LOOP_LANG_ZH ? UI_LANG_ZH : UI_LANG_EN;
+    const char *w = cause_text_entry(ui, c);
+    return w ? w : cause_text_entry(ui, PAY_CAUSE_OTHER);
+}
+
 /* detail is "behind" or "ahead" (the loop's check_clock). */
 static const char *clock_side_words(enum loop_lang lang, const char *detail)
 {
@@ -85,6 +95,7 @@ static const char *clock_side_words(enum loop_lang lang, const char *detail)
 #define V_CHANNEL    channel_words(lang, m->channel)
 #define V_STATE      pick(lang, text_state(UI_LANG_ZH, m->state), pay_state_name(m->state))
 #define V_CLOCK_SIDE clock_side_words(lang, m->detail)
+#define V_CAUSE      cause_words(lang, m->cause)
 
 /* Where both literals of a row meet their values: the attribute makes the compiler check each
  * against the same arguments. */

@@ -73,7 +73,8 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* --hash-pin: one line from stdin, its hash on stdout; the PIN never reaches argv (ps). */
+/* --hash-pin: one line from stdin, its hash on stdout (a cashier's pin_hash or
+ * refund.supervisor_pin_hash); the PIN never reaches argv, which others read in ps. */
 static int hash_pin(void)
 {
     char line[64] = "";
@@ -95,16 +96,17 @@ static int hash_pin(void)
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: posterm [--config FILE] [--journal FILE] [--headless | --init-journal | "
-                "--hash-pin]\n"
+    fprintf(to, "usage: posterm [--config FILE] [--journal FILE] [--headless | --init-journal]\n"
+                "       posterm --hash-pin < PIN\n"
                 "\n"
                 "  -c, --config FILE   settings (JSON; default /etc/posterm/posterm.json)\n"
                 "  -j, --journal FILE  journal database (overrides the config's \"journal\")\n"
                 "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
                 "      --init-journal  make a new journal where there is none or an empty file,\n"
                 "                      then exit (a journal with content is never replaced)\n"
-                "      --hash-pin      read a PIN (4 to 12 digits) on stdin, print its hash for\n"
-                "                      the config's \"cashiers\" (pin_hash), then exit\n"
+                "      --hash-pin      read a PIN (4 to 12 digits) on standard input, print its\n"
+                "                      hash for a cashier's pin_hash or\n"
+                "                      refund.supervisor_pin_hash, then exit\n"
                 "  -h, --help          this text\n"
                 "  -V, --version       the version\n"
                 "\n"
@@ -409,6 +411,8 @@ int main(int argc, char **argv)
         config_lab_settings(&cfg, lab, sizeof lab);
         struct headless *h = headless_new(stdout, lab);
         struct loop_observer obs = headless_observer(h);
+        if (h)
+            headless_set_refund_rules(h, &cfg.refund);
         struct receipts_observer robs = headless_receipts_observer(h);
         struct receipts *receipts = h ? open_receipts(&cfg, journal, printer, &robs) : NULL;
         struct loop *loop = NULL;

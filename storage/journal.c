@@ -236,7 +236,22 @@ static const char *const migrations[] = {
     "CREATE INDEX print_jobs_pending ON print_jobs(id) WHERE state = 'waiting' OR"
     " state = 'sending';",
 
-    /* v6: cashiers, shifts and the closed day.
+    /* v6: finding a payment without reading all history (storage/reports.h report_history,
+     * report_find_short), and who approved each refund.
+     * - payments_last4: a customer's payment code finds its payments by its last four digits;
+     *   payments_amount: an amount finds its payments; both newest first within the key.
+     * - payments_short: the last six characters of the order number (the last six digits of
+     *   the journal's one sequence, unique until a million orders), so a receipt's short form
+     *   finds its order. order_no is never updated, so a save never rewrites this index.
+     * - refunds.approved_by: who approved the refund (a supervisor's PIN), '' when none was
+     *   asked for. */
+    "CREATE INDEX payments_last4 ON payments(code_last4, created_at);"
+    "CREATE INDEX payments_amount ON payments(amount_fen, created_at);"
+    "CREATE INDEX payments_short ON payments(substr(order_no, -6));"
+    "ALTER TABLE refunds ADD COLUMN approved_by TEXT NOT NULL DEFAULT ''"
+    " CHECK (length(approved_by) <= 32);",
+
+    /* v7: cashiers, shifts and the closed day.
      * - payments and refunds record the cashier signed in when they were made ('' when no
      *   cashiers are configured), so a shift's handover report counts only its own.
      * - shifts: one row per sign-in, ended_at 0 while it is open; at most one open.
@@ -286,7 +301,7 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
     "CREATE TRIGGER z_report_totals_no_delete BEFORE DELETE ON z_report_totals"
     " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
-    "CREATE TABLE print_jobs_v6 ("
+    "CREATE TABLE print_jobs_v7 ("
     " id INTEGER PRIMARY KEY,"
     " kind TEXT NOT NULL CHECK (kind = 'sale' OR kind = 'refund' OR kind = 'eod' OR"
     "  kind = 'shift' OR kind = 'z'),"
@@ -304,12 +319,12 @@ static const char *const migrations[] = {
     " last_error TEXT NOT NULL DEFAULT '',"
     " ref INTEGER NOT NULL DEFAULT 0"
     ");"
-    "INSERT INTO print_jobs_v6(id, kind, order_no, refund_no, day, copy, state, reprint,"
+    "INSERT INTO print_jobs_v7(id, kind, order_no, refund_no, day, copy, state, reprint,"
     " attempts, created_at, sent_at, printed_at, last_error)"
     " SELECT id, kind, order_no, refund_no, day, copy, state, reprint, attempts, created_at,"
     " sent_at, printed_at, last_error FROM print_jobs;"
     "DROP TABLE print_jobs;"
-    "ALTER TABLE print_jobs_v6 RENAME TO print_jobs;"
+    "ALTER TABLE print_jobs_v7 RENAME TO print_jobs;"
     "CREATE INDEX print_jobs_pending ON print_jobs(id) WHERE state = 'waiting' OR"
     " state = 'sending';",
 };
@@ -366,9 +381,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT] = "INSERT INTO events(order_no, id, at, state, name, detail) VALUES (?1, "
                  "(SELECT coalesce(max(id), 0) + 1 FROM events WHERE order_no = ?1), "
                  "?2, ?3, ?4, ?5)",
-    [ST_REFUND_OPEN] =
-        "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at, idem_key, cashier) "
-        "VALUES (?1, ?2, ?3, 'REFUNDING', ?4, ?5, ?6) ON CONFLICT(refund_no) DO NOTHING",
+    [ST_REFUND_OPEN] = "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at, idem_key, "
+                       "approved_by, cashier) VALUES (?1, ?2, ?3, 'REFUNDING', ?4, ?5, ?6, ?7) "
+                       "ON CONFLICT(refund_no) DO NOTHING",
     /* Runs before the payment row is updated: a refund that leaves REFUNDING succeeded when
      * the refunded sum grew (by the amount the gateway actually returned), failed otherwise. */
     [ST_REFUND_CLOSE] =
@@ -388,13 +403,16 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "RETURNING order_seq",
     [ST_IDENTITY] = "SELECT id, machine FROM journal_meta WHERE one = 1",
     /* "idem_key <> ''" as in refunds_key's WHERE, so SQLite may use that index. */
-    [ST_REFUND_BY_KEY] = "SELECT refund_no, order_no, amount_fen, state, at FROM refunds "
-                         "WHERE idem_key = ?1 AND idem_key <> ''",
+    [ST_REFUND_BY_KEY] =
+        "SELECT refund_no, order_no, amount_fen, state, at, approved_by FROM refunds "
+        "WHERE idem_key = ?1 AND idem_key <> ''",
     /* A refunds row's rowid grows with each refund asked: the largest is the latest. */
-    [ST_LAST_REFUND] = "SELECT refund_no, order_no, amount_fen, state, at FROM refunds "
-                       "WHERE order_no = ?1 ORDER BY rowid DESC LIMIT 1",
-    [ST_REFUND_BY_NO] = "SELECT refund_no, order_no, amount_fen, state, at FROM refunds "
-                        "WHERE refund_no = ?1",
+    [ST_LAST_REFUND] =
+        "SELECT refund_no, order_no, amount_fen, state, at, approved_by FROM refunds "
+        "WHERE order_no = ?1 ORDER BY rowid DESC LIMIT 1",
+    [ST_REFUND_BY_NO] =
+        "SELECT refund_no, order_no, amount_fen, state, at, approved_by FROM refunds "
+        "WHERE refund_no = ?1",
     [ST_PRINT_JOB] = "INSERT INTO print_jobs(kind, order_no, refund_no, copy, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
@@ -409,7 +427,8 @@ struct journal {
     bool damaged;       /* a check failed: no more writes */
     bool receipts;      /* journal_save makes the print jobs of sales and refunds */
     bool merchant_copy; /* ... a merchant's copy of each as well */
-    char cashier[JOURNAL_CASHIER_MAX + 1]; /* recorded on new payments and refunds */
+    char cashier[JOURNAL_CASHIER_MAX + 1];          /* recorded on new payments and refunds */
+    char refund_approver[JOURNAL_APPROVER_MAX + 1]; /* recorded with the next refund opened */
     char error[256];
     char identity[9];
     char *path; /* for the background check's own connection */
@@ -1354,6 +1373,11 @@ void journal_set_receipts(struct journal *j, bool on, bool merchant_copy)
     j->merchant_copy = on && merchant_copy;
 }
 
+void journal_set_refund_approver(struct journal *j, const char *who)
+{
+    snprintf(j->refund_approver, sizeof j->refund_approver, "%s", who ? who : "");
+}
+
 static int add_print_job(struct journal *j, const char *kind, const struct payment *p,
                          const char *refund_no, const char *copy, int64_t at)
 {
@@ -1472,7 +1496,8 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 3, p->refund_fen);
         sqlite3_bind_int64(st, 4, at);
         sqlite3_bind_text(st, 5, p->refund_key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, j->cashier, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, j->refund_approver, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, j->cashier, -1, SQLITE_STATIC);
         rc = run(j, st);
         if (rc == SQLITE_CONSTRAINT_UNIQUE) {
             run(j, j->st[ST_ROLLBACK]);
@@ -1652,6 +1677,7 @@ static enum journal_status read_refund(struct journal *j, enum stmt_id id, const
         out->amount_fen = sqlite3_column_int64(st, 2);
         copy_column(st, 3, out->state, sizeof out->state);
         out->at = sqlite3_column_int64(st, 4);
+        copy_column(st, 5, out->approved_by, sizeof out->approved_by);
     } else if (rc == SQLITE_DONE) {
         status = JOURNAL_NOT_FOUND;
     } else {

@@ -155,13 +155,22 @@ enum journal_status journal_count_unresolved(struct journal *j, int *count);
 /* One row of the refunds ledger. state: "REFUNDING", "REFUNDED", "FAILED" or "REFERRED" (its
  * payment was left for the merchant while it was under way); amount_fen is the amount asked,
  * or once REFUNDED the amount returned; at is when it was asked, or when it ended (wall ms). */
+#define JOURNAL_APPROVER_MAX 32
+
 struct journal_refund {
     char refund_no[ORDER_NO_MAX + 1];
     char order_no[ORDER_NO_MAX + 1];
     int64_t amount_fen;
     char state[16];
     int64_t at;
+    char approved_by[JOURNAL_APPROVER_MAX + 1]; /* who approved it (v6); "" = no approval asked */
 };
+
+/* Who approves the refunds journal_save opens from now on (at most JOURNAL_APPROVER_MAX
+ * characters, e.g. "supervisor"), recorded in the refund's row in the same transaction; ""
+ * or NULL for none. The caller sets it just before asking for a refund and clears it after,
+ * so the record and the refund cannot part. */
+void journal_set_refund_approver(struct journal *j, const char *who);
 
 /* The refund asked with idempotency key `key` (payment.refund_key); JOURNAL_NOT_FOUND if
  * none, or if key is empty. */

@@ -21,8 +21,8 @@ enum print_kind {
     PRINT_SALE,
     PRINT_REFUND,
     PRINT_EOD,
-    PRINT_SHIFT, /* a cashier's handover report (v6): ref is the shift's id */
-    PRINT_Z,     /* a closed day (v6): ref is the Z report's number */
+    PRINT_SHIFT, /* a cashier's handover report (v7): ref is the shift's id */
+    PRINT_Z,     /* a closed day (v7): ref is the Z report's number */
 };
 enum print_copy { PRINT_CUSTOMER, PRINT_MERCHANT };
 enum print_state {

@@ -7,6 +7,7 @@
 #include "reports.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -195,4 +196,162 @@ void report_local_day(int64_t now, int64_t *from, int64_t *to, int *yyyymmdd)
     tm.tm_mday += 1;
     tm.tm_isdst = -1;
     *to = (int64_t)mktime(&tm) * 1000;
+}
+
+/* Appends clause to the WHERE being built in sql. */
+static void where(char *sql, size_t len, const char *clause)
+{
+    size_t n = strlen(sql);
+    snprintf(sql + n, len - n, "%s%s", strstr(sql, " WHERE ") ? " AND " : " WHERE ", clause);
+}
+
+/* Each filter is written only when set, and each as its index's key or WHERE says, so that
+ * SQLite's planner picks that index (tests/unit/journal checks the plans). */
+enum journal_status report_history(struct journal *j, const struct report_filter *f,
+                                   const struct report_cursor *after, int limit,
+                                   journal_payment_fn fn, void *ctx, struct report_cursor *next,
+                                   bool *more)
+{
+    char sql[1024] = "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments";
+    if (f->to > 0)
+        where(sql, sizeof sql, "created_at >= ?1 AND created_at < ?2");
+    if (f->amount_fen > 0)
+        where(sql, sizeof sql, "amount_fen = ?3");
+    if (f->last4[0])
+        where(sql, sizeof sql, "code_last4 = ?4");
+    if (f->by_channel)
+        where(sql, sizeof sql, "channel = ?5");
+    if (f->by_state)
+        where(sql, sizeof sql, "state = ?6");
+    if (f->unresolved_only)
+        where(sql, sizeof sql, JOURNAL_UNRESOLVED);
+    if (after && after->created_at > 0)
+        where(sql, sizeof sql, "(created_at, order_no) < (?7, ?8)");
+    size_t n = strlen(sql);
+    snprintf(sql + n, sizeof sql - n, " ORDER BY created_at DESC, order_no DESC LIMIT ?9");
+
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(j, sql, &st);
+    if (rc != SQLITE_OK)
+        return finish(j, st, rc);
+    sqlite3_bind_int64(st, 1, f->from);
+    sqlite3_bind_int64(st, 2, f->to);
+    sqlite3_bind_int64(st, 3, f->amount_fen);
+    sqlite3_bind_text(st, 4, f->last4, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, pay_channel_name(f->channel), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, pay_state_name(f->state), -1, SQLITE_STATIC);
+    if (after) {
+        sqlite3_bind_int64(st, 7, after->created_at);
+        sqlite3_bind_text(st, 8, after->order_no, -1, SQLITE_STATIC);
+    }
+    /* One row more than asked says whether another page follows. */
+    sqlite3_bind_int(st, 9, limit + 1);
+    if (more)
+        *more = false;
+    if (next)
+        memset(next, 0, sizeof *next);
+    struct payment p;
+    int listed = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (listed == limit) {
+            if (more)
+                *more = true;
+            break;
+        }
+        if (!journal_read_payment(st, &p)) {
+            sqlite3_finalize(st);
+            return JOURNAL_CORRUPT;
+        }
+        listed++;
+        if (next) {
+            next->created_at = p.created_at;
+            snprintf(next->order_no, sizeof next->order_no, "%s", p.order_no);
+        }
+        if (fn(ctx, &p) != 0)
+            break;
+    }
+    return finish(j, st, rc);
+}
+
+bool report_short_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > REPORT_SHORT_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* Lists the rows of the short-form query sql (?1 = a, ?2 = b unless NULL, ?3 = limit);
+ * *found counts them. */
+static enum journal_status list_short(struct journal *j, const char *sql, const char *a,
+                                      const char *b, int limit, journal_payment_fn fn, void *ctx,
+                                      int *found)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(j, sql, &st);
+    if (rc != SQLITE_OK)
+        return finish(j, st, rc);
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, limit);
+    struct payment p;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!journal_read_payment(st, &p)) {
+            sqlite3_finalize(st);
+            return JOURNAL_CORRUPT;
+        }
+        (*found)++;
+        if (fn(ctx, &p) != 0)
+            break;
+    }
+    return finish(j, st, rc);
+}
+
+enum journal_status report_find_short(struct journal *j, const char *typed, int limit,
+                                      journal_payment_fn fn, void *ctx)
+{
+    if (!report_short_valid(typed))
+        return JOURNAL_NOT_FOUND;
+    /* "substr(order_no, -6)" exactly as payments_short's expression, so SQLite reads it. */
+    char exact[REPORT_SHORT_MAX + 1], low[REPORT_SHORT_MAX + 1], high[REPORT_SHORT_MAX + 2];
+    snprintf(exact, sizeof exact, "%0*d", REPORT_SHORT_MAX, atoi(typed));
+    int found = 0;
+    enum journal_status st = list_short(j,
+                                        "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments "
+                                        "WHERE substr(order_no, -6) = ?1 "
+                                        "ORDER BY created_at DESC, order_no DESC LIMIT ?3",
+                                        exact, NULL, limit, fn, ctx, &found);
+    if (st != JOURNAL_OK || found > 0 || strlen(typed) == REPORT_SHORT_MAX)
+        return st;
+    /* The short forms that start with typed: [typed, typed followed by ':'), ':' being the
+     * character after '9'. */
+    snprintf(low, sizeof low, "%s", typed);
+    snprintf(high, sizeof high, "%s:", typed);
+    return list_short(j,
+                      "SELECT " JOURNAL_PAYMENT_COLUMNS " FROM payments "
+                      "WHERE substr(order_no, -6) >= ?1 AND substr(order_no, -6) < ?2 "
+                      "ORDER BY created_at DESC, order_no DESC LIMIT ?3",
+                      low, high, limit, fn, ctx, &found);
+}
+
+enum journal_status report_refunds_sum(struct journal *j, int64_t from, int64_t to, int64_t *fen)
+{
+    *fen = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(j,
+                     "SELECT coalesce(sum(amount_fen), 0) FROM refunds "
+                     "WHERE at >= ?1 AND at < ?2 AND (state = 'REFUNDING' OR state = 'REFUNDED')",
+                     &st);
+    if (rc != SQLITE_OK)
+        return finish(j, st, rc);
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *fen = sqlite3_column_int64(st, 0);
+    return finish(j, st, rc);
 }

@@ -18,6 +18,47 @@
 enum journal_status report_payments(struct journal *j, int64_t from, int64_t to,
                                     bool unresolved_only, journal_payment_fn fn, void *ctx);
 
+/* What the history lists (report_history): every field left at its "any" value matches all. */
+struct report_filter {
+    int64_t from, to;   /* created in [from, to), wall ms; to = 0: any time */
+    int64_t amount_fen; /* 0: any amount */
+    char last4[5];      /* the payment code's last four digits; "": any */
+    bool by_channel;    /* only payments of channel */
+    enum pay_channel channel;
+    bool by_state; /* only payments now in state */
+    enum pay_state state;
+    bool unresolved_only; /* only payments still owed work (the partial index) */
+};
+
+/* Where a page of history ends: the next page starts below it. created_at 0: the newest. */
+struct report_cursor {
+    int64_t created_at;
+    char order_no[ORDER_NO_MAX + 1];
+};
+
+/* At most limit payments matching f, newest first (created_at, then order number), older
+ * than *after when it is given. *next gets the cursor of the last row listed and *more whether
+ * another page follows. Every filter reads an index (payments_last4, payments_amount,
+ * payments_created or the partial ones), so a page costs its rows, not the history's size. */
+enum journal_status report_history(struct journal *j, const struct report_filter *f,
+                                   const struct report_cursor *after, int limit,
+                                   journal_payment_fn fn, void *ctx, struct report_cursor *next,
+                                   bool *more);
+
+/* The orders a short form of the number names: typed is 1 to 6 digits, the end of the
+ * journal's sequence as a receipt prints it ("42" or "000042": the order whose number ends
+ * in "000042"); when no number ends so, the orders whose last six digits start with typed
+ * (e.g. "00004" lists 000040 to 000049). Newest first, at most limit; reads payments_short. */
+#define REPORT_SHORT_MAX 6
+enum journal_status report_find_short(struct journal *j, const char *typed, int limit,
+                                      journal_payment_fn fn, void *ctx);
+/* True when s is a short form report_find_short takes: 1 to REPORT_SHORT_MAX digits. */
+bool report_short_valid(const char *s);
+
+/* Refunds asked in [from, to) that were not refused: under way or returned (the amount asked,
+ * or once returned the amount returned): what a per-day refund limit counts. */
+enum journal_status report_refunds_sum(struct journal *j, int64_t from, int64_t to, int64_t *fen);
+
 struct journal_event {
     int64_t id; /* 1, 2, ... within its order, in the order journaled */
     char order_no[ORDER_NO_MAX + 1];

@@ -12,6 +12,7 @@
 
 #include "money.h"
 #include "order_no.h"
+#include "paycode.h"
 #include "text.h"
 #include "view.h"
 
@@ -98,14 +99,17 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
     if (fresh) {
         in->error[0] = '\0';
         in->code[0] = '\0';
-        if (m->screen == UI_SCREEN_READY && (!in->seen || in->screen != UI_SCREEN_SCAN)) {
+        if (m->screen == UI_SCREEN_READY && (!in->seen || in->screen != UI_SCREEN_SCAN) &&
+            !in->amount_carried) {
             in->amount[0] = '\0';
             in->amount_overflow = false;
         }
+        in->amount_carried = false;
         if (m->screen == UI_SCREEN_HISTORY && (!in->seen || in->screen != UI_SCREEN_DETAIL)) {
             in->selected = 0;
             in->first_row = 0;
         }
+        in->finding = false;
     }
     if (fresh && m->screen == UI_SCREEN_SIGNIN) {
         in->signin_id[0] = '\0';
@@ -120,7 +124,13 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
             in->order[0] = '\0';
         if (step == UI_REFUND_AMOUNT && (fresh || in->refund_step != UI_REFUND_CONFIRM))
             in->refund_amount[0] = '\0';
+        if (step == UI_REFUND_PICK)
+            in->picked = 0;
+        explicit_bzero(in->pin, sizeof in->pin);
     }
+    if (m->screen == UI_SCREEN_REFUND && step == UI_REFUND_PICK &&
+        in->picked >= m->refund_candidates_n)
+        in->picked = 0;
     if (m->screen == UI_SCREEN_HISTORY) {
         if (in->selected >= m->history_n)
             in->selected = m->history_n > 0 ? m->history_n - 1 : 0;
@@ -132,8 +142,83 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
     in->refund_step = step;
 }
 
+/* Digits too many for an amount that begin as a payment code does: a code from a scanner in
+ * keyboard mode (or typed), never "amount too large". */
+static bool looks_like_code(const char *digits)
+{
+    for (const char *c = digits; *c; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    enum pay_channel ch;
+    enum paycode_status st = paycode_channel(digits, &ch);
+    return st == PAYCODE_OK || st == PAYCODE_BAD_LENGTH;
+}
+
+/* The payment code that ends what was typed (a scanner firing after a digit or two of the
+ * amount), or NULL: the longest valid one wins. */
+static const char *code_at_end(const char *typed)
+{
+    size_t n = strlen(typed);
+    for (size_t len = n; len >= 16; len--) {
+        enum pay_channel ch;
+        if (paycode_channel(typed + n - len, &ch) == PAYCODE_OK)
+            return typed + n - len;
+    }
+    return NULL;
+}
+
+/* Enter after more than an amount was typed: a payment code is refused with a sentence or
+ * handed over to be kept (model.keep_early_code); anything else is "amount too large". The
+ * field starts over either way. */
+static void overflow_enter(struct ui_input *in, const struct ui_model *m, struct ui_command *out)
+{
+    const char *code = code_at_end(in->code);
+    set_cmd(out, UI_CMD_REDRAW);
+    if (code && m->keep_early_code) {
+        set_cmd(out, UI_CMD_CODE_KEPT);
+        snprintf(out->code, sizeof out->code, "%s", code);
+        in->error[0] = '\0';
+    } else if (code) {
+        snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_CODE_FIRST));
+    } else if (looks_like_code(in->code)) {
+        enum pay_channel ch;
+        ui_bad_scan_message(m->lang, paycode_channel(in->code, &ch), in->error, sizeof in->error);
+    } else {
+        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_OVERFLOW));
+        return; /* kept as typed, until Backspace */
+    }
+    explicit_bzero(in->code, sizeof in->code);
+    in->amount[0] = '\0';
+    in->amount_overflow = false;
+}
+
+/* F1..F6 and '+': an amount in one key, checked as a typed one is. */
+static bool one_key_amount(struct ui_input *in, const struct ui_model *m, int k,
+                           struct ui_command *out)
+{
+    int64_t fen = 0;
+    for (int i = 0; i < m->quick_n && i < 6; i++)
+        if (k == KEY_F(i + 1) && m->quick_fen != NULL)
+            fen = m->quick_fen[i];
+    if (k == '+')
+        fen = m->last_amount_fen;
+    if (fen <= 0)
+        return false;
+    if (m->max_amount_fen > 0 && fen > m->max_amount_fen) {
+        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_ABOVE_MAX));
+        set_cmd(out, UI_CMD_REDRAW);
+        return true;
+    }
+    in->error[0] = '\0';
+    set_cmd(out, UI_CMD_AMOUNT_ENTERED);
+    out->fen = fen;
+    return true;
+}
+
 static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
 {
+    if (one_key_amount(in, m, k, out))
+        return;
     enum typed t = NOT_TYPED;
     if (is_amount_char(k))
         t = in->amount_overflow ? FIELD_FULL : amount_key(in->amount, sizeof in->amount, k);
@@ -141,12 +226,22 @@ static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struc
         in->error[0] = '\0';
         set_cmd(out, UI_CMD_REDRAW);
     } else if (t == FIELD_FULL) {
-        /* What did not fit is lost, so what is left is not what was meant: nothing may be
-         * charged from it (a code from a keyboard-mode scanner lands here too). */
+        /* What did not fit is lost from the amount, so nothing may be charged from it; all of
+         * it is kept aside, because a payment code (a keyboard-mode scanner) lands here. */
+        if (!in->amount_overflow)
+            snprintf(in->code, sizeof in->code, "%s", in->amount);
+        field_add(in->code, sizeof in->code, k == ',' ? '.' : k);
         in->amount_overflow = true;
-        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_OVERFLOW));
+        bool code = looks_like_code(in->code);
+        if (code) /* the field shows no digits of a code */
+            in->amount[0] = '\0';
+        snprintf(in->error, sizeof in->error, "%s",
+                 !code                ? text_money_reason(m->lang, MONEY_OVERFLOW)
+                 : m->keep_early_code ? ""
+                                      : text(m->lang, T_CODE_FIRST));
         set_cmd(out, UI_CMD_REDRAW);
     } else if (is_backspace(k) && in->amount_overflow) {
+        explicit_bzero(in->code, sizeof in->code);
         in->amount[0] = '\0';
         in->amount_overflow = false;
         in->error[0] = '\0';
@@ -156,13 +251,13 @@ static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struc
         in->error[0] = '\0';
         set_cmd(out, UI_CMD_REDRAW);
     } else if (k == KEY_ESCAPE) {
+        explicit_bzero(in->code, sizeof in->code);
         in->amount[0] = '\0';
         in->amount_overflow = false;
         in->error[0] = '\0';
         set_cmd(out, UI_CMD_REDRAW);
     } else if (is_enter(k) && in->amount_overflow) {
-        snprintf(in->error, sizeof in->error, "%s", text_money_reason(m->lang, MONEY_OVERFLOW));
-        set_cmd(out, UI_CMD_REDRAW);
+        overflow_enter(in, m, out);
     } else if (is_enter(k)) {
         int64_t fen;
         enum money_status st = money_parse(in->amount, m->max_amount_fen, &fen);
@@ -312,9 +407,85 @@ static void history_move(struct ui_input *in, const struct ui_model *m, int by,
     set_cmd(out, UI_CMD_REDRAW);
 }
 
+/* A key on the history's find line: an amount (with a '.') or a code's last four digits. */
+static void on_history_find(struct ui_input *in, const struct ui_model *m, int k,
+                            struct ui_command *out)
+{
+    if (amount_key(in->find, sizeof in->find, k) != NOT_TYPED) {
+        in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_backspace(k) && in->find[0] != '\0') {
+        field_del(in->find);
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_backspace(k) || k == KEY_ESCAPE) {
+        in->finding = false;
+        in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_enter(k)) {
+        int64_t fen;
+        bool last4 = strlen(in->find) == 4 && strspn(in->find, "0123456789") == 4;
+        if (in->find[0] != '\0' && !last4 && money_parse(in->find, 0, &fen) != MONEY_OK) {
+            snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_HIST_FIND_BAD));
+            set_cmd(out, UI_CMD_REDRAW);
+            return;
+        }
+        set_cmd(out, UI_CMD_HISTORY_FIND);
+        snprintf(out->code, sizeof out->code, "%s", in->find);
+        in->finding = false;
+        in->error[0] = '\0';
+    }
+}
+
+static void history_step(struct ui_command *out, enum ui_command_type t, int step)
+{
+    set_cmd(out, t);
+    out->step = step;
+}
+
+/* The selected row's refund, or why it has none. */
+static void history_refund(struct ui_input *in, const struct ui_model *m, struct ui_command *out)
+{
+    if (m->history == NULL || in->selected >= m->history_n)
+        return;
+    const struct payment *p = &m->history[in->selected];
+    enum text_id why_not;
+    if (view_refundable(p, &why_not) > 0) {
+        set_order_cmd(out, UI_CMD_REFUND_LOOKUP, p->order_no, 0);
+    } else {
+        snprintf(in->error, sizeof in->error, "%s", text(m->lang, why_not));
+        set_cmd(out, UI_CMD_REDRAW);
+    }
+}
+
 static void on_history(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
 {
-    if (k == KEY_UP || k == '8' || k == 'k')
+    if (in->finding) {
+        on_history_find(in, m, k, out);
+        return;
+    }
+    bool at_end = in->selected >= m->history_n - 1;
+    if ((k == KEY_NPAGE || k == '3') && at_end && m->history_more)
+        history_step(out, UI_CMD_HISTORY_PAGE, 1);
+    else if ((k == KEY_PPAGE || k == '9') && in->selected == 0 && m->history_page > 1)
+        history_step(out, UI_CMD_HISTORY_PAGE, -1);
+    else if (k == KEY_LEFT || k == '4')
+        history_step(out, UI_CMD_HISTORY_DAY, -1);
+    else if (k == KEY_RIGHT || k == '6')
+        history_step(out, UI_CMD_HISTORY_DAY, 1);
+    else if (k == 'a' || k == 'A')
+        history_step(out, UI_CMD_HISTORY_DAY, 0);
+    else if (k == 'c' || k == 'C')
+        set_cmd(out, UI_CMD_HISTORY_CHANNEL);
+    else if (k == 's' || k == 'S')
+        set_cmd(out, UI_CMD_HISTORY_STATE);
+    else if (k == 'f' || k == 'F' || k == '0') {
+        in->finding = true;
+        in->find[0] = '\0';
+        in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (k == '-' || k == 'r' || k == 'R')
+        history_refund(in, m, out);
+    else if (k == KEY_UP || k == '8' || k == 'k')
         history_move(in, m, -1, out);
     else if (k == KEY_DOWN || k == '2' || k == 'j')
         history_move(in, m, 1, out);
@@ -362,7 +533,31 @@ static bool order_char(int k)
 
 enum ui_refund_step keys_refund_step(const struct ui_model *m)
 {
+    if (m->refund_step == UI_REFUND_PICK)
+        return m->refund_candidates_n > 0 ? UI_REFUND_PICK : UI_REFUND_ORDER;
     return m->refund_payment == NULL ? UI_REFUND_ORDER : m->refund_step;
+}
+
+/* What was typed or scanned on the refund's ORDER step: the last digits of an order number
+ * (1 to 6), a payment code (16 to 24 digits: only its last four leave this field), or a whole
+ * order number (the receipt's QR code, read by a keyboard-mode scanner). */
+static void refund_order_entered(struct ui_input *in, const struct ui_model *m,
+                                 struct ui_command *out)
+{
+    size_t n = strlen(in->order);
+    bool digits = n > 0 && strspn(in->order, "0123456789") == n;
+    if (digits && n <= 6) {
+        set_order_cmd(out, UI_CMD_REFUND_FIND, in->order, 0);
+    } else if (digits && n >= 16 && n <= 24) {
+        set_cmd(out, UI_CMD_REFUND_FIND);
+        snprintf(out->code, sizeof out->code, "%s", in->order + n - 4);
+        explicit_bzero(in->order, sizeof in->order);
+    } else if (!digits && order_no_valid(in->order)) {
+        set_order_cmd(out, UI_CMD_REFUND_LOOKUP, in->order, 0);
+    } else {
+        snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_REF_FIND_BAD));
+        set_cmd(out, UI_CMD_REDRAW);
+    }
 }
 
 static void on_refund(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
@@ -380,12 +575,20 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k, stru
         } else if (is_backspace(k) || k == KEY_ESCAPE) {
             set_cmd(out, UI_CMD_BACK);
         } else if (is_enter(k)) {
-            if (order_no_valid(in->order)) {
-                set_order_cmd(out, UI_CMD_REFUND_LOOKUP, in->order, 0);
-            } else {
-                snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_REF_BAD_ORDER));
-                set_cmd(out, UI_CMD_REDRAW);
-            }
+            refund_order_entered(in, m, out);
+        }
+        return;
+    case UI_REFUND_PICK:
+        if ((k == KEY_UP || k == '8') && in->picked > 0) {
+            in->picked--;
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if ((k == KEY_DOWN || k == '2') && in->picked < m->refund_candidates_n - 1) {
+            in->picked++;
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if (is_enter(k) && in->picked < m->refund_candidates_n) {
+            set_order_cmd(out, UI_CMD_REFUND_LOOKUP, m->refund_candidates[in->picked].order_no, 0);
+        } else if (is_backspace(k) || k == KEY_ESCAPE) {
+            set_cmd(out, UI_CMD_BACK);
         }
         return;
     case UI_REFUND_AMOUNT:
@@ -408,16 +611,53 @@ static void on_refund(struct ui_input *in, const struct ui_model *m, int k, stru
         }
         return;
     case UI_REFUND_CONFIRM:
-        if (is_enter(k))
+        if (m->refund_needs_pin && k >= '0' && k <= '9') {
+            field_add(in->pin, sizeof in->pin, k);
+            in->error[0] = '\0';
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if (m->refund_needs_pin && is_backspace(k) && in->pin[0] != '\0') {
+            field_del(in->pin);
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if (is_enter(k) && m->refund_needs_pin && in->pin[0] == '\0') {
+            snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_REF_PIN_NEEDED));
+            set_cmd(out, UI_CMD_REDRAW);
+        } else if (is_enter(k)) {
             set_order_cmd(out, UI_CMD_REFUND_CONFIRM, m->refund_payment->order_no, m->refund_fen);
-        else if (is_backspace(k) || k == KEY_ESCAPE)
+            snprintf(out->code, sizeof out->code, "%s", in->pin);
+            explicit_bzero(in->pin, sizeof in->pin);
+        } else if (is_backspace(k) || k == KEY_ESCAPE) {
             set_cmd(out, UI_CMD_BACK);
+        }
         return;
     case UI_REFUND_SENT:
         if (is_enter(k) || is_backspace(k) || k == KEY_ESCAPE)
             set_cmd(out, UI_CMD_BACK);
         return;
     }
+}
+
+/* Fewer keys: a digit starts the next amount at once; after a failure R or '+' charges the
+ * same amount again, for the customer's next code. */
+static void on_result(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)
+{
+    const struct payment *p = m->payment;
+    if ((k >= '0' && k <= '9') || k == '.' || k == ',') {
+        in->amount[0] = '\0';
+        in->amount_overflow = false;
+        amount_key(in->amount, sizeof in->amount, k);
+        in->amount_carried = true;
+        set_cmd(out, UI_CMD_BACK);
+    } else if ((k == 'r' || k == 'R' || k == '+') && p != NULL && keys_result_retries(p)) {
+        set_cmd(out, UI_CMD_AMOUNT_ENTERED);
+        out->fen = p->amount_fen;
+    } else if (k == KEY_ESCAPE || is_backspace(k) || is_enter(k)) {
+        set_cmd(out, UI_CMD_BACK);
+    }
+}
+
+bool keys_result_retries(const struct payment *p)
+{
+    return (p->state == PAY_FAILED || p->state == PAY_CANCELLED) && p->amount_fen > 0;
 }
 
 void keys_translate(struct ui_input *in, const struct ui_model *m, int key, struct ui_command *out)
@@ -432,10 +672,7 @@ void keys_translate(struct ui_input *in, const struct ui_model *m, int key, stru
     case UI_SCREEN_READY: on_ready(in, m, key, out); return;
     case UI_SCREEN_SCAN: on_scan(in, key, out); return;
     case UI_SCREEN_PAYING: on_paying(in, m, key, out); return;
-    case UI_SCREEN_RESULT:
-        if (key == KEY_ESCAPE || is_backspace(key) || is_enter(key))
-            set_cmd(out, UI_CMD_BACK);
-        return;
+    case UI_SCREEN_RESULT: on_result(in, m, key, out); return;
     case UI_SCREEN_EOD:
     case UI_SCREEN_SHIFT:
     case UI_SCREEN_CLOSE: on_report(m, key, out); return;

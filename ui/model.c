@@ -39,6 +39,12 @@ const char *ui_command_name(enum ui_command_type t)
     case UI_CMD_REFUND_CONFIRM: return "REFUND_CONFIRM";
     case UI_CMD_END_OF_DAY: return "END_OF_DAY";
     case UI_CMD_REPRINT: return "REPRINT";
+    case UI_CMD_HISTORY_DAY: return "HISTORY_DAY";
+    case UI_CMD_HISTORY_PAGE: return "HISTORY_PAGE";
+    case UI_CMD_HISTORY_FIND: return "HISTORY_FIND";
+    case UI_CMD_HISTORY_CHANNEL: return "HISTORY_CHANNEL";
+    case UI_CMD_HISTORY_STATE: return "HISTORY_STATE";
+    case UI_CMD_REFUND_FIND: return "REFUND_FIND";
     case UI_CMD_QUIT: return "QUIT";
     case UI_CMD_SIGN_IN: return "SIGN_IN";
     case UI_CMD_SHIFT: return "SHIFT";
@@ -46,6 +52,7 @@ const char *ui_command_name(enum ui_command_type t)
     case UI_CMD_CLOSE_DAY_START: return "CLOSE_DAY_START";
     case UI_CMD_CLOSE_DAY: return "CLOSE_DAY";
     case UI_CMD_EXPORT: return "EXPORT";
+    case UI_CMD_CODE_KEPT: return "CODE_KEPT";
     }
     return "?";
 }

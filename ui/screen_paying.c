@@ -33,7 +33,7 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
 
     char buf[200], amount[MONEY_TEXT_MAX];
     money_format(p->amount_fen, amount);
-    y += wdg_big_amount(y, f.cols, f.bottom - y - 5, m->lang, amount, WDG_PLAIN);
+    y += wdg_big_amount(y, f.cols, f.bottom - y - 7, m->lang, amount, WDG_PLAIN);
 
     char code[AUTH_CODE_MAX + 1];
     view_code(p, code);
@@ -43,11 +43,20 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
 
     enum text_id st = view_progress(p);
     wdg_format(buf, sizeof buf, m->lang, st, (unsigned)p->cancels);
-    enum wdg_style style = st == T_ST_CANCELLING || st == T_ST_CANCEL_RETRY || st == T_ST_ABORTING
-                               ? WDG_BAD
-                               : WDG_WARN;
-    wdg_center(y++, style, buf);
+    /* In progress, whatever it is doing: yellow (the result screen brings the red or green). */
+    wdg_center(y++, WDG_WARN, buf);
 
+    /* After Esc: why the cancel waits and for how long, and that paying meanwhile is safe. */
+    if (p->abort_requested && (p->state == PAY_PAYING || p->state == PAY_QUERYING)) {
+        if (m->cancel_wait_s > 0)
+            wdg_format(buf, sizeof buf, m->lang, T_ST_CANCEL_WAIT, m->cancel_wait_s,
+                       text_channel(m->lang, p->channel), m->min_cancel_s);
+        else
+            snprintf(buf, sizeof buf, "%s", text(m->lang, T_ST_CANCEL_WAIT_NOW));
+        y += wdg_center_wrap(y, 2, WDG_PLAIN, buf);
+    }
+    if (p->abort_requested && pay_state_unresolved(p->state) && y < f.bottom)
+        y += wdg_center_wrap(y, 2, WDG_PLAIN, text(m->lang, T_ST_PAID_MEANWHILE));
     if (view_shows_countdown(p, m->countdown_s)) {
         char left[VIEW_COUNTDOWN_MAX];
         view_countdown(m->countdown_s, left);
@@ -56,9 +65,9 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
     }
     /* The reason of the last unanswered attempt (a timeout, a 5xx) tells the cashier why it
      * takes long; it is never a verdict. */
-    if (p->last_error[0] != '\0' && y < f.bottom) {
+    if (view_cause(p) != PAY_CAUSE_NONE && y < f.bottom) {
         char why[CAUSE_TEXT_MAX];
-        cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
+        cause_text(m->lang, view_cause(p), why, sizeof why);
         wdg_format(buf, sizeof buf, m->lang, T_ST_NETWORK, why);
         wdg_center(y, WDG_DIM, buf);
     }

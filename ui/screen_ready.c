@@ -31,8 +31,24 @@ void screen_ready(const struct ui_model *m, struct ui_input *in)
     /* An empty field shows a dim zero so the cashier sees where the amount will appear. */
     const char *amount = in->amount[0] != '\0' ? in->amount : "0";
     int rows = m->background_n > 0 ? m->background_n + 2 : 0;
-    wdg_big_amount(y, f.cols, f.bottom - y - rows, m->lang, amount,
-                   in->amount[0] != '\0' ? WDG_PLAIN : WDG_DIM);
+    bool quick = m->quick_n > 0 || m->last_amount_fen > 0;
+    y += wdg_big_amount(y, f.cols, f.bottom - y - rows - (quick ? 2 : 0), m->lang, amount,
+                        in->amount[0] != '\0' ? WDG_PLAIN : WDG_DIM);
+    if (quick && y + 1 < f.bottom - rows) {
+        /* One key per amount: the configured ones on F1..F6, the last one again on '+'. */
+        char line[200] = "", one[64], money[MONEY_TEXT_MAX];
+        size_t used = 0;
+        for (int i = 0; i < m->quick_n && i < 6 && m->quick_fen; i++) {
+            snprintf(one, sizeof one, "F%d %s   ", i + 1, money_format(m->quick_fen[i], money));
+            used += (size_t)snprintf(line + used, sizeof line - used, "%s", one);
+        }
+        if (m->last_amount_fen > 0 && used < sizeof line) {
+            wdg_format(one, sizeof one, m->lang, T_QUICK_LAST,
+                       money_format(m->last_amount_fen, money));
+            snprintf(line + used, sizeof line - used, "%s", one);
+        }
+        wdg_center(y + 1, WDG_DIM, line);
+    }
     if (rows == 0)
         return;
     /* A payment whose window closed no longer holds the counter: say what is still being

@@ -8,9 +8,12 @@
 #include <curses.h>
 
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "cause_text.h"
 #include "money.h"
+#include "paycode.h"
 #include "text.h"
 #include "view.h"
 #include "widgets.h"
@@ -33,6 +36,16 @@ static const struct wdg_key confirm_keys[] = {
 };
 static const struct wdg_key sent_keys[] = {
     {"Enter", T_K_DONE},
+};
+static const struct wdg_key pick_keys[] = {
+    {"Up/Dn", T_K_SELECT},
+    {"Enter", T_K_PICK},
+    {"Esc/Bksp", T_K_BACK},
+};
+static const struct wdg_key pin_keys[] = {
+    {"0-9", T_K_PIN},
+    {"Enter", T_K_CONFIRM},
+    {"Esc", T_K_BACK},
 };
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -66,6 +79,48 @@ static int refund_figures(const struct ui_model *m, const struct payment *p, int
     return 5;
 }
 
+/* The orders a short form or a payment code named, newest first, the picked one marked. */
+static void refund_candidates(const struct ui_model *m, const struct ui_input *in, int y,
+                              int bottom)
+{
+    char buf[200];
+    if (m->refund_by_code)
+        wdg_format(buf, sizeof buf, m->lang, T_REF_PICK_BY_CODE,
+                   m->refund_candidates_n > 0 ? m->refund_candidates[0].code_last4 : "");
+    else
+        wdg_format(buf, sizeof buf, m->lang, T_REF_PICK_BY_ORDER, in->order);
+    wdg_put(y, 1, COLS - 2, WDG_TITLE, buf);
+    y += 2;
+    int day_x = 1, order_x = 18, channel_x = 18 + ORDER_NO_MAX - 11, amount_end = channel_x + 22;
+    wdg_put(y, day_x, 16, WDG_DIM, text(m->lang, T_COL_STARTED));
+    wdg_put(y, order_x, channel_x - order_x - 1, WDG_DIM, text(m->lang, T_COL_ORDER));
+    wdg_put(y, channel_x, 10, WDG_DIM, text(m->lang, T_COL_CHANNEL));
+    wdg_right(y, amount_end, 12, WDG_DIM, text(m->lang, T_COL_AMOUNT));
+    wdg_put(y, amount_end + 2, COLS - amount_end - 3, WDG_DIM, text(m->lang, T_COL_STATE));
+    y++;
+    for (int i = 0; i < m->refund_candidates_n && y < bottom; i++, y++) {
+        const struct payment *p = &m->refund_candidates[i];
+        bool picked = i == in->picked;
+        enum wdg_style style = picked ? WDG_SELECTED : WDG_PLAIN;
+        char at[VIEW_TIME_MAX], day[VIEW_TIME_MAX], a[MONEY_TEXT_MAX];
+        if (picked) {
+            wdg_fill_row(y, WDG_SELECTED);
+            wdg_put(y, 0, 1, WDG_SELECTED, ">");
+        }
+        time_t t = (time_t)(p->created_at / 1000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(day, sizeof day, "%m-%d", &tm);
+        view_time(p->created_at, at);
+        snprintf(buf, sizeof buf, "%s %s", day, at);
+        wdg_put(y, day_x, 16, style, buf);
+        wdg_put(y, order_x, channel_x - order_x - 1, style, p->order_no);
+        wdg_put(y, channel_x, 10, style, text_channel(m->lang, p->channel));
+        wdg_right(y, amount_end, 12, style, money_format(p->amount_fen, a));
+        wdg_put(y, amount_end + 2, COLS - amount_end - 3, style, text(m->lang, view_state(p)));
+    }
+}
+
 void screen_refund(const struct ui_model *m, struct ui_input *in)
 {
     const struct payment *p = m->refund_payment;
@@ -74,7 +129,11 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
     switch (step) {
     case UI_REFUND_ORDER: f = wdg_frame(m, in, order_keys, N(order_keys)); break;
     case UI_REFUND_AMOUNT: f = wdg_frame(m, in, amount_keys, N(amount_keys)); break;
-    case UI_REFUND_CONFIRM: f = wdg_frame(m, in, confirm_keys, N(confirm_keys)); break;
+    case UI_REFUND_CONFIRM:
+        f = m->refund_needs_pin ? wdg_frame(m, in, pin_keys, N(pin_keys))
+                                : wdg_frame(m, in, confirm_keys, N(confirm_keys));
+        break;
+    case UI_REFUND_PICK: f = wdg_frame(m, in, pick_keys, N(pick_keys)); break;
     case UI_REFUND_SENT:
     default: f = wdg_frame(m, in, sent_keys, N(sent_keys)); break;
     }
@@ -86,9 +145,23 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
     char buf[200], field[ORDER_NO_MAX + 2], a[MONEY_TEXT_MAX];
 
     if (step == UI_REFUND_ORDER) {
-        snprintf(field, sizeof field, "%s_", in->order);
+        wdg_put(y, x, w, WDG_DIM, text(m->lang, T_REF_FIND_PROMPT));
+        y += 2;
+        /* A payment code arriving through the keyboard is shown as it will be logged. */
+        size_t n = strlen(in->order);
+        if (n > 6 && strspn(in->order, "0123456789") == n) {
+            char masked[ORDER_NO_MAX + 1];
+            paycode_mask(in->order, masked, sizeof masked);
+            snprintf(field, sizeof field, "%s_", masked);
+        } else {
+            snprintf(field, sizeof field, "%s_", in->order);
+        }
         wdg_format(buf, sizeof buf, m->lang, T_REF_ORDER_PROMPT, field);
         wdg_put(y, x, w, WDG_PLAIN, buf);
+        return;
+    }
+    if (step == UI_REFUND_PICK) {
+        refund_candidates(m, in, y, f.bottom);
         return;
     }
     y += refund_figures(m, p, y, x, w) + 1;
@@ -105,7 +178,17 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
             wdg_put(y++, x, w, WDG_BAD, text(m->lang, T_REF_REPEAT));
         wdg_format(buf, sizeof buf, m->lang, T_REF_CONFIRM, money_format(m->refund_fen, a),
                    p->order_no);
-        wdg_put(y, x, w, WDG_WARN, buf);
+        wdg_put(y++, x, w, WDG_WARN, buf);
+        if (m->refund_needs_pin) {
+            /* One star per digit typed: the PIN itself is never drawn. */
+            char stars[KEYS_PIN_MAX + 2];
+            size_t typed = strlen(in->pin);
+            memset(stars, '*', typed);
+            stars[typed] = '_';
+            stars[typed + 1] = '\0';
+            wdg_format(buf, sizeof buf, m->lang, T_REF_PIN_PROMPT, stars);
+            wdg_put(y + 1, x, w, WDG_PLAIN, buf);
+        }
         break;
     case UI_REFUND_SENT:
         /* The journal's figures, not the request's: a refund counts once the gateway said so. */
@@ -118,13 +201,14 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
                        money_format(p->amount_fen, total));
             wdg_put(y++, x, w, p->refunded_fen > 0 ? WDG_GOOD : WDG_WARN, buf);
         }
-        if (p->last_error[0] != '\0') {
+        if (view_cause(p) != PAY_CAUSE_NONE) {
             char why[CAUSE_TEXT_MAX];
-            cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why);
+            cause_text(m->lang, view_cause(p), why, sizeof why);
             wdg_format(buf, sizeof buf, m->lang, T_RES_REASON, why);
             wdg_put(y, x, w, WDG_DIM, buf);
         }
         break;
-    case UI_REFUND_ORDER: break;
+    case UI_REFUND_ORDER:
+    case UI_REFUND_PICK: break;
     }
 }

@@ -16,6 +16,8 @@
 #include "widgets.h"
 
 static const struct wdg_key result_keys[] = {
+    {"0-9", T_K_NEW_AMOUNT},
+    {"R/+", T_K_RETRY},
     {"Enter", T_K_NEXT},
 };
 
@@ -78,8 +80,14 @@ int screen_payment_fields(const struct ui_model *m, const struct payment *p, boo
 
 void screen_result(const struct ui_model *m, struct ui_input *in)
 {
-    struct frame f = wdg_frame(m, in, result_keys, sizeof result_keys / sizeof result_keys[0]);
     const struct payment *p = m->payment;
+    /* Retry only where there is something to retry: a failed or cancelled payment. */
+    struct wdg_key keys[3];
+    int nkeys = 0;
+    for (int i = 0; i < 3; i++)
+        if (result_keys[i].label != T_K_RETRY || (p != NULL && keys_result_retries(p)))
+            keys[nkeys++] = result_keys[i];
+    struct frame f = wdg_frame(m, in, keys, nkeys);
     if (p == NULL)
         return;
     int y = f.top + 1;
@@ -95,14 +103,18 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
     char amount[MONEY_TEXT_MAX];
     money_format(p->amount_fen, amount);
     /* Leave room below for the fields and the reason. */
-    y += wdg_big_amount(y, f.cols, f.bottom - y - 9, m->lang, amount,
-                        head == T_RES_PAID ? WDG_GOOD : WDG_PLAIN);
+    y += wdg_big_amount(y, f.cols, f.bottom - y - 9, m->lang, amount, wdg_state_style(p));
 
+    enum pay_cause cause = view_cause(p);
     switch (p->state) {
     case PAY_FAILED:
         wdg_format(buf, sizeof buf, m->lang, T_RES_REASON,
-                   cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
-        wdg_center(y++, WDG_BAD, buf);
+                   cause_text(m->lang, cause, why, sizeof why));
+        y += wdg_center_wrap(y, 2, WDG_BAD, buf);
+        if (cause_advice(m->lang, cause)[0] != '\0') {
+            wdg_format(buf, sizeof buf, m->lang, T_RES_TELL, cause_advice(m->lang, cause));
+            y += wdg_center_wrap(y, 2, WDG_PLAIN, buf);
+        }
         break;
     case PAY_CANCELLED:
         wdg_center(y++, WDG_WARN,
@@ -110,13 +122,11 @@ void screen_result(const struct ui_model *m, struct ui_input *in)
                                  : p->channel == CHANNEL_WECHAT ? T_RES_ANY_RETURNED
                                                                 : T_RES_NO_MONEY));
         /* Who cancelled: the cashier, or the window closing without an answer. */
-        if (p->last_error[0] != '\0')
-            wdg_center(y++, WDG_DIM,
-                       cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+        if (cause != PAY_CAUSE_NONE)
+            y += wdg_center_wrap(y, 2, WDG_DIM, cause_text(m->lang, cause, why, sizeof why));
         break;
     case PAY_REFERRED:
-        wdg_center(y++, WDG_BAD,
-                   cause_text(m->lang, p->last_cause, p->last_error, why, sizeof why));
+        y += wdg_center_wrap(y, 2, WDG_BAD, cause_text(m->lang, cause, why, sizeof why));
         break;
     case PAY_PAID:
     case PAY_REFUNDED: break;

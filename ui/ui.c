@@ -27,8 +27,22 @@
 struct ui {
     SCREEN *screen;
     struct ui_input in;
-    bool repaint_all; /* a resize happened: repaint every cell on the next render */
+    bool repaint_all;            /* a resize happened: repaint every cell on the next render */
+    char rung[ORDER_NO_MAX + 1]; /* the order whose result last rang the bell */
 };
+
+/* One short beep per result, when it is first drawn: a redraw, a resize or a second look at
+ * the same result stays quiet. */
+static void ring_for_result(struct ui *ui, const struct ui_model *m)
+{
+    const struct payment *p = m->payment;
+    if (m->screen != UI_SCREEN_RESULT || p == NULL || pay_state_unresolved(p->state) ||
+        strcmp(ui->rung, p->order_no) == 0)
+        return;
+    snprintf(ui->rung, sizeof ui->rung, "%s", p->order_no);
+    if (m->bell)
+        beep();
+}
 
 static bool ctype_is_utf8(void)
 {
@@ -147,6 +161,7 @@ void ui_render(struct ui *ui, const struct ui_model *m)
     case UI_SCREEN_SHIFT: screen_shift(m, &ui->in); break;
     case UI_SCREEN_CLOSE: screen_close(m, &ui->in); break;
     }
+    ring_for_result(ui, m);
     refresh();
 }
 

@@ -36,18 +36,30 @@
  *           BACK -> abort the NEW payment (nothing was sent), READY (the amount typed stays).
  *   PAYING  ABORT -> engine EV_ABORT; stay on PAYING and show what the engine does.
  *           SCAN(code) -> refused with a message: one payment at a time.
- *   RESULT  BACK -> READY (a fresh amount).
+ *   READY   also: F1..F6 and '+' (a quick amount, the last amount) come as AMOUNT_ENTERED;
+ *           a payment code typed or scanned here is never read as an amount: refused with
+ *           a sentence, or CODE_KEPT(code) when model.keep_early_code (the loop keeps it at
+ *           most 60 s and scans it once the amount is entered).
+ *   RESULT  BACK -> READY (a fresh amount; a digit typed here is the new amount's first).
+ *           After a failure or cancel, R or '+': AMOUNT_ENTERED(the same amount) -> SCAN.
  *   HISTORY SHOW_DETAIL(order_no) -> DETAIL.  HISTORY_FILTER_TOGGLE -> flip
- *           history_unresolved_only and reload.  BACK -> READY.
+ *           history_unresolved_only and reload.  HISTORY_DAY, HISTORY_PAGE, HISTORY_FIND,
+ *           HISTORY_CHANNEL, HISTORY_STATE -> reload with that filter or page.
+ *           REFUND_LOOKUP(order_no) of the selected row -> REFUND at step AMOUNT.  BACK -> READY.
  *   DETAIL  REFUND_LOOKUP(order_no) (only offered for a refundable payment) -> REFUND at step
  *           AMOUNT.  BACK -> HISTORY.
  *   REFUND  ORDER:   REFUND_LOOKUP(order_no) -> load it: step AMOUNT, or a message and stay.
+ *                    REFUND_FIND(order_no digits | code last four) -> one: step AMOUNT;
+ *                    several: step PICK; none: a message and stay.
+ *           PICK:    REFUND_LOOKUP(order_no) of the row picked.  BACK -> step ORDER.
  *                    On a bare keypad only digits and '-' can be typed: "42" may be read
  *                    as today's order with sequence 42.  BACK -> where it was started from.
  *           AMOUNT:  REFUND_REQUEST(order_no, fen), fen within paid - refunded -> check again,
  *                    step CONFIRM with refund_fen.  BACK -> step ORDER.
- *           CONFIRM: REFUND_CONFIRM(order_no, fen) -> engine EV_REFUND with a new refund_no,
- *                    step SENT.  BACK -> step AMOUNT.
+ *           CONFIRM: REFUND_CONFIRM(order_no, fen, code = the supervisor's PIN when
+ *                    refund_needs_pin) -> limits and PIN checked (app/refund_guard.h), engine
+ *                    EV_REFUND with a new refund_no, step SENT; refused: a message and stay.
+ *                    BACK -> step AMOUNT.
  *           SENT:    BACK -> READY.  (A second Enter is read on SENT, never as a second
  *                    confirmation, as long as the loop renders after each command.)
  *   EOD     BACK -> READY.  CLOSE_DAY_START -> CLOSE.  EXPORT -> the X report as CSV.
@@ -94,7 +106,21 @@ enum ui_refund_step {
     UI_REFUND_AMOUNT,  /* refund_payment loaded; the cashier types the amount */
     UI_REFUND_CONFIRM, /* refund_fen of refund_payment, waiting for Enter */
     UI_REFUND_SENT,    /* refund_payment as it now stands (REFUNDING, PAID, REFUNDED) */
+    UI_REFUND_PICK,    /* refund_candidates: the orders a short form or a payment code named */
 };
+
+/* The states the history can be narrowed to, in the order the state key cycles them. */
+enum ui_history_state {
+    UI_HS_ALL,
+    UI_HS_PAID,
+    UI_HS_REFUNDED,
+    UI_HS_FAILED,
+    UI_HS_CANCELLED,
+    UI_HS_UNRESOLVED,
+    UI_HS__COUNT,
+};
+
+#define UI_CANDIDATES_MAX 10
 
 /* The background payments listed on the ready screen (the header counts all of them). */
 #define UI_BACKGROUND_MAX 4
@@ -105,7 +131,8 @@ struct ui_model {
 
     /* Header, on every screen. */
     char terminal_id[33];
-    bool gateway_reachable;
+    bool gateway_reachable; /* false: the gateway is not answering (no reply, a 5xx) */
+    bool gateway_slow;      /* answering, but slowly (loop_gateway_health) */
     bool scanner_connected;
     char scanner_name[64];   /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
     int pending;             /* unresolved payments being worked on in the background */
@@ -125,16 +152,33 @@ struct ui_model {
     char message[160];
     bool message_is_error;
 
-    int64_t max_amount_fen; /* READY: the terminal's maximum (0 = none) */
+    int64_t max_amount_fen;   /* READY: the terminal's maximum (0 = none) */
+    const int64_t *quick_fen; /* READY: config screen.quick_amounts, keys F1..F6 */
+    int quick_n;
+    int64_t last_amount_fen; /* READY: the last payment's amount, key '+' (0 = none) */
+    bool keep_early_code;    /* READY: a payment code typed before the amount is kept
+                              * (config screen.code_before_amount "keep"), else refused */
+
+    bool bell; /* config screen.bell: a short beep when a payment's result is first shown */
 
     /* SCAN, PAYING, RESULT: the payment at the counter. */
     const struct payment *payment;
-    int countdown_s; /* PAYING: seconds before the automatic cancel; 0 = not shown */
+    int countdown_s;   /* PAYING: seconds before the automatic cancel; 0 = not shown */
+    int cancel_wait_s; /* PAYING, aborted: seconds before the cancel may go (0 = now) */
+    int min_cancel_s;  /* the policy's min_cancel_ms in seconds: why the cancel waits */
 
-    /* HISTORY: today's payments, newest first. */
+    /* HISTORY: one page of payments, newest first (storage/reports.h report_history). */
     const struct payment *history;
     int history_n;
-    bool history_unresolved_only;
+    bool history_unresolved_only;     /* the '.' key: same as history_state UI_HS_UNRESOLVED */
+    int history_day;                  /* yyyymmdd; 0 = every day */
+    bool history_is_today;            /* history_day is today (the title says so) */
+    int history_page;                 /* 1, 2, ... */
+    bool history_more;                /* another page follows */
+    enum pay_channel history_channel; /* CHANNEL_NONE = every channel */
+    enum ui_history_state history_state;
+    int64_t history_amount_fen; /* 0 = any */
+    char history_last4[5];      /* "" = any */
 
     /* DETAIL: one payment and its events, oldest first (storage/reports.h report_events). */
     const struct payment *detail;
@@ -143,10 +187,15 @@ struct ui_model {
 
     /* REFUND */
     enum ui_refund_step refund_step;
-    const struct payment *refund_payment; /* steps AMOUNT, CONFIRM, SENT */
-    int64_t refund_fen;                   /* steps CONFIRM, SENT */
-    bool refund_repeats;                  /* step CONFIRM: the same amount was refunded on
-                                           * this order minutes ago; the screen asks again */
+    const struct payment *refund_payment;    /* steps AMOUNT, CONFIRM, SENT */
+    int64_t refund_fen;                      /* steps CONFIRM, SENT */
+    bool refund_repeats;                     /* step CONFIRM: the same amount was refunded on
+                                              * this order minutes ago; the screen asks again */
+    bool refund_needs_pin;                   /* step CONFIRM asks for the supervisor's PIN */
+    const struct payment *refund_candidates; /* step PICK, newest first */
+    int refund_candidates_n;
+    bool refund_by_code; /* step PICK: found by a payment code's last four digits (else by the
+                          * order number's last digits) */
 
     /* EOD: storage/reports.h report_totals for the day, and its unresolved payments
      * (report_payments, unresolved_only) listed apart: they are in no total. */
@@ -188,7 +237,19 @@ enum ui_command_type {
     UI_CMD_REFUND_CONFIRM,        /* REFUND CONFIRM step: order_no, fen, as shown */
     UI_CMD_END_OF_DAY,
     UI_CMD_REPRINT, /* HISTORY, DETAIL: order_no's receipt again, marked as a reprint */
-    UI_CMD_QUIT,    /* READY: the cashier wants to close posterm */
+    /* issue 18: finding a payment */
+    UI_CMD_HISTORY_DAY,     /* HISTORY: step -1 the day before, +1 the day after, 0 every day */
+    UI_CMD_HISTORY_PAGE,    /* HISTORY: step +1 the next page, -1 the one before */
+    UI_CMD_HISTORY_FIND,    /* HISTORY: code = "" (none), 4 digits (a code's last four) or an
+                             * amount: the history narrowed to it */
+    UI_CMD_HISTORY_CHANNEL, /* HISTORY: the next channel filter (all, WeChat, Alipay) */
+    UI_CMD_HISTORY_STATE,   /* HISTORY: the next state filter (enum ui_history_state) */
+    UI_CMD_REFUND_FIND,     /* REFUND ORDER step: order_no = 1 to 6 digits (the order number's
+                             * last digits), or code = the last four digits of a payment code
+                             * scanned or typed: one order found opens it, several are listed
+                             * (step PICK) */
+    UI_CMD_QUIT,            /* READY: the cashier wants to close posterm */
+    UI_CMD_CODE_KEPT,       /* READY: code, a payment code that came before the amount, to keep */
     /* issue 18: cashiers, shifts, closed day */
     UI_CMD_SIGN_IN,         /* SIGNIN: cashier, pin */
     UI_CMD_SHIFT,           /* READY: open the handover report (SHIFT) */
@@ -204,6 +265,7 @@ enum ui_command_type {
 
 struct ui_command {
     enum ui_command_type type;
+    int step; /* HISTORY_DAY, HISTORY_PAGE */
     int64_t fen;
     char order_no[ORDER_NO_MAX + 1];
     char code[UI_SCAN_MAX + 1];

@@ -60,6 +60,19 @@ enum text_id view_headline(const struct payment *p)
     return T_RES_UNRESOLVED;
 }
 
+enum pay_cause view_cause(const struct payment *p)
+{
+    if (p->last_cause == PAY_CAUSE_NONE && p->last_error[0] != '\0')
+        return PAY_CAUSE_OTHER;
+    return p->last_cause;
+}
+
+bool view_not_started(const struct payment *p)
+{
+    return p->state == PAY_FAILED && (p->last_cause == PAY_CAUSE_ABORTED_BEFORE_SCAN ||
+                                      p->last_cause == PAY_CAUSE_RESTARTED_BEFORE_SCAN);
+}
+
 enum text_id view_state(const struct payment *p)
 {
     switch (p->state) {
@@ -68,7 +81,7 @@ enum text_id view_state(const struct payment *p)
     case PAY_QUERYING: return T_STATE_QUERYING;
     case PAY_CANCELLING: return T_STATE_CANCELLING;
     case PAY_PAID: return T_STATE_PAID;
-    case PAY_FAILED: return T_STATE_FAILED;
+    case PAY_FAILED: return view_not_started(p) ? T_STATE_NOT_STARTED : T_STATE_FAILED;
     case PAY_CANCELLED: return p->cancel_refunded ? T_STATE_CANCELLED_RETURNED : T_STATE_CANCELLED;
     case PAY_REFUNDING: return T_STATE_REFUNDING;
     case PAY_REFUNDED: return T_STATE_REFUNDED;

@@ -31,6 +31,14 @@ void view_countdown(int seconds, char buf[VIEW_COUNTDOWN_MAX]);
 /* The result screen's headline: T_RES_PAID for PAY_PAID only. */
 enum text_id view_headline(const struct payment *p);
 
+/* The cause the screen words for p's last problem: its own, or OTHER for words journaled
+ * without one (an older journal); NONE when there is nothing to explain. */
+enum pay_cause view_cause(const struct payment *p);
+
+/* True for an order that ended before any code was scanned (aborted, or a restart): nothing
+ * was ever sent, so it is "not started", never "failed". */
+bool view_not_started(const struct payment *p);
+
 /* The state as the cashier calls it, in lists. */
 enum text_id view_state(const struct payment *p);
 

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <wchar.h>
 
-enum { PAIR_BAR = 1, PAIR_GOOD, PAIR_BAD, PAIR_WARN, PAIR_TITLE, PAIR_SELECTED };
+#include "view.h"
+
+enum { PAIR_BAR = 1, PAIR_GOOD, PAIR_BAD, PAIR_WARN, PAIR_TITLE, PAIR_SELECTED, PAIR_ALARM };
 
 static bool colors;
 
@@ -29,7 +31,30 @@ void wdg_init_colors(void)
     init_pair(PAIR_WARN, COLOR_YELLOW, bg);
     init_pair(PAIR_TITLE, COLOR_CYAN, bg);
     init_pair(PAIR_SELECTED, COLOR_BLACK, COLOR_CYAN);
+    init_pair(PAIR_ALARM, COLOR_RED, bg);
     colors = true;
+}
+
+bool wdg_has_colors(void)
+{
+    return colors;
+}
+
+enum wdg_style wdg_state_style(const struct payment *p)
+{
+    switch (p->state) {
+    case PAY_PAID: return WDG_GOOD;
+    case PAY_FAILED: return view_not_started(p) ? WDG_DIM : WDG_ALARM;
+    case PAY_CANCELLED:
+    case PAY_REFERRED: return WDG_ALARM;
+    case PAY_REFUNDED: return WDG_PLAIN;
+    case PAY_NEW:
+    case PAY_PAYING:
+    case PAY_QUERYING:
+    case PAY_CANCELLING:
+    case PAY_REFUNDING: break;
+    }
+    return WDG_WARN;
 }
 
 static attr_t style_attr(enum wdg_style s)
@@ -43,6 +68,7 @@ static attr_t style_attr(enum wdg_style s)
     case WDG_TITLE: return A_BOLD | (colors ? COLOR_PAIR(PAIR_TITLE) : 0);
     case WDG_SELECTED: return colors ? COLOR_PAIR(PAIR_SELECTED) : A_REVERSE;
     case WDG_DIM: return A_DIM;
+    case WDG_ALARM: return A_BOLD | (colors ? COLOR_PAIR(PAIR_ALARM) : 0);
     }
     return A_NORMAL;
 }
@@ -106,7 +132,9 @@ int wdg_put(int y, int x, int maxw, enum wdg_style style, const char *s)
             break;
         cchar_t cc;
         wchar_t one[2] = {wc, L'\0'};
-        setcchar(&cc, one, a, 0, NULL);
+        /* The pair goes in its own argument: setcchar sets it from there, and a pair left in
+         * the attributes alone would be overwritten with 0 (no colour at all). */
+        setcchar(&cc, one, a & ~A_COLOR, (short)PAIR_NUMBER(a), NULL);
         mvadd_wch(y, x + used, &cc);
         used += cells;
     }
@@ -118,6 +146,55 @@ void wdg_center(int y, enum wdg_style style, const char *s)
     int w = wdg_width(s);
     int x = w >= COLS ? 0 : (COLS - w) / 2;
     wdg_put(y, x, COLS - x, style, s);
+}
+
+/* Lays s out in lines of at most maxw columns, broken at spaces (or anywhere in a line
+ * without one, as Chinese), on at most max_rows rows from y: centred, or from column x. With
+ * draw false it only counts the rows. */
+static int wrap(int y, int x, int maxw, int max_rows, enum wdg_style style, const char *s,
+                bool center, bool draw)
+{
+    int rows = 0;
+    while (*s && rows < max_rows) {
+        /* Find where this line ends: the last space that fits, else the last character. */
+        mbstate_t st;
+        memset(&st, 0, sizeof st);
+        const char *p = s, *cut = NULL, *last = s;
+        int used = 0;
+        while (*p) {
+            wchar_t wc;
+            int cells;
+            size_t n = next_char(p, &st, &wc, &cells);
+            if (used + cells > maxw)
+                break;
+            if (wc == L' ')
+                cut = p;
+            used += cells;
+            p += n;
+            last = p;
+        }
+        const char *end = *p == '\0' ? p : (cut && cut > s ? cut : last);
+        if (end == s)
+            break; /* not even one character fits */
+        char line[512];
+        size_t len = (size_t)(end - s) < sizeof line - 1 ? (size_t)(end - s) : sizeof line - 1;
+        memcpy(line, s, len);
+        line[len] = '\0';
+        if (draw && center)
+            wdg_center(y + rows, style, line);
+        else if (draw)
+            wdg_put(y + rows, x, maxw, style, line);
+        rows++;
+        s = end;
+        while (*s == ' ')
+            s++;
+    }
+    return rows;
+}
+
+int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s)
+{
+    return wrap(y, 0, COLS - 4, max_rows, style, s, true, true);
 }
 
 void wdg_right(int y, int right, int maxw, enum wdg_style style, const char *s)
@@ -185,7 +262,7 @@ static int printer_status(const struct ui_model *m, int scanner_w)
  * settings in force (never for real money), a terminal clock minutes off the gateway's. */
 static int header(const struct ui_model *m)
 {
-    char buf[160];
+    char buf[320];
     wdg_fill_row(0, WDG_BAR);
     wdg_format(buf, sizeof buf, m->lang, T_TERMINAL, m->terminal_id);
     int x = 1 + wdg_put(0, 1, COLS / 2, WDG_BAR, "posterm");
@@ -197,8 +274,14 @@ static int header(const struct ui_model *m)
     int right = COLS - 1;
     wdg_right(0, right, COLS / 4, m->pending > 0 ? WDG_WARN : WDG_BAR, pending);
     right -= wdg_width(pending) + 2;
-    const char *gw = text(m->lang, m->gateway_reachable ? T_GATEWAY_ONLINE : T_GATEWAY_OFFLINE);
-    wdg_right(0, right, COLS / 4, m->gateway_reachable ? WDG_BAR : WDG_BAD, gw);
+    enum text_id gw = !m->gateway_reachable ? T_GATEWAY_OFFLINE
+                      : m->gateway_slow     ? T_GATEWAY_SLOW
+                                            : T_GATEWAY_ONLINE;
+    wdg_right(0, right, COLS / 3,
+              gw == T_GATEWAY_OFFLINE ? WDG_BAD
+              : gw == T_GATEWAY_SLOW  ? WDG_WARN
+                                      : WDG_BAR,
+              text(m->lang, gw));
 
     if (m->scanner_connected && m->scanner_name[0] != '\0')
         wdg_format(buf, sizeof buf, m->lang, T_SCANNER_NAMED, m->scanner_name);
@@ -210,9 +293,12 @@ static int header(const struct ui_model *m)
 
     int y = 2;
     if (m->lab_settings[0] != '\0') {
-        wdg_fill_row(y, WDG_BAD);
+        /* Every setting named, on a second row when one is not enough. */
         wdg_format(buf, sizeof buf, m->lang, T_LAB_SETTINGS, m->lab_settings);
-        wdg_center(y++, WDG_BAD, buf);
+        wdg_fill_row(y, WDG_BAD);
+        if (wdg_width(buf) > COLS - 4)
+            wdg_fill_row(y + 1, WDG_BAD);
+        y += wdg_center_wrap(y, 2, WDG_BAD, buf);
     }
     if (m->clock_skew_s != 0) {
         int minutes = ((m->clock_skew_s < 0 ? -m->clock_skew_s : m->clock_skew_s) + 59) / 60;
@@ -261,13 +347,15 @@ struct frame wdg_frame(const struct ui_model *m, const struct ui_input *in,
     struct frame f = {.cols = COLS};
     f.top = header(m);
     f.bottom = footer(m, keys, nkeys);
+    /* A long message (a journal problem naming a path) takes a second row, never cut. */
     if (m->message[0] != '\0') {
-        f.bottom--;
-        wdg_put(f.bottom, 1, COLS - 2, m->message_is_error ? WDG_BAD : WDG_WARN, m->message);
+        enum wdg_style style = m->message_is_error ? WDG_BAD : WDG_WARN;
+        f.bottom -= wrap(0, 1, COLS - 2, 2, style, m->message, false, false);
+        wrap(f.bottom, 1, COLS - 2, 2, style, m->message, false, true);
     }
     if (in->error[0] != '\0') {
-        f.bottom--;
-        wdg_put(f.bottom, 1, COLS - 2, WDG_BAD, in->error);
+        f.bottom -= wrap(0, 1, COLS - 2, 2, WDG_BAD, in->error, false, false);
+        wrap(f.bottom, 1, COLS - 2, 2, WDG_BAD, in->error, false, true);
     }
     return f;
 }

@@ -7,6 +7,7 @@
 #ifndef POSTERM_UI_WIDGETS_H
 #define POSTERM_UI_WIDGETS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "keys.h"
@@ -22,7 +23,16 @@ enum wdg_style {
     WDG_TITLE,
     WDG_SELECTED,
     WDG_DIM,
+    WDG_ALARM, /* red text: failed, cancelled (bold where there are no colours) */
 };
+
+/* A payment's colour in lists and big amounts: paid green, failed and cancelled red, in
+ * progress yellow, an order that never started dim. */
+enum wdg_style wdg_state_style(const struct payment *p);
+
+/* True when the terminal shows colours (after wdg_init_colors). Without them the styles fall
+ * back to bold and reverse video. */
+bool wdg_has_colors(void);
 
 /* Sets up the colour pairs when the terminal has colours (called once after newterm). */
 void wdg_init_colors(void);
@@ -35,6 +45,11 @@ int wdg_put(int y, int x, int maxw, enum wdg_style style, const char *s);
 
 /* Draws s centred on row y (cut to the screen's width). */
 void wdg_center(int y, enum wdg_style style, const char *s);
+
+/* Draws s centred from row y on at most max_rows rows, broken at spaces (or between any two
+ * characters where a line has none, as Chinese) so that nothing is cut at the screen's edge.
+ * Returns the rows used. */
+int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s);
 
 /* Draws s right-aligned so that it ends at column right (exclusive). */
 void wdg_right(int y, int right, int maxw, enum wdg_style style, const char *s);

@@ -5,8 +5,11 @@
  * connected again on rescan.
  *
  * A printer that does not answer DLE EOT within STATUS_WAIT_MS is printed to with its status
- * unknown: some network interfaces do not pass the answers back. Answers that are not status
- * bytes never read as ready.
+ * unknown: some network interfaces do not pass the answers back. But one that has answered
+ * before and falls silent is not ready: silence after a job's bytes then fails the job (a
+ * printer that hung or lost power with the receipt in its buffer), so the receipt is printed
+ * again, marked, rather than counted as printed. Answers that are not status bytes never read
+ * as ready.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +41,7 @@ struct tcp_port {
     int64_t answer_deadline;
     uint8_t answers[3];
     int got;
+    bool answers_status; /* this printer has answered a whole status round before */
 };
 
 static void disconnect(struct tcp_port *c, const char *why)
@@ -94,9 +98,12 @@ static void status_known(struct tcp_port *c)
 {
     struct port *p = c->p;
     c->asking = false;
-    if (c->got < 3) {
+    if (c->got < 3 && c->answers_status) {
+        port_state(p, PRINTER_OFFLINE, false, c->name, "stopped answering status requests");
+    } else if (c->got < 3) {
         port_state(p, PRINTER_READY, false, c->name, "ready (status unknown: no DLE EOT answer)");
     } else {
+        c->answers_status = true;
         struct escpos_status_bits b = {0};
         bool ok = escpos_status_parse(1, c->answers[0], &b) &&
                   escpos_status_parse(2, c->answers[1], &b) &&

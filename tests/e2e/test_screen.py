@@ -23,6 +23,7 @@ class Screen:
     def __init__(self, build, config, name):
         self.sock = "posterm-%s-%d" % (name, os.getpid())
         self.cmd = "%s --config %s" % (os.path.join(build, "posterm"), config)
+        self.stretch = harness.slowdown(build)  # the policy is stretched alike (harness.py)
         self.start()
 
     def tmux(self, *args):
@@ -49,7 +50,7 @@ class Screen:
         return self.tmux("capture-pane", "-p")
 
     def wait(self, *needles, timeout=20):
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * self.stretch
         while time.time() < deadline:
             screen = self.text()
             if all(n in screen for n in needles):
@@ -217,12 +218,133 @@ def case_restart(scr, ws):
     scr.wait("Checking the payment with the gateway")
     os.kill(scr.posterm_pid(), 9)
     scr.restart()
-    scr.wait("Resolving: 1")
-    scr.wait("Resolving: 0", timeout=30)
+    scr.wait("Background: 1")
+    scr.wait("Background: 0", timeout=30)
+
+
+def no_developer_text(s):
+    """Nothing of a library, a protocol or a gateway's code on the screen."""
+    for bad in ("HTTP", "503", "Timeout", "curl", "Gateway trade", "ACQ.", "NOTENOUGH",
+                "Resolving"):
+        assert bad not in s, "developer text %r on the screen:\n%s" % (bad, s)
+
+
+def case_words_503(scr, ws):
+    """An HTTP 503: the header says the gateway is not answering, the paying screen says why
+    in a cashier's words; the protocol's words stay in the log."""
+    charge(scr, "5.00", A(7))
+    s = scr.wait("Gateway: not answering", "Why it takes long: the payment service")
+    no_developer_text(s)
+    s = scr.wait("CANCELLED", timeout=30)
+    no_developer_text(s)
+
+
+def case_words_failed(scr, ws):
+    charge(scr, "2.00", W(1))  # insufficient funds
+    s = scr.wait("PAYMENT FAILED", "Reason: the customer's balance is not enough",
+                 "Tell the customer: Ask the customer to pay another way.")
+    no_developer_text(s)
+
+
+def case_slow(scr, ws):
+    charge(scr, "3.00", W(5))  # the reply comes 5 s late
+    scr.wait("Gateway: slow", timeout=10)
+    scr.wait("PAID", timeout=20)
+
+
+def case_abort_wait(scr, ws):
+    """Esc right after the scan: the cancel waits for WeChat Pay's 15 s, and the screen says
+    so, and that a customer who pays meanwhile gets the money back."""
+    charge(scr, "6.00", W(3))
+    scr.wait("Customer is confirming on the phone")
+    scr.keys("Escape")
+    scr.wait("WeChat Pay allows a cancel 15 s after the payment",
+             "If the customer pays now, the cancel gives the money back (or PAID shows).")
+    s = scr.wait("Cancelling in 1")
+    no_developer_text(s)
+    scr.wait("CANCELLED", timeout=40)
+
+
+def case_not_started(scr, ws):
+    """An amount keyed and left before the scan is "not started" in history, not failed."""
+    scr.type("3.00")
+    scr.keys("Enter")
+    scr.wait("Scan the customer's payment code")
+    scr.keys("Escape")
+    scr.wait("enter the amount")
+    scr.keys("Escape")
+    scr.type("/")
+    s = scr.wait("not started")
+    assert "failed" not in s, s
+
+
+def case_fewer_keys(scr, ws):
+    """R after a failure charges the same amount for another code; a digit on the result
+    screen starts the next amount; + charges the last amount again."""
+    charge(scr, "2.00", W(1))
+    scr.wait("PAYMENT FAILED", "R/+ retry, new code")
+    scr.type("r")
+    scr.wait("Scan the customer's payment code", "2.00")
+    scr.type(W(0))
+    scr.keys("Enter")
+    scr.wait("PAID")
+    scr.type("5")
+    scr.wait("Amount: ¥ 5")
+    scr.keys("Enter")
+    scr.wait("Scan the customer's payment code", "5")
+    scr.keys("Escape")
+    scr.wait("enter the amount", "+ last amount 5.00")
+    scr.keys("Escape")
+    scr.type("+")
+    scr.wait("Scan the customer's payment code", "5.00")
+    scr.keys("Escape")
+    scr.wait("enter the amount")
+
+
+def case_code_first(scr, ws):
+    """A payment code scanned on the amount screen is recognised as one."""
+    scr.type(W(0))
+    scr.keys("Enter")
+    s = scr.wait("That is a payment code: key the amount first, then scan")
+    assert "amount too large" not in s, s
+
+
+def case_code_kept(scr, ws):
+    """screen.code_before_amount "keep": the code waits for the amount, then pays at once."""
+    scr.type(W(0))
+    scr.keys("Enter")
+    scr.wait("payment code %s kept: key the amount and press Enter" % masked(W(0)))
+    scr.type("12.30")
+    scr.keys("Enter")
+    scr.wait("PAID", "12.30")
+
+
+def case_zh_words(scr, ws):
+    """In Chinese: the 503 in Chinese words only, the abandoned amount "not started"."""
+    scr.type("5.00")
+    scr.keys("Enter")
+    scr.wait("请扫描顾客的付款码")
+    scr.type(A(7))
+    scr.keys("Enter")
+    s = scr.wait("网关：无应答", "耗时原因：支付平台")
+    no_developer_text(s)
+    scr.wait("已撤销", timeout=30)
+    scr.type("3")
+    scr.wait("金额：¥ 3")
+    scr.keys("Enter")
+    scr.wait("请扫描顾客的付款码")
+    scr.keys("Escape")
+    scr.wait("请输入金额")
+    scr.keys("Escape")
+    scr.type("/")
+    scr.wait("未开始")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-LANGUAGE = {"zh_busy": "zh", "zh_failed": "zh"}
+LANGUAGE = {"zh_busy": "zh", "zh_failed": "zh", "zh_words": "zh"}
+# WeChat Pay's own 15 s before a cancel (the simulator's configs use a lab setting of 1.5 s).
+POLICY = {"abort_wait": {"window_ms": 30000, "min_cancel_ms": 15000}}
+SCREEN = {"code_kept": {"code_before_amount": "keep"}}
 READY = {"en": "enter the amount", "zh": "请输入金额"}
 
 
@@ -230,7 +352,8 @@ def main():
     build, name = sys.argv[1], sys.argv[2]
     with harness.Workspace(build) as ws:
         language = LANGUAGE.get(name, "en")
-        config = ws.config(policy={"window_ms": 15000}, extra={"language": language})
+        config = ws.config(policy=POLICY.get(name, {"window_ms": 15000}),
+                           extra={"language": language, "screen": SCREEN.get(name, {})})
         scr = Screen(build, config, name)
         try:
             scr.wait(READY[language])

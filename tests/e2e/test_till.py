@@ -442,6 +442,42 @@ def clock_alarm(build, channel):
     return problems
 
 
+def gateway_health(build):
+    """Headless status says what the cashier's header says: the gateway online, slow while
+    a reply takes 5 s, down after an HTTP 503 as after no answer; after an abort, when the
+    cancel may go."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        pt = ws.posterm()
+        pt.ready()
+        if pt.status().get("gateway") != "online":
+            problems.append("a fresh terminal's gateway is not online")
+        slow = pt.pay("3.00", W(5))  # the reply comes 5 s late
+        time.sleep(3)
+        status = pt.status()
+        if status.get("gateway") != "slow":
+            problems.append("gateway %r while a reply is 3 s late" % status.get("gateway"))
+        pt.wait_state(harness.FINAL, slow)
+        down = pt.pay("5.00", A(7))  # HTTP 503
+        pt.wait(lambda e: e.get("event") == "payment" and e["order"] == down
+                and e["transition"] != "created" and e["state"] != "PAYING", 20, "the 503")
+        status = pt.status()
+        if status.get("gateway") != "down" or status.get("gateway_reachable"):
+            problems.append("after an HTTP 503 the gateway is %r (reachable %r)" % (
+                status.get("gateway"), status.get("gateway_reachable")))
+        pt.send("abort")
+        pt.wait(lambda e: e.get("event") == "payment" and e["transition"] in
+                ("abort_requested", "cancel_decided"), 10, "the abort")
+        cur = pt.status().get("current", {})
+        if cur.get("state") in ("PAYING", "QUERYING") and "cancel_allowed_in_ms" not in cur:
+            problems.append("status after an abort has no cancel_allowed_in_ms: %s" % cur)
+        pt.wait_state(harness.FINAL, down, timeout=60)
+        if pt.finish() != 0:
+            problems.append("posterm did not exit cleanly")
+        problems += harness.audit(ws.journal, ws.sim)[0]
+    return problems
+
+
 # --- 6. no whole payment code on disk ---
 
 def code_digits_found(paths, codes):
@@ -506,6 +542,7 @@ CASES = {
     "clock_alipay": lambda b: clock_alarm(b, "alipay"),
     "clock_wechat": lambda b: clock_alarm(b, "wechat"),
     "no_full_code": no_full_code,
+    "gateway_health": gateway_health,
 }
 
 

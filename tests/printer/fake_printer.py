@@ -17,7 +17,10 @@ DIR (created if needed) holds:
   status         written by the test, read at every status request: words among
                  paper_out, near_end, cover_open, offline (empty or absent: ready), and
                  "close_after N" (drop the next connection after its N-th byte; the printer then
-                 takes these two words out of the file, so it drops one connection only)
+                 takes these two words out of the file, so it drops one connection only), or
+                 "die_after N" (SIGKILL itself after the next connection's N-th byte, as a
+                 printer losing power mid-receipt: no decoded.jsonl entry for that connection,
+                 the rest of what the kernel had taken for it lost; taken out of the file too)
 Signals: SIGUSR1 toggles paper out, SIGUSR2 toggles the cover; SIGTERM stops.
 
 The status bytes follow Epson's DLE EOT table: bits 1 and 4 always on, bits 0 and 7 off;
@@ -36,6 +39,7 @@ import subprocess
 import sys
 
 FIXED = 0x12
+LIMITS = ("close_after", "die_after")  # status file words that take a byte count
 
 
 class Printer:
@@ -57,7 +61,7 @@ class Printer:
     def state(self):
         """The printer's condition: the status file's words, then the signal toggles."""
         words = set()
-        close_after = None
+        limits = {}
         try:
             with open(os.path.join(self.dir, "status")) as f:
                 tokens = f.read().split()
@@ -65,8 +69,8 @@ class Printer:
             tokens = []
         i = 0
         while i < len(tokens):
-            if tokens[i] == "close_after" and i + 1 < len(tokens):
-                close_after = int(tokens[i + 1])
+            if tokens[i] in LIMITS and i + 1 < len(tokens):
+                limits[tokens[i]] = int(tokens[i + 1])
                 i += 2
                 continue
             words.add(tokens[i])
@@ -74,17 +78,18 @@ class Printer:
         for word, on in self.toggled.items():
             if on:
                 words.symmetric_difference_update({word})
-        return words, close_after
+        return words, limits
 
-    def forget_close_after(self):
-        """The status file's close_after drops one connection: it is taken out of the file."""
+    def forget_limits(self, used):
+        """The status file's close_after and die_after act on one connection: those used are
+        taken out of the file."""
         path = os.path.join(self.dir, "status")
         with open(path) as f:
             tokens = f.read().split()
         kept = []
         i = 0
         while i < len(tokens):
-            if tokens[i] == "close_after":
+            if tokens[i] in used:
                 i += 2
                 continue
             kept.append(tokens[i])
@@ -111,18 +116,24 @@ class Printer:
         sock, _ = server.accept()
         self.count += 1
         k = self.count
-        _, file_close_after = self.state()
+        _, limits = self.state()
         limit = None
+        used = set()
         if self.close_after is not None:
             limit, self.close_after = self.close_after, None
-        elif file_close_after is not None:
-            limit = file_close_after
-            self.forget_close_after()
-        conn = {"k": k, "sock": sock, "data": bytearray(), "limit": limit, "tail": b"",
-                "file": open(os.path.join(self.dir, "conn-%d.bin" % k), "wb")}
+        elif "close_after" in limits:
+            limit = limits["close_after"]
+            used.add("close_after")
+        die = limits.get("die_after")
+        if die is not None:
+            used.add("die_after")
+        if used:
+            self.forget_limits(used)
+        conn = {"k": k, "sock": sock, "data": bytearray(), "limit": limit, "die": die,
+                "tail": b"", "file": open(os.path.join(self.dir, "conn-%d.bin" % k), "wb")}
         self.conns[sock] = conn
         sel.register(sock, selectors.EVENT_READ, "conn")
-        self.event(event="connect", connection=k, close_after=limit)
+        self.event(event="connect", connection=k, close_after=limit, die_after=die)
 
     def receive(self, sock, sel):
         conn = self.conns[sock]
@@ -133,15 +144,21 @@ class Printer:
         if not chunk:
             self.finish(conn, sel, "client")
             return
-        cut = False
+        cut = die = False
         if conn["limit"] is not None and len(conn["data"]) + len(chunk) >= conn["limit"]:
             chunk = chunk[:conn["limit"] - len(conn["data"])]
             cut = True
+        if conn["die"] is not None and len(conn["data"]) + len(chunk) >= conn["die"]:
+            chunk = chunk[:conn["die"] - len(conn["data"])]
+            die = True
         conn["data"] += chunk
         conn["file"].write(chunk)
         conn["file"].flush()
         self.received.write(chunk)
         self.received.flush()
+        if die:
+            self.event(event="killed", connection=conn["k"], bytes=len(conn["data"]))
+            os.kill(os.getpid(), signal.SIGKILL)
         self.answer_status_requests(conn, chunk)
         if cut:
             self.finish(conn, sel, "printer")

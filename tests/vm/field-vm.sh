@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # field-vm.sh - the terminal in the field: posterm on an emulated board with an emulated USB
-# scanner, its journal on a virtual disk, the power cut at chosen moments and the network
-# down when it comes back; at the end the gateway's ledger is audited against the journal.
+# scanner and an emulated USB receipt printer, its journal on a virtual disk, the power cut at
+# chosen moments and the network down when it comes back; at the end the gateway's ledger is
+# audited against the journal, and the receipts on the printer's paper against both.
 #
-#   usage: field-vm.sh POSTERM POSTERM_SIM [CACHE_DIR]      (ARCH=arm64 or amd64, as built)
+#   usage: field-vm.sh POSTERM POSTERM_SIM GADGET DECODER [CACHE_DIR]   (ARCH=arm64, as built)
+#   GADGET: printer-gadget built for the board; DECODER: the tests' escpos-decode, run here
+#   (under qemu-user for an arm64 build, as the simulator's --make-keys is).
 #
 # This script builds the terminal: an initramfs (busybox, the kernel modules for the USB
-# gadget, virtio-blk and ext4, posterm and posterm-sim with their libraries, and an init that
-# starts both as the packaged service would) and an ext4 disk image (config, keys; the journal
-# and the simulator's ledger are written there). field_vm.py then boots it three times, plays
+# gadgets, virtio-blk, virtio-console and ext4, posterm, posterm-sim and printer-gadget with
+# their libraries, glibc's GB18030 converter, and an init that starts them as the packaged
+# service would) and an ext4 disk image (config, keys; the journal and the simulator's ledger
+# are written there). Two gadgets on two dummy_hcd controllers (num=2): the Honeywell scanner
+# on the first, an Epson TM-T20II (usb_f_printer) on the second. printer-gadget writes what the
+# printer receives to a virtio serial port that QEMU keeps in a file on this machine: the
+# paper, outside the board, so a power cut loses no receipt already printed. field_vm.py then boots it three times, plays
 # the cashier through the init (cashier plan chosen by `field.boot=N` on the kernel command
 # line), kills QEMU from outside to cut the power, and audits. See tests/vm/README.md.
 #
@@ -16,10 +23,12 @@
 # ext4 tools, the kernel package, or qemu-user to list an ARM program's libraries.
 set -euo pipefail
 
-usage="usage: field-vm.sh POSTERM POSTERM_SIM [CACHE_DIR]"
+usage="usage: field-vm.sh POSTERM POSTERM_SIM GADGET DECODER [CACHE_DIR]"
 posterm=$(readlink -f "${1:?$usage}")
 sim=$(readlink -f "${2:?$usage}")
-cache=${3:-}
+gadget=$(readlink -f "${3:?$usage}")
+decoder=$(readlink -f "${4:?$usage}")
+cache=${5:-}
 arch=${ARCH:-amd64}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 skip() { echo "field-vm: skipped: $*"; exit 77; }
@@ -46,11 +55,13 @@ vm_fetch "$cache" || skip "the $arch kernel or busybox package could not be down
 ir=$work/ir
 vm_initramfs "$cache" "$work" "$ir" drivers/usb/gadget/udc/dummy_hcd drivers/usb/gadget/udc/udc-core \
     drivers/usb/core/usbcore drivers/usb/common/usb-common drivers/usb/gadget/libcomposite \
-    drivers/usb/gadget/function/usb_f_hid fs/configfs/configfs \
-    drivers/virtio/virtio_mmio drivers/block/virtio_blk \
+    drivers/usb/gadget/function/usb_f_hid drivers/usb/gadget/function/usb_f_printer \
+    fs/configfs/configfs drivers/virtio/virtio_mmio drivers/block/virtio_blk drivers/char/virtio_console \
     fs/ext4/ext4 fs/jbd2/jbd2 fs/mbcache lib/crc16 crypto/crc32c_generic lib/libcrc32c
 vm_add_program "$ir" "$posterm" /usr/bin/posterm || skip "libraries of $posterm not found for $arch"
 vm_add_program "$ir" "$sim" /usr/bin/posterm-sim || skip "libraries of $sim not found for $arch"
+vm_add_program "$ir" "$gadget" /usr/bin/printer-gadget || skip "libraries of $gadget not found for $arch"
+vm_add_gconv "$ir" || skip "glibc's GB18030 converter not found for $arch"
 
 # The codes the scanner types, one report file each (field_vm.py knows them by name).
 mkdir -p "$ir/codes"
@@ -87,6 +98,11 @@ cfg = {
     "http": {"connect_timeout_ms": 2000, "pay_timeout_ms": 10000, "query_timeout_ms": 5000,
              "cancel_timeout_ms": 5000, "refund_timeout_ms": 5000},
     "scanner": {"source": "usb-keyboard", "vid": "0x0c2e", "pid": "0x0b81", "dedupe_ms": 500},
+    # The receipt printer on the second USB controller; the merchant's name in Chinese, so
+    # every receipt goes through GB18030.
+    "merchant": {"name": "田野便利店", "store": "Field 1"},
+    "printer": {"kind": "usb", "vid": "0x04b8", "pid": "0x0e15", "paper_mm": 58,
+                "native_qr": True, "merchant_copy": False, "eod": False},
     "alipay": {"enabled": True, "gateway_url": url + "/gateway.do", "app_id": ali["app_id"],
                "private_key_file": k(ali["private_key_file"]),
                "alipay_public_key_file": k(ali["platform_public_key_file"])},
@@ -96,7 +112,7 @@ cfg = {
                "platform_public_key_file": k(wx["platform_public_key_file"]),
                "platform_serial": wx["platform_serial"], "apiv3_key_file": k(wx["apiv3_key_file"])},
 }
-json.dump(cfg, open(stage + "/posterm.json", "w"), indent=1)
+json.dump(cfg, open(stage + "/posterm.json", "w"), indent=1, ensure_ascii=False)
 PY
 rm "$stage/keys/posterm-gateway.json"
 mkfs.ext4 -q -F -L posterm -d "$stage" "$work/disk.img" 64M
@@ -106,7 +122,8 @@ cat > "$ir/init" <<INIT
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin
 mount -t proc p /proc; mount -t sysfs s /sys; mount -t devtmpfs d /dev
-for m in dummy_hcd libcomposite usb_f_hid virtio_mmio virtio_blk crc32c_generic ext4; do
+modprobe dummy_hcd num=2 || echo "FIELD-STEP modprobe dummy_hcd failed"
+for m in libcomposite usb_f_hid usb_f_printer virtio_mmio virtio_blk virtio_console crc32c_generic ext4; do
     modprobe \$m || echo "FIELD-STEP modprobe \$m failed"
 done
 ifconfig lo 127.0.0.1 up
@@ -115,6 +132,24 @@ mount -t ext4 -o data=ordered /dev/vda /data || { echo "FIELD-FAIL cannot mount 
 mount -t configfs none /sys/kernel/config
 $(vm_gadget_lines 0x0c2e 0x0b81 Honeywell "Voyager 1400g" 1 1 8 /report_desc)
 echo \$UDC > \$G/UDC
+# The receipt printer: its own gadget on the second controller; what it receives goes to the
+# virtio port named paper, which QEMU writes to paper-N.bin in field_vm.py's folder.
+P=/sys/kernel/config/usb_gadget/printer
+mkdir \$P && cd \$P
+echo 0x04b8 > idVendor; echo 0x0e15 > idProduct
+mkdir strings/0x409; echo EPSON > strings/0x409/manufacturer; echo "TM-T20II" > strings/0x409/product
+mkdir functions/printer.usb0
+echo "MFG:EPSON;CMD:ESC/POS;MDL:TM-T20II;CLS:PRINTER;" > functions/printer.usb0/pnp_string
+mkdir configs/c.1; ln -s functions/printer.usb0 configs/c.1/
+cd /
+ls /sys/class/udc | sed -n 2p > \$P/UDC || echo "FIELD-FAIL no second USB controller for the printer"
+paper=
+for port in /sys/class/virtio-ports/*; do
+    [ "\$(cat \$port/name 2>/dev/null)" = paper ] && paper=/dev/\${port##*/}
+done
+[ -n "\$paper" ] || echo "FIELD-FAIL no virtio port named paper"
+mkfifo /tmp/printer-control
+printer-gadget /dev/g_printer0 \$paper /tmp/printer-control > /tmp/printer.log 2>&1 &
 boot=\$(sed -n 's/.*field\.boot=\([0-9]*\).*/\1/p' /proc/cmdline)
 echo "FIELD-BOOT \$boot"
 . /cashier.sh
@@ -124,4 +159,5 @@ chmod +x "$ir/init"
 vm_pack "$ir" "$work/ir.gz"
 
 python3 "$here/field_vm.py" --work "$work" --kernel "$vm_kernel" --initrd "$work/ir.gz" \
-    --disk "$work/disk.img" --console "$vm_console" -- "${vm_qemu[@]}"
+    --disk "$work/disk.img" --console "$vm_console" \
+    --decoder "$(printf '%q ' "${run_target[@]}" "$decoder")" -- "${vm_qemu[@]}"

@@ -13,12 +13,23 @@ console; then audits the simulator's ledger against posterm's journal, both read
 
 After each cut a copy of the disk is checked (e2fsck replays ext4's journal as the next boot
 would) to show what posterm's journal held at the moment the power went.
+
+Every paid payment's receipt is printed on the emulated USB printer across the cuts. What the
+printer received is kept outside the board (paper-N.bin, one per boot, written by QEMU from a
+virtio serial port) and decoded with the tests' escpos-decode. The receipt audit: each paid
+payment has a complete receipt (ESC @ to the cut) showing its order number as text and QR
+code, its amount and only its code's last four digits; at most one of them unmarked, any
+other marked as a reprint (a cut between a job's "sending" and "printed" in the journal makes
+the next boot print it again, marked); none for a payment not paid; a receipt cut off part-way
+only as the last thing on a boot's paper; every print job in the journal printed.
 """
 import argparse
 import json
 import os
 import re
+import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -31,13 +42,21 @@ UNRESOLVED = {"NEW", "PAYING", "QUERYING", "CANCELLING", "REFUNDING"}
 BOOTED = []    # every Boot, for its events
 # Last four digits of the codes the scanner types for A to E (field-vm.sh's CODES).
 TYPED = ["6000", "3403", "7003", "3500", "8000"]
+CODES = {"A": "134567890123456000", "B": "2876543210123403", "C": "134567890123457003",
+         "D": "2876543210123500", "E": "134567890123458000"}
+AMOUNTS = {"A": "1.00", "B": "2.00", "C": "3.00", "D": "4.00", "E": "5.00"}
+REPRINT = "*** REPRINT ***"
 
 
 class FieldBoot(vm_boot.Boot):
     """A power-on of the arm64 board; keeps posterm's events and each order's states."""
 
     def __init__(self, args, n):
-        super().__init__(args, n, "virtio-blk-device")
+        # The printer's paper: a virtio serial port named paper, kept in a file here.
+        paper = ["-device", "virtio-serial-device",
+                 "-chardev", "file,id=paper,path=%s" % paper_path(args, n),
+                 "-device", "virtserialport,chardev=paper,name=paper"]
+        super().__init__(args, n, "virtio-blk-device", extra_qemu=paper)
         BOOTED.append(self)
         self.events = []
         self.orders = []      # in the order posterm created them this boot
@@ -54,6 +73,11 @@ class FieldBoot(vm_boot.Boot):
             self.transitions.setdefault(o, []).append(ev["transition"])
         elif ev.get("event") == "message":
             print("  boot %d posterm: %s" % (self.n, ev.get("text")))
+        elif ev.get("event") == "print" and ev["what"] in ("printed", "failed", "unprintable"):
+            print("  boot %d print: %s %s %s%s%s" % (
+                self.n, ev.get("kind"), ev.get("order"), ev["what"],
+                " (reprint)" if ev.get("reprint") else "",
+                ": " + ev["reason"] if ev.get("reason") else ""))
 
     def on_line(self, line):
         if "FIELD-" in line:
@@ -127,8 +151,123 @@ def requests_by_order(log_path):
     return by_order
 
 
+def paper_path(args, n):
+    return os.path.join(args.work, "paper-%d.bin" % n)
+
+
+def read_paper(args, n):
+    """Boot n's paper decoded: (receipts, problems). A receipt is {boot, texts, qrs, complete};
+    the decoder stops at the first thing it cannot read, which is allowed only for a receipt
+    cut off by the power cut, at the end of the boot's paper."""
+    path = paper_path(args, n)
+    if not os.path.exists(path):
+        return [], ["boot %d: no paper file" % n]
+    with open(path, "rb") as f:
+        data = f.read()
+    run = subprocess.run(shlex.split(args.decoder) + [path], capture_output=True, text=True)
+    found, problems, current = [], [], None
+    for line in run.stdout.splitlines():
+        el = json.loads(line)
+        if el.get("init"):
+            current = {"boot": n, "texts": [], "qrs": [], "complete": False}
+            found.append(current)
+        elif "error" in el:
+            tail = data[el.get("offset", 0):]
+            if b"\x1dV" in tail or b"\x1b@" in tail[1:]:
+                problems.append("boot %d: paper undecodable at byte %s of %d, with more receipts "
+                                "after it: %s" % (n, el.get("offset"), len(data), el["error"]))
+        elif current is None or current["complete"]:
+            continue
+        elif "text" in el:
+            current["texts"].append(el["text"].strip())
+        elif "qr" in el:
+            current["qrs"].append(el["qr"])
+        elif "cut" in el:
+            current["complete"] = True
+    for r in found[:-1]:
+        if not r["complete"]:
+            problems.append("boot %d: a receipt cut off in the middle of the paper: %s" % (
+                n, r["texts"]))
+    for code in CODES.values():
+        if code[:-4].encode() in data:
+            problems.append("boot %d: the printer received more of a payment code than its last "
+                            "four digits" % n)
+    return found, problems
+
+
+def receipt_order(r, orders):
+    """The order a receipt is for: its QR code, else (cut off before it) its Order line."""
+    if r["qrs"]:
+        return r["qrs"][0]
+    for o in orders:
+        if any(o in t for t in r["texts"]):
+            return o
+    return None
+
+
+def audit_receipts(args, names, rows, journal_path):
+    """The receipt audit (see the header); prints the figures, returns the problems."""
+    problems = []
+    papers = []
+    for boot in BOOTED:
+        found, trouble = read_paper(args, boot.n)
+        papers += found
+        problems += trouble
+    by_order = {}
+    for r in papers:
+        by_order.setdefault(receipt_order(r, names), []).append(r)
+    paid = [o for o, row in rows.items() if row["state"] == "PAID"]
+    for o in sorted(set(by_order) - set(paid)):
+        problems.append("receipts printed for %s, not a paid payment (%s)" % (
+            names.get(o, o), rows.get(o, {}).get("state", "unknown")))
+    complete_n = unmarked_n = marked_n = partial_n = 0
+    print("receipts on the printer's paper:")
+    for o in sorted(paid, key=lambda x: names.get(x, x)):
+        letter = names.get(o, "?")
+        mine = by_order.get(o, [])
+        complete = [r for r in mine if r["complete"]]
+        unmarked = [r for r in complete if r["texts"].count(REPRINT) == 0]
+        marked = [r for r in complete if r["texts"].count(REPRINT) == 2]
+        partial = [r for r in mine if not r["complete"]]
+        complete_n += len(complete)
+        unmarked_n += len(unmarked)
+        marked_n += len(marked)
+        partial_n += len(partial)
+        print("  %s %s: %d complete (%d unmarked, %d marked reprints), %d cut off; boots %s" % (
+            letter, o, len(complete), len(unmarked), len(marked), len(partial),
+            ",".join(str(r["boot"]) for r in mine) or "-"))
+        if not complete:
+            problems.append("%s was paid and its receipt never printed whole" % letter)
+        if len(unmarked) > 1:
+            problems.append("%s's receipt printed %d times unmarked" % (letter, len(unmarked)))
+        if len(unmarked) + len(marked) != len(complete):
+            problems.append("%s: a receipt marked as a reprint at one end only" % letter)
+        code, amount = CODES.get(letter, ""), AMOUNTS.get(letter, "")
+        for r in complete:
+            text = "\n".join(r["texts"])
+            if r["qrs"] != [o] or o not in text:
+                problems.append("%s: a receipt without its order number as text and QR code: %s"
+                                % (letter, r["qrs"]))
+            if "￥" + amount not in text or "****" + code[-4:] not in text:
+                problems.append("%s: a receipt without its amount or its code's last four "
+                                "digits: %s" % (letter, r["texts"]))
+    db = sqlite3.connect("file:%s?mode=ro" % journal_path, uri=True)
+    jobs = db.execute("SELECT order_no, state, reprint, attempts FROM print_jobs").fetchall()
+    db.close()
+    for order_no, state, reprint, attempts in jobs:
+        if state != "printed":
+            problems.append("the journal's print job for %s is %s" % (
+                names.get(order_no, order_no), state))
+    print("  %d print jobs in the journal, %d attempts; %d complete receipts on paper: %d "
+          "unmarked, %d marked reprints; %d cut off by a power cut" % (
+              len(jobs), sum(j[3] for j in jobs), complete_n, unmarked_n, marked_n, partial_n))
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--decoder", required=True,
+                    help="the escpos-decode command line (shell words) run on each boot's paper")
     for opt in ("work", "kernel", "initrd", "disk", "console"):
         ap.add_argument("--" + opt, required=True)
     ap.add_argument("qemu", nargs="+")
@@ -241,6 +380,7 @@ def main():
             rows[o]["amount_fen"] if o in rows else 0,
             "%s, charged %d, cancel %s" % (t["state"], t["charged"], t["cancel_action"] or "-")
             if t else "never reached"))
+    problems += audit_receipts(args, names, rows, files["journal.db"])
     print("field test: 5 payments, 2 power cuts, %.0f s in all" % (time.time() - t0))
     if problems:
         print("---- last console lines (boot 3) ----")

@@ -21,9 +21,11 @@ class Boot:
     """One power-on. args: the scripts' common options (qemu, kernel, initrd, disk, console,
     work); disk_device: the QEMU device the board attaches the disk with; extra_append: words
     added to the kernel command line after field.boot=N; drain_on_cut: read what the console
-    had already printed when the power went, so that the events reflect the moment of the cut."""
+    had already printed when the power went, so that the events reflect the moment of the cut;
+    extra_qemu: further QEMU arguments (devices) for this power-on."""
 
-    def __init__(self, args, n, disk_device, extra_append="", drain_on_cut=False):
+    def __init__(self, args, n, disk_device, extra_append="", drain_on_cut=False,
+                 extra_qemu=()):
         self.n = n
         self.drain_on_cut = drain_on_cut
         self.started = time.time()
@@ -36,7 +38,7 @@ class Boot:
             # directsync: what the guest flushed is in the image file when QEMU is killed
             "-drive", "file=%s,format=raw,if=none,id=disk,cache=directsync" % args.disk,
             "-device", "%s,drive=disk" % disk_device,
-            "-append", append]
+            "-append", append] + list(extra_qemu)
         self.log = open(os.path.join(args.work, "console-%d.txt" % n), "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)

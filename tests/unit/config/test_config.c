@@ -103,6 +103,11 @@ int main(int argc, char **argv)
     CHECK_EQ_INT(cfg.printer.paper_mm, 58);
     CHECK_EQ_INT(cfg.printer.port, 9100);
     CHECK(cfg.printer.native_qr && cfg.printer.eod && !cfg.printer.merchant_copy);
+    CHECK(cfg.screen.bell);
+    CHECK_EQ_STR(cfg.screen.code_before_amount, "refuse");
+    CHECK_EQ_INT(cfg.screen.quick_amounts.n, 4);
+    CHECK_EQ_INT(cfg.screen.quick_amounts.fen[0], 1000);
+    CHECK_EQ_INT(cfg.screen.quick_amounts.fen[3], 10000);
 
     cJSON *example = cJSON_Parse(text);
     CHECK(example != NULL);
@@ -262,6 +267,44 @@ int main(int argc, char **argv)
         config_defaults(&cfg);
         expect_error(config_load(&cfg, path, err, sizeof err), err, "larger than 1 MiB");
         remove(path);
+    }
+
+    /* The screen's section: the bell off, the code kept; quick amounts are amounts, six at
+     * most. Without the section: the bell on, a code before the amount refused, no quick ones. */
+    CHECK(parse_changed(example, "screen", "bell", cJSON_CreateFalse(), err, sizeof err));
+    expect_error(
+        parse_changed(example, "screen", "bell", cJSON_CreateString("no"), err, sizeof err), err,
+        "t.json: screen.bell: must be true or false");
+    expect_error(parse_changed(example, "screen", "code_before_amount", cJSON_CreateString("eat"),
+                               err, sizeof err),
+                 err, "t.json: screen.code_before_amount: must be one of refuse|keep");
+    {
+        const char *seven[] = {"1", "2", "3", "4", "5", "6", "7"};
+        expect_error(parse_changed(example, "screen", "quick_amounts",
+                                   cJSON_CreateStringArray(seven, 7), err, sizeof err),
+                     err, "t.json: screen.quick_amounts: at most 6 amounts");
+        const char *bad[] = {"10", "1.234"};
+        expect_error(parse_changed(example, "screen", "quick_amounts",
+                                   cJSON_CreateStringArray(bad, 2), err, sizeof err),
+                     err, "t.json: screen.quick_amounts: amount 2: ");
+        const char *zero[] = {"0"};
+        expect_error(parse_changed(example, "screen", "quick_amounts",
+                                   cJSON_CreateStringArray(zero, 1), err, sizeof err),
+                     err, "t.json: screen.quick_amounts: amount 1: ");
+        expect_error(parse_changed(example, "screen", "quick_amounts", cJSON_CreateString("10"),
+                                   err, sizeof err),
+                     err, "t.json: screen.quick_amounts: must be a list of amounts");
+    }
+    {
+        cJSON *doc = cJSON_Duplicate(example, 1);
+        cJSON_DeleteItemFromObject(doc, "screen");
+        char *plain = cJSON_PrintUnformatted(doc);
+        CHECK(parse(plain, &cfg, err, sizeof err));
+        CHECK(cfg.screen.bell);
+        CHECK_EQ_STR(cfg.screen.code_before_amount, "refuse");
+        CHECK_EQ_INT(cfg.screen.quick_amounts.n, 0);
+        free(plain);
+        cJSON_Delete(doc);
     }
 
     cJSON_Delete(example);

@@ -68,9 +68,9 @@ static void fresh(void)
     unlink(wal);
 }
 
-/* A v4 file is today's file without print_jobs and v6's cashiers, shifts and Z reports: made so,
- * with paid history, it migrates to v5 keeping every payment and making no job for them; a save
- * after it makes jobs. */
+/* A v4 file is today's file without print_jobs, v6's indexes and column and v7's cashiers,
+ * shifts and Z reports: made so, with paid history, it migrates to v5 keeping every payment and
+ * making no job for them; a save after it makes jobs. */
 static void test_migrate_v4(void)
 {
     fresh();
@@ -80,15 +80,18 @@ static void test_migrate_v4(void)
     struct payment a = paid("T01-20261123-000001", 1700000000000);
     CHECK_EQ_INT(journal_save(j, &a, "paid", "", 1700000000500), JOURNAL_OK);
     journal_close(j);
-    sql_exec("DROP TABLE print_jobs; DROP TABLE shifts; DROP TABLE z_report_totals;"
-             "DROP TABLE z_reports; DROP INDEX payments_cashier;"
-             "ALTER TABLE payments DROP COLUMN cashier; ALTER TABLE refunds DROP COLUMN cashier;"
+    sql_exec("DROP TABLE print_jobs; DROP INDEX payments_last4; DROP INDEX payments_amount;"
+             "DROP INDEX payments_short; ALTER TABLE refunds DROP COLUMN approved_by;"
+             "DROP TABLE shifts; DROP TABLE z_report_totals; DROP TABLE z_reports;"
+             "DROP INDEX payments_cashier; ALTER TABLE payments DROP COLUMN cashier;"
+             "ALTER TABLE refunds DROP COLUMN cashier;"
              "PRAGMA user_version = 4;");
     CHECK_EQ_INT(sql_int("PRAGMA user_version"), 4);
 
     j = open_journal();
     if (!j)
         return;
+    CHECK(journal_schema_version() >= 5); /* v4 went through v5 and every later step */
     CHECK_EQ_INT(sql_int("PRAGMA user_version"), journal_schema_version());
     CHECK_EQ_INT(sql_int("SELECT count(*) FROM print_jobs"), 0);
     struct payment back;

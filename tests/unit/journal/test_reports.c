@@ -234,6 +234,41 @@ static void test_referred(void)
     CHECK_EQ_STR(r.order_no[1], "M");
 }
 
+static int keep_payment(void *ctx, const struct payment *p)
+{
+    *(struct payment *)ctx = *p;
+    return 0;
+}
+
+/* An amount keyed and abandoned before any scan (NEW -> FAILED, journaled "aborted"): in no
+ * total, unresolved neither, and listed with its cause, which the screen words "not started"
+ * rather than "failed" (ui/view.c view_not_started). */
+static void test_not_started(void)
+{
+    const int64_t day = NEXT_DAY + 2 * (NEXT_DAY - DAY);
+    struct payment n = fixture_payment("N", day + 1000);
+    n.amount_fen = 4200;
+    save(&n, PAY_NEW, "created", day + 1000);
+    n.last_cause = PAY_CAUSE_ABORTED_BEFORE_SCAN;
+    snprintf(n.last_error, sizeof n.last_error, "aborted before a payment code was scanned");
+    save(&n, PAY_FAILED, "aborted", day + 2000);
+
+    struct report_day totals;
+    CHECK_EQ_INT(report_totals(j, day, day + (NEXT_DAY - DAY), &totals), JOURNAL_OK);
+    CHECK_EQ_INT(totals.all.paid_count + totals.all.refunded_count + totals.all.unresolved_count +
+                     totals.all.referred_count,
+                 0);
+    CHECK_EQ_INT(totals.all.charged_fen + totals.all.net_fen, 0);
+
+    struct payment listed;
+    memset(&listed, 0, sizeof listed);
+    CHECK_EQ_INT(report_payments(j, day, day + (NEXT_DAY - DAY), false, keep_payment, &listed),
+                 JOURNAL_OK);
+    CHECK_EQ_STR(listed.order_no, "N");
+    CHECK_EQ_INT(listed.state, PAY_FAILED);
+    CHECK_EQ_INT(listed.last_cause, PAY_CAUSE_ABORTED_BEFORE_SCAN);
+}
+
 int main(void)
 {
     char dir[4096], path[4200], err[1024];
@@ -249,6 +284,7 @@ int main(void)
         test_listing();
         test_events();
         test_referred();
+        test_not_started();
         journal_close(j);
     }
     fixture_cleanup(dir);

@@ -191,12 +191,24 @@ static void test_print_kinds(void)
     CHECK_EQ_STR(print_kind_name(PRINT_SHIFT), "shift");
 }
 
-/* A v5 file (today's without v6's columns and tables) with a sale and its receipt migrates
- * keeping both: the old sale has no cashier, the old job no reference, and it still prints. */
-static void test_migrate_v5(const char *dir)
+/* What v7 added (cashiers, shifts, Z reports, the print jobs' ref) and what v6 added (the
+ * finding indexes, refunds.approved_by): dropped from today's file to fake an older one. */
+static const char v7_objects[] =
+    "DROP TABLE shifts; DROP TABLE z_report_totals; DROP TABLE z_reports;"
+    "DROP INDEX payments_cashier; ALTER TABLE payments DROP COLUMN cashier;"
+    "ALTER TABLE refunds DROP COLUMN cashier;"
+    "ALTER TABLE print_jobs DROP COLUMN ref;";
+static const char v6_objects[] =
+    "DROP INDEX payments_last4; DROP INDEX payments_amount;"
+    "DROP INDEX payments_short; ALTER TABLE refunds DROP COLUMN approved_by;";
+
+/* A v5 file (today's without v6's and v7's columns and tables), or a v6 file (without v7's),
+ * with a sale and its receipt migrates to v7 keeping both: the old sale has no cashier, the old
+ * job no reference, and it still prints. */
+static void test_migrate_from(const char *dir, int version)
 {
     char old[4300];
-    snprintf(old, sizeof old, "%s/v5.db", dir);
+    snprintf(old, sizeof old, "%s/v%d.db", dir, version);
     struct journal *v = NULL;
     char err[1024];
     CHECK_EQ_INT(journal_open(&v, old, err, sizeof err), JOURNAL_OK);
@@ -209,20 +221,23 @@ static void test_migrate_v5(const char *dir)
     journal_close(v);
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(old, &db), SQLITE_OK);
-    CHECK_EQ_INT(
-        sqlite3_exec(db,
-                     "DROP TABLE shifts; DROP TABLE z_report_totals; DROP TABLE z_reports;"
-                     "DROP INDEX payments_cashier; ALTER TABLE payments DROP COLUMN cashier;"
-                     "ALTER TABLE refunds DROP COLUMN cashier;"
-                     "ALTER TABLE print_jobs DROP COLUMN ref;"
-                     "PRAGMA user_version = 5;",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    char sql[1024];
+    snprintf(sql, sizeof sql, "%s%s PRAGMA user_version = %d;", v7_objects,
+             version < 6 ? v6_objects : "", version);
+    CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
+    CHECK_EQ_INT(journal_schema_version(), 7);
     CHECK_EQ_INT(journal_open(&v, old, err, sizeof err), JOURNAL_OK);
     if (!v)
         return;
+    CHECK_EQ_INT(sqlite3_open(old, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 7);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
     struct payment back;
     CHECK_EQ_INT(journal_load(v, "OLD", &back), JOURNAL_OK);
     CHECK_EQ_INT(back.state, PAY_PAID);
@@ -255,7 +270,8 @@ int main(void)
         test_print_kinds();
         journal_close(j);
     }
-    test_migrate_v5(dir);
+    test_migrate_from(dir, 5);
+    test_migrate_from(dir, 6);
     fixture_cleanup(dir);
     return check_done();
 }

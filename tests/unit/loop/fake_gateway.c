@@ -73,6 +73,11 @@ void fake_gateway_answer(struct gateway *g, int i, enum gw_kind kind)
     g->replies[g->nreplies++] = reply;
 }
 
+struct gw_reply *fake_gateway_last_answer(struct gateway *g)
+{
+    return g->nreplies > 0 ? &g->replies[g->nreplies - 1] : NULL;
+}
+
 enum gateway_status gateway_submit(struct gateway *g, const struct gw_request *req)
 {
     if (g->nsent == FAKE_GATEWAY_MAX)

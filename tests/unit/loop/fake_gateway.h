@@ -33,4 +33,7 @@ const struct fake_sent *fake_gateway_request(const struct gateway *g, int i);
  * echoed, the body naming its order (and refund), the amounts it was asked for. */
 void fake_gateway_answer(struct gateway *g, int i, enum gw_kind kind);
 
+/* The reply queued last, for a test to make it a dropped connection or an HTTP 503. */
+struct gw_reply *fake_gateway_last_answer(struct gateway *g);
+
 #endif

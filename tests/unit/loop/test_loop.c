@@ -512,6 +512,114 @@ static void service_hook(void)
     rig_close(&r);
 }
 
+/* The header's gateway: online, slow from the round trips (or a request out too long), down
+ * after no answer or an HTTP 503 alike, and back once it answers well. */
+static void gateway_health(void)
+{
+    snprintf(path, sizeof path, "%s/health.db", dir);
+    struct rig r;
+    if (!rig_open(&r, 1700000000000))
+        return;
+    CHECK_EQ_INT(loop_gateway_health(r.loop), LOOP_GATEWAY_ONLINE);
+
+    /* A quick answer: online. */
+    CHECK_EQ_INT(loop_start_payment(r.loop, 100), LOOP_OK);
+    CHECK_EQ_INT(loop_scan(r.loop, WECHAT_CODE), LOOP_OK);
+    advance(&r.clock, 300);
+    CHECK_EQ_INT(loop_gateway_health(r.loop), LOOP_GATEWAY_ONLINE);
+    fake_gateway_answer(r.gateway, 0, GW_PAYING);
+    turn(&r);
+    CHECK_EQ_INT(loop_gateway_health(r.loop), LOOP_GATEWAY_ONLINE);
+
+    /* The query it leads to stays out 4 s: slow while it waits, and slow after its answer
+     * (mean of 300 and 4000 ms); a quick one after that brings the mean down again. */
+    advance(&r.clock, r.cfg.policy.first_query_ms);
+    turn(&r);
+    int q = fake_gateway_sent(r.gateway) - 1;
+    CHECK_EQ_INT(fake_gateway_request(r.gateway, q)->req.op, GW_QUERY);
+    advance(&r.clock, 1500);
+    CHECK_EQ_INT(loop_gateway_health(r.loop), LOOP_GATEWAY_ONLINE);
+    advance(&r.clock, 2500);
+    CHECK_EQ_INT(loop_gateway_health(r.loop), LOOP_GATEWAY_SLOW);
+    fake_gateway_answer(r.gateway, q, GW_PAYING);
+    turn(&r);
+    CHECK_EQ_INT(loop_gateway_health(r.loop), LOOP_GATEWAY_SLOW);
+
+    /* No answer at all: down. */
+    advance(&r.clock, r.cfg.policy.query_every_ms);
+    turn(&r);
+    q = fake_gateway_sent(r.gateway) - 1;
+    fake_gateway_answer(r.gateway, q, GW_UNKNOWN);
+    fake_gateway_last_answer(r.gateway)->unreachable = true;
+    turn(&r);
+    CHECK_EQ_INT(loop_gateway_health(r.loop), LOOP_GATEWAY_DOWN);
+    CHECK(!loop_gateway_reachable(r.loop));
+
+    /* An answer, quick: back up (mean 300, 4000, 10 ms = 1436 ms). */
+    advance(&r.clock, r.cfg.policy.query_every_ms);
+    turn(&r);
+    q = fake_gateway_sent(r.gateway) - 1;
+    advance(&r.clock, 10);
+    fake_gateway_answer(r.gateway, q, GW_PAYING);
+    turn(&r);
+    CHECK_EQ_INT(loop_gateway_health(r.loop), LOOP_GATEWAY_ONLINE);
+    CHECK(loop_gateway_reachable(r.loop));
+
+    /* An HTTP 503 (an answer not believed, as the drivers report it) counts as none. */
+    advance(&r.clock, r.cfg.policy.query_every_ms);
+    turn(&r);
+    q = fake_gateway_sent(r.gateway) - 1;
+    fake_gateway_answer(r.gateway, q, GW_UNKNOWN);
+    fake_gateway_last_answer(r.gateway)->cause = PAY_CAUSE_BAD_REPLY;
+    snprintf(fake_gateway_last_answer(r.gateway)->reason, 160, "Alipay HTTP status 503");
+    turn(&r);
+    CHECK_EQ_INT(loop_gateway_health(r.loop), LOOP_GATEWAY_DOWN);
+    CHECK_EQ_STR(loop_gateway_health_name(loop_gateway_health(r.loop)), "down");
+    rig_close(&r);
+}
+
+/* A payment code before the amount: refused by default; with screen.code_before_amount
+ * "keep" scanned into the next payment, if less than a minute old. */
+static void code_before_amount(void)
+{
+    snprintf(path, sizeof path, "%s/early.db", dir);
+    struct rig r;
+    if (!rig_open(&r, 1700000000000))
+        return;
+    CHECK_EQ_INT(loop_scan(r.loop, WECHAT_CODE), LOOP_IDLE);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_SCAN_BEFORE_AMOUNT], 1);
+    CHECK_EQ_INT(loop_start_payment(r.loop, 100), LOOP_OK);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_NEW);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 0);
+    CHECK_EQ_INT(loop_abort(r.loop), LOOP_OK);
+
+    snprintf(r.cfg.screen.code_before_amount, sizeof r.cfg.screen.code_before_amount, "keep");
+    advance(&r.clock, 5000); /* past the de-duplication of the same code */
+    CHECK_EQ_INT(loop_scan(r.loop, WECHAT_CODE), LOOP_OK);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_CODE_KEPT], 1);
+    advance(&r.clock, 30000);
+    turn(&r);
+    CHECK_EQ_INT(loop_start_payment(r.loop, 250), LOOP_OK);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 1);
+    CHECK_EQ_INT(fake_gateway_request(r.gateway, 0)->req.amount_fen, 250);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_PAYING);
+    fake_gateway_answer(r.gateway, 0, GW_SUCCESS);
+    turn(&r);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_PAID);
+
+    /* Kept, then a minute passes: dropped and said, and the next payment waits for a scan. */
+    advance(&r.clock, 5000);
+    CHECK_EQ_INT(loop_scan(r.loop, ALIPAY_CODE), LOOP_OK);
+    advance(&r.clock, 60001);
+    turn(&r);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_CODE_TOO_OLD], 1);
+    CHECK_EQ_INT(loop_start_payment(r.loop, 300), LOOP_OK);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_NEW);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 1);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_CODE_TOO_OLD], 1);
+    rig_close(&r);
+}
+
 int main(void)
 {
     /* A write past RLIMIT_FSIZE fails with EFBIG instead of killing the test. */
@@ -528,6 +636,8 @@ int main(void)
     refund_numbering();
     reply_deadline();
     service_hook();
+    gateway_health();
+    code_before_amount();
 
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -260,6 +260,18 @@ static void check_examples(void)
     loop_note_render(LOOP_LANG_EN, &off, out, sizeof out);
     CHECK_EQ_STR(out, "WeChat Pay is not set up on this terminal");
 
+    /* A payment left for the merchant: why, in the cashier's words, never the gateway's. */
+    struct loop_message referred = {.note = LOOP_NOTE_REFERRED,
+                                    .order_no = "T1202601010001",
+                                    .cause = PAY_CAUSE_AMOUNT_MISMATCH,
+                                    .detail = "gateway reported 9.00 for this order number"};
+    loop_note_render(LOOP_LANG_EN, &referred, out, sizeof out);
+    CHECK_EQ_STR(out, "payment T1202601010001 is left for the merchant: the payment service "
+                      "reported another amount; settle it in the merchant portal");
+    loop_note_render(LOOP_LANG_ZH, &referred, out, sizeof out);
+    CHECK_EQ_STR(out,
+                 "订单 T1202601010001 需商户处理：支付平台报告的金额与本笔不符；请在商户平台处理");
+
     /* Levels come from the rows. */
     CHECK_EQ_INT(loop_note_level(LOOP_NOTE_RECOVERED), LOOP_INFO);
     CHECK_EQ_INT(loop_note_level(LOOP_NOTE_BUSY), LOOP_WARN);

@@ -33,6 +33,7 @@ struct fake {
     int listen_fd, conn_fd;
     uint8_t answer[5];
     bool silent;
+    bool silent_after_job; /* answers until the first job byte arrives, then never again */
     size_t close_after;
     unsigned char got[65536];
     size_t ngot;
@@ -98,7 +99,7 @@ static void fake_byte(struct fake *f, unsigned char b)
     if (f->npending == 2) {
         f->npending = 0;
         f->requests++;
-        if (!f->silent && b < 5) {
+        if (!f->silent && !(f->silent_after_job && f->ngot > 0) && b < 5) {
             ssize_t w = write(f->conn_fd, &f->answer[b], 1);
             (void)w;
         }
@@ -274,8 +275,31 @@ static void test_tcp_late_printer_and_status(void)
     run(p, &f, 2000, is_ready);
     CHECK_EQ_INT(printer_state(p), PRINTER_READY);
 
+    /* A printer that answered before falls silent once it has the receipt (hung, or lost
+     * power with it in its buffer): the job fails with its bytes out, so it is printed again
+     * marked, never counted as printed; the printer is not ready until it answers again. */
+    f.silent_after_job = true;
+    f.ngot = 0;
+    CHECK_EQ_INT(printer_submit(p, &d, err, sizeof err), PRINTER_OK);
+    run(p, &f, 3000, job_over);
+    CHECK_EQ_INT(printer_job_state(p), PRINTER_JOB_FAILED);
+    CHECK(printer_job_sent(p) > 0);
+    CHECK_EQ_INT(printer_state(p), PRINTER_OFFLINE);
+    CHECK(strstr(printer_status_line(p), "stopped answering") != NULL);
+    printer_job_clear(p);
+    f.silent_after_job = false;
+    f.ngot = 0;
+    run(p, &f, 2000, is_ready);
+    CHECK_EQ_INT(printer_state(p), PRINTER_READY);
+    printer_close(p);
+
     /* A printer that never answers DLE EOT: printed to, its status said to be unknown. */
     f.silent = true;
+    p = open_tcp(port);
+    if (!p) {
+        fake_stop(&f);
+        return;
+    }
     run(p, &f, 1200, NULL);
     CHECK_EQ_INT(printer_state(p), PRINTER_READY);
     CHECK(strstr(printer_status_line(p), "status unknown") != NULL);

@@ -76,14 +76,14 @@ static void ready(void)
     CHECK_EQ_INT(key(&m, 'x'), UI_CMD_NONE);
     CHECK_EQ_INT(key(&m, '+'), UI_CMD_NONE);
     CHECK_EQ_STR(in.amount, "5.5");
-    /* More than the field holds (a code from a keyboard-mode scanner, a stuck key): what is
-     * left is not what was typed, so Enter refuses it, and Backspace starts over. */
+    /* More than the field holds (a stuck key): what is left is not what was typed, so Enter
+     * refuses it, and Backspace starts over. */
     m.max_amount_fen = 0;
     in.amount[0] = '\0';
-    CHECK_EQ_INT(type(&m, "134567890123456"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(type(&m, "999999999999999"), UI_CMD_REDRAW);
     CHECK_EQ_STR(in.error, "");
     CHECK_EQ_INT((int)strlen(in.amount), KEYS_AMOUNT_MAX);
-    CHECK_EQ_INT(type(&m, "789"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(type(&m, "999"), UI_CMD_REDRAW);
     CHECK_EQ_STR(in.error, "amount too large");
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
     CHECK_EQ_STR(in.error, "amount too large");
@@ -92,6 +92,58 @@ static void ready(void)
     CHECK_EQ_STR(in.error, "");
     CHECK_EQ_INT(type(&m, "9\n"), UI_CMD_AMOUNT_ENTERED);
     CHECK_EQ_INT(cmd.fen, 900);
+
+    /* A payment code before the amount (a keyboard-mode scanner, or typed) is a code, never
+     * "amount too large": refused with a sentence, the field left empty... */
+    in.amount[0] = '\0';
+    CHECK_EQ_INT(type(&m, "134567890123456789"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "That is a payment code: key the amount first, then scan");
+    CHECK_EQ_STR(in.amount, "");
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "That is a payment code: key the amount first, then scan");
+    CHECK_EQ_STR(in.code, "");
+    CHECK_EQ_INT(type(&m, "8\n"), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 800);
+    /* ... an Alipay one too, and a code of the wrong length says so; in Chinese as well. */
+    CHECK_EQ_INT(type(&m, "2876543210987654\n"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "That is a payment code: key the amount first, then scan");
+    CHECK_EQ_INT(type(&m, "1345678901234567\n"), UI_CMD_REDRAW);
+    CHECK(strstr(in.error, "Bad scan") != NULL);
+    m.lang = UI_LANG_ZH;
+    CHECK_EQ_INT(type(&m, "134567890123456789\n"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "这是付款码：请先输入金额，再扫码");
+    m.lang = UI_LANG_EN;
+    /* A scanner firing after a digit of the amount: the code at the end is still found. */
+    CHECK_EQ_INT(type(&m, "5134567890123456789\n"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "That is a payment code: key the amount first, then scan");
+    CHECK_EQ_STR(in.amount, "");
+    /* ... or kept (screen.code_before_amount "keep"): handed over on Enter. */
+    m.keep_early_code = true;
+    CHECK_EQ_INT(type(&m, "134567890123456789"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "");
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_CODE_KEPT);
+    CHECK_EQ_STR(cmd.code, "134567890123456789");
+    CHECK_EQ_STR(in.code, "");
+    CHECK_EQ_STR(in.amount, "");
+    m.keep_early_code = false;
+
+    /* Quick amounts on F1..F6, the last amount on '+', within the maximum. */
+    static const int64_t quick[] = {1000, 2000, 5000};
+    m.quick_fen = quick;
+    m.quick_n = 3;
+    CHECK_EQ_INT(key(&m, KEY_F(2)), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 2000);
+    CHECK_EQ_INT(key(&m, KEY_F(4)), UI_CMD_NONE);
+    CHECK_EQ_INT(key(&m, '+'), UI_CMD_NONE); /* no last amount yet */
+    m.last_amount_fen = 1230;
+    CHECK_EQ_INT(key(&m, '+'), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 1230);
+    m.max_amount_fen = 1500;
+    CHECK_EQ_INT(key(&m, KEY_F(3)), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "amount above the terminal's maximum");
+    m.max_amount_fen = 0;
+    m.quick_n = 0;
+    m.last_amount_fen = 0;
 
     CHECK_EQ_INT(key(&m, '/'), UI_CMD_SHOW_HISTORY);
     CHECK_EQ_INT(key(&m, 'h'), UI_CMD_SHOW_HISTORY);
@@ -177,7 +229,30 @@ static void paying(void)
 
     m.screen = UI_SCREEN_RESULT;
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_BACK);
-    CHECK_EQ_INT(key(&m, '7'), UI_CMD_NONE);
+    /* A digit starts the next amount at once: back to READY with the digit typed. */
+    CHECK_EQ_INT(key(&m, '7'), UI_CMD_BACK);
+    m.screen = UI_SCREEN_READY;
+    keys_sync(&in, &m);
+    CHECK_EQ_STR(in.amount, "7");
+    CHECK_EQ_INT(type(&m, ".5\n"), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 750);
+    /* After a failure R (or '+') charges the same amount again, for another code; after a
+     * success it does nothing. */
+    m.screen = UI_SCREEN_RESULT;
+    p.state = PAY_FAILED;
+    p.amount_fen = 1230;
+    CHECK_EQ_INT(key(&m, 'r'), UI_CMD_AMOUNT_ENTERED);
+    CHECK_EQ_INT(cmd.fen, 1230);
+    p.state = PAY_CANCELLED;
+    CHECK_EQ_INT(key(&m, '+'), UI_CMD_AMOUNT_ENTERED);
+    p.state = PAY_PAID;
+    CHECK_EQ_INT(key(&m, 'R'), UI_CMD_NONE);
+    /* A fresh READY reached otherwise starts from nothing. */
+    CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK);
+    m.screen = UI_SCREEN_READY;
+    keys_sync(&in, &m);
+    CHECK_EQ_STR(in.amount, "");
+    m.screen = UI_SCREEN_RESULT;
     m.screen = UI_SCREEN_EOD;
     CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK);
 }
@@ -234,6 +309,114 @@ static void history(void)
     CHECK_EQ_INT(in.selected, 0);
 }
 
+/* Finding a payment (issue 18): a short form, a payment code, the candidates to pick from, the
+ * history's day, page, find line, channel and state keys, a refund from a history row, and the
+ * supervisor's PIN on the confirmation. */
+static void finding(void)
+{
+    struct ui_model m = {.screen = UI_SCREEN_REFUND, .refund_step = UI_REFUND_ORDER};
+    memset(&in, 0, sizeof in);
+    keys_sync(&in, &m);
+    CHECK_EQ_INT(type(&m, "000042\n"), UI_CMD_REFUND_FIND);
+    CHECK_EQ_STR(cmd.order_no, "000042");
+    in.order[0] = '\0';
+    CHECK_EQ_INT(type(&m, "1234567\n"), UI_CMD_REDRAW); /* 7 digits: neither */
+    CHECK_EQ_STR(in.error, "Not an order number, its last 6 digits, or a payment code");
+    in.order[0] = '\0';
+    /* A payment code: only its last four digits leave the field, which is wiped. */
+    CHECK_EQ_INT(type(&m, "134567890123456700\n"), UI_CMD_REFUND_FIND);
+    CHECK_EQ_STR(cmd.code, "6700");
+    CHECK_EQ_STR(cmd.order_no, "");
+    CHECK_EQ_STR(in.order, "");
+    /* The receipt's QR code: a whole order number and Enter from a keyboard-mode scanner. */
+    CHECK_EQ_INT(type(&m, "T01-ABCDEFGH-000042\n"), UI_CMD_REFUND_LOOKUP);
+    CHECK_EQ_STR(cmd.order_no, "T01-ABCDEFGH-000042");
+
+    struct payment cands[3] = {
+        {.order_no = "T01-ABCDEFGH-000142", .state = PAY_PAID},
+        {.order_no = "T01-ABCDEFGH-000042", .state = PAY_PAID},
+    };
+    m.refund_step = UI_REFUND_PICK;
+    m.refund_candidates = cands;
+    m.refund_candidates_n = 2;
+    CHECK_EQ_INT(keys_refund_step(&m), UI_REFUND_PICK);
+    CHECK_EQ_INT(key(&m, KEY_UP), UI_CMD_NONE); /* already at the top */
+    CHECK_EQ_INT(key(&m, KEY_DOWN), UI_CMD_REDRAW);
+    CHECK_EQ_INT(key(&m, KEY_DOWN), UI_CMD_NONE);
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REFUND_LOOKUP);
+    CHECK_EQ_STR(cmd.order_no, "T01-ABCDEFGH-000042");
+    CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK);
+    m.refund_candidates_n = 0;
+    CHECK_EQ_INT(keys_refund_step(&m), UI_REFUND_ORDER);
+
+    /* The PIN: digits only, Enter without one is refused here, the PIN leaves in the command
+     * and is wiped from the field. */
+    struct payment p = {.order_no = "T01-ABCDEFGH-000042", .state = PAY_PAID, .amount_fen = 500};
+    m.refund_step = UI_REFUND_CONFIRM;
+    m.refund_payment = &p;
+    m.refund_fen = 500;
+    m.refund_needs_pin = true;
+    keys_sync(&in, &m);
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "A supervisor must approve this refund: type the PIN");
+    CHECK_EQ_INT(type(&m, "47a11"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.pin, "4711");
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REFUND_CONFIRM);
+    CHECK_EQ_STR(cmd.code, "4711");
+    CHECK_EQ_INT(cmd.fen, 500);
+    CHECK_EQ_STR(in.pin, "");
+
+    /* History: a refund from the selected row, only of a refundable payment. */
+    struct payment rows[2] = {
+        {.order_no = "T01-ABCDEFGH-000002", .state = PAY_FAILED, .amount_fen = 100},
+        {.order_no = "T01-ABCDEFGH-000001", .state = PAY_PAID, .amount_fen = 100},
+    };
+    struct ui_model h = {.screen = UI_SCREEN_HISTORY,
+                         .history = rows,
+                         .history_n = 2,
+                         .history_page = 1,
+                         .history_more = true};
+    memset(&in, 0, sizeof in);
+    CHECK_EQ_INT(key(&h, '-'), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "This order was not paid: nothing to refund");
+    key(&h, KEY_DOWN);
+    CHECK_EQ_INT(key(&h, '-'), UI_CMD_REFUND_LOOKUP);
+    CHECK_EQ_STR(cmd.order_no, "T01-ABCDEFGH-000001");
+    /* PgDn past the last row: the next page; PgUp on the first row of page 1: nothing more. */
+    CHECK_EQ_INT(key(&h, KEY_NPAGE), UI_CMD_HISTORY_PAGE);
+    CHECK_EQ_INT(cmd.step, 1);
+    h.history_more = false;
+    CHECK_EQ_INT(key(&h, KEY_NPAGE), UI_CMD_REDRAW);
+    key(&h, KEY_HOME);
+    CHECK_EQ_INT(key(&h, KEY_PPAGE), UI_CMD_REDRAW);
+    h.history_page = 2;
+    CHECK_EQ_INT(key(&h, '9'), UI_CMD_HISTORY_PAGE);
+    CHECK_EQ_INT(cmd.step, -1);
+    CHECK_EQ_INT(key(&h, KEY_LEFT), UI_CMD_HISTORY_DAY);
+    CHECK_EQ_INT(cmd.step, -1);
+    CHECK_EQ_INT(key(&h, '6'), UI_CMD_HISTORY_DAY);
+    CHECK_EQ_INT(cmd.step, 1);
+    CHECK_EQ_INT(key(&h, 'a'), UI_CMD_HISTORY_DAY);
+    CHECK_EQ_INT(cmd.step, 0);
+    CHECK_EQ_INT(key(&h, 'c'), UI_CMD_HISTORY_CHANNEL);
+    CHECK_EQ_INT(key(&h, 'S'), UI_CMD_HISTORY_STATE);
+    /* The find line: an amount or four digits; anything else is refused there. */
+    CHECK_EQ_INT(key(&h, 'f'), UI_CMD_REDRAW);
+    CHECK(in.finding);
+    CHECK_EQ_INT(type(&h, "12.30\n"), UI_CMD_HISTORY_FIND);
+    CHECK_EQ_STR(cmd.code, "12.30");
+    CHECK(!in.finding);
+    CHECK_EQ_INT(key(&h, '0'), UI_CMD_REDRAW);
+    CHECK_EQ_INT(type(&h, "6700\n"), UI_CMD_HISTORY_FIND);
+    CHECK_EQ_STR(cmd.code, "6700");
+    key(&h, 'f');
+    CHECK_EQ_INT(type(&h, "1.2.3\n"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "Type an amount such as 12.30, or 4 digits");
+    CHECK_EQ_INT(key(&h, 27), UI_CMD_REDRAW); /* Esc closes the line, not the screen */
+    CHECK(!in.finding);
+    CHECK_EQ_INT(key(&h, 27), UI_CMD_BACK);
+}
+
 static void detail(void)
 {
     struct payment p = {.order_no = "T01-20261123-000003", .state = PAY_PAID, .amount_fen = 500};
@@ -263,7 +446,7 @@ static void refund(void)
     memset(&in, 0, sizeof in);
 
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
-    CHECK_EQ_STR(in.error, "Not an order number");
+    CHECK_EQ_STR(in.error, "Not an order number, its last 6 digits, or a payment code");
     CHECK_EQ_INT(type(&m, "T01-20261123-000003"), UI_CMD_REDRAW);
     CHECK_EQ_INT(key(&m, '!'), UI_CMD_NONE);
     CHECK_EQ_INT(key(&m, ' '), UI_CMD_NONE);
@@ -324,9 +507,10 @@ static void refund(void)
     m.refund_step = UI_REFUND_CONFIRM;
     CHECK_EQ_INT(keys_refund_step(&m), UI_REFUND_ORDER);
     CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
-    CHECK_EQ_STR(in.error, "Not an order number");
-    CHECK_EQ_INT(type(&m, "42\n"), UI_CMD_REFUND_LOOKUP);
+    CHECK_EQ_STR(in.error, "Not an order number, its last 6 digits, or a payment code");
+    CHECK_EQ_INT(type(&m, "42\n"), UI_CMD_REFUND_FIND); /* the order number's last digits */
     CHECK_EQ_STR(cmd.order_no, "42");
+    CHECK_EQ_STR(cmd.code, "");
     m.refund_payment = &p;
 
     /* A fresh visit to the refund screen forgets the last order number. */
@@ -392,6 +576,7 @@ int main(void)
     amount_follows_screens();
     paying();
     history();
+    finding();
     detail();
     refund();
     return check_done();

@@ -64,8 +64,8 @@ static struct payment sample_payment(void)
     return p;
 }
 
-static const struct journal_refund sample_refund = {"T01-ABCDEFGH-000042-1", "T01-ABCDEFGH-000042",
-                                                    300, "REFUNDED", 1765116000000};
+static const struct journal_refund sample_refund = {
+    "T01-ABCDEFGH-000042-1", "T01-ABCDEFGH-000042", 300, "REFUNDED", 1765116000000, ""};
 
 static struct report_day sample_day(void)
 {

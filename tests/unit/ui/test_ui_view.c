@@ -75,6 +75,28 @@ static void headline(void)
     CHECK_EQ_INT(view_headline(&p), T_RES_REFUNDED);
 }
 
+/* An amount keyed and abandoned before any scan was never a payment: "not started", not
+ * "failed"; a failure the gateway gave stays "failed". Words journaled without a cause are
+ * worded as OTHER, never shown as they are. */
+static void not_started(void)
+{
+    struct payment p = pay(PAY_FAILED);
+    p.last_cause = PAY_CAUSE_ABORTED_BEFORE_SCAN;
+    CHECK(view_not_started(&p));
+    CHECK_EQ_INT(view_state(&p), T_STATE_NOT_STARTED);
+    p.last_cause = PAY_CAUSE_RESTARTED_BEFORE_SCAN;
+    CHECK_EQ_INT(view_state(&p), T_STATE_NOT_STARTED);
+    p.last_cause = PAY_CAUSE_BALANCE;
+    CHECK(!view_not_started(&p));
+    CHECK_EQ_INT(view_state(&p), T_STATE_FAILED);
+    CHECK_EQ_INT(view_cause(&p), PAY_CAUSE_BALANCE);
+    p.last_cause = PAY_CAUSE_NONE;
+    snprintf(p.last_error, sizeof p.last_error, "Alipay HTTP status 503");
+    CHECK_EQ_INT(view_cause(&p), PAY_CAUSE_OTHER);
+    p.last_error[0] = '\0';
+    CHECK_EQ_INT(view_cause(&p), PAY_CAUSE_NONE);
+}
+
 static void countdown(void)
 {
     char b[VIEW_COUNTDOWN_MAX];
@@ -255,6 +277,7 @@ int main(void)
 {
     progress();
     headline();
+    not_started();
     countdown();
     code();
     refund_limit();

@@ -4,8 +4,9 @@
  * It is the smallest loop that wires ui.h as posterm's loop does: poll() on ui_fd() and on a
  * control pipe, ui_read_keys() after every wake-up, ui_render() after every change. The
  * control pipe (argv[1]) receives lines that pick a scripted model ("show paid", "lang zh",
- * "gateway 0", "message ...", "quit"); every command a key produced is appended to the log
- * (argv[2]) as "NAME fen order_no", so the test sees what the keys meant.
+ * "gateway 0|1|2" (down, online, slow), "quick 1", "keep 1", "message ...", "quit"); every command
+ * a key produced is appended to the log (argv[2]) as "NAME fen order_no", so the test sees what the
+ * keys meant.
  */
 /* ppoll: the resize signal is let in only while waiting, so none is lost between a key read
  * and the next wait (see the loop below). */
@@ -26,7 +27,9 @@
 #define T0 1795437296000LL /* 2026-11-23 12:34:56 UTC, a fixed clock for the script */
 
 static struct payment current, refund_target, detail_payment;
-static struct payment rows[6], many[40], unresolved[1];
+/* The order at the counter ("order X" changes it: a new result rings the bell again). */
+static char current_order[ORDER_NO_MAX + 1] = "T01-20261123-000042";
+static struct payment rows[7], many[40], unresolved[1];
 static struct journal_event events[4];
 static struct report_day eod;
 
@@ -61,6 +64,9 @@ static void script_data(void)
     rows[4].cancel_refunded = true;
     payment(&rows[5], "T01-20261123-000037", CHANNEL_ALIPAY, 99900, PAY_REFUNDED, T0 - 300000);
     rows[5].refunded_fen = 99900;
+    /* An amount keyed and left before any scan: never a failed payment. */
+    payment(&rows[6], "T01-20261123-000036", CHANNEL_NONE, 4200, PAY_FAILED, T0 - 360000);
+    rows[6].last_cause = PAY_CAUSE_ABORTED_BEFORE_SCAN;
 
     /* A day longer than the screen: the list must scroll to keep the selection in view. */
     for (int i = 0; i < 40; i++) {
@@ -98,14 +104,15 @@ static int show(struct ui_model *m, const char *name)
     m->payment = &current;
     m->countdown_s = 0;
     refund_target = detail_payment;
-    payment(&current, "T01-20261123-000042", CHANNEL_WECHAT, 1230, PAY_NEW, T0);
+    payment(&current, current_order, CHANNEL_WECHAT, 1230, PAY_NEW, T0);
     current.code_last4[0] = '\0';
     if (strcmp(name, "ready") == 0) {
         m->screen = UI_SCREEN_READY;
     } else if (strcmp(name, "scan") == 0) {
         m->screen = UI_SCREEN_SCAN;
     } else if (strcmp(name, "sending") == 0 || strcmp(name, "confirming") == 0 ||
-               strcmp(name, "checking") == 0 || strcmp(name, "cancelling") == 0) {
+               strcmp(name, "checking") == 0 || strcmp(name, "cancelling") == 0 ||
+               strcmp(name, "aborted") == 0) {
         m->screen = UI_SCREEN_PAYING;
         snprintf(current.auth_code, sizeof current.auth_code, "134567890123456789");
         snprintf(current.code_last4, sizeof current.code_last4, "6789");
@@ -118,9 +125,15 @@ static int show(struct ui_model *m, const char *name)
         } else if (strcmp(name, "checking") == 0) {
             current.state = PAY_QUERYING;
             snprintf(current.last_error, sizeof current.last_error,
-                     "gateway did not answer in time");
+                     "no answer from the gateway: Timeout was reached");
             current.last_cause = PAY_CAUSE_NO_ANSWER;
             m->countdown_s = 17;
+        } else if (strcmp(name, "aborted") == 0) {
+            /* Esc 2 s after the pay left: the cancel waits for WeChat's 15 s. */
+            current.state = PAY_QUERYING;
+            current.abort_requested = true;
+            m->cancel_wait_s = 13;
+            m->min_cancel_s = 15;
         } else if (strcmp(name, "cancelling") == 0) {
             current.state = PAY_CANCELLING;
             current.cancels = 3;
@@ -135,7 +148,8 @@ static int show(struct ui_model *m, const char *name)
             snprintf(current.trade_no, sizeof current.trade_no, "4200001234202611230042");
         } else if (strcmp(name, "failed") == 0) {
             current.state = PAY_FAILED;
-            snprintf(current.last_error, sizeof current.last_error, "insufficient funds");
+            snprintf(current.last_error, sizeof current.last_error,
+                     "Alipay refused (ACQ.BUYER_BALANCE_NOT_ENOUGH): insufficient funds");
             current.last_cause = PAY_CAUSE_BALANCE;
         } else if (strcmp(name, "cancelled") == 0) {
             current.state = PAY_CANCELLED;
@@ -151,7 +165,9 @@ static int show(struct ui_model *m, const char *name)
         m->screen = UI_SCREEN_HISTORY;
         bool long_day = strcmp(name, "history_long") == 0;
         m->history = long_day ? many : rows;
-        m->history_n = long_day ? 40 : 6;
+        m->history_n = long_day ? 40 : 7;
+        m->history_day = 20261123;
+        m->history_is_today = true;
     } else if (strcmp(name, "detail") == 0) {
         m->screen = UI_SCREEN_DETAIL;
     } else if (strcmp(name, "refund_order") == 0) {
@@ -192,6 +208,21 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
     if (strncmp(line, "show ", 5) == 0) {
         if (!show(m, line + 5))
             fprintf(log, "unknown script step %s\n", line + 5);
+    } else if (strncmp(line, "order ", 6) == 0) {
+        size_t n = strnlen(line + 6, sizeof current_order - 1);
+        memcpy(current_order, line + 6, n);
+        current_order[n] = '\0';
+    } else if (strncmp(line, "quick ", 6) == 0) {
+        /* Quick amounts 10, 20, 50 on F1..F3 and a last amount of 12.30, or none. */
+        static const int64_t quick[] = {1000, 2000, 5000};
+        bool on = line[6] == '1';
+        m->quick_fen = on ? quick : NULL;
+        m->quick_n = on ? 3 : 0;
+        m->last_amount_fen = on ? 1230 : 0;
+    } else if (strncmp(line, "keep ", 5) == 0) {
+        m->keep_early_code = line[5] == '1';
+    } else if (strncmp(line, "bell ", 5) == 0) {
+        m->bell = line[5] == '1';
     } else if (strncmp(line, "bare ", 5) == 0) {
         /* A model whose data is missing (pointers NULL, counts left as they were): every
          * screen must still draw its frame, and keys must still be safe. */
@@ -208,7 +239,8 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
     } else if (strcmp(line, "lang en") == 0) {
         m->lang = UI_LANG_EN;
     } else if (strncmp(line, "gateway ", 8) == 0) {
-        m->gateway_reachable = line[8] == '1';
+        m->gateway_reachable = line[8] != '0';
+        m->gateway_slow = line[8] == '2';
     } else if (strncmp(line, "scanner ", 8) == 0) {
         m->scanner_connected = line[8] == '1';
     } else if (strncmp(line, "scanner_name ", 13) == 0) {
@@ -274,12 +306,13 @@ int main(int argc, char **argv)
         .lang = UI_LANG_EN,
         .terminal_id = "T01",
         .gateway_reachable = true,
+        .bell = true,
         .scanner_connected = true,
         .scanner_name = "Honeywell 1900 (HID POS)",
         .pending = 2,
         .max_amount_fen = 5000000,
         .history = rows,
-        .history_n = 6,
+        .history_n = 7,
         .detail = &detail_payment,
         .events = events,
         .events_n = 4,
@@ -326,8 +359,13 @@ int main(int argc, char **argv)
                         cmd.order_no, masked);
                 fflush(log);
             }
-            if (cmd.type == UI_CMD_HISTORY_FILTER_TOGGLE)
+            if (cmd.type == UI_CMD_HISTORY_FILTER_TOGGLE) {
                 m.history_unresolved_only = !m.history_unresolved_only;
+                m.history_state = m.history_unresolved_only ? UI_HS_UNRESOLVED : UI_HS_ALL;
+            }
+            /* As the loop does: a digit on the result screen comes back as the next amount. */
+            if (cmd.type == UI_CMD_BACK && m.screen == UI_SCREEN_RESULT)
+                m.screen = UI_SCREEN_READY;
             ui_render(ui, &m);
         }
         ssize_t n = read(ctl, buf + have, sizeof buf - 1 - have);

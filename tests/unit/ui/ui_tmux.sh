@@ -56,6 +56,15 @@ not_see() {
     if has "$1"; then fail "screen shows what it must not: $1"; else ok; fi
 }
 
+# gone TEXT: the screen stops showing TEXT within 5 s (after a change nothing else shows).
+gone() {
+    for _ in $(seq 100); do
+        if ! has "$1"; then ok; return 0; fi
+        sleep 0.05
+    done
+    fail "screen still shows: $1"
+}
+
 # command LINE: the next line the demo logs is LINE (within 5 s). Lines are taken in order,
 # so a key that meant something it should not shows up as the wrong next line.
 logged=0
@@ -114,6 +123,28 @@ mkfifo "$dir/ctl"
 tm -f /dev/null new-session -d -x 80 -y 24 -s t \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC $demo '$dir/ctl' '$dir/log' 2>'$dir/err'; echo \$? > '$dir/rc'; sleep 30"
 tm set-option -t t status off >/dev/null
+# Every bell the screen rings lands in a file (tmux may report one bell more than once, so the
+# test asks only whether one rang).
+tm set-option -g bell-action any >/dev/null
+tm set-option -g monitor-bell on >/dev/null
+tm set-hook -g alert-bell "run-shell 'echo bell >> $dir/bells'"
+: > "$dir/bells"
+rang() {
+    for _ in $(seq 40); do [ -s "$dir/bells" ] && { ok; : > "$dir/bells"; return 0; }; sleep 0.05; done
+    fail "no bell: $1"
+}
+quiet() {
+    sleep 0.5
+    if [ -s "$dir/bells" ]; then fail "a bell rang: $1"; : > "$dir/bells"; else ok; fi
+}
+# has_sgr TEXT SGR: the line showing TEXT is drawn with the SGR code (e.g. 32 green, 41 red).
+has_sgr() {
+    local line
+    line=$(tm capture-pane -e -p -t t | grep -F -- "$1" | head -1)
+    if grep -qE $'\e\\[([0-9]+;)*'"$2"'(;[0-9]+)*m' <<<"$line"; then ok; else
+        fail "'$1' not drawn with SGR $2: $(printf '%q' "$line")"
+    fi
+}
 
 command "ready"
 
@@ -121,7 +152,8 @@ command "ready"
 see "Terminal T01"
 see "Gateway: online"
 see "Scanner: Honeywell 1900 (HID POS)"
-see "Resolving: 2"
+see "Background: 2"
+not_see "Resolving"
 see "New payment - enter the amount"
 see "Enter charge"
 see "* end of day"
@@ -149,12 +181,18 @@ keys F10
 command "QUIT 0 "
 keys C-x
 command "QUIT 0 "
+ctl "gateway 2"
+see "Gateway: slow"
 ctl "gateway 0"
 ctl "scanner 0"
-see "Gateway: OFFLINE"
+see "Gateway: not answering"
 see "Scanner: not connected (type codes)"
 ctl "lab TLS verification off"
 see "TEST SETTINGS - never for real money: TLS verification off"
+# A long list of lab settings wraps onto a second row: none is cut at the screen's edge.
+ctl "lab http:// gateway (loopback only), min_cancel_ms below 15000 (loopback only), TLS verification off"
+see "TLS verification off"
+see "min_cancel_ms below 15000"
 ctl "clock 420"
 see "CLOCK WRONG: 7 min behind the gateway"
 ctl "gateway 1"
@@ -171,6 +209,9 @@ if [ "$(sed -n 2p <<<"$s" | LC_ALL=C.UTF-8 wc -L)" -le 79 ] && [ -z "$(sed -n 3p
     fail "a long scanner name spilled out of its row"
 fi
 ctl "scanner_name Honeywell 1900 (HID POS)"
+# A long message wraps onto a second row instead of being cut at the screen's edge.
+ctl "message journal: the disk is full (database or disk is full); payment T01-20261123-000042 is held until it can be written"
+see "is held until it can be written"
 printf 'message tab\there\n' > "$dir/ctl"
 see "tab here"
 ctl "clear_message"
@@ -186,7 +227,8 @@ see "Esc/Bksp back"
 ctl "scanner 0"
 see "No scanner: type the code and press Enter"
 ctl "scanner 1"
-not_see "No scanner"
+see "Scanner: Honeywell 1900"
+gone "No scanner"
 ctl "bad_scan"
 see "Bad scan: not a WeChat Pay or Alipay payment code"
 ctl "clear_message"
@@ -196,7 +238,7 @@ see "Payment code: ****2345"
 not_see "13456789012345"
 keys 6 7 8 9 Enter
 command "SCAN 0 ****6789"
-not_see "Payment code:"
+gone "Payment code:"
 keys Escape
 command "BACK 0 "
 
@@ -212,17 +254,29 @@ see "Esc/Bksp abort (cancels the payment)"
 ctl "show checking"
 see "Checking the payment with the gateway"
 see "Automatic cancel in 0:17"
-see "Last attempt: gateway did not answer in time"
+see "Why it takes long: the payment service is not answering"
+not_see "Timeout was reached"
+not_see "gateway:"
 keys Escape
 command "ABORT 0 "
+# After Esc: why the cancel waits, for how long, and that paying meanwhile is refunded.
+ctl "show aborted"
+see "Abort requested: the payment will be cancelled"
+see "Cancelling in 13 s: WeChat Pay allows a cancel 15 s after the payment"
+see "If the customer pays now, the cancel gives the money back (or PAID shows)."
+not_see "Automatic cancel"
 ctl "show cancelling"
 see "Cancel not confirmed yet: retrying (attempt 3)"
+see "If the customer pays now, the cancel gives the money back (or PAID shows)."
 not_see "abort"
 not_see "Automatic cancel"
 
-# --- results ---
+# --- results: green, red, yellow; one short bell each, when first shown ---
+: > "$dir/bells"
 ctl "show paid"
 see "PAID"
+rang "paid"
+has_sgr "PAID" 32
 see "WeChat Pay"
 see "T01-20261123-000042"
 see "****6789"
@@ -231,44 +285,103 @@ see "Enter next payment"
 paid_80x24=$(settled)
 ctl "show failed"
 see "PAYMENT FAILED"
-see "Reason: insufficient funds"
+see "Reason: the customer's balance is not enough"
+quiet "the same order's result drawn again"
+has_sgr "PAYMENT FAILED" 41
+ctl "order T01-20261123-000043"
+ctl "show failed"
+rang "failed"
+ctl "bell 0"
+ctl "order T01-20261123-000044"
+ctl "show failed"
+see "T01-20261123-000044"
+quiet "screen.bell false"
+ctl "bell 1"
+ctl "order T01-20261123-000042"
+see "Tell the customer: Ask the customer to pay another way."
+not_see "insufficient funds"
+not_see "ACQ."
 not_see "PAID "
 ctl "show cancelled"
 see "CANCELLED"
+has_sgr "CANCELLED" 41
 see "the money was returned"
 see "cancelled by the cashier"
 ctl "show unresolved"
 see "NOT FINISHED"
+has_sgr "NOT FINISHED" 33
 see "Still being resolved in the background: do not hand over goods"
 see "Checking the payment with the gateway"
 not_see "PAID"
 keys Enter
 command "BACK 0 "
 
+# --- fewer keys: a digit on the result starts the next amount; R retries after a failure ---
+ctl "show failed"
+see "R/+ retry, new code"
+see "0-9 next amount"
+keys r
+command "AMOUNT_ENTERED 1230 "
+keys 7
+command "BACK 0 "
+see "Amount: ¥ 7"
+keys 5 Enter
+command "AMOUNT_ENTERED 7500 "
+ctl "show paid"
+see "Enter next payment"
+not_see "retry"
+# Quick amounts on F1..F3, the last amount on +.
+ctl "show ready"
+ctl "quick 1"
+see "F1 10.00   F2 20.00   F3 50.00   + last amount 12.30"
+keys F2
+command "AMOUNT_ENTERED 2000 "
+keys +
+command "AMOUNT_ENTERED 1230 "
+# A payment code on the amount screen (a keyboard-mode scanner): a code, never "too large".
+keys 1 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9
+see "That is a payment code: key the amount first, then scan"
+not_see "amount too large"
+keys Enter
+see "That is a payment code: key the amount first, then scan"
+# ... or kept for the amount (screen.code_before_amount "keep").
+ctl "keep 1"
+keys 2 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 Enter
+command "CODE_KEPT 0 ****7654"
+ctl "keep 0"
+ctl "quick 0"
+
 # --- history: rows, selection, detail, filter ---
 ctl "show history"
 see "Today's payments"
-see "T01-20261123-000037"
+see "Started  Finished No."
+see " 000037 "
 see "reversed"
-see ">12:34:56 T01-20261123-000042"
+# An amount keyed and abandoned before a scan is "not started", never "failed".
+see "000036"
+s=$(screen)
+if grep -q "000036.*not started" <<<"$s" && ! grep -q "000036.*failed" <<<"$s"; then ok; else
+    fail "an order abandoned before the scan is not shown as not started"
+fi
+see ">12:34:56 12:34:56 000042"
 keys Down Down
-see ">12:32:56 T01-20261123-000040"
+see ">12:32:56 12:32:56 000040"
 keys Enter
 command "SHOW_DETAIL 0 T01-20261123-000040"
 keys .
 command "HISTORY_FILTER_TOGGLE 0 "
 see "Today's payments - unresolved only"
-see ". show all"
+see "S state"
 ctl "show history_long"
-see "T01-20261123-000040"
+see " 000040 "
 keys End
-see ">11:55:56 T01-20261123-000001"
-not_see "T01-20261123-000040"
+see ">11:55:56 11:55:56 000001"
+not_see " 000040 "
 keys PPage
-see ">12:05:56 T01-20261123-000011"
+see ">12:05:56 12:05:56 000011"
 keys Home
-see ">12:34:56 T01-20261123-000040"
-not_see "T01-20261123-000001"
+see ">12:34:56 12:34:56 000040"
+not_see " 000001 "
 ctl "show detail"
 see "Payment T01-20261123-000039"
 see "refunded           3.00 by T01-20261123-000039R1"
@@ -311,10 +424,10 @@ ctl "show paid"
 see "Enter next payment"
 size 120 40
 drawn 120
-see "Gateway trade"
+see "Trade number"
 wide=$(settled)
 if [ "$(printf '%s\n' "$wide" | wc -l)" -eq 40 ] &&
-   printf '%s\n' "$wide" | grep -q '^ posterm  Terminal T01 \{40,\}Gateway: online  Resolving: 2$'; then
+   printf '%s\n' "$wide" | grep -q '^ posterm  Terminal T01 \{40,\}Gateway: online  Background: 2$'; then
     ok
 else
     fail "at 120x40 the header is not spread over the width"
@@ -338,6 +451,12 @@ ctl "lang zh"
 ctl "show ready"
 see "终端 T01"
 see "网关：在线"
+ctl "gateway 2"
+see "网关：缓慢"
+ctl "gateway 0"
+see "网关：无应答"
+ctl "gateway 1"
+see "网关：在线"
 see "新收款 - 请输入金额"
 see "Enter 收款"
 keys 5 . 5 Enter
@@ -355,9 +474,14 @@ see "0:42 后自动撤销"
 see "Esc/Bksp 中止（撤销本笔）"
 # The gateway's reasons in Chinese: the cause's words, the English detail only where it helps.
 ctl "show checking"
-see "网关无应答（gateway did not answer in time）"
+see "耗时原因：支付平台没有应答"
+not_see "Timeout"
+ctl "show aborted"
+see "13 秒后撤销：微信支付要求支付 15 秒后才能撤销"
+see "如顾客此时付款，撤销会退回款项（或显示收款成功）。"
 ctl "show failed"
-see "余额不足"
+see "原因：顾客余额不足"
+see "告诉顾客：请顾客换其他方式付款。"
 not_see "insufficient funds"
 ctl "show cancelled"
 see "收银员已取消"
@@ -367,7 +491,7 @@ see "微信支付"
 zh_80x24=$(settled)
 size 120 40
 drawn 120
-see "网关交易号"
+see "交易单号"
 size 80 24
 drawn 80
 see "收款成功"
@@ -376,6 +500,18 @@ if [ "$again" = "$zh_80x24" ]; then ok; else
     fail "Chinese 80x24 after resizing differs from before"
     diff <(printf '%s\n' "$zh_80x24") <(printf '%s\n' "$again") || true
 fi
+ctl "show history"
+see "000036"
+s=$(screen)
+if grep -q "000036.*未开始" <<<"$s"; then ok; else fail "not started, in Chinese"; fi
+ctl "show failed"
+see "R/+ 重试（换付款码）"
+ctl "show ready"
+ctl "quick 1"
+see "+ 上一笔金额 12.30"
+keys 1 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 Enter
+see "这是付款码：请先输入金额，再扫码"
+ctl "quick 0"
 ctl "show eod"
 see "未完成（未计入合计）：1 笔"
 see "合计               3       1021.30       1002.00         19.30"
@@ -421,6 +557,20 @@ command "bye"
 if [ "$(wc -l < "$dir/log")" -ne "$logged" ]; then
     fail "unexpected lines in the demo's log: $(tail -n +$((logged + 1)) "$dir/log" | tr '\n' '|')"
 fi
+
+# --- a terminal without colours: failed and cancelled in reverse video, paid in bold ---
+: > "$dir/log3"
+tm new-window -t t \
+    "env TERM=vt100 LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC $demo '$dir/ctl' '$dir/log3' 2>'$dir/err3'; sleep 30"
+for _ in $(seq 100); do [ -s "$dir/log3" ] && break; sleep 0.05; done
+ctl "show failed"
+see "PAYMENT FAILED"
+has_sgr "PAYMENT FAILED" 7
+ctl "show paid"
+see "PAID"
+has_sgr "PAID" 1
+ctl "quit"
+tm kill-window -t t
 
 # --- a terminal type curses does not know: a clear refusal, not a crash or a garbled tty ---
 : > "$dir/rc"

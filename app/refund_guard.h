@@ -1,0 +1,69 @@
+/*
+ * refund_guard.h - what a refund needs before it is asked for: within the per-refund and the
+ * per-day limit (refund.max_amount, refund.max_day_amount: the journal's refunds of the day
+ * count), and, when refund.supervisor_pin_hash is set, a supervisor's PIN. A wrong PIN is
+ * refused; after REFUND_PIN_TRIES wrong ones in a row every PIN is refused for
+ * REFUND_PIN_LOCK_MS (the count lives in memory: a restart of posterm resets it, and takes
+ * longer than the lock). A refund approved with the PIN records its approver in its journal
+ * row (storage/journal.h journal_set_refund_approver), in the refund's own transaction.
+ */
+#ifndef POSTERM_REFUND_GUARD_H
+#define POSTERM_REFUND_GUARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "loop.h"
+
+#define REFUND_PIN_TRIES   5
+#define REFUND_PIN_LOCK_MS 60000
+#define REFUND_APPROVER    "supervisor" /* what the journal records for a PIN's approval */
+
+enum refund_verdict {
+    REFUND_ALLOWED,
+    REFUND_PIN_NEEDED, /* a PIN is configured and none was given */
+    REFUND_PIN_WRONG,  /* tries_left more before the lock */
+    REFUND_PIN_LOCKED, /* too many wrong PINs: locked_s seconds left */
+    REFUND_ABOVE_MAX,  /* above limit_fen, the most one refund may return */
+    REFUND_ABOVE_DAY,  /* above left_fen, what today's limit leaves */
+    REFUND_NO_JOURNAL, /* today's refunds could not be read: refused, not guessed */
+};
+
+struct refund_decision {
+    enum refund_verdict verdict;
+    int tries_left;
+    int locked_s;
+    int64_t limit_fen;
+    int64_t left_fen;
+    bool approved; /* a PIN was checked: the refund records REFUND_APPROVER */
+};
+
+struct refund_guard {
+    const struct config_refund *rules;
+    int failures;         /* wrong PINs in a row */
+    int64_t locked_until; /* monotonic ms; 0 = not locked */
+};
+
+void refund_guard_init(struct refund_guard *g, const struct config_refund *rules);
+
+/* Whether refunds need the supervisor's PIN. */
+bool refund_guard_needs_pin(const struct refund_guard *g);
+
+/* Judges a refund of amount_fen with pin (NULL or "" = none given) at now_mono (ms, for the
+ * lock) and now_wall (unix s, for "today"). Limits are judged before the PIN, so a refund
+ * above them costs no try. */
+struct refund_decision refund_guard_check(struct refund_guard *g, struct journal *j,
+                                          int64_t amount_fen, const char *pin, int64_t now_mono,
+                                          int64_t now_wall);
+
+/* Checks, then asks the loop for the refund (loop_refund) with the approver recorded.
+ * LOOP_INVALID without asking when d->verdict is not REFUND_ALLOWED. */
+enum loop_status refund_guarded(struct refund_guard *g, struct loop *l, const char *order_no,
+                                int64_t amount_fen, const char *key, const char *pin,
+                                struct refund_decision *d);
+
+/* The decision in one English sentence (headless mode, logs); "" when allowed. */
+const char *refund_decision_text(const struct refund_decision *d, char *buf, size_t len);
+
+#endif
