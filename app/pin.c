@@ -1,6 +1,6 @@
 /*
  * pin.c - PBKDF2-HMAC-SHA256 PIN hashes (pin.h), with mbedTLS's PKCS#5 and the kernel's
- * random bytes for the salt.
+ * random bytes for the salt, and the count of wrong PINs that locks them.
  */
 #include "pin.h"
 
@@ -143,4 +143,23 @@ enum pin_status pin_verify(const char *pin, const char *stored)
     for (size_t i = 0; i < HASH_BYTES; i++)
         diff |= (unsigned char)(got[i] ^ want[i]);
     return diff == 0 ? PIN_OK : PIN_WRONG;
+}
+
+int64_t pin_tries_locked_for(const struct pin_tries *t, int64_t now)
+{
+    return t->locked_until > now ? t->locked_until - now : 0;
+}
+
+int pin_tries_wrong(struct pin_tries *t, int64_t now, int64_t lock_ms)
+{
+    if (++t->wrong < PIN_TRIES)
+        return PIN_TRIES - t->wrong;
+    t->wrong = 0;
+    t->locked_until = now + lock_ms;
+    return 0;
+}
+
+void pin_tries_right(struct pin_tries *t)
+{
+    t->wrong = 0;
 }

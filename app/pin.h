@@ -4,13 +4,16 @@
  * random salt, a 32-byte hash). `posterm --hash-pin` prints one for a PIN read from stdin.
  *
  * A guessed PIN costs ITERATIONS rounds of HMAC-SHA256 per try against a stolen config; the
- * comparison takes the same time whatever bytes match.
+ * comparison takes the same time whatever bytes match. On the till itself a 4-digit PIN is
+ * guarded by its tries instead: PIN_TRIES wrong ones in a row lock it for a while (struct
+ * pin_tries; the cashiers' sign-in and the supervisor's refund PIN each keep their own).
  */
 #ifndef POSTERM_PIN_H
 #define POSTERM_PIN_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PIN_MIN_DIGITS 4
 #define PIN_MAX_DIGITS 12
@@ -43,5 +46,23 @@ enum pin_status pin_hash(const char *pin, unsigned iterations, char *out, size_t
 
 /* PIN_OK when pin is the one stored was made from; PIN_WRONG when it is not. */
 enum pin_status pin_verify(const char *pin, const char *stored);
+
+/* Wrong PINs in a row, kept in memory (a restart takes longer than any lock). The clock is the
+ * caller's, in ms; zeroed = no wrong PIN yet. */
+#define PIN_TRIES 5
+struct pin_tries {
+    int wrong;            /* wrong PINs in a row since the last right one or lock */
+    int64_t locked_until; /* 0 = not locked */
+};
+
+/* Milliseconds left of the lock at now (0: not locked). */
+int64_t pin_tries_locked_for(const struct pin_tries *t, int64_t now);
+
+/* Counts a wrong PIN at now: the PIN_TRIES-th in a row locks for lock_ms and starts the count
+ * again. The tries left before the lock (0: this one locked). */
+int pin_tries_wrong(struct pin_tries *t, int64_t now, int64_t lock_ms);
+
+/* A right PIN: the count starts again. */
+void pin_tries_right(struct pin_tries *t);
 
 #endif

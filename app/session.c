@@ -26,7 +26,7 @@ bool session_may_work(const struct session *s)
 
 int64_t session_locked_for(const struct session *s, int64_t now_ms)
 {
-    return s->locked_until > now_ms ? s->locked_until - now_ms : 0;
+    return pin_tries_locked_for(&s->tries, now_ms);
 }
 
 const char *session_cashier_name(const struct session *s)
@@ -64,13 +64,10 @@ enum session_status session_sign_in(struct session *s, const char *id, const cha
     /* An unknown id costs the same KDF as a known one, so timing does not tell ids apart. */
     enum pin_status ps = pin_verify(pin, c ? c->pin_hash : s->cfg->cashiers[0].pin_hash);
     if (c == NULL || ps != PIN_OK) {
-        if (++s->wrong >= SESSION_MAX_WRONG) {
-            s->wrong = 0;
-            s->locked_until = now_ms + SESSION_LOCK_MS;
-        }
+        pin_tries_wrong(&s->tries, now_ms, SESSION_LOCK_MS);
         return SESSION_UNKNOWN;
     }
-    s->wrong = 0;
+    pin_tries_right(&s->tries);
     if (s->journal == NULL || take_shift(s, c, now_ms) != JOURNAL_OK)
         return SESSION_NO_JOURNAL;
     s->signed_in = true;

@@ -8,7 +8,7 @@
  * cashier's id, so each payment and refund records it.
  * A shift left open by a stop (power cut, restart) is taken up again when its cashier signs
  * in; another cashier signing in ends it first (its handover report stays in the journal).
- * Five wrong PINs in a row lock the sign-in for SESSION_LOCK_MS.
+ * PIN_TRIES (five) wrong PINs in a row lock the sign-in for SESSION_LOCK_MS (pin.h pin_tries).
  */
 #ifndef POSTERM_SESSION_H
 #define POSTERM_SESSION_H
@@ -18,10 +18,10 @@
 
 #include "config.h"
 #include "journal.h"
+#include "pin.h"
 #include "shifts.h"
 
-#define SESSION_MAX_WRONG 5
-#define SESSION_LOCK_MS   30000
+#define SESSION_LOCK_MS 30000
 
 enum session_status {
     SESSION_OK,
@@ -37,9 +37,8 @@ struct session {
     const struct config *cfg;
     struct journal *journal; /* NULL: unavailable */
     bool signed_in;
-    struct shift shift; /* while signed in */
-    int wrong;          /* wrong PINs in a row */
-    int64_t locked_until;
+    struct shift shift;     /* while signed in */
+    struct pin_tries tries; /* on the wall clock */
 };
 
 void session_init(struct session *s, const struct config *cfg, struct journal *journal);

@@ -1,7 +1,8 @@
 /*
  * test_pin.c - PIN hashes (app/pin.h) and the config's "cashiers": a PIN verifies against its
  * own hash only, each hash has its own salt, malformed hashes and non-PINs are refused, and
- * the config refuses a cashier list with a bad hash, a bad or repeated id, or an unknown key.
+ * the config refuses a cashier list with a bad hash, a bad or repeated id, or an unknown key;
+ * five wrong PINs in a row lock for the time given, a right one starts the count again.
  */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -103,6 +104,23 @@ static void test_refusals(void)
     CHECK(strcmp(upper, good) == 0 || !pin_hash_well_formed(upper)); /* lowercase only */
 }
 
+static void test_tries(void)
+{
+    struct pin_tries t = {0};
+    CHECK_EQ_INT(pin_tries_locked_for(&t, 1000), 0);
+    CHECK_EQ_INT(pin_tries_wrong(&t, 1000, 30000), 4);
+    CHECK_EQ_INT(pin_tries_wrong(&t, 1000, 30000), 3);
+    pin_tries_right(&t); /* in a row only */
+    for (int left = 4; left > 0; left--)
+        CHECK_EQ_INT(pin_tries_wrong(&t, 2000, 30000), left);
+    CHECK_EQ_INT(pin_tries_locked_for(&t, 2000), 0);
+    CHECK_EQ_INT(pin_tries_wrong(&t, 2000, 30000), 0); /* the fifth locks */
+    CHECK_EQ_INT(pin_tries_locked_for(&t, 2000), 30000);
+    CHECK_EQ_INT(pin_tries_locked_for(&t, 31999), 1);
+    CHECK_EQ_INT(pin_tries_locked_for(&t, 32000), 0);
+    CHECK_EQ_INT(pin_tries_wrong(&t, 32000, 30000), 4); /* a fresh count after the lock */
+}
+
 /* The example config with "cashiers" set to list (JSON text). */
 static bool parse_cashiers(const char *example, const char *list, struct config *cfg, char *err,
                            size_t errlen)
@@ -178,6 +196,7 @@ int main(int argc, char **argv)
     CHECK(example != NULL);
     test_hash_and_verify();
     test_refusals();
+    test_tries();
     if (example)
         test_config(example);
     free(example);

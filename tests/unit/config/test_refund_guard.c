@@ -117,7 +117,7 @@ static void test_guard(struct journal *j)
     for (int i = 0; i < 10; i++)
         d = refund_guard_check(&g, j, 20001, "0000", now, now_wall);
     CHECK_EQ_INT(d.verdict, REFUND_ABOVE_MAX);
-    CHECK_EQ_INT(g.failures, 0);
+    CHECK_EQ_INT(g.tries.wrong, 0);
     for (int i = 1; i < REFUND_PIN_TRIES; i++) {
         d = refund_guard_check(&g, j, 100, "0000", now, now_wall);
         CHECK_EQ_INT(d.verdict, REFUND_PIN_WRONG);
