@@ -545,6 +545,15 @@ enum journal_status journal_fail(struct journal *j, int rc)
     return status_of(rc, e);
 }
 
+enum journal_status journal_finish(struct journal *j, sqlite3_stmt *st, int rc)
+{
+    enum journal_status status = (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
+                                     ? JOURNAL_OK
+                                     : journal_fail(j, rc);
+    sqlite3_finalize(st);
+    return status;
+}
+
 /* SQLite reports a failed write (EFBIG, and sometimes ENOSPC) as SQLITE_IOERR_WRITE without
  * keeping the errno (sqlite3_system_errno() stays 0), so the errno is taken right after the
  * call, before anything else can change it. */

@@ -66,22 +66,13 @@ static bool read_job(sqlite3_stmt *st, struct print_job *out)
     return true;
 }
 
-static enum journal_status finish(struct journal *j, sqlite3_stmt *st, int rc)
-{
-    enum journal_status status = (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
-                                     ? JOURNAL_OK
-                                     : journal_fail(j, rc);
-    sqlite3_finalize(st);
-    return status;
-}
-
 /* Prepares a write, refused on a journal found damaged. */
 static enum journal_status prepare_write(struct journal *j, const char *sql, sqlite3_stmt **st)
 {
     if (!journal_writable(j))
         return JOURNAL_CORRUPT;
     int rc = sqlite3_prepare_v2(journal_sqlite(j), sql, -1, st, NULL);
-    return rc == SQLITE_OK ? JOURNAL_OK : finish(j, *st, rc);
+    return rc == SQLITE_OK ? JOURNAL_OK : journal_finish(j, *st, rc);
 }
 
 /* Steps a single-statement write (its own transaction) and checks it changed one row. */
@@ -92,7 +83,7 @@ static enum journal_status write_one(struct journal *j, sqlite3_stmt *st)
         sqlite3_finalize(st);
         return JOURNAL_NOT_FOUND;
     }
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }
 
 enum journal_status print_job_add(struct journal *j, const struct print_job *job, int64_t at,
@@ -127,7 +118,7 @@ static enum journal_status read_one(struct journal *j, const char *sql, int64_t 
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(journal_sqlite(j), sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     if (id)
         sqlite3_bind_int64(st, 1, id);
     rc = journal_step(j, st);
@@ -136,7 +127,7 @@ static enum journal_status read_one(struct journal *j, const char *sql, int64_t 
         sqlite3_finalize(st);
         return known ? JOURNAL_OK : JOURNAL_CORRUPT;
     }
-    enum journal_status status = finish(j, NULL, rc);
+    enum journal_status status = journal_finish(j, NULL, rc);
     sqlite3_finalize(st);
     return status == JOURNAL_OK ? JOURNAL_NOT_FOUND : status;
 }
@@ -170,14 +161,14 @@ enum journal_status print_job_start(struct journal *j, struct print_job *job, in
     sqlite3_bind_int64(st, 2, at);
     int rc = journal_step(j, st);
     if (rc != SQLITE_ROW) {
-        status = finish(j, st, rc);
+        status = journal_finish(j, st, rc);
         return status == JOURNAL_OK ? JOURNAL_NOT_FOUND : status;
     }
     bool reprint = sqlite3_column_int(st, 0) != 0;
     int attempts = sqlite3_column_int(st, 1);
     /* The update is committed when the statement is done, not at its row. */
     rc = journal_step(j, st);
-    status = finish(j, st, rc);
+    status = journal_finish(j, st, rc);
     if (status == JOURNAL_OK) {
         job->reprint = reprint;
         job->attempts = attempts;
@@ -238,5 +229,5 @@ enum journal_status print_job_count_owed(struct journal *j, int *count)
                                 -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = journal_step(j, st)) == SQLITE_ROW)
         *count = sqlite3_column_int(st, 0);
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }

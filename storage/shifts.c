@@ -11,15 +11,6 @@
 
 #define SHIFT_COLUMNS "id, cashier, name, started_at, ended_at"
 
-static enum journal_status finish(struct journal *j, sqlite3_stmt *st, int rc)
-{
-    enum journal_status status = (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
-                                     ? JOURNAL_OK
-                                     : journal_fail(j, rc);
-    sqlite3_finalize(st);
-    return status;
-}
-
 static void read_shift(sqlite3_stmt *st, struct shift *out)
 {
     memset(out, 0, sizeof *out);
@@ -39,7 +30,7 @@ static enum journal_status read_one(struct journal *j, const char *sql, int64_t 
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(journal_sqlite(j), sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     if (id)
         sqlite3_bind_int64(st, 1, id);
     rc = journal_step(j, st);
@@ -48,7 +39,7 @@ static enum journal_status read_one(struct journal *j, const char *sql, int64_t 
         sqlite3_finalize(st);
         return JOURNAL_OK;
     }
-    enum journal_status status = finish(j, st, rc);
+    enum journal_status status = journal_finish(j, st, rc);
     return status == JOURNAL_OK ? JOURNAL_NOT_FOUND : status;
 }
 
@@ -80,7 +71,7 @@ enum journal_status shift_start(struct journal *j, const char *cashier, const ch
                                 "INSERT INTO shifts(cashier, name, started_at) VALUES (?1, ?2, ?3)",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_text(st, 1, cashier, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, at);
@@ -89,7 +80,7 @@ enum journal_status shift_start(struct journal *j, const char *cashier, const ch
         sqlite3_finalize(st);
         return JOURNAL_EXISTS;
     }
-    enum journal_status status = finish(j, st, rc);
+    enum journal_status status = journal_finish(j, st, rc);
     if (status != JOURNAL_OK)
         return status;
     return shift_get(j, sqlite3_last_insert_rowid(journal_sqlite(j)), out);
@@ -106,7 +97,7 @@ enum journal_status shift_end(struct journal *j, struct shift *s, int64_t at)
                                 "UPDATE shifts SET ended_at = ?2 WHERE id = ?1 AND ended_at = 0",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_int64(st, 1, s->id);
     sqlite3_bind_int64(st, 2, at);
     rc = journal_step(j, st);
@@ -114,7 +105,7 @@ enum journal_status shift_end(struct journal *j, struct shift *s, int64_t at)
         sqlite3_finalize(st);
         return JOURNAL_NOT_FOUND;
     }
-    enum journal_status status = finish(j, st, rc);
+    enum journal_status status = journal_finish(j, st, rc);
     if (status == JOURNAL_OK)
         s->ended_at = at;
     return status;

@@ -11,15 +11,6 @@
 
 #include "journal_sqlite.h"
 
-static enum journal_status finish(struct journal *j, sqlite3_stmt *st, int rc)
-{
-    enum journal_status status = (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
-                                     ? JOURNAL_OK
-                                     : journal_fail(j, rc);
-    sqlite3_finalize(st);
-    return status;
-}
-
 static enum journal_status exec(struct journal *j, const char *sql)
 {
     int rc = sqlite3_exec(journal_sqlite(j), sql, NULL, NULL, NULL);
@@ -53,12 +44,12 @@ static enum journal_status read_report(struct journal *j, int64_t number, struct
                                          "ORDER BY number DESC LIMIT 1",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     if (number)
         sqlite3_bind_int64(st, 1, number);
     rc = journal_step(j, st);
     if (rc != SQLITE_ROW) {
-        enum journal_status status = finish(j, st, rc);
+        enum journal_status status = journal_finish(j, st, rc);
         return status == JOURNAL_OK ? JOURNAL_NOT_FOUND : status;
     }
     out->number = sqlite3_column_int64(st, 0);
@@ -74,7 +65,7 @@ static enum journal_status read_report(struct journal *j, int64_t number, struct
                             "FROM z_report_totals WHERE number = ?1",
                             -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_int64(st, 1, out->number);
     while ((rc = journal_step(j, st)) == SQLITE_ROW) {
         const unsigned char *ch = sqlite3_column_text(st, 0);
@@ -88,7 +79,7 @@ static enum journal_status read_report(struct journal *j, int64_t number, struct
         t->unresolved_count = sqlite3_column_int64(st, 6);
         t->referred_count = sqlite3_column_int64(st, 7);
     }
-    enum journal_status status = finish(j, st, rc);
+    enum journal_status status = journal_finish(j, st, rc);
     if (status == JOURNAL_OK)
         sum_channels(&out->totals);
     return status;
@@ -114,12 +105,12 @@ static enum journal_status store(struct journal *j, const struct z_report *z)
                                 "VALUES (?1, ?2, ?3, ?4)",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_int64(st, 1, z->number);
     sqlite3_bind_int(st, 2, z->day);
     sqlite3_bind_int64(st, 3, z->from_at);
     sqlite3_bind_int64(st, 4, z->closed_at);
-    enum journal_status status = finish(j, st, journal_step(j, st));
+    enum journal_status status = journal_finish(j, st, journal_step(j, st));
     for (int c = 0; status == JOURNAL_OK && c < REPORT_CHANNELS; c++) {
         const struct report_totals *t = &z->totals.channel[c];
         st = NULL;
@@ -130,7 +121,7 @@ static enum journal_status store(struct journal *j, const struct z_report *z)
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                                 -1, &st, NULL);
         if (rc != SQLITE_OK)
-            return finish(j, st, rc);
+            return journal_finish(j, st, rc);
         sqlite3_bind_int64(st, 1, z->number);
         sqlite3_bind_text(st, 2, pay_channel_name((enum pay_channel)c), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, t->paid_count);
@@ -140,7 +131,7 @@ static enum journal_status store(struct journal *j, const struct z_report *z)
         sqlite3_bind_int64(st, 7, t->net_fen);
         sqlite3_bind_int64(st, 8, t->unresolved_count);
         sqlite3_bind_int64(st, 9, t->referred_count);
-        status = finish(j, st, journal_step(j, st));
+        status = journal_finish(j, st, journal_step(j, st));
     }
     return status;
 }
