@@ -7,7 +7,10 @@
  *   amount 12.30            start a payment (also: pay 12.30)
  *   scan <code>             a payment code, as a scanner would deliver it
  *   abort                   abort the current payment (it is cancelled, never forgotten)
- *   refund <order> <amount> refund (part of) a paid order
+ *   refund <order> <amount> [key] [pin NNNN]   refund (part of) a paid order; the order
+ *                           may be its last digits; pin: the supervisor's (refund_guard.h)
+ *   history [day] [filters] one page of payments (README.md names the filters)
+ *   find last4 NNNN | find order NNNNNN   a code's payments, or the orders a short form names
  *   status                  print the current payment, the background count, the printer
  *   eod                     end-of-day totals for today (printed too with printer.eod)
  *   print <order>           print the order's receipt again, marked as a reprint
