@@ -16,9 +16,13 @@
 #include "history_view.h"
 #include "money.h"
 #include "refund_guard.h"
+#include "report_csv.h"
 #include "reports.h"
+#include "session.h"
+#include "shifts.h"
 #include "text.h"
 #include "ui.h"
+#include "zreports.h"
 
 #define REFUND_REPEAT_MS (5 * 60 * 1000) /* "the same refund again?" within 5 minutes */
 #define EVENTS_MAX       64
@@ -42,6 +46,11 @@ struct cashier {
     struct payment referred[UNRESOLVED_MAX];
     struct receipts *receipts; /* NULL: no printer */
     bool print_eod;
+    /* issue 18: cashiers, shifts, closed day */
+    struct session session;
+    struct shift shift;
+    struct report_day shift_totals;
+    struct z_report z;
     struct history_view history_view;             /* the history's day, filters and pages */
     struct payment candidates[UI_CANDIDATES_MAX]; /* the orders a refund's search found */
     struct refund_guard refunds;                  /* limits and the supervisor's PIN */
@@ -314,6 +323,8 @@ static void go_back(struct cashier *c)
         c->m.screen = UI_SCREEN_READY;
         break;
     case UI_SCREEN_DETAIL: c->m.screen = UI_SCREEN_HISTORY; break;
+    case UI_SCREEN_CLOSE: c->m.screen = c->m.z_closed ? UI_SCREEN_READY : UI_SCREEN_EOD; break;
+    case UI_SCREEN_SIGNIN: break;
     case UI_SCREEN_REFUND:
         if (c->m.refund_step == UI_REFUND_CONFIRM) {
             c->m.refund_step = UI_REFUND_AMOUNT;
@@ -341,6 +352,142 @@ static void reprint(struct cashier *c, const char *order_no)
     case RECEIPTS_NOT_PAID: set_message(c, true, T_REPRINT_NOT_PAID, order_no); break;
     case RECEIPTS_NO_JOURNAL: set_message(c, true, T_REPRINT_FAILED); break;
     }
+}
+
+/* issue 18: cashiers, shifts, closed day */
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sign_in(struct cashier *c, const struct ui_command *cmd)
+{
+    int64_t now = wall_ms();
+    switch (session_sign_in(&c->session, cmd->cashier, cmd->pin, now)) {
+    case SESSION_OK:
+        snprintf(c->m.cashier, sizeof c->m.cashier, "%s", c->session.shift.cashier);
+        snprintf(c->m.cashier_name, sizeof c->m.cashier_name, "%s", c->session.shift.name);
+        c->m.screen = UI_SCREEN_READY;
+        break;
+    case SESSION_LOCKED:
+        c->m.signin_locked_s = (int)((session_locked_for(&c->session, now) + 999) / 1000);
+        break;
+    case SESSION_NO_JOURNAL: set_message(c, true, T_SIGNIN_NO_JOURNAL); break;
+    default:
+        if (session_locked_for(&c->session, now) > 0)
+            c->m.signin_locked_s = (int)((session_locked_for(&c->session, now) + 999) / 1000);
+        set_message(c, true, T_SIGNIN_WRONG);
+        break;
+    }
+}
+
+static void show_shift(struct cashier *c)
+{
+    c->shift = c->session.shift;
+    if (shift_totals(loop_journal(c->loop), &c->shift, wall_ms(), &c->shift_totals) != JOURNAL_OK) {
+        set_message(c, true, T_EOD_UNREADABLE);
+        return;
+    }
+    c->m.shift = &c->shift;
+    c->m.shift_totals = &c->shift_totals;
+    c->m.screen = UI_SCREEN_SHIFT;
+}
+
+static void sign_out(struct cashier *c)
+{
+    struct shift ended;
+    if (session_sign_out(&c->session, wall_ms(), &ended) != SESSION_OK) {
+        set_message(c, true, T_SIGNIN_NO_JOURNAL);
+        return;
+    }
+    if (c->receipts && receipts_shift_report(c->receipts, ended.id) != RECEIPTS_OK)
+        set_message(c, true, T_REPORT_PRINT_FAILED);
+    else
+        set_message(c, false, T_SHIFT_ENDED, ended.name[0] ? ended.name : ended.cashier);
+    c->m.cashier[0] = c->m.cashier_name[0] = '\0';
+    c->m.screen = UI_SCREEN_SIGNIN;
+}
+
+/* A day with a payment still owing work is not closed: its money would belong to this
+ * report's period but be known only after it. */
+static bool day_closable(struct cashier *c)
+{
+    int unresolved = 0;
+    if (journal_count_unresolved(loop_journal(c->loop), &unresolved) != JOURNAL_OK) {
+        set_message(c, true, T_EOD_UNREADABLE);
+        return false;
+    }
+    if (unresolved > 0)
+        set_message(c, true, T_CLOSE_UNRESOLVED, unresolved);
+    return unresolved == 0;
+}
+
+static void start_close(struct cashier *c)
+{
+    if (!day_closable(c))
+        return;
+    struct z_report last;
+    enum journal_status st = z_report_last(loop_journal(c->loop), &last);
+    if (st != JOURNAL_OK && st != JOURNAL_NOT_FOUND) {
+        set_message(c, true, T_EOD_UNREADABLE);
+        return;
+    }
+    memset(&c->z, 0, sizeof c->z);
+    c->z.number = st == JOURNAL_OK ? last.number + 1 : 1;
+    c->z.from_at = st == JOURNAL_OK ? last.closed_at : 0;
+    c->m.z = &c->z;
+    c->m.z_closed = false;
+    c->m.screen = UI_SCREEN_CLOSE;
+}
+
+static void close_day(struct cashier *c)
+{
+    if (!day_closable(c))
+        return;
+    if (z_report_close(loop_journal(c->loop), wall_ms(), &c->z) != JOURNAL_OK) {
+        set_message(c, true, T_CLOSE_FAILED);
+        return;
+    }
+    c->m.z_closed = true;
+    if (c->receipts && receipts_z_report(c->receipts, c->z.number) != RECEIPTS_OK)
+        set_message(c, true, T_REPORT_PRINT_FAILED);
+}
+
+/* The report on screen as CSV, in the journal's folder; the message says where. */
+static void export_report(struct cashier *c)
+{
+    struct report_csv r;
+    int64_t now = wall_ms();
+    if (c->m.screen == UI_SCREEN_SHIFT && c->m.shift)
+        report_csv_shift(&r, &c->shift, &c->shift_totals);
+    else if (c->m.screen == UI_SCREEN_CLOSE && c->m.z_closed)
+        report_csv_z(&r, &c->z);
+    else if (c->m.screen == UI_SCREEN_EOD && c->m.eod) {
+        int64_t from, to;
+        int day;
+        report_local_day(now / 1000, &from, &to, &day);
+        report_csv_x(&r, &c->eod, from, now);
+    } else
+        return;
+    char folder[sizeof c->cfg->journal_path], path[sizeof folder + 64];
+    snprintf(folder, sizeof folder, "%s", c->cfg->journal_path);
+    char *slash = strrchr(folder, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(folder, sizeof folder, ".");
+    FILE *f = NULL;
+    bool ok = report_csv_file_name(&r, folder, now, path, sizeof path) &&
+              (f = fopen(path, "w")) != NULL && report_csv_write(f, &r);
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (ok)
+        set_message(c, false, T_EXPORTED, path);
+    else
+        set_message(c, true, T_EXPORT_FAILED, path);
 }
 
 static void handle(struct cashier *c, const struct ui_command *cmd)
@@ -414,6 +561,21 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
         break;
     case UI_CMD_REPRINT: reprint(c, cmd->order_no); break;
     case UI_CMD_QUIT: c->quit = true; break;
+    case UI_CMD_SIGN_IN: sign_in(c, cmd); break;
+    case UI_CMD_SHIFT:
+        if (journal_usable(c) && c->session.signed_in)
+            show_shift(c);
+        break;
+    case UI_CMD_SIGN_OUT: sign_out(c); break;
+    case UI_CMD_CLOSE_DAY_START:
+        if (journal_usable(c))
+            start_close(c);
+        break;
+    case UI_CMD_CLOSE_DAY:
+        if (journal_usable(c))
+            close_day(c);
+        break;
+    case UI_CMD_EXPORT: export_report(c); break;
     }
 }
 
@@ -497,6 +659,12 @@ static void refresh_model(struct cashier *c)
     c->m.gateway_slow = slow;
     c->m.pending = pending;
     c->m.countdown_s = countdown;
+    if (c->m.screen == UI_SCREEN_SIGNIN) {
+        int locked = (int)((session_locked_for(&c->session, wall_ms()) + 999) / 1000);
+        if (locked != c->m.signin_locked_s)
+            c->dirty = true;
+        c->m.signin_locked_s = locked;
+    }
     refresh_printer(c);
 }
 
@@ -504,6 +672,9 @@ int cashier_run(struct cashier *c, struct loop *l, volatile int *stop)
 {
     c->loop = l;
     c->m.gateway_reachable = true;
+    session_init(&c->session, c->cfg, loop_journal(l));
+    if (session_required(&c->session))
+        c->m.screen = UI_SCREEN_SIGNIN;
     const struct payment *cur = loop_current(l);
     if (cur)
         on_payment(c, cur, "");
@@ -521,6 +692,7 @@ int cashier_run(struct cashier *c, struct loop *l, volatile int *stop)
         for (ui_read_keys(c->ui, &c->m, &cmd); cmd.type != UI_CMD_NONE;
              ui_read_keys(c->ui, &c->m, &cmd)) {
             handle(c, &cmd);
+            explicit_bzero(cmd.pin, sizeof cmd.pin);
             if (c->quit)
                 break;
             ui_render(c->ui, &c->m);

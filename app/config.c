@@ -25,7 +25,7 @@
 
 #include "money.h"
 #include "order_no.h"
-#include "pin_hash.h"
+#include "pin.h"
 
 enum field_type { F_STRING, F_INT, F_BOOL, F_MONEY, F_USB_ID, F_CHOICE, F_MONEY_LIST };
 
@@ -286,6 +286,80 @@ static bool set_field(struct config *cfg, const struct field *f, const cJSON *v,
     return fail(err, errlen, file, f->key, "unsupported type");
 }
 
+static bool printable_utf8(const char *s);
+
+static bool id_chars(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_'))
+            return false;
+    return true;
+}
+
+/* "cashiers": [{"id": ..., "name": ..., "pin_hash": ...}, ...] - a list, so not a field. */
+static bool set_cashiers(struct config *cfg, const cJSON *list, const char *file, char *err,
+                         size_t errlen)
+{
+    if (!cJSON_IsArray(list))
+        return fail(err, errlen, file, "cashiers", "must be a list of {id, name, pin_hash}");
+    cfg->cashier_count = 0;
+    int i = 0;
+    for (const cJSON *c = list->child; c; c = c->next, i++) {
+        char key[48];
+        snprintf(key, sizeof key, "cashiers[%d]", i);
+        if (i >= CONFIG_CASHIERS_MAX)
+            return fail(err, errlen, file, key, "at most %d cashiers", CONFIG_CASHIERS_MAX);
+        if (!cJSON_IsObject(c))
+            return fail(err, errlen, file, key, "must be an object {id, name, pin_hash}");
+        struct config_cashier *out = &cfg->cashiers[i];
+        memset(out, 0, sizeof *out);
+        for (const cJSON *m = c->child; m; m = m->next) {
+            if (m->string[0] == '_')
+                continue;
+            char *dst = strcmp(m->string, "id") == 0         ? out->id
+                        : strcmp(m->string, "name") == 0     ? out->name
+                        : strcmp(m->string, "pin_hash") == 0 ? out->pin_hash
+                                                             : NULL;
+            size_t cap = dst == out->id     ? sizeof out->id
+                         : dst == out->name ? sizeof out->name
+                                            : sizeof out->pin_hash;
+            snprintf(key, sizeof key, "cashiers[%d].%s", i, m->string);
+            if (dst == NULL)
+                return fail(err, errlen, file, key, "unknown key");
+            if (!cJSON_IsString(m) || strlen(m->valuestring) >= cap)
+                return fail(err, errlen, file, key, "must be a string of at most %zu bytes",
+                            cap - 1);
+            snprintf(dst, cap, "%s", m->valuestring);
+        }
+        snprintf(key, sizeof key, "cashiers[%d]", i);
+        if (out->id[0] == '\0' || !id_chars(out->id))
+            return fail(err, errlen, file, key,
+                        "id: 1 to 32 letters, digits, '-' or '_' (it is recorded with each "
+                        "payment)");
+        if (!printable_utf8(out->name))
+            return fail(err, errlen, file, key, "name: printable UTF-8 text");
+        if (!pin_hash_well_formed(out->pin_hash))
+            return fail(err, errlen, file, key,
+                        "pin_hash: %s; make one with posterm --hash-pin (the PIN is read from "
+                        "standard input)",
+                        pin_status_reason(PIN_BAD_HASH));
+        for (int k = 0; k < i; k++)
+            if (strcmp(cfg->cashiers[k].id, out->id) == 0)
+                return fail(err, errlen, file, key, "id %s is listed twice", out->id);
+        cfg->cashier_count = i + 1;
+    }
+    return true;
+}
+
+const struct config_cashier *config_cashier(const struct config *cfg, const char *id)
+{
+    for (int i = 0; id && i < cfg->cashier_count; i++)
+        if (strcmp(cfg->cashiers[i].id, id) == 0)
+            return &cfg->cashiers[i];
+    return NULL;
+}
+
 static bool walk(struct config *cfg, const cJSON *obj, const char *prefix, const char *file,
                  char *err, size_t errlen)
 {
@@ -298,7 +372,10 @@ static bool walk(struct config *cfg, const cJSON *obj, const char *prefix, const
         if (m->string[0] == '_')
             continue; /* "_note" keys let a config carry its own comments */
         const struct field *f = field_named(key);
-        if (f) {
+        if (prefix == NULL && strcmp(key, "cashiers") == 0) {
+            if (!set_cashiers(cfg, m, file, err, errlen))
+                return false;
+        } else if (f) {
             if (!set_field(cfg, f, m, file, err, errlen))
                 return false;
         } else if (section_named(key)) {
@@ -750,10 +827,11 @@ static bool check_whole(const struct config *cfg, const char *file, char *err, s
           require(w->platform_serial, file, "wechat.platform_serial", err, errlen) &&
           require(w->apiv3_key_file, file, "wechat.apiv3_key_file", err, errlen)))
         return false;
-    char why[200];
     if (cfg->refund.supervisor_pin_hash[0] &&
-        !pin_hash_parse_ok(cfg->refund.supervisor_pin_hash, why, sizeof why))
-        return fail(err, errlen, file, "refund.supervisor_pin_hash", "%s", why);
+        !pin_hash_well_formed(cfg->refund.supervisor_pin_hash))
+        return fail(err, errlen, file, "refund.supervisor_pin_hash",
+                    "%s; make one with posterm --hash-pin (the PIN is read from standard input)",
+                    pin_status_reason(PIN_BAD_HASH));
     return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen);
 }
 

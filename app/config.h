@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "gateway.h"
+#include "pin.h"
 #include "policy.h"
 
 struct config_scanner {
@@ -45,10 +46,18 @@ struct config_printer {
     bool eod; /* print the end-of-day report when the cashier opens it */
 };
 
-/* Refunds: limits in fen (0 = none) and the supervisor's PIN hash (app/pin_hash.h; "" = no
- * PIN asked). */
+/* A cashier who may sign in: the PIN is kept only as its hash (pin.h). */
+#define CONFIG_CASHIERS_MAX 32
+struct config_cashier {
+    char id[33];   /* letters, digits, '-' and '_'; recorded with each payment and refund */
+    char name[65]; /* UTF-8, shown and printed on the handover report */
+    char pin_hash[PIN_HASH_MAX];
+};
+
+/* Refunds: limits in fen (0 = none) and the supervisor's PIN hash (pin.h; "" = no PIN
+ * asked). */
 struct config_refund {
-    char supervisor_pin_hash[160];
+    char supervisor_pin_hash[PIN_HASH_MAX];
     int64_t max_fen;
     int64_t max_day_fen;
 };
@@ -76,9 +85,15 @@ struct config {
     struct config_scanner scanner;
     struct config_merchant merchant;
     struct config_printer printer;
+    /* "cashiers": none configured = no sign-in, payments record no cashier */
+    struct config_cashier cashiers[CONFIG_CASHIERS_MAX];
+    int cashier_count;
     struct config_refund refund;
     struct config_screen screen;
 };
+
+/* The configured cashier with this id, or NULL. */
+const struct config_cashier *config_cashier(const struct config *cfg, const char *id);
 
 /* Fills *cfg with the defaults (no channel enabled, no terminal id). */
 void config_defaults(struct config *cfg);

@@ -17,7 +17,11 @@
 #include "money.h"
 #include "paycode.h"
 #include "refund_guard.h"
+#include "report_csv.h"
 #include "reports.h"
+#include "session.h"
+#include "shifts.h"
+#include "zreports.h"
 
 #define LINE_MAX_LEN 512
 
@@ -31,6 +35,8 @@ struct headless {
     char lab[200];             /* config_lab_settings: test-only settings in force, "" = none */
     struct receipts *receipts; /* NULL: no printer */
     bool print_eod;
+    struct session session; /* who is signed in (headless_set_session) */
+    bool has_session;
     struct refund_guard refunds; /* limits and the supervisor's PIN (no rules: none) */
 };
 
@@ -154,6 +160,8 @@ static void on_receipts(void *ctx, const struct receipts_event *e)
         cJSON_AddStringToObject(o, "order", e->job->order_no);
         if (e->job->refund_no[0])
             cJSON_AddStringToObject(o, "refund", e->job->refund_no);
+        if (e->job->ref)
+            cJSON_AddNumberToObject(o, "ref", (double)e->job->ref);
         cJSON_AddStringToObject(o, "copy",
                                 e->job->copy == PRINT_MERCHANT ? "merchant" : "customer");
         cJSON_AddBoolToObject(o, "reprint", e->job->reprint);
@@ -174,6 +182,19 @@ void headless_set_receipts(struct headless *h, struct receipts *r, bool print_eo
 {
     h->receipts = r;
     h->print_eod = print_eod;
+}
+
+void headless_set_session(struct headless *h, const struct config *cfg, struct journal *journal)
+{
+    session_init(&h->session, cfg, journal);
+    h->has_session = true;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void reprint(struct headless *h, const char *order_no)
@@ -472,6 +493,8 @@ static void reply_status(struct headless *h, struct loop *l)
     cJSON_AddBoolToObject(o, "taking_payments", loop_taking_payments(l));
     cJSON_AddNumberToObject(o, "clock_skew_s", loop_clock_skew(l));
     cJSON_AddStringToObject(o, "lab_settings", h->lab);
+    if (h->has_session && session_required(&h->session))
+        cJSON_AddStringToObject(o, "cashier", h->session.signed_in ? h->session.shift.cashier : "");
     if (h->receipts) {
         cJSON *pr = cJSON_AddObjectToObject(o, "printer");
         bool ready = false;
@@ -543,6 +566,243 @@ static void reply_end_of_day(struct headless *h, struct loop *l)
         emit_message(h, LOOP_ERROR, "end of day: the report could not be queued for printing");
 }
 
+static void add_report_day(cJSON *o, const struct report_day *d)
+{
+    add_totals(o, "wechat", &d->channel[CHANNEL_WECHAT]);
+    add_totals(o, "alipay", &d->channel[CHANNEL_ALIPAY]);
+    add_totals(o, "all", &d->all);
+}
+
+/* The journal to read or write a report in, or NULL (said) when it is unavailable. */
+static struct journal *report_journal(struct headless *h, struct loop *l, const char *what)
+{
+    struct journal *j = loop_journal(l);
+    if (j == NULL) {
+        char text[160];
+        snprintf(text, sizeof text, "%s: the journal is unavailable", what);
+        emit_message(h, LOOP_ERROR, text);
+    }
+    return j;
+}
+
+static void journal_trouble(struct headless *h, struct journal *j, const char *what,
+                            enum journal_status st)
+{
+    char text[400];
+    snprintf(text, sizeof text, "%s: %s (%s)", what, journal_status_reason(st),
+             journal_last_error(j));
+    emit_message(h, LOOP_ERROR, text);
+}
+
+static void sign_in(struct headless *h, const char *id, const char *pin)
+{
+    if (id == NULL || pin == NULL) {
+        emit_message(h, LOOP_WARN, "usage: signin <cashier id> <PIN>");
+        return;
+    }
+    enum session_status st = session_sign_in(&h->session, id, pin, wall_ms());
+    if (st != SESSION_OK) {
+        char text[160];
+        snprintf(text, sizeof text, "signin: %s", session_status_reason(st));
+        emit_message(h, LOOP_WARN, text);
+        return;
+    }
+    cJSON *o = event_object("signin");
+    cJSON_AddStringToObject(o, "cashier", h->session.shift.cashier);
+    cJSON_AddStringToObject(o, "name", h->session.shift.name);
+    cJSON_AddNumberToObject(o, "shift", (double)h->session.shift.id);
+    emit(h, o);
+}
+
+/* The shift report: ended says whether this is the handover at sign-out. */
+static void emit_shift(struct headless *h, struct journal *j, const struct shift *s, bool print)
+{
+    struct report_day d;
+    enum journal_status st = shift_totals(j, s, wall_ms(), &d);
+    if (st != JOURNAL_OK) {
+        journal_trouble(h, j, "shift", st);
+        return;
+    }
+    cJSON *o = event_object("shift");
+    cJSON_AddNumberToObject(o, "shift", (double)s->id);
+    cJSON_AddStringToObject(o, "cashier", s->cashier);
+    cJSON_AddStringToObject(o, "name", s->name);
+    cJSON_AddNumberToObject(o, "started_at", (double)s->started_at);
+    cJSON_AddNumberToObject(o, "ended_at", (double)s->ended_at);
+    add_report_day(o, &d);
+    emit(h, o);
+    if (print && h->receipts && receipts_shift_report(h->receipts, s->id) != RECEIPTS_OK)
+        emit_message(h, LOOP_ERROR, "shift: the report could not be queued for printing");
+}
+
+static void sign_out(struct headless *h, struct loop *l)
+{
+    struct shift ended;
+    enum session_status st = session_sign_out(&h->session, wall_ms(), &ended);
+    if (st != SESSION_OK) {
+        char text[160];
+        snprintf(text, sizeof text, "signout: %s", session_status_reason(st));
+        emit_message(h, LOOP_WARN, text);
+        return;
+    }
+    emit_shift(h, loop_journal(l), &ended, true);
+}
+
+/* "shift" (the one open now, else the last) or "shift N". */
+static bool find_shift(struct headless *h, struct journal *j, const char *arg, struct shift *out)
+{
+    enum journal_status st;
+    if (arg)
+        st = shift_get(j, strtoll(arg, NULL, 10), out);
+    else if ((st = shift_current(j, out)) == JOURNAL_NOT_FOUND)
+        st = shift_last(j, out);
+    if (st == JOURNAL_NOT_FOUND)
+        emit_message(h, LOOP_WARN, arg ? "shift: no such shift" : "shift: no shift yet");
+    else if (st != JOURNAL_OK)
+        journal_trouble(h, j, "shift", st);
+    return st == JOURNAL_OK;
+}
+
+static void emit_z(struct headless *h, const struct z_report *z, const char *event)
+{
+    char number[32];
+    snprintf(number, sizeof number, "Z-%04lld", (long long)z->number);
+    cJSON *o = event_object(event);
+    cJSON_AddStringToObject(o, "number", number);
+    cJSON_AddNumberToObject(o, "day", z->day);
+    cJSON_AddNumberToObject(o, "from_at", (double)z->from_at);
+    cJSON_AddNumberToObject(o, "closed_at", (double)z->closed_at);
+    add_report_day(o, &z->totals);
+    emit(h, o);
+}
+
+/* Closes the day: refused while a payment still owes work, whose money no total could hold
+ * (it would belong to this Z report's period but end after it). */
+static void close_day(struct headless *h, struct loop *l)
+{
+    struct journal *j = report_journal(h, l, "close");
+    if (j == NULL)
+        return;
+    int unresolved = 0;
+    enum journal_status st = journal_count_unresolved(j, &unresolved);
+    if (st == JOURNAL_OK && unresolved > 0) {
+        char text[200];
+        snprintf(text, sizeof text,
+                 "close: %d payment(s) still being resolved; close the day when they are done",
+                 unresolved);
+        emit_message(h, LOOP_WARN, text);
+        return;
+    }
+    struct z_report z;
+    if (st == JOURNAL_OK)
+        st = z_report_close(j, wall_ms(), &z);
+    if (st != JOURNAL_OK) {
+        journal_trouble(h, j, "close", st);
+        return;
+    }
+    emit_z(h, &z, "z");
+    if (h->receipts && receipts_z_report(h->receipts, z.number) != RECEIPTS_OK)
+        emit_message(h, LOOP_ERROR, "close: the Z report could not be queued for printing");
+}
+
+static bool all_digits(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* The CSV to path, or as the "csv" text of an "export" event when path is NULL. */
+static void export_csv(struct headless *h, const struct report_csv *r, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = path ? fopen(path, "w") : open_memstream(&text, &len);
+    bool ok = out && report_csv_write(out, r);
+    if (out && fclose(out) != 0)
+        ok = false;
+    if (!ok) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "export: %s could not be written", path ? path : "the report");
+        emit_message(h, LOOP_ERROR, msg);
+    } else {
+        cJSON *o = event_object("export");
+        cJSON_AddStringToObject(o, "report", r->report);
+        cJSON_AddStringToObject(o, "number", r->number);
+        if (path)
+            cJSON_AddStringToObject(o, "path", path);
+        else
+            cJSON_AddStringToObject(o, "csv", text);
+        emit(h, o);
+    }
+    free(text);
+}
+
+/* export x [PATH] | export z N [PATH] | export shift [N] [PATH] */
+static void export(struct headless *h, struct loop *l, const char *what, const char *a,
+                   const char *b)
+{
+    static const char usage[] =
+        "usage: export x [FILE] | export z N [FILE] | export shift [N] [FILE]";
+    struct journal *j = what ? report_journal(h, l, "export") : NULL;
+    if (what == NULL || j == NULL) {
+        if (what == NULL)
+            emit_message(h, LOOP_WARN, usage);
+        return;
+    }
+    struct report_csv r;
+    enum journal_status st;
+    const char *path;
+    if (strcmp(what, "x") == 0) {
+        int64_t from, to;
+        int day;
+        struct report_day d;
+        report_local_day(time(NULL), &from, &to, &day);
+        path = a;
+        if ((st = report_totals(j, from, to, &d)) == JOURNAL_OK)
+            report_csv_x(&r, &d, from, wall_ms());
+    } else if (strcmp(what, "z") == 0 && all_digits(a)) {
+        struct z_report z;
+        path = b;
+        st = z_report_get(j, strtoll(a, NULL, 10), &z);
+        if (st == JOURNAL_NOT_FOUND) {
+            emit_message(h, LOOP_WARN, "export: no such Z report");
+            return;
+        }
+        if (st == JOURNAL_OK)
+            report_csv_z(&r, &z);
+    } else if (strcmp(what, "shift") == 0) {
+        struct shift s;
+        struct report_day d;
+        const char *n = all_digits(a) ? a : NULL;
+        path = n ? b : a;
+        if (!find_shift(h, j, n, &s))
+            return;
+        if ((st = shift_totals(j, &s, wall_ms(), &d)) == JOURNAL_OK)
+            report_csv_shift(&r, &s, &d);
+    } else {
+        emit_message(h, LOOP_WARN, usage);
+        return;
+    }
+    if (st != JOURNAL_OK) {
+        journal_trouble(h, j, "export", st);
+        return;
+    }
+    export_csv(h, &r, path);
+}
+
+/* With cashiers configured, money moves only while one is signed in. */
+static bool may_work(struct headless *h)
+{
+    if (!h->has_session || session_may_work(&h->session))
+        return true;
+    emit_message(h, LOOP_WARN, "sign in first: signin <cashier id> <PIN>");
+    return false;
+}
+
 static void command(struct headless *h, struct loop *l, char *line)
 {
     char *save = NULL;
@@ -554,6 +814,8 @@ static void command(struct headless *h, struct loop *l, char *line)
         return;
 
     if (strcmp(verb, "amount") == 0 || strcmp(verb, "pay") == 0) {
+        if (!may_work(h))
+            return;
         int64_t fen;
         enum money_status ms = money_parse(arg1, 0, &fen);
         if (ms != MONEY_OK) {
@@ -569,6 +831,8 @@ static void command(struct headless *h, struct loop *l, char *line)
             emit_message(h, LOOP_WARN, "nothing to abort");
     } else if (strcmp(verb, "refund") == 0 || strcmp(verb, "history") == 0 ||
                strcmp(verb, "find") == 0) {
+        if (strcmp(verb, "refund") == 0 && !may_work(h))
+            return;
         char *args[16] = {arg1, arg2, arg3};
         int n = 0;
         while (n < 3 && args[n])
@@ -587,13 +851,39 @@ static void command(struct headless *h, struct loop *l, char *line)
         reply_end_of_day(h, l);
     } else if (strcmp(verb, "print") == 0) {
         reprint(h, arg1);
+    } else if (strcmp(verb, "signin") == 0 && h->has_session) {
+        sign_in(h, arg1, arg2);
+        if (arg2)
+            explicit_bzero(arg2, strlen(arg2)); /* the PIN leaves no copy in the line buffer */
+    } else if (strcmp(verb, "signout") == 0 && h->has_session) {
+        sign_out(h, l);
+    } else if (strcmp(verb, "shift") == 0) {
+        struct journal *j = report_journal(h, l, "shift");
+        struct shift s;
+        if (j && find_shift(h, j, arg1, &s))
+            emit_shift(h, j, &s, false);
+    } else if (strcmp(verb, "close") == 0) {
+        close_day(h, l);
+    } else if (strcmp(verb, "z") == 0) {
+        struct journal *j = report_journal(h, l, "z");
+        struct z_report z;
+        enum journal_status st = JOURNAL_OK;
+        if (j)
+            st = arg1 ? z_report_get(j, strtoll(arg1, NULL, 10), &z) : z_report_last(j, &z);
+        if (j && st == JOURNAL_OK)
+            emit_z(h, &z, "zreport");
+        else if (j && st == JOURNAL_NOT_FOUND)
+            emit_message(h, LOOP_WARN, arg1 ? "z: no such Z report" : "z: no day closed yet");
+        else if (j)
+            journal_trouble(h, j, "z", st);
+    } else if (strcmp(verb, "export") == 0) {
+        export(h, l, arg1, arg2, arg3);
     } else if (strcmp(verb, "quit") == 0) {
         h->quit = true;
     } else {
-        emit_message(
-            h, LOOP_WARN,
-            "unknown command (amount, scan, abort, refund, history, find, status, eod, print, "
-            "quit)");
+        emit_message(h, LOOP_WARN,
+                     "unknown command (amount, scan, abort, refund, history, find, status, eod, "
+                     "print, signin, signout, shift, close, z, export, quit)");
     }
 }
 

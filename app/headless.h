@@ -7,10 +7,21 @@
  *   amount 12.30            start a payment (also: pay 12.30)
  *   scan <code>             a payment code, as a scanner would deliver it
  *   abort                   abort the current payment (it is cancelled, never forgotten)
- *   refund <order> <amount> refund (part of) a paid order
+ *   refund <order> <amount> [key] [pin NNNN]   refund (part of) a paid order; the order
+ *                           may be its last digits; pin: the supervisor's (refund_guard.h)
+ *   history [day] [filters] one page of payments (README.md names the filters)
+ *   find last4 NNNN | find order NNNNNN   a code's payments, or the orders a short form names
  *   status                  print the current payment, the background count, the printer
  *   eod                     end-of-day totals for today (printed too with printer.eod)
  *   print <order>           print the order's receipt again, marked as a reprint
+ *   signin <id> <PIN>       a configured cashier signs in (with cashiers, amount and refund
+ *                           are refused until one has); opens or takes up the shift
+ *   signout                 ends the shift: its handover report ("shift"), printed too
+ *   shift [N]               the report of the shift open now (or the last, or number N)
+ *   close                   closes the day: the next Z report, stored for good, printed too;
+ *                           refused while a payment is unresolved
+ *   z [N]                   Z report N as stored (the newest without N)
+ *   export x|z N|shift [N] [FILE]   a report as CSV into FILE, or in an "export" event
  *   quit                    exit now (unresolved payments resume at the next start)
  * At end of input, posterm keeps going until no payment is unresolved, then exits.
  */
@@ -19,6 +30,7 @@
 
 #include <stdio.h>
 
+#include "config.h"
 #include "loop.h"
 #include "receipts.h"
 
@@ -35,6 +47,10 @@ struct receipts_observer headless_receipts_observer(struct headless *h);
 /* The queue that `print` and `status` use (NULL: no printer); print_eod: `eod` prints the
  * report too. */
 void headless_set_receipts(struct headless *h, struct receipts *r, bool print_eod);
+
+/* The cashiers who may sign in (cfg's "cashiers"; none: no sign-in, no signin command) and
+ * the journal their shifts go to (NULL: unavailable). */
+void headless_set_session(struct headless *h, const struct config *cfg, struct journal *journal);
 
 /* Runs until quit, end of input with nothing unresolved, or *stop becomes non-zero.
  * Returns 0, or 1 when reading input failed. */

@@ -23,7 +23,7 @@
 #include "journal_lock.h"
 #include "loop.h"
 #include "machine.h"
-#include "pin_hash.h"
+#include "pin.h"
 #include "printer.h"
 #include "receipts.h"
 #include "scanner.h"
@@ -73,6 +73,27 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* --hash-pin: one line from stdin, its hash on stdout (a cashier's pin_hash or
+ * refund.supervisor_pin_hash); the PIN never reaches argv, which others read in ps. */
+static int hash_pin(void)
+{
+    char line[64] = "";
+    if (fgets(line, sizeof line, stdin) == NULL) {
+        fprintf(stderr, "posterm: --hash-pin reads the PIN on standard input\n");
+        return 2;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    char hash[PIN_HASH_MAX];
+    enum pin_status st = pin_hash(line, PIN_ITERATIONS, hash, sizeof hash);
+    explicit_bzero(line, sizeof line);
+    if (st != PIN_OK) {
+        fprintf(stderr, "posterm: %s\n", pin_status_reason(st));
+        return 2;
+    }
+    printf("%s\n", hash);
+    return 0;
+}
+
 static void usage(FILE *to)
 {
     fprintf(to, "usage: posterm [--config FILE] [--journal FILE] [--headless | --init-journal]\n"
@@ -83,8 +104,9 @@ static void usage(FILE *to)
                 "      --headless      commands on stdin, JSON lines on stdout (no screen)\n"
                 "      --init-journal  make a new journal where there is none or an empty file,\n"
                 "                      then exit (a journal with content is never replaced)\n"
-                "      --hash-pin      read a supervisor's PIN (4 to 12 digits) from standard\n"
-                "                      input, print its hash for refund.supervisor_pin_hash\n"
+                "      --hash-pin      read a PIN (4 to 12 digits) on standard input, print its\n"
+                "                      hash for a cashier's pin_hash or\n"
+                "                      refund.supervisor_pin_hash, then exit\n"
                 "  -h, --help          this text\n"
                 "  -V, --version       the version\n"
                 "\n"
@@ -237,26 +259,6 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     fprintf(stderr, "posterm: built without the cashier screen; use --headless\n");
     return 2;
 #endif
-}
-
-/* posterm --hash-pin: the supervisor's PIN from standard input (one line, never an argument,
- * which other users could read in the process list) to refund.supervisor_pin_hash. */
-static int hash_pin(void)
-{
-    char pin[64] = "", out[PIN_HASH_TEXT_MAX], why[200];
-    if (fgets(pin, sizeof pin, stdin) == NULL) {
-        fprintf(stderr, "posterm: --hash-pin reads the PIN from standard input\n");
-        return 2;
-    }
-    pin[strcspn(pin, "\r\n")] = '\0';
-    bool made = pin_hash_make(pin, PIN_HASH_ITERATIONS, out, sizeof out, why, sizeof why);
-    explicit_bzero(pin, sizeof pin);
-    if (!made) {
-        fprintf(stderr, "posterm: --hash-pin: %s\n", why);
-        return 2;
-    }
-    printf("%s\n", out);
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -422,6 +424,7 @@ int main(int argc, char **argv)
             int resumed;
             add_receipts(loop, receipts);
             headless_set_receipts(h, receipts, cfg.printer.eod);
+            headless_set_session(h, &cfg, journal);
             if (journal_notice[0])
                 loop_journal_copied(loop, journal_identity(journal));
             (void)loop_recover(loop, &resumed); /* a failure, or no journal, is reported */

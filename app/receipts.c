@@ -16,6 +16,8 @@
 #include <time.h>
 
 #include "reports.h"
+#include "shifts.h"
+#include "zreports.h"
 
 struct receipts {
     struct receipts_config cfg;
@@ -159,6 +161,42 @@ static bool compose(struct receipts *r, const struct print_job *job, enum journa
             return false;
         if (!receipt_day(&r->doc, r->cfg.columns, r->cfg.lang, &r->cfg.header, &marks, job->day,
                          &day, referred)) {
+            snprintf(why, len, "the report does not fit a receipt");
+            return false;
+        }
+        return true;
+    }
+    if (job->kind == PRINT_SHIFT) {
+        struct shift s;
+        struct report_day day;
+        if ((*st = shift_get(r->journal, job->ref, &s)) == JOURNAL_NOT_FOUND) {
+            *st = JOURNAL_OK;
+            snprintf(why, len, "no shift %lld in the journal", (long long)job->ref);
+            return false;
+        }
+        if (*st != JOURNAL_OK ||
+            (*st = shift_totals(r->journal, &s, wall_now(r), &day)) != JOURNAL_OK)
+            return false;
+        if (!receipt_shift(&r->doc, r->cfg.columns, r->cfg.lang, &r->cfg.header, &marks, &s,
+                           &day)) {
+            snprintf(why, len, "the report cannot be composed (a name that is not UTF-8?)");
+            return false;
+        }
+        return true;
+    }
+    if (job->kind == PRINT_Z) {
+        struct z_report z;
+        int referred = 0;
+        if ((*st = z_report_get(r->journal, job->ref, &z)) == JOURNAL_NOT_FOUND) {
+            *st = JOURNAL_OK;
+            snprintf(why, len, "no Z report %lld in the journal", (long long)job->ref);
+            return false;
+        }
+        if (*st != JOURNAL_OK ||
+            (*st = report_referred(r->journal, count_one, &referred)) != JOURNAL_OK)
+            return false;
+        if (!receipt_z(&r->doc, r->cfg.columns, r->cfg.lang, &r->cfg.header, &marks, &z,
+                       referred)) {
             snprintf(why, len, "the report does not fit a receipt");
             return false;
         }
@@ -355,14 +393,28 @@ enum receipts_status receipts_reprint(struct receipts *r, const char *order_no)
     return RECEIPTS_OK;
 }
 
-enum receipts_status receipts_day_report(struct receipts *r, int yyyymmdd)
+static enum receipts_status add_report(struct receipts *r, const struct print_job *job)
 {
-    struct print_job job = {.kind = PRINT_EOD, .copy = PRINT_CUSTOMER, .day = yyyymmdd};
-    enum journal_status st = print_job_add(r->journal, &job, wall_now(r), NULL);
+    enum journal_status st = print_job_add(r->journal, job, wall_now(r), NULL);
     if (st != JOURNAL_OK) {
         journal_trouble(r, st);
         return RECEIPTS_NO_JOURNAL;
     }
     r->next_probe_at = 0;
     return RECEIPTS_OK;
+}
+
+enum receipts_status receipts_shift_report(struct receipts *r, int64_t shift_id)
+{
+    return add_report(r, &(struct print_job){.kind = PRINT_SHIFT, .ref = shift_id});
+}
+
+enum receipts_status receipts_z_report(struct receipts *r, int64_t number)
+{
+    return add_report(r, &(struct print_job){.kind = PRINT_Z, .ref = number});
+}
+
+enum receipts_status receipts_day_report(struct receipts *r, int yyyymmdd)
+{
+    return add_report(r, &(struct print_job){.kind = PRINT_EOD, .day = yyyymmdd});
 }

@@ -80,6 +80,10 @@ enum receipts_status {
 enum receipts_status receipts_reprint(struct receipts *r, const char *order_no);
 /* Adds the end-of-day report of day yyyymmdd (local). */
 enum receipts_status receipts_day_report(struct receipts *r, int yyyymmdd);
+/* Adds the handover report of shift shift_id (storage/shifts.h). */
+enum receipts_status receipts_shift_report(struct receipts *r, int64_t shift_id);
+/* Adds Z report number (storage/zreports.h). */
+enum receipts_status receipts_z_report(struct receipts *r, int64_t number);
 /* The journal's words for the last RECEIPTS_NO_JOURNAL. */
 const char *receipts_journal_error(const struct receipts *r);
 

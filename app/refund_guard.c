@@ -7,14 +7,13 @@
 #include <time.h>
 
 #include "money.h"
-#include "pin_hash.h"
+#include "pin.h"
 #include "reports.h"
 
 void refund_guard_init(struct refund_guard *g, const struct config_refund *rules)
 {
     g->rules = rules;
-    g->failures = 0;
-    g->locked_until = 0;
+    g->tries = (struct pin_tries){0};
 }
 
 bool refund_guard_needs_pin(const struct refund_guard *g)
@@ -22,18 +21,14 @@ bool refund_guard_needs_pin(const struct refund_guard *g)
     return g->rules && g->rules->supervisor_pin_hash[0] != '\0';
 }
 
-/* The lock, if it still holds at now; a lock that ran out starts the count afresh. */
-static bool locked(struct refund_guard *g, int64_t now, struct refund_decision *d)
+/* The lock, if it still holds at now. */
+static bool locked(const struct refund_guard *g, int64_t now, struct refund_decision *d)
 {
-    if (g->locked_until == 0)
+    int64_t left = pin_tries_locked_for(&g->tries, now);
+    if (left == 0)
         return false;
-    if (now >= g->locked_until) {
-        g->locked_until = 0;
-        g->failures = 0;
-        return false;
-    }
     d->verdict = REFUND_PIN_LOCKED;
-    d->locked_s = (int)((g->locked_until - now + 999) / 1000);
+    d->locked_s = (int)((left + 999) / 1000);
     return true;
 }
 
@@ -73,18 +68,15 @@ struct refund_decision refund_guard_check(struct refund_guard *g, struct journal
         d.verdict = REFUND_PIN_NEEDED;
         return d;
     }
-    if (!pin_hash_verify(r->supervisor_pin_hash, pin)) {
-        g->failures++;
-        if (g->failures >= REFUND_PIN_TRIES) {
-            g->locked_until = now_mono + REFUND_PIN_LOCK_MS;
+    if (pin_verify(pin, r->supervisor_pin_hash) != PIN_OK) {
+        d.tries_left = pin_tries_wrong(&g->tries, now_mono, REFUND_PIN_LOCK_MS);
+        if (d.tries_left == 0)
             locked(g, now_mono, &d);
-            return d;
-        }
-        d.verdict = REFUND_PIN_WRONG;
-        d.tries_left = REFUND_PIN_TRIES - g->failures;
+        else
+            d.verdict = REFUND_PIN_WRONG;
         return d;
     }
-    g->failures = 0;
+    pin_tries_right(&g->tries);
     d.approved = true;
     return d;
 }

@@ -15,8 +15,9 @@
 
 #include "config.h"
 #include "loop.h"
+#include "pin.h"
 
-#define REFUND_PIN_TRIES   5
+#define REFUND_PIN_TRIES   PIN_TRIES
 #define REFUND_PIN_LOCK_MS 60000
 #define REFUND_APPROVER    "supervisor" /* what the journal records for a PIN's approval */
 
@@ -41,8 +42,7 @@ struct refund_decision {
 
 struct refund_guard {
     const struct config_refund *rules;
-    int failures;         /* wrong PINs in a row */
-    int64_t locked_until; /* monotonic ms; 0 = not locked */
+    struct pin_tries tries; /* on the monotonic clock */
 };
 
 void refund_guard_init(struct refund_guard *g, const struct config_refund *rules);

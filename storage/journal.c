@@ -250,6 +250,83 @@ static const char *const migrations[] = {
     "CREATE INDEX payments_short ON payments(substr(order_no, -6));"
     "ALTER TABLE refunds ADD COLUMN approved_by TEXT NOT NULL DEFAULT ''"
     " CHECK (length(approved_by) <= 32);",
+
+    /* v7: cashiers, shifts and the closed day.
+     * - payments and refunds record the cashier signed in when they were made ('' when no
+     *   cashiers are configured), so a shift's handover report counts only its own.
+     * - shifts: one row per sign-in, ended_at 0 while it is open; at most one open.
+     * - z_reports and z_report_totals: the closed days (Z reports), numbered 1, 2, ... with
+     *   no gap, each covering the time since the one before; the triggers refuse every UPDATE
+     *   and DELETE, and totals for any report but the newest, so a closed day never changes.
+     * - print_jobs rebuilt (a CHECK cannot change in place) to take the kinds 'shift' and 'z';
+     *   ref names the shift's id or the Z report's number. */
+    "ALTER TABLE payments ADD COLUMN cashier TEXT NOT NULL DEFAULT ''"
+    " CHECK (length(cashier) <= 32);"
+    "ALTER TABLE refunds ADD COLUMN cashier TEXT NOT NULL DEFAULT ''"
+    " CHECK (length(cashier) <= 32);"
+    "CREATE INDEX payments_cashier ON payments(cashier, created_at);"
+    "CREATE TABLE shifts ("
+    " id INTEGER PRIMARY KEY,"
+    " cashier TEXT NOT NULL CHECK (length(cashier) BETWEEN 1 AND 32),"
+    " name TEXT NOT NULL DEFAULT '' CHECK (length(name) <= 64),"
+    " started_at INTEGER NOT NULL,"
+    " ended_at INTEGER NOT NULL DEFAULT 0 CHECK (ended_at = 0 OR ended_at >= started_at)"
+    ");"
+    "CREATE UNIQUE INDEX shifts_open ON shifts(ended_at) WHERE ended_at = 0;"
+    "CREATE TABLE z_reports ("
+    " number INTEGER PRIMARY KEY CHECK (number >= 1),"
+    " day INTEGER NOT NULL,"
+    " from_at INTEGER NOT NULL,"
+    " closed_at INTEGER NOT NULL CHECK (closed_at >= from_at)"
+    ");"
+    "CREATE TABLE z_report_totals ("
+    " number INTEGER NOT NULL REFERENCES z_reports(number),"
+    " channel TEXT NOT NULL CHECK (channel = 'none' OR channel = 'wechat' OR channel = 'alipay'),"
+    " paid_count INTEGER NOT NULL, refunded_count INTEGER NOT NULL,"
+    " charged_fen INTEGER NOT NULL, refunded_fen INTEGER NOT NULL, net_fen INTEGER NOT NULL,"
+    " unresolved_count INTEGER NOT NULL, referred_count INTEGER NOT NULL,"
+    " PRIMARY KEY (number, channel)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER z_reports_numbered BEFORE INSERT ON z_reports"
+    " WHEN NEW.number <> coalesce((SELECT max(number) FROM z_reports), 0) + 1"
+    " BEGIN SELECT RAISE(ABORT, 'Z reports are numbered without a gap'); END;"
+    "CREATE TRIGGER z_reports_no_update BEFORE UPDATE ON z_reports"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TRIGGER z_reports_no_delete BEFORE DELETE ON z_reports"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TRIGGER z_report_totals_newest BEFORE INSERT ON z_report_totals"
+    " WHEN NEW.number IS NOT (SELECT max(number) FROM z_reports)"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TRIGGER z_report_totals_no_update BEFORE UPDATE ON z_report_totals"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TRIGGER z_report_totals_no_delete BEFORE DELETE ON z_report_totals"
+    " BEGIN SELECT RAISE(ABORT, 'a closed day cannot be changed'); END;"
+    "CREATE TABLE print_jobs_v7 ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL CHECK (kind = 'sale' OR kind = 'refund' OR kind = 'eod' OR"
+    "  kind = 'shift' OR kind = 'z'),"
+    " order_no TEXT NOT NULL DEFAULT '' CHECK (length(order_no) <= 32),"
+    " refund_no TEXT NOT NULL DEFAULT '' CHECK (length(refund_no) <= 32),"
+    " day INTEGER NOT NULL DEFAULT 0,"
+    " copy TEXT NOT NULL DEFAULT 'customer' CHECK (copy = 'customer' OR copy = 'merchant'),"
+    " state TEXT NOT NULL DEFAULT 'waiting' CHECK (state = 'waiting' OR state = 'sending' OR"
+    "  state = 'printed' OR state = 'unprintable'),"
+    " reprint INTEGER NOT NULL DEFAULT 0 CHECK (reprint = 0 OR reprint = 1),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " sent_at INTEGER NOT NULL DEFAULT 0,"
+    " printed_at INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " ref INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "INSERT INTO print_jobs_v7(id, kind, order_no, refund_no, day, copy, state, reprint,"
+    " attempts, created_at, sent_at, printed_at, last_error)"
+    " SELECT id, kind, order_no, refund_no, day, copy, state, reprint, attempts, created_at,"
+    " sent_at, printed_at, last_error FROM print_jobs;"
+    "DROP TABLE print_jobs;"
+    "ALTER TABLE print_jobs_v7 RENAME TO print_jobs;"
+    "CREATE INDEX print_jobs_pending ON print_jobs(id) WHERE state = 'waiting' OR"
+    " state = 'sending';",
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -280,11 +357,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     /* created_at never changes for an order: a row with another created_at is a different
-     * order that happens to have the same number, and must not be overwritten. */
+     * order that happens to have the same number, and must not be overwritten. Its cashier
+     * is the one who took it: a later save (a background resume in another shift) keeps it. */
     [ST_UPSERT] =
-        "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS ") VALUES "
+        "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS ", cashier) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-        "?20) "
+        "?20, ?21) "
         "ON CONFLICT(order_no) DO UPDATE SET channel = excluded.channel, "
         "amount_fen = excluded.amount_fen, state = excluded.state, "
         "auth_code = excluded.auth_code, code_last4 = excluded.code_last4, "
@@ -304,7 +382,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "(SELECT coalesce(max(id), 0) + 1 FROM events WHERE order_no = ?1), "
                  "?2, ?3, ?4, ?5)",
     [ST_REFUND_OPEN] = "INSERT INTO refunds(refund_no, order_no, amount_fen, state, at, idem_key, "
-                       "approved_by) VALUES (?1, ?2, ?3, 'REFUNDING', ?4, ?5, ?6) "
+                       "approved_by, cashier) VALUES (?1, ?2, ?3, 'REFUNDING', ?4, ?5, ?6, ?7) "
                        "ON CONFLICT(refund_no) DO NOTHING",
     /* Runs before the payment row is updated: a refund that leaves REFUNDING succeeded when
      * the refunded sum grew (by the amount the gateway actually returned), failed otherwise. */
@@ -349,6 +427,7 @@ struct journal {
     bool damaged;       /* a check failed: no more writes */
     bool receipts;      /* journal_save makes the print jobs of sales and refunds */
     bool merchant_copy; /* ... a merchant's copy of each as well */
+    char cashier[JOURNAL_CASHIER_MAX + 1];          /* recorded on new payments and refunds */
     char refund_approver[JOURNAL_APPROVER_MAX + 1]; /* recorded with the next refund opened */
     char error[256];
     char identity[9];
@@ -464,6 +543,15 @@ enum journal_status journal_fail(struct journal *j, int rc)
         snprintf(j->error, sizeof j->error, "%s", sqlite3_errmsg(j->db));
     mask_long_digit_runs(j->error);
     return status_of(rc, e);
+}
+
+enum journal_status journal_finish(struct journal *j, sqlite3_stmt *st, int rc)
+{
+    enum journal_status status = (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
+                                     ? JOURNAL_OK
+                                     : journal_fail(j, rc);
+    sqlite3_finalize(st);
+    return status;
 }
 
 /* SQLite reports a failed write (EFBIG, and sometimes ENOSPC) as SQLITE_IOERR_WRITE without
@@ -1283,6 +1371,11 @@ static void last4_of(const char *code, char out[5])
     out[k] = '\0';
 }
 
+void journal_set_cashier(struct journal *j, const char *cashier)
+{
+    snprintf(j->cashier, sizeof j->cashier, "%s", cashier ? cashier : "");
+}
+
 void journal_set_receipts(struct journal *j, bool on, bool merchant_copy)
 {
     j->receipts = on;
@@ -1394,6 +1487,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 18, p->refund_fen);
         sqlite3_bind_text(st, 19, pay_cause_name(p->last_cause), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 20, p->request_seq);
+        sqlite3_bind_text(st, 21, j->cashier, -1, SQLITE_STATIC);
         rc = run(j, st);
         if (rc == SQLITE_OK && sqlite3_changes(j->db) == 0) {
             if (!sqlite3_get_autocommit(j->db))
@@ -1412,6 +1506,7 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 4, at);
         sqlite3_bind_text(st, 5, p->refund_key, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, j->refund_approver, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, j->cashier, -1, SQLITE_STATIC);
         rc = run(j, st);
         if (rc == SQLITE_CONSTRAINT_UNIQUE) {
             run(j, j->st[ST_ROLLBACK]);

@@ -136,6 +136,12 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
  * default) creates none. */
 void journal_set_receipts(struct journal *j, bool on, bool merchant_copy);
 
+/* The cashier signed in (an id of at most JOURNAL_CASHIER_MAX characters; "" or NULL: none):
+ * from now on journal_save() records it on every payment it creates and every refund it
+ * opens. A payment keeps the cashier who took it whoever saves it later. */
+#define JOURNAL_CASHIER_MAX 32
+void journal_set_cashier(struct journal *j, const char *cashier);
+
 /* Loads one payment's journaled fields (the this-process-only fields are zeroed, and so is
  * auth_code: the journal never has it). */
 enum journal_status journal_load(struct journal *j, const char *order_no, struct payment *out);

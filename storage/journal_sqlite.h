@@ -38,6 +38,10 @@ int journal_step(struct journal *j, sqlite3_stmt *st);
  * a payment code are masked) and maps rc to a status. */
 enum journal_status journal_fail(struct journal *j, int rc);
 
+/* Finalizes st (a statement of its own, not the journal's cached ones) and turns the last
+ * step's rc into a status: JOURNAL_OK for DONE, ROW or OK, journal_fail's otherwise. */
+enum journal_status journal_finish(struct journal *j, sqlite3_stmt *st, int rc);
+
 /* Fills out from the row st is on (JOURNAL_PAYMENT_COLUMNS first); this-process-only fields
  * are zeroed. Returns false when a stored value is not one posterm writes (unknown state). */
 bool journal_read_payment(sqlite3_stmt *st, struct payment *out);

@@ -9,13 +9,13 @@
 
 #include "journal_sqlite.h"
 
-static const char *const kind_names[] = {"sale", "refund", "eod"};
+static const char *const kind_names[] = {"sale", "refund", "eod", "shift", "z"};
 static const char *const copy_names[] = {"customer", "merchant"};
 static const char *const state_names[] = {"waiting", "sending", "printed", "unprintable"};
 
 #define JOB_COLUMNS                                                                                \
     "id, kind, order_no, refund_no, day, copy, state, reprint, attempts, created_at, sent_at, "    \
-    "printed_at, last_error"
+    "printed_at, last_error, ref"
 
 const char *print_kind_name(enum print_kind k)
 {
@@ -44,7 +44,7 @@ static void copy_text(sqlite3_stmt *st, int col, char *out, size_t len)
 static bool read_job(sqlite3_stmt *st, struct print_job *out)
 {
     memset(out, 0, sizeof *out);
-    int kind = index_of(kind_names, 3, sqlite3_column_text(st, 1));
+    int kind = index_of(kind_names, 5, sqlite3_column_text(st, 1));
     int copy = index_of(copy_names, 2, sqlite3_column_text(st, 5));
     int state = index_of(state_names, 4, sqlite3_column_text(st, 6));
     if (kind < 0 || copy < 0 || state < 0)
@@ -62,16 +62,8 @@ static bool read_job(sqlite3_stmt *st, struct print_job *out)
     out->sent_at = sqlite3_column_int64(st, 10);
     out->printed_at = sqlite3_column_int64(st, 11);
     copy_text(st, 12, out->last_error, sizeof out->last_error);
+    out->ref = sqlite3_column_int64(st, 13);
     return true;
-}
-
-static enum journal_status finish(struct journal *j, sqlite3_stmt *st, int rc)
-{
-    enum journal_status status = (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
-                                     ? JOURNAL_OK
-                                     : journal_fail(j, rc);
-    sqlite3_finalize(st);
-    return status;
 }
 
 /* Prepares a write, refused on a journal found damaged. */
@@ -80,7 +72,7 @@ static enum journal_status prepare_write(struct journal *j, const char *sql, sql
     if (!journal_writable(j))
         return JOURNAL_CORRUPT;
     int rc = sqlite3_prepare_v2(journal_sqlite(j), sql, -1, st, NULL);
-    return rc == SQLITE_OK ? JOURNAL_OK : finish(j, *st, rc);
+    return rc == SQLITE_OK ? JOURNAL_OK : journal_finish(j, *st, rc);
 }
 
 /* Steps a single-statement write (its own transaction) and checks it changed one row. */
@@ -91,7 +83,7 @@ static enum journal_status write_one(struct journal *j, sqlite3_stmt *st)
         sqlite3_finalize(st);
         return JOURNAL_NOT_FOUND;
     }
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }
 
 enum journal_status print_job_add(struct journal *j, const struct print_job *job, int64_t at,
@@ -100,8 +92,8 @@ enum journal_status print_job_add(struct journal *j, const struct print_job *job
     sqlite3_stmt *st = NULL;
     enum journal_status status = prepare_write(
         j,
-        "INSERT INTO print_jobs(kind, order_no, refund_no, day, copy, reprint, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO print_jobs(kind, order_no, refund_no, day, copy, reprint, created_at, ref) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         &st);
     if (status != JOURNAL_OK)
         return status;
@@ -113,6 +105,7 @@ enum journal_status print_job_add(struct journal *j, const struct print_job *job
                       SQLITE_STATIC);
     sqlite3_bind_int(st, 6, job->reprint ? 1 : 0);
     sqlite3_bind_int64(st, 7, at);
+    sqlite3_bind_int64(st, 8, job->ref);
     status = write_one(j, st);
     if (status == JOURNAL_OK && id)
         *id = sqlite3_last_insert_rowid(journal_sqlite(j));
@@ -125,7 +118,7 @@ static enum journal_status read_one(struct journal *j, const char *sql, int64_t 
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(journal_sqlite(j), sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     if (id)
         sqlite3_bind_int64(st, 1, id);
     rc = journal_step(j, st);
@@ -134,7 +127,7 @@ static enum journal_status read_one(struct journal *j, const char *sql, int64_t 
         sqlite3_finalize(st);
         return known ? JOURNAL_OK : JOURNAL_CORRUPT;
     }
-    enum journal_status status = finish(j, NULL, rc);
+    enum journal_status status = journal_finish(j, NULL, rc);
     sqlite3_finalize(st);
     return status == JOURNAL_OK ? JOURNAL_NOT_FOUND : status;
 }
@@ -168,14 +161,14 @@ enum journal_status print_job_start(struct journal *j, struct print_job *job, in
     sqlite3_bind_int64(st, 2, at);
     int rc = journal_step(j, st);
     if (rc != SQLITE_ROW) {
-        status = finish(j, st, rc);
+        status = journal_finish(j, st, rc);
         return status == JOURNAL_OK ? JOURNAL_NOT_FOUND : status;
     }
     bool reprint = sqlite3_column_int(st, 0) != 0;
     int attempts = sqlite3_column_int(st, 1);
     /* The update is committed when the statement is done, not at its row. */
     rc = journal_step(j, st);
-    status = finish(j, st, rc);
+    status = journal_finish(j, st, rc);
     if (status == JOURNAL_OK) {
         job->reprint = reprint;
         job->attempts = attempts;
@@ -236,5 +229,5 @@ enum journal_status print_job_count_owed(struct journal *j, int *count)
                                 -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = journal_step(j, st)) == SQLITE_ROW)
         *count = sqlite3_column_int(st, 0);
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }

@@ -17,7 +17,13 @@
 
 #include "journal.h"
 
-enum print_kind { PRINT_SALE, PRINT_REFUND, PRINT_EOD };
+enum print_kind {
+    PRINT_SALE,
+    PRINT_REFUND,
+    PRINT_EOD,
+    PRINT_SHIFT, /* a cashier's handover report (v7): ref is the shift's id */
+    PRINT_Z,     /* a closed day (v7): ref is the Z report's number */
+};
 enum print_copy { PRINT_CUSTOMER, PRINT_MERCHANT };
 enum print_state {
     PRINT_WAITING,
@@ -38,12 +44,13 @@ struct print_job {
     int attempts;                            /* times marked sending */
     int64_t created_at, sent_at, printed_at; /* wall ms, 0 = not yet */
     char last_error[160];
+    int64_t ref; /* shift: the shift's id; z: the Z report's number */
 };
 
 const char *print_kind_name(enum print_kind k);
 const char *print_state_name(enum print_state s);
 
-/* Adds a job (kind, order_no, refund_no, day, copy and reprint taken from job) at wall time
+/* Adds a job (kind, order_no, refund_no, day, ref, copy and reprint taken from job) at wall time
  * at; *id gets its id. For reprints asked by the cashier and end-of-day reports. */
 enum journal_status print_job_add(struct journal *j, const struct print_job *job, int64_t at,
                                   int64_t *id);

@@ -18,16 +18,6 @@ static int prepare(struct journal *j, const char *sql, sqlite3_stmt **st)
     return sqlite3_prepare_v2(journal_sqlite(j), sql, -1, st, NULL);
 }
 
-/* Finalizes st and turns the last step's rc into a status. */
-static enum journal_status finish(struct journal *j, sqlite3_stmt *st, int rc)
-{
-    enum journal_status status = (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
-                                     ? JOURNAL_OK
-                                     : journal_fail(j, rc);
-    sqlite3_finalize(st);
-    return status;
-}
-
 enum journal_status report_payments(struct journal *j, int64_t from, int64_t to,
                                     bool unresolved_only, journal_payment_fn fn, void *ctx)
 {
@@ -41,7 +31,7 @@ enum journal_status report_payments(struct journal *j, int64_t from, int64_t to,
     sqlite3_stmt *st = NULL;
     int rc = prepare(j, unresolved_only ? unresolved_sql : all_sql, &st);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
     struct payment p;
@@ -53,7 +43,7 @@ enum journal_status report_payments(struct journal *j, int64_t from, int64_t to,
         if (fn(ctx, &p) != 0)
             break;
     }
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }
 
 enum journal_status report_referred(struct journal *j, journal_payment_fn fn, void *ctx)
@@ -65,7 +55,7 @@ enum journal_status report_referred(struct journal *j, journal_payment_fn fn, vo
                      "ORDER BY created_at DESC, order_no DESC",
                      &st);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     struct payment p;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (!journal_read_payment(st, &p)) {
@@ -75,7 +65,7 @@ enum journal_status report_referred(struct journal *j, journal_payment_fn fn, vo
         if (fn(ctx, &p) != 0)
             break;
     }
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }
 
 enum journal_status report_events(struct journal *j, const char *order_no, journal_event_fn fn,
@@ -87,7 +77,7 @@ enum journal_status report_events(struct journal *j, const char *order_no, journ
                      "WHERE order_no = ?1 ORDER BY id",
                      &st);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_text(st, 1, order_no, -1, SQLITE_STATIC);
     struct journal_event e;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -105,7 +95,7 @@ enum journal_status report_events(struct journal *j, const char *order_no, journ
         if (fn(ctx, &e) != 0)
             break;
     }
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }
 
 static struct report_totals *totals_of(struct report_day *out, const unsigned char *channel)
@@ -116,6 +106,12 @@ static struct report_totals *totals_of(struct report_day *out, const unsigned ch
 enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
                                   struct report_day *out)
 {
+    return report_cashier_totals(j, from, to, NULL, out);
+}
+
+enum journal_status report_cashier_totals(struct journal *j, int64_t from, int64_t to,
+                                          const char *cashier, struct report_day *out)
+{
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = NULL;
     int rc = prepare(j,
@@ -124,12 +120,15 @@ enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
                      " sum(CASE WHEN state IN ('PAID','REFUNDING','REFUNDED') THEN amount_fen "
                      "     ELSE 0 END), "
                      " sum(" JOURNAL_UNRESOLVED "), sum(state = 'REFERRED') "
-                     "FROM payments WHERE created_at >= ?1 AND created_at < ?2 GROUP BY channel",
+                     "FROM payments WHERE created_at >= ?1 AND created_at < ?2 "
+                     "AND (?3 IS NULL OR cashier = ?3) GROUP BY channel",
                      &st);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
+    if (cashier)
+        sqlite3_bind_text(st, 3, cashier, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct report_totals *t = totals_of(out, sqlite3_column_text(st, 0));
         t->paid_count += sqlite3_column_int64(st, 1);
@@ -138,7 +137,7 @@ enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
         t->unresolved_count += sqlite3_column_int64(st, 4);
         t->referred_count += sqlite3_column_int64(st, 5);
     }
-    enum journal_status status = finish(j, st, rc);
+    enum journal_status status = journal_finish(j, st, rc);
     if (status != JOURNAL_OK)
         return status;
 
@@ -146,15 +145,18 @@ enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
     rc = prepare(j,
                  "SELECT p.channel, sum(r.amount_fen) FROM refunds AS r "
                  "JOIN payments AS p ON p.order_no = r.order_no "
-                 "WHERE r.state = 'REFUNDED' AND r.at >= ?1 AND r.at < ?2 GROUP BY p.channel",
+                 "WHERE r.state = 'REFUNDED' AND r.at >= ?1 AND r.at < ?2 "
+                 "AND (?3 IS NULL OR r.cashier = ?3) GROUP BY p.channel",
                  &st);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
+    if (cashier)
+        sqlite3_bind_text(st, 3, cashier, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         totals_of(out, sqlite3_column_text(st, 0))->refunded_fen += sqlite3_column_int64(st, 1);
-    status = finish(j, st, rc);
+    status = journal_finish(j, st, rc);
     if (status != JOURNAL_OK)
         return status;
 
@@ -221,7 +223,7 @@ enum journal_status report_history(struct journal *j, const struct report_filter
     sqlite3_stmt *st = NULL;
     int rc = prepare(j, sql, &st);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_int64(st, 1, f->from);
     sqlite3_bind_int64(st, 2, f->to);
     sqlite3_bind_int64(st, 3, f->amount_fen);
@@ -258,7 +260,7 @@ enum journal_status report_history(struct journal *j, const struct report_filter
         if (fn(ctx, &p) != 0)
             break;
     }
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }
 
 bool report_short_valid(const char *s)
@@ -281,7 +283,7 @@ static enum journal_status list_short(struct journal *j, const char *sql, const 
     sqlite3_stmt *st = NULL;
     int rc = prepare(j, sql, &st);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
     if (b)
         sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
@@ -296,7 +298,7 @@ static enum journal_status list_short(struct journal *j, const char *sql, const 
         if (fn(ctx, &p) != 0)
             break;
     }
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }
 
 enum journal_status report_find_short(struct journal *j, const char *typed, int limit,
@@ -335,11 +337,11 @@ enum journal_status report_refunds_sum(struct journal *j, int64_t from, int64_t 
                      "WHERE at >= ?1 AND at < ?2 AND (state = 'REFUNDING' OR state = 'REFUNDED')",
                      &st);
     if (rc != SQLITE_OK)
-        return finish(j, st, rc);
+        return journal_finish(j, st, rc);
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *fen = sqlite3_column_int64(st, 0);
-    return finish(j, st, rc);
+    return journal_finish(j, st, rc);
 }

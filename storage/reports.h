@@ -97,6 +97,11 @@ struct report_day {
 enum journal_status report_totals(struct journal *j, int64_t from, int64_t to,
                                   struct report_day *out);
 
+/* The same totals, of one cashier's work only: the payments that cashier took and the
+ * refunds that cashier made (journal_set_cashier); cashier NULL counts everyone's. */
+enum journal_status report_cashier_totals(struct journal *j, int64_t from, int64_t to,
+                                          const char *cashier, struct report_day *out);
+
 /* Every payment left for the merchant (REFERRED), whenever it was made, newest first: the
  * end-of-day report lists them until they are settled in the merchant portal. Reads only
  * the partial index payments_referred. */

@@ -66,6 +66,8 @@ static bool field_del(char *field)
 
 enum typed { NOT_TYPED, TYPED, FIELD_FULL };
 
+static bool order_char(int k);
+
 /* Types into an amount field: digits and one decimal separator (',' from keypads of locales
  * that use it). Anything else stays out of the field; the parser judges the rest. */
 static bool is_amount_char(int k)
@@ -108,6 +110,11 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
             in->first_row = 0;
         }
         in->finding = false;
+    }
+    if (fresh && m->screen == UI_SCREEN_SIGNIN) {
+        in->signin_id[0] = '\0';
+        in->signin_pin[0] = '\0';
+        in->signin_pin_step = false;
     }
     enum ui_refund_step step = keys_refund_step(m);
     if (m->screen == UI_SCREEN_REFUND && (fresh || in->refund_step != step)) {
@@ -272,6 +279,77 @@ static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struc
         /* Never a printable key: a keyboard-mode scanner reading some other barcode on this
          * screen types letters, and must not be able to close the till. */
         set_cmd(out, UI_CMD_QUIT);
+    } else if ((k == 'o' || k == 'O') && m->cashier[0] != '\0') {
+        set_cmd(out, UI_CMD_SHIFT);
+    }
+}
+
+/* issue 18: cashiers, shifts, closed day */
+
+/* The cashier number, Enter, the PIN, Enter. Esc or Backspace on an empty PIN goes back to
+ * the number; the PIN leaves the input once handed over. */
+static void on_signin(struct ui_input *in, int k, struct ui_command *out)
+{
+    char *field = in->signin_pin_step ? in->signin_pin : in->signin_id;
+    size_t cap = in->signin_pin_step ? sizeof in->signin_pin : sizeof in->signin_id;
+    bool allowed = in->signin_pin_step ? (k >= '0' && k <= '9') : order_char(k);
+    if (k == KEY_F(10) || k == CTRL_X) {
+        set_cmd(out, UI_CMD_QUIT);
+    } else if (allowed) {
+        field_add(field, cap, k);
+        in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_backspace(k) && field[0] != '\0') {
+        field_del(field);
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if ((is_backspace(k) || k == KEY_ESCAPE) && in->signin_pin_step) {
+        in->signin_pin[0] = '\0';
+        in->signin_pin_step = false;
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (k == KEY_ESCAPE) {
+        in->signin_id[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_enter(k) && !in->signin_pin_step && in->signin_id[0] != '\0') {
+        in->signin_pin_step = true;
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_enter(k) && in->signin_pin_step && in->signin_pin[0] != '\0') {
+        set_cmd(out, UI_CMD_SIGN_IN);
+        snprintf(out->cashier, sizeof out->cashier, "%s", in->signin_id);
+        snprintf(out->pin, sizeof out->pin, "%s", in->signin_pin);
+        memset(in->signin_pin, 0, sizeof in->signin_pin);
+        in->signin_pin_step = false;
+        in->signin_id[0] = '\0';
+    }
+}
+
+static void on_report(const struct ui_model *m, int k, struct ui_command *out)
+{
+    bool back = k == KEY_ESCAPE || is_backspace(k);
+    switch (m->screen) {
+    case UI_SCREEN_EOD:
+        if (back || is_enter(k))
+            set_cmd(out, UI_CMD_BACK);
+        else if (k == 'z' || k == 'Z')
+            set_cmd(out, UI_CMD_CLOSE_DAY_START);
+        else if (k == 'x' || k == 'X')
+            set_cmd(out, UI_CMD_EXPORT);
+        return;
+    case UI_SCREEN_SHIFT:
+        if (back)
+            set_cmd(out, UI_CMD_BACK);
+        else if (is_enter(k))
+            set_cmd(out, UI_CMD_SIGN_OUT);
+        else if (k == 'x' || k == 'X')
+            set_cmd(out, UI_CMD_EXPORT);
+        return;
+    default:
+        if (back || (is_enter(k) && m->z_closed))
+            set_cmd(out, UI_CMD_BACK);
+        else if (is_enter(k))
+            set_cmd(out, UI_CMD_CLOSE_DAY);
+        else if ((k == 'x' || k == 'X') && m->z_closed)
+            set_cmd(out, UI_CMD_EXPORT);
+        return;
     }
 }
 
@@ -596,9 +674,9 @@ void keys_translate(struct ui_input *in, const struct ui_model *m, int key, stru
     case UI_SCREEN_PAYING: on_paying(in, m, key, out); return;
     case UI_SCREEN_RESULT: on_result(in, m, key, out); return;
     case UI_SCREEN_EOD:
-        if (key == KEY_ESCAPE || is_backspace(key) || is_enter(key))
-            set_cmd(out, UI_CMD_BACK);
-        return;
+    case UI_SCREEN_SHIFT:
+    case UI_SCREEN_CLOSE: on_report(m, key, out); return;
+    case UI_SCREEN_SIGNIN: on_signin(in, key, out); return;
     case UI_SCREEN_HISTORY: on_history(in, m, key, out); return;
     case UI_SCREEN_DETAIL: on_detail(in, m, key, out); return;
     case UI_SCREEN_REFUND: on_refund(in, m, key, out); return;

@@ -15,7 +15,7 @@
 #include "ui.h"
 
 #define KEYS_AMOUNT_MAX 15 /* longer than any chargeable amount; the parser says what is wrong */
-#define KEYS_PIN_MAX    12 /* the longest supervisor's PIN (app/pin_hash.h) */
+#define KEYS_PIN_MAX    12 /* the longest PIN (app/pin.h PIN_MAX_DIGITS) */
 
 struct ui_input {
     bool seen; /* a model was seen: screen and refund_step are valid */
@@ -34,6 +34,9 @@ struct ui_input {
     int picked;                              /* REFUND, PICK step: the highlighted row */
     char pin[KEYS_PIN_MAX + 1];              /* REFUND, CONFIRM step: the supervisor's PIN */
     char error[160];                         /* why the last Enter was refused; "" = none */
+    char signin_id[33];                      /* SIGNIN: the cashier number typed */
+    char signin_pin[16];                     /* SIGNIN: the PIN typed (shown as stars) */
+    bool signin_pin_step;                    /* SIGNIN: the id is in, the PIN is next */
 };
 
 /* Follows the model: a screen (or refund step) entered afresh starts with empty fields;

@@ -46,6 +46,12 @@ const char *ui_command_name(enum ui_command_type t)
     case UI_CMD_HISTORY_STATE: return "HISTORY_STATE";
     case UI_CMD_REFUND_FIND: return "REFUND_FIND";
     case UI_CMD_QUIT: return "QUIT";
+    case UI_CMD_SIGN_IN: return "SIGN_IN";
+    case UI_CMD_SHIFT: return "SHIFT";
+    case UI_CMD_SIGN_OUT: return "SIGN_OUT";
+    case UI_CMD_CLOSE_DAY_START: return "CLOSE_DAY_START";
+    case UI_CMD_CLOSE_DAY: return "CLOSE_DAY";
+    case UI_CMD_EXPORT: return "EXPORT";
     case UI_CMD_CODE_KEPT: return "CODE_KEPT";
     }
     return "?";

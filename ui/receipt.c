@@ -38,6 +38,13 @@ enum receipt_word {
     W_ALL,
     W_THANKS,
     W_SCAN_HINT,
+    W_SHIFT,
+    W_Z,
+    W_CASHIER,
+    W_FROM,
+    W_TO,
+    W_OPEN,
+    W_NUMBER,
     W__COUNT
 };
 
@@ -67,6 +74,13 @@ static const char *const words[W__COUNT][2] = {
     [W_ALL] = {"All channels", "合计"},
     [W_THANKS] = {"Thank you", "谢谢惠顾"},
     [W_SCAN_HINT] = {"Order number (for refunds)", "订单号（退款时扫描）"},
+    [W_SHIFT] = {"SHIFT HANDOVER", "交班报表"},
+    [W_Z] = {"Z REPORT - DAY CLOSED", "Z 报表（日结关账）"},
+    [W_CASHIER] = {"Cashier", "收银员"},
+    [W_FROM] = {"From", "开始"},
+    [W_TO] = {"To", "结束"},
+    [W_OPEN] = {"(still open)", "（未结束）"},
+    [W_NUMBER] = {"Number", "编号"},
 };
 
 static const char *word(enum ui_lang lang, enum receipt_word w)
@@ -211,6 +225,66 @@ static void totals(struct composer *c, const struct report_totals *t)
     }
 }
 
+/* Each channel with anything to say, then all channels, each under a rule. */
+static void channel_totals(struct composer *c, const struct report_day *day)
+{
+    enum ui_lang lang = c->lang;
+    static const enum pay_channel channels[] = {CHANNEL_WECHAT, CHANNEL_ALIPAY};
+    for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++) {
+        const struct report_totals *t = &day->channel[channels[i]];
+        if (t->paid_count == 0 && t->refunded_count == 0 && t->refunded_fen == 0 &&
+            t->unresolved_count == 0)
+            continue;
+        rule(c);
+        put_line(c, DOC_LEFT, DOC_BOLD, text_channel(lang, channels[i]));
+        totals(c, t);
+    }
+    rule(c);
+    put_line(c, DOC_LEFT, DOC_BOLD, word(lang, W_ALL));
+    totals(c, &day->all);
+}
+
+bool receipt_shift(struct print_doc *d, int columns, enum ui_lang lang,
+                   const struct receipt_header *h, const struct receipt_marks *m,
+                   const struct shift *s, const struct report_day *day)
+{
+    struct composer c;
+    char buf[128];
+    if (!start(&c, d, columns, lang, h, m, W_SHIFT))
+        return false;
+    snprintf(buf, sizeof buf, "%s %s", s->cashier, s->name);
+    pair(&c, W_CASHIER, buf);
+    pair(&c, W_FROM, local_time(s->started_at, buf, sizeof buf));
+    pair(&c, W_TO, s->ended_at ? local_time(s->ended_at, buf, sizeof buf) : word(lang, W_OPEN));
+    channel_totals(&c, day);
+    rule(&c);
+    return finish(&c, m);
+}
+
+bool receipt_z(struct print_doc *d, int columns, enum ui_lang lang, const struct receipt_header *h,
+               const struct receipt_marks *m, const struct z_report *z, int referred)
+{
+    struct composer c;
+    char buf[64];
+    if (!start(&c, d, columns, lang, h, m, W_Z))
+        return false;
+    snprintf(buf, sizeof buf, "Z-%04lld", (long long)z->number);
+    pair(&c, W_NUMBER, buf);
+    snprintf(buf, sizeof buf, "%04d-%02d-%02d", z->day / 10000, z->day / 100 % 100, z->day % 100);
+    pair(&c, W_DATE, buf);
+    if (z->from_at > 0)
+        pair(&c, W_FROM, local_time(z->from_at, buf, sizeof buf));
+    pair(&c, W_TO, local_time(z->closed_at, buf, sizeof buf));
+    channel_totals(&c, &z->totals);
+    if (referred > 0) {
+        snprintf(buf, sizeof buf, "%d", referred);
+        rule(&c);
+        pair(&c, W_REFERRED, buf);
+    }
+    rule(&c);
+    return finish(&c, m);
+}
+
 bool receipt_day(struct print_doc *d, int columns, enum ui_lang lang,
                  const struct receipt_header *h, const struct receipt_marks *m, int yyyymmdd,
                  const struct report_day *day, int referred)
@@ -222,19 +296,7 @@ bool receipt_day(struct print_doc *d, int columns, enum ui_lang lang,
     snprintf(buf, sizeof buf, "%04d-%02d-%02d", yyyymmdd / 10000, yyyymmdd / 100 % 100,
              yyyymmdd % 100);
     pair(&c, W_DATE, buf);
-    static const enum pay_channel channels[] = {CHANNEL_WECHAT, CHANNEL_ALIPAY};
-    for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++) {
-        const struct report_totals *t = &day->channel[channels[i]];
-        if (t->paid_count == 0 && t->refunded_count == 0 && t->refunded_fen == 0 &&
-            t->unresolved_count == 0)
-            continue;
-        rule(&c);
-        put_line(&c, DOC_LEFT, DOC_BOLD, text_channel(lang, channels[i]));
-        totals(&c, t);
-    }
-    rule(&c);
-    put_line(&c, DOC_LEFT, DOC_BOLD, word(lang, W_ALL));
-    totals(&c, &day->all);
+    channel_totals(&c, day);
     if (referred > 0) {
         snprintf(buf, sizeof buf, "%d", referred);
         rule(&c);

@@ -1,5 +1,6 @@
 /*
- * receipt.h - what a receipt says: a sale, a refund slip and the end-of-day report composed
+ * receipt.h - what a receipt says: a sale, a refund slip, the end-of-day report, a shift's
+ * handover report and a closed day (Z report) composed
  * as a print_doc (drivers/printer/print_doc.h) for 58 mm (32 columns) or 80 mm (48 columns)
  * paper, in the cashier's language.
  *
@@ -17,6 +18,8 @@
 #include "payment.h"
 #include "print_doc.h"
 #include "reports.h"
+#include "shifts.h"
+#include "zreports.h"
 #include "ui.h"
 
 /* Printed at the top of every receipt. */
@@ -47,5 +50,13 @@ bool receipt_refund(struct print_doc *d, int columns, enum ui_lang lang,
 bool receipt_day(struct print_doc *d, int columns, enum ui_lang lang,
                  const struct receipt_header *h, const struct receipt_marks *m, int yyyymmdd,
                  const struct report_day *totals, int referred);
+
+/* A cashier's shift (open or ended) and its handover totals. */
+bool receipt_shift(struct print_doc *d, int columns, enum ui_lang lang,
+                   const struct receipt_header *h, const struct receipt_marks *m,
+                   const struct shift *s, const struct report_day *totals);
+/* A closed day, as stored, and how many payments are left for the merchant. */
+bool receipt_z(struct print_doc *d, int columns, enum ui_lang lang, const struct receipt_header *h,
+               const struct receipt_marks *m, const struct z_report *z, int referred);
 
 #endif

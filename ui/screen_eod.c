@@ -15,6 +15,8 @@
 
 static const struct wdg_key eod_keys[] = {
     {"Esc/Bksp", T_K_BACK},
+    {"Z", T_K_CLOSE_DAY},
+    {"X", T_K_EXPORT},
 };
 
 /* Column ends (right-aligned figures) after a 12-cell channel column. */
@@ -58,7 +60,7 @@ static int payment_rows(const struct ui_model *m, int y, int bottom, enum wdg_st
 
 void screen_eod(const struct ui_model *m, struct ui_input *in)
 {
-    struct frame f = wdg_frame(m, in, eod_keys, 1);
+    struct frame f = wdg_frame(m, in, eod_keys, sizeof eod_keys / sizeof eod_keys[0]);
     char buf[200], day[VIEW_TIME_MAX];
     int y = f.top + 1;
     view_day(m->eod_day, day);

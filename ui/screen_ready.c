@@ -12,13 +12,20 @@
 
 static const struct wdg_key ready_keys[] = {
     {"0-9 .", T_K_AMOUNT}, {"Bksp", T_K_DELETE}, {"Enter", T_K_CHARGE}, {"/", T_K_HISTORY},
-    {"-", T_K_REFUND},     {"*", T_K_EOD},       {"F10", T_K_QUIT},
+    {"-", T_K_REFUND},     {"*", T_K_EOD},       {"F10", T_K_QUIT},     {"O", T_K_HANDOVER},
 };
 
 void screen_ready(const struct ui_model *m, struct ui_input *in)
 {
-    struct frame f = wdg_frame(m, in, ready_keys, sizeof ready_keys / sizeof ready_keys[0]);
+    /* "O" (hand over) only while a cashier is signed in: the last key of the list. */
+    int nkeys = sizeof ready_keys / sizeof ready_keys[0] - (m->cashier[0] ? 0 : 1);
+    struct frame f = wdg_frame(m, in, ready_keys, nkeys);
     int y = f.top + 1;
+    if (m->cashier[0]) {
+        char who[160];
+        wdg_format(who, sizeof who, m->lang, T_CASHIER, m->cashier, m->cashier_name);
+        wdg_right(f.top, f.cols - 2, f.cols / 2, WDG_DIM, who);
+    }
     wdg_center(y, WDG_TITLE, text(m->lang, T_READY_TITLE));
     y += 2;
     /* An empty field shows a dim zero so the cashier sees where the amount will appear. */

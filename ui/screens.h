@@ -19,6 +19,10 @@ void screen_history(const struct ui_model *m, struct ui_input *in);
 void screen_detail(const struct ui_model *m, struct ui_input *in);
 void screen_refund(const struct ui_model *m, struct ui_input *in);
 void screen_eod(const struct ui_model *m, struct ui_input *in);
+/* issue 18: cashiers, shifts, closed day */
+void screen_signin(const struct ui_model *m, struct ui_input *in);
+void screen_shift(const struct ui_model *m, struct ui_input *in);
+void screen_close(const struct ui_model *m, struct ui_input *in);
 
 /* Shared by the screens that show one payment: its fields from row y, in two columns when
  * the screen is wide and short of rows; the amount only if with_amount (the result screen

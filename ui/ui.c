@@ -157,6 +157,9 @@ void ui_render(struct ui *ui, const struct ui_model *m)
     case UI_SCREEN_DETAIL: screen_detail(m, &ui->in); break;
     case UI_SCREEN_REFUND: screen_refund(m, &ui->in); break;
     case UI_SCREEN_EOD: screen_eod(m, &ui->in); break;
+    case UI_SCREEN_SIGNIN: screen_signin(m, &ui->in); break;
+    case UI_SCREEN_SHIFT: screen_shift(m, &ui->in); break;
+    case UI_SCREEN_CLOSE: screen_close(m, &ui->in); break;
     }
     ring_for_result(ui, m);
     refresh();

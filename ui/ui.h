@@ -62,7 +62,11 @@
  *                    BACK -> step AMOUNT.
  *           SENT:    BACK -> READY.  (A second Enter is read on SENT, never as a second
  *                    confirmation, as long as the loop renders after each command.)
- *   EOD     BACK -> READY.
+ *   EOD     BACK -> READY.  CLOSE_DAY_START -> CLOSE.  EXPORT -> the X report as CSV.
+ *   SIGNIN  SIGN_IN(cashier, pin) -> READY, or a message and stay.  QUIT.
+ *   SHIFT   SIGN_OUT -> end the shift, print its report, SIGNIN.  EXPORT.  BACK -> READY.
+ *   CLOSE   CLOSE_DAY -> the next Z report stored (z_closed), printed.  EXPORT (once
+ *           closed).  BACK -> EOD before the close, READY after.
  */
 #ifndef POSTERM_UI_H
 #define POSTERM_UI_H
@@ -74,6 +78,8 @@
 #include "paycode.h"
 #include "payment.h"
 #include "reports.h"
+#include "shifts.h"
+#include "zreports.h"
 
 enum ui_lang { UI_LANG_EN, UI_LANG_ZH };
 
@@ -89,6 +95,10 @@ enum ui_screen {
     UI_SCREEN_DETAIL,  /* model.detail and its model.events */
     UI_SCREEN_REFUND,  /* model.refund_step, model.refund_payment, model.refund_fen */
     UI_SCREEN_EOD,     /* model.eod per channel and in all, model.eod_unresolved apart */
+    /* issue 18: cashiers, shifts, closed day */
+    UI_SCREEN_SIGNIN, /* cashier number and PIN; model.signin_locked_s */
+    UI_SCREEN_SHIFT,  /* model.shift and its model.shift_totals: the handover report */
+    UI_SCREEN_CLOSE,  /* closing the day: model.z (z_closed once stored) */
 };
 
 enum ui_refund_step {
@@ -196,6 +206,15 @@ struct ui_model {
     const struct payment *eod_referred; /* every payment left for the merchant (REFERRED),
                                          * whatever its day (report_referred) */
     int eod_referred_n;
+
+    /* issue 18: cashiers, shifts, closed day */
+    char cashier[33];          /* the signed-in cashier's id, "" = none (or none configured) */
+    char cashier_name[65];     /* ... and name */
+    int signin_locked_s;       /* SIGNIN: seconds left of a lock after wrong PINs */
+    const struct shift *shift; /* SHIFT */
+    const struct report_day *shift_totals; /* SHIFT */
+    const struct z_report *z; /* CLOSE: the report to be made (number, from_at) or made */
+    bool z_closed;            /* CLOSE: stored; its totals are final */
 };
 
 enum ui_command_type {
@@ -230,7 +249,14 @@ enum ui_command_type {
                              * scanned or typed: one order found opens it, several are listed
                              * (step PICK) */
     UI_CMD_QUIT,            /* READY: the cashier wants to close posterm */
-    UI_CMD_CODE_KEPT, /* READY: code, a payment code that came before the amount, to keep */
+    UI_CMD_CODE_KEPT,       /* READY: code, a payment code that came before the amount, to keep */
+    /* issue 18: cashiers, shifts, closed day */
+    UI_CMD_SIGN_IN,         /* SIGNIN: cashier, pin */
+    UI_CMD_SHIFT,           /* READY: open the handover report (SHIFT) */
+    UI_CMD_SIGN_OUT,        /* SHIFT: end the shift */
+    UI_CMD_CLOSE_DAY_START, /* EOD: open CLOSE */
+    UI_CMD_CLOSE_DAY,       /* CLOSE: store the Z report */
+    UI_CMD_EXPORT,          /* EOD, SHIFT, CLOSE: the report shown, as CSV beside the journal */
 };
 
 /* Longer than any payment code, so that a too-long scan arrives too long and is refused as
@@ -243,6 +269,8 @@ struct ui_command {
     int64_t fen;
     char order_no[ORDER_NO_MAX + 1];
     char code[UI_SCAN_MAX + 1];
+    char cashier[33]; /* SIGN_IN */
+    char pin[16];     /* SIGN_IN: wiped by the loop once checked */
 };
 
 const char *ui_command_name(enum ui_command_type t);

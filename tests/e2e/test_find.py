@@ -9,7 +9,8 @@ and the short form of an order number list their candidates. refund_short: a ref
 last digits of the order number; one that names several orders is refused and lists them.
 refund_pin: with a supervisor's PIN configured (posterm --hash-pin), a refund without it or
 with a wrong one is refused, five wrong ones lock it, the right one refunds and the journal
-records who approved it. refund_limits: one refund's and the day's limit.
+records who approved it (the supervisor) and, with a cashier signed in, who made it.
+refund_limits: one refund's and the day's limit.
 """
 import os
 import sqlite3
@@ -148,13 +149,7 @@ def hash_pin(build, pin):
 
 def refund_pin(build):
     problems = []
-    made = hash_pin(build, "4711")
-    if not made.startswith("pbkdf2-sha256:100000:") or len(made.split(":")) != 4:
-        problems.append("--hash-pin printed %r" % made)
-    bad = subprocess.run([os.path.join(build, "posterm"), "--hash-pin"], input="12\n",
-                         capture_output=True, text=True)
-    if bad.returncode != 2 or "4 to 12 digits" not in bad.stderr:
-        problems.append("--hash-pin took a 2-digit PIN: %s %r" % (bad.returncode, bad.stderr))
+    made = hash_pin(build, "4711")  # --hash-pin itself: test_shifts.py hash_pin
     with harness.Workspace(build) as ws:
         cfg = ws.config(extra={"refund": {"supervisor_pin_hash": made}})
         pt = harness.Posterm(build, cfg)
@@ -178,15 +173,25 @@ def refund_pin(build):
         if approvals(ws.journal):
             problems.append("a refund was made: %s" % approvals(ws.journal))
 
-        # A fresh posterm (the lock is in memory): the right PIN refunds, approved.
+        # A fresh posterm (the lock is in memory), now with a cashier signed in: the right PIN
+        # refunds, approved by the supervisor and made by the cashier.
+        cfg = ws.config(extra={"refund": {"supervisor_pin_hash": made},
+                               "cashiers": [{"id": "c1", "name": "Li Na",
+                                             "pin_hash": hash_pin(build, "2468")}]})
         pt = harness.Posterm(build, cfg)
         pt.ready()
+        pt.send("signin c1 2468")
         pt.send("refund %s 2.00 key-1 pin 4711" % order)
         pt.wait(lambda e: e.get("event") == "payment" and e["order"] == order
                 and e["refunded"] == "2.00", what="refunded 2.00")
         pt.finish()
         if approvals(ws.journal) != [(order, "REFUNDED", "supervisor")]:
             problems.append("refunds: %s" % approvals(ws.journal))
+        db = sqlite3.connect("file:%s?mode=ro" % ws.journal, uri=True)
+        made_by = db.execute("SELECT cashier FROM refunds").fetchall()
+        db.close()
+        if made_by != [("c1",)]:
+            problems.append("the refund's cashier: %s" % made_by)
     return problems
 
 

@@ -312,12 +312,17 @@ static void test_refunds_and_approver(void)
     CHECK_EQ_INT(sum, 0);
 }
 
-/* A v5 file (today's without v6's indexes and column) migrates keeping its payments. */
+/* A v5 file (today's without v6's indexes and column and v7's cashiers, shifts and Z
+ * reports) migrates keeping its payments. */
 static void test_migrate_v5(void)
 {
     journal_close(j);
     sql_exec("DROP INDEX payments_last4; DROP INDEX payments_amount; DROP INDEX payments_short;"
-             "ALTER TABLE refunds DROP COLUMN approved_by; PRAGMA user_version = 5;");
+             "ALTER TABLE refunds DROP COLUMN approved_by;"
+             "DROP TABLE shifts; DROP TABLE z_report_totals; DROP TABLE z_reports;"
+             "DROP INDEX payments_cashier; ALTER TABLE payments DROP COLUMN cashier;"
+             "ALTER TABLE refunds DROP COLUMN cashier; ALTER TABLE print_jobs DROP COLUMN ref;"
+             "PRAGMA user_version = 5;");
     j = open_journal();
     if (!j)
         return;

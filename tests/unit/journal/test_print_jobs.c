@@ -68,9 +68,9 @@ static void fresh(void)
     unlink(wal);
 }
 
-/* A v4 file is today's file without print_jobs (and v6's indexes and column): made so, with paid
- * history, it migrates to v5 keeping every payment and making no job for them; a save after it
- * makes jobs. */
+/* A v4 file is today's file without print_jobs, v6's indexes and column and v7's cashiers,
+ * shifts and Z reports: made so, with paid history, it migrates to v5 keeping every payment and
+ * making no job for them; a save after it makes jobs. */
 static void test_migrate_v4(void)
 {
     fresh();
@@ -82,6 +82,9 @@ static void test_migrate_v4(void)
     journal_close(j);
     sql_exec("DROP TABLE print_jobs; DROP INDEX payments_last4; DROP INDEX payments_amount;"
              "DROP INDEX payments_short; ALTER TABLE refunds DROP COLUMN approved_by;"
+             "DROP TABLE shifts; DROP TABLE z_report_totals; DROP TABLE z_reports;"
+             "DROP INDEX payments_cashier; ALTER TABLE payments DROP COLUMN cashier;"
+             "ALTER TABLE refunds DROP COLUMN cashier;"
              "PRAGMA user_version = 4;");
     CHECK_EQ_INT(sql_int("PRAGMA user_version"), 4);
 

@@ -522,9 +522,57 @@ static void refund(void)
     CHECK_EQ_STR(in.order, "");
 }
 
+/* issue 18: the sign-in takes a number, then a PIN of digits only; the PIN leaves the input
+ * with the command; the handover key exists only while a cashier is signed in; the reports'
+ * keys. */
+static void cashiers(void)
+{
+    struct ui_model m = {.screen = UI_SCREEN_SIGNIN};
+    memset(&in, 0, sizeof in);
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_NONE); /* no number yet */
+    CHECK_EQ_INT(type(&m, "c1"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
+    CHECK(in.signin_pin_step);
+    CHECK_EQ_INT(type(&m, "2x"), UI_CMD_NONE); /* the letter stays out */
+    CHECK_EQ_INT(type(&m, "4"), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.signin_pin, "24");
+    CHECK_EQ_INT(key(&m, 27), UI_CMD_REDRAW); /* Esc: back to the number, PIN gone */
+    CHECK(!in.signin_pin_step);
+    CHECK_EQ_STR(in.signin_pin, "");
+    CHECK_EQ_STR(in.signin_id, "c1");
+    key(&m, '\n');
+    type(&m, "2468");
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_SIGN_IN);
+    CHECK_EQ_STR(cmd.cashier, "c1");
+    CHECK_EQ_STR(cmd.pin, "2468");
+    CHECK_EQ_STR(in.signin_pin, "");
+    CHECK_EQ_INT(key(&m, KEY_F(10)), UI_CMD_QUIT);
+
+    struct ui_model r = {.screen = UI_SCREEN_READY};
+    memset(&in, 0, sizeof in);
+    CHECK_EQ_INT(key(&r, 'o'), UI_CMD_NONE);
+    snprintf(r.cashier, sizeof r.cashier, "c1");
+    CHECK_EQ_INT(key(&r, 'o'), UI_CMD_SHIFT);
+
+    struct ui_model e = {.screen = UI_SCREEN_EOD};
+    CHECK_EQ_INT(key(&e, 'z'), UI_CMD_CLOSE_DAY_START);
+    CHECK_EQ_INT(key(&e, 'x'), UI_CMD_EXPORT);
+    CHECK_EQ_INT(key(&e, '\n'), UI_CMD_BACK);
+    struct ui_model sh = {.screen = UI_SCREEN_SHIFT};
+    CHECK_EQ_INT(key(&sh, '\n'), UI_CMD_SIGN_OUT);
+    CHECK_EQ_INT(key(&sh, 27), UI_CMD_BACK);
+    struct ui_model c = {.screen = UI_SCREEN_CLOSE};
+    CHECK_EQ_INT(key(&c, 'x'), UI_CMD_NONE); /* nothing to save before the close */
+    CHECK_EQ_INT(key(&c, '\n'), UI_CMD_CLOSE_DAY);
+    c.z_closed = true;
+    CHECK_EQ_INT(key(&c, '\n'), UI_CMD_BACK); /* a second Enter never closes twice */
+    CHECK_EQ_INT(key(&c, 'x'), UI_CMD_EXPORT);
+}
+
 int main(void)
 {
     ready();
+    cashiers();
     amount_follows_screens();
     paying();
     history();

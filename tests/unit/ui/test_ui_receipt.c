@@ -362,10 +362,56 @@ static void refused(void)
     CHECK(strstr(got, "Trade no.") == NULL);
 }
 
+/* issue 18: the handover and the Z report, each in both languages and on both papers: the
+ * cashier, the period (an open shift says so), the number, the figures of each channel. */
+static void shift_and_z(void)
+{
+    static struct print_doc d;
+    static char got[16000];
+    static const struct receipt_marks plain = {false, false};
+    struct report_day day = sample_day();
+    struct shift s = {.id = 7, .cashier = "c1", .name = "李娜", .started_at = 1765090800000};
+    CHECK(receipt_shift(&d, DOC_COLUMNS_58MM, UI_LANG_ZH, &header, &plain, &s, &day));
+    render(&d, got, sizeof got);
+    CHECK(strstr(got, "交班报表 <b>") != NULL);
+    CHECK(strstr(got, "c1 李娜") != NULL);
+    CHECK(strstr(got, "2025-12-07 07:00:00") != NULL);
+    CHECK(strstr(got, "（未结束）") != NULL);
+    CHECK(strstr(got, "合计 <b>") != NULL);
+    s.ended_at = s.started_at + 3600000;
+    CHECK(receipt_shift(&d, DOC_COLUMNS_80MM, UI_LANG_EN, &header, &plain, &s, &day));
+    render(&d, got, sizeof got);
+    CHECK(strstr(got, "SHIFT HANDOVER <b>") != NULL);
+    CHECK(strstr(got, "2025-12-07 08:00:00") != NULL);
+    CHECK(strstr(got, "(still open)") == NULL);
+
+    struct z_report z = {.number = 12,
+                         .day = 20251207,
+                         .from_at = 1765000000000,
+                         .closed_at = 1765090800000,
+                         .totals = day};
+    CHECK(receipt_z(&d, DOC_COLUMNS_58MM, UI_LANG_EN, &header, &plain, &z, 2));
+    render(&d, got, sizeof got);
+    CHECK(strstr(got, "Z REPORT - DAY CLOSED <b>") != NULL);
+    CHECK(strstr(got, "Z-0012") != NULL);
+    CHECK(strstr(got, "2025-12-07 07:00:00") != NULL);
+    CHECK(strstr(got, "Left for the merchant") != NULL);
+    char net[32];
+    snprintf(net, sizeof net, "%lld.%02lld", (long long)(day.all.net_fen / 100),
+             (long long)(day.all.net_fen % 100));
+    CHECK(strstr(got, net) != NULL);
+    z.from_at = 0;
+    CHECK(receipt_z(&d, DOC_COLUMNS_80MM, UI_LANG_ZH, &header, &plain, &z, 0));
+    render(&d, got, sizeof got);
+    CHECK(strstr(got, "Z 报表（日结关账） <b>") != NULL);
+    CHECK(strstr(got, "开始") == NULL); /* the first report has no start */
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
     whole_documents();
+    shift_and_z();
     code_never_printed();
     refused();
     return check_done();
