@@ -19,6 +19,7 @@
 #include "../check.h"
 #include "config.h"
 #include "fake_gateway.h"
+#include "fake_clock.h"
 #include "journal.h"
 #include "loop.h"
 #include "order_no.h"
@@ -27,26 +28,6 @@
 #define ALIPAY_CODE "2876543210987654"
 
 static char dir[4096], path[4200];
-
-struct fake_clock {
-    int64_t mono, wall;
-};
-
-static int64_t fake_mono(void *ctx)
-{
-    return ((struct fake_clock *)ctx)->mono;
-}
-
-static int64_t fake_wall(void *ctx)
-{
-    return ((struct fake_clock *)ctx)->wall;
-}
-
-static void advance(struct fake_clock *c, int64_t ms)
-{
-    c->mono += ms;
-    c->wall += ms;
-}
 
 /* What the observer heard. */
 struct heard {
@@ -91,7 +72,7 @@ static bool rig_open(struct rig *r, int64_t wall)
     }
     r->gateway = fake_gateway_new(r->journal);
     r->clock = (struct fake_clock){.mono = 1000000, .wall = wall};
-    struct loop_clock clock = {fake_mono, fake_wall, &r->clock};
+    struct loop_clock clock = fake_clock_of(&r->clock);
     struct loop_observer obs = {&r->heard, heard_change, heard_message};
     return r->gateway && loop_open(&r->loop, &r->cfg, r->journal, NULL, r->gateway, NULL, &clock,
                                    &obs) == LOOP_OK;

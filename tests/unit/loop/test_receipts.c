@@ -18,6 +18,7 @@
 #include "config.h"
 #include "fake_gateway.h"
 #include "fake_printer.h"
+#include "fake_clock.h"
 #include "journal.h"
 #include "loop.h"
 #include "receipts.h"
@@ -25,20 +26,6 @@
 #define WECHAT_CODE "134567890123456789"
 
 static char dir[4096], path[4200];
-
-struct fake_clock {
-    int64_t mono, wall;
-};
-
-static int64_t fake_mono(void *ctx)
-{
-    return ((struct fake_clock *)ctx)->mono;
-}
-
-static int64_t fake_wall(void *ctx)
-{
-    return ((struct fake_clock *)ctx)->wall;
-}
 
 /* What the queue told. */
 struct told {
@@ -84,7 +71,7 @@ static bool rig_open(struct rig *r, struct printer *keep_printer)
     journal_set_receipts(r->journal, true, false);
     r->gateway = fake_gateway_new(r->journal);
     r->printer = keep_printer ? keep_printer : fake_printer_new(r->journal);
-    struct loop_clock lc = {fake_mono, fake_wall, &r->clock};
+    struct loop_clock lc = fake_clock_of(&r->clock);
     if (!r->gateway || !r->printer ||
         loop_open(&r->loop, &r->cfg, r->journal, NULL, r->gateway, NULL, &lc, NULL) != LOOP_OK)
         return false;
