@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # printer-posterm-vm.sh - posterm itself printing on a real (emulated) USB receipt printer: a
 # throw-away Linux VM with the Epson TM-T20II gadget of printer-vm.sh, posterm-sim on the VM's
-# loopback, and posterm --headless configured with printer.kind usb and language zh. The
-# printer is out of paper when the sale is paid: the payment is PAID all the same and its
-# receipt waits; the paper comes back and the receipt prints once; then a refund and its slip.
-# The gadget's bytes are decoded here with the tests' escpos-decode and checked
-# (printer_vm_check.py posterm): two receipts, each cut once, the sale's with the order number
-# as a QR code, the amount, only the last four digits of the payment code, no reprint mark.
+# loopback, and posterm --headless configured with printer.kind usb and language zh.
+# Hot-plug: posterm starts with the printer not plugged in (the gadget not bound to the UDC) and
+# says so; sale A is PAID all the same and its receipt waits; the printer is plugged in and
+# posterm, not restarted, finds it and prints A's receipt once. Paper out: sale B is paid while
+# the paper is out, its receipt waits (nothing reaches the printer), the paper comes back, it
+# prints once. Unplugged while idle (UDC unbound): posterm sees it; A is refunded and the slip
+# waits; plugged back in, the slip prints once. The gadget's bytes are decoded here with the
+# tests' escpos-decode and checked (printer_vm_check.py posterm): three receipts in that
+# order, each cut once, the sales' with the order number as a QR code, the amount, only the
+# last four digits of the payment code; no reprint mark.
 #
 #   usage: printer-posterm-vm.sh POSTERM POSTERM_SIM GADGET DECODER [CACHE_DIR]
 #   POSTERM, POSTERM_SIM, GADGET (printer-gadget) built for the VM's architecture (ARCH=arm64:
@@ -86,8 +90,8 @@ json.dump(cfg, open(data + "/posterm.json", "w"), indent=1, ensure_ascii=False)
 PY
 rm "$ir/data/keys/posterm-gateway.json"
 
-# A WeChat payment code (18 digits, 13 prefix): the receipt may show its last four only.
-code=134567890123456789
+# WeChat payment codes (18 digits, 13 prefix): a receipt may show the last four only.
+code=134567890123456789 code2=134567890123450042
 cat > "$ir/init" <<INIT
 #!/bin/sh
 /bin/busybox --install -s /bin
@@ -121,40 +125,64 @@ wait_for() {
     done
 }
 hexdump_file() { echo "VM-\$1-BEGIN"; od -An -tx1 -v "\$2" | sed "s/^/VM-\$1 /"; echo "VM-\$1-END"; }
+plug_in() { echo \$UDC > \$G/UDC; wait_for /gadget.log '^PLUGGED' \$1; }
+unplug() { echo "" > \$G/UDC; wait_for /gadget.log '^UNPLUGGED' \$1; }
+# a sale: amount, the order created, the code scanned, paid (the Nth PAID)
+sell() {
+    echo "amount \$1" >&4
+    wait_for /out '"transition":"created"' \$3 && echo "scan \$2" >&4 && wait_for /out '"state":"PAID"' \$3
+}
+# The printer is not plugged in when posterm starts: the gadget is made but not bound to the
+# UDC; printer-gadget waits for its node.
 : > /gadget.bin; : > /out
-echo \$UDC > \$G/UDC
-wait_file /dev/g_printer0 && echo "VM-STEP printer gadget plugged in"
 mkfifo /ctl
 exec 3<>/ctl
 /bin/gadget /dev/g_printer0 /gadget.bin /ctl > /gadget.log 2> /gadget.err &
-wait_for /gadget.log 'STATUS 0x18 ready' || cat /gadget.err
-echo paper-out > /ctl
-wait_for /gadget.log 'STATUS 0x30 paper-out' && echo "VM-STEP the printer is out of paper"
 
 posterm-sim --keys /data/keys --port 8480 --port-file /tmp/sim.port --quiet 2>/sim.err &
 wait_file /tmp/sim.port && echo "VM-STEP posterm-sim listening"
 mkfifo /cashier
 (posterm --headless --config /data/posterm.json < /cashier 2>/posterm.err; echo "VM-POSTERM-EXIT=\$?" >> /out) >> /out &
 exec 4>/cashier
-wait_for /out '"event":"ready"' && echo "VM-STEP posterm ready"
-wait_for /out '"event":"printer".*"ready":false' && echo "VM-STEP posterm sees the printer not ready"
-echo "amount 12.34" >&4
-wait_for /out '"transition":"created"' && echo "scan $code" >&4
-if wait_for /out '"state":"PAID"'; then
-    echo "VM-STEP the sale is paid"
-    wait_for /out '"event":"print".*"what":"waiting"'
+wait_for /out '"event":"ready"' && echo "VM-STEP posterm ready, no printer plugged in"
+wait_for /out '"event":"printer".*"ready":false' && echo "VM-STEP posterm sees no printer"
+if sell 12.34 $code 1; then
+    echo "VM-STEP sale A is paid"
+    wait_for /out '"what":"waiting","waiting":1[,}]' 1
     sleep 3
     echo status >&4
-    wait_for /out '"event":"status"'
-    cp /gadget.bin /held.bin
+    wait_for /out '"event":"status"' 1
+    echo "VM-STEP plugging the printer in"
+    plug_in 1 && wait_for /out '"what":"printed"' 1 && echo "VM-STEP sale A's receipt printed"
+    echo paper-out > /ctl
+    wait_for /gadget.log 'STATUS 0x30 paper-out' && wait_for /out '"event":"printer".*paper out' &&
+        echo "VM-STEP the printer is out of paper"
+    held_from=\$(wc -c < /gadget.bin)
+fi
+if sell 5.60 $code2 2; then
+    echo "VM-STEP sale B is paid"
+    wait_for /out '"what":"waiting","waiting":1[,}]' 2
+    sleep 3
+    echo status >&4
+    wait_for /out '"event":"status"' 2
+    tail -c +\$((held_from + 1)) /gadget.bin > /held.bin
     hexdump_file HELD /held.bin
     echo "VM-STEP paper loaded"
     echo ready > /ctl
-    wait_for /out '"what":"printed"' 1 && echo "VM-STEP the sale's receipt printed"
+    wait_for /out '"what":"printed"' 2 && echo "VM-STEP sale B's receipt printed"
+    sleep 1
+    echo "VM-STEP unplugging the printer (idle)"
+    unplug 1 && wait_for /out '"event":"printer".*unplugged' && echo "VM-STEP posterm sees it unplugged"
     order=\$(grep -o '"order":"[^"]*"' /out | head -1 | cut -d'"' -f4)
     echo "refund \$order 12.34" >&4
-    wait_for /out '"state":"REFUNDED"' && wait_for /out '"what":"printed"' 2 &&
-        echo "VM-STEP the refund slip printed"
+    wait_for /out '"state":"REFUNDED"' && wait_for /out '"what":"waiting","waiting":1[,}]' 3 &&
+        echo "VM-STEP sale A refunded, its slip waiting"
+    sleep 3
+    echo status >&4
+    wait_for /out '"event":"status"' 3
+    echo "VM-STEP plugging the printer back in"
+    plug_in 2 && wait_for /out '"what":"printed"' 3 && echo "VM-STEP the refund slip printed"
+    sleep 2
 fi
 exec 4>&-
 wait_for /out 'VM-POSTERM-EXIT' || killall posterm
@@ -179,8 +207,8 @@ tr -d '\r' < "$work/console" |
 echo "printer-posterm-vm: $arch: VM ran $(( $(date +%s) - start )) s (qemu status $status)"
 grep -E '^VM-(STEP|ERR|GADGET)' "$work/console.txt" || true
 
-if ! python3 "$here/printer_vm_check.py" posterm "$work" "$code" "${run_host[@]}" "$decoder"; then
+if ! python3 "$here/printer_vm_check.py" posterm "$work" "$code" "$code2" "${run_host[@]}" "$decoder"; then
     echo "---- posterm's output ----"; grep '^VM-POSTERM' "$work/console.txt" | tail -40
     exit 1
 fi
-echo "printer-posterm-vm: $arch: the sale's receipt held while out of paper, then it and the refund slip printed once each"
+echo "printer-posterm-vm: $arch: receipts held while no printer was plugged in, while out of paper and while unplugged, each printed once when it was back"

@@ -5,7 +5,10 @@
  *
  *   printer-gadget DEVICE OUT CONTROL      (DEVICE: /dev/g_printer0, CONTROL: a FIFO)
  *
- * DEVICE opens once the host has configured the gadget (30 s at most).
+ * The printer may be plugged in (the gadget bound to the UDC) before or after this starts, and
+ * unplugged and plugged back in while it runs: DEVICE exists only while the gadget is bound and
+ * opens only once the host has configured it, so it is opened whenever it can be, closed when
+ * its node goes away (unplugged: "UNPLUGGED"), and opened again when it is back ("PLUGGED").
  * Bytes read from DEVICE are appended to OUT. A line on CONTROL sets the condition: "ready",
  * "paper-out", "cover-open", "offline"; "quit" ends. The condition is shown to the host two
  * ways, as a real USB receipt printer does: the USB printer class GET_PORT_STATUS byte (set
@@ -71,6 +74,21 @@ static void pause_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* The node as it is now: open (and the condition shown), or -1 while it is absent or the host
+ * has not configured the gadget yet (both are waited for); -2 on any other error. */
+static int plug_in(const char *path, enum condition cond)
+{
+    int dev = open(path, O_RDWR | O_NONBLOCK);
+    if (dev < 0)
+        return errno == ENOENT || errno == ENODEV ? -1 : -2;
+    printf("PLUGGED\n");
+    if (!set_condition(dev, cond)) {
+        close(dev); /* unconfigured again already: the next attempt tells */
+        return -1;
+    }
+    return dev;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -78,34 +96,33 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    /* The node refuses to open (ENODEV) until the host has configured the device. */
-    int dev = -1;
-    for (int tries = 0; dev < 0 && tries < 300; tries++) {
-        dev = open(argv[1], O_RDWR | O_NONBLOCK);
-        if (dev < 0 && errno == ENODEV)
-            pause_ms(100);
-        else
-            break;
-    }
     int out = open(argv[2], O_WRONLY | O_CREAT | O_APPEND, 0644);
     /* read-write, so the FIFO never reads as ended between two writers */
     int ctl = open(argv[3], O_RDWR | O_NONBLOCK);
-    if (dev < 0 || out < 0 || ctl < 0) {
-        fprintf(stderr, "printer-gadget: cannot open %s, %s or %s: %s\n", argv[1], argv[2], argv[3],
+    if (out < 0 || ctl < 0) {
+        fprintf(stderr, "printer-gadget: cannot open %s or %s: %s\n", argv[2], argv[3],
                 strerror(errno));
         return 2;
     }
     enum condition cond = READY;
-    if (!set_condition(dev, cond))
-        return 2;
+    int dev = -1;
 
     unsigned char tail[2];
     size_t tail_len = 0;
     char line[64];
     size_t line_len = 0;
     for (;;) {
+        if (dev < 0) {
+            dev = plug_in(argv[1], cond);
+            if (dev == -2) {
+                fprintf(stderr, "printer-gadget: cannot open %s: %s\n", argv[1], strerror(errno));
+                return 2;
+            }
+            tail_len = 0;
+        }
+        /* poll ignores a negative descriptor: while unplugged only CONTROL is watched */
         struct pollfd fds[2] = {{dev, POLLIN, 0}, {ctl, POLLIN, 0}};
-        if (poll(fds, 2, 1000) < 0 && errno != EINTR)
+        if (poll(fds, 2, dev < 0 ? 100 : 1000) < 0 && errno != EINTR)
             return 1;
         if (fds[1].revents & POLLIN) {
             char buf[64];
@@ -124,27 +141,38 @@ int main(int argc, char **argv)
                 for (int c = READY; c <= OFFLINE; c++)
                     if (strcmp(line, condition_names[c]) == 0) {
                         cond = (enum condition)c;
-                        known = set_condition(dev, cond);
+                        known = dev >= 0 ? set_condition(dev, cond)
+                                         : printf("CONDITION %s when plugged in\n", line) > 0;
                     }
                 if (!known)
                     fprintf(stderr, "printer-gadget: unknown command '%s'\n", line);
             }
         }
-        /* Before the host configures the gadget, the node reports an error: wait for it. */
-        if (fds[0].revents & (POLLERR | POLLHUP)) {
-            pause_ms(50);
+        if (dev < 0)
             continue;
-        }
-        if (!(fds[0].revents & POLLIN))
-            continue;
+        /* Not configured: the host resetting the device for a moment, or the gadget unbound
+         * from the UDC (unplugged), which removes the node; only then is it closed, so that
+         * the open file does not outlive the binding it belongs to. */
+        bool broken = fds[0].revents & (POLLERR | POLLHUP);
         unsigned char buf[4096 + 2];
-        memcpy(buf, tail, tail_len);
-        ssize_t n = read(dev, buf + tail_len, 4096);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR)
-                pause_ms(50); /* unconfigured for a moment (the host resetting the device) */
+        ssize_t n = 0;
+        if (!broken && (fds[0].revents & POLLIN)) {
+            memcpy(buf, tail, tail_len);
+            n = read(dev, buf + tail_len, 4096);
+            broken = n < 0 && errno != EAGAIN && errno != EINTR;
+        }
+        if (broken) {
+            if (access(argv[1], F_OK) != 0) {
+                close(dev);
+                dev = -1;
+                printf("UNPLUGGED\n");
+            } else {
+                pause_ms(50);
+            }
             continue;
         }
+        if (n <= 0)
+            continue;
         if (write(out, buf + tail_len, (size_t)n) != n) {
             fprintf(stderr, "printer-gadget: cannot write %s\n", argv[2]);
             return 1;

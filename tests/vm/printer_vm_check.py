@@ -4,16 +4,20 @@ received (hex blocks on the VM's console) decoded with the tests' ESC/POS decode
 what printer-probe's built-in receipt must look like on paper.
 
     usage: printer_vm_check.py usb|lp WORK DECODER [DECODER_ARGS...]
-           printer_vm_check.py posterm WORK CODE DECODER [DECODER_ARGS...]
+           printer_vm_check.py posterm WORK CODE_A CODE_B DECODER [DECODER_ARGS...]
 
 WORK holds console.txt; DECODER (with an emulator in front for an arm64 build) is escpos-decode.
 usb, lp (printer-vm.sh): while the paper was out (block HELD) nothing but status requests and
 resets reached the printer; in all (block HEX), after dropping status requests and resets,
 exactly printer-probe's receipt below, once.
-posterm (printer-posterm-vm.sh): the same for the held part; then two receipts, each ended by
-one cut: the sale's (its order number as text and as a QR code, 12.34, the payment code CODE
-only by its last four digits, no reprint mark) and the refund slip (12.34); posterm said the
-sale PAID while its receipt waited, and printed two receipts, neither a reprint.
+posterm (printer-posterm-vm.sh): the same for the held part (sale B's, paper out); posterm
+started with no printer plugged in and said so (a "printer" event and "status" not ready);
+sale A (12.34, CODE_A) PAID while its receipt waited, printed once the printer was plugged in;
+sale B (5.60, CODE_B) PAID while the paper was out, printed when it was back; the printer
+unplugged while idle, seen unplugged, sale A refunded while it was, its slip waiting until it was
+plugged back in. On paper exactly three receipts, each ended by one cut, in that order: the two
+sales' (each its order number as text and as a QR code, its amount, only its code's last four
+digits) and the refund slip (sale A's order number, 12.34); none marked as a reprint.
 Exit 0 when all hold.
 """
 import json
@@ -121,7 +125,7 @@ def held_and_printed(work, decoder):
     return ok, elements
 
 
-def check_posterm(work, code, decoder):
+def check_posterm(work, codes, decoder):
     ok, elements = held_and_printed(work, decoder)
     with open(os.path.join(work, "console.txt"), encoding="utf-8", errors="replace") as f:
         lines = f.read().splitlines()
@@ -137,24 +141,61 @@ def check_posterm(work, code, decoder):
         print("printer-posterm-vm: FAIL: " + what)
         return False
 
+    def first(pred, after=-1):
+        """The index of the first event after `after` for which pred holds, else len(events)."""
+        return next((i for i, e in enumerate(events) if i > after and pred(e)), len(events))
+
     if "VM-POSTERM-EXIT=0" not in lines:
         ok = fail("posterm did not exit 0 at the end of its input")
-    paid = [e for e in events if e.get("event") == "payment" and e.get("state") == "PAID"]
-    order = paid[0]["order"] if paid else None
-    if not order:
-        return fail("the sale was not paid")
-    prints = [e for e in events if e.get("event") == "print"]
-    printed = [e for e in prints if e.get("what") == "printed"]
-    first_printed = events.index(printed[0]) if printed else len(events)
-    if events.index(paid[0]) > first_printed or \
-            not any(e.get("what") == "waiting" for e in prints):
-        ok = fail("the sale was not PAID with its receipt waiting for the paper")
-    status = [e for e in events if e.get("event") == "status"]
-    if not status or status[0].get("printer", {}).get("ready", True) or \
-            status[0]["printer"].get("waiting", 0) < 1:
-        ok = fail("'status' did not show the printer not ready and the receipt waiting: %s" % status[:1])
-    if len(printed) != 2 or any(e.get("reprint") for e in prints):
-        ok = fail("posterm did not print exactly two receipts, neither a reprint: %s" % prints)
+    paid = [i for i, e in enumerate(events) if e.get("event") == "payment" and e.get("state") == "PAID"]
+    if len(paid) != 2:
+        return fail("%d sales paid, not 2" % len(paid))
+    orders = [events[i]["order"] for i in paid]
+    printed = [i for i, e in enumerate(events) if e.get("event") == "print" and e.get("what") == "printed"]
+    if len(printed) != 3:
+        return fail("posterm printed %d receipts, not 3: %s" % (len(printed), [events[i] for i in printed]))
+    jobs = [(events[i].get("kind"), events[i].get("order")) for i in printed]
+    if jobs != [("sale", orders[0]), ("sale", orders[1]), ("refund", orders[0])]:
+        ok = fail("printed %s, not sale A, sale B, refund of A" % jobs)
+    if any(e.get("reprint") for e in events if e.get("event") == "print"):
+        ok = fail("a print job is a reprint")
+
+    def printer_event(i, text):
+        e = events[i]
+        return e.get("event") == "printer" and text in e.get("status", "")
+
+    # Plugged in later: posterm found no printer, A was paid and waited (the status said so),
+    # the printer came (a printer event ready) and A printed.
+    absent = first(lambda e: e.get("event") == "printer" and not e.get("ready", True))
+    status = [i for i, e in enumerate(events) if e.get("event") == "status"]
+    came = first(lambda e: e.get("event") == "printer" and e.get("ready"), paid[0])
+    if absent > paid[0] or not status or status[0] > came or \
+            status[0] < paid[0] or events[status[0]].get("printer", {}).get("ready", True) or \
+            events[status[0]]["printer"].get("waiting", 0) != 1:
+        ok = fail("posterm did not start without a printer, sale A's receipt waiting: %s"
+                  % (events[status[0]] if status else "no status"))
+    if not paid[0] < came < printed[0]:
+        ok = fail("sale A's receipt was not printed after the printer was plugged in")
+    if len(status) != 3:
+        return fail("%d answers to status, not 3" % len(status))
+    # The paper out: B paid while it was, its receipt waiting until it came back.
+    paper_out = first(lambda e: e.get("event") == "printer" and "paper out" in e.get("status", ""))
+    if not (printed[0] < paper_out < paid[1] < status[1] < printed[1]) or \
+            events[status[1]]["printer"].get("ready", True) or \
+            events[status[1]]["printer"].get("waiting", 0) != 1:
+        ok = fail("sale B was not paid while the paper was out, its receipt waiting: %s"
+                  % events[status[1]])
+    # Unplugged while idle: seen as unplugged, A refunded, its slip waiting (status), printed
+    # once the printer was back.
+    gone = first(lambda e: e.get("event") == "printer" and "unplugged" in e.get("status", ""),
+                 printed[1])
+    refunded = first(lambda e: e.get("event") == "payment" and e.get("state") == "REFUNDED")
+    back = first(lambda e: e.get("event") == "printer" and e.get("ready"), gone)
+    if not (printed[1] < gone < refunded < status[2] < back < printed[2]) or \
+            events[status[2]]["printer"].get("ready", True) or \
+            events[status[2]]["printer"].get("waiting", 0) != 1:
+        ok = fail("the refund slip did not wait while the printer was unplugged, then print: %s"
+                  % events[status[2]])
 
     # The paper: split at the cuts.
     receipts, current = [], []
@@ -167,32 +208,35 @@ def check_posterm(work, code, decoder):
             current = []
     if current:
         ok = fail("elements after the last cut: %s" % current)
-    if len(receipts) != 2:
-        return fail("%d receipts on paper, not 2 (the sale's and the refund slip)" % len(receipts))
+    if len(receipts) != 3:
+        return fail("%d receipts on paper, not 3 (sales A and B, the refund slip)" % len(receipts))
     texts = [" ".join(e["text"] for e in r if "text" in e) for r in receipts]
     qrs = [[e["qr"] for e in r if "qr" in e] for r in receipts]
-    if qrs[0] != [order]:
-        ok = fail("the sale's receipt QR codes are %s, not its order number %s" % (qrs[0], order))
-    if order not in texts[0] or "12.34" not in texts[0]:
-        ok = fail("the sale's receipt lacks its order number or amount")
-    if code[-4:] not in texts[0]:
-        ok = fail("the sale's receipt lacks the payment code's last four digits")
+    for n, (name, amount) in enumerate((("A", "12.34"), ("B", "5.60"))):
+        if qrs[n] != [orders[n]]:
+            ok = fail("sale %s's receipt QR codes are %s, not its order number %s"
+                      % (name, qrs[n], orders[n]))
+        if orders[n] not in texts[n] or amount not in texts[n]:
+            ok = fail("sale %s's receipt lacks its order number or amount %s" % (name, amount))
+        if codes[n][-4:] not in texts[n]:
+            ok = fail("sale %s's receipt lacks its payment code's last four digits" % name)
     for t in texts:
-        if code[:-4] in t.replace(" ", ""):
-            ok = fail("a receipt shows more of the payment code than its last four digits")
+        for code in codes:
+            if code[:-4] in t.replace(" ", ""):
+                ok = fail("a receipt shows more of a payment code than its last four digits")
         if "REPRINT" in t.upper() or "重印" in t or "补打" in t:
             ok = fail("a receipt is marked as a reprint")
-    if "12.34" not in texts[1]:
-        ok = fail("the refund slip lacks the amount refunded")
+    if qrs[2] or orders[0] not in texts[2] or "12.34" not in texts[2]:
+        ok = fail("the refund slip lacks sale A's order number or the amount refunded")
     if ok:
-        print("printer-posterm-vm: order %s: sale receipt %d elements, refund slip %d elements"
-              % (order, len(receipts[0]), len(receipts[1])))
+        print("printer-posterm-vm: orders %s: receipts of %s elements (sale A, sale B, refund slip)"
+              % (" ".join(orders), "/".join(str(len(r)) for r in receipts)))
     return ok
 
 
 def main():
     if sys.argv[1] == "posterm":
-        return 0 if check_posterm(sys.argv[2], sys.argv[3], sys.argv[4:]) else 1
+        return 0 if check_posterm(sys.argv[2], sys.argv[3:5], sys.argv[5:]) else 1
     mode, work, decoder = sys.argv[1], sys.argv[2], sys.argv[3:]
     ok, elements = held_and_printed(work, decoder)
     got, want = normalise(elements), normalise(expected(mode))
