@@ -114,6 +114,8 @@ enum journal_status shift_end(struct journal *j, struct shift *s, int64_t at)
 enum journal_status shift_totals(struct journal *j, const struct shift *s, int64_t now,
                                  struct report_day *out)
 {
-    int64_t to = s->ended_at ? s->ended_at : now + 1;
+    /* The end is inclusive: a refund that ended in the very millisecond the cashier signed
+     * out (a fast gateway and a quick sign-out) is still this shift's. */
+    int64_t to = (s->ended_at ? s->ended_at : now) + 1;
     return report_cashier_totals(j, s->started_at, to, s->cashier, out);
 }
