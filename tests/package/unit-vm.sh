@@ -88,10 +88,17 @@ for gw in ("alipay", "wechat"):
         if isinstance(v, str) and v.startswith(sim.keys + "/"):
             cfg[gw][k] = "/etc/posterm/keys/" + os.path.basename(v)
 json.dump(cfg, open(path, "w"), indent=1)
-open(os.path.join(out, "keys.path"), "w").write(sim.keys + "\n")
+open(os.path.join(out, "keys.path"), "w").write(sim.keys + "\n")  # copied in below
 print(harness.alipay_code(0), file=open(os.path.join(out, "code"), "w"))
 print(harness.wechat_code(0), file=open(os.path.join(out, "code2"), "w"))
 PY
+
+# The simulator and its keys travel inside the initramfs: the build tree may be under /tmp,
+# which the VM's systemd-tmpfiles empties at boot (Debian's tmp.conf: "D /tmp"), so a path into
+# the build tree is not there for the test to read.
+mkdir -p "$ir/vmtest/keys"
+cp "$(cat "$ir/vmtest/keys.path")"/* "$ir/vmtest/keys/"
+cp "$build/posterm-sim" "$ir/vmtest/posterm-sim"
 
 # The scanner: a Honeywell (0c2e, in the package's udev rule) keyboard-mode device, and the
 # reports it types for the second payment's code.
@@ -125,8 +132,8 @@ EOF
 cat >"$ir/vmtest/run.sh" <<EOF
 #!/bin/sh
 # Inside the VM, as root, under systemd.
-sim=$build/posterm-sim
-keys=\$(cat /vmtest/keys.path)
+sim=/vmtest/posterm-sim
+keys=/vmtest/keys
 port=$port
 EOF
 cat >>"$ir/vmtest/run.sh" <<'EOF'
@@ -206,7 +213,7 @@ if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /lowe
 fi
 mount -t tmpfs -o size=768m tmpfs /rw && mkdir /rw/up /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/up,workdir=/rw/work /newroot || { echo "VMTEST RESULT: FAIL no overlay"; poweroff -f; }
-mkdir -p /newroot/vmtest && cp /vmtest/* /newroot/vmtest/
+mkdir -p /newroot/vmtest && cp -r /vmtest/* /newroot/vmtest/
 cp /vmtest/posterm-vmtest.target /vmtest/posterm-vmtest.service /newroot/etc/systemd/system/
 printf '#!/bin/sh\nexit 101\n' >/newroot/usr/sbin/policy-rc.d && chmod 0755 /newroot/usr/sbin/policy-rc.d
 rm -f /newroot/etc/machine-id && : >/newroot/etc/machine-id
