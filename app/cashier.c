@@ -136,9 +136,26 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     return c;
 }
 
+static void handle(struct cashier *c, const struct ui_command *cmd);
+
+/* A hardware scanner's code while the refund screen waits for an order goes the way a
+ * keyboard-mode scan typed into its field does: it finds the order, it never pays. */
+static bool on_scan(void *ctx, const char *code)
+{
+    struct cashier *c = ctx;
+    struct ui_command cmd;
+    if (c->loop == NULL || !ui_take_scan(c->ui, &c->m, code, &cmd))
+        return false;
+    handle(c, &cmd);
+    explicit_bzero(&cmd, sizeof cmd);
+    c->dirty = true;
+    return true;
+}
+
 struct loop_observer cashier_observer(struct cashier *c)
 {
-    return (struct loop_observer){.ctx = c, .payment_changed = on_payment, .message = on_message};
+    return (struct loop_observer){
+        .ctx = c, .payment_changed = on_payment, .message = on_message, .scan_taken = on_scan};
 }
 
 void cashier_free(struct cashier *c)

@@ -303,6 +303,11 @@ void ui_render(struct ui *ui, const struct ui_model *m);
  * come back as UI_CMD_REDRAW; UI_CMD_NONE when no key is left. */
 void ui_read_keys(struct ui *ui, const struct ui_model *m, struct ui_command *out);
 
+/* A scanner's code offered to the screen (keys.h keys_refund_scan): true and a command in
+ * out when the refund screen takes it as the order it waits for. */
+bool ui_take_scan(struct ui *ui, const struct ui_model *m, const char *code,
+                  struct ui_command *out);
+
 /* Restores the terminal. */
 void ui_close(struct ui *ui);
 
