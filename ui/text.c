@@ -29,6 +29,9 @@ static const struct text_row table[T__COUNT] = {
     /* After Esc: why the cancel waits, and for how long (policy.min_cancel_ms). */
     [T_ST_CANCEL_WAIT] = {"Cancelling in %d s: %s allows a cancel %d s after the payment",
                           "%d 秒后撤销：%s要求支付 %d 秒后才能撤销"},
+    /* Alipay has no such rule (drivers/gateway/README.md A6): the wait is the till's own. */
+    [T_ST_CANCEL_WAIT_TILL] = {"Cancelling in %d s: this till cancels %d s after the payment",
+                               "%d 秒后撤销：本机在支付 %d 秒后撤销"},
     [T_ST_CANCEL_WAIT_NOW] = {"Cancelling now", "正在撤销"},
     [T_ST_PAID_MEANWHILE] =
         {"If the customer pays now, the cancel gives the money back (or PAID shows).",

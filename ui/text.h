@@ -33,6 +33,7 @@ enum text_id {
     T_RES_TELL,
     T_STATE_NOT_STARTED,
     T_ST_CANCEL_WAIT,
+    T_ST_CANCEL_WAIT_TILL, /* issue 18 (till2): the wait is the till's rule, not the channel's */
     T_ST_CANCEL_WAIT_NOW,
     T_ST_PAID_MEANWHILE,
     T_K_RETRY,
