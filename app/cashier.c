@@ -123,7 +123,10 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     if (!ui_lang_from_name(cfg->language, &c->m.lang))
         c->m.lang = UI_LANG_EN;
     snprintf(c->m.terminal_id, sizeof c->m.terminal_id, "%s", cfg->terminal_id);
-    config_lab_settings(cfg, c->m.lab_settings, sizeof c->m.lab_settings);
+    unsigned lab = config_lab_flags(cfg);
+    c->m.lab_settings = (lab & CONFIG_LAB_PLAIN_HTTP ? UI_LAB_PLAIN_HTTP : 0u) |
+                        (lab & CONFIG_LAB_NO_TLS_VERIFY ? UI_LAB_NO_TLS_VERIFY : 0u) |
+                        (lab & CONFIG_LAB_EARLY_CANCEL ? UI_LAB_EARLY_CANCEL : 0u);
     c->m.max_amount_fen = cfg->max_amount_fen;
     refund_guard_init(&c->refunds, &cfg->refund);
     c->m.refund_needs_pin = refund_guard_needs_pin(&c->refunds);

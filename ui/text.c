@@ -256,6 +256,10 @@ static const struct text_row table[T__COUNT] = {
 
     [T_LAB_SETTINGS] = {"TEST SETTINGS - never for real money: %s",
                         "测试设置，切勿用于真实收款：%s"},
+    [T_LAB_PLAIN_HTTP] = {"unencrypted local test gateway", "本机未加密测试网关"},
+    [T_LAB_NO_TLS_VERIFY] = {"gateway certificate not checked", "不校验网关证书"},
+    [T_LAB_EARLY_CANCEL] = {"cancels before WeChat Pay's 15 s", "撤销早于微信支付的 15 秒"},
+    [T_LIST_AND] = {", ", "，"},
     [T_CLOCK_BEHIND] = {"CLOCK WRONG: %d min behind the gateway - set the clock",
                         "时钟错误：比网关慢 %d 分钟，请校准"},
     [T_CLOCK_AHEAD] = {"CLOCK WRONG: %d min ahead of the gateway - set the clock",

@@ -221,6 +221,11 @@ enum text_id {
     /* reasons (their words come from money.h/paycode.h in English) */
     T_BAD_SCAN,
     T_LAB_SETTINGS,
+    /* issue 18 (till2): each test setting in the cashier's words, and how a list is joined */
+    T_LAB_PLAIN_HTTP,
+    T_LAB_NO_TLS_VERIFY,
+    T_LAB_EARLY_CANCEL,
+    T_LIST_AND,
     T_CLOCK_BEHIND,
     T_CLOCK_AHEAD,
     T_RES_ANY_RETURNED,

@@ -125,6 +125,13 @@ enum ui_history_state {
 /* The background payments listed on the ready screen (the header counts all of them). */
 #define UI_BACKGROUND_MAX 4
 
+/* The test-only settings a config may have in force (app/config.h enum config_lab). */
+enum ui_lab {
+    UI_LAB_PLAIN_HTTP = 1 << 0,
+    UI_LAB_NO_TLS_VERIFY = 1 << 1,
+    UI_LAB_EARLY_CANCEL = 1 << 2,
+};
+
 struct ui_model {
     enum ui_screen screen;
     enum ui_lang lang;
@@ -136,8 +143,8 @@ struct ui_model {
     bool scanner_connected;
     char scanner_name[64];   /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
     int pending;             /* unresolved payments being worked on in the background */
-    char lab_settings[200];  /* test-only settings in force (config_lab_settings), "" = none:
-                              * warned loudly on every screen */
+    unsigned lab_settings;   /* test-only settings in force (enum ui_lab), 0 = none: warned
+                              * loudly on every screen, each named in the cashier's words */
     int clock_skew_s;        /* the gateway's clock minus ours when minutes apart, else 0 */
     bool printer_configured; /* a receipt printer is set up (printer.kind not none) */
     bool printer_ready;

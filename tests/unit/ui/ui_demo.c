@@ -250,11 +250,7 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
         memcpy(m->scanner_name, line + 13, n);
         m->scanner_name[n] = '\0';
     } else if (strncmp(line, "lab ", 4) == 0) {
-        size_t n = strlen(line + 4);
-        if (n >= sizeof m->lab_settings)
-            n = sizeof m->lab_settings - 1;
-        memcpy(m->lab_settings, line + 4, n);
-        m->lab_settings[n] = '\0';
+        m->lab_settings = (unsigned)strtoul(line + 4, NULL, 0); /* enum ui_lab flags */
     } else if (strncmp(line, "clock ", 6) == 0) {
         m->clock_skew_s = atoi(line + 6);
     } else if (strncmp(line, "message ", 8) == 0) {
