@@ -623,14 +623,19 @@ static void refresh_printer(struct cashier *c)
     if (!c->receipts)
         return;
     bool ready = false;
-    const char *line = receipts_printer_line(c->receipts, &ready);
+    (void)receipts_printer_line(c->receipts, &ready);
+    enum printer_state st = receipts_printer_state(c->receipts);
+    enum ui_printer problem = st == PRINTER_PAPER_OUT    ? UI_PRINTER_PAPER_OUT
+                              : st == PRINTER_COVER_OPEN ? UI_PRINTER_COVER_OPEN
+                              : st == PRINTER_OFFLINE    ? UI_PRINTER_OFFLINE
+                                                         : UI_PRINTER_ABSENT;
     int waiting = receipts_waiting(c->receipts);
     if (ready != c->m.printer_ready || waiting != c->m.receipts_waiting ||
-        strncmp(line, c->m.printer_line, sizeof c->m.printer_line - 1) != 0)
+        problem != c->m.printer_problem)
         c->dirty = true;
     c->m.printer_ready = ready;
     c->m.receipts_waiting = waiting;
-    snprintf(c->m.printer_line, sizeof c->m.printer_line, "%s", line);
+    c->m.printer_problem = problem;
 }
 
 /* The header and the countdown follow the loop every turn; a change means a redraw. */

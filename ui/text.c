@@ -276,6 +276,10 @@ static const struct text_row table[T__COUNT] = {
                       "该订单几分钟前已退过相同金额。确定再次退款？"},
 
     [T_PRINTER] = {"Printer: %s", "打印机：%s"},
+    [T_PRINTER_ABSENT] = {"not connected", "未连接"},
+    [T_PRINTER_PAPER_OUT] = {"out of paper", "缺纸"},
+    [T_PRINTER_COVER_OPEN] = {"cover open", "盖子未关"},
+    [T_PRINTER_OFFLINE] = {"offline", "离线"},
     [T_RECEIPTS_WAITING_ONE] = {"1 receipt waiting", "1 张小票待打印"},
     [T_RECEIPTS_WAITING] = {"%d receipts waiting", "%d 张小票待打印"},
     [T_REPRINT_QUEUED] = {"Receipt of %s queued for printing (marked as a reprint)",

@@ -236,6 +236,11 @@ enum text_id {
     T_REF_REPEAT,
     /* the receipt printer */
     T_PRINTER,
+    /* issue 18 (till2): why the printer is not ready, in the cashier's words */
+    T_PRINTER_ABSENT,
+    T_PRINTER_PAPER_OUT,
+    T_PRINTER_COVER_OPEN,
+    T_PRINTER_OFFLINE,
     T_RECEIPTS_WAITING_ONE,
     T_RECEIPTS_WAITING,
     T_REPRINT_QUEUED,

@@ -132,6 +132,14 @@ enum ui_lab {
     UI_LAB_EARLY_CANCEL = 1 << 2,
 };
 
+/* Why the receipt printer is not ready, in words a cashier can act on. */
+enum ui_printer {
+    UI_PRINTER_ABSENT, /* not found, unplugged, cannot be written */
+    UI_PRINTER_PAPER_OUT,
+    UI_PRINTER_COVER_OPEN,
+    UI_PRINTER_OFFLINE,
+};
+
 struct ui_model {
     enum ui_screen screen;
     enum ui_lang lang;
@@ -148,8 +156,8 @@ struct ui_model {
     int clock_skew_s;        /* the gateway's clock minus ours when minutes apart, else 0 */
     bool printer_configured; /* a receipt printer is set up (printer.kind not none) */
     bool printer_ready;
-    char printer_line[96]; /* the printer's state, shown while it is not ready */
-    int receipts_waiting;  /* receipts owed to the printer */
+    enum ui_printer printer_problem; /* why it is not ready, shown while it is not */
+    int receipts_waiting;            /* receipts owed to the printer */
 
     /* READY: what is still being cancelled or refunded in the background. */
     const struct payment *background;

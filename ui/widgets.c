@@ -245,7 +245,13 @@ static int printer_status(const struct ui_model *m, int scanner_w)
         right -= wdg_width(buf) + 2;
     }
     if (!m->printer_ready) {
-        wdg_format(buf, sizeof buf, m->lang, T_PRINTER, m->printer_line);
+        static const enum text_id problem[] = {
+            [UI_PRINTER_ABSENT] = T_PRINTER_ABSENT,
+            [UI_PRINTER_PAPER_OUT] = T_PRINTER_PAPER_OUT,
+            [UI_PRINTER_COVER_OPEN] = T_PRINTER_COVER_OPEN,
+            [UI_PRINTER_OFFLINE] = T_PRINTER_OFFLINE,
+        };
+        wdg_format(buf, sizeof buf, m->lang, T_PRINTER, text(m->lang, problem[m->printer_problem]));
         int w = wdg_width(buf);
         int room = right - scanner_w - 3;
         if (room < PRINTER_MIN_W)
