@@ -197,6 +197,11 @@ int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s)
     return wrap(y, 0, COLS - 4, max_rows, style, s, true, true);
 }
 
+int wdg_put_wrap(int y, int x, int maxw, int max_rows, enum wdg_style style, const char *s)
+{
+    return wrap(y, x, maxw, max_rows, style, s, false, true);
+}
+
 void wdg_right(int y, int right, int maxw, enum wdg_style style, const char *s)
 {
     int w = wdg_width(s);
