@@ -698,6 +698,8 @@ int cashier_run(struct cashier *c, struct loop *l, volatile int *stop)
     c->loop = l;
     c->m.gateway_reachable = true;
     session_init(&c->session, c->cfg, loop_journal(l));
+    session_restore_lock(&c->session, wall_ms());
+    refund_guard_restore(&c->refunds, loop_journal(l), loop_now(l), wall_ms());
     if (session_required(&c->session))
         c->m.screen = UI_SCREEN_SIGNIN;
     const struct payment *cur = loop_current(l);
