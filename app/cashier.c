@@ -123,7 +123,10 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     if (!ui_lang_from_name(cfg->language, &c->m.lang))
         c->m.lang = UI_LANG_EN;
     snprintf(c->m.terminal_id, sizeof c->m.terminal_id, "%s", cfg->terminal_id);
-    config_lab_settings(cfg, c->m.lab_settings, sizeof c->m.lab_settings);
+    unsigned lab = config_lab_flags(cfg);
+    c->m.lab_settings = (lab & CONFIG_LAB_PLAIN_HTTP ? UI_LAB_PLAIN_HTTP : 0u) |
+                        (lab & CONFIG_LAB_NO_TLS_VERIFY ? UI_LAB_NO_TLS_VERIFY : 0u) |
+                        (lab & CONFIG_LAB_EARLY_CANCEL ? UI_LAB_EARLY_CANCEL : 0u);
     c->m.max_amount_fen = cfg->max_amount_fen;
     refund_guard_init(&c->refunds, &cfg->refund);
     c->m.refund_needs_pin = refund_guard_needs_pin(&c->refunds);
@@ -136,9 +139,26 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     return c;
 }
 
+static void handle(struct cashier *c, const struct ui_command *cmd);
+
+/* A hardware scanner's code while the refund screen waits for an order goes the way a
+ * keyboard-mode scan typed into its field does: it finds the order, it never pays. */
+static bool on_scan(void *ctx, const char *code)
+{
+    struct cashier *c = ctx;
+    struct ui_command cmd;
+    if (c->loop == NULL || !ui_take_scan(c->ui, &c->m, code, &cmd))
+        return false;
+    handle(c, &cmd);
+    explicit_bzero(&cmd, sizeof cmd);
+    c->dirty = true;
+    return true;
+}
+
 struct loop_observer cashier_observer(struct cashier *c)
 {
-    return (struct loop_observer){.ctx = c, .payment_changed = on_payment, .message = on_message};
+    return (struct loop_observer){
+        .ctx = c, .payment_changed = on_payment, .message = on_message, .scan_taken = on_scan};
 }
 
 void cashier_free(struct cashier *c)
@@ -603,14 +623,19 @@ static void refresh_printer(struct cashier *c)
     if (!c->receipts)
         return;
     bool ready = false;
-    const char *line = receipts_printer_line(c->receipts, &ready);
+    (void)receipts_printer_line(c->receipts, &ready);
+    enum printer_state st = receipts_printer_state(c->receipts);
+    enum ui_printer problem = st == PRINTER_PAPER_OUT    ? UI_PRINTER_PAPER_OUT
+                              : st == PRINTER_COVER_OPEN ? UI_PRINTER_COVER_OPEN
+                              : st == PRINTER_OFFLINE    ? UI_PRINTER_OFFLINE
+                                                         : UI_PRINTER_ABSENT;
     int waiting = receipts_waiting(c->receipts);
     if (ready != c->m.printer_ready || waiting != c->m.receipts_waiting ||
-        strncmp(line, c->m.printer_line, sizeof c->m.printer_line - 1) != 0)
+        problem != c->m.printer_problem)
         c->dirty = true;
     c->m.printer_ready = ready;
     c->m.receipts_waiting = waiting;
-    snprintf(c->m.printer_line, sizeof c->m.printer_line, "%s", line);
+    c->m.printer_problem = problem;
 }
 
 /* The header and the countdown follow the loop every turn; a change means a redraw. */
@@ -673,6 +698,8 @@ int cashier_run(struct cashier *c, struct loop *l, volatile int *stop)
     c->loop = l;
     c->m.gateway_reachable = true;
     session_init(&c->session, c->cfg, loop_journal(l));
+    session_restore_lock(&c->session, wall_ms());
+    refund_guard_restore(&c->refunds, loop_journal(l), loop_now(l), wall_ms());
     if (session_required(&c->session))
         c->m.screen = UI_SCREEN_SIGNIN;
     const struct payment *cur = loop_current(l);

@@ -541,23 +541,33 @@ static bool check_network(const struct config *cfg, const char *file, char *err,
     return true;
 }
 
+unsigned config_lab_flags(const struct config *cfg)
+{
+    unsigned flags = 0;
+    struct channel_url urls[2];
+    channel_urls(cfg, urls);
+    for (int i = 0; i < 2; i++) {
+        struct gw_url u;
+        if (urls[i].ch->enabled && url_parse(urls[i].ch->base_url, &u) == NULL && !u.https)
+            flags |= CONFIG_LAB_PLAIN_HTTP;
+    }
+    if (!cfg->gateway.tls_verify)
+        flags |= CONFIG_LAB_NO_TLS_VERIFY;
+    if (cfg->gateway.wechat.enabled && cfg->policy.min_cancel_ms < WECHAT_MIN_REVERSE_MS)
+        flags |= CONFIG_LAB_EARLY_CANCEL;
+    return flags;
+}
+
 size_t config_lab_settings(const struct config *cfg, char *out, size_t outlen)
 {
     char items[3][64];
     size_t n = 0;
-    struct channel_url urls[2];
-    channel_urls(cfg, urls);
-    bool plain = false;
-    for (int i = 0; i < 2; i++) {
-        struct gw_url u;
-        if (urls[i].ch->enabled && url_parse(urls[i].ch->base_url, &u) == NULL && !u.https)
-            plain = true;
-    }
-    if (plain)
+    unsigned flags = config_lab_flags(cfg);
+    if (flags & CONFIG_LAB_PLAIN_HTTP)
         snprintf(items[n++], sizeof items[0], "http:// gateway (loopback only)");
-    if (!cfg->gateway.tls_verify)
+    if (flags & CONFIG_LAB_NO_TLS_VERIFY)
         snprintf(items[n++], sizeof items[0], "TLS verification off");
-    if (cfg->gateway.wechat.enabled && cfg->policy.min_cancel_ms < WECHAT_MIN_REVERSE_MS)
+    if (flags & CONFIG_LAB_EARLY_CANCEL)
         snprintf(items[n++], sizeof items[0], "min_cancel_ms %lld < %d",
                  (long long)cfg->policy.min_cancel_ms, WECHAT_MIN_REVERSE_MS);
     size_t used = 0;

@@ -124,4 +124,12 @@ bool config_parse(struct config *cfg, const char *name, const char *text, size_t
  * outlen, and returns how many there are. */
 size_t config_lab_settings(const struct config *cfg, char *out, size_t outlen);
 
+/* The same settings as flags, for a screen that words them in the cashier's language. */
+enum config_lab {
+    CONFIG_LAB_PLAIN_HTTP = 1 << 0,    /* http:// to a loopback gateway */
+    CONFIG_LAB_NO_TLS_VERIFY = 1 << 1, /* the gateway's certificate is not checked */
+    CONFIG_LAB_EARLY_CANCEL = 1 << 2,  /* WeChat Pay enabled, min_cancel_ms below 15000 */
+};
+unsigned config_lab_flags(const struct config *cfg);
+
 #endif

@@ -184,17 +184,18 @@ void headless_set_receipts(struct headless *h, struct receipts *r, bool print_eo
     h->print_eod = print_eod;
 }
 
-void headless_set_session(struct headless *h, const struct config *cfg, struct journal *journal)
-{
-    session_init(&h->session, cfg, journal);
-    h->has_session = true;
-}
-
 static int64_t wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void headless_set_session(struct headless *h, const struct config *cfg, struct journal *journal)
+{
+    session_init(&h->session, cfg, journal);
+    session_restore_lock(&h->session, wall_ms());
+    h->has_session = true;
 }
 
 static void reprint(struct headless *h, const char *order_no)
@@ -934,6 +935,7 @@ static bool anything_unresolved(const struct headless *h, const struct loop *l)
 
 int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *stop)
 {
+    refund_guard_restore(&h->refunds, loop_journal(l), loop_now(l), wall_ms());
     cJSON *o = event_object("ready");
     cJSON_AddNumberToObject(o, "background", loop_background(l));
     cJSON_AddStringToObject(o, "lab_settings", h->lab);

@@ -847,12 +847,16 @@ const char *loop_scanner_status(const struct loop *l, bool *connected)
 }
 
 /* Every finished code goes the way a typed one does: validated, de-duplicated, refused
- * with a message while a payment is under way. */
+ * with a message while a payment is under way - unless the front takes it first (a code
+ * scanned on the refund screen names an order, it pays nothing). */
 static void deliver_scans(struct loop *l)
 {
     struct scan_code code;
-    while (scanner_next_code(l->scanner, &code))
-        (void)loop_scan(l, code.text);
+    while (scanner_next_code(l->scanner, &code)) {
+        if (l->obs.scan_taken == NULL || !l->obs.scan_taken(l->obs.ctx, code.text))
+            (void)loop_scan(l, code.text);
+        explicit_bzero(code.text, sizeof code.text);
+    }
 }
 
 /* The gateway's clock against ours: a terminal clock minutes off makes every WeChat

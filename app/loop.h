@@ -80,6 +80,10 @@ struct loop_observer {
     void (*payment_changed)(void *ctx, const struct payment *p, const char *event);
     /* Something the cashier should read: a refused scan, a journal problem, ... */
     void (*message)(void *ctx, const struct loop_message *m);
+    /* A code from the scanner (USB, HID POS, evdev, stdin), before it is taken as a payment
+     * code: true when the front took it for itself (the refund screen waiting for an order),
+     * and the loop then forgets it. NULL, or false: it goes to loop_scan. */
+    bool (*scan_taken)(void *ctx, const char *code);
 };
 
 /* Reads time; tests may replace it to move clocks. Both in ms. */

@@ -163,3 +163,12 @@ void pin_tries_right(struct pin_tries *t)
 {
     t->wrong = 0;
 }
+
+void pin_tries_resume(struct pin_tries *t, int64_t until_wall_ms, int64_t now_wall_ms, int64_t now,
+                      int64_t lock_ms)
+{
+    if (until_wall_ms <= now_wall_ms)
+        return;
+    int64_t left = until_wall_ms - now_wall_ms;
+    t->locked_until = now + (left > lock_ms ? lock_ms : left);
+}

@@ -47,8 +47,9 @@ enum pin_status pin_hash(const char *pin, unsigned iterations, char *out, size_t
 /* PIN_OK when pin is the one stored was made from; PIN_WRONG when it is not. */
 enum pin_status pin_verify(const char *pin, const char *stored);
 
-/* Wrong PINs in a row, kept in memory (a restart takes longer than any lock). The clock is the
- * caller's, in ms; zeroed = no wrong PIN yet. */
+/* Wrong PINs in a row, kept in memory; the lock's end also goes to the journal (the caller
+ * writes it, pin_tries_resume takes it up after a restart). The clock is the caller's, in ms;
+ * zeroed = no wrong PIN yet. */
 #define PIN_TRIES 5
 struct pin_tries {
     int wrong;            /* wrong PINs in a row since the last right one or lock */
@@ -64,5 +65,12 @@ int pin_tries_wrong(struct pin_tries *t, int64_t now, int64_t lock_ms);
 
 /* A right PIN: the count starts again. */
 void pin_tries_right(struct pin_tries *t);
+
+/* Takes up a lock recorded as ending at until_wall_ms (storage/pin_locks.h: a restart within
+ * the lock) on t's own clock, whose now is now: what is left of it at now_wall_ms, never more
+ * than lock_ms (a wall clock set back must not lock for longer). An end already passed
+ * changes nothing. */
+void pin_tries_resume(struct pin_tries *t, int64_t until_wall_ms, int64_t now_wall_ms, int64_t now,
+                      int64_t lock_ms);
 
 #endif

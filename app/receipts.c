@@ -119,6 +119,11 @@ const char *receipts_printer_line(const struct receipts *r, bool *ready)
     return printer_status_line(r->printer);
 }
 
+enum printer_state receipts_printer_state(const struct receipts *r)
+{
+    return printer_state(r->printer);
+}
+
 const char *receipts_journal_error(const struct receipts *r)
 {
     return r->journal_error;

@@ -67,6 +67,9 @@ struct loop_service receipts_service(struct receipts *r);
 int receipts_waiting(const struct receipts *r);
 /* The printer's line for the screen and status; *ready as it stands. */
 const char *receipts_printer_line(const struct receipts *r, bool *ready);
+/* What the printer is, as last read: the screen words it for the cashier (the line above is
+ * the driver's, for logs and status). */
+enum printer_state receipts_printer_state(const struct receipts *r);
 
 enum receipts_status {
     RECEIPTS_OK = 0,

@@ -8,12 +8,22 @@
 
 #include "money.h"
 #include "pin.h"
+#include "pin_locks.h"
 #include "reports.h"
 
 void refund_guard_init(struct refund_guard *g, const struct config_refund *rules)
 {
     g->rules = rules;
     g->tries = (struct pin_tries){0};
+}
+
+void refund_guard_restore(struct refund_guard *g, struct journal *j, int64_t now_mono,
+                          int64_t now_wall_ms)
+{
+    int64_t until = 0;
+    if (j == NULL || pin_lock_read(j, PIN_LOCK_REFUND, &until) != JOURNAL_OK)
+        return;
+    pin_tries_resume(&g->tries, until, now_wall_ms, now_mono, REFUND_PIN_LOCK_MS);
 }
 
 bool refund_guard_needs_pin(const struct refund_guard *g)
@@ -70,9 +80,12 @@ struct refund_decision refund_guard_check(struct refund_guard *g, struct journal
     }
     if (pin_verify(pin, r->supervisor_pin_hash) != PIN_OK) {
         d.tries_left = pin_tries_wrong(&g->tries, now_mono, REFUND_PIN_LOCK_MS);
-        if (d.tries_left == 0)
+        if (d.tries_left == 0) {
+            /* Best effort: a journal that cannot take it still has the lock in memory. */
+            if (j != NULL)
+                (void)pin_lock_write(j, PIN_LOCK_REFUND, now_wall * 1000 + REFUND_PIN_LOCK_MS);
             locked(g, now_mono, &d);
-        else
+        } else
             d.verdict = REFUND_PIN_WRONG;
         return d;
     }

@@ -3,9 +3,10 @@
  * per-day limit (refund.max_amount, refund.max_day_amount: the journal's refunds of the day
  * count), and, when refund.supervisor_pin_hash is set, a supervisor's PIN. A wrong PIN is
  * refused; after REFUND_PIN_TRIES wrong ones in a row every PIN is refused for
- * REFUND_PIN_LOCK_MS (the count lives in memory: a restart of posterm resets it, and takes
- * longer than the lock). A refund approved with the PIN records its approver in its journal
- * row (storage/journal.h journal_set_refund_approver), in the refund's own transaction.
+ * REFUND_PIN_LOCK_MS. The count lives in memory; the lock's end is also written to the
+ * journal (storage/pin_locks.h), and refund_guard_restore takes it up after a restart, so a
+ * restart does not undo the lock. A refund approved with the PIN records its approver in its
+ * journal row (storage/journal.h journal_set_refund_approver), in the refund's own transaction.
  */
 #ifndef POSTERM_REFUND_GUARD_H
 #define POSTERM_REFUND_GUARD_H
@@ -46,6 +47,12 @@ struct refund_guard {
 };
 
 void refund_guard_init(struct refund_guard *g, const struct config_refund *rules);
+
+/* Takes up a lock the journal recorded (a restart within the lock): now_mono (ms) is the
+ * guard's clock, now_wall_ms the wall clock the end was written on. An end further away than
+ * REFUND_PIN_LOCK_MS (the clock was set back) holds for REFUND_PIN_LOCK_MS. */
+void refund_guard_restore(struct refund_guard *g, struct journal *j, int64_t now_mono,
+                          int64_t now_wall_ms);
 
 /* Whether refunds need the supervisor's PIN. */
 bool refund_guard_needs_pin(const struct refund_guard *g);

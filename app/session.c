@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pin.h"
+#include "pin_locks.h"
 
 void session_init(struct session *s, const struct config *cfg, struct journal *journal)
 {
@@ -22,6 +23,13 @@ bool session_required(const struct session *s)
 bool session_may_work(const struct session *s)
 {
     return !session_required(s) || s->signed_in;
+}
+
+void session_restore_lock(struct session *s, int64_t now_ms)
+{
+    int64_t until = 0;
+    if (s->journal && pin_lock_read(s->journal, PIN_LOCK_SIGNIN, &until) == JOURNAL_OK)
+        pin_tries_resume(&s->tries, until, now_ms, now_ms, SESSION_LOCK_MS);
 }
 
 int64_t session_locked_for(const struct session *s, int64_t now_ms)
@@ -64,7 +72,9 @@ enum session_status session_sign_in(struct session *s, const char *id, const cha
     /* An unknown id costs the same KDF as a known one, so timing does not tell ids apart. */
     enum pin_status ps = pin_verify(pin, c ? c->pin_hash : s->cfg->cashiers[0].pin_hash);
     if (c == NULL || ps != PIN_OK) {
-        pin_tries_wrong(&s->tries, now_ms, SESSION_LOCK_MS);
+        /* The lock's end outlives a restart; a journal that cannot take it still has it here. */
+        if (pin_tries_wrong(&s->tries, now_ms, SESSION_LOCK_MS) == 0 && s->journal)
+            (void)pin_lock_write(s->journal, PIN_LOCK_SIGNIN, s->tries.locked_until);
         return SESSION_UNKNOWN;
     }
     pin_tries_right(&s->tries);

@@ -8,7 +8,8 @@
  * cashier's id, so each payment and refund records it.
  * A shift left open by a stop (power cut, restart) is taken up again when its cashier signs
  * in; another cashier signing in ends it first (its handover report stays in the journal).
- * PIN_TRIES (five) wrong PINs in a row lock the sign-in for SESSION_LOCK_MS (pin.h pin_tries).
+ * PIN_TRIES (five) wrong PINs in a row lock the sign-in for SESSION_LOCK_MS (pin.h pin_tries);
+ * the lock's end is written to the journal, so a restart does not undo it.
  */
 #ifndef POSTERM_SESSION_H
 #define POSTERM_SESSION_H
@@ -53,6 +54,9 @@ enum session_status session_sign_in(struct session *s, const char *id, const cha
                                     int64_t now_ms);
 /* Ends the shift at now_ms; *ended gets it (for the handover report). */
 enum session_status session_sign_out(struct session *s, int64_t now_ms, struct shift *ended);
+
+/* Takes up a sign-in lock the journal recorded (a restart within it) at wall time now_ms. */
+void session_restore_lock(struct session *s, int64_t now_ms);
 
 /* Milliseconds left of a lock after too many wrong PINs (0: not locked). */
 int64_t session_locked_for(const struct session *s, int64_t now_ms);

@@ -327,6 +327,11 @@ static const char *const migrations[] = {
     "ALTER TABLE print_jobs_v7 RENAME TO print_jobs;"
     "CREATE INDEX print_jobs_pending ON print_jobs(id) WHERE state = 'waiting' OR"
     " state = 'sending';",
+
+    /* v8: when the PIN locks end (wall ms, 0 = none), so a restart does not undo five wrong
+     * PINs (pin_locks.h): the cashiers' sign-in and the supervisor's refund PIN. */
+    "ALTER TABLE journal_meta ADD COLUMN signin_locked_until INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE journal_meta ADD COLUMN refund_pin_locked_until INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

@@ -660,6 +660,27 @@ bool keys_result_retries(const struct payment *p)
     return (p->state == PAY_FAILED || p->state == PAY_CANCELLED) && p->amount_fen > 0;
 }
 
+bool keys_refund_scan(struct ui_input *in, const struct ui_model *m, const char *code,
+                      struct ui_command *out)
+{
+    keys_sync(in, m);
+    set_cmd(out, UI_CMD_NONE);
+    if (m->screen != UI_SCREEN_REFUND || keys_refund_step(m) != UI_REFUND_ORDER)
+        return false;
+    /* The code replaces whatever was half typed, as a keyboard-mode scan after a clear. */
+    size_t n = strlen(code);
+    if (n >= sizeof in->order) {
+        snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_REF_FIND_BAD));
+        set_cmd(out, UI_CMD_REDRAW);
+        return true;
+    }
+    memcpy(in->order, code, n + 1);
+    in->error[0] = '\0';
+    refund_order_entered(in, m, out);
+    explicit_bzero(in->order, sizeof in->order);
+    return true;
+}
+
 void keys_translate(struct ui_input *in, const struct ui_model *m, int key, struct ui_command *out)
 {
     keys_sync(in, m);

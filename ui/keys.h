@@ -49,6 +49,13 @@ enum ui_refund_step keys_refund_step(const struct ui_model *m);
 /* The result screen offers "retry with another code" (R, '+') after a failure or cancel. */
 bool keys_result_retries(const struct payment *p);
 
+/* A code from a hardware scanner (not typed) while the refund screen waits for the order:
+ * taken as if typed into the order field and Enter pressed (an order number, its last
+ * digits, or a payment code whose last four find the candidates). false, and out untouched
+ * beyond UI_CMD_NONE, on any other screen or step: the code is then a payment's. */
+bool keys_refund_scan(struct ui_input *in, const struct ui_model *m, const char *code,
+                      struct ui_command *out);
+
 /* Translates one key on m's screen. out->type is UI_CMD_NONE for a key that means nothing
  * here, UI_CMD_REDRAW when only the input changed. */
 void keys_translate(struct ui_input *in, const struct ui_model *m, int key, struct ui_command *out);

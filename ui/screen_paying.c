@@ -49,8 +49,7 @@ void screen_paying(const struct ui_model *m, struct ui_input *in)
     /* After Esc: why the cancel waits and for how long, and that paying meanwhile is safe. */
     if (p->abort_requested && (p->state == PAY_PAYING || p->state == PAY_QUERYING)) {
         if (m->cancel_wait_s > 0)
-            wdg_format(buf, sizeof buf, m->lang, T_ST_CANCEL_WAIT, m->cancel_wait_s,
-                       text_channel(m->lang, p->channel), m->min_cancel_s);
+            view_cancel_wait(p, m->cancel_wait_s, m->min_cancel_s, m->lang, buf, sizeof buf);
         else
             snprintf(buf, sizeof buf, "%s", text(m->lang, T_ST_CANCEL_WAIT_NOW));
         y += wdg_center_wrap(y, 2, WDG_PLAIN, buf);

@@ -145,8 +145,7 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
     char buf[200], field[ORDER_NO_MAX + 2], a[MONEY_TEXT_MAX];
 
     if (step == UI_REFUND_ORDER) {
-        wdg_put(y, x, w, WDG_DIM, text(m->lang, T_REF_FIND_PROMPT));
-        y += 2;
+        y += wdg_put_wrap(y, x, w, 3, WDG_DIM, text(m->lang, T_REF_FIND_PROMPT)) + 1;
         /* A payment code arriving through the keyboard is shown as it will be logged. */
         size_t n = strlen(in->order);
         if (n > 6 && strspn(in->order, "0123456789") == n) {
@@ -175,7 +174,7 @@ void screen_refund(const struct ui_model *m, struct ui_input *in)
     }
     case UI_REFUND_CONFIRM:
         if (m->refund_repeats)
-            wdg_put(y++, x, w, WDG_BAD, text(m->lang, T_REF_REPEAT));
+            y += wdg_put_wrap(y, x, w, 3, WDG_BAD, text(m->lang, T_REF_REPEAT));
         wdg_format(buf, sizeof buf, m->lang, T_REF_CONFIRM, money_format(m->refund_fen, a),
                    p->order_no);
         wdg_put(y++, x, w, WDG_WARN, buf);

@@ -111,7 +111,6 @@ void screen_close(const struct ui_model *m, struct ui_input *in)
         wdg_format(buf, sizeof buf, m->lang, T_CLOSE_SINCE, when(m->z->from_at, at, sizeof at));
     else
         wdg_format(buf, sizeof buf, m->lang, T_CLOSE_SINCE_START);
-    wdg_put(y, C_CHANNEL, f.cols - 4, WDG_PLAIN, buf);
-    y += 2;
+    y += wdg_put_wrap(y, C_CHANNEL, f.cols - 4, 3, WDG_PLAIN, buf) + 1;
     wdg_put(y, C_CHANNEL, f.cols - 4, WDG_TITLE, text(m->lang, T_CLOSE_CONFIRM));
 }

@@ -29,6 +29,9 @@ static const struct text_row table[T__COUNT] = {
     /* After Esc: why the cancel waits, and for how long (policy.min_cancel_ms). */
     [T_ST_CANCEL_WAIT] = {"Cancelling in %d s: %s allows a cancel %d s after the payment",
                           "%d 秒后撤销：%s要求支付 %d 秒后才能撤销"},
+    /* Alipay has no such rule (drivers/gateway/README.md A6): the wait is the till's own. */
+    [T_ST_CANCEL_WAIT_TILL] = {"Cancelling in %d s: this till cancels %d s after the payment",
+                               "%d 秒后撤销：本机在支付 %d 秒后撤销"},
     [T_ST_CANCEL_WAIT_NOW] = {"Cancelling now", "正在撤销"},
     [T_ST_PAID_MEANWHILE] =
         {"If the customer pays now, the cancel gives the money back (or PAID shows).",
@@ -253,6 +256,10 @@ static const struct text_row table[T__COUNT] = {
 
     [T_LAB_SETTINGS] = {"TEST SETTINGS - never for real money: %s",
                         "测试设置，切勿用于真实收款：%s"},
+    [T_LAB_PLAIN_HTTP] = {"unencrypted local test gateway", "本机未加密测试网关"},
+    [T_LAB_NO_TLS_VERIFY] = {"gateway certificate not checked", "不校验网关证书"},
+    [T_LAB_EARLY_CANCEL] = {"cancels before WeChat Pay's 15 s", "撤销早于微信支付的 15 秒"},
+    [T_LIST_AND] = {", ", "，"},
     [T_CLOCK_BEHIND] = {"CLOCK WRONG: %d min behind the gateway - set the clock",
                         "时钟错误：比网关慢 %d 分钟，请校准"},
     [T_CLOCK_AHEAD] = {"CLOCK WRONG: %d min ahead of the gateway - set the clock",
@@ -269,6 +276,10 @@ static const struct text_row table[T__COUNT] = {
                       "该订单几分钟前已退过相同金额。确定再次退款？"},
 
     [T_PRINTER] = {"Printer: %s", "打印机：%s"},
+    [T_PRINTER_ABSENT] = {"not connected", "未连接"},
+    [T_PRINTER_PAPER_OUT] = {"out of paper", "缺纸"},
+    [T_PRINTER_COVER_OPEN] = {"cover open", "盖子未关"},
+    [T_PRINTER_OFFLINE] = {"offline", "离线"},
     [T_RECEIPTS_WAITING_ONE] = {"1 receipt waiting", "1 张小票待打印"},
     [T_RECEIPTS_WAITING] = {"%d receipts waiting", "%d 张小票待打印"},
     [T_REPRINT_QUEUED] = {"Receipt of %s queued for printing (marked as a reprint)",

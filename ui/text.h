@@ -33,6 +33,7 @@ enum text_id {
     T_RES_TELL,
     T_STATE_NOT_STARTED,
     T_ST_CANCEL_WAIT,
+    T_ST_CANCEL_WAIT_TILL, /* issue 18 (till2): the wait is the till's rule, not the channel's */
     T_ST_CANCEL_WAIT_NOW,
     T_ST_PAID_MEANWHILE,
     T_K_RETRY,
@@ -220,6 +221,11 @@ enum text_id {
     /* reasons (their words come from money.h/paycode.h in English) */
     T_BAD_SCAN,
     T_LAB_SETTINGS,
+    /* issue 18 (till2): each test setting in the cashier's words, and how a list is joined */
+    T_LAB_PLAIN_HTTP,
+    T_LAB_NO_TLS_VERIFY,
+    T_LAB_EARLY_CANCEL,
+    T_LIST_AND,
     T_CLOCK_BEHIND,
     T_CLOCK_AHEAD,
     T_RES_ANY_RETURNED,
@@ -230,6 +236,11 @@ enum text_id {
     T_REF_REPEAT,
     /* the receipt printer */
     T_PRINTER,
+    /* issue 18 (till2): why the printer is not ready, in the cashier's words */
+    T_PRINTER_ABSENT,
+    T_PRINTER_PAPER_OUT,
+    T_PRINTER_COVER_OPEN,
+    T_PRINTER_OFFLINE,
     T_RECEIPTS_WAITING_ONE,
     T_RECEIPTS_WAITING,
     T_REPRINT_QUEUED,

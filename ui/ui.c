@@ -184,6 +184,11 @@ void ui_read_keys(struct ui *ui, const struct ui_model *m, struct ui_command *ou
     out->type = redraw ? UI_CMD_REDRAW : UI_CMD_NONE;
 }
 
+bool ui_take_scan(struct ui *ui, const struct ui_model *m, const char *code, struct ui_command *out)
+{
+    return keys_refund_scan(&ui->in, m, code, out);
+}
+
 void ui_close(struct ui *ui)
 {
     if (ui == NULL)

@@ -125,6 +125,21 @@ enum ui_history_state {
 /* The background payments listed on the ready screen (the header counts all of them). */
 #define UI_BACKGROUND_MAX 4
 
+/* The test-only settings a config may have in force (app/config.h enum config_lab). */
+enum ui_lab {
+    UI_LAB_PLAIN_HTTP = 1 << 0,
+    UI_LAB_NO_TLS_VERIFY = 1 << 1,
+    UI_LAB_EARLY_CANCEL = 1 << 2,
+};
+
+/* Why the receipt printer is not ready, in words a cashier can act on. */
+enum ui_printer {
+    UI_PRINTER_ABSENT, /* not found, unplugged, cannot be written */
+    UI_PRINTER_PAPER_OUT,
+    UI_PRINTER_COVER_OPEN,
+    UI_PRINTER_OFFLINE,
+};
+
 struct ui_model {
     enum ui_screen screen;
     enum ui_lang lang;
@@ -136,13 +151,13 @@ struct ui_model {
     bool scanner_connected;
     char scanner_name[64];   /* e.g. "Honeywell 1900 (HID POS)"; "" = not said */
     int pending;             /* unresolved payments being worked on in the background */
-    char lab_settings[200];  /* test-only settings in force (config_lab_settings), "" = none:
-                              * warned loudly on every screen */
+    unsigned lab_settings;   /* test-only settings in force (enum ui_lab), 0 = none: warned
+                              * loudly on every screen, each named in the cashier's words */
     int clock_skew_s;        /* the gateway's clock minus ours when minutes apart, else 0 */
     bool printer_configured; /* a receipt printer is set up (printer.kind not none) */
     bool printer_ready;
-    char printer_line[96]; /* the printer's state, shown while it is not ready */
-    int receipts_waiting;  /* receipts owed to the printer */
+    enum ui_printer printer_problem; /* why it is not ready, shown while it is not */
+    int receipts_waiting;            /* receipts owed to the printer */
 
     /* READY: what is still being cancelled or refunded in the background. */
     const struct payment *background;
@@ -302,6 +317,11 @@ void ui_render(struct ui *ui, const struct ui_model *m);
  * Stops at the first key that means something to the loop and returns it; typing and resizes
  * come back as UI_CMD_REDRAW; UI_CMD_NONE when no key is left. */
 void ui_read_keys(struct ui *ui, const struct ui_model *m, struct ui_command *out);
+
+/* A scanner's code offered to the screen (keys.h keys_refund_scan): true and a command in
+ * out when the refund screen takes it as the order it waits for. */
+bool ui_take_scan(struct ui *ui, const struct ui_model *m, const char *code,
+                  struct ui_command *out);
 
 /* Restores the terminal. */
 void ui_close(struct ui *ui);

@@ -36,6 +36,16 @@ bool view_shows_countdown(const struct payment *p, int countdown_s)
            (p->state == PAY_PAYING || p->state == PAY_QUERYING);
 }
 
+void view_cancel_wait(const struct payment *p, int wait_s, int min_cancel_s, enum ui_lang lang,
+                      char *buf, size_t len)
+{
+    if (p->channel == CHANNEL_WECHAT && min_cancel_s == VIEW_WECHAT_MIN_CANCEL_S)
+        snprintf(buf, len, text(lang, T_ST_CANCEL_WAIT), wait_s, text_channel(lang, p->channel),
+                 min_cancel_s);
+    else
+        snprintf(buf, len, text(lang, T_ST_CANCEL_WAIT_TILL), wait_s, min_cancel_s);
+}
+
 void view_countdown(int seconds, char buf[VIEW_COUNTDOWN_MAX])
 {
     if (seconds < 0)

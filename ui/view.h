@@ -31,6 +31,13 @@ void view_countdown(int seconds, char buf[VIEW_COUNTDOWN_MAX]);
 /* The result screen's headline: T_RES_PAID for PAY_PAID only. */
 enum text_id view_headline(const struct payment *p);
 
+/* After Esc, why the cancel waits wait_s more seconds: WeChat Pay's own rule (no cancel
+ * sooner than 15 s after the payment) when the till waits exactly that, else the till's own
+ * (policy.min_cancel_ms, min_cancel_s): Alipay has no such rule. */
+#define VIEW_WECHAT_MIN_CANCEL_S 15
+void view_cancel_wait(const struct payment *p, int wait_s, int min_cancel_s, enum ui_lang lang,
+                      char *buf, size_t len);
+
 /* The cause the screen words for p's last problem: its own, or OTHER for words journaled
  * without one (an older journal); NONE when there is nothing to explain. */
 enum pay_cause view_cause(const struct payment *p);

@@ -197,6 +197,11 @@ int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s)
     return wrap(y, 0, COLS - 4, max_rows, style, s, true, true);
 }
 
+int wdg_put_wrap(int y, int x, int maxw, int max_rows, enum wdg_style style, const char *s)
+{
+    return wrap(y, x, maxw, max_rows, style, s, false, true);
+}
+
 void wdg_right(int y, int right, int maxw, enum wdg_style style, const char *s)
 {
     int w = wdg_width(s);
@@ -245,7 +250,13 @@ static int printer_status(const struct ui_model *m, int scanner_w)
         right -= wdg_width(buf) + 2;
     }
     if (!m->printer_ready) {
-        wdg_format(buf, sizeof buf, m->lang, T_PRINTER, m->printer_line);
+        static const enum text_id problem[] = {
+            [UI_PRINTER_ABSENT] = T_PRINTER_ABSENT,
+            [UI_PRINTER_PAPER_OUT] = T_PRINTER_PAPER_OUT,
+            [UI_PRINTER_COVER_OPEN] = T_PRINTER_COVER_OPEN,
+            [UI_PRINTER_OFFLINE] = T_PRINTER_OFFLINE,
+        };
+        wdg_format(buf, sizeof buf, m->lang, T_PRINTER, text(m->lang, problem[m->printer_problem]));
         int w = wdg_width(buf);
         int room = right - scanner_w - 3;
         if (room < PRINTER_MIN_W)
@@ -260,6 +271,27 @@ static int printer_status(const struct ui_model *m, int scanner_w)
 
 /* Row 0: terminal, gateway, pending. Row 1: scanner, printer. Then a red row for each alarm: lab
  * settings in force (never for real money), a terminal clock minutes off the gateway's. */
+/* The test settings in force, in the cashier's words, joined as the language joins a list. */
+static const char *lab_words(const struct ui_model *m, char *out, size_t len)
+{
+    static const struct {
+        enum ui_lab flag;
+        enum text_id words;
+    } labs[] = {{UI_LAB_PLAIN_HTTP, T_LAB_PLAIN_HTTP},
+                {UI_LAB_NO_TLS_VERIFY, T_LAB_NO_TLS_VERIFY},
+                {UI_LAB_EARLY_CANCEL, T_LAB_EARLY_CANCEL}};
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof labs / sizeof labs[0] && used < len; i++) {
+        if (!(m->lab_settings & labs[i].flag))
+            continue;
+        int w = snprintf(out + used, len - used, "%s%s", used ? text(m->lang, T_LIST_AND) : "",
+                         text(m->lang, labs[i].words));
+        used = w < 0 ? len : used + (size_t)w;
+    }
+    return out;
+}
+
 static int header(const struct ui_model *m)
 {
     char buf[320];
@@ -292,9 +324,10 @@ static int header(const struct ui_model *m)
     wdg_put(1, 1, scanner_end - 1, m->scanner_connected ? WDG_DIM : WDG_BAD, buf);
 
     int y = 2;
-    if (m->lab_settings[0] != '\0') {
-        /* Every setting named, on a second row when one is not enough. */
-        wdg_format(buf, sizeof buf, m->lang, T_LAB_SETTINGS, m->lab_settings);
+    if (m->lab_settings != 0) {
+        char list[200];
+        /* Every setting named in the cashier's words, on a second row when one is not enough. */
+        wdg_format(buf, sizeof buf, m->lang, T_LAB_SETTINGS, lab_words(m, list, sizeof list));
         wdg_fill_row(y, WDG_BAD);
         if (wdg_width(buf) > COLS - 4)
             wdg_fill_row(y + 1, WDG_BAD);

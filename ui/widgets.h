@@ -51,6 +51,10 @@ void wdg_center(int y, enum wdg_style style, const char *s);
  * Returns the rows used. */
 int wdg_center_wrap(int y, int max_rows, enum wdg_style style, const char *s);
 
+/* The same from column x, at most maxw columns wide: a sentence longer than its room goes on
+ * to the next row instead of being cut. Returns the rows used. */
+int wdg_put_wrap(int y, int x, int maxw, int max_rows, enum wdg_style style, const char *s);
+
 /* Draws s right-aligned so that it ends at column right (exclusive). */
 void wdg_right(int y, int right, int maxw, enum wdg_style style, const char *s);
 

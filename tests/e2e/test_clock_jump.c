@@ -104,7 +104,7 @@ struct run {
 static bool start(struct run *r)
 {
     char err[512];
-    struct loop_observer obs = {NULL, on_change, on_message};
+    struct loop_observer obs = {.payment_changed = on_change, .message = on_message};
     memset(r, 0, sizeof *r);
     if (journal_open(&r->journal, cfg.journal_path, err, sizeof err) != JOURNAL_OK ||
         gateway_open(&r->gateway, &cfg.gateway, err, sizeof err) != GATEWAY_OK) {

@@ -173,8 +173,24 @@ def refund_pin(build):
         if approvals(ws.journal):
             problems.append("a refund was made: %s" % approvals(ws.journal))
 
-        # A fresh posterm (the lock is in memory), now with a cashier signed in: the right PIN
-        # refunds, approved by the supervisor and made by the cashier.
+        # A fresh posterm within the minute: still locked (the journal keeps the lock's end).
+        pt = harness.Posterm(build, cfg)
+        pt.ready()
+        since = len(pt.seen)
+        pt.send("refund %s 1.00 pin 4711" % order)
+        msg = pt.wait(lambda e: e.get("event") == "message" and "refund" in e.get("text", ""),
+                      what="the refund's answer", since=since)
+        if "too many wrong PINs" not in msg.get("text", ""):
+            problems.append("a restart undid the lock: %s" % msg)
+        pt.finish()
+        # The minute passed (standing in for it: too long to wait in a test).
+        db = sqlite3.connect(ws.journal)
+        db.execute("UPDATE journal_meta SET refund_pin_locked_until = 0")
+        db.commit()
+        db.close()
+
+        # Now with a cashier signed in: the right PIN refunds, approved by the supervisor and
+        # made by the cashier.
         cfg = ws.config(extra={"refund": {"supervisor_pin_hash": made},
                                "cashiers": [{"id": "c1", "name": "Li Na",
                                              "pin_hash": hash_pin(build, "2468")}]})

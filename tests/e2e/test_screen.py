@@ -265,6 +265,33 @@ def case_abort_wait(scr, ws):
     scr.wait("CANCELLED", timeout=40)
 
 
+def case_abort_wait_alipay(scr, ws):
+    """Esc right after an Alipay scan: Alipay has no 15 s rule, so the screen names the wait
+    as the till's own and never claims one of Alipay's."""
+    charge(scr, "6.00", A(3))
+    scr.wait("Customer is confirming on the phone")
+    scr.keys("Escape")
+    s = scr.wait("this till cancels 15 s after the payment",
+                 "If the customer pays now, the cancel gives the money back (or PAID shows).")
+    assert "allows a cancel" not in s, s
+    no_developer_text(s)
+    scr.wait("CANCELLED", timeout=40)
+
+
+def case_zh_abort_wait_alipay(scr, ws):
+    """The same in Chinese: the till's wait, no rule of 支付宝's."""
+    scr.type("6.00")
+    scr.keys("Enter")
+    scr.wait("请扫描顾客的付款码")
+    scr.type(A(3))
+    scr.keys("Enter")
+    scr.wait("顾客正在手机上确认支付")
+    scr.keys("Escape")
+    s = scr.wait("本机在支付 15 秒后撤销")
+    assert "要求支付" not in s, s
+    scr.wait("已撤销", timeout=40)
+
+
 def case_not_started(scr, ws):
     """An amount keyed and left before the scan is "not started" in history, not failed."""
     scr.type("3.00")
@@ -341,9 +368,11 @@ def case_zh_words(scr, ws):
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-LANGUAGE = {"zh_busy": "zh", "zh_failed": "zh", "zh_words": "zh"}
+LANGUAGE = {"zh_busy": "zh", "zh_failed": "zh", "zh_words": "zh", "zh_abort_wait_alipay": "zh"}
 # WeChat Pay's own 15 s before a cancel (the simulator's configs use a lab setting of 1.5 s).
-POLICY = {"abort_wait": {"window_ms": 30000, "min_cancel_ms": 15000}}
+POLICY = {"abort_wait": {"window_ms": 30000, "min_cancel_ms": 15000},
+          "abort_wait_alipay": {"window_ms": 30000, "min_cancel_ms": 15000},
+          "zh_abort_wait_alipay": {"window_ms": 30000, "min_cancel_ms": 15000}}
 SCREEN = {"code_kept": {"code_before_amount": "keep"}}
 READY = {"en": "enter the amount", "zh": "请输入金额"}
 

@@ -296,6 +296,9 @@ static void lab_settings(void)
     CHECK_EQ_INT(config_lab_settings(&cfg, out, sizeof out), 3);
     CHECK_EQ_STR(
         out, "http:// gateway (loopback only), TLS verification off, min_cancel_ms 1500 < 15000");
+    /* The same as flags, which the screen words in the cashier's language. */
+    CHECK_EQ_INT(config_lab_flags(&cfg),
+                 CONFIG_LAB_PLAIN_HTTP | CONFIG_LAB_NO_TLS_VERIFY | CONFIG_LAB_EARLY_CANCEL);
 
     /* Cut to the room given, always terminated; the count is still the whole count. */
     char small[12];
@@ -310,6 +313,7 @@ static void lab_settings(void)
     CHECK(parse(d, &cfg, err, sizeof err));
     CHECK_EQ_INT(config_lab_settings(&cfg, out, sizeof out), 1);
     CHECK_EQ_STR(out, "http:// gateway (loopback only)");
+    CHECK_EQ_INT(config_lab_flags(&cfg), CONFIG_LAB_PLAIN_HTTP);
 
     /* A short min_cancel with WeChat off breaks no rule and is not listed. */
     d = doc();

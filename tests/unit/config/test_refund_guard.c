@@ -13,8 +13,10 @@
 #include "config.h"
 #include "journal.h"
 #include "pin.h"
+#include "pin_locks.h"
 #include "refund_guard.h"
 #include "reports.h"
+#include "session.h"
 
 #define FAST PIN_ITERATIONS_MIN /* the fewest iterations a hash may have: keeps the test quick */
 
@@ -144,6 +146,72 @@ static void test_guard(struct journal *j)
                  "refund refused: today's refunds may total 300.00; 150.00 is left");
 }
 
+/* Five wrong PINs lock the supervisor's refund PIN and the cashiers' sign-in; a restart (a
+ * fresh guard and session on the same journal, another monotonic clock) finds the lock where
+ * it was, until its end on the wall clock. A lock written further ahead than its length (the
+ * clock was set back) holds no longer than its length. */
+static void restart_keeps_locks(struct journal *j)
+{
+    struct config_refund rules = {0};
+    CHECK_EQ_INT(
+        pin_hash("4711", FAST, rules.supervisor_pin_hash, sizeof rules.supervisor_pin_hash),
+        PIN_OK);
+    /* test_guard's lock was written at today's date: a fresh start for this test's clock. */
+    CHECK_EQ_INT(pin_lock_write(j, PIN_LOCK_REFUND, 0), JOURNAL_OK);
+    struct refund_guard g;
+    refund_guard_init(&g, &rules);
+    refund_guard_restore(&g, j, 5000, 1700000000000);
+    struct refund_decision d = refund_guard_check(&g, j, 100, "4711", 5000, 1700000000);
+    CHECK_EQ_INT(d.verdict, REFUND_ALLOWED); /* nothing recorded yet: not locked */
+    for (int i = 0; i < REFUND_PIN_TRIES; i++)
+        d = refund_guard_check(&g, j, 100, "0000", 5000, 1700000000);
+    CHECK_EQ_INT(d.verdict, REFUND_PIN_LOCKED);
+    int64_t until = 0;
+    CHECK_EQ_INT(pin_lock_read(j, PIN_LOCK_REFUND, &until), JOURNAL_OK);
+    CHECK_EQ_INT(until, 1700000000000 + REFUND_PIN_LOCK_MS);
+
+    /* Restarted 10 s later, on a monotonic clock that started again. */
+    struct refund_guard again;
+    refund_guard_init(&again, &rules);
+    refund_guard_restore(&again, j, 100, 1700000010000);
+    d = refund_guard_check(&again, j, 100, "4711", 100, 1700000010);
+    CHECK_EQ_INT(d.verdict, REFUND_PIN_LOCKED);
+    CHECK_EQ_INT(d.locked_s, 50);
+    d = refund_guard_check(&again, j, 100, "4711", 100 + 50000, 1700000060);
+    CHECK_EQ_INT(d.verdict, REFUND_ALLOWED);
+    /* Restarted after the lock's end: not locked. */
+    refund_guard_init(&again, &rules);
+    refund_guard_restore(&again, j, 100, 1700000060000);
+    d = refund_guard_check(&again, j, 100, "4711", 100, 1700000060);
+    CHECK_EQ_INT(d.verdict, REFUND_ALLOWED);
+    /* The wall clock set back an hour: locked for the lock's length, not for an hour. */
+    refund_guard_init(&again, &rules);
+    refund_guard_restore(&again, j, 100, 1700000000000 - 3600000);
+    d = refund_guard_check(&again, j, 100, "4711", 100, 1700000000 - 3600);
+    CHECK_EQ_INT(d.locked_s, REFUND_PIN_LOCK_MS / 1000);
+
+    /* The sign-in: the same across a restart, on the wall clock. */
+    struct config cfg;
+    config_defaults(&cfg);
+    cfg.cashier_count = 1;
+    snprintf(cfg.cashiers[0].id, sizeof cfg.cashiers[0].id, "c1");
+    CHECK_EQ_INT(pin_hash("2468", FAST, cfg.cashiers[0].pin_hash, sizeof cfg.cashiers[0].pin_hash),
+                 PIN_OK);
+    struct session s;
+    session_init(&s, &cfg, j);
+    session_restore_lock(&s, 1700000100000);
+    for (int i = 0; i < PIN_TRIES; i++)
+        CHECK_EQ_INT(session_sign_in(&s, "c1", "0000", 1700000100000), SESSION_UNKNOWN);
+    CHECK_EQ_INT(session_sign_in(&s, "c1", "2468", 1700000100000), SESSION_LOCKED);
+    struct session restarted;
+    session_init(&restarted, &cfg, j);
+    session_restore_lock(&restarted, 1700000105000);
+    CHECK_EQ_INT(session_locked_for(&restarted, 1700000105000), SESSION_LOCK_MS - 5000);
+    CHECK_EQ_INT(session_sign_in(&restarted, "c1", "2468", 1700000105000), SESSION_LOCKED);
+    CHECK_EQ_INT(session_sign_in(&restarted, "c1", "2468", 1700000100000 + SESSION_LOCK_MS),
+                 SESSION_OK);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -156,6 +224,7 @@ int main(int argc, char **argv)
     CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
     if (j) {
         test_guard(j);
+        restart_keeps_locks(j);
         journal_close(j);
     }
     char cmd[128];

@@ -312,8 +312,8 @@ static void test_refunds_and_approver(void)
     CHECK_EQ_INT(sum, 0);
 }
 
-/* A v5 file (today's without v6's indexes and column and v7's cashiers, shifts and Z
- * reports) migrates keeping its payments. */
+/* A v5 file (today's without v6's indexes and column, v7's cashiers, shifts and Z reports and
+ * v8's PIN locks) migrates keeping its payments. */
 static void test_migrate_v5(void)
 {
     journal_close(j);
@@ -322,6 +322,8 @@ static void test_migrate_v5(void)
              "DROP TABLE shifts; DROP TABLE z_report_totals; DROP TABLE z_reports;"
              "DROP INDEX payments_cashier; ALTER TABLE payments DROP COLUMN cashier;"
              "ALTER TABLE refunds DROP COLUMN cashier; ALTER TABLE print_jobs DROP COLUMN ref;"
+             "ALTER TABLE journal_meta DROP COLUMN signin_locked_until;"
+             "ALTER TABLE journal_meta DROP COLUMN refund_pin_locked_until;"
              "PRAGMA user_version = 5;");
     j = open_journal();
     if (!j)

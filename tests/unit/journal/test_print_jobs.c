@@ -85,6 +85,8 @@ static void test_migrate_v4(void)
              "DROP TABLE shifts; DROP TABLE z_report_totals; DROP TABLE z_reports;"
              "DROP INDEX payments_cashier; ALTER TABLE payments DROP COLUMN cashier;"
              "ALTER TABLE refunds DROP COLUMN cashier;"
+             "ALTER TABLE journal_meta DROP COLUMN signin_locked_until;"
+             "ALTER TABLE journal_meta DROP COLUMN refund_pin_locked_until;"
              "PRAGMA user_version = 4;");
     CHECK_EQ_INT(sql_int("PRAGMA user_version"), 4);
 

@@ -8,6 +8,7 @@
 
 #include "../check.h"
 #include "fixture.h"
+#include "pin_locks.h"
 #include "journal.h"
 #include "print_jobs.h"
 #include "reports.h"
@@ -193,6 +194,8 @@ static void test_print_kinds(void)
 
 /* What v7 added (cashiers, shifts, Z reports, the print jobs' ref) and what v6 added (the
  * finding indexes, refunds.approved_by): dropped from today's file to fake an older one. */
+static const char v8_objects[] = "ALTER TABLE journal_meta DROP COLUMN signin_locked_until;"
+                                 "ALTER TABLE journal_meta DROP COLUMN refund_pin_locked_until;";
 static const char v7_objects[] =
     "DROP TABLE shifts; DROP TABLE z_report_totals; DROP TABLE z_reports;"
     "DROP INDEX payments_cashier; ALTER TABLE payments DROP COLUMN cashier;"
@@ -202,9 +205,9 @@ static const char v6_objects[] =
     "DROP INDEX payments_last4; DROP INDEX payments_amount;"
     "DROP INDEX payments_short; ALTER TABLE refunds DROP COLUMN approved_by;";
 
-/* A v5 file (today's without v6's and v7's columns and tables), or a v6 file (without v7's),
- * with a sale and its receipt migrates to v7 keeping both: the old sale has no cashier, the old
- * job no reference, and it still prints. */
+/* A v5 file (today's without v6's, v7's and v8's columns and tables), or a v6 file (without
+ * v7's and v8's), with a sale and its receipt migrates to v8 keeping both: the old sale has no
+ * cashier, the old job no reference, and it still prints. */
 static void test_migrate_from(const char *dir, int version)
 {
     char old[4300];
@@ -222,12 +225,12 @@ static void test_migrate_from(const char *dir, int version)
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(old, &db), SQLITE_OK);
     char sql[1024];
-    snprintf(sql, sizeof sql, "%s%s PRAGMA user_version = %d;", v7_objects,
+    snprintf(sql, sizeof sql, "%s%s%s PRAGMA user_version = %d;", v8_objects, v7_objects,
              version < 6 ? v6_objects : "", version);
     CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
-    CHECK_EQ_INT(journal_schema_version(), 7);
+    CHECK_EQ_INT(journal_schema_version(), 8);
     CHECK_EQ_INT(journal_open(&v, old, err, sizeof err), JOURNAL_OK);
     if (!v)
         return;
@@ -235,9 +238,16 @@ static void test_migrate_from(const char *dir, int version)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 7);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 8);
     sqlite3_finalize(st);
     sqlite3_close(db);
+    /* v8: no PIN lock recorded in an old file, and one can be. */
+    int64_t until = -1;
+    CHECK_EQ_INT(pin_lock_read(v, PIN_LOCK_SIGNIN, &until), JOURNAL_OK);
+    CHECK_EQ_INT(until, 0);
+    CHECK_EQ_INT(pin_lock_write(v, PIN_LOCK_REFUND, T0 + 60000), JOURNAL_OK);
+    CHECK_EQ_INT(pin_lock_read(v, PIN_LOCK_REFUND, &until), JOURNAL_OK);
+    CHECK_EQ_INT(until, T0 + 60000);
     struct payment back;
     CHECK_EQ_INT(journal_load(v, "OLD", &back), JOURNAL_OK);
     CHECK_EQ_INT(back.state, PAY_PAID);

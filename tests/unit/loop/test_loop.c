@@ -33,6 +33,9 @@ static char dir[4096], path[4200];
 struct heard {
     int notes[LOOP_NOTE__COUNT];
     int changes;
+    bool take_scans; /* scan_taken answers this */
+    char taken[64];  /* the last code scan_taken was offered */
+    int offered;
 };
 
 static void heard_change(void *ctx, const struct payment *p, const char *event)
@@ -46,6 +49,14 @@ static void heard_message(void *ctx, const struct loop_message *m)
     ((struct heard *)ctx)->notes[m->note]++;
 }
 
+static bool heard_scan(void *ctx, const char *code)
+{
+    struct heard *h = ctx;
+    h->offered++;
+    snprintf(h->taken, sizeof h->taken, "%s", code);
+    return h->take_scans;
+}
+
 /* One loop on the journal at path, its fake gateway and clock. */
 struct rig {
     struct config cfg;
@@ -56,7 +67,8 @@ struct rig {
     struct loop *loop;
 };
 
-static bool rig_open(struct rig *r, int64_t wall)
+/* scanner may be NULL: codes then arrive only through loop_scan. */
+static bool rig_open_scanned(struct rig *r, int64_t wall, struct scanner *scanner)
 {
     memset(r, 0, sizeof *r);
     config_defaults(&r->cfg);
@@ -73,9 +85,17 @@ static bool rig_open(struct rig *r, int64_t wall)
     r->gateway = fake_gateway_new(r->journal);
     r->clock = (struct fake_clock){.mono = 1000000, .wall = wall};
     struct loop_clock clock = fake_clock_of(&r->clock);
-    struct loop_observer obs = {&r->heard, heard_change, heard_message};
-    return r->gateway && loop_open(&r->loop, &r->cfg, r->journal, NULL, r->gateway, NULL, &clock,
+    struct loop_observer obs = {.ctx = &r->heard,
+                                .payment_changed = heard_change,
+                                .message = heard_message,
+                                .scan_taken = heard_scan};
+    return r->gateway && loop_open(&r->loop, &r->cfg, r->journal, NULL, r->gateway, scanner, &clock,
                                    &obs) == LOOP_OK;
+}
+
+static bool rig_open(struct rig *r, int64_t wall)
+{
+    return rig_open_scanned(r, wall, NULL);
 }
 
 static void rig_close(struct rig *r)
@@ -601,6 +621,53 @@ static void code_before_amount(void)
     rig_close(&r);
 }
 
+static void quiet_log(void *ctx, const char *line)
+{
+    (void)ctx, (void)line;
+}
+
+/* A hardware scanner's code (here the stdin source on a pipe: the loop sees only whole
+ * codes, whatever the device) is offered to the front first: taken, it pays nothing (the
+ * refund screen uses it to find an order); declined, it pays as before. */
+static void scan_taken_by_front(void)
+{
+    snprintf(path, sizeof path, "%s/taken.db", dir);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    struct scanner_config sc;
+    scanner_config_defaults(&sc);
+    sc.kind = SCANNER_STDIN;
+    sc.stdin_fd = fds[0];
+    sc.dedupe_ms = 0;
+    sc.log = quiet_log;
+    struct scanner *scanner = NULL;
+    char err[256];
+    CHECK_EQ_INT(scanner_open(&scanner, &sc, err, sizeof err), SCANNER_OK);
+    struct rig r;
+    if (!rig_open_scanned(&r, 1700000000000, scanner))
+        return;
+    CHECK_EQ_INT(loop_start_payment(r.loop, 100), LOOP_OK);
+
+    r.heard.take_scans = true;
+    CHECK(write(fds[1], WECHAT_CODE "\n", sizeof WECHAT_CODE) == (ssize_t)sizeof WECHAT_CODE);
+    turn(&r);
+    CHECK_EQ_INT(r.heard.offered, 1);
+    CHECK_EQ_STR(r.heard.taken, WECHAT_CODE);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 0);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_NEW);
+
+    r.heard.take_scans = false;
+    CHECK(write(fds[1], ALIPAY_CODE "\n", sizeof ALIPAY_CODE) == (ssize_t)sizeof ALIPAY_CODE);
+    turn(&r);
+    CHECK_EQ_INT(r.heard.offered, 2);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 1);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_PAYING);
+    rig_close(&r);
+    scanner_close(scanner);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int main(void)
 {
     /* A write past RLIMIT_FSIZE fails with EFBIG instead of killing the test. */
@@ -619,6 +686,7 @@ int main(void)
     service_hook();
     gateway_health();
     code_before_amount();
+    scan_taken_by_front();
 
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -522,6 +522,36 @@ static void refund(void)
     CHECK_EQ_STR(in.order, "");
 }
 
+/* A hardware scanner's code (HID POS, evdev: never typed into the screen) on the refund
+ * screen's order step is taken as if typed and Entered: a payment code finds by its last
+ * four, a receipt's order QR opens the order; half-typed digits do not spoil it. Elsewhere
+ * (a payment waiting for its code, the refund's amount step) the screen declines it. */
+static void refund_takes_hardware_scans(void)
+{
+    struct ui_model m = {.screen = UI_SCREEN_REFUND, .refund_step = UI_REFUND_ORDER};
+    memset(&in, 0, sizeof in);
+    type(&m, "12");
+    CHECK(keys_refund_scan(&in, &m, "134567890123456700", &cmd));
+    CHECK_EQ_INT(cmd.type, UI_CMD_REFUND_FIND);
+    CHECK_EQ_STR(cmd.code, "6700");
+    CHECK_EQ_STR(in.order, "");
+    CHECK(keys_refund_scan(&in, &m, "T01-ABCDEFGH-000042", &cmd));
+    CHECK_EQ_INT(cmd.type, UI_CMD_REFUND_LOOKUP);
+    CHECK_EQ_STR(cmd.order_no, "T01-ABCDEFGH-000042");
+    CHECK(keys_refund_scan(&in, &m, "6901234567892", &cmd)); /* a product's barcode */
+    CHECK_EQ_INT(cmd.type, UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.error, "Not an order number, its last 6 digits, or a payment code");
+
+    struct payment p = {.order_no = "T01-20261123-000003", .state = PAY_PAID, .amount_fen = 100};
+    m.refund_step = UI_REFUND_AMOUNT;
+    m.refund_payment = &p;
+    CHECK(!keys_refund_scan(&in, &m, "134567890123456700", &cmd));
+    CHECK_EQ_INT(cmd.type, UI_CMD_NONE);
+    struct ui_model scan = {.screen = UI_SCREEN_SCAN};
+    CHECK(!keys_refund_scan(&in, &scan, "134567890123456700", &cmd));
+    CHECK_EQ_INT(cmd.type, UI_CMD_NONE);
+}
+
 /* issue 18: the sign-in takes a number, then a PIN of digits only; the PIN leaves the input
  * with the command; the handover key exists only while a cashier is signed in; the reports'
  * keys. */
@@ -579,5 +609,6 @@ int main(void)
     finding();
     detail();
     refund();
+    refund_takes_hardware_scans();
     return check_done();
 }

@@ -132,6 +132,28 @@ static void countdown(void)
     CHECK(!view_shows_countdown(&p, 42));
 }
 
+/* After Esc: WeChat Pay's 15 s is WeChat's rule; Alipay has none, so the wait is the till's
+ * own, and so is a WeChat wait the config made longer. Both languages. */
+static void cancel_wait(void)
+{
+    char b[200];
+    struct payment p = pay(PAY_QUERYING);
+    view_cancel_wait(&p, 13, 15, UI_LANG_EN, b, sizeof b);
+    CHECK_EQ_STR(b, "Cancelling in 13 s: WeChat Pay allows a cancel 15 s after the payment");
+    view_cancel_wait(&p, 13, 15, UI_LANG_ZH, b, sizeof b);
+    CHECK_EQ_STR(b, "13 秒后撤销：微信支付要求支付 15 秒后才能撤销");
+    p.channel = CHANNEL_ALIPAY;
+    view_cancel_wait(&p, 13, 15, UI_LANG_EN, b, sizeof b);
+    CHECK_EQ_STR(b, "Cancelling in 13 s: this till cancels 15 s after the payment");
+    CHECK(strstr(b, "Alipay") == NULL);
+    view_cancel_wait(&p, 13, 15, UI_LANG_ZH, b, sizeof b);
+    CHECK_EQ_STR(b, "13 秒后撤销：本机在支付 15 秒后撤销");
+    CHECK(strstr(b, "支付宝") == NULL);
+    p.channel = CHANNEL_WECHAT;
+    view_cancel_wait(&p, 18, 20, UI_LANG_EN, b, sizeof b);
+    CHECK_EQ_STR(b, "Cancelling in 18 s: this till cancels 20 s after the payment");
+}
+
 static void code(void)
 {
     char out[AUTH_CODE_MAX + 1];
@@ -279,6 +301,7 @@ int main(void)
     headline();
     not_started();
     countdown();
+    cancel_wait();
     code();
     refund_limit();
     times();

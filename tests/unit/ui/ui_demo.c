@@ -241,6 +241,11 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
     } else if (strncmp(line, "gateway ", 8) == 0) {
         m->gateway_reachable = line[8] != '0';
         m->gateway_slow = line[8] == '2';
+    } else if (strncmp(line, "printer ", 8) == 0) {
+        /* "printer ready", or the enum ui_printer problem's number; "printer none" */
+        m->printer_configured = strcmp(line + 8, "none") != 0;
+        m->printer_ready = strcmp(line + 8, "ready") == 0;
+        m->printer_problem = (enum ui_printer)atoi(line + 8);
     } else if (strncmp(line, "scanner ", 8) == 0) {
         m->scanner_connected = line[8] == '1';
     } else if (strncmp(line, "scanner_name ", 13) == 0) {
@@ -250,11 +255,7 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
         memcpy(m->scanner_name, line + 13, n);
         m->scanner_name[n] = '\0';
     } else if (strncmp(line, "lab ", 4) == 0) {
-        size_t n = strlen(line + 4);
-        if (n >= sizeof m->lab_settings)
-            n = sizeof m->lab_settings - 1;
-        memcpy(m->lab_settings, line + 4, n);
-        m->lab_settings[n] = '\0';
+        m->lab_settings = (unsigned)strtoul(line + 4, NULL, 0); /* enum ui_lab flags */
     } else if (strncmp(line, "clock ", 6) == 0) {
         m->clock_skew_s = atoi(line + 6);
     } else if (strncmp(line, "message ", 8) == 0) {
