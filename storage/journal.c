@@ -330,8 +330,8 @@ static const char *const migrations[] = {
 
     /* v8: when the PIN locks end (wall ms, 0 = none), so a restart does not undo five wrong
      * PINs (pin_locks.h): the cashiers' sign-in and the supervisor's refund PIN. */
-    "ALTER TABLE journal_meta ADD COLUMN signin_locked_until INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE journal_meta ADD COLUMN refund_pin_locked_until INTEGER NOT NULL DEFAULT 0;",
+    ("ALTER TABLE journal_meta ADD COLUMN signin_locked_until INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE journal_meta ADD COLUMN refund_pin_locked_until INTEGER NOT NULL DEFAULT 0;"),
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
