@@ -824,6 +824,11 @@ static enum journal_status check_file(struct journal *j, const char *path, enum 
         return open_error(
             JOURNAL_CORRUPT, err, errlen, path,
             "it is an SQLite database but not a posterm journal; nothing was written to it");
+    /* A negative schema version is a damaged header (and would index the migrations out of
+     * bounds: the fuzzer's find). */
+    if (*version < 0)
+        return open_error(JOURNAL_CORRUPT, err, errlen, path,
+                          "its schema version is negative: damaged; nothing was written to it");
     if (*version > JOURNAL_VERSION) {
         snprintf(what, sizeof what,
                  "it has schema version %d, this posterm knows versions up to %d; it was "
@@ -890,6 +895,12 @@ static enum journal_status migrate_and_prepare(struct journal *j, int version, c
             roll_back(j);
             return open_error(JOURNAL_TOO_NEW, err, errlen, path,
                               "a newer posterm migrated it meanwhile; nothing was written to it");
+        }
+        if (rc == SQLITE_OK && version < 0) {
+            roll_back(j);
+            return open_error(
+                JOURNAL_CORRUPT, err, errlen, path,
+                "its schema version was damaged meanwhile; nothing was written to it");
         }
         for (int v = version; rc == SQLITE_OK && v < JOURNAL_VERSION; v++)
             rc = exec(j, migrations[v]);

@@ -235,6 +235,21 @@ static void test_too_new(void)
     check_refused(path, JOURNAL_TOO_NEW, "newer schema");
 }
 
+/* A negative schema version (a damaged header; the journal fuzzer found one that indexed the
+ * migrations out of bounds) is refused as damaged, the file left as it was. */
+static void test_negative_version(void)
+{
+    char path[4200];
+    path_in(path, sizeof path, "negative.db");
+    make_journal(path, 3);
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version = -2147483647", NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    check_refused(path, JOURNAL_CORRUPT, "schema version is negative");
+}
+
 /* Runs sql on path in a child that then dies without closing, as a crash would: the
  * change stays in the -wal file, not yet checkpointed into the database. */
 static void leave_in_wal(const char *path, const char *sql)
@@ -669,6 +684,7 @@ int main(void)
     test_damaged_page();
     test_not_a_journal();
     test_too_new();
+    test_negative_version();
     test_startup_check();
     test_refused_with_wal();
     test_symlinks();
