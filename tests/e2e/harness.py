@@ -178,8 +178,10 @@ class Sim:
         return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
 
 
-def write_config(workdir, sim, policy=None, extra=None):
-    """posterm's config for this simulator, from the gateway settings it wrote."""
+def write_config(workdir, sim, policy=None, extra=None, exact=None):
+    """posterm's config for this simulator, from the gateway settings it wrote. The policy's
+    durations are stretched by the slowdown, except the ones in `exact` (a test that reads a
+    duration on the screen, such as WeChat Pay's own 15 s before a cancel)."""
     with open(os.path.join(sim.keys, "posterm-gateway.json")) as f:
         gw = json.load(f)["gateway"]
     ali, wx = gw["alipay"], gw["wechat"]
@@ -189,7 +191,8 @@ def write_config(workdir, sim, policy=None, extra=None):
     cfg = {
         "terminal_id": "E2E1",
         "journal": os.path.join(workdir, "journal.db"),
-        "policy": {k: int(v * f) for k, v in dict(FAST_POLICY, **(policy or {})).items()},
+        "policy": dict({k: int(v * f) for k, v in dict(FAST_POLICY, **(policy or {})).items()},
+                       **(exact or {})),
         "http": {"connect_timeout_ms": int(1000 * f), "pay_timeout_ms": int(3000 * f),
                  "query_timeout_ms": int(2000 * f), "cancel_timeout_ms": int(2000 * f),
                  "refund_timeout_ms": int(3000 * f),
@@ -538,8 +541,8 @@ class Workspace:
         self.sim = Sim(build, self.dir, tls=tls).start()
         self.journal = os.path.join(self.dir, "journal.db")
 
-    def config(self, policy=None, extra=None):
-        return write_config(self.dir, self.sim, policy, extra)
+    def config(self, policy=None, extra=None, exact=None):
+        return write_config(self.dir, self.sim, policy, extra, exact)
 
     def posterm(self, env=None, policy=None):
         return Posterm(self.build, self.config(policy), env)
