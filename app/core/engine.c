@@ -62,6 +62,8 @@ static int64_t request_timeout(const struct policy *pol, enum gw_op op)
     case GW_REFUND_QUERY: return pol->query_timeout_ms; /* the transport's, for both queries */
     case GW_CANCEL: return pol->cancel_timeout_ms;
     case GW_REFUND: return pol->refund_timeout_ms;
+    case GW_QR_CREATE:
+    case GW_QR_CLOSE: break; /* not used by barcode payments: the QR flow's step comes next */
     }
     return pol->pay_timeout_ms;
 }
@@ -797,5 +799,7 @@ void engine_request(const struct payment *p, enum gw_op op, struct gw_request *r
         break;
     case GW_QUERY:
     case GW_CANCEL: req->amount_fen = p->amount_fen; break;
+    case GW_QR_CREATE:
+    case GW_QR_CLOSE: break; /* not used by barcode payments: the QR flow's step comes next */
     }
 }

@@ -77,6 +77,8 @@ const char *alipay_method(enum gw_op op)
     case GW_CANCEL: return "alipay.trade.cancel";
     case GW_REFUND: return "alipay.trade.refund";
     case GW_REFUND_QUERY: return "alipay.trade.fastpay.refund.query";
+    case GW_QR_CREATE: return "alipay.trade.precreate";
+    case GW_QR_CLOSE: return "alipay.trade.close";
     }
     return "";
 }
@@ -140,8 +142,20 @@ static char *biz_content(const struct gw_request *req)
         cJSON_AddStringToObject(o, "out_request_no", req->refund_no);
         break;
     case GW_REFUND_QUERY: cJSON_AddStringToObject(o, "out_request_no", req->refund_no); break;
+    case GW_QR_CREATE: {
+        /* a precreated trade exists at Alipay only once scanned, so a close before that
+         * finds nothing to close: the QR's own expiry is what makes a late scan fail
+         * (README.md "Dynamic QR", AQ2) */
+        char minutes[16];
+        snprintf(minutes, sizeof minutes, "%ldm", ((long)req->qr_window_s + 59) / 60);
+        cJSON_AddStringToObject(o, "subject", req->subject[0] ? req->subject : req->order_no);
+        cJSON_AddStringToObject(o, "total_amount", money_format(req->amount_fen, amount));
+        cJSON_AddStringToObject(o, "timeout_express", minutes);
+        break;
+    }
     case GW_QUERY:
-    case GW_CANCEL: break;
+    case GW_CANCEL:
+    case GW_QR_CLOSE: break;
     }
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -155,7 +169,9 @@ enum gateway_status alipay_build(const struct alipay_keys *keys, const struct gw
     memset(out, 0, sizeof *out);
     if ((req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
         (req->op == GW_REFUND && (!req->refund_no[0] || req->amount_fen <= 0)) ||
-        (req->op == GW_REFUND_QUERY && !req->refund_no[0]) || !req->order_no[0])
+        (req->op == GW_REFUND_QUERY && !req->refund_no[0]) ||
+        (req->op == GW_QR_CREATE && (req->amount_fen <= 0 || req->qr_window_s <= 0)) ||
+        !req->order_no[0])
         return GATEWAY_ERR_INTERNAL;
     alipay_timestamp(now, ts);
     char *biz = biz_content(req);
@@ -210,7 +226,7 @@ enum gateway_status alipay_build(const struct alipay_keys *keys, const struct gw
         char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
         if (req->op == GW_PAY)
             paycode_mask(req->auth_code, masked, sizeof masked);
-        bool with_amount = req->op == GW_PAY || req->op == GW_REFUND;
+        bool with_amount = req->op == GW_PAY || req->op == GW_REFUND || req->op == GW_QR_CREATE;
         bool with_refund = req->op == GW_REFUND || req->op == GW_REFUND_QUERY;
         snprintf(out->log_line, sizeof out->log_line, "alipay %s order %s%s%s%s%s%s%s",
                  gw_op_name(req->op), req->order_no, with_refund ? " refund " : "",
@@ -417,6 +433,20 @@ static const struct code_words refund_failures[] = {
     {NULL, PAY_CAUSE_NONE, NULL},
 };
 
+/* alipay.trade.precreate sub_codes that are definite: no trade was created (README.md AQ1). */
+static const struct code_words qr_create_failures[] = {
+    {"ACQ.INVALID_PARAMETER", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
+    {"ACQ.ACCESS_FORBIDDEN", PAY_CAUSE_MERCHANT_SETUP, "merchant may not use this API"},
+    {"ACQ.EXIST_FORBIDDEN_WORD", PAY_CAUSE_REQUEST_REFUSED, "order text contains a forbidden word"},
+    {"ACQ.PARTNER_ERROR", PAY_CAUSE_MERCHANT_SETUP, "app_id is wrong"},
+    {"ACQ.TOTAL_FEE_EXCEED", PAY_CAUSE_AMOUNT_LIMIT, "amount not valid or above the limit"},
+    {"ACQ.SELLER_BEEN_BLOCKED", PAY_CAUSE_MERCHANT_SETUP, "merchant account is blocked"},
+    {NULL, PAY_CAUSE_NONE, NULL},
+};
+
+/* The one QR payload form Alipay's precreate gives (README.md AQ1). */
+static const char *const alipay_qr_forms[] = {"https://qr.alipay.com/", NULL};
+
 /* A money fact, "12.30" into fen. False when present but not an exact amount. */
 static bool money_fact(const cJSON *o, const char *name, bool *given, int64_t *fen)
 {
@@ -436,8 +466,11 @@ static bool money_fact(const cJSON *o, const char *name, bool *given, int64_t *f
 
 /* Fills said from the verified "<method>_response" object (A8 in README.md). False when a
  * fact is there but malformed: the reply is then not read at all. */
-static bool read_facts(const cJSON *o, struct gw_facts *f)
+static bool read_facts(const cJSON *o, enum gw_op op, struct gw_facts *f)
 {
+    if (op == GW_QR_CREATE && !json_qr_fact(o, "qr_code", alipay_qr_forms, &f->qr_given,
+                                            f->qr_payload, sizeof f->qr_payload))
+        return false;
     return json_text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
            json_text_fact(o, "out_request_no", &f->refund_no_given, f->refund_no,
                           sizeof f->refund_no) &&
@@ -512,6 +545,14 @@ static void map_success(const cJSON *o, const struct gw_request *req, struct gw_
         return;
     case GW_REFUND: reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "refunded"); return;
     case GW_REFUND_QUERY: map_refund_query(o, req, r); return;
+    case GW_QR_CREATE:
+        if (r->said.qr_given)
+            reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "QR order created");
+        else
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, "10000",
+                      "Alipay precreate reply has no qr_code");
+        return;
+    case GW_QR_CLOSE: reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, "10000", "closed unpaid"); return;
     }
 }
 
@@ -563,6 +604,41 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req, c
     case GW_REFUND:
         if ((entry = code_words_find(refund_failures, sub))) {
             reply_set(r, GW_FAILED, entry->cause, sub, "%s", entry->words);
+            return;
+        }
+        break;
+    case GW_QR_CREATE:
+        if (code_listed(pay_duplicates, sub)) {
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, sub,
+                      "Alipay already holds a trade with this number (%s): the query decides", sub);
+            return;
+        }
+        if ((entry = code_words_find(qr_create_failures, sub))) {
+            reply_set(r, GW_FAILED, entry->cause, sub, "%s", entry->words);
+            return;
+        }
+        break;
+    case GW_QR_CLOSE:
+        if (strcmp(sub, "ACQ.TRADE_NOT_EXIST") == 0) {
+            /* a precreated trade exists only once scanned: nothing was closed, and a scan
+             * may still come until the QR expires (AQ2) */
+            r->no_such_order = true;
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_NOT_FOUND_YET, sub,
+                      "Alipay has no trade to close (not scanned yet): the QR stays payable "
+                      "until it expires");
+            return;
+        }
+        if (strcmp(sub, "ACQ.TRADE_STATUS_ERROR") == 0 ||
+            strcmp(sub, "ACQ.TRADE_HAS_SUCCESS") == 0) {
+            r->close_refused_paid = true;
+            reply_set(r, GW_FAILED, PAY_CAUSE_NOT_CANCELLABLE, sub,
+                      "Alipay will not close: the trade no longer waits for payment (paid); "
+                      "the query tells the amount");
+            return;
+        }
+        if (strcmp(sub, "ACQ.INVALID_PARAMETER") == 0) {
+            reply_set(r, GW_FAILED, PAY_CAUSE_REQUEST_REFUSED, sub,
+                      "request refused: invalid parameter");
             return;
         }
         break;
@@ -665,10 +741,11 @@ void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
                                      strlen(sign)) != CRYPTO_OK) {
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
                   "Alipay reply signature does not verify");
-    } else if (!read_facts(obj, &out->said)) {
+    } else if (!read_facts(obj, req->op, &out->said)) {
         memset(&out->said, 0, sizeof out->said);
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
-                  "Alipay reply has a malformed order, refund or trade number or amount");
+                  "Alipay reply has a malformed order, refund or trade number, amount or QR "
+                  "payload");
     } else if (out->said.order_no_given && strcmp(out->said.order_no, req->order_no) != 0) {
         /* defence in depth: the engine compares too (README.md "What a reply says") */
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
@@ -676,5 +753,6 @@ void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,
     } else {
         map_codes(obj, req, out);
     }
+    forget_qr_unless_believed(out);
     cJSON_Delete(root);
 }

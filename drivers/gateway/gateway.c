@@ -170,6 +170,7 @@ static bool open_wechat(struct gateway *g, char *err, size_t errlen)
     g->wechat.merchant_key = g->wechat_mch;
     g->wechat.platform_key = g->wechat_plat;
     g->wechat.platform_serial = g->wechat_serial;
+    g->wechat.notify_url = c->notify_url;
     g->wechat.rng = g->rng;
     g->wechat_nonces = wechatpay_nonces_new((int64_t)time(NULL));
     if (!g->wechat_nonces) {
@@ -303,10 +304,13 @@ static void on_done(void *ctx, const struct wire_response *resp, const char *err
 
 static long timeout_for(const struct gateway_config *cfg, enum gw_op op)
 {
-    long t = op == GW_PAY                              ? cfg->pay_timeout_ms
-             : op == GW_QUERY || op == GW_REFUND_QUERY ? cfg->query_timeout_ms
-             : op == GW_CANCEL                         ? cfg->cancel_timeout_ms
-                                                       : cfg->refund_timeout_ms;
+    /* a QR order is created and closed as quickly as it is queried: no customer waits inside
+     * either request */
+    long t = op == GW_PAY ? cfg->pay_timeout_ms
+             : op == GW_QUERY || op == GW_REFUND_QUERY || op == GW_QR_CREATE || op == GW_QR_CLOSE
+                 ? cfg->query_timeout_ms
+             : op == GW_CANCEL ? cfg->cancel_timeout_ms
+                               : cfg->refund_timeout_ms;
     return t > 0 ? t : 15000;
 }
 

@@ -28,6 +28,7 @@ struct gw_channel_config {
     char platform_public_key_file[256]; /* Alipay public key / WeChat platform public key, PEM */
     char platform_serial[128];          /* WeChat: expected Wechatpay-Serial */
     char apiv3_key_file[256];           /* WeChat: file holding the 32-byte APIv3 key */
+    char notify_url[256]; /* WeChat: notify_url of Native (QR) orders; "" refuses them */
 };
 
 struct gateway_config {

@@ -36,4 +36,13 @@ const char *json_string(const cJSON *o, const char *name);
  * string or too long for its field. */
 bool json_text_fact(const cJSON *o, const char *name, bool *given, char *out, size_t cap);
 
+/* True when payload is one of prefixes (the list ends with NULL) followed by one non-empty
+ * token of letters, digits, '_' and '-': the only QR payload a channel believes. */
+bool qr_payload_of_form(const char *payload, const char *const *prefixes);
+
+/* The QR payload fact: as json_text_fact, and false too when the string is not of the form
+ * qr_payload_of_form accepts. */
+bool json_qr_fact(const cJSON *o, const char *name, const char *const *prefixes, bool *given,
+                  char *out, size_t cap);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -70,8 +71,18 @@ static void add_fen(cJSON *o, const char *name, int64_t fen)
     cJSON_AddRawToObject(o, name, digits);
 }
 
+/* RFC 3339 in Beijing time, as time_expire is written: "2015-05-20T13:29:35+08:00". */
+static void beijing_rfc3339(int64_t unix_seconds, char out[32])
+{
+    time_t t = (time_t)(unix_seconds + 8 * 3600);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
 /* Body JSON for a POST; NULL on allocation failure. */
-static char *request_body(const struct wechatpay_keys *keys, const struct gw_request *req)
+static char *request_body(const struct wechatpay_keys *keys, const struct gw_request *req,
+                          int64_t now)
 {
     cJSON *o = cJSON_CreateObject(), *sub, *store;
     if (!o)
@@ -102,6 +113,25 @@ static char *request_body(const struct wechatpay_keys *keys, const struct gw_req
         cJSON_AddStringToObject(o, "appid", keys->appid);
         cJSON_AddStringToObject(o, "mchid", keys->mchid);
         break;
+    case GW_QR_CREATE: {
+        /* "the customer can no longer pay after time_expire"; WeChat Pay moves one under a
+         * minute away to a minute (WQ1) */
+        char expire[32];
+        beijing_rfc3339(now + (req->qr_window_s < 60 ? 60 : req->qr_window_s), expire);
+        cJSON_AddStringToObject(o, "appid", keys->appid);
+        cJSON_AddStringToObject(o, "mchid", keys->mchid);
+        cJSON_AddStringToObject(o, "description", req->subject[0] ? req->subject : req->order_no);
+        cJSON_AddStringToObject(o, "out_trade_no", req->order_no);
+        cJSON_AddStringToObject(o, "time_expire", expire);
+        cJSON_AddStringToObject(o, "notify_url", keys->notify_url);
+        sub = cJSON_AddObjectToObject(o, "amount");
+        if (sub) {
+            add_fen(sub, "total", req->amount_fen);
+            cJSON_AddStringToObject(sub, "currency", "CNY");
+        }
+        break;
+    }
+    case GW_QR_CLOSE: cJSON_AddStringToObject(o, "mchid", keys->mchid); break;
     case GW_REFUND:
         cJSON_AddStringToObject(o, "out_trade_no", req->order_no);
         cJSON_AddStringToObject(o, "out_refund_no", req->refund_no);
@@ -129,8 +159,11 @@ enum gateway_status wechatpay_build(const struct wechatpay_keys *keys, const str
     if (!req->order_no[0] || (req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
         (req->op == GW_REFUND &&
          (!req->refund_no[0] || req->amount_fen <= 0 || req->total_fen < req->amount_fen)) ||
-        (req->op == GW_REFUND_QUERY && !req->refund_no[0]))
+        (req->op == GW_REFUND_QUERY && !req->refund_no[0]) ||
+        (req->op == GW_QR_CREATE && (req->amount_fen <= 0 || req->qr_window_s <= 0)))
         return GATEWAY_ERR_INTERNAL;
+    if (req->op == GW_QR_CREATE && (!keys->notify_url || !keys->notify_url[0]))
+        return GATEWAY_ERR_CONFIG; /* Native orders require one (WQ1) */
     path_escape(req->order_no, order, sizeof order);
     path_escape(keys->mchid, mchid, sizeof mchid);
     const char *prefix = base_path(keys->base_url);
@@ -147,6 +180,13 @@ enum gateway_status wechatpay_build(const struct wechatpay_keys *keys, const str
                      order);
         break;
     case GW_REFUND: n = snprintf(path, sizeof path, "%s/v3/refund/domestic/refunds", prefix); break;
+    case GW_QR_CREATE:
+        n = snprintf(path, sizeof path, "%s/v3/pay/transactions/native", prefix);
+        break;
+    case GW_QR_CLOSE:
+        n = snprintf(path, sizeof path, "%s/v3/pay/transactions/out-trade-no/%s/close", prefix,
+                     order);
+        break;
     case GW_REFUND_QUERY: {
         char refund[3 * ORDER_NO_MAX + 1];
         path_escape(req->refund_no, refund, sizeof refund);
@@ -157,8 +197,8 @@ enum gateway_status wechatpay_build(const struct wechatpay_keys *keys, const str
     if (n < 0 || (size_t)n >= sizeof path)
         return GATEWAY_ERR_INTERNAL;
 
-    char *body =
-        req->op == GW_QUERY || req->op == GW_REFUND_QUERY ? strdup("") : request_body(keys, req);
+    char *body = req->op == GW_QUERY || req->op == GW_REFUND_QUERY ? strdup("")
+                                                                   : request_body(keys, req, now);
     if (!body)
         return GATEWAY_ERR_NOMEM;
     char *msg = wechatpay_request_message(method, path, now, nonce, body);
@@ -202,7 +242,7 @@ enum gateway_status wechatpay_build(const struct wechatpay_keys *keys, const str
     char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
     if (req->op == GW_PAY)
         paycode_mask(req->auth_code, masked, sizeof masked);
-    bool with_amount = req->op == GW_PAY || req->op == GW_REFUND;
+    bool with_amount = req->op == GW_PAY || req->op == GW_REFUND || req->op == GW_QR_CREATE;
     bool with_refund = req->op == GW_REFUND || req->op == GW_REFUND_QUERY;
     snprintf(out->log_line, sizeof out->log_line, "wechat %s order %s%s%s%s%s%s%s",
              gw_op_name(req->op), req->order_no, with_refund ? " refund " : "",
@@ -355,10 +395,16 @@ static bool fen_fact(const cJSON *o, const char *name, bool *given, int64_t *fen
     return true;
 }
 
+/* The one code_url form Native orders give (README.md WQ1). */
+static const char *const wechat_qr_forms[] = {"weixin://wxpay/bizpayurl?pr=", NULL};
+
 /* Fills said from a verified body (W8 in README.md). False when a fact is there but
  * malformed: the reply is then not read at all. */
-static bool read_facts(const cJSON *o, struct gw_facts *f)
+static bool read_facts(const cJSON *o, enum gw_op op, struct gw_facts *f)
 {
+    if (op == GW_QR_CREATE && !json_qr_fact(o, "code_url", wechat_qr_forms, &f->qr_given,
+                                            f->qr_payload, sizeof f->qr_payload))
+        return false;
     return json_text_fact(o, "out_trade_no", &f->order_no_given, f->order_no, sizeof f->order_no) &&
            json_text_fact(o, "out_refund_no", &f->refund_no_given, f->refund_no,
                           sizeof f->refund_no) &&
@@ -425,6 +471,28 @@ static const struct code_words refund_failures[] = {
     {"NO_AUTH", PAY_CAUSE_MERCHANT_SETUP, "merchant may not refund"},
     {"USER_ACCOUNT_ABNORMAL", PAY_CAUSE_REFUND_BY_HAND,
      "customer's account is closed: refund by hand"},
+    {NULL, PAY_CAUSE_NONE, NULL},
+};
+
+/* Native order refusals that are definite: no order was created (README.md WQ1). */
+static const struct code_words qr_create_failures[] = {
+    {"PARAM_ERROR", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
+    {"SIGN_ERROR", PAY_CAUSE_MERCHANT_SETUP,
+     "request signature refused: check the merchant key and serial"},
+    {"NO_AUTH", PAY_CAUSE_MERCHANT_SETUP, "merchant may not use Native payments"},
+    {"MCH_NOT_EXISTS", PAY_CAUSE_MERCHANT_SETUP, "merchant id unknown"},
+    {"APPID_MCHID_NOT_MATCH", PAY_CAUSE_MERCHANT_SETUP, "appid and mchid do not match"},
+    {"RULE_LIMIT", PAY_CAUSE_AMOUNT_LIMIT, "refused by a payment rule (limit)"},
+    {NULL, PAY_CAUSE_NONE, NULL},
+};
+
+/* Close refusals that are definite: WeChat Pay will not close the order (WQ2). */
+static const struct code_words qr_close_failures[] = {
+    {"PARAM_ERROR", PAY_CAUSE_REQUEST_REFUSED, "request refused: invalid parameter"},
+    {"INVALID_REQUEST", PAY_CAUSE_NOT_CANCELLABLE, "WeChat Pay will not close this order now"},
+    {"SIGN_ERROR", PAY_CAUSE_MERCHANT_SETUP,
+     "request signature refused: check the merchant key and serial"},
+    {"NO_AUTH", PAY_CAUSE_MERCHANT_SETUP, "merchant may not close orders"},
     {NULL, PAY_CAUSE_NONE, NULL},
 };
 
@@ -523,6 +591,46 @@ static void map_error(const char *code, const struct gw_request *req, long statu
             return;
         }
         break;
+    case GW_QR_CREATE:
+        if (code_listed(pay_duplicates, code)) {
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
+                      "WeChat Pay already holds an order with this number (%s): the query "
+                      "decides",
+                      code);
+            return;
+        }
+        if ((entry = code_words_find(qr_create_failures, code))) {
+            reply_set(r, GW_FAILED, entry->cause, code, "%s", entry->words);
+            return;
+        }
+        break;
+    case GW_QR_CLOSE:
+        if (is_code(code, "ORDERPAID", "ORDER_PAID")) {
+            /* "the order is paid: cannot close; treat it as a paid trade" (WQ2) */
+            r->close_refused_paid = true;
+            reply_set(r, GW_FAILED, PAY_CAUSE_NOT_CANCELLABLE, code,
+                      "WeChat Pay will not close: the order is paid; the query tells the "
+                      "amount");
+            return;
+        }
+        if (is_code(code, "ORDERCLOSED", "ORDER_CLOSED")) {
+            /* a repeat of a close whose reply was lost */
+            reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, code, "closed unpaid (already closed)");
+            return;
+        }
+        if (is_code(code, "ORDER_NOT_EXIST", "ORDERNOTEXIST") ||
+            strcmp(code, "RESOURCE_NOT_EXISTS") == 0) {
+            /* the create may still be on its way: nothing is proven closed */
+            r->no_such_order = true;
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_NOT_FOUND_YET, code,
+                      "WeChat Pay does not know the order (yet): nothing closed");
+            return;
+        }
+        if ((entry = code_words_find(qr_close_failures, code))) {
+            reply_set(r, GW_FAILED, entry->cause, code, "%s", entry->words);
+            return;
+        }
+        break;
     case GW_REFUND_QUERY:
         if (strcmp(code, "RESOURCE_NOT_EXISTS") == 0) {
             /* the refund number is unknown: the refund was never received (W6) */
@@ -573,6 +681,16 @@ static void map_ok(const cJSON *root, const struct gw_request *req, long status,
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL, "WeChat Pay answered HTTP %ld", status);
     } else if (req->op == GW_PAY || req->op == GW_QUERY) {
         map_trade(root, req, r);
+    } else if (req->op == GW_QR_CREATE) {
+        if (r->said.qr_given)
+            reply_set(r, GW_SUCCESS, PAY_CAUSE_NONE, NULL, "QR order created");
+        else
+            reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                      "WeChat Native reply has no code_url");
+    } else if (req->op == GW_QR_CLOSE) {
+        /* the documented close reply is 204 with no body (WQ2) */
+        reply_set(r, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
+                  "WeChat Pay answered a close with a 200 body instead of 204");
     } else if (req->op == GW_CANCEL) {
         if (cJSON_IsTrue(recall) ||
             (cJSON_IsString(recall) && strcmp(recall->valuestring, "Y") == 0)) {
@@ -622,9 +740,13 @@ void wechatpay_parse(const struct wechatpay_keys *keys, struct wechatpay_nonces 
         out->exchange_bound = v == NONCE_NEW;
     }
     if (resp->status == 204) {
-        /* the documented reverse reply carries no body */
+        /* the documented reverse and close replies carry no body: the signature over
+         * "TIMESTAMP\nNONCE\n\n" verified above is all there is, and it names no order, so
+         * only exchange_bound ties it to this request (README.md "Dynamic QR") */
         if (req->op == GW_CANCEL)
             reply_set(out, GW_SUCCESS, PAY_CAUSE_NONE, NULL, "cancelled (reversed)");
+        else if (req->op == GW_QR_CLOSE && resp->body_len == 0)
+            reply_set(out, GW_SUCCESS, PAY_CAUSE_NONE, NULL, "closed unpaid");
         else
             reply_set(out, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, NULL,
                       "WeChat Pay answered 204 with nothing to read");
@@ -649,10 +771,11 @@ void wechatpay_parse(const struct wechatpay_keys *keys, struct wechatpay_nonces 
         return;
     }
 
-    if (!read_facts(root, &out->said)) {
+    if (!read_facts(root, req->op, &out->said)) {
         memset(&out->said, 0, sizeof out->said);
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
-                  "WeChat reply has a malformed order number, trade number or amount");
+                  "WeChat reply has a malformed order number, trade number, amount or QR "
+                  "payload");
     } else if (out->said.order_no_given && strcmp(out->said.order_no, req->order_no) != 0) {
         /* defence in depth: the engine compares too (README.md "What a reply says") */
         reply_set(out, GW_UNKNOWN, PAY_CAUSE_BAD_REPLY, NULL,
@@ -667,6 +790,7 @@ void wechatpay_parse(const struct wechatpay_keys *keys, struct wechatpay_nonces 
         else
             map_error(code, req, resp->status, out);
     }
+    forget_qr_unless_believed(out);
     cJSON_Delete(root);
 }
 

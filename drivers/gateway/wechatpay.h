@@ -47,6 +47,8 @@ struct wechatpay_keys {
     const struct crypto_key *merchant_key; /* signs requests */
     const struct crypto_key *platform_key; /* verifies replies */
     const char *platform_serial;           /* the Wechatpay-Serial replies must carry */
+    const char *notify_url; /* Native orders: the required notify_url (the terminal polls;
+                             * the merchant's own HTTPS endpoint); NULL or "" refuses them */
     struct crypto_rng *rng;
 };
 

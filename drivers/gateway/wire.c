@@ -135,6 +135,14 @@ void reply_set(struct gw_reply *r, enum gw_kind kind, enum pay_cause cause, cons
     va_end(ap);
 }
 
+void forget_qr_unless_believed(struct gw_reply *r)
+{
+    if (r->kind != GW_SUCCESS) {
+        r->said.qr_given = false;
+        memset(r->said.qr_payload, 0, sizeof r->said.qr_payload);
+    }
+}
+
 const char *gw_op_name(enum gw_op op)
 {
     switch (op) {
@@ -143,6 +151,8 @@ const char *gw_op_name(enum gw_op op)
     case GW_CANCEL: return "cancel";
     case GW_REFUND: return "refund";
     case GW_REFUND_QUERY: return "refund query";
+    case GW_QR_CREATE: return "qr create";
+    case GW_QR_CLOSE: return "qr close";
     }
     return "?";
 }

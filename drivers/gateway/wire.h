@@ -69,6 +69,10 @@ void reply_start(struct gw_reply *r, const struct gw_request *req);
 void reply_set(struct gw_reply *r, enum gw_kind kind, enum pay_cause cause, const char *code,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* A QR payload is only ever given with GW_SUCCESS: a reply that is not believed (about
+ * another order, a refusal) must not leave a payload someone could draw for the customer. */
+void forget_qr_unless_believed(struct gw_reply *r);
+
 const char *gw_op_name(enum gw_op op);
 
 #endif

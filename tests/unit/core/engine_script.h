@@ -68,6 +68,8 @@ static inline const char *script_op_name(enum gw_op op)
     case GW_CANCEL: return "cancel";
     case GW_REFUND: return "refund";
     case GW_REFUND_QUERY: return "refundq";
+    case GW_QR_CREATE: return "qrcreate";
+    case GW_QR_CLOSE: return "qrclose";
     }
     return "?";
 }

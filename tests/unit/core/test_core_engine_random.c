@@ -438,6 +438,10 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
         r->said.refund_fen = r->kind == GW_SUCCESS ? l->refunds[found].fen : 0;
         break;
     }
+    case GW_QR_CREATE:
+    case GW_QR_CLOSE:
+        fail(w, "a barcode payment sent a QR request (%s)", script_op_name(q->op));
+        break;
     }
     if (!r->reason[0])
         snprintf(r->reason, sizeof r->reason, "%s", script_op_name(q->op));

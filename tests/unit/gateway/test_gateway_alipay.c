@@ -35,6 +35,11 @@ static struct gw_request request(enum gw_op op)
     }
     if (op == GW_REFUND || op == GW_REFUND_QUERY)
         snprintf(r.refund_no, sizeof r.refund_no, "R01202611230001");
+    if (op == GW_QR_CREATE) {
+        r.amount_fen = 1230;
+        r.qr_window_s = 90;
+        snprintf(r.subject, sizeof r.subject, "Coffee");
+    }
     r.request_id = 9;
     return r;
 }
@@ -684,6 +689,221 @@ static void test_error_response(void)
     CHECK_EQ_STR(out.code, "isv.invalid-app-id");
 }
 
+/* --- dynamic QR: alipay.trade.precreate and alipay.trade.close ----------------------------- */
+
+static void test_build_qr(void)
+{
+    struct gw_request req = request(GW_QR_CREATE);
+    struct wire_request w;
+    char biz[512], method[64], ts[64], sig[1024], content[1024];
+    CHECK_EQ_INT(alipay_build(&keys, &req, 1795483781, &w), GATEWAY_OK);
+    const char *qs = strchr(w.url, '?') + 1;
+    CHECK(param(qs, "method", method, sizeof method));
+    CHECK_EQ_STR(method, "alipay.trade.precreate");
+    CHECK(param(w.body, "biz_content", biz, sizeof biz));
+    /* 90 s rounds up to whole minutes: the QR never outlives what was asked by less */
+    CHECK_EQ_STR(biz, "{\"out_trade_no\":\"T01202611230001\",\"subject\":\"Coffee\","
+                      "\"total_amount\":\"12.30\",\"timeout_express\":\"2m\"}");
+    /* signed as every request: the SDK's sorted string */
+    CHECK(param(qs, "timestamp", ts, sizeof ts) && param(qs, "sign", sig, sizeof sig));
+    snprintf(content, sizeof content,
+             "app_id=2021000000000001&biz_content=%s&charset=utf-8&format=JSON&method=alipay.trade."
+             "precreate&sign_type=RSA2&timestamp=%s&version=1.0",
+             biz, ts);
+    CHECK_EQ_INT(crypto_rsa_verify_b64(app_pub, content, strlen(content), sig, strlen(sig)),
+                 CRYPTO_OK);
+    CHECK(strstr(w.log_line, "qr create") != NULL && strstr(w.log_line, "12.30") != NULL);
+    wire_request_free(&w);
+
+    req.qr_window_s = 60;
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_OK);
+    CHECK(param(w.body, "biz_content", biz, sizeof biz));
+    CHECK(strstr(biz, "\"timeout_express\":\"1m\"") != NULL);
+    wire_request_free(&w);
+    req.qr_window_s = 0;
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_ERR_INTERNAL);
+    req = request(GW_QR_CREATE);
+    req.amount_fen = 0;
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_ERR_INTERNAL);
+
+    req = request(GW_QR_CLOSE);
+    CHECK_EQ_INT(alipay_build(&keys, &req, 0, &w), GATEWAY_OK);
+    CHECK(param(strchr(w.url, '?') + 1, "method", method, sizeof method));
+    CHECK_EQ_STR(method, "alipay.trade.close");
+    CHECK(param(w.body, "biz_content", biz, sizeof biz));
+    CHECK_EQ_STR(biz, "{\"out_trade_no\":\"T01202611230001\"}");
+    wire_request_free(&w);
+}
+
+/* The reply of the precreate documentation (open.alitrip.com articleId=104629), about our
+ * order number. */
+#define PRECREATE_OK(qr)                                                                           \
+    "{\"code\":\"10000\",\"msg\":\"\\u5904\\u7406\\u6210\\u529f\",\"out_trade_no\":"               \
+    "\"T01202611230001\",\"qr_code\":\"" qr "\"}"
+
+static void test_qr_create_replies(void)
+{
+    struct gw_reply r =
+        parse(GW_QR_CREATE, PRECREATE_OK("https://qr.alipay.com/bavh4wjlxf12tper3a"));
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK(r.said.qr_given);
+    CHECK_EQ_STR(r.said.qr_payload, "https://qr.alipay.com/bavh4wjlxf12tper3a");
+    CHECK(r.said.order_no_given);
+    CHECK_EQ_INT(r.op, GW_QR_CREATE);
+    CHECK(!r.exchange_bound);
+
+    /* the longest payload believed, and one character more */
+    char obj[512], qr[GW_QR_PAYLOAD_MAX + 2];
+    snprintf(qr, sizeof qr, "https://qr.alipay.com/");
+    while (strlen(qr) < GW_QR_PAYLOAD_MAX)
+        strcat(qr, "a");
+    snprintf(obj, sizeof obj, PRECREATE_OK("%s"), qr);
+    r = parse(GW_QR_CREATE, obj);
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK_EQ_INT(strlen(r.said.qr_payload), GW_QR_PAYLOAD_MAX);
+    strcat(qr, "a");
+    snprintf(obj, sizeof obj, PRECREATE_OK("%s"), qr);
+    r = parse(GW_QR_CREATE, obj);
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.said.qr_given && !r.said.order_no_given);
+
+    /* anything but Alipay's own form is refused, and the whole reply with it */
+    const char *bad[] = {
+        "http://qr.alipay.com/bax03431",           /* not https */
+        "https://qr.alipay.com.evil.example/bax0", /* another host */
+        "https://qr.alipay.com/",                  /* no token */
+        "https://qr.alipay.com/bax0?next=evil",    /* a query */
+        "https://qr.alipay.com/../bax0",           /* a path */
+        "https://qr.alipay.com/bax0#x",            /* a fragment */
+        "weixin://wxpay/bizpayurl?pr=p4lpSuKzz",   /* the other channel's */
+        "HTTPS://QR.ALIPAY.COM/bax0",              /* not as given */
+        "https://qr.alipay.com/bax\\u00e90",       /* not ASCII */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(obj, sizeof obj, PRECREATE_OK("%s"), bad[i]);
+        r = parse(GW_QR_CREATE, obj);
+        CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+        CHECK_EQ_INT(r.cause, PAY_CAUSE_BAD_REPLY);
+        CHECK(!r.said.qr_given);
+    }
+    r = parse(GW_QR_CREATE, "{\"code\":\"10000\",\"out_trade_no\":\"T01202611230001\","
+                            "\"qr_code\":42}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    /* a 10000 without the payload says nothing to draw */
+    r = parse(GW_QR_CREATE, "{\"code\":\"10000\",\"out_trade_no\":\"T01202611230001\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_BAD_REPLY);
+    /* about another order */
+    r = parse(GW_QR_CREATE, "{\"code\":\"10000\",\"out_trade_no\":\"T01202611230002\","
+                            "\"qr_code\":\"https://qr.alipay.com/bax0\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.said.qr_given);
+    /* signed by the wrong key */
+    struct gw_request req = request(GW_QR_CREATE);
+    struct wire_response resp =
+        signed_reply("alipay_trade_precreate_response",
+                     PRECREATE_OK("https://qr.alipay.com/bavh4wjlxf12tper3a"), app_priv);
+    alipay_parse(&keys, &req, &resp, &r);
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.said.qr_given);
+    /* the reply of another method (a pay's object) is not a precreate reply */
+    resp = signed_reply("alipay_trade_pay_response",
+                        PRECREATE_OK("https://qr.alipay.com/bavh4wjlxf12tper3a"), ali_priv);
+    alipay_parse(&keys, &req, &resp, &r);
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    /* a body that is not JSON */
+    resp.body = "{\"alipay_trade_precreate_response\":{\"code\":\"10000\",";
+    resp.body_len = strlen(resp.body);
+    alipay_parse(&keys, &req, &resp, &r);
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.said.qr_given);
+    /* only the precreate reply's qr_code is read */
+    r = parse(GW_QUERY, "{\"code\":\"10000\",\"trade_status\":\"WAIT_BUYER_PAY\","
+                        "\"qr_code\":\"https://qr.alipay.com/bax0\"}");
+    CHECK_EQ_INT(r.kind, GW_PAYING);
+    CHECK(!r.said.qr_given);
+
+    /* refusals: definite ones create nothing; a trade already holding the number is left
+     * to the query; a system error is unknown */
+    r = parse(GW_QR_CREATE, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TOTAL_FEE_EXCEED\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_AMOUNT_LIMIT);
+    r = parse(GW_QR_CREATE, "{\"code\":\"40004\",\"sub_code\":\"ACQ.INVALID_PARAMETER\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    r = parse(GW_QR_CREATE, "{\"code\":\"40002\",\"sub_code\":\"isv.invalid-signature\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_MERCHANT_SETUP);
+    const char *unknown[] = {"ACQ.TRADE_HAS_SUCCESS", "ACQ.TRADE_HAS_CLOSE",
+                             "ACQ.CONTEXT_INCONSISTENT", "ACQ.SYSTEM_ERROR", "ACQ.SOMETHING_NEW"};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        snprintf(obj, sizeof obj, "{\"code\":\"40004\",\"sub_code\":\"%s\"}", unknown[i]);
+        r = parse(GW_QR_CREATE, obj);
+        CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+        CHECK(!r.said.qr_given);
+    }
+    r = parse(GW_QR_CREATE, "{\"code\":\"10003\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+}
+
+static void test_qr_close_replies(void)
+{
+    struct gw_reply r;
+    /* the close documentation's reply (kancloud.cn thinkphp5-alipay/405848), our order */
+    r = parse(GW_QR_CLOSE, "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":"
+                           "\"T01202611230001\",\"trade_no\":\"2017091821001004920266543823\"}");
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK(r.said.order_no_given && r.said.trade_no_given);
+    CHECK(!r.close_refused_paid);
+
+    /* "only a trade waiting for the buyer can be closed": paid, it is refused as such */
+    const char *paid[] = {"ACQ.TRADE_STATUS_ERROR", "ACQ.TRADE_HAS_SUCCESS"};
+    for (size_t i = 0; i < 2; i++) {
+        char obj[256];
+        snprintf(obj, sizeof obj,
+                 "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"%s\","
+                 "\"out_trade_no\":\"T01202611230001\"}",
+                 paid[i]);
+        r = parse(GW_QR_CLOSE, obj);
+        CHECK_EQ_INT(r.kind, GW_FAILED);
+        CHECK(r.close_refused_paid);
+        CHECK(!r.no_such_order);
+    }
+    /* not scanned yet: no trade at Alipay, nothing closed, the QR stays payable */
+    r = parse(GW_QR_CLOSE, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(r.no_such_order);
+    CHECK(!r.close_refused_paid);
+    r = parse(GW_QR_CLOSE, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SYSTEM_ERROR\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    r = parse(GW_QR_CLOSE, "{\"code\":\"20000\",\"sub_code\":\"isp.unknow-error\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    r = parse(GW_QR_CLOSE, "{\"code\":\"40004\",\"sub_code\":\"ACQ.SOMETHING_NEW\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.close_refused_paid);
+    r = parse(GW_QR_CLOSE, "{\"code\":\"40004\",\"sub_code\":\"ACQ.INVALID_PARAMETER\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK(!r.close_refused_paid);
+    /* about another order; a paid refusal about another order */
+    r = parse(GW_QR_CLOSE, "{\"code\":\"10000\",\"out_trade_no\":\"T01202611230002\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    r = parse(GW_QR_CLOSE, "{\"code\":\"40004\",\"sub_code\":\"ACQ.TRADE_STATUS_ERROR\","
+                           "\"out_trade_no\":\"T01202611230002\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.close_refused_paid);
+    /* signed by the wrong key */
+    struct gw_request req = request(GW_QR_CLOSE);
+    struct wire_response resp =
+        signed_reply("alipay_trade_close_response",
+                     "{\"code\":\"10000\",\"out_trade_no\":\"T01202611230001\"}", app_priv);
+    alipay_parse(&keys, &req, &resp, &r);
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    /* unsigned */
+    resp.body = "{\"alipay_trade_close_response\":{\"code\":\"10000\"}}";
+    resp.body_len = strlen(resp.body);
+    alipay_parse(&keys, &req, &resp, &r);
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+}
+
 int main(void)
 {
     CHECK_EQ_INT(crypto_rng_open(&rng), CRYPTO_OK);
@@ -710,6 +930,9 @@ int main(void)
     test_server_time();
     test_broken_replies();
     test_error_response();
+    test_build_qr();
+    test_qr_create_replies();
+    test_qr_close_replies();
 
     crypto_key_free(app_priv);
     crypto_key_free(app_pub);
