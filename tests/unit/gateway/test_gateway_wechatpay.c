@@ -43,6 +43,11 @@ static struct gw_request request(enum gw_op op)
     }
     if (op == GW_REFUND || op == GW_REFUND_QUERY)
         snprintf(r.refund_no, sizeof r.refund_no, "R01202611230001");
+    if (op == GW_QR_CREATE) {
+        r.amount_fen = 1230;
+        r.qr_window_s = 90;
+        snprintf(r.subject, sizeof r.subject, "Coffee");
+    }
     r.request_id = 7;
     return r;
 }
@@ -853,6 +858,207 @@ static void test_decrypt_resource(void)
     CHECK(wechatpay_decrypt_resource(key, json, strlen(json)) == NULL);
 }
 
+/* --- dynamic QR: Native orders and their close -------------------------------------------- */
+
+static void test_build_qr(void)
+{
+    struct wire_request w;
+    struct gw_request req = request(GW_QR_CREATE);
+    const char *nonce = "NONCE0123456789ABCDEFGHIJKLMNOPQ";
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
+    CHECK_EQ_STR(w.method, "POST");
+    CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/pay/transactions/native");
+    /* NOW is 2026-11-24 01:29:41 UTC; 90 s later in Beijing time */
+    CHECK_EQ_STR(w.body, "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1900000109\","
+                         "\"description\":\"Coffee\",\"out_trade_no\":\"T01202611230001\","
+                         "\"time_expire\":\"2026-11-24T09:31:11+08:00\",\"notify_url\":"
+                         "\"https://merchant.example/wxpay/notify\",\"amount\":{\"total\":1230,"
+                         "\"currency\":\"CNY\"}}");
+    check_signed(&w, "POST", "/v3/pay/transactions/native");
+    CHECK(strstr(w.log_line, "qr create") != NULL && strstr(w.log_line, "12.30") != NULL);
+    wire_request_free(&w);
+    /* WeChat Pay allows no less than a minute */
+    req.qr_window_s = 30;
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
+    CHECK(strstr(w.body, "\"time_expire\":\"2026-11-24T09:30:41+08:00\"") != NULL);
+    wire_request_free(&w);
+    req.qr_window_s = 0;
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_ERR_INTERNAL);
+    req = request(GW_QR_CREATE);
+    req.amount_fen = -5;
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_ERR_INTERNAL);
+    /* notify_url is required by Native orders: none configured, none sent */
+    struct wechatpay_keys k2 = keys;
+    k2.notify_url = "";
+    req = request(GW_QR_CREATE);
+    CHECK_EQ_INT(wechatpay_build(&k2, &req, NOW, nonce, &w), GATEWAY_ERR_CONFIG);
+    k2.notify_url = NULL;
+    CHECK_EQ_INT(wechatpay_build(&k2, &req, NOW, nonce, &w), GATEWAY_ERR_CONFIG);
+
+    req = request(GW_QR_CLOSE);
+    CHECK_EQ_INT(wechatpay_build(&keys, &req, NOW, nonce, &w), GATEWAY_OK);
+    CHECK_EQ_STR(w.method, "POST");
+    CHECK_EQ_STR(w.url, "https://api.mch.weixin.qq.com/v3/pay/transactions/out-trade-no/"
+                        "T01202611230001/close");
+    CHECK_EQ_STR(w.body, "{\"mchid\":\"1900000109\"}");
+    check_signed(&w, "POST", "/v3/pay/transactions/out-trade-no/T01202611230001/close");
+    wire_request_free(&w);
+    /* closing does not need notify_url */
+    CHECK_EQ_INT(wechatpay_build(&k2, &req, NOW, nonce, &w), GATEWAY_OK);
+    wire_request_free(&w);
+}
+
+static void test_qr_create_replies(void)
+{
+    /* the reply of the Native order documentation (pay.weixin.qq.com/doc/v3/merchant/4012525171) */
+    struct gw_reply r =
+        parse(GW_QR_CREATE, 200, "{\"code_url\":\"weixin://wxpay/bizpayurl?pr=p4lpSuKzz\"}");
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK(r.said.qr_given);
+    CHECK_EQ_STR(r.said.qr_payload, "weixin://wxpay/bizpayurl?pr=p4lpSuKzz");
+    /* it names no order: only the fresh nonce ties it to this request */
+    CHECK(!r.said.order_no_given);
+    CHECK(r.exchange_bound);
+
+    const char *bad[] = {
+        "weixin://wxpay/bizpayurl?pr=",                        /* no token */
+        "weixin://wxpay/bizpayurl?pr=p4l&x=1",                 /* more than the token */
+        "weixin://wxpay/bizpayurl?sign=X&appid=wx1",           /* the old mode-one form */
+        "https://qr.alipay.com/bax0",                          /* the other channel's */
+        "https://evil.example/weixin://wxpay/bizpayurl?pr=p4", /* a prefix further in */
+        "weixin://wxpay/bizpayurl?pr=p4 l",                    /* a space */
+    };
+    char body[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(body, sizeof body, "{\"code_url\":\"%s\"}", bad[i]);
+        r = parse(GW_QR_CREATE, 200, body);
+        CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+        CHECK_EQ_INT(r.cause, PAY_CAUSE_BAD_REPLY);
+        CHECK(!r.said.qr_given);
+    }
+    char qr[GW_QR_PAYLOAD_MAX + 2];
+    snprintf(qr, sizeof qr, "weixin://wxpay/bizpayurl?pr=");
+    while (strlen(qr) < GW_QR_PAYLOAD_MAX + 1)
+        strcat(qr, "Z");
+    snprintf(body, sizeof body, "{\"code_url\":\"%s\"}", qr);
+    CHECK_EQ_INT(parse(GW_QR_CREATE, 200, body).kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QR_CREATE, 200, "{\"code_url\":null}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QR_CREATE, 200, "{}").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QR_CREATE, 200, "{\"code_url\":\"weixin://wxpay/bizpayurl").kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QR_CREATE, 204, "").kind, GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QR_CREATE, 202, "{\"code_url\":\"weixin://wxpay/bizpayurl?pr=p4\"}").kind,
+                 GW_UNKNOWN);
+    /* about another order (should WeChat Pay ever add out_trade_no) */
+    r = parse(
+        GW_QR_CREATE, 200,
+        "{\"out_trade_no\":\"T01202611230002\",\"code_url\":\"weixin://wxpay/bizpayurl?pr=p4\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.said.qr_given);
+    /* signed by the wrong key, or replayed */
+    static struct signed_reply sr;
+    sign_reply(&sr, 200, "{\"code_url\":\"weixin://wxpay/bizpayurl?pr=p4lpSuKzz\"}", NOW,
+               PLATFORM_SERIAL, mch_priv);
+    CHECK_EQ_INT(kind_of(&sr, GW_QR_CREATE), GW_UNKNOWN);
+    sign_reply(&sr, 200, "{\"code_url\":\"weixin://wxpay/bizpayurl?pr=p4lpSuKzz\"}", NOW,
+               PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&sr, GW_QR_CREATE), GW_SUCCESS);
+    CHECK_EQ_INT(kind_of(&sr, GW_QR_CREATE), GW_UNKNOWN);
+    /* only the Native reply's code_url is read */
+    r = parse(GW_QUERY, 200,
+              "{\"out_trade_no\":\"T01202611230001\",\"trade_state\":\"NOTPAY\","
+              "\"code_url\":\"weixin://wxpay/bizpayurl?pr=p4\"}");
+    CHECK_EQ_INT(r.kind, GW_PAYING);
+    CHECK(!r.said.qr_given);
+
+    /* refusals */
+    r = parse(GW_QR_CREATE, 400, "{\"code\":\"PARAM_ERROR\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    r = parse(GW_QR_CREATE, 403, "{\"code\":\"NO_AUTH\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK_EQ_INT(r.cause, PAY_CAUSE_MERCHANT_SETUP);
+    const char *unknown[] = {"ORDERPAID",       "ORDER_CLOSED", "OUT_TRADE_NO_USED",
+                             "INVALID_REQUEST", "SYSTEM_ERROR", "SOMETHING_NEW"};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        snprintf(body, sizeof body, "{\"code\":\"%s\",\"message\":\"x\"}", unknown[i]);
+        r = parse(GW_QR_CREATE, 400, body);
+        CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+        CHECK(!r.said.qr_given);
+    }
+    CHECK_EQ_INT(parse(GW_QR_CREATE, 500, "{\"code\":\"PARAM_ERROR\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+}
+
+static void test_qr_close_replies(void)
+{
+    static struct signed_reply sr;
+    struct gw_request req = request(GW_QR_CLOSE);
+    struct gw_reply r;
+
+    /* the documented reply: 204, no body, signed over "TIMESTAMP\nNONCE\n\n" */
+    r = parse(GW_QR_CLOSE, 204, "");
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK(r.exchange_bound);
+    CHECK(!r.said.order_no_given && !r.close_refused_paid);
+    /* what a 204 proves rests on its signature and its nonce alone */
+    sign_reply(&sr, 204, "", NOW, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&sr, GW_QR_CLOSE), GW_SUCCESS);
+    CHECK_EQ_INT(kind_of(&sr, GW_QR_CLOSE), GW_UNKNOWN); /* the same 204 again: a replay */
+    sign_reply(&sr, 204, "", NOW, PLATFORM_SERIAL, plat_priv);
+    wechatpay_parse(&keys, NULL, &req, &sr.resp, NOW, &r); /* no nonce memory: not bound */
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK(!r.exchange_bound);
+    sign_reply(&sr, 204, "", NOW, PLATFORM_SERIAL, mch_priv);
+    CHECK_EQ_INT(kind_of(&sr, GW_QR_CLOSE), GW_UNKNOWN);
+    sign_reply(&sr, 204, "", NOW, PLATFORM_SERIAL, plat_priv);
+    drop_header(&sr, "Wechatpay-Signature");
+    CHECK_EQ_INT(kind_of(&sr, GW_QR_CLOSE), GW_UNKNOWN);
+    sign_reply(&sr, 204, "", NOW - 400, PLATFORM_SERIAL, plat_priv);
+    CHECK_EQ_INT(kind_of(&sr, GW_QR_CLOSE), GW_UNKNOWN);
+    /* a 204 with a body, signed or not, is not the documented reply */
+    CHECK_EQ_INT(parse(GW_QR_CLOSE, 204, "{}").kind, GW_UNKNOWN);
+    sign_reply(&sr, 204, "", NOW, PLATFORM_SERIAL, plat_priv);
+    sr.resp.body = "x";
+    sr.resp.body_len = 1;
+    CHECK_EQ_INT(kind_of(&sr, GW_QR_CLOSE), GW_UNKNOWN);
+    /* a 200 body is not the close's reply either; a 204 for a create is not a QR */
+    CHECK_EQ_INT(parse(GW_QR_CLOSE, 200, "{}").kind, GW_UNKNOWN);
+
+    /* "the order is paid: cannot close" */
+    const char *paid[] = {"ORDERPAID", "ORDER_PAID"};
+    for (int i = 0; i < 2; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"code\":\"%s\",\"message\":\"x\"}", paid[i]);
+        r = parse(GW_QR_CLOSE, 400, body);
+        CHECK_EQ_INT(r.kind, GW_FAILED);
+        CHECK(r.close_refused_paid);
+        CHECK(r.exchange_bound);
+    }
+    /* closed already: the repeat of a close whose reply was lost */
+    r = parse(GW_QR_CLOSE, 400, "{\"code\":\"ORDER_CLOSED\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_SUCCESS);
+    CHECK(!r.close_refused_paid);
+    r = parse(GW_QR_CLOSE, 404, "{\"code\":\"ORDER_NOT_EXIST\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(r.no_such_order);
+    r = parse(GW_QR_CLOSE, 400, "{\"code\":\"PARAM_ERROR\",\"message\":\"x\"}");
+    CHECK_EQ_INT(r.kind, GW_FAILED);
+    CHECK(!r.close_refused_paid);
+    CHECK_EQ_INT(parse(GW_QR_CLOSE, 500, "{\"code\":\"SYSTEM_ERROR\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QR_CLOSE, 500, "{\"code\":\"ORDERPAID\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QR_CLOSE, 400, "{\"code\":\"SOMETHING_NEW\",\"message\":\"x\"}").kind,
+                 GW_UNKNOWN);
+    CHECK_EQ_INT(parse(GW_QR_CLOSE, 400, "{\"message\":\"no code\"}").kind, GW_UNKNOWN);
+    /* a paid refusal, signed by the wrong key */
+    sign_reply(&sr, 400, "{\"code\":\"ORDERPAID\",\"message\":\"x\"}", NOW, PLATFORM_SERIAL,
+               mch_priv);
+    wechatpay_parse(&keys, seen, &req, &sr.resp, NOW, &r);
+    CHECK_EQ_INT(r.kind, GW_UNKNOWN);
+    CHECK(!r.close_refused_paid);
+}
+
 int main(void)
 {
     CHECK_EQ_INT(crypto_rng_open(&rng), CRYPTO_OK);
@@ -868,6 +1074,7 @@ int main(void)
     keys.merchant_key = mch_priv;
     keys.platform_key = plat_pub;
     keys.platform_serial = PLATFORM_SERIAL;
+    keys.notify_url = "https://merchant.example/wxpay/notify";
     keys.rng = rng;
     seen = wechatpay_nonces_new(NOW - 1000);
 
@@ -885,6 +1092,9 @@ int main(void)
     test_clock();
     test_broken();
     test_decrypt_resource();
+    test_build_qr();
+    test_qr_create_replies();
+    test_qr_close_replies();
 
     wechatpay_nonces_free(seen);
     crypto_key_free(mch_priv);
