@@ -1,6 +1,8 @@
 /*
- * sim_alipay.c - the Alipay OpenAPI gateway (gateway.do): alipay.trade.pay, .query, .cancel
- * and .refund, as the real one answers them.
+ * sim_alipay.c - the Alipay OpenAPI gateway (gateway.do): alipay.trade.pay, .query, .cancel,
+ * .refund, .fastpay.refund.query, and the dynamic QR's .precreate and .close, as the real one
+ * answers them. A precreated order exists at Alipay only once the customer has scanned it:
+ * before that, its query and its close answer ACQ.TRADE_NOT_EXIST (README.md).
  *
  * Requests: form-encoded (protocol fields may also come in the query string), RSA2 signature
  * over every non-empty parameter but `sign`, sorted by key, joined k=v& with raw values.
@@ -246,7 +248,8 @@ static cJSON *refund_query_reply(const struct sim_trade *t, const struct sim_ref
 static const char *trade_status(const struct sim_trade *t)
 {
     switch (t->state) {
-    case TRADE_PAYING: return "WAIT_BUYER_PAY";
+    case TRADE_PAYING:
+    case TRADE_WAITING: return "WAIT_BUYER_PAY";
     case TRADE_CHARGED: return "TRADE_SUCCESS";
     case TRADE_REFUNDED:
     case TRADE_CANCELLED:
@@ -289,6 +292,47 @@ static cJSON *cancel_reply(enum sim_cancel_result r, const struct sim_trade *t)
     if (r == SIM_CANCEL_REFUNDED)
         add_time(o, "gmt_refund_pay", sim_wall_s());
     return o;
+}
+
+static cJSON *qr_reply(enum sim_qr_result r, const struct sim_trade *t)
+{
+    switch (r) {
+    case SIM_QR_CREATED:
+    case SIM_QR_REPEATED: {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "code", "10000");
+        cJSON_AddStringToObject(o, "msg", "Success");
+        cJSON_AddStringToObject(o, "out_trade_no", t->out_trade_no);
+        cJSON_AddStringToObject(o, "qr_code", t->qr_payload);
+        return o;
+    }
+    case SIM_QR_CLOSED: return business("ACQ.TRADE_HAS_CLOSE", "交易已经关闭");
+    case SIM_QR_PAID: return business("ACQ.TRADE_HAS_SUCCESS", "交易已被支付");
+    case SIM_QR_INCONSISTENT: return business("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改");
+    }
+    return business("ACQ.SYSTEM_ERROR", "系统错误");
+}
+
+static cJSON *close_reply(enum sim_close_result r, const struct sim_trade *t)
+{
+    switch (r) {
+    case SIM_CLOSE_CLOSED:
+    case SIM_CLOSE_REPEATED: return success(t, "10000", "Success");
+    case SIM_CLOSE_PAID: return business("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
+    case SIM_CLOSE_NOT_FOUND: return business("ACQ.TRADE_NOT_EXIST", "交易不存在");
+    }
+    return business("ACQ.SYSTEM_ERROR", "系统错误");
+}
+
+/* timeout_express "90m", "2h", "1d" (1m to 15d; "1c" is not taken) in seconds; -1 when not. */
+static int64_t timeout_seconds(const char *text)
+{
+    char *end = NULL;
+    long n = strtol(text, &end, 10);
+    if (end == text || n < 1 || strlen(end) != 1)
+        return -1;
+    int64_t s = *end == 'm' ? n * 60LL : *end == 'h' ? n * 3600LL : *end == 'd' ? n * 86400LL : -1;
+    return s >= 60 && s <= 15 * 86400LL ? s : -1;
 }
 
 static cJSON *refund_reply(enum sim_refund_result r, const struct sim_trade *t,
@@ -337,6 +381,7 @@ struct call {
     const char *auth_code;  /* pay */
     int64_t amount_fen;     /* pay: total; refund: this refund */
     const char *request_no; /* refund */
+    int64_t pay_within_s;   /* precreate: timeout_express */
 };
 
 /* Checks biz_content for the method; NULL when it is usable, else the reply. */
@@ -372,6 +417,22 @@ static cJSON *read_biz(struct sim *s, const cJSON *biz, struct call *c)
             return business("ACQ.PAYMENT_AUTH_CODE_INVALID",
                             "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款");
         c->auth_code = code;
+    } else if (c->op == SIM_OP_QR) {
+        const char *subject =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "subject"));
+        const char *total =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "total_amount"));
+        const char *timeout =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "timeout_express"));
+        if (subject == NULL || *subject == '\0' || strlen(subject) > 256)
+            return business("ACQ.INVALID_PARAMETER", "参数无效: subject");
+        if (total == NULL || !sim_yuan_parse(total, &c->amount_fen) || c->amount_fen <= 0 ||
+            c->amount_fen > 10000000000LL)
+            return business("ACQ.INVALID_PARAMETER", "参数无效: total_amount");
+        /* without one the QR stays payable two hours */
+        c->pay_within_s = timeout ? timeout_seconds(timeout) : 7200;
+        if (c->pay_within_s < 0)
+            return business("ACQ.INVALID_PARAMETER", "参数无效: timeout_express");
     } else if (c->refund_query) {
         const char *req =
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "out_request_no"));
@@ -403,6 +464,8 @@ static const struct {
     {"alipay.trade.cancel", SIM_OP_CANCEL, false},
     {"alipay.trade.refund", SIM_OP_REFUND, false},
     {"alipay.trade.fastpay.refund.query", SIM_OP_QUERY, true},
+    {"alipay.trade.precreate", SIM_OP_QR, false},
+    {"alipay.trade.close", SIM_OP_CLOSE, false},
 };
 
 /* Protocol checks and the signature; NULL when the request may proceed. */
@@ -542,9 +605,23 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
         resp = refund_query_reply(t, sim_ledger_trade_refund(t, c.request_no), now);
     } else if (c.op == SIM_OP_QUERY) {
         t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
+        if (t != NULL && t->qr_payload[0] != '\0' && !t->scanned)
+            t = NULL; /* a precreated trade exists from its scan on */
         if (t != NULL)
             t->query_requests++;
         resp = query_reply(t);
+    } else if (c.op == SIM_OP_QR) {
+        enum sim_qr_result r =
+            sim_ledger_qr_create(s->ledger, CHANNEL_ALIPAY, c.order, c.amount_fen,
+                                 sim_wall_s() + c.pay_within_s, plan.name, now, &t);
+        resp = t ? qr_reply(r, t) : business("ACQ.SYSTEM_ERROR", "系统错误");
+        if (!cJSON_HasObjectItem(resp, "out_trade_no"))
+            cJSON_AddStringToObject(resp, "out_trade_no", c.order);
+    } else if (c.op == SIM_OP_CLOSE) {
+        enum sim_close_result r = sim_ledger_qr_close(s->ledger, c.order, false, now, &t);
+        resp = close_reply(r, t);
+        if (r == SIM_CLOSE_PAID)
+            cJSON_AddStringToObject(resp, "out_trade_no", c.order);
     } else if (c.op == SIM_OP_CANCEL) {
         enum sim_cancel_result r = sim_ledger_cancel(
             s->ledger, CHANNEL_ALIPAY, c.order, plan.biz == BIZ_CANCEL_REFUSED, false, now, &t);

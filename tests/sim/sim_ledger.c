@@ -36,13 +36,14 @@ const char *sim_trade_state_name(enum sim_trade_state s)
     case TRADE_REFUNDED: return "refunded";
     case TRADE_CANCELLED: return "cancelled";
     case TRADE_CLOSED: return "closed";
+    case TRADE_WAITING: return "waiting";
     }
     return "?";
 }
 
 static bool trade_state_from_name(const char *name, enum sim_trade_state *out)
 {
-    for (int s = TRADE_PAYING; s <= TRADE_CLOSED; s++) {
+    for (int s = TRADE_PAYING; s <= TRADE_WAITING; s++) {
         if (strcmp(name, sim_trade_state_name((enum sim_trade_state)s)) == 0) {
             *out = (enum sim_trade_state)s;
             return true;
@@ -235,8 +236,8 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
         if (t->state == TRADE_CANCELLED || t->state == TRADE_CLOSED) {
             t->late_pays_refused++;
             r = SIM_PAY_ORDER_CLOSED;
-        } else if (t->amount_fen != amount_fen) {
-            r = SIM_PAY_INCONSISTENT;
+        } else if (t->amount_fen != amount_fen || t->state == TRADE_WAITING) {
+            r = SIM_PAY_INCONSISTENT; /* another sale: another amount, or a QR order's number */
         } else if (t->state == TRADE_PAYING) {
             r = SIM_PAY_PAYING;
         } else {
@@ -345,6 +346,7 @@ enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel 
     }
     switch (t->state) {
     case TRADE_PAYING:
+    case TRADE_WAITING:
     case TRADE_CLOSED:
         t->state = TRADE_CANCELLED;
         copy_str(t->cancel_action, sizeof t->cancel_action, "close");
@@ -411,6 +413,130 @@ enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order
     *refund = rf;
     persist(l, t, now);
     return SIM_REFUND_DONE;
+}
+
+/* A payload that looks like the gateway's own, unique by the ledger's sequence. */
+static void make_qr_payload(struct sim_ledger *l, struct sim_trade *t)
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    char token[24];
+    unsigned long long v = (unsigned long long)l->next_seq++ * 2654435761ULL + 1000003ULL;
+    size_t n = 0;
+    do {
+        token[n++] = digits[v % 62];
+        v /= 62;
+    } while (v > 0 && n < sizeof token - 1);
+    token[n] = '\0';
+    if (t->channel == CHANNEL_WECHAT)
+        snprintf(t->qr_payload, sizeof t->qr_payload, "weixin://wxpay/bizpayurl?pr=%s", token);
+    else
+        snprintf(t->qr_payload, sizeof t->qr_payload, "https://qr.alipay.com/bax%s", token);
+}
+
+enum sim_qr_result sim_ledger_qr_create(struct sim_ledger *l, enum pay_channel ch,
+                                        const char *order, int64_t amount_fen, int64_t expires_wall,
+                                        const char *scenario, int64_t now, struct sim_trade **trade)
+{
+    struct sim_trade *t = sim_ledger_find(l, order, now);
+    if (t != NULL) {
+        *trade = t;
+        t->pay_requests++;
+        enum sim_qr_result r;
+        if (t->state == TRADE_CANCELLED || t->state == TRADE_CLOSED)
+            r = SIM_QR_CLOSED;
+        else if (t->charged > 0)
+            r = SIM_QR_PAID;
+        else if (t->qr_payload[0] == '\0' || t->amount_fen != amount_fen)
+            r = SIM_QR_INCONSISTENT;
+        else
+            r = SIM_QR_REPEATED; /* both gateways give the same QR for the same order again */
+        persist(l, t, now);
+        return r;
+    }
+    t = add_trade(l, ch, order);
+    *trade = t;
+    if (t == NULL)
+        return SIM_QR_INCONSISTENT;
+    t->amount_fen = amount_fen;
+    t->pay_requests = 1;
+    t->state = TRADE_WAITING;
+    t->qr_expires_wall = expires_wall;
+    copy_str(t->scenario, sizeof t->scenario, scenario);
+    make_qr_payload(l, t);
+    if (ch == CHANNEL_WECHAT)
+        assign_trade_no(l, t); /* Alipay numbers the trade when it is scanned */
+    persist(l, t, now);
+    return SIM_QR_CREATED;
+}
+
+enum sim_close_result sim_ledger_qr_close(struct sim_ledger *l, const char *order,
+                                          bool exists_unscanned, int64_t now,
+                                          struct sim_trade **trade)
+{
+    struct sim_trade *t = sim_ledger_find(l, order, now);
+    *trade = t;
+    if (t == NULL)
+        return SIM_CLOSE_NOT_FOUND;
+    t->close_requests++;
+    enum sim_close_result r;
+    if (t->qr_payload[0] != '\0' && !t->scanned && !exists_unscanned) {
+        r = SIM_CLOSE_NOT_FOUND;
+    } else if (t->charged > 0) {
+        r = SIM_CLOSE_PAID;
+    } else if (t->state == TRADE_CLOSED || t->state == TRADE_CANCELLED) {
+        r = SIM_CLOSE_REPEATED;
+    } else {
+        /* a customer still confirming is refused when they confirm */
+        if (t->state == TRADE_PAYING && t->confirm_pays)
+            t->late_pays_refused++;
+        t->state = TRADE_CLOSED;
+        copy_str(t->close_reason, sizeof t->close_reason, "closed by the merchant");
+        r = SIM_CLOSE_CLOSED;
+    }
+    persist(l, t, now);
+    return r;
+}
+
+enum sim_scan_result sim_ledger_qr_scan(struct sim_ledger *l, const char *order, const char *qr,
+                                        int after_s, bool pays, int64_t now,
+                                        struct sim_trade **trade)
+{
+    struct sim_trade *t = NULL;
+    for (size_t i = 0; i < l->n && t == NULL; i++) {
+        const struct sim_trade *c = l->trades[i];
+        if (c->qr_payload[0] != '\0' &&
+            (order ? strcmp(c->out_trade_no, order) == 0 : strcmp(c->qr_payload, qr) == 0))
+            t = l->trades[i];
+    }
+    *trade = t;
+    if (t == NULL)
+        return SIM_SCAN_NOT_FOUND;
+    settle(t, now);
+    enum sim_scan_result r;
+    if (t->state == TRADE_CLOSED || t->state == TRADE_CANCELLED) {
+        t->late_pays_refused++;
+        r = SIM_SCAN_REFUSED_CLOSED;
+    } else if (t->state != TRADE_WAITING) {
+        r = SIM_SCAN_ALREADY;
+    } else if (sim_wall_s() > t->qr_expires_wall) {
+        t->late_pays_refused++;
+        r = SIM_SCAN_REFUSED_EXPIRED;
+    } else {
+        t->scanned = true;
+        if (t->trade_no[0] == '\0')
+            assign_trade_no(l, t);
+        if (after_s > 0 || !pays) {
+            t->state = TRADE_PAYING;
+            t->confirm_until = now + (int64_t)after_s * 1000;
+            t->confirm_pays = pays;
+            r = SIM_SCAN_CONFIRMING;
+        } else {
+            charge(l, t);
+            r = SIM_SCAN_PAID;
+        }
+    }
+    persist(l, t, now);
+    return r;
 }
 
 const struct sim_refund *sim_ledger_trade_refund(const struct sim_trade *t, const char *request_no)
@@ -486,6 +612,10 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
     cJSON_AddNumberToObject(o, "hidden_remaining_ms",
                             (double)(t->visible_at > now ? t->visible_at - now : 0));
     cJSON_AddNumberToObject(o, "refund_delay_s", t->refund_delay_s);
+    cJSON_AddStringToObject(o, "qr", t->qr_payload);
+    cJSON_AddBoolToObject(o, "scanned", t->scanned);
+    cJSON_AddNumberToObject(o, "qr_expires_at", (double)t->qr_expires_wall);
+    cJSON_AddNumberToObject(o, "close_requests", t->close_requests);
     return o;
 }
 
@@ -665,6 +795,10 @@ static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now, int64_
         }
     }
     t->refund_delay_s = (int)json_int(o, "refund_delay_s");
+    copy_str(t->qr_payload, sizeof t->qr_payload, json_str(o, "qr"));
+    t->scanned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "scanned"));
+    t->qr_expires_wall = json_int(o, "qr_expires_at");
+    t->close_requests = (int)json_int(o, "close_requests");
     uint64_t seq = (uint64_t)json_int(o, "next_seq");
     if (seq > l->next_seq)
         l->next_seq = seq;

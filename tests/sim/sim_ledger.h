@@ -23,7 +23,9 @@ enum sim_trade_state {
     TRADE_CHARGED,   /* money taken (possibly partly refunded) */
     TRADE_REFUNDED,  /* money taken and fully given back by refunds */
     TRADE_CANCELLED, /* cancelled/reversed; if it had been charged, the money went back */
-    TRADE_CLOSED,    /* never charged and can no longer be (refused, or the customer gave up) */
+    TRADE_CLOSED,    /* never charged and can no longer be (refused, the customer gave up, or
+                      * a QR order closed by the merchant) */
+    TRADE_WAITING,   /* a dynamic QR order: created, the customer has not scanned it yet */
 };
 
 struct sim_refund {
@@ -70,6 +72,11 @@ struct sim_trade {
     int64_t visible_at;    /* monotonic ms before which queries say "no such order" */
     int refund_delay_s;    /* each refund stays processing this long */
     int64_t paid_wall;     /* wall clock (unix s) when charged */
+    /* Dynamic QR orders (created by precreate / Native): */
+    char qr_payload[129]; /* "" for a barcode trade */
+    bool scanned;         /* the customer has scanned it (Alipay's trade exists only from then) */
+    int64_t qr_expires_wall; /* unix s after which a scan is refused */
+    int close_requests;
 };
 
 enum sim_pay_result {
@@ -87,6 +94,30 @@ enum sim_cancel_result {
     SIM_CANCEL_REFUNDED, /* it had been charged; the money went back */
     SIM_CANCEL_RETRY,    /* refused for now; send it again */
     SIM_CANCEL_BUSY,     /* refused: the customer is still confirming (WeChat's rule) */
+};
+
+enum sim_qr_result {
+    SIM_QR_CREATED,
+    SIM_QR_REPEATED,     /* the same order and amount again: the same QR */
+    SIM_QR_INCONSISTENT, /* the order number exists with another amount, or as a barcode pay */
+    SIM_QR_CLOSED,       /* closed or cancelled before */
+    SIM_QR_PAID,         /* paid already */
+};
+
+enum sim_close_result {
+    SIM_CLOSE_CLOSED,    /* nothing had been charged; the order can no longer be paid */
+    SIM_CLOSE_REPEATED,  /* it was closed (or cancelled unpaid) before */
+    SIM_CLOSE_PAID,      /* it is paid: the gateway will not close it */
+    SIM_CLOSE_NOT_FOUND, /* no such order at the gateway (Alipay: not scanned yet) */
+};
+
+enum sim_scan_result {
+    SIM_SCAN_PAID,            /* charged now */
+    SIM_SCAN_CONFIRMING,      /* scanned; the customer decides after the given seconds */
+    SIM_SCAN_REFUSED_CLOSED,  /* the order was closed or cancelled: the wallet refuses */
+    SIM_SCAN_REFUSED_EXPIRED, /* the QR's time to pay is over: the wallet refuses */
+    SIM_SCAN_ALREADY,         /* already paid, or already scanned and confirming */
+    SIM_SCAN_NOT_FOUND,       /* no QR order with that number or payload */
 };
 
 enum sim_refund_result {
@@ -131,6 +162,24 @@ enum sim_refund_result sim_ledger_refund(struct sim_ledger *l, const char *order
                                          int64_t total_fen, int delay_s, int64_t grant_fen,
                                          int64_t now, struct sim_trade **trade,
                                          const struct sim_refund **refund);
+
+/* A dynamic QR order for amount_fen, payable until expires_wall (unix s); its payload is
+ * made here (Alipay https://qr.alipay.com/..., WeChat weixin://wxpay/bizpayurl?pr=...). */
+enum sim_qr_result sim_ledger_qr_create(struct sim_ledger *l, enum pay_channel ch,
+                                        const char *order, int64_t amount_fen, int64_t expires_wall,
+                                        const char *scenario, int64_t now,
+                                        struct sim_trade **trade);
+/* The merchant closes an unpaid order. exists_unscanned: the gateway holds the order before
+ * the customer scans it (WeChat); when false (Alipay precreate) an unscanned order is
+ * "no such order", and is not closed: its QR stays payable until it expires. */
+enum sim_close_result sim_ledger_qr_close(struct sim_ledger *l, const char *order,
+                                          bool exists_unscanned, int64_t now,
+                                          struct sim_trade **trade);
+/* The customer scans the QR of order (or, with order NULL, the order whose payload is qr)
+ * and pays after_s seconds later (0: at once); pays false: scans, then gives up after it. */
+enum sim_scan_result sim_ledger_qr_scan(struct sim_ledger *l, const char *order, const char *qr,
+                                        int after_s, bool pays, int64_t now,
+                                        struct sim_trade **trade);
 
 /* The refund with this request number on order t (Alipay's out_request_no is per trade);
  * NULL if none. */

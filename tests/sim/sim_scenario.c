@@ -146,7 +146,7 @@ enum sim_op sim_scenario_default_op(const struct sim_plan *plan)
     return plan->fault == FAULT_NONE && plan->biz == BIZ_NORMAL ? SIM_OP_PAY : SIM_OP_ANY;
 }
 
-static const char *const op_names[] = {"pay", "query", "cancel", "refund", "any"};
+static const char *const op_names[] = {"pay", "query", "cancel", "refund", "qr", "close", "any"};
 
 const char *sim_op_name(enum sim_op op)
 {

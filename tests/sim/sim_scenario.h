@@ -16,7 +16,17 @@
 
 #include "payment.h"
 
-enum sim_op { SIM_OP_PAY, SIM_OP_QUERY, SIM_OP_CANCEL, SIM_OP_REFUND, SIM_OP_ANY };
+/* SIM_OP_QR: a dynamic QR order is created (Alipay precreate, WeChat Native); SIM_OP_CLOSE:
+ * one is closed (Alipay trade.close, WeChat .../close). Their queries are SIM_OP_QUERY. */
+enum sim_op {
+    SIM_OP_PAY,
+    SIM_OP_QUERY,
+    SIM_OP_CANCEL,
+    SIM_OP_REFUND,
+    SIM_OP_QR,
+    SIM_OP_CLOSE,
+    SIM_OP_ANY
+};
 
 enum sim_business {
     BIZ_NORMAL,

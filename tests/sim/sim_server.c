@@ -303,7 +303,7 @@ static bool script_entry(struct sim *s, const cJSON *e, int *queued, const char 
     }
     enum sim_op op = sim_scenario_default_op(&plan);
     if (op_name != NULL && !sim_op_from_name(op_name, &op)) {
-        *why = "\"op\" must be pay, query, cancel, refund or any";
+        *why = "\"op\" must be pay, query, cancel, refund, qr, close or any";
         return false;
     }
     enum pay_channel ch = CHANNEL_NONE;
@@ -340,7 +340,7 @@ static enum MHD_Result control_replay(struct sim_server *srv, struct MHD_Connect
     if (!cJSON_IsObject(body))
         why = "body must be a JSON object {\"op\",\"from_order\"[,\"order\",\"channel\"]}";
     else if (op_name == NULL || !sim_op_from_name(op_name, &op) || op == SIM_OP_ANY)
-        why = "\"op\" must be pay, query, cancel or refund";
+        why = "\"op\" must be pay, query, cancel, refund, qr or close";
     else if (from == NULL || *from == '\0' || strlen(from) > 64)
         why = "\"from_order\" must name the order whose reply is replayed";
     else if (to != NULL && strlen(to) > 64)
@@ -390,6 +390,56 @@ static enum MHD_Result control_replay(struct sim_server *srv, struct MHD_Connect
     return control_error(con, 404,
                          "no reply of that op captured for from_order (only the "
                          "last 256 replies are kept)");
+}
+
+/* POST /_sim/scan {"order":"A"} or {"qr":"<payload>"}, with optional "seconds" (the
+ * customer pays that long after scanning; 0, the default: at once) and "pays" (false: scans,
+ * then gives up): the customer scans a dynamic QR order (README.md "Dynamic QR"). */
+static enum MHD_Result control_scan(struct sim_server *srv, struct MHD_Connection *con,
+                                    const struct exchange *x)
+{
+    struct sim *s = srv->sim;
+    cJSON *body = cJSON_ParseWithLength(x->body ? x->body : "", x->len);
+    const char *order = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "order"));
+    const char *qr = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "qr"));
+    const cJSON *seconds = cJSON_GetObjectItemCaseSensitive(body, "seconds");
+    const cJSON *pays = cJSON_GetObjectItemCaseSensitive(body, "pays");
+    const char *why = NULL;
+    if (!cJSON_IsObject(body))
+        why = "body must be a JSON object {\"order\" or \"qr\"[,\"seconds\",\"pays\"]}";
+    else if ((order == NULL) == (qr == NULL) || (order && (!*order || strlen(order) > 64)) ||
+             (qr && (!*qr || strlen(qr) > 128)))
+        why = "name the order by exactly one of \"order\" (its number) or \"qr\" (its payload)";
+    else if (seconds != NULL &&
+             (!cJSON_IsNumber(seconds) || seconds->valuedouble < 0 || seconds->valuedouble > 3600 ||
+              seconds->valuedouble != (double)(int)seconds->valuedouble))
+        why = "\"seconds\" must be a whole number from 0 to 3600";
+    else if (pays != NULL && !cJSON_IsBool(pays))
+        why = "\"pays\" must be true or false";
+    if (why != NULL) {
+        cJSON_Delete(body);
+        return control_error(con, 400, why);
+    }
+    int after = seconds ? sim_scaled_seconds((int)seconds->valuedouble) : 0;
+    pthread_mutex_lock(&s->lock);
+    struct sim_trade *t = NULL;
+    enum sim_scan_result r = sim_ledger_qr_scan(s->ledger, order, qr, after,
+                                                pays ? cJSON_IsTrue(pays) : true, sim_now_ms(), &t);
+    static const char *const results[] = {
+        "paid", "confirming", "refused_closed", "refused_expired", "already", "not_found"};
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "result", results[r]);
+    if (t != NULL) {
+        cJSON_AddStringToObject(o, "order", t->out_trade_no);
+        cJSON_AddStringToObject(o, "channel", pay_channel_name(t->channel));
+        cJSON_AddStringToObject(o, "state", sim_trade_state_name(t->state));
+    }
+    pthread_mutex_unlock(&s->lock);
+    cJSON_Delete(body);
+    unsigned status = r == SIM_SCAN_PAID || r == SIM_SCAN_CONFIRMING ? 200
+                      : r == SIM_SCAN_NOT_FOUND                      ? 404
+                                                                     : 409;
+    return queue_json(con, status, o);
 }
 
 /* POST /_sim/clock {"offset_s":N}: the gateway's clock runs N seconds ahead of the system's
@@ -475,6 +525,8 @@ static enum MHD_Result control(struct sim_server *srv, struct MHD_Connection *co
     }
     if (post && strcmp(url, "/_sim/clock") == 0)
         return control_clock(con, x);
+    if (post && strcmp(url, "/_sim/scan") == 0)
+        return control_scan(srv, con, x);
     if (post && strcmp(url, "/_sim/unreachable") == 0) {
         const char *arg = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "seconds");
         char *end = NULL;

@@ -1,6 +1,7 @@
 /*
  * sim_wechat.c - the WeChat Pay APIv3 gateway for code payments: codepay, query by
- * out_trade_no (or transaction id), reverse, domestic refunds and their query.
+ * out_trade_no (or transaction id), reverse, domestic refunds and their query; and for the
+ * dynamic QR: Native orders and their close (204, no body).
  *
  * Requests must carry "Authorization: WECHATPAY2-SHA256-RSA2048 mchid=..,nonce_str=..,
  * signature=..,timestamp=..,serial_no=.." signed over "METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim.h"
 
@@ -19,6 +21,7 @@
 #define API_BY_ORDER "/v3/pay/transactions/out-trade-no/"
 #define API_BY_ID    "/v3/pay/transactions/id/"
 #define API_REFUND   "/v3/refund/domestic/refunds"
+#define API_NATIVE   "/v3/pay/transactions/native"
 
 static cJSON *error_body(const char *code, const char *message)
 {
@@ -144,6 +147,7 @@ static const char *trade_state(const struct sim_trade *t, const char **desc)
 {
     switch (t->state) {
     case TRADE_PAYING: *desc = "需要用户输入支付密码"; return "USERPAYING";
+    case TRADE_WAITING: *desc = "未支付"; return "NOTPAY";
     case TRADE_CHARGED:
         if (t->refunded_fen > 0) {
             *desc = "转入退款";
@@ -153,7 +157,12 @@ static const char *trade_state(const struct sim_trade *t, const char **desc)
         return "SUCCESS";
     case TRADE_REFUNDED: *desc = "转入退款"; return "REFUND";
     case TRADE_CANCELLED: *desc = "已撤销"; return "REVOKED";
-    case TRADE_CLOSED: break;
+    case TRADE_CLOSED:
+        if (t->qr_payload[0] != '\0') {
+            *desc = "已关闭";
+            return "CLOSED";
+        }
+        break;
     }
     *desc = "支付失败";
     return "PAYERROR";
@@ -176,7 +185,7 @@ static cJSON *transaction(const struct sim_trade *t)
         cJSON *payer = cJSON_AddObjectToObject(o, "payer");
         cJSON_AddStringToObject(payer, "openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
     }
-    cJSON_AddStringToObject(o, "trade_type", "MICROPAY");
+    cJSON_AddStringToObject(o, "trade_type", t->qr_payload[0] ? "NATIVE" : "MICROPAY");
     cJSON_AddStringToObject(o, "trade_state", state);
     cJSON_AddStringToObject(o, "trade_state_desc", desc);
     cJSON *amount = cJSON_AddObjectToObject(o, "amount");
@@ -243,6 +252,53 @@ static struct answer refund_answer(enum sim_refund_result r, const struct sim_tr
     return fail(500, "SYSTEM_ERROR", "系统错误");
 }
 
+static struct answer qr_answer(enum sim_qr_result r, const struct sim_trade *t)
+{
+    switch (r) {
+    case SIM_QR_CREATED:
+    case SIM_QR_REPEATED: {
+        /* the documented reply holds code_url alone */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "code_url", t->qr_payload);
+        return (struct answer){200, o};
+    }
+    case SIM_QR_CLOSED: return fail(400, "ORDER_CLOSED", "订单已关闭");
+    case SIM_QR_PAID: return fail(400, "ORDERPAID", "该订单已支付");
+    case SIM_QR_INCONSISTENT: return fail(400, "INVALID_REQUEST", "参数与首次请求时不一致");
+    }
+    return fail(500, "SYSTEM_ERROR", "系统错误");
+}
+
+static struct answer close_answer(enum sim_close_result r)
+{
+    switch (r) {
+    case SIM_CLOSE_CLOSED:
+    case SIM_CLOSE_REPEATED: return (struct answer){204, NULL};
+    case SIM_CLOSE_PAID: return fail(400, "ORDERPAID", "订单已支付，不能关单");
+    case SIM_CLOSE_NOT_FOUND: return fail(404, "ORDER_NOT_EXIST", "订单不存在");
+    }
+    return fail(500, "SYSTEM_ERROR", "系统错误");
+}
+
+/* time_expire, RFC 3339 "2026-11-24T09:31:11+08:00" (any offset), as unix s; -1 when not. */
+static int64_t rfc3339_seconds(const char *text)
+{
+    struct tm tm;
+    char sign;
+    int oh, om, n = 0;
+    memset(&tm, 0, sizeof tm);
+    if (strlen(text) != 25 ||
+        sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &sign, &oh, &om, &n) != 9 ||
+        n != 25 || (sign != '+' && sign != '-') || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+        tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    int64_t offset = (oh * 3600LL + om * 60LL) * (sign == '+' ? 1 : -1);
+    return (int64_t)timegm(&tm) - offset;
+}
+
 static bool order_no_valid(const char *s)
 {
     size_t n = strlen(s);
@@ -298,6 +354,7 @@ struct call {
     int64_t amount_fen;
     int64_t total_fen;
     const char *request_no;
+    int64_t expires_wall; /* Native: time_expire */
 };
 
 static bool http_fault(enum sim_fault f)
@@ -314,6 +371,8 @@ static bool read_call(struct sim *s, const struct sim_request *req, const cJSON 
     size_t by_order = strlen(API_BY_ORDER), by_id = strlen(API_BY_ID);
     if (post && strcmp(path, API_PAY) == 0) {
         c->op = SIM_OP_PAY;
+    } else if (post && strcmp(path, API_NATIVE) == 0) {
+        c->op = SIM_OP_QR;
     } else if (post && strcmp(path, API_REFUND) == 0) {
         c->op = SIM_OP_REFUND;
     } else if (get && strncmp(path, API_REFUND "/", sizeof API_REFUND) == 0 &&
@@ -336,6 +395,8 @@ static bool read_call(struct sim *s, const struct sim_request *req, const cJSON 
             c->op = SIM_OP_QUERY;
         } else if (slash != NULL && post && strcmp(slash, "/reverse") == 0) {
             c->op = SIM_OP_CANCEL;
+        } else if (slash != NULL && post && strcmp(slash, "/close") == 0) {
+            c->op = SIM_OP_CLOSE;
         } else {
             *out = fail(404, "NOT_FOUND", "请求的资源不存在");
             return false;
@@ -398,7 +459,16 @@ static bool read_call(struct sim *s, const struct sim_request *req, const cJSON 
         }
         return true;
     }
-    /* pay and reverse name the app and merchant in the body. */
+    if (c->op == SIM_OP_CLOSE) {
+        /* the close names the merchant alone */
+        const char *mchid = str_at(body, "mchid");
+        if (mchid == NULL || strcmp(mchid, SIM_WECHAT_MCHID) != 0) {
+            *out = fail(400, "PARAM_ERROR", "mchid 缺失或与商户号不符");
+            return false;
+        }
+        return true;
+    }
+    /* pay, reverse and Native orders name the app and merchant in the body. */
     const char *appid = str_at(body, "appid"), *mchid = str_at(body, "mchid");
     if (appid == NULL || mchid == NULL) {
         *out = fail(400, "PARAM_ERROR", "缺少参数 appid 或 mchid");
@@ -430,6 +500,24 @@ static bool read_call(struct sim *s, const struct sim_request *req, const cJSON 
         (currency != NULL && strcmp(currency, "CNY") != 0)) {
         *out = fail(400, "PARAM_ERROR", "amount.total 须为正整数（分），currency 为 CNY");
         return false;
+    }
+    if (c->op == SIM_OP_QR) {
+        const char *notify = str_at(body, "notify_url"), *expire = str_at(body, "time_expire");
+        if (notify == NULL || strlen(notify) > 255 ||
+            (strncmp(notify, "https://", 8) != 0 && strncmp(notify, "http://", 7) != 0)) {
+            *out = fail(400, "PARAM_ERROR", "notify_url 缺失或格式错误");
+            return false;
+        }
+        int64_t created = sim_wall_s();
+        /* without time_expire an order is payable seven days; never less than a minute */
+        c->expires_wall = expire ? rfc3339_seconds(expire) : created + 7 * 86400;
+        if (expire && c->expires_wall < 0) {
+            *out = fail(400, "PARAM_ERROR", "time_expire 格式错误（rfc3339）");
+            return false;
+        }
+        if (c->expires_wall < created + 60)
+            c->expires_wall = created + 60;
+        return true;
     }
     const char *out_id = str_at(store, "out_id");
     if (!cJSON_IsObject(scene) || out_id == NULL || *out_id == '\0') {
@@ -530,6 +618,12 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
         if (t != NULL)
             t->query_requests++;
         a = t ? (struct answer){200, transaction(t)} : fail(404, "ORDER_NOT_EXIST", "订单不存在");
+    } else if (c.op == SIM_OP_QR) {
+        enum sim_qr_result r = sim_ledger_qr_create(
+            s->ledger, CHANNEL_WECHAT, c.order, c.amount_fen, c.expires_wall, plan.name, now, &t);
+        a = t ? qr_answer(r, t) : fail(500, "SYSTEM_ERROR", "系统错误");
+    } else if (c.op == SIM_OP_CLOSE) {
+        a = close_answer(sim_ledger_qr_close(s->ledger, c.order, true, now, &t));
     } else if (c.op == SIM_OP_CANCEL) {
         enum sim_cancel_result r = sim_ledger_cancel(s->ledger, CHANNEL_WECHAT, c.order,
                                                      plan.biz == BIZ_CANCEL_REFUSED, true, now, &t);

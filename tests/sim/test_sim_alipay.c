@@ -645,7 +645,7 @@ static void test_bad_signatures(void)
     CHECK_EQ_INT(charged, -1);
 
     /* Unknown method: error_response. */
-    call("alipay.trade.precreate", "{}", 10000, &r);
+    call("alipay.trade.create", "{}", 10000, &r);
     CHECK(r.parsed);
     CHECK_EQ_STR(json_text(r.resp, "sub_code"), "isv.invalid-method");
     reply_free(&r);
