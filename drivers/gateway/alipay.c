@@ -444,6 +444,16 @@ static const struct code_words qr_create_failures[] = {
     {NULL, PAY_CAUSE_NONE, NULL},
 };
 
+/* alipay.trade.close refusals: the trade no longer waits for the buyer ("only a trade waiting
+ * for the buyer's payment can be closed", README.md AQ2). */
+static const char *const close_not_waiting[] = {
+    "ACQ.TRADE_STATUS_ERROR",
+    "ACQ.REASON_ILLEGAL_STATUS",
+    "ACQ.REASON_TRADE_STATUS_INVALID",
+    "ACQ.TRADE_HAS_SUCCESS",
+    NULL,
+};
+
 /* The one QR payload form Alipay's precreate gives (README.md AQ1). */
 static const char *const alipay_qr_forms[] = {"https://qr.alipay.com/", NULL};
 
@@ -628,8 +638,7 @@ static void map_business_failure(const cJSON *o, const struct gw_request *req, c
                       "until it expires");
             return;
         }
-        if (strcmp(sub, "ACQ.TRADE_STATUS_ERROR") == 0 ||
-            strcmp(sub, "ACQ.TRADE_HAS_SUCCESS") == 0) {
+        if (code_listed(close_not_waiting, sub)) {
             r->close_refused_paid = true;
             reply_set(r, GW_FAILED, PAY_CAUSE_NOT_CANCELLABLE, sub,
                       "Alipay will not close: the trade no longer waits for payment (paid); "

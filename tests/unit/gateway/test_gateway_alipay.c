@@ -856,8 +856,9 @@ static void test_qr_close_replies(void)
     CHECK(!r.close_refused_paid);
 
     /* "only a trade waiting for the buyer can be closed": paid, it is refused as such */
-    const char *paid[] = {"ACQ.TRADE_STATUS_ERROR", "ACQ.TRADE_HAS_SUCCESS"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *paid[] = {"ACQ.TRADE_STATUS_ERROR", "ACQ.REASON_ILLEGAL_STATUS",
+                          "ACQ.REASON_TRADE_STATUS_INVALID", "ACQ.TRADE_HAS_SUCCESS"};
+    for (size_t i = 0; i < sizeof paid / sizeof paid[0]; i++) {
         char obj[256];
         snprintf(obj, sizeof obj,
                  "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"%s\","
