@@ -497,6 +497,45 @@ static void test_scripted_fault(void)
     reply_free(&r);
 }
 
+/* A QR order outlives a restart of the simulator: its payload, that nobody scanned it, that
+ * it was closed. */
+static void test_ledger_survives_restart(void)
+{
+    char ledger[400], port_arg[16], ali_order[33], wx_order[33], qr[130], json[256], result[32];
+    struct reply r;
+    snprintf(ledger, sizeof ledger, "%s/qr-ledger.json", sim.dir);
+    const char *args[] = {"--ledger", ledger, "--quiet", NULL};
+    CHECK(simproc_start(&sim, args));
+    test_order_no(ali_order, "QL");
+    precreate(ali_order, "3.00", "2h", &r);
+    snprintf(qr, sizeof qr, "%s", json_text(r.json, "qr_code"));
+    reply_free(&r);
+    test_order_no(wx_order, "QL");
+    native(wx_order, 300, NULL, &r);
+    reply_free(&r);
+    wx_close(wx_order, &r);
+    CHECK_EQ_INT(r.http.status, 204);
+    reply_free(&r);
+    CHECK_EQ_INT(simproc_stop(&sim), 0);
+
+    snprintf(port_arg, sizeof port_arg, "%d", sim.port);
+    const char *again[] = {"--ledger", ledger, "--port", port_arg, "--quiet", NULL};
+    CHECK(simproc_start(&sim, again));
+    struct seen s = audit_of(ali_order);
+    CHECK_EQ_STR(s.state, "waiting");
+    CHECK_EQ_STR(s.qr, qr);
+    ali_by_order("alipay.trade.query", ali_order, &r); /* still not scanned */
+    CHECK_EQ_STR(json_text(r.json, "sub_code"), "ACQ.TRADE_NOT_EXIST");
+    reply_free(&r);
+    snprintf(json, sizeof json, "{\"qr\":\"%s\"}", qr);
+    CHECK_EQ_INT(scan(json, result, sizeof result), 200);
+    CHECK_EQ_INT(scan_order(wx_order, 0, result, sizeof result), 409);
+    CHECK_EQ_STR(result, "refused_closed");
+    CHECK_EQ_INT(audit_of(ali_order).charged, 1);
+    CHECK_EQ_INT(audit_of(wx_order).charged, 0);
+    CHECK_EQ_INT(simproc_stop(&sim), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -518,6 +557,7 @@ int main(int argc, char **argv)
         test_wechat_checks();
         test_scripted_fault();
         CHECK_EQ_INT(simproc_stop(&sim), 0);
+        test_ledger_survives_restart();
     }
     simproc_cleanup(&sim);
     curl_global_cleanup();
