@@ -1,7 +1,8 @@
 /*
  * fuzz_alipay_reply.c - alipay_parse() on any bytes, with the signature check in the path.
  *
- * First byte: bits 0-1 the operation (bit 7 makes it a refund query), bit 2 the mode. Raw mode: the
+ * First byte: bits 0-1 the operation (bit 7 makes it a refund query, bit 6 a QR create or, with
+ * bit 0, a QR close), bit 2 the mode. Raw mode: the
  * rest is the whole body as received (signature almost never verifies: exercises the scanner, JSON
  * and refusals). Signed mode: the rest is the response object; the harness wraps and signs it with
  * the "Alipay" test key so the code mapping behind a valid signature is reached too. Invariant
@@ -53,7 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct gw_request req;
     memset(&req, 0, sizeof req);
-    req.op = (data[0] & 128) ? GW_REFUND_QUERY : (enum gw_op)(data[0] & 3);
+    req.op = (data[0] & 128)  ? GW_REFUND_QUERY
+             : (data[0] & 64) ? ((data[0] & 1) ? GW_QR_CLOSE : GW_QR_CREATE)
+                              : (enum gw_op)(data[0] & 3);
+    req.qr_window_s = 60;
     req.channel = CHANNEL_ALIPAY;
     req.request_id = data[0];
     snprintf(req.order_no, sizeof req.order_no, "T01202611230001");

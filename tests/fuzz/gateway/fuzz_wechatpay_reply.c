@@ -1,7 +1,8 @@
 /*
  * fuzz_wechatpay_reply.c - wechatpay_parse() on any bytes, with the signature check in the path.
  *
- * First byte: bits 0-1 the operation (bit 6 makes it a refund query), bits 2-4 the HTTP status
+ * First byte: bits 0-1 the operation (bit 6 makes it a refund query, bit 7 a QR create or, with
+ * bit 0, a QR close), bits 2-4 the HTTP status
  * (from a table), bit 5 the mode.
  * Raw mode: the rest is "header lines, a blank line, the body" as received; nothing can be
  * believed. Signed mode: the rest is the body; the harness adds the four Wechatpay-* headers
@@ -70,7 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct gw_request req;
     memset(&req, 0, sizeof req);
-    req.op = (data[0] & 64) ? GW_REFUND_QUERY : (enum gw_op)(data[0] & 3);
+    req.op = (data[0] & 64)    ? GW_REFUND_QUERY
+             : (data[0] & 128) ? ((data[0] & 1) ? GW_QR_CLOSE : GW_QR_CREATE)
+                               : (enum gw_op)(data[0] & 3);
+    req.qr_window_s = 60;
     req.channel = CHANNEL_WECHAT;
     req.request_id = data[0];
     snprintf(req.order_no, sizeof req.order_no, "T01202611230001");
