@@ -369,8 +369,66 @@ def case_zh_words(scr, ws):
     scr.wait("未开始")
 
 
+def event_list(s, heading):
+    """The detail screen's event list: the rows under its heading, up to the keys' line."""
+    lines = s.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == heading)
+    return [line.strip() for line in lines[start + 1:] if line.strip()][:-1]
+
+
+def english_words_outside_quotes(line):
+    """English words of a Chinese line outside its “quoted” technical detail; runs with a
+    digit (order, refund and trade numbers, amounts) are values, not words."""
+    bare = re.sub(r"“[^”]*”", " ", line)
+    return [w for w in re.findall(r"[A-Za-z0-9-]+", bare)
+            if re.search(r"[A-Za-z]", w) and not re.search(r"[0-9]", w)]
+
+
+def history_detail(scr, needles):
+    """The newest payment's detail screen, from history."""
+    scr.type("/")
+    scr.wait(*needles[:1])
+    scr.keys("Enter")
+    return scr.wait(*needles[1:])
+
+
+def case_events_503(scr, ws):
+    """The history's event list is where the technical detail goes: the HTTP 503 is there,
+    and nowhere above it."""
+    charge(scr, "5.00", A(7))
+    scr.wait("CANCELLED", timeout=30)
+    scr.keys("Enter")
+    s = history_detail(scr, ["Today's payments", "Events", "Alipay HTTP status 503"])
+    no_developer_text(s.split("\n Events")[0])
+    rows = event_list(s, "Events")
+    assert any("Alipay HTTP status 503" in r for r in rows), rows
+
+
+def case_zh_events_503(scr, ws):
+    """In Chinese the event list is Chinese: the engine's phrases in Chinese words, the HTTP
+    503 kept as a quoted detail after a Chinese label; nothing technical above the list."""
+    scr.type("5.00")
+    scr.keys("Enter")
+    scr.wait("请扫描顾客的付款码")
+    scr.type(A(7))
+    scr.keys("Enter")
+    scr.wait("已撤销", timeout=30)
+    scr.keys("Enter")
+    s = history_detail(scr, ["今日收款", "事件记录", "技术详情“Alipay HTTP status 503”"])
+    no_developer_text(s.split("\n 事件记录")[0])
+    assert "最近问题：" in s, s
+    rows = event_list(s, "事件记录")
+    joined = "\n".join(rows)
+    for words in ("创建订单", "金额 5.00", "支付宝，付款码尾号 %s" % A(7)[-4:], "支付时限已到",
+                  "交易已关闭"):
+        assert words in joined, "%r not in the event list:\n%s" % (words, joined)
+    for row in rows:
+        english = english_words_outside_quotes(row)
+        assert not english, "English %r in a Chinese event row: %r" % (english, row)
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-LANGUAGE = {"zh_busy": "zh", "zh_failed": "zh", "zh_words": "zh", "zh_abort_wait_alipay": "zh"}
+LANGUAGE = {name: "zh" for name in CASES if name.startswith("zh_")}
 # WeChat Pay's own 15 s before a cancel (the simulator's configs use a lab setting of 1.5 s):
 # the screen names it, so it is not stretched under emulation (18 s would be the till's own).
 POLICY = {"abort_wait": {"window_ms": 30000}, "abort_wait_alipay": {"window_ms": 30000},
