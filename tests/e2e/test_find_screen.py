@@ -9,10 +9,14 @@ the find line (an amount, a code's last four digits), the channel and state keys
 day and every day, and a refund started from a row. refund_code / zh_refund_code: the
 customer's payment code scanned on the refund screen lists that customer's payments to pick
 from; the order number's last digits open the order. refund_pin / zh_refund_pin: a wrong
-supervisor's PIN refused with the tries left, the right one refunds. Each ends with the
-ledger audit.
+supervisor's PIN refused with the tries left, the right one refunds. scanner_refund /
+zh_scanner_refund: the same customer's code from a hardware scanner (not typed): posterm's
+evdev source reading input events from a FIFO (fake_evdev.so answers the ioctls a FIFO
+cannot) pays on the scan screen and, on the refund screen, finds the payments instead of
+paying. Each ends with the ledger audit.
 """
 import os
+import struct
 import subprocess
 import sys
 
@@ -161,7 +165,70 @@ def refund_pin(scr, ws, w):
     scr.wait(w["so_far"] % ("9.00", "9.00"), timeout=20)
 
 
-CASES = {"history": history, "refund_code": refund_code, "refund_pin": refund_pin}
+# Linux input events as an evdev node delivers them (struct input_event on a 64-bit kernel).
+EV_SYN, EV_KEY, SYN_REPORT = 0, 1, 0
+KEY_CODES = dict({str(d): 1 + d for d in range(1, 10)}, **{"0": 11, "\n": 28})
+
+
+class ScannerScreen(Screen):
+    """The real screen with a keyboard-mode scanner on posterm's evdev source: a FIFO the
+    test writes key events into, opened by posterm as its input node."""
+
+    def __init__(self, build, config, name, fifo):
+        self.preload = os.path.join(build, "tests", "e2e", "fake_evdev.so")
+        # Held open for reading and writing, so posterm never sees the writer go away.
+        self.fifo = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+        super().__init__(build, config, name)
+
+    def shell(self):
+        return "env LD_PRELOAD=%s TERM=xterm-256color LANG=C.UTF-8 %s; sleep 600" % (
+            self.preload, self.cmd)
+
+    def scan(self, code):
+        """The scanner types code and Enter: a key down and up, each with its report."""
+        events = b""
+        for ch in code + "\n":
+            for value in (1, 0):
+                events += struct.pack("llHHi", 0, 0, EV_KEY, KEY_CODES[ch], value)
+                events += struct.pack("llHHi", 0, 0, EV_SYN, SYN_REPORT, 0)
+        os.write(self.fifo, events)
+
+    def close(self):
+        super().close()
+        os.close(self.fifo)
+
+
+def scanner_refund(scr, ws, w):
+    scr.wait("(evdev)")
+    # Paid with codes from the scanner: the scan screen takes them as the keyboard's.
+    first, second = W(0), "13456789012399" + W(0)[-4:]
+    for amount, code in (("3.00", first), ("5.00", second)):
+        scr.type(amount)
+        scr.keys("Enter")
+        scr.wait(w["scan"])
+        scr.scan(code)
+        scr.wait(w["paid"], amount)
+        scr.keys("Enter")
+        scr.wait(w["ready"])
+    a, b = orders(ws)
+    # On the refund screen the same customer's code from the scanner finds its payments and
+    # pays nothing.
+    scr.type("-")
+    scr.wait(w["refund"])
+    scr.scan(second)
+    s = scr.wait(w["pick"], a, b)
+    assert second not in s, s
+    scr.keys("Enter")  # the newer one: b, 5.00
+    scr.wait(w["refundable"], b)
+    scr.type("1")
+    scr.keys("Enter")
+    scr.keys("Enter")
+    scr.wait(w["so_far"] % ("1.00", "5.00"), timeout=20)
+    assert len(orders(ws)) == 2, "the scan on the refund screen started a payment: %s" % orders(ws)
+
+
+CASES = {"history": history, "refund_code": refund_code, "refund_pin": refund_pin,
+         "scanner_refund": scanner_refund}
 
 
 def main():
@@ -175,8 +242,13 @@ def main():
             made = subprocess.run([os.path.join(build, "posterm"), "--hash-pin"],
                                   input="4711\n", capture_output=True, text=True, check=True)
             extra["refund"] = {"supervisor_pin_hash": made.stdout.strip()}
+        fifo = os.path.join(ws.dir, "scanner.fifo")
+        if case is scanner_refund:
+            os.mkfifo(fifo)
+            extra["scanner"] = {"source": "evdev", "evdev": fifo, "dedupe_ms": 500}
         config = ws.config(policy={"window_ms": 15000}, extra=extra)
-        scr = Screen(build, config, name)
+        scr = ScannerScreen(build, config, name, fifo) if case is scanner_refund else \
+            Screen(build, config, name)
         try:
             scr.wait(w["ready"])
             case(scr, ws, w)
