@@ -181,8 +181,10 @@ class ScannerScreen(Screen):
         super().__init__(build, config, name)
 
     def shell(self):
-        return "env LD_PRELOAD=%s TERM=xterm-256color LANG=C.UTF-8 %s; sleep 600" % (
-            self.preload, self.cmd)
+        # A sanitizer build's runtime must come first among the libraries, unless told that a
+        # preloaded one ahead of it is fine.
+        return ("env LD_PRELOAD=%s ASAN_OPTIONS=verify_asan_link_order=0 TERM=xterm-256color "
+                "LANG=C.UTF-8 %s; sleep 600" % (self.preload, self.cmd))
 
     def scan(self, code):
         """The scanner types code and Enter: a key down and up, each with its report."""
