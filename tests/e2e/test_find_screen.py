@@ -6,7 +6,8 @@ against posterm-sim, in English and in Chinese.
 
 history / zh_history: the list's labelled start and finish columns and short order numbers,
 the find line (an amount, a code's last four digits), the channel and state keys, another
-day and every day, and a refund started from a row. refund_code / zh_refund_code: the
+day and every day, and a refund started from a row. refund_limits / zh_refund_limits: a
+refund above the per-refund or the day's limit refused in the cashier's words. refund_code / zh_refund_code: the
 customer's payment code scanned on the refund screen lists that customer's payments to pick
 from; the order number's last digits open the order. refund_pin / zh_refund_pin: a wrong
 supervisor's PIN refused with the tries left, the right one refunds. scanner_refund /
@@ -165,6 +166,36 @@ def refund_pin(scr, ws, w):
     scr.wait(w["so_far"] % ("9.00", "9.00"), timeout=20)
 
 
+LIMIT_WORDS = {"en": ("One refund may return at most ¥ 5.00",
+                      "Today's refunds may total ¥ 8.00: ¥ 3.00 is left"),
+               "zh": ("单笔退款最多 ¥ 5.00", "今日退款合计最多 ¥ 8.00：还剩 ¥ 3.00")}
+
+
+def refund_limits(scr, ws, w):
+    """refund.max_amount 5.00 and max_day_amount 8.00 on the screen: a refund above either
+    is refused with the limit in the cashier's words; within both it goes."""
+    one, day = LIMIT_WORDS["zh" if w is WORDS["zh"] else "en"]
+    pay(scr, w, "9.00", A(0))
+    (a,) = orders(ws)
+    for amount, refused in (("6.00", one), ("5.00", None), ("4.00", day), ("3.00", None)):
+        scr.type("-")
+        scr.type(a[-6:])
+        scr.keys("Enter")
+        scr.wait(w["refundable"], a)
+        scr.type(amount)
+        scr.keys("Enter")
+        scr.keys("Enter")
+        if refused:
+            scr.wait(refused)
+        else:
+            done = {"5.00": "5.00", "3.00": "8.00"}[amount]
+            scr.wait(w["so_far"] % (done, "9.00"), timeout=20)
+        scr.keys("Escape")
+        scr.keys("Escape")
+        scr.keys("Escape")
+        scr.wait(w["ready"])
+
+
 # Linux input events as an evdev node delivers them (struct input_event on a 64-bit kernel).
 EV_SYN, EV_KEY, SYN_REPORT = 0, 1, 0
 KEY_CODES = dict({str(d): 1 + d for d in range(1, 10)}, **{"0": 11, "\n": 28})
@@ -231,7 +262,7 @@ def scanner_refund(scr, ws, w):
 
 
 CASES = {"history": history, "refund_code": refund_code, "refund_pin": refund_pin,
-         "scanner_refund": scanner_refund}
+         "scanner_refund": scanner_refund, "refund_limits": refund_limits}
 
 
 def main():
@@ -245,6 +276,8 @@ def main():
             made = subprocess.run([os.path.join(build, "posterm"), "--hash-pin"],
                                   input="4711\n", capture_output=True, text=True, check=True)
             extra["refund"] = {"supervisor_pin_hash": made.stdout.strip()}
+        if case is refund_limits:
+            extra["refund"] = {"max_amount": "5.00", "max_day_amount": "8.00"}
         fifo = os.path.join(ws.dir, "scanner.fifo")
         if case is scanner_refund:
             os.mkfifo(fifo)
