@@ -61,6 +61,7 @@ static const struct field fields[] = {
     {"http.query_timeout_ms", F_INT, AT(gateway.query_timeout_ms), 100, 120000, NULL},
     {"http.cancel_timeout_ms", F_INT, AT(gateway.cancel_timeout_ms), 100, 120000, NULL},
     {"http.refund_timeout_ms", F_INT, AT(gateway.refund_timeout_ms), 100, 120000, NULL},
+    {"http.gateway_slow_ms", F_INT, AT(gateway_slow_ms), 100, 60000, NULL},
     {"http.tls_verify", F_BOOL, AT(gateway.tls_verify), 0, 0, NULL},
     {"http.ca_file", F_STRING, AT(gateway.ca_file), 0, 0, NULL},
     {"http.pinned_public_key", F_STRING, AT(gateway.pinned_public_key), 0, 0, NULL},
@@ -131,6 +132,7 @@ void config_defaults(struct config *cfg)
     cfg->gateway.query_timeout_ms = 5000;
     cfg->gateway.cancel_timeout_ms = 10000;
     cfg->gateway.refund_timeout_ms = 15000;
+    cfg->gateway_slow_ms = 2000;
     snprintf(cfg->scanner.source, sizeof cfg->scanner.source, "auto");
     snprintf(cfg->scanner.layout, sizeof cfg->scanner.layout, "us");
     snprintf(cfg->scanner.suffix, sizeof cfg->scanner.suffix, "enter");

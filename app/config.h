@@ -82,6 +82,9 @@ struct config {
     int64_t max_amount_fen;
     struct policy policy;
     struct gateway_config gateway; /* channels, TLS, timeouts */
+    /* http.gateway_slow_ms: a mean round trip, or a request still out, above this shows the
+     * gateway as slow (the screen's header, headless status) */
+    int64_t gateway_slow_ms;
     struct config_scanner scanner;
     struct config_merchant merchant;
     struct config_printer printer;

@@ -785,14 +785,14 @@ enum loop_gateway_health loop_gateway_health(const struct loop *l)
         return LOOP_GATEWAY_DOWN;
     /* A request out for longer than "slow" already tells, before its reply comes. */
     int64_t now = now_mono(l);
+    int64_t slow_ms = l->cfg->gateway_slow_ms;
     for (int i = 0; i < l->nlives; i++)
-        if (l->lives[i].sent_at != 0 && now - l->lives[i].sent_at > LOOP_GATEWAY_SLOW_MS)
+        if (l->lives[i].sent_at != 0 && now - l->lives[i].sent_at > slow_ms)
             return LOOP_GATEWAY_SLOW;
     int64_t sum = 0;
     for (int i = 0; i < l->rtt_n; i++)
         sum += l->rtt_ms[i];
-    return l->rtt_n > 0 && sum / l->rtt_n > LOOP_GATEWAY_SLOW_MS ? LOOP_GATEWAY_SLOW
-                                                                 : LOOP_GATEWAY_ONLINE;
+    return l->rtt_n > 0 && sum / l->rtt_n > slow_ms ? LOOP_GATEWAY_SLOW : LOOP_GATEWAY_ONLINE;
 }
 
 const char *loop_gateway_health_name(enum loop_gateway_health h)

@@ -158,9 +158,9 @@ bool loop_gateway_reachable(const struct loop *l);
 
 /* The gateway as the cashier sees it. DOWN: as loop_gateway_reachable false. SLOW: answering,
  * but the mean round trip of the last LOOP_GATEWAY_RTT_KEPT answers, or the wait of a request
- * still out, is above LOOP_GATEWAY_SLOW_MS. ONLINE otherwise (and before any request). */
+ * still out, is above the config's gateway_slow_ms (http.gateway_slow_ms). ONLINE otherwise
+ * (and before any request). */
 enum loop_gateway_health { LOOP_GATEWAY_ONLINE, LOOP_GATEWAY_SLOW, LOOP_GATEWAY_DOWN };
-#define LOOP_GATEWAY_SLOW_MS  2000
 #define LOOP_GATEWAY_RTT_KEPT 3
 enum loop_gateway_health loop_gateway_health(const struct loop *l);
 /* "online", "slow", "down" (headless status). */

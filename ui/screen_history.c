@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cause_text.h"
+#include "event_text.h"
 #include "keys.h"
 #include "money.h"
 #include "text.h"
@@ -240,7 +241,8 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
      * in the event list below, for whoever looks into it. */
     if (view_cause(p) != PAY_CAUSE_NONE && y < f.bottom) {
         char why[CAUSE_TEXT_MAX];
-        snprintf(buf, sizeof buf, "%s: %s", text(m->lang, T_F_LAST_ERROR),
+        snprintf(buf, sizeof buf, "%s%s%s", text(m->lang, T_F_LAST_ERROR),
+                 m->lang == UI_LANG_ZH ? "：" : ": ",
                  cause_text(m->lang, view_cause(p), why, sizeof why));
         wdg_put(y++, 2, COLS - 4, WDG_WARN, buf);
     }
@@ -262,6 +264,8 @@ void screen_detail(const struct ui_model *m, struct ui_input *in)
         wdg_put(y, 2, 8, WDG_DIM, at);
         enum text_id name = view_event(e->name);
         wdg_put(y, 11, 18, WDG_PLAIN, name == T__COUNT ? e->name : text(m->lang, name));
-        wdg_put(y, 30, COLS - 31, WDG_PLAIN, e->detail);
+        char detail[sizeof e->detail + 64];
+        event_detail_text(m->lang, e, detail, sizeof detail);
+        wdg_put(y, 30, COLS - 31, WDG_PLAIN, detail);
     }
 }

@@ -6,13 +6,18 @@ against posterm-sim, in English and in Chinese.
 
 history / zh_history: the list's labelled start and finish columns and short order numbers,
 the find line (an amount, a code's last four digits), the channel and state keys, another
-day and every day, and a refund started from a row. refund_code / zh_refund_code: the
+day and every day, and a refund started from a row. refund_limits / zh_refund_limits: a
+refund above the per-refund or the day's limit refused in the cashier's words. refund_code / zh_refund_code: the
 customer's payment code scanned on the refund screen lists that customer's payments to pick
 from; the order number's last digits open the order. refund_pin / zh_refund_pin: a wrong
-supervisor's PIN refused with the tries left, the right one refunds. Each ends with the
-ledger audit.
+supervisor's PIN refused with the tries left, the right one refunds. scanner_refund /
+zh_scanner_refund: the same customer's code from a hardware scanner (not typed): posterm's
+evdev source reading input events from a FIFO (fake_evdev.so answers the ioctls a FIFO
+cannot) pays on the scan screen and, on the refund screen, finds the payments instead of
+paying. Each ends with the ledger audit.
 """
 import os
+import struct
 import subprocess
 import sys
 
@@ -161,7 +166,103 @@ def refund_pin(scr, ws, w):
     scr.wait(w["so_far"] % ("9.00", "9.00"), timeout=20)
 
 
-CASES = {"history": history, "refund_code": refund_code, "refund_pin": refund_pin}
+LIMIT_WORDS = {"en": ("One refund may return at most ¥ 5.00",
+                      "Today's refunds may total ¥ 8.00: ¥ 3.00 is left"),
+               "zh": ("单笔退款最多 ¥ 5.00", "今日退款合计最多 ¥ 8.00：还剩 ¥ 3.00")}
+
+
+def refund_limits(scr, ws, w):
+    """refund.max_amount 5.00 and max_day_amount 8.00 on the screen: a refund above either
+    is refused with the limit in the cashier's words; within both it goes."""
+    one, day = LIMIT_WORDS["zh" if w is WORDS["zh"] else "en"]
+    pay(scr, w, "9.00", A(0))
+    (a,) = orders(ws)
+    for amount, refused in (("6.00", one), ("5.00", None), ("4.00", day), ("3.00", None)):
+        scr.type("-")
+        scr.type(a[-6:])
+        scr.keys("Enter")
+        scr.wait(w["refundable"], a)
+        scr.type(amount)
+        scr.keys("Enter")
+        scr.keys("Enter")
+        if refused:
+            scr.wait(refused)
+        else:
+            done = {"5.00": "5.00", "3.00": "8.00"}[amount]
+            scr.wait(w["so_far"] % (done, "9.00"), timeout=20)
+        scr.keys("Escape")
+        scr.keys("Escape")
+        scr.keys("Escape")
+        scr.wait(w["ready"])
+
+
+# Linux input events as an evdev node delivers them (struct input_event on a 64-bit kernel).
+EV_SYN, EV_KEY, SYN_REPORT = 0, 1, 0
+KEY_CODES = dict({str(d): 1 + d for d in range(1, 10)}, **{"0": 11, "\n": 28})
+
+
+class ScannerScreen(Screen):
+    """The real screen with a keyboard-mode scanner on posterm's evdev source: a FIFO the
+    test writes key events into, opened by posterm as its input node."""
+
+    def __init__(self, build, config, name, fifo):
+        self.preload = os.path.join(build, "tests", "e2e", "fake_evdev.so")
+        # Held open for reading and writing, so posterm never sees the writer go away.
+        self.fifo = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+        super().__init__(build, config, name)
+
+    def shell(self):
+        # A sanitizer build's runtime must come first among the libraries, unless told that a
+        # preloaded one ahead of it is fine.
+        return ("env LD_PRELOAD=%s ASAN_OPTIONS=verify_asan_link_order=0 TERM=xterm-256color "
+                "LANG=C.UTF-8 %s; sleep 600" % (self.preload, self.cmd))
+
+    def scan(self, code):
+        """The scanner types code and Enter: a key down and up, each with its report."""
+        events = b""
+        for ch in code + "\n":
+            for value in (1, 0):
+                events += struct.pack("llHHi", 0, 0, EV_KEY, KEY_CODES[ch], value)
+                events += struct.pack("llHHi", 0, 0, EV_SYN, SYN_REPORT, 0)
+        os.write(self.fifo, events)
+
+    def close(self):
+        super().close()
+        os.close(self.fifo)
+
+
+def scanner_refund(scr, ws, w):
+    scr.wait("(evdev)")
+    # Paid with codes from the scanner: the scan screen takes them as the keyboard's.
+    first, second = W(0), "13456789012399" + W(0)[-4:]
+    for amount, code in (("3.00", first), ("5.00", second)):
+        scr.type(amount)
+        scr.keys("Enter")
+        scr.wait(w["scan"])
+        scr.scan(code)
+        scr.wait(w["paid"], amount)
+        scr.keys("Enter")
+        scr.wait(w["ready"])
+    a, b = orders(ws)
+    # On the refund screen the same customer's code from the scanner finds its payments and
+    # pays nothing.
+    scr.type("-")
+    # The refund screen's own prompt (its title's word is on the amount screen's keys too).
+    scr.wait("扫描小票上的二维码" if w is WORDS["zh"] else "Scan the receipt's QR code")
+    scr.scan(second)
+    s = scr.wait(w["pick"], a, b)
+    assert second not in s, s
+    scr.keys("Enter")  # the newer one: b, 5.00
+    scr.wait(w["refundable"], b)
+    scr.type("1")
+    scr.keys("Enter")
+    scr.keys("Enter")
+    scr.wait(w["so_far"] % ("1.00", "5.00"), timeout=20)
+    assert len(orders(ws)) == 2, "the scan on the refund screen started a payment: %s" % orders(ws)
+
+
+CASES = {"history": history, "refund_code": refund_code, "refund_pin": refund_pin,
+         "scanner_refund": scanner_refund, "refund_limits": refund_limits}
 
 
 def main():
@@ -175,8 +276,15 @@ def main():
             made = subprocess.run([os.path.join(build, "posterm"), "--hash-pin"],
                                   input="4711\n", capture_output=True, text=True, check=True)
             extra["refund"] = {"supervisor_pin_hash": made.stdout.strip()}
+        if case is refund_limits:
+            extra["refund"] = {"max_amount": "5.00", "max_day_amount": "8.00"}
+        fifo = os.path.join(ws.dir, "scanner.fifo")
+        if case is scanner_refund:
+            os.mkfifo(fifo)
+            extra["scanner"] = {"source": "evdev", "evdev": fifo, "dedupe_ms": 500}
         config = ws.config(policy={"window_ms": 15000}, extra=extra)
-        scr = Screen(build, config, name)
+        scr = ScannerScreen(build, config, name, fifo) if case is scanner_refund else \
+            Screen(build, config, name)
         try:
             scr.wait(w["ready"])
             case(scr, ws, w)

@@ -8,6 +8,7 @@ said, and no whole payment code is left on disk.
 Money is judged by the simulator's ledger (what the gateway charged and gave back) and the
 journal is audited against it (harness.audit), not only by what posterm printed.
 """
+import json
 import os
 import subprocess
 import sys
@@ -478,6 +479,72 @@ def gateway_health(build):
     return problems
 
 
+def config_with(ws, section, values, extra=None):
+    """The workspace's config with values merged into one section; its path."""
+    path = ws.config(extra=extra)
+    with open(path) as f:
+        cfg = json.load(f)
+    cfg.setdefault(section, {}).update(values)
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def gateway_slow_config(build):
+    """http.gateway_slow_ms 8000: status keeps the gateway online while a reply is 3 s late
+    (the default 2 s would call it slow), as the screen's header does."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        pt = harness.Posterm(build, config_with(ws, "http", {"gateway_slow_ms": 8000}))
+        pt.ready()
+        late = pt.pay("3.00", W(5))  # the reply comes 5 s late
+        time.sleep(2.5)
+        status = pt.status()
+        if status.get("gateway") != "online":
+            problems.append("gateway %r 2.5 s into a reply under an 8 s threshold" %
+                            status.get("gateway"))
+        pt.wait_state(harness.FINAL, late)
+        if pt.status().get("gateway") != "online":
+            problems.append("gateway not online after the late reply under an 8 s threshold")
+        if pt.finish() != 0:
+            problems.append("posterm did not exit cleanly")
+        problems += harness.audit(ws.journal, ws.sim)[0]
+    return problems
+
+
+def code_first(build, keep):
+    """A payment code before the amount, headless: refused with "enter the amount first" by
+    default; with screen.code_before_amount "keep" kept, and paid by the next amount."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        extra = {"screen": {"code_before_amount": "keep"}} if keep else None
+        pt = harness.Posterm(build, ws.config(extra=extra))
+        pt.ready()
+        pt.send("scan " + W(0))
+        said = pt.message("kept: key the amount" if keep else "ignored: enter the amount first",
+                          level="info" if keep else "warn")
+        if W(0) in said["text"]:
+            problems.append("the whole code in a message: %s" % said["text"])
+        pt.send("amount 12.30")
+        created = pt.wait(lambda e: e.get("event") == "payment" and e["transition"] == "created",
+                          what="the order")
+        if keep:
+            paid = pt.wait_state(harness.FINAL, created["order"])
+            if paid["state"] != "PAID":
+                problems.append("the kept code did not pay: %s" % paid)
+        else:
+            pt.drain(1.5)
+            moved = [e for e in pt.seen if e.get("event") == "payment"
+                     and e["order"] == created["order"] and e["state"] != "NEW"]
+            if moved:
+                problems.append("a refused code paid anyway: %s" % moved)
+            pt.send("abort")
+        if pt.finish() != 0:
+            problems.append("posterm did not exit cleanly")
+        problems += harness.audit(ws.journal, ws.sim)[0]
+    return problems
+
+
 # --- 6. no whole payment code on disk ---
 
 def code_digits_found(paths, codes):
@@ -543,6 +610,9 @@ CASES = {
     "clock_wechat": lambda b: clock_alarm(b, "wechat"),
     "no_full_code": no_full_code,
     "gateway_health": gateway_health,
+    "gateway_slow_config": gateway_slow_config,
+    "code_first": lambda b: code_first(b, keep=False),
+    "code_kept": lambda b: code_first(b, keep=True),
 }
 
 

@@ -90,6 +90,7 @@ int main(int argc, char **argv)
     CHECK_EQ_INT(cfg.policy.window_ms, 45000);
     CHECK_EQ_INT(cfg.policy.min_cancel_ms, 15000);
     CHECK_EQ_INT(cfg.gateway.pay_timeout_ms, 15000);
+    CHECK_EQ_INT(cfg.gateway_slow_ms, 2000);
     CHECK(cfg.gateway.tls_verify);
     CHECK(cfg.gateway.alipay.enabled && cfg.gateway.wechat.enabled);
     CHECK_EQ_STR(cfg.gateway.wechat.merchant_id, "1900000000");
@@ -174,6 +175,33 @@ int main(int argc, char **argv)
     expect_error(
         parse_changed(example, "policy", "window_ms", cJSON_CreateNumber(5000), err, sizeof err),
         err, "t.json: policy.window_ms: must not be shorter than min_cancel_ms");
+    /* The header's "slow": 2 s unless set, a whole number of milliseconds in 100..60000. */
+    {
+        cJSON *doc = cJSON_Duplicate(example, 1);
+        cJSON *http = cJSON_GetObjectItem(doc, "http");
+        cJSON_DeleteItemFromObject(http, "gateway_slow_ms");
+        char *json = cJSON_PrintUnformatted(doc);
+        CHECK(parse(json, &cfg, err, sizeof err));
+        CHECK_EQ_INT(cfg.gateway_slow_ms, 2000);
+        free(json);
+        cJSON_AddItemToObject(http, "gateway_slow_ms", cJSON_CreateNumber(3500));
+        json = cJSON_PrintUnformatted(doc);
+        CHECK(parse(json, &cfg, err, sizeof err));
+        CHECK_EQ_INT(cfg.gateway_slow_ms, 3500);
+        free(json);
+        cJSON_Delete(doc);
+    }
+    static const double bad_slow[] = {0, 99, 60001, -2000, 1e300};
+    for (size_t i = 0; i < sizeof bad_slow / sizeof bad_slow[0]; i++)
+        expect_error(parse_changed(example, "http", "gateway_slow_ms",
+                                   cJSON_CreateNumber(bad_slow[i]), err, sizeof err),
+                     err, "t.json: http.gateway_slow_ms: must be between 100 and 60000");
+    expect_error(parse_changed(example, "http", "gateway_slow_ms", cJSON_CreateNumber(1500.5), err,
+                               sizeof err),
+                 err, "t.json: http.gateway_slow_ms: must be a whole number");
+    expect_error(parse_changed(example, "http", "gateway_slow_ms", cJSON_CreateString("2s"), err,
+                               sizeof err),
+                 err, "t.json: http.gateway_slow_ms: must be a whole number");
     expect_error(
         parse_changed(example, "http", "tls_verify", cJSON_CreateString("yes"), err, sizeof err),
         err, "t.json: http.tls_verify: must be true or false");

@@ -174,10 +174,15 @@ static void check_words_agree(void)
         loop_note_render(LOOP_LANG_ZH, &m, out, sizeof out);
         CHECK_EQ_STR(out, text_money_reason(UI_LANG_ZH, (enum money_status)st));
     }
+    /* A bad scan reads the same whether the screen or the loop found it (a code typed, or
+     * one from a hardware scanner), in both languages. */
     for (int st = PAYCODE_OK; st <= PAYCODE_BAD_LENGTH; st++) {
         struct loop_message m = {.note = LOOP_NOTE_BAD_SCAN, .paycode = (enum paycode_status)st};
         loop_note_render(LOOP_LANG_ZH, &m, out, sizeof out);
         ui_bad_scan_message(UI_LANG_ZH, (enum paycode_status)st, want, sizeof want);
+        CHECK_EQ_STR(out, want);
+        loop_note_render(LOOP_LANG_EN, &m, out, sizeof out);
+        ui_bad_scan_message(UI_LANG_EN, (enum paycode_status)st, want, sizeof want);
         CHECK_EQ_STR(out, want);
     }
     for (int c = CHANNEL_WECHAT; c <= CHANNEL_ALIPAY; c++) {

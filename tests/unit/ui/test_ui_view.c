@@ -2,13 +2,16 @@
  * test_ui_view.c - the words for each state and phase, the countdown, the masked code,
  * the refund limit, and the one rule that matters most: success only for PAY_PAID.
  */
+#include <ctype.h>
 #include <locale.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "check.h"
+#include "event_text.h"
 #include "text.h"
 #include "ui.h"
 #include "view.h"
@@ -295,6 +298,99 @@ static void engine_events(void)
     CHECK_EQ_INT(view_event("pay_intent"), T_EV_PAY_INTENT);
 }
 
+/* True when s has an English word outside its “quoted” parts (a run of letters, digits and
+ * '-' with no digit: order and refund numbers such as T01-R1 are values, not words). */
+static bool words_outside_quotes(const char *s)
+{
+    bool quoted = false;
+    while (*s) {
+        if (strncmp(s, "“", strlen("“")) == 0) {
+            quoted = true;
+            s += strlen("“");
+        } else if (strncmp(s, "”", strlen("”")) == 0) {
+            quoted = false;
+            s += strlen("”");
+        } else if (isalnum((unsigned char)*s)) {
+            bool letter = false, digit = false;
+            for (; isalnum((unsigned char)*s) || *s == '-'; s++) {
+                letter |= isalpha((unsigned char)*s) != 0;
+                digit |= isdigit((unsigned char)*s) != 0;
+            }
+            if (!quoted && letter && !digit)
+                return true;
+        } else {
+            s++;
+        }
+    }
+    return false;
+}
+
+/* Each detail engine.c journals, in the shape it writes it: as journaled in English, in
+ * Chinese words around its values; a gateway's or a library's words are quoted whole after a
+ * Chinese label, never half translated. */
+static void event_details(void)
+{
+    static const struct {
+        const char *name, *detail, *zh;
+    } rows[] = {
+        {"created", "12.30", "金额 12.30"},
+        {"pay_intent", "wechat code ...6001", "微信支付，付款码尾号 6001"},
+        {"pay_intent", "alipay code ...3407", "支付宝，付款码尾号 3407"},
+        {"paid", "trade 4200001234202611230000", "交易号 4200001234202611230000"},
+        {"paid", "trade (no trade number)", "无交易号"},
+        {"paid_cancel_refused", "trade 2026112322001", "交易号 2026112322001"},
+        {"pay_confirming", "customer confirming", "顾客确认中"},
+        {"pay_unknown", "Alipay HTTP status 503", "技术详情“Alipay HTTP status 503”"},
+        {"pay_unknown", "Timeout was reached", "技术详情“Timeout was reached”"},
+        {"pay_failed", "customer's balance is not enough",
+         "技术详情“customer's balance is not enough”"},
+        {"pay_failed", "query: trade closed by the gateway",
+         "查询结果“trade closed by the gateway”"},
+        {"cancel_decided", "payment window closed", "支付时限已到"},
+        {"cancel_decided", "cashier aborted", "收银员已中止"},
+        {"cancel_decided", "resumed: cashier had aborted", "重启后继续：收银员已中止"},
+        {"cancel_decided", "resumed: payment window closed", "重启后继续：支付时限已到"},
+        {"cancel_refused", "ORDER_NOT_EXIST", "技术详情“ORDER_NOT_EXIST”"},
+        {"cancelled", "closed", "交易已关闭"},
+        {"cancelled", "trade closed", "交易已关闭"},
+        {"cancelled", "paid money returned", "已付款项已退回"},
+        {"cancelled", "reversed: any money taken returned", "已冲正，已扣款项退回"},
+        {"abort_requested", "by cashier", "收银员操作"},
+        {"aborted", "before scan", "扫码前放弃"},
+        {"aborted", "restart before scan", "扫码前终端重启"},
+        {"refund_requested", "7.50 (T01-20261123-000001-R1)",
+         "退款 7.50（退款编号 T01-20261123-000001-R1）"},
+        {"refunded", "7.50 refunded (T01-R1)", "已退 7.50（退款编号 T01-R1）"},
+        {"refunded", "5.00 refunded (T01-R2; 7.50 asked)",
+         "已退 5.00（退款编号 T01-R2，申请退款 7.50）"},
+        {"refund_failed", "T01-R1: refund amount too large",
+         "技术详情“T01-R1: refund amount too large”"},
+        {"resumed", "querying the pay's fate", "查询支付结果"},
+        {"resumed", "sending the cancel again", "重新发送撤销"},
+        {"resumed", "sending refund T01-R1 again", "重新发送退款 T01-R1"},
+        {"referred", "trade belongs to another order", "技术详情“trade belongs to another order”"},
+        /* Near an engine phrase but not its shape: quoted, not half translated. */
+        {"created", "12.30 extra", "技术详情“12.30 extra”"},
+        {"pay_intent", "unionpay code ...1234", "技术详情“unionpay code ...1234”"},
+        {"refunded", "7.50 refunded (T01-R1", "技术详情“7.50 refunded (T01-R1”"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct journal_event e = {.id = 1};
+        snprintf(e.name, sizeof e.name, "%s", rows[i].name);
+        snprintf(e.detail, sizeof e.detail, "%s", rows[i].detail);
+        char out[400];
+        event_detail_text(UI_LANG_EN, &e, out, sizeof out);
+        CHECK_EQ_STR(out, rows[i].detail);
+        event_detail_text(UI_LANG_ZH, &e, out, sizeof out);
+        CHECK_EQ_STR(out, rows[i].zh);
+        CHECK(!words_outside_quotes(out));
+    }
+    struct journal_event empty = {.name = "created"};
+    char out[8] = "x";
+    event_detail_text(UI_LANG_ZH, &empty, out, sizeof out);
+    CHECK_EQ_STR(out, "");
+}
+
 int main(void)
 {
     progress();
@@ -306,5 +402,6 @@ int main(void)
     refund_limit();
     times();
     engine_events();
+    event_details();
     return check_done();
 }

@@ -496,14 +496,33 @@ not_see "Timeout"
 ctl "show aborted"
 see "13 秒后撤销：微信支付要求支付 15 秒后才能撤销"
 see "如顾客此时付款，撤销会退回款项（或显示收款成功）。"
+# The same colours and bells in Chinese: red for a failure or a cancel, green for paid,
+# yellow while unresolved; a bell for each new result, none with screen.bell false.
+: > "$dir/bells"
+ctl "order T01-20261123-000045"
 ctl "show failed"
 see "原因：顾客余额不足"
+rang "zh failed"
+has_sgr "收款失败" 41
 see "告诉顾客：请顾客换其他方式付款。"
 not_see "insufficient funds"
 ctl "show cancelled"
 see "收银员已取消"
+has_sgr "已撤销" 41
+ctl "show unresolved"
+see "尚未完成"
+has_sgr "尚未完成" 33
+ctl "bell 0"
+ctl "order T01-20261123-000046"
+ctl "show failed"
+see "收款失败"
+quiet "zh screen.bell false"
+ctl "bell 1"
+ctl "order T01-20261123-000042"
 ctl "show paid"
 see "收款成功"
+rang "zh paid"
+has_sgr "收款成功" 32
 see "微信支付"
 zh_80x24=$(settled)
 size 120 40
