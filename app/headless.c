@@ -243,13 +243,16 @@ static void add_time(cJSON *o, const char *key, int64_t at_ms)
 }
 
 /* A history row: the payment with its start (created) and finish (the last change of a
- * payment no longer owed work; null while it is) labelled. */
+ * payment no longer owed work; null while it is) labelled. An amount abandoned before the
+ * scan is NOT_STARTED there, never FAILED: nobody was turned away. */
 static int add_history_row(void *ctx, const struct payment *p)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL)
         return 1;
     add_payment(o, p);
+    if (pay_not_started(p))
+        cJSON_ReplaceItemInObject(o, "state", cJSON_CreateString("NOT_STARTED"));
     add_time(o, "started", p->created_at);
     add_time(o, "finished", pay_state_unresolved(p->state) ? 0 : p->updated_at);
     cJSON_AddItemToArray(ctx, o);
@@ -316,8 +319,9 @@ static bool history_args(struct headless *h, struct journal *j, char **args, int
             f->channel = pay_channel_from_name(val);
             ok = f->channel != CHANNEL_NONE;
         } else if (ok && strcmp(key, "state") == 0) {
-            f->by_state = strcmp(val, "unresolved") != 0;
-            f->unresolved_only = !f->by_state;
+            f->not_started_only = strcmp(val, "NOT_STARTED") == 0;
+            f->unresolved_only = strcmp(val, "unresolved") == 0;
+            f->by_state = !f->unresolved_only && !f->not_started_only;
             ok = !f->by_state || pay_state_from_name(val, &f->state);
         } else if (ok && strcmp(key, "after") == 0) {
             struct payment p;
@@ -337,7 +341,7 @@ static bool history_args(struct headless *h, struct journal *j, char **args, int
         if (!ok) {
             snprintf(text, sizeof text,
                      "history: %s %s: usage: history [yyyymmdd|today|all] [amount 12.50] "
-                     "[last4 1234] [channel wechat|alipay] [state PAID|...|unresolved] "
+                     "[last4 1234] [channel wechat|alipay] [state PAID|...|NOT_STARTED|unresolved] "
                      "[after ORDER] [limit 1-100]",
                      key, val ? val : "");
             emit_message(h, LOOP_WARN, text);

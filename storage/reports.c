@@ -213,6 +213,11 @@ enum journal_status report_history(struct journal *j, const struct report_filter
         where(sql, sizeof sql, "channel = ?5");
     if (f->by_state)
         where(sql, sizeof sql, "state = ?6");
+    /* The causes are journaled by name (pay_cause.h): pay_not_started() in SQL. */
+    if (f->by_state && f->state == PAY_FAILED)
+        where(sql, sizeof sql, "last_cause NOT IN (?10, ?11)");
+    if (f->not_started_only)
+        where(sql, sizeof sql, "state = 'FAILED' AND last_cause IN (?10, ?11)");
     if (f->unresolved_only)
         where(sql, sizeof sql, JOURNAL_UNRESOLVED);
     if (after && after->created_at > 0)
@@ -230,6 +235,11 @@ enum journal_status report_history(struct journal *j, const struct report_filter
     sqlite3_bind_text(st, 4, f->last4, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, pay_channel_name(f->channel), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, pay_state_name(f->state), -1, SQLITE_STATIC);
+    if ((f->by_state && f->state == PAY_FAILED) || f->not_started_only) {
+        sqlite3_bind_text(st, 10, pay_cause_name(PAY_CAUSE_ABORTED_BEFORE_SCAN), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 11, pay_cause_name(PAY_CAUSE_RESTARTED_BEFORE_SCAN), -1,
+                          SQLITE_STATIC);
+    }
     if (after) {
         sqlite3_bind_int64(st, 7, after->created_at);
         sqlite3_bind_text(st, 8, after->order_no, -1, SQLITE_STATIC);

@@ -25,8 +25,9 @@ struct report_filter {
     char last4[5];      /* the payment code's last four digits; "": any */
     bool by_channel;    /* only payments of channel */
     enum pay_channel channel;
-    bool by_state; /* only payments now in state */
+    bool by_state; /* only payments now in state; FAILED leaves out the ones never started */
     enum pay_state state;
+    bool not_started_only; /* only the payments never started (pay_not_started) */
     bool unresolved_only; /* only payments still owed work (the partial index) */
 };
 

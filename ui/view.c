@@ -79,8 +79,7 @@ enum pay_cause view_cause(const struct payment *p)
 
 bool view_not_started(const struct payment *p)
 {
-    return p->state == PAY_FAILED && (p->last_cause == PAY_CAUSE_ABORTED_BEFORE_SCAN ||
-                                      p->last_cause == PAY_CAUSE_RESTARTED_BEFORE_SCAN);
+    return pay_not_started(p);
 }
 
 enum text_id view_state(const struct payment *p)

@@ -113,6 +113,15 @@ static inline bool pay_state_unresolved(enum pay_state s)
            s == PAY_REFUNDING;
 }
 
+/* Not started: failed before any payment code was scanned (the amount abandoned, or the
+ * terminal restarted first), so nothing ever reached a gateway. History and reports show it
+ * apart from a failure, which a cashier would read as a customer turned away. */
+static inline bool pay_not_started(const struct payment *p)
+{
+    return p->state == PAY_FAILED && (p->last_cause == PAY_CAUSE_ABORTED_BEFORE_SCAN ||
+                                      p->last_cause == PAY_CAUSE_RESTARTED_BEFORE_SCAN);
+}
+
 static inline const char *pay_channel_name(enum pay_channel c)
 {
     switch (c) {

@@ -4,7 +4,8 @@
     test_find.py BUILD_DIR CASE|all
 
 history: pages newest first across days, filtered by day, amount, last four digits, channel
-and state, each row with its start and finish times. find: a payment code's last four digits
+and state, each row with its start and finish times; an amount abandoned before the scan is
+NOT_STARTED, not FAILED. find: a payment code's last four digits
 and the short form of an order number list their candidates. refund_short: a refund by the
 last digits of the order number; one that names several orders is refused and lists them.
 refund_pin: with a supervisor's PIN configured (posterm --hash-pin), a refund without it or
@@ -65,8 +66,18 @@ def history(build):
         rows("history last4 3400", [b])
         rows("history channel wechat", [c, a])
         rows("history all state PAID channel alipay", [b])
+        # An amount abandoned before the scan: NOT_STARTED, never FAILED.
+        pt.send("amount 8.00")
+        left = pt.wait(lambda e: e.get("event") == "payment" and e["transition"] == "created"
+                       and e["order"] not in (a, b, c), what="order created")["order"]
+        pt.send("abort")
+        pt.wait_state("FAILED", left)
+        listed = rows("history", [left, c, b, a])
+        if listed.get("rows") and listed["rows"][0].get("state") != "NOT_STARTED":
+            problems.append("an abandoned amount is listed as %s" % listed["rows"][0])
         rows("history state FAILED", [])
-        one = rows("history limit 2", [c, b])
+        rows("history state NOT_STARTED", [left])
+        one = rows("history limit 3", [left, c, b])
         if one.get("more") is not True or one.get("next") != b:
             problems.append("first page of two: more %s next %s" % (one.get("more"),
                                                                      one.get("next")))

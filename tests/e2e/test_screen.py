@@ -306,6 +306,9 @@ def case_not_started(scr, ws):
     scr.type("/")
     s = scr.wait("not started")
     assert "failed" not in s, s
+    scr.type("sss")  # failed only: it is not one
+    s = scr.wait("No payments.")
+    assert "not started" not in s, s
 
 
 def case_fewer_keys(scr, ws):
@@ -368,6 +371,9 @@ def case_zh_words(scr, ws):
     scr.keys("Escape")
     scr.type("/")
     scr.wait("未开始")
+    scr.type("sss")  # failed only: it is not one
+    s = scr.wait("没有记录。")
+    assert "未开始" not in s, s
 
 
 def event_list(s, heading):

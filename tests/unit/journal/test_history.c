@@ -3,7 +3,8 @@
  * days, newest first, filtered by day, amount, the code's last four digits, channel and state;
  * every query reads an index (its plan is checked: no table scan, no sort of the history);
  * the short form of an order number; the refunds counted against a daily limit; who approved
- * a refund; a v5 file migrated to v6 with its payments.
+ * a refund; an amount abandoned before the scan apart from the failures; a v5 file migrated to
+ * v6 with its payments.
  */
 #include <sqlite3.h>
 
@@ -146,6 +147,38 @@ static void test_filters(void)
     f = (struct report_filter){.last4 = "9999"};
     list_all(&f, 50, &r);
     CHECK_EQ_INT(r.n, 0);
+}
+
+/* An amount abandoned before the scan, or left by a restart before it, is not a failure: the
+ * FAILED filter leaves both out, the not-started filter lists exactly them. */
+static void test_not_started_apart(void)
+{
+    struct payment abandoned = order(70, PAY_FAILED), restarted = order(71, PAY_FAILED),
+                   refused = order(72, PAY_FAILED);
+    abandoned.last_cause = PAY_CAUSE_ABORTED_BEFORE_SCAN;
+    restarted.last_cause = PAY_CAUSE_RESTARTED_BEFORE_SCAN;
+    refused.last_cause = PAY_CAUSE_BALANCE;
+    CHECK(pay_not_started(&abandoned) && pay_not_started(&restarted) && !pay_not_started(&refused));
+    CHECK_EQ_INT(journal_save(j, &abandoned, "failed", "", abandoned.created_at), JOURNAL_OK);
+    CHECK_EQ_INT(journal_save(j, &restarted, "failed", "", restarted.created_at), JOURNAL_OK);
+    CHECK_EQ_INT(journal_save(j, &refused, "failed", "", refused.created_at), JOURNAL_OK);
+
+    struct rows r;
+    struct report_filter f = {.by_state = true, .state = PAY_FAILED};
+    list_all(&f, 50, &r);
+    CHECK_EQ_INT(r.n, 2);
+    CHECK_EQ_STR(r.order_no[0], "T01-ABCDEFGH-000072");
+    CHECK_EQ_STR(r.order_no[1], "T01-ABCDEFGH-000030");
+
+    f = (struct report_filter){.not_started_only = true};
+    list_all(&f, 50, &r);
+    CHECK_EQ_INT(r.n, 2);
+    CHECK_EQ_STR(r.order_no[0], "T01-ABCDEFGH-000071");
+    CHECK_EQ_STR(r.order_no[1], "T01-ABCDEFGH-000070");
+
+    f = (struct report_filter){0};
+    list_all(&f, 80, &r);
+    CHECK_EQ_INT(r.n, 65); /* "all" lists them too: 60, the twin 61, 62 (refunded), these three */
 }
 
 /* The plans of the statements the history runs, caught as they are prepared. */
@@ -355,6 +388,7 @@ int main(void)
         test_plans_read_indexes();
         test_short_form();
         test_refunds_and_approver();
+        test_not_started_apart();
         test_migrate_v5();
         if (j)
             journal_close(j);
