@@ -69,6 +69,21 @@ static const struct text_row table[T__COUNT] = {
     /* Without a scanner the keyboard still takes a code: say so rather than alarm. */
     [T_SCAN_NO_SCANNER] = {"No scanner: type the code and press Enter",
                            "未连接扫码枪：请用键盘输入付款码并按回车"},
+    /* issue 20 (qrart): the customer scans the QR code the screen draws (screen_qr.c) */
+    [T_QR_TITLE] = {"Customer scans to pay", "顾客扫码付款"},
+    [T_QR_ASK] = {"Ask the customer to scan this code with %s and confirm the payment",
+                  "请顾客用%s扫描此二维码并确认付款"},
+    [T_QR_CLOSES_IN] = {"Order closes in %s", "%s 后关闭订单"},
+    [T_QR_TOO_SMALL] = {"Window too small for the QR code (%dx%d): need %dx%d",
+                        "窗口太小，无法显示二维码（%dx%d）：至少需要 %dx%d"},
+    [T_QR_NO_UNICODE] =
+        {"This terminal cannot draw block characters: the code is drawn twice as large",
+         "本终端无法显示方块字符：二维码需按双倍尺寸显示"},
+    [T_QR_NONE] = {"No QR code to show: %s", "无法显示二维码：%s"},
+    [T_QR_ERR_EMPTY] = {"the gateway gave no code", "网关未返回二维码内容"},
+    [T_QR_ERR_TOO_LONG] = {"the gateway's code is too long", "网关返回的二维码内容太长"},
+    [T_QR_ERR_ENCODE] = {"it could not be encoded", "无法生成二维码"},
+    [T_K_QR_ABORT] = {"abort (closes the order)", "中止（关闭订单）"},
 
     [T_PAYING_TITLE] = {"Payment in progress", "正在收款"},
     [T_ST_WAITING_CODE] = {"Waiting for the payment code", "等待付款码"},

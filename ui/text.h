@@ -66,6 +66,17 @@ enum text_id {
     T_SCAN_PROMPT,
     T_SCAN_CHANNELS,
     T_SCAN_NO_SCANNER,
+    /* issue 20 (qrart): the customer scans the QR code the screen draws (screen_qr.c) */
+    T_QR_TITLE,
+    T_QR_ASK,
+    T_QR_CLOSES_IN,
+    T_QR_TOO_SMALL,
+    T_QR_NO_UNICODE,
+    T_QR_NONE,
+    T_QR_ERR_EMPTY,
+    T_QR_ERR_TOO_LONG,
+    T_QR_ERR_ENCODE,
+    T_K_QR_ABORT,
     /* paying */
     T_PAYING_TITLE,
     T_ST_WAITING_CODE,
