@@ -19,7 +19,8 @@ enum qr_pbm_style {
  * written. */
 bool qr_pbm_write(const char *const *lines, int nlines, enum qr_pbm_style style, FILE *out);
 
-/* Runs `zbarimg --nodbus --raw -q path`; true with the one code read (no trailing newline) in out. */
+/* Runs `zbarimg --nodbus --raw -q path`; true with the one code read (no trailing newline) in out.
+ */
 bool qr_pbm_zbar(const char *path, char *out, size_t len);
 
 #endif

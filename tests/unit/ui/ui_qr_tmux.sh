@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ui_qr_tmux.sh DEMO QR_TEXT_PBM - the QR payment screen in a real terminal (tmux), read by a
+# ui_qr_tmux.sh [EMULATOR...] DEMO QR_TEXT_PBM - the QR payment screen in a real terminal (tmux), read by a
 # phone's stand-in: the pane's characters are captured (capture-pane -p), turned into an image
 # (qr_text_pbm) and zbarimg must read exactly the gateway's payload. WeChat Pay and Alipay, in
 # English and Chinese at 80x24; dark on light in colour and in monochrome; the "##" fallback
@@ -7,8 +7,9 @@
 set -euo pipefail
 unset TMUX
 
-demo=$1
-topbm=$2
+# A cross build's emulator comes first and runs both programs.
+demo=$(printf "'%s' " "${@:1:$#-1}")
+topbm=("${@:1:$#-2}" "${@: -1}")
 dir=$(mktemp -d)
 sock="posterm-qr-$$-$RANDOM"
 passed=0
@@ -47,7 +48,7 @@ start() {
     local args
     args=$(printf "'%s' " "$@")
     tm new-session -d -x "$cols" -y "$rows" -s t \
-        "env TERM=$term LANG=C.UTF-8 LC_ALL=C.UTF-8 '$demo' '$dir/log' $args 2>'$dir/err'; sleep 30"
+        "env TERM=$term LANG=C.UTF-8 LC_ALL=C.UTF-8 $demo '$dir/log' $args 2>'$dir/err'; sleep 30"
     tm set-option -t t status off >/dev/null
     for _ in $(seq 100); do [ -s "$dir/log" ] && break; sleep 0.05; done
 }
@@ -80,7 +81,7 @@ decodes() {
     local got=""
     for _ in $(seq 50); do
         screen > "$dir/pane.txt"
-        if "$topbm" "$1" "$dir/pane.pbm" < "$dir/pane.txt" 2>/dev/null; then
+        if "${topbm[@]}" "$1" "$dir/pane.pbm" < "$dir/pane.txt" 2>/dev/null; then
             got=$(zbarimg --nodbus --raw -q "$dir/pane.pbm" 2>/dev/null || true)
             [ "$got" = "$2" ] && { ok; return 0; }
         fi
