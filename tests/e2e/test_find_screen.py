@@ -88,8 +88,8 @@ def history(scr, ws, w):
     assert " " + c[-6:] + " " not in s, s
     scr.type("f")
     scr.keys("Enter")  # an empty find line clears the filter
-    scr.type("c")  # WeChat only
-    s = scr.wait(" " + w["wechat"], " " + a[-6:] + " ", " " + c[-6:] + " ")
+    scr.type("c")  # WeChat only: the filter's label, not a row's channel, says it is applied
+    s = scr.wait(" · " + w["wechat"], " " + a[-6:] + " ", " " + c[-6:] + " ")
     assert " " + b[-6:] + " " not in s, s
     scr.type("c")
     scr.type("c")  # every channel again
