@@ -193,7 +193,7 @@ see "Printer: out of paper"
 ctl "printer 0"
 see "Printer: not connected"
 ctl "printer none"
-not_see "Printer:"
+gone "Printer:"
 ctl "lab 2"
 see "TEST SETTINGS - never for real money: gateway certificate not checked"
 # Every lab setting, in the cashier's words, wraps onto a second row: none is cut at the edge.
