@@ -87,8 +87,8 @@ static void add_payment(cJSON *o, const struct payment *p)
  * again when a restart resumes it, always after the journal holds it. */
 static void emit_qr(struct headless *h, const struct payment *p, const char *event)
 {
-    bool shown = strcmp(event, "qr_shown") == 0 ||
-                 (strcmp(event, "resumed") == 0 && p->state == PAY_QUERYING);
+    bool shown = p->state == PAY_QUERYING &&
+                 (strcmp(event, "pay_confirming") == 0 || strcmp(event, "resumed") == 0);
     if (p->kind != PAY_KIND_QR || p->qr_payload[0] == '\0' || !shown)
         return;
     cJSON *o = event_object("qr");

@@ -523,28 +523,33 @@ static enum engine_status on_refund_reply(struct payment *p, const struct policy
  *   PAID, FAILED (the create refused), CANCELLED (closed: nothing taken), REFERRED
  *
  *   state       event                                     next / journaled / request
- *   NEW         qr                                        PAYING / qr_intent / QR_CREATE
- *   PAYING      create: a payload about this order        QUERYING / qr_shown; query timer
+ *   NEW         qr                                        PAYING / pay_intent / QR_CREATE
+ *   PAYING      create: a payload about this order        QUERYING / pay_confirming (the QR
+ *                                                           is shown); query timer
  *               create: refused, about this order         FAILED / pay_failed
  *               create: anything else                     back-off, then the create again
  *   QUERYING    timer                                     QUERY
  *               query: paid, this order at its amount     PAID / paid
  *               query: closed (refused, expired)          FAILED / pay_failed
  *               query: our order, another amount          REFERRED / referred
- *   PAYING,     the window's end, or abort with nothing   CANCELLING / close_decided / QR_CLOSE
+ *   PAYING,     the window's end, or abort with nothing   CANCELLING / cancel_decided / QR_CLOSE
  *   QUERYING    out (a request out: abort_requested, decided at its reply or deadline)
- *   CANCELLING  close: closed, about this order           CANCELLED / closed
+ *   CANCELLING  close: closed, about this order           CANCELLED / cancelled
  *               close: closed, about no order (a 204
  *                 not bound to this exchange)             QUERY
- *               close: refused (paid, or anything)        close_refused / QUERY
+ *               close: refused (paid, or anything)        cancel_refused / QUERY
  *               close: no such order, past the expiry     QUERY
  *               close: otherwise                          back-off, then the close again
- *               query: paid                               PAID / paid_close_refused
+ *               query: paid                               PAID / paid_cancel_refused
  *               query: closed, or no such order past
- *                 the gateway's expiry                    CANCELLED / closed
+ *                 the gateway's expiry                    CANCELLED / cancelled
  *               query: otherwise                          back-off, then the close again
  *   resume      PAYING: the create again; QUERYING: a query (both: the close when the window
  *               is over or the cashier aborted); CANCELLING: the close again
+ *
+ * The journal names are the barcode payment's for the same steps (the payment's kind tells
+ * them apart), so history, reports and the screen's event words need nothing new; the
+ * details name the QR ("wechat QR shown").
  *
  * Alipay's precreated order exists only once scanned (drivers/gateway/README.md, "Dynamic
  * QR"): its close before the scan answers "no such order" and closes nothing, so the order is
@@ -570,7 +575,7 @@ static void start_close(struct payment *p, const struct policy *pol, const struc
 {
     enter_state(p, PAY_CANCELLING, ev->wall);
     p->backoff_ms = 0;
-    journal(out, "close_decided", "%s", why);
+    journal(out, "cancel_decided", "%s", why);
     send_request(p, pol, ev->now, out, GW_QR_CLOSE);
     show(out);
 }
@@ -581,7 +586,8 @@ static bool qr_next(struct payment *p, const struct policy *pol, const struct en
                     struct engine_actions *out, int64_t at)
 {
     if (p->abort_requested || ev->now >= qr_window_end(p, pol)) {
-        start_close(p, pol, ev, out, p->abort_requested ? "cashier aborted" : "QR window closed");
+        start_close(p, pol, ev, out,
+                    p->abort_requested ? "cashier aborted" : "payment window closed");
         return true;
     }
     arm_timer(p, out, at < qr_window_end(p, pol) ? at : qr_window_end(p, pol));
@@ -593,7 +599,7 @@ static void become_closed(struct payment *p, int64_t wall, struct engine_actions
 {
     set_cancel_reason(p);
     enter_state(p, PAY_CANCELLED, wall);
-    journal(out, "closed", "%s", detail);
+    journal(out, "cancelled", "%s", detail);
     show(out);
 }
 
@@ -610,7 +616,7 @@ static enum engine_status qr_create_reply(struct payment *p, const struct policy
         snprintf(p->qr_payload, sizeof p->qr_payload, "%s", r->said.qr_payload);
         clear_error(p);
         enter_state(p, PAY_QUERYING, ev->wall);
-        journal(out, "qr_shown", "%s QR shown", pay_channel_name(p->channel));
+        journal(out, "pay_confirming", "%s QR shown", pay_channel_name(p->channel));
         arm_timer(p, out,
                   ev->now + pol->first_query_ms < end ? ev->now + pol->first_query_ms : end);
         show(out);
@@ -664,14 +670,14 @@ static enum engine_status qr_closing_reply(struct payment *p, const struct polic
     if (r->op == GW_QR_CLOSE) {
         if (r->kind == GW_SUCCESS && refusal_binds(p, r)) {
             take_trade_no(p, r);
-            become_closed(p, ev->wall, out, "QR order closed: nothing taken");
+            become_closed(p, ev->wall, out, "closed");
             return ENGINE_OK;
         }
         if (r->kind == GW_FAILED) {
             /* Refused: paid (close_refused_paid), or closed already; only a query that states
              * order and amount makes it PAID. */
             set_error(p, r->cause, r->reason);
-            journal(out, "close_refused", "%s", r->reason);
+            journal(out, "cancel_refused", "%s", r->reason);
             send_request(p, pol, ev->now, out, GW_QUERY);
             show(out);
             return ENGINE_OK;
@@ -692,16 +698,14 @@ static enum engine_status qr_closing_reply(struct payment *p, const struct polic
     char why[160];
     enum pay_cause cause;
     switch (judge_trade(p, r, why, sizeof why, &cause)) {
-    case V_PAID: become_paid(p, r, ev->wall, out, "paid_close_refused"); return ENGINE_OK;
-    case V_FAILED:
-        become_closed(p, ev->wall, out, "QR order closed: nothing taken");
-        return ENGINE_OK;
+    case V_PAID: become_paid(p, r, ev->wall, out, "paid_cancel_refused"); return ENGINE_OK;
+    case V_FAILED: become_closed(p, ev->wall, out, "trade closed"); return ENGINE_OK;
     case V_NOT_OURS: become_referred(p, cause, why, ev->wall, out); return ENGINE_OK;
     case V_PAYING:
     case V_UNKNOWN: break;
     }
     if (r->no_such_order && expired) {
-        become_closed(p, ev->wall, out, "QR expired, never scanned: nothing taken");
+        become_closed(p, ev->wall, out, "trade closed");
         return ENGINE_OK;
     }
     set_error(p, cause, why);
@@ -760,7 +764,7 @@ static enum engine_status qr_resume(struct payment *p, const struct policy *pol,
         if (p->abort_requested || ev->now >= qr_window_end(p, pol)) {
             start_close(p, pol, ev, out,
                         p->abort_requested ? "resumed: cashier had aborted"
-                                           : "resumed: QR window closed");
+                                           : "resumed: payment window closed");
             return ENGINE_OK;
         }
         journal(out, "resumed", "%s",
@@ -792,7 +796,7 @@ static enum engine_status on_qr(struct payment *p, const struct policy *pol,
     p->sent_mono = ev->now;
     p->backoff_ms = 0;
     enter_state(p, PAY_PAYING, ev->wall);
-    journal(out, "qr_intent", "%s QR, %d s to pay", pay_channel_name(p->channel), p->qr_window_s);
+    journal(out, "pay_intent", "%s QR, %d s to pay", pay_channel_name(p->channel), p->qr_window_s);
     send_request(p, pol, ev->now, out, GW_QR_CREATE);
     show(out);
     return ENGINE_OK;

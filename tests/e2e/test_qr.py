@@ -120,7 +120,7 @@ def paid_now(channel):
             if qr["channel"] != channel or qr["amount"] != "3.20":
                 problems.append("the qr event: %s" % qr)
             order_of = transitions(pt, order)
-            if order_of[:3] != ["created", "qr_intent", "qr_shown"]:
+            if order_of[:3] != ["created", "pay_intent", "pay_confirming"]:
                 problems.append("transitions %s" % order_of)
             check_common(ws, order, channel, qr["payload"], "PAID", 1, problems)
         return problems
@@ -169,7 +169,7 @@ def never(channel):
                 order = start_qr(pt, channel)
                 qr = wait_qr(pt, order)
                 pt.wait(lambda e: e.get("event") == "payment" and e["order"] == order
-                        and e["transition"] == "close_decided", 20, "close_decided")
+                        and e["transition"] == "cancel_decided", 20, "cancel_decided")
                 end = pt.wait_state({"PAID", "FAILED", "CANCELLED"}, order, timeout=150)
                 if end["state"] != "CANCELLED" or end["cause"] != "window_closed":
                     problems.append("ended %s (%s)" % (end["state"], end["cause"]))
@@ -200,16 +200,16 @@ def paid_after_close(channel):
                 order = start_qr(pt, channel)
                 qr = wait_qr(pt, order)
                 pt.wait(lambda e: e.get("event") == "payment" and e["order"] == order
-                        and e["transition"] == "close_decided", 20, "close_decided")
+                        and e["transition"] == "cancel_decided", 20, "cancel_decided")
                 status, reply = scan(ws.sim, {"qr": qr["payload"]})
                 if status != 200 or reply.get("result") != "paid":
                     problems.append("scan: %s %s" % (status, reply))
                 forget_script(ws.sim)
                 end = pt.wait_state({"PAID", "FAILED", "CANCELLED"}, order, timeout=30)
-                if end["state"] != "PAID" or end["transition"] != "paid_close_refused":
+                if end["state"] != "PAID" or end["transition"] != "paid_cancel_refused":
                     problems.append("ended %s (%s)" % (end["state"], end["transition"]))
-                if "close_refused" not in transitions(pt, order):
-                    problems.append("no close_refused: %s" % transitions(pt, order))
+                if "cancel_refused" not in transitions(pt, order):
+                    problems.append("no cancel_refused: %s" % transitions(pt, order))
                 pt.send("quit")
                 pt.finish()
             finally:
@@ -293,19 +293,21 @@ def refused(build):
 
 def crash(point, channel):
     """posterm dies right after committing `point`; started again, it finishes the payment.
-    How each point is reached: qr_intent, qr_shown, paid: the customer pays at once once the
-    QR is printed (after the restart for the first two); close_decided, closed: nobody scans;
-    close_refused, paid_close_refused: the customer pays while the closes are lost;
+    The points are the barcode payment's names for the same steps (engine.c "dynamic QR").
+    How each is reached: pay_intent, pay_confirming (the QR shown), paid: the customer pays at
+    once once the QR is printed (after the restart for the first two); cancel_decided,
+    cancelled: nobody pays; cancel_refused, paid_cancel_refused: the customer pays while the
+    closes are lost;
     abort_requested: the cashier aborts while the create's reply is late (the QR never shown:
-    on Alipay the close then waits out the QR's expiry); resumed: killed after qr_shown, then
+    on Alipay the close then waits out the QR's expiry); resumed: killed after pay_confirming, then
     after resumed."""
     def case(build):
         problems = []
         with harness.Workspace(build) as ws:
-            policy = dict(QR_POLICY, qr_window_ms=8000 if point in ("qr_intent", "qr_shown",
+            policy = dict(QR_POLICY, qr_window_ms=8000 if point in ("pay_intent", "pay_confirming",
                                                                     "resumed") else 4000)
-            first = "qr_shown" if point == "resumed" else point
-            if point in ("close_refused", "paid_close_refused"):
+            first = "pay_confirming" if point == "resumed" else point
+            if point in ("cancel_refused", "paid_cancel_refused"):
                 ws.sim.control("/_sim/script", {"scenario": "http_503", "op": "close",
                                                 "count": 1000})
             if point == "abort_requested":
@@ -318,20 +320,20 @@ def crash(point, channel):
                 order = start_qr(pt, channel)
                 if point == "abort_requested":
                     pt.wait(lambda e: e.get("event") == "payment" and e["order"] == order
-                            and e["transition"] == "qr_intent", 10, "qr_intent")
+                            and e["transition"] == "pay_intent", 10, "pay_intent")
                     pt.send("abort")
-                if point in ("paid", "close_decided", "closed", "close_refused",
-                             "paid_close_refused"):
+                if point in ("paid", "cancel_decided", "cancelled", "cancel_refused",
+                             "paid_cancel_refused"):
                     payload = wait_qr(pt, order)["payload"]
                 if point == "paid":
                     scan(ws.sim, {"qr": payload})
-                if point in ("close_decided", "closed") and channel == "alipay":
+                if point in ("cancel_decided", "cancelled") and channel == "alipay":
                     # Scanned, never paid: Alipay has a trade to close (unscanned, the close
                     # would wait out the QR's expiry: never_alipay covers that).
                     scan(ws.sim, {"order": order, "seconds": 60, "pays": False})
-                if point in ("close_refused", "paid_close_refused"):
+                if point in ("cancel_refused", "paid_cancel_refused"):
                     pt.wait(lambda e: e.get("event") == "payment" and e["order"] == order
-                            and e["transition"] == "close_decided", 20, "close_decided")
+                            and e["transition"] == "cancel_decided", 20, "cancel_decided")
                     scan(ws.sim, {"qr": payload})
                     forget_script(ws.sim)
                 pt.killed(timeout=150)
@@ -349,7 +351,7 @@ def crash(point, channel):
             pt = ws.posterm(policy=policy)
             try:
                 pt.ready()
-                if point in ("qr_intent", "qr_shown", "resumed"):
+                if point in ("pay_intent", "pay_confirming", "resumed"):
                     qr = wait_qr(pt, order)
                     if payload is None:
                         payload = qr["payload"]
@@ -359,11 +361,11 @@ def crash(point, channel):
                     problems.append("posterm exited %s after the restart" % code)
             finally:
                 pt.kill()
-            want = {"qr_intent": "PAID", "qr_shown": "PAID", "resumed": "PAID", "paid": "PAID",
-                    "close_decided": "CANCELLED", "closed": "CANCELLED",
-                    "close_refused": "PAID", "paid_close_refused": "PAID",
+            want = {"pay_intent": "PAID", "pay_confirming": "PAID", "resumed": "PAID", "paid": "PAID",
+                    "cancel_decided": "CANCELLED", "cancelled": "CANCELLED",
+                    "cancel_refused": "PAID", "paid_cancel_refused": "PAID",
                     "abort_requested": "CANCELLED"}[point]
-            if point == "qr_shown" and rows.get(order, {}).get("qr_payload") != payload:
+            if point == "pay_confirming" and rows.get(order, {}).get("qr_payload") != payload:
                 problems.append("after the restart the QR %r, journaled before the crash %r" % (
                     payload, rows.get(order, {}).get("qr_payload")))
             check_common(ws, order, channel, payload, want, 1 if want == "PAID" else 0,
@@ -382,8 +384,8 @@ for ch in ("wechat", "alipay"):
     CASES["paid_after_close_" + ch] = paid_after_close(ch)
     CASES["abort_" + ch] = abort(ch)
 CASES["refused"] = refused
-CRASH_POINTS = ["qr_intent", "qr_shown", "paid", "close_decided", "closed", "close_refused",
-                "paid_close_refused", "abort_requested", "resumed"]
+CRASH_POINTS = ["pay_intent", "pay_confirming", "paid", "cancel_decided", "cancelled", "cancel_refused",
+                "paid_cancel_refused", "abort_requested", "resumed"]
 for p in CRASH_POINTS:
     for ch in ("wechat", "alipay"):
         CASES["crash_%s_%s" % (p, ch)] = crash(p, ch)
