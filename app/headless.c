@@ -72,6 +72,8 @@ static void add_payment(cJSON *o, const struct payment *p)
     add_money(o, "amount", p->amount_fen);
     cJSON_AddStringToObject(o, "channel", pay_channel_name(p->channel));
     cJSON_AddStringToObject(o, "kind", pay_kind_name(p->kind));
+    if (p->kind == PAY_KIND_QR)
+        cJSON_AddStringToObject(o, "qr", p->qr_payload); /* "" until shown; not a secret */
     paycode_mask(p->auth_code[0] ? p->auth_code : p->code_last4, masked, sizeof masked);
     cJSON_AddStringToObject(o, "code", masked);
     cJSON_AddBoolToObject(o, "confirming", p->customer_confirming);

@@ -119,7 +119,9 @@ int64_t engine_cancel_deadline(const struct payment *p, const struct policy *pol
 {
     if (p->state != PAY_PAYING && p->state != PAY_QUERYING)
         return 0;
-    return p->sent_mono + (p->kind == PAY_KIND_QR ? pol->qr_window_ms : pol->window_ms);
+    if (p->kind == PAY_KIND_QR)
+        return p->sent_mono + (int64_t)p->qr_window_s * 1000;
+    return p->sent_mono + pol->window_ms;
 }
 
 static int64_t earliest_cancel(const struct payment *p, const struct policy *pol)
@@ -555,9 +557,11 @@ static enum engine_status on_refund_reply(struct payment *p, const struct policy
  * QR"): its close before the scan answers "no such order" and closes nothing, so the order is
  * called closed only once the gateway's own expiry has passed and a query finds nothing. */
 
-static int64_t qr_window_end(const struct payment *p, const struct policy *pol)
+/* The window the create asked for (journaled): a config changed across a restart neither
+ * cuts short the countdown the customer was shown nor moves the gateway's expiry. */
+static int64_t qr_window_end(const struct payment *p)
 {
-    return p->sent_mono + pol->qr_window_ms;
+    return p->sent_mono + (int64_t)p->qr_window_s * 1000;
 }
 
 /* The latest moment the gateway still takes a payment of this order (monotonic ms): the last
@@ -566,7 +570,7 @@ static int64_t qr_window_end(const struct payment *p, const struct policy *pol)
 static int64_t qr_gateway_expiry(const struct payment *p, const struct policy *pol)
 {
     int64_t minutes = (p->qr_window_s + 59) / 60;
-    return qr_window_end(p, pol) + (minutes > 1 ? minutes : 1) * 60000 + pol->query_timeout_ms +
+    return qr_window_end(p) + (minutes > 1 ? minutes : 1) * 60000 + pol->query_timeout_ms +
            pol->reply_margin_ms;
 }
 
@@ -585,12 +589,12 @@ static void start_close(struct payment *p, const struct policy *pol, const struc
 static bool qr_next(struct payment *p, const struct policy *pol, const struct engine_event *ev,
                     struct engine_actions *out, int64_t at)
 {
-    if (p->abort_requested || ev->now >= qr_window_end(p, pol)) {
+    if (p->abort_requested || ev->now >= qr_window_end(p)) {
         start_close(p, pol, ev, out,
                     p->abort_requested ? "cashier aborted" : "payment window closed");
         return true;
     }
-    arm_timer(p, out, at < qr_window_end(p, pol) ? at : qr_window_end(p, pol));
+    arm_timer(p, out, at < qr_window_end(p) ? at : qr_window_end(p));
     return false;
 }
 
@@ -610,7 +614,7 @@ static enum engine_status qr_create_reply(struct payment *p, const struct policy
     /* Alipay's reply names the order; WeChat's holds the payload alone, so only its signature
      * over this very exchange ties it to this order (refusal_binds covers both). */
     bool about_this = refusal_binds(p, r);
-    int64_t end = qr_window_end(p, pol);
+    int64_t end = qr_window_end(p);
     if (r->kind == GW_SUCCESS && about_this && r->said.qr_given && !p->abort_requested &&
         ev->now < end) {
         snprintf(p->qr_payload, sizeof p->qr_payload, "%s", r->said.qr_payload);
@@ -718,13 +722,13 @@ static enum engine_status qr_timer(struct payment *p, const struct policy *pol,
 {
     switch (p->state) {
     case PAY_PAYING:
-        if (p->abort_requested || ev->now >= qr_window_end(p, pol))
+        if (p->abort_requested || ev->now >= qr_window_end(p))
             qr_next(p, pol, ev, out, 0);
         else
             send_request(p, pol, ev->now, out, GW_QR_CREATE);
         return ENGINE_OK;
     case PAY_QUERYING:
-        if (p->abort_requested || ev->now >= qr_window_end(p, pol))
+        if (p->abort_requested || ev->now >= qr_window_end(p))
             qr_next(p, pol, ev, out, 0);
         else
             send_request(p, pol, ev->now, out, GW_QUERY);
@@ -761,7 +765,7 @@ static enum engine_status qr_resume(struct payment *p, const struct policy *pol,
     switch (p->state) {
     case PAY_PAYING:
     case PAY_QUERYING:
-        if (p->abort_requested || ev->now >= qr_window_end(p, pol)) {
+        if (p->abort_requested || ev->now >= qr_window_end(p)) {
             start_close(p, pol, ev, out,
                         p->abort_requested ? "resumed: cashier had aborted"
                                            : "resumed: payment window closed");

@@ -137,6 +137,10 @@ def paid_later(channel):
                 pt.ready()
                 order = start_qr(pt, channel)
                 qr = wait_qr(pt, order)
+                st = pt.status()["current"]
+                window = 8000 * harness.slowdown(build)
+                if st.get("qr") != qr["payload"] or not 0 < st.get("cancel_in_ms", 0) <= window:
+                    problems.append("status while the QR is shown: %s" % st)
                 status, reply = scan(ws.sim, {"order": order, "seconds": 2})
                 if status != 200 or reply.get("result") != "confirming":
                     problems.append("scan: %s %s" % (status, reply))

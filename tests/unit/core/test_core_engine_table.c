@@ -570,6 +570,26 @@ static int check_row(int i, const struct row *r)
     return bad;
 }
 
+/* A QR payment keeps the window its create asked for: a config changed across a restart
+ * neither cuts short the countdown the customer was shown nor moves the close earlier. */
+static void test_qr_window_kept(void)
+{
+    struct script s;
+    script_init(&s);
+    CHECK(script_run(&s, QR_SHOWN " mono=500", 1));
+    s.pol.qr_window_ms = 10000;
+    CHECK(script_run(&s, "resume", 1));
+    CHECK_EQ_INT(s.p.state, PAY_QUERYING);
+    CHECK_EQ_INT(engine_cancel_deadline(&s.p, &s.pol), 500 - 1000 + 120000);
+    CHECK(script_run(&s, "@60000 timer", 0)); /* the resumed query's deadline: lost */
+    CHECK_EQ_INT(s.p.state, PAY_QUERYING);
+    CHECK(script_run(&s, "@119499 timer @119499 query:P", 1)); /* the next query, answered */
+    CHECK_EQ_INT(s.p.state, PAY_QUERYING);
+    CHECK_EQ_INT(s.p.timer_at, 119500);
+    CHECK(script_run(&s, "@119500 timer", 1));
+    CHECK_EQ_INT(s.p.state, PAY_CANCELLING);
+}
+
 /* Cancel retries back off 2, 4, 8, 16, 32, 60, 60, ... seconds and never give up. */
 static void test_cancel_backoff_forever(void)
 {
@@ -682,6 +702,7 @@ static void test_requests(void)
 
 int main(void)
 {
+    test_qr_window_kept();
     int n = (int)(sizeof rows / sizeof rows[0]), bad = 0;
     for (int i = 0; i < n; i++) {
         int failed = check_row(i, &rows[i]);
