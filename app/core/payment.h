@@ -44,10 +44,11 @@ enum pay_kind {
     PAY_KIND_QR = 1,
 };
 
-#define ORDER_NO_MAX   32  /* WeChat's limit on out_trade_no / out_refund_no */
-#define AUTH_CODE_MAX  32  /* longest payment code accepted (Alipay: 24) */
-#define QR_PAYLOAD_MAX 128 /* the longest QR payload believed (gateway_port.h GW_QR_PAYLOAD_MAX)   \
-                            */
+#define ORDER_NO_MAX  32 /* WeChat's limit on out_trade_no / out_refund_no */
+#define AUTH_CODE_MAX 32 /* longest payment code accepted (Alipay: 24) */
+
+/* The longest QR payload believed (gateway_port.h GW_QR_PAYLOAD_MAX). */
+#define QR_PAYLOAD_MAX 128
 
 struct payment {
     /* --- journaled --- */
