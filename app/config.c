@@ -55,6 +55,7 @@ static const struct field fields[] = {
     {"policy.backoff_first_ms", F_INT, AT(policy.backoff_first_ms), 100, 600000, NULL},
     {"policy.backoff_max_ms", F_INT, AT(policy.backoff_max_ms), 100, 3600000, NULL},
     {"policy.reply_margin_ms", F_INT, AT(policy.reply_margin_ms), 0, 60000, NULL},
+    {"policy.qr_window_ms", F_INT, AT(policy.qr_window_ms), 1000, 3600000, NULL},
 
     {"http.connect_timeout_ms", F_INT, AT(gateway.connect_timeout_ms), 100, 120000, NULL},
     {"http.pay_timeout_ms", F_INT, AT(gateway.pay_timeout_ms), 100, 120000, NULL},
@@ -83,6 +84,7 @@ static const struct field fields[] = {
      NULL},
     {"wechat.platform_serial", F_STRING, AT(gateway.wechat.platform_serial), 0, 0, NULL},
     {"wechat.apiv3_key_file", F_STRING, AT(gateway.wechat.apiv3_key_file), 0, 0, NULL},
+    {"wechat.notify_url", F_STRING, AT(gateway.wechat.notify_url), 0, 0, NULL},
 
     {"scanner.source", F_CHOICE, AT(scanner.source), 0, 0,
      "auto|usb-keyboard|hidpos|evdev|stdin|none"},
@@ -513,6 +515,21 @@ static bool check_network(const struct config *cfg, const char *file, char *err,
         all_loopback = all_loopback && loopback;
         if (urls[i].ch == &cfg->gateway.wechat)
             wechat_loopback = loopback;
+    }
+    /* WeChat requires notify_url on a QR (Native) order, a public URL without a query
+     * (drivers/gateway/README.md WQ1); posterm polls and never serves it. */
+    const char *notify = cfg->gateway.wechat.notify_url;
+    if (cfg->gateway.wechat.enabled && notify[0] != '\0') {
+        struct gw_url u;
+        const char *bad = url_parse(notify, &u);
+        if (bad)
+            return fail(err, errlen, file, "wechat.notify_url", "%s", bad);
+        if (!u.https && !wechat_loopback)
+            return fail(err, errlen, file, "wechat.notify_url",
+                        "must be an https:// URL (WeChat Pay refuses any other)");
+        if (strpbrk(notify, "?#"))
+            return fail(err, errlen, file, "wechat.notify_url",
+                        "must not carry a query or a fragment (WeChat Pay refuses them)");
     }
     if (!cfg->gateway.tls_verify && !all_loopback)
         return fail(err, errlen, file, "http.tls_verify",

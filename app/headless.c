@@ -71,6 +71,9 @@ static void add_payment(cJSON *o, const struct payment *p)
     cJSON_AddStringToObject(o, "state", pay_state_name(p->state));
     add_money(o, "amount", p->amount_fen);
     cJSON_AddStringToObject(o, "channel", pay_channel_name(p->channel));
+    cJSON_AddStringToObject(o, "kind", pay_kind_name(p->kind));
+    if (p->kind == PAY_KIND_QR)
+        cJSON_AddStringToObject(o, "qr", p->qr_payload); /* "" until shown; not a secret */
     paycode_mask(p->auth_code[0] ? p->auth_code : p->code_last4, masked, sizeof masked);
     cJSON_AddStringToObject(o, "code", masked);
     cJSON_AddBoolToObject(o, "confirming", p->customer_confirming);
@@ -82,6 +85,23 @@ static void add_payment(cJSON *o, const struct payment *p)
     cJSON_AddBoolToObject(o, "cancel_refunded", p->cancel_refunded);
 }
 
+/* The QR to draw (a customer display, the cash register): printed when it is first shown and
+ * again when a restart resumes it, always after the journal holds it. */
+static void emit_qr(struct headless *h, const struct payment *p, const char *event)
+{
+    bool shown = p->state == PAY_QUERYING &&
+                 (strcmp(event, "pay_confirming") == 0 || strcmp(event, "resumed") == 0);
+    if (p->kind != PAY_KIND_QR || p->qr_payload[0] == '\0' || !shown)
+        return;
+    cJSON *o = event_object("qr");
+    cJSON_AddStringToObject(o, "order", p->order_no);
+    cJSON_AddStringToObject(o, "channel", pay_channel_name(p->channel));
+    add_money(o, "amount", p->amount_fen);
+    cJSON_AddStringToObject(o, "payload", p->qr_payload);
+    cJSON_AddNumberToObject(o, "window_s", p->qr_window_s);
+    emit(h, o);
+}
+
 static void on_payment(void *ctx, const struct payment *p, const char *event)
 {
     struct headless *h = ctx;
@@ -89,6 +109,7 @@ static void on_payment(void *ctx, const struct payment *p, const char *event)
     cJSON_AddStringToObject(o, "transition", event);
     add_payment(o, p);
     emit(h, o);
+    emit_qr(h, p, event);
 }
 
 static void emit_message(struct headless *h, enum loop_level level, const char *text)
@@ -831,6 +852,12 @@ static void command(struct headless *h, struct loop *l, char *line)
     } else if (strcmp(verb, "scan") == 0) {
         if (loop_scan(l, arg1 ? arg1 : "") == LOOP_DUPLICATE)
             emit_message(h, LOOP_INFO, "same code scanned again: ignored");
+    } else if (strcmp(verb, "qr") == 0) {
+        enum pay_channel channel = pay_channel_from_name(arg1 ? arg1 : "");
+        if (channel == CHANNEL_NONE)
+            emit_message(h, LOOP_WARN, "qr: name the channel: qr wechat or qr alipay");
+        else if (may_work(h))
+            (void)loop_qr(l, channel); /* refusals reach the observer as messages */
     } else if (strcmp(verb, "abort") == 0) {
         if (loop_abort(l) != LOOP_OK)
             emit_message(h, LOOP_WARN, "nothing to abort");
@@ -886,9 +913,10 @@ static void command(struct headless *h, struct loop *l, char *line)
     } else if (strcmp(verb, "quit") == 0) {
         h->quit = true;
     } else {
-        emit_message(h, LOOP_WARN,
-                     "unknown command (amount, scan, abort, refund, history, find, status, eod, "
-                     "print, signin, signout, shift, close, z, export, quit)");
+        emit_message(
+            h, LOOP_WARN,
+            "unknown command (amount, scan, qr, abort, refund, history, find, status, eod, "
+            "print, signin, signout, shift, close, z, export, quit)");
     }
 }
 

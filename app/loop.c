@@ -612,6 +612,41 @@ enum loop_status loop_scan(struct loop *l, const char *code)
     return LOOP_OK;
 }
 
+enum loop_status loop_qr(struct loop *l, enum pay_channel channel)
+{
+    if (l->current < 0 || l->lives[l->current].p.state != PAY_NEW) {
+        if (current_busy(l)) {
+            notify(l, (struct loop_message){.note = LOOP_NOTE_BUSY});
+            return LOOP_BUSY;
+        }
+        notify(l, (struct loop_message){.note = LOOP_NOTE_QR_BEFORE_AMOUNT});
+        return LOOP_IDLE;
+    }
+    const struct gw_channel_config *cc =
+        channel == CHANNEL_WECHAT ? &l->cfg->gateway.wechat : &l->cfg->gateway.alipay;
+    if ((channel != CHANNEL_WECHAT && channel != CHANNEL_ALIPAY) || !cc->enabled) {
+        notify(l, (struct loop_message){.note = LOOP_NOTE_CHANNEL_OFF, .channel = channel});
+        return LOOP_INVALID;
+    }
+    /* WeChat refuses a Native order without one, and the gateway client would refuse to
+     * build it: say so now rather than let the create fail until the window ends. */
+    if (channel == CHANNEL_WECHAT && cc->notify_url[0] == '\0') {
+        notify(l, (struct loop_message){.note = LOOP_NOTE_QR_NO_NOTIFY_URL,
+                                        .detail = "wechat.notify_url"});
+        return LOOP_INVALID;
+    }
+    struct live *lv = &l->lives[l->current];
+    struct engine_event ev = {.type = EV_QR, .channel = channel};
+    bool committed;
+    if (step(l, lv, &ev, STEP_REFUSE, &committed) != ENGINE_OK)
+        return LOOP_INVALID;
+    if (!committed) {
+        notify(l, (struct loop_message){.note = LOOP_NOTE_JOURNAL_STUCK});
+        return LOOP_JOURNAL;
+    }
+    return LOOP_OK;
+}
+
 enum loop_status loop_abort(struct loop *l)
 {
     if (l->current < 0)
@@ -769,7 +804,8 @@ int64_t loop_cancel_at(const struct loop *l)
 int64_t loop_earliest_cancel(const struct loop *l)
 {
     const struct payment *p = loop_current(l);
-    if (p == NULL || (p->state != PAY_PAYING && p->state != PAY_QUERYING))
+    /* A QR order may be closed at once: WeChat's 15 s rule is about reversing a pay. */
+    if (p == NULL || (p->state != PAY_PAYING && p->state != PAY_QUERYING) || p->kind == PAY_KIND_QR)
         return 0;
     return p->sent_mono + l->cfg->policy.min_cancel_ms;
 }

@@ -122,6 +122,13 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen);
  * config's screen.code_before_amount "keep", kept (CODE_KEPT, LOOP_OK): the next
  * loop_start_payment scans it, if it is less than a minute old (else CODE_TOO_OLD). */
 enum loop_status loop_scan(struct loop *l, const char *code);
+/* The amount waiting (a payment in NEW) is paid by the customer scanning the terminal's QR
+ * for channel (dynamic QR, engine.h EV_QR): the order is created at the gateway and its
+ * payload, once a verified reply gave it, is in loop_current()->qr_payload (shown through
+ * payment_changed). The QR closes at loop_cancel_at() or on loop_abort(). Refused (with a
+ * message) with no amount waiting, a channel not set up, or WeChat without
+ * wechat.notify_url. */
+enum loop_status loop_qr(struct loop *l, enum pay_channel channel);
 enum loop_status loop_abort(struct loop *l);
 /* Refunds (part of) a paid order. key, if not NULL or "", is the caller's idempotency key:
  * the same key again returns LOOP_DUPLICATE with the first refund's state and sends

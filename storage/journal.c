@@ -332,6 +332,18 @@ static const char *const migrations[] = {
      * PINs (pin_locks.h): the cashiers' sign-in and the supervisor's refund PIN. */
     ("ALTER TABLE journal_meta ADD COLUMN signin_locked_until INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE journal_meta ADD COLUMN refund_pin_locked_until INTEGER NOT NULL DEFAULT 0;"),
+
+    /* v9: dynamic QR payments (the customer scans the terminal). kind: how the customer pays
+     * ('barcode' for every older row); qr_payload: what the QR shows, once a verified create
+     * gave it (not a secret: anyone at the counter sees it), kept so a restart shows the same
+     * QR; qr_window_s: the window the create asked the gateway for, so the close's wait for
+     * the gateway's expiry survives a changed config. */
+    ("ALTER TABLE payments ADD COLUMN kind TEXT NOT NULL DEFAULT 'barcode'"
+     " CHECK (kind = 'barcode' OR kind = 'qr');"
+     "ALTER TABLE payments ADD COLUMN qr_payload TEXT NOT NULL DEFAULT ''"
+     " CHECK (length(qr_payload) <= 128);"
+     "ALTER TABLE payments ADD COLUMN qr_window_s INTEGER NOT NULL DEFAULT 0"
+     " CHECK (qr_window_s >= 0);"),
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -367,7 +379,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_UPSERT] =
         "INSERT INTO payments(" JOURNAL_PAYMENT_COLUMNS ", cashier) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-        "?20, ?21) "
+        "?20, ?21, ?22, ?23, ?24) "
         "ON CONFLICT(order_no) DO UPDATE SET channel = excluded.channel, "
         "amount_fen = excluded.amount_fen, state = excluded.state, "
         "auth_code = excluded.auth_code, code_last4 = excluded.code_last4, "
@@ -377,7 +389,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "cancels = excluded.cancels, trade_no = excluded.trade_no, "
         "last_error = excluded.last_error, refunded_fen = excluded.refunded_fen, "
         "refund_no = excluded.refund_no, refund_fen = excluded.refund_fen, "
-        "last_cause = excluded.last_cause, request_seq = excluded.request_seq "
+        "last_cause = excluded.last_cause, request_seq = excluded.request_seq, "
+        "kind = excluded.kind, qr_payload = excluded.qr_payload, "
+        "qr_window_s = excluded.qr_window_s "
         "WHERE payments.created_at = excluded.created_at",
     /* An event's id is one more than its order's last: read from the page about to be
      * written anyway, so numbering costs no extra write. (A scalar subquery, not INSERT ...
@@ -1503,7 +1517,10 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
         sqlite3_bind_int64(st, 18, p->refund_fen);
         sqlite3_bind_text(st, 19, pay_cause_name(p->last_cause), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 20, p->request_seq);
-        sqlite3_bind_text(st, 21, j->cashier, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 21, pay_kind_name(p->kind), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 22, p->qr_payload, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 23, p->qr_window_s);
+        sqlite3_bind_text(st, 24, j->cashier, -1, SQLITE_STATIC);
         rc = run(j, st);
         if (rc == SQLITE_OK && sqlite3_changes(j->db) == 0) {
             if (!sqlite3_get_autocommit(j->db))
@@ -1608,6 +1625,10 @@ bool journal_read_payment(sqlite3_stmt *st, struct payment *out)
     copy_column(st, 18, name, sizeof name);
     out->last_cause = pay_cause_from_name(name);
     out->request_seq = (uint32_t)sqlite3_column_int64(st, 19);
+    copy_column(st, 20, name, sizeof name);
+    known = pay_kind_from_name(name, &out->kind) && known;
+    copy_column(st, 21, out->qr_payload, sizeof out->qr_payload);
+    out->qr_window_s = sqlite3_column_int(st, 22);
     return known;
 }
 

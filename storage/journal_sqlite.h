@@ -16,7 +16,8 @@
 #define JOURNAL_PAYMENT_COLUMNS                                                                    \
     "order_no, channel, amount_fen, state, auth_code, code_last4, abort_requested, "               \
     "cancel_refunded, created_at, pay_sent_at, updated_at, queries, cancels, trade_no, "           \
-    "last_error, refunded_fen, refund_no, refund_fen, last_cause, request_seq"
+    "last_error, refunded_fen, refund_no, refund_fen, last_cause, request_seq, kind, qr_payload, " \
+    "qr_window_s"
 
 /* The states the partial index payments_unresolved covers. A query must use this exact
  * condition for SQLite to pick that index (tests/unit/journal checks the plan). */

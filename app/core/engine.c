@@ -63,7 +63,7 @@ static int64_t request_timeout(const struct policy *pol, enum gw_op op)
     case GW_CANCEL: return pol->cancel_timeout_ms;
     case GW_REFUND: return pol->refund_timeout_ms;
     case GW_QR_CREATE:
-    case GW_QR_CLOSE: break; /* not used by barcode payments: the QR flow's step comes next */
+    case GW_QR_CLOSE: return pol->query_timeout_ms; /* the transport's (gateway.c) */
     }
     return pol->pay_timeout_ms;
 }
@@ -82,7 +82,7 @@ static void send_request(struct payment *p, const struct policy *pol, int64_t no
     arm_timer(p, out, p->reply_deadline);
     if (op == GW_QUERY)
         p->queries++;
-    else if (op == GW_CANCEL)
+    else if (op == GW_CANCEL || op == GW_QR_CLOSE)
         p->cancels++;
 }
 
@@ -119,6 +119,8 @@ int64_t engine_cancel_deadline(const struct payment *p, const struct policy *pol
 {
     if (p->state != PAY_PAYING && p->state != PAY_QUERYING)
         return 0;
+    if (p->kind == PAY_KIND_QR)
+        return p->sent_mono + (int64_t)p->qr_window_s * 1000;
     return p->sent_mono + pol->window_ms;
 }
 
@@ -515,11 +517,315 @@ static enum engine_status on_refund_reply(struct payment *p, const struct policy
     return ENGINE_INVALID;
 }
 
+/* --- dynamic QR: the customer scans the terminal ------------------------------------------
+ * A QR payment (kind PAY_KIND_QR) goes through the same states, read for a QR order:
+ *   PAYING      the create is out, or waits to go again: no QR shown yet
+ *   QUERYING    the QR is shown (its payload journaled first): queried until paid
+ *   CANCELLING  the order is being closed: retried with back-off, forever, like a cancel
+ *   PAID, FAILED (the create refused), CANCELLED (closed: nothing taken), REFERRED
+ *
+ *   state       event                                     next / journaled / request
+ *   NEW         qr                                        PAYING / pay_intent / QR_CREATE
+ *   PAYING      create: a payload about this order        QUERYING / pay_confirming (the QR
+ *                                                           is shown); query timer
+ *               create: refused, about this order         FAILED / pay_failed
+ *               create: anything else                     back-off, then the create again
+ *   QUERYING    timer                                     QUERY
+ *               query: paid, this order at its amount     PAID / paid
+ *               query: closed (refused, expired)          FAILED / pay_failed
+ *               query: our order, another amount          REFERRED / referred
+ *   PAYING,     the window's end, or abort with nothing   CANCELLING / cancel_decided / QR_CLOSE
+ *   QUERYING    out (a request out: abort_requested, decided at its reply or deadline)
+ *   CANCELLING  close: closed, about this order           CANCELLED / cancelled
+ *               close: closed, about no order (a 204
+ *                 not bound to this exchange)             QUERY
+ *               close: refused (paid, or anything)        cancel_refused / QUERY
+ *               close: no such order, past the expiry     QUERY
+ *               close: otherwise                          back-off, then the close again
+ *               query: paid                               PAID / paid_cancel_refused
+ *               query: closed, or no such order past
+ *                 the gateway's expiry                    CANCELLED / cancelled
+ *               query: otherwise                          back-off, then the close again
+ *   resume      PAYING: the create again; QUERYING: a query (both: the close when the window
+ *               is over or the cashier aborted); CANCELLING: the close again
+ *
+ * The journal names are the barcode payment's for the same steps (the payment's kind tells
+ * them apart), so history, reports and the screen's event words need nothing new; the
+ * details name the QR ("wechat QR shown").
+ *
+ * Alipay's precreated order exists only once scanned (drivers/gateway/README.md, "Dynamic
+ * QR"): its close before the scan answers "no such order" and closes nothing, so the order is
+ * called closed only once the gateway's own expiry has passed and a query finds nothing. */
+
+/* The window the create asked for (journaled): a config changed across a restart neither
+ * cuts short the countdown the customer was shown nor moves the gateway's expiry. */
+static int64_t qr_window_end(const struct payment *p)
+{
+    return p->sent_mono + (int64_t)p->qr_window_s * 1000;
+}
+
+/* The latest moment the gateway still takes a payment of this order (monotonic ms): the last
+ * create leaves before the window's end; the gateway's expiry is at least a minute (WeChat),
+ * whole minutes (Alipay), counted from when a create arrived. */
+static int64_t qr_gateway_expiry(const struct payment *p, const struct policy *pol)
+{
+    int64_t minutes = (p->qr_window_s + 59) / 60;
+    return qr_window_end(p) + (minutes > 1 ? minutes : 1) * 60000 + pol->query_timeout_ms +
+           pol->reply_margin_ms;
+}
+
+static void start_close(struct payment *p, const struct policy *pol, const struct engine_event *ev,
+                        struct engine_actions *out, const char *why)
+{
+    enter_state(p, PAY_CANCELLING, ev->wall);
+    p->backoff_ms = 0;
+    journal(out, "cancel_decided", "%s", why);
+    send_request(p, pol, ev->now, out, GW_QR_CLOSE);
+    show(out);
+}
+
+/* Nothing decided and nothing out: true when the close is due and started, else the timer
+ * is armed at `at` (never past the window's end). */
+static bool qr_next(struct payment *p, const struct policy *pol, const struct engine_event *ev,
+                    struct engine_actions *out, int64_t at)
+{
+    if (p->abort_requested || ev->now >= qr_window_end(p)) {
+        start_close(p, pol, ev, out,
+                    p->abort_requested ? "cashier aborted" : "payment window closed");
+        return true;
+    }
+    arm_timer(p, out, at < qr_window_end(p) ? at : qr_window_end(p));
+    return false;
+}
+
+static void become_closed(struct payment *p, int64_t wall, struct engine_actions *out,
+                          const char *detail)
+{
+    set_cancel_reason(p);
+    enter_state(p, PAY_CANCELLED, wall);
+    journal(out, "cancelled", "%s", detail);
+    show(out);
+}
+
+static enum engine_status qr_create_reply(struct payment *p, const struct policy *pol,
+                                          const struct engine_event *ev, struct engine_actions *out)
+{
+    const struct gw_reply *r = ev->reply;
+    /* Alipay's reply names the order; WeChat's holds the payload alone, so only its signature
+     * over this very exchange ties it to this order (refusal_binds covers both). */
+    bool about_this = refusal_binds(p, r);
+    int64_t end = qr_window_end(p);
+    if (r->kind == GW_SUCCESS && about_this && r->said.qr_given && !p->abort_requested &&
+        ev->now < end) {
+        snprintf(p->qr_payload, sizeof p->qr_payload, "%s", r->said.qr_payload);
+        clear_error(p);
+        enter_state(p, PAY_QUERYING, ev->wall);
+        journal(out, "pay_confirming", "%s QR shown", pay_channel_name(p->channel));
+        arm_timer(p, out,
+                  ev->now + pol->first_query_ms < end ? ev->now + pol->first_query_ms : end);
+        show(out);
+        return ENGINE_OK;
+    }
+    if (r->kind == GW_FAILED && about_this && !r->no_such_order) {
+        become_failed(p, r->cause, r->reason, ev->wall, out, "QR create: ");
+        return ENGINE_OK;
+    }
+    if (r->kind == GW_SUCCESS && !about_this)
+        set_error(p, PAY_CAUSE_BAD_REPLY, "a QR create reply not bound to this order");
+    else if (r->kind == GW_SUCCESS && !r->said.qr_given)
+        set_error(p, PAY_CAUSE_BAD_REPLY, "a QR create reply without a QR");
+    else if (r->kind != GW_SUCCESS)
+        set_error(p, r->cause, r->reason);
+    /* The same create again returns the order's QR (both gateways): resend after a back-off. */
+    p->backoff_ms = policy_next_backoff(pol, p->backoff_ms);
+    if (!qr_next(p, pol, ev, out, ev->now + p->backoff_ms))
+        show(out);
+    return ENGINE_OK;
+}
+
+static enum engine_status qr_query_reply(struct payment *p, const struct policy *pol,
+                                         const struct engine_event *ev, struct engine_actions *out)
+{
+    char why[160];
+    enum pay_cause cause;
+    switch (judge_trade(p, ev->reply, why, sizeof why, &cause)) {
+    case V_PAID: become_paid(p, ev->reply, ev->wall, out, "paid"); return ENGINE_OK;
+    case V_FAILED: become_failed(p, cause, why, ev->wall, out, "query: "); return ENGINE_OK;
+    case V_NOT_OURS: become_referred(p, cause, why, ev->wall, out); return ENGINE_OK;
+    case V_PAYING:
+    case V_UNKNOWN: break;
+    }
+    /* Waiting, or (Alipay) no trade until the customer scans: nothing wrong to show. */
+    if (ev->reply->kind == GW_PAYING || ev->reply->no_such_order)
+        clear_error(p);
+    else
+        set_error(p, cause, why);
+    qr_next(p, pol, ev, out, ev->now + pol->query_every_ms);
+    return ENGINE_OK;
+}
+
+/* In CANCELLING: the close's reply, or the query's that checks what a close left open. */
+static enum engine_status qr_closing_reply(struct payment *p, const struct policy *pol,
+                                           const struct engine_event *ev,
+                                           struct engine_actions *out)
+{
+    const struct gw_reply *r = ev->reply;
+    bool expired = ev->now >= qr_gateway_expiry(p, pol);
+    if (r->op == GW_QR_CLOSE) {
+        if (r->kind == GW_SUCCESS && refusal_binds(p, r)) {
+            take_trade_no(p, r);
+            become_closed(p, ev->wall, out, "closed");
+            return ENGINE_OK;
+        }
+        if (r->kind == GW_FAILED) {
+            /* Refused: paid (close_refused_paid), or closed already; only a query that states
+             * order and amount makes it PAID. */
+            set_error(p, r->cause, r->reason);
+            journal(out, "cancel_refused", "%s", r->reason);
+            send_request(p, pol, ev->now, out, GW_QUERY);
+            show(out);
+            return ENGINE_OK;
+        }
+        if (r->kind == GW_SUCCESS || (r->no_such_order && expired)) {
+            /* A 204 about no order in particular, or an order unknown past its expiry. */
+            set_error(p, r->kind == GW_SUCCESS ? PAY_CAUSE_BAD_REPLY : r->cause,
+                      r->kind == GW_SUCCESS ? "a close reply not bound to this order: checking"
+                                            : r->reason);
+            send_request(p, pol, ev->now, out, GW_QUERY);
+            show(out);
+            return ENGINE_OK;
+        }
+        set_error(p, r->cause, r->reason);
+        retry_later(p, pol, ev->now, out);
+        return ENGINE_OK;
+    }
+    char why[160];
+    enum pay_cause cause;
+    switch (judge_trade(p, r, why, sizeof why, &cause)) {
+    case V_PAID: become_paid(p, r, ev->wall, out, "paid_cancel_refused"); return ENGINE_OK;
+    case V_FAILED: become_closed(p, ev->wall, out, "trade closed"); return ENGINE_OK;
+    case V_NOT_OURS: become_referred(p, cause, why, ev->wall, out); return ENGINE_OK;
+    case V_PAYING:
+    case V_UNKNOWN: break;
+    }
+    if (r->no_such_order && expired) {
+        become_closed(p, ev->wall, out, "trade closed");
+        return ENGINE_OK;
+    }
+    set_error(p, cause, why);
+    retry_later(p, pol, ev->now, out);
+    return ENGINE_OK;
+}
+
+static enum engine_status qr_timer(struct payment *p, const struct policy *pol,
+                                   const struct engine_event *ev, struct engine_actions *out)
+{
+    switch (p->state) {
+    case PAY_PAYING:
+        if (p->abort_requested || ev->now >= qr_window_end(p))
+            qr_next(p, pol, ev, out, 0);
+        else
+            send_request(p, pol, ev->now, out, GW_QR_CREATE);
+        return ENGINE_OK;
+    case PAY_QUERYING:
+        if (p->abort_requested || ev->now >= qr_window_end(p))
+            qr_next(p, pol, ev, out, 0);
+        else
+            send_request(p, pol, ev->now, out, GW_QUERY);
+        return ENGINE_OK;
+    case PAY_CANCELLING: send_request(p, pol, ev->now, out, GW_QR_CLOSE); return ENGINE_OK;
+    default: return ENGINE_STALE;
+    }
+}
+
+static enum engine_status qr_abort(struct payment *p, const struct policy *pol,
+                                   const struct engine_event *ev, struct engine_actions *out)
+{
+    switch (p->state) {
+    case PAY_PAYING:
+    case PAY_QUERYING:
+        if (p->abort_requested)
+            return ENGINE_OK;
+        p->abort_requested = true;
+        if (!p->in_flight) {
+            start_close(p, pol, ev, out, "cashier aborted");
+            return ENGINE_OK;
+        }
+        journal(out, "abort_requested", "by cashier");
+        show(out);
+        return ENGINE_OK;
+    case PAY_CANCELLING: return ENGINE_OK;
+    default: return ENGINE_REFUSED;
+    }
+}
+
+static enum engine_status qr_resume(struct payment *p, const struct policy *pol,
+                                    const struct engine_event *ev, struct engine_actions *out)
+{
+    switch (p->state) {
+    case PAY_PAYING:
+    case PAY_QUERYING:
+        if (p->abort_requested || ev->now >= qr_window_end(p)) {
+            start_close(p, pol, ev, out,
+                        p->abort_requested ? "resumed: cashier had aborted"
+                                           : "resumed: payment window closed");
+            return ENGINE_OK;
+        }
+        journal(out, "resumed", "%s",
+                p->state == PAY_PAYING ? "creating the QR again" : "QR shown again: querying");
+        send_request(p, pol, ev->now, out, p->state == PAY_PAYING ? GW_QR_CREATE : GW_QUERY);
+        show(out);
+        return ENGINE_OK;
+    case PAY_CANCELLING:
+        journal(out, "resumed", "closing the QR order again");
+        send_request(p, pol, ev->now, out, GW_QR_CLOSE);
+        show(out);
+        return ENGINE_OK;
+    default: return ENGINE_STALE;
+    }
+}
+
+/* EV_QR: a new order the customer pays by scanning; nothing has left the terminal yet. */
+static enum engine_status on_qr(struct payment *p, const struct policy *pol,
+                                const struct engine_event *ev, struct engine_actions *out)
+{
+    if (p->state != PAY_NEW || p->order_no[0] == '\0')
+        return ENGINE_REFUSED;
+    if (ev->channel != CHANNEL_WECHAT && ev->channel != CHANNEL_ALIPAY)
+        return ENGINE_INVALID;
+    p->kind = PAY_KIND_QR;
+    p->channel = ev->channel;
+    p->qr_window_s = (int32_t)((pol->qr_window_ms + 999) / 1000);
+    p->pay_sent_at = ev->wall;
+    p->sent_mono = ev->now;
+    p->backoff_ms = 0;
+    enter_state(p, PAY_PAYING, ev->wall);
+    journal(out, "pay_intent", "%s QR, %d s to pay", pay_channel_name(p->channel), p->qr_window_s);
+    send_request(p, pol, ev->now, out, GW_QR_CREATE);
+    show(out);
+    return ENGINE_OK;
+}
+
+/* A reply for a QR payment (a refund's reply goes the barcode way: a paid QR order refunds as
+ * any other). */
+static enum engine_status qr_reply(struct payment *p, const struct policy *pol,
+                                   const struct engine_event *ev, struct engine_actions *out)
+{
+    switch (p->state) {
+    case PAY_PAYING: return qr_create_reply(p, pol, ev, out);
+    case PAY_QUERYING: return qr_query_reply(p, pol, ev, out);
+    case PAY_CANCELLING: return qr_closing_reply(p, pol, ev, out);
+    default: return ENGINE_STALE;
+    }
+}
+
 static enum engine_status answer(struct payment *p, const struct policy *pol,
                                  const struct engine_event *ev, struct engine_actions *out)
 {
     p->in_flight = false;
     p->timer_at = 0;
+    if (p->kind == PAY_KIND_QR && p->state != PAY_REFUNDING)
+        return qr_reply(p, pol, ev, out);
     switch (p->state) {
     case PAY_PAYING:
     case PAY_QUERYING: return on_trade_reply(p, pol, ev, out);
@@ -575,6 +881,8 @@ static enum engine_status on_timer(struct payment *p, const struct policy *pol,
     if (p->in_flight)
         return ev->now >= p->reply_deadline ? reply_lost(p, pol, ev, out) : ENGINE_STALE;
     p->timer_at = 0;
+    if (p->kind == PAY_KIND_QR && p->state != PAY_REFUNDING)
+        return qr_timer(p, pol, ev, out);
 
     int64_t at;
     switch (p->state) {
@@ -600,6 +908,8 @@ static enum engine_status on_timer(struct payment *p, const struct policy *pol,
 static enum engine_status on_abort(struct payment *p, const struct policy *pol,
                                    const struct engine_event *ev, struct engine_actions *out)
 {
+    if (p->kind == PAY_KIND_QR)
+        return qr_abort(p, pol, ev, out);
     switch (p->state) {
     case PAY_NEW:
         /* Nothing left the terminal: there is nothing to cancel at the gateway. */
@@ -644,6 +954,8 @@ static enum engine_status on_resume(struct payment *p, const struct policy *pol,
     p->in_flight = false;
     p->timer_at = 0;
     p->backoff_ms = 0;
+    if (p->kind == PAY_KIND_QR && p->state != PAY_REFUNDING)
+        return qr_resume(p, pol, ev, out);
 
     switch (p->state) {
     case PAY_NEW:
@@ -764,6 +1076,7 @@ enum engine_status engine_step(struct payment *p, const struct policy *pol,
     case EV_ABORT: return on_abort(p, pol, ev, out);
     case EV_RESUME: return on_resume(p, pol, ev, out);
     case EV_REFUND: return on_refund(p, pol, ev, out);
+    case EV_QR: return on_qr(p, pol, ev, out);
     }
     return ENGINE_INVALID;
 }
@@ -798,8 +1111,11 @@ void engine_request(const struct payment *p, enum gw_op op, struct gw_request *r
         req->amount_fen = p->refund_fen;
         break;
     case GW_QUERY:
-    case GW_CANCEL: req->amount_fen = p->amount_fen; break;
+    case GW_CANCEL:
+    case GW_QR_CLOSE: req->amount_fen = p->amount_fen; break;
     case GW_QR_CREATE:
-    case GW_QR_CLOSE: break; /* not used by barcode payments: the QR flow's step comes next */
+        req->amount_fen = p->amount_fen;
+        req->qr_window_s = p->qr_window_s;
+        break;
     }
 }

@@ -22,6 +22,10 @@
  *  - One pay request per order, ever; the engine never sends a second one.
  *  - No cancel earlier than policy.min_cancel_ms after the pay request.
  *  - A cancel is retried with back-off, forever, until the gateway answers definitely.
+ *  - A QR payment (EV_QR) shows only a payload a verified create about this order gave, is
+ *    journaled before it is shown, and is never called closed on a close that proves nothing:
+ *    an unpaid QR order is closed at its window's end (or on abort) and the close retried
+ *    forever, like a cancel (engine.c "dynamic QR").
  */
 #ifndef POSTERM_ENGINE_H
 #define POSTERM_ENGINE_H
@@ -40,6 +44,7 @@ enum engine_event_type {
     EV_ABORT,  /* the cashier aborts the payment */
     EV_RESUME, /* loaded from the journal after a restart */
     EV_REFUND, /* the cashier refunds (part of) a PAID payment */
+    EV_QR,     /* the customer will scan the terminal's QR: channel (a new payment only) */
 };
 
 struct engine_event {
@@ -51,7 +56,7 @@ struct engine_event {
     int64_t amount_fen;
     /* EV_SCAN */
     const char *code;
-    enum pay_channel channel;
+    enum pay_channel channel; /* EV_SCAN, EV_QR */
     /* EV_REPLY */
     const struct gw_reply *reply;
     /* EV_REFUND */
@@ -95,7 +100,8 @@ enum engine_status engine_step(struct payment *p, const struct policy *pol,
 
 const char *engine_status_reason(enum engine_status st);
 
-/* Monotonic ms at which an unresolved pay is cancelled if still undecided (0 if none). */
+/* Monotonic ms at which an unresolved pay is cancelled if still undecided (0 if none); for a
+ * QR payment, when its QR is closed: the end of the countdown the screen shows. */
 int64_t engine_cancel_deadline(const struct payment *p, const struct policy *pol);
 
 /* Builds the request for op from the payment (what the loop hands to the gateway). */

@@ -10,10 +10,9 @@
  * refused connection, a 5xx, a truncated or malformed body, a bad or missing signature, a
  * gateway "system error" - is GW_UNKNOWN, never success and never failure.
  *
- * Dynamic QR (the customer scans the terminal): GW_QR_CREATE and GW_QR_CLOSE are carried and
- * verified by the gateway client today; the engine does not send them yet - the QR flow's
- * engine step (its states, journal points and the close's retries) comes next. A QR order is
- * queried with GW_QUERY, as a barcode payment is.
+ * Dynamic QR (the customer scans the terminal): the engine creates the order with GW_QR_CREATE,
+ * queries it with GW_QUERY, as a barcode payment is, and ends an unpaid one with GW_QR_CLOSE
+ * (engine.c "dynamic QR").
  */
 #ifndef POSTERM_GATEWAY_PORT_H
 #define POSTERM_GATEWAY_PORT_H
@@ -39,7 +38,7 @@ enum gw_op {
 /* The longest QR payload believed. Real ones are under 64 characters
  * (https://qr.alipay.com/bax..., weixin://wxpay/bizpayurl?pr=...); a longer one would need a
  * QR code too large to scan from an 80x24 console, so it is refused as a malformed reply. */
-#define GW_QR_PAYLOAD_MAX 128
+#define GW_QR_PAYLOAD_MAX QR_PAYLOAD_MAX
 
 enum gw_kind {
     GW_SUCCESS, /* pay/query: paid. cancel: closed or reversed. refund: refunded.

@@ -37,8 +37,18 @@ enum pay_state {
                      * the end-of-day report until settled in the merchant portal */
 };
 
+/* How the customer pays: the terminal scans the customer's payment code, or the customer scans
+ * the terminal's QR (a dynamic QR order, engine.c "dynamic QR"). Journaled by name. */
+enum pay_kind {
+    PAY_KIND_BARCODE = 0,
+    PAY_KIND_QR = 1,
+};
+
 #define ORDER_NO_MAX  32 /* WeChat's limit on out_trade_no / out_refund_no */
 #define AUTH_CODE_MAX 32 /* longest payment code accepted (Alipay: 24) */
+
+/* The longest QR payload believed (gateway_port.h GW_QR_PAYLOAD_MAX). */
+#define QR_PAYLOAD_MAX 128
 
 struct payment {
     /* --- journaled --- */
@@ -65,6 +75,11 @@ struct payment {
     uint32_t request_seq;             /* requests sent for this payment; each request's id */
     char refund_key[65]; /* the refund in progress: the caller's idempotency key ("" = none),
                           * journaled with its refund row */
+    enum pay_kind kind;  /* barcode, or a QR the customer scans */
+    char qr_payload[QR_PAYLOAD_MAX + 1]; /* QR: what the QR encodes, once a believed create gave
+                                          * it ("" before): journaled before it is shown, so a
+                                          * restart shows the same QR. Not a secret */
+    int32_t qr_window_s; /* QR: the window the create asked the gateway for, seconds */
 
     /* --- this process only (rebuilt by recovery) --- */
     int64_t sent_mono;        /* monotonic ms when the pay request left (or reconstructed) */
@@ -120,6 +135,23 @@ static inline bool pay_not_started(const struct payment *p)
 {
     return p->state == PAY_FAILED && (p->last_cause == PAY_CAUSE_ABORTED_BEFORE_SCAN ||
                                       p->last_cause == PAY_CAUSE_RESTARTED_BEFORE_SCAN);
+}
+
+static inline const char *pay_kind_name(enum pay_kind k)
+{
+    return k == PAY_KIND_QR ? "qr" : "barcode";
+}
+
+/* Returns false when name is not a kind's name. */
+static inline bool pay_kind_from_name(const char *name, enum pay_kind *out)
+{
+    if (strcmp(name, "barcode") == 0)
+        *out = PAY_KIND_BARCODE;
+    else if (strcmp(name, "qr") == 0)
+        *out = PAY_KIND_QR;
+    else
+        return false;
+    return true;
 }
 
 static inline const char *pay_channel_name(enum pay_channel c)

@@ -10,6 +10,7 @@ struct policy policy_default(void)
         .query_every_ms = 5000,
         .window_ms = 45000,
         .min_cancel_ms = 15000,
+        .qr_window_ms = 120000,
         .backoff_first_ms = 2000,
         .backoff_max_ms = 60000,
         .pay_timeout_ms = 15000,
@@ -30,6 +31,8 @@ const char *policy_check(const struct policy *p)
         return "min_cancel_ms: must not be negative";
     if (p->window_ms < p->min_cancel_ms)
         return "window_ms: must not be shorter than min_cancel_ms";
+    if (p->qr_window_ms < 1000)
+        return "qr_window_ms: must be at least 1000";
     if (p->backoff_first_ms < 100)
         return "backoff_first_ms: must be at least 100";
     if (p->backoff_max_ms < p->backoff_first_ms)

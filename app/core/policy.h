@@ -16,6 +16,7 @@ struct policy {
     int64_t query_every_ms;   /* between later queries */
     int64_t window_ms;        /* payment window, from the moment the pay request left */
     int64_t min_cancel_ms;    /* never cancel sooner than this after the pay request */
+    int64_t qr_window_ms;     /* a QR payment's window, from its create: then it is closed */
     int64_t backoff_first_ms; /* first retry of a cancel or refund */
     int64_t backoff_max_ms;   /* retries double up to this, and go on forever */
     /* The transport's own timeout for each request (config http.*_timeout_ms); the engine
@@ -28,7 +29,7 @@ struct policy {
     int64_t reply_margin_ms;
 };
 
-/* 3 s, 5 s, 45 s, 15 s, 2 s, 60 s. */
+/* 3 s, 5 s, 45 s, 15 s, QR 120 s, 2 s, 60 s. */
 struct policy policy_default(void);
 
 /* Returns NULL if the policy is coherent, else a sentence naming the field at fault. */

@@ -290,6 +290,7 @@ static bool configure(const char *gw_json)
                                  .query_every_ms = 500,
                                  .window_ms = 6000,
                                  .min_cancel_ms = 1500,
+                                 .qr_window_ms = 120000,
                                  .backoff_first_ms = 200,
                                  .backoff_max_ms = 1000,
                                  .pay_timeout_ms = 3000,

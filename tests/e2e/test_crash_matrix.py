@@ -18,6 +18,10 @@ while the pay is undecided; also how cancel_decided/cancelled are reached when t
 answers), "refund_*" (refund a paid order). "resumed" is only journaled by a restart, so its
 case crashes twice: after pay_intent, then after resumed.
 
+A dynamic QR payment journals the same names for its own steps (app/core/engine.c "dynamic
+QR"); its crash cases, each point reached the QR way on both channels, are in test_qr.py
+(crash_<point>_<channel>).
+
 Prints one line per case, a table, and "N cases ran, N held".
 """
 import argparse

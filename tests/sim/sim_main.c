@@ -232,6 +232,8 @@ static bool write_config_fragment(const char *path, const char *keys_dir, int po
     cJSON_AddStringToObject(wx, "platform_serial", SIM_WECHAT_PLATFORM_SERIAL);
     key_path(p, sizeof p, dir, SIM_FILE_WECHAT_APIV3_KEY);
     cJSON_AddStringToObject(wx, "apiv3_key_file", p);
+    /* WeChat requires one on a QR (Native) order; the simulator never calls it. */
+    cJSON_AddStringToObject(wx, "notify_url", "https://merchant.example/posterm/notify");
 
     char *text = cJSON_Print(root);
     cJSON_Delete(root);

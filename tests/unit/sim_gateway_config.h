@@ -33,6 +33,7 @@ static inline void sim_config_channel(struct gw_channel_config *c, const cJSON *
                     "platform_public_key_file");
     sim_config_copy(c->platform_serial, sizeof c->platform_serial, o, "platform_serial");
     sim_config_copy(c->apiv3_key_file, sizeof c->apiv3_key_file, o, "apiv3_key_file");
+    sim_config_copy(c->notify_url, sizeof c->notify_url, o, "notify_url");
 }
 
 /* False when the file cannot be read or has no "gateway" object. */

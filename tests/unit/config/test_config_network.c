@@ -2,8 +2,9 @@
  * test_config_network.c - the network rules of config_parse: https unless the gateway is a
  * simulator on a loopback host (the host read as curl reads it, tricks included), TLS
  * verification off only towards loopback, WeChat's 15 s before a reverse, no request timeout
- * longer than the payment window, policy.reply_margin_ms, and the list of lab settings a
- * terminal must show.
+ * longer than the payment window, policy.reply_margin_ms, WeChat's notify_url for QR orders
+ * (https and no query, http only beside a simulator), policy.qr_window_ms, and the list of lab
+ * settings a terminal must show.
  *
  * usage: test_config_network EXAMPLE.json
  */
@@ -323,6 +324,54 @@ static void lab_settings(void)
     CHECK_EQ_INT(config_lab_settings(&cfg, out, sizeof out), 0);
 }
 
+/* wechat.notify_url: WeChat refuses a Native order without an https URL free of a query. */
+static void notify_url(void)
+{
+    cJSON *d = doc();
+    set_str(d, "wechat", "notify_url", "https://shop.example/posterm/notify");
+    struct config cfg;
+    char err[1024];
+    CHECK(parse(d, &cfg, err, sizeof err));
+    CHECK_EQ_STR(cfg.gateway.wechat.notify_url, "https://shop.example/posterm/notify");
+    d = doc();
+    set_str(d, "wechat", "notify_url", "http://shop.example/notify");
+    expect_refused(d, "t.json: wechat.notify_url: must be an https:// URL", "notify_url http");
+    d = doc();
+    set_str(d, "wechat", "notify_url", "https://shop.example/notify?x=1");
+    expect_refused(d, "wechat.notify_url: must not carry a query", "notify_url query");
+    d = doc();
+    set_str(d, "wechat", "notify_url", "shop.example/notify");
+    expect_refused(d, "wechat.notify_url: must start with https://", "notify_url no scheme");
+    /* Beside a simulator on loopback, http is a lab setting like the gateway's own URL. */
+    d = wechat_at("http://127.0.0.1:8480");
+    set_str(d, "wechat", "notify_url", "http://127.0.0.1:8480/notify");
+    set(d, "http", "tls_verify", cJSON_CreateTrue());
+    expect_ok(d, "notify_url http beside a simulator");
+    /* Empty: allowed (WeChat QR payments are then refused by the loop). */
+    d = doc();
+    set_str(d, "wechat", "notify_url", "");
+    expect_ok(d, "notify_url empty");
+    d = doc();
+    set(d, "wechat", "enabled", cJSON_CreateFalse());
+    set_str(d, "wechat", "notify_url", "http://shop.example/notify?x");
+    expect_ok(d, "notify_url on a disabled channel");
+}
+
+static void qr_window(void)
+{
+    cJSON *d = doc();
+    set_num(d, "policy", "qr_window_ms", 999);
+    expect_refused(d, "policy.qr_window_ms", "qr_window_ms below 1000");
+    d = doc();
+    set_num(d, "policy", "qr_window_ms", 300000);
+    struct config cfg;
+    char err[1024];
+    CHECK(parse(d, &cfg, err, sizeof err));
+    CHECK_EQ_INT(cfg.policy.qr_window_ms, 300000);
+    config_defaults(&cfg);
+    CHECK_EQ_INT(cfg.policy.qr_window_ms, 120000);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -345,6 +394,8 @@ int main(int argc, char **argv)
     min_cancel();
     timeouts();
     reply_margin();
+    notify_url();
+    qr_window();
     lab_settings();
     cJSON_Delete(example);
     return check_done();

@@ -8,7 +8,9 @@
  *   wall+N wall-N the wall clock alone jumps (NTP, a dead RTC battery)
  *   create[:A]    EV_CREATE of ORDER for A fen (default 1230); :badno and :null for bad numbers
  *   scan[:X]      EV_SCAN of a WeChat code; X = alipay, bad, wrongch, null, unionpay
- *   OP:K[+M...]   EV_REPLY to OP (pay, query, cancel, refund, refundq) of kind K (S F P U).
+ *   qr[:X]        EV_QR for WeChat; X = alipay, none (no channel)
+ *   OP:K[+M...]   EV_REPLY to OP (pay, query, cancel, refund, refundq, qrcreate, qrclose) of
+ *                 kind K (S F P U); a qrcreate success carries SCRIPT_QR.
  *                 The reply answers the request in flight (its id) and its body names the
  *                 order (and refund) it answers, unless modified by: +amt (wrong amount)
  *                 +noamt (amount not said) +retry +refunded +nso (no such order) +nsr (no such
@@ -18,6 +20,7 @@
  *                 +more (refund amount stated 1.00 less / above the order) +norf (no refund
  *                 amount) +total (Alipay's refunded total instead) +oldid (an earlier
  *                 request's id) +order (routed to another order) +rno (another refund number)
+ *                 +noqr (a create success without a payload) +paid (a close refused as paid)
  *   reply:null    EV_REPLY without a reply
  *   rf:A:N        EV_REFUND of A fen with request number ORDER "R" N (:bad, :null for bad ones)
  *   timer         EV_TIMER now;  fire: the clocks move to the armed timer, then EV_TIMER
@@ -42,6 +45,7 @@
 #define SCRIPT_ALIPAY_CODE "2876543210987654321"
 #define SCRIPT_WALL0       INT64_C(1795000000000) /* wall clock when monotonic time is 0 */
 #define SCRIPT_TRADE       "4200001234202611230000000001"
+#define SCRIPT_QR          "weixin://wxpay/bizpayurl?pr=p4lpSuKzz"
 
 struct script {
     struct payment p;
@@ -133,7 +137,11 @@ static inline void script_reply_for(const struct payment *p, enum gw_op op, enum
         r->said.amount_given = true;
         r->said.amount_fen = p->amount_fen;
     }
-    if (kind == GW_SUCCESS || kind == GW_PAYING) {
+    if (op == GW_QR_CREATE && kind == GW_SUCCESS) {
+        r->said.qr_given = true;
+        snprintf(r->said.qr_payload, sizeof r->said.qr_payload, "%s", SCRIPT_QR);
+    }
+    if ((kind == GW_SUCCESS || kind == GW_PAYING) && op != GW_QR_CREATE) {
         r->said.trade_no_given = true;
         snprintf(r->said.trade_no, sizeof r->said.trade_no, "%s", SCRIPT_TRADE);
     }
@@ -200,17 +208,31 @@ static inline int script_word(struct script *s, const char *w)
             snprintf(s->error, sizeof s->error, "unknown scan \"%s\"", w);
             return 0;
         }
+    } else if (strncmp(w, "qr", 2) == 0 && strncmp(w, "qrc", 3) != 0) {
+        ev.type = EV_QR;
+        ev.channel = CHANNEL_WECHAT;
+        if (strcmp(w, "qr:alipay") == 0) {
+            ev.channel = CHANNEL_ALIPAY;
+        } else if (strcmp(w, "qr:none") == 0) {
+            ev.channel = CHANNEL_NONE;
+        } else if (w[2] != '\0') {
+            snprintf(s->error, sizeof s->error, "unknown qr \"%s\"", w);
+            return 0;
+        }
     } else if (strcmp(w, "reply:null") == 0) {
         ev.type = EV_REPLY;
         ev.reply = NULL;
     } else if (strncmp(w, "pay:", 4) == 0 || strncmp(w, "query:", 6) == 0 ||
                strncmp(w, "cancel:", 7) == 0 || strncmp(w, "refund:", 7) == 0 ||
-               strncmp(w, "refundq:", 8) == 0) {
-        enum gw_op op = w[0] == 'p'                      ? GW_PAY
-                        : w[0] == 'q'                    ? GW_QUERY
-                        : w[0] == 'c'                    ? GW_CANCEL
-                        : strncmp(w, "refundq:", 8) == 0 ? GW_REFUND_QUERY
-                                                         : GW_REFUND;
+               strncmp(w, "refundq:", 8) == 0 || strncmp(w, "qrcreate:", 9) == 0 ||
+               strncmp(w, "qrclose:", 8) == 0) {
+        enum gw_op op = w[0] == 'p'                       ? GW_PAY
+                        : strncmp(w, "qrcreate:", 9) == 0 ? GW_QR_CREATE
+                        : strncmp(w, "qrclose:", 8) == 0  ? GW_QR_CLOSE
+                        : w[0] == 'q'                     ? GW_QUERY
+                        : w[0] == 'c'                     ? GW_CANCEL
+                        : strncmp(w, "refundq:", 8) == 0  ? GW_REFUND_QUERY
+                                                          : GW_REFUND;
         const char *k = strchr(w, ':') + 1;
         enum gw_kind kind;
         if (!script_kind(*k, &kind)) {
@@ -227,6 +249,10 @@ static inline int script_word(struct script *s, const char *w)
                 reply.retry = true;
             else if (strncmp(m, "+refunded", 9) == 0)
                 reply.cancel_refunded = true;
+            else if (strncmp(m, "+noqr", 5) == 0)
+                reply.said.qr_given = false;
+            else if (strncmp(m, "+paid", 5) == 0)
+                reply.close_refused_paid = true;
             else if (strncmp(m, "+nso", 4) == 0)
                 reply.no_such_order = true;
             else if (strncmp(m, "+nsr", 4) == 0)
@@ -358,6 +384,12 @@ static inline int script_field_matches(const struct script *s, const char *kv, c
         str = p->refund_no;
     else if (strcmp(key, "channel") == 0)
         str = pay_channel_name(p->channel);
+    else if (strcmp(key, "kind") == 0)
+        str = pay_kind_name(p->kind);
+    else if (strcmp(key, "qr") == 0)
+        str = p->qr_payload;
+    else if (strcmp(key, "qr_window") == 0)
+        got = p->qr_window_s;
     else if (strcmp(key, "cause") == 0)
         str = pay_cause_name(p->last_cause);
     else if (strcmp(key, "error") == 0) {
@@ -450,6 +482,12 @@ static inline const char *script_decision_differs(const struct payment *a, const
         return "refund_no";
     if (a->refund_fen != b->refund_fen)
         return "refund_fen";
+    if (a->kind != b->kind)
+        return "kind";
+    if (strcmp(a->qr_payload, b->qr_payload) != 0)
+        return "qr_payload";
+    if (a->qr_window_s != b->qr_window_s)
+        return "qr_window_s";
     return NULL;
 }
 

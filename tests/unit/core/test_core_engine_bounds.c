@@ -32,9 +32,24 @@ static const char *const setups[] = {
     "create @10000 scan mono=500 wall+20000",
     "create @10000 scan @11000 pay:U @55000 timer mono=500 wall+5000",
     "create @10000 scan @11000 pay:S @20000 rf:300:1 mono=500",
+    "create @10000 qr",
+    "create @10000 qr:alipay @11000 qrcreate:U",
+    "create @10000 qr @11000 abort",
+    "create @10000 qr @11000 qrcreate:S",
+    "create @10000 qr @11000 qrcreate:S fire",
+    "create @10000 qr @11000 qrcreate:S fire @15000 abort",
+    "create @10000 qr @11000 qrcreate:S @130000 timer",
+    "create @10000 qr @11000 qrcreate:S @130000 timer @131000 qrclose:F+paid",
+    "create @10000 qr @11000 qrcreate:S @130000 timer @131000 qrclose:S+noorder",
+    "create @10000 qr @11000 qrcreate:S @130000 timer @261000 qrclose:U+nso",
+    "create @10000 qr @11000 qrcreate:S @130000 timer @131000 qrclose:S",
+    "create @10000 qr @11000 qrcreate:S fire @15000 query:S",
+    "create @10000 qr @11000 qrcreate:S @125000 timer mono=500 wall+5000",
+    "create @10000 qr @11000 qrcreate:S @130000 timer mono=500 wall+500000",
 };
 
-static const char *const ops[] = {"pay", "query", "cancel", "refund", "refundq"};
+static const char *const ops[] = {"pay",     "query",    "cancel", "refund",
+                                  "refundq", "qrcreate", "qrclose"};
 static const char *const kinds[] = {"S", "F", "P", "U"};
 static const char *const mods[] = {
     "",
@@ -58,10 +73,13 @@ static const char *const mods[] = {
     "+oldid",
     "+retry+refunded",
     "+norno+noorder",
+    "+noqr",
+    "+paid",
+    "+nso+paid",
 };
 static const char *const others[] = {
-    "create",   "scan",      "scan:alipay", "timer",           "fire", "abort", "resume",
-    "rf:100:7", "rf:1230:7", "reply:null",  "@99999999 timer",
+    "create",   "scan",      "scan:alipay", "timer",           "fire", "abort",     "resume",
+    "rf:100:7", "rf:1230:7", "reply:null",  "@99999999 timer", "qr",   "qr:alipay", "qr:none",
 };
 
 static int worst;

@@ -15,6 +15,14 @@
  *    resumes from that copy with the runtime fields zeroed;
  *  - replies and timers nobody waits for are ignored and change nothing;
  *  - a reply that never comes (the transport silent too) ends at the request's deadline.
+ * A third of the payments are dynamic QR payments (the customer scans the terminal, either
+ * channel): the model gateway creates the order (Alipay's only once scanned), the customer
+ * scans only a QR the terminal has shown - at once, late, after the window or never - and
+ * pays or gives up; a closed or expired order refuses the customer. Beyond the above: a QR
+ * is shown only once the journal holds its payload, and only the gateway's payload for this
+ * order; no barcode request for a QR payment and no QR request for a barcode one; CANCELLED
+ * only when the customer can no longer pay (a customer still scanning later finds it closed
+ * or expired).
  * A quarter of the payments run under a random coherent policy instead of the defaults.
  *
  * Each sequence's seed is printed on failure; replay one with
@@ -88,6 +96,12 @@ struct scenario {
     int64_t refund_asks[3]; /* fen; 0 = the whole remainder; -1 = one fen above it */
     int forge_query;        /* the n-th query gets a SUCCESS with the wrong amount; -1 none */
     int stale_pct;          /* chance of a stale event before each real one */
+    /* dynamic QR */
+    bool qr; /* a QR payment (EV_QR at scan_at) instead of a barcode one */
+    enum pay_channel qr_channel;
+    int64_t qr_scan_delay;  /* the customer scans this long after the QR is shown; NEVER */
+    int qr_unbound_pct;     /* WeChat replies not bound to the exchange (after a restart) */
+    bool qr_create_refused; /* the create is refused definitely: no order */
 };
 
 struct ledger {
@@ -95,6 +109,9 @@ struct ledger {
     bool charged, reversed;
     int64_t confirm_until;
     int pays_arrived, queries_seen;
+    int64_t qr_created_at; /* true time the first QR create arrived; NEVER */
+    int64_t qr_expires;    /* the QR's expiry at the gateway; NEVER before a create */
+    int64_t qr_window_s;
     int64_t amount; /* the order's, as created */
     int64_t refunded;
     int nrefunds;
@@ -128,6 +145,7 @@ struct counts {
     long sequences, steps, crashes, stale, resumes, failures, deadlines;
     long final[PAY_REFERRED + 1];
     long cancelled_refunded, no_payment, counter_lag;
+    long qr, qr_paid, qr_closed, qr_scans_refused, qr_late_scans;
 };
 
 struct world {
@@ -148,6 +166,8 @@ struct world {
 
     int pay_sends;
     int64_t pay_sent_t; /* true time the pay request left; NEVER if it did not */
+    int64_t qr_shown_t; /* true time the QR was first shown; NEVER */
+    int64_t qr_scan_at; /* the customer's scan; NEVER */
     int refund_counter, next_refund;
     int64_t refund_at;
 
@@ -256,6 +276,150 @@ static void unknown_reply(const struct gw_request *q, struct gw_reply *r, const 
     snprintf(r->reason, sizeof r->reason, "%s", why);
 }
 
+/* ---------------------------------------------------------------- the model gateway: QR */
+
+#define QR_PAYLOAD       "weixin://wxpay/bizpayurl?pr=model"
+#define QR_PAYLOAD_OTHER "weixin://wxpay/bizpayurl?pr=another"
+
+/* What has happened by `at` without a request: the customer's payment lands (unless the
+ * order closed or expired first); an open WeChat order expires and closes. */
+static void qr_settle(struct world *w, int64_t at)
+{
+    struct ledger *l = &w->led;
+    if (!w->sc.qr || l->trade != T_WAITING)
+        return;
+    if (l->confirm_until != NEVER && at >= l->confirm_until && l->confirm_until < l->qr_expires) {
+        l->trade = T_PAID;
+        l->charged = true;
+        trace(w, "gateway: the customer paid the QR");
+    } else if (at >= l->qr_expires) {
+        l->trade = T_CLOSED;
+        trace(w, "gateway: the QR order expired");
+    }
+}
+
+/* The customer scans the QR shown. Refused when the order is closed or expired. */
+static void customer_scans(struct world *w)
+{
+    struct ledger *l = &w->led;
+    w->qr_scan_at = NEVER;
+    qr_settle(w, w->t);
+    bool expired = l->qr_expires != NEVER && w->t >= l->qr_expires;
+    if (pay_state_unresolved(w->p.state) == false && w->p.state != PAY_PAID)
+        w->counts->qr_late_scans++;
+    if (l->trade == T_CLOSED || l->trade == T_PAID || expired || l->qr_created_at == NEVER) {
+        w->counts->qr_scans_refused++;
+        trace(w, "customer scans: refused (%s%s)", trade_name(l->trade),
+              expired ? ", expired" : "");
+        return;
+    }
+    l->trade = T_WAITING; /* Alipay's trade exists from now on */
+    l->confirm_until = w->sc.customer_pays ? w->t + w->sc.confirm_ms : NEVER;
+    trace(w, "customer scans%s", w->sc.customer_pays ? ", will pay" : ", gives up");
+}
+
+static bool qr_handle(struct world *w, const struct gw_request *q, int64_t at, struct gw_reply *r)
+{
+    struct ledger *l = &w->led;
+    bool genuine = false;
+    bool wechat = q->channel == CHANNEL_WECHAT;
+    if (q->channel != w->sc.qr_channel)
+        fail(w, "a QR request on the wrong channel");
+    bool expired = l->qr_expires != NEVER && at >= l->qr_expires;
+    switch (q->op) {
+    case GW_QR_CREATE:
+        if (q->qr_window_s <= 0 || q->amount_fen != l->amount)
+            fail(w, "QR create: window %d s, %" PRId64 " fen", q->qr_window_s, q->amount_fen);
+        if (w->sc.qr_create_refused) {
+            r->kind = GW_FAILED;
+            r->said.order_no_given = !wechat;
+            r->exchange_bound = wechat;
+            snprintf(r->reason, sizeof r->reason, "create refused");
+            break;
+        }
+        if (l->trade == T_PAID || l->trade == T_CLOSED || expired) {
+            r->kind = GW_UNKNOWN; /* ORDERPAID, ORDER_CLOSED: the query decides */
+            break;
+        }
+        if (l->qr_created_at == NEVER) {
+            int64_t minutes = (q->qr_window_s + 59) / 60;
+            l->qr_created_at = at;
+            l->qr_window_s = q->qr_window_s;
+            l->qr_expires = at + (minutes > 1 ? minutes : 1) * 60000;
+        }
+        if (wechat && l->trade == T_NONE) {
+            l->trade = T_WAITING; /* WeChat's order exists from its creation, unscanned */
+            l->confirm_until = NEVER;
+        }
+        r->kind = GW_SUCCESS;
+        r->said.qr_given = true;
+        /* WeChat's create reply names no order: only the signature binds it. One that is not
+         * bound is a replay of another order's reply, with that order's QR. */
+        r->said.order_no_given = !wechat;
+        r->exchange_bound = wechat && !chance(&w->rng, w->sc.qr_unbound_pct);
+        snprintf(r->said.qr_payload, sizeof r->said.qr_payload, "%s",
+                 wechat && !r->exchange_bound ? QR_PAYLOAD_OTHER : QR_PAYLOAD);
+        break;
+    case GW_QR_CLOSE:
+        if (unhealthy(w, at) && chance(&w->rng, w->sc.retry_pct)) {
+            r->kind = GW_UNKNOWN;
+            break;
+        }
+        if (wechat && chance(&w->rng, w->sc.qr_unbound_pct)) {
+            /* Another close's 204 replayed in place of this one's, which never happened. */
+            r->kind = GW_SUCCESS;
+            r->said.order_no_given = false;
+            trace(w, "gateway: a replayed 204 answers the close");
+            break;
+        }
+        switch (l->trade) {
+        case T_NONE:
+            r->kind = GW_UNKNOWN; /* Alipay before the scan: nothing to close */
+            r->no_such_order = true;
+            break;
+        case T_WAITING:
+        case T_FAILED:
+        case T_CLOSED:
+        case T_REVERSED:
+            l->trade = T_CLOSED;
+            l->confirm_until = NEVER;
+            r->kind = GW_SUCCESS;
+            if (wechat) { /* 204: no body, bound by its fresh nonce */
+                r->said.order_no_given = false;
+                r->exchange_bound = true;
+            }
+            break;
+        case T_PAID:
+            r->kind = GW_FAILED;
+            r->close_refused_paid = true;
+            r->said.order_no_given = !wechat;
+            r->exchange_bound = wechat;
+            break;
+        }
+        break;
+    default: /* GW_QUERY */
+        l->queries_seen++;
+        switch (l->trade) {
+        case T_NONE:
+            r->kind = GW_UNKNOWN;
+            r->no_such_order = true;
+            break;
+        case T_WAITING: r->kind = GW_PAYING; break;
+        case T_PAID:
+            r->kind = GW_SUCCESS;
+            r->said.amount_given = true;
+            r->said.amount_fen = l->amount;
+            genuine = true;
+            break;
+        default: r->kind = GW_FAILED; break;
+        }
+        break;
+    }
+    if (!r->reason[0])
+        snprintf(r->reason, sizeof r->reason, "%s", script_op_name(q->op));
+    return genuine;
+}
+
 /* The gateway handles a request at its arrival time `at` and says what it would answer. */
 static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t at,
                            struct gw_reply *r)
@@ -276,11 +440,14 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
         snprintf(r->said.refund_no, sizeof r->said.refund_no, "%s", q->refund_no);
     }
 
-    if (l->trade == T_WAITING && at >= l->confirm_until) {
+    qr_settle(w, at);
+    if (!w->sc.qr && l->trade == T_WAITING && at >= l->confirm_until) {
         l->trade = w->sc.customer_pays ? T_PAID : T_FAILED;
         l->charged = w->sc.customer_pays;
         trace(w, "gateway: the customer %s", w->sc.customer_pays ? "paid" : "gave up");
     }
+    if (w->sc.qr && (q->op == GW_QUERY || q->op == GW_QR_CREATE || q->op == GW_QR_CLOSE))
+        return qr_handle(w, q, at, r);
     switch (q->op) {
     case GW_PAY:
         l->pays_arrived++;
@@ -443,6 +610,8 @@ static bool gateway_handle(struct world *w, const struct gw_request *q, int64_t 
         fail(w, "a barcode payment sent a QR request (%s)", script_op_name(q->op));
         break;
     }
+    if (w->sc.qr && (q->op == GW_PAY || q->op == GW_CANCEL))
+        fail(w, "a QR payment sent a %s request", script_op_name(q->op));
     if (!r->reason[0])
         snprintf(r->reason, sizeof r->reason, "%s", script_op_name(q->op));
     return genuine;
@@ -512,6 +681,23 @@ static void zero_runtime(struct payment *p)
     p->customer_confirming = false;
 }
 
+/* The screen shows the payment: a QR is shown only once the journal holds it, and only the
+ * gateway's payload; the customer may scan it from then on. */
+static void qr_shown(struct world *w)
+{
+    if (w->p.qr_payload[0] == '\0')
+        return;
+    if (w->p.kind != PAY_KIND_QR || strcmp(w->p.qr_payload, QR_PAYLOAD) != 0)
+        fail(w, "a QR shown that the gateway never gave: %s", w->p.qr_payload);
+    if (!w->journaled || strcmp(w->journal.qr_payload, w->p.qr_payload) != 0)
+        fail(w, "a QR shown before the journal holds it");
+    if (w->qr_shown_t != NEVER)
+        return;
+    w->qr_shown_t = w->t;
+    if (w->sc.qr_scan_delay != NEVER)
+        w->qr_scan_at = w->t + w->sc.qr_scan_delay;
+}
+
 /* Checks that hold after every completed step. */
 static void after_step(struct world *w, const struct payment *before, const struct engine_event *ev,
                        bool genuine)
@@ -579,7 +765,7 @@ static bool run_event(struct world *w, struct engine_event *ev, enum engine_stat
             if (a->at <= ev->now)
                 fail(w, "timer armed at %" PRId64 ", not after now %" PRId64, a->at, ev->now);
             break;
-        case ENGINE_SHOW: break;
+        case ENGINE_SHOW: qr_shown(w); break;
         }
     }
     after_step(w, &before, ev, genuine);
@@ -717,6 +903,17 @@ static void make_scenario(struct world *w)
         s->refund_asks[i] = chance(g, 15) ? -1 : chance(g, 40) ? 0 : between(g, 1, 5000);
     s->forge_query = chance(g, 5) ? (int)between(g, 1, 6) : -1;
     s->stale_pct = chance(g, 50) ? (int)between(g, 5, 30) : 0;
+    s->qr = chance(g, 33);
+    s->qr_channel = chance(g, 50) ? CHANNEL_WECHAT : CHANNEL_ALIPAY;
+    int when = (int)between(g, 0, 99);
+    s->qr_scan_delay = when < 50   ? between(g, 0, 30000)
+                       : when < 70 ? between(g, 30000, 200000)
+                       : when < 80 ? between(g, 200000, 400000)
+                                   : NEVER;
+    s->qr_unbound_pct = chance(g, 30) ? (int)between(g, 10, 60) : 0;
+    s->qr_create_refused = chance(g, 3);
+    if (s->qr)
+        s->nrefunds = chance(g, 20) ? 1 : 0;
 }
 
 /* Mostly the defaults; sometimes any coherent policy, down to a window as short as the gap. */
@@ -732,6 +929,7 @@ static struct policy make_policy(struct world *w)
     p.window_ms = p.min_cancel_ms + (chance(g, 20) ? 0 : between(g, 0, 60000));
     p.backoff_first_ms = between(g, 100, 5000);
     p.backoff_max_ms = p.backoff_first_ms + between(g, 0, 90000);
+    p.qr_window_ms = between(g, 1000, 240000);
     if (policy_check(&p))
         fail(w, "model: incoherent policy: %s", policy_check(&p));
     return p;
@@ -742,6 +940,17 @@ static int64_t timer_true_time(const struct world *w)
     if (!w->p.order_no[0] || w->p.timer_at == 0)
         return NEVER;
     return w->p.timer_at - w->mono_base + w->boot_t;
+}
+
+/* The cashier starts the QR payment instead of scanning a code. */
+static void cashier_qr(struct world *w)
+{
+    struct engine_event ev = {.type = EV_QR, .channel = w->sc.qr_channel};
+    enum engine_status st;
+    trace(w, "qr %s", pay_channel_name(w->sc.qr_channel));
+    run(w, &ev, &st, false);
+    if (st != ENGINE_OK && st != ENGINE_REFUSED)
+        fail(w, "qr: %s", engine_status_reason(st));
 }
 
 static void cashier_scan(struct world *w)
@@ -880,6 +1089,7 @@ static void settle_world(struct world *w)
 {
     const struct payment *p = &w->p;
     const struct ledger *l = &w->led;
+    qr_settle(w, NEVER - 1); /* a customer still paying pays, unless closed or expired */
     if (!w->journaled) {
         w->counts->no_payment++;
         if (l->charged || l->pays_arrived)
@@ -891,6 +1101,13 @@ static void settle_world(struct world *w)
         return;
     }
     w->counts->final[p->state]++;
+    if (w->sc.qr) {
+        w->counts->qr++;
+        w->counts->qr_paid += p->state == PAY_PAID || p->state == PAY_REFUNDED;
+        w->counts->qr_closed += p->state == PAY_CANCELLED;
+        if (p->kind != PAY_KIND_QR && p->state != PAY_FAILED)
+            fail(w, "a QR payment ended as a %s one", pay_kind_name(p->kind));
+    }
     switch (p->state) {
     case PAY_PAID:
     case PAY_REFUNDED:
@@ -930,6 +1147,10 @@ static void run_sequence(struct world *w, uint64_t seed, struct counts *counts, 
     w->counts = counts;
     w->pay_sent_t = NEVER;
     w->refund_at = NEVER;
+    w->qr_shown_t = NEVER;
+    w->qr_scan_at = NEVER;
+    w->led.qr_created_at = NEVER;
+    w->led.qr_expires = NEVER;
     w->epoch = 1;
     w->mono_base = between(&w->rng, 0, 40000);
     make_scenario(w);
@@ -969,6 +1190,8 @@ static void run_sequence(struct world *w, uint64_t seed, struct counts *counts, 
             next = abort_at, which = 4;
         if (w->refund_at < next)
             next = w->refund_at, which = 5;
+        if (w->qr_scan_at < next)
+            next = w->qr_scan_at, which = 6;
         if (which < 0)
             break;
         if (next > w->t)
@@ -1003,7 +1226,9 @@ static void run_sequence(struct world *w, uint64_t seed, struct counts *counts, 
         }
         case 3:
             scan_at = NEVER;
-            if (w->p.order_no[0])
+            if (w->p.order_no[0] && w->sc.qr)
+                cashier_qr(w);
+            else if (w->p.order_no[0])
                 cashier_scan(w);
             break;
         case 4:
@@ -1011,6 +1236,7 @@ static void run_sequence(struct world *w, uint64_t seed, struct counts *counts, 
             cashier_abort(w);
             break;
         case 5: cashier_refund(w); break;
+        case 6: customer_scans(w); break;
         }
     }
     if (!w->failed)
@@ -1052,6 +1278,10 @@ int main(void)
            "REFUNDED %ld, no payment journaled %ld\n",
            counts.final[PAY_PAID], counts.final[PAY_FAILED], counts.final[PAY_CANCELLED],
            counts.cancelled_refunded, counts.final[PAY_REFUNDED], counts.no_payment);
+    printf("QR payments %ld: paid %ld, closed %ld; customer scans refused %ld (%ld after the "
+           "payment ended)\n",
+           counts.qr, counts.qr_paid, counts.qr_closed, counts.qr_scans_refused,
+           counts.qr_late_scans);
     printf("steps whose counters or last reason wait for the next transition's journal: %ld\n",
            counts.counter_lag);
     printf("sequences that broke the invariant: %ld\n", counts.failures);

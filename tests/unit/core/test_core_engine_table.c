@@ -26,6 +26,16 @@
 #define CANCELLED_       CANCEL_WAIT " @56000 cancel:S"
 #define REFUND_WAIT      PAID_ " @20000 rf:300:1" /* partial refund R1 in flight */
 #define REFUNDED_        PAID_ " @20000 rf:1230:1 @21000 refund:S"
+/* A QR payment: the create leaves at 10000, so its window closes at 130000 (120 s) and the
+ * gateway's expiry (2 minutes after the last possible create, + the query timeout and the
+ * margin) has passed from 260000. */
+#define QR_WAIT          NEW_ " qr"                           /* create in flight */
+#define QR_SHOWN         QR_WAIT " @11000 qrcreate:S"         /* query timer at 14000 */
+#define QR_QUERY         QR_SHOWN " fire"                     /* query in flight since 14000 */
+#define QR_CLOSING       QR_SHOWN " @130000 timer"            /* close in flight */
+#define QR_CLOSE_REFUSED QR_CLOSING " @131000 qrclose:F+paid" /* query in flight */
+#define QR_PAID          QR_QUERY " @15000 query:S"
+#define QR_CLOSED        QR_CLOSING " @131000 qrclose:S"
 
 struct row {
     const char *setup; /* script to the starting point; every word must be ENGINE_OK */
@@ -360,6 +370,139 @@ static const struct row rows[] = {
     {CANCELLED_ " @57000", "query:S", STALE, PAY_CANCELLED, "", ""},
     {REFUNDED_ " @22000", "refund:S", STALE, PAY_REFUNDED, "", ""},
     {PAYING_ " @11000", "reply:null", INVALID, PAY_PAYING, "", "flight=1"},
+
+    /* --- dynamic QR: create, show, query, close (engine.c "dynamic QR") --- */
+    {NEW_, "qr", OK, PAY_PAYING, "J(pay_intent) S(qrcreate) T(20000) V",
+     "kind=qr channel=wechat qr= qr_window=120 flight=1 deadline=130000 pay_sent_wall=10000"},
+    {NEW_, "qr:alipay", OK, PAY_PAYING, "J(pay_intent) S(qrcreate) T(20000) V", "channel=alipay"},
+    {NEW_, "qr:none", INVALID, PAY_NEW, "", "kind=barcode"},
+    {"", "qr", REFUSED, PAY_NEW, "", ""},
+    {PAYING_, "qr", REFUSED, PAY_PAYING, "", "kind=barcode"},
+    {QR_WAIT, "scan", REFUSED, PAY_PAYING, "", "kind=qr auth="},
+    {QR_WAIT, "qr", REFUSED, PAY_PAYING, "", ""},
+    /* the create: a payload about this order is shown; anything else, the create again */
+    {QR_WAIT " @11000", "qrcreate:S", OK, PAY_QUERYING, "J(pay_confirming) T(14000) V",
+     "qr=" SCRIPT_QR " flight=0 error="},
+    {QR_WAIT " @11000", "qrcreate:S+noorder+bound", OK, PAY_QUERYING,
+     "J(pay_confirming) T(14000) V", "qr=" SCRIPT_QR},
+    {QR_WAIT " @11000", "qrcreate:S+noorder", OK, PAY_PAYING, "T(13000) V",
+     "qr= cause=bad_reply backoff=2000 flight=0"},
+    {QR_WAIT " @11000", "qrcreate:S+other+bound", OK, PAY_PAYING, "T(13000) V",
+     "qr= cause=bad_reply"},
+    {QR_WAIT " @11000", "qrcreate:S+noqr", OK, PAY_PAYING, "T(13000) V",
+     "qr= cause=bad_reply error=without"},
+    {QR_WAIT " @11000", "qrcreate:S+oldid", STALE, PAY_PAYING, "", "flight=1"},
+    {QR_WAIT " @11000", "qrcreate:F", OK, PAY_FAILED, "J(pay_failed) V", "cause=balance qr="},
+    {QR_WAIT " @11000", "qrcreate:F+noorder+bound", OK, PAY_FAILED, "J(pay_failed) V", ""},
+    {QR_WAIT " @11000", "qrcreate:F+noorder", OK, PAY_PAYING, "T(13000) V", "cause=balance"},
+    {QR_WAIT " @11000", "qrcreate:F+nso", OK, PAY_PAYING, "T(13000) V", ""},
+    {QR_WAIT " @11000", "qrcreate:U", OK, PAY_PAYING, "T(13000) V", "cause=no_answer"},
+    {QR_WAIT " @11000", "qrcreate:P", OK, PAY_PAYING, "T(13000) V", ""},
+    {QR_WAIT " @11000 qrcreate:U", "fire", OK, PAY_PAYING, "S(qrcreate) T(23000)",
+     "flight=1 pay_sent_wall=10000"},
+    {QR_WAIT " @11000 qrcreate:U fire @13500", "qrcreate:U", OK, PAY_PAYING, "T(17500) V",
+     "backoff=4000"},
+    {QR_WAIT " @20000", "timer", OK, PAY_PAYING, "T(22000) V", "cause=no_answer flight=0"},
+    {QR_WAIT " @11000 qrcreate:U @131000", "timer", OK, PAY_CANCELLING,
+     "J(cancel_decided) S(qrclose) T(141000) V", "qr= cancels=1"},
+    {QR_WAIT " @11000 qrcreate:U @128000 timer @131000", "qrcreate:S", OK, PAY_CANCELLING,
+     "J(cancel_decided) S(qrclose) T(141000) V", "qr="},
+    /* queries while the QR is shown */
+    {QR_SHOWN, "fire", OK, PAY_QUERYING, "S(query) T(24000)", "queries=1 flight=1"},
+    {QR_SHOWN " @12000", "qrcreate:S", STALE, PAY_QUERYING, "", ""},
+    {QR_QUERY " @15000", "query:P", OK, PAY_QUERYING, "T(20000)", "error= flight=0"},
+    {QR_QUERY " @15000", "query:U+nso", OK, PAY_QUERYING, "T(20000)", "error="},
+    {QR_QUERY " @15000", "query:U", OK, PAY_QUERYING, "T(20000)", "cause=no_answer"},
+    {QR_QUERY " @15000", "query:S", OK, PAY_PAID, "J(paid) V",
+     "trade=" SCRIPT_TRADE " qr=" SCRIPT_QR},
+    {QR_QUERY " @15000", "query:S+noamt", OK, PAY_QUERYING, "T(20000)", "cause=bad_reply"},
+    {QR_QUERY " @15000", "query:S+noorder", OK, PAY_QUERYING, "T(20000)", "cause=bad_reply"},
+    {QR_QUERY " @15000", "query:S+amt", OK, PAY_REFERRED, "J(referred) V", "cause=amount_mismatch"},
+    {QR_QUERY " @15000", "query:F", OK, PAY_FAILED, "J(pay_failed) V", ""},
+    {QR_QUERY " @15000", "query:F+noorder", OK, PAY_QUERYING, "T(20000)", ""},
+    {QR_QUERY " @24000", "timer", OK, PAY_QUERYING, "T(29000)", "cause=no_answer"},
+    {QR_SHOWN " @128000 timer @129000", "query:P", OK, PAY_QUERYING, "T(130000)", ""},
+    {QR_SHOWN " @128000 timer @131000", "query:P", OK, PAY_CANCELLING,
+     "J(cancel_decided) S(qrclose) T(141000) V", ""},
+    /* the window's end and the cashier's abort: the order is closed */
+    {QR_SHOWN " @130000", "timer", OK, PAY_CANCELLING, "J(cancel_decided) S(qrclose) T(140000) V",
+     "cancels=1 flight=1 deadline=0"},
+    {QR_WAIT " @11000", "abort", OK, PAY_PAYING, "J(abort_requested) V", "abort=1 flight=1"},
+    {QR_WAIT " @11000 abort @12000", "qrcreate:S", OK, PAY_CANCELLING,
+     "J(cancel_decided) S(qrclose) T(22000) V", "qr="},
+    {QR_WAIT " @11000 abort @12000", "qrcreate:F", OK, PAY_FAILED, "J(pay_failed) V", ""},
+    {QR_WAIT " @11000 qrcreate:U @12000", "abort", OK, PAY_CANCELLING,
+     "J(cancel_decided) S(qrclose) T(22000) V", "abort=1"},
+    {QR_SHOWN " @12000", "abort", OK, PAY_CANCELLING, "J(cancel_decided) S(qrclose) T(22000) V",
+     "abort=1"},
+    {QR_SHOWN " @12000 abort", "abort", OK, PAY_CANCELLING, "", ""},
+    {QR_QUERY " @15000", "abort", OK, PAY_QUERYING, "J(abort_requested) V", "abort=1 flight=1"},
+    {QR_QUERY " @15000 abort", "abort", OK, PAY_QUERYING, "", ""},
+    {QR_QUERY " @15000 abort @16000", "query:P", OK, PAY_CANCELLING,
+     "J(cancel_decided) S(qrclose) T(26000) V", ""},
+    {QR_QUERY " @15000 abort @16000", "query:S", OK, PAY_PAID, "J(paid) V", ""},
+    {QR_CLOSED, "abort", REFUSED, PAY_CANCELLED, "", ""},
+    {QR_PAID, "abort", REFUSED, PAY_PAID, "", ""},
+    /* the close: believed only about this order; refused, a query decides */
+    {QR_CLOSING " @131000", "qrclose:S", OK, PAY_CANCELLED, "J(cancelled) V",
+     "cause=window_closed cancel_refunded=0 timer=0"},
+    {QR_CLOSING " @131000", "qrclose:S+noorder+bound", OK, PAY_CANCELLED, "J(cancelled) V", ""},
+    {QR_CLOSING " @131000", "qrclose:S+other+bound", OK, PAY_CANCELLING, "S(query) T(141000) V",
+     "cause=bad_reply"},
+    {QR_CLOSING " @131000", "qrclose:S+noorder", OK, PAY_CANCELLING, "S(query) T(141000) V",
+     "cause=bad_reply queries=1"},
+    {QR_CLOSING " @131000 qrclose:S+noorder @132000", "query:F", OK, PAY_CANCELLED,
+     "J(cancelled) V", ""},
+    {QR_CLOSING " @131000 qrclose:S+noorder @132000", "query:P", OK, PAY_CANCELLING, "T(134000) V",
+     "backoff=2000"},
+    {QR_CLOSING " @131000 qrclose:S+noorder @132000 query:P", "fire", OK, PAY_CANCELLING,
+     "S(qrclose) T(144000)", "cancels=2"},
+    {QR_CLOSING " @131000", "qrclose:F+paid", OK, PAY_CANCELLING,
+     "J(cancel_refused) S(query) T(141000) V", ""},
+    {QR_CLOSING " @131000", "qrclose:F+noorder", OK, PAY_CANCELLING,
+     "J(cancel_refused) S(query) T(141000) V", ""},
+    {QR_CLOSE_REFUSED " @132000", "query:S", OK, PAY_PAID, "J(paid_cancel_refused) V",
+     "trade=" SCRIPT_TRADE " error="},
+    {QR_CLOSE_REFUSED " @132000", "query:S+noamt", OK, PAY_CANCELLING, "T(134000) V",
+     "cause=bad_reply"},
+    {QR_CLOSE_REFUSED " @132000", "query:S+amt", OK, PAY_REFERRED, "J(referred) V", ""},
+    {QR_CLOSE_REFUSED " @132000", "query:F", OK, PAY_CANCELLED, "J(cancelled) V", ""},
+    {QR_CLOSE_REFUSED " @132000", "query:U+nso", OK, PAY_CANCELLING, "T(134000) V", ""},
+    {QR_CLOSING " @131000", "qrclose:U", OK, PAY_CANCELLING, "T(133000) V", "cause=no_answer"},
+    {QR_CLOSING " @131000", "qrclose:U+retry", OK, PAY_CANCELLING, "T(133000) V", ""},
+    {QR_CLOSING " @140000", "timer", OK, PAY_CANCELLING, "T(142000) V", "cause=no_answer"},
+    /* Alipay before the scan: "no such order" closes nothing until the gateway's expiry */
+    {QR_CLOSING " @131000", "qrclose:U+nso", OK, PAY_CANCELLING, "T(133000) V", "queries=0"},
+    {QR_CLOSING " @259999", "qrclose:U+nso", OK, PAY_CANCELLING, "T(261999) V", "queries=0"},
+    {QR_CLOSING " @260000", "qrclose:U+nso", OK, PAY_CANCELLING, "S(query) T(270000) V",
+     "queries=1"},
+    {QR_CLOSING " @260000 qrclose:U+nso @261000", "query:U+nso", OK, PAY_CANCELLED,
+     "J(cancelled) V", "error=window"},
+    {QR_CLOSING " @260000 qrclose:U+nso @261000", "query:P", OK, PAY_CANCELLING, "T(263000) V", ""},
+    {QR_CLOSING " @260000 qrclose:U+nso @261000", "query:S", OK, PAY_PAID,
+     "J(paid_cancel_refused) V", ""},
+    {QR_CLOSE_REFUSED " @261000", "query:U+nso", OK, PAY_CANCELLED, "J(cancelled) V", ""},
+    /* after a restart: the same QR, the same order; the close goes on */
+    {QR_WAIT " mono=500", "resume", OK, PAY_PAYING, "J(resumed) S(qrcreate) T(10500) V",
+     "sent=500 qr="},
+    {QR_SHOWN " mono=500", "resume", OK, PAY_QUERYING, "J(resumed) S(query) T(10500) V",
+     "qr=" SCRIPT_QR " deadline=119500"},
+    {QR_SHOWN " mono=500 wall+200000", "resume", OK, PAY_CANCELLING,
+     "J(cancel_decided) S(qrclose) T(10500) V", "qr=" SCRIPT_QR},
+    {QR_WAIT " @11000 qrcreate:U mono=500 wall+200000", "resume", OK, PAY_CANCELLING,
+     "J(cancel_decided) S(qrclose) T(10500) V", ""},
+    {QR_QUERY " @15000 abort mono=500", "resume", OK, PAY_CANCELLING,
+     "J(cancel_decided) S(qrclose) T(10500) V", "abort=1"},
+    {QR_CLOSING " mono=500", "resume", OK, PAY_CANCELLING, "J(resumed) S(qrclose) T(10500) V", ""},
+    {QR_CLOSING " @131000 qrclose:U+nso mono=500 wall+200000 resume @1000", "qrclose:U+nso", OK,
+     PAY_CANCELLING, "S(query) T(11000) V", ""},
+    {QR_CLOSED " mono=500", "resume", STALE, PAY_CANCELLED, "", ""},
+    /* a paid QR order refunds as any other */
+    {QR_PAID " @20000", "rf:300:1", OK, PAY_REFUNDING, "J(refund_requested) S(refund) T(40000) V",
+     "kind=qr"},
+    {QR_PAID " @20000 rf:300:1 @21000", "refund:S", OK, PAY_PAID, "J(refunded) V", "refunded=300"},
+    {QR_PAID " @20000 rf:300:1 mono=500", "resume", OK, PAY_REFUNDING,
+     "J(resumed) S(refund) T(20500) V", ""},
 };
 
 static int row_failed(int i, const struct row *r, const char *what)
@@ -425,6 +568,26 @@ static int check_row(int i, const struct row *r)
     if (!pay_state_unresolved(s.p.state) && s.p.auth_code[0] != '\0')
         bad |= row_failed(i, r, "a final payment still holds its payment code");
     return bad;
+}
+
+/* A QR payment keeps the window its create asked for: a config changed across a restart
+ * neither cuts short the countdown the customer was shown nor moves the close earlier. */
+static void test_qr_window_kept(void)
+{
+    struct script s;
+    script_init(&s);
+    CHECK(script_run(&s, QR_SHOWN " mono=500", 1));
+    s.pol.qr_window_ms = 10000;
+    CHECK(script_run(&s, "resume", 1));
+    CHECK_EQ_INT(s.p.state, PAY_QUERYING);
+    CHECK_EQ_INT(engine_cancel_deadline(&s.p, &s.pol), 500 - 1000 + 120000);
+    CHECK(script_run(&s, "@60000 timer", 0)); /* the resumed query's deadline: lost */
+    CHECK_EQ_INT(s.p.state, PAY_QUERYING);
+    CHECK(script_run(&s, "@119499 timer @119499 query:P", 1)); /* the next query, answered */
+    CHECK_EQ_INT(s.p.state, PAY_QUERYING);
+    CHECK_EQ_INT(s.p.timer_at, 119500);
+    CHECK(script_run(&s, "@119500 timer", 1));
+    CHECK_EQ_INT(s.p.state, PAY_CANCELLING);
 }
 
 /* Cancel retries back off 2, 4, 8, 16, 32, 60, 60, ... seconds and never give up. */
@@ -539,6 +702,7 @@ static void test_requests(void)
 
 int main(void)
 {
+    test_qr_window_kept();
     int n = (int)(sizeof rows / sizeof rows[0]), bad = 0;
     for (int i = 0; i < n; i++) {
         int failed = check_row(i, &rows[i]);

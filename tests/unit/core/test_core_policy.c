@@ -23,6 +23,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(p.min_cancel_ms, 15000);
     CHECK_EQ_INT(p.backoff_first_ms, 2000);
     CHECK_EQ_INT(p.backoff_max_ms, 60000);
+    CHECK_EQ_INT(p.qr_window_ms, 120000);
     CHECK(policy_check(&p) == NULL);
 }
 
@@ -46,6 +47,9 @@ static void test_check(void)
     p = policy_default();
     p.backoff_max_ms = p.backoff_first_ms - 1;
     expect_rejected(p, "backoff_max_ms");
+    p = policy_default();
+    p.qr_window_ms = 999;
+    expect_rejected(p, "qr_window_ms");
 
     /* The edges that are still coherent. */
     p = policy_default();
@@ -55,6 +59,9 @@ static void test_check(void)
     CHECK(policy_check(&p) == NULL);
     p = policy_default();
     p.window_ms = p.min_cancel_ms;
+    CHECK(policy_check(&p) == NULL);
+    p = policy_default();
+    p.qr_window_ms = 1000;
     CHECK(policy_check(&p) == NULL);
 }
 

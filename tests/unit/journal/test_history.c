@@ -357,6 +357,8 @@ static void test_migrate_v5(void)
              "ALTER TABLE refunds DROP COLUMN cashier; ALTER TABLE print_jobs DROP COLUMN ref;"
              "ALTER TABLE journal_meta DROP COLUMN signin_locked_until;"
              "ALTER TABLE journal_meta DROP COLUMN refund_pin_locked_until;"
+             "ALTER TABLE payments DROP COLUMN kind; ALTER TABLE payments DROP COLUMN qr_payload;"
+             "ALTER TABLE payments DROP COLUMN qr_window_s;"
              "PRAGMA user_version = 5;");
     j = open_journal();
     if (!j)

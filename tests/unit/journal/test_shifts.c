@@ -194,6 +194,9 @@ static void test_print_kinds(void)
 
 /* What v7 added (cashiers, shifts, Z reports, the print jobs' ref) and what v6 added (the
  * finding indexes, refunds.approved_by): dropped from today's file to fake an older one. */
+static const char v9_objects[] = "ALTER TABLE payments DROP COLUMN kind;"
+                                 "ALTER TABLE payments DROP COLUMN qr_payload;"
+                                 "ALTER TABLE payments DROP COLUMN qr_window_s;";
 static const char v8_objects[] = "ALTER TABLE journal_meta DROP COLUMN signin_locked_until;"
                                  "ALTER TABLE journal_meta DROP COLUMN refund_pin_locked_until;";
 static const char v7_objects[] =
@@ -205,9 +208,9 @@ static const char v6_objects[] =
     "DROP INDEX payments_last4; DROP INDEX payments_amount;"
     "DROP INDEX payments_short; ALTER TABLE refunds DROP COLUMN approved_by;";
 
-/* A v5 file (today's without v6's, v7's and v8's columns and tables), or a v6 file (without
- * v7's and v8's), with a sale and its receipt migrates to v8 keeping both: the old sale has no
- * cashier, the old job no reference, and it still prints. */
+/* A v5 file (today's without v6's, v7's, v8's and v9's columns and tables), or a v6 file
+ * (without v7's and later), with a sale and its receipt migrates to v9 keeping both: the old sale
+ * has no cashier, the old job no reference, and it still prints. */
 static void test_migrate_from(const char *dir, int version)
 {
     char old[4300];
@@ -225,12 +228,12 @@ static void test_migrate_from(const char *dir, int version)
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(old, &db), SQLITE_OK);
     char sql[1024];
-    snprintf(sql, sizeof sql, "%s%s%s PRAGMA user_version = %d;", v8_objects, v7_objects,
-             version < 6 ? v6_objects : "", version);
+    snprintf(sql, sizeof sql, "%s%s%s%s PRAGMA user_version = %d;", v9_objects, v8_objects,
+             v7_objects, version < 6 ? v6_objects : "", version);
     CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
-    CHECK_EQ_INT(journal_schema_version(), 8);
+    CHECK_EQ_INT(journal_schema_version(), 9);
     CHECK_EQ_INT(journal_open(&v, old, err, sizeof err), JOURNAL_OK);
     if (!v)
         return;
@@ -238,7 +241,7 @@ static void test_migrate_from(const char *dir, int version)
     sqlite3_stmt *st = NULL;
     CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_EQ_INT(sqlite3_column_int(st, 0), 8);
+    CHECK_EQ_INT(sqlite3_column_int(st, 0), 9);
     sqlite3_finalize(st);
     sqlite3_close(db);
     /* v8: no PIN lock recorded in an old file, and one can be. */

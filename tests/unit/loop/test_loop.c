@@ -5,7 +5,8 @@
  * Each test defends one promise of app/loop.c: the write-ahead order (the intent is on disk
  * before the pay request leaves), a failed commit that holds the payment and is retried, the
  * recovery of unresolved payments before a new one is taken, refund numbering and its
- * idempotency key, and the deadline that turns a reply that never came into a query.
+ * idempotency key, the deadline that turns a reply that never came into a query, and a QR
+ * payment's write-ahead order and refusals.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -692,6 +693,95 @@ static void scan_taken_by_front(void)
     close(fds[1]);
 }
 
+/* What the observer saw of a QR payment: the payload it was handed, and whether the journal
+ * already held it then. */
+static char qr_seen[QR_PAYLOAD_MAX + 1];
+static bool qr_seen_journaled;
+static struct rig *qr_rig;
+
+static void qr_change(void *ctx, const struct payment *p, const char *event)
+{
+    (void)event;
+    ((struct heard *)ctx)->changes++;
+    if (p->kind != PAY_KIND_QR || p->qr_payload[0] == '\0' || qr_seen[0])
+        return;
+    snprintf(qr_seen, sizeof qr_seen, "%s", p->qr_payload);
+    struct payment disk;
+    qr_seen_journaled = journal_load(qr_rig->journal, p->order_no, &disk) == JOURNAL_OK &&
+                        strcmp(disk.qr_payload, p->qr_payload) == 0 && disk.state == PAY_QUERYING;
+}
+
+/* 11. A QR payment through the loop: loop_qr refuses without an amount, on a channel that is
+ * off and for WeChat without notify_url; the create leaves after its intent is on disk, the
+ * payload is on disk before anyone is shown it, the countdown is the QR window's, and an abort
+ * closes the order (journaled first). */
+static void qr_payment(void)
+{
+    fresh_journal("qr");
+    struct rig r;
+    CHECK(rig_open(&r, 1765000000000));
+    loop_close(r.loop);
+    qr_rig = &r;
+    struct loop_clock clock = fake_clock_of(&r.clock);
+    struct loop_observer obs = {
+        .ctx = &r.heard, .payment_changed = qr_change, .message = heard_message};
+    CHECK_EQ_INT(loop_open(&r.loop, &r.cfg, r.journal, NULL, r.gateway, NULL, &clock, &obs),
+                 LOOP_OK);
+
+    CHECK_EQ_INT(loop_qr(r.loop, CHANNEL_WECHAT), LOOP_IDLE);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_QR_BEFORE_AMOUNT], 1);
+    CHECK_EQ_INT(loop_start_payment(r.loop, 880), LOOP_OK);
+    CHECK_EQ_INT(loop_qr(r.loop, CHANNEL_WECHAT), LOOP_INVALID); /* no notify_url */
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_QR_NO_NOTIFY_URL], 1);
+    r.cfg.gateway.alipay.enabled = false;
+    CHECK_EQ_INT(loop_qr(r.loop, CHANNEL_ALIPAY), LOOP_INVALID);
+    CHECK_EQ_INT(r.heard.notes[LOOP_NOTE_CHANNEL_OFF], 1);
+    CHECK_EQ_INT(loop_qr(r.loop, CHANNEL_NONE), LOOP_INVALID);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 0);
+
+    snprintf(r.cfg.gateway.wechat.notify_url, sizeof r.cfg.gateway.wechat.notify_url,
+             "https://shop.example/notify");
+    CHECK_EQ_INT(loop_qr(r.loop, CHANNEL_WECHAT), LOOP_OK);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 1);
+    const struct fake_sent *s = fake_gateway_request(r.gateway, 0);
+    const struct payment *cur = loop_current(r.loop);
+    if (s == NULL || cur == NULL) {
+        rig_close(&r);
+        return;
+    }
+    CHECK_EQ_INT(s->req.op, GW_QR_CREATE);
+    CHECK_EQ_INT(s->req.amount_fen, 880);
+    CHECK_EQ_INT(s->req.qr_window_s, 120);
+    CHECK(s->journaled);
+    CHECK_EQ_INT(s->at_submit.state, PAY_PAYING);
+    CHECK_EQ_INT(s->at_submit.kind, PAY_KIND_QR);
+    CHECK_EQ_INT(loop_cancel_at(r.loop), r.clock.mono + 120000);
+    CHECK_EQ_INT(loop_earliest_cancel(r.loop), 0); /* a QR closes at once on abort */
+    CHECK_EQ_INT(loop_scan(r.loop, WECHAT_CODE), LOOP_BUSY);
+    CHECK_EQ_INT(loop_start_payment(r.loop, 100), LOOP_BUSY);
+
+    fake_gateway_answer(r.gateway, 0, GW_SUCCESS);
+    struct gw_reply *a = fake_gateway_last_answer(r.gateway);
+    a->said.qr_given = true;
+    snprintf(a->said.qr_payload, sizeof a->said.qr_payload, "weixin://wxpay/bizpayurl?pr=loop1");
+    turn(&r);
+    CHECK_EQ_INT(loop_current(r.loop)->state, PAY_QUERYING);
+    CHECK_EQ_STR(qr_seen, "weixin://wxpay/bizpayurl?pr=loop1");
+    CHECK(qr_seen_journaled);
+
+    CHECK_EQ_INT(loop_abort(r.loop), LOOP_OK);
+    CHECK_EQ_INT(fake_gateway_sent(r.gateway), 2);
+    s = fake_gateway_request(r.gateway, 1);
+    if (s) {
+        CHECK_EQ_INT(s->req.op, GW_QR_CLOSE);
+        CHECK_EQ_INT(s->at_submit.state, PAY_CANCELLING);
+        CHECK(s->at_submit.abort_requested);
+    }
+    /* Closing goes on in the background: the till takes the next customer. */
+    CHECK_EQ_INT(loop_start_payment(r.loop, 100), LOOP_OK);
+    rig_close(&r);
+}
+
 int main(void)
 {
     /* A write past RLIMIT_FSIZE fails with EFBIG instead of killing the test. */
@@ -712,6 +802,7 @@ int main(void)
     gateway_slow_configured();
     code_before_amount();
     scan_taken_by_front();
+    qr_payment();
 
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
