@@ -531,6 +531,7 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
         break;
     case UI_CMD_BACK: go_back(c); break;
     case UI_CMD_ABORT: (void)loop_abort(c->loop); break;
+    case UI_CMD_QR: (void)loop_qr(c->loop, cmd->channel); break; /* a refusal: a message */
     case UI_CMD_SHOW_HISTORY:
         if (journal_usable(c)) {
             history_view_open(&c->history_view, &c->m, time(NULL));

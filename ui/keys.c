@@ -372,12 +372,18 @@ static bool on_code(struct ui_input *in, int k, struct ui_command *out)
     return false;
 }
 
+/* The scan screen: a code typed or from a keyboard-mode scanner (every printable key is
+ * one, so the other direction - the customer scans the terminal - is on function keys). */
 static void on_scan(struct ui_input *in, int k, struct ui_command *out)
 {
-    if (k == KEY_ESCAPE || (is_backspace(k) && in->code[0] == '\0'))
+    if (k == KEY_ESCAPE || (is_backspace(k) && in->code[0] == '\0')) {
         set_cmd(out, UI_CMD_BACK);
-    else
+    } else if (k == KEY_F(2) || k == KEY_F(3)) {
+        set_cmd(out, UI_CMD_QR);
+        out->channel = k == KEY_F(2) ? CHANNEL_WECHAT : CHANNEL_ALIPAY;
+    } else {
         on_code(in, k, out);
+    }
 }
 
 static void on_paying(struct ui_input *in, const struct ui_model *m, int k, struct ui_command *out)

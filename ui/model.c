@@ -29,6 +29,7 @@ const char *ui_command_name(enum ui_command_type t)
     case UI_CMD_AMOUNT_ENTERED: return "AMOUNT_ENTERED";
     case UI_CMD_BACK: return "BACK";
     case UI_CMD_ABORT: return "ABORT";
+    case UI_CMD_QR: return "QR";
     case UI_CMD_SCAN: return "SCAN";
     case UI_CMD_SHOW_HISTORY: return "SHOW_HISTORY";
     case UI_CMD_HISTORY_FILTER_TOGGLE: return "HISTORY_FILTER_TOGGLE";

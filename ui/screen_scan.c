@@ -12,6 +12,8 @@
 #include "widgets.h"
 
 static const struct wdg_key scan_keys[] = {
+    {"F2", T_K_QR_WECHAT},
+    {"F3", T_K_QR_ALIPAY},
     {"Esc/Bksp", T_K_BACK},
 };
 

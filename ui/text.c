@@ -84,6 +84,8 @@ static const struct text_row table[T__COUNT] = {
     [T_QR_ERR_TOO_LONG] = {"the gateway's code is too long", "网关返回的二维码内容太长"},
     [T_QR_ERR_ENCODE] = {"it could not be encoded", "无法生成二维码"},
     [T_K_QR_ABORT] = {"abort (closes the order)", "中止（关闭订单）"},
+    [T_K_QR_WECHAT] = {"customer scans: WeChat Pay", "顾客扫码：微信支付"},
+    [T_K_QR_ALIPAY] = {"customer scans: Alipay", "顾客扫码：支付宝"},
 
     [T_PAYING_TITLE] = {"Payment in progress", "正在收款"},
     [T_ST_WAITING_CODE] = {"Waiting for the payment code", "等待付款码"},

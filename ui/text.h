@@ -77,6 +77,8 @@ enum text_id {
     T_QR_ERR_TOO_LONG,
     T_QR_ERR_ENCODE,
     T_K_QR_ABORT,
+    T_K_QR_WECHAT,
+    T_K_QR_ALIPAY,
     /* paying */
     T_PAYING_TITLE,
     T_ST_WAITING_CODE,

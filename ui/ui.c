@@ -134,6 +134,26 @@ static void too_small(const struct ui_model *m)
     wdg_center(LINES / 2 + 1, WDG_WARN, buf);
 }
 
+/* A QR payment whose code the customer may scan now: shown (journaled) and not being closed.
+ * Before it (the create is out) and after Esc the paying screen says what happens. */
+static bool shows_qr(const struct ui_model *m)
+{
+    const struct payment *p = m->payment;
+    return p != NULL && p->kind == PAY_KIND_QR && p->qr_payload[0] != '\0' &&
+           p->state == PAY_QUERYING && !p->abort_requested;
+}
+
+static void draw_qr(const struct ui_model *m)
+{
+    const struct payment *p = m->payment;
+    struct qr_screen q = {.payload = p->qr_payload,
+                          .channel = p->channel,
+                          .amount_fen = p->amount_fen,
+                          .seconds_left = m->countdown_s > 0 ? m->countdown_s : -1,
+                          .lang = m->lang};
+    (void)screen_qr(&q); /* a code it cannot draw, it says why on the screen itself */
+}
+
 void ui_render(struct ui *ui, const struct ui_model *m)
 {
     keys_sync(&ui->in, m);
@@ -151,7 +171,12 @@ void ui_render(struct ui *ui, const struct ui_model *m)
     switch (m->screen) {
     case UI_SCREEN_READY: screen_ready(m, &ui->in); break;
     case UI_SCREEN_SCAN: screen_scan(m, &ui->in); break;
-    case UI_SCREEN_PAYING: screen_paying(m, &ui->in); break;
+    case UI_SCREEN_PAYING:
+        if (shows_qr(m))
+            draw_qr(m);
+        else
+            screen_paying(m, &ui->in);
+        break;
     case UI_SCREEN_RESULT: screen_result(m, &ui->in); break;
     case UI_SCREEN_HISTORY: screen_history(m, &ui->in); break;
     case UI_SCREEN_DETAIL: screen_detail(m, &ui->in); break;

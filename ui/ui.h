@@ -239,6 +239,7 @@ enum ui_command_type {
     UI_CMD_AMOUNT_ENTERED, /* READY: fen, already parsed by money_parse within max */
     UI_CMD_BACK,           /* leave this screen (SCAN: nothing was sent yet) */
     UI_CMD_ABORT,          /* PAYING: the cashier aborts; the core must cancel */
+    UI_CMD_QR,             /* SCAN: the customer scans the terminal instead: channel's QR */
     UI_CMD_SCAN,           /* SCAN, PAYING: code, typed by a keyboard-mode scanner (or
                               by hand) and Enter; not validated here: the loop checks
                               it with paycode_channel like any scan, and refuses a
@@ -284,8 +285,9 @@ struct ui_command {
     int64_t fen;
     char order_no[ORDER_NO_MAX + 1];
     char code[UI_SCAN_MAX + 1];
-    char cashier[33]; /* SIGN_IN */
-    char pin[16];     /* SIGN_IN: wiped by the loop once checked */
+    char cashier[33];         /* SIGN_IN */
+    char pin[16];             /* SIGN_IN: wiped by the loop once checked */
+    enum pay_channel channel; /* QR */
 };
 
 const char *ui_command_name(enum ui_command_type t);

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 
 import harness
 
@@ -537,6 +538,73 @@ def case_zh_code_kept(scr, ws):
     scr.type("12.30")
     scr.keys("Enter")
     scr.wait("收款成功", "12.30")
+
+
+def read_qr(scr, ws):
+    """The QR on the screen as the customer's phone reads it: the captured characters drawn as
+    an image (qr_text_pbm) and decoded by zbarimg, an independent decoder."""
+    topbm = os.path.join(ws.build, "tests", "unit", "ui", "qr_text_pbm")
+    image = os.path.join(ws.dir, "pane.pbm")
+    deadline = time.time() + 10 * scr.stretch
+    while time.time() < deadline:
+        pane = scr.text()
+        made = subprocess.run([topbm, "half", image], input=pane, text=True,
+                              capture_output=True)
+        if made.returncode == 0:
+            got = subprocess.run(["zbarimg", "--nodbus", "--raw", "-q", image],
+                                 capture_output=True, text=True).stdout.strip()
+            if got:
+                return got
+        time.sleep(0.2)
+    raise AssertionError("no QR code could be read from the screen:\n" + scr.text())
+
+
+def qr_pay(scr, ws, amount, key, title, scan_words, paid):
+    """Amount, the QR key, the code read off the screen, the customer pays it: PAID."""
+    scr.type(amount)
+    scr.keys("Enter")
+    scr.wait(*scan_words)
+    scr.keys(key)
+    scr.wait(title)
+    payload = read_qr(scr, ws)
+    journaled = [r["qr_payload"] for r in harness.journal_rows(ws.journal).values()]
+    assert journaled == [payload], "screen %r, journal %r" % (payload, journaled)
+    ws.sim.control("/_sim/scan", {"qr": payload})
+    scr.wait(paid, timeout=30)
+    return payload
+
+
+def case_qr_wechat(scr, ws):
+    """F2 on the scan screen: the customer scans the terminal's WeChat Pay QR and pays."""
+    payload = qr_pay(scr, ws, "6.60", "F2", "Customer scans to pay",
+                     ("Scan the customer's payment code", "F2 customer scans: WeChat Pay",
+                      "F3 customer scans: Alipay"), "PAID")
+    assert payload.startswith("weixin://wxpay/bizpayurl?pr="), payload
+
+
+def case_zh_qr_alipay(scr, ws):
+    """F3, in Chinese: the Alipay QR read off the screen and paid."""
+    payload = qr_pay(scr, ws, "6.60", "F3", "顾客扫码付款", ("请扫描顾客的付款码", "F3 顾客扫码：支付宝"),
+                     "收款成功")
+    assert payload.startswith("https://qr.alipay.com/"), payload
+
+
+def case_qr_abort(scr, ws):
+    """Esc while the QR is shown closes the order: CANCELLED, and a customer who scans the
+    code afterwards is refused by the gateway (nothing taken)."""
+    scr.type("6.60")
+    scr.keys("Enter")
+    scr.wait("Scan the customer's payment code")
+    scr.keys("F2")
+    scr.wait("Customer scans to pay")
+    payload = read_qr(scr, ws)
+    scr.keys("Escape")
+    scr.wait("CANCELLED", timeout=30)
+    try:
+        ws.sim.control("/_sim/scan", {"qr": payload})
+        raise AssertionError("the closed order's QR was paid")
+    except urllib.error.HTTPError as e:
+        assert e.code == 409, e
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

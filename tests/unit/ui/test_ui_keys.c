@@ -196,6 +196,14 @@ static void paying(void)
     CHECK_EQ_INT(key(&m, KEY_BACKSPACE), UI_CMD_REDRAW); /* edits the code, does not leave */
     CHECK_EQ_STR(in.code, "1");
     CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK); /* Esc leaves, code or not */
+    /* The other direction: the customer scans the terminal, on function keys (every printable
+     * key is part of a code here). */
+    CHECK_EQ_INT(key(&m, KEY_F(2)), UI_CMD_QR);
+    CHECK_EQ_INT(cmd.channel, CHANNEL_WECHAT);
+    CHECK_EQ_INT(key(&m, KEY_F(3)), UI_CMD_QR);
+    CHECK_EQ_INT(cmd.channel, CHANNEL_ALIPAY);
+    CHECK_EQ_INT(key(&m, 'q'), UI_CMD_REDRAW); /* a letter is a code's, never the QR's */
+    CHECK_EQ_INT(key(&m, KEY_BACKSPACE), UI_CMD_REDRAW);
     type(&m, "12345678901234567890123456789012345678901234567890123456789012345678901234567890");
     CHECK_EQ_INT(key(&m, KEY_ENTER), UI_CMD_SCAN); /* too long arrives too long */
     CHECK_EQ_INT((int)strlen(cmd.code), UI_SCAN_MAX);
