@@ -30,7 +30,20 @@ static const struct {
     {"closed", "交易已关闭"},
     {"trade closed", "交易已关闭"},
     {"trade (no trade number)", "无交易号"},
+    {"creating the QR again", "重新创建二维码订单"},
+    {"QR shown again: querying", "重新显示二维码，查询中"},
+    {"closing the QR order again", "重新关闭二维码订单"},
+    {"a QR create reply not bound to this order", "创建二维码订单的回复不属于本订单"},
+    {"a QR create reply without a QR", "创建二维码订单的回复没有二维码"},
 };
+
+/* A channel's name as the engine journals it, in Chinese; NULL for any other word. */
+static const char *channel_zh(const char *name)
+{
+    return strcmp(name, "wechat") == 0   ? text_channel(UI_LANG_ZH, CHANNEL_WECHAT)
+           : strcmp(name, "alipay") == 0 ? text_channel(UI_LANG_ZH, CHANNEL_ALIPAY)
+                                         : NULL;
+}
 
 /* The phrases with values, by their exact shape (sscanf up to a final %n that must reach the
  * end); false for any other detail. */
@@ -45,12 +58,21 @@ static bool with_values(const char *name, const char *d, char *buf, size_t len)
         return true;
     }
     if (strcmp(name, "pay_intent") == 0 && SHAPE("%15[a-z] code ...%4[0-9]", a, b)) {
-        const char *channel = strcmp(a, "wechat") == 0   ? text_channel(UI_LANG_ZH, CHANNEL_WECHAT)
-                              : strcmp(a, "alipay") == 0 ? text_channel(UI_LANG_ZH, CHANNEL_ALIPAY)
-                                                         : NULL;
-        if (channel == NULL)
+        if (channel_zh(a) == NULL)
             return false;
-        snprintf(buf, len, "%s，付款码尾号 %s", channel, b);
+        snprintf(buf, len, "%s，付款码尾号 %s", channel_zh(a), b);
+        return true;
+    }
+    if (strcmp(name, "pay_intent") == 0 && SHAPE("%15[a-z] QR, %7[0-9] s to pay", a, b)) {
+        if (channel_zh(a) == NULL)
+            return false;
+        snprintf(buf, len, "%s二维码，%s 秒内付款", channel_zh(a), b);
+        return true;
+    }
+    if (strcmp(name, "pay_confirming") == 0 && SHAPE("%15[a-z] QR shown", a)) {
+        if (channel_zh(a) == NULL)
+            return false;
+        snprintf(buf, len, "%s二维码已显示", channel_zh(a));
         return true;
     }
     if (SHAPE("trade %63[!-~]", a)) {
@@ -98,6 +120,9 @@ void event_detail_text(enum ui_lang lang, const struct journal_event *e, char *b
     if (strncmp(detail, "query: ", 7) == 0) {
         detail += 7;
         label = "查询结果";
+    } else if (strncmp(detail, "QR create: ", 11) == 0) {
+        detail += 11;
+        label = "创建二维码订单结果";
     }
     snprintf(buf, len, "%s“%s”", label, detail);
 }

@@ -369,6 +369,16 @@ static void event_details(void)
         {"resumed", "sending the cancel again", "重新发送撤销"},
         {"resumed", "sending refund T01-R1 again", "重新发送退款 T01-R1"},
         {"referred", "trade belongs to another order", "技术详情“trade belongs to another order”"},
+        /* A QR payment's steps (the customer scans the terminal). */
+        {"pay_intent", "wechat QR, 120 s to pay", "微信支付二维码，120 秒内付款"},
+        {"pay_confirming", "alipay QR shown", "支付宝二维码已显示"},
+        {"pay_failed", "QR create: merchant not allowed",
+         "创建二维码订单结果“merchant not allowed”"},
+        {"pay_unknown", "a QR create reply without a QR", "创建二维码订单的回复没有二维码"},
+        {"resumed", "creating the QR again", "重新创建二维码订单"},
+        {"resumed", "QR shown again: querying", "重新显示二维码，查询中"},
+        {"resumed", "closing the QR order again", "重新关闭二维码订单"},
+        {"pay_confirming", "unionpay QR shown", "技术详情“unionpay QR shown”"},
         /* Near an engine phrase but not its shape: quoted, not half translated. */
         {"created", "12.30 extra", "技术详情“12.30 extra”"},
         {"pay_intent", "unionpay code ...1234", "技术详情“unionpay code ...1234”"},
