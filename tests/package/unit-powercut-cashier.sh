@@ -32,9 +32,11 @@ sandbox() {
     [ "$seccomp" = 2 ] && [ "$nnp" = 1 ] && [ "$capbnd" = 0000000000000000 ] && [ "$user" = posterm ] ||
         fail "posterm.service runs without its sandbox"
 }
+# Running, and past systemd's set-up (its sandbox is in force only once posterm is exec'd).
 wait_active() {
     i=0
-    until [ "$(systemctl show posterm.service -p SubState --value)" = running ]; do
+    until [ "$(systemctl show posterm.service -p SubState --value)" = running ] &&
+          [ "$(readlink "/proc/$(systemctl show posterm.service -p MainPID --value)/exe")" = /usr/bin/posterm ]; do
         i=$((i + 1)); [ $i -le 600 ] || fail "systemd did not start posterm.service at boot"; sleep 0.1
     done
 }
