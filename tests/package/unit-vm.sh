@@ -25,7 +25,7 @@
 # The result is the VM console's "VMTEST RESULT: PASS" line. Exit 0 pass, 1 fail, 77 skipped
 # (no QEMU, no kernel to be had).
 #
-# Not covered here: a power cut under the unit (tests/vm/powercut-vm.sh runs busybox init).
+# A power cut under the unit: unit-powercut-vm.sh, the same VM with its writes on a disk.
 set -euo pipefail
 
 build=$(readlink -f "${1:?usage: unit-vm.sh BUILD_DIR SOURCE_DIR CPACK [CACHE_DIR]}")
