@@ -518,8 +518,12 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
     case UI_CMD_NONE:
     case UI_CMD_REDRAW: break;
     case UI_CMD_AMOUNT_ENTERED:
-        if (loop_start_payment(c->loop, cmd->fen) == LOOP_OK && c->m.screen != UI_SCREEN_PAYING)
-            c->m.screen = UI_SCREEN_SCAN; /* a kept code may have sent the pay already */
+        if (loop_start_payment(c->loop, cmd->fen) != LOOP_OK || c->m.screen == UI_SCREEN_PAYING)
+            break; /* a kept code may have sent the pay already */
+        c->m.screen = UI_SCREEN_SCAN;
+        /* A till set to show its QR first: the scan screen only if the QR is refused. */
+        if (strcmp(c->cfg->screen.customer_scans, "off") != 0)
+            (void)loop_qr(c->loop, pay_channel_from_name(c->cfg->screen.customer_scans));
         break;
     case UI_CMD_CODE_KEPT:
         /* No payment waits for it: the loop keeps it for the next (screen.code_before_amount

@@ -116,6 +116,7 @@ static const struct field fields[] = {
     {"refund.max_day_amount", F_MONEY, AT(refund.max_day_fen), 1, INT64_C(100000000000), NULL},
     {"screen.bell", F_BOOL, AT(screen.bell), 0, 0, NULL},
     {"screen.code_before_amount", F_CHOICE, AT(screen.code_before_amount), 0, 0, "refuse|keep"},
+    {"screen.customer_scans", F_CHOICE, AT(screen.customer_scans), 0, 0, "off|wechat|alipay"},
     {"screen.quick_amounts", F_MONEY_LIST, AT(screen.quick_amounts), 1, INT64_C(100000000000),
      NULL},
 };
@@ -148,6 +149,7 @@ void config_defaults(struct config *cfg)
     cfg->printer.eod = true;
     cfg->screen.bell = true;
     snprintf(cfg->screen.code_before_amount, sizeof cfg->screen.code_before_amount, "refuse");
+    snprintf(cfg->screen.customer_scans, sizeof cfg->screen.customer_scans, "off");
 }
 
 static bool fail(char *err, size_t errlen, const char *file, const char *key, const char *fmt, ...)

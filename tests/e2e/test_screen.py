@@ -607,6 +607,18 @@ def case_qr_abort(scr, ws):
         assert e.code == 409, e
 
 
+def case_qr_first(scr, ws):
+    """A till set to show its QR first (screen.customer_scans alipay): the amount opens the
+    Alipay QR at once, no key; read off the screen and paid."""
+    scr.type("6.60")
+    scr.keys("Enter")
+    scr.wait("Customer scans to pay", "Alipay")
+    payload = read_qr(scr, ws)
+    assert payload.startswith("https://qr.alipay.com/"), payload
+    ws.sim.control("/_sim/scan", {"qr": payload})
+    scr.wait("PAID", timeout=30)
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 LANGUAGE = {name: "zh" for name in CASES if name.startswith("zh_")}
 # WeChat Pay's own 15 s before a cancel (the simulator's configs use a lab setting of 1.5 s):
@@ -615,7 +627,7 @@ POLICY = {"abort_wait": {"window_ms": 30000}, "abort_wait_alipay": {"window_ms":
           "zh_abort_wait_alipay": {"window_ms": 30000}, "zh_abort_wait": {"window_ms": 30000}}
 EXACT = {name: {"min_cancel_ms": 15000} for name in POLICY}
 QUICK = {"quick_amounts": ["10.00", "20.00"]}
-SCREEN = {"code_kept": {"code_before_amount": "keep"}, "zh_code_kept": {"code_before_amount": "keep"},
+SCREEN = {"qr_first": {"customer_scans": "alipay"}, "code_kept": {"code_before_amount": "keep"}, "zh_code_kept": {"code_before_amount": "keep"},
           "quick_amounts": QUICK, "zh_quick_amounts": QUICK}
 HTTP = {"slow_configured": {"gateway_slow_ms": 8000}}
 READY = {"en": "enter the amount", "zh": "请输入金额"}

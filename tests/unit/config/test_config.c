@@ -106,6 +106,7 @@ int main(int argc, char **argv)
     CHECK(cfg.printer.native_qr && cfg.printer.eod && !cfg.printer.merchant_copy);
     CHECK(cfg.screen.bell);
     CHECK_EQ_STR(cfg.screen.code_before_amount, "refuse");
+    CHECK_EQ_STR(cfg.screen.customer_scans, "off");
     CHECK_EQ_INT(cfg.screen.quick_amounts.n, 4);
     CHECK_EQ_INT(cfg.screen.quick_amounts.fen[0], 1000);
     CHECK_EQ_INT(cfg.screen.quick_amounts.fen[3], 10000);
@@ -306,6 +307,11 @@ int main(int argc, char **argv)
     expect_error(parse_changed(example, "screen", "code_before_amount", cJSON_CreateString("eat"),
                                err, sizeof err),
                  err, "t.json: screen.code_before_amount: must be one of refuse|keep");
+    CHECK(parse_changed(example, "screen", "customer_scans", cJSON_CreateString("alipay"), err,
+                        sizeof err));
+    expect_error(parse_changed(example, "screen", "customer_scans", cJSON_CreateString("cash"), err,
+                               sizeof err),
+                 err, "t.json: screen.customer_scans: must be one of off|wechat|alipay");
     {
         const char *seven[] = {"1", "2", "3", "4", "5", "6", "7"};
         expect_error(parse_changed(example, "screen", "quick_amounts",
