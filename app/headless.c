@@ -955,14 +955,14 @@ static int read_commands(struct headless *h, struct loop *l, int fd)
 }
 
 /* Unresolved payments, or receipts owed while the printer can take them. */
-static bool anything_unresolved(const struct headless *h, const struct loop *l)
+static bool anything_unresolved(struct headless *h, const struct loop *l)
 {
     const struct payment *p = loop_current(l);
     bool ready = false;
     if (h->receipts)
         (void)receipts_printer_line(h->receipts, &ready);
     return loop_background(l) > 0 || (p && pay_state_unresolved(p->state) && p->state != PAY_NEW) ||
-           (ready && receipts_waiting(h->receipts) > 0);
+           (ready && receipts_owed_now(h->receipts) > 0);
 }
 
 int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *stop)

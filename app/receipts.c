@@ -112,6 +112,12 @@ int receipts_waiting(const struct receipts *r)
     return r->waiting < 0 ? 0 : r->waiting;
 }
 
+int receipts_owed_now(struct receipts *r)
+{
+    count_owed(r);
+    return receipts_waiting(r);
+}
+
 const char *receipts_printer_line(const struct receipts *r, bool *ready)
 {
     if (ready)

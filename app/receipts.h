@@ -65,6 +65,9 @@ struct loop_service receipts_service(struct receipts *r);
 
 /* Jobs owed (waiting or being printed), as last read from the journal. */
 int receipts_waiting(const struct receipts *r);
+/* Jobs owed, read from the journal now: the count above is up to a probe old, and a payment
+ * that turned PAID since has its receipt owed already (the end of input must not miss it). */
+int receipts_owed_now(struct receipts *r);
 /* The printer's line for the screen and status; *ready as it stands. */
 const char *receipts_printer_line(const struct receipts *r, bool *ready);
 /* What the printer is, as last read: the screen words it for the cashier (the line above is

@@ -11,6 +11,9 @@ The virtual printer appends each receipt as plain text to a file beside the jour
                  reprint, and never unmarked
   folder_missing the printer's folder is missing: the job waits (status says so), the payment
                  is paid; once the folder appears the receipt prints, once, unmarked
+  end_of_input   the cashier's input ends the moment a payment is PAID: posterm prints its
+                 receipt before it exits (the owed count is read from the journal then, not
+                 taken from the last probe, which may predate the payment)
   screen         the cashier screen (tmux, as test_screen.py): the header shows the printer's
                  state and the receipts waiting while its folder is missing, and neither once
                  printed; P in the history reprints the selected payment, marked
@@ -124,6 +127,24 @@ def crash_sending(build):
     return problems
 
 
+def end_of_input(build):
+    problems = []
+    with harness.Workspace(build) as ws:
+        path = os.path.join(ws.dir, "receipts.txt")
+        pt = start(ws, path)
+        order = pt.pay("4.40", harness.wechat_code(0))
+        pt.wait_state("PAID", order)
+        code_exit = pt.finish()
+        if code_exit != 0:
+            problems.append("posterm exited %s" % code_exit)
+        if not any(e.get("event") == "print" and e["what"] == "printed" and e.get("order") == order
+                   for e in pt.seen):
+            problems.append("posterm exited without printing the receipt of %s" % order)
+        if lines_equal(paper(path), SALE_TITLE) != 1:
+            problems.append("one receipt expected on the paper: %r" % paper(path))
+    return problems
+
+
 def folder_missing(build):
     problems = []
     with harness.Workspace(build) as ws:
@@ -192,7 +213,7 @@ def screen(build):
 
 
 CASES = {"sale_refund": sale_refund, "crash_sending": crash_sending,
-         "folder_missing": folder_missing, "screen": screen}
+         "folder_missing": folder_missing, "end_of_input": end_of_input, "screen": screen}
 
 if __name__ == "__main__":
     sys.exit(harness.run_cases("test_receipts.py", CASES, sys.argv))

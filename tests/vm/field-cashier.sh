@@ -2,7 +2,9 @@
 # (1, 2 or 3) and $G (the scanner gadget, plugged in). It starts what a terminal starts at
 # boot - here the gateway simulator too, with its ledger on the same disk, since the VM has no
 # network - then posterm as the packaged service would (no network wait), and plays the
-# cashier: amounts on posterm's input, codes typed by the scanner gadget over USB.
+# cashier: amounts on posterm's input, codes typed by the scanner gadget over USB. For the
+# dynamic QR payments it plays the customer too: the simulator is on the VM's loopback only,
+# so the customer's scan of the payload posterm printed is posted from here.
 # posterm's JSON lines go to the console, where field_vm.py watches them and cuts the power.
 
 # The gateway: posterm-sim on the VM's loopback, its ledger kept on the terminal's disk.
@@ -45,6 +47,25 @@ pay() {
         echo "FIELD-STEP scanner types code $2" &&
         dd if=/codes/$2.bin of=/dev/hidg0 bs=8 2>/dev/null
 }
+qrs=0
+# qr_pay AMOUNT CHANNEL: key the amount, switch the order to the customer scanning (qr
+# CHANNEL), then be the customer: scan the payload posterm printed in its qr event - the JSON
+# string as printed, so no unescaping - through the simulator's control endpoint.
+qr_pay() {
+    created=$((created + 1)); qrs=$((qrs + 1))
+    echo "amount $1" >&3
+    wait_for '"transition":"created"' $created || return 1
+    echo "qr $2" >&3
+    wait_for '"event":"qr"' $qrs || return 1
+    payload=$(grep '"event":"qr"' /tmp/out | sed -n "${qrs}s/.*\"payload\":\"\([^\"]*\)\".*/\1/p")
+    [ -n "$payload" ] || { echo "FIELD-FAIL no payload in posterm's qr event"; return 1; }
+    reply=$(wget -q -O - --post-data "{\"qr\":\"$payload\"}" http://127.0.0.1:8480/_sim/scan |
+        tr -d ' \t\n')
+    case $reply in
+        *'"result":"paid"'*) echo "FIELD-STEP the customer scans the $2 QR and pays: $reply" ;;
+        *) echo "FIELD-FAIL the customer's scan of the $2 QR: $reply"; return 1 ;;
+    esac
+}
 final='"state":"(PAID|FAILED|CANCELLED|REFUNDED)"'
 
 wait_for '"event":"ready"' 1
@@ -61,8 +82,11 @@ case $boot in
         pay 4.00 D && wait_for '"transition":"pay_unknown"' 1 && sleep 2 && echo abort >&3
         ;;
     3)  # offline for 15 s, then online: once the resumed payments are final, one more sale,
-        # then the cashier closes the till (end of input: posterm exits when nothing is left)
-        wait_for "$final" 2 && pay 5.00 E && wait_for "$final" 3
+        # then two the customer pays by scanning the terminal (F WeChat Pay, G Alipay), then
+        # the cashier closes the till (end of input: posterm exits when nothing is left)
+        wait_for "$final" 2 && pay 5.00 E && wait_for "$final" 3 &&
+            qr_pay 6.00 wechat && wait_for "$final" 4 &&
+            qr_pay 7.00 alipay && wait_for "$final" 5
         exec 3>&-
         wait_for FIELD-POSTERM-EXIT 1
         # The ledger as the simulator reads it back from its file, for field_vm.py's audit.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # field-vm.sh - the terminal in the field: posterm on an emulated board with an emulated USB
 # scanner and an emulated USB receipt printer, its journal on a virtual disk, the power cut at
-# chosen moments and the network down when it comes back; at the end the gateway's ledger is
-# audited against the journal, and the receipts on the printer's paper against both.
+# chosen moments and the network down when it comes back; two payments the customer pays by
+# scanning the terminal's QR; at the end the gateway's ledger is audited against the journal,
+# and the receipts on the printer's paper against both.
 #
 #   usage: field-vm.sh POSTERM POSTERM_SIM GADGET DECODER [CACHE_DIR]   (ARCH=arm64, as built)
 #   GADGET: printer-gadget built for the board; DECODER: the tests' escpos-decode, run here
@@ -110,7 +111,9 @@ cfg = {
                "mchid": wx["merchant_id"], "merchant_serial": wx["merchant_serial"],
                "private_key_file": k(wx["private_key_file"]),
                "platform_public_key_file": k(wx["platform_public_key_file"]),
-               "platform_serial": wx["platform_serial"], "apiv3_key_file": k(wx["apiv3_key_file"])},
+               "platform_serial": wx["platform_serial"], "apiv3_key_file": k(wx["apiv3_key_file"]),
+               # required on a QR (Native) order; posterm polls and never serves it
+               "notify_url": wx["notify_url"]},
 }
 json.dump(cfg, open(stage + "/posterm.json", "w"), indent=1, ensure_ascii=False)
 PY

@@ -9,7 +9,8 @@ console; then audits the simulator's ledger against posterm's journal, both read
     boot 2 (offline): C resumed; D cannot reach the gateway, the cashier aborts it; the power
                       goes while D's cancel is pending (cut 2)
     boot 3 (offline 15 s, then online): C and D resumed, their query and cancel replayed when
-                      the gateway answers; E paid; the till closed, a clean power-off
+                      the gateway answers; E paid; F (WeChat Pay) and G (Alipay) paid by the
+                      customer scanning the terminal's QR; the till closed, a clean power-off
 
 After each cut a copy of the disk is checked (e2fsck replays ext4's journal as the next boot
 would) to show what posterm's journal held at the moment the power went.
@@ -21,7 +22,13 @@ payment has a complete receipt (ESC @ to the cut) showing its order number as te
 code, its amount and only its code's last four digits; at most one of them unmarked, any
 other marked as a reprint (a cut between a job's "sending" and "printed" in the journal makes
 the next boot print it again, marked); none for a payment not paid; a receipt cut off part-way
-only as the last thing on a boot's paper; every print job in the journal printed.
+only as the last thing on a boot's paper; every print job in the journal printed. A QR
+payment's receipt shows no payment code at all (there was none).
+
+The QR payments: the payload posterm printed in its qr event (what a customer display would
+draw) is the one the customer scanned (the cashier script posts it to the simulator's
+/_sim/scan inside the VM), the one the journal holds and the one the gateway created the order
+with; each ends PAID in the journal and charged once in the ledger.
 """
 import argparse
 import json
@@ -44,7 +51,10 @@ BOOTED = []    # every Boot, for its events
 TYPED = ["6000", "3403", "7003", "3500", "8000"]
 CODES = {"A": "134567890123456000", "B": "2876543210123403", "C": "134567890123457003",
          "D": "2876543210123500", "E": "134567890123458000"}
-AMOUNTS = {"A": "1.00", "B": "2.00", "C": "3.00", "D": "4.00", "E": "5.00"}
+# F and G: the customer scans the terminal (field-cashier.sh's qr_pay), no payment code.
+QR_CHANNELS = {"F": "wechat", "G": "alipay"}
+AMOUNTS = {"A": "1.00", "B": "2.00", "C": "3.00", "D": "4.00", "E": "5.00", "F": "6.00",
+           "G": "7.00"}
 REPRINT = "*** REPRINT ***"
 
 
@@ -62,10 +72,13 @@ class FieldBoot(vm_boot.Boot):
         self.orders = []      # in the order posterm created them this boot
         self.state = {}       # order -> last state printed
         self.transitions = {}  # order -> transitions printed this boot
+        self.qrs = {}          # order -> the qr events posterm printed for it
 
     def on_event(self, ev):
         self.events.append(ev)
-        if ev.get("event") == "payment":
+        if ev.get("event") == "qr":
+            self.qrs.setdefault(ev["order"], []).append(ev)
+        elif ev.get("event") == "payment":
             o = ev["order"]
             if o not in self.state:
                 self.orders.append(o)
@@ -248,9 +261,14 @@ def audit_receipts(args, names, rows, journal_path):
             if r["qrs"] != [o] or o not in text:
                 problems.append("%s: a receipt without its order number as text and QR code: %s"
                                 % (letter, r["qrs"]))
-            if "￥" + amount not in text or "****" + code[-4:] not in text:
-                problems.append("%s: a receipt without its amount or its code's last four "
-                                "digits: %s" % (letter, r["texts"]))
+            if "￥" + amount not in text:
+                problems.append("%s: a receipt without its amount: %s" % (letter, r["texts"]))
+            if code and "****" + code[-4:] not in text:
+                problems.append("%s: a receipt without its code's last four digits: %s" % (
+                    letter, r["texts"]))
+            if not code and "****" in text:
+                problems.append("%s: a QR payment's receipt shows a payment code: %s" % (
+                    letter, r["texts"]))
     db = sqlite3.connect("file:%s?mode=ro" % journal_path, uri=True)
     jobs = db.execute("SELECT order_no, state, reprint, attempts FROM print_jobs").fetchall()
     db.close()
@@ -261,6 +279,37 @@ def audit_receipts(args, names, rows, journal_path):
     print("  %d print jobs in the journal, %d attempts; %d complete receipts on paper: %d "
           "unmarked, %d marked reprints; %d cut off by a power cut" % (
               len(jobs), sum(j[3] for j in jobs), complete_n, unmarked_n, marked_n, partial_n))
+    return problems
+
+
+def audit_qr(boot, names, rows, trades):
+    """F and G: one QR shown each, its payload the journal's and the gateway's, scanned once
+    and charged once; the QR payment's transitions. Prints them, returns the problems."""
+    problems = []
+    for letter, channel in sorted(QR_CHANNELS.items()):
+        o = next((k for k, v in names.items() if v == letter), None)
+        shown = boot.qrs.get(o, [])
+        row, t = rows.get(o, {}), trades.get(o) or {}
+        if len(shown) != 1:
+            problems.append("%s: posterm printed %d qr events, not one" % (letter, len(shown)))
+            continue
+        qr = shown[0]
+        print("  QR %s %s: %s %s shown as %s; journal %s %s, gateway %s scanned %s charged %d" % (
+            letter, o, qr["channel"], qr["amount"], qr["payload"], row.get("kind"),
+            row.get("state"), t.get("state"), t.get("scanned"), t.get("charged", 0)))
+        if qr["channel"] != channel or qr["amount"] != AMOUNTS[letter]:
+            problems.append("%s: the qr event is for %s %s" % (letter, qr["channel"], qr["amount"]))
+        if row.get("kind") != "qr" or row.get("channel") != channel:
+            problems.append("%s journaled as %s/%s" % (letter, row.get("kind"), row.get("channel")))
+        if row.get("qr_payload") != qr["payload"] or t.get("qr") != qr["payload"]:
+            problems.append("%s: shown %r, journal %r, gateway %r" % (
+                letter, qr["payload"], row.get("qr_payload"), t.get("qr")))
+        if not t.get("scanned") or t.get("charged") != 1:
+            problems.append("%s: the gateway's trade was not scanned and charged once: %s" % (
+                letter, t))
+        if boot.transitions.get(o, [])[:3] != ["created", "pay_intent", "pay_confirming"] or \
+                boot.transitions[o][-1] != "paid":
+            problems.append("%s: transitions %s" % (letter, boot.transitions.get(o)))
     return problems
 
 
@@ -323,9 +372,11 @@ def main():
     b = FieldBoot(args, 3)
     b.wait(lambda line, ev: "FIELD-DONE" in line, 300, "the till closed (boot 3)")
     took = b.finish(60)
-    e = [o for o in b.orders if o not in names]
-    for o in e:
-        names[o] = "E"
+    new = [o for o in b.orders if o not in names]
+    for o, letter in zip(new, "EFG"):
+        names[o] = letter
+    if len(new) != 3:
+        problems.append("boot 3 created %d orders, the cashier made 3 (E, F, G)" % len(new))
     print("boot 3: %.0f s to a clean power-off" % took)
     for o, letter in sorted(names.items(), key=lambda x: x[1]):
         if o in b.transitions:
@@ -344,9 +395,10 @@ def main():
         ledger = json.load(f)
     found, rows, ledger = harness.audit_ledger(files["journal.db"], ledger)
     problems += found
-    if len(rows) != 5:
-        problems.append("the journal holds %d payments, the cashier made 5" % len(rows))
-    for letter, want in (("A", "PAID"), ("B", "PAID"), ("D", "CANCELLED"), ("E", "PAID")):
+    if len(rows) != 7:
+        problems.append("the journal holds %d payments, the cashier made 7" % len(rows))
+    for letter, want in (("A", "PAID"), ("B", "PAID"), ("D", "CANCELLED"), ("E", "PAID"),
+                         ("F", "PAID"), ("G", "PAID")):
         o = [k for k, v in names.items() if v == letter]
         if not o or rows.get(o[0], {}).get("state") != want:
             problems.append("%s ended %s, expected %s" % (
@@ -366,11 +418,13 @@ def main():
             problems.append("%s was not replayed after the outage" % letter)
     # The cashier never sends "scan": every pay left with a code posterm read over USB.
     scanned = [ev["code"][-4:] for boot in BOOTED for ev in boot.events
-               if ev.get("event") == "payment" and ev["transition"] == "pay_intent"]
+               if ev.get("event") == "payment" and ev["transition"] == "pay_intent"
+               and ev["kind"] == "barcode"]
     print("  codes read from the USB scanner (last four digits): %s" % " ".join(scanned))
     if scanned != TYPED:
         problems.append("posterm paid with codes ending %s, the scanner typed %s" % (scanned, TYPED))
     trades = {t["out_trade_no"]: t for t in ledger["trades"]}
+    problems += audit_qr(b, names, rows, trades)
     print("audit: journal and ledger, %d payments, %d trades at the gateway:" % (
         len(rows), len(trades)))
     for o, letter in sorted(names.items(), key=lambda x: x[1]):
@@ -381,7 +435,7 @@ def main():
             "%s, charged %d, cancel %s" % (t["state"], t["charged"], t["cancel_action"] or "-")
             if t else "never reached"))
     problems += audit_receipts(args, names, rows, files["journal.db"])
-    print("field test: 5 payments, 2 power cuts, %.0f s in all" % (time.time() - t0))
+    print("field test: 7 payments (2 by QR), 2 power cuts, %.0f s in all" % (time.time() - t0))
     if problems:
         print("---- last console lines (boot 3) ----")
         with open(os.path.join(args.work, "console-3.txt")) as f:
