@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -41,6 +42,15 @@ static bool take_url(const char *url, struct bill_link *link)
             return false;
     snprintf(link->url, sizeof link->url, "%s", url);
     return true;
+}
+
+/* "There is no report for the day": BILL_NOT_EXIST in the English doc, isp.bill_not_exist as
+ * the SDKs see it (README.md "Bills", B2). */
+static bool no_bill(const char *sub_code)
+{
+    static const char tail[] = "bill_not_exist";
+    size_t n = strlen(sub_code);
+    return n >= sizeof tail - 1 && strcasecmp(sub_code + n - (sizeof tail - 1), tail) == 0;
 }
 
 enum gateway_status bill_alipay_query_build(const struct alipay_keys *keys, const char *bill_date,
@@ -80,8 +90,7 @@ enum bill_link_status bill_alipay_query_parse(const struct alipay_keys *keys,
             st = BILL_LINK_OK;
         else
             snprintf(why, whylen, "bill_download_url is missing or not an http(s) URL");
-    } else if (code && strcmp(code, "40004") == 0 && sub &&
-               strcmp(sub, "isp.bill_not_exist") == 0) {
+    } else if (code && strcmp(code, "40004") == 0 && sub && no_bill(sub)) {
         st = BILL_LINK_NO_BILL;
         snprintf(why, whylen, "no bill for that day (%s)", sub);
     } else if (code && (strcmp(code, "40004") == 0 || strcmp(code, "40002") == 0 ||
