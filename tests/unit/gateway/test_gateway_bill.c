@@ -145,6 +145,22 @@ static void test_alipay_damage(void)
     expect_alipay_error("#x\n支付宝交易号,商户订单号,业务类型\n" ALIPAY_TAIL, 2,
                         "lacks the column");
 
+    /* bytes that are no GBK inside the detail file */
+    {
+        char path[256], raw[] = "#x\n\x80\xff\xfe\n";
+        snprintf(path, sizeof path, "%s/badgbk.zip", dir);
+        unlink(path);
+        char name[128];
+        name[to_gbk("x_业务明细.csv", name, sizeof name - 1)] = 0;
+        zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, NULL);
+        zip_file_add(z, name, zip_source_buffer(z, raw, strlen(raw), 0), ZIP_FL_ENC_RAW);
+        zip_close(z);
+        struct bill_error e = {0};
+        CHECK_EQ_INT(bill_alipay_read_zip(path, keep, &(struct got){0}, &e), BILL_ERR_FORMAT);
+        CHECK(strstr(e.text, "not GBK") != NULL);
+        CHECK_EQ_INT(e.line, 2);
+    }
+
     /* a zip without the detail file, and a file that is no zip */
     char path[256];
     snprintf(path, sizeof path, "%s/none.zip", dir);

@@ -177,6 +177,18 @@ static bool fetch_alipay(const char *date, struct rows *rows)
     snprintf(path, sizeof path, "%s/alipay.zip", dir);
     if (st == BILL_LINK_OK && bill_alipay_download_build(&link, &req) == GATEWAY_OK) {
         CHECK_EQ_INT(bill_download(&req, &dl, path, &e), BILL_OK);
+        /* a body over the limit, or no bill at that address: an error, and no file */
+        char other[300];
+        snprintf(other, sizeof other, "%s/small.zip", dir);
+        struct bill_download_options tiny = dl;
+        tiny.max_bytes = 100;
+        CHECK_EQ_INT(bill_download(&req, &tiny, other, &e), BILL_ERR_FILE);
+        CHECK(strstr(e.text, "larger than 100 bytes") != NULL);
+        CHECK(access(other, F_OK) != 0);
+        snprintf(req.url, sizeof req.url, "%s/_bill/alipay/none.csv.zip", base);
+        CHECK_EQ_INT(bill_download(&req, &dl, other, &e), BILL_ERR_FILE);
+        CHECK(strstr(e.text, "HTTP status 404") != NULL);
+        CHECK(access(other, F_OK) != 0);
         wire_request_free(&req);
         enum bill_status bs = bill_alipay_read_zip(path, keep, rows, &e);
         if (bs != BILL_OK)
