@@ -162,36 +162,24 @@ static char *biz_content(const struct gw_request *req)
     return s;
 }
 
-enum gateway_status alipay_build(const struct alipay_keys *keys, const struct gw_request *req,
-                                 int64_t now, struct wire_request *out)
+enum gateway_status alipay_build_call(const struct alipay_keys *keys, const char *method,
+                                      const char *biz, int64_t now, struct wire_request *out)
 {
     char ts[20], sig[CRYPTO_SIG_B64_MAX];
     memset(out, 0, sizeof *out);
-    if ((req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
-        (req->op == GW_REFUND && (!req->refund_no[0] || req->amount_fen <= 0)) ||
-        (req->op == GW_REFUND_QUERY && !req->refund_no[0]) ||
-        (req->op == GW_QR_CREATE && (req->amount_fen <= 0 || req->qr_window_s <= 0)) ||
-        !req->order_no[0])
-        return GATEWAY_ERR_INTERNAL;
     alipay_timestamp(now, ts);
-    char *biz = biz_content(req);
-    if (!biz)
-        return GATEWAY_ERR_NOMEM;
-
     const char *k[] = {"app_id",    "method",    "format",  "charset",
                        "sign_type", "timestamp", "version", "biz_content"};
-    const char *v[] = {keys->app_id, alipay_method(req->op), "JSON", "utf-8", "RSA2", ts, "1.0",
-                       biz};
+    const char *v[] = {keys->app_id, method, "JSON", "utf-8", "RSA2", ts, "1.0", biz};
     enum { NPARAMS = 8, NURL = 7 }; /* all but biz_content go into the URL, as the SDKs do */
     char *content = alipay_sign_content(k, v, NPARAMS);
     enum gateway_status st = GATEWAY_OK;
-    if (!content) {
-        free(biz);
+    if (!content)
         return GATEWAY_ERR_NOMEM;
-    }
     if (crypto_rsa_sign_b64(keys->app_key, keys->rng, content, strlen(content), sig, sizeof sig) !=
         CRYPTO_OK)
         st = GATEWAY_ERR_INTERNAL;
+    crypto_wipe(content, strlen(content)); /* a pay's holds the customer's payment code */
     free(content);
 
     struct text url = {0}, body = {0};
@@ -223,6 +211,33 @@ enum gateway_status alipay_build(const struct alipay_keys *keys, const struct gw
                              "application/x-www-form-urlencoded;charset=utf-8") ||
             !wire_add_header(out, "Accept", "application/json"))
             st = GATEWAY_ERR_INTERNAL;
+        snprintf(out->log_line, sizeof out->log_line, "alipay %s", method);
+    }
+    free(url.s);
+    if (body.s) {
+        crypto_wipe(body.s, body.len);
+        free(body.s);
+    }
+    if (st != GATEWAY_OK)
+        wire_request_free(out);
+    return st;
+}
+
+enum gateway_status alipay_build(const struct alipay_keys *keys, const struct gw_request *req,
+                                 int64_t now, struct wire_request *out)
+{
+    memset(out, 0, sizeof *out);
+    if ((req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
+        (req->op == GW_REFUND && (!req->refund_no[0] || req->amount_fen <= 0)) ||
+        (req->op == GW_REFUND_QUERY && !req->refund_no[0]) ||
+        (req->op == GW_QR_CREATE && (req->amount_fen <= 0 || req->qr_window_s <= 0)) ||
+        !req->order_no[0])
+        return GATEWAY_ERR_INTERNAL;
+    char *biz = biz_content(req);
+    if (!biz)
+        return GATEWAY_ERR_NOMEM;
+    enum gateway_status st = alipay_build_call(keys, alipay_method(req->op), biz, now, out);
+    if (st == GATEWAY_OK) {
         char masked[AUTH_CODE_MAX + 1] = "", amount[MONEY_TEXT_MAX] = "";
         if (req->op == GW_PAY)
             paycode_mask(req->auth_code, masked, sizeof masked);
@@ -233,12 +248,8 @@ enum gateway_status alipay_build(const struct alipay_keys *keys, const struct gw
                  with_refund ? req->refund_no : "", masked[0] ? " code " : "", masked,
                  with_amount ? " " : "", with_amount ? money_format(req->amount_fen, amount) : "");
     }
-    free(url.s);
-    free(body.s);
     crypto_wipe(biz, strlen(biz)); /* it holds the customer's payment code */
     free(biz);
-    if (st != GATEWAY_OK)
-        wire_request_free(out);
     return st;
 }
 
@@ -696,6 +707,42 @@ static void map_codes(const cJSON *o, const struct gw_request *req, struct gw_re
         reply_set(r, GW_UNKNOWN, PAY_CAUSE_RESULT_UNKNOWN, code,
                   "Alipay answered %s: result unknown", code);
     }
+}
+
+char *alipay_verified_object(const struct alipay_keys *keys, const char *method, const char *body,
+                             size_t len, char *why, size_t whylen)
+{
+    char key[96];
+    snprintf(key, sizeof key, "%s_response", method);
+    for (char *c = key; *c; c++)
+        if (*c == '.')
+            *c = '_';
+    const char *names[] = {key, "sign"};
+    struct span spans[2] = {{0}};
+    const char *end = NULL;
+    cJSON *root = body && len && len <= WIRE_BODY_MAX && !memchr(body, '\0', len)
+                      ? cJSON_ParseWithLengthOpts(body, len, &end, false)
+                      : NULL;
+    char *copy = NULL;
+    const char *sign = root ? json_string(root, "sign") : NULL;
+    if (!root || !cJSON_IsObject(root) || skip_ws(end, body + len) != body + len)
+        snprintf(why, whylen, "reply is not JSON");
+    else if (!find_members(body, len, names, spans, 2) || spans[0].count != 1 ||
+             spans[1].count != 1 || !sign)
+        snprintf(why, whylen, "reply has no single signed %s", key);
+    else if (spans[0].at[0] != '{')
+        snprintf(why, whylen, "%s is not an object", key);
+    else if (crypto_rsa_verify_b64(keys->alipay_key, spans[0].at, spans[0].len, sign,
+                                   strlen(sign)) != CRYPTO_OK)
+        snprintf(why, whylen, "reply signature does not verify");
+    else if (!(copy = malloc(spans[0].len + 1)))
+        snprintf(why, whylen, "out of memory");
+    else {
+        memcpy(copy, spans[0].at, spans[0].len);
+        copy[spans[0].len] = '\0';
+    }
+    cJSON_Delete(root);
+    return copy;
 }
 
 void alipay_parse(const struct alipay_keys *keys, const struct gw_request *req,

@@ -38,6 +38,18 @@ char *alipay_sign_content(const char *const *keys, const char *const *values, in
 enum gateway_status alipay_build(const struct alipay_keys *keys, const struct gw_request *req,
                                  int64_t now, struct wire_request *out);
 
+/* A signed call of any method with the given biz_content JSON (the bill's address query,
+ * drivers/gateway/bill_query.h); alipay_build is this with the payment's own content. */
+enum gateway_status alipay_build_call(const struct alipay_keys *keys, const char *method,
+                                      const char *biz_content, int64_t now,
+                                      struct wire_request *out);
+
+/* The exact text of the "<method>_response" object of a reply body, when the body is JSON
+ * holding it once with a "sign" that verifies over those bytes (A2); malloc'd, caller frees.
+ * NULL otherwise, with why saying why. */
+char *alipay_verified_object(const struct alipay_keys *keys, const char *method, const char *body,
+                             size_t len, char *why, size_t whylen);
+
 /* Reads a reply into *out (always filled; UNKNOWN unless verified and definite). out->said
  * holds what the verified response object states; out->server_time the Date header (0 when
  * absent); out->exchange_bound stays false: the signature covers no timestamp and no nonce. */

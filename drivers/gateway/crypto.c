@@ -540,3 +540,36 @@ enum crypto_status crypto_base64_decode(const char *in, size_t len, unsigned cha
         return CRYPTO_ERR_INPUT;
     return CRYPTO_OK;
 }
+
+/* --- SHA-1 (through the md layer, the same calls in mbedTLS 2.28 and 3.x) --- */
+
+struct crypto_sha1 {
+    mbedtls_md_context_t ctx;
+};
+
+struct crypto_sha1 *crypto_sha1_new(void)
+{
+    struct crypto_sha1 *h = malloc(sizeof *h);
+    if (!h)
+        return NULL;
+    mbedtls_md_init(&h->ctx);
+    if (mbedtls_md_setup(&h->ctx, mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), 0) != 0 ||
+        mbedtls_md_starts(&h->ctx) != 0) {
+        mbedtls_md_free(&h->ctx);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void crypto_sha1_update(struct crypto_sha1 *h, const void *data, size_t len)
+{
+    mbedtls_md_update(&h->ctx, data, len);
+}
+
+void crypto_sha1_finish(struct crypto_sha1 *h, unsigned char out[CRYPTO_SHA1_LEN])
+{
+    mbedtls_md_finish(&h->ctx, out);
+    mbedtls_md_free(&h->ctx);
+    free(h);
+}

@@ -86,6 +86,15 @@ void crypto_sha256(const void *data, size_t len, unsigned char out[CRYPTO_SHA256
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
                         unsigned char out[CRYPTO_SHA256_LEN]);
 
+/* SHA-1, fed piece by piece: only to check a digest a gateway publishes (WeChat's bill
+ * hash_value); never for a signature. */
+#define CRYPTO_SHA1_LEN 20
+struct crypto_sha1;
+struct crypto_sha1 *crypto_sha1_new(void); /* NULL when out of memory */
+void crypto_sha1_update(struct crypto_sha1 *h, const void *data, size_t len);
+/* Writes the digest and frees h. */
+void crypto_sha1_finish(struct crypto_sha1 *h, unsigned char out[CRYPTO_SHA1_LEN]);
+
 /* --- AES-GCM (WeChat APIv3 resources use AES-256 with the APIv3 key; ciphertext is the data
  * followed by the 16-byte tag). key_len is 16, 24 or 32. --- */
 enum crypto_status crypto_aes_gcm_decrypt(const unsigned char *key, size_t key_len,

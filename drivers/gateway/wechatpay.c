@@ -150,10 +150,60 @@ static char *request_body(const struct wechatpay_keys *keys, const struct gw_req
     return s;
 }
 
+/* The Authorization header's value for a request (W1). */
+static enum gateway_status authorization(const struct wechatpay_keys *keys, const char *method,
+                                         const char *path, int64_t now, const char *nonce,
+                                         const char *body, char auth[WIRE_HEADER_LEN])
+{
+    char sig[CRYPTO_SIG_B64_MAX];
+    char *msg = wechatpay_request_message(method, path, now, nonce, body);
+    enum gateway_status st = GATEWAY_OK;
+    if (!msg)
+        st = GATEWAY_ERR_NOMEM;
+    else if (crypto_rsa_sign_b64(keys->merchant_key, keys->rng, msg, strlen(msg), sig,
+                                 sizeof sig) != CRYPTO_OK)
+        st = GATEWAY_ERR_INTERNAL;
+    free(msg);
+    /* header layout of wechatpay-go core/consts HeaderAuthorizationFormat */
+    if (st == GATEWAY_OK) {
+        int n =
+            snprintf(auth, WIRE_HEADER_LEN,
+                     "WECHATPAY2-SHA256-RSA2048 mchid=\"%s\",nonce_str=\"%s\",timestamp=\"%lld\","
+                     "serial_no=\"%s\",signature=\"%s\"",
+                     keys->mchid, nonce, (long long)now, keys->merchant_serial, sig);
+        if (n < 0 || n >= WIRE_HEADER_LEN)
+            st = GATEWAY_ERR_INTERNAL;
+    }
+    return st;
+}
+
+enum gateway_status wechatpay_build_get(const struct wechatpay_keys *keys, const char *url,
+                                        int64_t now, const char *nonce, struct wire_request *out)
+{
+    char auth[WIRE_HEADER_LEN];
+    memset(out, 0, sizeof *out);
+    const char *scheme = strstr(url, "://");
+    const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
+    if (!path || strlen(url) >= sizeof out->url)
+        return GATEWAY_ERR_INTERNAL;
+    enum gateway_status st = authorization(keys, "GET", path, now, nonce, "", auth);
+    if (st != GATEWAY_OK)
+        return st;
+    snprintf(out->method, sizeof out->method, "GET");
+    snprintf(out->url, sizeof out->url, "%s", url);
+    if (!wire_add_header(out, "Authorization", auth) ||
+        !wire_add_header(out, "Accept", "application/json")) {
+        wire_request_free(out);
+        return GATEWAY_ERR_INTERNAL;
+    }
+    snprintf(out->log_line, sizeof out->log_line, "wechat GET %.100s", path);
+    return GATEWAY_OK;
+}
+
 enum gateway_status wechatpay_build(const struct wechatpay_keys *keys, const struct gw_request *req,
                                     int64_t now, const char *nonce, struct wire_request *out)
 {
-    char order[3 * ORDER_NO_MAX + 1], mchid[3 * 64 + 1], path[512], sig[CRYPTO_SIG_B64_MAX];
+    char order[3 * ORDER_NO_MAX + 1], mchid[3 * 64 + 1], path[512];
     char auth[WIRE_HEADER_LEN];
     memset(out, 0, sizeof *out);
     if (!req->order_no[0] || (req->op == GW_PAY && (!req->auth_code[0] || req->amount_fen <= 0)) ||
@@ -201,23 +251,7 @@ enum gateway_status wechatpay_build(const struct wechatpay_keys *keys, const str
                                                                    : request_body(keys, req, now);
     if (!body)
         return GATEWAY_ERR_NOMEM;
-    char *msg = wechatpay_request_message(method, path, now, nonce, body);
-    enum gateway_status st = GATEWAY_OK;
-    if (!msg)
-        st = GATEWAY_ERR_NOMEM;
-    else if (crypto_rsa_sign_b64(keys->merchant_key, keys->rng, msg, strlen(msg), sig,
-                                 sizeof sig) != CRYPTO_OK)
-        st = GATEWAY_ERR_INTERNAL;
-    free(msg);
-    /* header layout of wechatpay-go core/consts HeaderAuthorizationFormat */
-    if (st == GATEWAY_OK) {
-        n = snprintf(auth, sizeof auth,
-                     "WECHATPAY2-SHA256-RSA2048 mchid=\"%s\",nonce_str=\"%s\",timestamp=\"%lld\","
-                     "serial_no=\"%s\",signature=\"%s\"",
-                     keys->mchid, nonce, (long long)now, keys->merchant_serial, sig);
-        if (n < 0 || (size_t)n >= sizeof auth)
-            st = GATEWAY_ERR_INTERNAL;
-    }
+    enum gateway_status st = authorization(keys, method, path, now, nonce, body, auth);
     if (st == GATEWAY_OK) {
         /* the host part of base_url, then the signed path */
         size_t host_len = strlen(keys->base_url) - strlen(prefix);
@@ -309,6 +343,13 @@ static bool check_authentic(const struct wechatpay_keys *keys, const struct wire
         return false;
     }
     return true;
+}
+
+bool wechatpay_reply_authentic(const struct wechatpay_keys *keys, const struct wire_response *resp,
+                               int64_t now, char *why, size_t whylen)
+{
+    int64_t signed_ts;
+    return check_authentic(keys, resp, now, &signed_ts, why, whylen);
 }
 
 /* --- replies: nonces already seen ------------------------------------------------------- */

@@ -60,6 +60,17 @@ char *wechatpay_request_message(const char *method, const char *path, int64_t ti
 enum gateway_status wechatpay_build(const struct wechatpay_keys *keys, const struct gw_request *req,
                                     int64_t now, const char *nonce, struct wire_request *out);
 
+/* A signed GET of an absolute URL (its path and query are what is signed): the bill request
+ * and the bill download (drivers/gateway/bill_query.h). */
+enum gateway_status wechatpay_build_get(const struct wechatpay_keys *keys, const char *url,
+                                        int64_t now, const char *nonce, struct wire_request *out);
+
+/* Whether a reply is signed by the platform key with the configured serial and stamped within
+ * five minutes of now (W2, W10); why says why not. No nonce is remembered: for replies that
+ * only carry data (the bill's address), never for one that decides a payment. */
+bool wechatpay_reply_authentic(const struct wechatpay_keys *keys, const struct wire_response *resp,
+                               int64_t now, char *why, size_t whylen);
+
 /* Reads a reply into *out (always filled; UNKNOWN unless verified and definite). now is the
  * unix time the reply is judged at (for the timestamp window). seen records the reply's nonce
  * and refuses one seen before; with seen NULL no nonce is checked and exchange_bound stays

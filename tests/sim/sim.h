@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "payment.h"
+#include "sim_bill.h"
 #include "sim_crypto.h"
 #include "sim_identity.h"
 #include "sim_ledger.h"
@@ -37,6 +38,10 @@ struct sim {
      * none waits, and their connections are dropped. */
     pthread_cond_t wake;
     bool draining;
+
+    /* Differences injected into the published bills (POST /_sim/bill). */
+    struct sim_bill_edit bill_edits[SIM_BILL_EDITS_MAX];
+    int nbill_edits;
 };
 
 struct sim_request {
@@ -49,6 +54,7 @@ struct sim_request {
     const char *authorization; /* NULL when absent */
     const char *content_type;  /* NULL when absent */
     const char *accept;        /* NULL when absent */
+    const char *base;          /* "http(s)://HOST" as the client reached us (bill URLs) */
 };
 
 #define SIM_REPLY_HEADERS 6

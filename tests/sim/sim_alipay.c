@@ -561,7 +561,8 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
         resp = missing("isv.missing-method", "缺少方法名参数");
         goto send;
     }
-    if (m == sizeof methods / sizeof methods[0]) {
+    bool bill = strcmp(method, "alipay.data.dataservice.bill.downloadurl.query") == 0;
+    if (m == sizeof methods / sizeof methods[0] && !bill) {
         resp = invalid("isv.invalid-method", "不存在的方法名");
         goto send;
     }
@@ -571,6 +572,14 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
             *p = '_';
     if ((resp = check_protocol(s, &f, &checked)) != NULL)
         goto send;
+    if (bill) {
+        biz = cJSON_Parse(form_get(&f, "biz_content"));
+        resp = sim_bill_alipay_answer(s, req, biz);
+        const cJSON *day = cJSON_GetObjectItemCaseSensitive(biz, "bill_date");
+        snprintf(rep->summary, sizeof rep->summary, "alipay bill %.20s",
+                 cJSON_IsString(day) ? day->valuestring : "?");
+        goto send;
+    }
     c.op = methods[m].op;
     c.refund_query = methods[m].refund_query;
     biz = cJSON_Parse(form_get(&f, "biz_content"));

@@ -17,6 +17,7 @@
 
 #include <mbedtls/asn1write.h>
 #include <mbedtls/base64.h>
+#include <mbedtls/md.h>
 #include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
@@ -390,4 +391,12 @@ out:
     mbedtls_pk_free(&server_key);
     mbedtls_platform_zeroize(pem, sizeof pem);
     return st;
+}
+
+void sim_sha1_hex(const void *data, size_t len, char out[41])
+{
+    unsigned char d[20] = {0};
+    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), data, len, d);
+    for (int i = 0; i < 20; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
 }

@@ -32,6 +32,9 @@ enum sim_crypto_status sim_key_load_public(struct sim_key **out, const char *pat
                                            size_t errlen);
 void sim_key_free(struct sim_key *key);
 
+/* SHA-1 of data as 40 lower-case hex digits (the WeChat bill's hash_value). */
+void sim_sha1_hex(const void *data, size_t len, char out[41]);
+
 /* base64(SHA256withRSA(key, msg)) NUL-terminated into out (344 bytes fit RSA-2048). */
 enum sim_crypto_status sim_sign_b64(struct sim_key *key, const void *msg, size_t len, char *out,
                                     size_t outlen);

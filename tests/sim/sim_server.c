@@ -442,6 +442,32 @@ static enum MHD_Result control_scan(struct sim_server *srv, struct MHD_Connectio
     return queue_json(con, status, o);
 }
 
+/* POST /_sim/bill {"channel","date","inject","order","fen"[,"refund_no"]}: one difference
+ * more in that day's bill (sim_bill.h). */
+static enum MHD_Result control_bill(struct sim_server *srv, struct MHD_Connection *con,
+                                    const struct exchange *x)
+{
+    cJSON *o = cJSON_ParseWithLength(x->body ? x->body : "", x->len);
+    struct sim_bill_edit e;
+    const char *why = "body must be a JSON object";
+    if (!cJSON_IsObject(o) || !sim_bill_edit_parse(o, &e, &why)) {
+        cJSON_Delete(o);
+        return control_error(con, 400, why);
+    }
+    cJSON_Delete(o);
+    pthread_mutex_lock(&srv->sim->lock);
+    bool room = srv->sim->nbill_edits < SIM_BILL_EDITS_MAX;
+    if (room)
+        srv->sim->bill_edits[srv->sim->nbill_edits++] = e;
+    int n = srv->sim->nbill_edits;
+    pthread_mutex_unlock(&srv->sim->lock);
+    if (!room)
+        return control_error(con, 409, "too many bill edits");
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddNumberToObject(r, "edits", n);
+    return queue_json(con, 200, r);
+}
+
 /* POST /_sim/clock {"offset_s":N}: the gateway's clock runs N seconds ahead of the system's
  * (behind when negative), as a terminal with a wrong clock would see it. */
 static enum MHD_Result control_clock(struct MHD_Connection *con, const struct exchange *x)
@@ -522,6 +548,14 @@ static enum MHD_Result control(struct sim_server *srv, struct MHD_Connection *co
         replays_clear(srv);
         pthread_mutex_unlock(&s->lock);
         return queue_json(con, 200, cJSON_CreateObject());
+    }
+    if (post && strcmp(url, "/_sim/bill") == 0)
+        return control_bill(srv, con, x);
+    if (strcmp(url, "/_sim/bill") == 0 && strcmp(method, "DELETE") == 0) {
+        pthread_mutex_lock(&srv->sim->lock);
+        srv->sim->nbill_edits = 0;
+        pthread_mutex_unlock(&srv->sim->lock);
+        return queue_text(con, 200, "application/json", strdup("{\"edits\":0}"));
     }
     if (post && strcmp(url, "/_sim/clock") == 0)
         return control_clock(con, x);
@@ -641,6 +675,10 @@ static enum MHD_Result gateway(struct sim_server *srv, struct MHD_Connection *co
     struct sim *s = srv->sim;
     const char *raw = x->raw_uri ? x->raw_uri : url;
     const char *q = strchr(raw, '?');
+    const char *host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Host");
+    char base[300];
+    snprintf(base, sizeof base, "%s://%.200s", srv->tls_cert ? "https" : "http",
+             host ? host : "127.0.0.1");
     struct sim_request req = {
         .method = method,
         .raw_uri = raw,
@@ -651,6 +689,7 @@ static enum MHD_Result gateway(struct sim_server *srv, struct MHD_Connection *co
         .authorization = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization"),
         .content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type"),
         .accept = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Accept"),
+        .base = base,
     };
     struct sim_reply rep;
     memset(&rep, 0, sizeof rep);
@@ -759,6 +798,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         return queue_text(con, 413, "text/plain", strdup("request body too large\n"));
     if (strncmp(url, "/_sim/", 6) == 0)
         return control(srv, con, x, url, method);
+    if (strncmp(url, "/_bill/alipay/", 14) == 0 && strcmp(method, "GET") == 0) {
+        struct sim_reply rep;
+        memset(&rep, 0, sizeof rep);
+        sim_bill_alipay_file(srv->sim, url, &rep);
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(rep.body_len, rep.body, MHD_RESPMEM_MUST_FREE);
+        if (r == NULL) {
+            free(rep.body);
+            return MHD_NO;
+        }
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rep.content_type);
+        enum MHD_Result ret = MHD_queue_response(con, rep.status, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     if (ends_with(url, "/gateway.do"))
         return gateway(srv, con, x, url, method, true);
     if (strncmp(url, "/v3/", 4) == 0)

@@ -585,6 +585,17 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
         a = fail(400, "INVALID_REQUEST", "请求须设置 HTTP 头 Content-Type: application/json");
         goto send;
     }
+    if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/v3/bill/tradebill") == 0) {
+        a.json = sim_bill_wechat_answer(s, req, &a.status);
+        snprintf(rep->summary, sizeof rep->summary, "wechat bill");
+        goto send;
+    }
+    if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/v3/billdownload/file") == 0) {
+        /* the file's reply carries no signature: hash_value vouches for it */
+        sim_bill_wechat_file(s, req, rep);
+        snprintf(rep->summary, sizeof rep->summary, "wechat bill file");
+        return;
+    }
     if (req->body_len > 0)
         body = cJSON_ParseWithLength(req->body, req->body_len);
     if (!read_call(s, req, body, &c, &a))
