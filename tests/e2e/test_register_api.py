@@ -32,6 +32,8 @@ Cases:
               told so; the till then still takes a register's payment
   config      a file that is no socket at api.socket stops posterm (exit 2), untouched; a
               socket left by a killed posterm is replaced; the socket is made 0660
+  screen      the cashier screen (tmux) shows the register's amount and scan prompt, the code
+              is typed at the counter, the screen and the register both see PAID
 """
 import json
 import os
@@ -502,6 +504,34 @@ def config(build):
     return problems
 
 
+def screen(build):
+    """The cashier screen (tmux, as test_screen.py) shows the register's payment: the amount
+    and the scan prompt, then PAID; the code is typed at the counter as a keyboard scanner
+    would."""
+    import test_screen
+    problems = []
+    with harness.Workspace(build) as ws:
+        scr = test_screen.Screen(build, ws.config(extra=api_extra(ws)), "register")
+        try:
+            scr.wait("F1")  # the amount screen is up
+            reg = Register(os.path.join(ws.dir, "register.sock"), scr.stretch)
+            reg.send(command="payment", sale_id="SCR-1", amount="43.21")
+            reg.step("SCR-1", "waiting_for_code")
+            scr.wait("Scan the customer's payment code", "43.21")
+            scr.type(harness.wechat_code(0))
+            scr.keys("Enter")
+            reg.step("SCR-1", "paid")
+            scr.wait("PAID", "WeChat Pay", "43.21")
+            reg.close()
+        except AssertionError as e:
+            problems.append(str(e))
+        finally:
+            scr.close()
+        found, _, _ = harness.audit(ws.journal, ws.sim)
+        problems += found
+    return problems
+
+
 CASES = {
     "sale": sale,
     "register_crash": register_crash,
@@ -511,6 +541,7 @@ CASES = {
     "slow_reader": slow_reader,
     "malicious": malicious,
     "config": config,
+    "screen": screen,
 }
 
 if __name__ == "__main__":
