@@ -38,6 +38,7 @@ struct client {
     struct register_reader in;
     char *out; /* cfg->api.max_queue bytes */
     size_t out_used;
+    bool read_closed; /* it sent its last request (shut its side): kept for the events owed */
 };
 
 struct watch {
@@ -83,6 +84,7 @@ static void drop(struct client *c)
     c->id = 0;
     c->out_used = 0;
     c->in.used = 0;
+    c->read_closed = false;
 }
 
 /* Sends what is queued, as much as the socket takes now. */
@@ -208,6 +210,18 @@ static void watch(struct register_api *a, const char *order_no, const char *sale
     w->client = client;
 }
 
+/* A client that has shut its side (`echo ... | socat`) stays until its payments' events are
+ * out: then it is closed. */
+static void close_if_done(struct register_api *a, struct client *c)
+{
+    if (c == NULL || c->fd < 0 || !c->read_closed || c->out_used > 0)
+        return;
+    for (int i = 0; i < WATCHES_MAX; i++)
+        if (a->watches[i].order_no[0] && a->watches[i].client == c->id)
+            return;
+    drop(c);
+}
+
 static void on_payment(void *ctx, const struct payment *p, const char *event)
 {
     struct register_api *a = ctx;
@@ -221,9 +235,12 @@ static void on_payment(void *ctx, const struct payment *p, const char *event)
     cJSON *o = event_object("payment");
     cJSON_AddStringToObject(o, "transition", event);
     add_payment(o, w->sale_id, p);
-    send_to(a, client_by_id(a, w->client), o);
-    if (!pay_state_unresolved(p->state))
+    struct client *c = client_by_id(a, w->client);
+    send_to(a, c, o);
+    if (!pay_state_unresolved(p->state)) {
         w->order_no[0] = '\0';
+        close_if_done(a, c);
+    }
 }
 
 static void on_message(void *ctx, const struct loop_message *m)
@@ -611,8 +628,13 @@ static void read_client(struct register_api *a, struct client *c)
     char buf[4096];
     for (int rounds = 0; rounds < 16 && c->fd >= 0; rounds++) {
         ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             drop(c);
+            return;
+        }
+        if (n == 0) {
+            c->read_closed = true;
+            close_if_done(a, c);
             return;
         }
         if (n < 0)
@@ -668,8 +690,9 @@ static int api_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeout_
     for (int i = 0; i < a->nclients && n < max; i++) {
         struct client *c = &a->clients[i];
         if (c->fd >= 0)
-            fds[n++] = (struct pollfd){.fd = c->fd,
-                                       .events = (short)(POLLIN | (c->out_used ? POLLOUT : 0))};
+            fds[n++] = (struct pollfd){
+                .fd = c->fd,
+                .events = (short)((c->read_closed ? 0 : POLLIN) | (c->out_used ? POLLOUT : 0))};
     }
     return n;
 }
@@ -692,8 +715,11 @@ static void api_process(void *ctx, const struct pollfd *fds, int nfds, int64_t n
             continue; /* dropped earlier in this turn */
         if (fds[k].revents & POLLOUT)
             flush_out(c);
-        if (c->fd >= 0 && (fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
+        if (c->read_closed && (fds[k].revents & (POLLHUP | POLLERR)))
+            drop(c); /* gone altogether: the events owed wait for status */
+        else if (c->fd >= 0 && (fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
             read_client(a, c);
+        close_if_done(a, c);
     }
 }
 

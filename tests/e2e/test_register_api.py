@@ -12,7 +12,8 @@ Cases:
               customer confirming, paid, each event naming the sale; headless (the screen)
               shows the same payment; `status` and `totals` agree; a refund by sale_id and
               key, its key again answers the first refund and sends nothing; abort before the
-              code (nothing sent) and after it (cancelled at the gateway)
+              code (nothing sent) and after it (cancelled at the gateway); a client that shuts
+              its side after the request (echo | socat) still hears the sale to its end
   register_crash   the register disconnects mid-payment (after the code was sent): the payment
               goes on, and a new connection's `status` says PAID; an unknown sale says known
               false
@@ -260,6 +261,18 @@ def sale(build):
         if unknown.get("error") != "unknown_sale":
             problems.append("abort of an unknown sale: %s" % unknown)
         reg.close()
+
+        # As `echo ... | socat` does: one request, its side shut at once; the events still
+        # come, and the connection ends after the final one.
+        once = register(ws, pt)
+        once.send(command="payment", sale_id="R-4", amount="1.50")
+        once.sock.shutdown(socket.SHUT_WR)
+        once.step("R-4", "waiting_for_code")
+        pt.send("scan " + harness.wechat_code(0, customer=62))
+        once.step("R-4", "paid")
+        if not once.eof(5):
+            problems.append("the connection stayed open after the final event")
+        once.close()
     return run(build, body, SLOW_POLICY)
 
 
