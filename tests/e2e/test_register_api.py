@@ -13,7 +13,8 @@ Cases:
               shows the same payment; `status` and `totals` agree; a refund by sale_id and
               key, its key again answers the first refund and sends nothing; abort before the
               code (nothing sent) and after it (cancelled at the gateway); a client that shuts
-              its side after the request (echo | socat) still hears the sale to its end
+              its side after the request (echo | socat) still hears the sale to its end;
+              `close_day` refused while a payment waits for its code, then Z-0001
   register_crash   the register disconnects mid-payment (after the code was sent): the payment
               goes on, and a new connection's `status` says PAID; an unknown sale says known
               false
@@ -240,6 +241,9 @@ def sale(build):
         # Abort before the code: nothing was sent; after it: cancelled at the gateway.
         reg.send(command="payment", sale_id="R-2", amount="5.00")
         reg.step("R-2", "waiting_for_code")
+        z = reg.ask("z", command="close_day")
+        if z.get("error") != "busy":
+            problems.append("close_day with a payment waiting: %s" % z)
         ab = reg.ask("abort", command="abort", sale_id="R-2")
         if ab.get("accepted") is not True:
             problems.append("abort before the code: %s" % ab)
@@ -273,6 +277,12 @@ def sale(build):
         if not once.eof(5):
             problems.append("the connection stayed open after the final event")
         once.close()
+
+        reg = register(ws, pt)
+        z = reg.ask("z", command="close_day")
+        if z.get("number") != "Z-0001" or z.get("all", {}).get("paid") != 2:
+            problems.append("close_day: %s" % z)
+        reg.close()
     return run(build, body, SLOW_POLICY)
 
 
