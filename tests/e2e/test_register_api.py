@@ -20,7 +20,8 @@ Cases:
               false
   posterm_kill     posterm is killed (SIGKILL) with the register waiting on a customer who is
               confirming: the register sees the connection end, posterm restarts, resumes
-              the payment, and `status` on a new connection says how it ended
+              the payment, and `status` on a new connection says how it ended; then both
+              crash (the register, then posterm) mid-payment and `status` after both restart
   repeat      the same sale_id again, while waiting for the code and after PAID, answers that
               payment's state ("known"): no second order in the journal, one charge
   ten_registers    10 registers ask for a payment at once: one is taken, nine refused busy
@@ -172,7 +173,9 @@ def sale_done(pt, reg, sale):
 def finish(pt, ws, problems):
     """Ends posterm (every payment must be final by then) and audits the ledger."""
     pt.send("quit")
-    pt.finish()
+    code = pt.finish()
+    if code != 0:
+        problems.append("posterm exited %s; stderr: %s" % (code, pt.stderr_tail(1500)))
     found, _, _ = harness.audit(ws.journal, ws.sim)
     problems += found
 
@@ -333,6 +336,26 @@ def posterm_kill(build):
                 time.sleep(0.5)
             if st.get("order") != order or st.get("state") not in ("PAID", "CANCELLED"):
                 problems.append("status after posterm's restart: %s" % st)
+
+            # Both crash: the register first, then posterm, mid-payment; both come back.
+            reg.send(command="payment", sale_id="K-2", amount="4.00")
+            order = reg.step("K-2", "waiting_for_code")["order"]
+            pt.send("scan " + harness.wechat_code(3, customer=61))
+            reg.step("K-2", "sent")
+            reg.close()
+            pt.wait(lambda e: e.get("event") == "payment" and e["order"] == order
+                    and e.get("confirming"), what="K-2 confirming")
+            pt.kill()
+            pt = start(ws, SLOW_POLICY)
+            reg = register(ws, pt)
+            deadline = time.time() + 60 * pt.stretch
+            while time.time() < deadline:
+                st = reg.ask("status", command="status", sale_id="K-2")
+                if st.get("final"):
+                    break
+                time.sleep(0.5)
+            if st.get("order") != order or st.get("state") not in ("PAID", "CANCELLED"):
+                problems.append("status after both crashed: %s" % st)
             reg.close()
             finish(pt, ws, problems)
         except AssertionError as e:
@@ -478,8 +501,16 @@ def malicious(build):
             problems.append("a client over api.max_clients: %s" % ev)
         for r in (a, b, c):
             r.close()
-        # The till still takes a register's payment.
-        reg = register(ws, pt)
+        # The till still takes a register's payment, once it has seen the two go.
+        deadline = time.time() + 10 * pt.stretch
+        while True:
+            reg = register(ws, pt)
+            if reg.ask("status", command="status").get("event") == "status":
+                break
+            reg.close()
+            if time.time() > deadline:
+                raise AssertionError("the closed clients' places were never freed")
+            time.sleep(0.1)
         reg.send(command="payment", sale_id="M-2", amount="2.00")
         reg.step("M-2", "waiting_for_code")
         pt.send("scan " + harness.wechat_code(0))
