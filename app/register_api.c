@@ -424,8 +424,10 @@ static void abort_sale(struct register_api *a, struct client *c, const struct re
         return;
     const struct payment *cur = loop_current(a->loop);
     bool current = cur && strcmp(cur->order_no, order_no) == 0;
-    bool accepted = current && pay_state_unresolved(cur->state) && cur->state != PAY_CANCELLING &&
-                    loop_abort(a->loop) == LOOP_OK;
+    bool abortable = current && pay_state_unresolved(cur->state) && cur->state != PAY_CANCELLING;
+    if (abortable)
+        watch(a, order_no, r->sale_id, c->id); /* the abort's own events come to the asker */
+    bool accepted = abortable && loop_abort(a->loop) == LOOP_OK;
     struct payment p;
     enum journal_status st = payment_now(a, order_no, &p);
     if (st != JOURNAL_OK) {
@@ -455,15 +457,28 @@ static void refund(struct register_api *a, struct client *c, const struct regist
     } else {
         snprintf(order_no, sizeof order_no, "%s", r->order);
     }
+    struct journal *j = loop_journal(a->loop);
+    char sale[JOURNAL_SALE_ID_MAX + 1] = "";
+    if (r->sale_id[0])
+        snprintf(sale, sizeof sale, "%s", r->sale_id);
+    else if (j)
+        (void)sale_of_order(j, order_no, sale);
+    /* The refund's first event comes during the call: the asker watches before it, and the
+     * order's earlier watcher, if any, is given back when nothing was asked. */
+    struct watch *was = watch_of(a, order_no);
+    struct watch before = was ? *was : (struct watch){0};
+    watch(a, order_no, sale, c->id);
     struct refund_decision d;
     enum loop_status st = refund_guarded(&a->refunds, a->loop, order_no, r->amount_fen, r->key,
                                          r->pin[0] ? r->pin : NULL, &d);
+    struct watch *now = watch_of(a, order_no);
+    if (st != LOOP_OK && now)
+        *now = before;
     if (st == LOOP_INVALID && d.verdict != REFUND_ALLOWED) {
         char text[320];
         send_error(a, c, "refused", r->sale_id, refund_decision_text(&d, text, sizeof text));
         return;
     }
-    struct journal *j = loop_journal(a->loop);
     struct journal_refund known;
     if (st == LOOP_DUPLICATE && j && journal_refund_by_key(j, r->key, &known) == JOURNAL_OK) {
         cJSON *o = event_object("refund");
@@ -488,10 +503,11 @@ static void refund(struct register_api *a, struct client *c, const struct regist
     }
     cJSON *o = event_object("refund");
     cJSON_AddBoolToObject(o, "accepted", true);
+    if (sale[0])
+        cJSON_AddStringToObject(o, "sale_id", sale);
     cJSON_AddStringToObject(o, "key", r->key);
     cJSON_AddStringToObject(o, "order", order_no);
     send_to(a, c, o);
-    watch(a, order_no, r->sale_id, c->id);
 }
 
 static void add_totals(cJSON *o, const char *key, const struct report_totals *t)

@@ -227,9 +227,14 @@ def sale(build):
             problems.append("totals: %s" % tot)
 
         # A refund by sale and key; the key again sends nothing.
+        since = len(reg.seen)
         r = reg.ask("refund", command="refund", sale_id="R-1", amount="2.30", key="RF-1")
         if r.get("accepted") is not True:
             problems.append("refund: %s" % r)
+        if not any(e["event"] == "payment" and e["transition"] == "refund_requested"
+                   and e.get("sale_id") == "R-1" for e in reg.seen[since:]):
+            problems.append("no refund_requested event before the refund's answer: %s"
+                            % reg.seen[since:])
         back = reg.wait(lambda e: e["event"] == "payment" and e["transition"] == "refunded",
                         what="refunded")
         if back["refunded"] != "2.30" or back["state"] != "PAID":
@@ -250,7 +255,7 @@ def sale(build):
         ab = reg.ask("abort", command="abort", sale_id="R-2")
         if ab.get("accepted") is not True:
             problems.append("abort before the code: %s" % ab)
-        reg.step("R-2", "not_started")
+        reg.step("R-2", "not_started")  # the abort's own event, to the aborter
         reg.send(command="payment", sale_id="R-3", amount="6.00")
         reg.step("R-3", "waiting_for_code")
         pt.send("scan " + harness.wechat_code(4, customer=61))  # confirms for 8 s
