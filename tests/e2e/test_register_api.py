@@ -22,6 +22,9 @@ Cases:
               confirming: the register sees the connection end, posterm restarts, resumes
               the payment, and `status` on a new connection says how it ended; then both
               crash (the register, then posterm) mid-payment and `status` after both restart
+  crash_points     posterm dies right after committing the order's creation (the sale's row
+              in the same transaction) and right after the pay intent: after the restart
+              `status` knows the sale and its order and how it ended; the sale again is "known"
   repeat      the same sale_id again, while waiting for the code and after PAID, answers that
               payment's state ("known"): no second order in the journal, one charge
   ten_registers    10 registers ask for a payment at once: one is taken, nine refused busy
@@ -370,6 +373,54 @@ def posterm_kill(build):
     return problems
 
 
+def crash_points(build):
+    """posterm dies right after the order's creation is committed (crash point `created`: the
+    sale's row in the same transaction) and right after the pay intent (`pay_intent`: before
+    the request left): after the restart `status` knows the sale, with the order it was
+    given, and says how it ended; nothing is charged twice."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        cfg = ws.config(extra=api_extra(ws))
+        for n, point in enumerate(("created", "pay_intent")):
+            sale = "X-%d" % n
+            pt = harness.Posterm(build, cfg, env={"POSTERM_CRASH_AFTER": point})
+            try:
+                pt.ready()
+                reg = register(ws, pt)
+                reg.send(command="payment", sale_id=sale, amount="2.50")
+                if point == "pay_intent":
+                    reg.step(sale, "waiting_for_code")
+                    pt.send("scan " + harness.wechat_code(0, customer=70 + n))
+                pt.killed()
+                reg.close()
+                orders = set(harness.journal_rows(ws.journal))
+                pt = start(ws)
+                reg = register(ws, pt)
+                deadline = time.time() + 60 * pt.stretch
+                while True:
+                    st = reg.ask("status", command="status", sale_id=sale)
+                    if st.get("final") or time.time() > deadline:
+                        break
+                    time.sleep(0.3)
+                mapped = sales_rows(ws).get(sale)
+                if st.get("known") is not True or st.get("order") != mapped \
+                        or mapped not in orders or not st.get("final"):
+                    problems.append("after a crash at %s: %s (sales: %s)"
+                                    % (point, st, sales_rows(ws)))
+                if point == "created" and st.get("step") != "not_started":
+                    problems.append("crash at created: %s" % st)
+                again = reg.ask("payment", command="payment", sale_id=sale, amount="2.50")
+                if again.get("transition") != "known":
+                    problems.append("the sale again after a crash at %s: %s" % (point, again))
+                reg.close()
+                finish(pt, ws, problems)
+            except AssertionError as e:
+                problems.append("%s: %s" % (point, e))
+            finally:
+                pt.kill()
+    return problems
+
+
 def repeat(build):
     def body(ws, pt, problems):
         reg = register(ws, pt)
@@ -595,6 +646,7 @@ CASES = {
     "sale": sale,
     "register_crash": register_crash,
     "posterm_kill": posterm_kill,
+    "crash_points": crash_points,
     "repeat": repeat,
     "ten_registers": ten_registers,
     "slow_reader": slow_reader,
