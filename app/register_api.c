@@ -31,6 +31,8 @@
 
 /* Orders whose events go to a client: the payments and refunds under way. */
 #define WATCHES_MAX 16
+/* How long the socket is not listened to after accept() failed for want of descriptors. */
+#define ACCEPT_PAUSE_MS 1000
 
 struct client {
     int fd; /* -1: a free slot */
@@ -54,6 +56,7 @@ struct register_api {
     struct receipts *receipts;
     struct refund_guard refunds;
     int listen_fd;
+    int64_t accept_again_at; /* loop ms: accept() failed, listen again from then */
     char path[sizeof((struct sockaddr_un *)0)->sun_path];
     struct client *clients;
     int nclients;
@@ -667,12 +670,17 @@ static void read_client(struct register_api *a, struct client *c)
     }
 }
 
-static void accept_clients(struct register_api *a)
+static void accept_clients(struct register_api *a, int64_t now_ms)
 {
     for (;;) {
         int fd = accept(a->listen_fd, NULL, NULL);
-        if (fd < 0)
+        if (fd < 0) {
+            /* Out of descriptors (EMFILE) leaves the connection waiting and the socket
+             * readable: listening again a second later keeps poll() from spinning. */
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                a->accept_again_at = now_ms + ACCEPT_PAUSE_MS;
             return;
+        }
         if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
             close(fd);
             continue;
@@ -699,10 +707,12 @@ static void accept_clients(struct register_api *a)
 static int api_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeout_ms)
 {
     struct register_api *a = ctx;
-    (void)timeout_ms;
     int n = 0;
+    int64_t pause = a->accept_again_at - loop_now(a->loop);
+    if (pause > 0 && (*timeout_ms < 0 || pause < *timeout_ms))
+        *timeout_ms = pause;
     if (n < max)
-        fds[n++] = (struct pollfd){.fd = a->listen_fd, .events = POLLIN};
+        fds[n++] = (struct pollfd){.fd = a->listen_fd, .events = pause > 0 ? 0 : POLLIN};
     for (int i = 0; i < a->nclients && n < max; i++) {
         struct client *c = &a->clients[i];
         if (c->fd >= 0)
@@ -716,11 +726,10 @@ static int api_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeout_
 static void api_process(void *ctx, const struct pollfd *fds, int nfds, int64_t now_ms)
 {
     struct register_api *a = ctx;
-    (void)now_ms;
     for (int k = 0; k < nfds; k++) {
         if (fds[k].fd == a->listen_fd) {
             if (fds[k].revents & POLLIN)
-                accept_clients(a);
+                accept_clients(a, now_ms);
             continue;
         }
         struct client *c = NULL;
