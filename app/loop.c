@@ -23,12 +23,10 @@
 #include "order_no.h"
 #include "paycode.h"
 
-#define JOURNAL_RETRY_MS 1000
-#define RECOVER_RETRY_MS 5000
-#define CLOCK_SKEW_MAX_S 300 /* WeChat refuses a signature more than 5 minutes off */
-#define POLL_FDS_MAX                                                                               \
-    160 /* the gateway's sockets (64 at most), the scanner's, the front's,                         \
-         * the services' (the register API's clients: 65 at most) */
+#define JOURNAL_RETRY_MS  1000
+#define RECOVER_RETRY_MS  5000
+#define CLOCK_SKEW_MAX_S  300 /* WeChat refuses a signature more than 5 minutes off */
+#define POLL_FDS_MAX      160 /* gateway (64 at most), scanner, front, services (register API: 65) */
 #define RESUME_SPACING_MS 20
 #define EARLY_CODE_MS     60000 /* a payment code is valid for one minute */
 
