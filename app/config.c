@@ -114,6 +114,11 @@ static const struct field fields[] = {
     {"refund.supervisor_pin_hash", F_STRING, AT(refund.supervisor_pin_hash), 0, 0, NULL},
     {"refund.max_amount", F_MONEY, AT(refund.max_fen), 1, INT64_C(100000000000), NULL},
     {"refund.max_day_amount", F_MONEY, AT(refund.max_day_fen), 1, INT64_C(100000000000), NULL},
+    {"api.enabled", F_BOOL, AT(api.enabled), 0, 0, NULL},
+    {"api.socket", F_STRING, AT(api.socket), 0, 0, NULL},
+    {"api.max_clients", F_INT, AT(api.max_clients), 1, 64, NULL},
+    {"api.max_line", F_INT, AT(api.max_line), 256, 65536, NULL},
+    {"api.max_queue", F_INT, AT(api.max_queue), 4096, 4194304, NULL},
     {"screen.bell", F_BOOL, AT(screen.bell), 0, 0, NULL},
     {"screen.code_before_amount", F_CHOICE, AT(screen.code_before_amount), 0, 0, "refuse|keep"},
     {"screen.customer_scans", F_CHOICE, AT(screen.customer_scans), 0, 0, "off|wechat|alipay"},
@@ -150,6 +155,10 @@ void config_defaults(struct config *cfg)
     cfg->screen.bell = true;
     snprintf(cfg->screen.code_before_amount, sizeof cfg->screen.code_before_amount, "refuse");
     snprintf(cfg->screen.customer_scans, sizeof cfg->screen.customer_scans, "off");
+    snprintf(cfg->api.socket, sizeof cfg->api.socket, "/run/posterm/register.sock");
+    cfg->api.max_clients = 16;
+    cfg->api.max_line = 4096;
+    cfg->api.max_queue = 65536;
 }
 
 static bool fail(char *err, size_t errlen, const char *file, const char *key, const char *fmt, ...)

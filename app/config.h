@@ -74,6 +74,16 @@ struct config_screen {
     } quick_amounts;
 };
 
+/* The cash register API (app/register_api.h): JSON lines on a Unix domain socket. */
+struct config_api {
+    bool enabled;     /* off by default: no socket */
+    char socket[108]; /* the socket's path (sun_path's size), made 0660 */
+    int max_clients;  /* connections at once; one more is told so and closed */
+    int max_line;     /* bytes in one request line; a longer line drops the client */
+    int max_queue;    /* bytes waiting to go to one client; more drops it (a reader that stopped
+                       * reading never holds the till) */
+};
+
 struct config {
     char terminal_id[33];
     char journal_path[256];
@@ -94,6 +104,7 @@ struct config {
     int cashier_count;
     struct config_refund refund;
     struct config_screen screen;
+    struct config_api api;
 };
 
 /* The configured cashier with this id, or NULL. */

@@ -26,7 +26,7 @@
 #define JOURNAL_RETRY_MS  1000
 #define RECOVER_RETRY_MS  5000
 #define CLOCK_SKEW_MAX_S  300 /* WeChat refuses a signature more than 5 minutes off */
-#define POLL_FDS_MAX      96  /* the gateway's sockets (64 at most), the scanner's, the front's */
+#define POLL_FDS_MAX      160 /* gateway (64 at most), scanner, front, services (register: 65) */
 #define RESUME_SPACING_MS 20
 #define EARLY_CODE_MS     60000 /* a payment code is valid for one minute */
 

@@ -26,6 +26,7 @@
 #include "pin.h"
 #include "printer.h"
 #include "receipts.h"
+#include "register_api.h"
 #include "scanner.h"
 
 #ifndef POSTERM_VERSION
@@ -224,6 +225,31 @@ static void add_receipts(struct loop *loop, struct receipts *r)
     (void)loop_add_service(loop, &s); /* the first service: cannot be refused */
 }
 
+/* With api.enabled, the cash register's socket stands in front of the front's observer: *obs
+ * becomes its. False (said) when the socket cannot be made: posterm does not start, as on a
+ * bad config, rather than run a terminal its register cannot reach. */
+static bool open_register_api(const struct config *cfg, struct loop_observer *obs,
+                              struct register_api **out)
+{
+    char err[512];
+    *out = NULL;
+    if (!cfg->api.enabled)
+        return true;
+    if (register_api_open(out, cfg, obs, err, sizeof err) != REGISTER_API_OK) {
+        fprintf(stderr, "posterm: %s\n", err);
+        return false;
+    }
+    *obs = register_api_observer(*out);
+    return true;
+}
+
+static void attach_register_api(struct register_api *api, struct loop *loop,
+                                const struct config *cfg, struct receipts *receipts)
+{
+    if (api && register_api_attach(api, loop, &cfg->refund, receipts) != LOOP_OK)
+        fprintf(stderr, "posterm: the register API could not join the event loop\n");
+}
+
 static int run_screen(const struct config *cfg, struct journal *journal,
                       const char *journal_problem, bool journal_copied, struct gateway *gateway,
                       struct scanner *scanner, struct printer *printer)
@@ -236,6 +262,11 @@ static int run_screen(const struct config *cfg, struct journal *journal,
         return 2;
     }
     struct loop_observer obs = cashier_observer(c);
+    struct register_api *api = NULL;
+    if (!open_register_api(cfg, &obs, &api)) {
+        cashier_free(c);
+        return 2;
+    }
     struct receipts_observer robs = cashier_receipts_observer(c);
     struct receipts *receipts = open_receipts(cfg, journal, printer, &robs);
     struct loop *loop = NULL;
@@ -243,6 +274,7 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     if (loop_open(&loop, cfg, journal, journal_problem, gateway, scanner, NULL, &obs) == LOOP_OK) {
         int resumed;
         add_receipts(loop, receipts);
+        attach_register_api(api, loop, cfg, receipts);
         cashier_set_receipts(c, receipts, cfg->printer.eod);
         if (journal_copied)
             loop_journal_copied(loop, journal_identity(journal));
@@ -250,6 +282,7 @@ static int run_screen(const struct config *cfg, struct journal *journal,
         status = cashier_run(c, loop, &stop_requested);
     }
     loop_close(loop);
+    register_api_close(api);
     receipts_close(receipts);
     cashier_free(c);
     return status;
@@ -411,18 +444,23 @@ int main(int argc, char **argv)
         config_lab_settings(&cfg, lab, sizeof lab);
         struct headless *h = headless_new(stdout, lab);
         struct loop_observer obs = headless_observer(h);
+        struct register_api *api = NULL;
         if (h)
             headless_set_refund_rules(h, &cfg.refund);
+        bool api_ok = h && open_register_api(&cfg, &obs, &api);
         struct receipts_observer robs = headless_receipts_observer(h);
-        struct receipts *receipts = h ? open_receipts(&cfg, journal, printer, &robs) : NULL;
+        struct receipts *receipts = api_ok ? open_receipts(&cfg, journal, printer, &robs) : NULL;
         struct loop *loop = NULL;
-        if (h == NULL || loop_open(&loop, &cfg, journal, journal_problem, gateway, scanner, NULL,
-                                   &obs) != LOOP_OK) {
+        if (h && !api_ok) {
+            status = 2;
+        } else if (h == NULL || loop_open(&loop, &cfg, journal, journal_problem, gateway, scanner,
+                                          NULL, &obs) != LOOP_OK) {
             fprintf(stderr, "posterm: out of memory\n");
             status = 1;
         } else {
             int resumed;
             add_receipts(loop, receipts);
+            attach_register_api(api, loop, &cfg, receipts);
             headless_set_receipts(h, receipts, cfg.printer.eod);
             headless_set_session(h, &cfg, journal);
             if (journal_notice[0])
@@ -431,6 +469,7 @@ int main(int argc, char **argv)
             status = headless_run(h, loop, STDIN_FILENO, &stop_requested);
         }
         loop_close(loop);
+        register_api_close(api);
         receipts_close(receipts);
         headless_free(h);
     } else {

@@ -344,6 +344,16 @@ static const char *const migrations[] = {
      " CHECK (length(qr_payload) <= 128);"
      "ALTER TABLE payments ADD COLUMN qr_window_s INTEGER NOT NULL DEFAULT 0"
      " CHECK (qr_window_s >= 0);"),
+
+    /* v10: the cash register's sales (issue 22, app/register_api.h). One row per sale the
+     * register asked to be paid: its own id and the order that pays it, written in the same
+     * transaction as the order's creation, so a register that crashed finds the payment by
+     * its id, and a sale can never be paid by two orders (both columns unique). */
+    ("CREATE TABLE sales ("
+     " sale_id TEXT PRIMARY KEY CHECK (length(sale_id) BETWEEN 1 AND 64),"
+     " order_no TEXT NOT NULL UNIQUE,"
+     " created_at INTEGER NOT NULL"
+     ") WITHOUT ROWID;"),
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -366,6 +376,7 @@ enum stmt_id {
     ST_LAST_REFUND,
     ST_PRINT_JOB,
     ST_REFUND_BY_NO,
+    ST_SALE,
     ST_COUNT
 };
 
@@ -434,6 +445,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         "WHERE refund_no = ?1",
     [ST_PRINT_JOB] = "INSERT INTO print_jobs(kind, order_no, refund_no, copy, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_SALE] = "INSERT INTO sales(sale_id, order_no, created_at) VALUES (?1, ?2, ?3)",
 };
 
 /* Where the background check is (struct journal's bg_state). */
@@ -448,6 +460,7 @@ struct journal {
     bool merchant_copy; /* ... a merchant's copy of each as well */
     char cashier[JOURNAL_CASHIER_MAX + 1];          /* recorded on new payments and refunds */
     char refund_approver[JOURNAL_APPROVER_MAX + 1]; /* recorded with the next refund opened */
+    char sale_id[JOURNAL_SALE_ID_MAX + 1];          /* the register's sale of the next order */
     char error[256];
     char identity[9];
     char *path; /* for the background check's own connection */
@@ -1417,6 +1430,11 @@ void journal_set_refund_approver(struct journal *j, const char *who)
     snprintf(j->refund_approver, sizeof j->refund_approver, "%s", who ? who : "");
 }
 
+void journal_set_sale(struct journal *j, const char *sale_id)
+{
+    snprintf(j->sale_id, sizeof j->sale_id, "%s", sale_id ? sale_id : "");
+}
+
 static int add_print_job(struct journal *j, const char *kind, const struct payment *p,
                          const char *refund_no, const char *copy, int64_t at)
 {
@@ -1527,6 +1545,20 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
                 run(j, j->st[ST_ROLLBACK]);
             snprintf(j->error, sizeof j->error,
                      "order %s is already journaled with another creation time", p->order_no);
+            return JOURNAL_EXISTS;
+        }
+    }
+
+    if (rc == SQLITE_OK && p->state == PAY_NEW && j->sale_id[0]) {
+        sqlite3_stmt *st = j->st[ST_SALE];
+        sqlite3_bind_text(st, 1, j->sale_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, p->order_no, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, at);
+        rc = run(j, st);
+        if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+            run(j, j->st[ST_ROLLBACK]);
+            snprintf(j->error, sizeof j->error, "sale %s is already paid by another order",
+                     j->sale_id);
             return JOURNAL_EXISTS;
         }
     }

@@ -142,6 +142,16 @@ void journal_set_receipts(struct journal *j, bool on, bool merchant_copy);
 #define JOURNAL_CASHIER_MAX 32
 void journal_set_cashier(struct journal *j, const char *cashier);
 
+/* The cash register's sale (app/register_api.h) that the next order belongs to: at most
+ * JOURNAL_SALE_ID_MAX characters, "" or NULL for none. While it is set, the journal_save that
+ * creates an order (state NEW) also writes the row mapping the sale to that order
+ * (storage/sales.h), in the same transaction: an order and its sale are journaled together or
+ * not at all, before anything can be sent. A sale already mapped makes that save
+ * JOURNAL_EXISTS (nothing written). The caller sets it just before starting the payment and
+ * clears it right after. */
+#define JOURNAL_SALE_ID_MAX 64
+void journal_set_sale(struct journal *j, const char *sale_id);
+
 /* Loads one payment's journaled fields (the this-process-only fields are zeroed, and so is
  * auth_code: the journal never has it). */
 enum journal_status journal_load(struct journal *j, const char *order_no, struct payment *out);
