@@ -324,14 +324,14 @@ static void day(enum pay_channel ch, const char *date)
         if (i == 4)
             continue; /* never seen here */
         memset(&pays[np], 0, sizeof pays[np]);
-        snprintf(pays[np].order_no, sizeof pays[np].order_no, "%s", o[i]);
+        snprintf(pays[np].order_no, sizeof pays[np].order_no, "%.*s", BILL_NO_MAX, o[i]);
         pays[np].amount_fen = fen[i];
         pays[np].outcome = i == 5 ? RECON_NOT_TAKEN : RECON_TAKEN;
         np++;
     }
     memset(refunds, 0, sizeof refunds);
-    snprintf(refunds[0].order_no, sizeof refunds[0].order_no, "%s", o[1]);
-    snprintf(refunds[0].refund_no, sizeof refunds[0].refund_no, "%s", refund);
+    snprintf(refunds[0].order_no, sizeof refunds[0].order_no, "%.*s", BILL_NO_MAX, o[1]);
+    snprintf(refunds[0].refund_no, sizeof refunds[0].refund_no, "%.*s", BILL_NO_MAX, refund);
     refunds[0].amount_fen = 300;
 
     static struct rows rows;
