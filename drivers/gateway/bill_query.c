@@ -92,7 +92,7 @@ enum bill_link_status bill_alipay_query_parse(const struct alipay_keys *keys,
             snprintf(why, whylen, "bill_download_url is missing or not an http(s) URL");
     } else if (code && strcmp(code, "40004") == 0 && sub && no_bill(sub)) {
         st = BILL_LINK_NO_BILL;
-        snprintf(why, whylen, "no bill for that day (%s)", sub);
+        snprintf(why, whylen, "no bill for that day (%.64s)", sub);
     } else if (code && (strcmp(code, "40004") == 0 || strcmp(code, "40002") == 0 ||
                         strcmp(code, "40006") == 0)) {
         st = BILL_LINK_REFUSED;
