@@ -138,7 +138,8 @@ def paid_later(channel):
                 order = start_qr(pt, channel)
                 qr = wait_qr(pt, order)
                 st = pt.status()["current"]
-                window = 8000 * harness.slowdown(build)
+                # The config's stretched window, journaled in whole seconds (rounded up).
+                window = -(-int(8000 * harness.slowdown(build)) // 1000) * 1000
                 if st.get("qr") != qr["payload"] or not 0 < st.get("cancel_in_ms", 0) <= window:
                     problems.append("status while the QR is shown: %s" % st)
                 status, reply = scan(ws.sim, {"order": order, "seconds": 2})
