@@ -135,6 +135,7 @@ struct cashier *cashier_new(const struct config *cfg, char *err, size_t errlen)
     c->m.quick_fen = cfg->screen.quick_amounts.fen;
     c->m.quick_n = cfg->screen.quick_amounts.n;
     c->m.keep_early_code = strcmp(cfg->screen.code_before_amount, "keep") == 0;
+    c->m.qr_as_text = strcmp(cfg->screen.qr_style, "text") == 0;
     c->dirty = true;
     return c;
 }

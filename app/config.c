@@ -122,6 +122,7 @@ static const struct field fields[] = {
     {"screen.bell", F_BOOL, AT(screen.bell), 0, 0, NULL},
     {"screen.code_before_amount", F_CHOICE, AT(screen.code_before_amount), 0, 0, "refuse|keep"},
     {"screen.customer_scans", F_CHOICE, AT(screen.customer_scans), 0, 0, "off|wechat|alipay"},
+    {"screen.qr_style", F_CHOICE, AT(screen.qr_style), 0, 0, "blocks|text"},
     {"screen.quick_amounts", F_MONEY_LIST, AT(screen.quick_amounts), 1, INT64_C(100000000000),
      NULL},
 };
@@ -155,6 +156,7 @@ void config_defaults(struct config *cfg)
     cfg->screen.bell = true;
     snprintf(cfg->screen.code_before_amount, sizeof cfg->screen.code_before_amount, "refuse");
     snprintf(cfg->screen.customer_scans, sizeof cfg->screen.customer_scans, "off");
+    snprintf(cfg->screen.qr_style, sizeof cfg->screen.qr_style, "blocks");
     snprintf(cfg->api.socket, sizeof cfg->api.socket, "/run/posterm/register.sock");
     cfg->api.max_clients = 16;
     cfg->api.max_line = 4096;

@@ -68,6 +68,7 @@ struct config_screen {
     bool bell;                  /* a short beep on each payment's result */
     char code_before_amount[8]; /* a payment code scanned before the amount: refuse | keep */
     char customer_scans[8];     /* off | wechat | alipay: the QR that an amount opens at once */
+    char qr_style[8];           /* blocks | text: how the screen draws a QR (text: '##') */
     struct config_quick_amounts {
         int64_t fen[CONFIG_QUICK_AMOUNTS_MAX]; /* F1..F6 on the amount screen */
         int n;

@@ -150,7 +150,8 @@ static void draw_qr(const struct ui_model *m)
                           .channel = p->channel,
                           .amount_fen = p->amount_fen,
                           .seconds_left = m->countdown_s > 0 ? m->countdown_s : -1,
-                          .lang = m->lang};
+                          .lang = m->lang,
+                          .ascii_only = m->qr_as_text};
     (void)screen_qr(&q); /* a code it cannot draw, it says why on the screen itself */
 }
 

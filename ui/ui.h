@@ -173,6 +173,7 @@ struct ui_model {
     int64_t last_amount_fen; /* READY: the last payment's amount, key '+' (0 = none) */
     bool keep_early_code;    /* READY: a payment code typed before the amount is kept
                               * (config screen.code_before_amount "keep"), else refused */
+    bool qr_as_text;         /* PAYING: screen.qr_style "text", a QR in '##' (no block glyphs) */
 
     bool bell; /* config screen.bell: a short beep when a payment's result is first shown */
 

@@ -540,7 +540,7 @@ def case_zh_code_kept(scr, ws):
     scr.wait("收款成功", "12.30")
 
 
-def read_qr(scr, ws):
+def read_qr(scr, ws, style="half"):
     """The QR on the screen as the customer's phone reads it: the captured characters drawn as
     an image (qr_text_pbm) and decoded by zbarimg, an independent decoder."""
     topbm = os.path.join(ws.build, "tests", "unit", "ui", "qr_text_pbm")
@@ -548,7 +548,7 @@ def read_qr(scr, ws):
     deadline = time.time() + 10 * scr.stretch
     while time.time() < deadline:
         pane = scr.text()
-        made = subprocess.run([topbm, "half", image], input=pane, text=True,
+        made = subprocess.run([topbm, style, image], input=pane, text=True,
                               capture_output=True)
         if made.returncode == 0:
             got = subprocess.run(["zbarimg", "--nodbus", "--raw", "-q", image],
@@ -607,6 +607,21 @@ def case_qr_abort(scr, ws):
         assert e.code == 409, e
 
 
+def case_qr_text(scr, ws):
+    """screen.qr_style text (a font without block characters): the QR in '##', on a terminal
+    large enough for it, read and paid."""
+    scr.resize(120, 45)
+    scr.type("6.60")
+    scr.keys("Enter")
+    scr.wait("Scan the customer's payment code")
+    scr.keys("F2")
+    scr.wait("Customer scans to pay")
+    assert "▀" not in scr.text() and "▄" not in scr.text()
+    payload = read_qr(scr, ws, "text")
+    ws.sim.control("/_sim/scan", {"qr": payload})
+    scr.wait("PAID", timeout=30)
+
+
 def case_qr_first(scr, ws):
     """A till set to show its QR first (screen.customer_scans alipay): the amount opens the
     Alipay QR at once, no key; read off the screen and paid."""
@@ -627,7 +642,7 @@ POLICY = {"abort_wait": {"window_ms": 30000}, "abort_wait_alipay": {"window_ms":
           "zh_abort_wait_alipay": {"window_ms": 30000}, "zh_abort_wait": {"window_ms": 30000}}
 EXACT = {name: {"min_cancel_ms": 15000} for name in POLICY}
 QUICK = {"quick_amounts": ["10.00", "20.00"]}
-SCREEN = {"qr_first": {"customer_scans": "alipay"}, "code_kept": {"code_before_amount": "keep"}, "zh_code_kept": {"code_before_amount": "keep"},
+SCREEN = {"qr_first": {"customer_scans": "alipay"}, "qr_text": {"qr_style": "text"}, "code_kept": {"code_before_amount": "keep"}, "zh_code_kept": {"code_before_amount": "keep"},
           "quick_amounts": QUICK, "zh_quick_amounts": QUICK}
 HTTP = {"slow_configured": {"gateway_slow_ms": 8000}}
 READY = {"en": "enter the amount", "zh": "请输入金额"}

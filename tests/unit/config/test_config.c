@@ -107,6 +107,7 @@ int main(int argc, char **argv)
     CHECK(cfg.screen.bell);
     CHECK_EQ_STR(cfg.screen.code_before_amount, "refuse");
     CHECK_EQ_STR(cfg.screen.customer_scans, "off");
+    CHECK_EQ_STR(cfg.screen.qr_style, "blocks");
     CHECK_EQ_INT(cfg.screen.quick_amounts.n, 4);
     CHECK_EQ_INT(cfg.screen.quick_amounts.fen[0], 1000);
     CHECK_EQ_INT(cfg.screen.quick_amounts.fen[3], 10000);
@@ -312,6 +313,9 @@ int main(int argc, char **argv)
     expect_error(parse_changed(example, "screen", "customer_scans", cJSON_CreateString("cash"), err,
                                sizeof err),
                  err, "t.json: screen.customer_scans: must be one of off|wechat|alipay");
+    expect_error(
+        parse_changed(example, "screen", "qr_style", cJSON_CreateString("ascii"), err, sizeof err),
+        err, "t.json: screen.qr_style: must be one of blocks|text");
     {
         const char *seven[] = {"1", "2", "3", "4", "5", "6", "7"};
         expect_error(parse_changed(example, "screen", "quick_amounts",
