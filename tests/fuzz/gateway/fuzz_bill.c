@@ -1,7 +1,7 @@
 /*
- * fuzz_bill_wechat.c - the wechat bill reader (bill_reader.c, format BILL_WECHAT) on any text, fed
- * in pieces whose size the first byte picks (1..256), so lines and characters cut between pieces
- * are exercised. Invariants checked on every row given out: numbers non-empty and
+ * fuzz_bill.c - a bill reader (bill_reader.c) on any text, built once per format (BILL_FORMAT:
+ * fuzz_bill_alipay, fuzz_bill_wechat), fed in pieces whose size the first byte picks
+ * (1..256), so lines and characters cut between pieces are exercised. Invariants checked on every row given out: numbers non-empty and
  * NUL-terminated within their size, amount positive, time in its one form, kind known; and a
  * read that ends in an error names a line within the text.
  */
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long lines = 1;
     for (size_t i = 0; i < size; i++)
         lines += data[i] == '\n';
-    struct bill_reader *r = bill_reader_new(BILL_WECHAT, check_row, &lines);
+    struct bill_reader *r = bill_reader_new(BILL_FORMAT, check_row, &lines);
     if (!r)
         return 0;
     struct bill_error err = {0};
