@@ -1,9 +1,10 @@
 /*
  * fuzz_bill.c - a bill reader (bill_reader.c) on any text, built once per format (BILL_FORMAT:
  * fuzz_bill_alipay, fuzz_bill_wechat), fed in pieces whose size the first byte picks
- * (1..256), so lines and characters cut between pieces are exercised. Invariants checked on every row given out: numbers non-empty and
- * NUL-terminated within their size, amount positive, time in its one form, kind known; and a
- * read that ends in an error names a line within the text.
+ * (1..256), so lines and characters cut between pieces are exercised. Invariants checked on
+ * every row given out: numbers non-empty and NUL-terminated within their size, amount
+ * positive, time in its one form, kind known; and a read that ends in an error names a line
+ * within the text.
  */
 #include <stdint.h>
 #include <stdlib.h>
