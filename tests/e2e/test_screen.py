@@ -667,7 +667,14 @@ def main():
             CASES[name](scr, ws)
             scr.keys("Escape")
             scr.type("q")
-            problems, rows, _ = harness.audit(ws.journal, ws.sim)
+            # A case may end on the scan screen: the Esc just sent turns its payment into a
+            # "not started" one, which takes posterm a moment (longer under load).
+            deadline = time.time() + 5 * scr.stretch
+            while True:
+                problems, rows, _ = harness.audit(ws.journal, ws.sim)
+                if not any("not final" in p for p in problems) or time.time() > deadline:
+                    break
+                time.sleep(0.2)
         except AssertionError as e:
             problems = [str(e)]
         finally:
