@@ -559,45 +559,47 @@ def read_qr(scr, ws, style="half"):
     raise AssertionError("no QR code could be read from the screen:\n" + scr.text())
 
 
-def qr_pay(scr, ws, amount, key, title, scan_words, paid):
-    """Amount, the QR key, the code read off the screen, the customer pays it: PAID."""
+def show_qr(scr, ws, amount, key, title, scan_words, style="half"):
+    """Amount, the QR key on the scan screen: the code read off the screen, which is the one
+    the journal holds."""
     scr.type(amount)
     scr.keys("Enter")
     scr.wait(*scan_words)
     scr.keys(key)
     scr.wait(title)
-    payload = read_qr(scr, ws)
+    payload = read_qr(scr, ws, style)
     journaled = [r["qr_payload"] for r in harness.journal_rows(ws.journal).values()]
     assert journaled == [payload], "screen %r, journal %r" % (payload, journaled)
+    return payload
+
+
+def customer_pays(scr, ws, payload, paid):
+    """The customer scans the code read off the screen and pays: the screen shows paid."""
     ws.sim.control("/_sim/scan", {"qr": payload})
     scr.wait(paid, timeout=30)
-    return payload
 
 
 def case_qr_wechat(scr, ws):
     """F2 on the scan screen: the customer scans the terminal's WeChat Pay QR and pays."""
-    payload = qr_pay(scr, ws, "6.60", "F2", "Customer scans to pay",
-                     ("Scan the customer's payment code", "F2 customer scans: WeChat Pay",
-                      "F3 customer scans: Alipay"), "PAID")
+    payload = show_qr(scr, ws, "6.60", "F2", "Customer scans to pay",
+                      ("Scan the customer's payment code", "F2 customer scans: WeChat Pay",
+                       "F3 customer scans: Alipay"))
     assert payload.startswith("weixin://wxpay/bizpayurl?pr="), payload
+    customer_pays(scr, ws, payload, "PAID")
 
 
 def case_zh_qr_alipay(scr, ws):
     """F3, in Chinese: the Alipay QR read off the screen and paid."""
-    payload = qr_pay(scr, ws, "6.60", "F3", "顾客扫码付款", ("请扫描顾客的付款码", "F3 顾客扫码：支付宝"),
-                     "收款成功")
+    payload = show_qr(scr, ws, "6.60", "F3", "顾客扫码付款", ("请扫描顾客的付款码", "F3 顾客扫码：支付宝"))
     assert payload.startswith("https://qr.alipay.com/"), payload
+    customer_pays(scr, ws, payload, "收款成功")
 
 
 def case_qr_abort(scr, ws):
     """Esc while the QR is shown closes the order: CANCELLED, and a customer who scans the
     code afterwards is refused by the gateway (nothing taken)."""
-    scr.type("6.60")
-    scr.keys("Enter")
-    scr.wait("Scan the customer's payment code")
-    scr.keys("F2")
-    scr.wait("Customer scans to pay")
-    payload = read_qr(scr, ws)
+    payload = show_qr(scr, ws, "6.60", "F2", "Customer scans to pay",
+                      ("Scan the customer's payment code",))
     scr.keys("Escape")
     scr.wait("CANCELLED", timeout=30)
     try:
@@ -611,15 +613,10 @@ def case_qr_text(scr, ws):
     """screen.qr_style text (a font without block characters): the QR in '##', on a terminal
     large enough for it, read and paid."""
     scr.resize(120, 45)
-    scr.type("6.60")
-    scr.keys("Enter")
-    scr.wait("Scan the customer's payment code")
-    scr.keys("F2")
-    scr.wait("Customer scans to pay")
+    payload = show_qr(scr, ws, "6.60", "F2", "Customer scans to pay",
+                      ("Scan the customer's payment code",), style="text")
     assert "▀" not in scr.text() and "▄" not in scr.text()
-    payload = read_qr(scr, ws, "text")
-    ws.sim.control("/_sim/scan", {"qr": payload})
-    scr.wait("PAID", timeout=30)
+    customer_pays(scr, ws, payload, "PAID")
 
 
 def case_qr_first(scr, ws):
@@ -630,8 +627,7 @@ def case_qr_first(scr, ws):
     scr.wait("Customer scans to pay", "Alipay")
     payload = read_qr(scr, ws)
     assert payload.startswith("https://qr.alipay.com/"), payload
-    ws.sim.control("/_sim/scan", {"qr": payload})
-    scr.wait("PAID", timeout=30)
+    customer_pays(scr, ws, payload, "PAID")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
