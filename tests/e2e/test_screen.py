@@ -52,11 +52,19 @@ class Screen:
         return self.tmux("capture-pane", "-p")
 
     def wait(self, *needles, timeout=20):
+        """The screen once it shows every needle, and has settled: a capture can land inside
+        one redraw (a half-drawn totals row under ASan in CI), so the screen is returned only
+        when the next capture, 0.1 s later, is the same."""
         deadline = time.time() + timeout * self.stretch
+        last = None
         while time.time() < deadline:
             screen = self.text()
             if all(n in screen for n in needles):
-                return screen
+                if screen == last:
+                    return screen
+                last = screen
+            else:
+                last = None
             time.sleep(0.1)
         raise AssertionError("screen never showed %s; it shows:\n%s" % (needles, self.text()))
 
