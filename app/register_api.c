@@ -370,7 +370,7 @@ static void start_payment(struct register_api *a, struct client *c,
     }
     journal_set_sale(j, r->sale_id);
     a->creating_sale = r->sale_id;
-    enum loop_status st = loop_start_payment(a->loop, r->amount_fen);
+    enum loop_status st = loop_start_described_payment(a->loop, r->amount_fen, r->description);
     a->creating_sale = NULL;
     journal_set_sale(j, NULL);
     if (st == LOOP_OK)

@@ -38,6 +38,10 @@ Cases:
               told so; the till then still takes a register's payment
   config      a file that is no socket at api.socket stops posterm (exit 2), untouched; a
               socket left by a killed posterm is replaced; the socket is made 0660
+  description the sale's description is the order's subject at the gateway (the simulator's
+              ledger keeps it), on both channels: a long one cut between characters to 127
+              bytes, none at all gives the config's subject; a control character is refused
+              (bad_value, naming it) and nothing is started
   screen      the cashier screen (tmux) shows the register's amount and scan prompt, the code
               is typed at the counter, the screen and the register both see PAID
 """
@@ -614,6 +618,45 @@ def config(build):
     return problems
 
 
+def description(build):
+    coffee = "\u5496"  # 3 bytes in UTF-8: 50 of them are cut to 42 (126 bytes)
+
+    def subject_of(ws, order):
+        trades = [t for t in ws.sim.audit()["trades"] if t["out_trade_no"] == order]
+        return trades[0].get("subject") if trades else None
+
+    def pay(pt, reg, sale, code, **more):
+        reg.send(command="payment", sale_id=sale, amount="3.00", **more)
+        order = reg.step(sale, "waiting_for_code")["order"]
+        pt.send("scan " + code)
+        reg.step(sale, "paid")
+        return order
+
+    def body(ws, pt, problems):
+        reg = register(ws, pt)
+        bad = reg.ask("payment", command="payment", sale_id="D-0", amount="1.00",
+                      description="two\ncoffees")
+        if bad.get("error") != "bad_value" or "U+000A" not in bad.get("text", ""):
+            problems.append("a newline in the description: %s" % bad)
+        order = pay(pt, reg, "D-1", harness.wechat_code(0), description=coffee * 50)
+        got = subject_of(ws, order)
+        if got != coffee * 42:
+            problems.append("WeChat Pay's description: %r, wanted 42 characters" % got)
+        order = pay(pt, reg, "D-2", harness.alipay_code(0), description="2 coffees, 1 cake")
+        if subject_of(ws, order) != "2 coffees, 1 cake":
+            problems.append("Alipay's subject: %r" % subject_of(ws, order))
+        order = pay(pt, reg, "D-3", harness.wechat_code(0, customer=61))
+        if subject_of(ws, order) != "posterm purchase":
+            problems.append("no description: %r, wanted the config's subject"
+                            % subject_of(ws, order))
+        st = reg.ask("status", command="status", sale_id="D-0")
+        if st.get("known") is not False:
+            problems.append("the refused payment was started: %s" % st)
+        reg.close()
+
+    return run(build, body)
+
+
 def screen(build):
     """The cashier screen (tmux, as test_screen.py) shows the register's payment: the amount
     and the scan prompt, then PAID; the code is typed at the counter as a keyboard scanner
@@ -652,6 +695,7 @@ CASES = {
     "slow_reader": slow_reader,
     "malicious": malicious,
     "config": config,
+    "description": description,
     "screen": screen,
 }
 
