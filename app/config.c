@@ -903,6 +903,8 @@ static bool check_api(struct config *cfg, const char *file, char *err, size_t er
                     "TLS is for api.listen (TCP), which is not set: the Unix socket needs none");
     if (!api->listen[0])
         return true;
+    if (!api->enabled)
+        return fail(err, errlen, file, "api.listen", "set, but api.enabled is false: turn it on");
     if (!api_listen_parse(api, file, err, errlen))
         return false;
     if (any && !all)

@@ -158,6 +158,7 @@ int main(int argc, char **argv)
         };
         for (size_t i = 0; i < sizeof tcp / sizeof tcp[0]; i++) {
             cJSON *api = cJSON_CreateObject();
+            cJSON_AddBoolToObject(api, "enabled", true);
             cJSON_AddStringToObject(api, "listen", tcp[i].listen);
             cJSON_AddStringToObject(api, "tls_cert", tcp[i].cert);
             bool ok = parse_changed(example, NULL, "api", api, err, sizeof err);
@@ -168,6 +169,9 @@ int main(int argc, char **argv)
         }
         cJSON *api = cJSON_CreateObject();
         cJSON_AddStringToObject(api, "listen", "[::1]:7001");
+        expect_error(parse_changed(example, NULL, "api", cJSON_Duplicate(api, 1), err, sizeof err),
+                     err, "api.listen: set, but api.enabled is false");
+        cJSON_AddBoolToObject(api, "enabled", true);
         cJSON *doc = cJSON_Duplicate(example, 1);
         cJSON_ReplaceItemInObject(doc, "api", api);
         char *t = cJSON_PrintUnformatted(doc);
@@ -178,6 +182,7 @@ int main(int argc, char **argv)
         cJSON_Delete(doc);
         /* With the three files, any address (the files' trust is config_load's). */
         api = cJSON_CreateObject();
+        cJSON_AddBoolToObject(api, "enabled", true);
         cJSON_AddStringToObject(api, "listen", "10.0.0.5:7000");
         cJSON_AddStringToObject(api, "tls_cert", "/etc/posterm/api.pem");
         cJSON_AddStringToObject(api, "tls_key", "/etc/posterm/api.key");
