@@ -751,6 +751,11 @@ static void accept_clients(struct register_api *a, int listen_fd, int64_t now_ms
             close(fd);
             continue;
         }
+        /* TCP's send buffer grows to megabytes for a client that does not read: held to
+         * api.max_queue, the kernel keeps no more for it than posterm would. */
+        if (listen_fd == a->tcp_fd)
+            (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &a->cfg->api.max_queue,
+                             sizeof a->cfg->api.max_queue);
         if (listen_fd == a->tcp_fd && a->tls) {
             c->tls = register_tls_accept(a->tls, fd);
             if (c->tls == NULL) {

@@ -46,7 +46,8 @@ Cases:
               temporary folder (never committed); a register over TLS with a certificate of
               the configured CA runs a sale while another client sits mid-handshake (it is
               not waited for); a client without a certificate, and one whose certificate
-              another CA signed, are refused at the handshake; plain TCP on loopback answers;
+              another CA signed, are refused at the handshake; a TLS client that stops
+              reading does not hold the till; plain TCP on loopback answers;
               at start, plain TCP on a non-loopback address and a key file others may read
               are refused (exit 2, the reason named)
   screen      the cashier screen (tmux) shows the register's amount and scan prompt, the code
@@ -708,14 +709,23 @@ def free_port():
     return port
 
 
-def tls_connect(port, certs, client=None, timeout=10):
+def tls_connect(port, certs, client=None, timeout=10, rcvbuf=None):
     """A TLS connection to posterm's api.listen, verifying the terminal's certificate; with
-    client ("client", "stranger") presenting that certificate."""
+    client ("client", "stranger") presenting that certificate; rcvbuf: a small receive
+    window, set before connecting (TCP fixes its window scale then)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(certs["ca"])
     if client:
         ctx.load_cert_chain(certs[client], certs[client + ".key"])
-    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    raw.settimeout(timeout)
+    try:
+        raw.connect(("127.0.0.1", port))
+    except BaseException:
+        raw.close()
+        raise
     try:
         return ctx.wrap_socket(raw, server_hostname="127.0.0.1")
     except BaseException:
@@ -759,7 +769,7 @@ def tcp(build):
         os.chmod(certs["server.key"], 0o600)
 
         pt = start(ws, listen="127.0.0.1:%d" % port, tls_cert=certs["server"],
-                   tls_key=certs["server.key"], tls_client_ca=certs["ca"])
+                   tls_key=certs["server.key"], tls_client_ca=certs["ca"], max_queue=4096)
         try:
             # One client sits mid-handshake (half a hello), another connected and silent.
             stalled = socket.create_connection(("127.0.0.1", port))
@@ -777,6 +787,33 @@ def tcp(build):
                     problems.append("a client with %s was heard"
                                     % ("no certificate" if who is None else
                                        "another CA's certificate"))
+            # A TLS register that stops reading is dropped; the till answers all along.
+            slow = tls_connect(port, certs, "client", rcvbuf=4096)
+            slow.settimeout(5 * pt.stretch)
+            dropped = False
+            try:
+                for _ in range(5000):
+                    slow.sendall(b'{"command":"totals"}\n')
+            except (ssl.SSLError, OSError):
+                dropped = True  # the socket closed under it
+            t0 = time.time()
+            pt.status()
+            if time.time() - t0 > 2 * pt.stretch:
+                problems.append("the till took %.1f s to answer status" % (time.time() - t0))
+            if not dropped:
+                # Reading now drains what was queued before the drop; then the end must come.
+                slow.settimeout(1)
+                deadline = time.time() + 10 * pt.stretch
+                while not dropped and time.time() < deadline:
+                    try:
+                        dropped = not slow.recv(65536)
+                    except socket.timeout:
+                        continue
+                    except OSError:  # ssl.SSLError too: the connection is gone
+                        dropped = True
+            if not dropped:
+                problems.append("a TLS client that stopped reading was not dropped")
+            slow.close()
             st = reg.ask("status", command="status", sale_id="T-1")
             if st.get("state") != "PAID":
                 problems.append("status over TLS after the refusals: %s" % st)
