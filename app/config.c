@@ -119,6 +119,11 @@ static const struct field fields[] = {
     {"api.max_clients", F_INT, AT(api.max_clients), 1, 64, NULL},
     {"api.max_line", F_INT, AT(api.max_line), 256, 65536, NULL},
     {"api.max_queue", F_INT, AT(api.max_queue), 4096, 4194304, NULL},
+    /* the register API over TCP (issue 22) */
+    {"api.listen", F_STRING, AT(api.listen), 0, 0, NULL},
+    {"api.tls_cert", F_STRING, AT(api.tls_cert), 0, 0, NULL},
+    {"api.tls_key", F_STRING, AT(api.tls_key), 0, 0, NULL},
+    {"api.tls_client_ca", F_STRING, AT(api.tls_client_ca), 0, 0, NULL},
     {"screen.bell", F_BOOL, AT(screen.bell), 0, 0, NULL},
     {"screen.code_before_amount", F_CHOICE, AT(screen.code_before_amount), 0, 0, "refuse|keep"},
     {"screen.customer_scans", F_CHOICE, AT(screen.customer_scans), 0, 0, "off|wechat|alipay"},
@@ -771,12 +776,23 @@ static bool check_trusted_files(const struct config *cfg, const char *file, char
          g->pinned_public_key[0] != '\0' && strncmp(g->pinned_public_key, "sha256//", 8) != 0},
         {"alipay.alipay_public_key_file", g->alipay.platform_public_key_file, g->alipay.enabled},
         {"wechat.platform_public_key_file", g->wechat.platform_public_key_file, g->wechat.enabled},
+        /* the register API's TLS: whom it lets drive the terminal, and as whom it answers */
+        {"api.tls_client_ca", cfg->api.tls_client_ca, cfg->api.tls_client_ca[0] != '\0'},
+        {"api.tls_cert", cfg->api.tls_cert, cfg->api.tls_cert[0] != '\0'},
+        {"api.tls_key", cfg->api.tls_key, cfg->api.tls_key[0] != '\0'},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char why[PATH_MAX + 200];
         if (files[i].wanted && !file_trusted(files[i].path, NULL, why, sizeof why))
             return fail(err, errlen, file, files[i].key, "%s", why);
     }
+    /* The API's TLS key is posterm's own secret, held as the gateway holds its keys (crypto.c
+     * read_file): group and others may not even read it. */
+    struct stat st;
+    if (cfg->api.tls_key[0] && stat(cfg->api.tls_key, &st) == 0 && (st.st_mode & 077) != 0)
+        return fail(err, errlen, file, "api.tls_key",
+                    "%s: mode %03o lets group or others at a secret; run chmod 600 %s",
+                    cfg->api.tls_key, (unsigned)(st.st_mode & 0777), cfg->api.tls_key);
     return true;
 }
 
@@ -833,7 +849,80 @@ static bool check_printer(const struct config *cfg, const char *file, char *err,
 }
 
 /* Checks that need more than one key. */
-static bool check_whole(const struct config *cfg, const char *file, char *err, size_t errlen)
+/* --- the register API over TCP (issue 22) ------------------------------------------------ */
+
+/* api.listen split into host and port: "127.0.0.1:7000", "[::1]:7000". The host must be an
+ * IP address: a name would be looked up, and what it means could change. */
+static bool api_listen_parse(struct config_api *api, const char *file, char *err, size_t errlen)
+{
+    const char *text = api->listen, *colon = strrchr(text, ':');
+    const char *host = text, *host_end = colon;
+    if (text[0] == '[') {
+        host = text + 1;
+        host_end = strchr(text, ']');
+        if (host_end == NULL || host_end + 1 != colon)
+            host_end = NULL;
+    }
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    bool bare_v6 = text[0] != '[' && colon && memchr(text, ':', (size_t)(colon - text));
+    if (colon == NULL || host_end == NULL || host_end == host || colon[1] == '\0' || *end ||
+        bare_v6 || port < 1 || port > 65535 || (size_t)(host_end - host) >= sizeof api->listen_host)
+        return fail(err, errlen, file, "api.listen",
+                    "must be IP:PORT (127.0.0.1:7000, [::1]:7000), not \"%s\"", text);
+    snprintf(api->listen_host, sizeof api->listen_host, "%.*s", (int)(host_end - host), host);
+    snprintf(api->listen_port, sizeof api->listen_port, "%ld", port);
+    unsigned char addr[16];
+    bool v4 = inet_pton(AF_INET, api->listen_host, addr) == 1;
+    if (!v4 && inet_pton(AF_INET6, api->listen_host, addr) != 1)
+        return fail(err, errlen, file, "api.listen",
+                    "the host must be an IP address (a name could come to mean another), not "
+                    "\"%s\"",
+                    api->listen_host);
+    return true;
+}
+
+static bool api_listen_loopback(const char *host)
+{
+    unsigned char addr[16];
+    if (inet_pton(AF_INET, host, addr) == 1)
+        return addr[0] == 127;
+    static const unsigned char one[16] = {[15] = 1};
+    return inet_pton(AF_INET6, host, addr) == 1 && memcmp(addr, one, sizeof one) == 0;
+}
+
+/* Plain TCP only on loopback; anywhere else TLS with client certificates, all three files. */
+static bool check_api(struct config *cfg, const char *file, char *err, size_t errlen)
+{
+    struct config_api *api = &cfg->api;
+    bool files[3] = {api->tls_cert[0] != '\0', api->tls_key[0] != '\0',
+                     api->tls_client_ca[0] != '\0'};
+    bool any = files[0] || files[1] || files[2], all = files[0] && files[1] && files[2];
+    if (any && !api->listen[0])
+        return fail(err, errlen, file, "api.tls_cert",
+                    "TLS is for api.listen (TCP), which is not set: the Unix socket needs none");
+    if (!api->listen[0])
+        return true;
+    if (!api->enabled)
+        return fail(err, errlen, file, "api.listen", "set, but api.enabled is false: turn it on");
+    if (!api_listen_parse(api, file, err, errlen))
+        return false;
+    if (any && !all)
+        return fail(err, errlen, file,
+                    !files[0]   ? "api.tls_cert"
+                    : !files[1] ? "api.tls_key"
+                                : "api.tls_client_ca",
+                    "missing: TLS needs the certificate, its key and the registers' CA");
+    if (!all && !api_listen_loopback(api->listen_host))
+        return fail(err, errlen, file, "api.listen",
+                    "%s is not loopback: plain TCP would let anyone on the network drive the "
+                    "terminal; set api.tls_cert, api.tls_key and api.tls_client_ca (TLS with "
+                    "client certificates) or listen on 127.0.0.1",
+                    api->listen_host);
+    return true;
+}
+
+static bool check_whole(struct config *cfg, const char *file, char *err, size_t errlen)
 {
     if (cfg->terminal_id[0] == '\0')
         return fail(err, errlen, file, "terminal_id", "missing");
@@ -874,7 +963,8 @@ static bool check_whole(const struct config *cfg, const char *file, char *err, s
         return fail(err, errlen, file, "refund.supervisor_pin_hash",
                     "%s; make one with posterm --hash-pin (the PIN is read from standard input)",
                     pin_status_reason(PIN_BAD_HASH));
-    return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen);
+    return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen) &&
+           check_api(cfg, file, err, errlen);
 }
 
 bool config_parse(struct config *cfg, const char *name, const char *text, size_t len, char *err,

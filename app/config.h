@@ -83,6 +83,16 @@ struct config_api {
     int max_line;     /* bytes in one request line; a longer line drops the client */
     int max_queue;    /* bytes waiting to go to one client; more drops it (a reader that stopped
                        * reading never holds the till) */
+    /* TCP (issue 22): "host:port" ("" = none), the host an IP address ([::1]:7000 for IPv6).
+     * Plain TCP on loopback only; anywhere else TLS with client certificates is required:
+     * all three files given (then TLS on loopback too). listen_host and listen_port are the
+     * parts of listen, filled in by the loader. */
+    char listen[80];
+    char listen_host[64];
+    char listen_port[8];
+    char tls_cert[256];      /* PEM: the terminal's certificate (and its chain) */
+    char tls_key[256];       /* PEM: its private key, not readable by group or others */
+    char tls_client_ca[256]; /* PEM: the CA(s) a register's certificate must be signed by */
 };
 
 struct config {

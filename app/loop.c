@@ -43,6 +43,7 @@ struct live {
     bool submit_failed; /* the gateway client refused the last request outright */
     enum gw_op failed_op;
     uint32_t failed_id;
+    char subject[128]; /* the register's description of the sale; "" = the config's subject */
 };
 
 struct loop {
@@ -204,7 +205,8 @@ static void carry_out(struct loop *l, struct live *lv, const struct engine_actio
         case ENGINE_SEND: {
             struct gw_request req;
             engine_request(&lv->p, a->op, &req);
-            snprintf(req.subject, sizeof req.subject, "%s", l->cfg->subject);
+            snprintf(req.subject, sizeof req.subject, "%s",
+                     lv->subject[0] ? lv->subject : l->cfg->subject);
             enum gateway_status st = gateway_submit(l->gateway, &req);
             if (a->op == GW_PAY) {
                 /* The pay request is built: the code is needed nowhere else, ever (a resume
@@ -478,6 +480,12 @@ static void scan_early_code(struct loop *l)
 
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
 {
+    return loop_start_described_payment(l, amount_fen, NULL);
+}
+
+enum loop_status loop_start_described_payment(struct loop *l, int64_t amount_fen,
+                                              const char *subject)
+{
     if (l->journal == NULL) {
         notify(l,
                (struct loop_message){.note = LOOP_NOTE_NO_JOURNAL, .detail = l->journal_problem});
@@ -535,6 +543,7 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
         return LOOP_INVALID;
     }
     l->current = (int)(lv - l->lives);
+    snprintf(lv->subject, sizeof lv->subject, "%s", subject ? subject : "");
     struct engine_event ev = {.type = EV_CREATE, .order_no = order_no, .amount_fen = amount_fen};
     bool committed;
     enum engine_status st = step(l, lv, &ev, STEP_REFUSE, &committed);

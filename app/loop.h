@@ -118,6 +118,12 @@ void loop_journal_copied(struct loop *l, const char *identity);
 /* Cashier commands. Each returns LOOP_OK or says why nothing happened (and tells the
  * observer's message in plain words). */
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen);
+/* As loop_start_payment, with subject (NULL or "": the config's) as the order's subject at the
+ * gateway, shown in the customer's app: UTF-8 of at most 127 bytes (the register API's
+ * description, checked and cut by register_line.c). Kept in memory only: a payment resumed
+ * after a restart is queried or cancelled, never paid again, and needs none. */
+enum loop_status loop_start_described_payment(struct loop *l, int64_t amount_fen,
+                                              const char *subject);
 /* A code with no payment waiting for it is refused (SCAN_BEFORE_AMOUNT), or, with the
  * config's screen.code_before_amount "keep", kept (CODE_KEPT, LOOP_OK): the next
  * loop_start_payment scans it, if it is less than a minute old (else CODE_TOO_OLD). */

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "paycode.h"
 #include "refund_guard.h"
 #include "register_line.h"
+#include "register_tls.h"
 #include "reports.h"
 #include "sales.h"
 #include "zreports.h"
@@ -33,6 +35,8 @@
 #define WATCHES_MAX 16
 /* How long the socket is not listened to after accept() failed for want of descriptors. */
 #define ACCEPT_PAUSE_MS 1000
+/* How long a TCP client may take over its TLS handshake before its place is given back. */
+#define HANDSHAKE_MS 10000
 
 struct client {
     int fd; /* -1: a free slot */
@@ -41,6 +45,8 @@ struct client {
     char *out; /* cfg->api.max_queue bytes */
     size_t out_used;
     bool read_closed; /* it sent its last request (shut its side): kept for the events owed */
+    struct register_tls_session *tls; /* a TCP client's TLS (NULL: plain) */
+    int64_t handshake_until;          /* loop ms; 0 once the TLS handshake is done (or none) */
 };
 
 struct watch {
@@ -56,7 +62,9 @@ struct register_api {
     struct receipts *receipts;
     struct refund_guard refunds;
     int listen_fd;
-    int64_t accept_again_at; /* loop ms: accept() failed, listen again from then */
+    int tcp_fd;               /* api.listen, -1 when not set */
+    struct register_tls *tls; /* api.listen's TLS, NULL for plain TCP (loopback only) */
+    int64_t accept_again_at;  /* loop ms: accept() failed, listen again from then */
     char path[sizeof((struct sockaddr_un *)0)->sun_path];
     struct client *clients;
     int nclients;
@@ -82,6 +90,9 @@ static void drop(struct client *c)
 {
     if (c->fd < 0)
         return;
+    register_tls_end(c->tls);
+    c->tls = NULL;
+    c->handshake_until = 0;
     close(c->fd);
     c->fd = -1;
     c->id = 0;
@@ -90,13 +101,36 @@ static void drop(struct client *c)
     c->read_closed = false;
 }
 
-/* Sends what is queued, as much as the socket takes now. */
+/* Bytes from the client: > 0 read, 0 it closed, -1 nothing now, -2 broken. */
+static ssize_t client_recv(struct client *c, char *buf, size_t n)
+{
+    if (c->tls)
+        return register_tls_read(c->tls, buf, n);
+    ssize_t got = recv(c->fd, buf, n, MSG_DONTWAIT);
+    if (got >= 0)
+        return got;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -1 : -2;
+}
+
+/* Bytes to the client: > 0 written, -1 not now, -2 broken. */
+static ssize_t client_send(struct client *c, const char *buf, size_t n)
+{
+    if (c->tls)
+        return register_tls_write(c->tls, buf, n);
+    ssize_t put = send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (put >= 0)
+        return put;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -1 : -2;
+}
+
+/* Sends what is queued, as much as the socket takes now (nothing before the handshake's end:
+ * the queue's head stays as it is until written, as TLS needs). */
 static void flush_out(struct client *c)
 {
-    while (c->fd >= 0 && c->out_used > 0) {
-        ssize_t n = send(c->fd, c->out, c->out_used, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (c->fd >= 0 && c->out_used > 0 && c->handshake_until == 0) {
+        ssize_t n = client_send(c, c->out, c->out_used);
         if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            if (n == -2)
                 drop(c);
             return;
         }
@@ -370,7 +404,7 @@ static void start_payment(struct register_api *a, struct client *c,
     }
     journal_set_sale(j, r->sale_id);
     a->creating_sale = r->sale_id;
-    enum loop_status st = loop_start_payment(a->loop, r->amount_fen);
+    enum loop_status st = loop_start_described_payment(a->loop, r->amount_fen, r->description);
     a->creating_sale = NULL;
     journal_set_sale(j, NULL);
     if (st == LOOP_OK)
@@ -642,12 +676,32 @@ static int on_line(void *ctx, char *line, size_t len)
     return c->fd < 0; /* dropped meanwhile: nothing more is read from it */
 }
 
+/* A TCP client's TLS handshake, as far as its socket allows: true once it is done. */
+static bool handshake(struct client *c)
+{
+    if (c->handshake_until == 0)
+        return true;
+    char why[256];
+    enum register_tls_step st = register_tls_handshake(c->tls, why, sizeof why);
+    if (st == REGISTER_TLS_WAITING)
+        return false;
+    if (st == REGISTER_TLS_REFUSED) {
+        fprintf(stderr, "posterm: register API: a TCP client refused: %s\n", why);
+        drop(c);
+        return false;
+    }
+    c->handshake_until = 0;
+    return true;
+}
+
 static void read_client(struct register_api *a, struct client *c)
 {
     char buf[4096];
+    if (!handshake(c))
+        return;
     for (int rounds = 0; rounds < 16 && c->fd >= 0; rounds++) {
-        ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        ssize_t n = client_recv(c, buf, sizeof buf);
+        if (n == -2) {
             drop(c);
             return;
         }
@@ -670,10 +724,10 @@ static void read_client(struct register_api *a, struct client *c)
     }
 }
 
-static void accept_clients(struct register_api *a, int64_t now_ms)
+static void accept_clients(struct register_api *a, int listen_fd, int64_t now_ms)
 {
     for (;;) {
-        int fd = accept(a->listen_fd, NULL, NULL);
+        int fd = accept(listen_fd, NULL, NULL);
         if (fd < 0) {
             /* Out of descriptors (EMFILE) leaves the connection waiting and the socket
              * readable: listening again a second later keeps poll() from spinning. */
@@ -697,6 +751,19 @@ static void accept_clients(struct register_api *a, int64_t now_ms)
             close(fd);
             continue;
         }
+        /* TCP's send buffer grows to megabytes for a client that does not read: held to
+         * api.max_queue, the kernel keeps no more for it than posterm would. */
+        if (listen_fd == a->tcp_fd)
+            (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &a->cfg->api.max_queue,
+                             sizeof a->cfg->api.max_queue);
+        if (listen_fd == a->tcp_fd && a->tls) {
+            c->tls = register_tls_accept(a->tls, fd);
+            if (c->tls == NULL) {
+                close(fd);
+                continue;
+            }
+            c->handshake_until = now_ms + HANDSHAKE_MS;
+        }
         c->fd = fd;
         c->id = ++a->next_id;
         c->in.used = 0;
@@ -713,12 +780,24 @@ static int api_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeout_
         *timeout_ms = pause;
     if (n < max)
         fds[n++] = (struct pollfd){.fd = a->listen_fd, .events = pause > 0 ? 0 : POLLIN};
+    if (a->tcp_fd >= 0 && n < max)
+        fds[n++] = (struct pollfd){.fd = a->tcp_fd, .events = pause > 0 ? 0 : POLLIN};
+    int64_t now = loop_now(a->loop);
     for (int i = 0; i < a->nclients && n < max; i++) {
         struct client *c = &a->clients[i];
-        if (c->fd >= 0)
-            fds[n++] = (struct pollfd){
-                .fd = c->fd,
-                .events = (short)((c->read_closed ? 0 : POLLIN) | (c->out_used ? POLLOUT : 0))};
+        if (c->fd < 0)
+            continue;
+        short events = (short)((c->read_closed ? 0 : POLLIN) | (c->out_used ? POLLOUT : 0));
+        int64_t wait = -1;
+        if (c->handshake_until) {
+            events = register_tls_events(c->tls);
+            wait = c->handshake_until > now ? c->handshake_until - now : 0;
+        } else if (c->tls && !c->read_closed && register_tls_buffered(c->tls)) {
+            wait = 0; /* a request already decrypted: poll() cannot see it */
+        }
+        if (wait >= 0 && (*timeout_ms < 0 || wait < *timeout_ms))
+            *timeout_ms = wait;
+        fds[n++] = (struct pollfd){.fd = c->fd, .events = events};
     }
     return n;
 }
@@ -726,10 +805,20 @@ static int api_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeout_
 static void api_process(void *ctx, const struct pollfd *fds, int nfds, int64_t now_ms)
 {
     struct register_api *a = ctx;
+    /* A TCP client stalled in its handshake gives its place back. */
+    for (int i = 0; i < a->nclients; i++)
+        if (a->clients[i].fd >= 0 && a->clients[i].handshake_until &&
+            now_ms >= a->clients[i].handshake_until) {
+            fprintf(stderr,
+                    "posterm: register API: a TCP client's TLS handshake took over %d s: "
+                    "disconnected\n",
+                    HANDSHAKE_MS / 1000);
+            drop(&a->clients[i]);
+        }
     for (int k = 0; k < nfds; k++) {
-        if (fds[k].fd == a->listen_fd) {
+        if (fds[k].fd == a->listen_fd || (a->tcp_fd >= 0 && fds[k].fd == a->tcp_fd)) {
             if (fds[k].revents & POLLIN)
-                accept_clients(a, now_ms);
+                accept_clients(a, fds[k].fd, now_ms);
             continue;
         }
         struct client *c = NULL;
@@ -738,11 +827,17 @@ static void api_process(void *ctx, const struct pollfd *fds, int nfds, int64_t n
                 c = &a->clients[i];
         if (c == NULL)
             continue; /* dropped earlier in this turn */
+        if (c->handshake_until) {
+            if (fds[k].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))
+                read_client(a, c); /* the handshake goes on, both ways, then the requests */
+            continue;
+        }
+        bool buffered = c->tls && !c->read_closed && register_tls_buffered(c->tls);
         if (fds[k].revents & POLLOUT)
             flush_out(c);
         if (c->read_closed && (fds[k].revents & (POLLHUP | POLLERR)))
             drop(c); /* gone altogether: the events owed wait for status */
-        else if (c->fd >= 0 && (fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
+        else if (c->fd >= 0 && ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) || buffered))
             read_client(a, c);
         close_if_done(a, c);
     }
@@ -802,6 +897,34 @@ static enum register_api_status open_socket(struct register_api *a, char *err, s
     return REGISTER_API_OK;
 }
 
+/* api.listen: TCP on the address the config checked (an IP; loopback unless TLS is on). */
+static enum register_api_status open_tcp(struct register_api *a, char *err, size_t errlen)
+{
+    const struct config_api *api = &a->cfg->api;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    int rc = getaddrinfo(api->listen_host, api->listen_port, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "api.listen %s: %s", api->listen, gai_strerror(rc));
+        return REGISTER_API_SOCKET;
+    }
+    a->tcp_fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    bool ok = a->tcp_fd >= 0 &&
+              setsockopt(a->tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+              bind(a->tcp_fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(a->tcp_fd, 16) == 0;
+    freeaddrinfo(ai);
+    if (!ok) {
+        snprintf(err, errlen, "api.listen %s: %s", api->listen, strerror(errno));
+        return REGISTER_API_SOCKET;
+    }
+    if (api->tls_cert[0] &&
+        !register_tls_open(&a->tls, api->tls_cert, api->tls_key, api->tls_client_ca, err, errlen))
+        return REGISTER_API_SOCKET;
+    return REGISTER_API_OK;
+}
+
 enum register_api_status register_api_open(struct register_api **out, const struct config *cfg,
                                            const struct loop_observer *front, char *err,
                                            size_t errlen)
@@ -812,6 +935,7 @@ enum register_api_status register_api_open(struct register_api **out, const stru
         return REGISTER_API_MEMORY;
     a->cfg = cfg;
     a->listen_fd = -1;
+    a->tcp_fd = -1;
     if (front)
         a->front = *front;
     a->nclients = cfg->api.max_clients;
@@ -829,6 +953,8 @@ enum register_api_status register_api_open(struct register_api **out, const stru
         return REGISTER_API_MEMORY;
     }
     enum register_api_status st = open_socket(a, err, errlen);
+    if (st == REGISTER_API_OK && cfg->api.listen[0])
+        st = open_tcp(a, err, errlen);
     if (st != REGISTER_API_OK) {
         register_api_close(a);
         return st;
@@ -860,6 +986,9 @@ void register_api_close(struct register_api *a)
     free(a->clients);
     if (a->listen_fd >= 0)
         close(a->listen_fd);
+    if (a->tcp_fd >= 0)
+        close(a->tcp_fd);
+    register_tls_close(a->tls);
     if (a->path[0])
         unlink(a->path);
     free(a);

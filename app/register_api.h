@@ -16,7 +16,9 @@
  * - Nothing a client does blocks the till: sockets are non-blocking, a line longer than
  *   api.max_line is refused and the client dropped, a client whose unread output passes
  *   api.max_queue is dropped, at most api.max_clients at once.
- * TCP (with TLS and client certificates) is not here yet: the Unix socket only.
+ * - api.listen adds TCP: plain on loopback only (config.c refuses any other address), TLS with
+ *   client certificates anywhere (register_tls.h), its handshake inside the same poll(): a
+ *   client stalled in it is dropped after 10 s, never waited for.
  */
 #ifndef POSTERM_REGISTER_API_H
 #define POSTERM_REGISTER_API_H
@@ -36,9 +38,11 @@ enum register_api_status {
     REGISTER_API_MEMORY,
 };
 
-/* Listens on cfg->api.socket (mode 0660). A socket file left by a posterm that died is
- * replaced; a live one, or a file that is no socket, is refused. front is the screen's or
- * headless mode's observer: register_api_observer() passes every call on to it. */
+/* Listens on cfg->api.socket (mode 0660), and on cfg->api.listen when set (TLS when the
+ * config names its files; their errors, or the address taken, are REGISTER_API_SOCKET). A socket
+ * file left by a posterm that died is replaced; a live one, or a file that is no socket, is
+ * refused. front is the screen's or headless mode's observer: register_api_observer() passes every
+ * call on to it. */
 enum register_api_status register_api_open(struct register_api **out, const struct config *cfg,
                                            const struct loop_observer *front, char *err,
                                            size_t errlen);

@@ -72,20 +72,81 @@ static bool printable(const char *s)
     return true;
 }
 
+/* A client's field name as an error shows it: printable ASCII, at most 32 characters, any
+ * other byte as '?' - the error goes back inside a JSON string and to the log, where a raw
+ * control character or a broken UTF-8 sequence from the client has no place. */
+static const char *shown_name(const char *name, char out[40])
+{
+    size_t n = 0;
+    for (; name[n] && n < 32; n++)
+        out[n] = name[n] >= 0x20 && name[n] <= 0x7e ? name[n] : '?';
+    snprintf(out + n, 40 - n, "%s", name[n] ? "..." : "");
+    return out;
+}
+
 /* Copies a string field of at most max bytes into out. */
 static enum register_error text_field(const cJSON *v, const char *name, char *out, size_t max,
-                                      bool ascii, char *why, size_t whylen)
+                                      char *why, size_t whylen)
 {
     if (!cJSON_IsString(v))
         return refuse(REGISTER_BAD_VALUE, why, whylen, "%s: must be a string%s", name, "");
     size_t n = strlen(v->valuestring);
-    if (n == 0 || n > max || (ascii && !printable(v->valuestring))) {
+    if (n == 0 || n > max || !printable(v->valuestring)) {
         char limit[64];
-        snprintf(limit, sizeof limit, "1 to %zu %s", max,
-                 ascii ? "printable ASCII characters" : "bytes");
+        snprintf(limit, sizeof limit, "1 to %zu printable ASCII characters", max);
         return refuse(REGISTER_BAD_VALUE, why, whylen, "%s: must be %s", name, limit);
     }
     memcpy(out, v->valuestring, n + 1);
+    return REGISTER_OK;
+}
+
+/* The length of the UTF-8 character at s (n bytes left) and its code point; 0 when the bytes
+ * are no valid UTF-8 (overlong, a surrogate, past U+10FFFF, cut short). */
+static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || s[0] > 0xf4 || len > n)
+        return 0;
+    *cp = len == 1 ? s[0] : s[0] & (0x7fu >> len);
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        *cp = *cp << 6 | (s[k] & 0x3fu);
+    }
+    if ((len == 3 && *cp < 0x800) || (len == 4 && (*cp < 0x10000 || *cp > 0x10ffff)) ||
+        (*cp >= 0xd800 && *cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* The description goes to the gateway as the order's subject, shown in the customer's app:
+ * UTF-8 text without control characters, cut (between characters, never inside one) to
+ * REGISTER_DESCRIPTION_MAX bytes, WeChat Pay's limit. */
+static enum register_error description_field(const cJSON *v, char *out, char *why, size_t whylen)
+{
+    if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+        return refuse(REGISTER_BAD_VALUE, why, whylen,
+                      "description: must be a non-empty string%s%s", "", "");
+    const unsigned char *s = (const unsigned char *)v->valuestring;
+    size_t n = strlen(v->valuestring), cut = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = 0;
+        size_t len = utf8_char(s + i, n - i, &cp);
+        if (len == 0)
+            return refuse(REGISTER_BAD_VALUE, why, whylen, "description: not valid UTF-8%s%s", "",
+                          "");
+        if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+            char at[48];
+            snprintf(at, sizeof at, "U+%04X at byte %zu", (unsigned)cp, i);
+            return refuse(REGISTER_BAD_VALUE, why, whylen,
+                          "description: control characters are not allowed (%s)%s", at, "");
+        }
+        i += len;
+        if (i <= REGISTER_DESCRIPTION_MAX)
+            cut = i;
+    }
+    memcpy(out, v->valuestring, cut);
+    out[cut] = '\0';
     return REGISTER_OK;
 }
 
@@ -94,15 +155,15 @@ static enum register_error read_field(struct register_request *out, const cJSON 
 {
     const char *name = v->string;
     if (strcmp(name, "sale_id") == 0)
-        return text_field(v, name, out->sale_id, JOURNAL_SALE_ID_MAX, true, why, whylen);
+        return text_field(v, name, out->sale_id, JOURNAL_SALE_ID_MAX, why, whylen);
     if (strcmp(name, "order") == 0)
-        return text_field(v, name, out->order, ORDER_NO_MAX, true, why, whylen);
+        return text_field(v, name, out->order, ORDER_NO_MAX, why, whylen);
     if (strcmp(name, "key") == 0)
-        return text_field(v, name, out->key, REGISTER_KEY_MAX, true, why, whylen);
+        return text_field(v, name, out->key, REGISTER_KEY_MAX, why, whylen);
     if (strcmp(name, "pin") == 0)
-        return text_field(v, name, out->pin, REGISTER_PIN_MAX, true, why, whylen);
+        return text_field(v, name, out->pin, REGISTER_PIN_MAX, why, whylen);
     if (strcmp(name, "description") == 0)
-        return text_field(v, name, out->description, REGISTER_DESCRIPTION_MAX, false, why, whylen);
+        return description_field(v, out->description, why, whylen);
     /* amount */
     if (!cJSON_IsString(v))
         return refuse(REGISTER_BAD_VALUE, why, whylen,
@@ -149,8 +210,9 @@ enum register_error register_parse(const char *line, size_t len, struct register
         if (strcmp(v->string, "command") == 0)
             continue;
         if (!takes(out->command, v->string)) {
+            char name[40];
             e = refuse(REGISTER_UNKNOWN_FIELD, why, whylen, "%s: %s does not take this field",
-                       v->string, command_names[c]);
+                       shown_name(v->string, name), command_names[c]);
             goto done;
         }
         if (cJSON_GetObjectItemCaseSensitive(root, v->string) != v) {

@@ -35,6 +35,8 @@ enum register_error {
     REGISTER_BAD_VALUE,       /* a field of the wrong type or value */
 };
 
+/* The payment's description: UTF-8 without control characters (else refused), a longer one
+ * cut between characters to this many bytes (WeChat Pay's limit on an order's description). */
 #define REGISTER_DESCRIPTION_MAX 127
 #define REGISTER_KEY_MAX         64
 #define REGISTER_PIN_MAX         12

@@ -59,7 +59,7 @@ struct gw_request {
     int64_t amount_fen;                /* pay: total. refund: this refund's amount */
     int64_t total_fen;                 /* refund: the order's total (WeChat needs it) */
     char refund_no[ORDER_NO_MAX + 1];  /* refund only: idempotent request number */
-    char subject[64];                  /* shown on the customer's receipt */
+    char subject[128];   /* shown on the customer's receipt: at most 127 bytes (WeChat's limit) */
     int32_t qr_window_s; /* qr create: how long the customer may pay, seconds (> 0): the
                           * gateway refuses a later payment (Alipay timeout_express, whole
                           * minutes rounded up; WeChat time_expire, at least one minute) */

@@ -38,12 +38,25 @@ Cases:
               told so; the till then still takes a register's payment
   config      a file that is no socket at api.socket stops posterm (exit 2), untouched; a
               socket left by a killed posterm is replaced; the socket is made 0660
+  description the sale's description is the order's subject at the gateway (the simulator's
+              ledger keeps it), on both channels: a long one cut between characters to 127
+              bytes, none at all gives the config's subject; a control character is refused
+              (bad_value, naming it) and nothing is started
+  tcp         api.listen: the test makes two CAs and their certificates with openssl in its
+              temporary folder (never committed); a register over TLS with a certificate of
+              the configured CA runs a sale while another client sits mid-handshake (it is
+              not waited for); a client without a certificate, and one whose certificate
+              another CA signed, are refused at the handshake; a TLS client that stops
+              reading does not hold the till; plain TCP on loopback answers;
+              at start, plain TCP on a non-loopback address and a key file others may read
+              are refused (exit 2, the reason named)
   screen      the cashier screen (tmux) shows the register's amount and scan prompt, the code
               is typed at the counter, the screen and the register both see PAID
 """
 import json
 import os
 import socket
+import ssl
 import stat
 import subprocess
 import sys
@@ -57,12 +70,15 @@ SLOW_POLICY = {"window_ms": 30000}  # a customer confirms for 8 s: within the wi
 class Register:
     """A cash register on posterm's socket: JSON lines out, events in."""
 
-    def __init__(self, path, stretch=1.0, timeout=10):
+    def __init__(self, path, stretch=1.0, timeout=10, sock=None):
         self.path = path
         self.stretch = stretch
         self.buf = b""
         self.seen = []
         self.closed = False
+        if sock is not None:
+            self.sock = sock  # already connected (TCP, TLS)
+            return
         deadline = time.time() + timeout * stretch
         while True:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -614,6 +630,219 @@ def config(build):
     return problems
 
 
+def description(build):
+    coffee = "\u5496"  # 3 bytes in UTF-8: 50 of them are cut to 42 (126 bytes)
+
+    def subject_of(ws, order):
+        trades = [t for t in ws.sim.audit()["trades"] if t["out_trade_no"] == order]
+        return trades[0].get("subject") if trades else None
+
+    def pay(pt, reg, sale, code, **more):
+        reg.send(command="payment", sale_id=sale, amount="3.00", **more)
+        order = reg.step(sale, "waiting_for_code")["order"]
+        pt.send("scan " + code)
+        reg.step(sale, "paid")
+        return order
+
+    def body(ws, pt, problems):
+        reg = register(ws, pt)
+        bad = reg.ask("payment", command="payment", sale_id="D-0", amount="1.00",
+                      description="two\ncoffees")
+        if bad.get("error") != "bad_value" or "U+000A" not in bad.get("text", ""):
+            problems.append("a newline in the description: %s" % bad)
+        order = pay(pt, reg, "D-1", harness.wechat_code(0), description=coffee * 50)
+        got = subject_of(ws, order)
+        if got != coffee * 42:
+            problems.append("WeChat Pay's description: %r, wanted 42 characters" % got)
+        order = pay(pt, reg, "D-2", harness.alipay_code(0), description="2 coffees, 1 cake")
+        if subject_of(ws, order) != "2 coffees, 1 cake":
+            problems.append("Alipay's subject: %r" % subject_of(ws, order))
+        order = pay(pt, reg, "D-3", harness.wechat_code(0, customer=61))
+        if subject_of(ws, order) != "posterm purchase":
+            problems.append("no description: %r, wanted the config's subject"
+                            % subject_of(ws, order))
+        st = reg.ask("status", command="status", sale_id="D-0")
+        if st.get("known") is not False:
+            problems.append("the refused payment was started: %s" % st)
+        reg.close()
+
+    return run(build, body)
+
+
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=60)
+
+
+def make_certs(folder):
+    """Two CAs (P-256), the terminal's certificate for 127.0.0.1 from the first, and a
+    register's certificate from each; every key 0600. Returns {name: path}."""
+    p = {}
+    for name in ("ca", "other_ca", "server", "client", "stranger"):
+        p[name + ".key"] = os.path.join(folder, name + ".key")
+        p[name] = os.path.join(folder, name + ".pem")
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-out", p[name + ".key"])
+        os.chmod(p[name + ".key"], 0o600)
+    for ca in ("ca", "other_ca"):
+        openssl("req", "-x509", "-new", "-key", p[ca + ".key"], "-out", p[ca], "-days", "2",
+                "-subj", "/CN=posterm test %s" % ca)
+    ext = os.path.join(folder, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    cext = os.path.join(folder, "client.ext")
+    with open(cext, "w") as f:
+        f.write("extendedKeyUsage=clientAuth\n")
+    for name, ca, e in (("server", "ca", ext), ("client", "ca", cext),
+                        ("stranger", "other_ca", cext)):
+        csr = os.path.join(folder, name + ".csr")
+        openssl("req", "-new", "-key", p[name + ".key"], "-out", csr, "-subj", "/CN=" + name)
+        openssl("x509", "-req", "-in", csr, "-CA", p[ca], "-CAkey", p[ca + ".key"],
+                "-CAcreateserial", "-out", p[name], "-days", "2", "-extfile", e)
+    return p
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tls_connect(port, certs, client=None, timeout=10, rcvbuf=None):
+    """A TLS connection to posterm's api.listen, verifying the terminal's certificate; with
+    client ("client", "stranger") presenting that certificate; rcvbuf: a small receive
+    window, set before connecting (TCP fixes its window scale then)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(certs["ca"])
+    if client:
+        ctx.load_cert_chain(certs[client], certs[client + ".key"])
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    raw.settimeout(timeout)
+    try:
+        raw.connect(("127.0.0.1", port))
+    except BaseException:
+        raw.close()
+        raise
+    try:
+        return ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+    except BaseException:
+        raw.close()
+        raise
+
+
+def refused_at_handshake(port, certs, client, stretch):
+    """True when the terminal will not hear this client: the handshake fails, or (TLS 1.3
+    clients learn it late) the first request gets the connection closed, never an answer."""
+    try:
+        s = tls_connect(port, certs, client, timeout=10 * stretch)
+    except (ssl.SSLError, OSError):
+        return True
+    try:
+        s.sendall(b'{"command":"status"}\n')
+        return s.recv(4096) == b""
+    except (ssl.SSLError, OSError):
+        return True
+    finally:
+        s.close()
+
+
+def tcp(build):
+    problems = []
+    with harness.Workspace(build) as ws:
+        certs = make_certs(ws.dir)
+        port = free_port()
+
+        def exits(what, needle, **api):
+            cfg = ws.config(extra=api_extra(ws, **api))
+            out = subprocess.run([os.path.join(build, "posterm"), "--headless", "--config", cfg],
+                                 input="", capture_output=True, text=True, timeout=30)
+            if out.returncode != 2 or needle not in out.stderr:
+                problems.append("%s: exit %d, %s" % (what, out.returncode, out.stderr[-300:]))
+
+        exits("plain TCP off loopback", "10.1.2.3 is not loopback", listen="10.1.2.3:%d" % port)
+        os.chmod(certs["server.key"], 0o644)
+        exits("a key others may read", "run chmod 600", listen="127.0.0.1:%d" % port,
+              tls_cert=certs["server"], tls_key=certs["server.key"], tls_client_ca=certs["ca"])
+        os.chmod(certs["server.key"], 0o600)
+
+        pt = start(ws, listen="127.0.0.1:%d" % port, tls_cert=certs["server"],
+                   tls_key=certs["server.key"], tls_client_ca=certs["ca"], max_queue=4096)
+        try:
+            # One client sits mid-handshake (half a hello), another connected and silent.
+            stalled = socket.create_connection(("127.0.0.1", port))
+            stalled.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+            silent = socket.create_connection(("127.0.0.1", port))
+            reg = Register(None, pt.stretch, sock=tls_connect(port, certs, "client"))
+            reg.send(command="payment", sale_id="T-1", amount="7.50", description="TLS sale")
+            reg.step("T-1", "waiting_for_code")
+            pt.send("scan " + harness.wechat_code(0))
+            paid = reg.step("T-1", "paid")
+            if paid["amount"] != "7.50":
+                problems.append("paid over TLS: %s" % paid)
+            for who in (None, "stranger"):
+                if not refused_at_handshake(port, certs, who, pt.stretch):
+                    problems.append("a client with %s was heard"
+                                    % ("no certificate" if who is None else
+                                       "another CA's certificate"))
+            # A TLS register that stops reading is dropped; the till answers all along.
+            slow = tls_connect(port, certs, "client", rcvbuf=4096)
+            slow.settimeout(5 * pt.stretch)
+            dropped = False
+            try:
+                for _ in range(5000):
+                    slow.sendall(b'{"command":"totals"}\n')
+            except (ssl.SSLError, OSError):
+                dropped = True  # the socket closed under it
+            t0 = time.time()
+            pt.status()
+            if time.time() - t0 > 2 * pt.stretch:
+                problems.append("the till took %.1f s to answer status" % (time.time() - t0))
+            if not dropped:
+                # Reading now drains what was queued before the drop; then the end must come.
+                slow.settimeout(1)
+                deadline = time.time() + 10 * pt.stretch
+                while not dropped and time.time() < deadline:
+                    try:
+                        dropped = not slow.recv(65536)
+                    except socket.timeout:
+                        continue
+                    except OSError:  # ssl.SSLError too: the connection is gone
+                        dropped = True
+            if not dropped:
+                problems.append("a TLS client that stopped reading was not dropped")
+            slow.close()
+            st = reg.ask("status", command="status", sale_id="T-1")
+            if st.get("state") != "PAID":
+                problems.append("status over TLS after the refusals: %s" % st)
+            reg.close()
+            stalled.close()
+            silent.close()
+            finish(pt, ws, problems)
+        except AssertionError as e:
+            problems.append(str(e))
+        finally:
+            pt.kill()
+
+        # Plain TCP on loopback: no certificate asked.
+        pt = start(ws, listen="127.0.0.1:%d" % port)
+        try:
+            reg = Register(None, pt.stretch,
+                           sock=socket.create_connection(("127.0.0.1", port), timeout=10))
+            st = reg.ask("status", command="status", sale_id="T-1")
+            if st.get("state") != "PAID":
+                problems.append("status over plain TCP on loopback: %s" % st)
+            reg.close()
+            finish(pt, ws, problems)
+        except AssertionError as e:
+            problems.append(str(e))
+        finally:
+            pt.kill()
+    return problems
+
+
 def screen(build):
     """The cashier screen (tmux, as test_screen.py) shows the register's payment: the amount
     and the scan prompt, then PAID; the code is typed at the counter as a keyboard scanner
@@ -652,6 +881,8 @@ CASES = {
     "slow_reader": slow_reader,
     "malicious": malicious,
     "config": config,
+    "description": description,
+    "tcp": tcp,
     "screen": screen,
 }
 

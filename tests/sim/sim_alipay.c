@@ -379,6 +379,7 @@ struct call {
     bool refund_query;      /* SIM_OP_QUERY of a refund (request_no), not of a trade */
     const char *order;      /* out_trade_no (resolved from trade_no when only that came) */
     const char *auth_code;  /* pay */
+    const char *subject;    /* pay */
     int64_t amount_fen;     /* pay: total; refund: this refund */
     const char *request_no; /* refund */
     int64_t pay_within_s;   /* precreate: timeout_express */
@@ -417,6 +418,7 @@ static cJSON *read_biz(struct sim *s, const cJSON *biz, struct call *c)
             return business("ACQ.PAYMENT_AUTH_CODE_INVALID",
                             "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款");
         c->auth_code = code;
+        c->subject = subject;
     } else if (c->op == SIM_OP_QR) {
         const char *subject =
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(biz, "subject"));
@@ -605,6 +607,7 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
     } else if (c.op == SIM_OP_PAY) {
         enum sim_pay_result r = sim_ledger_pay(s->ledger, CHANNEL_ALIPAY, c.order, c.auth_code,
                                                c.amount_fen, &plan, now, &t);
+        sim_ledger_note_subject(s->ledger, t, c.subject, now);
         resp = t ? pay_reply(r, t) : business("ACQ.SYSTEM_ERROR", "系统错误");
         /* A refusal names the order it refuses (unbound_refusal takes it out again below). */
         if (!cJSON_HasObjectItem(resp, "out_trade_no"))

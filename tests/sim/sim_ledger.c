@@ -221,6 +221,15 @@ static void note_other_pay(struct sim_trade *t, const char *auth_code, int64_t a
     t->nother_pays++;
 }
 
+void sim_ledger_note_subject(struct sim_ledger *l, struct sim_trade *t, const char *subject,
+                             int64_t now)
+{
+    if (t == NULL || subject == NULL || t->subject[0] != '\0' || t->pay_requests != 1)
+        return;
+    copy_str(t->subject, sizeof t->subject, subject);
+    persist(l, t, now);
+}
+
 enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, const char *order,
                                    const char *auth_code, int64_t amount_fen,
                                    const struct sim_plan *plan, int64_t now,
@@ -612,6 +621,7 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
     cJSON_AddNumberToObject(o, "hidden_remaining_ms",
                             (double)(t->visible_at > now ? t->visible_at - now : 0));
     cJSON_AddNumberToObject(o, "refund_delay_s", t->refund_delay_s);
+    cJSON_AddStringToObject(o, "subject", t->subject);
     cJSON_AddStringToObject(o, "qr", t->qr_payload);
     cJSON_AddBoolToObject(o, "scanned", t->scanned);
     cJSON_AddNumberToObject(o, "qr_expires_at", (double)t->qr_expires_wall);
@@ -750,6 +760,7 @@ static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now, int64_
     copy_str(t->trade_no, sizeof t->trade_no, json_str(o, "trade_no"));
     t->amount_fen = json_int(o, "amount_fen");
     copy_str(t->code_last4, sizeof t->code_last4, json_str(o, "code_last4"));
+    copy_str(t->subject, sizeof t->subject, json_str(o, "subject"));
     copy_str(t->scenario, sizeof t->scenario, json_str(o, "scenario"));
     copy_str(t->close_reason, sizeof t->close_reason, json_str(o, "close_reason"));
     t->charged = (int)json_int(o, "charged");

@@ -51,6 +51,7 @@ struct sim_trade {
     char trade_no[33];
     int64_t amount_fen;
     char code_last4[5];
+    char subject[257]; /* the first pay's subject (Alipay) or description (WeChat Pay) */
     char scenario[32];
     enum sim_trade_state state;
     char close_reason[64];
@@ -140,6 +141,10 @@ const char *sim_ledger_order_of(struct sim_ledger *l, const char *trade_no);
 
 /* The trade for order, after applying any decision that is due at now; NULL if none. */
 struct sim_trade *sim_ledger_find(struct sim_ledger *l, const char *order, int64_t now);
+
+/* Keeps the subject the first pay gave its trade (a repeated pay leaves it). */
+void sim_ledger_note_subject(struct sim_ledger *l, struct sim_trade *t, const char *subject,
+                             int64_t now);
 
 enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, const char *order,
                                    const char *auth_code, int64_t amount_fen,

@@ -351,6 +351,7 @@ struct call {
     bool refund_query; /* SIM_OP_QUERY of a refund (request_no), not of a trade */
     char order[65];
     const char *auth_code;
+    const char *subject; /* pay: the description */
     int64_t amount_fen;
     int64_t total_fen;
     const char *request_no;
@@ -496,6 +497,7 @@ static bool read_call(struct sim *s, const struct sim_request *req, const cJSON 
         return false;
     }
     snprintf(c->order, sizeof c->order, "%s", order);
+    c->subject = desc;
     if (!int_at(amount, "total", &c->amount_fen) || c->amount_fen <= 0 ||
         (currency != NULL && strcmp(currency, "CNY") != 0)) {
         *out = fail(400, "PARAM_ERROR", "amount.total 须为正整数（分），currency 为 CNY");
@@ -617,6 +619,7 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
     } else if (c.op == SIM_OP_PAY) {
         enum sim_pay_result r = sim_ledger_pay(s->ledger, CHANNEL_WECHAT, c.order, c.auth_code,
                                                c.amount_fen, &plan, now, &t);
+        sim_ledger_note_subject(s->ledger, t, c.subject, now);
         a = t ? pay_answer(r, t) : fail(500, "SYSTEM_ERROR", "系统错误");
     } else if (c.op == SIM_OP_QUERY && c.refund_query) {
         const struct sim_refund *rf =

@@ -138,6 +138,58 @@ int main(int argc, char **argv)
             parse_changed(example, required[i].section, required[i].key, NULL, err, sizeof err),
             err, required[i].reported);
 
+    /* The register API over TCP: plain on loopback only, TLS needs all three files. */
+    {
+        static const struct {
+            const char *listen, *cert, *want; /* want NULL: accepted */
+        } tcp[] = {
+            {"127.0.0.1:7000", "", NULL},
+            {"[::1]:7001", "", NULL},
+            {"10.0.0.5:7000", "", "api.listen: 10.0.0.5 is not loopback"},
+            {"0.0.0.0:7000", "", "api.listen: 0.0.0.0 is not loopback"},
+            {"[::]:7000", "", "api.listen: :: is not loopback"},
+            {"localhost:7000", "", "api.listen: the host must be an IP address"},
+            {"127.0.0.1", "", "api.listen: must be IP:PORT"},
+            {"127.0.0.1:0", "", "api.listen: must be IP:PORT"},
+            {"127.0.0.1:70000", "", "api.listen: must be IP:PORT"},
+            {"::1:7000", "", "api.listen: must be IP:PORT"},
+            {"10.0.0.5:7000", "/etc/posterm/api.pem", "api.tls_key: missing"},
+            {"", "/etc/posterm/api.pem", "api.tls_cert: TLS is for api.listen"},
+        };
+        for (size_t i = 0; i < sizeof tcp / sizeof tcp[0]; i++) {
+            cJSON *api = cJSON_CreateObject();
+            cJSON_AddBoolToObject(api, "enabled", true);
+            cJSON_AddStringToObject(api, "listen", tcp[i].listen);
+            cJSON_AddStringToObject(api, "tls_cert", tcp[i].cert);
+            bool ok = parse_changed(example, NULL, "api", api, err, sizeof err);
+            if (tcp[i].want)
+                expect_error(ok, err, tcp[i].want);
+            else
+                CHECK(ok);
+        }
+        cJSON *api = cJSON_CreateObject();
+        cJSON_AddStringToObject(api, "listen", "[::1]:7001");
+        expect_error(parse_changed(example, NULL, "api", cJSON_Duplicate(api, 1), err, sizeof err),
+                     err, "api.listen: set, but api.enabled is false");
+        cJSON_AddBoolToObject(api, "enabled", true);
+        cJSON *doc = cJSON_Duplicate(example, 1);
+        cJSON_ReplaceItemInObject(doc, "api", api);
+        char *t = cJSON_PrintUnformatted(doc);
+        CHECK(parse(t, &cfg, err, sizeof err));
+        CHECK_EQ_STR(cfg.api.listen_host, "::1");
+        CHECK_EQ_STR(cfg.api.listen_port, "7001");
+        free(t);
+        cJSON_Delete(doc);
+        /* With the three files, any address (the files' trust is config_load's). */
+        api = cJSON_CreateObject();
+        cJSON_AddBoolToObject(api, "enabled", true);
+        cJSON_AddStringToObject(api, "listen", "10.0.0.5:7000");
+        cJSON_AddStringToObject(api, "tls_cert", "/etc/posterm/api.pem");
+        cJSON_AddStringToObject(api, "tls_key", "/etc/posterm/api.key");
+        cJSON_AddStringToObject(api, "tls_client_ca", "/etc/posterm/registers.pem");
+        CHECK(parse_changed(example, NULL, "api", api, err, sizeof err));
+    }
+
     /* A channel that is off needs none of its keys. */
     {
         cJSON *doc = cJSON_Duplicate(example, 1);

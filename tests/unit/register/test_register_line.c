@@ -46,6 +46,33 @@ static void test_commands(void)
     CHECK_EQ_STR(register_command_name(REGISTER_CLOSE_DAY), "close_day");
 }
 
+/* 50 three-byte characters (150 bytes) are cut to 42 of them (126 bytes): never inside one. */
+static void test_description_cut(void)
+{
+    char line[400], want[200] = "";
+    int n =
+        snprintf(line, sizeof line,
+                 "{\"command\":\"payment\",\"sale_id\":\"R\",\"amount\":\"1\",\"description\":\"");
+    for (int i = 0; i < 50; i++)
+        n += snprintf(line + n, sizeof line - (size_t)n, "\xe5\x92\x96");
+    snprintf(line + n, sizeof line - (size_t)n, "\"}");
+    for (int i = 0; i < 42; i++)
+        strcat(want, "\xe5\x92\x96");
+    struct register_request r;
+    char why[256];
+    CHECK_EQ_INT(parse(line, &r, why), REGISTER_OK);
+    CHECK_EQ_INT(strlen(r.description), 126);
+    CHECK_EQ_STR(r.description, want);
+    /* ASCII: exactly the limit. */
+    n = snprintf(line, sizeof line,
+                 "{\"command\":\"payment\",\"sale_id\":\"R\",\"amount\":\"1\",\"description\":\"");
+    for (int i = 0; i < 130; i++)
+        line[n++] = 'x';
+    snprintf(line + n, sizeof line - (size_t)n, "\"}");
+    CHECK_EQ_INT(parse(line, &r, why), REGISTER_OK);
+    CHECK_EQ_INT(strlen(r.description), REGISTER_DESCRIPTION_MAX);
+}
+
 static void refused(const char *line, enum register_error want, const char *names)
 {
     struct register_request r;
@@ -100,6 +127,29 @@ static void test_refusals(void)
     refused(longid, REGISTER_BAD_VALUE, "1 to 64");
     refused("{\"command\":\"status\",\"sale_id\":\"A\",\"sale_id\":\"B\"}", REGISTER_BAD_VALUE,
             "twice");
+    /* An unknown field's name is shown as printable ASCII only, bounded: the error goes back
+     * inside a JSON string (found by fuzz_register_line: "\xa0mount" came back raw). */
+    refused("{\"command\":\"payment\",\"sale_id\":\"R\",\"\xa0mount\":\"1\"}",
+            REGISTER_UNKNOWN_FIELD, "?mount: payment does not take");
+    refused("{\"command\":\"totals\",\"a\\u0001b\":1}", REGISTER_UNKNOWN_FIELD, "a?b:");
+    refused("{\"command\":\"totals\",\"0123456789012345678901234567890123456789\":1}",
+            REGISTER_UNKNOWN_FIELD, "01234567890123456789012345678901...: totals");
+    /* The description: UTF-8 text, no control characters, never refused for its length. */
+    refused("{\"command\":\"payment\",\"sale_id\":\"R\",\"amount\":\"1\","
+            "\"description\":\"a\\tb\"}",
+            REGISTER_BAD_VALUE,
+            "description: control characters are not allowed (U+0009 at byte 1)");
+    refused("{\"command\":\"payment\",\"sale_id\":\"R\",\"amount\":\"1\","
+            "\"description\":\"a\\u0085\"}",
+            REGISTER_BAD_VALUE, "U+0085");
+    refused("{\"command\":\"payment\",\"sale_id\":\"R\",\"amount\":\"1\","
+            "\"description\":\"\xe5\x92\"}",
+            REGISTER_BAD_VALUE, "description: not valid UTF-8");
+    refused("{\"command\":\"payment\",\"sale_id\":\"R\",\"amount\":\"1\","
+            "\"description\":\"\xc0\xaf\"}",
+            REGISTER_BAD_VALUE, "not valid UTF-8");
+    refused("{\"command\":\"payment\",\"sale_id\":\"R\",\"amount\":\"1\",\"description\":\"\"}",
+            REGISTER_BAD_VALUE, "description");
     /* A NUL inside the line is not the end of it. */
     struct register_request r;
     char why[256];
@@ -154,6 +204,7 @@ int main(void)
 {
     test_commands();
     test_refusals();
+    test_description_cut();
     test_reader();
     return check_done();
 }
