@@ -7,6 +7,7 @@
  *   R channel no_bill bill_rows foreign_rows count...             one channel's totals
  *   E channel text                                               the run failed
  */
+#define _GNU_SOURCE /* close_range, pipe2 */
 #include "reconcile_run.h"
 
 #include <errno.h>
@@ -76,6 +77,14 @@ static void end_child(struct reconcile_run *r)
     if (r->child > 0)
         waitpid(r->child, NULL, 0);
     r->child = 0;
+    /* a child killed mid-download leaves its file (bill_fetch.c names them) */
+    static const char *const left[] = {"alipay.bill", "alipay.bill.part", "wechat.bill",
+                                       "wechat.bill.part"};
+    for (size_t i = 0; r->dir[0] && i < sizeof left / sizeof left[0]; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s", r->dir, left[i]);
+        unlink(path);
+    }
     if (r->dir[0])
         rmdir(r->dir);
     r->dir[0] = '\0';
@@ -89,7 +98,7 @@ void reconcile_run_free(struct reconcile_run *r)
     if (!r)
         return;
     if (r->child > 0)
-        kill(r->child, SIGTERM);
+        kill(r->child, SIGKILL); /* nothing of its own to save: a new run starts afresh */
     end_child(r);
     free(r);
 }
@@ -102,13 +111,20 @@ bool reconcile_run_busy(const struct reconcile_run *r)
 /* --- the child ------------------------------------------------------------------------ */
 
 struct rows {
+    const char *prefix;
     struct bill_row *r;
     size_t n, cap;
+    size_t read, foreign; /* every row read; other terminals' rows, not kept */
 };
 
 static bool keep_row(void *ctx, const struct bill_row *row)
 {
     struct rows *rows = ctx;
+    rows->read++;
+    if (strncmp(row->order_no, rows->prefix, strlen(rows->prefix)) != 0) {
+        rows->foreign++; /* a merchant's other tills: counted, never held in memory */
+        return true;
+    }
     if (rows->n == rows->cap) {
         size_t cap = rows->cap ? rows->cap * 2 : 256;
         struct bill_row *grown = realloc(rows->r, cap * sizeof *grown);
@@ -157,7 +173,7 @@ static int child_main(const struct config *cfg, const char *date, const char *di
                                               .timeout_ms = DOWNLOAD_TIMEOUT_MS,
                                               .max_bytes = BILL_BYTES_MAX};
     for (int i = 0; i < nch; i++) {
-        struct rows rows = {0};
+        struct rows rows = {.prefix = prefix};
         struct bill_error err;
         bool no_bill = false;
         enum bill_status st = bill_fetch_day(&cfg->gateway, ch[i].channel, date, dir, &opt,
@@ -173,7 +189,7 @@ static int child_main(const struct config *cfg, const char *date, const char *di
         recon_match(prefix, rows.r, rows.n, ch[i].pays, ch[i].npays, ch[i].refunds, ch[i].nrefunds,
                     emit_finding, &e, &t);
         fprintf(out, "R\t%s\t%d\t%zu\t%zu", pay_channel_name(ch[i].channel), no_bill ? 1 : 0,
-                rows.n, t.foreign_rows);
+                rows.read, rows.foreign + t.foreign_rows);
         for (int k = 0; k < RECON__COUNT; k++)
             fprintf(out, "\t%zu", t.by_kind[k]);
         fputc('\n', out);
@@ -236,7 +252,7 @@ bool reconcile_run_start(struct reconcile_run *r, const char *date, char *why, s
     }
     snprintf(r->dir, sizeof r->dir, "/tmp/posterm-bill-XXXXXX");
     int fds[2] = {-1, -1};
-    if (!mkdtemp(r->dir) || pipe(fds) != 0) {
+    if (!mkdtemp(r->dir) || pipe2(fds, O_CLOEXEC) != 0) {
         snprintf(why, whylen, "reconcile: no room to work (%s)", strerror(errno));
         if (r->dir[0] && access(r->dir, F_OK) == 0)
             rmdir(r->dir);
@@ -244,11 +260,16 @@ bool reconcile_run_start(struct reconcile_run *r, const char *date, char *why, s
         free_entries(ch, nch);
         return false;
     }
-    fflush(NULL); /* the child's stdio must not write the parent's buffered output again */
     pid_t pid = fork();
     if (pid == 0) {
-        close(fds[0]);
-        FILE *out = fdopen(fds[1], "w");
+        /* Only the pipe stays open: the child must not hold the register's clients, the
+         * gateway's connections or the journal beyond the parent's closing them. */
+        signal(SIGINT, SIG_DFL); /* not the parent's handlers: a stop ends the child */
+        signal(SIGTERM, SIG_DFL);
+        if (fds[1] != 3 && dup2(fds[1], 3) != 3)
+            _exit(1);
+        close_range(4, ~0U, 0);
+        FILE *out = fdopen(3, "w");
         int rc = out ? child_main(r->cfg, date, r->dir, prefix, ch, nch, out) : 1;
         if (out)
             fflush(out);
@@ -263,8 +284,6 @@ bool reconcile_run_start(struct reconcile_run *r, const char *date, char *why, s
         snprintf(why, whylen, "reconcile: no process for the download (%s)", strerror(errno));
         return false;
     }
-    /* close-on-exec: a later child of the loop (none today) must not keep the pipe open */
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
     r->child = pid;
     r->fd = fds[0];
@@ -395,7 +414,7 @@ static void service_process(void *ctx, const struct pollfd *fds, int nfds, int64
             size_t cap = r->cap ? r->cap * 2 : 8192;
             char *grown = realloc(r->out, cap);
             if (grown == NULL) {
-                kill(r->child, SIGTERM);
+                kill(r->child, SIGKILL);
                 free(r->out);
                 r->out = NULL;
                 r->len = r->cap = 0;

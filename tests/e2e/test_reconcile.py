@@ -13,7 +13,8 @@ Cases:
                else; journaled; each an alert in status until `reconcile ack`; the day run
                again replaces its rows; the CSV lists them
   slow         the bill's download held back: while it runs the till answers status at once
-               and takes a payment to PAID, then the reconciliation ends
+               and takes a payment to PAID, then the reconciliation ends; quit during another
+               one does not wait for it
   garbled      a damaged zip, a gzip cut short and a WeChat hash that does not match each end
                in reconcile_failed naming the channel, and leave the day's last good result in
                the journal as it was
@@ -214,8 +215,15 @@ def case_slow(build):
                             % (paid_at - start))
         if time.time() - start < hold * 0.9:
             problems.append("the bill was not held back: the test proves nothing")
+        # quit while a download is held back: posterm ends at once, the child with it
+        since = len(pt.seen)
+        pt.send("reconcile " + date)
+        pt.wait(lambda e: e.get("event") == "reconcile_started", what="started", since=since)
+        asked = time.time()
         pt.send("quit")
         pt.finish()
+        if time.time() - asked > hold * 0.5:
+            problems.append("quit waited %.1f s for the download" % (time.time() - asked))
     return problems
 
 
