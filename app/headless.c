@@ -935,7 +935,8 @@ static void reconcile(struct headless *h, struct loop *l, const char *a, const c
         return;
     bool ack = a && strcmp(a, "ack") == 0, csv = a && strcmp(a, "csv") == 0;
     const char *date = ack || csv ? b : a;
-    if (date == NULL || !recon_date_bounds(date, NULL, NULL) || (c && !csv) || h->cfg == NULL) {
+    bool extra = csv ? false : ack ? c != NULL : b != NULL;
+    if (date == NULL || !recon_date_bounds(date, NULL, NULL) || extra) {
         emit_message(h, LOOP_WARN, usage);
         return;
     }
@@ -947,7 +948,7 @@ static void reconcile(struct headless *h, struct loop *l, const char *a, const c
         reconcile_csv(h, j, date, c);
         return;
     }
-    if (h->reconcile == NULL) {
+    if (h->reconcile == NULL && h->cfg != NULL) {
         struct reconcile_run *r = reconcile_run_new(h->cfg, j, on_reconciled, h);
         struct loop_service s = r ? reconcile_run_service(r) : (struct loop_service){0};
         if (r == NULL || loop_add_service(l, &s) != LOOP_OK) {
@@ -956,6 +957,10 @@ static void reconcile(struct headless *h, struct loop *l, const char *a, const c
             return;
         }
         h->reconcile = r;
+    }
+    if (h->reconcile == NULL) {
+        emit_message(h, LOOP_ERROR, "reconcile: no gateway settings to fetch the bills with");
+        return;
     }
     char why[300];
     if (!reconcile_run_start(h->reconcile, date, why, sizeof why)) {

@@ -224,7 +224,8 @@ bool reconcile_run_start(struct reconcile_run *r, const char *date, char *why, s
         return false;
     }
     char prefix[64];
-    snprintf(prefix, sizeof prefix, "%s-", r->cfg->gateway.terminal_id);
+    /* every order this terminal made, under each identity its journal had (order_no.h) */
+    snprintf(prefix, sizeof prefix, "%s-", r->cfg->terminal_id);
     struct channel_entries ch[2];
     int nch = 0;
     const enum pay_channel channels[] = {CHANNEL_ALIPAY, CHANNEL_WECHAT};

@@ -160,16 +160,19 @@ static enum journal_status run_statement(struct journal *j, sqlite3_stmt *st)
     return rc == SQLITE_DONE ? JOURNAL_OK : journal_fail(j, rc);
 }
 
-static enum journal_status save_run(struct journal *j, const struct reconciliation *r)
+/* The run's row, and its items of the last run (rowid up to old) gone. */
+static enum journal_status save_run(struct journal *j, const struct reconciliation *r, int64_t old)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(journal_sqlite(j),
-                                "DELETE FROM reconcile_items WHERE date = ?1 AND channel = ?2", -1,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        journal_sqlite(j),
+        "DELETE FROM reconcile_items WHERE date = ?1 AND channel = ?2 AND rowid <= ?3", -1, &st,
+        NULL);
     enum journal_status s = JOURNAL_OK;
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, r->date, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, pay_channel_name(r->channel), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, old);
         s = run_statement(j, st);
     }
     sqlite3_finalize(st);
@@ -201,7 +204,7 @@ static enum journal_status save_run(struct journal *j, const struct reconciliati
 }
 
 static enum journal_status save_item(struct journal *j, sqlite3_stmt *st,
-                                     const struct reconcile_item *it)
+                                     const struct reconcile_item *it, int64_t old)
 {
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, it->date, -1, SQLITE_STATIC);
@@ -214,6 +217,7 @@ static enum journal_status save_item(struct journal *j, sqlite3_stmt *st,
     sqlite3_bind_int64(st, 8, it->journal_fen);
     sqlite3_bind_int64(st, 9, it->bill_line);
     sqlite3_bind_int64(st, 10, it->acknowledged_at);
+    sqlite3_bind_int64(st, 11, old);
     return run_statement(j, st);
 }
 
@@ -225,22 +229,34 @@ enum journal_status recon_save(struct journal *j, const struct reconciliation *r
     enum journal_status s = exec(j, "BEGIN IMMEDIATE");
     if (s != JOURNAL_OK)
         return s;
-    for (int i = 0; i < nruns && s == JOURNAL_OK; i++)
-        s = save_run(j, &runs[i]);
+    /* Rows up to old are the last runs'. A difference found again exactly as it was keeps
+     * its acknowledgement: a supervisor who checked it is not asked again. */
+    int64_t old = 0;
     sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        journal_sqlite(j), "SELECT coalesce(max(rowid), 0) FROM reconcile_items", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = journal_step(j, st)) == SQLITE_ROW)
+        old = sqlite3_column_int64(st, 0);
+    s = journal_finish(j, st, rc);
+    st = NULL;
     if (s == JOURNAL_OK) {
-        int rc = sqlite3_prepare_v2(
+        rc = sqlite3_prepare_v2(
             journal_sqlite(j),
             "INSERT INTO reconcile_items(date, channel, kind, order_no, refund_no, trade_no,"
             " bill_fen, journal_fen, bill_line, acknowledged_at)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, max(?10, coalesce((SELECT"
+            " max(acknowledged_at) FROM reconcile_items WHERE rowid <= ?11 AND date = ?1 AND"
+            " channel = ?2 AND kind = ?3 AND order_no = ?4 AND refund_no = ?5 AND bill_fen = ?7"
+            " AND journal_fen = ?8), 0)))",
             -1, &st, NULL);
         if (rc != SQLITE_OK)
             s = journal_fail(j, rc);
     }
     for (size_t i = 0; i < nitems && s == JOURNAL_OK; i++)
-        s = save_item(j, st, &items[i]);
+        s = save_item(j, st, &items[i], old);
     sqlite3_finalize(st);
+    for (int i = 0; i < nruns && s == JOURNAL_OK; i++)
+        s = save_run(j, &runs[i], old);
     if (s == JOURNAL_OK)
         s = exec(j, "COMMIT");
     if (s != JOURNAL_OK)

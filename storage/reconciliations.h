@@ -53,7 +53,8 @@ enum journal_status recon_day_entries(struct journal *j, enum pay_channel channe
                                       struct recon_payment **pays, size_t *npays,
                                       struct recon_refund **refunds, size_t *nrefunds);
 
-/* Replaces the rows of each (date, channel) in runs, and their items, by these. */
+/* Replaces the rows of each (date, channel) in runs, and their items, by these. An item
+ * found again exactly as before (kind, order, refund, both amounts) keeps its acknowledgement. */
 enum journal_status recon_save(struct journal *j, const struct reconciliation *runs, int nruns,
                                const struct reconcile_item *items, size_t nitems);
 

@@ -6,7 +6,8 @@ real posterm (headless) and the real posterm-sim.
 
 Cases:
   clean        a day of payments and a refund on both channels: every row matched, no
-               difference, no alert, the CSV holds only its header
+               difference, no alert, the CSV holds only its header; a date that is no day and
+               extra words get the usage, the CSV of a day not reconciled is refused
   differences  a charge at the gateway this terminal never saw (its own order prefix), a
                payment PAID here but missing from the bill, an amount changed, a refund made
                in the merchant portal, and another terminal's charge: each found once, nothing
@@ -89,6 +90,14 @@ def case_clean(build):
         pt.ready()
         day_of_payments(pt)
         date = bill_date()
+        for bad in ("reconcile 2026-02-30", "reconcile", "reconcile ack 26-12-08",
+                    "reconcile %s extra" % date):
+            since = len(pt.seen)
+            pt.send(bad)
+            pt.message("usage: reconcile YYYY-MM-DD", "warn", since=since)
+        since = len(pt.seen)
+        pt.send("reconcile csv " + date)
+        pt.message("that day was not reconciled", "warn", since=since)
         diffs, end = reconcile(pt, date)
         if diffs is None:
             return ["reconcile failed: %s" % end]
@@ -184,12 +193,19 @@ def case_slow(build):
         pt.wait_state("PAID", a)
         date = bill_date()
         hold = 4  # the simulator stretches it by the slowdown, as the waits below are
-        ws.sim.control("/_sim/bill", {"channel": "alipay", "date": date, "inject": "slow",
+        ws.sim.control("/_sim/bill", {"channel": "wechat", "date": date, "inject": "slow",
                                       "seconds": hold})
+        # Three gateway requests (Alipay's bill address, WeChat's, WeChat's file: the sim
+        # counts them as they arrive; Alipay's file is not counted) mean the download is held
+        base = ws.sim.get("/_sim/health")["requests"]
         since = len(pt.seen)
         start = time.time()
         pt.send("reconcile " + date)
         pt.wait(lambda e: e.get("event") == "reconcile_started", what="started", since=since)
+        while ws.sim.get("/_sim/health")["requests"] < base + 3:
+            if time.time() - start > hold * pt.stretch:
+                return problems + ["the bill's download never reached the simulator"]
+            time.sleep(0.02)
         asked = time.time()
         st = pt.status(timeout=1)
         answered = time.time() - asked
@@ -197,9 +213,9 @@ def case_slow(build):
             problems.append("status while reconciling: %s" % st)
         if answered > 0.5 * pt.stretch:
             problems.append("status took %.2f s while the bill downloaded" % answered)
-        # Alipay: its bill was made before the hold, so this payment is in neither the bill
-        # nor the journal's list read at the start (a WeChat one would be in the WeChat bill,
-        # fetched after: today's bill is served before the day ends, unlike the real ones)
+        # Alipay: its bill was read before WeChat's download began, so this payment is in
+        # neither bill nor in the journal's list read at the start (the simulator serves
+        # today's bill before the day ends, unlike the real gateways)
         b = pt.pay("2.00", harness.alipay_code(0, customer=36))
         pt.wait_state("PAID", b, timeout=hold)
         paid_at = time.time()

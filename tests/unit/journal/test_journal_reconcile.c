@@ -209,6 +209,27 @@ static void test_save_replace_ack(const char *path)
     s.n = 0;
     CHECK_EQ_INT(recon_items(j, "2026-12-08", count_item, &s), JOURNAL_OK);
     CHECK_EQ_INT(s.last.acknowledged_at, 5000);
+
+    /* run again: the difference found as it was stays acknowledged; one with another
+     * amount, and a new one, are alerts */
+    struct reconcile_item again[3] = {item("2026-12-08", RECON_CHARGED_NOT_PAID, "X1"),
+                                      item("2026-12-08", RECON_CHARGED_NOT_PAID, "X1"),
+                                      item("2026-12-08", RECON_AMOUNT_DIFFERS, "X3")};
+    snprintf(again[1].refund_no, sizeof again[1].refund_no, "X1R1");
+    again[0].bill_line = 9; /* the line may move in a new bill */
+    CHECK_EQ_INT(recon_save(j, &r, 1, again, 3), JOURNAL_OK);
+    CHECK_EQ_INT(recon_open_count(j, &open), JOURNAL_OK);
+    CHECK_EQ_INT(open, 3);
+    struct reconcile_item changed = item("2026-12-08", RECON_CHARGED_NOT_PAID, "X1");
+    changed.bill_fen = 4300;
+    CHECK_EQ_INT(recon_acknowledge(j, "2026-12-08", 7000, &acked), JOURNAL_OK);
+    CHECK_EQ_INT(acked, 2);
+    CHECK_EQ_INT(recon_save(j, &r, 1, &changed, 1), JOURNAL_OK);
+    CHECK_EQ_INT(recon_open_count(j, &open), JOURNAL_OK);
+    CHECK_EQ_INT(open, 2);
+    s.n = 0;
+    CHECK_EQ_INT(recon_items(j, "2026-12-08", count_item, &s), JOURNAL_OK);
+    CHECK_EQ_INT(s.n, 1);
     journal_close(j);
 
     /* a kind posterm never writes is refused when read */
