@@ -853,6 +853,7 @@ static void on_reconciled(void *ctx, const struct reconcile_outcome *out)
         cJSON *o = event_object("reconcile_failed");
         cJSON_AddStringToObject(o, "date", out->date);
         cJSON_AddStringToObject(o, "error", out->error);
+        cJSON_AddBoolToObject(o, "scheduled", out->scheduled);
         emit(h, o);
         return;
     }
@@ -876,6 +877,7 @@ static void on_reconciled(void *ctx, const struct reconcile_outcome *out)
     for (int i = 0; i < out->nruns; i++)
         add_run(channels, &out->runs[i]);
     cJSON_AddNumberToObject(o, "differences", (double)out->nitems);
+    cJSON_AddBoolToObject(o, "scheduled", out->scheduled);
     emit(h, o);
 }
 
@@ -924,6 +926,26 @@ static void reconcile_csv(struct headless *h, struct journal *j, const char *dat
     free(text);
 }
 
+/* The runner, made and added to the loop's services at its first use. */
+static bool ensure_runner(struct headless *h, struct loop *l, struct journal *j)
+{
+    if (h->reconcile)
+        return true;
+    if (h->cfg == NULL) {
+        emit_message(h, LOOP_ERROR, "reconcile: no gateway settings to fetch the bills with");
+        return false;
+    }
+    struct reconcile_run *r = reconcile_run_new(h->cfg, j, on_reconciled, h);
+    struct loop_service s = r ? reconcile_run_service(r) : (struct loop_service){0};
+    if (r == NULL || loop_add_service(l, &s) != LOOP_OK) {
+        reconcile_run_free(r);
+        emit_message(h, LOOP_ERROR, "reconcile: cannot run beside the loop");
+        return false;
+    }
+    h->reconcile = r;
+    return true;
+}
+
 /* reconcile YYYY-MM-DD | reconcile ack YYYY-MM-DD | reconcile csv YYYY-MM-DD [FILE] */
 static void reconcile(struct headless *h, struct loop *l, const char *a, const char *b,
                       const char *c)
@@ -948,20 +970,8 @@ static void reconcile(struct headless *h, struct loop *l, const char *a, const c
         reconcile_csv(h, j, date, c);
         return;
     }
-    if (h->reconcile == NULL && h->cfg != NULL) {
-        struct reconcile_run *r = reconcile_run_new(h->cfg, j, on_reconciled, h);
-        struct loop_service s = r ? reconcile_run_service(r) : (struct loop_service){0};
-        if (r == NULL || loop_add_service(l, &s) != LOOP_OK) {
-            reconcile_run_free(r);
-            emit_message(h, LOOP_ERROR, "reconcile: cannot run beside the loop");
-            return;
-        }
-        h->reconcile = r;
-    }
-    if (h->reconcile == NULL) {
-        emit_message(h, LOOP_ERROR, "reconcile: no gateway settings to fetch the bills with");
+    if (!ensure_runner(h, l, j))
         return;
-    }
     char why[300];
     if (!reconcile_run_start(h->reconcile, date, why, sizeof why)) {
         emit_message(h, LOOP_WARN, why);
@@ -1133,6 +1143,10 @@ int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *st
         snprintf(line, sizeof line, "test settings in force, never for real money: %s", h->lab);
         emit_message(h, LOOP_WARN, line);
     }
+
+    int daily = h->cfg ? config_minute_of_day(h->cfg->reconcile_daily_at) : -1;
+    if (daily >= 0 && loop_journal(l) && ensure_runner(h, l, loop_journal(l)))
+        reconcile_run_daily(h->reconcile, daily);
 
     while (!h->quit && !*stop) {
         if (h->eof && !anything_unresolved(h, l))

@@ -46,7 +46,18 @@ struct reconcile_run {
     int64_t started_at;
     char *out; /* what the child wrote so far */
     size_t len, cap;
+    bool scheduled;     /* the run going on was started by the schedule */
+    int daily_minute;   /* -1: no schedule */
+    int64_t next_check; /* wall ms: when the schedule looks again */
+    struct failed_day { /* scheduled days that failed, tried again at retry_at (wall ms) */
+        char date[RECON_DATE_LEN + 1];
+        int64_t retry_at, backoff_ms;
+    } failed[RECONCILE_CATCH_UP_DAYS];
 };
+
+#define SCHEDULE_LOOK_MS (60 * 1000)
+#define BACKOFF_FIRST_MS (5 * 60 * 1000)
+#define BACKOFF_MAX_MS   (60 * 60 * 1000)
 
 static int64_t wall_ms(void)
 {
@@ -65,6 +76,7 @@ struct reconcile_run *reconcile_run_new(const struct config *cfg, struct journal
         r->done = done;
         r->ctx = ctx;
         r->fd = -1;
+        r->daily_minute = -1;
     }
     return r;
 }
@@ -289,8 +301,85 @@ bool reconcile_run_start(struct reconcile_run *r, const char *date, char *why, s
     r->child = pid;
     r->fd = fds[0];
     r->started_at = wall_ms();
+    r->scheduled = false;
     snprintf(r->date, sizeof r->date, "%s", date);
     return true;
+}
+
+void reconcile_run_daily(struct reconcile_run *r, int minute_of_day)
+{
+    r->daily_minute = minute_of_day;
+    r->next_check = 0;
+    memset(r->failed, 0, sizeof r->failed);
+}
+
+static struct failed_day *failed_day(struct reconcile_run *r, const char *date)
+{
+    for (int i = 0; i < RECONCILE_CATCH_UP_DAYS; i++)
+        if (strcmp(r->failed[i].date, date) == 0)
+            return &r->failed[i];
+    return NULL;
+}
+
+/* The day is tried again in 5 minutes, then twice as long each time, at most an hour. The
+ * entry of a day out of the week (or the oldest) makes room. */
+static void back_off(struct reconcile_run *r, const char *date, int64_t now)
+{
+    struct failed_day *f = failed_day(r, date);
+    if (f == NULL) {
+        f = &r->failed[0];
+        for (int i = 1; i < RECONCILE_CATCH_UP_DAYS; i++)
+            if (strcmp(r->failed[i].date, f->date) < 0)
+                f = &r->failed[i];
+        memset(f, 0, sizeof *f);
+        snprintf(f->date, sizeof f->date, "%s", date);
+    }
+    f->backoff_ms = f->backoff_ms ? f->backoff_ms * 2 : BACKOFF_FIRST_MS;
+    if (f->backoff_ms > BACKOFF_MAX_MS)
+        f->backoff_ms = BACKOFF_MAX_MS;
+    f->retry_at = now + f->backoff_ms;
+}
+
+/* The Beijing date days_ago days before now. */
+static void beijing_date(int64_t now_ms, int days_ago, char out[RECON_DATE_LEN + 1])
+{
+    time_t t = (time_t)(now_ms / 1000 + 8 * 3600 - (int64_t)days_ago * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, RECON_DATE_LEN + 1, "%Y-%m-%d", &tm);
+}
+
+/* One look of the schedule: the newest day of the week neither reconciled nor waiting out a
+ * failure is started. */
+static void schedule_turn(struct reconcile_run *r, int64_t now)
+{
+    time_t t = (time_t)(now / 1000);
+    struct tm local;
+    localtime_r(&t, &local);
+    r->next_check = now + SCHEDULE_LOOK_MS;
+    if (local.tm_hour * 60 + local.tm_min < r->daily_minute)
+        return;
+    for (int ago = 1; ago <= RECONCILE_CATCH_UP_DAYS; ago++) {
+        char date[RECON_DATE_LEN + 1];
+        struct reconciliation runs[2];
+        int n = 0;
+        beijing_date(now, ago, date);
+        const struct failed_day *f = failed_day(r, date);
+        if (f && f->retry_at > now) {
+            if (f->retry_at < r->next_check)
+                r->next_check = f->retry_at;
+            continue;
+        }
+        enum journal_status st = recon_get(r->journal, date, runs, 2, &n);
+        if (st == JOURNAL_OK)
+            continue;
+        char why[300];
+        if (st == JOURNAL_NOT_FOUND && reconcile_run_start(r, date, why, sizeof why)) {
+            r->scheduled = true;
+            return;
+        }
+        back_off(r, date, now); /* the journal cannot be read or no run can start */
+    }
 }
 
 static char *field(char **save)
@@ -370,6 +459,7 @@ static void finish(struct reconcile_run *r)
     struct reconcile_outcome o;
     memset(&o, 0, sizeof o);
     snprintf(o.date, sizeof o.date, "%s", r->date);
+    o.scheduled = r->scheduled;
     struct reconcile_item *items = NULL;
     size_t cap = 0;
     if (r->out == NULL) {
@@ -390,6 +480,14 @@ static void finish(struct reconcile_run *r)
         o.ok = st == JOURNAL_OK;
     }
     end_child(r);
+    if (o.scheduled) { /* the next day at once; this one again later when it failed */
+        struct failed_day *f = failed_day(r, o.date);
+        if (o.ok && f)
+            memset(f, 0, sizeof *f);
+        else if (!o.ok)
+            back_off(r, o.date, wall_ms());
+        r->next_check = 0;
+    }
     r->done(r->ctx, &o);
     free(items);
 }
@@ -397,7 +495,12 @@ static void finish(struct reconcile_run *r)
 static int service_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeout_ms)
 {
     struct reconcile_run *r = ctx;
-    (void)timeout_ms;
+    if (r->fd < 0 && r->daily_minute >= 0) {
+        int64_t wait = r->next_check - wall_ms();
+        wait = wait < 0 ? 0 : wait > SCHEDULE_LOOK_MS ? SCHEDULE_LOOK_MS : wait;
+        if (*timeout_ms < 0 || wait < *timeout_ms)
+            *timeout_ms = wait;
+    }
     if (r->fd < 0 || max < 1)
         return 0;
     fds[0] = (struct pollfd){.fd = r->fd, .events = POLLIN};
@@ -408,6 +511,8 @@ static void service_process(void *ctx, const struct pollfd *fds, int nfds, int64
 {
     struct reconcile_run *r = ctx;
     (void)now_ms;
+    if (r->fd < 0 && r->daily_minute >= 0 && wall_ms() >= r->next_check)
+        schedule_turn(r, wall_ms());
     if (r->fd < 0 || nfds < 1 || fds[0].revents == 0)
         return;
     for (;;) {

@@ -29,6 +29,7 @@ struct reconcile_outcome {
     int nruns;
     const struct reconcile_item *items; /* the differences, valid during the call */
     size_t nitems;
+    bool scheduled; /* started by the daily schedule, not asked for */
 };
 
 typedef void (*reconcile_done_fn)(void *ctx, const struct reconcile_outcome *o);
@@ -46,6 +47,14 @@ void reconcile_run_free(struct reconcile_run *r);
  * done is then not called. */
 bool reconcile_run_start(struct reconcile_run *r, const char *date, char *why, size_t whylen);
 bool reconcile_run_busy(const struct reconcile_run *r);
+
+/* From now on, each day from minute_of_day (local time, config_minute_of_day) on: the days of
+ * the last RECONCILE_CATCH_UP_DAYS up to yesterday (Beijing) that the journal holds no
+ * reconciliation of, newest first, one after the other; a failed day again after a back-off
+ * of its own (5 minutes, doubling, at most an hour) while the others go on, so a day missed
+ * while the terminal was off or the gateway down is caught up. minute_of_day < 0: none. */
+#define RECONCILE_CATCH_UP_DAYS 7
+void reconcile_run_daily(struct reconcile_run *r, int minute_of_day);
 
 /* The service that polls the child's pipe; done is called from its process function. */
 struct loop_service reconcile_run_service(struct reconcile_run *r);

@@ -19,6 +19,9 @@ Cases:
   garbled      a damaged zip, a gzip cut short and a WeChat hash that does not match each end
                in reconcile_failed naming the channel, and leave the day's last good result in
                the journal as it was
+  daily        with reconcile.daily_at passed, posterm reconciles the last week by itself,
+               newest day first; a day whose bill is damaged fails without holding up the
+               others; after a restart only that day is tried again
 """
 import datetime
 import os
@@ -281,8 +284,52 @@ def case_garbled(build):
     return problems
 
 
+def case_daily(build):
+    problems = []
+    not_near_midnight()
+    now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)
+    week = [(now - datetime.timedelta(days=d)).strftime("%Y-%m-%d") for d in range(1, 8)]
+    with harness.Workspace(build) as ws:
+        ws.sim.control("/_sim/bill", {"channel": "alipay", "date": week[2], "inject": "garble"})
+        config = ws.config(extra={"reconcile": {"daily_at": "00:00"}})
+        pt = harness.Posterm(build, config)
+        pt.ready()
+        ends = []
+        while len(ends) < 7:
+            ends.append(pt.wait(lambda e: e.get("event") in ("reconcile", "reconcile_failed")
+                                and e not in ends, 20, "scheduled day %d" % (len(ends) + 1)))
+        got = [(e["date"], e["event"], e.get("scheduled")) for e in ends]
+        want = [(d, "reconcile_failed" if d == week[2] else "reconcile", True) for d in week]
+        if got != want:
+            problems.append("the scheduled days: %s, expected %s" % (got, want))
+        pt.send("quit")
+        pt.finish()
+        db = sqlite3.connect(ws.journal)
+        days = sorted({r[0] for r in db.execute("SELECT date FROM reconciliations")})
+        db.close()
+        if days != sorted(d for d in week if d != week[2]):
+            problems.append("days journaled: %s" % days)
+        # the bill repaired, a restart tries that day (and only that day) again
+        req = urllib.request.Request(ws.sim.url("/_sim/bill"), method="DELETE")
+        urllib.request.urlopen(req, timeout=5).close()
+        pt = harness.Posterm(build, config)
+        pt.ready()
+        end = pt.wait(lambda e: e.get("event") in ("reconcile", "reconcile_failed"), 20,
+                      "the day that failed, again")
+        if (end["event"], end["date"]) != ("reconcile", week[2]):
+            problems.append("after the restart: %s" % end)
+        pt.drain(1)
+        more = [e for e in pt.seen if e.get("event", "").startswith("reconcile") and e is not end
+                and e.get("event") != "reconcile_started"]
+        if more:
+            problems.append("days done again: %s" % more)
+        pt.send("quit")
+        pt.finish()
+    return problems
+
+
 CASES = {"clean": case_clean, "differences": case_differences, "slow": case_slow,
-         "garbled": case_garbled}
+         "garbled": case_garbled, "daily": case_daily}
 
 if __name__ == "__main__":
     sys.exit(harness.run_cases(sys.argv[0], CASES, sys.argv))
