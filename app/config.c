@@ -130,6 +130,8 @@ static const struct field fields[] = {
     {"screen.qr_style", F_CHOICE, AT(screen.qr_style), 0, 0, "blocks|text"},
     {"screen.quick_amounts", F_MONEY_LIST, AT(screen.quick_amounts), 1, INT64_C(100000000000),
      NULL},
+    /* the reconciliation of the daily bills (issue 21) */
+    {"reconcile.daily_at", F_STRING, AT(reconcile_daily_at), 0, 0, NULL},
 };
 
 void config_defaults(struct config *cfg)
@@ -963,8 +965,22 @@ static bool check_whole(struct config *cfg, const char *file, char *err, size_t 
         return fail(err, errlen, file, "refund.supervisor_pin_hash",
                     "%s; make one with posterm --hash-pin (the PIN is read from standard input)",
                     pin_status_reason(PIN_BAD_HASH));
+    if (cfg->reconcile_daily_at[0] && config_minute_of_day(cfg->reconcile_daily_at) < 0)
+        return fail(err, errlen, file, "reconcile.daily_at",
+                    "must be a time of day HH:MM (00:00 to 23:59), e.g. \"10:30\"");
     return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen) &&
            check_api(cfg, file, err, errlen);
+}
+
+int config_minute_of_day(const char *hhmm)
+{
+    if (hhmm == NULL || strlen(hhmm) != 5 || hhmm[2] != ':')
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (hhmm[i] < '0' || hhmm[i] > '9'))
+            return -1;
+    int h = (hhmm[0] - '0') * 10 + hhmm[1] - '0', m = (hhmm[3] - '0') * 10 + hhmm[4] - '0';
+    return h < 24 && m < 60 ? h * 60 + m : -1;
 }
 
 bool config_parse(struct config *cfg, const char *name, const char *text, size_t len, char *err,

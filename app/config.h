@@ -115,6 +115,9 @@ struct config {
     int cashier_count;
     struct config_refund refund;
     struct config_screen screen;
+    /* The daily reconciliation of the gateways' bills (issue 21, app/reconcile_run.h):
+     * reconcile.daily_at "HH:MM" local time, "" = only when asked (headless reconcile). */
+    char reconcile_daily_at[8];
     struct config_api api;
 };
 
@@ -142,6 +145,9 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
  * policy.window_ms. Copies the request timeouts into the policy. */
 bool config_parse(struct config *cfg, const char *name, const char *text, size_t len, char *err,
                   size_t errlen);
+
+/* "HH:MM" (reconcile.daily_at) as minutes after midnight; -1 when it is not a time of day. */
+int config_minute_of_day(const char *hhmm);
 
 /* The lab settings a parsed config has in force (http:// to a loopback gateway, TLS
  * verification off, a WeChat min_cancel_ms below 15000), which a terminal must show on its

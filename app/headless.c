@@ -16,6 +16,8 @@
 
 #include "money.h"
 #include "paycode.h"
+#include "reconcile_csv.h"
+#include "reconcile_run.h"
 #include "refund_guard.h"
 #include "report_csv.h"
 #include "reports.h"
@@ -37,7 +39,9 @@ struct headless {
     bool print_eod;
     struct session session; /* who is signed in (headless_set_session) */
     bool has_session;
-    struct refund_guard refunds; /* limits and the supervisor's PIN (no rules: none) */
+    struct refund_guard refunds;     /* limits and the supervisor's PIN (no rules: none) */
+    const struct config *cfg;        /* for the reconciliation (headless_set_session) */
+    struct reconcile_run *reconcile; /* made at the first reconcile command */
 };
 
 static void emit(struct headless *h, cJSON *obj)
@@ -144,6 +148,8 @@ struct loop_observer headless_observer(struct headless *h)
 
 void headless_free(struct headless *h)
 {
+    if (h)
+        reconcile_run_free(h->reconcile);
     free(h);
 }
 
@@ -214,6 +220,7 @@ static int64_t wall_ms(void)
 
 void headless_set_session(struct headless *h, const struct config *cfg, struct journal *journal)
 {
+    h->cfg = cfg;
     session_init(&h->session, cfg, journal);
     session_restore_lock(&h->session, wall_ms());
     h->has_session = true;
@@ -519,6 +526,11 @@ static void reply_status(struct headless *h, struct loop *l)
     cJSON_AddBoolToObject(o, "taking_payments", loop_taking_payments(l));
     cJSON_AddNumberToObject(o, "clock_skew_s", loop_clock_skew(l));
     cJSON_AddStringToObject(o, "lab_settings", h->lab);
+    int64_t alerts = 0;
+    if (loop_journal(l) && recon_open_count(loop_journal(l), &alerts) == JOURNAL_OK)
+        cJSON_AddNumberToObject(o, "reconcile_alerts", (double)alerts);
+    if (h->reconcile && reconcile_run_busy(h->reconcile))
+        cJSON_AddBoolToObject(o, "reconciling", true);
     if (h->has_session && session_required(&h->session))
         cJSON_AddStringToObject(o, "cashier", h->session.signed_in ? h->session.shift.cashier : "");
     if (h->receipts) {
@@ -820,6 +832,156 @@ static void export(struct headless *h, struct loop *l, const char *what, const c
     export_csv(h, &r, path);
 }
 
+/* --- reconciliation (issue 21) --- */
+
+static void add_run(cJSON *channels, const struct reconciliation *run)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "channel", pay_channel_name(run->channel));
+    cJSON_AddBoolToObject(c, "no_bill", run->no_bill);
+    cJSON_AddNumberToObject(c, "bill_rows", (double)run->bill_rows);
+    cJSON_AddNumberToObject(c, "foreign_rows", (double)run->foreign_rows);
+    for (int k = 0; k < RECON__COUNT; k++)
+        cJSON_AddNumberToObject(c, recon_kind_name((enum recon_kind)k), (double)run->count[k]);
+    cJSON_AddItemToArray(channels, c);
+}
+
+static void on_reconciled(void *ctx, const struct reconcile_outcome *out)
+{
+    struct headless *h = ctx;
+    if (!out->ok) {
+        cJSON *o = event_object("reconcile_failed");
+        cJSON_AddStringToObject(o, "date", out->date);
+        cJSON_AddStringToObject(o, "error", out->error);
+        cJSON_AddBoolToObject(o, "scheduled", out->scheduled);
+        emit(h, o);
+        return;
+    }
+    for (size_t i = 0; i < out->nitems; i++) {
+        const struct reconcile_item *it = &out->items[i];
+        cJSON *o = event_object("reconcile_difference");
+        cJSON_AddStringToObject(o, "date", it->date);
+        cJSON_AddStringToObject(o, "channel", pay_channel_name(it->channel));
+        cJSON_AddStringToObject(o, "kind", recon_kind_name(it->kind));
+        cJSON_AddStringToObject(o, "order", it->order_no);
+        cJSON_AddStringToObject(o, "refund_no", it->refund_no);
+        cJSON_AddStringToObject(o, "trade_no", it->trade_no);
+        add_money(o, "bill", it->bill_fen);
+        add_money(o, "journal", it->journal_fen);
+        cJSON_AddNumberToObject(o, "line", (double)it->bill_line);
+        emit(h, o);
+    }
+    cJSON *o = event_object("reconcile");
+    cJSON_AddStringToObject(o, "date", out->date);
+    cJSON *channels = cJSON_AddArrayToObject(o, "channels");
+    for (int i = 0; i < out->nruns; i++)
+        add_run(channels, &out->runs[i]);
+    cJSON_AddNumberToObject(o, "differences", (double)out->nitems);
+    cJSON_AddBoolToObject(o, "scheduled", out->scheduled);
+    emit(h, o);
+}
+
+static void reconcile_ack(struct headless *h, struct journal *j, const char *date)
+{
+    int64_t n = 0, left = 0;
+    enum journal_status st = recon_acknowledge(j, date, wall_ms(), &n);
+    if (st == JOURNAL_OK)
+        st = recon_open_count(j, &left);
+    if (st != JOURNAL_OK) {
+        journal_trouble(h, j, "reconcile", st);
+        return;
+    }
+    cJSON *o = event_object("reconcile_ack");
+    cJSON_AddStringToObject(o, "date", date);
+    cJSON_AddNumberToObject(o, "acknowledged", (double)n);
+    cJSON_AddNumberToObject(o, "reconcile_alerts", (double)left);
+    emit(h, o);
+}
+
+static void reconcile_csv(struct headless *h, struct journal *j, const char *date, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = path ? fopen(path, "w") : open_memstream(&text, &len);
+    enum journal_status st = out ? reconcile_csv_write(out, j, date) : JOURNAL_IO;
+    if (out && fclose(out) != 0 && st == JOURNAL_OK)
+        st = JOURNAL_IO;
+    if (st == JOURNAL_NOT_FOUND) {
+        emit_message(h, LOOP_WARN, "reconcile csv: that day was not reconciled");
+    } else if (st != JOURNAL_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "reconcile csv: %s could not be written",
+                 path ? path : "the report");
+        emit_message(h, LOOP_ERROR, msg);
+    } else {
+        cJSON *o = event_object("export");
+        cJSON_AddStringToObject(o, "report", "reconcile");
+        cJSON_AddStringToObject(o, "number", date);
+        if (path)
+            cJSON_AddStringToObject(o, "path", path);
+        else
+            cJSON_AddStringToObject(o, "csv", text);
+        emit(h, o);
+    }
+    free(text);
+}
+
+/* The runner, made and added to the loop's services at its first use. */
+static bool ensure_runner(struct headless *h, struct loop *l, struct journal *j)
+{
+    if (h->reconcile)
+        return true;
+    if (h->cfg == NULL) {
+        emit_message(h, LOOP_ERROR, "reconcile: no gateway settings to fetch the bills with");
+        return false;
+    }
+    struct reconcile_run *r = reconcile_run_new(h->cfg, j, on_reconciled, h);
+    struct loop_service s = r ? reconcile_run_service(r) : (struct loop_service){0};
+    if (r == NULL || loop_add_service(l, &s) != LOOP_OK) {
+        reconcile_run_free(r);
+        emit_message(h, LOOP_ERROR, "reconcile: cannot run beside the loop");
+        return false;
+    }
+    h->reconcile = r;
+    return true;
+}
+
+/* reconcile YYYY-MM-DD | reconcile ack YYYY-MM-DD | reconcile csv YYYY-MM-DD [FILE] */
+static void reconcile(struct headless *h, struct loop *l, const char *a, const char *b,
+                      const char *c)
+{
+    static const char usage[] = "usage: reconcile YYYY-MM-DD | reconcile ack YYYY-MM-DD | "
+                                "reconcile csv YYYY-MM-DD [FILE]";
+    struct journal *j = report_journal(h, l, "reconcile");
+    if (j == NULL)
+        return;
+    bool ack = a && strcmp(a, "ack") == 0, csv = a && strcmp(a, "csv") == 0;
+    const char *date = ack || csv ? b : a;
+    bool extra = csv ? false : ack ? c != NULL : b != NULL;
+    if (date == NULL || !recon_date_bounds(date, NULL, NULL) || extra) {
+        emit_message(h, LOOP_WARN, usage);
+        return;
+    }
+    if (ack) {
+        reconcile_ack(h, j, date);
+        return;
+    }
+    if (csv) {
+        reconcile_csv(h, j, date, c);
+        return;
+    }
+    if (!ensure_runner(h, l, j))
+        return;
+    char why[300];
+    if (!reconcile_run_start(h->reconcile, date, why, sizeof why)) {
+        emit_message(h, LOOP_WARN, why);
+        return;
+    }
+    cJSON *o = event_object("reconcile_started");
+    cJSON_AddStringToObject(o, "date", date);
+    emit(h, o);
+}
+
 /* With cashiers configured, money moves only while one is signed in. */
 static bool may_work(struct headless *h)
 {
@@ -910,13 +1072,15 @@ static void command(struct headless *h, struct loop *l, char *line)
             journal_trouble(h, j, "z", st);
     } else if (strcmp(verb, "export") == 0) {
         export(h, l, arg1, arg2, arg3);
+    } else if (strcmp(verb, "reconcile") == 0) {
+        reconcile(h, l, arg1, arg2, arg3);
     } else if (strcmp(verb, "quit") == 0) {
         h->quit = true;
     } else {
         emit_message(
             h, LOOP_WARN,
             "unknown command (amount, scan, qr, abort, refund, history, find, status, eod, "
-            "print, signin, signout, shift, close, z, export, quit)");
+            "print, signin, signout, shift, close, z, export, reconcile, quit)");
     }
 }
 
@@ -961,6 +1125,8 @@ static bool anything_unresolved(struct headless *h, const struct loop *l)
     bool ready = false;
     if (h->receipts)
         (void)receipts_printer_line(h->receipts, &ready);
+    if (h->reconcile && reconcile_run_busy(h->reconcile))
+        return true;
     return loop_background(l) > 0 || (p && pay_state_unresolved(p->state) && p->state != PAY_NEW) ||
            (ready && receipts_owed_now(h->receipts) > 0);
 }
@@ -977,6 +1143,10 @@ int headless_run(struct headless *h, struct loop *l, int in_fd, volatile int *st
         snprintf(line, sizeof line, "test settings in force, never for real money: %s", h->lab);
         emit_message(h, LOOP_WARN, line);
     }
+
+    int daily = h->cfg ? config_minute_of_day(h->cfg->reconcile_daily_at) : -1;
+    if (daily >= 0 && loop_journal(l) && ensure_runner(h, l, loop_journal(l)))
+        reconcile_run_daily(h->reconcile, daily);
 
     while (!h->quit && !*stop) {
         if (h->eof && !anything_unresolved(h, l))

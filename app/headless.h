@@ -22,6 +22,12 @@
  *                           refused while a payment is unresolved
  *   z [N]                   Z report N as stored (the newest without N)
  *   export x|z N|shift [N] [FILE]   a report as CSV into FILE, or in an "export" event
+ *   reconcile YYYY-MM-DD    both channels' bills of that (Beijing) day against the journal,
+ *                           beside the loop; one "reconcile_difference" per difference, then
+ *                           "reconcile" (or "reconcile_failed": nothing journaled); again
+ *                           for a day replaces it. Differences are alerts (status
+ *                           "reconcile_alerts") until "reconcile ack YYYY-MM-DD"
+ *   reconcile csv YYYY-MM-DD [FILE]  the day's differences as CSV, or in an "export" event
  *   quit                    exit now (unresolved payments resume at the next start)
  * At end of input, posterm keeps going until no payment is unresolved, then exits.
  */

@@ -354,6 +354,44 @@ static const char *const migrations[] = {
      " order_no TEXT NOT NULL UNIQUE,"
      " created_at INTEGER NOT NULL"
      ") WITHOUT ROWID;"),
+
+    /* v11: reconciliations of the gateways' daily bills (issue 21, storage/reconciliations.h).
+     * One row per day and channel: when it ran and what it found of each kind (the names of
+     * app/core/reconcile.h); one reconcile_items row per difference, an alert until a supervisor
+     * acknowledges it (acknowledged_at, wall ms; 0 = open). A day run again replaces its rows. */
+    ("CREATE TABLE reconciliations ("
+     " date TEXT NOT NULL CHECK (length(date) = 10),"
+     " channel TEXT NOT NULL CHECK (channel = 'wechat' OR channel = 'alipay'),"
+     " started_at INTEGER NOT NULL,"
+     " finished_at INTEGER NOT NULL,"
+     " no_bill INTEGER NOT NULL DEFAULT 0,"
+     " bill_rows INTEGER NOT NULL DEFAULT 0,"
+     " foreign_rows INTEGER NOT NULL DEFAULT 0,"
+     " matched INTEGER NOT NULL DEFAULT 0,"
+     " reversed INTEGER NOT NULL DEFAULT 0,"
+     " charged_not_paid INTEGER NOT NULL DEFAULT 0,"
+     " paid_not_in_bill INTEGER NOT NULL DEFAULT 0,"
+     " amount_differs INTEGER NOT NULL DEFAULT 0,"
+     " refund_matched INTEGER NOT NULL DEFAULT 0,"
+     " refund_differs INTEGER NOT NULL DEFAULT 0,"
+     " refund_not_in_bill INTEGER NOT NULL DEFAULT 0,"
+     " refund_outside INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (date, channel)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE reconcile_items ("
+     " date TEXT NOT NULL,"
+     " channel TEXT NOT NULL,"
+     " kind TEXT NOT NULL,"
+     " order_no TEXT NOT NULL CHECK (length(order_no) BETWEEN 1 AND 64),"
+     " refund_no TEXT NOT NULL DEFAULT '',"
+     " trade_no TEXT NOT NULL DEFAULT '',"
+     " bill_fen INTEGER NOT NULL,"
+     " journal_fen INTEGER NOT NULL,"
+     " bill_line INTEGER NOT NULL DEFAULT 0,"
+     " acknowledged_at INTEGER NOT NULL DEFAULT 0"
+     ");"
+     "CREATE INDEX reconcile_items_day ON reconcile_items(date, channel);"
+     "CREATE INDEX reconcile_items_open ON reconcile_items(date) WHERE acknowledged_at = 0;"),
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

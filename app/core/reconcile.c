@@ -26,6 +26,17 @@ const char *recon_kind_name(enum recon_kind kind)
     return (unsigned)kind < RECON__COUNT ? kind_names[kind] : "?";
 }
 
+bool recon_kind_from_name(const char *name, enum recon_kind *kind)
+{
+    for (int k = 0; k < RECON__COUNT; k++) {
+        if (name && strcmp(name, kind_names[k]) == 0) {
+            *kind = (enum recon_kind)k;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool recon_is_difference(enum recon_kind kind)
 {
     return kind != RECON_MATCHED && kind != RECON_REVERSED && kind != RECON_REFUND_MATCHED;

@@ -74,6 +74,8 @@ enum recon_kind {
 bool recon_is_difference(enum recon_kind kind);
 /* A short stable name ("matched", "charged_not_paid", ...) for logs, CSV and tests. */
 const char *recon_kind_name(enum recon_kind kind);
+/* The kind a name names; false for any other text. */
+bool recon_kind_from_name(const char *name, enum recon_kind *kind);
 
 struct recon_finding {
     enum recon_kind kind;

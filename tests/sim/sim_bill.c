@@ -62,7 +62,9 @@ static bool is_date(const char *d)
 
 bool sim_bill_edit_parse(const cJSON *o, struct sim_bill_edit *e, const char **why)
 {
-    static const char *const kinds[] = {"charge", "portal_refund", "amount", "missing"};
+    static const char *const kinds[] = {"charge", "portal_refund", "amount",  "missing",
+                                        "slow",   "garble",        "bad_hash"};
+    const size_t nkinds = sizeof kinds / sizeof kinds[0];
     memset(e, 0, sizeof *e);
     const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "channel");
     const cJSON *date = cJSON_GetObjectItemCaseSensitive(o, "date");
@@ -70,6 +72,7 @@ bool sim_bill_edit_parse(const cJSON *o, struct sim_bill_edit *e, const char **w
     const cJSON *order = cJSON_GetObjectItemCaseSensitive(o, "order");
     const cJSON *fen = cJSON_GetObjectItemCaseSensitive(o, "fen");
     const cJSON *refund = cJSON_GetObjectItemCaseSensitive(o, "refund_no");
+    const cJSON *seconds = cJSON_GetObjectItemCaseSensitive(o, "seconds");
     *why = "channel must be alipay or wechat";
     if (!cJSON_IsString(ch) ||
         (e->channel = pay_channel_from_name(ch->valuestring)) == CHANNEL_NONE)
@@ -78,13 +81,26 @@ bool sim_bill_edit_parse(const cJSON *o, struct sim_bill_edit *e, const char **w
     if (!cJSON_IsString(date) || !is_date(date->valuestring))
         return false;
     snprintf(e->date, sizeof e->date, "%s", date->valuestring);
-    *why = "inject must be charge, portal_refund, amount or missing";
+    *why = "inject must be charge, portal_refund, amount, missing, slow, garble or bad_hash";
     size_t k = 0;
-    while (cJSON_IsString(kind) && k < 4 && strcmp(kinds[k], kind->valuestring) != 0)
+    while (cJSON_IsString(kind) && k < nkinds && strcmp(kinds[k], kind->valuestring) != 0)
         k++;
-    if (!cJSON_IsString(kind) || k == 4)
+    if (!cJSON_IsString(kind) || k == nkinds)
         return false;
     e->kind = (enum sim_bill_edit_kind)k;
+    if (e->kind == SIM_BILL_SLOW) {
+        *why = "seconds must be a whole number from 1 to 600";
+        if (!cJSON_IsNumber(seconds) || seconds->valuedouble < 1 || seconds->valuedouble > 600 ||
+            seconds->valuedouble != (double)(int)seconds->valuedouble)
+            return false;
+        e->seconds = (int)seconds->valuedouble;
+        return true;
+    }
+    if (e->kind == SIM_BILL_GARBLE)
+        return true;
+    *why = "bad_hash is a WeChat Pay bill's (Alipay publishes no hash)";
+    if (e->kind == SIM_BILL_BAD_HASH)
+        return e->channel == CHANNEL_WECHAT;
     *why = "order must be 1-64 characters";
     if (!cJSON_IsString(order) || !order->valuestring[0] || strlen(order->valuestring) > 64)
         return false;
@@ -100,6 +116,36 @@ bool sim_bill_edit_parse(const cJSON *o, struct sim_bill_edit *e, const char **w
     else
         snprintf(e->refund_no, sizeof e->refund_no, "PORTAL%.50s", e->order);
     return true;
+}
+
+/* The day's edit of a kind that names no order (slow, garble, bad_hash), copied; false when
+ * there is none. */
+static bool day_edit(struct sim *s, enum pay_channel ch, const char *date,
+                     enum sim_bill_edit_kind kind, struct sim_bill_edit *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->nbill_edits && !found; i++) {
+        const struct sim_bill_edit *e = &s->bill_edits[i];
+        if (e->channel == ch && e->kind == kind && strcmp(e->date, date) == 0) {
+            *out = *e;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return found;
+}
+
+/* The file's own edits: held back, cut in half. */
+static void file_edits(struct sim *s, enum pay_channel ch, const char *date, struct sim_reply *rep)
+{
+    struct sim_bill_edit e;
+    if (rep->status == 200 && day_edit(s, ch, date, SIM_BILL_GARBLE, &e))
+        rep->body_len /= 2;
+    if (day_edit(s, ch, date, SIM_BILL_SLOW, &e)) {
+        rep->fault = FAULT_DELAY;
+        rep->delay_s = sim_scaled_seconds(e.seconds);
+    }
 }
 
 /* One row as both formats need it. */
@@ -391,6 +437,7 @@ void sim_bill_alipay_file(struct sim *s, const char *path, struct sim_reply *rep
     if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
         (bytes = malloc((size_t)size)) && fread(bytes, 1, (size_t)size, f) == (size_t)size) {
         binary_body(rep, 200, "application/zip", bytes, (size_t)size);
+        file_edits(s, CHANNEL_ALIPAY, date, rep);
     } else {
         free(bytes);
         sim_reply_body(rep, 500, "text/plain", strdup("the bill could not be made\n"));
@@ -450,6 +497,9 @@ cJSON *sim_bill_wechat_answer(struct sim *s, const struct sim_request *req, unsi
     char hex[41], url[512];
     sim_sha1_hex(text, strlen(text), hex);
     free(text);
+    struct sim_bill_edit e;
+    if (day_edit(s, CHANNEL_WECHAT, date, SIM_BILL_BAD_HASH, &e))
+        hex[0] = hex[0] == '0' ? '1' : '0';
     snprintf(url, sizeof url, "%s/v3/billdownload/file?token=wechat-%s", req->base, date);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "hash_type", "SHA1");
@@ -486,6 +536,7 @@ void sim_bill_wechat_file(struct sim *s, const struct sim_request *req, struct s
     }
     if (ok) {
         binary_body(rep, 200, "application/octet-stream", (char *)out, z.total_out);
+        file_edits(s, CHANNEL_WECHAT, token + 7, rep);
     } else {
         free(out);
         sim_reply_body(rep, 500, "text/plain", strdup("the bill could not be made\n"));

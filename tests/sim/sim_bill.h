@@ -28,6 +28,10 @@ enum sim_bill_edit_kind {
     SIM_BILL_PORTAL_REFUND, /* a refund made in the merchant portal: order, fen, refund_no */
     SIM_BILL_AMOUNT,        /* the order's charge shows fen instead */
     SIM_BILL_MISSING,       /* the order's rows are left out */
+    /* the day's file itself, no order named (issue 21's failure tests): */
+    SIM_BILL_SLOW,     /* the file's download is held back seconds (scaled by --time-scale) */
+    SIM_BILL_GARBLE,   /* the file is cut in half: a damaged zip, a gzip without its end */
+    SIM_BILL_BAD_HASH, /* WeChat: the published hash_value is not the file's */
 };
 
 struct sim_bill_edit {
@@ -37,12 +41,14 @@ struct sim_bill_edit {
     char order[65];
     char refund_no[65];
     int64_t fen;
+    int seconds; /* SIM_BILL_SLOW */
 };
 
 #define SIM_BILL_EDITS_MAX 64
 
 /* POST /_sim/bill {"channel","date","inject":"charge|portal_refund|amount|missing","order",
- * "fen","refund_no"}: false with why for a bad entry. */
+ * "fen","refund_no"} or {"channel","date","inject":"slow","seconds"} or
+ * {"channel","date","inject":"garble|bad_hash"}: false with why for a bad entry. */
 bool sim_bill_edit_parse(const cJSON *o, struct sim_bill_edit *e, const char **why);
 
 struct sim;

@@ -802,6 +802,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         struct sim_reply rep;
         memset(&rep, 0, sizeof rep);
         sim_bill_alipay_file(srv->sim, url, &rep);
+        if (rep.fault == FAULT_DELAY && !hold_back(srv->sim, rep.delay_s)) {
+            free(rep.body);
+            return MHD_NO;
+        }
         struct MHD_Response *r =
             MHD_create_response_from_buffer(rep.body_len, rep.body, MHD_RESPMEM_MUST_FREE);
         if (r == NULL) {

@@ -368,6 +368,21 @@ int main(int argc, char **argv)
     expect_error(
         parse_changed(example, "screen", "qr_style", cJSON_CreateString("ascii"), err, sizeof err),
         err, "t.json: screen.qr_style: must be one of blocks|text");
+
+    /* The daily reconciliation: a time of day, or "" for none. */
+    CHECK(parse_changed(example, "reconcile", "daily_at", cJSON_CreateString("10:30"), err,
+                        sizeof err));
+    CHECK(parse_changed(example, "reconcile", "daily_at", cJSON_CreateString(""), err, sizeof err));
+    const char *not_times[] = {"24:00", "10:60", "1030", "9:30", "10:3a", " 10:30"};
+    for (size_t i = 0; i < sizeof not_times / sizeof not_times[0]; i++)
+        expect_error(parse_changed(example, "reconcile", "daily_at",
+                                   cJSON_CreateString(not_times[i]), err, sizeof err),
+                     err,
+                     "t.json: reconcile.daily_at: must be a time of day HH:MM (00:00 to 23:59), "
+                     "e.g. \"10:30\"");
+    CHECK_EQ_INT(config_minute_of_day("00:00"), 0);
+    CHECK_EQ_INT(config_minute_of_day("23:59"), 23 * 60 + 59);
+    CHECK_EQ_INT(config_minute_of_day(NULL), -1);
     {
         const char *seven[] = {"1", "2", "3", "4", "5", "6", "7"};
         expect_error(parse_changed(example, "screen", "quick_amounts",
