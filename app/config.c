@@ -119,6 +119,18 @@ static const struct field fields[] = {
     {"api.max_clients", F_INT, AT(api.max_clients), 1, 64, NULL},
     {"api.max_line", F_INT, AT(api.max_line), 256, 65536, NULL},
     {"api.max_queue", F_INT, AT(api.max_queue), 4096, 4194304, NULL},
+    /* head office over MQTT (issue 24, app/FLEET.md) */
+    {"fleet.host", F_STRING, AT(fleet.host), 0, 0, NULL},
+    {"fleet.port", F_INT, AT(fleet.port), 0, 65535, NULL},
+    {"fleet.merchant", F_STRING, AT(fleet.merchant), 0, 0, NULL},
+    {"fleet.tls", F_BOOL, AT(fleet.tls), 0, 0, NULL},
+    {"fleet.ca_file", F_STRING, AT(fleet.ca_file), 0, 0, NULL},
+    {"fleet.cert_file", F_STRING, AT(fleet.cert_file), 0, 0, NULL},
+    {"fleet.key_file", F_STRING, AT(fleet.key_file), 0, 0, NULL},
+    {"fleet.username", F_STRING, AT(fleet.username), 0, 0, NULL},
+    {"fleet.password_file", F_STRING, AT(fleet.password_file), 0, 0, NULL},
+    {"fleet.keepalive_s", F_INT, AT(fleet.keepalive_s), 5, 3600, NULL},
+    {"fleet.reconnect_max_ms", F_INT, AT(fleet.reconnect_max_ms), 100, 3600000, NULL},
     {"screen.bell", F_BOOL, AT(screen.bell), 0, 0, NULL},
     {"screen.code_before_amount", F_CHOICE, AT(screen.code_before_amount), 0, 0, "refuse|keep"},
     {"screen.customer_scans", F_CHOICE, AT(screen.customer_scans), 0, 0, "off|wechat|alipay"},
@@ -161,6 +173,9 @@ void config_defaults(struct config *cfg)
     cfg->api.max_clients = 16;
     cfg->api.max_line = 4096;
     cfg->api.max_queue = 65536;
+    cfg->fleet.tls = true;
+    cfg->fleet.keepalive_s = 30;
+    cfg->fleet.reconnect_max_ms = 30000;
 }
 
 static bool fail(char *err, size_t errlen, const char *file, const char *key, const char *fmt, ...)
@@ -485,6 +500,14 @@ static bool url_is_loopback(const struct gw_url *u)
     return inet_pton(AF_INET, u->host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
 }
 
+/* The broker's host (a name or an address, never a URL) is this machine itself. */
+static bool host_is_loopback(const char *host)
+{
+    struct gw_url u = {.bracketed = strchr(host, ':') != NULL};
+    snprintf(u.host, sizeof u.host, "%s", host);
+    return url_is_loopback(&u);
+}
+
 struct channel_url {
     const struct gw_channel_config *ch;
     const char *key; /* the config key of its URL */
@@ -771,6 +794,7 @@ static bool check_trusted_files(const struct config *cfg, const char *file, char
          g->pinned_public_key[0] != '\0' && strncmp(g->pinned_public_key, "sha256//", 8) != 0},
         {"alipay.alipay_public_key_file", g->alipay.platform_public_key_file, g->alipay.enabled},
         {"wechat.platform_public_key_file", g->wechat.platform_public_key_file, g->wechat.enabled},
+        {"fleet.ca_file", cfg->fleet.ca_file, cfg->fleet.host[0] && cfg->fleet.ca_file[0]},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char why[PATH_MAX + 200];
@@ -832,6 +856,29 @@ static bool check_printer(const struct config *cfg, const char *file, char *err,
     return true;
 }
 
+/* Head office's broker: named by a host and a merchant that make a topic; TLS everywhere but
+ * towards a broker on this machine (as http:// for the gateways). */
+static bool check_fleet(const struct config *cfg, const char *file, char *err, size_t errlen)
+{
+    const struct config_fleet *f = &cfg->fleet;
+    if (f->host[0] == '\0')
+        return true;
+    if (strpbrk(f->host, "/@ \t") != NULL)
+        return fail(err, errlen, file, "fleet.host", "must be a host name or address, not a URL");
+    size_t n = strlen(f->merchant);
+    if (n == 0 || strspn(f->merchant, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                      "0123456789_-") != n)
+        return fail(err, errlen, file, "fleet.merchant",
+                    "must be 1 to 32 characters of A-Z a-z 0-9 _ - (it names the topics)");
+    if (!f->tls && !host_is_loopback(f->host))
+        return fail(err, errlen, file, "fleet.tls",
+                    "may be false only for a broker on a loopback host");
+    if ((f->cert_file[0] == '\0') != (f->key_file[0] == '\0'))
+        return fail(err, errlen, file, "fleet.cert_file",
+                    "set both fleet.cert_file and fleet.key_file, or neither");
+    return true;
+}
+
 /* Checks that need more than one key. */
 static bool check_whole(const struct config *cfg, const char *file, char *err, size_t errlen)
 {
@@ -874,7 +921,8 @@ static bool check_whole(const struct config *cfg, const char *file, char *err, s
         return fail(err, errlen, file, "refund.supervisor_pin_hash",
                     "%s; make one with posterm --hash-pin (the PIN is read from standard input)",
                     pin_status_reason(PIN_BAD_HASH));
-    return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen);
+    return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen) &&
+           check_fleet(cfg, file, err, errlen);
 }
 
 bool config_parse(struct config *cfg, const char *name, const char *text, size_t len, char *err,
