@@ -863,8 +863,11 @@ static bool check_fleet(const struct config *cfg, const char *file, char *err, s
     const struct config_fleet *f = &cfg->fleet;
     if (f->host[0] == '\0')
         return true;
-    if (strpbrk(f->host, "/@ \t") != NULL)
-        return fail(err, errlen, file, "fleet.host", "must be a host name or address, not a URL");
+    struct in6_addr a6;
+    if (strpbrk(f->host, "/@[] \t") != NULL ||
+        (strchr(f->host, ':') && inet_pton(AF_INET6, f->host, &a6) != 1))
+        return fail(err, errlen, file, "fleet.host",
+                    "must be a host name or address, not a URL (the port is fleet.port)");
     size_t n = strlen(f->merchant);
     if (n == 0 || strspn(f->merchant, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                       "0123456789_-") != n)
