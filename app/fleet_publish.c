@@ -26,6 +26,7 @@
 #define MISC_EVERY_MS   1000 /* libmosquitto's keepalive and retry timers */
 #define PROBE_EVERY_MS  250  /* new outbox rows while connected and the window has room */
 #define STATUS_EVERY_MS 60000
+#define STATUS_CHECK_MS 1000 /* how often the health is read for a change */
 #define TOPIC_MAX       200
 #define STATUS_MAX      512
 #define CLOSE_WAIT_MS   500
@@ -50,10 +51,13 @@ struct fleet {
     int64_t retry_ms;       /* the back-off */
     int64_t misc_at;
     int64_t status_at;
+    int64_t status_check_at;
     char status_sent[STATUS_MAX];
 
     struct inflight inflight[FLEET_INFLIGHT_MAX];
     int ninflight;
+    int64_t acked[FLEET_INFLIGHT_MAX]; /* PUBACKs of this turn, marked together */
+    int nacked;
     int64_t last_published; /* seq of the last row handed to this connection */
     int offline_mid;        /* fleet_close's "offline", until its PUBACK */
     bool offline_acked;
@@ -106,6 +110,7 @@ static void drop_connection(struct fleet *f, int64_t now)
     f->connected = false;
     f->ninflight = 0;
     f->status_sent[0] = '\0';
+    f->status_check_at = 0;
     f->retry_at = now + f->retry_ms;
     f->retry_ms =
         f->retry_ms * 2 > f->cfg->reconnect_max_ms ? f->cfg->reconnect_max_ms : f->retry_ms * 2;
@@ -137,6 +142,9 @@ static void status_json(struct fleet *f, char *out, size_t len)
  * event) or once a minute. */
 static void publish_status(struct fleet *f, int64_t now)
 {
+    if (now < f->status_check_at)
+        return;
+    f->status_check_at = now + STATUS_CHECK_MS;
     char now_json[STATUS_MAX];
     status_json(f, now_json, sizeof now_json);
     const char *a = strstr(now_json, ",\"outbox_unsent\"");
@@ -180,8 +188,7 @@ static void on_publish(struct mosquitto *m, void *ctx, int mid)
         if (f->crash_after && strcmp(f->crash_after, "fleet_puback") == 0)
             raise(SIGKILL);
 #endif
-        /* A mark that fails (a full disk) only resends the row after a restart. */
-        (void)outbox_mark_sent(f->journal, f->inflight[i].seq, wall_ms());
+        f->acked[f->nacked++] = f->inflight[i].seq;
         f->inflight[i] = f->inflight[--f->ninflight];
         return;
     }
@@ -272,6 +279,10 @@ static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t
         if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(f->mosq) < 0)
             rc = MOSQ_ERR_NO_CONN; /* the connect itself failed */
     }
+    /* A mark that fails (a full disk) only resends those rows after a restart. */
+    if (f->nacked > 0)
+        (void)outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms());
+    f->nacked = 0;
     if (rc != MOSQ_ERR_SUCCESS) {
         drop_connection(f, now);
         return;
@@ -346,6 +357,8 @@ void fleet_close(struct fleet *f)
                      (t.tv_sec - start.tv_sec) * 1000 + (t.tv_nsec - start.tv_nsec) / 1000000 <
                          CLOSE_WAIT_MS);
         }
+        if (f->nacked > 0)
+            (void)outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms());
         mosquitto_disconnect(f->mosq);
         mosquitto_loop_write(f->mosq, 1);
     }

@@ -84,19 +84,31 @@ enum journal_status outbox_next(struct journal *j, int64_t after_seq, struct out
     return journal_finish(j, st, rc);
 }
 
-enum journal_status outbox_mark_sent(struct journal *j, int64_t seq, int64_t at)
+enum journal_status outbox_mark_sent(struct journal *j, const int64_t *seqs, int n, int64_t at)
 {
     if (!journal_writable(j))
         return JOURNAL_CORRUPT;
+    sqlite3 *db = journal_sqlite(j);
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(journal_sqlite(j),
-                                "UPDATE outbox SET sent_at = ?2 WHERE seq = ?1 AND sent_at = 0", -1,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v2(db, "UPDATE outbox SET sent_at = ?2 WHERE seq = ?1 AND sent_at = 0",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return journal_fail(j, rc);
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, at > 0 ? at : 1);
-    return journal_finish(j, st, journal_step(j, st));
+    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+        sqlite3_bind_int64(st, 1, seqs[i]);
+        sqlite3_bind_int64(st, 2, at > 0 ? at : 1);
+        rc = journal_step(j, st);
+        sqlite3_reset(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    enum journal_status status = rc == SQLITE_OK ? JOURNAL_OK : journal_fail(j, rc);
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(st);
+    return status;
 }
 
 enum journal_status outbox_count_unsent(struct journal *j, int64_t *count)

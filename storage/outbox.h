@@ -39,8 +39,9 @@ int outbox_add_event(struct journal *j, const struct payment *p, const char *eve
 enum journal_status outbox_next(struct journal *j, int64_t after_seq, struct outbox_row *out,
                                 bool *found);
 
-/* The broker acknowledged seq (at: wall ms). Marking an already sent row changes nothing. */
-enum journal_status outbox_mark_sent(struct journal *j, int64_t seq, int64_t at);
+/* The broker acknowledged the n rows seqs (at: wall ms), marked in one transaction (one
+ * sync for a whole batch of PUBACKs). Marking an already sent row changes nothing. */
+enum journal_status outbox_mark_sent(struct journal *j, const int64_t *seqs, int n, int64_t at);
 
 /* How many rows wait for an acknowledgement. */
 enum journal_status outbox_count_unsent(struct journal *j, int64_t *count);

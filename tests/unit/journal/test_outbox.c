@@ -170,9 +170,10 @@ static void test_together(const char *path)
     CHECK_EQ_STR(row.kind, "alert");
 
     /* Marked sent: not found again; the rest still are, in order. */
-    CHECK_EQ_INT(outbox_mark_sent(j, 1, T0 + 10), JOURNAL_OK);
-    CHECK_EQ_INT(outbox_mark_sent(j, 2, T0 + 10), JOURNAL_OK);
-    CHECK_EQ_INT(outbox_mark_sent(j, 2, T0 + 11), JOURNAL_OK);
+    const int64_t acked[] = {2, 1}, again[] = {2};
+    CHECK_EQ_INT(outbox_mark_sent(j, acked, 2, T0 + 10), JOURNAL_OK);
+    CHECK_EQ_INT(outbox_mark_sent(j, again, 1, T0 + 11), JOURNAL_OK);
+    CHECK_EQ_INT(count_of(j, "SELECT sent_at FROM outbox WHERE seq = 2"), T0 + 10);
     CHECK_EQ_INT(outbox_next(j, 0, &row, &found), JOURNAL_OK);
     CHECK(found);
     CHECK_EQ_INT(row.seq, 3);
