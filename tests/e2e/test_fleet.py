@@ -19,9 +19,12 @@ Cases:
   restart resends that message (a duplicate the subscriber drops) and nothing is missing.
 - crash_paid: posterm killed right after the "paid" commit, before its row was published:
   sent after the restart.
+- tls: TLS with the broker's certificate verified and the terminal's own certificate; a
+  broker certificate from another CA is not believed (nothing sent, every row kept).
 """
 import json
 import os
+import pwd
 import signal
 import socket
 import sqlite3
@@ -63,10 +66,12 @@ class Broker:
         self.port, self.stretch, self.proc = port, stretch, None
         self.conf = os.path.join(self.dir, "mosquitto.conf")
         with open(self.conf, "w") as f:
-            # max_queued_messages 0: the broker drops nothing for a slow head office (FLEET.md)
+            # max_queued_messages 0: the broker drops nothing for a slow head office (FLEET.md);
+            # user: started as root, mosquitto would become user mosquitto, who cannot read
+            # this private folder (its persistence, the TLS key).
             f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
                     "max_queued_messages 0\npersistence_location %s/\nlog_dest file %s/log\n"
-                    % (port, self.dir, self.dir))
+                    "user %s\n" % (port, self.dir, self.dir, pwd.getpwuid(os.getuid()).pw_name))
 
     def start(self):
         self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
@@ -95,6 +100,7 @@ class HeadOffice:
         self.events, self.status = [], []
         self.lock = threading.Lock()
         self.client = None
+        self.session_present = False
 
     def _on_message(self, client, userdata, msg):
         with self.lock:
@@ -108,7 +114,10 @@ class HeadOffice:
         c.on_message = self._on_message
         subscribed = threading.Event()
         c.on_subscribe = lambda *a: subscribed.set()
-        c.on_connect = lambda cl, u, f, rc: cl.subscribe(PREFIX + "#", qos=1)
+        def on_connect(cl, userdata, flags, rc):
+            self.session_present = bool(flags.get("session present"))
+            cl.subscribe(PREFIX + "#", qos=1)
+        c.on_connect = on_connect
         c.connect("127.0.0.1", self.port, keepalive=30)
         c.loop_start()
         if not subscribed.wait(10):
@@ -258,6 +267,9 @@ def case_outage(build):
                 problems.append("a row marked sent with no broker")
             broker.start()
             hq.connect()
+            if not hq.session_present:
+                problems.append("the broker lost head office's session: a message published "
+                                "before the subscriber came back would be missed")
             compare(hq, ws.journal, stretch, problems)
             pt.finish()
         finally:
@@ -314,8 +326,74 @@ def case_crash_paid(build):
     return resend_after_kill(build, "paid", None)
 
 
+def make_pki(folder):
+    """A CA, the broker's certificate for 127.0.0.1 and the terminal's client certificate,
+    with openssl; and a second CA nobody signed with. Returns their paths."""
+    os.makedirs(folder, exist_ok=True)
+    p = {k: os.path.join(folder, k) for k in
+         ("ca.key", "ca.pem", "other.key", "other.pem", "broker.key", "broker.csr", "broker.pem",
+          "term.key", "term.csr", "term.pem", "san.cnf")}
+
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+    for ca, name in (("ca", "fleet test CA"), ("other", "another CA")):
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-days", "2", "-subj", "/CN=" + name, "-keyout", p[ca + ".key"], "-out", p[ca + ".pem"])
+    with open(p["san.cnf"], "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for who, cn, ext in (("broker", "127.0.0.1", True), ("term", TERMINAL, False)):
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-subj", "/CN=" + cn, "-keyout", p[who + ".key"], "-out", p[who + ".csr"])
+        run("x509", "-req", "-in", p[who + ".csr"], "-CA", p["ca.pem"], "-CAkey", p["ca.key"],
+            "-CAcreateserial", "-days", "2", "-out", p[who + ".pem"],
+            *(["-extfile", p["san.cnf"]] if ext else []))
+    for key in ("broker.key", "term.key"):
+        os.chmod(p[key], 0o600)
+    return p
+
+
+def case_tls(build):
+    """TLS on (the default): the broker's certificate verified against fleet.ca_file, the
+    terminal's own certificate required by the broker. A CA that did not sign the broker's
+    certificate delivers nothing and leaves every row unsent."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        pki = make_pki(os.path.join(ws.dir, "pki"))
+        plain, port = free_port(), free_port()
+        broker = Broker(ws.dir, plain, stretch)
+        with open(broker.conf, "a") as f:
+            f.write("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"
+                    "require_certificate true\n"
+                    % (port, pki["ca.pem"], pki["broker.pem"], pki["broker.key"]))
+        broker.start()
+        hq = HeadOffice(plain).connect()  # head office reads on the plain loopback listener
+        try:
+            def config(ca):
+                return ws.config(None, {"fleet": {
+                    "host": "127.0.0.1", "port": port, "merchant": MERCHANT,
+                    "ca_file": pki[ca], "cert_file": pki["term.pem"],
+                    "key_file": pki["term.key"], "reconnect_max_ms": 1000}})
+            pt = harness.Posterm(build, config("other.pem"))
+            pt.ready()
+            pay(pt, 1)
+            time.sleep(2 * stretch)
+            if hq.ledger()[0] or any(r[3] for r in outbox_rows(ws.journal)):
+                problems.append("a broker certificate from another CA was believed")
+            pt.finish()
+            pt = harness.Posterm(build, config("ca.pem"))
+            pt.ready()
+            pay(pt, 1, first=1)
+            compare(hq, ws.journal, stretch, problems)
+            pt.finish()
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
 CASES = {"events": case_events, "outage": case_outage, "kill": case_kill,
-         "crash_paid": case_crash_paid}
+         "crash_paid": case_crash_paid, "tls": case_tls}
 
 if __name__ == "__main__":
     sys.exit(harness.run_cases(sys.argv[0], CASES, sys.argv))
