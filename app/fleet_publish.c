@@ -21,12 +21,15 @@
 
 #include "journal.h"
 #include "outbox.h"
+#include "reports.h"
 
 #define FIRST_RETRY_MS  1000
 #define MISC_EVERY_MS   1000 /* libmosquitto's keepalive and retry timers */
 #define PROBE_EVERY_MS  250  /* new outbox rows while connected and the window has room */
 #define STATUS_EVERY_MS 60000
 #define STATUS_CHECK_MS 1000 /* how often the health is read for a change */
+#define TOTALS_CHECK_MS 2000 /* at most this often the day's totals are counted again */
+#define TOTALS_MAX      1024
 #define TOPIC_MAX       200
 #define STATUS_MAX      512
 #define CLOSE_WAIT_MS   500
@@ -43,7 +46,7 @@ struct fleet {
     char client_id[40];
     char password[256];
     char version[32];
-    char topic_events[TOPIC_MAX], topic_status[TOPIC_MAX];
+    char topic_events[TOPIC_MAX], topic_status[TOPIC_MAX], topic_totals[TOPIC_MAX];
 
     struct mosquitto *mosq; /* NULL while disconnected */
     bool connected;         /* CONNACK accepted */
@@ -53,6 +56,10 @@ struct fleet {
     int64_t status_at;
     int64_t status_check_at;
     char status_sent[STATUS_MAX];
+    int64_t totals_check_at; /* monotonic ms */
+    int64_t totals_at;       /* ... of the next count even with no new event (a new day) */
+    int64_t totals_seq;      /* last_published when the totals were last counted */
+    char totals_sent[TOTALS_MAX];
 
     struct inflight inflight[FLEET_INFLIGHT_MAX];
     int ninflight;
@@ -111,6 +118,8 @@ static void drop_connection(struct fleet *f, int64_t now)
     f->ninflight = 0;
     f->status_sent[0] = '\0';
     f->status_check_at = 0;
+    f->totals_check_at = 0;
+    f->totals_sent[0] = '\0';
     f->retry_at = now + f->retry_ms;
     f->retry_ms =
         f->retry_ms * 2 > f->cfg->reconnect_max_ms ? f->cfg->reconnect_max_ms : f->retry_ms * 2;
@@ -159,6 +168,50 @@ static void publish_status(struct fleet *f, int64_t now)
         snprintf(f->status_sent, sizeof f->status_sent, "%s", now_json);
         f->status_at = now + STATUS_EVERY_MS;
     }
+}
+
+static int totals_part(char *out, size_t len, const char *name, const struct report_totals *t)
+{
+    return snprintf(out, len,
+                    "\"%s\":{\"paid_count\":%lld,\"refunded_count\":%lld,\"charged_fen\":%lld,"
+                    "\"refunded_fen\":%lld,\"net_fen\":%lld,\"unresolved_count\":%lld,"
+                    "\"referred_count\":%lld}",
+                    name, (long long)t->paid_count, (long long)t->refunded_count,
+                    (long long)t->charged_fen, (long long)t->refunded_fen, (long long)t->net_fen,
+                    (long long)t->unresolved_count, (long long)t->referred_count);
+}
+
+/* The day so far (an X report, as the end-of-day screen counts it) on .../totals, retained:
+ * counted again when events were published since, or once a minute (a new day). */
+static void publish_totals(struct fleet *f, int64_t now)
+{
+    if (now < f->totals_check_at)
+        return;
+    f->totals_check_at = now + TOTALS_CHECK_MS;
+    if (f->totals_sent[0] && f->totals_seq == f->last_published && now < f->totals_at)
+        return;
+    int64_t from, to;
+    int day;
+    struct report_day d;
+    report_local_day(wall_ms() / 1000, &from, &to, &day);
+    if (report_totals(f->journal, from, to, &d) != JOURNAL_OK)
+        return;
+    f->totals_seq = f->last_published;
+    f->totals_at = now + STATUS_EVERY_MS;
+    char json[TOTALS_MAX];
+    size_t n = (size_t)snprintf(json, sizeof json, "{\"journal\":\"%s\",\"day\":%d,",
+                                journal_identity(f->journal), day);
+    n += (size_t)totals_part(json + n, sizeof json - n, "all", &d.all);
+    n += (size_t)snprintf(json + n, sizeof json - n, ",");
+    n += (size_t)totals_part(json + n, sizeof json - n, "wechat", &d.channel[CHANNEL_WECHAT]);
+    n += (size_t)snprintf(json + n, sizeof json - n, ",");
+    n += (size_t)totals_part(json + n, sizeof json - n, "alipay", &d.channel[CHANNEL_ALIPAY]);
+    n += (size_t)snprintf(json + n, sizeof json - n, "}");
+    if (n >= sizeof json || strcmp(json, f->totals_sent) == 0)
+        return;
+    if (mosquitto_publish(f->mosq, NULL, f->topic_totals, (int)n, json, 1, true) ==
+        MOSQ_ERR_SUCCESS)
+        snprintf(f->totals_sent, sizeof f->totals_sent, "%s", json);
 }
 
 static void on_connect(struct mosquitto *m, void *ctx, int rc)
@@ -290,6 +343,7 @@ static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t
     if (f->connected) {
         publish_status(f, now);
         fill_window(f);
+        publish_totals(f, now);
     }
 }
 
@@ -316,6 +370,8 @@ struct fleet *fleet_attach(struct loop *loop, const struct config *cfg, const ch
     snprintf(f->topic_events, sizeof f->topic_events, "posterm/%s/%s/events", cfg->fleet.merchant,
              cfg->terminal_id);
     snprintf(f->topic_status, sizeof f->topic_status, "posterm/%s/%s/status", cfg->fleet.merchant,
+             cfg->terminal_id);
+    snprintf(f->topic_totals, sizeof f->topic_totals, "posterm/%s/%s/totals", cfg->fleet.merchant,
              cfg->terminal_id);
 #ifdef POSTERM_CRASH_POINTS
     f->crash_after = getenv("POSTERM_CRASH_AFTER");

@@ -11,8 +11,8 @@ deduplicated by (journal, seq), and compares it with the journal's outbox: every
 seq 1..N without a gap, in order on first arrival, the code's last four digits only.
 
 Cases:
-- events: payments via headless mode arrive in seq order; status is retained "online" with
-  the version, and "offline" after a clean stop.
+- events: payments via headless mode arrive in seq order; the day's totals count them; status
+  is retained "online" with the version, and "offline" after a clean stop.
 - outage: the broker is down while payments go on, then started: everything arrives.
 - kill: posterm SIGKILLs itself on the first PUBACK (crash point fleet_puback: the broker has
   the message, the journal does not know it yet): the last will leaves status "offline", the
@@ -97,7 +97,7 @@ class HeadOffice:
 
     def __init__(self, port):
         self.port = port
-        self.events, self.status = [], []
+        self.events, self.status, self.totals = [], [], []
         self.lock = threading.Lock()
         self.client = None
         self.session_present = False
@@ -108,6 +108,8 @@ class HeadOffice:
                 self.events.append(json.loads(msg.payload))
             elif msg.topic == PREFIX + "status":
                 self.status.append((json.loads(msg.payload), msg.retain))
+            elif msg.topic == PREFIX + "totals":
+                self.totals.append(json.loads(msg.payload))
 
     def connect(self):
         c = mqtt.Client(client_id="head-office-test", clean_session=False)
@@ -235,6 +237,13 @@ def case_events(build):
                 problems.append("the paid events are not those of %s" % orders)
             if not any(e["amount_fen"] == 101 and e["event"] == "paid" for e in ledger):
                 problems.append("no paid event of 101 fen")
+            # .../totals: the day so far, as the end-of-day report counts it
+            if not wait_until(lambda: hq.totals and hq.totals[-1]["all"]["paid_count"] == 3,
+                              10, stretch):
+                problems.append("the totals never counted 3 payments: %s" % hq.totals[-1:])
+            elif hq.totals[-1]["all"]["charged_fen"] != 606 or \
+                    hq.totals[-1]["wechat"]["net_fen"] != 606:
+                problems.append("the totals are not 606 fen: %s" % hq.totals[-1])
             status, retained = retained_status(port, stretch)
             if not status or status.get("state") != "online" or not retained or \
                     not status.get("version") or status.get("gateway") != "online":
