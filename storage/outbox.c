@@ -22,6 +22,8 @@ static const char *kind_of(const char *event)
     return "payment";
 }
 
+/* refund_fen is the refund under way; once it ended the payment's is 0, so a "refunded"
+ * event names what its refunds row says came back (closed earlier in the same save). */
 int outbox_add_event(struct journal *j, const struct payment *p, const char *event,
                      const char *last4, int64_t at)
 {
@@ -30,7 +32,9 @@ int outbox_add_event(struct journal *j, const struct payment *p, const char *eve
     static const char sql[] =
         "INSERT INTO outbox(kind, payload, created_at) VALUES (?1, json_object("
         "'at', ?2, 'order', ?3, 'event', ?4, 'state', ?5, 'channel', ?6, 'method', ?7, "
-        "'amount_fen', ?8, 'refunded_fen', ?9, 'refund_no', ?10, 'refund_fen', ?11, "
+        "'amount_fen', ?8, 'refunded_fen', ?9, 'refund_no', ?10, 'refund_fen', "
+        "CASE WHEN ?4 = 'refunded' THEN coalesce((SELECT amount_fen FROM refunds "
+        "WHERE refund_no = ?10), ?11) ELSE ?11 END, "
         "'code_last4', ?12, 'cause', ?13, 'trade_no', ?14), ?2)";
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(journal_sqlite(j), sql, -1, &st, NULL);

@@ -11,7 +11,8 @@ deduplicated by (journal, seq), and compares it with the journal's outbox: every
 seq 1..N without a gap, in order on first arrival, the code's last four digits only.
 
 Cases:
-- events: payments via headless mode arrive in seq order; the day's totals count them; status
+- events: payments and a refund via headless mode arrive in seq order; the day's totals count
+  them; status
   is retained "online" with the version, and "offline" after a clean stop.
 - outage: the broker is down while payments go on, then started: everything arrives.
 - kill: posterm SIGKILLs itself on the first PUBACK (crash point fleet_puback: the broker has
@@ -232,7 +233,14 @@ def case_events(build):
             pt = harness.Posterm(build, fleet_config(ws, port))
             pt.ready()
             orders = pay(pt, 3)
+            pt.send("refund %s 0.50 K-fleet-1" % orders[0])
+            pt.wait(lambda e: e.get("event") == "payment" and e["order"] == orders[0]
+                    and e["refunded"] == "0.50" and e["state"] == "PAID", what="the refund")
             ledger = compare(hq, ws.journal, stretch, problems)
+            refunds = [(e["event"], e["refund_fen"], e["refunded_fen"]) for e in ledger
+                       if e["type"] == "refund"]
+            if refunds != [("refund_requested", 50, 0), ("refunded", 50, 50)]:
+                problems.append("the refund's events: %s" % refunds)
             if [e["order"] for e in ledger if e["event"] == "paid"] != orders:
                 problems.append("the paid events are not those of %s" % orders)
             if not any(e["amount_fen"] == 101 and e["event"] == "paid" for e in ledger):
@@ -241,9 +249,10 @@ def case_events(build):
             if not wait_until(lambda: hq.totals and hq.totals[-1]["all"]["paid_count"] == 3,
                               10, stretch):
                 problems.append("the totals never counted 3 payments: %s" % hq.totals[-1:])
-            elif hq.totals[-1]["all"]["charged_fen"] != 606 or \
-                    hq.totals[-1]["wechat"]["net_fen"] != 606:
-                problems.append("the totals are not 606 fen: %s" % hq.totals[-1])
+            elif not wait_until(lambda: hq.totals[-1]["all"]["refunded_fen"] == 50, 10, stretch) \
+                    or hq.totals[-1]["all"]["charged_fen"] != 606 \
+                    or hq.totals[-1]["wechat"]["net_fen"] != 556:
+                problems.append("the totals are not 606 - 50 fen: %s" % hq.totals[-1])
             status, retained = retained_status(port, stretch)
             if not status or status.get("state") != "online" or not retained or \
                     not status.get("version") or status.get("gateway") != "online":
