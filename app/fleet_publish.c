@@ -53,6 +53,7 @@ struct fleet {
     int64_t retry_at;       /* monotonic ms of the next connection attempt */
     int64_t retry_ms;       /* the back-off */
     int64_t misc_at;
+    int64_t connect_deadline; /* a connection not accepted by then is given up */
     int64_t status_at;
     int64_t status_check_at;
     char status_sent[STATUS_MAX];
@@ -273,6 +274,8 @@ static void connect_now(struct fleet *f, int64_t now)
     if (rc != MOSQ_ERR_SUCCESS)
         drop_connection(f, now);
     f->misc_at = now + MISC_EVERY_MS;
+    /* A SYN a firewall swallows would otherwise wait for the kernel's two minutes. */
+    f->connect_deadline = now + (int64_t)c->keepalive_s * 1000;
 }
 
 /* Hands the oldest unsent rows to the connection, up to the window. */
@@ -329,8 +332,9 @@ static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t
     if (rc == MOSQ_ERR_SUCCESS && now >= f->misc_at) {
         rc = mosquitto_loop_misc(f->mosq);
         f->misc_at = now + MISC_EVERY_MS;
-        if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(f->mosq) < 0)
-            rc = MOSQ_ERR_NO_CONN; /* the connect itself failed */
+        if (rc == MOSQ_ERR_SUCCESS &&
+            (mosquitto_socket(f->mosq) < 0 || (!f->connected && now >= f->connect_deadline)))
+            rc = MOSQ_ERR_NO_CONN; /* the connect failed, or no CONNACK in time */
     }
     /* A mark that fails (a full disk) only resends those rows after a restart. */
     if (f->nacked > 0)
