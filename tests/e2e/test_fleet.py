@@ -22,6 +22,8 @@ Cases:
   sent after the restart.
 - tls: TLS with the broker's certificate verified and the terminal's own certificate; a
   broker certificate from another CA is not believed (nothing sent, every row kept).
+- password: fleet.password_file readable by others stops posterm; a wrong password sends
+  nothing; the right one sends everything.
 """
 import json
 import os
@@ -61,7 +63,8 @@ def free_port():
 class Broker:
     """mosquitto on 127.0.0.1:port with its own config and persistence folder."""
 
-    def __init__(self, workdir, port, stretch):
+    def __init__(self, workdir, port, stretch, more=""):
+        """more: further listeners, each with its own settings (per_listener_settings)."""
         self.dir = os.path.join(workdir, "broker")
         os.makedirs(self.dir, exist_ok=True)
         self.port, self.stretch, self.proc = port, stretch, None
@@ -70,9 +73,10 @@ class Broker:
             # max_queued_messages 0: the broker drops nothing for a slow head office (FLEET.md);
             # user: started as root, mosquitto would become user mosquitto, who cannot read
             # this private folder (its persistence, the TLS key).
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                    "max_queued_messages 0\npersistence_location %s/\nlog_dest file %s/log\n"
-                    "user %s\n" % (port, self.dir, self.dir, pwd.getpwuid(os.getuid()).pw_name))
+            f.write("per_listener_settings true\npersistence true\nmax_queued_messages 0\n"
+                    "persistence_location %s/\nlog_dest file %s/log\nuser %s\n"
+                    "listener %d 127.0.0.1\nallow_anonymous true\n%s"
+                    % (self.dir, self.dir, pwd.getpwuid(os.getuid()).pw_name, port, more))
 
     def start(self):
         self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
@@ -379,11 +383,9 @@ def case_tls(build):
         stretch = harness.slowdown(build)
         pki = make_pki(os.path.join(ws.dir, "pki"))
         plain, port = free_port(), free_port()
-        broker = Broker(ws.dir, plain, stretch)
-        with open(broker.conf, "a") as f:
-            f.write("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n"
-                    "require_certificate true\n"
-                    % (port, pki["ca.pem"], pki["broker.pem"], pki["broker.key"]))
+        broker = Broker(ws.dir, plain, stretch, "listener %d 127.0.0.1\nallow_anonymous true\n"
+                        "cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n"
+                        % (port, pki["ca.pem"], pki["broker.pem"], pki["broker.key"]))
         broker.start()
         hq = HeadOffice(plain).connect()  # head office reads on the plain loopback listener
         try:
@@ -410,8 +412,60 @@ def case_tls(build):
     return problems
 
 
+def case_password(build):
+    """A broker that wants a user name and password: a password file others may read stops
+    posterm at start (exit 2, naming the key); a wrong password delivers nothing and keeps
+    every row; the right one delivers everything."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        plain, port = free_port(), free_port()
+        users = os.path.join(ws.dir, "broker-users")
+        open(users, "w").close()
+        subprocess.run(["mosquitto_passwd", "-b", users, TERMINAL, "s3cret-pass"], check=True,
+                       capture_output=True)
+        broker = Broker(ws.dir, plain, stretch, "listener %d 127.0.0.1\nallow_anonymous false\n"
+                        "password_file %s\n" % (port, users))
+        broker.start()
+        hq = HeadOffice(plain).connect()
+        secret = os.path.join(ws.dir, "mqtt-password")
+        try:
+            def config():
+                return ws.config(None, {"fleet": {
+                    "host": "127.0.0.1", "port": port, "merchant": MERCHANT, "tls": False,
+                    "username": TERMINAL, "password_file": secret, "reconnect_max_ms": 1000}})
+            with open(secret, "w") as f:
+                f.write("s3cret-pass\n")
+            os.chmod(secret, 0o644)
+            pt = harness.Posterm(build, config())
+            code = pt.proc.wait(20 * stretch)
+            if code != 2 or "fleet.password_file" not in pt.stderr_tail():
+                problems.append("a password file others may read: exit %s, %s"
+                                % (code, pt.stderr_tail(300)))
+            os.chmod(secret, 0o600)
+            with open(secret, "w") as f:
+                f.write("wrong\n")
+            pt = harness.Posterm(build, config())
+            pt.ready()
+            pay(pt, 1)
+            time.sleep(2 * stretch)
+            if hq.ledger()[0] or any(r[3] for r in outbox_rows(ws.journal)):
+                problems.append("a wrong password delivered or marked something")
+            pt.finish()
+            with open(secret, "w") as f:
+                f.write("s3cret-pass\n")
+            pt = harness.Posterm(build, config())
+            pt.ready()
+            compare(hq, ws.journal, stretch, problems)
+            pt.finish()
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
 CASES = {"events": case_events, "outage": case_outage, "kill": case_kill,
-         "crash_paid": case_crash_paid, "tls": case_tls}
+         "crash_paid": case_crash_paid, "tls": case_tls, "password": case_password}
 
 if __name__ == "__main__":
     sys.exit(harness.run_cases(sys.argv[0], CASES, sys.argv))
