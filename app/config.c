@@ -124,6 +124,18 @@ static const struct field fields[] = {
     {"api.tls_cert", F_STRING, AT(api.tls_cert), 0, 0, NULL},
     {"api.tls_key", F_STRING, AT(api.tls_key), 0, 0, NULL},
     {"api.tls_client_ca", F_STRING, AT(api.tls_client_ca), 0, 0, NULL},
+    /* head office over MQTT (issue 24, app/FLEET.md) */
+    {"fleet.host", F_STRING, AT(fleet.host), 0, 0, NULL},
+    {"fleet.port", F_INT, AT(fleet.port), 0, 65535, NULL},
+    {"fleet.merchant", F_STRING, AT(fleet.merchant), 0, 0, NULL},
+    {"fleet.tls", F_BOOL, AT(fleet.tls), 0, 0, NULL},
+    {"fleet.ca_file", F_STRING, AT(fleet.ca_file), 0, 0, NULL},
+    {"fleet.cert_file", F_STRING, AT(fleet.cert_file), 0, 0, NULL},
+    {"fleet.key_file", F_STRING, AT(fleet.key_file), 0, 0, NULL},
+    {"fleet.username", F_STRING, AT(fleet.username), 0, 0, NULL},
+    {"fleet.password_file", F_STRING, AT(fleet.password_file), 0, 0, NULL},
+    {"fleet.keepalive_s", F_INT, AT(fleet.keepalive_s), 5, 3600, NULL},
+    {"fleet.reconnect_max_ms", F_INT, AT(fleet.reconnect_max_ms), 100, 3600000, NULL},
     {"screen.bell", F_BOOL, AT(screen.bell), 0, 0, NULL},
     {"screen.code_before_amount", F_CHOICE, AT(screen.code_before_amount), 0, 0, "refuse|keep"},
     {"screen.customer_scans", F_CHOICE, AT(screen.customer_scans), 0, 0, "off|wechat|alipay"},
@@ -168,6 +180,9 @@ void config_defaults(struct config *cfg)
     cfg->api.max_clients = 16;
     cfg->api.max_line = 4096;
     cfg->api.max_queue = 65536;
+    cfg->fleet.tls = true;
+    cfg->fleet.keepalive_s = 30;
+    cfg->fleet.reconnect_max_ms = 30000;
 }
 
 static bool fail(char *err, size_t errlen, const char *file, const char *key, const char *fmt, ...)
@@ -492,6 +507,14 @@ static bool url_is_loopback(const struct gw_url *u)
     return inet_pton(AF_INET, u->host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
 }
 
+/* The broker's host (a name or an address, never a URL) is this machine itself. */
+static bool host_is_loopback(const char *host)
+{
+    struct gw_url u = {.bracketed = strchr(host, ':') != NULL};
+    snprintf(u.host, sizeof u.host, "%s", host);
+    return url_is_loopback(&u);
+}
+
 struct channel_url {
     const struct gw_channel_config *ch;
     const char *key; /* the config key of its URL */
@@ -782,6 +805,7 @@ static bool check_trusted_files(const struct config *cfg, const char *file, char
         {"api.tls_client_ca", cfg->api.tls_client_ca, cfg->api.tls_client_ca[0] != '\0'},
         {"api.tls_cert", cfg->api.tls_cert, cfg->api.tls_cert[0] != '\0'},
         {"api.tls_key", cfg->api.tls_key, cfg->api.tls_key[0] != '\0'},
+        {"fleet.ca_file", cfg->fleet.ca_file, cfg->fleet.host[0] && cfg->fleet.ca_file[0]},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char why[PATH_MAX + 200];
@@ -847,6 +871,32 @@ static bool check_printer(const struct config *cfg, const char *file, char *err,
         return fail(err, errlen, file, "printer.vid",
                     "set both printer.vid and printer.pid, or "
                     "neither");
+    return true;
+}
+
+/* Head office's broker: named by a host and a merchant that make a topic; TLS everywhere but
+ * towards a broker on this machine (as http:// for the gateways). */
+static bool check_fleet(const struct config *cfg, const char *file, char *err, size_t errlen)
+{
+    const struct config_fleet *f = &cfg->fleet;
+    if (f->host[0] == '\0')
+        return true;
+    struct in6_addr a6;
+    if (strpbrk(f->host, "/@[] \t") != NULL ||
+        (strchr(f->host, ':') && inet_pton(AF_INET6, f->host, &a6) != 1))
+        return fail(err, errlen, file, "fleet.host",
+                    "must be a host name or address, not a URL (the port is fleet.port)");
+    size_t n = strlen(f->merchant);
+    if (n == 0 || strspn(f->merchant, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                      "0123456789_-") != n)
+        return fail(err, errlen, file, "fleet.merchant",
+                    "must be 1 to 32 characters of A-Z a-z 0-9 _ - (it names the topics)");
+    if (!f->tls && !host_is_loopback(f->host))
+        return fail(err, errlen, file, "fleet.tls",
+                    "may be false only for a broker on a loopback host");
+    if ((f->cert_file[0] == '\0') != (f->key_file[0] == '\0'))
+        return fail(err, errlen, file, "fleet.cert_file",
+                    "set both fleet.cert_file and fleet.key_file, or neither");
     return true;
 }
 
@@ -969,7 +1019,7 @@ static bool check_whole(struct config *cfg, const char *file, char *err, size_t 
         return fail(err, errlen, file, "reconcile.daily_at",
                     "must be a time of day HH:MM (00:00 to 23:59), e.g. \"10:30\"");
     return check_printer(cfg, file, err, errlen) && check_network(cfg, file, err, errlen) &&
-           check_api(cfg, file, err, errlen);
+           check_api(cfg, file, err, errlen) && check_fleet(cfg, file, err, errlen);
 }
 
 int config_minute_of_day(const char *hhmm)

@@ -95,6 +95,22 @@ struct config_api {
     char tls_client_ca[256]; /* PEM: the CA(s) a register's certificate must be signed by */
 };
 
+/* Head office over MQTT (issue 24, app/fleet_publish.h, spec app/FLEET.md): the journal's
+ * events and the terminal's health to a broker. Off while host is "". */
+struct config_fleet {
+    char host[128];          /* the broker; "" = MQTT off */
+    int port;                /* 0 = 8883 with TLS, 1883 without */
+    char merchant[33];       /* the topics' second level: A-Z a-z 0-9 _ - */
+    bool tls;                /* on unless turned off, which only a loopback broker allows */
+    char ca_file[256];       /* "" = the system's CA folder */
+    char cert_file[256];     /* the terminal's client certificate ("" = none) */
+    char key_file[256];      /* ... and its private key */
+    char username[65];       /* "" = none */
+    char password_file[256]; /* "" = no password; the file must not be readable by others */
+    int keepalive_s;
+    int64_t reconnect_max_ms; /* the reconnect back-off doubles from 1 s up to this */
+};
+
 struct config {
     char terminal_id[33];
     char journal_path[256];
@@ -119,6 +135,7 @@ struct config {
      * reconcile.daily_at "HH:MM" local time, "" = only when asked (headless reconcile). */
     char reconcile_daily_at[8];
     struct config_api api;
+    struct config_fleet fleet;
 };
 
 /* The configured cashier with this id, or NULL. */

@@ -17,6 +17,9 @@
 
 #include "cashier.h"
 #include "config.h"
+#ifdef POSTERM_WITH_MQTT
+#include "fleet_publish.h"
+#endif
 #include "gateway.h"
 #include "headless.h"
 #include "journal.h"
@@ -250,6 +253,34 @@ static void attach_register_api(struct register_api *api, struct loop *loop,
         fprintf(stderr, "posterm: the register API could not join the event loop\n");
 }
 
+#ifndef POSTERM_WITH_MQTT
+struct fleet;
+static void fleet_close(struct fleet *f)
+{
+    (void)f; /* built without MQTT: attach_fleet never makes one */
+}
+#endif
+
+/* With fleet.host set, head office hears the journal's events over MQTT (app/FLEET.md), from
+ * before recovery on. False (said) when that cannot start: posterm does not start either. */
+static bool attach_fleet(const struct config *cfg, struct loop *loop, struct fleet **out)
+{
+    *out = NULL;
+    if (cfg->fleet.host[0] == '\0')
+        return true;
+#ifdef POSTERM_WITH_MQTT
+    char err[512];
+    *out = fleet_attach(loop, cfg, POSTERM_VERSION, err, sizeof err);
+    if (*out == NULL)
+        fprintf(stderr, "posterm: %s\n", err);
+    return *out != NULL;
+#else
+    (void)loop;
+    fprintf(stderr, "posterm: fleet.host is set, but this posterm was built without MQTT\n");
+    return false;
+#endif
+}
+
 static int run_screen(const struct config *cfg, struct journal *journal,
                       const char *journal_problem, bool journal_copied, struct gateway *gateway,
                       struct scanner *scanner, struct printer *printer)
@@ -270,6 +301,7 @@ static int run_screen(const struct config *cfg, struct journal *journal,
     struct receipts_observer robs = cashier_receipts_observer(c);
     struct receipts *receipts = open_receipts(cfg, journal, printer, &robs);
     struct loop *loop = NULL;
+    struct fleet *fleet = NULL;
     int status = 1;
     if (loop_open(&loop, cfg, journal, journal_problem, gateway, scanner, NULL, &obs) == LOOP_OK) {
         int resumed;
@@ -278,9 +310,14 @@ static int run_screen(const struct config *cfg, struct journal *journal,
         cashier_set_receipts(c, receipts, cfg->printer.eod);
         if (journal_copied)
             loop_journal_copied(loop, journal_identity(journal));
-        (void)loop_recover(loop, &resumed); /* a failure, or no journal, is shown on screen */
-        status = cashier_run(c, loop, &stop_requested);
+        if (attach_fleet(cfg, loop, &fleet)) {
+            (void)loop_recover(loop, &resumed); /* a failure, or no journal, is shown on screen */
+            status = cashier_run(c, loop, &stop_requested);
+        } else {
+            status = 2;
+        }
     }
+    fleet_close(fleet);
     loop_close(loop);
     register_api_close(api);
     receipts_close(receipts);
@@ -451,6 +488,7 @@ int main(int argc, char **argv)
         struct receipts_observer robs = headless_receipts_observer(h);
         struct receipts *receipts = api_ok ? open_receipts(&cfg, journal, printer, &robs) : NULL;
         struct loop *loop = NULL;
+        struct fleet *fleet = NULL;
         if (h && !api_ok) {
             status = 2;
         } else if (h == NULL || loop_open(&loop, &cfg, journal, journal_problem, gateway, scanner,
@@ -465,9 +503,14 @@ int main(int argc, char **argv)
             headless_set_session(h, &cfg, journal);
             if (journal_notice[0])
                 loop_journal_copied(loop, journal_identity(journal));
-            (void)loop_recover(loop, &resumed); /* a failure, or no journal, is reported */
-            status = headless_run(h, loop, STDIN_FILENO, &stop_requested);
+            if (attach_fleet(&cfg, loop, &fleet)) {
+                (void)loop_recover(loop, &resumed); /* a failure, or no journal, is reported */
+                status = headless_run(h, loop, STDIN_FILENO, &stop_requested);
+            } else {
+                status = 2;
+            }
         }
+        fleet_close(fleet);
         loop_close(loop);
         register_api_close(api);
         receipts_close(receipts);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "journal_sqlite.h"
+#include "outbox.h"
 #include "paycode.h"
 
 /* 0x5053544d, "PSTM": marks the file as a posterm journal, so another program's database is
@@ -392,6 +393,21 @@ static const char *const migrations[] = {
      ");"
      "CREATE INDEX reconcile_items_day ON reconcile_items(date, channel);"
      "CREATE INDEX reconcile_items_open ON reconcile_items(date) WHERE acknowledged_at = 0;"),
+    /* v12: the fleet outbox (issue 24, storage/outbox.h): one row per event head office should
+     * see, written in the transaction of the event itself while the outbox is on
+     * (journal_set_outbox). seq is the rowid: a row is never deleted, so seq only grows, one
+     * sequence per journal. sent_at (wall ms, 0 = not yet) is set on the broker's PUBACK;
+     * outbox_unsent is what a restart resends. The payload is made by json_object; no
+     * json_valid CHECK: the journal's connections do not trust the schema with it ("unsafe
+     * use"), and quick_check evaluates every CHECK. */
+    ("CREATE TABLE outbox ("
+     " seq INTEGER PRIMARY KEY,"
+     " kind TEXT NOT NULL CHECK (kind = 'payment' OR kind = 'refund' OR kind = 'alert'),"
+     " payload TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " sent_at INTEGER NOT NULL DEFAULT 0"
+     ");"
+     "CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_at = 0;"),
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -496,6 +512,7 @@ struct journal {
     bool damaged;       /* a check failed: no more writes */
     bool receipts;      /* journal_save makes the print jobs of sales and refunds */
     bool merchant_copy; /* ... a merchant's copy of each as well */
+    bool outbox;        /* journal_save writes the fleet outbox row of each event */
     char cashier[JOURNAL_CASHIER_MAX + 1];          /* recorded on new payments and refunds */
     char refund_approver[JOURNAL_APPROVER_MAX + 1]; /* recorded with the next refund opened */
     char sale_id[JOURNAL_SALE_ID_MAX + 1];          /* the register's sale of the next order */
@@ -1463,6 +1480,11 @@ void journal_set_receipts(struct journal *j, bool on, bool merchant_copy)
     j->merchant_copy = on && merchant_copy;
 }
 
+void journal_set_outbox(struct journal *j, bool on)
+{
+    j->outbox = on;
+}
+
 void journal_set_refund_approver(struct journal *j, const char *who)
 {
     snprintf(j->refund_approver, sizeof j->refund_approver, "%s", who ? who : "");
@@ -1631,6 +1653,8 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
 
     if (rc == SQLITE_OK)
         rc = add_receipts(j, p, event, at);
+    if (rc == SQLITE_OK && j->outbox)
+        rc = outbox_add_event(j, p, event, last4, at);
 
     if (rc == SQLITE_OK)
         rc = run(j, j->st[ST_COMMIT]);

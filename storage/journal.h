@@ -136,6 +136,10 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
  * default) creates none. */
 void journal_set_receipts(struct journal *j, bool on, bool merchant_copy);
 
+/* Fleet outbox on (issue 24, outbox.h): from now on journal_save() writes the outbox row of
+ * each event in the same transaction as that event. Off (the default) writes none. */
+void journal_set_outbox(struct journal *j, bool on);
+
 /* The cashier signed in (an id of at most JOURNAL_CASHIER_MAX characters; "" or NULL: none):
  * from now on journal_save() records it on every payment it creates and every refund it
  * opens. A payment keeps the cashier who took it whoever saves it later. */

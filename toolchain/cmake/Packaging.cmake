@@ -96,6 +96,9 @@ set(POSTERM_DEB_DEPENDS
 if(POSTERM_WITH_UI)
   string(APPEND POSTERM_DEB_DEPENDS ", libncursesw6, libtinfo6")
 endif()
+if(POSTERM_WITH_MQTT)
+  string(APPEND POSTERM_DEB_DEPENDS ", libmosquitto1")
+endif()
 
 # systemd: the unit's manager, and systemd-sysusers and systemd-tmpfiles that postinst runs.
 # conffiles: dpkg keeps an operator's edits to the config across upgrades.

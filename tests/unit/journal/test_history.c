@@ -359,7 +359,7 @@ static void test_migrate_v5(void)
              "ALTER TABLE journal_meta DROP COLUMN refund_pin_locked_until;"
              "ALTER TABLE payments DROP COLUMN kind; ALTER TABLE payments DROP COLUMN qr_payload;"
              "ALTER TABLE payments DROP COLUMN qr_window_s;"
-             "DROP TABLE sales; DROP TABLE reconciliations; DROP TABLE reconcile_items;"
+             "DROP TABLE sales; DROP TABLE outbox; DROP TABLE reconciliations; DROP TABLE reconcile_items;"
              "PRAGMA user_version = 5;");
     j = open_journal();
     if (!j)

@@ -124,13 +124,13 @@ static void test_migrate_from_v8(const char *dir)
         sql_exec(old, "ALTER TABLE payments DROP COLUMN kind;"
                       "ALTER TABLE payments DROP COLUMN qr_payload;"
                       "ALTER TABLE payments DROP COLUMN qr_window_s;"
-                      "DROP TABLE sales; DROP TABLE reconciliations; DROP TABLE reconcile_items;"
+                      "DROP TABLE sales; DROP TABLE outbox; DROP TABLE reconciliations; DROP TABLE reconcile_items;"
                       " PRAGMA user_version = 8;"),
         SQLITE_OK);
     /* Not a v9 file any more: the columns are really gone. */
     CHECK(sql_exec(old, "SELECT kind FROM payments") != SQLITE_OK);
 
-    CHECK_EQ_INT(journal_schema_version(), 11);
+    CHECK_EQ_INT(journal_schema_version(), 12);
     CHECK_EQ_INT(journal_open(&j, old, err, sizeof err), JOURNAL_OK);
     if (!j)
         return;

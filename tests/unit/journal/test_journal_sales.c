@@ -80,12 +80,12 @@ static void test_migrate_from_v9(const char *dir)
     struct payment p = fixture_payment("OLD", T0);
     CHECK_EQ_INT(journal_save(j, &p, "created", "", T0), JOURNAL_OK);
     journal_close(j);
-    CHECK_EQ_INT(sql_exec(old, "DROP TABLE sales; DROP TABLE reconciliations;"
+    CHECK_EQ_INT(sql_exec(old, "DROP TABLE sales; DROP TABLE outbox; DROP TABLE reconciliations;"
                                " DROP TABLE reconcile_items; PRAGMA user_version = 9;"),
                  SQLITE_OK);
     CHECK(sql_exec(old, "SELECT * FROM sales") != SQLITE_OK);
 
-    CHECK_EQ_INT(journal_schema_version(), 11);
+    CHECK_EQ_INT(journal_schema_version(), 12);
     CHECK_EQ_INT(journal_open(&j, old, err, sizeof err), JOURNAL_OK);
     if (!j)
         return;

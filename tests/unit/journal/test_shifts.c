@@ -195,7 +195,7 @@ static void test_print_kinds(void)
 /* What v7 added (cashiers, shifts, Z reports, the print jobs' ref) and what v6 added (the
  * finding indexes, refunds.approved_by): dropped from today's file to fake an older one. */
 static const char v9_objects[] = "DROP TABLE reconciliations; DROP TABLE reconcile_items;"
-                                 "DROP TABLE sales; ALTER TABLE payments DROP COLUMN kind;"
+                                 "DROP TABLE sales; DROP TABLE outbox; ALTER TABLE payments DROP COLUMN kind;"
                                  "ALTER TABLE payments DROP COLUMN qr_payload;"
                                  "ALTER TABLE payments DROP COLUMN qr_window_s;";
 static const char v8_objects[] = "ALTER TABLE journal_meta DROP COLUMN signin_locked_until;"
@@ -234,7 +234,7 @@ static void test_migrate_from(const char *dir, int version)
     CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
-    CHECK_EQ_INT(journal_schema_version(), 11);
+    CHECK_EQ_INT(journal_schema_version(), 12);
     CHECK_EQ_INT(journal_open(&v, old, err, sizeof err), JOURNAL_OK);
     if (!v)
         return;

@@ -1,0 +1,430 @@
+/*
+ * fleet_publish.c - the MQTT publisher (fleet_publish.h). One libmosquitto client at a time:
+ * a lost connection destroys it, with what it had in flight, and the next one starts again
+ * from the journal's oldest unsent row, so the journal is the only queue and a resend is
+ * always in seq order.
+ */
+#define _GNU_SOURCE
+#include "fleet_publish.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+
+#include "journal.h"
+#include "outbox.h"
+#include "reports.h"
+
+#define FIRST_RETRY_MS  1000
+#define MISC_EVERY_MS   1000 /* libmosquitto's keepalive and retry timers */
+#define PROBE_EVERY_MS  250  /* new outbox rows while connected and the window has room */
+#define STATUS_EVERY_MS 60000
+#define STATUS_CHECK_MS 1000 /* how often the health is read for a change */
+#define TOTALS_CHECK_MS 2000 /* at most this often the day's totals are counted again */
+#define TOTALS_MAX      1024
+#define TOPIC_MAX       200
+#define STATUS_MAX      512
+#define CLOSE_WAIT_MS   500
+
+struct inflight {
+    int mid;
+    int64_t seq;
+};
+
+struct fleet {
+    struct loop *loop;
+    struct journal *journal;
+    const struct config_fleet *cfg;
+    char client_id[40];
+    char password[256];
+    char version[32];
+    char topic_events[TOPIC_MAX], topic_status[TOPIC_MAX], topic_totals[TOPIC_MAX];
+
+    struct mosquitto *mosq; /* NULL while disconnected */
+    bool connected;         /* CONNACK accepted */
+    int64_t retry_at;       /* monotonic ms of the next connection attempt */
+    int64_t retry_ms;       /* the back-off */
+    int64_t misc_at;
+    int64_t connect_deadline; /* a connection not accepted by then is given up */
+    int64_t status_at;
+    int64_t status_check_at;
+    char status_sent[STATUS_MAX];
+    int64_t totals_check_at; /* monotonic ms */
+    int64_t totals_at;       /* ... of the next count even with no new event (a new day) */
+    int64_t totals_seq;      /* last_published when the totals were last counted */
+    char totals_sent[TOTALS_MAX];
+
+    struct inflight inflight[FLEET_INFLIGHT_MAX];
+    int ninflight;
+    int64_t acked[FLEET_INFLIGHT_MAX]; /* PUBACKs of this turn, marked together */
+    int nacked;
+    int64_t last_published; /* seq of the last row handed to this connection */
+    int offline_mid;        /* fleet_close's "offline", until its PUBACK */
+    bool offline_acked;
+    const char *crash_after;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The password: one line of a file that only posterm's user may read (as the gateways'
+ * keys). */
+static bool read_password(const char *path, char *out, size_t len, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "fleet.password_file %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+        close(fd);
+        snprintf(err, errlen,
+                 "fleet.password_file %s: must be a regular file readable only by its owner "
+                 "(chmod 600)",
+                 path);
+        return false;
+    }
+    ssize_t n = read(fd, out, len - 1);
+    close(fd);
+    if (n < 0) {
+        snprintf(err, errlen, "fleet.password_file %s: %s", path, strerror(errno));
+        return false;
+    }
+    out[n] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    return true;
+}
+
+static void drop_connection(struct fleet *f, int64_t now)
+{
+    if (f->mosq)
+        mosquitto_destroy(f->mosq);
+    f->mosq = NULL;
+    f->connected = false;
+    f->ninflight = 0;
+    f->status_sent[0] = '\0';
+    f->status_check_at = 0;
+    f->totals_check_at = 0;
+    f->totals_sent[0] = '\0';
+    f->retry_at = now + f->retry_ms;
+    f->retry_ms =
+        f->retry_ms * 2 > f->cfg->reconnect_max_ms ? f->cfg->reconnect_max_ms : f->retry_ms * 2;
+}
+
+/* The health head office reads on .../status (FLEET.md). */
+static void status_json(struct fleet *f, char *out, size_t len)
+{
+    int64_t unsent = -1;
+    int unresolved = -1;
+    bool scanner = false;
+    (void)outbox_count_unsent(f->journal, &unsent);
+    (void)journal_count_unresolved(f->journal, &unresolved);
+    const char *scanner_line = loop_scanner_status(f->loop, &scanner);
+    snprintf(out, len,
+             "{\"state\":\"online\",\"journal\":\"%s\",\"version\":\"%s\","
+             "\"gateway\":\"%s\",\"unresolved\":%d,\"outbox_unsent\":%lld,"
+             "\"clock_skew_s\":%d,\"scanner\":%s,\"taking_payments\":%s}",
+             journal_identity(f->journal), f->version,
+             loop_gateway_health_name(loop_gateway_health(f->loop)), unresolved, (long long)unsent,
+             loop_clock_skew(f->loop),
+             scanner_line[0] == '\0' ? "null"
+             : scanner               ? "\"connected\""
+                                     : "\"missing\"",
+             loop_taking_payments(f->loop) ? "true" : "false");
+}
+
+/* Publishes the status when it changed (outbox_unsent aside, which changes with every
+ * event) or once a minute. */
+static void publish_status(struct fleet *f, int64_t now)
+{
+    if (now < f->status_check_at)
+        return;
+    f->status_check_at = now + STATUS_CHECK_MS;
+    char now_json[STATUS_MAX];
+    status_json(f, now_json, sizeof now_json);
+    const char *a = strstr(now_json, ",\"outbox_unsent\"");
+    const char *b = strstr(f->status_sent, ",\"outbox_unsent\"");
+    bool same = b && a - now_json == b - f->status_sent &&
+                strncmp(now_json, f->status_sent, (size_t)(a - now_json)) == 0 &&
+                strcmp(strchr(a + 1, ','), strchr(b + 1, ',')) == 0;
+    if (same && now < f->status_at)
+        return;
+    if (mosquitto_publish(f->mosq, NULL, f->topic_status, (int)strlen(now_json), now_json, 1,
+                          true) == MOSQ_ERR_SUCCESS) {
+        snprintf(f->status_sent, sizeof f->status_sent, "%s", now_json);
+        f->status_at = now + STATUS_EVERY_MS;
+    }
+}
+
+static int totals_part(char *out, size_t len, const char *name, const struct report_totals *t)
+{
+    return snprintf(out, len,
+                    "\"%s\":{\"paid_count\":%lld,\"refunded_count\":%lld,\"charged_fen\":%lld,"
+                    "\"refunded_fen\":%lld,\"net_fen\":%lld,\"unresolved_count\":%lld,"
+                    "\"referred_count\":%lld}",
+                    name, (long long)t->paid_count, (long long)t->refunded_count,
+                    (long long)t->charged_fen, (long long)t->refunded_fen, (long long)t->net_fen,
+                    (long long)t->unresolved_count, (long long)t->referred_count);
+}
+
+/* The day so far (an X report, as the end-of-day screen counts it) on .../totals, retained:
+ * counted again when events were published since, or once a minute (a new day). */
+static void publish_totals(struct fleet *f, int64_t now)
+{
+    if (now < f->totals_check_at)
+        return;
+    f->totals_check_at = now + TOTALS_CHECK_MS;
+    if (f->totals_sent[0] && f->totals_seq == f->last_published && now < f->totals_at)
+        return;
+    int64_t from, to;
+    int day;
+    struct report_day d;
+    report_local_day(wall_ms() / 1000, &from, &to, &day);
+    if (report_totals(f->journal, from, to, &d) != JOURNAL_OK)
+        return;
+    f->totals_seq = f->last_published;
+    f->totals_at = now + STATUS_EVERY_MS;
+    char json[TOTALS_MAX];
+    size_t n = (size_t)snprintf(json, sizeof json, "{\"journal\":\"%s\",\"day\":%d,",
+                                journal_identity(f->journal), day);
+    n += (size_t)totals_part(json + n, sizeof json - n, "all", &d.all);
+    n += (size_t)snprintf(json + n, sizeof json - n, ",");
+    n += (size_t)totals_part(json + n, sizeof json - n, "wechat", &d.channel[CHANNEL_WECHAT]);
+    n += (size_t)snprintf(json + n, sizeof json - n, ",");
+    n += (size_t)totals_part(json + n, sizeof json - n, "alipay", &d.channel[CHANNEL_ALIPAY]);
+    n += (size_t)snprintf(json + n, sizeof json - n, "}");
+    if (n >= sizeof json || strcmp(json, f->totals_sent) == 0)
+        return;
+    if (mosquitto_publish(f->mosq, NULL, f->topic_totals, (int)n, json, 1, true) ==
+        MOSQ_ERR_SUCCESS)
+        snprintf(f->totals_sent, sizeof f->totals_sent, "%s", json);
+}
+
+static void on_connect(struct mosquitto *m, void *ctx, int rc)
+{
+    (void)m;
+    struct fleet *f = ctx;
+    if (rc != 0)
+        return; /* refused (a bad password, a client id not allowed): the read fails next */
+    f->connected = true;
+    f->retry_ms = FIRST_RETRY_MS;
+    f->last_published = 0;
+    f->ninflight = 0;
+}
+
+/* The broker's PUBACK for mid: its row is delivered, and only now marked so. */
+static void on_publish(struct mosquitto *m, void *ctx, int mid)
+{
+    (void)m;
+    struct fleet *f = ctx;
+    if (f->offline_mid && mid == f->offline_mid)
+        f->offline_acked = true;
+    for (int i = 0; i < f->ninflight; i++) {
+        if (f->inflight[i].mid != mid)
+            continue;
+#ifdef POSTERM_CRASH_POINTS
+        /* Crash tests: the broker has the message, the journal does not know it yet. */
+        if (f->crash_after && strcmp(f->crash_after, "fleet_puback") == 0)
+            raise(SIGKILL);
+#endif
+        f->acked[f->nacked++] = f->inflight[i].seq;
+        f->inflight[i] = f->inflight[--f->ninflight];
+        return;
+    }
+}
+
+static void connect_now(struct fleet *f, int64_t now)
+{
+    const struct config_fleet *c = f->cfg;
+    f->mosq = mosquitto_new(f->client_id, true, f);
+    if (f->mosq == NULL) {
+        drop_connection(f, now);
+        return;
+    }
+    mosquitto_connect_callback_set(f->mosq, on_connect);
+    mosquitto_publish_callback_set(f->mosq, on_publish);
+    mosquitto_int_option(f->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_max_inflight_messages_set(f->mosq, FLEET_INFLIGHT_MAX + 2);
+    static const char offline[] = "{\"state\":\"offline\"}";
+    int rc = mosquitto_will_set(f->mosq, f->topic_status, (int)strlen(offline), offline, 1, true);
+    if (rc == MOSQ_ERR_SUCCESS && c->username[0])
+        rc = mosquitto_username_pw_set(f->mosq, c->username, f->password[0] ? f->password : NULL);
+    if (rc == MOSQ_ERR_SUCCESS && c->tls)
+        rc = mosquitto_tls_set(
+            f->mosq, c->ca_file[0] ? c->ca_file : NULL, c->ca_file[0] ? NULL : "/etc/ssl/certs",
+            c->cert_file[0] ? c->cert_file : NULL, c->key_file[0] ? c->key_file : NULL, NULL);
+    int port = c->port ? c->port : c->tls ? 8883 : 1883;
+    if (rc == MOSQ_ERR_SUCCESS)
+        rc = mosquitto_connect_async(f->mosq, c->host, port, c->keepalive_s);
+    if (rc != MOSQ_ERR_SUCCESS)
+        drop_connection(f, now);
+    f->misc_at = now + MISC_EVERY_MS;
+    /* A SYN a firewall swallows would otherwise wait for the kernel's two minutes. */
+    f->connect_deadline = now + (int64_t)c->keepalive_s * 1000;
+}
+
+/* Hands the oldest unsent rows to the connection, up to the window. */
+static void fill_window(struct fleet *f)
+{
+    while (f->connected && f->ninflight < FLEET_INFLIGHT_MAX) {
+        struct outbox_row row;
+        bool found = false;
+        if (outbox_next(f->journal, f->last_published, &row, &found) != JOURNAL_OK || !found)
+            return;
+        int mid = 0;
+        if (mosquitto_publish(f->mosq, &mid, f->topic_events, (int)strlen(row.payload), row.payload,
+                              1, false) != MOSQ_ERR_SUCCESS)
+            return;
+        f->inflight[f->ninflight++] = (struct inflight){mid, row.seq};
+        f->last_published = row.seq;
+    }
+}
+
+static int fleet_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeout_ms)
+{
+    struct fleet *f = ctx;
+    int64_t now = loop_now(f->loop);
+    int64_t wake = f->mosq ? f->misc_at : f->retry_at;
+    if (f->connected && f->ninflight < FLEET_INFLIGHT_MAX && now + PROBE_EVERY_MS < wake)
+        wake = now + PROBE_EVERY_MS;
+    int64_t wait = wake > now ? wake - now : 0;
+    if (*timeout_ms < 0 || wait < *timeout_ms)
+        *timeout_ms = wait;
+    int fd = f->mosq ? mosquitto_socket(f->mosq) : -1;
+    if (fd < 0 || max < 1)
+        return 0;
+    fds[0] = (struct pollfd){
+        .fd = fd, .events = (short)(POLLIN | (mosquitto_want_write(f->mosq) ? POLLOUT : 0))};
+    return 1;
+}
+
+static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t now)
+{
+    struct fleet *f = ctx;
+    if (f->mosq == NULL) {
+        if (now >= f->retry_at)
+            connect_now(f, now);
+        return;
+    }
+    int rc = MOSQ_ERR_SUCCESS;
+    short ev = nfds > 0 ? fds[0].revents : 0;
+    /* With TLS a record may wait decrypted inside the library while the socket is quiet:
+     * a read with nothing there returns at once. */
+    if ((ev & (POLLIN | POLLERR | POLLHUP)) || (f->connected && f->cfg->tls))
+        rc = mosquitto_loop_read(f->mosq, 1);
+    if (rc == MOSQ_ERR_SUCCESS && (ev & POLLOUT))
+        rc = mosquitto_loop_write(f->mosq, 1);
+    if (rc == MOSQ_ERR_SUCCESS && now >= f->misc_at) {
+        rc = mosquitto_loop_misc(f->mosq);
+        f->misc_at = now + MISC_EVERY_MS;
+        if (rc == MOSQ_ERR_SUCCESS &&
+            (mosquitto_socket(f->mosq) < 0 || (!f->connected && now >= f->connect_deadline)))
+            rc = MOSQ_ERR_NO_CONN; /* the connect failed, or no CONNACK in time */
+    }
+    /* A mark that fails (a full disk) only resends those rows after a restart. */
+    if (f->nacked > 0)
+        (void)outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms());
+    f->nacked = 0;
+    if (rc != MOSQ_ERR_SUCCESS) {
+        drop_connection(f, now);
+        return;
+    }
+    if (f->connected) {
+        publish_status(f, now);
+        fill_window(f);
+        publish_totals(f, now);
+    }
+}
+
+struct fleet *fleet_attach(struct loop *loop, const struct config *cfg, const char *version,
+                           char *err, size_t errlen)
+{
+    struct journal *journal = loop_journal(loop);
+    if (journal == NULL) {
+        snprintf(err, errlen, "MQTT needs a journal (fleet.host is set)");
+        return NULL;
+    }
+    struct fleet *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    f->loop = loop;
+    f->journal = journal;
+    f->cfg = &cfg->fleet;
+    f->retry_ms = FIRST_RETRY_MS;
+    f->retry_at = loop_now(loop);
+    snprintf(f->client_id, sizeof f->client_id, "%s", cfg->terminal_id);
+    snprintf(f->version, sizeof f->version, "%s", version);
+    snprintf(f->topic_events, sizeof f->topic_events, "posterm/%s/%s/events", cfg->fleet.merchant,
+             cfg->terminal_id);
+    snprintf(f->topic_status, sizeof f->topic_status, "posterm/%s/%s/status", cfg->fleet.merchant,
+             cfg->terminal_id);
+    snprintf(f->topic_totals, sizeof f->topic_totals, "posterm/%s/%s/totals", cfg->fleet.merchant,
+             cfg->terminal_id);
+#ifdef POSTERM_CRASH_POINTS
+    f->crash_after = getenv("POSTERM_CRASH_AFTER");
+#endif
+    if (cfg->fleet.password_file[0] &&
+        !read_password(cfg->fleet.password_file, f->password, sizeof f->password, err, errlen)) {
+        free(f);
+        return NULL;
+    }
+    mosquitto_lib_init();
+    struct loop_service s = {f, fleet_pollfds, fleet_process};
+    if (loop_add_service(loop, &s) != LOOP_OK) {
+        snprintf(err, errlen, "MQTT could not join the event loop (no service slot left)");
+        explicit_bzero(f->password, sizeof f->password);
+        free(f);
+        mosquitto_lib_cleanup();
+        return NULL;
+    }
+    journal_set_outbox(journal, true);
+    return f;
+}
+
+void fleet_close(struct fleet *f)
+{
+    if (f == NULL)
+        return;
+    if (f->connected) {
+        static const char offline[] = "{\"state\":\"offline\"}";
+        if (mosquitto_publish(f->mosq, &f->offline_mid, f->topic_status, (int)strlen(offline),
+                              offline, 1, true) == MOSQ_ERR_SUCCESS) {
+            /* posterm is stopping: a short blocking wait holds up no payment. */
+            struct timespec start, t;
+            clock_gettime(CLOCK_MONOTONIC, &start);
+            do {
+                if (mosquitto_loop(f->mosq, 50, 1) != MOSQ_ERR_SUCCESS)
+                    break;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+            } while (!f->offline_acked &&
+                     (t.tv_sec - start.tv_sec) * 1000 + (t.tv_nsec - start.tv_nsec) / 1000000 <
+                         CLOSE_WAIT_MS);
+        }
+        if (f->nacked > 0)
+            (void)outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms());
+        mosquitto_disconnect(f->mosq);
+        mosquitto_loop_write(f->mosq, 1);
+    }
+    if (f->mosq)
+        mosquitto_destroy(f->mosq);
+    explicit_bzero(f->password, sizeof f->password);
+    free(f);
+    mosquitto_lib_cleanup();
+}

@@ -1,0 +1,471 @@
+#!/usr/bin/env python3
+"""test_fleet.py - the journal's events to head office over MQTT (issue 24, app/FLEET.md).
+
+    test_fleet.py BUILD_DIR CASE|all
+
+A real mosquitto broker, started here on a free loopback port (never the system's service),
+and a head-office subscriber (python3-paho-mqtt) whose session is persistent (clean_session
+false, QoS 1), so the broker keeps what arrives while it is away and a broker restart keeps
+the session (persistence on). Every case rebuilds the terminal's ledger from the messages,
+deduplicated by (journal, seq), and compares it with the journal's outbox: every row arrived,
+seq 1..N without a gap, in order on first arrival, the code's last four digits only.
+
+Cases:
+- events: payments and a refund via headless mode arrive in seq order; the day's totals count
+  them; status
+  is retained "online" with the version, and "offline" after a clean stop.
+- outage: the broker is down while payments go on, then started: everything arrives.
+- kill: posterm SIGKILLs itself on the first PUBACK (crash point fleet_puback: the broker has
+  the message, the journal does not know it yet): the last will leaves status "offline", the
+  restart resends that message (a duplicate the subscriber drops) and nothing is missing.
+- crash_paid: posterm killed right after the "paid" commit, before its row was published:
+  sent after the restart.
+- tls: TLS with the broker's certificate verified and the terminal's own certificate; a
+  broker certificate from another CA is not believed (nothing sent, every row kept).
+- password: fleet.password_file readable by others stops posterm; a wrong password sends
+  nothing; the right one sends everything.
+"""
+import json
+import os
+import pwd
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import harness
+
+try:
+    import paho.mqtt.client as mqtt
+except ImportError:
+    # A Python of its own (pyenv, a venv) does not see Debian's python3-paho-mqtt.
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import paho.mqtt.client as mqtt
+
+MERCHANT = "shop_7"
+TERMINAL = "E2E1"  # harness.write_config's terminal_id
+PREFIX = "posterm/%s/%s/" % (MERCHANT, TERMINAL)
+CODES = [harness.wechat_code(0, customer) for customer in range(60, 66)]  # apart: no dedupe
+CODE = CODES[0]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Broker:
+    """mosquitto on 127.0.0.1:port with its own config and persistence folder."""
+
+    def __init__(self, workdir, port, stretch, more=""):
+        """more: further listeners, each with its own settings (per_listener_settings)."""
+        self.dir = os.path.join(workdir, "broker")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port, self.stretch, self.proc = port, stretch, None
+        self.conf = os.path.join(self.dir, "mosquitto.conf")
+        with open(self.conf, "w") as f:
+            # max_queued_messages 0: the broker drops nothing for a slow head office (FLEET.md);
+            # user: started as root, mosquitto would become user mosquitto, who cannot read
+            # this private folder (its persistence, the TLS key).
+            f.write("per_listener_settings true\npersistence true\nmax_queued_messages 0\n"
+                    "persistence_location %s/\nlog_dest file %s/log\nuser %s\n"
+                    "listener %d 127.0.0.1\nallow_anonymous true\n%s"
+                    % (self.dir, self.dir, pwd.getpwuid(os.getuid()).pw_name, port, more))
+
+    def start(self):
+        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10 * self.stretch
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("mosquitto did not start on port %d" % self.port)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: the sessions are saved for the next start
+            self.proc.wait(10)
+        self.proc = None
+
+
+class HeadOffice:
+    """The subscriber: every message on the terminal's topics, in arrival order."""
+
+    def __init__(self, port):
+        self.port = port
+        self.events, self.status, self.totals = [], [], []
+        self.lock = threading.Lock()
+        self.client = None
+        self.session_present = False
+
+    def _on_message(self, client, userdata, msg):
+        with self.lock:
+            if msg.topic == PREFIX + "events":
+                self.events.append(json.loads(msg.payload))
+            elif msg.topic == PREFIX + "status":
+                self.status.append((json.loads(msg.payload), msg.retain))
+            elif msg.topic == PREFIX + "totals":
+                self.totals.append(json.loads(msg.payload))
+
+    def connect(self):
+        c = mqtt.Client(client_id="head-office-test", clean_session=False)
+        c.on_message = self._on_message
+        subscribed = threading.Event()
+        c.on_subscribe = lambda *a: subscribed.set()
+        def on_connect(cl, userdata, flags, rc):
+            self.session_present = bool(flags.get("session present"))
+            cl.subscribe(PREFIX + "#", qos=1)
+        c.on_connect = on_connect
+        c.connect("127.0.0.1", self.port, keepalive=30)
+        c.loop_start()
+        if not subscribed.wait(10):
+            raise AssertionError("the subscriber could not subscribe")
+        self.client = c
+        return self
+
+    def disconnect(self):
+        if self.client:
+            self.client.disconnect()
+            self.client.loop_stop()
+        self.client = None
+
+    def ledger(self):
+        """Events deduplicated by (journal, seq), in order of first arrival; duplicates."""
+        seen, out, dups = set(), [], 0
+        with self.lock:
+            for e in self.events:
+                key = (e["journal"], e["seq"])
+                if key in seen:
+                    dups += 1
+                    continue
+                seen.add(key)
+                out.append(e)
+        return out, dups
+
+    def last_status(self):
+        with self.lock:
+            return self.status[-1] if self.status else (None, None)
+
+
+def retained_status(port, stretch):
+    """What a new subscriber gets on .../status: the retained message."""
+    got = []
+    c = mqtt.Client(client_id="status-reader-%d" % os.getpid(), clean_session=True)
+    c.on_message = lambda cl, u, m: got.append((json.loads(m.payload), m.retain))
+    c.connect("127.0.0.1", port)
+    c.subscribe(PREFIX + "status", qos=1)
+    deadline = time.time() + 3 * stretch
+    while not got and time.time() < deadline:
+        c.loop(0.1)
+    c.disconnect()
+    return got[0] if got else (None, None)
+
+
+def outbox_rows(journal):
+    db = sqlite3.connect("file:%s?mode=ro" % journal, uri=True)
+    try:
+        return db.execute("SELECT seq, kind, payload, sent_at FROM outbox ORDER BY seq").fetchall()
+    finally:
+        db.close()
+
+
+def wait_until(pred, seconds, stretch):
+    deadline = time.time() + seconds * stretch
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return pred()
+
+
+def compare(hq, journal, stretch, problems, want_dups=None):
+    """Every outbox row arrives once the terminal has acknowledgements for all."""
+    if not wait_until(lambda: all(r[3] > 0 for r in outbox_rows(journal)), 15, stretch):
+        problems.append("outbox rows still unsent: %s" % [r[0] for r in outbox_rows(journal)
+                                                            if r[3] == 0])
+    rows = outbox_rows(journal)
+    wait_until(lambda: len(hq.ledger()[0]) >= len(rows), 5, stretch)
+    ledger, dups = hq.ledger()
+    seqs = [e["seq"] for e in ledger]
+    if seqs != list(range(1, len(rows) + 1)):
+        problems.append("head office has seqs %s, the journal 1..%d" % (seqs, len(rows)))
+    for e, (seq, kind, payload, _) in zip(ledger, rows):
+        body = json.loads(payload)
+        if e["type"] != kind or any(e.get(k) != v for k, v in body.items()):
+            problems.append("seq %d differs: %s vs journal %s" % (seq, e, body))
+    for e in ledger:
+        if any(c in json.dumps(e) for c in CODES) or \
+                e.get("code_last4") not in [""] + [c[-4:] for c in CODES]:
+            problems.append("a message carries more than the code's last four digits: %s" % e)
+    if want_dups is not None and not want_dups(dups):
+        problems.append("%d duplicates (a resend expected: %s)" % (dups, want_dups.__doc__))
+    return ledger
+
+
+def fleet_config(ws, port, policy=None):
+    return ws.config(policy, {"fleet": {"host": "127.0.0.1", "port": port, "merchant": MERCHANT,
+                                        "tls": False, "keepalive_s": 5,
+                                        "reconnect_max_ms": 1000}})
+
+
+def pay(pt, n, first=0):
+    orders = []
+    for i in range(n):
+        order = pt.pay("%d.%02d" % (i + 1, i + 1), CODES[first + i])
+        pt.wait_state("PAID", order)
+        orders.append(order)
+    return orders
+
+
+def case_events(build):
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        port = free_port()
+        broker = Broker(ws.dir, port, stretch).start()
+        hq = HeadOffice(port).connect()
+        try:
+            pt = harness.Posterm(build, fleet_config(ws, port))
+            pt.ready()
+            orders = pay(pt, 3)
+            pt.send("refund %s 0.50 K-fleet-1" % orders[0])
+            pt.wait(lambda e: e.get("event") == "payment" and e["order"] == orders[0]
+                    and e["refunded"] == "0.50" and e["state"] == "PAID", what="the refund")
+            ledger = compare(hq, ws.journal, stretch, problems)
+            refunds = [(e["event"], e["refund_fen"], e["refunded_fen"]) for e in ledger
+                       if e["type"] == "refund"]
+            if refunds != [("refund_requested", 50, 0), ("refunded", 50, 50)]:
+                problems.append("the refund's events: %s" % refunds)
+            if [e["order"] for e in ledger if e["event"] == "paid"] != orders:
+                problems.append("the paid events are not those of %s" % orders)
+            if not any(e["amount_fen"] == 101 and e["event"] == "paid" for e in ledger):
+                problems.append("no paid event of 101 fen")
+            # .../totals: the day so far, as the end-of-day report counts it
+            if not wait_until(lambda: hq.totals and hq.totals[-1]["all"]["paid_count"] == 3,
+                              10, stretch):
+                problems.append("the totals never counted 3 payments: %s" % hq.totals[-1:])
+            elif not wait_until(lambda: hq.totals[-1]["all"]["refunded_fen"] == 50, 10, stretch) \
+                    or hq.totals[-1]["all"]["charged_fen"] != 606 \
+                    or hq.totals[-1]["wechat"]["net_fen"] != 556:
+                problems.append("the totals are not 606 - 50 fen: %s" % hq.totals[-1])
+            status, retained = retained_status(port, stretch)
+            if not status or status.get("state") != "online" or not retained or \
+                    not status.get("version") or status.get("gateway") != "online":
+                problems.append("status is not retained online with a version: %s" % status)
+            if pt.finish() != 0:
+                problems.append("posterm did not exit 0")
+            status, retained = retained_status(port, stretch)
+            if not status or status.get("state") != "offline" or not retained:
+                problems.append("after a clean stop, status is %s" % status)
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
+def case_outage(build):
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        port = free_port()
+        broker = Broker(ws.dir, port, stretch).start()
+        hq = HeadOffice(port).connect()  # the persistent session, kept while away
+        hq.disconnect()
+        broker.stop()
+        try:
+            pt = harness.Posterm(build, fleet_config(ws, port))
+            pt.ready()
+            pay(pt, 3)
+            if any(r[3] for r in outbox_rows(ws.journal)):
+                problems.append("a row marked sent with no broker")
+            broker.start()
+            hq.connect()
+            if not hq.session_present:
+                problems.append("the broker lost head office's session: a message published "
+                                "before the subscriber came back would be missed")
+            compare(hq, ws.journal, stretch, problems)
+            pt.finish()
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
+def resend_after_kill(build, crash_after, want_dups):
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        port = free_port()
+        broker = Broker(ws.dir, port, stretch).start()
+        hq = HeadOffice(port).connect()
+        try:
+            config = fleet_config(ws, port)
+            pt = harness.Posterm(build, config, env={"POSTERM_CRASH_AFTER": crash_after})
+            pt.ready()
+            if crash_after == "fleet_puback":
+                pt.send("amount 1.01")  # "created": its PUBACK kills posterm
+            else:
+                pt.pay("1.01", CODE)
+            pt.killed()
+            if crash_after == "paid" and not any(
+                    json.loads(r[2])["event"] == "paid" and r[3] == 0
+                    for r in outbox_rows(ws.journal)):
+                problems.append("the paid row was not left unsent by the kill")
+            if not wait_until(lambda: hq.last_status()[0] and
+                              hq.last_status()[0].get("state") == "offline", 5, stretch):
+                problems.append("no last will: status %s" % (hq.last_status(),))
+            status, retained = retained_status(port, stretch)
+            if not status or status.get("state") != "offline" or not retained:
+                problems.append("after the kill the retained status is %s" % status)
+            pt = harness.Posterm(build, config)
+            pt.ready()
+            pay(pt, 1, first=3)
+            compare(hq, ws.journal, stretch, problems, want_dups)
+            pt.finish()
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
+def case_kill(build):
+    def resent(d):
+        """the message acknowledged but not marked"""
+        return d >= 1
+    return resend_after_kill(build, "fleet_puback", resent)
+
+
+def case_crash_paid(build):
+    return resend_after_kill(build, "paid", None)
+
+
+def make_pki(folder):
+    """A CA, the broker's certificate for 127.0.0.1 and the terminal's client certificate,
+    with openssl; and a second CA nobody signed with. Returns their paths."""
+    os.makedirs(folder, exist_ok=True)
+    p = {k: os.path.join(folder, k) for k in
+         ("ca.key", "ca.pem", "other.key", "other.pem", "broker.key", "broker.csr", "broker.pem",
+          "term.key", "term.csr", "term.pem", "san.cnf")}
+
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+    for ca, name in (("ca", "fleet test CA"), ("other", "another CA")):
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-days", "2", "-subj", "/CN=" + name, "-keyout", p[ca + ".key"], "-out", p[ca + ".pem"])
+    with open(p["san.cnf"], "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for who, cn, ext in (("broker", "127.0.0.1", True), ("term", TERMINAL, False)):
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-subj", "/CN=" + cn, "-keyout", p[who + ".key"], "-out", p[who + ".csr"])
+        run("x509", "-req", "-in", p[who + ".csr"], "-CA", p["ca.pem"], "-CAkey", p["ca.key"],
+            "-CAcreateserial", "-days", "2", "-out", p[who + ".pem"],
+            *(["-extfile", p["san.cnf"]] if ext else []))
+    for key in ("broker.key", "term.key"):
+        os.chmod(p[key], 0o600)
+    return p
+
+
+def case_tls(build):
+    """TLS on (the default): the broker's certificate verified against fleet.ca_file, the
+    terminal's own certificate required by the broker. A CA that did not sign the broker's
+    certificate delivers nothing and leaves every row unsent."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        pki = make_pki(os.path.join(ws.dir, "pki"))
+        plain, port = free_port(), free_port()
+        broker = Broker(ws.dir, plain, stretch, "listener %d 127.0.0.1\nallow_anonymous true\n"
+                        "cafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n"
+                        % (port, pki["ca.pem"], pki["broker.pem"], pki["broker.key"]))
+        broker.start()
+        hq = HeadOffice(plain).connect()  # head office reads on the plain loopback listener
+        try:
+            def config(ca):
+                return ws.config(None, {"fleet": {
+                    "host": "127.0.0.1", "port": port, "merchant": MERCHANT,
+                    "ca_file": pki[ca], "cert_file": pki["term.pem"],
+                    "key_file": pki["term.key"], "reconnect_max_ms": 1000}})
+            pt = harness.Posterm(build, config("other.pem"))
+            pt.ready()
+            pay(pt, 1)
+            time.sleep(2 * stretch)
+            if hq.ledger()[0] or any(r[3] for r in outbox_rows(ws.journal)):
+                problems.append("a broker certificate from another CA was believed")
+            pt.finish()
+            pt = harness.Posterm(build, config("ca.pem"))
+            pt.ready()
+            pay(pt, 1, first=1)
+            compare(hq, ws.journal, stretch, problems)
+            pt.finish()
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
+def case_password(build):
+    """A broker that wants a user name and password: a password file others may read stops
+    posterm at start (exit 2, naming the key); a wrong password delivers nothing and keeps
+    every row; the right one delivers everything."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        plain, port = free_port(), free_port()
+        users = os.path.join(ws.dir, "broker-users")
+        open(users, "w").close()
+        subprocess.run(["mosquitto_passwd", "-b", users, TERMINAL, "s3cret-pass"], check=True,
+                       capture_output=True)
+        broker = Broker(ws.dir, plain, stretch, "listener %d 127.0.0.1\nallow_anonymous false\n"
+                        "password_file %s\n" % (port, users))
+        broker.start()
+        hq = HeadOffice(plain).connect()
+        secret = os.path.join(ws.dir, "mqtt-password")
+        try:
+            def config():
+                return ws.config(None, {"fleet": {
+                    "host": "127.0.0.1", "port": port, "merchant": MERCHANT, "tls": False,
+                    "username": TERMINAL, "password_file": secret, "reconnect_max_ms": 1000}})
+            with open(secret, "w") as f:
+                f.write("s3cret-pass\n")
+            os.chmod(secret, 0o644)
+            pt = harness.Posterm(build, config())
+            code = pt.proc.wait(20 * stretch)
+            if code != 2 or "fleet.password_file" not in pt.stderr_tail():
+                problems.append("a password file others may read: exit %s, %s"
+                                % (code, pt.stderr_tail(300)))
+            os.chmod(secret, 0o600)
+            with open(secret, "w") as f:
+                f.write("wrong\n")
+            pt = harness.Posterm(build, config())
+            pt.ready()
+            pay(pt, 1)
+            time.sleep(2 * stretch)
+            if hq.ledger()[0] or any(r[3] for r in outbox_rows(ws.journal)):
+                problems.append("a wrong password delivered or marked something")
+            pt.finish()
+            with open(secret, "w") as f:
+                f.write("s3cret-pass\n")
+            pt = harness.Posterm(build, config())
+            pt.ready()
+            compare(hq, ws.journal, stretch, problems)
+            pt.finish()
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
+CASES = {"events": case_events, "outage": case_outage, "kill": case_kill,
+         "crash_paid": case_crash_paid, "tls": case_tls, "password": case_password}
+
+if __name__ == "__main__":
+    sys.exit(harness.run_cases(sys.argv[0], CASES, sys.argv))
