@@ -694,33 +694,33 @@ static bool handshake(struct client *c)
     return true;
 }
 
+/* One read of at most 4 KB per client per poll turn: a register that floods cheap requests
+ * (a `totals` is ~20 bytes and a journal query) costs the till one 4 KB batch per turn, not
+ * 64 KB; poll() says again next turn that the rest is waiting. */
 static void read_client(struct register_api *a, struct client *c)
 {
     char buf[4096];
-    if (!handshake(c))
+    if (!handshake(c) || c->fd < 0)
         return;
-    for (int rounds = 0; rounds < 16 && c->fd >= 0; rounds++) {
-        ssize_t n = client_recv(c, buf, sizeof buf);
-        if (n == -2) {
-            drop(c);
-            return;
-        }
-        if (n == 0) {
-            c->read_closed = true;
-            close_if_done(a, c);
-            return;
-        }
-        if (n < 0)
-            return;
-        struct line_ctx lc = {a, c};
-        if (register_reader_feed(&c->in, buf, (size_t)n, on_line, &lc) == REGISTER_FEED_TOO_LONG) {
-            char why[128];
-            snprintf(why, sizeof why, "a line longer than %d bytes (api.max_line): disconnected",
-                     a->cfg->api.max_line);
-            send_error(a, c, "line_too_long", NULL, why);
-            drop(c);
-            return;
-        }
+    ssize_t n = client_recv(c, buf, sizeof buf);
+    if (n == -2) {
+        drop(c);
+        return;
+    }
+    if (n == 0) {
+        c->read_closed = true;
+        close_if_done(a, c);
+        return;
+    }
+    if (n < 0)
+        return;
+    struct line_ctx lc = {a, c};
+    if (register_reader_feed(&c->in, buf, (size_t)n, on_line, &lc) == REGISTER_FEED_TOO_LONG) {
+        char why[128];
+        snprintf(why, sizeof why, "a line longer than %d bytes (api.max_line): disconnected",
+                 a->cfg->api.max_line);
+        send_error(a, c, "line_too_long", NULL, why);
+        drop(c);
     }
 }
 
