@@ -4,7 +4,8 @@
 # network - then posterm as the packaged service would (no network wait), and plays the
 # cashier: amounts on posterm's input, codes typed by the scanner gadget over USB. For the
 # dynamic QR payments it plays the customer too: the simulator is on the VM's loopback only,
-# so the customer's scan of the payload posterm printed is posted from here.
+# so the customer's scan of the payload posterm printed is posted from here. And the cash
+# register beside the terminal: one sale it asks for over posterm's register API (nc on TCP).
 # posterm's JSON lines go to the console, where field_vm.py watches them and cuts the power.
 
 # The gateway: posterm-sim on the VM's loopback, its ledger kept on the terminal's disk.
@@ -66,6 +67,73 @@ qr_pay() {
         *) echo "FIELD-FAIL the customer's scan of the $2 QR: $reply"; return 1 ;;
     esac
 }
+# The cash register: a program beside posterm that drives it over the register API
+# (app/REGISTER_API.md), here busybox nc on api.listen (plain TCP, the VM's loopback). Its
+# side of the line is a FIFO held open until the answers came; what it hears is kept in
+# /tmp/register.out.
+register_port=7480
+register_open() {
+    mkfifo /tmp/register.in
+    : > /tmp/register.out
+    nc 127.0.0.1 $register_port < /tmp/register.in > /tmp/register.out 2>/tmp/register.err &
+    register_nc=$!
+    exec 4> /tmp/register.in
+}
+register_close() {
+    exec 4>&-
+    kill $register_nc 2>/dev/null
+    wait $register_nc 2>/dev/null
+    rm -f /tmp/register.in
+}
+# register_heard SALE EVENT PATTERN: the register's events for SALE of kind EVENT that match
+# PATTERN (extended regex), counted
+register_heard() {
+    grep -F "\"event\":\"$2\"" /tmp/register.out | grep -F "\"sale_id\":\"$1\"" | grep -cE "$3"
+}
+# register_wait SALE EVENT PATTERN: until the register heard one (120 s at most)
+register_wait() {
+    i=0
+    while [ "$(register_heard "$1" "$2" "$3")" -lt 1 ]; do
+        i=$((i + 1))
+        [ $i -gt 1200 ] && { echo "FIELD-FAIL the register never heard $2 $3 for $1"; return 1; }
+        sleep 0.1
+    done
+}
+# register_told: one FIELD-STEP line per event the register heard, its fields as key=value
+# (not the JSON itself: field_vm.py takes a console line with {"event" for posterm's own)
+register_told() {
+    while read -r line; do
+        said=
+        for key in event transition sale_id order state step final known code; do
+            v=$(echo "$line" | sed -n "s/.*\"$key\":\"\{0,1\}\([^\",}]*\).*/\1/p")
+            [ -n "$v" ] && said="$said $key=$v"
+        done
+        echo "FIELD-STEP register hears:$said"
+    done < /tmp/register.out
+}
+# register_pay SALE AMOUNT CODE: the register asks for the sale's payment; the counter shows
+# it, the scanner types CODE; the register waits for the final PAID event on its own
+# connection, then asks the sale's status, which must say PAID.
+register_pay() {
+    created=$((created + 1))
+    register_open
+    echo "FIELD-STEP the register asks for sale $1, $2, over the API"
+    echo "{\"command\":\"payment\",\"sale_id\":\"$1\",\"amount\":\"$2\"}" >&4
+    ok=0
+    wait_for '"transition":"created"' $created &&
+        echo "FIELD-STEP scanner types code $3" &&
+        dd if=/codes/$3.bin of=/dev/hidg0 bs=8 2>/dev/null &&
+        register_wait "$1" payment '"state":"PAID".*"final":true|"final":true.*"state":"PAID"' &&
+        echo "{\"command\":\"status\",\"sale_id\":\"$1\"}" >&4 &&
+        register_wait "$1" status . && ok=1
+    register_told
+    if [ $ok = 1 ] && [ "$(register_heard "$1" status '"state":"PAID"')" -ne 1 ]; then
+        echo "FIELD-FAIL the register's status for $1 is not PAID"
+        ok=0
+    fi
+    register_close
+    [ $ok = 1 ]
+}
 final='"state":"(PAID|FAILED|CANCELLED|REFUNDED)"'
 
 wait_for '"event":"ready"' 1
@@ -83,10 +151,12 @@ case $boot in
         ;;
     3)  # offline for 15 s, then online: once the resumed payments are final, one more sale,
         # then two the customer pays by scanning the terminal (F WeChat Pay, G Alipay), then
-        # the cashier closes the till (end of input: posterm exits when nothing is left)
+        # one the cash register asks for over the API (H), then the cashier closes the till
+        # (end of input: posterm exits when nothing is left)
         wait_for "$final" 2 && pay 5.00 E && wait_for "$final" 3 &&
             qr_pay 6.00 wechat && wait_for "$final" 4 &&
-            qr_pay 7.00 alipay && wait_for "$final" 5
+            qr_pay 7.00 alipay && wait_for "$final" 5 &&
+            register_pay FIELD-H 8.00 H && wait_for "$final" 6
         exec 3>&-
         wait_for FIELD-POSTERM-EXIT 1
         # The ledger as the simulator reads it back from its file, for field_vm.py's audit.

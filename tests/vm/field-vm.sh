@@ -2,8 +2,9 @@
 # field-vm.sh - the terminal in the field: posterm on an emulated board with an emulated USB
 # scanner and an emulated USB receipt printer, its journal on a virtual disk, the power cut at
 # chosen moments and the network down when it comes back; two payments the customer pays by
-# scanning the terminal's QR; at the end the gateway's ledger is audited against the journal,
-# and the receipts on the printer's paper against both.
+# scanning the terminal's QR; one the cash register asks for over the register API; at the end
+# the gateway's ledger is audited against the journal, and the receipts on the printer's paper
+# against both.
 #
 #   usage: field-vm.sh POSTERM POSTERM_SIM GADGET DECODER [CACHE_DIR]   (ARCH=arm64, as built)
 #   GADGET: printer-gadget built for the board; DECODER: the tests' escpos-decode, run here
@@ -74,6 +75,7 @@ B 2876543210123403
 C 134567890123457003
 D 2876543210123500
 E 134567890123458000
+H 2876543210123600
 CODES
 printf "$vm_boot_keyboard_desc" > "$ir/report_desc"
 
@@ -101,6 +103,10 @@ cfg = {
     "scanner": {"source": "usb-keyboard", "vid": "0x0c2e", "pid": "0x0b81", "dedupe_ms": 500},
     # The receipt printer on the second USB controller; the merchant's name in Chinese, so
     # every receipt goes through GB18030.
+    # The cash register's API (app/REGISTER_API.md): plain TCP on the VM's loopback, where
+    # the cashier script's register (busybox nc) connects; the Unix socket where the VM's
+    # init has a folder for it.
+    "api": {"enabled": True, "listen": "127.0.0.1:7480", "socket": "/tmp/register.sock"},
     "merchant": {"name": "田野便利店", "store": "Field 1"},
     "printer": {"kind": "usb", "vid": "0x04b8", "pid": "0x0e15", "paper_mm": 58,
                 "native_qr": True, "merchant_copy": False, "eod": False},

@@ -10,7 +10,9 @@ console; then audits the simulator's ledger against posterm's journal, both read
                       goes while D's cancel is pending (cut 2)
     boot 3 (offline 15 s, then online): C and D resumed, their query and cancel replayed when
                       the gateway answers; E paid; F (WeChat Pay) and G (Alipay) paid by the
-                      customer scanning the terminal's QR; the till closed, a clean power-off
+                      customer scanning the terminal's QR; H asked for by the cash register
+                      over the register API (busybox nc on api.listen, the VM's loopback) and
+                      paid with a scanned code; the till closed, a clean power-off
 
 After each cut a copy of the disk is checked (e2fsck replays ext4's journal as the next boot
 would) to show what posterm's journal held at the moment the power went.
@@ -29,6 +31,12 @@ The QR payments: the payload posterm printed in its qr event (what a customer di
 draw) is the one the customer scanned (the cashier script posts it to the simulator's
 /_sim/scan inside the VM), the one the journal holds and the one the gateway created the order
 with; each ends PAID in the journal and charged once in the ledger.
+
+The register's payment: the register (the cashier script's nc) heard its sale's events on its
+own connection, from created to the final PAID, all for H's order, and then a status that says
+PAID; the journal's sales table maps its sale_id to H's order and nothing else. A FIELD-FAIL
+line from the cashier script (a register that never heard PAID, a status not PAID) fails the
+test as soon as it is read (vm_boot.Boot.wait).
 """
 import argparse
 import json
@@ -47,14 +55,17 @@ import harness  # noqa: E402  (the audit rules every e2e test uses)
 
 UNRESOLVED = {"NEW", "PAYING", "QUERYING", "CANCELLING", "REFUNDING"}
 BOOTED = []    # every Boot, for its events
-# Last four digits of the codes the scanner types for A to E (field-vm.sh's CODES).
-TYPED = ["6000", "3403", "7003", "3500", "8000"]
+# Last four digits of the codes the scanner types for A to E and H (field-vm.sh's CODES).
+TYPED = ["6000", "3403", "7003", "3500", "8000", "3600"]
 CODES = {"A": "134567890123456000", "B": "2876543210123403", "C": "134567890123457003",
-         "D": "2876543210123500", "E": "134567890123458000"}
+         "D": "2876543210123500", "E": "134567890123458000", "H": "2876543210123600"}
 # F and G: the customer scans the terminal (field-cashier.sh's qr_pay), no payment code.
 QR_CHANNELS = {"F": "wechat", "G": "alipay"}
 AMOUNTS = {"A": "1.00", "B": "2.00", "C": "3.00", "D": "4.00", "E": "5.00", "F": "6.00",
-           "G": "7.00"}
+           "G": "7.00", "H": "8.00"}
+# H: the cash register's sale (field-cashier.sh's register_pay), by its own id.
+REGISTER_SALES = {"H": "FIELD-H"}
+HEARD = "FIELD-STEP register hears:"
 REPRINT = "*** REPRINT ***"
 
 
@@ -73,6 +84,7 @@ class FieldBoot(vm_boot.Boot):
         self.state = {}       # order -> last state printed
         self.transitions = {}  # order -> transitions printed this boot
         self.qrs = {}          # order -> the qr events posterm printed for it
+        self.heard = []        # what the register heard, one {key: value} per event
 
     def on_event(self, ev):
         self.events.append(ev)
@@ -94,7 +106,10 @@ class FieldBoot(vm_boot.Boot):
 
     def on_line(self, line):
         if "FIELD-" in line:
-            print("  boot %d vm: %s" % (self.n, line[line.index("FIELD-"):]))
+            said = line[line.index("FIELD-"):].rstrip()
+            print("  boot %d vm: %s" % (self.n, said))
+            if said.startswith(HEARD):
+                self.heard.append(dict(kv.split("=", 1) for kv in said[len(HEARD):].split()))
 
     def wait_state(self, index, states, timeout, what):
         """Until the index-th order created this boot is in one of states."""
@@ -313,6 +328,42 @@ def audit_qr(boot, names, rows, trades):
     return problems
 
 
+def audit_register(boot, names, journal_path):
+    """H: what the register heard on its connection, and the journal's sales table. Prints
+    them, returns the problems."""
+    problems = []
+    db = sqlite3.connect("file:%s?mode=ro" % journal_path, uri=True)
+    sales = dict(db.execute("SELECT sale_id, order_no FROM sales"))
+    db.close()
+    want = {sale: next((o for o, v in names.items() if v == letter), None)
+            for letter, sale in REGISTER_SALES.items()}
+    print("  register sales in the journal: %s" % sales)
+    if sales != want:
+        problems.append("the journal's sales are %s, the register asked for %s" % (sales, want))
+    for letter, sale in sorted(REGISTER_SALES.items()):
+        o = want[sale]
+        heard = [e for e in boot.heard if e.get("sale_id") == sale]
+        events = [e for e in heard if e.get("event") == "payment"]
+        status = [e for e in heard if e.get("event") == "status"]
+        print("  register %s %s: heard %s; status %s" % (
+            letter, sale, ",".join("%s/%s" % (e.get("transition"), e.get("step")) for e in events)
+            or "nothing", ", ".join("%s %s" % (e.get("state"), e.get("order")) for e in status)
+            or "never answered"))
+        if not events or events[0].get("transition") != "created" or \
+                events[-1].get("state") != "PAID" or events[-1].get("final") != "true":
+            problems.append("%s: the register heard %s, not created to a final PAID" % (
+                letter, events))
+        if any(e.get("order") != o for e in events + status):
+            problems.append("%s: the register heard of other orders than %s: %s" % (
+                letter, o, heard))
+        if [e.get("state") for e in status] != ["PAID"] or status[0].get("known") != "true":
+            problems.append("%s: the register's status answers %s, not one PAID" % (letter, status))
+        if events and events[-1].get("code") != "****" + CODES[letter][-4:]:
+            problems.append("%s: the register heard the code as %s" % (
+                letter, events[-1].get("code")))
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--decoder", required=True,
@@ -373,10 +424,11 @@ def main():
     b.wait(lambda line, ev: "FIELD-DONE" in line, 300, "the till closed (boot 3)")
     took = b.finish(60)
     new = [o for o in b.orders if o not in names]
-    for o, letter in zip(new, "EFG"):
+    for o, letter in zip(new, "EFGH"):
         names[o] = letter
-    if len(new) != 3:
-        problems.append("boot 3 created %d orders, the cashier made 3 (E, F, G)" % len(new))
+    if len(new) != 4:
+        problems.append("boot 3 created %d orders, the cashier and the register made 4 "
+                        "(E, F, G, H)" % len(new))
     print("boot 3: %.0f s to a clean power-off" % took)
     for o, letter in sorted(names.items(), key=lambda x: x[1]):
         if o in b.transitions:
@@ -395,10 +447,11 @@ def main():
         ledger = json.load(f)
     found, rows, ledger = harness.audit_ledger(files["journal.db"], ledger)
     problems += found
-    if len(rows) != 7:
-        problems.append("the journal holds %d payments, the cashier made 7" % len(rows))
+    if len(rows) != 8:
+        problems.append("the journal holds %d payments, the cashier and the register made 8" %
+                        len(rows))
     for letter, want in (("A", "PAID"), ("B", "PAID"), ("D", "CANCELLED"), ("E", "PAID"),
-                         ("F", "PAID"), ("G", "PAID")):
+                         ("F", "PAID"), ("G", "PAID"), ("H", "PAID")):
         o = [k for k, v in names.items() if v == letter]
         if not o or rows.get(o[0], {}).get("state") != want:
             problems.append("%s ended %s, expected %s" % (
@@ -425,6 +478,7 @@ def main():
         problems.append("posterm paid with codes ending %s, the scanner typed %s" % (scanned, TYPED))
     trades = {t["out_trade_no"]: t for t in ledger["trades"]}
     problems += audit_qr(b, names, rows, trades)
+    problems += audit_register(b, names, files["journal.db"])
     print("audit: journal and ledger, %d payments, %d trades at the gateway:" % (
         len(rows), len(trades)))
     for o, letter in sorted(names.items(), key=lambda x: x[1]):
@@ -435,7 +489,8 @@ def main():
             "%s, charged %d, cancel %s" % (t["state"], t["charged"], t["cancel_action"] or "-")
             if t else "never reached"))
     problems += audit_receipts(args, names, rows, files["journal.db"])
-    print("field test: 7 payments (2 by QR), 2 power cuts, %.0f s in all" % (time.time() - t0))
+    print("field test: 8 payments (2 by QR, 1 asked for by the register), 2 power cuts, "
+          "%.0f s in all" % (time.time() - t0))
     if problems:
         print("---- last console lines (boot 3) ----")
         with open(os.path.join(args.work, "console-3.txt")) as f:
