@@ -596,8 +596,12 @@ static void on_reconciled(void *ctx, const struct reconcile_outcome *o)
         return;
     }
     load_differences(c);
-    if (o->nitems > 0)
-        set_message(c, true, T_RECON_FOUND, o->date, (int)o->nitems);
+    if (o->nitems == 0)
+        return;
+    set_message(c, true, T_RECON_FOUND, o->date, (int)o->nitems);
+    /* Printed once per run that found differences: the slip is the manager's copy. */
+    if (c->receipts && receipts_reconcile(c->receipts, o->date) != RECEIPTS_OK)
+        set_message(c, true, T_REPORT_PRINT_FAILED);
 }
 
 /* reconcile.daily_at in screen mode: the same runner and schedule headless has. */

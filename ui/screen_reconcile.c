@@ -23,19 +23,6 @@ static const struct wdg_key ack_keys[] = {{"Enter", T_K_RECON_ACK}, {"Esc", T_K_
  * right-aligned at their ends. */
 enum { C_DAY = 2, C_CHANNEL = 13, C_KIND = 24, C_ORDER = 50, C_BILL = 66, C_TILL = 77 };
 
-static const char *kind_words(enum ui_lang lang, enum recon_kind kind)
-{
-    switch (kind) {
-    case RECON_CHARGED_NOT_PAID: return text(lang, T_RECON_CHARGED_NOT_PAID);
-    case RECON_PAID_NOT_IN_BILL: return text(lang, T_RECON_PAID_NOT_IN_BILL);
-    case RECON_AMOUNT_DIFFERS: return text(lang, T_RECON_AMOUNT_DIFFERS);
-    case RECON_REFUND_DIFFERS: return text(lang, T_RECON_REFUND_DIFFERS);
-    case RECON_REFUND_NOT_IN_BILL: return text(lang, T_RECON_REFUND_NOT_IN_BILL);
-    case RECON_REFUND_OUTSIDE: return text(lang, T_RECON_REFUND_OUTSIDE);
-    default: return recon_kind_name(kind); /* a match is never listed as a difference */
-    }
-}
-
 int screen_reconcile_alert(const struct ui_model *m, int y)
 {
     if (m->recon_open <= 0)
@@ -78,7 +65,7 @@ void screen_reconcile(const struct ui_model *m, struct ui_input *in)
         size_t n = strlen(it->order_no);
         wdg_put(y, C_DAY, 10, WDG_PLAIN, it->date);
         wdg_put(y, C_CHANNEL, 10, WDG_PLAIN, text_channel(m->lang, it->channel));
-        wdg_put(y, C_KIND, C_ORDER - C_KIND - 1, WDG_WARN, kind_words(m->lang, it->kind));
+        wdg_put(y, C_KIND, C_ORDER - C_KIND - 1, WDG_WARN, text_recon_kind(m->lang, it->kind));
         /* The short form a receipt shows; the whole number is in the CSV. */
         wdg_put(y, C_ORDER, 8, WDG_PLAIN, n > 6 ? it->order_no + n - 6 : it->order_no);
         wdg_right(y, C_BILL, 12, WDG_PLAIN, money_format(it->bill_fen, a));

@@ -447,3 +447,16 @@ const char *text_channel(enum ui_lang lang, enum pay_channel c)
     }
     return text(lang, T_CH_NONE);
 }
+
+const char *text_recon_kind(enum ui_lang lang, enum recon_kind kind)
+{
+    switch (kind) {
+    case RECON_CHARGED_NOT_PAID: return text(lang, T_RECON_CHARGED_NOT_PAID);
+    case RECON_PAID_NOT_IN_BILL: return text(lang, T_RECON_PAID_NOT_IN_BILL);
+    case RECON_AMOUNT_DIFFERS: return text(lang, T_RECON_AMOUNT_DIFFERS);
+    case RECON_REFUND_DIFFERS: return text(lang, T_RECON_REFUND_DIFFERS);
+    case RECON_REFUND_NOT_IN_BILL: return text(lang, T_RECON_REFUND_NOT_IN_BILL);
+    case RECON_REFUND_OUTSIDE: return text(lang, T_RECON_REFUND_OUTSIDE);
+    default: return recon_kind_name(kind); /* a match is never listed as a difference */
+    }
+}

@@ -16,6 +16,7 @@
 #include "money.h"
 #include "paycode.h"
 #include "payment.h"
+#include "reconcile.h"
 #include "ui.h"
 
 enum text_id {
@@ -331,5 +332,9 @@ const char *text_paycode_reason(enum ui_lang lang, enum paycode_status st);
 const char *text_channel(enum ui_lang lang, enum pay_channel c);
 /* A state's plain word ("paid", "已支付"); the screen's view_state() refines CANCELLED. */
 const char *text_state(enum ui_lang lang, enum pay_state state);
+
+/* issue 21 (recon2): what a reconciliation's difference is, in the cashier's words (its
+ * journal name, recon_kind_name, for a kind that is no difference). */
+const char *text_recon_kind(enum ui_lang lang, enum recon_kind kind);
 
 #endif
