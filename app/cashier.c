@@ -15,6 +15,7 @@
 
 #include "history_view.h"
 #include "money.h"
+#include "reconcile_run.h"
 #include "refund_guard.h"
 #include "report_csv.h"
 #include "reports.h"
@@ -27,6 +28,7 @@
 #define REFUND_REPEAT_MS (5 * 60 * 1000) /* "the same refund again?" within 5 minutes */
 #define EVENTS_MAX       64
 #define UNRESOLVED_MAX   50
+#define RECON_LISTED_MAX 20 /* differences the RECONCILE screen lists; the rest are counted */
 
 struct cashier {
     const struct config *cfg;
@@ -54,6 +56,9 @@ struct cashier {
     struct history_view history_view;             /* the history's day, filters and pages */
     struct payment candidates[UI_CANDIDATES_MAX]; /* the orders a refund's search found */
     struct refund_guard refunds;                  /* limits and the supervisor's PIN */
+    /* issue 21 (recon2): the daily reconciliation and its open differences */
+    struct reconcile_run *reconcile; /* NULL: no schedule (reconcile.daily_at unset) */
+    struct reconcile_item recon_items[RECON_LISTED_MAX];
 };
 
 /* The message line, worded by ui/text in the cashier's language (id's conversions take the
@@ -166,6 +171,7 @@ void cashier_free(struct cashier *c)
 {
     if (c == NULL)
         return;
+    reconcile_run_free(c->reconcile);
     ui_close(c->ui);
     free(c);
 }
@@ -511,6 +517,112 @@ static void export_report(struct cashier *c)
         set_message(c, true, T_EXPORT_FAILED, path);
 }
 
+/* issue 21 (recon2): the reconciliation's differences */
+
+struct open_items {
+    struct cashier *c;
+    int n;
+};
+
+static int collect_open(void *ctx, const struct reconcile_item *it)
+{
+    struct open_items *o = ctx;
+    struct ui_model *m = &o->c->m;
+    if (o->n == 0)
+        snprintf(m->recon_first, sizeof m->recon_first, "%s", it->date);
+    snprintf(m->recon_last, sizeof m->recon_last, "%s", it->date);
+    if (o->n < RECON_LISTED_MAX)
+        o->c->recon_items[o->n] = *it;
+    o->n++;
+    return 0;
+}
+
+/* The alert and the list from the journal: at the start, after a run, after an ack. */
+static void load_differences(struct cashier *c)
+{
+    struct journal *j = loop_journal(c->loop);
+    struct open_items o = {c, 0};
+    if (j == NULL)
+        return;
+    if (recon_open_items(j, collect_open, &o) != JOURNAL_OK) {
+        set_message(c, true, T_RECON_UNREADABLE);
+        return;
+    }
+    c->m.recon_open = o.n;
+    c->m.recon_items = c->recon_items;
+    c->m.recon_items_n = o.n < RECON_LISTED_MAX ? o.n : RECON_LISTED_MAX;
+    if (o.n == 0)
+        c->m.recon_first[0] = c->m.recon_last[0] = '\0';
+    c->dirty = true;
+}
+
+/* Every day listed is acknowledged at once, with the supervisor's PIN when refunds need it
+ * (the same tries and lock). */
+static void acknowledge_differences(struct cashier *c, const char *pin)
+{
+    struct refund_decision d =
+        refund_guard_pin(&c->refunds, loop_journal(c->loop), pin, loop_now(c->loop), time(NULL));
+    switch (d.verdict) {
+    case REFUND_ALLOWED: break;
+    case REFUND_PIN_WRONG:
+        set_message(c, true, T_RECON_PIN_WRONG, d.tries_left, REFUND_PIN_LOCK_MS / 1000);
+        return;
+    case REFUND_PIN_LOCKED: set_message(c, true, T_RECON_PIN_LOCKED, d.locked_s); return;
+    default: set_message(c, true, T_RECON_PIN_NEEDED); return;
+    }
+    int64_t total = 0;
+    for (int i = 0; i < c->m.recon_items_n; i++) {
+        if (i > 0 && strcmp(c->recon_items[i].date, c->recon_items[i - 1].date) == 0)
+            continue;
+        int64_t n = 0;
+        if (recon_acknowledge(loop_journal(c->loop), c->recon_items[i].date, wall_ms(), &n) !=
+            JOURNAL_OK) {
+            set_message(c, true, T_RECON_UNREADABLE);
+            load_differences(c);
+            return;
+        }
+        total += n;
+    }
+    load_differences(c);
+    set_message(c, false, T_RECON_ACKED, (int)total);
+    c->m.screen = UI_SCREEN_READY;
+}
+
+static void on_reconciled(void *ctx, const struct reconcile_outcome *o)
+{
+    struct cashier *c = ctx;
+    if (!o->ok) {
+        set_message(c, true, T_RECON_FAILED, o->date);
+        return;
+    }
+    load_differences(c);
+    if (o->nitems == 0)
+        return;
+    set_message(c, true, T_RECON_FOUND, o->date, (int)o->nitems);
+    /* Printed once per run that found differences: the slip is the manager's copy. */
+    if (c->receipts && receipts_reconcile(c->receipts, o->date) != RECEIPTS_OK)
+        set_message(c, true, T_REPORT_PRINT_FAILED);
+}
+
+/* reconcile.daily_at in screen mode: the same runner and schedule headless has. */
+static void start_daily_reconcile(struct cashier *c)
+{
+    int daily = config_minute_of_day(c->cfg->reconcile_daily_at);
+    struct journal *j = loop_journal(c->loop);
+    if (daily < 0 || j == NULL)
+        return;
+    c->reconcile = reconcile_run_new(c->cfg, j, on_reconciled, c);
+    struct loop_service s =
+        c->reconcile ? reconcile_run_service(c->reconcile) : (struct loop_service){0};
+    if (c->reconcile == NULL || loop_add_service(c->loop, &s) != LOOP_OK) {
+        reconcile_run_free(c->reconcile);
+        c->reconcile = NULL;
+        set_message(c, true, T_RECON_UNREADABLE);
+        return;
+    }
+    reconcile_run_daily(c->reconcile, daily);
+}
+
 static void handle(struct cashier *c, const struct ui_command *cmd)
 {
     c->m.message[0] = '\0';
@@ -602,6 +714,16 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
             close_day(c);
         break;
     case UI_CMD_EXPORT: export_report(c); break;
+    case UI_CMD_RECON_SHOW:
+        if (journal_usable(c)) {
+            load_differences(c);
+            c->m.screen = UI_SCREEN_RECONCILE;
+        }
+        break;
+    case UI_CMD_RECON_ACK:
+        if (journal_usable(c))
+            acknowledge_differences(c, cmd->code);
+        break;
     }
 }
 
@@ -708,6 +830,8 @@ int cashier_run(struct cashier *c, struct loop *l, volatile int *stop)
     refund_guard_restore(&c->refunds, loop_journal(l), loop_now(l), wall_ms());
     if (session_required(&c->session))
         c->m.screen = UI_SCREEN_SIGNIN;
+    load_differences(c);
+    start_daily_reconcile(c);
     const struct payment *cur = loop_current(l);
     if (cur)
         on_payment(c, cur, "");
@@ -726,6 +850,7 @@ int cashier_run(struct cashier *c, struct loop *l, volatile int *stop)
              ui_read_keys(c->ui, &c->m, &cmd)) {
             handle(c, &cmd);
             explicit_bzero(cmd.pin, sizeof cmd.pin);
+            explicit_bzero(cmd.code, sizeof cmd.code);
             if (c->quit)
                 break;
             ui_render(c->ui, &c->m);

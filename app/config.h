@@ -132,7 +132,8 @@ struct config {
     struct config_refund refund;
     struct config_screen screen;
     /* The daily reconciliation of the gateways' bills (issue 21, app/reconcile_run.h):
-     * reconcile.daily_at "HH:MM" local time, "" = only when asked (headless reconcile). */
+     * reconcile.daily_at "HH:MM" local time, headless or screen, "" = only when asked
+     * (headless reconcile). */
     char reconcile_daily_at[8];
     struct config_api api;
     struct config_fleet fleet;

@@ -871,6 +871,9 @@ static void on_reconciled(void *ctx, const struct reconcile_outcome *out)
         cJSON_AddNumberToObject(o, "line", (double)it->bill_line);
         emit(h, o);
     }
+    /* issue 21 (recon2): a run that found differences prints its slip once */
+    if (out->nitems > 0 && h->receipts && receipts_reconcile(h->receipts, out->date) != RECEIPTS_OK)
+        emit_message(h, LOOP_ERROR, "reconcile: the slip could not be queued for the printer");
     cJSON *o = event_object("reconcile");
     cJSON_AddStringToObject(o, "date", out->date);
     cJSON *channels = cJSON_AddArrayToObject(o, "channels");

@@ -154,6 +154,57 @@ static int count_one(void *ctx, const struct payment *p)
     return 0;
 }
 
+/* issue 21 (recon2): the reconciled day's items, in a growing array. */
+struct recon_list {
+    struct reconcile_item *items;
+    size_t n, cap;
+};
+
+static int collect_item(void *ctx, const struct reconcile_item *it)
+{
+    struct recon_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct reconcile_item *grown = realloc(l->items, cap * sizeof *grown);
+        if (grown == NULL)
+            return 1;
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->n++] = *it;
+    return 0;
+}
+
+/* A reconciliation's slip: the day's result as the journal has it now. */
+static bool compose_reconcile(struct receipts *r, const struct print_job *job,
+                              const struct receipt_marks *marks, enum journal_status *st, char *why,
+                              size_t len)
+{
+    char date[RECON_DATE_LEN + 1];
+    struct reconciliation runs[2];
+    int nruns = 0;
+    unsigned day = (unsigned)job->day;
+    snprintf(date, sizeof date, "%04u-%02u-%02u", day / 10000 % 10000, day / 100 % 100, day % 100);
+    if ((*st = recon_get(r->journal, date, runs, 2, &nruns)) == JOURNAL_NOT_FOUND) {
+        *st = JOURNAL_OK;
+        snprintf(why, len, "no reconciliation of %s in the journal", date);
+        return false;
+    }
+    if (*st != JOURNAL_OK)
+        return false;
+    struct recon_list l = {0};
+    if ((*st = recon_items(r->journal, date, collect_item, &l)) != JOURNAL_OK) {
+        free(l.items);
+        return false;
+    }
+    bool ok = receipt_reconcile(&r->doc, r->cfg.columns, r->cfg.lang, &r->cfg.header, marks, runs,
+                                nruns, l.items, l.n);
+    free(l.items);
+    if (!ok)
+        snprintf(why, len, "the reconciliation does not fit a receipt");
+    return ok;
+}
+
 /* The job's document; false (why set) when there is nothing to print it from, JOURNAL_OK in
  * *st, or a journal failure in *st (to be retried). */
 static bool compose(struct receipts *r, const struct print_job *job, enum journal_status *st,
@@ -213,6 +264,8 @@ static bool compose(struct receipts *r, const struct print_job *job, enum journa
         }
         return true;
     }
+    if (job->kind == PRINT_RECON)
+        return compose_reconcile(r, job, &marks, st, why, len);
     *st = journal_load(r->journal, job->order_no, &p);
     if (*st == JOURNAL_NOT_FOUND) {
         *st = JOURNAL_OK;
@@ -428,4 +481,12 @@ enum receipts_status receipts_z_report(struct receipts *r, int64_t number)
 enum receipts_status receipts_day_report(struct receipts *r, int yyyymmdd)
 {
     return add_report(r, &(struct print_job){.kind = PRINT_EOD, .day = yyyymmdd});
+}
+
+enum receipts_status receipts_reconcile(struct receipts *r, const char *date)
+{
+    int y, mo, d;
+    if (!recon_date_bounds(date, NULL, NULL) || sscanf(date, "%4d-%2d-%2d", &y, &mo, &d) != 3)
+        return RECEIPTS_NO_ORDER;
+    return add_report(r, &(struct print_job){.kind = PRINT_RECON, .day = y * 10000 + mo * 100 + d});
 }

@@ -19,6 +19,7 @@
 #include "print_jobs.h"
 #include "printer.h"
 #include "receipt.h"
+#include "reconciliations.h"
 
 struct receipts_config {
     struct receipt_header header;
@@ -90,6 +91,9 @@ enum receipts_status receipts_day_report(struct receipts *r, int yyyymmdd);
 enum receipts_status receipts_shift_report(struct receipts *r, int64_t shift_id);
 /* Adds Z report number (storage/zreports.h). */
 enum receipts_status receipts_z_report(struct receipts *r, int64_t number);
+/* issue 21 (recon2): adds the slip of the reconciliation of date (yyyy-MM-dd, the bill day),
+ * composed from the journal when printed; RECEIPTS_NO_ORDER when date is not a day. */
+enum receipts_status receipts_reconcile(struct receipts *r, const char *date);
 /* The journal's words for the last RECEIPTS_NO_JOURNAL. */
 const char *receipts_journal_error(const struct receipts *r);
 

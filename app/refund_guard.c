@@ -72,13 +72,20 @@ struct refund_decision refund_guard_check(struct refund_guard *g, struct journal
             return d;
         }
     }
-    if (!refund_guard_needs_pin(g))
+    return refund_guard_pin(g, j, pin, now_mono, now_wall);
+}
+
+struct refund_decision refund_guard_pin(struct refund_guard *g, struct journal *j, const char *pin,
+                                        int64_t now_mono, int64_t now_wall)
+{
+    struct refund_decision d = {.verdict = REFUND_ALLOWED};
+    if (!refund_guard_needs_pin(g) || locked(g, now_mono, &d))
         return d;
     if (pin == NULL || pin[0] == '\0') {
         d.verdict = REFUND_PIN_NEEDED;
         return d;
     }
-    if (pin_verify(pin, r->supervisor_pin_hash) != PIN_OK) {
+    if (pin_verify(pin, g->rules->supervisor_pin_hash) != PIN_OK) {
         d.tries_left = pin_tries_wrong(&g->tries, now_mono, REFUND_PIN_LOCK_MS);
         if (d.tries_left == 0) {
             /* Best effort: a journal that cannot take it still has the lock in memory. */

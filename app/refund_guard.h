@@ -64,6 +64,13 @@ struct refund_decision refund_guard_check(struct refund_guard *g, struct journal
                                           int64_t amount_fen, const char *pin, int64_t now_mono,
                                           int64_t now_wall);
 
+/* The supervisor's PIN alone, for what else a supervisor approves (a reconciliation's
+ * differences acknowledged): the same tries and lock as a refund's. REFUND_ALLOWED (approved
+ * set when a PIN was checked) when no PIN is configured or it is right; else PIN_NEEDED,
+ * PIN_WRONG or PIN_LOCKED. */
+struct refund_decision refund_guard_pin(struct refund_guard *g, struct journal *j, const char *pin,
+                                        int64_t now_mono, int64_t now_wall);
+
 /* Checks, then asks the loop for the refund (loop_refund) with the approver recorded.
  * LOOP_INVALID without asking when d->verdict is not REFUND_ALLOWED. */
 enum loop_status refund_guarded(struct refund_guard *g, struct loop *l, const char *order_no,

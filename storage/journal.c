@@ -408,6 +408,34 @@ static const char *const migrations[] = {
      " sent_at INTEGER NOT NULL DEFAULT 0"
      ");"
      "CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_at = 0;"),
+    /* v13: a reconciliation's slip (issue 21, recon2): print_jobs rebuilt (a CHECK cannot
+     * change in place) to take the kind 'recon'; its day is the bill day reconciled. */
+    ("CREATE TABLE print_jobs_v13 ("
+     " id INTEGER PRIMARY KEY,"
+     " kind TEXT NOT NULL CHECK (kind = 'sale' OR kind = 'refund' OR kind = 'eod' OR"
+     "  kind = 'shift' OR kind = 'z' OR kind = 'recon'),"
+     " order_no TEXT NOT NULL DEFAULT '' CHECK (length(order_no) <= 32),"
+     " refund_no TEXT NOT NULL DEFAULT '' CHECK (length(refund_no) <= 32),"
+     " day INTEGER NOT NULL DEFAULT 0,"
+     " copy TEXT NOT NULL DEFAULT 'customer' CHECK (copy = 'customer' OR copy = 'merchant'),"
+     " state TEXT NOT NULL DEFAULT 'waiting' CHECK (state = 'waiting' OR state = 'sending' OR"
+     "  state = 'printed' OR state = 'unprintable'),"
+     " reprint INTEGER NOT NULL DEFAULT 0 CHECK (reprint = 0 OR reprint = 1),"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " created_at INTEGER NOT NULL,"
+     " sent_at INTEGER NOT NULL DEFAULT 0,"
+     " printed_at INTEGER NOT NULL DEFAULT 0,"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " ref INTEGER NOT NULL DEFAULT 0"
+     ");"
+     "INSERT INTO print_jobs_v13(id, kind, order_no, refund_no, day, copy, state, reprint,"
+     " attempts, created_at, sent_at, printed_at, last_error, ref)"
+     " SELECT id, kind, order_no, refund_no, day, copy, state, reprint, attempts, created_at,"
+     " sent_at, printed_at, last_error, ref FROM print_jobs;"
+     "DROP TABLE print_jobs;"
+     "ALTER TABLE print_jobs_v13 RENAME TO print_jobs;"
+     "CREATE INDEX print_jobs_pending ON print_jobs(id) WHERE state = 'waiting' OR"
+     " state = 'sending';"),
 };
 
 #define JOURNAL_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

@@ -9,7 +9,7 @@
 
 #include "journal_sqlite.h"
 
-static const char *const kind_names[] = {"sale", "refund", "eod", "shift", "z"};
+static const char *const kind_names[] = {"sale", "refund", "eod", "shift", "z", "recon"};
 static const char *const copy_names[] = {"customer", "merchant"};
 static const char *const state_names[] = {"waiting", "sending", "printed", "unprintable"};
 
@@ -44,7 +44,7 @@ static void copy_text(sqlite3_stmt *st, int col, char *out, size_t len)
 static bool read_job(sqlite3_stmt *st, struct print_job *out)
 {
     memset(out, 0, sizeof *out);
-    int kind = index_of(kind_names, 5, sqlite3_column_text(st, 1));
+    int kind = index_of(kind_names, 6, sqlite3_column_text(st, 1));
     int copy = index_of(copy_names, 2, sqlite3_column_text(st, 5));
     int state = index_of(state_names, 4, sqlite3_column_text(st, 6));
     if (kind < 0 || copy < 0 || state < 0)

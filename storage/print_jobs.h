@@ -23,6 +23,7 @@ enum print_kind {
     PRINT_EOD,
     PRINT_SHIFT, /* a cashier's handover report (v7): ref is the shift's id */
     PRINT_Z,     /* a closed day (v7): ref is the Z report's number */
+    PRINT_RECON, /* a reconciliation's slip (issue 21): day is the bill day (yyyymmdd) */
 };
 enum print_copy { PRINT_CUSTOMER, PRINT_MERCHANT };
 enum print_state {

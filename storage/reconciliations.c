@@ -296,37 +296,60 @@ enum journal_status recon_get(struct journal *j, const char *date, struct reconc
     return s == JOURNAL_OK && *n == 0 ? JOURNAL_NOT_FOUND : s;
 }
 
-enum journal_status recon_items(struct journal *j, const char *date, recon_item_fn fn, void *ctx)
+/* Each row of st (date, channel, kind, order_no, refund_no, trade_no, bill_fen, journal_fen,
+ * bill_line, acknowledged_at) to fn; st is finalized. */
+static enum journal_status each_item(struct journal *j, sqlite3_stmt *st, recon_item_fn fn,
+                                     void *ctx)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(journal_sqlite(j),
-                                "SELECT channel, kind, order_no, refund_no, trade_no, bill_fen,"
-                                " journal_fen, bill_line, acknowledged_at FROM reconcile_items"
-                                " WHERE date = ?1 ORDER BY channel, order_no, refund_no",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return journal_finish(j, st, rc);
-    sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+    int rc;
     while ((rc = journal_step(j, st)) == SQLITE_ROW) {
         struct reconcile_item it;
         memset(&it, 0, sizeof it);
-        snprintf(it.date, sizeof it.date, "%.10s", date);
-        it.channel = pay_channel_from_name((const char *)sqlite3_column_text(st, 0));
-        if (!recon_kind_from_name((const char *)sqlite3_column_text(st, 1), &it.kind)) {
+        copy_text(it.date, sizeof it.date, sqlite3_column_text(st, 0));
+        it.channel = pay_channel_from_name((const char *)sqlite3_column_text(st, 1));
+        if (!recon_kind_from_name((const char *)sqlite3_column_text(st, 2), &it.kind)) {
             sqlite3_finalize(st);
             return JOURNAL_CORRUPT;
         }
-        copy_text(it.order_no, sizeof it.order_no, sqlite3_column_text(st, 2));
-        copy_text(it.refund_no, sizeof it.refund_no, sqlite3_column_text(st, 3));
-        copy_text(it.trade_no, sizeof it.trade_no, sqlite3_column_text(st, 4));
-        it.bill_fen = sqlite3_column_int64(st, 5);
-        it.journal_fen = sqlite3_column_int64(st, 6);
-        it.bill_line = (long)sqlite3_column_int64(st, 7);
-        it.acknowledged_at = sqlite3_column_int64(st, 8);
+        copy_text(it.order_no, sizeof it.order_no, sqlite3_column_text(st, 3));
+        copy_text(it.refund_no, sizeof it.refund_no, sqlite3_column_text(st, 4));
+        copy_text(it.trade_no, sizeof it.trade_no, sqlite3_column_text(st, 5));
+        it.bill_fen = sqlite3_column_int64(st, 6);
+        it.journal_fen = sqlite3_column_int64(st, 7);
+        it.bill_line = (long)sqlite3_column_int64(st, 8);
+        it.acknowledged_at = sqlite3_column_int64(st, 9);
         if (fn(ctx, &it) != 0)
             break;
     }
     return journal_finish(j, st, rc);
+}
+
+#define ITEM_COLUMNS                                                                               \
+    "SELECT date, channel, kind, order_no, refund_no, trade_no, bill_fen, journal_fen, bill_line," \
+    " acknowledged_at FROM reconcile_items"
+
+enum journal_status recon_items(struct journal *j, const char *date, recon_item_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        journal_sqlite(j), ITEM_COLUMNS " WHERE date = ?1 ORDER BY channel, order_no, refund_no",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return journal_finish(j, st, rc);
+    sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+    return each_item(j, st, fn, ctx);
+}
+
+enum journal_status recon_open_items(struct journal *j, recon_item_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(journal_sqlite(j),
+                                ITEM_COLUMNS " WHERE acknowledged_at = 0"
+                                             " ORDER BY date, channel, order_no, refund_no",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return journal_finish(j, st, rc);
+    return each_item(j, st, fn, ctx);
 }
 
 enum journal_status recon_open_count(struct journal *j, int64_t *count)

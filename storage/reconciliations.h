@@ -66,6 +66,10 @@ enum journal_status recon_get(struct journal *j, const char *date, struct reconc
 typedef int (*recon_item_fn)(void *ctx, const struct reconcile_item *item);
 enum journal_status recon_items(struct journal *j, const char *date, recon_item_fn fn, void *ctx);
 
+/* Each difference not yet acknowledged, every day, oldest day first (the cashier screen's alert
+ * and its list). */
+enum journal_status recon_open_items(struct journal *j, recon_item_fn fn, void *ctx);
+
 /* Differences not yet acknowledged, every day. */
 enum journal_status recon_open_count(struct journal *j, int64_t *count);
 

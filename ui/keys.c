@@ -111,6 +111,8 @@ void keys_sync(struct ui_input *in, const struct ui_model *m)
         }
         in->finding = false;
     }
+    if (fresh && m->screen == UI_SCREEN_RECONCILE)
+        explicit_bzero(in->pin, sizeof in->pin);
     if (fresh && m->screen == UI_SCREEN_SIGNIN) {
         in->signin_id[0] = '\0';
         in->signin_pin[0] = '\0';
@@ -281,6 +283,35 @@ static void on_ready(struct ui_input *in, const struct ui_model *m, int k, struc
         set_cmd(out, UI_CMD_QUIT);
     } else if ((k == 'o' || k == 'O') && m->cashier[0] != '\0') {
         set_cmd(out, UI_CMD_SHIFT);
+    } else if ((k == 'a' || k == 'A') && m->recon_open > 0) {
+        set_cmd(out, UI_CMD_RECON_SHOW);
+    }
+}
+
+/* issue 21 (recon2): the differences listed; the supervisor's PIN (when refunds need one),
+ * Enter acknowledges them. The PIN leaves the input once handed over. */
+static void on_reconcile(struct ui_input *in, const struct ui_model *m, int k,
+                         struct ui_command *out)
+{
+    if (m->refund_needs_pin && k >= '0' && k <= '9') {
+        field_add(in->pin, sizeof in->pin, k);
+        in->error[0] = '\0';
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (m->refund_needs_pin && is_backspace(k) && in->pin[0] != '\0') {
+        field_del(in->pin);
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_backspace(k) || k == KEY_ESCAPE) {
+        explicit_bzero(in->pin, sizeof in->pin);
+        set_cmd(out, UI_CMD_BACK);
+    } else if (is_enter(k) && m->recon_items_n == 0) {
+        set_cmd(out, UI_CMD_BACK);
+    } else if (is_enter(k) && m->refund_needs_pin && in->pin[0] == '\0') {
+        snprintf(in->error, sizeof in->error, "%s", text(m->lang, T_RECON_PIN_NEEDED));
+        set_cmd(out, UI_CMD_REDRAW);
+    } else if (is_enter(k)) {
+        set_cmd(out, UI_CMD_RECON_ACK);
+        snprintf(out->code, sizeof out->code, "%s", in->pin);
+        explicit_bzero(in->pin, sizeof in->pin);
     }
 }
 
@@ -707,5 +738,6 @@ void keys_translate(struct ui_input *in, const struct ui_model *m, int key, stru
     case UI_SCREEN_HISTORY: on_history(in, m, key, out); return;
     case UI_SCREEN_DETAIL: on_detail(in, m, key, out); return;
     case UI_SCREEN_REFUND: on_refund(in, m, key, out); return;
+    case UI_SCREEN_RECONCILE: on_reconcile(in, m, key, out); return;
     }
 }

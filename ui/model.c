@@ -54,6 +54,8 @@ const char *ui_command_name(enum ui_command_type t)
     case UI_CMD_CLOSE_DAY: return "CLOSE_DAY";
     case UI_CMD_EXPORT: return "EXPORT";
     case UI_CMD_CODE_KEPT: return "CODE_KEPT";
+    case UI_CMD_RECON_SHOW: return "RECON_SHOW";
+    case UI_CMD_RECON_ACK: return "RECON_ACK";
     }
     return "?";
 }

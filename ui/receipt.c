@@ -45,6 +45,15 @@ enum receipt_word {
     W_TO,
     W_OPEN,
     W_NUMBER,
+    /* issue 21 (recon2): a reconciliation's slip */
+    W_RECON,
+    W_NO_BILL,
+    W_BILL_ROWS,
+    W_MATCHED,
+    W_DIFFERENCES,
+    W_BILL_AMOUNT,
+    W_TILL_AMOUNT,
+    W_NONE,
     W__COUNT
 };
 
@@ -81,6 +90,15 @@ static const char *const words[W__COUNT][2] = {
     [W_TO] = {"To", "结束"},
     [W_OPEN] = {"(still open)", "（未结束）"},
     [W_NUMBER] = {"Number", "编号"},
+    /* issue 21 (recon2): a reconciliation's slip */
+    [W_RECON] = {"RECONCILIATION", "对账单"},
+    [W_NO_BILL] = {"No bill that day", "当日无账单"},
+    [W_BILL_ROWS] = {"Bill rows", "账单笔数"},
+    [W_MATCHED] = {"Matched", "相符"},
+    [W_DIFFERENCES] = {"Differences", "差异"},
+    [W_BILL_AMOUNT] = {"Bill", "账单金额"},
+    [W_TILL_AMOUNT] = {"Till", "本机金额"},
+    [W_NONE] = {"No differences", "无差异"},
 };
 
 static const char *word(enum ui_lang lang, enum receipt_word w)
@@ -301,6 +319,53 @@ bool receipt_day(struct print_doc *d, int columns, enum ui_lang lang,
         snprintf(buf, sizeof buf, "%d", referred);
         rule(&c);
         pair(&c, W_REFERRED, buf);
+    }
+    rule(&c);
+    return finish(&c, m);
+}
+
+bool receipt_reconcile(struct print_doc *d, int columns, enum ui_lang lang,
+                       const struct receipt_header *h, const struct receipt_marks *m,
+                       const struct reconciliation *runs, int nruns,
+                       const struct reconcile_item *items, size_t nitems)
+{
+    struct composer c;
+    char buf[64];
+    if (!start(&c, d, columns, lang, h, m, W_RECON))
+        return false;
+    pair(&c, W_DATE, nruns > 0 ? runs[0].date : "-");
+    for (int i = 0; i < nruns; i++) {
+        const struct reconciliation *r = &runs[i];
+        int64_t differences = 0;
+        for (int k = 0; k < RECON__COUNT; k++)
+            differences += recon_is_difference((enum recon_kind)k) ? r->count[k] : 0;
+        rule(&c);
+        put_line(&c, DOC_LEFT, DOC_BOLD, text_channel(lang, r->channel));
+        if (r->no_bill)
+            put_line(&c, DOC_LEFT, 0, word(lang, W_NO_BILL));
+        snprintf(buf, sizeof buf, "%lld", (long long)(r->bill_rows - r->foreign_rows));
+        pair(&c, W_BILL_ROWS, buf);
+        snprintf(buf, sizeof buf, "%lld",
+                 (long long)(r->count[RECON_MATCHED] + r->count[RECON_REFUND_MATCHED]));
+        pair(&c, W_MATCHED, buf);
+        snprintf(buf, sizeof buf, "%lld", (long long)differences);
+        pair(&c, W_DIFFERENCES, buf);
+    }
+    rule(&c);
+    if (nitems == 0)
+        put_line(&c, DOC_LEFT, 0, word(lang, W_NONE));
+    for (size_t i = 0; i < nitems; i++) {
+        const struct reconcile_item *it = &items[i];
+        if (i > 0)
+            put_line(&c, DOC_LEFT, 0, " ");
+        snprintf(buf, sizeof buf, "%s: %s", text_channel(lang, it->channel),
+                 text_recon_kind(lang, it->kind));
+        put_line(&c, DOC_LEFT, DOC_BOLD, buf);
+        pair(&c, W_ORDER, it->order_no);
+        if (it->refund_no[0])
+            pair(&c, W_REFUND_NO, it->refund_no);
+        pair(&c, W_BILL_AMOUNT, yuan(it->bill_fen, buf, sizeof buf));
+        pair(&c, W_TILL_AMOUNT, yuan(it->journal_fen, buf, sizeof buf));
     }
     rule(&c);
     return finish(&c, m);

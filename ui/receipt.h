@@ -17,6 +17,7 @@
 #include "journal.h"
 #include "payment.h"
 #include "print_doc.h"
+#include "reconciliations.h"
 #include "reports.h"
 #include "shifts.h"
 #include "zreports.h"
@@ -58,5 +59,12 @@ bool receipt_shift(struct print_doc *d, int columns, enum ui_lang lang,
 /* A closed day, as stored, and how many payments are left for the merchant. */
 bool receipt_z(struct print_doc *d, int columns, enum ui_lang lang, const struct receipt_header *h,
                const struct receipt_marks *m, const struct z_report *z, int referred);
+
+/* issue 21 (recon2): one day's reconciliation - each channel's bill rows, matches and
+ * differences - and each difference (what differs, the order, both amounts). */
+bool receipt_reconcile(struct print_doc *d, int columns, enum ui_lang lang,
+                       const struct receipt_header *h, const struct receipt_marks *m,
+                       const struct reconciliation *runs, int nruns,
+                       const struct reconcile_item *items, size_t nitems);
 
 #endif

@@ -20,7 +20,8 @@ void screen_ready(const struct ui_model *m, struct ui_input *in)
     /* "O" (hand over) only while a cashier is signed in: the last key of the list. */
     int nkeys = sizeof ready_keys / sizeof ready_keys[0] - (m->cashier[0] ? 0 : 1);
     struct frame f = wdg_frame(m, in, ready_keys, nkeys);
-    int y = f.top + 1;
+    /* issue 21 (recon2): differences with the gateways' bills, until a supervisor sees them */
+    int y = f.top + 1 + screen_reconcile_alert(m, f.top);
     if (m->cashier[0]) {
         char who[160];
         wdg_format(who, sizeof who, m->lang, T_CASHIER, m->cashier, m->cashier_name);

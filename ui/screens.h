@@ -25,6 +25,10 @@ void screen_eod(const struct ui_model *m, struct ui_input *in);
 void screen_signin(const struct ui_model *m, struct ui_input *in);
 void screen_shift(const struct ui_model *m, struct ui_input *in);
 void screen_close(const struct ui_model *m, struct ui_input *in);
+/* issue 21 (recon2): the reconciliation's open differences, and the alert line READY shows
+ * for them (row y; returns the rows used: 0 without differences). */
+void screen_reconcile(const struct ui_model *m, struct ui_input *in);
+int screen_reconcile_alert(const struct ui_model *m, int y);
 /* issue 20 (qrart): the customer scans the terminal's QR code. A plain struct, not the model,
  * so that the screen can be shown wherever the order is waiting for the customer. */
 struct qr_screen {

@@ -330,6 +330,43 @@ static const struct text_row table[T__COUNT] = {
     [T_EV_REFUNDED] = {"refunded", "退款成功"},
     [T_EV_REFUND_FAILED] = {"refund failed", "退款失败"},
     [T_EV_RESUMED] = {"resumed", "重启后继续"},
+    /* issue 21 (recon2): the reconciliation's differences (screen_reconcile.c) */
+    [T_RECON_ALERT] = {"Reconciliation: %d differences on %s - supervisor: press A",
+                       "对账：%d 笔差异（%s）- 请主管按 A 查看"},
+    [T_RECON_ALERT_DAYS] = {"Reconciliation: %d differences, %s to %s - supervisor: press A",
+                            "对账：%d 笔差异（%s 至 %s）- 请主管按 A 查看"},
+    [T_RECON_TITLE] = {"Reconciliation: differences with the gateways' bills",
+                       "对账：与网关账单不符之处"},
+    [T_RECON_COL_DAY] = {"Day", "日期"},
+    [T_RECON_COL_CHANNEL] = {"Channel", "渠道"},
+    [T_RECON_COL_KIND] = {"Difference", "差异"},
+    [T_RECON_COL_ORDER] = {"No.", "单号"},
+    [T_RECON_COL_BILL] = {"Bill", "账单"},
+    [T_RECON_COL_TILL] = {"Till", "本机"},
+    [T_RECON_CHARGED_NOT_PAID] = {"charged, not paid here", "网关已扣款，本机未收款"},
+    [T_RECON_PAID_NOT_IN_BILL] = {"paid here, not in the bill", "本机已收款，账单中没有"},
+    [T_RECON_AMOUNT_DIFFERS] = {"amounts differ", "金额不符"},
+    [T_RECON_REFUND_DIFFERS] = {"refund amounts differ", "退款金额不符"},
+    [T_RECON_REFUND_NOT_IN_BILL] = {"refund not in the bill", "退款不在账单中"},
+    [T_RECON_REFUND_OUTSIDE] = {"refund made outside posterm", "未经本机的退款"},
+    [T_RECON_MORE] = {"... and %d more (reconcile csv, headless)", "…… 另有 %d 笔（见对账表格）"},
+    [T_RECON_NONE] = {"No differences left to acknowledge.", "没有待确认的差异。"},
+    [T_RECON_ASK_PIN] = {"A supervisor acknowledges these differences: PIN, then Enter",
+                         "请主管确认以上差异：输入主管密码后按回车"},
+    [T_RECON_ASK] = {"Enter acknowledges these differences", "按回车确认以上差异"},
+    [T_RECON_PIN_NEEDED] = {"A supervisor must acknowledge the differences: type the PIN",
+                            "差异需由主管确认：请输入主管密码"},
+    [T_RECON_PIN_WRONG] = {"Wrong PIN: %d more tries, then the supervisor's PIN locks for %d s",
+                           "密码错误：还可再试 %d 次，之后主管密码锁定 %d 秒"},
+    [T_RECON_PIN_LOCKED] = {"Too many wrong PINs: the supervisor's PIN is locked for %d s",
+                            "密码错误次数过多：主管密码锁定 %d 秒"},
+    [T_RECON_ACKED] = {"Reconciliation: %d differences acknowledged", "对账：已确认 %d 笔差异"},
+    [T_RECON_UNREADABLE] = {"The reconciliation could not be read from the journal",
+                            "无法从流水中读取对账结果"},
+    [T_RECON_FAILED] = {"Reconciliation of %s not done: it is tried again later",
+                        "%s 的对账未能完成：稍后自动重试"},
+    [T_RECON_FOUND] = {"Reconciliation of %s: %d differences", "%s 对账：%d 笔差异"},
+    [T_K_RECON_ACK] = {"acknowledge", "确认差异"},
 };
 
 /* Chinese for the core's reasons; English is the core's own wording. */
@@ -409,4 +446,17 @@ const char *text_channel(enum ui_lang lang, enum pay_channel c)
     case CHANNEL_NONE: break;
     }
     return text(lang, T_CH_NONE);
+}
+
+const char *text_recon_kind(enum ui_lang lang, enum recon_kind kind)
+{
+    switch (kind) {
+    case RECON_CHARGED_NOT_PAID: return text(lang, T_RECON_CHARGED_NOT_PAID);
+    case RECON_PAID_NOT_IN_BILL: return text(lang, T_RECON_PAID_NOT_IN_BILL);
+    case RECON_AMOUNT_DIFFERS: return text(lang, T_RECON_AMOUNT_DIFFERS);
+    case RECON_REFUND_DIFFERS: return text(lang, T_RECON_REFUND_DIFFERS);
+    case RECON_REFUND_NOT_IN_BILL: return text(lang, T_RECON_REFUND_NOT_IN_BILL);
+    case RECON_REFUND_OUTSIDE: return text(lang, T_RECON_REFUND_OUTSIDE);
+    default: return recon_kind_name(kind); /* a match is never listed as a difference */
+    }
 }

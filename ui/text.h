@@ -16,6 +16,7 @@
 #include "money.h"
 #include "paycode.h"
 #include "payment.h"
+#include "reconcile.h"
 #include "ui.h"
 
 enum text_id {
@@ -285,6 +286,34 @@ enum text_id {
     T_EV_REFUNDED,
     T_EV_REFUND_FAILED,
     T_EV_RESUMED,
+    /* issue 21 (recon2): the reconciliation's differences (screen_reconcile.c) */
+    T_RECON_ALERT,
+    T_RECON_ALERT_DAYS,
+    T_RECON_TITLE,
+    T_RECON_COL_DAY,
+    T_RECON_COL_CHANNEL,
+    T_RECON_COL_KIND,
+    T_RECON_COL_ORDER,
+    T_RECON_COL_BILL,
+    T_RECON_COL_TILL,
+    T_RECON_CHARGED_NOT_PAID,
+    T_RECON_PAID_NOT_IN_BILL,
+    T_RECON_AMOUNT_DIFFERS,
+    T_RECON_REFUND_DIFFERS,
+    T_RECON_REFUND_NOT_IN_BILL,
+    T_RECON_REFUND_OUTSIDE,
+    T_RECON_MORE,
+    T_RECON_NONE,
+    T_RECON_ASK_PIN,
+    T_RECON_ASK,
+    T_RECON_PIN_NEEDED,
+    T_RECON_PIN_WRONG,
+    T_RECON_PIN_LOCKED,
+    T_RECON_ACKED,
+    T_RECON_UNREADABLE,
+    T_RECON_FAILED,
+    T_RECON_FOUND,
+    T_K_RECON_ACK,
     T__COUNT
 };
 
@@ -303,5 +332,9 @@ const char *text_paycode_reason(enum ui_lang lang, enum paycode_status st);
 const char *text_channel(enum ui_lang lang, enum pay_channel c);
 /* A state's plain word ("paid", "已支付"); the screen's view_state() refines CANCELLED. */
 const char *text_state(enum ui_lang lang, enum pay_state state);
+
+/* issue 21 (recon2): what a reconciliation's difference is, in the cashier's words (its
+ * journal name, recon_kind_name, for a kind that is no difference). */
+const char *text_recon_kind(enum ui_lang lang, enum recon_kind kind);
 
 #endif

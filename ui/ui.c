@@ -186,6 +186,7 @@ void ui_render(struct ui *ui, const struct ui_model *m)
     case UI_SCREEN_SIGNIN: screen_signin(m, &ui->in); break;
     case UI_SCREEN_SHIFT: screen_shift(m, &ui->in); break;
     case UI_SCREEN_CLOSE: screen_close(m, &ui->in); break;
+    case UI_SCREEN_RECONCILE: screen_reconcile(m, &ui->in); break;
     }
     ring_for_result(ui, m);
     refresh();

@@ -67,6 +67,10 @@
  *   SHIFT   SIGN_OUT -> end the shift, print its report, SIGNIN.  EXPORT.  BACK -> READY.
  *   CLOSE   CLOSE_DAY -> the next Z report stored (z_closed), printed.  EXPORT (once
  *           closed).  BACK -> EOD before the close, READY after.
+ *   READY   also: RECON_SHOW ('A', while recon_open) -> RECONCILE.
+ *   RECONCILE RECON_ACK(code = PIN) -> PIN checked as a refund's (app/refund_guard.h), the
+ *           days' differences acknowledged, READY; refused: a message and stay.
+ *           BACK -> READY.
  */
 #ifndef POSTERM_UI_H
 #define POSTERM_UI_H
@@ -77,6 +81,7 @@
 
 #include "paycode.h"
 #include "payment.h"
+#include "reconciliations.h"
 #include "reports.h"
 #include "shifts.h"
 #include "zreports.h"
@@ -99,6 +104,9 @@ enum ui_screen {
     UI_SCREEN_SIGNIN, /* cashier number and PIN; model.signin_locked_s */
     UI_SCREEN_SHIFT,  /* model.shift and its model.shift_totals: the handover report */
     UI_SCREEN_CLOSE,  /* closing the day: model.z (z_closed once stored) */
+    /* issue 21 (recon2): the reconciliation's open differences, for a supervisor to
+     * acknowledge: model.recon_items */
+    UI_SCREEN_RECONCILE,
 };
 
 enum ui_refund_step {
@@ -231,6 +239,15 @@ struct ui_model {
     const struct report_day *shift_totals; /* SHIFT */
     const struct z_report *z; /* CLOSE: the report to be made (number, from_at) or made */
     bool z_closed;            /* CLOSE: stored; its totals are final */
+
+    /* issue 21 (recon2): differences the gateways' bills showed, not yet acknowledged
+     * (storage/reconciliations.h): an alert on READY until a supervisor acknowledges them on
+     * RECONCILE (with the supervisor's PIN when refund_needs_pin). */
+    int recon_open;                           /* every day's; 0 = no alert */
+    char recon_first[RECON_DATE_LEN + 1];     /* the oldest day with one */
+    char recon_last[RECON_DATE_LEN + 1];      /* the newest */
+    const struct reconcile_item *recon_items; /* RECONCILE: the first recon_items_n of them */
+    int recon_items_n;
 };
 
 enum ui_command_type {
@@ -274,6 +291,9 @@ enum ui_command_type {
     UI_CMD_CLOSE_DAY_START, /* EOD: open CLOSE */
     UI_CMD_CLOSE_DAY,       /* CLOSE: store the Z report */
     UI_CMD_EXPORT,          /* EOD, SHIFT, CLOSE: the report shown, as CSV beside the journal */
+    /* issue 21 (recon2): the reconciliation's differences */
+    UI_CMD_RECON_SHOW, /* READY (only while model.recon_open): open RECONCILE */
+    UI_CMD_RECON_ACK,  /* RECONCILE: code = the supervisor's PIN; acknowledge what is listed */
 };
 
 /* Longer than any payment code, so that a too-long scan arrives too long and is refused as

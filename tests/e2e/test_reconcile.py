@@ -19,6 +19,9 @@ Cases:
   garbled      a damaged zip, a gzip cut short and a WeChat hash that does not match each end
                in reconcile_failed naming the channel, and leave the day's last good result in
                the journal as it was
+  printed      with a printer configured (the virtual one), a run that finds differences
+               prints the day's slip once (each channel's counts, each difference); a clean
+               run prints none
   daily        with reconcile.daily_at passed, posterm reconciles the last week by itself,
                newest day first; a day whose bill is damaged fails without holding up the
                others; after a restart only that day is tried again
@@ -328,7 +331,46 @@ def case_daily(build):
     return problems
 
 
-CASES = {"clean": case_clean, "differences": case_differences, "slow": case_slow,
+def case_printed(build):
+    problems = []
+    not_near_midnight()
+    with harness.Workspace(build) as ws:
+        path = os.path.join(ws.dir, "receipts.txt")
+        extra = {"merchant": {"name": "E2E Shop"},
+                 "printer": {"kind": "virtual", "path": path, "paper_mm": 58}}
+        pt = harness.Posterm(build, ws.config(extra=extra))
+        pt.ready()
+        a, _ = day_of_payments(pt)
+        date = bill_date()
+        diffs, end = reconcile(pt, date)
+        if diffs is None or diffs:
+            return ["the clean run: %s %s" % (diffs, end)]
+        unseen = a[:a.rindex("-") + 1] + "999999"
+        ws.sim.control("/_sim/bill", {"channel": "alipay", "inject": "charge", "order": unseen,
+                                      "fen": 4200, "date": date})
+        since = len(pt.seen)
+        diffs, end = reconcile(pt, date)
+        if diffs is None or len(diffs) != 1:
+            return ["the run with a difference: %s %s" % (diffs, end)]
+        pt.wait(lambda e: e.get("event") == "print" and e["what"] == "printed"
+                and e.get("kind") == "recon", 20, "the reconciliation's slip printed", since)
+        pt.drain(1)
+        pt.send("quit")
+        pt.finish()
+        with open(path, encoding="utf-8") as f:
+            paper = f.read()
+        slips = paper.count("RECONCILIATION")
+        if slips != 1:
+            problems.append("%d reconciliation slips printed, expected 1" % slips)
+        slip = paper[paper.find("RECONCILIATION"):]
+        for want in (date, "Alipay", "WeChat Pay", "charged, not paid here", unseen,
+                     "42.00", "Differences"):
+            if want not in slip:
+                problems.append("the slip does not say %r:\n%s" % (want, slip))
+    return problems
+
+
+CASES = {"clean": case_clean, "printed": case_printed, "differences": case_differences, "slow": case_slow,
          "garbled": case_garbled, "daily": case_daily}
 
 if __name__ == "__main__":

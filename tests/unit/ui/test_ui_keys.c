@@ -607,6 +607,41 @@ static void cashiers(void)
     CHECK_EQ_INT(key(&c, 'x'), UI_CMD_EXPORT);
 }
 
+/* issue 21 (recon2): A opens the differences only while there are some; the supervisor's PIN
+ * leaves the input with the acknowledgement, and Enter without it is refused. */
+static void reconcile(void)
+{
+    struct ui_model r = {.screen = UI_SCREEN_READY};
+    memset(&in, 0, sizeof in);
+    CHECK_EQ_INT(key(&r, 'A'), UI_CMD_NONE);
+    r.recon_open = 2;
+    CHECK_EQ_INT(key(&r, 'a'), UI_CMD_RECON_SHOW);
+    struct reconcile_item items[1] = {{.kind = RECON_CHARGED_NOT_PAID}};
+    struct ui_model m = {.screen = UI_SCREEN_RECONCILE,
+                         .refund_needs_pin = true,
+                         .recon_open = 1,
+                         .recon_items = items,
+                         .recon_items_n = 1};
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_REDRAW);
+    CHECK(in.error[0] != '\0');
+    CHECK_EQ_INT(type(&m, "47112"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(key(&m, KEY_BACKSPACE), UI_CMD_REDRAW);
+    CHECK_EQ_STR(in.pin, "4711");
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_RECON_ACK);
+    CHECK_EQ_STR(cmd.code, "4711");
+    CHECK_EQ_STR(in.pin, "");
+    CHECK_EQ_INT(type(&m, "12"), UI_CMD_REDRAW);
+    CHECK_EQ_INT(key(&m, 27), UI_CMD_BACK);
+    CHECK_EQ_STR(in.pin, "");
+    m.refund_needs_pin =
+        false; /* no supervisor's PIN configured: Enter alone; digits mean nothing */
+    CHECK_EQ_INT(key(&m, '5'), UI_CMD_NONE);
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_RECON_ACK);
+    CHECK_EQ_STR(cmd.code, "");
+    m.recon_items_n = 0; /* nothing listed: Enter only goes back */
+    CHECK_EQ_INT(key(&m, '\n'), UI_CMD_BACK);
+}
+
 int main(void)
 {
     ready();
@@ -618,5 +653,6 @@ int main(void)
     detail();
     refund();
     refund_takes_hardware_scans();
+    reconcile();
     return check_done();
 }

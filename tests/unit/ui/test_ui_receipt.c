@@ -407,11 +407,50 @@ static void shift_and_z(void)
     CHECK(strstr(got, "开始") == NULL); /* the first report has no start */
 }
 
+/* issue 21 (recon2): a reconciliation's slip, both channels and each difference. */
+static void reconcile_slip(void)
+{
+    static struct print_doc d;
+    static char got[16000];
+    static const struct receipt_marks plain = {false, false};
+    struct reconciliation runs[2] = {
+        {.date = "2026-12-06", .channel = CHANNEL_ALIPAY, .bill_rows = 5, .foreign_rows = 1},
+        {.date = "2026-12-06", .channel = CHANNEL_WECHAT, .no_bill = true}};
+    runs[0].count[RECON_MATCHED] = 2;
+    runs[0].count[RECON_CHARGED_NOT_PAID] = 1;
+    runs[0].count[RECON_REFUND_OUTSIDE] = 1;
+    struct reconcile_item items[2] = {{.channel = CHANNEL_ALIPAY,
+                                       .kind = RECON_CHARGED_NOT_PAID,
+                                       .order_no = "T1-A-999999",
+                                       .bill_fen = 4200},
+                                      {.channel = CHANNEL_ALIPAY,
+                                       .kind = RECON_REFUND_OUTSIDE,
+                                       .order_no = "T1-A-000001",
+                                       .refund_no = "PORTAL1",
+                                       .bill_fen = 150}};
+    CHECK(receipt_reconcile(&d, DOC_COLUMNS_58MM, UI_LANG_EN, &header, &plain, runs, 2, items, 2));
+    render(&d, got, sizeof got);
+    CHECK(strstr(got, "RECONCILIATION <b>") != NULL);
+    CHECK(strstr(got, "2026-12-06") != NULL);
+    CHECK(strstr(got, "No bill that day") != NULL);
+    CHECK(strstr(got, "Alipay: charged, not paid here") != NULL);
+    CHECK(strstr(got, "Alipay: refund made") != NULL); /* wrapped at 32 columns */
+    CHECK(strstr(got, "T1-A-999999") != NULL);
+    CHECK(strstr(got, "PORTAL1") != NULL);
+    CHECK(strstr(got, "42.00") != NULL);
+    CHECK(receipt_reconcile(&d, DOC_COLUMNS_80MM, UI_LANG_ZH, &header, &plain, runs, 2, NULL, 0));
+    render(&d, got, sizeof got);
+    CHECK(strstr(got, "对账单 <b>") != NULL);
+    CHECK(strstr(got, "当日无账单") != NULL);
+    CHECK(strstr(got, "无差异") != NULL);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
     whole_documents();
     shift_and_z();
+    reconcile_slip();
     code_never_printed();
     refused();
     return check_done();
