@@ -331,9 +331,9 @@ static const struct text_row table[T__COUNT] = {
     [T_EV_REFUND_FAILED] = {"refund failed", "退款失败"},
     [T_EV_RESUMED] = {"resumed", "重启后继续"},
     /* issue 21 (recon2): the reconciliation's differences (screen_reconcile.c) */
-    [T_RECON_ALERT] = {"Reconciliation: %d differences on %s - supervisor: press A",
+    [T_RECON_ALERT] = {"Reconciliation: %d to check on %s - supervisor: press A",
                        "对账：%d 笔差异（%s）- 请主管按 A 查看"},
-    [T_RECON_ALERT_DAYS] = {"Reconciliation: %d differences, %s to %s - supervisor: press A",
+    [T_RECON_ALERT_DAYS] = {"Reconciliation: %d to check, %s to %s - supervisor: press A",
                             "对账：%d 笔差异（%s 至 %s）- 请主管按 A 查看"},
     [T_RECON_TITLE] = {"Reconciliation: differences with the gateways' bills",
                        "对账：与网关账单不符之处"},
@@ -360,12 +360,12 @@ static const struct text_row table[T__COUNT] = {
                            "密码错误：还可再试 %d 次，之后主管密码锁定 %d 秒"},
     [T_RECON_PIN_LOCKED] = {"Too many wrong PINs: the supervisor's PIN is locked for %d s",
                             "密码错误次数过多：主管密码锁定 %d 秒"},
-    [T_RECON_ACKED] = {"Reconciliation: %d differences acknowledged", "对账：已确认 %d 笔差异"},
+    [T_RECON_ACKED] = {"Reconciliation: %d checked and acknowledged", "对账：已确认 %d 笔差异"},
     [T_RECON_UNREADABLE] = {"The reconciliation could not be read from the journal",
                             "无法从流水中读取对账结果"},
     [T_RECON_FAILED] = {"Reconciliation of %s not done: it is tried again later",
                         "%s 的对账未能完成：稍后自动重试"},
-    [T_RECON_FOUND] = {"Reconciliation of %s: %d differences", "%s 对账：%d 笔差异"},
+    [T_RECON_FOUND] = {"Reconciliation of %s: %d to check", "%s 对账：%d 笔差异"},
     [T_K_RECON_ACK] = {"acknowledge", "确认差异"},
 };
 

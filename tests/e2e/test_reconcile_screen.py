@@ -23,11 +23,11 @@ from test_screen import Screen
 PIN = "4711"
 
 WORDS = {
-    "en": {"ready": "enter the amount", "alert": "Reconciliation: 2 differences on %s",
+    "en": {"ready": "enter the amount", "alert": "Reconciliation: 2 to check on %s",
            "press": "supervisor: press A", "title": "differences with the gateways' bills",
            "charged": "charged, not paid here", "pin": "Supervisor PIN: ",
            "needed": "A supervisor must acknowledge the differences",
-           "wrong": "Wrong PIN: 4 more tries", "acked": "2 differences acknowledged"},
+           "wrong": "Wrong PIN: 4 more tries", "acked": "2 checked and acknowledged"},
     "zh": {"ready": "请输入金额", "alert": "对账：2 笔差异（%s）", "press": "请主管按 A 查看",
            "title": "与网关账单不符之处", "charged": "网关已扣款，本机未收款",
            "pin": "主管密码：", "needed": "差异需由主管确认", "wrong": "密码错误：还可再试 4 次",
