@@ -149,6 +149,10 @@ static void send_to(struct register_api *a, struct client *c, cJSON *o)
         return;
     size_t len = strlen(text);
     if (c->out_used + len + 1 > (size_t)a->cfg->api.max_queue) {
+        fprintf(stderr,
+                "posterm: register API: a client stopped reading (%zu bytes of events owed, "
+                "api.max_queue %d): disconnected\n",
+                c->out_used, a->cfg->api.max_queue);
         drop(c);
     } else {
         memcpy(c->out + c->out_used, text, len);

@@ -800,6 +800,13 @@ def tcp(build):
             pt.status()
             if time.time() - t0 > 2 * pt.stretch:
                 problems.append("the till took %.1f s to answer status" % (time.time() - t0))
+            # The drop is awaited without reading: under emulation posterm may still be
+            # working through the requests, and a client that reads is no longer one that
+            # stopped reading.
+            deadline = time.time() + 20 * pt.stretch
+            while not dropped and time.time() < deadline and \
+                    "a client stopped reading" not in pt.stderr_tail(20000):
+                time.sleep(0.1)
             if not dropped:
                 # Reading now drains what was queued before the drop; then the end must come.
                 slow.settimeout(1)
