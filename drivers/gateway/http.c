@@ -8,10 +8,13 @@
  */
 #include "http.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -22,9 +25,9 @@
  * SLB, Huawei ELB); the gateways do not publish their own figure. A connection idle longer
  * than this is not reused, so a request never goes first to one the server may be closing. */
 #define HTTP_IDLE_MAX_S 50L
-/* A warm-up is skipped when a transfer to the same server is running or ended this recently:
- * its connection is open. */
-#define HTTP_WARM_RECENT_MS 5000
+/* A warm-up is skipped while a connection to the server is open and was used this recently:
+ * the request expected after it (the scan, seconds later) still finds it under the limit. */
+#define HTTP_WARM_IDLE_MS 30000
 /* Servers whose last activity is remembered (both channels, the bills, a spare). */
 #define ORIGINS_MAX 4
 /* TCP keep-alive probes on idle connections: NAT routers forget a silent mapping. */
@@ -41,6 +44,12 @@ struct origin {
     char name[200];
     int running;           /* transfers to it in flight */
     int64_t last_activity; /* monotonic ms of the last transfer's end; 0 = never */
+};
+
+/* A connection's socket, from libcurl's open to its close, and the server it is for. */
+struct conn_socket {
+    curl_socket_t fd;
+    struct origin *origin;
 };
 
 struct transfer {
@@ -72,6 +81,8 @@ struct http {
     int64_t deadline_ms; /* monotonic; 0 = libcurl wants no timeout */
     struct transfer *transfers;
     struct origin origins[ORIGINS_MAX];
+    struct conn_socket conns[SOCKETS_MAX];
+    int nconns;
 };
 
 static int64_t mono_ms(void)
@@ -173,10 +184,62 @@ static struct origin *find_origin(struct http *h, const char *url)
     }
     struct origin *o = free_slot ? free_slot : oldest;
     if (o) {
+        for (int i = 0; i < h->nconns; i++)
+            if (h->conns[i].origin == o)
+                h->conns[i].origin = NULL;
         memset(o, 0, sizeof *o);
         snprintf(o->name, sizeof o->name, "%s", name);
     }
     return o;
+}
+
+/* Every connection's socket is opened and closed here, so that a warm-up can tell whether
+ * the server has closed the kept one (the pool does not watch idle sockets). */
+static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct transfer *t = userp;
+    struct http *h = t->h;
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    if (fd != CURL_SOCKET_BAD && h->nconns < SOCKETS_MAX) {
+        h->conns[h->nconns].fd = fd;
+        h->conns[h->nconns].origin = t->origin;
+        h->nconns++;
+    }
+    return fd;
+}
+
+static int close_socket(void *userp, curl_socket_t fd)
+{
+    struct http *h = userp;
+    for (int i = 0; i < h->nconns; i++) {
+        if (h->conns[i].fd == fd) {
+            h->conns[i] = h->conns[--h->nconns];
+            break;
+        }
+    }
+    return close(fd);
+}
+
+/* Open as libcurl judges a pooled connection before reusing it: nothing waiting to be read.
+ * An end of stream, an error, or bytes (a TLS close_notify) and libcurl opens a new one. */
+static bool socket_open(curl_socket_t fd)
+{
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static bool origin_warm(const struct http *h, const struct origin *o)
+{
+    if (o->running > 0)
+        return true;
+    if (o->last_activity == 0 || mono_ms() - o->last_activity > HTTP_WARM_IDLE_MS)
+        return false;
+    for (int i = 0; i < h->nconns; i++)
+        if (h->conns[i].origin == o && socket_open(h->conns[i].fd))
+            return true;
+    return false;
 }
 
 /* A pay's body is handed to libcurl once. libcurl, resending a request by itself on a new
@@ -294,6 +357,10 @@ static void set_common(struct http *h, struct transfer *t, const char *url, long
         curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
     if (h->pinned[0])
         curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, h->pinned);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
 }
 
@@ -377,8 +444,7 @@ enum gateway_status http_start(struct http *h, const struct wire_request *req, l
 enum gateway_status http_warm_up(struct http *h, const char *url)
 {
     struct origin *o = find_origin(h, url);
-    if (o && (o->running > 0 ||
-              (o->last_activity != 0 && mono_ms() - o->last_activity < HTTP_WARM_RECENT_MS)))
+    if (o && origin_warm(h, o))
         return GATEWAY_OK;
     struct transfer *t = calloc(1, sizeof *t);
     if (!t)

@@ -47,9 +47,10 @@ enum gateway_status http_start(struct http *h, const struct wire_request *req, l
 
 /* Makes sure a connection to url's server (scheme, host, port) is open or opening, for a
  * request expected soon (the cashier started keying an amount): unless a transfer to it is
- * running or ended in the last 5 s, sends HEAD for the server's root ("/") - never a path
- * that acts - and drops the answer. No done call, nothing journaled; a failure is silent
- * (the request that follows connects by itself). Cheap to call on every key. */
+ * running, or a kept connection to it is still open (the server has not closed it) and was
+ * used in the last 30 s, sends HEAD for the server's root ("/") - never a path that acts -
+ * and drops the answer. No done call, nothing journaled; a failure is silent (the request
+ * that follows connects by itself). Cheap to call on every key. */
 enum gateway_status http_warm_up(struct http *h, const char *url);
 
 int http_pollfds(struct http *h, struct pollfd *fds, int max, int64_t *timeout_ms);
