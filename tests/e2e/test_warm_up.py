@@ -4,8 +4,9 @@ was keyed, and a warm-up never makes a second pay (issue 23).
 
     test_warm_up.py BUILD_DIR
 
-posterm-sim over HTTPS closes connections idle IDLE_CLOSE seconds, as a gateway does, and logs
-each accepted connection ("@accept") and each request line (--timing-log). Three payments:
+posterm-sim over HTTPS closes connections idle IDLE_CLOSE seconds (times the slowdown), as a
+gateway does, and logs each accepted connection ("@accept") and each request line
+(--timing-log). Three payments:
 1. after the sim closed the idle connection, the amount opens a new one (a HEAD for "/",
    before the scan) and the pay arrives on it: no connection accepted between the warm-up's
    request and the pay;
@@ -23,7 +24,7 @@ import time
 
 import harness
 
-IDLE_CLOSE = 2
+IDLE_CLOSE = 3  # s, times the slowdown: the warm-up's connection must outlive the checks
 PAY_URI = "/v3/pay/transactions/codepay"
 
 
@@ -46,10 +47,11 @@ def main():
     build = sys.argv[1]
     problems = []
     stretch = harness.slowdown(build)
+    idle_close = int(IDLE_CLOSE * stretch + 0.999)
     timing_dir = tempfile.mkdtemp(prefix="posterm-warm-up-")
     timing = os.path.join(timing_dir, "timing.log")
     with harness.Workspace(build, tls=True,
-                           sim_args=["--idle-close", str(IDLE_CLOSE), "--timing-log", timing]) as ws:
+                           sim_args=["--idle-close", str(idle_close), "--timing-log", timing]) as ws:
         pt = ws.posterm()
         pt.ready()
         orders = []
@@ -62,8 +64,8 @@ def main():
                 problems.append("%s: payment ended %s" % (label, done["state"]))
 
         def idle():
-            # The sim closes at IDLE_CLOSE s; its close reaches posterm at once on loopback.
-            time.sleep(IDLE_CLOSE + 1.0 * stretch)
+            # The sim closes at idle_close s; its close reaches posterm at once on loopback.
+            time.sleep(idle_close + 1.0 * stretch)
 
         # 0: a first payment, then idle until the sim has closed its connection.
         pay_and_check(harness.wechat_code(0, customer=61), "first")
@@ -76,7 +78,7 @@ def main():
                           and e["order"] not in orders, what="order created")
         wait_for(lambda: any(w == "/" for _, w in log_lines(timing)[mark:]), 10 * stretch,
                  "the warm-up's request at the sim")
-        time.sleep(0.2 * stretch)  # its answer back at posterm: the connection free again
+        time.sleep(0.5 * stretch)  # its answer back at posterm: the connection free again
         warm = log_lines(timing)[mark:]
         pt.send("scan " + harness.wechat_code(0, customer=62))
         done = pt.wait_state(harness.FINAL, created["order"])
