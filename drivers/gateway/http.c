@@ -25,9 +25,14 @@
  * SLB, Huawei ELB); the gateways do not publish their own figure. A connection idle longer
  * than this is not reused, so a request never goes first to one the server may be closing. */
 #define HTTP_IDLE_MAX_S 50L
-/* A warm-up is skipped while a connection to the server is open and was used this recently:
- * the request expected after it (the scan, seconds later) still finds it under the limit. */
-#define HTTP_WARM_IDLE_MS 30000
+/* A pay, never resent, fails if the server closes its connection as it goes out (the race
+ * every kept-alive client runs). It reuses a connection only this fresh from use: far below
+ * any idle close a server has reason to apply, so only a server going away can hit it. */
+#define HTTP_PAY_IDLE_MAX_S 10L
+/* A warm-up is skipped while a connection to the server is open and was used this recently;
+ * else it uses the connection again (or opens one), so that the pay expected within seconds
+ * finds it fresh. */
+#define HTTP_WARM_IDLE_MS 3000
 /* Servers whose last activity is remembered (both channels, the bills, a spare). */
 #define ORIGINS_MAX 4
 /* TCP keep-alive probes on idle connections: NAT routers forget a silent mapping. */
@@ -430,6 +435,7 @@ enum gateway_status http_start(struct http *h, const struct wire_request *req, l
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         if (never_resent) {
+            curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, HTTP_PAY_IDLE_MAX_S);
             curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body_once);
             curl_easy_setopt(e, CURLOPT_READDATA, t);
             curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, refuse_rewind);

@@ -41,16 +41,18 @@ void http_close(struct http *h);
  * itself, on a new connection, when a kept-alive one dies before any byte of the answer came
  * (its Curl_retry_request()), although the server may have read and acted on the first copy;
  * with never_resent that transfer fails instead (drivers/gateway/README.md, "Resent pays").
- * The request may still use a warm connection, so it pays no handshake. */
+ * The request may still use a kept connection, used within the last 10 s (so that no server
+ * closing idle connections is about to close it), and pays no handshake. */
 enum gateway_status http_start(struct http *h, const struct wire_request *req, long timeout_ms,
                                bool never_resent, http_done_fn done, void *ctx);
 
 /* Makes sure a connection to url's server (scheme, host, port) is open or opening, for a
  * request expected soon (the cashier started keying an amount): unless a transfer to it is
  * running, or a kept connection to it is still open (the server has not closed it) and was
- * used in the last 30 s, sends HEAD for the server's root ("/") - never a path that acts -
- * and drops the answer. No done call, nothing journaled; a failure is silent (the request
- * that follows connects by itself). Cheap to call on every key. */
+ * used in the last 3 s, sends HEAD for the server's root ("/") - never a path that acts -
+ * and drops the answer: on the kept connection if it is open, which is then fresh for a
+ * pay (see http_start), else on a new one. No done call, nothing journaled; a failure is silent
+ * (the request that follows connects by itself). Cheap to call on every key. */
 enum gateway_status http_warm_up(struct http *h, const char *url);
 
 int http_pollfds(struct http *h, struct pollfd *fds, int max, int64_t *timeout_ms);
