@@ -628,8 +628,12 @@ static void handle(struct cashier *c, const struct ui_command *cmd)
     c->m.message[0] = '\0';
     c->dirty = true;
     switch (cmd->type) {
-    case UI_CMD_NONE:
-    case UI_CMD_REDRAW: break;
+    case UI_CMD_NONE: break;
+    case UI_CMD_REDRAW:
+        /* Typing an amount: open the gateway connections now, not after the scan (issue 23). */
+        if (c->m.screen == UI_SCREEN_READY)
+            loop_warm_up(c->loop);
+        break;
     case UI_CMD_AMOUNT_ENTERED:
         if (loop_start_payment(c->loop, cmd->fen) != LOOP_OK || c->m.screen == UI_SCREEN_PAYING)
             break; /* a kept code may have sent the pay already */

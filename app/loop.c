@@ -478,6 +478,12 @@ static void scan_early_code(struct loop *l)
     explicit_bzero(code, sizeof code);
 }
 
+void loop_warm_up(struct loop *l)
+{
+    if (l->gateway)
+        gateway_warm_up(l->gateway);
+}
+
 enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen)
 {
     return loop_start_described_payment(l, amount_fen, NULL);
@@ -509,6 +515,8 @@ enum loop_status loop_start_described_payment(struct loop *l, int64_t amount_fen
             return LOOP_JOURNAL;
         }
     }
+    /* The scan follows in seconds: its pay must not wait for DNS, TCP and TLS (issue 23). */
+    loop_warm_up(l);
     if (current_busy(l)) {
         notify(l, (struct loop_message){.note = LOOP_NOTE_BUSY});
         return LOOP_BUSY;

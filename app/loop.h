@@ -124,6 +124,12 @@ enum loop_status loop_start_payment(struct loop *l, int64_t amount_fen);
  * after a restart is queried or cancelled, never paid again, and needs none. */
 enum loop_status loop_start_described_payment(struct loop *l, int64_t amount_fen,
                                               const char *subject);
+
+/* A payment is likely soon (the cashier keyed an amount's first digit; loop_start_payment
+ * calls it too): opens the gateway connections that are not open, so the pay that follows
+ * pays one round trip, not a handshake's (gateway_warm_up). */
+void loop_warm_up(struct loop *l);
+
 /* A code with no payment waiting for it is refused (SCAN_BEFORE_AMOUNT), or, with the
  * config's screen.code_before_amount "keep", kept (CODE_KEPT, LOOP_OK): the next
  * loop_start_payment scans it, if it is less than a minute old (else CODE_TOO_OLD). */

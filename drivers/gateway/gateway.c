@@ -223,6 +223,14 @@ enum gateway_status gateway_open(struct gateway **out, const struct gateway_conf
     return GATEWAY_OK;
 }
 
+void gateway_warm_up(struct gateway *g)
+{
+    if (g->cfg.alipay.enabled)
+        (void)http_warm_up(g->http, g->alipay.gateway_url);
+    if (g->cfg.wechat.enabled)
+        (void)http_warm_up(g->http, g->wechat.base_url);
+}
+
 void gateway_close(struct gateway *g)
 {
     if (!g)

@@ -68,6 +68,11 @@ void gateway_close(struct gateway *g);
  * reply that has not come by then as UNKNOWN. */
 enum gateway_status gateway_submit(struct gateway *g, const struct gw_request *req);
 
+/* A payment is about to start (the cashier keys an amount): opens a connection to each
+ * enabled channel's server unless one is open already, so the pay that follows pays no DNS,
+ * TCP or TLS round trip (http_warm_up). Sends nothing a gateway acts on; no reply. */
+void gateway_warm_up(struct gateway *g);
+
 /* Event-loop glue: fills at most max descriptors, returns how many; lowers *timeout_ms
  * to the gateway's next deadline. */
 int gateway_pollfds(struct gateway *g, struct pollfd *fds, int max, int64_t *timeout_ms);

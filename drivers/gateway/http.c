@@ -1,6 +1,6 @@
 /*
- * http.c - libcurl multi glue: a socket table for poll(), a deadline, and one done call per
- * transfer.
+ * http.c - libcurl multi glue: a socket table for poll(), a deadline, one done call per
+ * transfer, and warm connections (drivers/gateway/README.md, "Latency").
  *
  * Why the socket callbacks: Debian 12's curl 7.88 has no curl_multi_waitfds(), and
  * curl_multi_fdset() cannot describe descriptors above FD_SETSIZE; CURLMOPT_SOCKETFUNCTION
@@ -8,31 +8,68 @@
  */
 #include "http.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #define HTTP_CONNECTIONS_MAX 16
 #define SOCKETS_MAX          64 /* room for every connection's socket, and libcurl's resolver's */
 
+/* Cloud load balancers close an idle HTTP(S) connection after 60 s by default (Alibaba Cloud
+ * SLB, Huawei ELB); the gateways do not publish their own figure. A connection idle longer
+ * than this is not reused, so a request never goes first to one the server may be closing. */
+#define HTTP_IDLE_MAX_S 50L
+/* A pay, never resent, fails if the server closes its connection as it goes out (the race
+ * every kept-alive client runs). It reuses a connection only this fresh from use: far below
+ * any idle close a server has reason to apply, so only a server going away can hit it. */
+#define HTTP_PAY_IDLE_MAX_S 10L
+/* A warm-up is skipped while a connection to the server is open and was used this recently;
+ * else it uses the connection again (or opens one), so that the pay expected within seconds
+ * finds it fresh. */
+#define HTTP_WARM_IDLE_MS 3000
+/* Servers whose last activity is remembered (both channels, the bills, a spare). */
+#define ORIGINS_MAX 4
+/* TCP keep-alive probes on idle connections: NAT routers forget a silent mapping. */
+#define TCP_KEEPIDLE_S  30L
+#define TCP_KEEPINTVL_S 10L
+
 struct watched {
     curl_socket_t fd;
     int what; /* CURL_POLL_IN / OUT / INOUT */
+};
+
+/* A server (scheme://host:port) and when it last answered. */
+struct origin {
+    char name[200];
+    int running;           /* transfers to it in flight */
+    int64_t last_activity; /* monotonic ms of the last transfer's end; 0 = never */
+};
+
+/* A connection's socket, from libcurl's open to its close, and the server it is for. */
+struct conn_socket {
+    curl_socket_t fd;
+    struct origin *origin;
 };
 
 struct transfer {
     struct http *h;
     CURL *easy;
     struct curl_slist *headers;
-    char *body;  /* request body (curl reads it in place) */
+    struct origin *origin;
+    char *body;      /* request body (curl reads it in place) */
+    size_t body_len; /* and, sent once only (never_resent), how far it has been read */
+    size_t body_sent;
     char *reply; /* reply body so far */
     size_t reply_len, reply_cap;
     bool too_big;
     struct wire_response resp;
-    http_done_fn done;
+    http_done_fn done; /* NULL: a warm-up, whose reply nobody wants */
     void *ctx;
     char error[CURL_ERROR_SIZE];
     struct transfer *next;
@@ -40,6 +77,7 @@ struct transfer {
 
 struct http {
     CURLM *multi;
+    CURLSH *share; /* TLS sessions and DNS answers, for every transfer */
     struct http_options opt;
     char ca_file[256];
     char pinned[256];
@@ -47,6 +85,9 @@ struct http {
     int nsockets;
     int64_t deadline_ms; /* monotonic; 0 = libcurl wants no timeout */
     struct transfer *transfers;
+    struct origin origins[ORIGINS_MAX];
+    struct conn_socket conns[SOCKETS_MAX];
+    int nconns;
 };
 
 static int64_t mono_ms(void)
@@ -124,6 +165,110 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
+/* "https://host:port/path" -> "https://host:port" (what a connection is kept for). */
+static void origin_of(const char *url, char *out, size_t len)
+{
+    const char *host = strstr(url, "://");
+    size_t n = host ? (size_t)(host + 3 - url) + strcspn(host + 3, "/?#") : strlen(url);
+    snprintf(out, len, "%.*s", (int)n, url);
+}
+
+static struct origin *find_origin(struct http *h, const char *url)
+{
+    char name[sizeof h->origins[0].name];
+    origin_of(url, name, sizeof name);
+    struct origin *free_slot = NULL, *oldest = NULL;
+    for (int i = 0; i < ORIGINS_MAX; i++) {
+        struct origin *o = &h->origins[i];
+        if (strcmp(o->name, name) == 0)
+            return o;
+        if (!o->name[0] && !free_slot)
+            free_slot = o;
+        if (o->running == 0 && (!oldest || o->last_activity < oldest->last_activity))
+            oldest = o;
+    }
+    struct origin *o = free_slot ? free_slot : oldest;
+    if (o) {
+        for (int i = 0; i < h->nconns; i++)
+            if (h->conns[i].origin == o)
+                h->conns[i].origin = NULL;
+        memset(o, 0, sizeof *o);
+        snprintf(o->name, sizeof o->name, "%s", name);
+    }
+    return o;
+}
+
+/* Every connection's socket is opened and closed here, so that a warm-up can tell whether
+ * the server has closed the kept one (the pool does not watch idle sockets). */
+static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct transfer *t = userp;
+    struct http *h = t->h;
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    if (fd != CURL_SOCKET_BAD && h->nconns < SOCKETS_MAX) {
+        h->conns[h->nconns].fd = fd;
+        h->conns[h->nconns].origin = t->origin;
+        h->nconns++;
+    }
+    return fd;
+}
+
+static int close_socket(void *userp, curl_socket_t fd)
+{
+    struct http *h = userp;
+    for (int i = 0; i < h->nconns; i++) {
+        if (h->conns[i].fd == fd) {
+            h->conns[i] = h->conns[--h->nconns];
+            break;
+        }
+    }
+    return close(fd);
+}
+
+/* Open as libcurl judges a pooled connection before reusing it: nothing waiting to be read.
+ * An end of stream, an error, or bytes (a TLS close_notify) and libcurl opens a new one. */
+static bool socket_open(curl_socket_t fd)
+{
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static bool origin_warm(const struct http *h, const struct origin *o)
+{
+    if (o->running > 0)
+        return true;
+    if (o->last_activity == 0 || mono_ms() - o->last_activity > HTTP_WARM_IDLE_MS)
+        return false;
+    for (int i = 0; i < h->nconns; i++)
+        if (h->conns[i].origin == o && socket_open(h->conns[i].fd))
+            return true;
+    return false;
+}
+
+/* A pay's body is handed to libcurl once. libcurl, resending a request by itself on a new
+ * connection because a kept-alive one died (Curl_retry_request), must rewind the body it had
+ * sent; refused, it fails the transfer (CURLE_SEND_FAIL_REWIND) instead of sending a second
+ * copy the gateway may act on. A request whose body never left may go again: no server can
+ * have acted on it. */
+static size_t read_body_once(char *buf, size_t size, size_t n, void *userp)
+{
+    struct transfer *t = userp;
+    size_t left = t->body_len - t->body_sent;
+    size_t len = size * n < left ? size * n : left;
+    memcpy(buf, t->body + t->body_sent, len);
+    t->body_sent += len;
+    return len;
+}
+
+static int refuse_rewind(void *userp, curl_off_t offset, int origin)
+{
+    struct transfer *t = userp;
+    (void)origin;
+    return offset == 0 && t->body_sent == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
+}
+
 enum gateway_status http_open(struct http **out, const struct http_options *opt)
 {
     struct http *h = calloc(1, sizeof *h);
@@ -134,6 +279,16 @@ enum gateway_status http_open(struct http **out, const struct http_options *opt)
         free(h);
         return GATEWAY_ERR_INTERNAL;
     }
+    /* Each transfer is an easy handle of its own: without a share its TLS session (and the
+     * next connection's abbreviated handshake) would be forgotten with it. */
+    if (!(h->share = curl_share_init())) {
+        curl_multi_cleanup(h->multi);
+        curl_global_cleanup();
+        free(h);
+        return GATEWAY_ERR_NOMEM;
+    }
+    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     h->opt = *opt;
     snprintf(h->ca_file, sizeof h->ca_file, "%s", opt->ca_file ? opt->ca_file : "");
     snprintf(h->pinned, sizeof h->pinned, "%s",
@@ -153,6 +308,8 @@ enum gateway_status http_open(struct http **out, const struct http_options *opt)
 
 static void transfer_free(struct transfer *t)
 {
+    if (t->origin)
+        t->origin->running--;
     if (t->easy) {
         curl_multi_remove_handle(t->h->multi, t->easy);
         curl_easy_cleanup(t->easy);
@@ -172,16 +329,62 @@ void http_close(struct http *h)
         struct wire_response none;
         memset(&none, 0, sizeof none);
         h->transfers = t->next;
-        t->done(t->ctx, &none, "client closed before the reply");
+        if (t->done)
+            t->done(t->ctx, &none, "client closed before the reply");
         transfer_free(t);
     }
     curl_multi_cleanup(h->multi);
+    curl_share_cleanup(h->share);
     curl_global_cleanup();
     free(h);
 }
 
+/* The options every transfer shares: where, how long, TLS, keep-alive. */
+static void set_common(struct http *h, struct transfer *t, const char *url, long timeout_ms)
+{
+    CURL *e = t->easy;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "posterm/0.1");
+    curl_easy_setopt(e, CURLOPT_SHARE, h->share);
+    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, HTTP_IDLE_MAX_S);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, TCP_KEEPIDLE_S);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, TCP_KEEPINTVL_S);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->opt.connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->opt.tls_verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->opt.tls_verify ? 2L : 0L);
+    if (h->ca_file[0])
+        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+    if (h->pinned[0])
+        curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, h->pinned);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+}
+
+static enum gateway_status add_transfer(struct http *h, struct transfer *t, const char *url)
+{
+    if (curl_multi_add_handle(h->multi, t->easy) != CURLM_OK) {
+        transfer_free(t);
+        return GATEWAY_ERR_INTERNAL;
+    }
+    t->origin = find_origin(h, url);
+    if (t->origin)
+        t->origin->running++;
+    t->next = h->transfers;
+    h->transfers = t;
+    return GATEWAY_OK;
+}
+
 enum gateway_status http_start(struct http *h, const struct wire_request *req, long timeout_ms,
-                               bool fresh_connection, http_done_fn done, void *ctx)
+                               bool never_resent, http_done_fn done, void *ctx)
 {
     struct transfer *t = calloc(1, sizeof *t);
     if (!t)
@@ -211,26 +414,12 @@ enum gateway_status http_start(struct http *h, const struct wire_request *req, l
     t->headers = l;
 
     CURL *e = t->easy;
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "posterm/0.1");
+    set_common(h, t, req->url, timeout_ms);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->opt.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh_connection ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->opt.tls_verify ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->opt.tls_verify ? 2L : 0L);
-    if (h->ca_file[0])
-        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
-    if (h->pinned[0])
-        curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, h->pinned);
     if (strcmp(req->method, "GET") == 0) {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else {
@@ -242,18 +431,46 @@ enum gateway_status http_start(struct http *h, const struct wire_request *req, l
         if (req->body_len)
             memcpy(t->body, req->body, req->body_len);
         t->body[req->body_len] = '\0';
+        t->body_len = req->body_len;
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body);
+        if (never_resent) {
+            curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, HTTP_PAY_IDLE_MAX_S);
+            curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body_once);
+            curl_easy_setopt(e, CURLOPT_READDATA, t);
+            curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, refuse_rewind);
+            curl_easy_setopt(e, CURLOPT_SEEKDATA, t);
+        } else {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body);
+        }
     }
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-    if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
-        transfer_free(t);
-        return GATEWAY_ERR_INTERNAL;
+    return add_transfer(h, t, req->url);
+}
+
+enum gateway_status http_warm_up(struct http *h, const char *url)
+{
+    struct origin *o = find_origin(h, url);
+    if (o && origin_warm(h, o))
+        return GATEWAY_OK;
+    struct transfer *t = calloc(1, sizeof *t);
+    if (!t)
+        return GATEWAY_ERR_NOMEM;
+    t->h = h;
+    t->easy = curl_easy_init();
+    if (!t->easy) {
+        free(t);
+        return GATEWAY_ERR_NOMEM;
     }
-    t->next = h->transfers;
-    h->transfers = t;
-    return GATEWAY_OK;
+    /* HEAD of the server's root: the answer (a 404 is as good) is dropped, the connection,
+     * its TLS session and the DNS answer are kept. Never a path the gateway acts on. */
+    char root[sizeof o->name + 1];
+    origin_of(url, root, sizeof root - 1);
+    size_t n = strlen(root);
+    root[n] = '/';
+    root[n + 1] = '\0';
+    set_common(h, t, root, h->opt.connect_timeout_ms * 2);
+    curl_easy_setopt(t->easy, CURLOPT_NOBODY, 1L);
+    return add_transfer(h, t, url);
 }
 
 int http_pollfds(struct http *h, struct pollfd *fds, int max, int64_t *timeout_ms)
@@ -293,6 +510,12 @@ static void finish_transfer(struct http *h, CURL *easy, CURLcode result)
     if (!t)
         return;
     unlink_transfer(h, t);
+    if (t->origin && result == CURLE_OK)
+        t->origin->last_activity = mono_ms();
+    if (!t->done) {
+        transfer_free(t);
+        return;
+    }
     const char *error = NULL;
     char why[CURL_ERROR_SIZE + 64];
     if (t->too_big) {

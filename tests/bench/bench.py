@@ -415,7 +415,7 @@ def main():
     work = tempfile.mkdtemp(prefix="bench-", dir=base)
     print("machine:", machine(), flush=True)
     try:
-        run_all(build, work, n_pay, n_lat, block, n_rate, hist, unres, rounds, idle_s)
+        run_all(build, work, n_pay, n_lat, block, n_rate, hist, unres, rounds, idle_s, quick)
     finally:
         if os.environ.get("POSTERM_KEEP_TMP"):
             print("kept", work)
@@ -423,7 +423,7 @@ def main():
             shutil.rmtree(work)
 
 
-def run_all(build, work, n_pay, n_lat, block, n_rate, hist, unres, rounds, idle_s):
+def run_all(build, work, n_pay, n_lat, block, n_rate, hist, unres, rounds, idle_s, quick):
     sim = Sim(build, work)
     try:
         print("1, 4: %d payments ..." % n_pay, flush=True)
@@ -446,6 +446,25 @@ def run_all(build, work, n_pay, n_lat, block, n_rate, hist, unres, rounds, idle_
           " ".join("%d:%d/%d/%d/%d" % r for r in pay["rss_series"][::max(1, len(pay["rss_series"]) // 10)]))
     print()
     print(table(pay, rate, start, idle, sizes))
+    print_latency(build, work, quick)
+
+
+def print_latency(build, work, quick):
+    """Scan to result over a real round trip (latency.py; its own table)."""
+    import latency  # it imports this file as a module: loaded here, after this one
+    if quick:
+        rtts, pays, rounds, idle_close, keying_s = [40], 3, 1, 3, 0.5
+    else:
+        rtts, pays, rounds, idle_close, keying_s = [40, 100], 50, 6, 5, 1.0
+    print()
+    print("7: scan to result over HTTPS at %s ms round trip ..." % ",".join(map(str, rtts)),
+          flush=True)
+    folder = os.path.join(work, "latency")
+    os.makedirs(folder)
+    rows = latency.run(build, folder, rtts, pays, rounds, idle_close, keying_s, build,
+                       say=lambda s: print(s, flush=True))
+    print()
+    print(latency.table(rows))
 
 
 if __name__ == "__main__":

@@ -114,8 +114,9 @@ def shared_keys(build, sim_exe):
 class Sim:
     """posterm-sim on a free loopback port, with its ledger kept in a file."""
 
-    def __init__(self, build, workdir, tls=False):
+    def __init__(self, build, workdir, tls=False, extra_args=()):
         self.build = build
+        self.extra_args = list(extra_args)  # more posterm-sim options (--idle-close ...)
         self.dir = workdir
         self.keys = shared_keys(build, self.exe())
         self.ledger = os.path.join(workdir, "ledger.json")
@@ -132,7 +133,7 @@ class Sim:
             os.unlink(port_file)
         args = [self.exe(), "--port", str(self.port or 0), "--port-file", port_file,
                 "--keys", self.keys, "--ledger", self.ledger, "--quiet",
-                "--time-scale", str(int(slowdown(self.build) * 100))]
+                "--time-scale", str(int(slowdown(self.build) * 100))] + self.extra_args
         if self.tls:
             # A throw-away CA and server certificate; posterm trusts the CA through its
             # config, with verification on.
@@ -546,10 +547,10 @@ def run_cases(script, cases, argv):
 class Workspace:
     """A temporary directory with a running simulator; cleaned up on exit."""
 
-    def __init__(self, build, tls=False):
+    def __init__(self, build, tls=False, sim_args=()):
         self.build = build
         self.dir = tempfile.mkdtemp(prefix="posterm-e2e-")
-        self.sim = Sim(build, self.dir, tls=tls).start()
+        self.sim = Sim(build, self.dir, tls=tls, extra_args=sim_args).start()
         self.journal = os.path.join(self.dir, "journal.db")
 
     def config(self, policy=None, extra=None, exact=None):

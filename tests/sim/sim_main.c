@@ -29,6 +29,7 @@ static const char usage[] =
     "usage:\n"
     "  posterm-sim --keys DIR [--port N] [--tls-cert FILE --tls-key FILE] [--ledger FILE]\n"
     "              [--port-file FILE] [--config-out FILE] [--quiet] [--timing-log FILE]\n"
+    "              [--idle-close SEC]\n"
     "  posterm-sim --make-keys DIR [--port N] [--tls-cert FILE]\n"
     "  posterm-sim --make-tls DIR\n"
     "  posterm-sim --scenarios\n"
@@ -44,7 +45,8 @@ static const char usage[] =
     "  --time-scale PCT  stretch every scenario's and control request's duration to PCT\n"
     "                    percent (100..1000; the e2e harness on a slow machine)\n"
     "  --timing-log FILE append \"<CLOCK_MONOTONIC ns> <URI>\" per request as it arrives\n"
-    "                    (benchmarks: tests/bench/)\n"
+    "                    (and \"<ns> @accept\" per connection accepted; tests/bench/)\n"
+    "  --idle-close SEC  close a connection idle SEC seconds, as a gateway does (default 60)\n"
     "  --make-keys DIR   write fresh RSA-2048 key pairs, the WeChat APIv3 key and\n"
     "                    DIR/" SIM_FILE_CONFIG_FRAGMENT " (for --port, default 8480), then exit\n"
     "  --make-tls DIR    write DIR/ca.pem, DIR/server.pem, DIR/server.key (a throw-away CA and\n"
@@ -59,6 +61,7 @@ struct options {
     const char *keys, *make_keys, *make_tls;
     const char *tls_cert, *tls_key, *ledger, *port_file, *config_out, *timing_log;
     int port;
+    unsigned idle_close_s;
     bool quiet, scenarios;
 };
 
@@ -103,6 +106,17 @@ static bool parse_args(int argc, char **argv, struct options *o)
                 return false;
             }
             o->port = (int)p;
+            continue;
+        }
+        if (strcmp(a, "--idle-close") == 0) {
+            char *end = NULL;
+            long sec = strtol(v, &end, 10);
+            if (end == v || *end != '\0' || sec < 1 || sec > 3600) {
+                fprintf(stderr, "posterm-sim: --idle-close must be 1..3600 seconds, not \"%s\"\n",
+                        v);
+                return false;
+            }
+            o->idle_close_s = (unsigned)sec;
             continue;
         }
         if (strcmp(a, "--time-scale") == 0) {
@@ -469,7 +483,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    struct sim_server_options so = {o.port, cert, key, o.quiet, timing_fd};
+    struct sim_server_options so = {o.port, cert, key, o.quiet, timing_fd, o.idle_close_s};
     if (!sim_server_start(&srv, &s, &so, err, sizeof err)) {
         fprintf(stderr, "posterm-sim: cannot listen: %s\n", err);
         goto out;

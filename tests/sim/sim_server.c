@@ -59,6 +59,7 @@ struct sim_server {
     char *tls_cert, *tls_key;
     bool quiet;
     int timing_fd;
+    unsigned idle_close_s;
     bool suspended;
     int ctl_pipe[2];
     pthread_mutex_t ctl_lock;
@@ -70,6 +71,7 @@ struct sim_server {
     struct replay replays[REPLAYS_MAX];
     int nreplays;
     uint64_t replayed;
+    uint64_t connections; /* accepted since start (benchmarks: a warm-up opened one) */
 };
 
 /* One request: filled by the URI logger (the raw URI, query included) and the upload. */
@@ -103,6 +105,23 @@ static void log_arrival(const struct sim_server *srv, const char *uri)
                      (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, uri ? uri : "");
     if (n > 0 && write(srv->timing_fd, line, (size_t)n) < 0)
         fprintf(stderr, "posterm-sim: timing log: %s\n", strerror(errno));
+}
+
+/* Counts and logs each accepted connection, so a test can tell whether a request came on a
+ * connection opened before it (a warm-up) or on one of its own. */
+static void on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct sim_server *srv = cls;
+    (void)con;
+    (void)socket_ctx;
+    if (code != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    pthread_mutex_lock(&srv->sim->lock);
+    srv->connections++;
+    pthread_mutex_unlock(&srv->sim->lock);
+    if (srv->timing_fd >= 0)
+        log_arrival(srv, "@accept");
 }
 
 static void *log_uri(void *cls, const char *uri, struct MHD_Connection *con)
@@ -503,6 +522,7 @@ static enum MHD_Result control(struct sim_server *srv, struct MHD_Connection *co
         cJSON_AddNumberToObject(o, "script_pending", sim_script_pending(s->script));
         cJSON_AddNumberToObject(o, "replays_pending", srv->nreplays);
         cJSON_AddNumberToObject(o, "replayed", (double)srv->replayed);
+        cJSON_AddNumberToObject(o, "connections", (double)srv->connections);
         cJSON_AddNumberToObject(o, "clock_offset_s", (double)sim_clock_offset());
         pthread_mutex_unlock(&s->lock);
         return queue_json(con, 200, o);
@@ -864,13 +884,15 @@ static bool start_daemon(struct sim_server *srv, char *err, size_t errlen)
         srv->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
             MHD_OPTION_URI_LOG_CALLBACK, log_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_HTTPS_MEM_CERT, srv->tls_cert,
-            MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key, MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+            srv->idle_close_s, MHD_OPTION_HTTPS_MEM_CERT, srv->tls_cert, MHD_OPTION_HTTPS_MEM_KEY,
+            srv->tls_key, MHD_OPTION_END);
     else
-        srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-                                       MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK,
-                                       log_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
-                                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+        srv->daemon =
+            MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+                             MHD_OPTION_URI_LOG_CALLBACK, log_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
+                             completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                             MHD_OPTION_CONNECTION_TIMEOUT, srv->idle_close_s, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         snprintf(err, errlen, "libmicrohttpd refused to start%s",
                  srv->tls_cert ? " (is the certificate/key pair valid PEM?)" : "");
@@ -894,6 +916,7 @@ bool sim_server_start(struct sim_server **out, struct sim *s, const struct sim_s
     srv->port = o->port;
     srv->quiet = o->quiet;
     srv->timing_fd = o->timing_fd;
+    srv->idle_close_s = o->idle_close_s ? o->idle_close_s : 60;
     srv->listen_fd = -1;
     srv->ctl_pipe[0] = srv->ctl_pipe[1] = -1;
     pthread_mutex_init(&srv->ctl_lock, NULL);

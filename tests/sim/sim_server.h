@@ -17,12 +17,14 @@
 struct sim_server;
 
 struct sim_server_options {
-    int port;             /* 0: pick a free one */
-    const char *tls_cert; /* PEM text, NULL for plain HTTP */
-    const char *tls_key;  /* PEM text */
-    bool quiet;           /* no per-request line on stderr */
-    int timing_fd;        /* >= 0: one line "<CLOCK_MONOTONIC ns> <URI>" per request,
-                           * written as its request line arrives (benchmarks); -1: none */
+    int port;              /* 0: pick a free one */
+    const char *tls_cert;  /* PEM text, NULL for plain HTTP */
+    const char *tls_key;   /* PEM text */
+    bool quiet;            /* no per-request line on stderr */
+    int timing_fd;         /* >= 0: one line "<CLOCK_MONOTONIC ns> <URI>" per request,
+                            * written as its request line arrives (benchmarks); -1: none.
+                            * Each accepted connection also writes "<ns> @accept". */
+    unsigned idle_close_s; /* close a connection idle this long, as a gateway does; 0: 60 */
 };
 
 /* On failure *out is NULL and err says why (port taken, TLS material refused, ...). */

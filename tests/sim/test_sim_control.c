@@ -99,6 +99,8 @@ static void test_startup_contract(void)
     cJSON *h = cJSON_Parse(r.body);
     CHECK_EQ_STR(json_text(h, "status"), "ok");
     CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(h, "port")), sim.port);
+    /* connections accepted so far: at least this request's */
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(h, "connections")) >= 1);
     cJSON_Delete(h);
     http_result_free(&r);
 
