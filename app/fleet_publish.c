@@ -215,6 +215,20 @@ static void publish_totals(struct fleet *f, int64_t now)
         snprintf(f->totals_sent, sizeof f->totals_sent, "%s", json);
 }
 
+/* Crash tests (POSTERM_CRASH_AFTER=name): SIGKILL at one of the publisher's own points -
+ * fleet_published (a row handed to the connection, no PUBACK yet), fleet_puback (the broker
+ * has it, the journal does not know), fleet_marked (its mark committed). */
+static void crash_point(const struct fleet *f, const char *name)
+{
+#ifdef POSTERM_CRASH_POINTS
+    if (f->crash_after && strcmp(f->crash_after, name) == 0)
+        raise(SIGKILL);
+#else
+    (void)f;
+    (void)name;
+#endif
+}
+
 static void on_connect(struct mosquitto *m, void *ctx, int rc)
 {
     (void)m;
@@ -237,11 +251,7 @@ static void on_publish(struct mosquitto *m, void *ctx, int mid)
     for (int i = 0; i < f->ninflight; i++) {
         if (f->inflight[i].mid != mid)
             continue;
-#ifdef POSTERM_CRASH_POINTS
-        /* Crash tests: the broker has the message, the journal does not know it yet. */
-        if (f->crash_after && strcmp(f->crash_after, "fleet_puback") == 0)
-            raise(SIGKILL);
-#endif
+        crash_point(f, "fleet_puback");
         f->acked[f->nacked++] = f->inflight[i].seq;
         f->inflight[i] = f->inflight[--f->ninflight];
         return;
@@ -292,6 +302,7 @@ static void fill_window(struct fleet *f)
             return;
         f->inflight[f->ninflight++] = (struct inflight){mid, row.seq};
         f->last_published = row.seq;
+        crash_point(f, "fleet_published");
     }
 }
 
@@ -337,8 +348,8 @@ static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t
             rc = MOSQ_ERR_NO_CONN; /* the connect failed, or no CONNACK in time */
     }
     /* A mark that fails (a full disk) only resends those rows after a restart. */
-    if (f->nacked > 0)
-        (void)outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms());
+    if (f->nacked > 0 && outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms()) == JOURNAL_OK)
+        crash_point(f, "fleet_marked");
     f->nacked = 0;
     if (rc != MOSQ_ERR_SUCCESS) {
         drop_connection(f, now);

@@ -8,18 +8,25 @@ and a head-office subscriber (python3-paho-mqtt) whose session is persistent (cl
 false, QoS 1), so the broker keeps what arrives while it is away and a broker restart keeps
 the session (persistence on). Every case rebuilds the terminal's ledger from the messages,
 deduplicated by (journal, seq), and compares it with the journal's outbox: every row arrived,
-seq 1..N without a gap, in order on first arrival, the code's last four digits only.
+seq 1..N without a gap, in order on first arrival, the code's last four digits only; and
+head office's books (fleet_consumer.py: the last event of each order) with the journal's
+payments: the same orders, states, money and code digits.
 
 Cases:
 - events: payments and a refund via headless mode arrive in seq order; the day's totals count
   them; status
   is retained "online" with the version, and "offline" after a clean stop.
-- outage: the broker is down while payments go on, then started: everything arrives.
+- outage: the broker SIGKILLed while payments go on, down a stretched 3 s, then started:
+  everything arrives; head office's session survives (autosave).
 - kill: posterm SIGKILLs itself on the first PUBACK (crash point fleet_puback: the broker has
   the message, the journal does not know it yet): the last will leaves status "offline", the
   restart resends that message (a duplicate the subscriber drops) and nothing is missing.
-- crash_paid: posterm killed right after the "paid" commit, before its row was published:
-  sent after the restart.
+- crash_<point>: posterm killed at each other outbox point - right after the commit of a
+  created, paid or refunded event (its row written with it, not yet published), with a row
+  handed to the connection before its PUBACK (fleet_published), right after the mark's
+  commit (fleet_marked) - and started again: nothing lost, a duplicate only a (journal, seq)
+  repeat, never of a row already marked.
+- outage_long: outage for the issue's 30 s (POSTERM_SLOW_TESTS).
 - tls: TLS with the broker's certificate verified and the terminal's own certificate; a
   broker certificate from another CA is not believed (nothing sent, every row kept).
 - password: fleet.password_file readable by others stops posterm; a wrong password sends
@@ -333,6 +340,10 @@ def case_outage_long(build):
 
 
 def resend_after_kill(build, crash_after, want_dups):
+    """posterm SIGKILLed at crash_after (a journal commit, whose outbox row is written with
+    it, or one of the publisher's points: fleet_published, fleet_puback, fleet_marked), then
+    started again: the last will says "offline", nothing is lost, a duplicate is only a
+    (journal, seq) repeat of a row not yet marked sent at the kill."""
     problems = []
     with harness.Workspace(build) as ws:
         stretch = harness.slowdown(build)
@@ -343,15 +354,24 @@ def resend_after_kill(build, crash_after, want_dups):
             config = fleet_config(ws, port)
             pt = harness.Posterm(build, config, env={"POSTERM_CRASH_AFTER": crash_after})
             pt.ready()
-            if crash_after == "fleet_puback":
-                pt.send("amount 1.01")  # "created": its PUBACK kills posterm
-            else:
+            if not wait_until(lambda: (hq.last_status()[0] or {}).get("state") == "online",
+                              10, stretch):
+                problems.append("posterm never came online at the broker")
+            if crash_after == "paid":
                 pt.pay("1.01", CODE)
+            elif crash_after.startswith("refund"):
+                order = pay(pt, 1)[0]
+                pt.send("refund %s 0.50 K-fleet-crash" % order)
+            else:
+                pt.send("amount 1.01")  # "created": its row is the first one published
             pt.killed()
-            if crash_after == "paid" and not any(
-                    json.loads(r[2])["event"] == "paid" and r[3] == 0
-                    for r in outbox_rows(ws.journal)):
-                problems.append("the paid row was not left unsent by the kill")
+            rows = outbox_rows(ws.journal)
+            marked = {r[0] for r in rows if r[3]}
+            if crash_after in ("paid", "created", "refunded") and not any(
+                    json.loads(r[2])["event"] == crash_after and r[3] == 0 for r in rows):
+                problems.append("the %s row was not left unsent by the kill" % crash_after)
+            if crash_after == "fleet_marked" and not marked:
+                problems.append("killed at fleet_marked with nothing marked")
             if not wait_until(lambda: hq.last_status()[0] and
                               hq.last_status()[0].get("state") == "offline", 5, stretch):
                 problems.append("no last will: status %s" % (hq.last_status(),))
@@ -362,7 +382,13 @@ def resend_after_kill(build, crash_after, want_dups):
             pt.ready()
             pay(pt, 1, first=3)
             compare(hq, ws.journal, stretch, problems, want_dups)
-            pt.finish()
+            with hq.lock:
+                seqs = [e["seq"] for e in hq.events]
+            again = sorted({q for q in seqs if seqs.count(q) > 1 and q in marked})
+            if again:
+                problems.append("rows marked sent before the kill were sent again: %s" % again)
+            if pt.finish() != 0:
+                problems.append("posterm did not exit 0 after the restart")
         finally:
             hq.disconnect()
             broker.stop()
@@ -376,8 +402,8 @@ def case_kill(build):
     return resend_after_kill(build, "fleet_puback", resent)
 
 
-def case_crash_paid(build):
-    return resend_after_kill(build, "paid", None)
+def crash_case(point):
+    return lambda build: resend_after_kill(build, point, None)
 
 
 def make_pki(folder):
@@ -498,7 +524,11 @@ def case_password(build):
 
 CASES = {"events": case_events, "outage": case_outage, "outage_long": case_outage_long,
          "kill": case_kill,
-         "crash_paid": case_crash_paid, "tls": case_tls, "password": case_password}
+         "tls": case_tls, "password": case_password}
+# Every outbox point: the row committed with its event, before publishing (created, paid,
+# refunded), handed to the connection before its PUBACK, its mark committed.
+CASES.update({"crash_" + p: crash_case(p) for p in
+              ("created", "paid", "refunded", "fleet_published", "fleet_marked")})
 
 if __name__ == "__main__":
     sys.exit(harness.run_cases(sys.argv[0], CASES, sys.argv))
