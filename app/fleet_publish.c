@@ -296,9 +296,13 @@ static void fill_window(struct fleet *f)
         bool found = false;
         if (outbox_next(f->journal, f->last_published, &row, &found) != JOURNAL_OK || !found)
             return;
+        /* A closed day goes with the day's totals, in the same seq as the events. Not
+         * retained: the next X report would replace it, and the persistent session of head
+         * office keeps it like any event. */
+        const char *topic = strcmp(row.kind, "zreport") == 0 ? f->topic_totals : f->topic_events;
         int mid = 0;
-        if (mosquitto_publish(f->mosq, &mid, f->topic_events, (int)strlen(row.payload), row.payload,
-                              1, false) != MOSQ_ERR_SUCCESS)
+        if (mosquitto_publish(f->mosq, &mid, topic, (int)strlen(row.payload), row.payload, 1,
+                              false) != MOSQ_ERR_SUCCESS)
             return;
         f->inflight[f->ninflight++] = (struct inflight){mid, row.seq};
         f->last_published = row.seq;

@@ -2,7 +2,8 @@
 terminal's ledger from the messages on .../events and compares it with the terminal's journal.
 
 A head office knows nothing but the messages. It deduplicates by (journal, seq), keeps the last
-event of each order (which holds the order's state and money), and notes what would betray a
+event of each order (which holds the order's state and money) and each closed day (a Z
+report, on .../totals but numbered in the same seq as the events), and notes what would betray a
 broken delivery: a seq that skips ahead (a message lost, or sent out of order) and a repeat
 that is not a true repeat (same (journal, seq), different content).
 
@@ -23,6 +24,7 @@ class Ledger:
     def __init__(self, journal):
         self.journal = journal
         self.orders = {}     # order -> its last event
+        self.zreports = {}   # number -> the closed day (on .../totals, in the same seq)
         self.by_seq = {}     # seq -> the event, first arrival
         self.highest = 0     # the highest seq applied: everything up to it arrived in order
         self.duplicates = 0  # (journal, seq) seen again
@@ -44,7 +46,10 @@ class Ledger:
                                                                           self.highest))
         self.by_seq[seq] = event
         self.highest = max(self.highest, seq)
-        self.orders[event["order"]] = event
+        if event["type"] == "zreport":
+            self.zreports[event["number"]] = event
+        else:
+            self.orders[event["order"]] = event
 
 
 def rebuild(events):
@@ -63,6 +68,41 @@ def journal_identity(journal_path):
         return db.execute("SELECT id FROM journal_meta").fetchone()[0]
     finally:
         db.close()
+
+
+def compare_zreports(ledger, journal_path):
+    """Every closed day of the journal reached head office with its totals per channel."""
+    import sqlite3
+    problems = []
+    db = sqlite3.connect("file:%s?mode=ro" % journal_path, uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        stored = db.execute("SELECT * FROM z_reports ORDER BY number").fetchall()
+        totals = db.execute("SELECT * FROM z_report_totals").fetchall()
+    finally:
+        db.close()
+    for z in stored:
+        got = ledger.zreports.get(z["number"])
+        if got is None:
+            problems.append("Z report %d never reached head office" % z["number"])
+            continue
+        for key in ("day", "from_at", "closed_at"):
+            if got[key] != z[key]:
+                problems.append("Z report %d: %s %r at head office, %r in the journal"
+                                % (z["number"], key, got[key], z[key]))
+        for t in totals:
+            if t["number"] != z["number"] or t["channel"] == "none":
+                continue
+            for key in ("paid_count", "refunded_count", "charged_fen", "refunded_fen",
+                        "net_fen", "unresolved_count", "referred_count"):
+                if got[t["channel"]][key] != t[key]:
+                    problems.append("Z report %d %s: %s %r at head office, %r in the journal"
+                                    % (z["number"], t["channel"], key,
+                                       got[t["channel"]][key], t[key]))
+    for number in ledger.zreports:
+        if number not in [z["number"] for z in stored]:
+            problems.append("head office has Z report %d, unknown to the journal" % number)
+    return problems
 
 
 def compare(ledgers, journal_path, codes=()):
@@ -98,6 +138,7 @@ def compare(ledgers, journal_path, codes=()):
         if event["trade_no"] != (row["trade_no"] or ""):
             problems.append("%s: head office has trade_no %r, the journal %r" % (
                 order, event["trade_no"], row["trade_no"]))
+    problems += compare_zreports(ledger, journal_path)
     for order in ledger.orders:
         if order not in rows:
             problems.append("head office has %s, unknown to the journal" % order)

@@ -26,6 +26,8 @@ Cases:
   handed to the connection before its PUBACK (fleet_published), right after the mark's
   commit (fleet_marked) - and started again: nothing lost, a duplicate only a (journal, seq)
   repeat, never of a row already marked.
+- zreport: the day closed while the broker is down: the Z report waits in the outbox and
+  reaches .../totals afterwards, numbered with the events, its totals those stored.
 - outage_long: outage for the issue's 30 s (POSTERM_SLOW_TESTS).
 - tls: TLS with the broker's certificate verified and the terminal's own certificate; a
   broker certificate from another CA is not believed (nothing sent, every row kept).
@@ -132,7 +134,9 @@ class HeadOffice:
             elif msg.topic == PREFIX + "status":
                 self.status.append((json.loads(msg.payload), msg.retain))
             elif msg.topic == PREFIX + "totals":
-                self.totals.append(json.loads(msg.payload))
+                body = json.loads(msg.payload)
+                # A closed day is an outbox row: numbered with the events (FLEET.md).
+                (self.events if body.get("type") == "zreport" else self.totals).append(body)
 
     def connect(self):
         c = mqtt.Client(client_id="head-office-test", clean_session=False)
@@ -223,7 +227,7 @@ def compare(hq, journal, stretch, problems, want_dups=None):
             problems.append("seq %d differs: %s vs journal %s" % (seq, e, body))
     for e in ledger:
         if any(c in json.dumps(e) for c in CODES) or \
-                e.get("code_last4") not in [""] + [c[-4:] for c in CODES]:
+                e.get("code_last4", "") not in [""] + [c[-4:] for c in CODES]:
             problems.append("a message carries more than the code's last four digits: %s" % e)
     if want_dups is not None and not want_dups(dups):
         problems.append("%d duplicates (a resend expected: %s)" % (dups, want_dups.__doc__))
@@ -327,6 +331,41 @@ def case_outage(build, seconds=3):
             if not hq.session_present:
                 problems.append("the broker lost head office's session: a message published "
                                 "before the subscriber came back would be missed")
+            if pt.finish() != 0:
+                problems.append("posterm did not exit 0")
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
+def case_zreport(build):
+    """The day closed (headless "close") while the broker is down: the Z report is kept in
+    the outbox and reaches .../totals once the broker is back, with the seq after the day's
+    events and the totals the journal stored; X reports go on beside it."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        port = free_port()
+        broker = Broker(ws.dir, port, stretch).start()
+        hq = HeadOffice(port).connect()
+        try:
+            pt = harness.Posterm(build, fleet_config(ws, port))
+            pt.ready()
+            pay(pt, 2)
+            broker.stop()
+            pt.send("close")
+            z = pt.wait(lambda e: e.get("event") == "z", what="the Z report")
+            rows = outbox_rows(ws.journal)
+            if not rows or rows[-1][1] != "zreport" or rows[-1][3]:
+                problems.append("the Z report is not the last outbox row, unsent: %s"
+                                % [r[:2] + r[3:] for r in rows])
+            broker.start()
+            ledger = compare(hq, ws.journal, stretch, problems)
+            zs = [e for e in ledger if e["type"] == "zreport"]
+            if len(zs) != 1 or zs[0]["number"] != int(z["number"][2:]) or \
+                    zs[0]["all"]["paid_count"] != 2 or zs[0]["all"]["charged_fen"] != 303:
+                problems.append("head office's Z reports %s, the terminal's %s" % (zs, z))
             if pt.finish() != 0:
                 problems.append("posterm did not exit 0")
         finally:
@@ -523,7 +562,7 @@ def case_password(build):
 
 
 CASES = {"events": case_events, "outage": case_outage, "outage_long": case_outage_long,
-         "kill": case_kill,
+         "kill": case_kill, "zreport": case_zreport,
          "tls": case_tls, "password": case_password}
 # Every outbox point: the row committed with its event, before publishing (created, paid,
 # refunded), handed to the connection before its PUBACK, its mark committed.
