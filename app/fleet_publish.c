@@ -33,6 +33,7 @@
 #define TOPIC_MAX       200
 #define STATUS_MAX      512
 #define CLOSE_WAIT_MS   500
+#define HEALTH_EVERY_MS 1000 /* how often the unsent rows are counted for the till's header */
 
 struct inflight {
     int mid;
@@ -67,7 +68,11 @@ struct fleet {
     int64_t acked[FLEET_INFLIGHT_MAX]; /* PUBACKs of this turn, marked together */
     int nacked;
     int64_t last_published; /* seq of the last row handed to this connection */
-    int offline_mid;        /* fleet_close's "offline", until its PUBACK */
+    int64_t last_puback_at; /* monotonic ms of the last event's PUBACK, 0: none yet */
+    int64_t down_since;     /* monotonic ms since when not connected */
+    int64_t unsent;         /* outbox_count_unsent, refreshed every HEALTH_EVERY_MS */
+    int64_t health_at;
+    int offline_mid; /* fleet_close's "offline", until its PUBACK */
     bool offline_acked;
     const char *crash_after;
 };
@@ -112,6 +117,8 @@ static bool read_password(const char *path, char *out, size_t len, char *err, si
 
 static void drop_connection(struct fleet *f, int64_t now)
 {
+    if (f->connected)
+        f->down_since = now;
     if (f->mosq)
         mosquitto_destroy(f->mosq);
     f->mosq = NULL;
@@ -253,6 +260,7 @@ static void on_publish(struct mosquitto *m, void *ctx, int mid)
             continue;
         crash_point(f, "fleet_puback");
         f->acked[f->nacked++] = f->inflight[i].seq;
+        f->last_puback_at = loop_now(f->loop);
         f->inflight[i] = f->inflight[--f->ninflight];
         return;
     }
@@ -317,6 +325,8 @@ static int fleet_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeou
     int64_t wake = f->mosq ? f->misc_at : f->retry_at;
     if (f->connected && f->ninflight < FLEET_INFLIGHT_MAX && now + PROBE_EVERY_MS < wake)
         wake = now + PROBE_EVERY_MS;
+    if (f->health_at < wake)
+        wake = f->health_at;
     int64_t wait = wake > now ? wake - now : 0;
     if (*timeout_ms < 0 || wait < *timeout_ms)
         *timeout_ms = wait;
@@ -331,6 +341,12 @@ static int fleet_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeou
 static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t now)
 {
     struct fleet *f = ctx;
+    if (now >= f->health_at) {
+        int64_t unsent = 0;
+        if (outbox_count_unsent(f->journal, &unsent) == JOURNAL_OK)
+            f->unsent = unsent;
+        f->health_at = now + HEALTH_EVERY_MS;
+    }
     if (f->mosq == NULL) {
         if (now >= f->retry_at)
             connect_now(f, now);
@@ -384,6 +400,7 @@ struct fleet *fleet_attach(struct loop *loop, const struct config *cfg, const ch
     f->cfg = &cfg->fleet;
     f->retry_ms = FIRST_RETRY_MS;
     f->retry_at = loop_now(loop);
+    f->down_since = loop_now(loop);
     snprintf(f->client_id, sizeof f->client_id, "%s", cfg->terminal_id);
     snprintf(f->version, sizeof f->version, "%s", version);
     snprintf(f->topic_events, sizeof f->topic_events, "posterm/%s/%s/events", cfg->fleet.merchant,
@@ -411,6 +428,14 @@ struct fleet *fleet_attach(struct loop *loop, const struct config *cfg, const ch
     }
     journal_set_outbox(journal, true);
     return f;
+}
+
+void fleet_health(const struct fleet *f, struct fleet_health *out)
+{
+    out->connected = f->connected;
+    out->down_ms = f->connected ? 0 : loop_now(f->loop) - f->down_since;
+    out->unsent = f->unsent;
+    out->last_puback_age_ms = f->last_puback_at ? loop_now(f->loop) - f->last_puback_at : -1;
 }
 
 void fleet_close(struct fleet *f)

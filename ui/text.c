@@ -330,6 +330,12 @@ static const struct text_row table[T__COUNT] = {
     [T_EV_REFUNDED] = {"refunded", "退款成功"},
     [T_EV_REFUND_FAILED] = {"refund failed", "退款失败"},
     [T_EV_RESUMED] = {"resumed", "重启后继续"},
+
+    /* issue 24 (fleet) */
+    [T_FLEET_UNREACHABLE] = {"Head office: unreachable", "总部：无法连接"},
+    [T_FLEET_UNREACHABLE_N] = {"Head office: unreachable, %d to send",
+                               "总部：无法连接，%d 条待发送"},
+    [T_FLEET_BACKLOG] = {"Head office: %d to send", "总部：%d 条待发送"},
 };
 
 /* Chinese for the core's reasons; English is the core's own wording. */

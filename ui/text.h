@@ -285,6 +285,10 @@ enum text_id {
     T_EV_REFUNDED,
     T_EV_REFUND_FAILED,
     T_EV_RESUMED,
+    /* issue 24 (fleet): head office over MQTT, in the header while it needs attention */
+    T_FLEET_UNREACHABLE,
+    T_FLEET_UNREACHABLE_N,
+    T_FLEET_BACKLOG,
     T__COUNT
 };
 

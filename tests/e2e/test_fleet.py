@@ -17,7 +17,8 @@ Cases:
   them; status
   is retained "online" with the version, and "offline" after a clean stop.
 - outage: the broker SIGKILLed while payments go on, down a stretched 3 s, then started:
-  everything arrives; head office's session survives (autosave).
+  everything arrives; head office's session survives (autosave); headless status's "fleet"
+  says disconnected with the backlog, then connected with none and a recent PUBACK.
 - kill: posterm SIGKILLs itself on the first PUBACK (crash point fleet_puback: the broker has
   the message, the journal does not know it yet): the last will leaves status "offline", the
   restart resends that message (a duplicate the subscriber drops) and nothing is missing.
@@ -237,6 +238,12 @@ def compare(hq, journal, stretch, problems, want_dups=None):
     return ledger
 
 
+def fleet_status_is(pt, **want):
+    """headless status's "fleet" object has these values."""
+    fleet = pt.status().get("fleet") or {}
+    return all(fleet.get(k) == v for k, v in want.items())
+
+
 def fleet_config(ws, port, policy=None):
     return ws.config(policy, {"fleet": {"host": "127.0.0.1", "port": port, "merchant": MERCHANT,
                                         "tls": False, "keepalive_s": 5,
@@ -325,9 +332,20 @@ def case_outage(build, seconds=3):
             rows = outbox_rows(ws.journal)
             if sum(1 for r in rows if r[3]) != sent_before:
                 problems.append("a row was marked sent with the broker down")
+            unsent = len(rows) - sent_before
+            # headless status's "fleet": the till knows head office is away, and the backlog
+            # (counted at most a second ago)
+            if not wait_until(lambda: fleet_status_is(pt, connected=False, unsent=unsent), 3,
+                              stretch):
+                problems.append("status during the outage (%d unsent): %s"
+                                % (unsent, pt.status().get("fleet")))
             broker.start()
             pay(pt, 1, first=5)
             compare(hq, ws.journal, stretch, problems)
+            if not wait_until(lambda: fleet_status_is(pt, connected=True, unsent=0), 3,
+                              stretch) or \
+                    not 0 <= pt.status()["fleet"]["last_puback_age_ms"] < 60000 * stretch:
+                problems.append("status after the outage: %s" % pt.status().get("fleet"))
             if not hq.session_present:
                 problems.append("the broker lost head office's session: a message published "
                                 "before the subscriber came back would be missed")
