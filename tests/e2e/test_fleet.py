@@ -29,6 +29,8 @@ Cases:
   repeat, never of a row already marked.
 - zreport: the day closed while the broker is down: the Z report waits in the outbox and
   reaches .../totals afterwards, numbered with the events, its totals those stored.
+- disk_full: the disk full while a payment waits: its transition and its outbox row are
+  both refused; once space returns everything is delivered.
 - outage_long: outage for the issue's 30 s (POSTERM_SLOW_TESTS).
 - tls: TLS with the broker's certificate verified and the terminal's own certificate; a
   broker certificate from another CA is not believed (nothing sent, every row kept).
@@ -48,6 +50,7 @@ import time
 
 import fleet_consumer
 import harness
+import test_disk_full
 
 try:
     import paho.mqtt.client as mqtt
@@ -59,7 +62,8 @@ except ImportError:
 MERCHANT = "shop_7"
 TERMINAL = "E2E1"  # harness.write_config's terminal_id
 PREFIX = "posterm/%s/%s/" % (MERCHANT, TERMINAL)
-CODES = [harness.wechat_code(0, customer) for customer in range(60, 66)]  # apart: no dedupe
+CODES = [harness.wechat_code(0, customer) for customer in range(60, 66)] + \
+    [harness.alipay_code(3)]  # apart: no dedupe
 CODE = CODES[0]
 
 
@@ -392,6 +396,49 @@ def case_zreport(build):
     return problems
 
 
+def case_disk_full(build):
+    """The disk full while a payment waits for the customer (test_disk_full.py's pattern): its
+    "paid" transition and its outbox row are refused together - neither on disk, nothing
+    half-written - and once space returns the payment ends PAID and everything reaches head
+    office."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        port = free_port()
+        broker = Broker(ws.dir, port, stretch).start()
+        hq = HeadOffice(port).connect()
+        try:
+            pt = harness.Posterm(build, ws.config({"window_ms": 20000}, {"fleet": {
+                "host": "127.0.0.1", "port": port, "merchant": MERCHANT, "tls": False,
+                "keepalive_s": 5, "reconnect_max_ms": 1000}}))
+            pt.ready()
+            pay(pt, 1)
+            code = harness.alipay_code(3)  # the customer confirms for 8 s, then pays
+            order = pt.pay("8.80", code)
+            pt.wait(lambda e: e.get("event") == "payment" and e["confirming"], what="confirming")
+            test_disk_full.set_fsize(pt.proc.pid, 4096)  # every journal write fails (EFBIG)
+            pt.wait(lambda e: e.get("event") == "message" and "held" in e["text"], timeout=30,
+                    what="the journal failure reported")
+            state = harness.journal_rows(ws.journal)[order]["state"]
+            paid_rows = [r for r in outbox_rows(ws.journal)
+                         if json.loads(r[2])["order"] == order and
+                         json.loads(r[2])["event"] == "paid"]
+            if state == "PAID" or paid_rows:
+                problems.append("with the disk full: the payment %s, its paid rows %s"
+                                % (state, paid_rows))
+            time.sleep(1)
+            test_disk_full.set_fsize(pt.proc.pid, "unlimited")
+            pt.wait_state("PAID", order, timeout=10)
+            pay(pt, 1, first=1)
+            compare(hq, ws.journal, stretch, problems)
+            if pt.finish() != 0:
+                problems.append("posterm did not exit 0")
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
 def case_outage_long(build):
     return case_outage(build, 30)
 
@@ -580,7 +627,7 @@ def case_password(build):
 
 
 CASES = {"events": case_events, "outage": case_outage, "outage_long": case_outage_long,
-         "kill": case_kill, "zreport": case_zreport,
+         "kill": case_kill, "zreport": case_zreport, "disk_full": case_disk_full,
          "tls": case_tls, "password": case_password}
 # Every outbox point: the row committed with its event, before publishing (created, paid,
 # refunded), handed to the connection before its PUBACK, its mark committed.
