@@ -65,7 +65,8 @@ struct fleet {
 
     struct inflight inflight[FLEET_INFLIGHT_MAX];
     int ninflight;
-    int64_t acked[FLEET_INFLIGHT_MAX]; /* PUBACKs of this turn, marked together */
+    int64_t acked[FLEET_INFLIGHT_MAX]; /* PUBACKs not yet marked (this turn's, or a failed
+                                        * mark's), marked together */
     int nacked;
     int64_t last_published; /* seq of the last row handed to this connection */
     int64_t last_puback_at; /* monotonic ms of the last event's PUBACK, 0: none yet */
@@ -299,7 +300,7 @@ static void connect_now(struct fleet *f, int64_t now)
 /* Hands the oldest unsent rows to the connection, up to the window. */
 static void fill_window(struct fleet *f)
 {
-    while (f->connected && f->ninflight < FLEET_INFLIGHT_MAX) {
+    while (f->connected && f->ninflight + f->nacked < FLEET_INFLIGHT_MAX) {
         struct outbox_row row;
         bool found = false;
         if (outbox_next(f->journal, f->last_published, &row, &found) != JOURNAL_OK || !found)
@@ -367,10 +368,13 @@ static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t
             (mosquitto_socket(f->mosq) < 0 || (!f->connected && now >= f->connect_deadline)))
             rc = MOSQ_ERR_NO_CONN; /* the connect failed, or no CONNACK in time */
     }
-    /* A mark that fails (a full disk) only resends those rows after a restart. */
-    if (f->nacked > 0 && outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms()) == JOURNAL_OK)
+    /* A mark that fails (a full disk) is tried again next turn, and no new row is handed
+     * over meanwhile (fill_window): the window holds the unmarked ones. */
+    if (f->nacked > 0 &&
+        outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms()) == JOURNAL_OK) {
+        f->nacked = 0;
         crash_point(f, "fleet_marked");
-    f->nacked = 0;
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
         drop_connection(f, now);
         return;
