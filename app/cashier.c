@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fleet_publish.h"
 #include "history_view.h"
 #include "money.h"
 #include "reconcile_run.h"
@@ -30,11 +31,15 @@
 #define UNRESOLVED_MAX   50
 #define RECON_LISTED_MAX 20 /* differences the RECONCILE screen lists; the rest are counted */
 
+/* Head office is called unreachable after longer than a reconnection or two takes. */
+#define FLEET_UNREACHABLE_AFTER_MS 10000
+
 struct cashier {
     const struct config *cfg;
     struct ui *ui;
     struct ui_model m;
     struct loop *loop;
+    struct fleet *fleet; /* NULL: no MQTT to head office */
     bool quit;
     bool dirty;
 
@@ -749,6 +754,32 @@ void cashier_set_receipts(struct cashier *c, struct receipts *r, bool print_eod)
     c->m.printer_configured = r != NULL;
 }
 
+void cashier_set_fleet(struct cashier *c, struct fleet *f)
+{
+    c->fleet = f;
+    c->m.fleet_on = f != NULL;
+}
+
+/* Head office's state for the header: unreachable once the broker has been away longer than
+ * a reconnection takes, and the events waiting for it. */
+static void refresh_fleet(struct cashier *c)
+{
+#ifdef POSTERM_WITH_MQTT
+    if (!c->fleet)
+        return;
+    struct fleet_health fh;
+    fleet_health(c->fleet, &fh);
+    bool unreachable = !fh.connected && fh.down_ms >= FLEET_UNREACHABLE_AFTER_MS;
+    int unsent = fh.unsent > INT32_MAX ? INT32_MAX : (int)fh.unsent;
+    if (unreachable != c->m.fleet_unreachable || unsent != c->m.fleet_unsent)
+        c->dirty = true;
+    c->m.fleet_unreachable = unreachable;
+    c->m.fleet_unsent = unsent;
+#else
+    (void)c;
+#endif
+}
+
 /* The printer's line and the receipts owed, for the header. */
 static void refresh_printer(struct cashier *c)
 {
@@ -823,6 +854,7 @@ static void refresh_model(struct cashier *c)
         c->m.signin_locked_s = locked;
     }
     refresh_printer(c);
+    refresh_fleet(c);
 }
 
 int cashier_run(struct cashier *c, struct loop *l, volatile int *stop)

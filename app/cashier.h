@@ -25,6 +25,10 @@ void cashier_free(struct cashier *c);
 struct receipts_observer cashier_receipts_observer(struct cashier *c);
 void cashier_set_receipts(struct cashier *c, struct receipts *r, bool print_eod);
 
+/* The MQTT publisher whose state the header shows (NULL: none). */
+struct fleet;
+void cashier_set_fleet(struct cashier *c, struct fleet *f);
+
 /* Runs until the cashier quits or *stop becomes non-zero. Returns 0, 1 on a poll error. */
 int cashier_run(struct cashier *c, struct loop *l, volatile int *stop);
 

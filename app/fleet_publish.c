@@ -33,6 +33,7 @@
 #define TOPIC_MAX       200
 #define STATUS_MAX      512
 #define CLOSE_WAIT_MS   500
+#define HEALTH_EVERY_MS 1000 /* how often the unsent rows are counted for the till's header */
 
 struct inflight {
     int mid;
@@ -64,10 +65,15 @@ struct fleet {
 
     struct inflight inflight[FLEET_INFLIGHT_MAX];
     int ninflight;
-    int64_t acked[FLEET_INFLIGHT_MAX]; /* PUBACKs of this turn, marked together */
+    int64_t acked[FLEET_INFLIGHT_MAX]; /* PUBACKs not yet marked (this turn's, or a failed
+                                        * mark's), marked together */
     int nacked;
     int64_t last_published; /* seq of the last row handed to this connection */
-    int offline_mid;        /* fleet_close's "offline", until its PUBACK */
+    int64_t last_puback_at; /* monotonic ms of the last event's PUBACK, 0: none yet */
+    int64_t down_since;     /* monotonic ms since when not connected */
+    int64_t unsent;         /* outbox_count_unsent, refreshed every HEALTH_EVERY_MS */
+    int64_t health_at;
+    int offline_mid; /* fleet_close's "offline", until its PUBACK */
     bool offline_acked;
     const char *crash_after;
 };
@@ -112,6 +118,8 @@ static bool read_password(const char *path, char *out, size_t len, char *err, si
 
 static void drop_connection(struct fleet *f, int64_t now)
 {
+    if (f->connected)
+        f->down_since = now;
     if (f->mosq)
         mosquitto_destroy(f->mosq);
     f->mosq = NULL;
@@ -215,6 +223,20 @@ static void publish_totals(struct fleet *f, int64_t now)
         snprintf(f->totals_sent, sizeof f->totals_sent, "%s", json);
 }
 
+/* Crash tests (POSTERM_CRASH_AFTER=name): SIGKILL at one of the publisher's own points -
+ * fleet_published (a row handed to the connection, no PUBACK yet), fleet_puback (the broker
+ * has it, the journal does not know), fleet_marked (its mark committed). */
+static void crash_point(const struct fleet *f, const char *name)
+{
+#ifdef POSTERM_CRASH_POINTS
+    if (f->crash_after && strcmp(f->crash_after, name) == 0)
+        raise(SIGKILL);
+#else
+    (void)f;
+    (void)name;
+#endif
+}
+
 static void on_connect(struct mosquitto *m, void *ctx, int rc)
 {
     (void)m;
@@ -237,12 +259,9 @@ static void on_publish(struct mosquitto *m, void *ctx, int mid)
     for (int i = 0; i < f->ninflight; i++) {
         if (f->inflight[i].mid != mid)
             continue;
-#ifdef POSTERM_CRASH_POINTS
-        /* Crash tests: the broker has the message, the journal does not know it yet. */
-        if (f->crash_after && strcmp(f->crash_after, "fleet_puback") == 0)
-            raise(SIGKILL);
-#endif
+        crash_point(f, "fleet_puback");
         f->acked[f->nacked++] = f->inflight[i].seq;
+        f->last_puback_at = loop_now(f->loop);
         f->inflight[i] = f->inflight[--f->ninflight];
         return;
     }
@@ -281,17 +300,22 @@ static void connect_now(struct fleet *f, int64_t now)
 /* Hands the oldest unsent rows to the connection, up to the window. */
 static void fill_window(struct fleet *f)
 {
-    while (f->connected && f->ninflight < FLEET_INFLIGHT_MAX) {
+    while (f->connected && f->ninflight + f->nacked < FLEET_INFLIGHT_MAX) {
         struct outbox_row row;
         bool found = false;
         if (outbox_next(f->journal, f->last_published, &row, &found) != JOURNAL_OK || !found)
             return;
+        /* A closed day goes with the day's totals, in the same seq as the events. Not
+         * retained: the next X report would replace it, and the persistent session of head
+         * office keeps it like any event. */
+        const char *topic = strcmp(row.kind, "zreport") == 0 ? f->topic_totals : f->topic_events;
         int mid = 0;
-        if (mosquitto_publish(f->mosq, &mid, f->topic_events, (int)strlen(row.payload), row.payload,
-                              1, false) != MOSQ_ERR_SUCCESS)
+        if (mosquitto_publish(f->mosq, &mid, topic, (int)strlen(row.payload), row.payload, 1,
+                              false) != MOSQ_ERR_SUCCESS)
             return;
         f->inflight[f->ninflight++] = (struct inflight){mid, row.seq};
         f->last_published = row.seq;
+        crash_point(f, "fleet_published");
     }
 }
 
@@ -302,6 +326,8 @@ static int fleet_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeou
     int64_t wake = f->mosq ? f->misc_at : f->retry_at;
     if (f->connected && f->ninflight < FLEET_INFLIGHT_MAX && now + PROBE_EVERY_MS < wake)
         wake = now + PROBE_EVERY_MS;
+    if (f->health_at < wake)
+        wake = f->health_at;
     int64_t wait = wake > now ? wake - now : 0;
     if (*timeout_ms < 0 || wait < *timeout_ms)
         *timeout_ms = wait;
@@ -316,6 +342,12 @@ static int fleet_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeou
 static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t now)
 {
     struct fleet *f = ctx;
+    if (now >= f->health_at) {
+        int64_t unsent = 0;
+        if (outbox_count_unsent(f->journal, &unsent) == JOURNAL_OK)
+            f->unsent = unsent;
+        f->health_at = now + HEALTH_EVERY_MS;
+    }
     if (f->mosq == NULL) {
         if (now >= f->retry_at)
             connect_now(f, now);
@@ -336,10 +368,13 @@ static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t
             (mosquitto_socket(f->mosq) < 0 || (!f->connected && now >= f->connect_deadline)))
             rc = MOSQ_ERR_NO_CONN; /* the connect failed, or no CONNACK in time */
     }
-    /* A mark that fails (a full disk) only resends those rows after a restart. */
-    if (f->nacked > 0)
-        (void)outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms());
-    f->nacked = 0;
+    /* A mark that fails (a full disk) is tried again next turn, and no new row is handed
+     * over meanwhile (fill_window): the window holds the unmarked ones. */
+    if (f->nacked > 0 &&
+        outbox_mark_sent(f->journal, f->acked, f->nacked, wall_ms()) == JOURNAL_OK) {
+        f->nacked = 0;
+        crash_point(f, "fleet_marked");
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
         drop_connection(f, now);
         return;
@@ -369,6 +404,7 @@ struct fleet *fleet_attach(struct loop *loop, const struct config *cfg, const ch
     f->cfg = &cfg->fleet;
     f->retry_ms = FIRST_RETRY_MS;
     f->retry_at = loop_now(loop);
+    f->down_since = loop_now(loop);
     snprintf(f->client_id, sizeof f->client_id, "%s", cfg->terminal_id);
     snprintf(f->version, sizeof f->version, "%s", version);
     snprintf(f->topic_events, sizeof f->topic_events, "posterm/%s/%s/events", cfg->fleet.merchant,
@@ -396,6 +432,14 @@ struct fleet *fleet_attach(struct loop *loop, const struct config *cfg, const ch
     }
     journal_set_outbox(journal, true);
     return f;
+}
+
+void fleet_health(const struct fleet *f, struct fleet_health *out)
+{
+    out->connected = f->connected;
+    out->down_ms = f->connected ? 0 : loop_now(f->loop) - f->down_since;
+    out->unsent = f->unsent;
+    out->last_puback_age_ms = f->last_puback_at ? loop_now(f->loop) - f->last_puback_at : -1;
 }
 
 void fleet_close(struct fleet *f)

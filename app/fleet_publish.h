@@ -19,7 +19,9 @@
 #ifndef POSTERM_FLEET_PUBLISH_H
 #define POSTERM_FLEET_PUBLISH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "loop.h"
@@ -35,6 +37,17 @@ struct fleet;
  * file unreadable or readable by others, the loop's services full, out of memory). */
 struct fleet *fleet_attach(struct loop *loop, const struct config *cfg, const char *version,
                            char *err, size_t errlen);
+
+/* What the till shows of head office (headless status, the cashier's header). */
+struct fleet_health {
+    bool connected;             /* the broker accepted the connection */
+    int64_t down_ms;            /* not connected for this long (since start or the loss), else 0 */
+    int64_t unsent;             /* outbox rows not yet acknowledged, counted at most 1 s ago */
+    int64_t last_puback_age_ms; /* since the broker's last PUBACK of an event; -1: none yet */
+};
+
+/* Cheap enough for every turn of the loop: no journal read. */
+void fleet_health(const struct fleet *f, struct fleet_health *out);
 
 /* Publishes "offline" (waiting at most a moment for the broker) and disconnects. Call it
  * before loop_close. NULL is fine. */

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fleet_publish.h"
 #include "money.h"
 #include "paycode.h"
 #include "reconcile_csv.h"
@@ -36,6 +37,7 @@ struct headless {
     bool overlong;             /* discarding the rest of a line that was too long */
     char lab[200];             /* config_lab_settings: test-only settings in force, "" = none */
     struct receipts *receipts; /* NULL: no printer */
+    struct fleet *fleet;       /* NULL: no MQTT to head office */
     bool print_eod;
     struct session session; /* who is signed in (headless_set_session) */
     bool has_session;
@@ -209,6 +211,11 @@ void headless_set_receipts(struct headless *h, struct receipts *r, bool print_eo
 {
     h->receipts = r;
     h->print_eod = print_eod;
+}
+
+void headless_set_fleet(struct headless *h, struct fleet *f)
+{
+    h->fleet = f;
 }
 
 static int64_t wall_ms(void)
@@ -533,6 +540,19 @@ static void reply_status(struct headless *h, struct loop *l)
         cJSON_AddBoolToObject(o, "reconciling", true);
     if (h->has_session && session_required(&h->session))
         cJSON_AddStringToObject(o, "cashier", h->session.signed_in ? h->session.shift.cashier : "");
+#ifdef POSTERM_WITH_MQTT
+    if (h->fleet) {
+        struct fleet_health fh;
+        fleet_health(h->fleet, &fh);
+        cJSON *fl = cJSON_AddObjectToObject(o, "fleet");
+        cJSON_AddBoolToObject(fl, "connected", fh.connected);
+        cJSON_AddNumberToObject(fl, "unsent", (double)fh.unsent);
+        if (fh.last_puback_age_ms >= 0)
+            cJSON_AddNumberToObject(fl, "last_puback_age_ms", (double)fh.last_puback_age_ms);
+        else
+            cJSON_AddNullToObject(fl, "last_puback_age_ms");
+    }
+#endif
     if (h->receipts) {
         cJSON *pr = cJSON_AddObjectToObject(o, "printer");
         bool ready = false;

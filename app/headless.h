@@ -54,6 +54,10 @@ struct receipts_observer headless_receipts_observer(struct headless *h);
  * report too. */
 void headless_set_receipts(struct headless *h, struct receipts *r, bool print_eod);
 
+/* The MQTT publisher whose state `status` reports as "fleet" (NULL: none, no "fleet"). */
+struct fleet;
+void headless_set_fleet(struct headless *h, struct fleet *f);
+
 /* The cashiers who may sign in (cfg's "cashiers"; none: no sign-in, no signin command) and
  * the journal their shifts go to (NULL: unavailable). */
 void headless_set_session(struct headless *h, const struct config *cfg, struct journal *journal);

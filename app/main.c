@@ -311,6 +311,7 @@ static int run_screen(const struct config *cfg, struct journal *journal,
         if (journal_copied)
             loop_journal_copied(loop, journal_identity(journal));
         if (attach_fleet(cfg, loop, &fleet)) {
+            cashier_set_fleet(c, fleet);
             (void)loop_recover(loop, &resumed); /* a failure, or no journal, is shown on screen */
             status = cashier_run(c, loop, &stop_requested);
         } else {
@@ -504,6 +505,7 @@ int main(int argc, char **argv)
             if (journal_notice[0])
                 loop_journal_copied(loop, journal_identity(journal));
             if (attach_fleet(&cfg, loop, &fleet)) {
+                headless_set_fleet(h, fleet);
                 (void)loop_recover(loop, &resumed); /* a failure, or no journal, is reported */
                 status = headless_run(h, loop, STDIN_FILENO, &stop_requested);
             } else {

@@ -140,6 +140,10 @@ void journal_set_receipts(struct journal *j, bool on, bool merchant_copy);
  * each event in the same transaction as that event. Off (the default) writes none. */
 void journal_set_outbox(struct journal *j, bool on);
 
+/* Whether journal_set_outbox turned it on: other writers of the journal (a Z report) add
+ * their rows too. */
+bool journal_outbox_on(const struct journal *j);
+
 /* The cashier signed in (an id of at most JOURNAL_CASHIER_MAX characters; "" or NULL: none):
  * from now on journal_save() records it on every payment it creates and every refund it
  * opens. A payment keeps the cashier who took it whoever saves it later. */

@@ -59,6 +59,44 @@ int outbox_add_event(struct journal *j, const struct payment *p, const char *eve
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Read back from the tables the report was just stored in, so the message says what the
+ * journal keeps; "all" is the sum of the channels, as z_report_get counts it. */
+enum journal_status outbox_add_zreport(struct journal *j, int64_t number, int64_t at)
+{
+#define TOTALS_OF(where)                                                                           \
+    "json((SELECT json_object('paid_count', sum(paid_count), 'refunded_count', "                   \
+    "sum(refunded_count), 'charged_fen', sum(charged_fen), 'refunded_fen', sum(refunded_fen), "    \
+    "'net_fen', sum(net_fen), 'unresolved_count', sum(unresolved_count), 'referred_count', "       \
+    "sum(referred_count)) FROM z_report_totals t WHERE t.number = z.number" where "))"
+    static const char sql[] =
+        "INSERT INTO outbox(kind, payload, created_at) SELECT 'zreport', json_object("
+        "'at', ?2, 'number', z.number, 'day', z.day, 'from_at', z.from_at, 'closed_at', "
+        "z.closed_at, 'all', " TOTALS_OF("") ", 'wechat', " TOTALS_OF(
+            " AND channel = 'wechat'") ", 'alipay', " TOTALS_OF(" AND channel = 'alipay'") "), ?2 "
+                                                                                           "FROM "
+                                                                                           "z_"
+                                                                                           "reports"
+                                                                                           " z "
+                                                                                           "WHERE "
+                                                                                           "z."
+                                                                                           "number "
+                                                                                           "= ?1";
+#undef TOTALS_OF
+    if (!journal_writable(j))
+        return JOURNAL_CORRUPT;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(journal_sqlite(j), sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return journal_fail(j, rc);
+    sqlite3_bind_int64(st, 1, number);
+    sqlite3_bind_int64(st, 2, at);
+    rc = journal_step(j, st);
+    enum journal_status status = journal_finish(j, st, rc);
+    if (status == JOURNAL_OK && sqlite3_changes(journal_sqlite(j)) != 1)
+        status = JOURNAL_NOT_FOUND;
+    return status;
+}
+
 enum journal_status outbox_next(struct journal *j, int64_t after_seq, struct outbox_row *out,
                                 bool *found)
 {

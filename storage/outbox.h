@@ -24,7 +24,7 @@
 
 struct outbox_row {
     int64_t seq;
-    char kind[8]; /* payment | refund | alert */
+    char kind[8]; /* payment | refund | alert | zreport */
     int64_t created_at;
     char payload[OUTBOX_PAYLOAD_MAX]; /* the message, with "journal" and "seq" in it */
 };
@@ -34,6 +34,11 @@ struct outbox_row {
  * it on any failure. */
 int outbox_add_event(struct journal *j, const struct payment *p, const char *event,
                      const char *last4, int64_t at);
+
+/* Inside z_report_close's open transaction, after the report number was stored: writes
+ * the closed day's row (kind zreport: its number, day, period and totals per channel, as
+ * stored). */
+enum journal_status outbox_add_zreport(struct journal *j, int64_t number, int64_t at);
 
 /* The unsent row with the smallest seq above after_seq: *found false when there is none. */
 enum journal_status outbox_next(struct journal *j, int64_t after_seq, struct outbox_row *out,

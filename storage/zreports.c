@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "journal_sqlite.h"
+#include "outbox.h"
 
 static enum journal_status exec(struct journal *j, const char *sql)
 {
@@ -158,6 +159,8 @@ enum journal_status z_report_close(struct journal *j, int64_t at, struct z_repor
         status = report_totals(j, out->from_at, out->closed_at, &out->totals);
     if (status == JOURNAL_OK)
         status = store(j, out);
+    if (status == JOURNAL_OK && journal_outbox_on(j))
+        status = outbox_add_zreport(j, out->number, at);
     if (status == JOURNAL_OK)
         status = exec(j, "COMMIT");
     if (status != JOURNAL_OK && !sqlite3_get_autocommit(journal_sqlite(j)))

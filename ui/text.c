@@ -367,6 +367,12 @@ static const struct text_row table[T__COUNT] = {
                         "%s 的对账未能完成：稍后自动重试"},
     [T_RECON_FOUND] = {"Reconciliation of %s: %d to check", "%s 对账：%d 笔差异"},
     [T_K_RECON_ACK] = {"acknowledge", "确认差异"},
+
+    /* issue 24 (fleet) */
+    [T_FLEET_UNREACHABLE] = {"Head office: unreachable", "总部：无法连接"},
+    [T_FLEET_UNREACHABLE_N] = {"Head office: unreachable, %d to send",
+                               "总部：无法连接，%d 条待发送"},
+    [T_FLEET_BACKLOG] = {"Head office: %d to send", "总部：%d 条待发送"},
 };
 
 /* Chinese for the core's reasons; English is the core's own wording. */

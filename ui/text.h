@@ -314,6 +314,10 @@ enum text_id {
     T_RECON_FAILED,
     T_RECON_FOUND,
     T_K_RECON_ACK,
+    /* issue 24 (fleet): head office over MQTT, in the header while it needs attention */
+    T_FLEET_UNREACHABLE,
+    T_FLEET_UNREACHABLE_N,
+    T_FLEET_BACKLOG,
     T__COUNT
 };
 

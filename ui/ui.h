@@ -132,6 +132,8 @@ enum ui_history_state {
 
 /* The background payments listed on the ready screen (the header counts all of them). */
 #define UI_BACKGROUND_MAX 4
+/* Events unsent to head office from which the header names the backlog though connected. */
+#define UI_FLEET_BACKLOG 100
 
 /* The test-only settings a config may have in force (app/config.h enum config_lab). */
 enum ui_lab {
@@ -166,6 +168,9 @@ struct ui_model {
     bool printer_ready;
     enum ui_printer printer_problem; /* why it is not ready, shown while it is not */
     int receipts_waiting;            /* receipts owed to the printer */
+    bool fleet_on;                   /* MQTT to head office configured (fleet.host) */
+    bool fleet_unreachable;          /* ... and its broker not connected for a while */
+    int fleet_unsent;                /* events not yet acknowledged by the broker */
 
     /* READY: what is still being cancelled or refunded in the background. */
     const struct payment *background;

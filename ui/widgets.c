@@ -235,9 +235,8 @@ void wdg_fill_row(int y, enum wdg_style style)
  * receipts owed and, while it is not ready, the printer's state (nothing when all is well: a
  * printer that works needs no attention), cut to what is left. Returns the last column the
  * scanner's line may use. */
-static int printer_status(const struct ui_model *m, int scanner_w)
+static int printer_status(const struct ui_model *m, int right, int scanner_w)
 {
-    int right = COLS - 1;
     if (!m->printer_configured)
         return right;
     char buf[160];
@@ -267,6 +266,24 @@ static int printer_status(const struct ui_model *m, int scanner_w)
         right -= w + 2;
     }
     return right;
+}
+
+/* Row 1's rightmost words while head office needs attention: its broker unreachable, or
+ * events piling up (UI_FLEET_BACKLOG or more) though connected. Returns the column left. */
+static int fleet_status(const struct ui_model *m)
+{
+    int right = COLS - 1;
+    if (!m->fleet_on || (!m->fleet_unreachable && m->fleet_unsent < UI_FLEET_BACKLOG))
+        return right;
+    char buf[160];
+    if (m->fleet_unreachable && m->fleet_unsent == 0)
+        snprintf(buf, sizeof buf, "%s", text(m->lang, T_FLEET_UNREACHABLE));
+    else
+        wdg_format(buf, sizeof buf, m->lang,
+                   m->fleet_unreachable ? T_FLEET_UNREACHABLE_N : T_FLEET_BACKLOG, m->fleet_unsent);
+    int w = wdg_width(buf) < COLS / 2 ? wdg_width(buf) : COLS / 2; /* the scanner keeps half */
+    wdg_right(1, right, w, WDG_WARN, buf);
+    return right - w - 2;
 }
 
 /* Row 0: terminal, gateway, pending. Row 1: scanner, printer. Then a red row for each alarm: lab
@@ -320,7 +337,7 @@ static int header(const struct ui_model *m)
     else
         snprintf(buf, sizeof buf, "%s",
                  text(m->lang, m->scanner_connected ? T_SCANNER_OK : T_SCANNER_NONE));
-    int scanner_end = printer_status(m, wdg_width(buf));
+    int scanner_end = printer_status(m, fleet_status(m), wdg_width(buf));
     wdg_put(1, 1, scanner_end - 1, m->scanner_connected ? WDG_DIM : WDG_BAD, buf);
 
     int y = 2;

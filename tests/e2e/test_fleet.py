@@ -8,18 +8,30 @@ and a head-office subscriber (python3-paho-mqtt) whose session is persistent (cl
 false, QoS 1), so the broker keeps what arrives while it is away and a broker restart keeps
 the session (persistence on). Every case rebuilds the terminal's ledger from the messages,
 deduplicated by (journal, seq), and compares it with the journal's outbox: every row arrived,
-seq 1..N without a gap, in order on first arrival, the code's last four digits only.
+seq 1..N without a gap, in order on first arrival, the code's last four digits only; and
+head office's books (fleet_consumer.py: the last event of each order) with the journal's
+payments: the same orders, states, money and code digits.
 
 Cases:
 - events: payments and a refund via headless mode arrive in seq order; the day's totals count
   them; status
   is retained "online" with the version, and "offline" after a clean stop.
-- outage: the broker is down while payments go on, then started: everything arrives.
+- outage: the broker SIGKILLed while payments go on, down a stretched 3 s, then started:
+  everything arrives; head office's session survives (autosave); headless status's "fleet"
+  says disconnected with the backlog, then connected with none and a recent PUBACK.
 - kill: posterm SIGKILLs itself on the first PUBACK (crash point fleet_puback: the broker has
   the message, the journal does not know it yet): the last will leaves status "offline", the
   restart resends that message (a duplicate the subscriber drops) and nothing is missing.
-- crash_paid: posterm killed right after the "paid" commit, before its row was published:
-  sent after the restart.
+- crash_<point>: posterm killed at each other outbox point - right after the commit of a
+  created, paid or refunded event (its row written with it, not yet published), with a row
+  handed to the connection before its PUBACK (fleet_published), right after the mark's
+  commit (fleet_marked) - and started again: nothing lost, a duplicate only a (journal, seq)
+  repeat, never of a row already marked.
+- zreport: the day closed while the broker is down: the Z report waits in the outbox and
+  reaches .../totals afterwards, numbered with the events, its totals those stored.
+- disk_full: the disk full while a payment waits: its transition and its outbox row are
+  both refused; once space returns everything is delivered.
+- outage_long: outage for the issue's 30 s (POSTERM_SLOW_TESTS).
 - tls: TLS with the broker's certificate verified and the terminal's own certificate; a
   broker certificate from another CA is not believed (nothing sent, every row kept).
 - password: fleet.password_file readable by others stops posterm; a wrong password sends
@@ -36,7 +48,9 @@ import sys
 import threading
 import time
 
+import fleet_consumer
 import harness
+import test_disk_full
 
 try:
     import paho.mqtt.client as mqtt
@@ -48,7 +62,8 @@ except ImportError:
 MERCHANT = "shop_7"
 TERMINAL = "E2E1"  # harness.write_config's terminal_id
 PREFIX = "posterm/%s/%s/" % (MERCHANT, TERMINAL)
-CODES = [harness.wechat_code(0, customer) for customer in range(60, 66)]  # apart: no dedupe
+CODES = [harness.wechat_code(0, customer) for customer in range(60, 66)] + \
+    [harness.alipay_code(3)]  # apart: no dedupe
 CODE = CODES[0]
 
 
@@ -63,8 +78,9 @@ def free_port():
 class Broker:
     """mosquitto on 127.0.0.1:port with its own config and persistence folder."""
 
-    def __init__(self, workdir, port, stretch, more=""):
-        """more: further listeners, each with its own settings (per_listener_settings)."""
+    def __init__(self, workdir, port, stretch, more="", autosave=False):
+        """more: further listeners, each with its own settings (per_listener_settings);
+        autosave: the sessions saved every second, so a SIGKILLed broker keeps them."""
         self.dir = os.path.join(workdir, "broker")
         os.makedirs(self.dir, exist_ok=True)
         self.port, self.stretch, self.proc = port, stretch, None
@@ -77,6 +93,8 @@ class Broker:
                     "persistence_location %s/\nlog_dest file %s/log\nuser %s\n"
                     "listener %d 127.0.0.1\nallow_anonymous true\n%s"
                     % (self.dir, self.dir, pwd.getpwuid(os.getuid()).pw_name, port, more))
+            if autosave:
+                f.write("autosave_interval 1\n")
 
     def start(self):
         self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
@@ -93,6 +111,19 @@ class Broker:
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()  # SIGTERM: the sessions are saved for the next start
+            self.proc.wait(10)
+        self.proc = None
+
+    def saved_after(self, mark):
+        """Waits until the broker's database was written after wall time mark (autosave)."""
+        db = os.path.join(self.dir, "mosquitto.db")
+        return wait_until(lambda: os.path.exists(db) and os.path.getmtime(db) > mark, 5,
+                          self.stretch)
+
+    def kill(self):
+        """SIGKILL: what the broker had not saved is gone (autosave keeps the sessions)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
             self.proc.wait(10)
         self.proc = None
 
@@ -114,7 +145,9 @@ class HeadOffice:
             elif msg.topic == PREFIX + "status":
                 self.status.append((json.loads(msg.payload), msg.retain))
             elif msg.topic == PREFIX + "totals":
-                self.totals.append(json.loads(msg.payload))
+                body = json.loads(msg.payload)
+                # A closed day is an outbox row: numbered with the events (FLEET.md).
+                (self.events if body.get("type") == "zreport" else self.totals).append(body)
 
     def connect(self):
         c = mqtt.Client(client_id="head-office-test", clean_session=False)
@@ -125,6 +158,7 @@ class HeadOffice:
             self.session_present = bool(flags.get("session present"))
             cl.subscribe(PREFIX + "#", qos=1)
         c.on_connect = on_connect
+        c.reconnect_delay_set(1, 1)  # back soon after a broker outage, however long
         c.connect("127.0.0.1", self.port, keepalive=30)
         c.loop_start()
         if not subscribed.wait(10):
@@ -204,11 +238,20 @@ def compare(hq, journal, stretch, problems, want_dups=None):
             problems.append("seq %d differs: %s vs journal %s" % (seq, e, body))
     for e in ledger:
         if any(c in json.dumps(e) for c in CODES) or \
-                e.get("code_last4") not in [""] + [c[-4:] for c in CODES]:
+                e.get("code_last4", "") not in [""] + [c[-4:] for c in CODES]:
             problems.append("a message carries more than the code's last four digits: %s" % e)
     if want_dups is not None and not want_dups(dups):
         problems.append("%d duplicates (a resend expected: %s)" % (dups, want_dups.__doc__))
+    with hq.lock:
+        arrived = list(hq.events)
+    problems += fleet_consumer.compare(fleet_consumer.rebuild(arrived), journal, CODES)
     return ledger
+
+
+def fleet_status_is(pt, **want):
+    """headless status's "fleet" object has these values."""
+    fleet = pt.status().get("fleet") or {}
+    return all(fleet.get(k) == v for k, v in want.items())
 
 
 def fleet_config(ws, port, policy=None):
@@ -272,35 +315,156 @@ def case_events(build):
     return problems
 
 
-def case_outage(build):
+def case_outage(build, seconds=3):
+    """Payments go on while the broker is down (SIGKILLed: nothing it had not saved survives),
+    for seconds (stretched) - 30 with POSTERM_SLOW_TESTS (outage_long). Posterm keeps every
+    row unsent meanwhile; once the broker is back, head office's books equal the journal."""
     problems = []
     with harness.Workspace(build) as ws:
         stretch = harness.slowdown(build)
         port = free_port()
-        broker = Broker(ws.dir, port, stretch).start()
-        hq = HeadOffice(port).connect()  # the persistent session, kept while away
-        hq.disconnect()
-        broker.stop()
+        broker = Broker(ws.dir, port, stretch, autosave=True).start()
+        hq = HeadOffice(port).connect()
         try:
             pt = harness.Posterm(build, fleet_config(ws, port))
             pt.ready()
-            pay(pt, 3)
-            if any(r[3] for r in outbox_rows(ws.journal)):
-                problems.append("a row marked sent with no broker")
+            pay(pt, 2)
+            if not wait_until(lambda: all(r[3] for r in outbox_rows(ws.journal)), 10, stretch):
+                problems.append("the first payments were not delivered before the outage")
+            if not broker.saved_after(time.time()):
+                problems.append("the broker never saved its sessions (autosave_interval 1)")
+            broker.kill()
+            sent_before = sum(1 for r in outbox_rows(ws.journal) if r[3])
+            started = time.time()
+            pay(pt, 3, first=2)
+            left = seconds * stretch - (time.time() - started)
+            if left > 0:
+                time.sleep(left)
+            rows = outbox_rows(ws.journal)
+            if sum(1 for r in rows if r[3]) != sent_before:
+                problems.append("a row was marked sent with the broker down")
+            unsent = len(rows) - sent_before
+            # headless status's "fleet": the till knows head office is away, and the backlog
+            # (counted at most a second ago)
+            if not wait_until(lambda: fleet_status_is(pt, connected=False, unsent=unsent), 3,
+                              stretch):
+                problems.append("status during the outage (%d unsent): %s"
+                                % (unsent, pt.status().get("fleet")))
             broker.start()
-            hq.connect()
+            pay(pt, 1, first=5)
+            compare(hq, ws.journal, stretch, problems)
+            if not wait_until(lambda: fleet_status_is(pt, connected=True, unsent=0), 3,
+                              stretch) or \
+                    not 0 <= pt.status()["fleet"]["last_puback_age_ms"] < 60000 * stretch:
+                problems.append("status after the outage: %s" % pt.status().get("fleet"))
             if not hq.session_present:
                 problems.append("the broker lost head office's session: a message published "
                                 "before the subscriber came back would be missed")
-            compare(hq, ws.journal, stretch, problems)
-            pt.finish()
+            if pt.finish() != 0:
+                problems.append("posterm did not exit 0")
         finally:
             hq.disconnect()
             broker.stop()
     return problems
 
 
+def case_zreport(build):
+    """The day closed (headless "close") while the broker is down: the Z report is kept in
+    the outbox and reaches .../totals once the broker is back, with the seq after the day's
+    events and the totals the journal stored; X reports go on beside it."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        port = free_port()
+        broker = Broker(ws.dir, port, stretch).start()
+        hq = HeadOffice(port).connect()
+        try:
+            pt = harness.Posterm(build, fleet_config(ws, port))
+            pt.ready()
+            pay(pt, 2)
+            broker.stop()
+            pt.send("close")
+            z = pt.wait(lambda e: e.get("event") == "z", what="the Z report")
+            rows = outbox_rows(ws.journal)
+            if not rows or rows[-1][1] != "zreport" or rows[-1][3]:
+                problems.append("the Z report is not the last outbox row, unsent: %s"
+                                % [r[:2] + r[3:] for r in rows])
+            broker.start()
+            ledger = compare(hq, ws.journal, stretch, problems)
+            zs = [e for e in ledger if e["type"] == "zreport"]
+            if len(zs) != 1 or zs[0]["number"] != int(z["number"][2:]) or \
+                    zs[0]["all"]["paid_count"] != 2 or zs[0]["all"]["charged_fen"] != 303:
+                problems.append("head office's Z reports %s, the terminal's %s" % (zs, z))
+            if pt.finish() != 0:
+                problems.append("posterm did not exit 0")
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
+def case_disk_full(build):
+    """The disk full while a payment waits for the customer (test_disk_full.py's pattern): its
+    "paid" transition and its outbox row are refused together - neither on disk, nothing
+    half-written. The rows already on disk are delivered meanwhile (the broker restarted with
+    the disk full), their marks refused; once space returns the marks are written without a
+    restart, the payment ends PAID and everything reaches head office."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        port = free_port()
+        broker = Broker(ws.dir, port, stretch).start()
+        hq = HeadOffice(port).connect()
+        try:
+            pt = harness.Posterm(build, ws.config({"window_ms": 20000}, {"fleet": {
+                "host": "127.0.0.1", "port": port, "merchant": MERCHANT, "tls": False,
+                "keepalive_s": 5, "reconnect_max_ms": 1000}}))
+            pt.ready()
+            pay(pt, 1)
+            wait_until(lambda: all(r[3] for r in outbox_rows(ws.journal)), 10, stretch)
+            sent = len(outbox_rows(ws.journal))
+            broker.stop()  # the next rows are acknowledged while the disk is full
+            code = harness.alipay_code(3)  # the customer confirms for 8 s, then pays
+            order = pt.pay("8.80", code)
+            pt.wait(lambda e: e.get("event") == "payment" and e["confirming"], what="confirming")
+            test_disk_full.set_fsize(pt.proc.pid, 4096)  # every journal write fails (EFBIG)
+            broker.start()
+            on_disk = len(outbox_rows(ws.journal))
+            if not wait_until(lambda: len(hq.ledger()[0]) >= on_disk, 10, stretch):
+                problems.append("the rows on disk were not delivered with the disk full")
+            elif any(r[3] for r in outbox_rows(ws.journal)[sent:]):
+                problems.append("a mark was written with the disk full (test is void)")
+            pt.wait(lambda e: e.get("event") == "message" and "held" in e["text"], timeout=30,
+                    what="the journal failure reported")
+            state = harness.journal_rows(ws.journal)[order]["state"]
+            paid_rows = [r for r in outbox_rows(ws.journal)
+                         if json.loads(r[2])["order"] == order and
+                         json.loads(r[2])["event"] == "paid"]
+            if state == "PAID" or paid_rows:
+                problems.append("with the disk full: the payment %s, its paid rows %s"
+                                % (state, paid_rows))
+            time.sleep(1)
+            test_disk_full.set_fsize(pt.proc.pid, "unlimited")
+            pt.wait_state("PAID", order, timeout=10)
+            pay(pt, 1, first=1)
+            compare(hq, ws.journal, stretch, problems)
+            if pt.finish() != 0:
+                problems.append("posterm did not exit 0")
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
+def case_outage_long(build):
+    return case_outage(build, 30)
+
+
 def resend_after_kill(build, crash_after, want_dups):
+    """posterm SIGKILLed at crash_after (a journal commit, whose outbox row is written with
+    it, or one of the publisher's points: fleet_published, fleet_puback, fleet_marked), then
+    started again: the last will says "offline", nothing is lost, a duplicate is only a
+    (journal, seq) repeat of a row not yet marked sent at the kill."""
     problems = []
     with harness.Workspace(build) as ws:
         stretch = harness.slowdown(build)
@@ -311,15 +475,24 @@ def resend_after_kill(build, crash_after, want_dups):
             config = fleet_config(ws, port)
             pt = harness.Posterm(build, config, env={"POSTERM_CRASH_AFTER": crash_after})
             pt.ready()
-            if crash_after == "fleet_puback":
-                pt.send("amount 1.01")  # "created": its PUBACK kills posterm
-            else:
+            if not wait_until(lambda: (hq.last_status()[0] or {}).get("state") == "online",
+                              10, stretch):
+                problems.append("posterm never came online at the broker")
+            if crash_after == "paid":
                 pt.pay("1.01", CODE)
+            elif crash_after.startswith("refund"):
+                order = pay(pt, 1)[0]
+                pt.send("refund %s 0.50 K-fleet-crash" % order)
+            else:
+                pt.send("amount 1.01")  # "created": its row is the first one published
             pt.killed()
-            if crash_after == "paid" and not any(
-                    json.loads(r[2])["event"] == "paid" and r[3] == 0
-                    for r in outbox_rows(ws.journal)):
-                problems.append("the paid row was not left unsent by the kill")
+            rows = outbox_rows(ws.journal)
+            marked = {r[0] for r in rows if r[3]}
+            if crash_after in ("paid", "created", "refunded") and not any(
+                    json.loads(r[2])["event"] == crash_after and r[3] == 0 for r in rows):
+                problems.append("the %s row was not left unsent by the kill" % crash_after)
+            if crash_after == "fleet_marked" and not marked:
+                problems.append("killed at fleet_marked with nothing marked")
             if not wait_until(lambda: hq.last_status()[0] and
                               hq.last_status()[0].get("state") == "offline", 5, stretch):
                 problems.append("no last will: status %s" % (hq.last_status(),))
@@ -330,7 +503,13 @@ def resend_after_kill(build, crash_after, want_dups):
             pt.ready()
             pay(pt, 1, first=3)
             compare(hq, ws.journal, stretch, problems, want_dups)
-            pt.finish()
+            with hq.lock:
+                seqs = [e["seq"] for e in hq.events]
+            again = sorted({q for q in seqs if seqs.count(q) > 1 and q in marked})
+            if again:
+                problems.append("rows marked sent before the kill were sent again: %s" % again)
+            if pt.finish() != 0:
+                problems.append("posterm did not exit 0 after the restart")
         finally:
             hq.disconnect()
             broker.stop()
@@ -344,8 +523,8 @@ def case_kill(build):
     return resend_after_kill(build, "fleet_puback", resent)
 
 
-def case_crash_paid(build):
-    return resend_after_kill(build, "paid", None)
+def crash_case(point):
+    return lambda build: resend_after_kill(build, point, None)
 
 
 def make_pki(folder):
@@ -464,8 +643,13 @@ def case_password(build):
     return problems
 
 
-CASES = {"events": case_events, "outage": case_outage, "kill": case_kill,
-         "crash_paid": case_crash_paid, "tls": case_tls, "password": case_password}
+CASES = {"events": case_events, "outage": case_outage, "outage_long": case_outage_long,
+         "kill": case_kill, "zreport": case_zreport, "disk_full": case_disk_full,
+         "tls": case_tls, "password": case_password}
+# Every outbox point: the row committed with its event, before publishing (created, paid,
+# refunded), handed to the connection before its PUBACK, its mark committed.
+CASES.update({"crash_" + p: crash_case(p) for p in
+              ("created", "paid", "refunded", "fleet_published", "fleet_marked")})
 
 if __name__ == "__main__":
     sys.exit(harness.run_cases(sys.argv[0], CASES, sys.argv))

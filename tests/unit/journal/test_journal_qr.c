@@ -130,7 +130,7 @@ static void test_migrate_from_v8(const char *dir)
     /* Not a v9 file any more: the columns are really gone. */
     CHECK(sql_exec(old, "SELECT kind FROM payments") != SQLITE_OK);
 
-    CHECK_EQ_INT(journal_schema_version(), 13);
+    CHECK_EQ_INT(journal_schema_version(), 14);
     CHECK_EQ_INT(journal_open(&j, old, err, sizeof err), JOURNAL_OK);
     if (!j)
         return;

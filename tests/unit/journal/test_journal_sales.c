@@ -85,7 +85,7 @@ static void test_migrate_from_v9(const char *dir)
                  SQLITE_OK);
     CHECK(sql_exec(old, "SELECT * FROM sales") != SQLITE_OK);
 
-    CHECK_EQ_INT(journal_schema_version(), 13);
+    CHECK_EQ_INT(journal_schema_version(), 14);
     CHECK_EQ_INT(journal_open(&j, old, err, sizeof err), JOURNAL_OK);
     if (!j)
         return;

@@ -3,7 +3,8 @@
  * together or not at all (a failed statement, a process killed inside the transaction at
  * either write), seq counts 1, 2, 3, ... without a gap across a refused save, the payload
  * names the code's last four digits only and amounts in fen, the outbox off writes nothing,
- * and a row is found again until it is marked sent.
+ * and a row is found again until it is marked sent; a closed day's row is written with its
+ * Z report or neither is.
  */
 #include <signal.h>
 #include <sqlite3.h>
@@ -15,6 +16,7 @@
 #include "journal.h"
 #include "journal_sqlite.h"
 #include "outbox.h"
+#include "zreports.h"
 
 #define T0   INT64_C(1795000000000)
 #define CODE "134567890123456078"
@@ -184,6 +186,53 @@ static void test_together(const char *path)
     journal_close(j);
 }
 
+/* A closed day is an outbox row of its own (kind zreport), written in the Z report's
+ * transaction: its totals as stored; a refused row refuses the close; the outbox off writes
+ * none. */
+static void test_zreport(const char *path)
+{
+    struct journal *j = NULL;
+    char err[1024];
+    CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
+    if (!j)
+        return;
+    struct z_report z;
+    CHECK_EQ_INT(z_report_close(j, T0 + 100, &z), JOURNAL_OK);
+    CHECK_EQ_INT(count_of(j, "SELECT count(*) FROM outbox WHERE kind = 'zreport'"), 0);
+
+    journal_set_outbox(j, true);
+    struct payment p = fixture_payment("ZPAID", T0 + 200);
+    CHECK_EQ_INT(journal_save(j, &p, "created", "", T0 + 200), JOURNAL_OK);
+    p.state = PAY_PAID;
+    CHECK_EQ_INT(journal_save(j, &p, "paid", "", T0 + 201), JOURNAL_OK);
+    int64_t rows = count_of(j, "SELECT count(*) FROM outbox");
+
+    CHECK(sqlite3_exec(journal_sqlite(j),
+                       "CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.outbox "
+                       "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(z_report_close(j, T0 + 300, &z) != JOURNAL_OK);
+    CHECK_EQ_INT(count_of(j, "SELECT max(number) FROM z_reports"), 1);
+    CHECK_EQ_INT(count_of(j, "SELECT count(*) FROM outbox"), rows);
+    sqlite3_exec(journal_sqlite(j), "DROP TRIGGER temp.refuse", NULL, NULL, NULL);
+
+    CHECK_EQ_INT(z_report_close(j, T0 + 300, &z), JOURNAL_OK);
+    CHECK_EQ_INT(z.number, 2);
+    CHECK_EQ_INT(count_of(j, "SELECT count(*) FROM outbox WHERE kind = 'zreport'"), 1);
+    struct outbox_row row;
+    bool found = false;
+    CHECK_EQ_INT(outbox_next(j, rows, &row, &found), JOURNAL_OK);
+    CHECK(found);
+    CHECK_EQ_STR(row.kind, "zreport");
+    CHECK(strstr(row.payload, "\"type\":\"zreport\"") != NULL);
+    CHECK(strstr(row.payload, "\"number\":2") != NULL);
+    CHECK(strstr(row.payload, "\"all\":{\"paid_count\":1,") != NULL);
+    CHECK(strstr(row.payload, "\"wechat\":{\"paid_count\":1,\"refunded_count\":0,"
+                              "\"charged_fen\":1230,") != NULL);
+    CHECK(strstr(row.payload, "\"alipay\":{\"paid_count\":0,") != NULL);
+    journal_close(j);
+}
+
 int main(void)
 {
     char dir[4096], path[4200];
@@ -191,6 +240,7 @@ int main(void)
         return 1;
     snprintf(path, sizeof path, "%s/journal.db", dir);
     test_together(path);
+    test_zreport(path);
     fixture_cleanup(dir);
     return check_done();
 }

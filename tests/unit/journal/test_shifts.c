@@ -234,7 +234,7 @@ static void test_migrate_from(const char *dir, int version)
     CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
-    CHECK_EQ_INT(journal_schema_version(), 13);
+    CHECK_EQ_INT(journal_schema_version(), 14);
     CHECK_EQ_INT(journal_open(&v, old, err, sizeof err), JOURNAL_OK);
     if (!v)
         return;

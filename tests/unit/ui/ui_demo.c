@@ -254,6 +254,11 @@ static int control(struct ui *ui, struct ui_model *m, char *line, FILE *log)
             n = sizeof m->scanner_name - 1;
         memcpy(m->scanner_name, line + 13, n);
         m->scanner_name[n] = '\0';
+    } else if (strncmp(line, "fleet ", 6) == 0) {
+        /* "fleet off", "fleet up N" or "fleet down N": head office's broker, N events unsent */
+        m->fleet_on = strcmp(line + 6, "off") != 0;
+        m->fleet_unreachable = strncmp(line + 6, "down", 4) == 0;
+        m->fleet_unsent = m->fleet_on ? atoi(line + (m->fleet_unreachable ? 10 : 8)) : 0;
     } else if (strncmp(line, "lab ", 4) == 0) {
         m->lab_settings = (unsigned)strtoul(line + 4, NULL, 0); /* enum ui_lab flags */
     } else if (strncmp(line, "clock ", 6) == 0) {
