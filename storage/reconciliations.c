@@ -43,33 +43,53 @@ static void copy_text(char *out, size_t cap, const unsigned char *text)
     snprintf(out, cap, "%s", text ? (const char *)text : "");
 }
 
+/* The day's statement: sql with ?1..?4 bound to the day's bounds, channel and order prefix. */
+static int prepare_day(struct journal *j, const char *sql, int64_t from_ms, int64_t to_ms,
+                       enum pay_channel channel, const char *prefix, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(journal_sqlite(j), sql, -1, st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(*st, 1, from_ms);
+    sqlite3_bind_int64(*st, 2, to_ms);
+    sqlite3_bind_text(*st, 3, pay_channel_name(channel), -1, SQLITE_STATIC);
+    sqlite3_bind_text(*st, 4, prefix, -1, SQLITE_STATIC);
+    return SQLITE_OK;
+}
+
+/* arr (n used of *cap elements of size bytes) with room for one more: arr itself, moved, or
+ * NULL when out of memory (arr then still valid and unchanged). */
+static void *grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return arr;
+    size_t more = *cap ? *cap * 2 : 64;
+    void *grown = realloc(arr, more * size);
+    if (grown != NULL)
+        *cap = more;
+    return grown;
+}
+
 static enum journal_status read_payments(struct journal *j, enum pay_channel channel,
                                          int64_t from_ms, int64_t to_ms, const char *prefix,
                                          struct recon_payment **pays, size_t *npays)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(journal_sqlite(j),
-                                "SELECT order_no, amount_fen, state FROM payments"
-                                " WHERE created_at >= ?1 AND created_at < ?2 AND channel = ?3"
-                                " AND substr(order_no, 1, length(?4)) = ?4",
-                                -1, &st, NULL);
+    int rc = prepare_day(j,
+                         "SELECT order_no, amount_fen, state FROM payments"
+                         " WHERE created_at >= ?1 AND created_at < ?2 AND channel = ?3"
+                         " AND substr(order_no, 1, length(?4)) = ?4",
+                         from_ms, to_ms, channel, prefix, &st);
     if (rc != SQLITE_OK)
         return journal_finish(j, st, rc);
-    sqlite3_bind_int64(st, 1, from_ms);
-    sqlite3_bind_int64(st, 2, to_ms);
-    sqlite3_bind_text(st, 3, pay_channel_name(channel), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
     size_t cap = 0;
     while ((rc = journal_step(j, st)) == SQLITE_ROW) {
-        if (*npays == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct recon_payment *grown = realloc(*pays, cap * sizeof **pays);
-            if (grown == NULL) {
-                sqlite3_finalize(st);
-                return JOURNAL_IO;
-            }
-            *pays = grown;
+        void *room = grow(*pays, *npays, &cap, sizeof **pays);
+        if (room == NULL) {
+            sqlite3_finalize(st);
+            return JOURNAL_IO;
         }
+        *pays = room;
         struct recon_payment *p = &(*pays)[(*npays)++];
         memset(p, 0, sizeof *p);
         copy_text(p->order_no, sizeof p->order_no, sqlite3_column_text(st, 0));
@@ -94,30 +114,22 @@ static enum journal_status read_refunds(struct journal *j, enum pay_channel chan
                                         struct recon_refund **refunds, size_t *nrefunds)
 {
     sqlite3_stmt *st = NULL;
-    int rc =
-        sqlite3_prepare_v2(journal_sqlite(j),
-                           "SELECT r.order_no, r.refund_no, r.amount_fen FROM refunds r"
-                           " JOIN payments p ON p.order_no = r.order_no"
-                           " WHERE p.created_at >= ?1 AND p.created_at < ?2 AND p.channel = ?3"
-                           " AND substr(p.order_no, 1, length(?4)) = ?4 AND r.state = 'REFUNDED'",
-                           -1, &st, NULL);
+    int rc = prepare_day(j,
+                         "SELECT r.order_no, r.refund_no, r.amount_fen FROM refunds r"
+                         " JOIN payments p ON p.order_no = r.order_no"
+                         " WHERE p.created_at >= ?1 AND p.created_at < ?2 AND p.channel = ?3"
+                         " AND substr(p.order_no, 1, length(?4)) = ?4 AND r.state = 'REFUNDED'",
+                         from_ms, to_ms, channel, prefix, &st);
     if (rc != SQLITE_OK)
         return journal_finish(j, st, rc);
-    sqlite3_bind_int64(st, 1, from_ms);
-    sqlite3_bind_int64(st, 2, to_ms);
-    sqlite3_bind_text(st, 3, pay_channel_name(channel), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
     size_t cap = 0;
     while ((rc = journal_step(j, st)) == SQLITE_ROW) {
-        if (*nrefunds == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct recon_refund *grown = realloc(*refunds, cap * sizeof **refunds);
-            if (grown == NULL) {
-                sqlite3_finalize(st);
-                return JOURNAL_IO;
-            }
-            *refunds = grown;
+        void *room = grow(*refunds, *nrefunds, &cap, sizeof **refunds);
+        if (room == NULL) {
+            sqlite3_finalize(st);
+            return JOURNAL_IO;
         }
+        *refunds = room;
         struct recon_refund *r = &(*refunds)[(*nrefunds)++];
         memset(r, 0, sizeof *r);
         copy_text(r->order_no, sizeof r->order_no, sqlite3_column_text(st, 0));
