@@ -528,6 +528,10 @@ static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t
      * a read with nothing there returns at once. */
     if ((ev & (POLLIN | POLLERR | POLLHUP)) || (f->connected && f->cfg->tls))
         rc = mosquitto_loop_read(f->mosq, 1);
+    /* A refused connect while TLS's handshake waits: libmosquitto takes the socket's error
+     * for "try again", and the poll would return at once every turn until connect_deadline. */
+    if (rc == MOSQ_ERR_SUCCESS && !f->connected && (ev & (POLLERR | POLLHUP)))
+        rc = MOSQ_ERR_NO_CONN;
     if (rc == MOSQ_ERR_SUCCESS && (ev & POLLOUT))
         rc = mosquitto_loop_write(f->mosq, 1);
     if (rc == MOSQ_ERR_SUCCESS && now >= f->misc_at) {

@@ -38,6 +38,9 @@ Cases:
   and connected to by address: the broker's certificate is checked against the name, not the
   address - one for DNS:localhost is believed, one for another name (and for 127.0.0.1) is
   refused and nothing is sent.
+- tls_refused: a TLS broker's port that refuses connections (a name with an address where
+  nothing listens, as "localhost" on ::1 for a broker on 127.0.0.1) is a failed attempt at
+  once: posterm does not spin on the socket's error until the connect deadline.
 - dns_hang: a name server that never answers (a private mount namespace whose resolv.conf
   names a silent UDP socket here): the broker's name never resolves while payments go on at
   their pace and headless status answers at once; posterm stops at once too. (Needs root.)
@@ -664,6 +667,42 @@ def case_tls_name(build):
     return problems
 
 
+def cpu_seconds(pid):
+    """The process's user and system time so far (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def case_tls_refused(build):
+    """TLS to a port where nothing listens: libmosquitto reads the refused connect as a
+    handshake to be continued, and the loop's poll, woken by the socket's error each turn,
+    spun a core until the connect deadline (fleet.keepalive_s). Now it is a failed attempt:
+    over a few seconds posterm uses a small fraction of that."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        pki = make_pki(os.path.join(ws.dir, "pki"))
+        pt = harness.Posterm(build, ws.config(None, {"fleet": {
+            "host": "127.0.0.1", "port": free_port(), "merchant": MERCHANT,
+            "ca_file": pki["ca.pem"], "keepalive_s": 60, "reconnect_max_ms": 1000}}))
+        pt.ready()
+        window = 3 * stretch
+        before, start = cpu_seconds(pt.proc.pid), time.time()
+        time.sleep(window)
+        used = cpu_seconds(pt.proc.pid) - before
+        wall = time.time() - start
+        # A spinning loop takes all the core it is given (the whole window when idle, a good
+        # part of it under load); an attempt a second takes milliseconds (0.00 s of 3 here).
+        if used > 0.2 * wall:
+            problems.append("posterm used %.2f s of CPU in %.1f s with the broker's port closed"
+                            % (used, wall))
+        if not fleet_status_is(pt, connected=False):
+            problems.append("fleet says connected to a closed port")
+        pt.finish()
+    return problems
+
+
 class SilentNameServer:
     """UDP port 53 on a loopback address of its own: reads the queries, answers none."""
 
@@ -800,7 +839,8 @@ def case_password(build):
 
 CASES = {"events": case_events, "outage": case_outage, "outage_long": case_outage_long,
          "kill": case_kill, "zreport": case_zreport, "disk_full": case_disk_full,
-         "tls": case_tls, "tls_name": case_tls_name, "dns_hang": case_dns_hang,
+         "tls": case_tls, "tls_name": case_tls_name,
+         "tls_refused": case_tls_refused, "dns_hang": case_dns_hang,
          "password": case_password}
 # Every outbox point: the row committed with its event, before publishing (created, paid,
 # refunded), handed to the connection before its PUBACK, its mark committed.
