@@ -38,6 +38,9 @@ Cases:
   and connected to by address: the broker's certificate is checked against the name, not the
   address - one for DNS:localhost is believed, one for another name (and for 127.0.0.1) is
   refused and nothing is sent.
+- tls_sni: the TLS hello names the broker as fleet.host says ("localhost"), not the address
+  posterm connected to, for a broker behind a proxy that routes by name (openssl s_server
+  here, which shows the name it got).
 - tls_refused: a TLS broker's port that refuses connections (a name with an address where
   nothing listens, as "localhost" on ::1 for a broker on 127.0.0.1) is a failed attempt at
   once: posterm does not spin on the socket's error until the connect deadline.
@@ -667,6 +670,41 @@ def case_tls_name(build):
     return problems
 
 
+def case_tls_sni(build):
+    """openssl s_server as the broker's proxy: it hands out the certificate for DNS:localhost
+    only to a hello that names localhost (SNI), and the 127.0.0.1 one otherwise (which
+    posterm refuses for the name localhost)."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        pki = make_pki(os.path.join(ws.dir, "pki"))
+        cert, key = sign_broker(pki, "named", "DNS:localhost")
+        port = free_port()
+        out_path = os.path.join(ws.dir, "s_server.out")
+        with open(out_path, "w") as out:
+            server = subprocess.Popen(
+                ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
+                 "-cert", pki["broker.pem"], "-key", pki["broker.key"],
+                 "-servername", "localhost", "-cert2", cert, "-key2", key],
+                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            if not wait_until(lambda: "ACCEPT" in open(out_path).read(), 10, stretch):
+                raise AssertionError("openssl s_server did not start")
+            pt = harness.Posterm(build, ws.config(None, {"fleet": {
+                "host": "localhost", "port": port, "merchant": MERCHANT,
+                "ca_file": pki["ca.pem"], "reconnect_max_ms": 1000}}))
+            pt.ready()
+            if not wait_until(lambda: 'TLS extension: "localhost"' in open(out_path).read(),
+                              10, stretch):
+                problems.append("the TLS hello did not name localhost: %s"
+                                % open(out_path).read()[-300:])
+            pt.finish()
+        finally:
+            server.kill()
+            server.wait()
+    return problems
+
+
 def cpu_seconds(pid):
     """The process's user and system time so far (/proc/PID/stat)."""
     with open("/proc/%d/stat" % pid) as f:
@@ -840,7 +878,7 @@ def case_password(build):
 CASES = {"events": case_events, "outage": case_outage, "outage_long": case_outage_long,
          "kill": case_kill, "zreport": case_zreport, "disk_full": case_disk_full,
          "tls": case_tls, "tls_name": case_tls_name,
-         "tls_refused": case_tls_refused, "dns_hang": case_dns_hang,
+         "tls_sni": case_tls_sni, "tls_refused": case_tls_refused, "dns_hang": case_dns_hang,
          "password": case_password}
 # Every outbox point: the row committed with its event, before publishing (created, paid,
 # refunded), handed to the connection before its PUBACK, its mark committed.
