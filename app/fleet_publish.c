@@ -3,12 +3,22 @@
  * a lost connection destroys it, with what it had in flight, and the next one starts again
  * from the journal's oldest unsent row, so the journal is the only queue and a resend is
  * always in seq order.
+ *
+ * The broker's name is resolved here, not by libmosquitto: its connect calls a blocking
+ * getaddrinfo, and a name server that does not answer would freeze the till. glibc's
+ * getaddrinfo_a (GAI_NOWAIT) runs the lookup on glibc's own helper thread (not one of ours)
+ * and the loop asks gai_error each turn while it is pending; libmosquitto then gets the
+ * numeric address, which it "resolves" without asking anyone. With TLS the broker's
+ * certificate is checked against the configured name (not that address) by an SSL_CTX of
+ * our own: the handshake fails on a wrong name, before CONNECT carries the password.
  */
 #define _GNU_SOURCE
 #include "fleet_publish.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +28,10 @@
 #include <unistd.h>
 
 #include <mosquitto.h>
+/* OpenSSL beside posterm's mbedTLS: libmosquitto's TLS is OpenSSL, and the only way to make
+ * it check the broker's name while connecting to an address is to hand it an SSL_CTX. */
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "journal.h"
 #include "outbox.h"
@@ -33,7 +47,18 @@
 #define TOPIC_MAX       200
 #define STATUS_MAX      512
 #define CLOSE_WAIT_MS   500
-#define HEALTH_EVERY_MS 1000 /* how often the unsent rows are counted for the till's header */
+#define HEALTH_EVERY_MS 1000  /* how often the unsent rows are counted for the till's header */
+#define LOOKUP_POLL_MS  20    /* how often a pending lookup is asked whether it has finished */
+#define LOOKUP_MAX_MS   10000 /* a lookup not answered by then is a failed connection attempt */
+
+/* One asynchronous lookup of fleet.host. Its own allocation: glibc's helper thread writes
+ * into it until it finishes, even after we stopped waiting for it. */
+struct lookup {
+    struct gaicb req;
+    struct addrinfo hints;
+    int64_t deadline; /* monotonic ms */
+    bool given_up;    /* timed out and not cancellable: freed once glibc is done with it */
+};
 
 struct inflight {
     int mid;
@@ -50,6 +75,9 @@ struct fleet {
     char topic_events[TOPIC_MAX], topic_status[TOPIC_MAX], topic_totals[TOPIC_MAX];
 
     struct mosquitto *mosq; /* NULL while disconnected */
+    bool host_is_numeric;   /* fleet.host is an address: no lookup */
+    struct lookup *lookup;  /* the pending lookup of fleet.host, else NULL */
+    unsigned address_turn;  /* which of the name's addresses the next attempt uses */
     bool connected;         /* CONNACK accepted */
     int64_t retry_at;       /* monotonic ms of the next connection attempt */
     int64_t retry_ms;       /* the back-off */
@@ -120,6 +148,8 @@ static void drop_connection(struct fleet *f, int64_t now)
 {
     if (f->connected)
         f->down_since = now;
+    else
+        f->address_turn++; /* a name with several addresses: the next one next time */
     if (f->mosq)
         mosquitto_destroy(f->mosq);
     f->mosq = NULL;
@@ -267,7 +297,53 @@ static void on_publish(struct mosquitto *m, void *ctx, int mid)
     }
 }
 
-static void connect_now(struct fleet *f, int64_t now)
+/* libmosquitto names the address it was given in the TLS hello (SNI); a broker behind a
+ * proxy that routes by name needs the name. The hello is written after this callback. */
+static void name_in_hello(const SSL *ssl, int where, int ret)
+{
+    (void)ret;
+    const char *name = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if ((where & SSL_CB_HANDSHAKE_START) && name)
+        (void)SSL_set_tlsext_host_name((SSL *)ssl, name);
+}
+
+/* The TLS settings libmosquitto would use (TLS 1.2 at least, the chain verified against
+ * fleet.ca_file or the system's CAs, the terminal's certificate), plus the check that the
+ * certificate names fleet.host - an address in its IP entries, a name in its DNS entries -
+ * done by OpenSSL inside the chain's verification. NULL when a file cannot be loaded. */
+static SSL_CTX *tls_context(const struct config_fleet *c, bool host_is_numeric)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL)
+        return NULL;
+    X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    bool ok = SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
+              (host_is_numeric ? X509_VERIFY_PARAM_set1_ip_asc(param, c->host)
+                               : X509_VERIFY_PARAM_set1_host(param, c->host, 0)) == 1 &&
+              SSL_CTX_load_verify_locations(ctx, c->ca_file[0] ? c->ca_file : NULL,
+                                            c->ca_file[0] ? NULL : "/etc/ssl/certs") == 1;
+    if (ok && c->cert_file[0])
+        ok = SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) == 1 &&
+             SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) == 1 &&
+             SSL_CTX_check_private_key(ctx) == 1;
+    if (!ok) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (!host_is_numeric) {
+        SSL_CTX_set_app_data(ctx, (void *)c->host);
+        SSL_CTX_set_info_callback(ctx, name_in_hello);
+    }
+    return ctx;
+}
+
+/* A new client connecting to address, a numeric one (libmosquitto's getaddrinfo of it asks
+ * no name server). */
+static void connect_now(struct fleet *f, const char *address, int64_t now)
 {
     const struct config_fleet *c = f->cfg;
     f->mosq = mosquitto_new(f->client_id, true, f);
@@ -283,18 +359,110 @@ static void connect_now(struct fleet *f, int64_t now)
     int rc = mosquitto_will_set(f->mosq, f->topic_status, (int)strlen(offline), offline, 1, true);
     if (rc == MOSQ_ERR_SUCCESS && c->username[0])
         rc = mosquitto_username_pw_set(f->mosq, c->username, f->password[0] ? f->password : NULL);
-    if (rc == MOSQ_ERR_SUCCESS && c->tls)
-        rc = mosquitto_tls_set(
-            f->mosq, c->ca_file[0] ? c->ca_file : NULL, c->ca_file[0] ? NULL : "/etc/ssl/certs",
-            c->cert_file[0] ? c->cert_file : NULL, c->key_file[0] ? c->key_file : NULL, NULL);
+    if (rc == MOSQ_ERR_SUCCESS && c->tls) {
+        /* With MOSQ_OPT_SSL_CTX_WITH_DEFAULTS off (on by default in libmosquitto 2.0)
+         * libmosquitto uses this context as it is and keeps a reference of its own; its own
+         * name check, which would compare the certificate with the address, stays out. */
+        SSL_CTX *ctx = tls_context(c, f->host_is_numeric);
+        rc = ctx ? mosquitto_int_option(f->mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0) : MOSQ_ERR_TLS;
+        if (rc == MOSQ_ERR_SUCCESS)
+            rc = mosquitto_void_option(f->mosq, MOSQ_OPT_SSL_CTX, ctx);
+        SSL_CTX_free(ctx);
+    }
     int port = c->port ? c->port : c->tls ? 8883 : 1883;
     if (rc == MOSQ_ERR_SUCCESS)
-        rc = mosquitto_connect_async(f->mosq, c->host, port, c->keepalive_s);
+        rc = mosquitto_connect_async(f->mosq, address, port, c->keepalive_s);
     if (rc != MOSQ_ERR_SUCCESS)
         drop_connection(f, now);
     f->misc_at = now + MISC_EVERY_MS;
     /* A SYN a firewall swallows would otherwise wait for the kernel's two minutes. */
     f->connect_deadline = now + (int64_t)c->keepalive_s * 1000;
+}
+
+/* Starts the lookup of fleet.host without waiting for it; false when glibc cannot. */
+static bool lookup_start(struct fleet *f, int64_t now)
+{
+    struct lookup *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return false;
+    l->hints.ai_family = AF_UNSPEC;
+    l->hints.ai_socktype = SOCK_STREAM;
+    l->req.ar_name = f->cfg->host;
+    l->req.ar_request = &l->hints;
+    l->deadline = now + LOOKUP_MAX_MS;
+    struct gaicb *list[1] = {&l->req};
+    /* SIGEV_NONE: no signal, no thread of ours; the loop asks gai_error (fleet_pollfds wakes
+     * it every LOOKUP_POLL_MS meanwhile). */
+    struct sigevent sev = {.sigev_notify = SIGEV_NONE};
+    if (getaddrinfo_a(GAI_NOWAIT, list, 1, &sev) != 0) {
+        free(l);
+        return false;
+    }
+    f->lookup = l;
+    return true;
+}
+
+/* Frees the lookup if glibc is done with it (or let go of it); true if it is gone. */
+static bool lookup_release(struct fleet *f)
+{
+    struct lookup *l = f->lookup;
+    if (gai_error(&l->req) == EAI_INPROGRESS && gai_cancel(&l->req) == EAI_NOTCANCELED)
+        return false;
+    if (l->req.ar_result)
+        freeaddrinfo(l->req.ar_result);
+    free(l);
+    f->lookup = NULL;
+    return true;
+}
+
+/* The lookup's answer, once there is one: connects to one of its addresses, or counts a
+ * failed attempt (no such name, no answer in LOOKUP_MAX_MS). */
+static void lookup_check(struct fleet *f, int64_t now)
+{
+    struct lookup *l = f->lookup;
+    int rc = gai_error(&l->req);
+    if (rc == EAI_INPROGRESS) {
+        if (now < l->deadline)
+            return;
+        l->given_up = true;
+        (void)lookup_release(f);
+        drop_connection(f, now);
+        return;
+    }
+    char address[INET6_ADDRSTRLEN] = "";
+    if (rc == 0 && l->req.ar_result) {
+        unsigned n = 0;
+        for (const struct addrinfo *a = l->req.ar_result; a; a = a->ai_next)
+            n++;
+        const struct addrinfo *a = l->req.ar_result;
+        for (unsigned i = 0; a && i < f->address_turn % n; i++)
+            a = a->ai_next;
+        if (getnameinfo(a->ai_addr, a->ai_addrlen, address, sizeof address, NULL, 0,
+                        NI_NUMERICHOST) != 0)
+            address[0] = '\0';
+    }
+    (void)lookup_release(f);
+    if (address[0])
+        connect_now(f, address, now);
+    else
+        drop_connection(f, now);
+}
+
+/* A connection attempt: at once to an address, after a lookup for a name. */
+static void attempt_connection(struct fleet *f, int64_t now)
+{
+    if (f->lookup && !f->lookup->given_up) {
+        lookup_check(f, now);
+        return;
+    }
+    if (f->lookup)
+        (void)lookup_release(f);
+    if (now < f->retry_at)
+        return;
+    if (f->host_is_numeric)
+        connect_now(f, f->cfg->host, now);
+    else if (f->lookup || !lookup_start(f, now))
+        drop_connection(f, now); /* the lookup glibc could not cancel still runs, or none */
 }
 
 /* Hands the oldest unsent rows to the connection, up to the window. */
@@ -324,6 +492,8 @@ static int fleet_pollfds(void *ctx, struct pollfd *fds, int max, int64_t *timeou
     struct fleet *f = ctx;
     int64_t now = loop_now(f->loop);
     int64_t wake = f->mosq ? f->misc_at : f->retry_at;
+    if (f->lookup && !f->lookup->given_up)
+        wake = now + LOOKUP_POLL_MS;
     if (f->connected && f->ninflight < FLEET_INFLIGHT_MAX && now + PROBE_EVERY_MS < wake)
         wake = now + PROBE_EVERY_MS;
     if (f->health_at < wake)
@@ -349,8 +519,7 @@ static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t
         f->health_at = now + HEALTH_EVERY_MS;
     }
     if (f->mosq == NULL) {
-        if (now >= f->retry_at)
-            connect_now(f, now);
+        attempt_connection(f, now);
         return;
     }
     int rc = MOSQ_ERR_SUCCESS;
@@ -359,6 +528,10 @@ static void fleet_process(void *ctx, const struct pollfd *fds, int nfds, int64_t
      * a read with nothing there returns at once. */
     if ((ev & (POLLIN | POLLERR | POLLHUP)) || (f->connected && f->cfg->tls))
         rc = mosquitto_loop_read(f->mosq, 1);
+    /* A refused connect while TLS's handshake waits: libmosquitto takes the socket's error
+     * for "try again", and the poll would return at once every turn until connect_deadline. */
+    if (rc == MOSQ_ERR_SUCCESS && !f->connected && (ev & (POLLERR | POLLHUP)))
+        rc = MOSQ_ERR_NO_CONN;
     if (rc == MOSQ_ERR_SUCCESS && (ev & POLLOUT))
         rc = mosquitto_loop_write(f->mosq, 1);
     if (rc == MOSQ_ERR_SUCCESS && now >= f->misc_at) {
@@ -421,6 +594,12 @@ struct fleet *fleet_attach(struct loop *loop, const struct config *cfg, const ch
         free(f);
         return NULL;
     }
+    /* AI_NUMERICHOST: answered from the string alone, no name server asked. */
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *numeric = NULL;
+    f->host_is_numeric = getaddrinfo(cfg->fleet.host, NULL, &hints, &numeric) == 0;
+    if (numeric)
+        freeaddrinfo(numeric);
     mosquitto_lib_init();
     struct loop_service s = {f, fleet_pollfds, fleet_process};
     if (loop_add_service(loop, &s) != LOOP_OK) {
@@ -468,6 +647,10 @@ void fleet_close(struct fleet *f)
     }
     if (f->mosq)
         mosquitto_destroy(f->mosq);
+    /* A lookup glibc cannot cancel is left to it: its helper thread still writes there, and
+     * the process is stopping. */
+    if (f->lookup)
+        (void)lookup_release(f);
     explicit_bzero(f->password, sizeof f->password);
     free(f);
     mosquitto_lib_cleanup();

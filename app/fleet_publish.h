@@ -10,9 +10,12 @@
  *   Consumers deduplicate by (journal, seq).
  * - The till never waits for the broker: sockets are non-blocking, at most
  *   FLEET_INFLIGHT_MAX messages are out at once, a lost connection is tried again with a
- *   back-off doubling from 1 s to fleet.reconnect_max_ms. (A broker named by a host name is
- *   resolved by libmosquitto with a blocking getaddrinfo: name it by address where the name
- *   server may hang.)
+ *   back-off doubling from 1 s to fleet.reconnect_max_ms. A broker named by a host name is
+ *   looked up beside the loop (glibc's getaddrinfo_a), never by a blocking call: a name server
+ *   that does not answer holds up no payment, and a lookup that fails or takes more than 10 s
+ *   is a failed attempt like a refused connection.
+ * - With TLS the broker's certificate must name fleet.host as configured (the name, not the
+ *   address it resolved to), checked in the handshake, before the password is sent.
  * - `.../status` is retained: "online" with the terminal's health on connecting and when it
  *   changes; "offline" when posterm stops, and as the broker's last will when it dies.
  */

@@ -34,11 +34,26 @@ Cases:
 - outage_long: outage for the issue's 30 s (POSTERM_SLOW_TESTS).
 - tls: TLS with the broker's certificate verified and the terminal's own certificate; a
   broker certificate from another CA is not believed (nothing sent, every row kept).
+- tls_name: fleet.host a name ("localhost"), resolved by posterm without blocking its loop
+  and connected to by address: the broker's certificate is checked against the name, not the
+  address - one for DNS:localhost is believed, one for another name (and for 127.0.0.1) is
+  refused and nothing is sent.
+- tls_sni: the TLS hello names the broker as fleet.host says ("localhost"), not the address
+  posterm connected to, for a broker behind a proxy that routes by name (openssl s_server
+  here, which shows the name it got).
+- tls_refused: a TLS broker's port that refuses connections (a name with an address where
+  nothing listens, as "localhost" on ::1 for a broker on 127.0.0.1) is a failed attempt at
+  once: posterm does not spin on the socket's error until the connect deadline.
+- dns_hang: a name server that never answers (a private mount namespace whose resolv.conf
+  names a silent UDP socket here): the broker's name never resolves while payments go on at
+  their pace and headless status answers at once; posterm stops at once too. (Needs root.)
 - password: fleet.password_file readable by others stops posterm; a wrong password sends
   nothing; the right one sends everything.
 """
+import ctypes
 import json
 import os
+import random
 import pwd
 import signal
 import socket
@@ -591,6 +606,223 @@ def case_tls(build):
     return problems
 
 
+def sign_broker(pki, name, san):
+    """Another broker certificate from the test CA, for subjectAltName san."""
+    folder = os.path.dirname(pki["ca.pem"])
+    key, csr, pem, cnf = (os.path.join(folder, name + ext) for ext in (".key", ".csr", ".pem",
+                                                                        ".cnf"))
+    with open(cnf, "w") as f:
+        f.write("subjectAltName=%s\n" % san)
+    for args in (["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                  "-subj", "/CN=" + name, "-keyout", key, "-out", csr],
+                 ["x509", "-req", "-in", csr, "-CA", pki["ca.pem"], "-CAkey", pki["ca.key"],
+                  "-CAcreateserial", "-days", "2", "-out", pem, "-extfile", cnf]):
+        subprocess.run(["openssl"] + args, check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    return pem, key
+
+
+def case_tls_name(build):
+    """fleet.host "localhost": posterm looks the name up itself and hands libmosquitto the
+    address, so the name check must still be against the name. A certificate for
+    DNS:localhost only (not the address) is believed; one for head-office.example and
+    IP:127.0.0.1 (what a check against the address would believe) delivers nothing, every row
+    kept, payments going on."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        pki = make_pki(os.path.join(ws.dir, "pki"))
+        named = sign_broker(pki, "named", "DNS:localhost")
+        other = sign_broker(pki, "other-name", "DNS:head-office.example,IP:127.0.0.1")
+        plain, good, bad = free_port(), free_port(), free_port()
+        listeners = "".join("listener %d 127.0.0.1\nallow_anonymous true\ncafile %s\n"
+                            "certfile %s\nkeyfile %s\nrequire_certificate true\n"
+                            % (port, pki["ca.pem"], cert, key)
+                            for port, (cert, key) in ((good, named), (bad, other)))
+        broker = Broker(ws.dir, plain, stretch, listeners).start()
+        hq = HeadOffice(plain).connect()
+        try:
+            def config(port):
+                return ws.config(None, {"fleet": {
+                    "host": "localhost", "port": port, "merchant": MERCHANT,
+                    "ca_file": pki["ca.pem"], "cert_file": pki["term.pem"],
+                    "key_file": pki["term.key"], "reconnect_max_ms": 1000}})
+            pt = harness.Posterm(build, config(bad))
+            pt.ready()
+            pay(pt, 1)
+            time.sleep(2 * stretch)
+            if hq.ledger()[0] or any(r[3] for r in outbox_rows(ws.journal)):
+                problems.append("a certificate for another name (and the address) was believed")
+            if not fleet_status_is(pt, connected=False):
+                problems.append("connected to a broker whose certificate names another host")
+            pt.finish()
+            pt = harness.Posterm(build, config(good))
+            pt.ready()
+            pay(pt, 1, first=1)
+            compare(hq, ws.journal, stretch, problems)
+            if not fleet_status_is(pt, connected=True):
+                problems.append("not connected to the broker named localhost: %s"
+                                % pt.status().get("fleet"))
+            pt.finish()
+        finally:
+            hq.disconnect()
+            broker.stop()
+    return problems
+
+
+def case_tls_sni(build):
+    """openssl s_server as the broker's proxy: it hands out the certificate for DNS:localhost
+    only to a hello that names localhost (SNI), and the 127.0.0.1 one otherwise (which
+    posterm refuses for the name localhost)."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        pki = make_pki(os.path.join(ws.dir, "pki"))
+        cert, key = sign_broker(pki, "named", "DNS:localhost")
+        port = free_port()
+        out_path = os.path.join(ws.dir, "s_server.out")
+        with open(out_path, "w") as out:
+            server = subprocess.Popen(
+                ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
+                 "-cert", pki["broker.pem"], "-key", pki["broker.key"],
+                 "-servername", "localhost", "-cert2", cert, "-key2", key],
+                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            if not wait_until(lambda: "ACCEPT" in open(out_path).read(), 10, stretch):
+                raise AssertionError("openssl s_server did not start")
+            pt = harness.Posterm(build, ws.config(None, {"fleet": {
+                "host": "localhost", "port": port, "merchant": MERCHANT,
+                "ca_file": pki["ca.pem"], "reconnect_max_ms": 1000}}))
+            pt.ready()
+            if not wait_until(lambda: 'TLS extension: "localhost"' in open(out_path).read(),
+                              10, stretch):
+                problems.append("the TLS hello did not name localhost: %s"
+                                % open(out_path).read()[-300:])
+            pt.finish()
+        finally:
+            server.kill()
+            server.wait()
+    return problems
+
+
+def cpu_seconds(pid):
+    """The process's user and system time so far (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def case_tls_refused(build):
+    """TLS to a port where nothing listens: libmosquitto reads the refused connect as a
+    handshake to be continued, and the loop's poll, woken by the socket's error each turn,
+    spun a core until the connect deadline (fleet.keepalive_s). Now it is a failed attempt:
+    over a few seconds posterm uses a small fraction of that."""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        pki = make_pki(os.path.join(ws.dir, "pki"))
+        pt = harness.Posterm(build, ws.config(None, {"fleet": {
+            "host": "127.0.0.1", "port": free_port(), "merchant": MERCHANT,
+            "ca_file": pki["ca.pem"], "keepalive_s": 60, "reconnect_max_ms": 1000}}))
+        pt.ready()
+        window = 3 * stretch
+        before, start = cpu_seconds(pt.proc.pid), time.time()
+        time.sleep(window)
+        used = cpu_seconds(pt.proc.pid) - before
+        wall = time.time() - start
+        # A spinning loop takes all the core it is given (the whole window when idle, a good
+        # part of it under load); an attempt a second takes milliseconds (0.00 s of 3 here).
+        if used > 0.2 * wall:
+            problems.append("posterm used %.2f s of CPU in %.1f s with the broker's port closed"
+                            % (used, wall))
+        if not fleet_status_is(pt, connected=False):
+            problems.append("fleet says connected to a closed port")
+        pt.finish()
+    return problems
+
+
+class SilentNameServer:
+    """UDP port 53 on a loopback address of its own: reads the queries, answers none."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for _ in range(20):  # another test may hold one address: another one, then
+            self.address = "127.53.%d.%d" % (random.randint(0, 255), random.randint(1, 254))
+            try:
+                self.sock.bind((self.address, 53))
+                break
+            except OSError:
+                continue
+        else:
+            raise AssertionError("no loopback address with port 53 free")
+        self.queries = 0
+        threading.Thread(target=self._swallow, daemon=True).start()
+
+    def _swallow(self):
+        while True:
+            try:
+                self.sock.recvfrom(4096)
+            except OSError:
+                return
+            self.queries += 1
+
+
+def private_resolv_conf(folder, text):
+    """This process (and what it starts from now on) in a mount namespace of its own where
+    /etc/resolv.conf is text; the machine's own is untouched. Needs root."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
+        raise AssertionError("unshare(CLONE_NEWNS): %s (the case needs root)"
+                             % os.strerror(ctypes.get_errno()))
+    # Private first: a bind mount must not propagate back to the machine's namespace.
+    subprocess.run(["mount", "--make-rprivate", "/"], check=True, capture_output=True)
+    path = os.path.join(folder, "resolv.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    subprocess.run(["mount", "--bind", path, "/etc/resolv.conf"], check=True,
+                   capture_output=True)
+
+
+def case_dns_hang(build):
+    """The broker named by a name the name server never answers for (it waits 30 s per query
+    here): the lookup runs beside the loop, so headless status answers at once and payments
+    complete at their usual pace meanwhile, and posterm stops at once with the lookup still
+    pending. (A blocking lookup froze the till for the resolver's whole timeout.)"""
+    problems = []
+    with harness.Workspace(build) as ws:
+        stretch = harness.slowdown(build)
+        dns = SilentNameServer()
+        private_resolv_conf(ws.dir, "nameserver %s\noptions timeout:30 attempts:1\n"
+                            % dns.address)
+        pt = harness.Posterm(build, ws.config(None, {"fleet": {
+            "host": "broker.posterm-dns-test.example", "port": free_port(),
+            "merchant": MERCHANT, "reconnect_max_ms": 1000}}))
+        pt.ready()
+        if not wait_until(lambda: dns.queries > 0, 5, stretch):
+            problems.append("the name server was never asked: the case tests nothing")
+        slowest = 0.0
+        for i in range(5):
+            start = time.time()
+            pt.status()
+            slowest = max(slowest, time.time() - start)
+        if slowest > 0.5 * stretch:
+            problems.append("headless status took %.2f s while the name was looked up"
+                            % slowest)
+        start = time.time()
+        pay(pt, 3)
+        took = time.time() - start
+        if took > 3 * stretch:
+            problems.append("3 payments took %.1f s while the name was looked up" % took)
+        if not fleet_status_is(pt, connected=False):
+            problems.append("fleet says connected: %s" % pt.status().get("fleet"))
+        start = time.time()
+        if pt.finish() != 0:
+            problems.append("posterm did not exit 0")
+        if time.time() - start > 3 * stretch:
+            problems.append("posterm took %.1f s to stop" % (time.time() - start))
+    return problems
+
+
 def case_password(build):
     """A broker that wants a user name and password: a password file others may read stops
     posterm at start (exit 2, naming the key); a wrong password delivers nothing and keeps
@@ -645,7 +877,9 @@ def case_password(build):
 
 CASES = {"events": case_events, "outage": case_outage, "outage_long": case_outage_long,
          "kill": case_kill, "zreport": case_zreport, "disk_full": case_disk_full,
-         "tls": case_tls, "password": case_password}
+         "tls": case_tls, "tls_name": case_tls_name,
+         "tls_sni": case_tls_sni, "tls_refused": case_tls_refused, "dns_hang": case_dns_hang,
+         "password": case_password}
 # Every outbox point: the row committed with its event, before publishing (created, paid,
 # refunded), handed to the connection before its PUBACK, its mark committed.
 CASES.update({"crash_" + p: crash_case(p) for p in

@@ -97,7 +97,7 @@ if(POSTERM_WITH_UI)
   string(APPEND POSTERM_DEB_DEPENDS ", libncursesw6, libtinfo6")
 endif()
 if(POSTERM_WITH_MQTT)
-  string(APPEND POSTERM_DEB_DEPENDS ", libmosquitto1")
+  string(APPEND POSTERM_DEB_DEPENDS ", libmosquitto1, libssl3") # libssl3: the broker's TLS context
 endif()
 
 # systemd: the unit's manager, and systemd-sysusers and systemd-tmpfiles that postinst runs.

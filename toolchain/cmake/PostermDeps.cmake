@@ -26,6 +26,9 @@ if(POSTERM_WITH_UI)
 endif()
 if(POSTERM_WITH_MQTT)
   posterm_require(MOSQUITTO libmosquitto libmosquitto-dev)
+  # libmosquitto's TLS is OpenSSL: the publisher hands it an SSL_CTX of its own so that the
+  # broker's name is checked while connecting to an address resolved without blocking.
+  posterm_require(OPENSSL openssl libssl-dev)
 endif()
 if(POSTERM_WITH_SIM)
   posterm_require(MHD libmicrohttpd libmicrohttpd-dev)
