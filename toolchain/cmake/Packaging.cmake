@@ -92,7 +92,7 @@ endif()
 # registered with dpkg, which a sysroot cross build does not have. The package test checks
 # that every library the binary needs (its DT_NEEDED) is provided by one of these.
 set(POSTERM_DEB_DEPENDS
-  "libc6 (>= 2.34), libsqlite3-0 (>= 3.40), libcjson1, libcurl4 (>= 7.88), libmbedcrypto7, libmbedx509-1, libusb-1.0-0, libqrencode4, libzip4, zlib1g, systemd")
+  "libc6 (>= 2.34), libsqlite3-0 (>= 3.40), libcjson1, libcurl4 (>= 7.88), libmbedcrypto7, libmbedx509-1, libmbedtls14, libusb-1.0-0, libqrencode4, libzip4, zlib1g, systemd")
 if(POSTERM_WITH_UI)
   string(APPEND POSTERM_DEB_DEPENDS ", libncursesw6, libtinfo6")
 endif()
