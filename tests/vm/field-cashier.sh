@@ -143,7 +143,7 @@ head_office_has_all() {
     while [ $zeros -lt 2 ]; do
         tries=$((tries + 1))
         [ $tries -gt 120 ] && { echo "FIELD-FAIL head office never acknowledged every event"; return 1; }
-        sleep 1
+        [ $tries -gt 1 ] && sleep 1
         asked=$(grep -c '"event":"status"' /tmp/out)
         echo status >&3
         wait_for '"event":"status"' $((asked + 1)) || return 1

@@ -622,6 +622,7 @@ def field_test(args, broker, hq):
     d = [o for o in b.orders if o != c][0]
     names[d] = "D"
     time.sleep(2)   # a cancel attempt or two fail against the unreachable gateway
+    cut_at = time.time()  # before the cut: the will may reach head office within ms of it
     took = b.cut()
     print("cut 2: power off %.0f s after boot 2 started, D (%s) %s (cancel pending), C %s" % (
         took, d, b.state[d], b.state.get(c, "not resumed yet")))
@@ -629,7 +630,6 @@ def field_test(args, broker, hq):
                                              squeeze(b.transitions[d])))
     if "resumed" not in b.transitions.get(c, []):
         problems.append("boot 2 did not resume C")
-    cut_at = time.time()
     rows, unsent_at_cut[2] = journal_after(args, "after-cut-2")
     print("  outbox on disk after cut 2: %s unacknowledged" % seq_span(unsent_at_cut[2]))
     # The board's connection died with it: the broker publishes the terminal's last will.
