@@ -45,8 +45,11 @@ network is QEMU's user-mode stack, restricted: its one way out is 10.0.2.100:888
 (a socat per connection) to the broker's TLS port. Boot 1 publishes A's events live; once A's
 paid has reached head office the broker is stopped, so the events after it (B's paid, C's)
 are committed but unacknowledged when the power goes: they must reach head office in boot 2
-(the broker started again before it). After cut 2 the broker publishes the terminal's last
-will (offline); every row unacknowledged at cut 2 must arrive again in boot 3. At the end
+(the broker started again before it). In boot 2, once D's created has reached head office,
+the broker is frozen (SIGSTOP): D's later events reach its socket unacknowledged. Thawed after
+cut 2, it delivers what it had read (head office's copy of a row the journal never saw
+acknowledged) and publishes the terminal's last will (offline); every row unacknowledged at
+cut 2 must arrive again in boot 3, a duplicate head office drops by (journal, seq). At the end
 fleet_consumer rebuilds head office's books, deduplicated by (journal, seq), and compares them
 with the journal read off the disk: every outbox row arrived, seq without a gap, each order in
 its journal state with its money and code digits, a repeat identical to the first.
@@ -58,6 +61,7 @@ import re
 import pwd
 import shlex
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -136,8 +140,17 @@ class Broker:
                 time.sleep(0.05)
         raise AssertionError("mosquitto did not start on port %d" % self.plain_port)
 
+    def pause(self):
+        """SIGSTOP: connections stay open, what the board sends waits in the socket unread
+        and unacknowledged."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a paused broker would not take SIGTERM
             self.proc.terminate()
             self.proc.wait(30)
         self.proc = None
@@ -614,7 +627,15 @@ def field_test(args, broker, hq):
     hq.boot = 2
     b = FieldBoot(args, 2)
     b.wait(lambda line, ev: ev and ev.get("event") == "ready", 240, "posterm ready (boot 2)")
-    d = None
+    def d_created(line, ev):
+        return any(o != c for o in b.orders)
+    b.wait(d_created, 120, "D created")
+    d = [o for o in b.orders if o != c][0]
+    hq.wait(lambda: any(e.get("order") == d and e.get("event") == "created"
+                        for _, e in hq.arrived()), 120, "D's created event")
+    # The broker freezes: D's later events (at least its cancel_decided, seconds away) reach
+    # its socket but are never acknowledged before the power goes.
+    broker.pause()
     def d_cancelling(line, ev):
         new = [o for o in b.orders if o != c]
         return bool(new) and b.state[new[0]] == "CANCELLING"
@@ -624,6 +645,9 @@ def field_test(args, broker, hq):
     time.sleep(2)   # a cancel attempt or two fail against the unreachable gateway
     cut_at = time.time()  # before the cut: the will may reach head office within ms of it
     took = b.cut()
+    # Thawed, the broker reads what the board sent before it died (delivered to head office,
+    # never acknowledged to the board: boot 3 sends it again) and the closed connection.
+    broker.resume()
     print("cut 2: power off %.0f s after boot 2 started, D (%s) %s (cancel pending), C %s" % (
         took, d, b.state[d], b.state.get(c, "not resumed yet")))
     print("  boot 2 resumed C: %s; D: %s" % (squeeze(b.transitions.get(c, [])),
@@ -632,6 +656,9 @@ def field_test(args, broker, hq):
         problems.append("boot 2 did not resume C")
     rows, unsent_at_cut[2] = journal_after(args, "after-cut-2")
     print("  outbox on disk after cut 2: %s unacknowledged" % seq_span(unsent_at_cut[2]))
+    if not unsent_at_cut[2]:
+        problems.append("after cut 2 (the broker frozen since D's created) the outbox holds "
+                        "nothing unacknowledged: D's cancel_decided was committed without its row?")
     # The board's connection died with it: the broker publishes the terminal's last will.
     try:
         hq.wait(lambda: {"state": "offline"} in hq.statuses_since(cut_at), 60,
