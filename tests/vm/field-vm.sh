@@ -99,9 +99,11 @@ ossl req -x509 "${ec[@]}" -days 2 -subj "/CN=field test CA" -keyout "$pki/ca.key
 echo "subjectAltName=IP:10.0.2.100" > "$pki/san.cnf"
 for who in broker:10.0.2.100 terminal:FIELD1; do
     name=${who%%:*}
+    ext=()
+    if [ "$name" = broker ]; then ext=(-extfile "$pki/san.cnf"); fi
     ossl req "${ec[@]}" -subj "/CN=${who#*:}" -keyout "$pki/$name.key" -out "$pki/$name.csr"
     ossl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
-        -days 2 -out "$pki/$name.pem" $([ "$name" = broker ] && echo -extfile "$pki/san.cnf")
+        -days 2 -out "$pki/$name.pem" "${ext[@]}"
 done
 chmod 600 "$pki"/*.key
 
