@@ -1,7 +1,7 @@
 # field-cashier.sh - the terminal's side of field-vm.sh, sourced by the VM's init with $boot
 # (1, 2 or 3) and $G (the scanner gadget, plugged in). It starts what a terminal starts at
-# boot - here the gateway simulator too, with its ledger on the same disk, since the VM has no
-# network - then posterm as the packaged service would (no network wait), and plays the
+# boot - here the gateway simulator too, with its ledger on the same disk, since the VM's
+# network reaches head office's broker only - then posterm as the packaged service would (no network wait), and plays the
 # cashier: amounts on posterm's input, codes typed by the scanner gadget over USB. For the
 # dynamic QR payments it plays the customer too: the simulator is on the VM's loopback only,
 # so the customer's scan of the payload posterm printed is posted from here. And the cash
@@ -135,6 +135,26 @@ register_pay() {
     [ $ok = 1 ]
 }
 final='"state":"(PAID|FAILED|CANCELLED|REFUNDED)"'
+# head_office_has_all: until posterm's status says the broker acknowledged every event, twice
+# a second apart (the count is at most a second old), so closing the till strands nothing in
+# the outbox (120 s at most)
+head_office_has_all() {
+    zeros=0; tries=0
+    while [ $zeros -lt 2 ]; do
+        tries=$((tries + 1))
+        [ $tries -gt 120 ] && { echo "FIELD-FAIL head office never acknowledged every event"; return 1; }
+        [ $tries -gt 1 ] && sleep 1
+        asked=$(grep -c '"event":"status"' /tmp/out)
+        echo status >&3
+        wait_for '"event":"status"' $((asked + 1)) || return 1
+        if grep '"event":"status"' /tmp/out | tail -1 | grep -q '"fleet":{"connected":true,"unsent":0,'; then
+            zeros=$((zeros + 1))
+        else
+            zeros=0
+        fi
+    done
+    echo "FIELD-STEP head office acknowledged every event"
+}
 
 wait_for '"event":"ready"' 1
 sleep 1   # posterm opens the scanner at start; give libusb a moment to claim it
@@ -151,12 +171,13 @@ case $boot in
         ;;
     3)  # offline for 15 s, then online: once the resumed payments are final, one more sale,
         # then two the customer pays by scanning the terminal (F WeChat Pay, G Alipay), then
-        # one the cash register asks for over the API (H), then the cashier closes the till
-        # (end of input: posterm exits when nothing is left)
+        # one the cash register asks for over the API (H); once the broker has every event,
+        # the cashier closes the till (end of input: posterm exits when nothing is left)
         wait_for "$final" 2 && pay 5.00 E && wait_for "$final" 3 &&
             qr_pay 6.00 wechat && wait_for "$final" 4 &&
             qr_pay 7.00 alipay && wait_for "$final" 5 &&
-            register_pay FIELD-H 8.00 H && wait_for "$final" 6
+            register_pay FIELD-H 8.00 H && wait_for "$final" 6 &&
+            head_office_has_all
         exec 3>&-
         wait_for FIELD-POSTERM-EXIT 1
         # The ledger as the simulator reads it back from its file, for field_vm.py's audit.

@@ -37,21 +37,49 @@ own connection, from created to the final PAID, all for H's order, and then a st
 PAID; the journal's sales table maps its sale_id to H's order and nothing else. A FIELD-FAIL
 line from the cashier script (a register that never heard PAID, a status not PAID) fails the
 test as soon as it is read (vm_boot.Boot.wait).
+
+Head office (app/FLEET.md): a mosquitto started here on two free loopback ports - TLS with the
+terminal's certificate required for the board, plain for head office - and a paho subscriber
+with a persistent session that keeps every message across the three boots. The board's
+network is QEMU's user-mode stack, restricted: its one way out is 10.0.2.100:8883, forwarded
+(a socat per connection) to the broker's TLS port. Boot 1 publishes A's events live; once A's
+paid has reached head office the broker is stopped, so the events after it (B's paid, C's)
+are committed but unacknowledged when the power goes: they must reach head office in boot 2
+(the broker started again before it). In boot 2, once D's created has reached head office,
+the broker is frozen (SIGSTOP): D's later events reach its socket unacknowledged. Thawed after
+cut 2, it delivers what it had read (head office's copy of a row the journal never saw
+acknowledged) and publishes the terminal's last will (offline); every row unacknowledged at
+cut 2 must arrive again in boot 3, a duplicate head office drops by (journal, seq). At the end
+fleet_consumer rebuilds head office's books, deduplicated by (journal, seq), and compares them
+with the journal read off the disk: every outbox row arrived, seq without a gap, each order in
+its journal state with its money and code digits, a repeat identical to the first.
 """
 import argparse
 import json
 import os
 import re
+import pwd
 import shlex
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import vm_boot  # the script's own directory is on sys.path: it is run as a script
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import harness  # noqa: E402  (the audit rules every e2e test uses)
+import fleet_consumer  # noqa: E402  (head office's books rebuilt from the messages)
+
+try:
+    import paho.mqtt.client as mqtt
+except ImportError:
+    # A Python of its own (pyenv, a venv) does not see Debian's python3-paho-mqtt.
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import paho.mqtt.client as mqtt
 
 UNRESOLVED = {"NEW", "PAYING", "QUERYING", "CANCELLING", "REFUNDING"}
 BOOTED = []    # every Boot, for its events
@@ -67,6 +95,129 @@ AMOUNTS = {"A": "1.00", "B": "2.00", "C": "3.00", "D": "4.00", "E": "5.00", "F":
 REGISTER_SALES = {"H": "FIELD-H"}
 HEARD = "FIELD-STEP register hears:"
 REPRINT = "*** REPRINT ***"
+# Head office's topics for the board (field-vm.sh: fleet.merchant, terminal_id).
+FLEET_PREFIX = "posterm/field/FIELD1/"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Broker:
+    """mosquitto on this machine: tls_port for the board (the test CA's broker certificate,
+    the terminal's own certificate required), plain_port for head office, both on loopback.
+    Stopped with SIGTERM, it saves head office's session for its next start."""
+
+    def __init__(self, work, pki):
+        self.dir = os.path.join(work, "broker")
+        os.makedirs(self.dir, exist_ok=True)
+        self.plain_port, self.tls_port, self.proc = free_port(), free_port(), None
+        self.conf = os.path.join(self.dir, "mosquitto.conf")
+        with open(self.conf, "w") as f:
+            # max_queued_messages 0: nothing dropped for head office (FLEET.md); user: as
+            # root, mosquitto would become user mosquitto, who cannot read this folder.
+            f.write("per_listener_settings true\npersistence true\nmax_queued_messages 0\n"
+                    "persistence_location %s/\nlog_dest file %s/log\nuser %s\n"
+                    "listener %d 127.0.0.1\nallow_anonymous true\n"
+                    "listener %d 127.0.0.1\nallow_anonymous true\ncafile %s/ca.pem\n"
+                    "certfile %s/broker.pem\nkeyfile %s/broker.key\nrequire_certificate true\n"
+                    % (self.dir, self.dir, pwd.getpwuid(os.getuid()).pw_name, self.plain_port,
+                       self.tls_port, pki, pki, pki))
+
+    def start(self):
+        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.plain_port), 0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("mosquitto did not start on port %d" % self.plain_port)
+
+    def pause(self):
+        """SIGSTOP: connections stay open, what the board sends waits in the socket unread
+        and unacknowledged."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a paused broker would not take SIGTERM
+            self.proc.terminate()
+            self.proc.wait(30)
+        self.proc = None
+
+    def log_tail(self, n=30):
+        try:
+            with open(os.path.join(self.dir, "log")) as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return "(no broker log)"
+
+
+class HeadOffice:
+    """The subscriber, QoS 1 with a persistent session: every message on the board's topics
+    with the boot it arrived in (boot: the board's power-on under way, set by main)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.boot = 1
+        self.events = []   # (boot, event) in arrival order: .../events and the Z reports
+        self.status = []   # (time, status)
+        self.lock = threading.Lock()
+        self.client = None
+
+    def _on_message(self, client, userdata, msg):
+        body = json.loads(msg.payload)
+        with self.lock:
+            if msg.topic == FLEET_PREFIX + "status":
+                self.status.append((time.time(), body))
+            elif msg.topic == FLEET_PREFIX + "events" or body.get("type") == "zreport":
+                self.events.append((self.boot, body))
+
+    def connect(self):
+        c = mqtt.Client(client_id="field-head-office", clean_session=False)
+        c.on_message = self._on_message
+        subscribed = threading.Event()
+        c.on_subscribe = lambda *a: subscribed.set()
+        c.on_connect = lambda cl, u, flags, rc: cl.subscribe(FLEET_PREFIX + "#", qos=1)
+        c.reconnect_delay_set(1, 1)  # back soon after the broker's outage in boot 1
+        c.connect("127.0.0.1", self.port, keepalive=30)
+        c.loop_start()
+        if not subscribed.wait(30):
+            raise AssertionError("head office could not subscribe")
+        self.client = c
+        return self
+
+    def disconnect(self):
+        if self.client:
+            self.client.disconnect()
+            self.client.loop_stop()
+        self.client = None
+
+    def arrived(self):
+        with self.lock:
+            return list(self.events)
+
+    def wait(self, pred, timeout, what):
+        deadline = time.time() + timeout
+        while not pred():
+            if time.time() > deadline:
+                raise AssertionError("head office: timed out after %d s waiting for %s" % (
+                    timeout, what))
+            time.sleep(0.1)
+
+    def statuses_since(self, t):
+        with self.lock:
+            return [s for at, s in self.status if at >= t]
 
 
 class FieldBoot(vm_boot.Boot):
@@ -77,7 +228,12 @@ class FieldBoot(vm_boot.Boot):
         paper = ["-device", "virtio-serial-device",
                  "-chardev", "file,id=paper,path=%s" % paper_path(args, n),
                  "-device", "virtserialport,chardev=paper,name=paper"]
-        super().__init__(args, n, "virtio-blk-device", extra_qemu=paper)
+        # The shop's network: restrict=on lets nothing out but the one forward, each
+        # connection to 10.0.2.100:8883 handed to a socat to the broker's TLS port.
+        net = ["-netdev", "user,id=net,restrict=on,guestfwd=tcp:10.0.2.100:8883-cmd:"
+               "socat - TCP:127.0.0.1:%d" % args.fleet_port,
+               "-device", "virtio-net-device,netdev=net"]
+        super().__init__(args, n, "virtio-blk-device", extra_qemu=paper + net)
         BOOTED.append(self)
         self.events = []
         self.orders = []      # in the order posterm created them this boot
@@ -147,10 +303,54 @@ def disk_files(args, label, names):
 
 
 def journal_after(args, label):
+    """The journal's payments on the disk, and the outbox rows not yet acknowledged (seqs)."""
     files = disk_files(args, label, ["journal.db", "journal.db-wal"])
     if files["journal.db"] is None:
         raise AssertionError("%s: no journal on the disk" % label)
-    return harness.journal_rows(files["journal.db"])
+    return harness.journal_rows(files["journal.db"]), unsent_rows(files["journal.db"])
+
+
+def unsent_rows(journal_path):
+    db = sqlite3.connect(journal_path)
+    try:
+        return [r[0] for r in db.execute("SELECT seq FROM outbox WHERE sent_at = 0 ORDER BY seq")]
+    finally:
+        db.close()
+
+
+def seq_span(seqs):
+    return "none" if not seqs else "seq %d-%d" % (seqs[0], seqs[-1]) if len(seqs) > 1 \
+        else "seq %d" % seqs[0]
+
+
+def audit_head_office(hq, journal_path, unsent_at_cut):
+    """Head office's books against the journal (fleet_consumer), and each row unacknowledged
+    at a power cut arrived again after the next power-on. Prints the FIELD line, returns the
+    problems."""
+    arrived = hq.arrived()
+    ledgers = fleet_consumer.rebuild([e for _, e in arrived])
+    problems = fleet_consumer.compare(ledgers, journal_path, codes=CODES.values())
+    journal = fleet_consumer.journal_identity(journal_path)
+    mine = [(boot, e) for boot, e in arrived if e["journal"] == journal]
+    never = 0
+    for cut, seqs in sorted(unsent_at_cut.items()):
+        late = {e["seq"] for boot, e in mine if boot > cut}
+        lost = [s for s in seqs if s not in late]
+        never += len(lost)
+        if lost:
+            problems.append("outbox rows unacknowledged at cut %d never arrived after it: %s" % (
+                cut, lost))
+    ledger = ledgers.get(journal)
+    seqs = sorted(ledger.by_seq) if ledger else []
+    print("FIELD head office: %d messages received, %d duplicates, %s from journal %s; "
+          "by boot %s; unacknowledged at cut 1: %s, at cut 2: %s, %s" % (
+              len(mine), ledger.duplicates if ledger else 0,
+              "seq %d..%d (%d distinct)" % (seqs[0], seqs[-1], len(seqs)) if seqs else "nothing",
+              journal, "/".join(str(sum(1 for b, _ in mine if b == n)) for n in (1, 2, 3)),
+              seq_span(unsent_at_cut.get(1, [])), seq_span(unsent_at_cut.get(2, [])),
+              "%d of them never arrived after their cut" % never if never
+              else "each arrived after its cut"))
+    return problems
 
 
 def squeeze(transitions):
@@ -366,21 +566,44 @@ def audit_register(boot, names, journal_path):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--pki", required=True,
+                    help="the test CA, the broker's certificate and key (field-vm.sh)")
     ap.add_argument("--decoder", required=True,
                     help="the escpos-decode command line (shell words) run on each boot's paper")
     for opt in ("work", "kernel", "initrd", "disk", "console"):
         ap.add_argument("--" + opt, required=True)
     ap.add_argument("qemu", nargs="+")
     args = ap.parse_args()
+    broker = Broker(args.work, args.pki).start()
+    args.fleet_port = broker.tls_port
+    hq = None
+    try:
+        hq = HeadOffice(broker.plain_port).connect()
+        return field_test(args, broker, hq)
+    finally:
+        if hq:
+            hq.disconnect()
+        broker.stop()
+
+
+def field_test(args, broker, hq):
     t0 = time.time()
     names = {}   # order -> the letter of the cashier's plan
     problems = []
+    unsent_at_cut = {}  # cut -> the outbox rows the journal on the disk had not seen acknowledged
 
     # --- boot 1: online; cut while C's customer is still confirming ---
     b = FieldBoot(args, 1)
     b.wait(lambda line, ev: ev and ev.get("event") == "ready", 240, "posterm ready (boot 1)")
-    for i, letter in enumerate("AB"):
-        names[b.wait_state(i, {"PAID"}, 120, "%s paid" % letter)] = letter
+    a = b.wait_state(0, {"PAID"}, 120, "A paid")
+    names[a] = "A"
+    hq.wait(lambda: any(e.get("order") == a and e.get("event") == "paid"
+                        for _, e in hq.arrived()), 120, "A's paid event")
+    # The broker goes: what follows is committed with no PUBACK to mark it, until boot 2.
+    broker.stop()
+    print("  head office got A's paid over TLS from the board %.0f s after boot 1 started; "
+          "broker stopped" % (time.time() - b.started))
+    names[b.wait_state(1, {"PAID"}, 120, "B paid")] = "B"
     c = b.wait_state(2, {"QUERYING"}, 120, "C confirming")
     names[c] = "C"
     time.sleep(0.5)
@@ -389,16 +612,30 @@ def main():
         took, c, b.state[c]))
     print("  boot 1 paid: A %s, B %s (transitions %s)" % (
         b.orders[0], b.orders[1], ",".join(b.transitions[b.orders[1]])))
-    rows = journal_after(args, "after-cut-1")
+    rows, unsent_at_cut[1] = journal_after(args, "after-cut-1")
+    print("  outbox on disk after cut 1: %s unacknowledged" % seq_span(unsent_at_cut[1]))
+    if not unsent_at_cut[1]:
+        problems.append("after cut 1 (the broker down since A) the outbox holds nothing "
+                        "unacknowledged: B's paid was committed without its row?")
     if rows.get(c, {}).get("state") not in UNRESOLVED:
         problems.append("after cut 1 the journal shows C as %s, not unresolved" %
                         rows.get(c, {}).get("state"))
     print("  journal on disk after cut 1: %s" % {names.get(o, o): r["state"] for o, r in rows.items()})
 
     # --- boot 2: offline; C resumed; D aborted; cut while D's cancel is pending ---
+    broker.start()
+    hq.boot = 2
     b = FieldBoot(args, 2)
     b.wait(lambda line, ev: ev and ev.get("event") == "ready", 240, "posterm ready (boot 2)")
-    d = None
+    def d_created(line, ev):
+        return any(o != c for o in b.orders)
+    b.wait(d_created, 120, "D created")
+    d = [o for o in b.orders if o != c][0]
+    hq.wait(lambda: any(e.get("order") == d and e.get("event") == "created"
+                        for _, e in hq.arrived()), 120, "D's created event")
+    # The broker freezes: D's later events (at least its cancel_decided, seconds away) reach
+    # its socket but are never acknowledged before the power goes.
+    broker.pause()
     def d_cancelling(line, ev):
         new = [o for o in b.orders if o != c]
         return bool(new) and b.state[new[0]] == "CANCELLING"
@@ -406,20 +643,37 @@ def main():
     d = [o for o in b.orders if o != c][0]
     names[d] = "D"
     time.sleep(2)   # a cancel attempt or two fail against the unreachable gateway
+    cut_at = time.time()  # before the cut: the will may reach head office within ms of it
     took = b.cut()
+    # Thawed, the broker reads what the board sent before it died (delivered to head office,
+    # never acknowledged to the board: boot 3 sends it again) and the closed connection.
+    broker.resume()
     print("cut 2: power off %.0f s after boot 2 started, D (%s) %s (cancel pending), C %s" % (
         took, d, b.state[d], b.state.get(c, "not resumed yet")))
     print("  boot 2 resumed C: %s; D: %s" % (squeeze(b.transitions.get(c, [])),
                                              squeeze(b.transitions[d])))
     if "resumed" not in b.transitions.get(c, []):
         problems.append("boot 2 did not resume C")
-    rows = journal_after(args, "after-cut-2")
+    rows, unsent_at_cut[2] = journal_after(args, "after-cut-2")
+    print("  outbox on disk after cut 2: %s unacknowledged" % seq_span(unsent_at_cut[2]))
+    if not unsent_at_cut[2]:
+        problems.append("after cut 2 (the broker frozen since D's created) the outbox holds "
+                        "nothing unacknowledged: D's cancel_decided was committed without its row?")
+    # The board's connection died with it: the broker publishes the terminal's last will.
+    try:
+        hq.wait(lambda: {"state": "offline"} in hq.statuses_since(cut_at), 60,
+                "the last will after cut 2")
+        print("  head office: status offline (the last will) %.1f s after cut 2" % (
+            time.time() - cut_at))
+    except AssertionError as e:
+        problems.append(str(e))
     if rows.get(d, {}).get("state") != "CANCELLING":
         problems.append("after cut 2 the journal shows D as %s, not CANCELLING" %
                         rows.get(d, {}).get("state"))
     print("  journal on disk after cut 2: %s" % {names.get(o, o): r["state"] for o, r in rows.items()})
 
     # --- boot 3: offline 15 s, then online; everything replayed; E; clean power-off ---
+    hq.boot = 3
     b = FieldBoot(args, 3)
     b.wait(lambda line, ev: "FIELD-DONE" in line, 300, "the till closed (boot 3)")
     took = b.finish(60)
@@ -489,9 +743,25 @@ def main():
             "%s, charged %d, cancel %s" % (t["state"], t["charged"], t["cancel_action"] or "-")
             if t else "never reached"))
     problems += audit_receipts(args, names, rows, files["journal.db"])
+    # Head office: the cashier closed the till once the broker had every event (its PUBACKs).
+    db = sqlite3.connect(files["journal.db"])
+    rows_in_outbox = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    db.close()
+    try:
+        hq.wait(lambda: len({e["seq"] for _, e in hq.arrived()}) >= rows_in_outbox, 30,
+                "the %d outbox rows" % rows_in_outbox)
+    except AssertionError as e:
+        problems.append(str(e))
+    problems += audit_head_office(hq, files["journal.db"], unsent_at_cut)
+    last = hq.statuses_since(0)[-1:]
+    if last != [{"state": "offline"}]:
+        problems.append("head office's last status after the till closed is %s, not offline" %
+                        last)
     print("field test: 8 payments (2 by QR, 1 asked for by the register), 2 power cuts, "
           "%.0f s in all" % (time.time() - t0))
     if problems:
+        print("---- the broker's log ----")
+        print(broker.log_tail())
         print("---- last console lines (boot 3) ----")
         with open(os.path.join(args.work, "console-3.txt")) as f:
             print("".join(f.readlines()[-40:]))
