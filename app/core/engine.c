@@ -333,7 +333,9 @@ static enum engine_status on_trade_reply(struct payment *p, const struct policy 
         if (first)
             enter_state(p, PAY_QUERYING, ev->wall);
         p->customer_confirming = paying;
-        keep_checking(p, pol, ev, out, first ? pol->first_query_ms : pol->query_every_ms,
+        keep_checking(p, pol, ev, out,
+                      first ? pol->first_query_ms
+                            : policy_next_query_gap(pol, ev->now - p->sent_mono),
                       first ? (paying ? "pay_confirming" : "pay_unknown") : NULL,
                       was != p->customer_confirming);
         return ENGINE_OK;
