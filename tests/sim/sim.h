@@ -32,6 +32,9 @@ struct sim {
     struct sim_key *wechat_merchant_public;
     struct sim_key *wechat_platform_private;
     uint64_t requests; /* gateway requests answered or dropped */
+    /* --query-limit-ms: a trade query sooner than this after the same order's previous one
+     * gets the gateway's frequency-limit refusal (0: no limit). */
+    int query_limit_ms;
     uint64_t rejected_signatures;
 
     /* Replies held back (slow_reply) wait on this; while draining (shutdown, unreachable)

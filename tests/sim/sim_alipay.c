@@ -619,9 +619,15 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
         t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
         if (t != NULL && t->qr_payload[0] != '\0' && !t->scanned)
             t = NULL; /* a precreated trade exists from its scan on */
-        if (t != NULL)
-            t->query_requests++;
-        resp = query_reply(t);
+        if (t != NULL && sim_ledger_query_throttled(t, s->query_limit_ms, now)) {
+            /* OpenAPI public error 40005 "Call Limited": isv.method-call-limited */
+            resp = failure("40005", "Call Limited", "isv.method-call-limited",
+                           "API调用次数超限，包含调用频率超限");
+        } else {
+            if (t != NULL)
+                t->query_requests++;
+            resp = query_reply(t);
+        }
     } else if (c.op == SIM_OP_QR) {
         enum sim_qr_result r =
             sim_ledger_qr_create(s->ledger, CHANNEL_ALIPAY, c.order, c.amount_fen,
