@@ -97,6 +97,8 @@ void sim_clock_set_offset(int64_t seconds);
  * terminal's windows, both stretched alike, keep their order). Rounded up to whole seconds. */
 void sim_time_scale_set(int percent);
 int sim_scaled_seconds(int seconds);
+/* The same for a duration in ms, rounded up to whole ms. */
+int64_t sim_scaled_ms(int64_t ms);
 /* Largest offset accepted, either way: ten years (a clock reset to 1970 is out of range). */
 #define SIM_CLOCK_OFFSET_MAX_S (10LL * 366 * 86400)
 

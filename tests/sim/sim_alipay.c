@@ -553,7 +553,7 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
     char key[64] = "error_response";
     cJSON *resp = NULL, *biz = NULL;
     char *checked = NULL;
-    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0};
+    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0, 0};
     struct call c = {0};
     const char *method = form_get(&f, "method");
     size_t m = 0;

@@ -278,7 +278,8 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
     case BIZ_CONFIRM_PAYS:
     case BIZ_CONFIRM_GIVES_UP:
         t->state = TRADE_PAYING;
-        t->confirm_until = now + (int64_t)plan->seconds * 1000;
+        t->confirm_until =
+            now + (plan->confirm_ms > 0 ? plan->confirm_ms : (int64_t)plan->seconds * 1000);
         t->confirm_pays = plan->biz == BIZ_CONFIRM_PAYS;
         r = SIM_PAY_PAYING;
         break;

@@ -571,7 +571,7 @@ static void sign_reply(struct sim *s, struct sim_reply *rep, enum sim_fault faul
 void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_reply *rep)
 {
     struct answer a = {0, NULL};
-    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0};
+    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0, 0};
     struct call c;
     memset(&c, 0, sizeof c);
     cJSON *body = NULL;
