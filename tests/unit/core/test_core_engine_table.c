@@ -696,6 +696,16 @@ static void test_query_schedule(void)
     for (int i = 0; i < n && i < (int)(sizeof slow / sizeof slow[0]); i++)
         CHECK_EQ_INT(at[i], slow[i]);
 
+    /* A query not answered "still paying" (refused as too frequent, a system error, no
+     * answer) waits the slow gap, even in the fast phase; the next "paying" is fast again. */
+    struct script s;
+    script_init(&s);
+    s.pol = policy_default();
+    CHECK(script_run(&s, PAYING_ " @10400 pay:P fire @11650 query:U", 1));
+    CHECK_EQ_INT(s.p.timer_at, 16650);
+    CHECK(script_run(&s, "fire @16900 query:P", 1));
+    CHECK_EQ_INT(s.p.timer_at, 18900);
+
     /* No two queries of one payment closer than the fast gap plus the reply's time. */
     pol = policy_default();
     n = run_schedule(&pol, at, 40);
