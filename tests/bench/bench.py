@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402  (the e2e tests' config writer: same settings as every test)
 
 MONO = time.CLOCK_MONOTONIC
-DEFAULT_POLICY = {"first_query_ms": 3000, "query_every_ms": 5000, "window_ms": 45000,
+DEFAULT_POLICY = {"first_query_ms": 1000, "query_fast_every_ms": 2000,
+                  "query_fast_for_ms": 20000, "query_every_ms": 5000, "window_ms": 45000,
                   "min_cancel_ms": 15000, "backoff_first_ms": 2000, "backoff_max_ms": 60000}
 
 
@@ -465,6 +466,9 @@ def print_latency(build, work, quick):
                        say=lambda s: print(s, flush=True))
     print()
     print(latency.table(rows))
+    import confirm_wait
+    print()
+    confirm_wait.section(build, folder, rtts[0], quick, build, say=lambda s: print(s, flush=True))
 
 
 if __name__ == "__main__":
