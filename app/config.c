@@ -50,6 +50,9 @@ static const struct field fields[] = {
 
     {"policy.first_query_ms", F_INT, AT(policy.first_query_ms), 100, 600000, NULL},
     {"policy.query_every_ms", F_INT, AT(policy.query_every_ms), 100, 600000, NULL},
+    /* issue 23: the query cadence while the customer is confirming */
+    {"policy.query_fast_every_ms", F_INT, AT(policy.query_fast_every_ms), 100, 600000, NULL},
+    {"policy.query_fast_for_ms", F_INT, AT(policy.query_fast_for_ms), 0, 3600000, NULL},
     {"policy.window_ms", F_INT, AT(policy.window_ms), 1000, 3600000, NULL},
     {"policy.min_cancel_ms", F_INT, AT(policy.min_cancel_ms), 0, 3600000, NULL},
     {"policy.backoff_first_ms", F_INT, AT(policy.backoff_first_ms), 100, 600000, NULL},

@@ -333,7 +333,13 @@ static enum engine_status on_trade_reply(struct payment *p, const struct policy 
         if (first)
             enter_state(p, PAY_QUERYING, ev->wall);
         p->customer_confirming = paying;
-        keep_checking(p, pol, ev, out, first ? pol->first_query_ms : pol->query_every_ms,
+        /* Only a customer still confirming is worth the fast pace: a query the gateway
+         * refused (too frequent: WeChat FREQUENCY_LIMITED, Alipay 40005), failed or left
+         * unanswered waits the slow gap, so a stricter limit than ours cannot keep refusing
+         * every query until the fast phase ends. */
+        int64_t gap =
+            paying ? policy_next_query_gap(pol, ev->now - p->sent_mono) : pol->query_every_ms;
+        keep_checking(p, pol, ev, out, first ? pol->first_query_ms : gap,
                       first ? (paying ? "pay_confirming" : "pay_unknown") : NULL,
                       was != p->customer_confirming);
         return ENGINE_OK;

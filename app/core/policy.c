@@ -6,7 +6,9 @@
 struct policy policy_default(void)
 {
     return (struct policy){
-        .first_query_ms = 3000,
+        .first_query_ms = 1000,
+        .query_fast_every_ms = 2000,
+        .query_fast_for_ms = 20000,
         .query_every_ms = 5000,
         .window_ms = 45000,
         .min_cancel_ms = 15000,
@@ -27,6 +29,10 @@ const char *policy_check(const struct policy *p)
         return "first_query_ms: must be at least 100";
     if (p->query_every_ms < 100)
         return "query_every_ms: must be at least 100";
+    if (p->query_fast_every_ms < 100)
+        return "query_fast_every_ms: must be at least 100";
+    if (p->query_fast_for_ms < 0)
+        return "query_fast_for_ms: must not be negative";
     if (p->min_cancel_ms < 0)
         return "min_cancel_ms: must not be negative";
     if (p->window_ms < p->min_cancel_ms)
@@ -43,6 +49,13 @@ const char *policy_check(const struct policy *p)
     if (p->reply_margin_ms < 0)
         return "reply_margin_ms: must not be negative";
     return 0;
+}
+
+int64_t policy_next_query_gap(const struct policy *p, int64_t since_pay_ms)
+{
+    if (since_pay_ms < p->query_fast_for_ms && p->query_fast_every_ms < p->query_every_ms)
+        return p->query_fast_every_ms;
+    return p->query_every_ms;
 }
 
 int64_t policy_next_backoff(const struct policy *p, int64_t current)

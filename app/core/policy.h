@@ -12,7 +12,15 @@
 #include <stdint.h>
 
 struct policy {
-    int64_t first_query_ms;   /* after a PAYING/UNKNOWN pay reply */
+    int64_t first_query_ms; /* after a PAYING/UNKNOWN pay reply */
+    /* While the customer is most likely confirming on the phone (the first query_fast_for_ms
+     * from the pay request), queries follow each other query_fast_every_ms apart, so "paid"
+     * shows soon after they confirm; later ones query_every_ms apart. The fast phase never
+     * queries slower than query_every_ms. Neither gateway publishes a per-order query limit;
+     * the 2 s default is the pace published integration guides recommend in this phase
+     * (drivers/gateway/README.md "Query cadence"). */
+    int64_t query_fast_every_ms;
+    int64_t query_fast_for_ms;
     int64_t query_every_ms;   /* between later queries */
     int64_t window_ms;        /* payment window, from the moment the pay request left */
     int64_t min_cancel_ms;    /* never cancel sooner than this after the pay request */
@@ -29,11 +37,15 @@ struct policy {
     int64_t reply_margin_ms;
 };
 
-/* 3 s, 5 s, 45 s, 15 s, QR 120 s, 2 s, 60 s. */
+/* Queries 1 s after the pay reply, every 2 s for 20 s from the pay request, then every 5 s;
+ * window 45 s, no cancel before 15 s, QR 120 s, back-off 2 s doubling to 60 s. */
 struct policy policy_default(void);
 
 /* Returns NULL if the policy is coherent, else a sentence naming the field at fault. */
 const char *policy_check(const struct policy *p);
+
+/* The gap before the next query of a payment whose pay request left since_pay_ms ago. */
+int64_t policy_next_query_gap(const struct policy *p, int64_t since_pay_ms);
 
 /* The next back-off after `current` (0 = first): doubles from backoff_first up to backoff_max. */
 int64_t policy_next_backoff(const struct policy *p, int64_t current);

@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402  (the e2e tests' config writer: same settings as every test)
 
 MONO = time.CLOCK_MONOTONIC
-DEFAULT_POLICY = {"first_query_ms": 3000, "query_every_ms": 5000, "window_ms": 45000,
+DEFAULT_POLICY = {"first_query_ms": 1000, "query_fast_every_ms": 2000,
+                  "query_fast_for_ms": 20000, "query_every_ms": 5000, "window_ms": 45000,
                   "min_cancel_ms": 15000, "backoff_first_ms": 2000, "backoff_max_ms": 60000}
 
 
@@ -209,8 +210,12 @@ def bench_payments(build, work, sim, n_pay, n_lat, block):
 
 
 def bench_journal_rate(build, work, n):
-    out = subprocess.run([os.path.join(build, "tests", "bench", "bench_journal"), "rate", work,
-                          str(n)], check=True, capture_output=True, text=True).stdout
+    exe = os.path.join(build, "tests", "bench", "bench_journal")
+    out = subprocess.run([exe, "rate", work, str(n)], check=True, capture_output=True,
+                         text=True).stdout
+    # WAL pages per commit: where the journal's extra cost goes (its indexes), besides CPU
+    out += subprocess.run([exe, "pages", work, "300"], check=True, capture_output=True,
+                          text=True).stdout
     return {k: float(v) for k, v in (line.split() for line in out.splitlines())}
 
 
@@ -349,7 +354,9 @@ def table(pay, rate, start, idle, sizes):
                                      pay["lat_p99"] / pay["signed_p99"]), "(diagnosis)", None))
     rr = rate["journal_per_s"] / rate["raw_per_s"]
     rows.append(row("2 journal transitions/s (%d)" % rate["transitions"], "%.0f/s" % rate["journal_per_s"],
-                    "%.0f/s raw" % rate["raw_per_s"], "%.2f" % rr, "ratio >= 0.8", rr >= 0.8))
+                    "%.0f/s raw" % rate["raw_per_s"], "%.2f" % rr, "ratio >= 0.9", rr >= 0.9))
+    rows.append(row("  WAL pages per commit", "%.2f" % rate["journal_pages_per_commit"],
+                    "%.2f raw" % rate["raw_pages_per_commit"], "", "(diagnosis)", None))
     for tag in ("warm", "cold"):
         f, e = start[tag + "_full_ms"], start[tag + "_empty_ms"]
         rows.append(row("3 start to ready, %s cache (%s + %d)" % (
@@ -465,6 +472,9 @@ def print_latency(build, work, quick):
                        say=lambda s: print(s, flush=True))
     print()
     print(latency.table(rows))
+    import confirm_wait
+    print()
+    confirm_wait.section(build, folder, rtts[0], quick, build, say=lambda s: print(s, flush=True))
 
 
 if __name__ == "__main__":

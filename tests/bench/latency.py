@@ -10,7 +10,8 @@ One posterm --headless per RTT, production policy, TLS verified against the sim'
 - after idle: the first payment after every connection was closed for idling (the sim's
   --idle-close plus a margin), the cashier taking --keying-ms from amount to scan (the
   moment posterm may open connections ahead of the pay);
-- first payment after start (WeChat), the same keying time.
+- first payment after start (WeChat), the same keying time;
+- then confirm to paid (confirm_wait.py) at the first RTT: the customer confirming on the phone.
 
 Floor, same run: the same payments through the 0 ms relay (posterm's work, the simulator's
 and the relay's) plus one RTT: what a payment costs when the network costs exactly one round
@@ -21,12 +22,15 @@ the critical path. Figures only, no pass/fail.
                [--idle-close S] [--keying-ms K] [--posterm PATH]
 """
 import argparse
+import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -58,7 +62,7 @@ def wait_file(path, proc, what):
 class TlsSim:
     """posterm-sim over HTTPS, closing idle connections, logging arrivals and accepts."""
 
-    def __init__(self, build, work, idle_close):
+    def __init__(self, build, work, idle_close, extra=()):
         exe = os.path.join(build, "posterm-sim")
         self.keys = os.path.join(work, "keys")
         tls = os.path.join(work, "tls")
@@ -70,9 +74,29 @@ class TlsSim:
         self.proc = subprocess.Popen(
             [exe, "--keys", self.keys, "--port-file", port_file, "--timing-log", self.timing,
              "--tls-cert", os.path.join(tls, "server.pem"), "--tls-key",
-             os.path.join(tls, "server.key"), "--idle-close", str(idle_close), "--quiet"],
+             os.path.join(tls, "server.key"), "--idle-close", str(idle_close), "--quiet"]
+            + list(extra),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.port = wait_file(port_file, self.proc, "posterm-sim")
+
+    def arrivals(self, marker):
+        """[ns] of the requests whose URI contains marker, in arrival order."""
+        with open(self.timing) as f:
+            return [int(line.split(" ", 1)[0]) for line in f if marker in line]
+
+    def audit(self):
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        url = "https://127.0.0.1:%d/_sim/audit" % self.port
+        with urllib.request.urlopen(url, timeout=10, context=ctx) as r:
+            return json.loads(r.read())
+
+    def script(self, entry):
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        req = urllib.request.Request("https://127.0.0.1:%d/_sim/script" % self.port,
+                                     data=json.dumps(entry).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+            r.read()
 
     def accepts(self):
         with open(self.timing) as f:
@@ -106,11 +130,11 @@ class Relay:
 class Till:
     """One posterm behind one relay; pay() times scan to the final state, in ms."""
 
-    def __init__(self, exe_dir, work, relay, index):
+    def __init__(self, exe_dir, work, relay, index, policy=None, name=None):
         self.relay, self.index, self.n = relay, index, 0
-        d = os.path.join(work, "till%d" % relay.rtt_ms)
+        d = os.path.join(work, name or "till%d" % relay.rtt_ms)
         os.makedirs(d)
-        policy = dict(bench.DEFAULT_POLICY)
+        policy = dict(bench.DEFAULT_POLICY, **(policy or {}))
         cfg = harness.write_config(d, relay, policy=policy,
                                    extra={"log": os.path.join(d, "posterm.log"),
                                           "terminal_id": "LAT%d" % index})
@@ -118,7 +142,7 @@ class Till:
         self.p = bench.Headless(exe_dir, cfg, journal=os.path.join(d, "pay.db"), log=self.log)
         self.p.ready()
 
-    def pay(self, channel, keying_s):
+    def pay(self, channel, keying_s, with_event=False):
         self.p.send("amount 0.01")
         self.p.wait(lambda e: e.get("event") == "payment" and e["transition"] == "created",
                     "created")
@@ -132,7 +156,7 @@ class Till:
         t1 = bench.mono_ns()
         if done["state"] != "PAID":
             raise RuntimeError("%s payment ended %s" % (channel, done["state"]))
-        return t0, t1
+        return (t0, t1, done) if with_event else (t0, t1)
 
     def quit(self):
         self.p.quit()
@@ -256,6 +280,10 @@ def main():
                    exe_dir, say=lambda s: print(s, flush=True))
         print()
         print(table(rows))
+        print()
+        import confirm_wait  # it imports this file as a module: loaded here, after this one
+        confirm_wait.section(build, work, rtts[0], a.quick, exe_dir,
+                             say=lambda s: print(s, flush=True))
     finally:
         if os.environ.get("POSTERM_KEEP_TMP"):
             print("kept", work)

@@ -287,6 +287,7 @@ static bool configure(const char *gw_json)
         return false;
     snprintf(cfg.scanner.source, sizeof cfg.scanner.source, "none");
     cfg.policy = (struct policy){.first_query_ms = 300,
+                                 .query_fast_every_ms = 500,
                                  .query_every_ms = 500,
                                  .window_ms = 6000,
                                  .min_cancel_ms = 1500,

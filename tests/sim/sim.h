@@ -32,6 +32,9 @@ struct sim {
     struct sim_key *wechat_merchant_public;
     struct sim_key *wechat_platform_private;
     uint64_t requests; /* gateway requests answered or dropped */
+    /* --query-limit-ms: a trade query sooner than this after the same order's previous one
+     * gets the gateway's frequency-limit refusal (0: no limit). */
+    int query_limit_ms;
     uint64_t rejected_signatures;
 
     /* Replies held back (slow_reply) wait on this; while draining (shutdown, unreachable)
@@ -94,6 +97,8 @@ void sim_clock_set_offset(int64_t seconds);
  * terminal's windows, both stretched alike, keep their order). Rounded up to whole seconds. */
 void sim_time_scale_set(int percent);
 int sim_scaled_seconds(int seconds);
+/* The same for a duration in ms, rounded up to whole ms. */
+int64_t sim_scaled_ms(int64_t ms);
 /* Largest offset accepted, either way: ten years (a clock reset to 1970 is out of range). */
 #define SIM_CLOCK_OFFSET_MAX_S (10LL * 366 * 86400)
 

@@ -553,7 +553,7 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
     char key[64] = "error_response";
     cJSON *resp = NULL, *biz = NULL;
     char *checked = NULL;
-    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0};
+    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0, 0};
     struct call c = {0};
     const char *method = form_get(&f, "method");
     size_t m = 0;
@@ -619,9 +619,15 @@ void sim_alipay_handle(struct sim *s, const struct sim_request *req, struct sim_
         t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
         if (t != NULL && t->qr_payload[0] != '\0' && !t->scanned)
             t = NULL; /* a precreated trade exists from its scan on */
-        if (t != NULL)
-            t->query_requests++;
-        resp = query_reply(t);
+        if (t != NULL && sim_ledger_query_throttled(t, s->query_limit_ms, now)) {
+            /* OpenAPI public error 40005 "Call Limited": isv.method-call-limited */
+            resp = failure("40005", "Call Limited", "isv.method-call-limited",
+                           "API调用次数超限，包含调用频率超限");
+        } else {
+            if (t != NULL)
+                t->query_requests++;
+            resp = query_reply(t);
+        }
     } else if (c.op == SIM_OP_QR) {
         enum sim_qr_result r =
             sim_ledger_qr_create(s->ledger, CHANNEL_ALIPAY, c.order, c.amount_fen,

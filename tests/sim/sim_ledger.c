@@ -278,7 +278,8 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
     case BIZ_CONFIRM_PAYS:
     case BIZ_CONFIRM_GIVES_UP:
         t->state = TRADE_PAYING;
-        t->confirm_until = now + (int64_t)plan->seconds * 1000;
+        t->confirm_until =
+            now + (plan->confirm_ms > 0 ? plan->confirm_ms : (int64_t)plan->seconds * 1000);
         t->confirm_pays = plan->biz == BIZ_CONFIRM_PAYS;
         r = SIM_PAY_PAYING;
         break;
@@ -314,6 +315,15 @@ struct sim_trade *sim_ledger_query(struct sim_ledger *l, const char *order, int6
     if (t == NULL || now < t->visible_at)
         return NULL;
     return t;
+}
+
+bool sim_ledger_query_throttled(struct sim_trade *t, int limit_ms, int64_t now)
+{
+    bool throttled = limit_ms > 0 && t->last_query_at > 0 && now - t->last_query_at < limit_ms;
+    t->last_query_at = now;
+    if (throttled)
+        t->queries_throttled++;
+    return throttled;
 }
 
 enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel ch,
@@ -597,6 +607,7 @@ static cJSON *trade_json(const struct sim_trade *t, int64_t now)
     }
     cJSON_AddNumberToObject(o, "late_pays_refused", t->late_pays_refused);
     cJSON_AddNumberToObject(o, "query_requests", t->query_requests);
+    cJSON_AddNumberToObject(o, "queries_throttled", t->queries_throttled);
     cJSON_AddNumberToObject(o, "cancel_requests", t->cancel_requests);
     cJSON_AddNumberToObject(o, "cancel_refusals_left", t->cancel_refusals_left);
     cJSON_AddNumberToObject(o, "refunded_fen", (double)t->refunded_fen);
@@ -778,6 +789,7 @@ static bool load_trade(struct sim_ledger *l, const cJSON *o, int64_t now, int64_
     }
     t->late_pays_refused = (int)json_int(o, "late_pays_refused");
     t->query_requests = (int)json_int(o, "query_requests");
+    t->queries_throttled = (int)json_int(o, "queries_throttled");
     t->cancel_requests = (int)json_int(o, "cancel_requests");
     t->cancel_refusals_left = (int)json_int(o, "cancel_refusals_left");
     t->refunded_fen = json_int(o, "refunded_fen");

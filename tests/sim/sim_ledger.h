@@ -63,6 +63,8 @@ struct sim_trade {
     int nother_pays;
     int late_pays_refused; /* pays refused because the order was already cancelled/closed */
     int query_requests;    /* trade queries answered about this order (kept with its next change) */
+    int queries_throttled; /* trade queries refused as too frequent (kept likewise) */
+    int64_t last_query_at; /* monotonic ms of the latest trade query, answered or not; 0: none */
     int cancel_requests;
     int cancel_refusals_left;
     int64_t refunded_fen;
@@ -152,6 +154,10 @@ enum sim_pay_result sim_ledger_pay(struct sim_ledger *l, enum pay_channel ch, co
                                    struct sim_trade **trade);
 /* NULL when the gateway would say "no such order" (unknown, or still hidden). */
 struct sim_trade *sim_ledger_query(struct sim_ledger *l, const char *order, int64_t now);
+/* Records a trade query of t at now; true when it came less than limit_ms after the previous
+ * one (limit_ms 0: never), counted in queries_throttled. Every query counts, refused or not,
+ * as a gateway's rate limiter counts each request it sees. */
+bool sim_ledger_query_throttled(struct sim_trade *t, int limit_ms, int64_t now);
 /* refuse: this cancel is refused whatever the order's own scenario says. busy_while_paying:
  * a trade whose customer is still confirming cannot be cancelled yet (WeChat reverse). */
 enum sim_cancel_result sim_ledger_cancel(struct sim_ledger *l, enum pay_channel ch,

@@ -29,7 +29,7 @@ static const char usage[] =
     "usage:\n"
     "  posterm-sim --keys DIR [--port N] [--tls-cert FILE --tls-key FILE] [--ledger FILE]\n"
     "              [--port-file FILE] [--config-out FILE] [--quiet] [--timing-log FILE]\n"
-    "              [--idle-close SEC]\n"
+    "              [--idle-close SEC] [--query-limit-ms MS]\n"
     "  posterm-sim --make-keys DIR [--port N] [--tls-cert FILE]\n"
     "  posterm-sim --make-tls DIR\n"
     "  posterm-sim --scenarios\n"
@@ -47,6 +47,9 @@ static const char usage[] =
     "  --timing-log FILE append \"<CLOCK_MONOTONIC ns> <URI>\" per request as it arrives\n"
     "                    (and \"<ns> @accept\" per connection accepted; tests/bench/)\n"
     "  --idle-close SEC  close a connection idle SEC seconds, as a gateway does (default 60)\n"
+    "  --query-limit-ms MS  refuse a trade query sooner than MS after the same order's last\n"
+    "                    one, as the gateways do (WeChat 429 FREQUENCY_LIMITED, Alipay 40005\n"
+    "                    isv.method-call-limited); 0 (default): no limit\n"
     "  --make-keys DIR   write fresh RSA-2048 key pairs, the WeChat APIv3 key and\n"
     "                    DIR/" SIM_FILE_CONFIG_FRAGMENT " (for --port, default 8480), then exit\n"
     "  --make-tls DIR    write DIR/ca.pem, DIR/server.pem, DIR/server.key (a throw-away CA and\n"
@@ -62,6 +65,7 @@ struct options {
     const char *tls_cert, *tls_key, *ledger, *port_file, *config_out, *timing_log;
     int port;
     unsigned idle_close_s;
+    int query_limit_ms;
     bool quiet, scenarios;
 };
 
@@ -117,6 +121,16 @@ static bool parse_args(int argc, char **argv, struct options *o)
                 return false;
             }
             o->idle_close_s = (unsigned)sec;
+            continue;
+        }
+        if (strcmp(a, "--query-limit-ms") == 0) {
+            char *end = NULL;
+            long ms = strtol(v, &end, 10);
+            if (end == v || *end != '\0' || ms < 0 || ms > 60000) {
+                fprintf(stderr, "posterm-sim: --query-limit-ms must be 0..60000, not \"%s\"\n", v);
+                return false;
+            }
+            o->query_limit_ms = (int)ms;
             continue;
         }
         if (strcmp(a, "--time-scale") == 0) {
@@ -368,6 +382,7 @@ static bool init_sim(struct sim *s, const struct options *o)
     pthread_cond_init(&s->wake, &attr);
     pthread_condattr_destroy(&attr);
     char err[512];
+    s->query_limit_ms = o->query_limit_ms;
     s->script = sim_script_new();
     s->ledger = sim_ledger_open(o->ledger, err, sizeof err);
     if (s->ledger == NULL) {

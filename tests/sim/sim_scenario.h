@@ -67,6 +67,9 @@ struct sim_plan {
     int count;   /* BIZ_CANCEL_REFUSED on a pay: how many cancels are refused */
     bool commit; /* for 5xx faults: whether the request took effect before the error */
     int64_t fen; /* BIZ_REFUND_SHORT: the amount actually given back, 0 = half the request */
+    /* BIZ_CONFIRM_*: above 0, the customer confirms this many ms instead of `seconds` (script
+     * key "confirm_ms": the latency benchmark's customer confirming at any moment) */
+    int64_t confirm_ms;
 };
 
 /* The plan of a named scenario with its documented defaults; false for an unknown name. */

@@ -86,10 +86,11 @@ struct exchange {
 struct sim_plan sim_plan_for(struct sim *s, enum pay_channel ch, enum sim_op op,
                              const char *auth_code)
 {
-    struct sim_plan p = {"normal", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0};
+    struct sim_plan p = {"normal", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0, 0};
     if (!sim_script_take(s->script, op, ch, &p) && op == SIM_OP_PAY)
         sim_scenario_by_code(auth_code, &p);
     p.seconds = sim_scaled_seconds(p.seconds);
+    p.confirm_ms = sim_scaled_ms(p.confirm_ms);
     return p;
 }
 
@@ -281,6 +282,7 @@ static bool script_entry(struct sim *s, const cJSON *e, int *queued, const char 
     const cJSON *cancels = cJSON_GetObjectItemCaseSensitive(e, "cancels");
     const cJSON *commit = cJSON_GetObjectItemCaseSensitive(e, "commit");
     const cJSON *fen = cJSON_GetObjectItemCaseSensitive(e, "fen");
+    const cJSON *confirm_ms = cJSON_GetObjectItemCaseSensitive(e, "confirm_ms");
     const char *op_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "op"));
     const char *ch_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "channel"));
     int n = 1;
@@ -319,6 +321,17 @@ static bool script_entry(struct sim *s, const cJSON *e, int *queued, const char 
             return false;
         }
         plan.fen = (int64_t)fen->valuedouble;
+    }
+    if (confirm_ms != NULL) {
+        if (!cJSON_IsNumber(confirm_ms) || confirm_ms->valuedouble < 1 ||
+            confirm_ms->valuedouble > 3600000 ||
+            confirm_ms->valuedouble != (double)(int64_t)confirm_ms->valuedouble ||
+            (plan.biz != BIZ_CONFIRM_PAYS && plan.biz != BIZ_CONFIRM_GIVES_UP)) {
+            *why = "\"confirm_ms\" must be a whole number of ms from 1 to 3600000, for "
+                   "confirm_then_paid or confirm_then_gave_up";
+            return false;
+        }
+        plan.confirm_ms = (int64_t)confirm_ms->valuedouble;
     }
     enum sim_op op = sim_scenario_default_op(&plan);
     if (op_name != NULL && !sim_op_from_name(op_name, &op)) {

@@ -571,7 +571,7 @@ static void sign_reply(struct sim *s, struct sim_reply *rep, enum sim_fault faul
 void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_reply *rep)
 {
     struct answer a = {0, NULL};
-    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0};
+    struct sim_plan plan = {"", BIZ_NORMAL, FAULT_NONE, 0, 0, false, 0, 0};
     struct call c;
     memset(&c, 0, sizeof c);
     cJSON *body = NULL;
@@ -629,9 +629,15 @@ void sim_wechat_handle(struct sim *s, const struct sim_request *req, struct sim_
                : fail(404, "RESOURCE_NOT_EXISTS", "退款单不存在");
     } else if (c.op == SIM_OP_QUERY) {
         t = plan.biz == BIZ_HIDDEN ? NULL : sim_ledger_query(s->ledger, c.order, now);
-        if (t != NULL)
-            t->query_requests++;
-        a = t ? (struct answer){200, transaction(t)} : fail(404, "ORDER_NOT_EXIST", "订单不存在");
+        if (t != NULL && sim_ledger_query_throttled(t, s->query_limit_ms, now)) {
+            /* APIv3 common error codes: 429 FREQUENCY_LIMITED "频率超限" */
+            a = fail(429, "FREQUENCY_LIMITED", "频率超限，请降低请求接口频率");
+        } else {
+            if (t != NULL)
+                t->query_requests++;
+            a = t ? (struct answer){200, transaction(t)}
+                  : fail(404, "ORDER_NOT_EXIST", "订单不存在");
+        }
     } else if (c.op == SIM_OP_QR) {
         enum sim_qr_result r = sim_ledger_qr_create(
             s->ledger, CHANNEL_WECHAT, c.order, c.amount_fen, c.expires_wall, plan.name, now, &t);

@@ -49,6 +49,11 @@ int sim_scaled_seconds(int seconds)
     return scaled > 3600 * 10 ? 3600 * 10 : (int)scaled;
 }
 
+int64_t sim_scaled_ms(int64_t ms)
+{
+    return (ms * atomic_load(&time_scale_percent) + 99) / 100;
+}
+
 int64_t sim_plan_grant(const struct sim_plan *plan, int64_t asked_fen)
 {
     if (plan->biz != BIZ_REFUND_SHORT)

@@ -315,6 +315,22 @@ static void test_confirming(void)
     CHECK_EQ_STR(json_text(r.json, "trade_state"), "SUCCESS");
     reply_free(&r);
 
+    /* confirm_ms: the customer confirms for a time in ms (here 1.5 s). */
+    CHECK(!sim_script(&sim, "{\"scenario\":\"success\",\"confirm_ms\":1500}"));
+    CHECK(!sim_script(&sim, "{\"scenario\":\"confirm_then_paid\",\"confirm_ms\":1.5}"));
+    CHECK(sim_script(&sim, "{\"scenario\":\"confirm_then_paid\",\"confirm_ms\":1500}"));
+    test_order_no(order, "W");
+    pay(order, code_ending("00"), 888, 10000, &r);
+    CHECK_EQ_INT(r.http.status, 202);
+    reply_free(&r);
+    query(order, &r);
+    CHECK_EQ_STR(json_text(r.json, "trade_state"), "USERPAYING");
+    reply_free(&r);
+    test_sleep_ms(1700);
+    query(order, &r);
+    CHECK_EQ_STR(json_text(r.json, "trade_state"), "SUCCESS");
+    reply_free(&r);
+
     CHECK(sim_script(&sim, "{\"scenario\":\"confirm_then_gave_up\",\"seconds\":1}"));
     test_order_no(order, "W");
     pay(order, code_ending("04"), 888, 10000, &r);

@@ -2,8 +2,9 @@
  * test_core_engine_table.c - every transition of the payment state machine, one table row
  * each: from a state reached by a script on a fake clock, one event must give exactly this
  * status, this new state, these actions in this order (timers at the exact millisecond) and
- * these field values. Default policy: first query 3 s after the reply, then every 5 s,
- * window 45 s from the pay request, no cancel before 15 s, back-off 2 s doubling to 60 s.
+ * these field values. Script policy (engine_script.h): first query 3 s after the reply, then
+ * every 5 s, window 45 s from the pay request, no cancel before 15 s, back-off 2 s doubling to
+ * 60 s. The default cadence is test_query_schedule's.
  *
  * Every row also checks the rules that hold for all steps: a refused, stale or invalid event
  * changes nothing; a step that changes the state or any decision starts with ENGINE_JOURNAL
@@ -649,34 +650,69 @@ static void test_refund_backoff(void)
     }
 }
 
-/* The query schedule from one undecided pay to the cancel: 3 s after the reply, then 5 s
- * after each reply, the last timer cut to the window's end, then the cancel. */
-static void test_query_schedule(void)
+/* Runs one undecided pay (reply at 10400) to its cancel under pol, each query answered
+ * "still paying" 250 ms after it leaves; the query times into at[] (ms), their count back. */
+static int run_schedule(const struct policy *pol, int64_t *at, int max)
 {
     struct script s;
     script_init(&s);
+    s.pol = *pol;
     CHECK(script_run(&s, PAYING_ " @10400 pay:P", 1));
-    int64_t expect = 13400;
-    int queries = 0;
-    for (int guard = 0; s.p.state == PAY_QUERYING; guard++) {
-        CHECK_EQ_INT(s.p.timer_at, expect);
-        if (guard > 20 || !script_run(&s, "fire", 1)) {
-            CHECK(0);
+    int n = 0;
+    while (s.p.state == PAY_QUERYING && n < max) {
+        if (!script_run(&s, "fire", 1) || s.p.state != PAY_QUERYING)
             break;
-        }
-        if (s.p.state != PAY_QUERYING)
-            break;
-        queries++;
+        at[n++] = s.now;
         char words[32];
         snprintf(words, sizeof words, "@%" PRId64 " query:P", s.now + 250);
         CHECK(script_run(&s, words, 1));
-        expect = s.now + 5000 < 55000 ? s.now + 5000 : 55000;
     }
     CHECK_EQ_INT(s.p.state, PAY_CANCELLING);
-    CHECK_EQ_INT(s.now, 55000);
-    CHECK_EQ_INT(s.p.queries, queries);
-    CHECK_EQ_INT(queries,
-                 8); /* at 13.4, 18.65, 23.9, 29.15, 34.4, 39.65, 44.9, 50.15; cancel at 55 */
+    CHECK_EQ_INT(s.now, 55000); /* the window's end: the cancel */
+    CHECK_EQ_INT(s.p.queries, n);
+    return n;
+}
+
+/* The default cadence from one undecided pay (request at 10000, reply at 10400) to the
+ * cancel: 1 s after the reply, then 2 s after each reply that comes while the pay is under
+ * 20 s old (the last at 29650), then 5 s, the last timer cut to the window's end. */
+static void test_query_schedule(void)
+{
+    static const int64_t want[] = {11400, 13650, 15900, 18150, 20400, 22650, 24900,
+                                   27150, 29400, 31650, 36900, 42150, 47400, 52650};
+    struct policy pol = policy_default();
+    int64_t at[40];
+    int n = run_schedule(&pol, at, 40);
+    CHECK_EQ_INT(n, (int)(sizeof want / sizeof want[0]));
+    for (int i = 0; i < n && i < (int)(sizeof want / sizeof want[0]); i++)
+        CHECK_EQ_INT(at[i], want[i]);
+
+    /* Overridden (config policy.*): 3 s, then every 5 s, no fast phase. */
+    static const int64_t slow[] = {13400, 18650, 23900, 29150, 34400, 39650, 44900, 50150};
+    pol.first_query_ms = 3000;
+    pol.query_fast_for_ms = 0;
+    n = run_schedule(&pol, at, 40);
+    CHECK_EQ_INT(n, (int)(sizeof slow / sizeof slow[0]));
+    for (int i = 0; i < n && i < (int)(sizeof slow / sizeof slow[0]); i++)
+        CHECK_EQ_INT(at[i], slow[i]);
+
+    /* A query not answered "still paying" (refused as too frequent, a system error, no
+     * answer) waits the slow gap, even in the fast phase; the next "paying" is fast again. */
+    struct script s;
+    script_init(&s);
+    s.pol = policy_default();
+    CHECK(script_run(&s, PAYING_ " @10400 pay:P fire @11650 query:U", 1));
+    CHECK_EQ_INT(s.p.timer_at, 16650);
+    CHECK(script_run(&s, "fire @16900 query:P", 1));
+    CHECK_EQ_INT(s.p.timer_at, 18900);
+
+    /* No two queries of one payment closer than the fast gap plus the reply's time. */
+    pol = policy_default();
+    n = run_schedule(&pol, at, 40);
+    int close = 0;
+    for (int i = 1; i < n; i++)
+        close += at[i] - at[i - 1] < pol.query_fast_every_ms;
+    CHECK_EQ_INT(close, 0);
 }
 
 /* What the loop hands to the gateway for each op. */

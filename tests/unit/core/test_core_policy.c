@@ -1,6 +1,7 @@
 /*
  * test_core_policy.c - the timing rules: the documented defaults, a sentence naming the
- * field at fault for each incoherent policy, and the back-off that doubles up to its cap.
+ * field at fault for each incoherent policy, the query cadence (fast while the customer is
+ * likely confirming, then slower) and the back-off that doubles up to its cap.
  */
 #include "check.h"
 #include "policy.h"
@@ -17,7 +18,9 @@ static void expect_rejected(struct policy p, const char *field)
 static void test_defaults(void)
 {
     struct policy p = policy_default();
-    CHECK_EQ_INT(p.first_query_ms, 3000);
+    CHECK_EQ_INT(p.first_query_ms, 1000);
+    CHECK_EQ_INT(p.query_fast_every_ms, 2000);
+    CHECK_EQ_INT(p.query_fast_for_ms, 20000);
     CHECK_EQ_INT(p.query_every_ms, 5000);
     CHECK_EQ_INT(p.window_ms, 45000);
     CHECK_EQ_INT(p.min_cancel_ms, 15000);
@@ -35,6 +38,12 @@ static void test_check(void)
     p = policy_default();
     p.query_every_ms = 0;
     expect_rejected(p, "query_every_ms");
+    p = policy_default();
+    p.query_fast_every_ms = 99;
+    expect_rejected(p, "query_fast_every_ms");
+    p = policy_default();
+    p.query_fast_for_ms = -1;
+    expect_rejected(p, "query_fast_for_ms");
     p = policy_default();
     p.min_cancel_ms = -1;
     expect_rejected(p, "min_cancel_ms");
@@ -54,6 +63,8 @@ static void test_check(void)
     /* The edges that are still coherent. */
     p = policy_default();
     p.first_query_ms = p.query_every_ms = p.backoff_first_ms = p.backoff_max_ms = 100;
+    p.query_fast_every_ms = 100;
+    p.query_fast_for_ms = 0;
     p.min_cancel_ms = 0;
     p.window_ms = 0;
     CHECK(policy_check(&p) == NULL);
@@ -96,10 +107,30 @@ static void test_backoff(void)
     CHECK_EQ_INT(bad, 0);
 }
 
+static void test_query_gap(void)
+{
+    struct policy p = policy_default();
+    /* Fast from the pay request to query_fast_for_ms (exclusive), then the later pace. */
+    CHECK_EQ_INT(policy_next_query_gap(&p, 0), 2000);
+    CHECK_EQ_INT(policy_next_query_gap(&p, 19999), 2000);
+    CHECK_EQ_INT(policy_next_query_gap(&p, 20000), 5000);
+    CHECK_EQ_INT(policy_next_query_gap(&p, 600000), 5000);
+    /* A clock that stepped back (a reconstructed send time): still the fast pace. */
+    CHECK_EQ_INT(policy_next_query_gap(&p, -3000), 2000);
+    /* query_fast_for_ms 0 turns the fast phase off. */
+    p.query_fast_for_ms = 0;
+    CHECK_EQ_INT(policy_next_query_gap(&p, 0), 5000);
+    /* The fast phase never slows querying down (a lab policy querying every 500 ms). */
+    p = policy_default();
+    p.query_every_ms = 500;
+    CHECK_EQ_INT(policy_next_query_gap(&p, 1000), 500);
+}
+
 int main(void)
 {
     test_defaults();
     test_check();
+    test_query_gap();
     test_backoff();
     return check_done();
 }

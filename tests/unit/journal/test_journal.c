@@ -472,6 +472,46 @@ static void test_number_taken_by_another_order(void)
     CHECK_EQ_INT(sql_int("SELECT count(*) FROM events WHERE order_no = 'T01-20261123-000300'"), 2);
 }
 
+/* The update leaves the amount and the code's last four out of its SET (each named column
+ * rewrites its index): an amount still never changes under a number, and the last four are
+ * still written when they change, and only then (WAL pages per save). */
+static void test_upsert_writes_what_changed(void)
+{
+    struct journal *j = open_journal();
+    if (!j)
+        return;
+    struct payment p = fixture_payment("T01-20261123-000450", 1700000045000);
+    p.state = PAY_NEW;
+    p.auth_code[0] = '\0';
+    p.code_last4[0] = '\0';
+    CHECK_EQ_INT(journal_save(j, &p, "created", "", 1700000040001), JOURNAL_OK);
+    struct payment other = p;
+    other.amount_fen = p.amount_fen + 1;
+    CHECK_EQ_INT(journal_save(j, &other, "created", "", 1700000040002), JOURNAL_EXISTS);
+    CHECK(strstr(journal_last_error(j), "amount") != NULL);
+    p.state = PAY_PAYING;
+    snprintf(p.auth_code, sizeof p.auth_code, "134567890123456789");
+    CHECK_EQ_INT(journal_save(j, &p, "pay_intent", "", 1700000040003), JOURNAL_OK);
+    struct payment back;
+    CHECK_EQ_INT(journal_load(j, p.order_no, &back), JOURNAL_OK);
+    CHECK_EQ_STR(back.code_last4, "6789");
+    CHECK_EQ_INT(back.amount_fen, p.amount_fen);
+
+    /* A save that changes neither writes neither index: count the WAL's pages per save. */
+    sqlite3 *db = journal_sqlite(j);
+    CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+    p.state = PAY_QUERYING;
+    CHECK_EQ_INT(journal_save(j, &p, "pay_unknown", "", 1700000040004), JOURNAL_OK);
+    sqlite3_stmt *st = NULL;
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(PASSIVE)", -1, &st, NULL),
+                 SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    /* the payment, payments_unresolved (its state changed) and the event: 3 pages */
+    CHECK_EQ_INT(sqlite3_column_int(st, 1), 3);
+    sqlite3_finalize(st);
+    journal_close(j);
+}
+
 static void test_refused_save_names_no_code(void)
 {
     struct journal *j = open_journal();
@@ -546,6 +586,7 @@ int main(void)
     test_events_appended_never_updated();
     test_writes_build_no_temporary_tables();
     test_number_taken_by_another_order();
+    test_upsert_writes_what_changed();
     test_refused_save_names_no_code();
     test_files_are_0600();
     test_status_reasons();
