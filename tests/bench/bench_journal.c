@@ -4,6 +4,9 @@
  *   bench_journal rate DIR N          N journal transitions vs N raw SQLite inserts
  *   bench_journal pages DIR N         WAL pages each commits, journal vs raw (N of each)
  *   bench_journal make PATH R U       a journal of R resolved and U unresolved payments
+ *   bench_journal recon PATH DATE N   what a reconciliation costs the event loop on PATH: the
+ *                                     day's entries read before the child starts, and the
+ *                                     result (N differences) journaled after it ends
  *   bench_journal open PATH           journal_open's full check vs the start-up check
  *
  * Prints figures as "key value" lines for tests/bench/bench.py; never judges them. Raw
@@ -20,6 +23,7 @@
 
 #include "journal.h"
 #include "journal_sqlite.h"
+#include "reconciliations.h"
 
 #define BLOCK 100
 
@@ -275,6 +279,61 @@ static int cmd_open(const char *path)
     return 0;
 }
 
+/* The reconciliation's two steps that run in the event loop itself (app/reconcile_run.c):
+ * reading the day's payments and refunds of both channels before the child is started, and
+ * journaling the result (one row per channel, n differences) when it ends. The rest - the
+ * download, the reading, the matching - runs in the child. */
+static int cmd_recon(const char *path, const char *date, long n)
+{
+    char err[1024];
+    struct journal *j = NULL;
+    if (journal_open(&j, path, err, sizeof err) != JOURNAL_OK)
+        return fail("journal_open", err);
+    int64_t from, to;
+    if (!recon_date_bounds(date, &from, &to))
+        return fail("recon_date_bounds", date);
+    static const enum pay_channel channels[] = {CHANNEL_WECHAT, CHANNEL_ALIPAY};
+    size_t total = 0;
+    double t0 = now_s();
+    for (int c = 0; c < 2; c++) {
+        struct recon_payment *pays = NULL;
+        struct recon_refund *refunds = NULL;
+        size_t npays = 0, nrefunds = 0;
+        if (recon_day_entries(j, channels[c], from, to, "T0001-", &pays, &npays, &refunds,
+                              &nrefunds) != JOURNAL_OK)
+            return fail("recon_day_entries", journal_last_error(j));
+        total += npays + nrefunds;
+        free(pays);
+        free(refunds);
+    }
+    printf("day_entries %zu\n", total);
+    printf("read_ms %.2f\n", (now_s() - t0) * 1000);
+    struct reconciliation runs[2];
+    memset(runs, 0, sizeof runs);
+    struct reconcile_item *items = calloc(n > 0 ? (size_t)n : 1, sizeof *items);
+    if (items == NULL)
+        return fail("calloc", "out of memory");
+    for (int c = 0; c < 2; c++) {
+        snprintf(runs[c].date, sizeof runs[c].date, "%s", date);
+        runs[c].channel = channels[c];
+    }
+    for (long i = 0; i < n; i++) {
+        snprintf(items[i].date, sizeof items[i].date, "%s", date);
+        items[i].channel = channels[i % 2];
+        items[i].kind = RECON_CHARGED_NOT_PAID;
+        snprintf(items[i].order_no, sizeof items[i].order_no, "T0001-X-%07ld", i);
+        snprintf(items[i].trade_no, sizeof items[i].trade_no, "42%028ld", i);
+        items[i].bill_fen = 100 + i;
+    }
+    t0 = now_s();
+    if (recon_save(j, runs, 2, items, (size_t)n) != JOURNAL_OK)
+        return fail("recon_save", journal_last_error(j));
+    printf("save_ms %.2f\n", (now_s() - t0) * 1000);
+    free(items);
+    journal_close(j);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "rate") == 0)
@@ -285,8 +344,10 @@ int main(int argc, char **argv)
         return cmd_make(argv[2], atol(argv[3]), atoi(argv[4]));
     if (argc == 3 && strcmp(argv[1], "open") == 0)
         return cmd_open(argv[2]);
+    if (argc == 5 && strcmp(argv[1], "recon") == 0)
+        return cmd_recon(argv[2], argv[3], atol(argv[4]));
     fprintf(stderr,
             "usage: bench_journal rate DIR N | pages DIR N | make PATH RESOLVED UNRESOLVED | "
-            "open PATH\n");
+            "open PATH | recon PATH DATE N\n");
     return 2;
 }
