@@ -609,7 +609,7 @@ struct fleet *fleet_attach(struct loop *loop, const struct config *cfg, const ch
         mosquitto_lib_cleanup();
         return NULL;
     }
-    journal_set_outbox(journal, true);
+    outbox_turn_on(journal);
     return f;
 }
 

@@ -34,7 +34,7 @@
 
 struct fleet;
 
-/* With cfg->fleet.host set: turns the journal's outbox on (journal_set_outbox) and joins the
+/* With cfg->fleet.host set: turns the journal's outbox on (outbox_turn_on) and joins the
  * loop's poll (one loop_add_service slot). Call it after loop_open and before loop_recover,
  * so recovery's events go to head office too. NULL with err when it cannot (the password
  * file unreadable or readable by others, the loop's services full, out of memory). */

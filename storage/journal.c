@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "journal_sqlite.h"
-#include "outbox.h"
 #include "paycode.h"
 
 /* 0x5053544d, "PSTM": marks the file as a posterm journal, so another program's database is
@@ -395,7 +394,7 @@ static const char *const migrations[] = {
      "CREATE INDEX reconcile_items_open ON reconcile_items(date) WHERE acknowledged_at = 0;"),
     /* v12: the fleet outbox (issue 24, storage/outbox.h): one row per event head office should
      * see, written in the transaction of the event itself while the outbox is on
-     * (journal_set_outbox). seq is the rowid: a row is never deleted, so seq only grows, one
+     * (outbox_turn_on). seq is the rowid: a row is never deleted, so seq only grows, one
      * sequence per journal. sent_at (wall ms, 0 = not yet) is set on the broker's PUBACK;
      * outbox_unsent is what a restart resends. The payload is made by json_object; no
      * json_valid CHECK: the journal's connections do not trust the schema with it ("unsafe
@@ -562,8 +561,8 @@ struct journal {
     bool damaged;       /* a check failed: no more writes */
     bool receipts;      /* journal_save makes the print jobs of sales and refunds */
     bool merchant_copy; /* ... a merchant's copy of each as well */
-    bool outbox;        /* journal_save writes the fleet outbox row of each event */
-    char cashier[JOURNAL_CASHIER_MAX + 1];          /* recorded on new payments and refunds */
+    journal_save_hook_fn save_hook;        /* run inside journal_save's transaction: the outbox */
+    char cashier[JOURNAL_CASHIER_MAX + 1]; /* recorded on new payments and refunds */
     char refund_approver[JOURNAL_APPROVER_MAX + 1]; /* recorded with the next refund opened */
     char sale_id[JOURNAL_SALE_ID_MAX + 1];          /* the register's sale of the next order */
     char error[256];
@@ -1530,14 +1529,14 @@ void journal_set_receipts(struct journal *j, bool on, bool merchant_copy)
     j->merchant_copy = on && merchant_copy;
 }
 
-void journal_set_outbox(struct journal *j, bool on)
+void journal_set_save_hook(struct journal *j, journal_save_hook_fn hook)
 {
-    j->outbox = on;
+    j->save_hook = hook;
 }
 
-bool journal_outbox_on(const struct journal *j)
+journal_save_hook_fn journal_save_hook(const struct journal *j)
 {
-    return j->outbox;
+    return j->save_hook;
 }
 
 void journal_set_refund_approver(struct journal *j, const char *who)
@@ -1716,8 +1715,8 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
 
     if (rc == SQLITE_OK)
         rc = add_receipts(j, p, event, at);
-    if (rc == SQLITE_OK && j->outbox)
-        rc = outbox_add_event(j, p, event, last4, at);
+    if (rc == SQLITE_OK && j->save_hook)
+        rc = j->save_hook(j, p, event, last4, at);
 
     if (rc == SQLITE_OK)
         rc = run(j, j->st[ST_COMMIT]);

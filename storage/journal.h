@@ -136,13 +136,14 @@ enum journal_status journal_save(struct journal *j, const struct payment *p, con
  * default) creates none. */
 void journal_set_receipts(struct journal *j, bool on, bool merchant_copy);
 
-/* Fleet outbox on (issue 24, outbox.h): from now on journal_save() writes the outbox row of
- * each event in the same transaction as that event. Off (the default) writes none. */
-void journal_set_outbox(struct journal *j, bool on);
-
-/* Whether journal_set_outbox turned it on: other writers of the journal (a Z report) add
- * their rows too. */
-bool journal_outbox_on(const struct journal *j);
+/* A writer that runs inside every journal_save() transaction, after the event's own rows
+ * (last4: the code's last four digits as journaled); an SQLite result code other than
+ * SQLITE_OK rolls the whole save back. The fleet outbox is the one (outbox_turn_on): the
+ * journal calls it without knowing it. NULL (the default): none. */
+typedef int (*journal_save_hook_fn)(struct journal *j, const struct payment *p, const char *event,
+                                    const char *last4, int64_t at);
+void journal_set_save_hook(struct journal *j, journal_save_hook_fn hook);
+journal_save_hook_fn journal_save_hook(const struct journal *j);
 
 /* The cashier signed in (an id of at most JOURNAL_CASHIER_MAX characters; "" or NULL: none):
  * from now on journal_save() records it on every payment it creates and every refund it

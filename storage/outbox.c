@@ -22,6 +22,16 @@ static const char *kind_of(const char *event)
     return "payment";
 }
 
+void outbox_turn_on(struct journal *j)
+{
+    journal_set_save_hook(j, outbox_add_event);
+}
+
+bool outbox_is_on(const struct journal *j)
+{
+    return journal_save_hook(j) == outbox_add_event;
+}
+
 /* refund_fen is the refund under way; once it ended the payment's is 0, so a "refunded"
  * event names what its refunds row says came back (closed earlier in the same save). */
 int outbox_add_event(struct journal *j, const struct payment *p, const char *event,

@@ -2,7 +2,7 @@
  * outbox.h - the fleet outbox (issue 24): the journal's events head office should see, kept
  * until the broker acknowledged them.
  *
- * Promises: with the outbox on (journal_set_outbox), every journal_save() writes its event's
+ * Promises: with the outbox on (outbox_turn_on), every journal_save() writes its event's
  * row in the same transaction as the event, so a row exists exactly when its event does;
  * seq numbers the rows of one journal 1, 2, 3, ... without a gap (a row is never deleted);
  * a row is unsent until outbox_mark_sent, so whatever was not acknowledged before a crash,
@@ -28,6 +28,14 @@ struct outbox_row {
     int64_t created_at;
     char payload[OUTBOX_PAYLOAD_MAX]; /* the message, with "journal" and "seq" in it */
 };
+
+/* From now on every journal_save() on j writes its event's outbox row in its own transaction
+ * (the journal's save hook); off, the default, writes none. */
+void outbox_turn_on(struct journal *j);
+
+/* Whether outbox_turn_on was called: other writers of the journal (a Z report) add their
+ * rows too. */
+bool outbox_is_on(const struct journal *j);
 
 /* Inside journal_save's open transaction: writes the row of event for p (last4: the code's
  * last four digits as journaled). Returns an SQLite result code, so the save rolls back with

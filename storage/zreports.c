@@ -159,7 +159,7 @@ enum journal_status z_report_close(struct journal *j, int64_t at, struct z_repor
         status = report_totals(j, out->from_at, out->closed_at, &out->totals);
     if (status == JOURNAL_OK)
         status = store(j, out);
-    if (status == JOURNAL_OK && journal_outbox_on(j))
+    if (status == JOURNAL_OK && outbox_is_on(j))
         status = outbox_add_zreport(j, out->number, at);
     if (status == JOURNAL_OK)
         status = exec(j, "COMMIT");

@@ -50,7 +50,7 @@ static void killed_inside_save(const char *path, const char *table)
         char err[1024], sql[256];
         if (journal_open(&j, path, err, sizeof err) != JOURNAL_OK)
             _exit(2);
-        journal_set_outbox(j, true);
+        outbox_turn_on(j);
         sqlite3_create_function(journal_sqlite(j), "die_now", 0, SQLITE_UTF8, NULL, die_now, NULL,
                                 NULL);
         snprintf(sql, sizeof sql,
@@ -91,7 +91,7 @@ static void test_together(const char *path)
     CHECK_EQ_INT(journal_save(j, &off, "created", "", T0), JOURNAL_OK);
     CHECK_EQ_INT(count_of(j, "SELECT count(*) FROM outbox"), 0);
 
-    journal_set_outbox(j, true);
+    outbox_turn_on(j);
     struct payment p = fixture_payment("ORD1", T0 + 1);
     snprintf(p.auth_code, sizeof p.auth_code, "%s", CODE);
     CHECK_EQ_INT(journal_save(j, &p, "created", "", T0 + 1), JOURNAL_OK);
@@ -134,7 +134,7 @@ static void test_together(const char *path)
     CHECK_EQ_INT(journal_open(&j, path, err, sizeof err), JOURNAL_OK);
     if (!j)
         return;
-    journal_set_outbox(j, true);
+    outbox_turn_on(j);
     struct payment q = fixture_payment("ORD2", T0 + 6);
     CHECK_EQ_INT(journal_save(j, &q, "created", "", T0 + 6), JOURNAL_OK);
 
@@ -200,7 +200,7 @@ static void test_zreport(const char *path)
     CHECK_EQ_INT(z_report_close(j, T0 + 100, &z), JOURNAL_OK);
     CHECK_EQ_INT(count_of(j, "SELECT count(*) FROM outbox WHERE kind = 'zreport'"), 0);
 
-    journal_set_outbox(j, true);
+    outbox_turn_on(j);
     struct payment p = fixture_payment("ZPAID", T0 + 200);
     CHECK_EQ_INT(journal_save(j, &p, "created", "", T0 + 200), JOURNAL_OK);
     p.state = PAY_PAID;
