@@ -111,6 +111,8 @@ static int64_t bill_sum(const struct day *d, size_t from, size_t to, const char 
 
 static const struct recon_payment *journal_payment(const struct day *d, const char *order_no)
 {
+    if (d->npays == 0)
+        return NULL; /* no payments that day: pays may be NULL, which bsearch may not get */
     struct recon_payment key;
     memset(&key, 0, sizeof key);
     strncpy(key.order_no, order_no, BILL_NO_MAX);

@@ -168,6 +168,19 @@ static void test_partial_reversal_is_a_difference(void)
     expect(&s, PREFIX "0001", "", RECON_REFUND_OUTSIDE, 600, 0);
 }
 
+/* Charges at the gateway on a day the journal has no payment at all (pays NULL): each is
+ * reported, and the empty journal side is never searched (bsearch on NULL: UBSan aborts). */
+static void test_charges_on_a_day_without_payments(void)
+{
+    struct bill_row rows[] = {pay_row(2, PREFIX "0001", 700), pay_row(3, PREFIX "0002", 800)};
+    struct seen s = {0};
+    struct recon_totals t;
+    recon_match(PREFIX, rows, 2, NULL, 0, NULL, 0, collect, &s, &t);
+    expect(&s, PREFIX "0001", NULL, RECON_CHARGED_NOT_PAID, 700, 0);
+    expect(&s, PREFIX "0002", NULL, RECON_CHARGED_NOT_PAID, 800, 0);
+    CHECK_EQ_INT(t.differences, 2);
+}
+
 static void test_empty_day_and_names(void)
 {
     struct seen s = {0};
@@ -185,6 +198,7 @@ int main(void)
 {
     test_every_kind();
     test_partial_reversal_is_a_difference();
+    test_charges_on_a_day_without_payments();
     test_empty_day_and_names();
     return check_done();
 }
